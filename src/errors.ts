@@ -1,0 +1,81 @@
+/**
+ * Every failure Tributary reports is a TributaryError: a stable `code` that callers switch on,
+ * a `retriable` flag that tells a client whether the same call may succeed later, and the
+ * underlying `cause`. HTTP statuses are chosen only at the edges (receiver, admin).
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'UNKNOWN_TOPIC'
+  | 'TOPIC_EXISTS'
+  | 'INVALID_TOPIC'
+  | 'UNKNOWN_PARTITION'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'RECORD_TOO_LARGE'
+  | 'INVALID_RECORD'
+  | 'BROKER_UNAVAILABLE'
+  | 'NOT_LEADER'
+  | 'CORRUPT_RECORD'
+  | 'TIMEOUT'
+  | 'SHUTTING_DOWN'
+  | 'UNKNOWN_GROUP'
+  | 'UNKNOWN_MEMBER'
+  | 'ILLEGAL_GENERATION'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'GROUP_NOT_EMPTY'
+  | 'INVALID_REQUEST'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAUTHENTICATED'
+  | 'OVERLOADED'
+  | 'SINK_REJECTED'
+  | 'SINK_UNAVAILABLE'
+  | 'INTERNAL';
+
+export interface ErrorOptions {
+  retriable?: boolean;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class TributaryError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.details = options.details;
+  }
+
+  /** A plain object that survives structured clone (worker threads) and JSON. */
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message, retriable: this.retriable, details: this.details };
+  }
+
+  static fromJSON(e: SerializedError): TributaryError {
+    return new TributaryError(e.code, e.message, { retriable: e.retriable, details: e.details });
+  }
+}
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  retriable: boolean;
+  details?: Record<string, unknown>;
+}
+
+export class ConfigError extends TributaryError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('CONFIG_INVALID', message, options);
+  }
+}
+
+/** Wraps anything thrown into a TributaryError, keeping the original as its cause. */
+export function asTributaryError(err: unknown): TributaryError {
+  if (err instanceof TributaryError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TributaryError('INTERNAL', message, { cause: err });
+}

@@ -1,0 +1,43 @@
+import type {
+  ClusterInfo,
+  FetchRequest,
+  FetchResult,
+  ProduceOptions,
+  ProducerRecord,
+  ProduceResult,
+  TopicInfo,
+  TopicSettings,
+  TopicSpec,
+} from './types.js';
+
+/**
+ * The one way the receiver, the sink runners, the admin API and the CLI reach the log.
+ * Two implementations stand behind it: the embedded engine (src/log/embedded) and Apache Kafka.
+ * The conformance suite in test/log/conformance.ts runs against each.
+ *
+ * Errors are TributaryErrors: UNKNOWN_TOPIC, UNKNOWN_PARTITION, OFFSET_OUT_OF_RANGE (with the
+ * valid range in its message and details), RECORD_TOO_LARGE, BROKER_UNAVAILABLE (retriable), ...
+ */
+export interface LogBackend {
+  readonly kind: 'embedded' | 'kafka';
+
+  start(): Promise<void>;
+  /** Finishes appends in flight, flushes and closes; calls after it fail with SHUTTING_DOWN. */
+  shutdown(): Promise<void>;
+
+  cluster(): Promise<ClusterInfo>;
+
+  /** Creates a topic; with `ifNotExists`, an existing topic is returned as it is. */
+  createTopic(spec: TopicSpec, options?: { ifNotExists?: boolean }): Promise<TopicInfo>;
+  updateTopic(name: string, settings: TopicSettings): Promise<TopicInfo>;
+  listTopics(): Promise<TopicInfo[]>;
+  describeTopic(name: string): Promise<TopicInfo>;
+  /** Number of partitions of a topic, answered from cached metadata (hot path of producers). */
+  partitionCount(topic: string): number | undefined;
+
+  /** Appends the records as one batch to the partition's leader; records keep their order. */
+  produce(topic: string, partition: number, records: ProducerRecord[], options?: ProduceOptions): Promise<ProduceResult>;
+  fetch(request: FetchRequest): Promise<FetchResult>;
+  /** The first offset whose timestamp is at or after `timestamp`; the high watermark when none is. */
+  offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number>;
+}

@@ -1,0 +1,107 @@
+/** Records, topics and partitions as every log backend speaks of them (Kafka's vocabulary). */
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer;
+}
+
+export interface ProducerRecord {
+  key?: Uint8Array | null;
+  value: Uint8Array | null;
+  headers?: { key: string; value: Uint8Array | string }[];
+  /** Milliseconds since the epoch; the append time when absent. */
+  timestamp?: number;
+}
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export type Acks = 0 | 1;
+
+export interface ProduceOptions {
+  /** 1 (default): resolve once the leader has written the batch; 0: resolve once it was handed over. */
+  acks?: Acks;
+}
+
+export interface ProduceResult {
+  topic: string;
+  partition: number;
+  /** Offset of the first record of the batch; -1 with acks 0. */
+  baseOffset: number;
+}
+
+export interface FetchRequest {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Soft budget: at least one batch is returned even when it is larger. Default 1 MiB. */
+  maxBytes?: number;
+  /** Long poll: wait up to this long for data at `offset` when there is none yet. Default 0. */
+  maxWaitMs?: number;
+}
+
+export interface FetchResult {
+  records: ConsumedRecord[];
+  highWatermark: number;
+  logStartOffset: number;
+  /** Offset to fetch next: one past the last record returned, or the request's offset. */
+  nextOffset: number;
+}
+
+export interface TopicSettings {
+  retentionBytes?: number;
+  retentionMs?: number;
+  segmentBytes?: number;
+  segmentMs?: number;
+}
+
+export interface TopicSpec extends TopicSettings {
+  name: string;
+  partitions: number;
+  replicationFactor?: number;
+}
+
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  leaderEpoch: number;
+  logStartOffset: number;
+  highWatermark: number;
+  sizeBytes: number;
+}
+
+export interface TopicInfo {
+  name: string;
+  settings: TopicSettings;
+  partitions: PartitionInfo[];
+}
+
+export interface BrokerInfo {
+  id: number;
+  state: 'starting' | 'running' | 'restarting' | 'stopped';
+  partitions: number;
+  restarts: number;
+  host?: string;
+  port?: number;
+}
+
+export interface ClusterInfo {
+  clusterId: string;
+  backend: 'embedded' | 'kafka';
+  controller: number;
+  brokers: BrokerInfo[];
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}

@@ -1,0 +1,45 @@
+/** Zig-zag varints as Kafka's record format uses them (protobuf's sint32/sint64 encoding). */
+
+export function varintSize(value: number): number {
+  let v = value >= 0 ? value * 2 : -value * 2 - 1;
+  let size = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Writes `value` zig-zag encoded at `pos`; returns the position after it. Exact up to 2^52. */
+export function writeVarint(buf: Uint8Array, pos: number, value: number): number {
+  let v = value >= 0 ? value * 2 : -value * 2 - 1;
+  while (v >= 0x80) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/** A cursor over a buffer; reading varints through it avoids allocating a result per call. */
+export class VarintReader {
+  constructor(
+    public buf: Uint8Array,
+    public pos: number,
+  ) {}
+
+  varint(): number {
+    const buf = this.buf;
+    let result = 0;
+    let factor = 1;
+    let byte: number;
+    do {
+      if (this.pos >= buf.length) throw new RangeError('varint runs past the end of the buffer');
+      byte = buf[this.pos++];
+      result += (byte & 0x7f) * factor;
+      factor *= 128;
+    } while (byte & 0x80 && factor <= 2 ** 63);
+    if (byte & 0x80) throw new RangeError('varint longer than 10 bytes');
+    return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+  }
+}

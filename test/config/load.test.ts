@@ -1,0 +1,69 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG_FILE, loadConfig, parseConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('loads the shipped default with the documented contract keys', () => {
+    const config = loadConfig(DEFAULT_CONFIG_FILE, {});
+    expect(config.receiver.endpoint).toBe('127.0.0.1:4318');
+    expect(config.admin.endpoint).toBe('127.0.0.1:4320');
+    expect(config.log).toMatchObject({ backend: 'embedded', data_dir: './data', brokers: 3, fsync: 'interval' });
+    expect(Object.keys(config.topics)).toEqual(['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events']);
+    expect(config.topics.otlp_spans.partitions).toBe(6);
+    expect(config.pipelines[0]).toMatchObject({ group: 'debug', sink: { type: 'debug' }, members: 1 });
+  });
+
+  it('substitutes ${env:NAME} and ${env:NAME:-fallback}', () => {
+    const config = parseConfig('log:\n  data_dir: ${env:DIR}\n  fsync: ${env:SYNC:-always}\n', 'test', { DIR: '/var/tmp/t' });
+    expect(config.log.data_dir).toBe('/var/tmp/t');
+    expect(config.log.fsync).toBe('always');
+  });
+
+  it('names an unset environment variable', () => {
+    const err = configErrorOf(() => parseConfig('log:\n  data_dir: ${env:NOPE_NOT_SET}\n', 'test', {}));
+    expect(err.message).toContain('NOPE_NOT_SET');
+  });
+
+  it('refuses a bad value with the key path and what was expected', () => {
+    const err = configErrorOf(() => parseConfig('log:\n  fsync: sometimes\nreceiver:\n  endpoint: nowhere\n'));
+    expect(err.message).toMatch(/log\.fsync: .*"always"/);
+    expect(err.message).toMatch(/receiver\.endpoint: expected host:port/);
+  });
+
+  it('refuses unknown keys so typos do not pass silently', () => {
+    const err = configErrorOf(() => parseConfig('log:\n  fsynk: always\n'));
+    expect(err.message).toContain('log: unknown key "fsynk"');
+  });
+
+  it('refuses topic names that could reach outside the data directory', () => {
+    const err = configErrorOf(() => parseConfig('topics:\n  "../etc": { partitions: 1 }\n'));
+    expect(err.message).toMatch(/topics/);
+  });
+
+  it('accepts durations and sizes with units', () => {
+    const config = parseConfig('log:\n  segment_bytes: 64MiB\n  retention_ms: 2d\n');
+    expect(config.log.segment_bytes).toBe(64 * 1024 * 1024);
+    expect(config.log.retention_ms).toBe(2 * 86_400_000);
+  });
+
+  it('reports invalid YAML and unreadable files', () => {
+    expect(configErrorOf(() => parseConfig('log: [unclosed')).message).toMatch(/not valid YAML/);
+    const dir = mkdtempSync(join(tmpdir(), 'trib-cfg-'));
+    writeFileSync(join(dir, 'ok.yaml'), 'log: { brokers: 1 }\n');
+    expect(loadConfig(join(dir, 'ok.yaml')).log.brokers).toBe(1);
+    expect(configErrorOf(() => loadConfig(join(dir, 'missing.yaml'))).message).toMatch(/cannot read config file/);
+  });
+});

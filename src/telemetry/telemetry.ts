@@ -1,0 +1,42 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Self telemetry of one gateway instance. Each instance owns its registry (tests run several
+ * gateways in one process); metric names follow `tributary_<subsystem>_<name>_<unit>`.
+ * Asking twice for the same name returns the same metric, so components can share one.
+ */
+export class Telemetry {
+  readonly registry = new Registry();
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tributary_process_' });
+  }
+
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return this.existing(name) ?? new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (this: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
+    return this.existing(name) ?? new Gauge({ name, help, labelNames, registers: [this.registry], collect });
+  }
+
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets?: number[]): Histogram<L> {
+    return this.existing(name) ?? new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private existing<M>(name: string): M | undefined {
+    return this.registry.getSingleMetric(name) as M | undefined;
+  }
+}
+
+/** Latency buckets in seconds, from 100 µs to 10 s. */
+export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

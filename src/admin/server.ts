@@ -1,0 +1,75 @@
+import { Hono } from 'hono';
+import type { AdminConfig } from '../config/schema.js';
+import { bearerAuth } from '../http/bearer-auth.js';
+import { type Listener, listen } from '../http/listen.js';
+import type { LogBackend } from '../log/backend.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import { errorResponse } from './error-response.js';
+import { topicRoutes } from './routes/topics.js';
+
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
+}
+
+export interface AdminServerOptions {
+  config: AdminConfig;
+  backend: LogBackend;
+  telemetry: Telemetry;
+  logger: Logger;
+  /** What /readyz reports: ready once the log is up and the receiver listens. */
+  readiness: () => Readiness;
+  /** Extra routes under /api/v1 mounted by other components (e.g. groups). */
+  routes?: Record<string, Hono>;
+}
+
+export interface AdminServer {
+  start(): Promise<void>;
+  shutdown(): Promise<void>;
+  address(): { host: string; port: number };
+  /** The Hono app, for in-process requests (tests, the CLI's embedded mode). */
+  readonly app: Hono;
+}
+
+/** Health probes stay open to orchestrators even when the API requires a token. */
+const PROBES = new Set(['/healthz', '/readyz']);
+
+export function createAdminServer(options: AdminServerOptions): AdminServer {
+  const { backend, telemetry } = options;
+  const app = new Hono();
+  app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path)));
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    const r = options.readiness();
+    return c.json({ status: r.ready ? 'ready' : 'not ready', reason: r.reason }, r.ready ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', telemetry.registry.contentType);
+    return c.body(await telemetry.metricsText());
+  });
+  app.get('/api/v1/cluster', async (c) => c.json(await backend.cluster()));
+  app.route('/api/v1/topics', topicRoutes(backend));
+  for (const [path, routes] of Object.entries(options.routes ?? {})) app.route(`/api/v1/${path}`, routes);
+
+  let listener: Listener | undefined;
+  return {
+    app,
+    async start() {
+      listener = await listen(app, { endpoint: options.config.endpoint, configKey: 'admin.endpoint' });
+      const { host, port } = listener.address();
+      options.logger.info(`admin API on http://${host}:${port}`);
+    },
+    async shutdown() {
+      await listener?.close();
+      listener = undefined;
+    },
+    address() {
+      if (!listener) throw new Error('admin server is not started');
+      return listener.address();
+    },
+  };
+}

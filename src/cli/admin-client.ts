@@ -1,0 +1,47 @@
+import { CliError, EXIT } from './cli-error.js';
+
+/** A small client of the admin API for CLI commands that act on a running gateway. */
+export class AdminClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, body);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : this.baseUrl + '/');
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new CliError(`cannot reach the gateway's admin API at ${this.baseUrl} (${reason}); is \`tributary start\` running? (--admin URL)`, EXIT.unreachable);
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new CliError(`${method} ${url.pathname}: unexpected answer (${response.status}): ${text.slice(0, 200)}`);
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new CliError(error ? `${error.message} (${error.code})` : `${method} ${url.pathname} failed with ${response.status}`);
+    }
+    return json as T;
+  }
+}

@@ -1,0 +1,25 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { CliError, EXIT } from './cli-error.js';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every command that talks to a running gateway understands. */
+export const ADMIN_OPTIONS = {
+  admin: { type: 'string', default: process.env.TRIBUTARY_ADMIN_URL ?? 'http://127.0.0.1:4320' },
+  token: { type: 'string', default: process.env.TRIBUTARY_ADMIN_TOKEN },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies Options;
+
+/** parseArgs with usage errors turned into exit code 2 and the command's usage text. */
+export function parse<O extends Options>(argv: string[], options: O, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n\n${usage}`, EXIT.usage);
+  }
+}
+
+export function usageError(message: string, usage: string): CliError {
+  return new CliError(`${message}\n\n${usage}`, EXIT.usage);
+}

@@ -1,0 +1,7 @@
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Resolves to the exit code. */
+  run(argv: string[]): Promise<number>;
+}

@@ -1,0 +1,59 @@
+import { parseDuration } from '../duration.js';
+import { parse, usageError } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../cli-error.js';
+import { printJson } from '../output.js';
+import { sendSampleTelemetry } from '../sample/sample-telemetry.js';
+
+const MAX_REQUESTS = 10_000;
+
+const usage = `Usage: tributary send [--endpoint URL] [--requests N] [--every DURATION] [--token T] [--json]
+
+Sends realistic sample telemetry of all four signals (traces across three services, metrics,
+logs and events) with the OpenTelemetry SDK's OTLP/HTTP protobuf exporters.
+
+Options:
+  --endpoint URL   OTLP/HTTP receiver (default http://127.0.0.1:4318, env TRIBUTARY_OTLP_ENDPOINT)
+  --requests N     simulated checkout requests per round, one trace each (default 20, at most ${MAX_REQUESTS})
+  --every D        repeat every D (e.g. 5s) until interrupted
+  --token T        bearer token for the receiver (env TRIBUTARY_TOKEN)
+  --json           print the counts as JSON`;
+
+const options = {
+  endpoint: { type: 'string', default: process.env.TRIBUTARY_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318' },
+  requests: { type: 'string', default: '20' },
+  every: { type: 'string' },
+  token: { type: 'string', default: process.env.TRIBUTARY_TOKEN },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export const sendCommand: Command = {
+  name: 'send',
+  summary: 'send sample traces, metrics, logs and events to the receiver',
+  usage,
+  async run(argv) {
+    const { values } = parse(argv, options, usage);
+    if (values.help) {
+      process.stdout.write(usage + '\n');
+      return EXIT.ok;
+    }
+    const requests = Number(values.requests);
+    if (!Number.isInteger(requests) || requests < 1 || requests > MAX_REQUESTS) {
+      throw usageError(`--requests expects a whole number from 1 to ${MAX_REQUESTS}`, usage);
+    }
+    const every = values.every === undefined ? undefined : parseDuration(values.every);
+    if (every === null) throw usageError(`--every expects a duration such as 5s, got "${values.every}"`, usage);
+
+    for (;;) {
+      const counts = await sendSampleTelemetry({ endpoint: values.endpoint, token: values.token, requests });
+      if (values.json) printJson(counts);
+      else
+        process.stdout.write(
+          `sent ${counts.traces} traces (${counts.spans} spans), ${counts.metricRecordings} metric recordings, ${counts.logs} logs and ${counts.events} events to ${values.endpoint}\n`,
+        );
+      if (every === undefined) return EXIT.ok;
+      await new Promise((r) => setTimeout(r, every));
+    }
+  },
+};

@@ -1,0 +1,292 @@
+import { TributaryError } from '../errors.js';
+import type { ConsumedRecord, FetchResult, TopicPartition } from '../log/types.js';
+import type { Logger } from '../telemetry/logger.js';
+import { topicPartitionKey } from './assignors/assignor.js';
+import type { GroupLogView } from './coordinator.js';
+import type { GroupProtocol } from './protocol.js';
+import type { AssignorName, Consumer, ConsumerOptions, PartitionOffset, PollOptions, RebalanceListener } from './types.js';
+
+export interface ConsumerSettings extends ConsumerOptions {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  assignor: AssignorName;
+}
+
+interface PartitionFetch {
+  tp: TopicPartition;
+  from: number;
+  result?: FetchResult;
+  error?: unknown;
+}
+
+const MIN_PARTITION_BYTES = 64 * 1024;
+
+/**
+ * The in-process consumer client of a group, for sink runners. As in Kafka, rebalances happen
+ * inside poll(): when the coordinator announces one (in-process call, or a heartbeat answer), the
+ * next poll (or a long poll in progress, which it cuts short) runs onPartitionsRevoked — awaited,
+ * so the runner can commit what it finished — rejoins, looks up the committed positions and runs
+ * onPartitionsAssigned. Heartbeats run on a timer, apart from poll.
+ */
+export class GroupConsumer implements Consumer {
+  memberId = '';
+  generation = -1;
+  private topics: string[] = [];
+  private owned: TopicPartition[] = [];
+  /** Next offset to fetch, per owned partition. */
+  private readonly positions = new Map<string, number>();
+  /** Offset after the last record poll returned, per owned partition: what commit() commits. */
+  private readonly consumed = new Map<string, PartitionOffset>();
+  private rejoinNeeded = false;
+  private joining = false;
+  private polling = false;
+  private closed = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private wakeup: (() => void) | undefined;
+  private firstPartition = 0;
+
+  constructor(
+    private readonly protocol: GroupProtocol,
+    private readonly log: GroupLogView,
+    private readonly logger: Logger,
+    private readonly settings: ConsumerSettings,
+  ) {
+    if (settings.topics) this.subscribe(settings.topics);
+  }
+
+  get group(): string {
+    return this.settings.group;
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.owned];
+  }
+
+  subscribe(topics: string[]): void {
+    if (topics.length === 0) throw new TributaryError('INVALID_REQUEST', 'subscribe to at least one topic');
+    this.topics = [...new Set(topics)];
+    this.requestRejoin();
+  }
+
+  async poll(options: PollOptions = {}): Promise<ConsumedRecord[]> {
+    this.checkOpen();
+    if (this.topics.length === 0) throw new TributaryError('INVALID_REQUEST', 'subscribe to topics before polling');
+    if (this.polling) throw new TributaryError('INVALID_REQUEST', 'poll is already running on this consumer; a consumer is not shared between loops');
+    const { maxRecords = 500, maxBytes = 1024 * 1024, maxWaitMs = 0 } = options;
+    const deadline = Date.now() + maxWaitMs;
+    this.polling = true;
+    try {
+      for (;;) {
+        if (this.rejoinNeeded) await this.rejoin();
+        const records = await this.fetchOnce(maxRecords, maxBytes, Math.max(0, deadline - Date.now()));
+        if (records.length > 0 || Date.now() >= deadline || this.closed) return records;
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  async commit(offsets?: PartitionOffset[]): Promise<void> {
+    const list = offsets ?? [...this.consumed.values()];
+    if (list.length === 0) return;
+    try {
+      await this.protocol.commitOffsets(this.group, list, { memberId: this.memberId, generation: this.generation });
+    } catch (err) {
+      this.onMembershipError(err, this.memberId);
+      throw err;
+    }
+  }
+
+  async close(options: { leaveGroup?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.heartbeatTimer);
+    if ((options.leaveGroup ?? true) && this.memberId !== '') {
+      await this.revoke();
+      await this.protocol.leaveGroup(this.group, this.memberId).catch((err) => this.logger.warn('leaving the group failed', { group: this.group, err }));
+    }
+    this.closed = true;
+    this.wake();
+  }
+
+  private async rejoin(): Promise<void> {
+    this.rejoinNeeded = false;
+    this.joining = true;
+    try {
+      await this.revoke();
+      const request = {
+        group: this.group,
+        clientId: this.settings.clientId ?? 'tributary',
+        topics: this.topics,
+        sessionTimeoutMs: this.settings.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.settings.rebalanceTimeoutMs,
+        assignor: this.settings.assignor,
+        onRebalance: () => this.requestRejoin(),
+      };
+      const result = await this.protocol.joinGroup({ ...request, memberId: this.memberId }).catch((err) => {
+        if (!(err instanceof TributaryError && err.code === 'UNKNOWN_MEMBER')) throw err;
+        return this.protocol.joinGroup({ ...request, memberId: '' });
+      });
+      this.memberId = result.memberId;
+      this.generation = result.generation;
+      this.owned = result.assignment;
+      await this.initPositions();
+      this.heartbeatTimer ??= setInterval(() => this.heartbeat(), this.settings.heartbeatIntervalMs).unref();
+      await this.callListener(this.settings.onPartitionsAssigned, this.owned, 'onPartitionsAssigned');
+    } catch (err) {
+      this.rejoinNeeded = true;
+      throw err;
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  /** Gives up every partition; the listener may still commit, as the member is in its generation. */
+  private async revoke(): Promise<void> {
+    if (this.owned.length > 0 && this.memberId !== '') await this.callListener(this.settings.onPartitionsRevoked, this.owned, 'onPartitionsRevoked');
+    else if (this.owned.length > 0) this.logger.warn('partitions lost: this member was removed from the group', { group: this.group, partitions: this.owned.length });
+    this.owned = [];
+    this.positions.clear();
+    this.consumed.clear();
+  }
+
+  private async callListener(listener: RebalanceListener | undefined, partitions: TopicPartition[], name: string): Promise<void> {
+    try {
+      await listener?.([...partitions]);
+    } catch (err) {
+      this.logger.error(`${name} listener failed`, { group: this.group, err });
+    }
+  }
+
+  private async initPositions(): Promise<void> {
+    for (const c of await this.protocol.fetchOffsets(this.group, this.owned)) this.positions.set(topicPartitionKey(c), c.offset);
+    const missing = this.owned.filter((tp) => !this.positions.has(topicPartitionKey(tp)));
+    for (const tp of missing) await this.resetPosition(tp);
+  }
+
+  /** auto_offset_reset: where a partition with no usable committed offset starts. */
+  private async resetPosition(tp: TopicPartition): Promise<void> {
+    const info = (await this.log.describeTopic(tp.topic)).partitions[tp.partition];
+    const latest = this.settings.autoOffsetReset === 'latest';
+    this.positions.set(topicPartitionKey(tp), latest ? info.highWatermark : info.logStartOffset);
+  }
+
+  private async fetchOnce(maxRecords: number, maxBytes: number, waitMs: number): Promise<ConsumedRecord[]> {
+    const owned = this.owned;
+    if (owned.length > 0) {
+      const budget = Math.max(MIN_PARTITION_BYTES, Math.floor(maxBytes / owned.length));
+      const ready = await Promise.all(owned.map((tp) => this.fetchPartition(tp, budget, 0)));
+      const records = await this.take(ready, maxRecords, maxBytes);
+      if (records.length > 0 || waitMs === 0 || this.rejoinNeeded) return records;
+    }
+    const woken = new Promise<void>((resolve) => {
+      this.wakeup = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    try {
+      if (owned.length === 0) {
+        await Promise.race([woken, timedOut]);
+        return [];
+      }
+      const budget = Math.max(MIN_PARTITION_BYTES, Math.floor(maxBytes / owned.length));
+      const first = await Promise.race([woken.then(() => undefined), timedOut.then(() => undefined), this.firstWithRecords(owned, budget, waitMs)]);
+      return first ? await this.take([first], maxRecords, maxBytes) : [];
+    } finally {
+      clearTimeout(timer);
+      this.wakeup = undefined;
+    }
+  }
+
+  /** Long-polls every partition; resolves with the first that has records, or undefined when none had. */
+  private firstWithRecords(owned: TopicPartition[], budget: number, waitMs: number): Promise<PartitionFetch | undefined> {
+    return new Promise((resolve) => {
+      let left = owned.length;
+      for (const tp of owned) {
+        void this.fetchPartition(tp, budget, waitMs).then((f) => {
+          if ((f.result?.records.length ?? 0) > 0 || f.error) resolve(f);
+          else if (--left === 0) resolve(undefined);
+        });
+      }
+    });
+  }
+
+  private async fetchPartition(tp: TopicPartition, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch> {
+    const from = this.positions.get(topicPartitionKey(tp))!;
+    try {
+      return { tp, from, result: await this.log.fetch({ topic: tp.topic, partition: tp.partition, offset: from, maxBytes, maxWaitMs }) };
+    } catch (error) {
+      return { tp, from, error };
+    }
+  }
+
+  /**
+   * Turns fetch results into poll's answer, starting at a rotating partition so none starves.
+   * A result is dropped when its partition moved or its position changed since it was fetched.
+   */
+  private async take(fetches: PartitionFetch[], maxRecords: number, maxBytes: number): Promise<ConsumedRecord[]> {
+    const out: ConsumedRecord[] = [];
+    let bytes = 0;
+    const start = this.firstPartition++ % fetches.length;
+    for (let i = 0; i < fetches.length; i++) {
+      const f = fetches[(start + i) % fetches.length];
+      const key = topicPartitionKey(f.tp);
+      if (this.positions.get(key) !== f.from) continue;
+      if (f.error) {
+        if (!(f.error instanceof TributaryError && f.error.code === 'OFFSET_OUT_OF_RANGE')) throw f.error;
+        this.logger.warn('committed position is out of range; resetting', { group: this.group, ...f.tp, offset: f.from, reset: this.settings.autoOffsetReset ?? 'earliest' });
+        await this.resetPosition(f.tp);
+        continue;
+      }
+      let next = f.from;
+      for (const r of f.result!.records) {
+        if (out.length >= maxRecords || (bytes >= maxBytes && out.length > 0)) break;
+        if (r.offset < next) continue;
+        out.push(r);
+        bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0);
+        next = r.offset + 1;
+      }
+      if (next > f.from) {
+        this.positions.set(key, next);
+        this.consumed.set(key, { topic: f.tp.topic, partition: f.tp.partition, offset: next });
+      }
+    }
+    return out;
+  }
+
+  private heartbeat(): void {
+    const memberId = this.memberId;
+    if (this.joining || this.closed || memberId === '') return;
+    this.protocol.heartbeat(this.group, memberId, this.generation).catch((err) => {
+      if (this.joining || memberId !== this.memberId) return;
+      if (err instanceof TributaryError && err.code === 'REBALANCE_IN_PROGRESS') this.requestRejoin();
+      else if (!this.onMembershipError(err, memberId)) this.logger.warn('heartbeat failed', { group: this.group, err });
+    });
+  }
+
+  /** Handles UNKNOWN_MEMBER and ILLEGAL_GENERATION by rejoining; false for any other error. */
+  private onMembershipError(err: unknown, memberId: string): boolean {
+    if (!(err instanceof TributaryError)) return false;
+    if (err.code === 'UNKNOWN_MEMBER' && memberId === this.memberId) {
+      this.memberId = '';
+      this.generation = -1;
+    } else if (err.code !== 'ILLEGAL_GENERATION') return false;
+    this.requestRejoin();
+    return true;
+  }
+
+  private requestRejoin(): void {
+    this.rejoinNeeded = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    this.wakeup?.();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TributaryError('SHUTTING_DOWN', `the consumer of group ${this.group} is closed`);
+  }
+}

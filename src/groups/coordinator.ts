@@ -1,0 +1,209 @@
+import { join } from 'node:path';
+import type { GroupsConfig } from '../config/schema.js';
+import { NAME_PATTERN } from '../config/schema.js';
+import { TributaryError } from '../errors.js';
+import type { LogBackend } from '../log/backend.js';
+import type { TopicPartition } from '../log/types.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import type { Logger } from '../telemetry/logger.js';
+import { GroupConsumer } from './consumer.js';
+import { Group } from './group.js';
+import { registerGroupMetrics } from './group-metrics.js';
+import { describeLag, resolveResetOffsets } from './group-offsets.js';
+import { OffsetStore } from './offset-store.js';
+import type { GroupProtocol, JoinGroupRequest, JoinGroupResult } from './protocol.js';
+import type {
+  CommitIdentity,
+  CommittedOffset,
+  Consumer,
+  ConsumerOptions,
+  GroupApi,
+  GroupDescription,
+  GroupListing,
+  OffsetResetTarget,
+  PartitionLag,
+  PartitionOffset,
+} from './types.js';
+
+/** What the coordinator needs from the log: metadata, high watermarks, timestamps, and fetch for its consumers. */
+export type GroupLogView = Pick<LogBackend, 'partitionCount' | 'describeTopic' | 'offsetForTimestamp' | 'fetch'>;
+
+export interface GroupCoordinatorOptions {
+  /** The log's data directory; offsets live in <dataDir>/groups/. */
+  dataDir: string;
+  config: GroupsConfig;
+  log: GroupLogView;
+  telemetry: Telemetry;
+  logger: Logger;
+  /** Journal size at which the offsets are snapshotted and the journal emptied. Default 4 MiB. */
+  snapshotEveryBytes?: number;
+}
+
+/**
+ * The embedded backend's group coordinator, on the main thread: group membership (Group), the
+ * durable offsets (OffsetStore), lag and resets. It is the GroupProtocol its in-process consumers
+ * speak, and the GroupApi the backend exposes.
+ */
+export class GroupCoordinator implements GroupProtocol, GroupApi {
+  private readonly groups = new Map<string, Group>();
+  private readonly store: OffsetStore;
+  private readonly rebalances;
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly options: GroupCoordinatorOptions) {
+    this.store = new OffsetStore({ dir: join(options.dataDir, 'groups'), logger: options.logger, snapshotEveryBytes: options.snapshotEveryBytes });
+    this.rebalances = registerGroupMetrics(options.telemetry, {
+      groups: () => [...this.groups.values()],
+      lag: () => this.lagOfAllGroups(),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.store.open();
+    this.started = true;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const err = new TributaryError('SHUTTING_DOWN', 'the group coordinator is shutting down', { retriable: true });
+    for (const g of this.groups.values()) g.close(err);
+    await this.store.close();
+  }
+
+  createConsumer(options: ConsumerOptions): Consumer {
+    const { config } = this.options;
+    return new GroupConsumer(this, this.options.log, this.options.logger.child('consumer'), {
+      sessionTimeoutMs: config.session_timeout,
+      heartbeatIntervalMs: config.heartbeat_interval,
+      rebalanceTimeoutMs: config.rebalance_timeout,
+      assignor: config.assignor,
+      ...options,
+    });
+  }
+
+  async joinGroup(request: JoinGroupRequest): Promise<JoinGroupResult> {
+    this.checkRunning();
+    checkName(request.group, 'group');
+    if (request.topics.length === 0) throw new TributaryError('INVALID_REQUEST', 'a member must subscribe to at least one topic');
+    for (const topic of request.topics) checkName(topic, 'topic');
+    let group = this.groups.get(request.group);
+    if (!group) {
+      group = new Group(request.group, request.assignor, {
+        partitionCount: (topic) => this.options.log.partitionCount(topic),
+        onRebalanceCompleted: (g) => this.rebalances.inc({ group: g.name }),
+        logger: this.options.logger,
+      });
+      this.groups.set(request.group, group);
+    }
+    return group.join(request);
+  }
+
+  async heartbeat(group: string, memberId: string, generation: number): Promise<void> {
+    this.checkRunning();
+    this.memberGroup(group, memberId).heartbeat(memberId, generation);
+  }
+
+  async leaveGroup(group: string, memberId: string): Promise<void> {
+    this.checkRunning();
+    this.memberGroup(group, memberId).leave(memberId);
+  }
+
+  async commitOffsets(group: string, offsets: PartitionOffset[], member?: CommitIdentity): Promise<void> {
+    this.checkRunning();
+    checkName(group, 'group');
+    for (const o of offsets) this.checkOffset(o);
+    if (member) this.memberGroup(group, member.memberId).checkCommit(member);
+    else this.groups.get(group)?.checkCommit(undefined);
+    await this.store.commit(group, offsets);
+  }
+
+  async fetchOffsets(group: string, partitions?: TopicPartition[]): Promise<CommittedOffset[]> {
+    this.checkRunning();
+    return this.store.fetch(group, partitions);
+  }
+
+  async listGroups(): Promise<GroupListing[]> {
+    this.checkRunning();
+    const names = new Set([...this.groups.keys(), ...this.store.groups()]);
+    return [...names].sort().map((group) => {
+      const g = this.groups.get(group);
+      return { group, state: g?.state ?? 'Empty', members: g?.size ?? 0 };
+    });
+  }
+
+  async describeGroup(group: string): Promise<GroupDescription> {
+    this.checkRunning();
+    const g = this.groups.get(group);
+    const committed = this.store.fetch(group);
+    if (!g && committed.length === 0) throw new TributaryError('UNKNOWN_GROUP', `group ${group} does not exist`, { details: { group } });
+    const members = g?.describeMembers() ?? [];
+    const { partitions, totalLag } = await describeLag(
+      this.options.log,
+      committed,
+      members.flatMap((m) => m.assignment),
+    );
+    return { group, state: g?.state ?? 'Empty', generation: g?.generation ?? 0, assignor: g?.assignor ?? this.options.config.assignor, members, partitions, totalLag };
+  }
+
+  async resetOffsets(group: string, target: OffsetResetTarget, topics?: string[]): Promise<CommittedOffset[]> {
+    this.checkRunning();
+    checkName(group, 'group');
+    this.checkEmpty(group);
+    const chosen = topics ?? [...new Set(this.store.fetch(group).map((o) => o.topic))];
+    if (chosen.length === 0) throw new TributaryError('INVALID_REQUEST', `group ${group} has committed no offsets; name the topics to reset`);
+    const offsets = await resolveResetOffsets(this.options.log, target, chosen);
+    // A member may have joined while the offsets were looked up.
+    this.checkEmpty(group);
+    await this.store.commit(group, offsets);
+    return this.store.fetch(group, offsets);
+  }
+
+  private async lagOfAllGroups(): Promise<(PartitionLag & { group: string })[]> {
+    if (!this.started || this.stopped) return [];
+    const described = await Promise.all((await this.listGroups()).map((g) => this.describeGroup(g.group)));
+    return described.flatMap((d) => d.partitions.map((p) => ({ group: d.group, ...p })));
+  }
+
+  private checkEmpty(group: string): void {
+    const size = this.groups.get(group)?.size ?? 0;
+    if (size > 0) {
+      throw new TributaryError('GROUP_NOT_EMPTY', `group ${group} has ${size} active members; stop them before resetting its offsets`, {
+        details: { group, members: size },
+      });
+    }
+  }
+
+  private memberGroup(group: string, memberId: string): Group {
+    const g = this.groups.get(group);
+    if (!g) throw new TributaryError('UNKNOWN_MEMBER', `${memberId} is not a member of group ${group}: the group has no members`, { details: { group, memberId } });
+    return g;
+  }
+
+  private checkOffset(o: PartitionOffset): void {
+    const count = this.options.log.partitionCount(o.topic);
+    if (count === undefined) throw new TributaryError('UNKNOWN_TOPIC', `topic ${o.topic} does not exist`, { details: { topic: o.topic } });
+    if (!Number.isInteger(o.partition) || o.partition < 0 || o.partition >= count) {
+      throw new TributaryError('UNKNOWN_PARTITION', `topic ${o.topic} has partitions 0..${count - 1}, not ${o.partition}`, { details: { ...o } });
+    }
+    if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
+      throw new TributaryError('INVALID_REQUEST', `offset ${o.offset} for ${o.topic}-${o.partition} is not a non-negative integer`);
+    }
+  }
+
+  private checkRunning(): void {
+    if (this.stopped) throw new TributaryError('SHUTTING_DOWN', 'the group coordinator is shutting down', { retriable: true });
+    if (!this.started) throw new TributaryError('INTERNAL', 'the group coordinator was not started');
+  }
+}
+
+function checkName(name: string, what: string): void {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new TributaryError('INVALID_REQUEST', `${what} name ${JSON.stringify(name)} is invalid: expected 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"`);
+  }
+}
+
+export function createGroupCoordinator(options: GroupCoordinatorOptions): GroupCoordinator {
+  return new GroupCoordinator(options);
+}

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { TributaryError } from '../errors.js';
+import type { TopicPartition } from '../log/types.js';
+import type { Logger } from '../telemetry/logger.js';
+import { assignorByName } from './assignors/index.js';
+import type { JoinGroupRequest, JoinGroupResult } from './protocol.js';
+import type { AssignorName, CommitIdentity, GroupState, MemberDescription } from './types.js';
+
+interface Member {
+  memberId: string;
+  clientId: string;
+  topics: string[];
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  assignment: TopicPartition[];
+  onRebalance?: () => void;
+  /** Set while the member waits in a join for the rebalance to complete. */
+  pendingJoin?: { resolve(result: JoinGroupResult): void; reject(err: unknown): void };
+  sessionTimer?: NodeJS.Timeout;
+}
+
+export interface GroupEvents {
+  partitionCount(topic: string): number | undefined;
+  onRebalanceCompleted(group: Group): void;
+  logger: Logger;
+}
+
+/**
+ * One group's membership, as Kafka's classic protocol: a join (new member, or a member answering
+ * a rebalance) moves the group to PreparingRebalance; the other members learn of it through
+ * their heartbeat (or the in-process onRebalance call) and rejoin; when every member has rejoined,
+ * or the longest rebalance timeout passes (the members that did not rejoin are dropped), the
+ * assignor runs, the generation goes up and every join resolves with its share. A member whose
+ * session timer runs out, or that leaves, is removed and a rebalance starts at once.
+ */
+export class Group {
+  state: GroupState = 'Empty';
+  generation = 0;
+  assignor: AssignorName;
+  private readonly members = new Map<string, Member>();
+  private rebalanceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly name: string,
+    assignor: AssignorName,
+    private readonly events: GroupEvents,
+  ) {
+    this.assignor = assignor;
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  describeMembers(): MemberDescription[] {
+    return [...this.members.values()].map((m) => ({ memberId: m.memberId, clientId: m.clientId, topics: [...m.topics], assignment: [...m.assignment] }));
+  }
+
+  join(request: JoinGroupRequest): Promise<JoinGroupResult> {
+    if (this.members.size > 0 && request.assignor !== this.assignor) {
+      throw new TributaryError('INVALID_REQUEST', `group ${this.name} uses the ${this.assignor} assignor; a member asked for ${request.assignor}`, {
+        details: { group: this.name, assignor: this.assignor },
+      });
+    }
+    let member = request.memberId === '' ? undefined : this.members.get(request.memberId);
+    if (request.memberId !== '' && !member) throw this.unknownMember(request.memberId);
+    if (!member) {
+      member = { memberId: `${request.clientId}-${randomUUID()}`, clientId: request.clientId, topics: [], sessionTimeoutMs: 0, rebalanceTimeoutMs: 0, assignment: [] };
+      this.members.set(member.memberId, member);
+    }
+    this.assignor = request.assignor;
+    member.topics = [...new Set(request.topics)];
+    member.sessionTimeoutMs = request.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
+    member.onRebalance = request.onRebalance;
+    // The rebalance timer bounds a waiting join; the session timer resumes when it completes.
+    clearTimeout(member.sessionTimer);
+    member.pendingJoin?.reject(new TributaryError('REBALANCE_IN_PROGRESS', 'superseded by a newer join of the same member', { retriable: true }));
+    const joined = new Promise<JoinGroupResult>((resolve, reject) => {
+      member.pendingJoin = { resolve, reject };
+    });
+    if (this.state === 'PreparingRebalance') this.completeIfAllJoined();
+    else this.startRebalance();
+    return joined;
+  }
+
+  heartbeat(memberId: string, generation: number): void {
+    const member = this.requireMember(memberId);
+    if (!member.pendingJoin) member.sessionTimer?.refresh();
+    if (this.state === 'PreparingRebalance') {
+      throw new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is rebalancing; rejoin`, { retriable: true });
+    }
+    this.checkGeneration(generation);
+  }
+
+  leave(memberId: string): void {
+    this.requireMember(memberId);
+    this.remove(memberId, 'left the group');
+  }
+
+  /** Throws unless the committer may commit now (see GroupApi.commitOffsets). */
+  checkCommit(member: CommitIdentity | undefined): void {
+    if (!member) {
+      if (this.members.size > 0) {
+        throw new TributaryError('GROUP_NOT_EMPTY', `group ${this.name} has ${this.members.size} members; only a member may commit`, { details: { group: this.name } });
+      }
+      return;
+    }
+    this.requireMember(member.memberId);
+    this.checkGeneration(member.generation);
+  }
+
+  /** Fails every waiting join; used when the coordinator shuts down. */
+  close(err: TributaryError): void {
+    clearTimeout(this.rebalanceTimer);
+    for (const m of this.members.values()) {
+      clearTimeout(m.sessionTimer);
+      m.pendingJoin?.reject(err);
+    }
+    this.members.clear();
+    this.state = 'Dead';
+  }
+
+  private startRebalance(): void {
+    this.state = 'PreparingRebalance';
+    const timeout = Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+    clearTimeout(this.rebalanceTimer);
+    this.rebalanceTimer = setTimeout(() => this.onRebalanceTimeout(), timeout);
+    this.rebalanceTimer.unref();
+    for (const m of this.members.values()) if (!m.pendingJoin) m.onRebalance?.();
+    this.completeIfAllJoined();
+  }
+
+  private onRebalanceTimeout(): void {
+    for (const m of [...this.members.values()]) {
+      if (!m.pendingJoin) this.drop(m, 'did not rejoin within the rebalance timeout');
+    }
+    this.completeRebalance();
+  }
+
+  private completeIfAllJoined(): void {
+    for (const m of this.members.values()) if (!m.pendingJoin) return;
+    this.completeRebalance();
+  }
+
+  private completeRebalance(): void {
+    clearTimeout(this.rebalanceTimer);
+    this.rebalanceTimer = undefined;
+    this.generation++;
+    const members = [...this.members.values()];
+    if (members.length === 0) {
+      this.state = 'Empty';
+      this.events.onRebalanceCompleted(this);
+      return;
+    }
+    const counts = new Map<string, number>();
+    for (const topic of new Set(members.flatMap((m) => m.topics))) {
+      const n = this.events.partitionCount(topic);
+      if (n !== undefined) counts.set(topic, n);
+    }
+    const assignment = assignorByName(this.assignor).assign(
+      members.map((m) => ({ memberId: m.memberId, topics: m.topics, owned: m.assignment })),
+      counts,
+    );
+    this.state = 'Stable';
+    const leaderId = members[0].memberId;
+    for (const m of members) {
+      m.assignment = assignment.get(m.memberId) ?? [];
+      const join = m.pendingJoin!;
+      m.pendingJoin = undefined;
+      this.armSessionTimer(m);
+      join.resolve({ memberId: m.memberId, generation: this.generation, leaderId, assignment: [...m.assignment] });
+    }
+    this.events.logger.info('group rebalanced', { group: this.name, generation: this.generation, members: members.length });
+    this.events.onRebalanceCompleted(this);
+  }
+
+  private armSessionTimer(m: Member): void {
+    clearTimeout(m.sessionTimer);
+    m.sessionTimer = setTimeout(() => this.remove(m.memberId, `sent no heartbeat for ${m.sessionTimeoutMs} ms`), m.sessionTimeoutMs);
+    m.sessionTimer.unref();
+  }
+
+  private remove(memberId: string, why: string): void {
+    const m = this.members.get(memberId);
+    if (!m) return;
+    this.drop(m, why);
+    if (this.members.size === 0 || this.state === 'PreparingRebalance') this.completeIfAllJoined();
+    else this.startRebalance();
+  }
+
+  private drop(m: Member, why: string): void {
+    clearTimeout(m.sessionTimer);
+    this.members.delete(m.memberId);
+    m.pendingJoin?.reject(this.unknownMember(m.memberId));
+    this.events.logger.info(`member ${why}`, { group: this.name, memberId: m.memberId });
+  }
+
+  private requireMember(memberId: string): Member {
+    const member = this.members.get(memberId);
+    if (!member) throw this.unknownMember(memberId);
+    return member;
+  }
+
+  private checkGeneration(generation: number): void {
+    if (generation !== this.generation) {
+      throw new TributaryError('ILLEGAL_GENERATION', `generation ${generation} of group ${this.name} is stale; the current one is ${this.generation}; rejoin`, {
+        details: { group: this.name, generation, currentGeneration: this.generation },
+      });
+    }
+  }
+
+  private unknownMember(memberId: string): TributaryError {
+    return new TributaryError('UNKNOWN_MEMBER', `${memberId} is not a member of group ${this.name} (it left or its session timed out); rejoin`, {
+      details: { group: this.name, memberId },
+    });
+  }
+}

@@ -1,0 +1,209 @@
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import { TributaryError } from '../errors.js';
+import type { TopicPartition } from '../log/types.js';
+import type { Logger } from '../telemetry/logger.js';
+import { topicPartitionKey } from './assignors/assignor.js';
+import type { CommittedOffset } from './types.js';
+
+/**
+ * Committed offsets, durable across kill -9, in <data_dir>/groups/:
+ * - `offsets.journal`: append-only, one line per committed offset, `<crc32c hex> <json>\n`.
+ *   Concurrent commits share one write and one fdatasync (group commit); a commit resolves only
+ *   once its line is synced, and only then becomes visible to fetches.
+ * - `offsets.snapshot`: every group's latest offsets, written when the journal passes
+ *   `snapshotEveryBytes` (write to a temp file, fsync, rename, fsync the directory), after which
+ *   the journal is emptied. A crash between rename and truncation only replays lines the
+ *   snapshot already holds, and replaying is idempotent (last line wins).
+ * Recovery loads the snapshot, replays the journal and cuts a torn or corrupt tail (a commit
+ * that was never acknowledged), reporting what it cut.
+ */
+export interface OffsetStoreOptions {
+  dir: string;
+  logger: Logger;
+  snapshotEveryBytes?: number;
+}
+
+interface JournalEntry {
+  g: string;
+  t: string;
+  p: number;
+  o: number;
+  m?: string;
+  ts: number;
+}
+
+interface PendingWrite {
+  group: string;
+  offsets: CommittedOffset[];
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+const JOURNAL = 'offsets.journal';
+const SNAPSHOT = 'offsets.snapshot';
+
+function encodeLine(json: string): string {
+  return `${crc32c(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+/** The JSON of a line whose checksum holds, or undefined. */
+function decodeLine(line: string): string | undefined {
+  const json = line.slice(9);
+  return line[8] === ' ' && Number.parseInt(line.slice(0, 8), 16) === crc32c(json) ? json : undefined;
+}
+
+export class OffsetStore {
+  private readonly offsets = new Map<string, Map<string, CommittedOffset>>();
+  private readonly snapshotEveryBytes: number;
+  private journal: FileHandle | undefined;
+  private journalBytes = 0;
+  private queue: PendingWrite[] = [];
+  private flushing: Promise<void> | undefined;
+  private failed: TributaryError | undefined;
+
+  constructor(private readonly options: OffsetStoreOptions) {
+    this.snapshotEveryBytes = options.snapshotEveryBytes ?? 4 * 1024 * 1024;
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.options.dir, { recursive: true });
+    await this.loadSnapshot();
+    this.journal = await open(join(this.options.dir, JOURNAL), 'a+');
+    await this.replayJournal(this.journal);
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    await this.journal?.close();
+    this.journal = undefined;
+  }
+
+  groups(): string[] {
+    return [...this.offsets.keys()];
+  }
+
+  /** The group's committed offsets, all of them or only those of `partitions`. */
+  fetch(group: string, partitions?: readonly TopicPartition[]): CommittedOffset[] {
+    const byPartition = this.offsets.get(group);
+    if (!byPartition) return [];
+    if (!partitions) return [...byPartition.values()];
+    return partitions.flatMap((tp) => byPartition.get(topicPartitionKey(tp)) ?? []);
+  }
+
+  /** Resolves once the offsets are synced to disk. */
+  commit(group: string, offsets: readonly { topic: string; partition: number; offset: number; metadata?: string }[]): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (!this.journal) return Promise.reject(new TributaryError('SHUTTING_DOWN', 'the offset store is closed'));
+    const commitTimestamp = Date.now();
+    const entries = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata, commitTimestamp }));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ group, offsets: entries, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.flushQueue().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) this.kick();
+    });
+  }
+
+  private async flushQueue(): Promise<void> {
+    while (this.queue.length > 0 && this.journal) {
+      const batch = this.queue.splice(0);
+      const text = batch.map((w) => w.offsets.map((o) => encodeLine(JSON.stringify(toEntry(w.group, o)))).join('')).join('');
+      const bytes = Buffer.from(text);
+      try {
+        await this.journal.write(bytes, 0, bytes.length, null);
+        await this.journal.datasync();
+      } catch (cause) {
+        // A half-written line would end the journal for recovery; cut it, or stop taking commits.
+        await this.journal.truncate(this.journalBytes).catch(() => {
+          this.failed = new TributaryError('INTERNAL', 'the offset journal could not be repaired; restart', { cause });
+        });
+        const err = new TributaryError('INTERNAL', `offset commit failed: ${(cause as Error).message}`, { cause, retriable: !this.failed });
+        for (const w of batch) w.reject(err);
+        continue;
+      }
+      this.journalBytes += bytes.length;
+      for (const w of batch) {
+        for (const o of w.offsets) this.apply(w.group, o);
+        w.resolve();
+      }
+      if (this.journalBytes >= this.snapshotEveryBytes) await this.snapshot();
+    }
+  }
+
+  private apply(group: string, offset: CommittedOffset): void {
+    const byPartition = this.offsets.get(group) ?? new Map<string, CommittedOffset>();
+    this.offsets.set(group, byPartition);
+    byPartition.set(topicPartitionKey(offset), offset);
+  }
+
+  private async snapshot(): Promise<void> {
+    const lines = [...this.offsets].flatMap(([group, byPartition]) => [...byPartition.values()].map((o) => encodeLine(JSON.stringify(toEntry(group, o)))));
+    const tmp = join(this.options.dir, `${SNAPSHOT}.tmp`);
+    const file = await open(tmp, 'w');
+    try {
+      await file.writeFile(lines.join(''));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, join(this.options.dir, SNAPSHOT));
+    const dir = await open(this.options.dir, 'r');
+    await dir.sync().finally(() => dir.close());
+    await this.journal!.truncate(0);
+    this.journalBytes = 0;
+  }
+
+  private async loadSnapshot(): Promise<void> {
+    const text = await readFile(join(this.options.dir, SNAPSHOT), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return '';
+      throw err;
+    });
+    const { entries, goodBytes } = parseLines(text);
+    // The snapshot is renamed into place whole; a bad line means the disk lost data.
+    if (goodBytes !== Buffer.byteLength(text)) this.options.logger.error('offset snapshot is corrupt; offsets after the damage are lost', { file: SNAPSHOT });
+    for (const e of entries) this.apply(e.g, fromEntry(e));
+  }
+
+  private async replayJournal(journal: FileHandle): Promise<void> {
+    const text = await journal.readFile('utf8');
+    const { entries, goodBytes } = parseLines(text);
+    for (const e of entries) this.apply(e.g, fromEntry(e));
+    const total = Buffer.byteLength(text);
+    if (goodBytes < total) {
+      await journal.truncate(goodBytes);
+      this.options.logger.warn('cut a torn tail of the offset journal', { file: JOURNAL, truncatedBytes: total - goodBytes });
+    }
+    this.journalBytes = goodBytes;
+  }
+}
+
+function toEntry(group: string, o: CommittedOffset): JournalEntry {
+  return { g: group, t: o.topic, p: o.partition, o: o.offset, ...(o.metadata === undefined ? {} : { m: o.metadata }), ts: o.commitTimestamp };
+}
+
+function fromEntry(e: JournalEntry): CommittedOffset {
+  return { topic: e.t, partition: e.p, offset: e.o, ...(e.m === undefined ? {} : { metadata: e.m }), commitTimestamp: e.ts };
+}
+
+/** The entries of every whole, intact line up to the first bad one, and how many bytes they span. */
+function parseLines(text: string): { entries: JournalEntry[]; goodBytes: number } {
+  const entries: JournalEntry[] = [];
+  let goodBytes = 0;
+  let start = 0;
+  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    const json = decodeLine(text.slice(start, end));
+    if (json === undefined) break;
+    entries.push(JSON.parse(json) as JournalEntry);
+    goodBytes += Buffer.byteLength(text.slice(start, end + 1));
+    start = end + 1;
+  }
+  return { entries, goodBytes };
+}

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'BROKER_UNAVAILABLE'
   | 'NOT_LEADER'
   | 'CORRUPT_RECORD'
+  | 'STORAGE_ERROR'
   | 'TIMEOUT'
   | 'SHUTTING_DOWN'
   | 'UNKNOWN_GROUP'

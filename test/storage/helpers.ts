@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import type { ProducerRecord } from '../../src/log/types.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/log/record-batch.js';
+import type { PartitionLogOptions } from '../../workers/broker/partition-log-types.js';
+import type { PartitionLog } from '../../workers/broker/partition-log.js';
+
+/** A fresh temporary directory per call, removed after the test. */
+export function useTempDirs(): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-storage-'));
+    dirs.push(dir);
+    return join(dir, 'otlp_spans-0');
+  };
+}
+
+export function logOptions(dir: string, overrides: Partial<PartitionLogOptions> = {}): PartitionLogOptions {
+  return { dir, segmentBytes: 64 * 1024, segmentMs: 3_600_000, indexIntervalBytes: 1024, maxBatchBytes: 1024 * 1024, ...overrides };
+}
+
+/** A batch of `count` records whose values name their position: "v<first + i>". */
+export function batchOf(count: number, first = 0, timestamp = 1_700_000_000_000, valueBytes = 100): Buffer {
+  const records: ProducerRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const value = Buffer.alloc(valueBytes, 0x2e);
+    value.write(`v${first + i}`);
+    records.push({ key: Buffer.from(`k${first + i}`), value, timestamp });
+  }
+  return encodeRecordBatch(records);
+}
+
+/** Appends `batches` batches of `perBatch` records; returns the log. */
+export function fill(log: PartitionLog, batches: number, perBatch = 10, timestamp = 1_700_000_000_000): void {
+  for (let b = 0; b < batches; b++) log.append(batchOf(perBatch, log.highWatermark, timestamp), 0, timestamp);
+}
+
+/** Every record from `from` to the high watermark, read the way a consumer does. */
+export function readAll(log: PartitionLog, from = log.logStartOffset): { offset: number; value: string }[] {
+  const out: { offset: number; value: string }[] = [];
+  let offset = from;
+  while (offset < log.highWatermark) {
+    const records = decodeRecordBatches(log.read(offset, 4096).batches, 't', 0, offset);
+    for (const r of records) out.push({ offset: r.offset, value: r.value!.toString('utf8').replace(/\.+$/, '') });
+    offset = records[records.length - 1].offset + 1;
+  }
+  return out;
+}
+
+export function expectedValues(from: number, to: number): { offset: number; value: string }[] {
+  const out: { offset: number; value: string }[] = [];
+  for (let o = from; o < to; o++) out.push({ offset: o, value: `v${o}` });
+  return out;
+}

@@ -1,0 +1,270 @@
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, TributaryError } from '../../src/errors.js';
+import {
+  assignBatchOffset,
+  type BatchHeader,
+  checkBatch,
+  decodeRecordBatches,
+  LOG_OVERHEAD,
+  readBatchHeader,
+} from '../../src/log/record-batch.js';
+import { CHECKPOINT_FILE, CheckpointFile } from './checkpoint.js';
+import type { AppendResult, PartitionLogOptions, ReadResult, RecoveryReport } from './partition-log-types.js';
+import { loadSegments } from './recovery.js';
+import { segmentsPastRetention } from './retention.js';
+import { Segment } from './segment.js';
+
+export type { AppendResult, PartitionLogOptions, ReadResult, RecoveryReport } from './partition-log-types.js';
+
+type Settings = Pick<PartitionLogOptions, 'segmentBytes' | 'segmentMs' | 'retentionBytes' | 'retentionMs'>;
+
+/** Positions in a segment and its index are uint32; Kafka caps segments at 2 GiB too. */
+const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
+const COMPRESSION_MASK = 0x07;
+
+function requireInteger(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`partition log option ${name} must be an integer in [${min}, ${max}], got ${value}`);
+  }
+}
+
+function validateSettings(s: Partial<Settings>): void {
+  requireInteger('segmentBytes', s.segmentBytes, 1, MAX_SEGMENT_BYTES);
+  requireInteger('segmentMs', s.segmentMs, 1);
+  requireInteger('retentionBytes', s.retentionBytes, 0);
+  requireInteger('retentionMs', s.retentionMs, 0);
+}
+
+/**
+ * The storage of one partition: an ordered run of segments, the last one active. Everything is
+ * synchronous (the broker thread owns the partition). Appends are acknowledged once written to
+ * the segment file; `flush()` makes them survive a machine crash and advances the recovery
+ * checkpoint, so that the next open after a crash validates only what came after it.
+ */
+export class PartitionLog {
+  readonly recovery: RecoveryReport;
+  private readonly options: PartitionLogOptions;
+  private readonly segments: Segment[];
+  private readonly checkpoint: CheckpointFile;
+  private readonly dirFd: number;
+  /** Segments written since the last flush (the active one, and one just rolled away from). */
+  private readonly dirty = new Set<Segment>();
+  /** A segment file was created since the last flush: the directory entry needs an fsync too. */
+  private dirDirty = false;
+  private closed = false;
+
+  private constructor(options: PartitionLogOptions, segments: Segment[], report: RecoveryReport, checkpoint: CheckpointFile) {
+    this.options = { ...options };
+    this.segments = segments;
+    this.recovery = report;
+    this.checkpoint = checkpoint;
+    this.dirFd = openSync(options.dir, 'r');
+  }
+
+  static open(options: PartitionLogOptions): PartitionLog {
+    validateSettings(options);
+    requireInteger('indexIntervalBytes', options.indexIntervalBytes, 1);
+    requireInteger('maxBatchBytes', options.maxBatchBytes, LOG_OVERHEAD, MAX_SEGMENT_BYTES);
+    try {
+      mkdirSync(options.dir, { recursive: true });
+      const checkpoint = CheckpointFile.open(join(options.dir, CHECKPOINT_FILE));
+      const now = Date.now();
+      const { segments, report } = loadSegments(options, checkpoint.read(), now);
+      if (segments.length === 0) segments.push(Segment.create(options.dir, 0, now));
+      const log = new PartitionLog(options, segments, report, checkpoint);
+      // Whatever recovery validated may still sit in the page cache only; sync it before the
+      // checkpoint says so. Then mark the partition open (unclean) durably before any append.
+      for (const segment of segments) if (segment.unflushed) log.dirty.add(segment);
+      log.dirDirty = true;
+      log.syncAndCheckpoint(true);
+      return log;
+    } catch (err) {
+      if (err instanceof TributaryError) throw err;
+      throw new TributaryError('STORAGE_ERROR', `cannot open partition log in ${options.dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  get logStartOffset(): number {
+    return this.segments[0].baseOffset;
+  }
+
+  get highWatermark(): number {
+    return this.active.nextOffset;
+  }
+
+  get sizeBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  get unflushed(): boolean {
+    return this.dirty.size > 0 || this.dirDirty;
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  append(batch: Buffer, leaderEpoch: number, now = Date.now()): AppendResult {
+    this.ensureOpen();
+    const header = this.checkIncoming(batch);
+    this.maybeRoll(batch.length, now);
+    const baseOffset = this.highWatermark;
+    assignBatchOffset(batch, baseOffset, leaderEpoch);
+    header.baseOffset = baseOffset;
+    const active = this.active;
+    active.append(batch, header, this.options.indexIntervalBytes, now);
+    this.dirty.add(active);
+    return { baseOffset, lastOffset: baseOffset + header.lastOffsetDelta, highWatermark: active.nextOffset };
+  }
+
+  private checkIncoming(batch: Buffer): BatchHeader {
+    const max = this.options.maxBatchBytes;
+    if (batch.length > max) {
+      throw new TributaryError('RECORD_TOO_LARGE', `record batch of ${batch.length} bytes exceeds the limit of ${max} bytes`, {
+        details: { size: batch.length, maxBatchBytes: max },
+      });
+    }
+    const problem = checkBatch(batch, 0, max);
+    if (problem) throw new TributaryError('INVALID_RECORD', `malformed record batch: ${problem}`, { details: { problem } });
+    const header = readBatchHeader(batch)!;
+    if (LOG_OVERHEAD + header.batchLength !== batch.length) {
+      throw new TributaryError('INVALID_RECORD', 'malformed record batch: bytes after the end of the batch');
+    }
+    if (header.lastOffsetDelta < 0 || header.recordCount < 1) {
+      throw new TributaryError('INVALID_RECORD', 'malformed record batch: no records or a negative last offset delta');
+    }
+    if ((header.attributes & COMPRESSION_MASK) !== 0) {
+      throw new TributaryError('INVALID_RECORD', 'compressed record batches are not supported');
+    }
+    return header;
+  }
+
+  /** Starts a new segment when the batch would overflow the active one or it has aged out. */
+  private maybeRoll(incoming: number, now: number): void {
+    const active = this.active;
+    if (active.size === 0) return;
+    const full = active.size + incoming > this.options.segmentBytes;
+    const old = now - active.rollTime >= this.options.segmentMs;
+    if (!full && !old) return;
+    this.segments.push(Segment.create(this.options.dir, active.nextOffset, now));
+    this.dirDirty = true;
+  }
+
+  read(offset: number, maxBytes: number): ReadResult {
+    this.ensureOpen();
+    const empty = { batches: Buffer.alloc(0), highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
+    if (!Number.isSafeInteger(offset) || offset < this.logStartOffset || offset > this.highWatermark) {
+      const range = { logStartOffset: this.logStartOffset, highWatermark: this.highWatermark };
+      throw new TributaryError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} is out of range: valid offsets are ${range.logStartOffset} to ${range.highWatermark}`,
+        { details: range },
+      );
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new TributaryError('INVALID_REQUEST', `maxBytes must be a non-negative integer, got ${maxBytes}`);
+    }
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      const found = segment.locate(offset);
+      if (!found) continue;
+      const first = LOG_OVERHEAD + found.header.batchLength;
+      const buf = segment.read(found.position, Math.max(first, maxBytes));
+      return { ...empty, batches: buf.subarray(0, wholeBatchesLength(buf, first)) };
+    }
+    return empty;
+  }
+
+  /** Binary search: the last segment whose base offset is at or below `offset`. */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  offsetForTimestamp(timestamp: number): number {
+    this.ensureOpen();
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp < timestamp) continue;
+      const found = segment.locateTimestamp(timestamp);
+      if (!found) continue;
+      const batch = segment.read(found.position, LOG_OVERHEAD + found.header.batchLength);
+      for (const record of decodeRecordBatches(batch, '', 0)) if (record.timestamp >= timestamp) return record.offset;
+    }
+    return this.highWatermark;
+  }
+
+  flush(): void {
+    this.ensureOpen();
+    if (this.unflushed) this.syncAndCheckpoint(false);
+  }
+
+  /** fdatasync of what was written, then the checkpoint: everything up to the end is durable. */
+  private syncAndCheckpoint(durable: boolean, clean = false): void {
+    for (const segment of this.dirty) segment.sync();
+    this.dirty.clear();
+    if (this.dirDirty) {
+      fsyncSync(this.dirFd);
+      this.dirDirty = false;
+    }
+    const active = this.active;
+    this.checkpoint.write(
+      { clean, recoveryOffset: active.nextOffset, segmentBaseOffset: active.baseOffset, position: active.size },
+      durable,
+    );
+  }
+
+  enforceRetention(now = Date.now()): { segmentsDeleted: number; bytesDeleted: number } {
+    this.ensureOpen();
+    const n = segmentsPastRetention(this.segments, this.options, now);
+    let bytesDeleted = 0;
+    for (const segment of this.segments.splice(0, n)) {
+      bytesDeleted += segment.size;
+      this.dirty.delete(segment);
+      segment.remove();
+    }
+    return { segmentsDeleted: n, bytesDeleted };
+  }
+
+  updateSettings(settings: Partial<Settings>): void {
+    validateSettings(settings);
+    for (const key of ['segmentBytes', 'segmentMs', 'retentionBytes', 'retentionMs'] as const) {
+      if (key in settings) this.options[key] = settings[key] as number;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.syncAndCheckpoint(true, true);
+    this.closed = true;
+    for (const segment of this.segments) segment.close();
+    this.checkpoint.close();
+    closeSync(this.dirFd);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new TributaryError('SHUTTING_DOWN', `partition log ${this.options.dir} is closed`, { retriable: true });
+  }
+}
+
+/** Length of the whole batches at the start of `buf`, the first one (`first` bytes) always. */
+function wholeBatchesLength(buf: Buffer, first: number): number {
+  let end = first;
+  while (end + LOG_OVERHEAD <= buf.length) {
+    const next = end + LOG_OVERHEAD + buf.readInt32BE(end + 8);
+    if (next > buf.length) break;
+    end = next;
+  }
+  return end;
+}

@@ -1,0 +1,32 @@
+import { NO_TIMESTAMP } from './offset-index.js';
+
+export interface RetentionPolicy {
+  retentionBytes?: number;
+  retentionMs?: number;
+}
+
+export interface SegmentExtent {
+  size: number;
+  maxTimestamp: number;
+}
+
+/**
+ * How many segments from the start of a log retention deletes: while the oldest one is older
+ * than retentionMs (by its largest timestamp) or the log without it still holds retentionBytes.
+ * Whole segments only, and never the last (active) one, as Kafka does.
+ */
+export function segmentsPastRetention(segments: readonly SegmentExtent[], policy: RetentionPolicy, now: number): number {
+  let remaining = 0;
+  for (const s of segments) remaining += s.size;
+  let n = 0;
+  while (n < segments.length - 1) {
+    const s = segments[n];
+    const expired =
+      policy.retentionMs !== undefined && s.maxTimestamp !== NO_TIMESTAMP && now - s.maxTimestamp > policy.retentionMs;
+    const surplus = policy.retentionBytes !== undefined && remaining - s.size >= policy.retentionBytes;
+    if (!expired && !surplus) break;
+    remaining -= s.size;
+    n++;
+  }
+  return n;
+}

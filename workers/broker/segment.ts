@@ -1,0 +1,185 @@
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { TributaryError } from '../../src/errors.js';
+import { BATCH_HEADER_SIZE, type BatchHeader, LOG_OVERHEAD, readBatchHeader } from '../../src/log/record-batch.js';
+import { type ScanOptions, type ScanResult, type ScanStart, scanBatches } from './batch-scan.js';
+import { NO_TIMESTAMP, OffsetIndex } from './offset-index.js';
+
+/** `00000000000000000042.log`: base offsets padded to 20 digits sort as file names. */
+export function segmentFileName(baseOffset: number, extension: 'log' | 'index'): string {
+  return `${String(baseOffset).padStart(20, '0')}.${extension}`;
+}
+
+export const SEGMENT_FILE = /^(\d{20})\.(log|index)$/;
+
+/** A batch found in a segment: where it starts and its header. */
+export interface BatchLocation {
+  position: number;
+  header: BatchHeader;
+}
+
+/**
+ * One segment: a log file of record batches stored as they arrive, plus its sparse offset index.
+ * The log file's descriptor stays open; appends are positioned synchronous writes.
+ */
+export class Segment {
+  size: number;
+  /** One past the last offset in the segment; the base offset when empty. */
+  nextOffset: number;
+  maxTimestamp = NO_TIMESTAMP;
+  /** When the segment started, for rolling by age: the clock at its first append in this
+   *  process; for a segment found on disk, its first batch's timestamp. */
+  rollTime: number;
+  private unsynced = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    private readonly fd: number,
+    readonly index: OffsetIndex,
+    now: number,
+  ) {
+    this.size = fstatSync(fd).size;
+    this.nextOffset = baseOffset;
+    this.rollTime = now;
+  }
+
+  /** A new, empty segment; leftovers of the same name (from a crash) are replaced. */
+  static create(dir: string, baseOffset: number, now: number): Segment {
+    rmSync(join(dir, segmentFileName(baseOffset, 'index')), { force: true });
+    const fd = openSync(join(dir, segmentFileName(baseOffset, 'log')), 'w+');
+    return new Segment(dir, baseOffset, fd, OffsetIndex.open(join(dir, segmentFileName(baseOffset, 'index'))), now);
+  }
+
+  /** An existing segment, files as they are; the caller scans it to learn its end. */
+  static open(dir: string, baseOffset: number, now: number): Segment {
+    const fd = openSync(join(dir, segmentFileName(baseOffset, 'log')), constants.O_RDWR);
+    return new Segment(dir, baseOffset, fd, OffsetIndex.open(join(dir, segmentFileName(baseOffset, 'index'))), now);
+  }
+
+  get unflushed(): boolean {
+    return this.unsynced;
+  }
+
+  /** For recovery: bytes read back after a crash may never have reached the disk. */
+  markUnsynced(): void {
+    this.unsynced = true;
+  }
+
+  /** Writes one batch (offsets already assigned) at the end of the log. */
+  append(batch: Buffer, header: BatchHeader, indexIntervalBytes: number, now: number): void {
+    const position = this.size;
+    try {
+      let written = 0;
+      while (written < batch.length) {
+        written += writeSync(this.fd, batch, written, batch.length - written, position + written);
+      }
+    } catch (err) {
+      // Never leave part of a batch behind: the next append would follow a torn one.
+      ftruncateSync(this.fd, position);
+      throw new TributaryError('STORAGE_ERROR', `writing to segment ${this.baseOffset} failed: ${(err as Error).message}`, {
+        retriable: true,
+        cause: err,
+      });
+    }
+    if (this.size === 0) this.rollTime = now;
+    this.index.maybeAdd(header.baseOffset - this.baseOffset, position, this.maxTimestamp, indexIntervalBytes);
+    this.size += batch.length;
+    this.nextOffset = header.baseOffset + header.lastOffsetDelta + 1;
+    if (header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
+    this.unsynced = true;
+  }
+
+  /** Scans the log file from `start` (see scanBatches), adding index entries on the way. */
+  scan(start: ScanStart, options: Omit<ScanOptions, 'onBatch'>, indexIntervalBytes: number): ScanResult {
+    return scanBatches(this.fd, this.size, start, {
+      ...options,
+      onBatch: (position, header, maxTimestampBefore) =>
+        this.index.maybeAdd(header.baseOffset - this.baseOffset, position, maxTimestampBefore, indexIntervalBytes),
+    });
+  }
+
+  /** Adopts a scan's outcome: the log ends where the last sound batch ended. */
+  settle(result: ScanResult): void {
+    if (result.end < this.size) {
+      ftruncateSync(this.fd, result.end);
+      this.index.truncateTo(result.end);
+      this.size = result.end;
+      this.unsynced = true;
+    }
+    this.nextOffset = result.nextOffset;
+    this.maxTimestamp = result.maxTimestamp;
+  }
+
+  /** True when the index agrees with the log: plausible, and its last entry is a batch there. */
+  indexMatchesLog(): boolean {
+    if (!this.index.plausible(this.size)) return false;
+    if (this.index.entries === 0) return true;
+    const last = this.index.last();
+    const header = this.headerAt(last.position);
+    return header !== null && header.baseOffset === this.baseOffset + last.relativeOffset;
+  }
+
+  /** The header of the batch at `position`; null past the end. */
+  headerAt(position: number): BatchHeader | null {
+    if (position + BATCH_HEADER_SIZE > this.size) return null;
+    const buf = Buffer.allocUnsafe(BATCH_HEADER_SIZE);
+    readSync(this.fd, buf, 0, BATCH_HEADER_SIZE, position);
+    return readBatchHeader(buf);
+  }
+
+  /** The batch holding `offset`, or null when the segment ends before it. */
+  locate(offset: number): BatchLocation | null {
+    const entry = this.index.floorOffset(offset - this.baseOffset);
+    return this.scanHeaders(entry.position, (h) => h.baseOffset + h.lastOffsetDelta >= offset);
+  }
+
+  /** The first batch with a timestamp at or past `timestamp`, or null. */
+  locateTimestamp(timestamp: number): BatchLocation | null {
+    const entry = this.index.floorTimestamp(timestamp);
+    return this.scanHeaders(entry.position, (h) => h.maxTimestamp >= timestamp);
+  }
+
+  private scanHeaders(from: number, wanted: (header: BatchHeader) => boolean): BatchLocation | null {
+    for (let position = from; ; ) {
+      const header = this.headerAt(position);
+      if (!header) return null;
+      if (wanted(header)) return { position, header };
+      position += LOG_OVERHEAD + header.batchLength;
+    }
+  }
+
+  /** Reads `length` bytes at `position` (fewer at the end of the file). */
+  read(position: number, length: number): Buffer {
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - position)));
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(this.fd, buf, done, buf.length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buf.subarray(0, done);
+  }
+
+  /** fdatasync of the log and the index, each only when written since the last sync. */
+  sync(): void {
+    if (this.unsynced) {
+      fdatasyncSync(this.fd);
+      this.unsynced = false;
+    }
+    this.index.sync();
+  }
+
+  close(): void {
+    closeSync(this.fd);
+    this.index.close();
+  }
+
+  /** Closes and deletes the files; the log first, so a crash in between leaves an orphan index,
+   *  which the next open removes, rather than a log without its index. */
+  remove(): void {
+    this.close();
+    unlinkSync(join(this.dir, segmentFileName(this.baseOffset, 'log')));
+    rmSync(join(this.dir, segmentFileName(this.baseOffset, 'index')), { force: true });
+  }
+}

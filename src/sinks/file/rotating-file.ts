@@ -1,0 +1,96 @@
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+
+export interface RotationPolicy {
+  /** Roll to a new file once the current one reaches this size; 0 never. */
+  maxBytes: number;
+  /** Roll once the current file is this old (ms); 0 never. */
+  maxAgeMs: number;
+  /** Rolled files kept beside the current one, the oldest removed first; 0 keeps all. */
+  maxFiles: number;
+}
+
+/**
+ * A file appended to in whole chunks, rolled by size and age: the current file keeps its name,
+ * rolled ones get the time of the roll, e.g. `otlp.jsonl` → `otlp-2026-01-02T03-04-05.678Z.jsonl`.
+ */
+export class RotatingFile {
+  private handle: FileHandle | undefined;
+  /** Appends run one at a time: members of one pipeline share the file. */
+  private tail: Promise<void> = Promise.resolve();
+  private size = 0;
+  private openedAt = 0;
+  private readonly dir: string;
+  private readonly stem: string;
+  private readonly ext: string;
+
+  constructor(
+    private readonly path: string,
+    private readonly policy: RotationPolicy,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.dir = dirname(path);
+    const name = basename(path);
+    // `.jsonl.gz` counts as one extension, so rolled files keep it whole.
+    const gz = name.endsWith('.gz') ? '.gz' : '';
+    const inner = name.slice(0, name.length - gz.length);
+    this.ext = extname(inner) + gz;
+    this.stem = name.slice(0, name.length - this.ext.length);
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    this.handle = await open(this.path, 'a');
+    const info = await stat(this.path);
+    this.size = info.size;
+    this.openedAt = info.size > 0 ? Math.min(info.birthtimeMs || info.mtimeMs, info.mtimeMs) : this.now();
+  }
+
+  /** Appends one chunk, rolling first when the chunk would pass the size limit or the file is too old. */
+  append(chunk: Uint8Array): Promise<void> {
+    const done = this.tail.then(() => this.appendNow(chunk));
+    this.tail = done.catch(() => {});
+    return done;
+  }
+
+  private async appendNow(chunk: Uint8Array): Promise<void> {
+    if (!this.handle) await this.open();
+    const { maxBytes, maxAgeMs } = this.policy;
+    const tooBig = maxBytes > 0 && this.size > 0 && this.size + chunk.length > maxBytes;
+    const tooOld = maxAgeMs > 0 && this.size > 0 && this.now() - this.openedAt >= maxAgeMs;
+    if (tooBig || tooOld) await this.roll();
+    await this.handle!.write(chunk);
+    this.size += chunk.length;
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private async roll(): Promise<void> {
+    await this.close();
+    const stamp = new Date(this.now()).toISOString().replace(/:/g, '-');
+    let target = join(this.dir, `${this.stem}-${stamp}${this.ext}`);
+    for (let n = 1; await exists(target); n++) target = join(this.dir, `${this.stem}-${stamp}-${n}${this.ext}`);
+    await rename(this.path, target);
+    await this.prune();
+    await this.open();
+  }
+
+  private async prune(): Promise<void> {
+    if (this.policy.maxFiles <= 0) return;
+    const prefix = `${this.stem}-`;
+    const rolled = (await readdir(this.dir)).filter((f) => f.startsWith(prefix) && f.endsWith(this.ext)).sort();
+    for (const old of rolled.slice(0, Math.max(0, rolled.length - this.policy.maxFiles))) await unlink(join(this.dir, old));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

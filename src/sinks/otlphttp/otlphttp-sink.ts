@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { httpPost } from '../http/http-post.js';
+import { httpSinkKeys, httpUrl } from '../http/http-config.js';
+import { parseSinkConfig } from '../sink-config.js';
+import type { ExportOutcome, Signal, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
+import { mergeRequests } from '../signals.js';
+import { readPartialSuccess } from './partial-success.js';
+
+const configSchema = z.strictObject({
+  ...httpSinkKeys,
+  /** Full URLs per signal; by default `<endpoint>/v1/traces` and so on, as OTLP exporters do. */
+  traces_endpoint: httpUrl.optional(),
+  metrics_endpoint: httpUrl.optional(),
+  logs_endpoint: httpUrl.optional(),
+});
+
+export type OtlpHttpSinkConfig = z.output<typeof configSchema>;
+
+const SIGNAL_PATHS: Record<Signal, string> = { traces: 'v1/traces', metrics: 'v1/metrics', logs: 'v1/logs' };
+
+function signalUrl(config: OtlpHttpSinkConfig, signal: Signal): string {
+  const explicit = config[`${signal}_endpoint`];
+  if (explicit) return explicit;
+  return config.endpoint.replace(/\/*$/, '/') + SIGNAL_PATHS[signal];
+}
+
+/**
+ * Forwards to an OTLP/HTTP endpoint in protobuf: the records of each signal in a batch become one
+ * request, merged at the wire level without decoding.
+ */
+export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkContext): Sink {
+  const logger = context.logger.child('otlphttp');
+  return {
+    type: 'otlphttp',
+    async start() {},
+    async export(batch: SinkBatch): Promise<ExportOutcome> {
+      let rejectedItems = 0;
+      for (const { signal, records } of batch.signals) {
+        const url = signalUrl(config, signal);
+        const answer = await httpPost({
+          url,
+          body: mergeRequests(records),
+          contentType: 'application/x-protobuf',
+          headers: config.headers,
+          timeoutMs: config.timeout,
+          compression: config.compression,
+        });
+        const partial = readPartialSuccess(answer.body);
+        if (partial && (partial.rejected > 0 || partial.message)) {
+          rejectedItems += partial.rejected;
+          logger.warn('destination accepted part of the batch', { pipeline: context.pipeline, url, rejected: partial.rejected, reason: partial.message });
+        }
+      }
+      return { rejectedItems };
+    },
+    async shutdown() {},
+  };
+}
+
+export const otlpHttpSinkFactory: SinkFactory = {
+  type: 'otlphttp',
+  create: (raw, context) => createOtlpHttpSink(parseSinkConfig(configSchema, raw, context.path), context),
+};

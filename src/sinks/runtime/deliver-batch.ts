@@ -1,0 +1,132 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { asTributaryError, TributaryError } from '../../errors.js';
+import type { ConsumedRecord } from '../../log/types.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { countItems } from '../otlp-items.js';
+import type { Sink, SinkBatch } from '../sink.js';
+import { groupBySignal } from '../signals.js';
+import { backoffDelay, type RetryPolicy } from './backoff.js';
+import type { DeadLetterTopic } from './dead-letter.js';
+import type { SinkMetrics } from './sink-metrics.js';
+
+export interface DeliveryContext {
+  pipeline: string;
+  sink: Sink;
+  retry: RetryPolicy;
+  /** Undefined when the pipeline turned dead-lettering off: rejected batches are then dropped, loudly. */
+  deadLetter: DeadLetterTopic | undefined;
+  metrics: SinkMetrics;
+  logger: Logger;
+  /** Aborted at shutdown: the attempt in flight finishes, no new one starts. */
+  stopping: AbortSignal;
+}
+
+export type DeliveryResult = 'exported' | 'dead_lettered' | 'dropped' | 'abandoned';
+
+function toBatch(records: ConsumedRecord[]): SinkBatch {
+  return { signals: groupBySignal(records), records: records.length };
+}
+
+/** Items in the batch; a record that does not parse counts none (the sink reports it on its own). */
+function itemsOf(batch: SinkBatch): number {
+  let items = 0;
+  for (const group of batch.signals) {
+    for (const r of group.records) {
+      try {
+        items += r.value ? countItems(group.signal, r.value) : 0;
+      } catch {
+        // counted as zero
+      }
+    }
+  }
+  return items;
+}
+
+/**
+ * Delivers one batch: export, retrying retriable failures with backoff; a permanent failure, or
+ * retries past `max_elapsed_time`, sends the batch to the dead-letter topic. Resolves with what
+ * became of it; `abandoned` (shutdown during retries) means it must not be committed, so that it
+ * is read again after the restart.
+ */
+export async function deliverBatch(records: ConsumedRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
+  const { pipeline, metrics } = ctx;
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    let failure: TributaryError;
+    const timer = metrics.exportDuration.startTimer({ pipeline });
+    try {
+      const batch = toBatch(records);
+      const outcome = await ctx.sink.export(batch);
+      timer({ outcome: 'success' });
+      const items = itemsOf(batch);
+      metrics.items.inc({ pipeline }, items - (outcome.rejectedItems ?? 0) - (outcome.droppedItems ?? 0));
+      if (outcome.rejectedItems) metrics.rejectedItems.inc({ pipeline }, outcome.rejectedItems);
+      if (outcome.droppedItems) metrics.droppedItems.inc({ pipeline }, outcome.droppedItems);
+      metrics.records.inc({ pipeline, outcome: 'exported' }, records.length);
+      return 'exported';
+    } catch (err) {
+      timer({ outcome: 'failure' });
+      failure = asTributaryError(err);
+    }
+    metrics.failures.inc({ pipeline, kind: failure.retriable ? 'retriable' : 'permanent' });
+    if (failure.retriable) {
+      const delay = backoffDelay(ctx.retry, attempt, failure.details?.retryAfterMs as number | undefined);
+      const elapsed = Date.now() - started;
+      const withinBudget = ctx.retry.max_elapsed_time === 0 || elapsed + delay <= ctx.retry.max_elapsed_time;
+      if (withinBudget) {
+        if (ctx.stopping.aborted) return abandon(ctx, records, failure);
+        ctx.logger.warn('export failed, retrying', { pipeline, attempt: attempt + 1, delayMs: delay, error: failure });
+        try {
+          await sleep(delay, undefined, { signal: ctx.stopping });
+        } catch {
+          return abandon(ctx, records, failure);
+        }
+        metrics.retries.inc({ pipeline });
+        continue;
+      }
+      failure = new TributaryError('SINK_UNAVAILABLE', `gave up after ${elapsed} ms of retries: ${failure.message}`, {
+        cause: failure,
+        details: failure.details,
+      });
+    }
+    return reject(ctx, records, failure);
+  }
+}
+
+function abandon(ctx: DeliveryContext, records: ConsumedRecord[], failure: TributaryError): DeliveryResult {
+  ctx.logger.warn('shutting down during retries: the batch stays uncommitted and is read again after restart', {
+    pipeline: ctx.pipeline,
+    records: records.length,
+    error: failure,
+  });
+  return 'abandoned';
+}
+
+async function reject(ctx: DeliveryContext, records: ConsumedRecord[], failure: TributaryError): Promise<DeliveryResult> {
+  const { pipeline, metrics } = ctx;
+  if (!ctx.deadLetter) {
+    ctx.logger.error('batch rejected and dead-lettering is off: dropping it', { pipeline, records: records.length, error: failure });
+    metrics.records.inc({ pipeline, outcome: 'dropped' }, records.length);
+    return 'dropped';
+  }
+  // The dead-letter topic is our own log: retry it until it takes the batch (or shutdown).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ctx.deadLetter.send(records, failure);
+      break;
+    } catch (err) {
+      if (ctx.stopping.aborted) return abandon(ctx, records, asTributaryError(err));
+      const delay = backoffDelay(ctx.retry, attempt);
+      ctx.logger.warn('cannot write the dead-letter topic, retrying', { pipeline, delayMs: delay, error: asTributaryError(err) });
+      await sleep(delay, undefined, { signal: ctx.stopping }).catch(() => {});
+    }
+  }
+  ctx.logger.error('batch rejected: sent to the dead-letter topic', {
+    pipeline,
+    topic: ctx.deadLetter.topic,
+    records: records.length,
+    error: failure,
+  });
+  metrics.records.inc({ pipeline, outcome: 'dead_lettered' }, records.length);
+  return 'dead_lettered';
+}

@@ -1,0 +1,92 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { asTributaryError } from '../../errors.js';
+import type { Consumer, ConsumerOptions, PartitionOffset } from '../../groups/types.js';
+import type { ConsumedRecord } from '../../log/types.js';
+import { type BatchPolicy, Batcher } from './batcher.js';
+import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
+
+/** The position after each partition's last record in the batch: what the group commits. */
+export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
+  const next = new Map<string, PartitionOffset>();
+  for (const r of records) {
+    const key = `${r.topic}\u0000${r.partition}`;
+    const current = next.get(key);
+    if (!current || r.offset + 1 > current.offset) next.set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+  }
+  return [...next.values()];
+}
+
+const POLL_ERROR_BACKOFF_MS = 500;
+
+/**
+ * One member of a pipeline's group: poll, batch, deliver, commit, in a loop of its own, so a
+ * slow sink holds up only this loop. Before a rebalance takes its partitions, the records it
+ * holds are delivered and committed.
+ */
+export class PipelineMember {
+  private readonly consumer: Consumer;
+  private readonly batcher: Batcher;
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    createConsumer: (options: ConsumerOptions) => Consumer,
+    consumerOptions: ConsumerOptions,
+    batch: BatchPolicy,
+    private readonly delivery: DeliveryContext,
+  ) {
+    this.consumer = createConsumer({
+      ...consumerOptions,
+      onPartitionsRevoked: async () => {
+        const held = this.batcher.take();
+        if (held.length > 0) await this.deliverAndCommit(held);
+      },
+    });
+    this.batcher = new Batcher(this.consumer, batch);
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops polling, lets the batch in hand finish and commit, then leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.consumer.close();
+  }
+
+  private async run(): Promise<void> {
+    const isRunning = () => this.running;
+    while (this.running) {
+      let batch: ConsumedRecord[];
+      try {
+        batch = await this.batcher.fill(isRunning);
+      } catch (err) {
+        if (!this.running) break;
+        this.delivery.logger.warn('poll failed, trying again', { pipeline: this.delivery.pipeline, error: asTributaryError(err) });
+        await sleep(POLL_ERROR_BACKOFF_MS);
+        continue;
+      }
+      if (batch.length > 0) await this.deliverAndCommit(batch);
+    }
+    // Records polled while stopping are delivered too: nothing polled is left undelivered.
+    const rest = this.batcher.take();
+    if (rest.length > 0) await this.deliverAndCommit(rest);
+  }
+
+  private async deliverAndCommit(batch: ConsumedRecord[]): Promise<void> {
+    const result = await deliverBatch(batch, this.delivery);
+    if (result === 'abandoned') return;
+    try {
+      await this.consumer.commit(offsetsAfter(batch));
+    } catch (err) {
+      // The partitions moved on (stale generation) or the log is away: the new owner reads the batch again.
+      this.delivery.logger.warn('commit failed; the batch will be delivered again', {
+        pipeline: this.delivery.pipeline,
+        error: asTributaryError(err),
+      });
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import { LATENCY_BUCKETS, type Telemetry } from '../../telemetry/telemetry.js';
+
+/** The self telemetry of sink pipelines, labelled by pipeline (its group name). Lag comes from the group metrics. */
+export function createSinkMetrics(telemetry: Telemetry) {
+  return {
+    items: telemetry.counter('tributary_sink_items_total', 'Items (spans, data points, log records) a sink delivered', ['pipeline']),
+    records: telemetry.counter('tributary_sink_records_total', 'Records by outcome: exported, dead_lettered, dropped', ['pipeline', 'outcome']),
+    failures: telemetry.counter('tributary_sink_failures_total', 'Failed export attempts, by kind: retriable or permanent', ['pipeline', 'kind']),
+    retries: telemetry.counter('tributary_sink_retries_total', 'Export attempts repeated after a retriable failure', ['pipeline']),
+    rejectedItems: telemetry.counter('tributary_sink_rejected_items_total', 'Items the destination refused in a partial success', ['pipeline']),
+    droppedItems: telemetry.counter('tributary_sink_dropped_items_total', 'Items a sink could not express at its destination', ['pipeline']),
+    exportDuration: telemetry.histogram(
+      'tributary_sink_export_duration_seconds',
+      'Time of one export attempt',
+      ['pipeline', 'outcome'],
+      LATENCY_BUCKETS,
+    ),
+  };
+}
+
+export type SinkMetrics = ReturnType<typeof createSinkMetrics>;

@@ -1,0 +1,58 @@
+import type { ConsumedRecord } from '../log/types.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import type { Logger } from '../telemetry/logger.js';
+
+import type { Signal } from '../otlp/signals.js';
+
+export type { Signal };
+
+/** The records of one batch that carry one signal, each value a complete Export*ServiceRequest. */
+export interface SignalRecords {
+  signal: Signal;
+  records: ConsumedRecord[];
+}
+
+/** What the runtime hands a sink: one batch, its records grouped by signal in offset order. */
+export interface SinkBatch {
+  signals: SignalRecords[];
+  /** Number of records in the batch. */
+  records: number;
+}
+
+/** What a sink reports after the destination accepted a batch. */
+export interface ExportOutcome {
+  /** Items (spans, data points, log records) the destination rejected while accepting the rest. */
+  rejectedItems?: number;
+  /** Items the sink could not express at the destination and left out, counted, never silently. */
+  droppedItems?: number;
+}
+
+/**
+ * A sink delivers batches to one destination. `export` resolves once the destination accepted
+ * the batch and throws a TributaryError otherwise: SINK_UNAVAILABLE (retriable, with
+ * `details.retryAfterMs` when the destination said when) or SINK_REJECTED (permanent).
+ */
+export interface Sink {
+  readonly type: string;
+  start(): Promise<void>;
+  export(batch: SinkBatch): Promise<ExportOutcome>;
+  /** Called after the last export finished; releases files and connections. */
+  shutdown(): Promise<void>;
+}
+
+export interface SinkContext {
+  /** The pipeline's group name, used in logs and metric labels. */
+  pipeline: string;
+  /** Config path of the sink block, e.g. `pipelines[0].sink`, for error messages. */
+  path: string;
+  /** The topics the pipeline reads, so a sink can refuse signals it cannot carry. */
+  topics: readonly string[];
+  logger: Logger;
+  telemetry: Telemetry;
+}
+
+export interface SinkFactory {
+  readonly type: string;
+  /** Validates the sink's own keys (throwing ConfigError naming the path) and builds the sink. */
+  create(config: Record<string, unknown>, context: SinkContext): Sink;
+}

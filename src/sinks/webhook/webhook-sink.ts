@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { httpPost } from '../http/http-post.js';
+import { httpSinkKeys } from '../http/http-config.js';
+import { decodeRequest } from '../otlp-decode.js';
+import { mergeJsonRequests } from '../otlp-summary.js';
+import { parseSinkConfig } from '../sink-config.js';
+import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
+
+const configSchema = z.strictObject(httpSinkKeys);
+
+export type WebhookSinkConfig = z.output<typeof configSchema>;
+
+/** POSTs each batch to one URL as OTLP/JSON, one request per signal, with the configured headers. */
+export function createWebhookSink(config: WebhookSinkConfig, _context: SinkContext): Sink {
+  return {
+    type: 'webhook',
+    async start() {},
+    async export(batch: SinkBatch): Promise<ExportOutcome> {
+      for (const { signal, records } of batch.signals) {
+        const merged = mergeJsonRequests(
+          signal,
+          records.map((r) => decodeRequest(signal, r.value ?? Buffer.alloc(0)) as Record<string, unknown>),
+        );
+        await httpPost({
+          url: config.endpoint,
+          body: Buffer.from(JSON.stringify(merged)),
+          contentType: 'application/json',
+          // The receiver can route on the signal without looking inside the body.
+          headers: { ...config.headers, 'x-tributary-signal': signal },
+          timeoutMs: config.timeout,
+          compression: config.compression,
+        });
+      }
+      return {};
+    },
+    async shutdown() {},
+  };
+}
+
+export const webhookSinkFactory: SinkFactory = {
+  type: 'webhook',
+  create: (raw, context) => createWebhookSink(parseSinkConfig(configSchema, raw, context.path), context),
+};

@@ -24,13 +24,14 @@ export function logOptions(dir: string, overrides: Partial<PartitionLogOptions> 
   return { dir, segmentBytes: 64 * 1024, segmentMs: 3_600_000, indexIntervalBytes: 1024, maxBatchBytes: 1024 * 1024, ...overrides };
 }
 
-/** A batch of `count` records whose values name their position: "v<first + i>". */
+/** A batch of `count` records whose values name their offset, "v<first + i>"; its size depends
+ *  only on `count` and `valueBytes`. */
 export function batchOf(count: number, first = 0, timestamp = 1_700_000_000_000, valueBytes = 100): Buffer {
   const records: ProducerRecord[] = [];
   for (let i = 0; i < count; i++) {
     const value = Buffer.alloc(valueBytes, 0x2e);
     value.write(`v${first + i}`);
-    records.push({ key: Buffer.from(`k${first + i}`), value, timestamp });
+    records.push({ key: Buffer.from(`k${String(first + i).padStart(6, '0')}`), value, timestamp });
   }
   return encodeRecordBatch(records);
 }

@@ -71,12 +71,12 @@ export function loadSegments(options: PartitionLogOptions, checkpoint: Checkpoin
     segments.push(segment);
     const verifyFrom = !validating ? Number.POSITIVE_INFINITY : i === startSegment ? Math.min(startPosition, segment.size) : 0;
 
-    if (verifyFrom !== Number.POSITIVE_INFINITY) segment.index.truncateTo(verifyFrom);
-    const rebuild = segment.size > 0 && (!indexExisted || verifyFrom === 0 || !segment.indexMatchesLog());
-    if (rebuild) {
-      segment.index.clear();
-      report.indexesRebuilt++;
-    }
+    // A missing or stale index is rebuilt; so is one whose whole segment is being validated.
+    const stale = segment.size > 0 && (!indexExisted || !segment.indexMatchesLog());
+    if (stale || verifyFrom === 0) segment.index.clear();
+    else if (verifyFrom !== Number.POSITIVE_INFINITY) segment.index.truncateTo(verifyFrom);
+    const rebuild = stale || (verifyFrom === 0 && segment.size > 0);
+    if (rebuild) report.indexesRebuilt++;
     const entry = segment.index.last();
     const result = segment.scan(
       { position: entry.position, offset: base + entry.relativeOffset, maxTimestamp: entry.maxTimestampBefore },

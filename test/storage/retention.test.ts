@@ -47,12 +47,13 @@ describe('PartitionLog retention', () => {
 
   it('by age: deletes segments whose newest record is older than retentionMs', () => {
     const log = PartitionLog.open(logOptions(tempDir(), { segmentBytes: 8 * 1024, retentionMs: HOUR }));
-    // Five batches fit a segment: two segments of old records, a third mixing old and new.
-    fill(log, 12, 10, T);
+    // Six batches fit a segment: two segments of old records, a third mixing old and new.
+    fill(log, 14, 10, T);
     const oldEnd = log.highWatermark;
-    fill(log, 13, 10, T + 2 * HOUR);
+    fill(log, 11, 10, T + 2 * HOUR);
     const { segmentsDeleted } = log.enforceRetention(T + 2 * HOUR);
     expect(segmentsDeleted).toBe(2);
+    expect(log.logStartOffset).toBe(120);
     expect(log.logStartOffset).toBeLessThan(oldEnd);
     expect(readAll(log)).toEqual(expectedValues(log.logStartOffset, 250));
     expect(log.enforceRetention(T + 2 * HOUR + HOUR).segmentsDeleted).toBe(0);

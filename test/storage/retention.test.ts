@@ -46,7 +46,7 @@ describe('PartitionLog retention', () => {
   });
 
   it('by age: deletes segments whose newest record is older than retentionMs', () => {
-    const log = PartitionLog.open(logOptions(tempDir(), { segmentBytes: 8 * 1024, retentionMs: HOUR }));
+    const log = PartitionLog.open(logOptions(tempDir(), { segmentBytes: 8 * 1024, segmentMs: 10 * HOUR, retentionMs: HOUR }));
     // Six batches fit a segment: two segments of old records, a third mixing old and new.
     fill(log, 14, 10, T);
     const oldEnd = log.highWatermark;

@@ -1,0 +1,54 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { NAME_PATTERN } from '../../config/schema.js';
+import { TributaryError } from '../../errors.js';
+import type { GroupApi, OffsetResetTarget } from '../../groups/types.js';
+import { errorResponse } from '../error-response.js';
+import { parseBody } from '../validate.js';
+
+const timestamp = z.union([
+  z.number().int().nonnegative(),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+]);
+
+/** `{ "to": "earliest" | "latest" }`, `{ "to": "timestamp", "timestamp": ms | ISO-8601 }`, `{ "to": "offset", "offset": n }`. */
+const resetBody = z.discriminatedUnion('to', [
+  z.strictObject({ to: z.literal('earliest'), topics: z.array(z.string()).optional() }),
+  z.strictObject({ to: z.literal('latest'), topics: z.array(z.string()).optional() }),
+  z.strictObject({ to: z.literal('timestamp'), timestamp, topics: z.array(z.string()).optional() }),
+  z.strictObject({ to: z.literal('offset'), offset: z.number().int().nonnegative(), topics: z.array(z.string()).optional() }),
+]);
+
+function targetOf(body: z.infer<typeof resetBody>): OffsetResetTarget {
+  switch (body.to) {
+    case 'timestamp':
+      return { type: 'timestamp', timestamp: body.timestamp };
+    case 'offset':
+      return { type: 'offset', offset: body.offset };
+    default:
+      return { type: body.to };
+  }
+}
+
+function checkGroup(name: string): string {
+  if (!NAME_PATTERN.test(name)) throw new TributaryError('INVALID_REQUEST', `invalid group name "${name}"`);
+  return name;
+}
+
+export function groupRoutes(groups: GroupApi): Hono {
+  const app = new Hono();
+  app.onError((err, c) => errorResponse(c, err));
+
+  app.get('/', async (c) => c.json({ groups: await groups.listGroups() }));
+
+  app.get('/:group', async (c) => c.json(await groups.describeGroup(checkGroup(c.req.param('group')))));
+
+  app.post('/:group/offsets', async (c) => {
+    const group = checkGroup(c.req.param('group'));
+    const body = await parseBody(c, resetBody);
+    const offsets = await groups.resetOffsets(group, targetOf(body), body.topics);
+    return c.json({ group, offsets });
+  });
+
+  return app;
+}

@@ -1,0 +1,101 @@
+import { resourceKey } from './partitioner.js';
+import { messageSpec } from './schema.js';
+import type { Signal } from './signals.js';
+import type { Placement, ResourceContext, SplitSignal } from './split.js';
+import { LEN, WireReader } from './wire-reader.js';
+
+/** Which record each span, metric and log record belongs to (DESIGN.md, "Signals, topics, records"). */
+
+const EVENT_NAME_KEY = Buffer.from('event.name');
+
+function memoResourceKey(context: ResourceContext): string {
+  context.memo ??= resourceKey(context.resource);
+  return context.memo;
+}
+
+function isValidId(buf: Buffer, start: number, end: number, length: number): boolean {
+  if (end - start !== length) return false;
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return true;
+  return false;
+}
+
+/** One record per trace: key = trace id in lowercase hex. Spans need valid trace and span ids. */
+const traces: SplitSignal = {
+  resourceSpec: messageSpec('ResourceSpans'),
+  scopeSpec: messageSpec('ScopeSpans'),
+  itemSpec: messageSpec('Span'),
+  itemName: 'span',
+  classify(buf, start, end): Placement {
+    let traceId: [number, number] | undefined;
+    let spanIdValid = false;
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.wireType !== LEN) continue;
+      if (r.field === 1) traceId = [r.valueStart, r.valueEnd];
+      else if (r.field === 2) spanIdValid = isValidId(buf, r.valueStart, r.valueEnd, 8);
+    }
+    if (!traceId || !isValidId(buf, traceId[0], traceId[1], 16)) return 'trace_id must be 16 bytes, not all zero';
+    if (!spanIdValid) return 'span_id must be 8 bytes, not all zero';
+    return { topic: 'traces', key: buf.toString('hex', traceId[0], traceId[1]), weight: 1 };
+  },
+};
+
+/** Metric fields that hold data points (gauge, sum, histogram, exponential histogram, summary). */
+const DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
+
+function countDataPoints(buf: Buffer, start: number, end: number): number {
+  let points = 0;
+  const metric = new WireReader(buf, start, end);
+  while (metric.next()) {
+    if (!DATA_FIELDS.has(metric.field) || metric.wireType !== LEN) continue;
+    const data = new WireReader(buf, metric.valueStart, metric.valueEnd);
+    while (data.next()) if (data.field === 1) points++;
+  }
+  return points;
+}
+
+/** One record per resource: key = hash of the resource's attributes; items counted as data points. */
+const metrics: SplitSignal = {
+  resourceSpec: messageSpec('ResourceMetrics'),
+  scopeSpec: messageSpec('ScopeMetrics'),
+  itemSpec: messageSpec('Metric'),
+  itemName: 'metric',
+  classify: (buf, start, end, context) => ({ topic: 'metrics', key: memoResourceKey(context), weight: countDataPoints(buf, start, end) }),
+  rejectedWeight(buf, start, end) {
+    try {
+      return Math.max(1, countDataPoints(buf, start, end));
+    } catch {
+      return 1;
+    }
+  },
+};
+
+/** An event: `event_name` (field 12) set, or, from older senders, an `event.name` attribute. */
+function isEvent(buf: Buffer, start: number, end: number): boolean {
+  const r = new WireReader(buf, start, end);
+  while (r.next()) {
+    if (r.wireType !== LEN) continue;
+    if (r.field === 12 && r.valueEnd > r.valueStart) return true;
+    if (r.field === 6 && attributeKeyIs(buf, r.valueStart, r.valueEnd, EVENT_NAME_KEY)) return true;
+  }
+  return false;
+}
+
+function attributeKeyIs(buf: Buffer, start: number, end: number, key: Buffer): boolean {
+  const kv = new WireReader(buf, start, end);
+  while (kv.next()) {
+    if (kv.field === 1 && kv.wireType === LEN) return buf.compare(key, 0, key.length, kv.valueStart, kv.valueEnd) === 0;
+  }
+  return false;
+}
+
+/** One record per resource and kind: events apart from the other log records. */
+const logs: SplitSignal = {
+  resourceSpec: messageSpec('ResourceLogs'),
+  scopeSpec: messageSpec('ScopeLogs'),
+  itemSpec: messageSpec('LogRecord'),
+  itemName: 'log record',
+  classify: (buf, start, end, context) => ({ topic: isEvent(buf, start, end) ? 'events' : 'logs', key: memoResourceKey(context), weight: 1 }),
+};
+
+export const SPLIT_SIGNALS: Readonly<Record<Signal, SplitSignal>> = { traces, metrics, logs };

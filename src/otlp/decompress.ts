@@ -1,0 +1,29 @@
+import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { TributaryError } from '../errors.js';
+
+export type ContentEncoding = 'identity' | 'gzip' | 'deflate';
+
+/**
+ * Inflates a request body, refusing with PAYLOAD_TOO_LARGE as soon as the output passes
+ * `maxBytes`: zlib stops at the limit, so a gzip bomb is never inflated whole.
+ * `deflate` is the zlib format by HTTP's definition; raw deflate is accepted too.
+ */
+export function decompress(body: Uint8Array, encoding: ContentEncoding, maxBytes: number): Uint8Array {
+  if (encoding === 'identity') return body;
+  const options = { maxOutputLength: Math.max(1, maxBytes) };
+  try {
+    if (encoding === 'gzip') return gunzipSync(body, options);
+    try {
+      return inflateSync(body, options);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'Z_DATA_ERROR') throw err;
+      return inflateRawSync(body, options);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new TributaryError('PAYLOAD_TOO_LARGE', `the ${encoding} body inflates past the limit of ${maxBytes} bytes`, { cause: err });
+    }
+    throw new TributaryError('INVALID_REQUEST', `the body is not valid ${encoding}: ${(err as Error).message}`, { cause: err });
+  }
+}

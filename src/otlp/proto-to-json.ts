@@ -1,0 +1,94 @@
+import { type FieldSpec, isPackable, type MessageSpec, messageSpec, wireTypeOf } from './schema.js';
+import { forEachPackedVarint, I32, I64, LEN, malformed, VARINT, WireReader } from './wire-reader.js';
+
+export type OtlpJson = { [key: string]: unknown };
+
+/**
+ * Decodes an OTLP protobuf message into its OTLP JSON shape (lowerCamelCase, hex ids, base64
+ * bytes, enums as integers, 64-bit integers as decimal strings). Unknown fields are skipped;
+ * a field whose wire type disagrees with the schema is an error.
+ */
+export function protoToJson(buf: Uint8Array, messageName: string): OtlpJson {
+  return readMessage(buf, 0, buf.length, messageSpec(messageName));
+}
+
+function readMessage(buf: Uint8Array, start: number, end: number, spec: MessageSpec): OtlpJson {
+  const out: OtlpJson = {};
+  const r = new WireReader(buf, start, end);
+  while (r.next()) {
+    const field = spec.byNumber.get(r.field);
+    if (!field) continue;
+    if (field.repeated) {
+      if (!out[field.name]) out[field.name] = [];
+      const list = out[field.name] as unknown[];
+      if (r.wireType === LEN && isPackable(field.type)) readPacked(r, field, list);
+      else list.push(readValue(r, field));
+    } else {
+      out[field.name] = readValue(r, field);
+    }
+  }
+  return out;
+}
+
+function readValue(r: WireReader, field: FieldSpec): unknown {
+  if (r.wireType !== wireTypeOf(field.type)) throw malformed(r.tagStart, `field ${field.name} has wire type ${r.wireType}`);
+  return scalarAt(r.buf, r.valueStart, r.valueEnd, r.wireType === VARINT ? r.varint : 0, field);
+}
+
+function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
+  const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  switch (field.type) {
+    case 'message':
+      return readMessage(buf, start, end, field.spec!);
+    case 'string':
+      return view.toString('utf8', start, end);
+    case 'bytes':
+      return view.toString('base64', start, end);
+    case 'id':
+      return view.toString('hex', start, end);
+    case 'bool':
+      return varint !== 0;
+    case 'enum':
+    case 'uint32':
+      return varint;
+    case 'int32':
+      return varint > 0x7fffffff ? Number(BigInt.asIntN(32, BigInt(varint))) : varint;
+    case 'sint32':
+      return varint % 2 === 0 ? varint / 2 : -(varint + 1) / 2;
+    case 'int64':
+    case 'uint64':
+      return bigVarintAt(buf, start, field.type === 'int64').toString();
+    case 'fixed32':
+      return view.readUInt32LE(start);
+    case 'fixed64':
+      return view.readBigUInt64LE(start).toString();
+    case 'sfixed64':
+      return view.readBigInt64LE(start).toString();
+    case 'double':
+      return view.readDoubleLE(start);
+  }
+}
+
+/** 64-bit varints exactly, which WireReader's number cannot hold past 2^53. */
+function bigVarintAt(buf: Uint8Array, pos: number, signed: boolean): bigint {
+  let result = 0n;
+  let shift = 0n;
+  for (;;) {
+    const byte = buf[pos++];
+    result |= BigInt(byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) break;
+    shift += 7n;
+  }
+  return signed ? BigInt.asIntN(64, result) : BigInt.asUintN(64, result);
+}
+
+function readPacked(r: WireReader, field: FieldSpec, list: unknown[]): void {
+  const wireType = wireTypeOf(field.type);
+  const size = wireType === I64 ? 8 : wireType === I32 ? 4 : 0;
+  if (size > 0) {
+    if ((r.valueEnd - r.valueStart) % size !== 0) throw malformed(r.tagStart, `packed field ${field.name} has a partial element`);
+    for (let p = r.valueStart; p < r.valueEnd; p += size) list.push(scalarAt(r.buf, p, p + size, 0, field));
+    return;
+  }
+  forEachPackedVarint(r.buf, r.valueStart, r.valueEnd, (start, end, value) => list.push(scalarAt(r.buf, start, end, value, field)));
+}

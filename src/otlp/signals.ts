@@ -1,0 +1,27 @@
+/** The three OTLP/HTTP signals and the four topics they are written to (DESIGN.md). */
+export type Signal = 'traces' | 'metrics' | 'logs';
+
+/** Topic per kind of record; log records with an event name go to `events`. */
+export interface SignalTopics {
+  traces: string;
+  metrics: string;
+  logs: string;
+  events: string;
+}
+
+export type TopicKind = keyof SignalTopics;
+
+export const DEFAULT_TOPICS: Readonly<SignalTopics> = {
+  traces: 'otlp_spans',
+  metrics: 'otlp_metrics',
+  logs: 'otlp_logs',
+  events: 'otlp_events',
+};
+
+export const TOPIC_KINDS: readonly TopicKind[] = ['traces', 'metrics', 'logs', 'events'];
+
+export const REQUEST_MESSAGE: Readonly<Record<Signal, string>> = {
+  traces: 'ExportTraceServiceRequest',
+  metrics: 'ExportMetricsServiceRequest',
+  logs: 'ExportLogsServiceRequest',
+};

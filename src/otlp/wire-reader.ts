@@ -1,0 +1,117 @@
+import { TributaryError } from '../errors.js';
+
+/** Protobuf wire types (https://protobuf.dev/programming-guides/encoding/). */
+export const VARINT = 0;
+export const I64 = 1;
+export const LEN = 2;
+export const I32 = 5;
+
+/**
+ * Walks the fields of one protobuf message held in `buf[start, end)` without decoding them:
+ * after `next()` returns true, `field`, `wireType`, `tagStart` and the value's bounds
+ * (`valueStart`, `valueEnd`) describe the current field, and `varint` holds a VARINT's value.
+ * Slices of the original bytes are what the splitter reuses, so nothing is copied here.
+ */
+export class WireReader {
+  pos: number;
+  field = 0;
+  wireType = 0;
+  tagStart = 0;
+  valueStart = 0;
+  valueEnd = 0;
+  /** Value of a VARINT field; exact up to 2^53, which covers lengths, enums and counts. */
+  varint = 0;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start: number,
+    readonly end: number,
+  ) {
+    this.pos = start;
+  }
+
+  next(): boolean {
+    if (this.pos >= this.end) return false;
+    this.tagStart = this.pos;
+    const tag = this.readVarint();
+    this.field = Math.floor(tag / 8);
+    this.wireType = tag & 7;
+    if (this.field === 0) throw malformed(this.tagStart, 'field number 0');
+    switch (this.wireType) {
+      case VARINT:
+        this.valueStart = this.pos;
+        this.varint = this.readVarint();
+        break;
+      case I64:
+        this.skipFixed(8);
+        break;
+      case LEN: {
+        const length = this.readVarint();
+        this.valueStart = this.pos;
+        if (length > this.end - this.pos) throw malformed(this.tagStart, `field ${this.field} runs past the end of its message`);
+        this.pos += length;
+        break;
+      }
+      case I32:
+        this.skipFixed(4);
+        break;
+      default:
+        throw malformed(this.tagStart, `unsupported wire type ${this.wireType} for field ${this.field}`);
+    }
+    this.valueEnd = this.pos;
+    return true;
+  }
+
+  /** The bytes of a LEN field's value. */
+  bytes(): Uint8Array {
+    return this.buf.subarray(this.valueStart, this.valueEnd);
+  }
+
+  private skipFixed(size: number): void {
+    this.valueStart = this.pos;
+    if (size > this.end - this.pos) throw malformed(this.tagStart, `field ${this.field} runs past the end of its message`);
+    this.pos += size;
+  }
+
+  private readVarint(): number {
+    const buf = this.buf;
+    let result = 0;
+    let factor = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw malformed(this.pos, 'varint runs past the end of its message');
+      const byte = buf[this.pos++];
+      result += (byte & 0x7f) * factor;
+      if ((byte & 0x80) === 0) return result;
+      factor *= 128;
+    }
+    throw malformed(this.pos, 'varint longer than 10 bytes');
+  }
+}
+
+export function malformed(at: number, what: string): TributaryError {
+  return new TributaryError('INVALID_REQUEST', `malformed protobuf at byte ${at}: ${what}`, { details: { offset: at } });
+}
+
+/** Calls `visit` for every field of the message in `buf[start, end)`, reusing one reader. */
+export function forEachField(buf: Uint8Array, start: number, end: number, visit: (r: WireReader) => void): void {
+  const r = new WireReader(buf, start, end);
+  while (r.next()) visit(r);
+}
+
+/** Calls `visit` with the bounds and value of each varint of a packed field's bytes. */
+export function forEachPackedVarint(buf: Uint8Array, start: number, end: number, visit: (start: number, end: number, value: number) => void): void {
+  let p = start;
+  while (p < end) {
+    const first = p;
+    let value = 0;
+    let factor = 1;
+    for (;;) {
+      if (p >= end || p - first >= 10) throw malformed(first, 'bad varint in a packed field');
+      const byte = buf[p++];
+      value += (byte & 0x7f) * factor;
+      factor *= 128;
+      if ((byte & 0x80) === 0) break;
+    }
+    visit(first, p, value);
+  }
+}

@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { ProducerRecord } from '../../src/log/types.js';
-import { decodeRecordBatches, encodeRecordBatch } from '../../src/log/record-batch.js';
+import { decodeRecordBatches } from '../../src/log/record-batch.js';
 import type { PartitionLogOptions } from '../../workers/broker/partition-log-types.js';
 import type { PartitionLog } from '../../workers/broker/partition-log.js';
+import { batchOf } from './batches.js';
+
+export { batchOf };
 
 /** A fresh temporary directory per call, removed after the test. */
 export function useTempDirs(): () => string {
@@ -22,18 +24,6 @@ export function useTempDirs(): () => string {
 
 export function logOptions(dir: string, overrides: Partial<PartitionLogOptions> = {}): PartitionLogOptions {
   return { dir, segmentBytes: 64 * 1024, segmentMs: 3_600_000, indexIntervalBytes: 1024, maxBatchBytes: 1024 * 1024, ...overrides };
-}
-
-/** A batch of `count` records whose values name their offset, "v<first + i>"; its size depends
- *  only on `count` and `valueBytes`. */
-export function batchOf(count: number, first = 0, timestamp = 1_700_000_000_000, valueBytes = 100): Buffer {
-  const records: ProducerRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    const value = Buffer.alloc(valueBytes, 0x2e);
-    value.write(`v${first + i}`);
-    records.push({ key: Buffer.from(`k${String(first + i).padStart(6, '0')}`), value, timestamp });
-  }
-  return encodeRecordBatch(records);
 }
 
 /** Appends `batches` batches of `perBatch` records; returns the log. */

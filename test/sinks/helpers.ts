@@ -1,0 +1,142 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { configSchema, type PipelineConfig } from '../../src/config/schema.js';
+import type { LogBackend } from '../../src/log/backend.js';
+import type { ConsumedRecord } from '../../src/log/types.js';
+import { createPipelines, type Pipelines } from '../../src/sinks/runtime/pipelines.js';
+import type { Signal, SinkBatch, SinkContext } from '../../src/sinks/sink.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { type GroupFixture, startGroups } from '../groups/helpers.js';
+import { makeLogs, makeMetrics, makeSpans } from '../otlp/fixtures.js';
+
+export const TOPICS = ['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events'];
+const PROTOBUF = [{ key: 'content-type', value: 'application/x-protobuf' }];
+
+/** A real embedded log with its group coordinator and the four OTLP topics. */
+export async function startLog(dataDir: string, partitions = 2): Promise<GroupFixture> {
+  const fixture = await startGroups(dataDir);
+  for (const name of TOPICS) await fixture.log.createTopic({ name, partitions }, { ifNotExists: true });
+  return fixture;
+}
+
+/** Pipelines over the fixture's log; `pipelines` in the config's YAML shape, defaults filled by the schema. */
+export function pipelinesOver(f: GroupFixture, pipelines: Record<string, unknown>[]): Pipelines {
+  const parsed = configSchema.parse({ pipelines }).pipelines;
+  return createPipelines({
+    pipelines: parsed,
+    backend: { createTopic: (s, o) => f.log.createTopic(s, o), produce: (t, p, r, o) => f.log.produce(t, p, r, o), createConsumer: (o) => f.coordinator.createConsumer(o) },
+    telemetry: f.telemetry,
+    logger: silentLogger,
+  });
+}
+
+export type { PipelineConfig };
+
+/** Produces `traces` traces of `spansPerTrace` spans, one record per trace as the receiver writes them. */
+export async function produceTraces(log: LogBackend, options: { service: string; traces: number; spansPerTrace: number; partition?: number }) {
+  const spans = makeSpans(options);
+  const byTrace = new Map<string, typeof spans>();
+  for (const s of spans) byTrace.set(s.spanContext().traceId, [...(byTrace.get(s.spanContext().traceId) ?? []), s]);
+  const records = [...byTrace.values()].map((trace) => ({ value: ProtobufTraceSerializer.serializeRequest(trace)!, headers: PROTOBUF }));
+  await log.produce('otlp_spans', options.partition ?? 0, records);
+  return spans;
+}
+
+export async function produceMetrics(log: LogBackend, options: { service: string; series: number; partition?: number }) {
+  const metrics = await makeMetrics(options);
+  await log.produce('otlp_metrics', options.partition ?? 0, [{ value: ProtobufMetricsSerializer.serializeRequest(metrics)!, headers: PROTOBUF }]);
+  return metrics;
+}
+
+export async function produceLogs(log: LogBackend, options: { service: string; logs: number; partition?: number }) {
+  const logs = makeLogs({ ...options, events: 0 });
+  await log.produce('otlp_logs', options.partition ?? 0, [{ value: ProtobufLogsSerializer.serializeRequest(logs)!, headers: PROTOBUF }]);
+  return logs;
+}
+
+/** Waits for `check` to hold, re-checking as the system under test makes progress; fails with `what` rather than hang. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+export interface TestReceiver {
+  url: string;
+  requests: ReceivedRequest[];
+  /** Decides each answer; the default answers 200 with an empty body. */
+  respond: (req: ReceivedRequest, n: number) => { status: number; headers?: Record<string, string>; body?: string | Uint8Array };
+  close(): Promise<void>;
+}
+
+/** A real HTTP server on a free loopback port that records what it is sent (gunzipped) and answers as told. */
+export async function startReceiver(): Promise<TestReceiver> {
+  const receiver: TestReceiver = {
+    url: '',
+    requests: [],
+    respond: () => ({ status: 200 }),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+  let n = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      const received = { path: req.url ?? '', headers: req.headers, body };
+      const answer = receiver.respond(received, n++);
+      if (answer.status >= 200 && answer.status < 300) receiver.requests.push(received);
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    });
+  });
+  server.keepAliveTimeout = 100;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return receiver;
+}
+
+/** Every record of a topic partition from the start. */
+export async function readAll(log: LogBackend, topic: string, partition = 0): Promise<ConsumedRecord[]> {
+  const out: ConsumedRecord[] = [];
+  let offset = 0;
+  for (;;) {
+    const { records, nextOffset, highWatermark } = await log.fetch({ topic, partition, offset });
+    out.push(...records);
+    if (nextOffset >= highWatermark || records.length === 0) return out;
+    offset = nextOffset;
+  }
+}
+
+/** A batch as the runtime hands it to a sink, of records holding the given protobuf requests. */
+export function batchOf(signal: Signal, values: Uint8Array[], topic = `otlp_${signal === 'traces' ? 'spans' : signal}`): SinkBatch {
+  const records: ConsumedRecord[] = values.map((value, offset) => ({
+    topic,
+    partition: 0,
+    offset,
+    timestamp: Date.now(),
+    key: null,
+    value: Buffer.from(value),
+    headers: [],
+  }));
+  return { signals: [{ signal, records }], records: records.length };
+}
+
+/** The context a pipeline gives its sink, for tests that drive a sink on its own. */
+export function sinkContext(overrides: Partial<SinkContext> = {}): SinkContext {
+  return { pipeline: 'test', path: 'pipelines[0].sink', topics: TOPICS, logger: silentLogger, telemetry: new Telemetry(), ...overrides };
+}

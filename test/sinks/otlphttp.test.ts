@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { protoToJson } from '../../src/otlp/proto-to-json.js';
+import { DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
+import type { Pipelines } from '../../src/sinks/runtime/pipelines.js';
+import type { GroupFixture } from '../groups/helpers.js';
+import { useDataDirs } from '../log/helpers.js';
+import { eventually, pipelinesOver, produceLogs, produceTraces, readAll, type ReceivedRequest, startLog, startReceiver, type TestReceiver } from './helpers.js';
+
+const FAST_RETRY = { initial_interval: 10, max_interval: 50, max_elapsed_time: 0 };
+
+function spanIds(requests: ReceivedRequest[]): string[] {
+  const ids: string[] = [];
+  for (const r of requests.filter((q) => q.path === '/v1/traces')) {
+    const json = protoToJson(r.body, 'ExportTraceServiceRequest') as { resourceSpans?: { scopeSpans?: { spans?: { spanId: string }[] }[] }[] };
+    for (const rs of json.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) ids.push(s.spanId);
+  }
+  return ids;
+}
+
+describe('otlphttp sink', () => {
+  const dataDir = useDataDirs();
+  let log: GroupFixture | undefined;
+  let receiver: TestReceiver | undefined;
+  let pipelines: Pipelines | undefined;
+  afterEach(async () => {
+    await pipelines?.shutdown();
+    await log?.stop();
+    await receiver?.close();
+    pipelines = log = receiver = undefined;
+  });
+
+  const lagOf = async (group: string) => (await log!.coordinator.describeGroup(group)).totalLag;
+
+  it('forwards every span and log record, merging a batch into one request per signal', async () => {
+    log = await startLog(dataDir());
+    receiver = await startReceiver();
+    const spans = [
+      ...(await produceTraces(log.log, { service: 'cart', traces: 20, spansPerTrace: 3, partition: 0 })),
+      ...(await produceTraces(log.log, { service: 'checkout', traces: 10, spansPerTrace: 2, partition: 1 })),
+    ];
+    await produceLogs(log.log, { service: 'cart', logs: 7 });
+    pipelines = pipelinesOver(log, [
+      {
+        group: 'forward',
+        topics: ['otlp_spans', 'otlp_logs'],
+        sink: { type: 'otlphttp', endpoint: receiver.url, compression: 'gzip', headers: { authorization: 'Bearer secret-token' } },
+        batch: { max_records: 1000, max_wait: 50 },
+      },
+    ]);
+    await pipelines.start();
+
+    await eventually('lag 0', async () => (await lagOf('forward')) === 0);
+    expect(spanIds(receiver.requests).sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
+    // 30 trace records became far fewer requests: merged without decoding.
+    const traceRequests = receiver.requests.filter((r) => r.path === '/v1/traces');
+    expect(traceRequests.length).toBeLessThan(30);
+    expect(traceRequests[0].headers.authorization).toBe('Bearer secret-token');
+    expect(traceRequests[0].headers['content-type']).toBe('application/x-protobuf');
+    const logRequests = receiver.requests.filter((r) => r.path === '/v1/logs');
+    const logRecords = logRequests.flatMap((r) => {
+      const json = protoToJson(r.body, 'ExportLogsServiceRequest') as { resourceLogs: { scopeLogs: { logRecords: unknown[] }[] }[] };
+      return json.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    });
+    expect(logRecords).toHaveLength(7);
+    const metrics = await log.telemetry.metricsText();
+    expect(metrics).toMatch(/tributary_sink_items_total\{pipeline="forward"\} 87\b/);
+  });
+
+  it('retries a sink that answers 503 until it recovers: nothing lost, lag back to 0, Retry-After honoured', async () => {
+    log = await startLog(dataDir());
+    receiver = await startReceiver();
+    const attempts: number[] = [];
+    receiver.respond = (_req, n) => {
+      attempts.push(Date.now());
+      if (n === 0) return { status: 503, headers: { 'retry-after': '1' }, body: 'overloaded' };
+      if (n < 4) return { status: 503, body: 'still overloaded' };
+      return { status: 200 };
+    };
+    const spans = await produceTraces(log.log, { service: 'cart', traces: 15, spansPerTrace: 2 });
+    pipelines = pipelinesOver(log, [
+      { group: 'flaky', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: receiver.url }, retry: FAST_RETRY, batch: { max_wait: 20 } },
+    ]);
+    await pipelines.start();
+
+    await eventually('lag 0', async () => (await lagOf('flaky')) === 0);
+    expect(new Set(spanIds(receiver.requests))).toEqual(new Set(spans.map((s) => s.spanContext().spanId)));
+    expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(1000);
+    const metrics = await log.telemetry.metricsText();
+    expect(metrics).toMatch(/tributary_sink_retries_total\{pipeline="flaky"\} 4\b/);
+    expect(metrics).toMatch(/tributary_sink_failures_total\{pipeline="flaky",kind="retriable"\} 4\b/);
+    expect(await readAll(log.log, 'otlp_spans', 1)).toEqual([]);
+  });
+
+  it('sends a batch the sink rejects with 400 to the dead-letter topic with the reason, and moves on', async () => {
+    log = await startLog(dataDir());
+    receiver = await startReceiver();
+    receiver.respond = () => ({ status: 400, body: 'span name too long' });
+    await produceTraces(log.log, { service: 'cart', traces: 4, spansPerTrace: 1 });
+    pipelines = pipelinesOver(log, [{ group: 'strict', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: receiver.url }, retry: FAST_RETRY }]);
+    await pipelines.start();
+
+    await eventually('lag 0', async () => (await lagOf('strict')) === 0);
+    const dead = await readAll(log.log, 'strict.dlq');
+    expect(dead).toHaveLength(4);
+    const header = (key: string) => dead[0].headers.find((h) => h.key === key)?.value.toString();
+    expect(header(DLQ_HEADERS.code)).toBe('SINK_REJECTED');
+    expect(header(DLQ_HEADERS.status)).toBe('400');
+    expect(header(DLQ_HEADERS.message)).toContain('span name too long');
+    expect(header(DLQ_HEADERS.topic)).toBe('otlp_spans');
+    expect(header('content-type')).toBe('application/x-protobuf');
+    const original = await readAll(log.log, 'otlp_spans');
+    expect(dead.map((r) => r.value)).toEqual(original.map((r) => r.value));
+  });
+});

@@ -1,0 +1,77 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The path of the prometheus binary, or undefined when it is not installed. */
+export function findPrometheus(): string | undefined {
+  try {
+    return execFileSync('which', ['prometheus'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface PrometheusServer {
+  url: string;
+  /** Instant PromQL query: each result's labels and value. */
+  query(promql: string): Promise<{ metric: Record<string, string>; value: number }[]>;
+  stop(): Promise<void>;
+}
+
+/** A real Prometheus with the remote write receiver on, on a free loopback port, storing in a temp dir. */
+export async function startPrometheus(binary: string): Promise<PrometheusServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-prom-'));
+  writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus not ready: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    async query(promql) {
+      const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    stop,
+  };
+}

@@ -5,10 +5,11 @@ import { packageRoot } from '../paths.js';
 import type { Command } from './command.js';
 import { groupsCommand } from './commands/groups.js';
 import { sendCommand } from './commands/send.js';
+import { tailCommand } from './commands/tail.js';
 import { topicsCommand } from './commands/topics.js';
 import { CliError, EXIT } from './cli-error.js';
 
-const commands: Command[] = [topicsCommand, groupsCommand, sendCommand];
+const commands: Command[] = [topicsCommand, groupsCommand, tailCommand, sendCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,133 @@
+import type { ConsumedRecord } from '../../log/types.js';
+import { protoToJson } from '../../otlp/proto-to-json.js';
+import { REQUEST_MESSAGE } from '../../otlp/signals.js';
+import { summarize } from '../../sinks/otlp-summary.js';
+import { signalOfRecord } from '../../sinks/signals.js';
+import { AdminClient } from '../admin-client.js';
+import { ADMIN_OPTIONS, parse, usageError } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../cli-error.js';
+import { formatBytes } from '../output.js';
+
+const usage = `Usage: tributary tail TOPIC [--from-beginning] [--partition P] [--decode] [--max N] [--once]
+
+Follows a topic's new records and prints one summary line per record (partition, offset, time,
+signal, items, services, key, size).
+
+Options:
+  --from-beginning  start at each partition's log start offset instead of its end
+  --partition P     only this partition
+  --decode          print each record's value as OTLP/JSON
+  --max N           stop after N records
+  --once            print what is there now, then stop
+  --json            one JSON object per line: the record as the admin API returns it
+  --admin URL       admin API of the gateway (default http://127.0.0.1:4320, env TRIBUTARY_ADMIN_URL)
+  --token T         bearer token for the admin API (env TRIBUTARY_ADMIN_TOKEN)`;
+
+const options = {
+  ...ADMIN_OPTIONS,
+  'from-beginning': { type: 'boolean', default: false },
+  partition: { type: 'string' },
+  decode: { type: 'boolean', default: false },
+  max: { type: 'string' },
+  once: { type: 'boolean', default: false },
+} as const;
+
+const POLL_INTERVAL_MS = 500;
+const PAGE = 500;
+
+interface RecordJson {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  headers: { key: string; value: string }[];
+  value: string | null;
+}
+interface TopicJson {
+  partitions: { partition: number; logStartOffset: number; highWatermark: number }[];
+}
+
+function toConsumed(topic: string, partition: number, r: RecordJson): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key === null ? null : Buffer.from(r.key, 'base64'),
+    value: r.value === null ? null : Buffer.from(r.value, 'base64'),
+    headers: r.headers.map((h) => ({ key: h.key, value: Buffer.from(h.value) })),
+  };
+}
+
+function describeRecord(record: ConsumedRecord, decode: boolean): string {
+  const where = `${record.topic}/${record.partition}@${record.offset}`;
+  const when = new Date(record.timestamp).toISOString();
+  let signal: ReturnType<typeof signalOfRecord>;
+  let json: Record<string, unknown>;
+  try {
+    signal = signalOfRecord(record);
+    json = protoToJson(record.value ?? new Uint8Array(0), REQUEST_MESSAGE[signal]);
+  } catch (err) {
+    return `${where} ${when} (not OTLP: ${(err as Error).message}) ${formatBytes(record.value?.length ?? 0)}`;
+  }
+  if (decode) return `${where} ${when}\n${JSON.stringify(json, null, 2)}`;
+  const { items, services } = summarize(signal, json);
+  const key = record.key ? record.key.toString('utf8') : '-';
+  return `${where} ${when} ${signal} items=${items} services=${[...services].join(',')} key=${key} ${formatBytes(record.value?.length ?? 0)}`;
+}
+
+export const tailCommand: Command = {
+  name: 'tail',
+  summary: 'follow the records of a topic',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, options, usage);
+    const [topic] = positionals;
+    if (values.help) {
+      process.stdout.write(usage + '\n');
+      return EXIT.ok;
+    }
+    if (!topic) throw usageError('tail needs a TOPIC', usage);
+    const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);
+    if (!(max >= 1)) throw usageError(`--max expects a positive number, got "${values.max}"`, usage);
+    const only = values.partition === undefined ? undefined : Number(values.partition);
+    if (only !== undefined && !Number.isInteger(only)) throw usageError('--partition expects a partition number', usage);
+
+    const client = new AdminClient(values.admin, values.token);
+    const path = `api/v1/topics/${encodeURIComponent(topic)}`;
+    const info = await client.get<TopicJson>(path);
+    const partitions = info.partitions.filter((p) => only === undefined || p.partition === only);
+    if (partitions.length === 0) throw usageError(`topic ${topic} has no partition ${only}`, usage);
+    const next = new Map(partitions.map((p) => [p.partition, values['from-beginning'] ? p.logStartOffset : p.highWatermark]));
+
+    let printed = 0;
+    let stop = false;
+    const onSignal = () => {
+      stop = true;
+    };
+    process.once('SIGINT', onSignal);
+    try {
+      while (!stop && printed < max) {
+        let got = 0;
+        for (const [partition, offset] of next) {
+          const page = await client.get<{ records: RecordJson[] }>(`${path}/records?partition=${partition}&offset=${offset}&limit=${PAGE}`);
+          for (const r of page.records) {
+            if (printed >= max) break;
+            const line = values.json ? JSON.stringify({ topic, partition, ...r }) : describeRecord(toConsumed(topic, partition, r), values.decode);
+            process.stdout.write(line + '\n');
+            printed++;
+            next.set(partition, r.offset + 1);
+          }
+          got += page.records.length;
+        }
+        if (got === 0) {
+          if (values.once) break;
+          await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+        }
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+    return EXIT.ok;
+  },
+};

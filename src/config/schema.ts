@@ -49,6 +49,7 @@ const logSchema = z.strictObject({
   segment_ms: duration.default(7 * 86_400_000),
   retention_bytes: byteSize.optional(),
   retention_ms: duration.default(7 * 86_400_000),
+  retention_check_interval: duration.default(60_000),
   max_record_bytes: byteSize.default(16 * 1024 ** 2),
   index_interval_bytes: byteSize.default(4096),
   kafka: z

@@ -1,0 +1,125 @@
+import type { SerializedError } from '../../errors.js';
+import type { FsyncPolicy, RecoveryReport } from '../../../workers/broker/partition-log-types.js';
+
+/**
+ * Messages between the controller (main thread) and a broker thread. Every request carries an id;
+ * the broker answers each id exactly once (except produce with acks 0, which is never answered).
+ * Batch bytes cross as transferred ArrayBuffers, never copied.
+ */
+
+/** Settings a broker needs for every partition it leads. */
+export interface BrokerSettings {
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  retentionCheckIntervalMs: number;
+  indexIntervalBytes: number;
+  maxBatchBytes: number;
+}
+
+/** Effective storage settings of one partition (topic overrides applied to the log defaults). */
+export interface PartitionStorageSettings {
+  segmentBytes: number;
+  segmentMs: number;
+  retentionBytes?: number;
+  retentionMs?: number;
+}
+
+export interface PartitionAssignment {
+  topic: string;
+  partition: number;
+  dir: string;
+  leaderEpoch: number;
+  settings: PartitionStorageSettings;
+}
+
+export interface BrokerWorkerData {
+  brokerId: number;
+  settings: BrokerSettings;
+}
+
+export interface PartitionStats {
+  topic: string;
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  sizeBytes: number;
+}
+
+export interface OpenedPartition {
+  topic: string;
+  partition: number;
+  recovery: RecoveryReport;
+}
+
+/** A batch as it travels: the view's bytes are `buffer[byteOffset, byteOffset + length)`. */
+export interface BatchBytes {
+  buffer: ArrayBuffer;
+  byteOffset: number;
+  length: number;
+}
+
+export type BrokerRequest =
+  | { id: number; op: 'open'; partitions: PartitionAssignment[] }
+  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes; acks: 0 | 1 }
+  | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }
+  | { id: number; op: 'offsetForTimestamp'; topic: string; partition: number; timestamp: number }
+  | { id: number; op: 'updateSettings'; topic: string; partition: number; settings: PartitionStorageSettings }
+  | { id: number; op: 'enforceRetention' }
+  | { id: number; op: 'stats'; topic?: string }
+  | { id: number; op: 'close' };
+
+export type BrokerOp = BrokerRequest['op'];
+
+export interface ProduceReply {
+  baseOffset: number;
+  highWatermark: number;
+}
+
+export interface FetchReply {
+  batches: BatchBytes;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+/** What each request resolves to. */
+export interface BrokerReplies {
+  open: OpenedPartition[];
+  produce: ProduceReply;
+  fetch: FetchReply;
+  offsetForTimestamp: number;
+  updateSettings: null;
+  enforceRetention: PartitionStats[];
+  stats: PartitionStats[];
+  close: null;
+}
+
+export type BrokerResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
+
+/** Unsolicited news from a broker thread; it has no logger of its own. */
+export interface BrokerLogEvent {
+  id: 0;
+  log: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+export type BrokerMessage = BrokerResponse | BrokerLogEvent;
+
+/**
+ * The view's bytes as a BatchBytes, plus the transfer list that moves them without a copy. The
+ * caller must own the view's memory (a fresh allocation it hands over). Buffers under half of
+ * Buffer.poolSize may sit in Node's shared allocation pool, which cannot be transferred: those
+ * few bytes are copied instead.
+ */
+export function toBatchBytes(view: Uint8Array): { bytes: BatchBytes; transfer: ArrayBuffer[] } {
+  if (view.byteLength < Buffer.poolSize >>> 1) {
+    const copy = new Uint8Array(view);
+    return { bytes: { buffer: copy.buffer, byteOffset: 0, length: copy.byteLength }, transfer: [copy.buffer] };
+  }
+  const buffer = view.buffer as ArrayBuffer;
+  return { bytes: { buffer, byteOffset: view.byteOffset, length: view.byteLength }, transfer: [buffer] };
+}
+
+export function fromBatchBytes(bytes: BatchBytes): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}

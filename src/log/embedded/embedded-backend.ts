@@ -1,0 +1,327 @@
+import type { LogConfig, TopicConfig } from '../../config/schema.js';
+import { TributaryError } from '../../errors.js';
+import { type Logger, silentLogger } from '../../telemetry/logger.js';
+import { Telemetry } from '../../telemetry/telemetry.js';
+import type { LogBackend } from '../backend.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../record-batch.js';
+import type {
+  ClusterInfo,
+  FetchRequest,
+  FetchResult,
+  PartitionInfo,
+  ProduceOptions,
+  ProducerRecord,
+  ProduceResult,
+  TopicInfo,
+  TopicSettings,
+  TopicSpec,
+} from '../types.js';
+import { BrokerHandle } from './broker-handle.js';
+import { fromBatchBytes, type OpenedPartition, type PartitionStats, toBatchBytes } from './broker-protocol.js';
+import { ClusterController } from './controller.js';
+import { LogMetrics } from './log-metrics.js';
+import type { TopicMetadata } from './metadata-store.js';
+import { checkProducerRecords, topicSpecFromConfig } from './validate.js';
+
+export interface EmbeddedBackendOptions {
+  log: LogConfig;
+  /** Topics to create at start when they do not exist yet. */
+  topics?: Record<string, TopicConfig>;
+  telemetry?: Telemetry;
+  logger?: Logger;
+}
+
+const DEFAULT_FETCH_BYTES = 1024 * 1024;
+
+/**
+ * The log engine inside the process: a controller on the main thread that owns the metadata, and
+ * `log.brokers` long-lived broker threads that own the partitions' storage. Batches are encoded
+ * here and cross to the brokers as transferred buffers.
+ */
+export class EmbeddedBackend implements LogBackend {
+  readonly kind = 'embedded' as const;
+
+  private readonly controller: ClusterController;
+  private readonly brokers: BrokerHandle[];
+  private readonly metrics: LogMetrics;
+  private readonly logger: Logger;
+  private readonly topicCounters = new Map<string, { records: { inc(n: number): void }; bytes: { inc(n: number): void } }>();
+  /** Last stats seen per partition, shown while its broker is restarting. */
+  private readonly lastStats = new Map<string, PartitionStats>();
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+
+  constructor(private readonly options: EmbeddedBackendOptions) {
+    const { log } = options;
+    this.logger = (options.logger ?? silentLogger).child('log');
+    this.controller = new ClusterController({
+      dataDir: log.data_dir,
+      brokerCount: log.brokers,
+      defaults: {
+        segmentBytes: log.segment_bytes,
+        segmentMs: log.segment_ms,
+        retentionBytes: log.retention_bytes,
+        retentionMs: log.retention_ms,
+      },
+    });
+    this.metrics = new LogMetrics(options.telemetry ?? new Telemetry(), () => this.allStats());
+    const settings = {
+      fsync: log.fsync,
+      fsyncIntervalMs: log.fsync_interval,
+      retentionCheckIntervalMs: log.retention_check_interval,
+      indexIntervalBytes: log.index_interval_bytes,
+      maxBatchBytes: log.max_record_bytes,
+    };
+    this.brokers = Array.from(
+      { length: log.brokers },
+      (_, brokerId) =>
+        new BrokerHandle({
+          brokerId,
+          settings,
+          assignments: () => this.controller.assignmentsOf(brokerId),
+          onOpened: (id, opened) => this.reportRecovery(id, opened),
+          onRestart: (id) => this.metrics.brokerRestarts.inc({ broker: String(id) }),
+          logger: this.logger,
+        }),
+    );
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new TributaryError('INTERNAL', `the embedded log was already started (${this.state})`);
+    this.state = 'starting';
+    const { reassigned } = this.controller.load();
+    if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
+    try {
+      await Promise.all(this.brokers.map((b) => b.start()));
+      this.state = 'running';
+      for (const [name, topic] of Object.entries(this.options.topics ?? {})) {
+        await this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true });
+      }
+    } catch (err) {
+      await this.shutdown();
+      throw err;
+    }
+    this.logger.info('embedded log started', {
+      dataDir: this.options.log.data_dir,
+      brokers: this.brokers.length,
+      topics: this.controller.topicNames().length,
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    // Appends already handed to a broker are ahead of its close message, so they finish first.
+    await Promise.all(this.brokers.map((b) => b.shutdown()));
+    this.state = 'stopped';
+    this.logger.info('embedded log stopped');
+  }
+
+  /** Resolves once every broker thread is running (after a restart, for instance). */
+  brokersReady(): Promise<void> {
+    return Promise.all(this.brokers.map((b) => b.whenRunning())).then(() => undefined);
+  }
+
+  /** Ends a broker thread abruptly, as a crash would; the controller restarts it. For fault drills. */
+  killBroker(brokerId: number): Promise<void> {
+    const broker = this.brokers[brokerId];
+    if (!broker) throw new TributaryError('INVALID_REQUEST', `there is no broker ${brokerId}; brokers are 0..${this.brokers.length - 1}`);
+    return broker.kill();
+  }
+
+  /** Applies retention on every partition now instead of at the next periodic check. */
+  async enforceRetention(): Promise<void> {
+    this.assertRunning();
+    await Promise.all(this.brokers.map((b) => b.request<'enforceRetention'>({ op: 'enforceRetention' })));
+  }
+
+  async cluster(): Promise<ClusterInfo> {
+    return {
+      clusterId: this.controller.clusterId,
+      backend: 'embedded',
+      // The controller is the main thread, not one of the brokers.
+      controller: -1,
+      brokers: this.brokers.map((b) => ({ id: b.id, state: b.state, partitions: b.partitions, restarts: b.restarts })),
+    };
+  }
+
+  async createTopic(spec: TopicSpec, options: { ifNotExists?: boolean } = {}): Promise<TopicInfo> {
+    this.assertRunning();
+    if (this.controller.topic(spec.name) && options.ifNotExists) return this.describeTopic(spec.name);
+    const topic = this.controller.createTopic(spec);
+    await this.openPartitions(spec.name, topic);
+    this.logger.info('topic created', { topic: spec.name, partitions: spec.partitions });
+    return this.describeTopic(spec.name);
+  }
+
+  async updateTopic(name: string, settings: TopicSettings): Promise<TopicInfo> {
+    this.assertRunning();
+    const topic = this.controller.updateTopicSettings(name, settings);
+    const storage = this.controller.storageSettings(topic);
+    await Promise.all(
+      topic.partitions.map((p) =>
+        this.brokers[p.leader].request<'updateSettings'>({ op: 'updateSettings', topic: name, partition: p.partition, settings: storage }),
+      ),
+    );
+    return this.describeTopic(name);
+  }
+
+  async listTopics(): Promise<TopicInfo[]> {
+    this.assertRunning();
+    await this.allStats();
+    return this.controller.topicNames().map((name) => this.topicInfo(name, this.controller.requireTopic(name)));
+  }
+
+  async describeTopic(name: string): Promise<TopicInfo> {
+    this.assertRunning();
+    const topic = this.controller.requireTopic(name);
+    const leaders = new Set(topic.partitions.map((p) => p.leader));
+    await Promise.all([...leaders].map((id) => this.brokerStats(id, name)));
+    return this.topicInfo(name, topic);
+  }
+
+  partitionCount(topic: string): number | undefined {
+    return this.controller.topic(topic)?.partitions.length;
+  }
+
+  async produce(topic: string, partition: number, records: ProducerRecord[], options: ProduceOptions = {}): Promise<ProduceResult> {
+    this.assertRunning();
+    const p = this.controller.requirePartition(topic, partition);
+    checkProducerRecords(records);
+    const batch = encodeRecordBatch(records);
+    const max = this.options.log.max_record_bytes;
+    if (batch.length > max) {
+      throw new TributaryError('RECORD_TOO_LARGE', `a batch of ${batch.length} bytes is over log.max_record_bytes (${max} bytes)`, {
+        details: { bytes: batch.length, max },
+      });
+    }
+    const { bytes, transfer } = toBatchBytes(batch);
+    const broker = this.brokers[p.leader];
+    const counters = this.countersFor(topic);
+    const acks = options.acks ?? 1;
+    if (acks === 0) {
+      broker.send({ op: 'produce', topic, partition, batch: bytes, acks }, transfer);
+      counters.records.inc(records.length);
+      counters.bytes.inc(batch.length);
+      return { topic, partition, baseOffset: -1 };
+    }
+    const reply = await broker.request<'produce'>({ op: 'produce', topic, partition, batch: bytes, acks }, transfer);
+    counters.records.inc(records.length);
+    counters.bytes.inc(batch.length);
+    return { topic, partition, baseOffset: reply.baseOffset };
+  }
+
+  async fetch(request: FetchRequest): Promise<FetchResult> {
+    this.assertRunning();
+    const { topic, partition, offset } = request;
+    const p = this.controller.requirePartition(topic, partition);
+    const maxBytes = request.maxBytes ?? DEFAULT_FETCH_BYTES;
+    const maxWaitMs = request.maxWaitMs ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new TributaryError('OFFSET_OUT_OF_RANGE', `offset must be a non-negative integer, got ${offset}`, {
+        details: { topic, partition, offset },
+      });
+    }
+    if (!(maxBytes > 0) || !(maxWaitMs >= 0)) {
+      throw new TributaryError('INVALID_REQUEST', `maxBytes must be positive and maxWaitMs non-negative (got ${maxBytes}, ${maxWaitMs})`);
+    }
+    const reply = await this.brokers[p.leader].request<'fetch'>({ op: 'fetch', topic, partition, offset, maxBytes, maxWaitMs });
+    const records = decodeRecordBatches(fromBatchBytes(reply.batches), topic, partition, offset);
+    if (records.length > 0) this.metrics.fetchRecords.inc({ topic }, records.length);
+    return {
+      records,
+      highWatermark: reply.highWatermark,
+      logStartOffset: reply.logStartOffset,
+      nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
+    };
+  }
+
+  async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {
+    this.assertRunning();
+    const p = this.controller.requirePartition(topic, partition);
+    return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
+  }
+
+  private async openPartitions(name: string, topic: TopicMetadata): Promise<void> {
+    const byBroker = new Map<number, ReturnType<ClusterController['assignment']>[]>();
+    for (const p of topic.partitions) {
+      const list = byBroker.get(p.leader) ?? [];
+      list.push(this.controller.assignment(name, p));
+      byBroker.set(p.leader, list);
+    }
+    await Promise.all(
+      [...byBroker].map(async ([id, partitions]) => {
+        const broker = this.brokers[id];
+        // A broker that is restarting opens the new partitions itself once it is back.
+        if (broker.state === 'restarting') return;
+        broker.partitions += partitions.length;
+        this.reportRecovery(id, await broker.request<'open'>({ op: 'open', partitions }));
+      }),
+    );
+  }
+
+  private topicInfo(name: string, topic: TopicMetadata): TopicInfo {
+    const partitions: PartitionInfo[] = topic.partitions.map((p) => {
+      const stats = this.lastStats.get(`${name}/${p.partition}`);
+      return {
+        partition: p.partition,
+        leader: p.leader,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+        leaderEpoch: p.leaderEpoch,
+        logStartOffset: stats?.logStartOffset ?? 0,
+        highWatermark: stats?.highWatermark ?? 0,
+        sizeBytes: stats?.sizeBytes ?? 0,
+      };
+    });
+    return { name, settings: { ...topic.settings }, partitions };
+  }
+
+  /** Stats of every partition; a broker that is restarting contributes what was last seen. */
+  private async allStats(): Promise<PartitionStats[]> {
+    await Promise.all(this.brokers.map((b) => this.brokerStats(b.id)));
+    return [...this.lastStats.values()];
+  }
+
+  private async brokerStats(brokerId: number, topic?: string): Promise<void> {
+    try {
+      const stats = await this.brokers[brokerId].request<'stats'>({ op: 'stats', topic });
+      for (const s of stats) this.lastStats.set(`${s.topic}/${s.partition}`, s);
+    } catch (err) {
+      if (!(err instanceof TributaryError && err.code === 'BROKER_UNAVAILABLE')) throw err;
+    }
+  }
+
+  private reportRecovery(brokerId: number, opened: OpenedPartition[]): void {
+    for (const { topic, partition, recovery } of opened) {
+      if (recovery.clean && recovery.truncatedBytes === 0) continue;
+      const fields = { broker: brokerId, topic, partition, ...recovery };
+      if (recovery.truncatedBytes > 0) {
+        this.metrics.recoveryTruncatedBytes.inc({ topic, partition: String(partition) }, recovery.truncatedBytes);
+        this.logger.warn('recovery cut a damaged tail off a partition', fields);
+      } else {
+        this.logger.info('recovered a partition after an unclean stop', fields);
+      }
+    }
+  }
+
+  private countersFor(topic: string) {
+    let counters = this.topicCounters.get(topic);
+    if (!counters) {
+      counters = { records: this.metrics.appendRecords.labels(topic), bytes: this.metrics.appendBytes.labels(topic) };
+      this.topicCounters.set(topic, counters);
+    }
+    return counters;
+  }
+
+  private assertRunning(): void {
+    if (this.state === 'running') return;
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      throw new TributaryError('SHUTTING_DOWN', 'the embedded log is shutting down', { retriable: true });
+    }
+    throw new TributaryError('BROKER_UNAVAILABLE', 'the embedded log is not started yet', { retriable: true });
+  }
+}
+
+export function createEmbeddedBackend(options: EmbeddedBackendOptions): EmbeddedBackend {
+  return new EmbeddedBackend(options);
+}

@@ -1,0 +1,44 @@
+import type { Telemetry } from '../../telemetry/telemetry.js';
+import type { PartitionStats } from './broker-protocol.js';
+
+/** The embedded engine's self telemetry; partition gauges are read from the brokers at scrape time. */
+export class LogMetrics {
+  readonly appendRecords;
+  readonly appendBytes;
+  readonly fetchRecords;
+  readonly brokerRestarts;
+  readonly recoveryTruncatedBytes;
+
+  constructor(telemetry: Telemetry, stats: () => Promise<PartitionStats[]>) {
+    this.appendRecords = telemetry.counter('tributary_log_append_records_total', 'Records appended to the log', ['topic']);
+    this.appendBytes = telemetry.counter('tributary_log_append_bytes_total', 'Bytes of record batches appended to the log', ['topic']);
+    this.fetchRecords = telemetry.counter('tributary_log_fetch_records_total', 'Records returned by fetches', ['topic']);
+    this.brokerRestarts = telemetry.counter('tributary_log_broker_restarts_total', 'Broker threads restarted after they died', [
+      'broker',
+    ]);
+    this.recoveryTruncatedBytes = telemetry.counter(
+      'tributary_log_recovery_truncated_bytes_total',
+      'Bytes cut from partition logs by recovery after an unclean stop',
+      ['topic', 'partition'],
+    );
+    // One round of stats requests serves the three gauges of a scrape, which collect concurrently.
+    let inFlight: Promise<PartitionStats[]> | undefined;
+    const shared = () => {
+      inFlight ??= stats()
+        .catch(() => [])
+        .finally(() => {
+          inFlight = undefined;
+        });
+      return inFlight;
+    };
+    const partitionGauge = (name: string, help: string, pick: (s: PartitionStats) => number) =>
+      telemetry.gauge(name, help, ['topic', 'partition'], async function () {
+        const all = await shared();
+        this.reset();
+        for (const s of all) this.set({ topic: s.topic, partition: String(s.partition) }, pick(s));
+      });
+    partitionGauge('tributary_log_partition_high_watermark', 'Next offset to be written', (s) => s.highWatermark);
+    partitionGauge('tributary_log_partition_size_bytes', 'Bytes of segments on disk', (s) => s.sizeBytes);
+    partitionGauge('tributary_log_partition_log_start_offset', 'First offset still in the log', (s) => s.logStartOffset);
+  }
+}

@@ -1,0 +1,82 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { TributaryError } from '../../errors.js';
+import type { TopicSettings } from '../types.js';
+
+/** The controller's persisted view of the cluster: <data_dir>/meta/cluster.json. */
+export interface ClusterMetadata {
+  version: 1;
+  clusterId: string;
+  brokers: number[];
+  topics: Record<string, TopicMetadata>;
+}
+
+export interface TopicMetadata {
+  replicationFactor: number;
+  /** Only the settings given for this topic; the rest come from the log defaults. */
+  settings: TopicSettings;
+  partitions: PartitionMetadata[];
+}
+
+export interface PartitionMetadata {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  leaderEpoch: number;
+}
+
+export const METADATA_FILE = 'cluster.json';
+
+export function metadataDir(dataDir: string): string {
+  return join(dataDir, 'meta');
+}
+
+/** Reads the metadata, or undefined when the data directory has none yet. */
+export function loadMetadata(dataDir: string): ClusterMetadata | undefined {
+  const path = join(metadataDir(dataDir), METADATA_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TributaryError('INTERNAL', `cannot read the cluster metadata ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let parsed: ClusterMetadata;
+  try {
+    parsed = JSON.parse(text) as ClusterMetadata;
+  } catch (err) {
+    throw new TributaryError('INTERNAL', `the cluster metadata ${path} is not valid JSON; restore it or move the data directory away`, {
+      cause: err,
+    });
+  }
+  if (parsed.version !== 1 || typeof parsed.clusterId !== 'string' || typeof parsed.topics !== 'object') {
+    throw new TributaryError('INTERNAL', `the cluster metadata ${path} has an unknown layout (version ${String(parsed.version)})`);
+  }
+  return parsed;
+}
+
+/**
+ * Writes the metadata atomically: a temporary file, fsync, rename over the old one, fsync of the
+ * directory. A crash leaves either the old or the new file, never a mix.
+ */
+export function saveMetadata(dataDir: string, metadata: ClusterMetadata): void {
+  const dir = metadataDir(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, METADATA_FILE);
+  const temp = `${path}.tmp`;
+  const fd = openSync(temp, 'w');
+  try {
+    writeSync(fd, JSON.stringify(metadata, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}

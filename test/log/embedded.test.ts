@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { createLogBackend } from '../../src/log/create-backend.js';
+import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { expectLogError, readAll, runLogBackendConformance, textRecords, values } from './conformance.js';
+import { startEmbedded, useDataDirs } from './helpers.js';
+
+const conformanceDir = mkdtempSync(join(tmpdir(), 'tributary-conformance-'));
+afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));
+runLogBackendConformance('embedded', () => startEmbedded(conformanceDir, { max_record_bytes: 256 * 1024 }), { maxRecordBytes: 256 * 1024 });
+
+describe('embedded log backend', () => {
+  const dataDir = useDataDirs();
+
+  it('keeps its metadata across a restart', async () => {
+    const dir = dataDir();
+    const first = await startEmbedded(dir, { brokers: 3 });
+    await first.createTopic({ name: 'kept', partitions: 4, retentionMs: 60_000 });
+    const before = await first.describeTopic('kept');
+    const { clusterId } = await first.cluster();
+    await first.shutdown();
+
+    const second = await startEmbedded(dir, { brokers: 3 });
+    try {
+      expect((await second.cluster()).clusterId).toBe(clusterId);
+      const after = await second.describeTopic('kept');
+      expect(after.settings).toEqual({ retentionMs: 60_000 });
+      expect(after.partitions.map((p) => [p.partition, p.leader, p.leaderEpoch])).toEqual(
+        before.partitions.map((p) => [p.partition, p.leader, p.leaderEpoch]),
+      );
+    } finally {
+      await second.shutdown();
+    }
+  });
+
+  it('keeps acknowledged data across shutdown and restart', async () => {
+    const dir = dataDir();
+    const first = await startEmbedded(dir);
+    await first.createTopic({ name: 'durable', partitions: 2 });
+    await first.produce('durable', 0, textRecords(['a', 'b']));
+    await first.produce('durable', 1, textRecords(['c']));
+    await first.shutdown();
+    await expectLogError(first.produce('durable', 0, textRecords(['late'])), 'SHUTTING_DOWN');
+
+    const second = await startEmbedded(dir);
+    try {
+      expect(values(await readAll(second, 'durable', 0))).toEqual(['a', 'b']);
+      expect(values(await readAll(second, 'durable', 1))).toEqual(['c']);
+      expect((await second.produce('durable', 0, textRecords(['d']))).baseOffset).toBe(2);
+    } finally {
+      await second.shutdown();
+    }
+  });
+
+  it('spreads partitions evenly over the brokers', async () => {
+    const backend = await startEmbedded(dataDir(), { brokers: 3 });
+    try {
+      await backend.createTopic({ name: 'one', partitions: 4 });
+      await backend.createTopic({ name: 'two', partitions: 5 });
+      const leaders = (await backend.listTopics()).flatMap((t) => t.partitions.map((p) => p.leader));
+      const counts = [0, 1, 2].map((b) => leaders.filter((l) => l === b).length);
+      expect(counts).toEqual([3, 3, 3]);
+      expect((await backend.cluster()).brokers.map((b) => [b.id, b.state, b.partitions])).toEqual([
+        [0, 'running', 3],
+        [1, 'running', 3],
+        [2, 'running', 3],
+      ]);
+    } finally {
+      await backend.shutdown();
+    }
+  });
+
+  it('creates the configured topics at start, once', async () => {
+    const dir = dataDir();
+    const topics = { otlp_spans: configSchema.parse({ topics: { otlp_spans: { partitions: 3, retention_ms: '1h' } } }).topics.otlp_spans };
+    const first = await startEmbedded(dir, {}, { topics });
+    await first.produce('otlp_spans', 2, textRecords(['span']));
+    await first.shutdown();
+    const second = await startEmbedded(dir, {}, { topics });
+    try {
+      const info = await second.describeTopic('otlp_spans');
+      expect(info.settings).toEqual({ retentionMs: 3_600_000 });
+      expect(info.partitions[2].highWatermark).toBe(1);
+    } finally {
+      await second.shutdown();
+    }
+  });
+
+  it('refuses a replication factor above 1 for now, and malformed records', async () => {
+    const backend = await startEmbedded(dataDir());
+    try {
+      const err = await expectLogError(backend.createTopic({ name: 'replicated', partitions: 1, replicationFactor: 2 }), 'INVALID_TOPIC');
+      expect(err.message).toMatch(/replication factor 2/);
+      await backend.createTopic({ name: 'strict', partitions: 1 });
+      await expectLogError(backend.produce('strict', 0, []), 'INVALID_RECORD');
+      await expectLogError(backend.produce('strict', 0, [{ value: 'text' as unknown as Uint8Array }]), 'INVALID_RECORD');
+      await expectLogError(backend.fetch({ topic: 'strict', partition: 0, offset: -1 }), 'OFFSET_OUT_OF_RANGE');
+    } finally {
+      await backend.shutdown();
+    }
+  });
+
+  it('deletes whole segments past retention', async () => {
+    const backend = await startEmbedded(dataDir());
+    try {
+      await backend.createTopic({ name: 'short', partitions: 1, segmentBytes: 2048, retentionBytes: 4096 });
+      const value = 'r'.repeat(900);
+      for (let i = 0; i < 12; i++) await backend.produce('short', 0, textRecords([`${i}:${value}`]));
+      await backend.enforceRetention();
+      const [p] = (await backend.describeTopic('short')).partitions;
+      expect(p.highWatermark).toBe(12);
+      expect(p.logStartOffset).toBeGreaterThan(0);
+      expect(p.sizeBytes).toBeLessThanOrEqual(4096 + 2048);
+      await expectLogError(backend.fetch({ topic: 'short', partition: 0, offset: 0 }), 'OFFSET_OUT_OF_RANGE');
+      const kept = await readAll(backend, 'short', 0, p.logStartOffset);
+      expect(kept[kept.length - 1].value?.toString()).toBe(`11:${value}`);
+    } finally {
+      await backend.shutdown();
+    }
+  });
+
+  it('counts appends and fetches and reports partition gauges', async () => {
+    const telemetry = new Telemetry();
+    const backend = await startEmbedded(dataDir(), {}, { telemetry });
+    try {
+      await backend.createTopic({ name: 'metered', partitions: 2 });
+      await backend.produce('metered', 1, textRecords(['a', 'b', 'c']));
+      await backend.fetch({ topic: 'metered', partition: 1, offset: 0 });
+      const text = await telemetry.metricsText();
+      expect(text).toMatch(/tributary_log_append_records_total\{topic="metered"\} 3/);
+      expect(text).toMatch(/tributary_log_fetch_records_total\{topic="metered"\} 3/);
+      expect(text).toMatch(/tributary_log_partition_high_watermark\{topic="metered",partition="1"\} 3/);
+      expect(text).toMatch(/tributary_log_partition_log_start_offset\{topic="metered",partition="1"\} 0/);
+      expect(text).toMatch(/tributary_log_partition_size_bytes\{topic="metered",partition="1"\} [1-9]/);
+    } finally {
+      await backend.shutdown();
+    }
+  });
+
+  it('refuses the kafka backend until it exists, naming the key', () => {
+    const config = configSchema.parse({ log: { backend: 'kafka' } });
+    expect(() => createLogBackend(config)).toThrow(/log\.backend/);
+  });
+});

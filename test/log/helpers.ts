@@ -1,0 +1,34 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { configSchema, type LogConfig } from '../../src/config/schema.js';
+import { createEmbeddedBackend, type EmbeddedBackend, type EmbeddedBackendOptions } from '../../src/log/embedded/embedded-backend.js';
+
+/** A fresh data directory, removed after the test. */
+export function useDataDirs(): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-log-'));
+    dirs.push(dir);
+    return dir;
+  };
+}
+
+/** The log section of a config as the schema fills it, with `overrides` in YAML's snake_case. */
+export function logConfig(dataDir: string, overrides: Record<string, unknown> = {}): LogConfig {
+  return configSchema.parse({ log: { data_dir: dataDir, brokers: 2, fsync: 'never', ...overrides } }).log;
+}
+
+export async function startEmbedded(
+  dataDir: string,
+  overrides: Record<string, unknown> = {},
+  options: Omit<EmbeddedBackendOptions, 'log'> = {},
+): Promise<EmbeddedBackend> {
+  const backend = createEmbeddedBackend({ log: logConfig(dataDir, overrides), ...options });
+  await backend.start();
+  return backend;
+}

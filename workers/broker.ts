@@ -1,0 +1,7 @@
+/** Entry of a broker worker thread; the work is in broker/broker-server.ts. */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { BrokerWorkerData } from '../src/log/embedded/broker-protocol.js';
+import { startBrokerServer } from './broker/broker-server.js';
+
+if (!parentPort) throw new Error('workers/broker.ts runs as a worker thread');
+startBrokerServer(parentPort, workerData as BrokerWorkerData);

@@ -1,0 +1,202 @@
+import type { MessagePort } from 'node:worker_threads';
+import { asTributaryError, TributaryError } from '../../src/errors.js';
+import {
+  type BrokerMessage,
+  type BrokerRequest,
+  type BrokerWorkerData,
+  fromBatchBytes,
+  type OpenedPartition,
+  type PartitionAssignment,
+  type PartitionStats,
+  toBatchBytes,
+} from '../../src/log/embedded/broker-protocol.js';
+import { GroupCommit } from './group-commit.js';
+import { LongPolls } from './long-poll.js';
+import { PartitionLog } from './partition-log.js';
+
+interface HostedPartition {
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+  log: PartitionLog;
+  polls: LongPolls;
+}
+
+type Request<K extends BrokerRequest['op']> = Extract<BrokerRequest, { op: K }>;
+
+/**
+ * A broker thread: leads the partitions the controller assigns it, appends and serves their
+ * batches, and keeps them durable per `log.fsync`. All storage calls are synchronous, so requests
+ * are handled one at a time in arrival order; only fsync-always replies and long polls wait.
+ */
+export class BrokerServer {
+  private readonly partitions = new Map<string, HostedPartition[]>();
+  private readonly commit: GroupCommit;
+  private readonly retentionTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly data: BrokerWorkerData,
+  ) {
+    const { settings } = data;
+    this.commit = new GroupCommit(settings.fsync, settings.fsyncIntervalMs, () => this.logs(), (err) =>
+      this.log('error', 'periodic flush failed', { error: asTributaryError(err).message }),
+    );
+    this.retentionTimer = setInterval(() => this.enforceRetention(), Math.max(1, settings.retentionCheckIntervalMs));
+    port.on('message', (message: BrokerRequest) => this.handle(message));
+  }
+
+  private handle(req: BrokerRequest): void {
+    try {
+      if (this.closed) throw new TributaryError('SHUTTING_DOWN', `broker ${this.data.brokerId} is shutting down`, { retriable: true });
+      switch (req.op) {
+        case 'produce':
+          this.produce(req);
+          break;
+        case 'fetch':
+          this.fetch(req);
+          break;
+        case 'close':
+          this.close(req);
+          break;
+        default:
+          this.reply(req.id, this.answer(req));
+      }
+    } catch (err) {
+      this.fail(req.id, err);
+    }
+  }
+
+  /** The requests answered at once, with a value. */
+  private answer(req: Exclude<BrokerRequest, { op: 'produce' | 'fetch' | 'close' }>): unknown {
+    switch (req.op) {
+      case 'open':
+        return this.open(req.partitions);
+      case 'offsetForTimestamp':
+        return this.hosted(req.topic, req.partition).log.offsetForTimestamp(req.timestamp);
+      case 'updateSettings':
+        this.hosted(req.topic, req.partition).log.updateSettings(req.settings);
+        return null;
+      case 'enforceRetention':
+        return this.enforceRetention();
+      case 'stats':
+        return this.stats(req.topic);
+    }
+  }
+
+  private produce(req: Request<'produce'>): void {
+    const hosted = this.hosted(req.topic, req.partition);
+    const result = hosted.log.append(fromBatchBytes(req.batch), hosted.leaderEpoch);
+    hosted.polls.wake(result.highWatermark);
+    if (req.acks === 0) return;
+    this.commit.afterAppend(hosted.log, (err) => {
+      if (err) this.fail(req.id, err);
+      else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark });
+    });
+  }
+
+  private fetch(req: Request<'fetch'>): void {
+    const hosted = this.hosted(req.topic, req.partition);
+    const answer = () => {
+      try {
+        const read = hosted.log.read(req.offset, req.maxBytes);
+        const { bytes, transfer } = toBatchBytes(read.batches);
+        this.port.postMessage(
+          { id: req.id, ok: true, value: { batches: bytes, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset } },
+          transfer,
+        );
+      } catch (err) {
+        this.fail(req.id, err);
+      }
+    };
+    if (req.maxWaitMs > 0 && req.offset === hosted.log.highWatermark) hosted.polls.park(req.offset, req.maxWaitMs, answer);
+    else answer();
+  }
+
+  private open(assignments: PartitionAssignment[]): OpenedPartition[] {
+    const { indexIntervalBytes, maxBatchBytes } = this.data.settings;
+    const opened: OpenedPartition[] = [];
+    for (const a of assignments) {
+      if (this.find(a.topic, a.partition)) continue;
+      const log = PartitionLog.open({ dir: a.dir, ...a.settings, indexIntervalBytes, maxBatchBytes });
+      const list = this.partitions.get(a.topic) ?? [];
+      this.partitions.set(a.topic, list);
+      list[a.partition] = { topic: a.topic, partition: a.partition, leaderEpoch: a.leaderEpoch, log, polls: new LongPolls() };
+      opened.push({ topic: a.topic, partition: a.partition, recovery: log.recovery });
+    }
+    return opened;
+  }
+
+  private enforceRetention(): PartitionStats[] {
+    const now = Date.now();
+    for (const hosted of this.all()) {
+      try {
+        hosted.log.enforceRetention(now);
+      } catch (err) {
+        this.log('error', 'retention failed', { topic: hosted.topic, partition: hosted.partition, error: asTributaryError(err).message });
+      }
+    }
+    return this.stats();
+  }
+
+  private stats(topic?: string): PartitionStats[] {
+    const hosted = topic === undefined ? [...this.all()] : (this.partitions.get(topic) ?? []).filter(Boolean);
+    return hosted.map(({ topic, partition, log }) => ({
+      topic,
+      partition,
+      logStartOffset: log.logStartOffset,
+      highWatermark: log.highWatermark,
+      sizeBytes: log.sizeBytes,
+    }));
+  }
+
+  /** Flushes and closes every partition; parked fetches get what there is (nothing). */
+  private close(req: Request<'close'>): void {
+    this.closed = true;
+    clearInterval(this.retentionTimer);
+    for (const hosted of this.all()) hosted.polls.release();
+    this.commit.close();
+    for (const hosted of this.all()) hosted.log.close();
+    this.partitions.clear();
+    this.reply(req.id, null);
+  }
+
+  private find(topic: string, partition: number): HostedPartition | undefined {
+    return this.partitions.get(topic)?.[partition];
+  }
+
+  private hosted(topic: string, partition: number): HostedPartition {
+    const found = this.find(topic, partition);
+    if (!found) {
+      throw new TributaryError('NOT_LEADER', `broker ${this.data.brokerId} does not lead ${topic}-${partition}`, { retriable: true });
+    }
+    return found;
+  }
+
+  private *all(): Iterable<HostedPartition> {
+    for (const list of this.partitions.values()) for (const hosted of list) if (hosted) yield hosted;
+  }
+
+  private *logs(): Iterable<PartitionLog> {
+    for (const hosted of this.all()) yield hosted.log;
+  }
+
+  private reply(id: number, value: unknown): void {
+    if (id > 0) this.port.postMessage({ id, ok: true, value } satisfies BrokerMessage);
+  }
+
+  private fail(id: number, err: unknown): void {
+    const error = asTributaryError(err).toJSON();
+    if (id > 0) this.port.postMessage({ id, ok: false, error } satisfies BrokerMessage);
+    else this.log('warn', 'a produce with acks 0 failed', { error });
+  }
+
+  private log(level: 'warn' | 'error', message: string, fields: Record<string, unknown>): void {
+    this.port.postMessage({ id: 0, log: level, message, fields } satisfies BrokerMessage);
+  }
+}
+
+export function startBrokerServer(port: MessagePort, data: BrokerWorkerData): BrokerServer {
+  return new BrokerServer(port, data);
+}

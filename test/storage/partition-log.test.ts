@@ -42,6 +42,17 @@ describe('PartitionLog', () => {
     reopened.close();
   });
 
+  it('keeps batches larger than a lowered maxBatchBytes across a clean reopen', () => {
+    const dir = tempDir();
+    const log = PartitionLog.open(logOptions(dir));
+    fill(log, 5);
+    log.close();
+    const reopened = PartitionLog.open(logOptions(dir, { maxBatchBytes: 500 }));
+    expect(reopened.recovery).toMatchObject({ clean: true, truncatedBytes: 0 });
+    expect(readAll(reopened)).toEqual(expectedValues(0, 50));
+    reopened.close();
+  });
+
   it('flush is needed only after a write', () => {
     const log = PartitionLog.open(logOptions(tempDir()));
     expect(log.unflushed).toBe(false);

@@ -29,6 +29,12 @@ function crashedLog(dir: string): { flushedAt: number; end: number } {
   return { flushedAt, end: log.highWatermark };
 }
 
+/** Cuts `bytes` off the end of the last segment, like a write the crash interrupted. */
+function tearLastSegment(dir: string, bytes: number): void {
+  const last = logFile(dir, Math.max(...segmentBases(dir)));
+  truncateSync(last, statSync(last).size - bytes);
+}
+
 /** Reopens after a crash, checks every surviving record and that offsets keep counting. */
 function reopenAndCheck(dir: string, expectedEnd: number): PartitionLog {
   const log = PartitionLog.open(options(dir));
@@ -63,8 +69,7 @@ describe('recovery after an unclean stop', () => {
   it('torn tail: cuts the partial last batch', () => {
     const dir = tempDir();
     const { end } = crashedLog(dir);
-    const last = logFile(dir, Math.max(...segmentBases(dir)));
-    truncateSync(last, statSync(last).size - 100);
+    tearLastSegment(dir, 100);
     const log = reopenAndCheck(dir, end - 10);
     expect(log.recovery.reasons).toEqual(['truncated']);
     expect(log.recovery.truncatedBytes).toBe(batchOf(10).length - 100);
@@ -171,8 +176,7 @@ describe('recovery after an unclean stop', () => {
   it('crash during a roll after a cut: a segment starting past the end of the log is removed', () => {
     const dir = tempDir();
     const { end } = crashedLog(dir);
-    const last = logFile(dir, Math.max(...segmentBases(dir)));
-    truncateSync(last, statSync(last).size - 100);
+    tearLastSegment(dir, 100);
     writeFileSync(logFile(dir, end), batchOf(10, end));
     const log = reopenAndCheck(dir, end - 10);
     expect(log.recovery.reasons).toEqual(['truncated']);

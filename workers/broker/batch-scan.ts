@@ -20,7 +20,8 @@ export interface ScanResult {
 }
 
 export interface ScanOptions {
-  /** Batches at or past this position get the full check (CRC-32C); before it, headers only. */
+  /** Batches at or past this position get the full check (CRC-32C, length up to maxBatchBytes);
+   *  before it, headers only. */
   verifyFrom: number;
   maxBatchBytes: number;
   onBatch?: (position: number, header: BatchHeader, maxTimestampBefore: number) => void;
@@ -59,7 +60,9 @@ export function scanBatches(fd: number, size: number, start: ScanStart, options:
       load(position, Math.min(verify ? VERIFY_WINDOW : HEADER_WINDOW, size - position));
     }
     const header = readBatchHeader(window, position - windowStart)!;
-    if (header.batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || header.batchLength > options.maxBatchBytes) {
+    // Trusted batches are bounded by the file only: a lowered maxBatchBytes must not cut them.
+    const maxLength = verify ? options.maxBatchBytes : size;
+    if (header.batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || header.batchLength > maxLength) {
       return stop('bad-length');
     }
     if (header.magic !== MAGIC) return stop('bad-magic');

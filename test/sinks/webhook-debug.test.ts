@@ -1,0 +1,74 @@
+import { PassThrough } from 'node:stream';
+import { ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TributaryError } from '../../src/errors.js';
+import { createDebugSink } from '../../src/sinks/debug/debug-sink.js';
+import { webhookSinkFactory } from '../../src/sinks/webhook/webhook-sink.js';
+import { makeMetrics, makeSpans } from '../otlp/fixtures.js';
+import { batchOf, sinkContext, startReceiver, type TestReceiver } from './helpers.js';
+
+describe('webhook sink', () => {
+  let receiver: TestReceiver | undefined;
+  afterEach(async () => {
+    await receiver?.close();
+    receiver = undefined;
+  });
+
+  it('POSTs the batch as OTLP/JSON with the configured headers', async () => {
+    receiver = await startReceiver();
+    const sink = webhookSinkFactory.create(
+      { type: 'webhook', endpoint: `${receiver.url}/hook`, headers: { 'x-api-key': 'k-123' }, compression: 'gzip' },
+      sinkContext(),
+    );
+    const a = ProtobufTraceSerializer.serializeRequest(makeSpans({ service: 'cart', traces: 2, spansPerTrace: 2 }))!;
+    const b = ProtobufTraceSerializer.serializeRequest(makeSpans({ service: 'checkout', traces: 1, spansPerTrace: 3 }))!;
+    await sink.export(batchOf('traces', [a, b]));
+    expect(receiver.requests).toHaveLength(1);
+    const [request] = receiver.requests;
+    expect(request.path).toBe('/hook');
+    expect(request.headers['x-api-key']).toBe('k-123');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['x-tributary-signal']).toBe('traces');
+    const body = JSON.parse(request.body.toString()) as { resourceSpans: { scopeSpans: { spans: { traceId: string }[] }[] }[] };
+    expect(body.resourceSpans).toHaveLength(2);
+    expect(body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))).toHaveLength(7);
+    expect(body.resourceSpans[0].scopeSpans[0].spans[0].traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('reports a 4xx as a permanent rejection and a 429 as retriable with its Retry-After', async () => {
+    receiver = await startReceiver();
+    const sink = webhookSinkFactory.create({ type: 'webhook', endpoint: receiver.url }, sinkContext());
+    const batch = batchOf('traces', [ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 1 }))!]);
+    receiver.respond = () => ({ status: 422, body: 'unknown tenant' });
+    const rejected = await sink.export(batch).catch((e: TributaryError) => e);
+    expect(rejected).toMatchObject({ code: 'SINK_REJECTED', retriable: false, details: { status: 422 } });
+    expect((rejected as TributaryError).message).toContain('unknown tenant');
+    receiver.respond = () => ({ status: 429, headers: { 'retry-after': '7' } });
+    await expect(sink.export(batch)).rejects.toMatchObject({ code: 'SINK_UNAVAILABLE', retriable: true, details: { retryAfterMs: 7000 } });
+  });
+
+  it('reports an unreachable endpoint as retriable', async () => {
+    const sink = webhookSinkFactory.create({ type: 'webhook', endpoint: 'http://127.0.0.1:1/hook' }, sinkContext());
+    const batch = batchOf('traces', [ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 1 }))!]);
+    await expect(sink.export(batch)).rejects.toMatchObject({ code: 'SINK_UNAVAILABLE', retriable: true });
+  });
+});
+
+describe('debug sink', () => {
+  it('prints one summary line per batch and signal: items and services', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    const sink = createDebugSink({ verbosity: 'basic' }, sinkContext({ pipeline: 'debug' }), out);
+    const metrics = ProtobufMetricsSerializer.serializeRequest(await makeMetrics({ service: 'cart', series: 2 }))!;
+    const spans = [
+      ProtobufTraceSerializer.serializeRequest(makeSpans({ service: 'cart', traces: 2, spansPerTrace: 3 }))!,
+      ProtobufTraceSerializer.serializeRequest(makeSpans({ service: 'checkout', traces: 1, spansPerTrace: 1 }))!,
+    ];
+    await sink.export(batchOf('traces', spans));
+    await sink.export(batchOf('metrics', [metrics]));
+    expect(text).toBe('debug traces records=2 items=7 services=cart,checkout\ndebug metrics records=1 items=6 services=cart\n');
+  });
+});

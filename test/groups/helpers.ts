@@ -1,0 +1,86 @@
+import { configSchema } from '../../src/config/schema.js';
+import { createGroupCoordinator, type GroupCoordinator } from '../../src/groups/coordinator.js';
+import type { Consumer, ConsumerOptions } from '../../src/groups/types.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import type { ConsumedRecord } from '../../src/log/types.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { startEmbedded } from '../log/helpers.js';
+
+/** Short timeouts so that expiries happen within a test. */
+export const FAST_GROUPS = { session_timeout: 300, heartbeat_interval: 50, rebalance_timeout: 2_000 };
+
+export interface GroupFixture {
+  log: EmbeddedBackend;
+  coordinator: GroupCoordinator;
+  telemetry: Telemetry;
+  stop(): Promise<void>;
+}
+
+/** A real embedded engine in `dataDir` with a group coordinator over it. */
+export async function startGroups(dataDir: string, groups: Record<string, unknown> = {}): Promise<GroupFixture> {
+  const telemetry = new Telemetry();
+  const log = await startEmbedded(dataDir, {}, { telemetry });
+  const coordinator = createGroupCoordinator({
+    dataDir,
+    config: configSchema.parse({ groups: { ...FAST_GROUPS, ...groups } }).groups,
+    log,
+    telemetry,
+    logger: silentLogger,
+  });
+  await coordinator.start();
+  return {
+    log,
+    coordinator,
+    telemetry,
+    stop: async () => {
+      await coordinator.shutdown();
+      await log.shutdown();
+    },
+  };
+}
+
+/** Appends `count` records to every partition of the topic; values are `<partition>:<i>`. */
+export async function fill(log: EmbeddedBackend, topic: string, count: number, from = 0): Promise<void> {
+  const partitions = log.partitionCount(topic)!;
+  for (let p = 0; p < partitions; p++) {
+    const records = Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`${p}:${from + i}`) }));
+    await log.produce(topic, p, records);
+  }
+}
+
+export function consumer(f: GroupFixture, options: ConsumerOptions): Consumer {
+  return f.coordinator.createConsumer({ autoOffsetReset: 'earliest', ...options });
+}
+
+export const partitionsOf = (c: Consumer) => c.assignment().map((tp) => `${tp.topic}-${tp.partition}`);
+export const valuesOf = (records: ConsumedRecord[]) => records.map((r) => r.value!.toString());
+
+/**
+ * Polls every consumer side by side (a rebalance needs all members to rejoin) until `done` holds;
+ * returns what each one read. Fails after `rounds` rounds rather than hang.
+ */
+export async function pollUntil(
+  consumers: Consumer[],
+  done: (read: ConsumedRecord[][]) => boolean,
+  options: { commit?: boolean; rounds?: number } = {},
+): Promise<ConsumedRecord[][]> {
+  const read: ConsumedRecord[][] = consumers.map(() => []);
+  for (let round = 0; round < (options.rounds ?? 200); round++) {
+    await Promise.all(
+      consumers.map(async (c, i) => {
+        read[i].push(...(await c.poll({ maxWaitMs: 20, maxRecords: 100 })));
+        if (options.commit) await c.commit();
+      }),
+    );
+    if (done(read)) return read;
+  }
+  throw new Error('pollUntil: condition not reached');
+}
+
+/** True when the consumers' assignments are disjoint and together cover all `partitions`. */
+export function exactCover(consumers: Consumer[], topic: string, partitions: number): boolean {
+  const all = consumers.flatMap(partitionsOf).sort();
+  const expected = Array.from({ length: partitions }, (_, p) => `${topic}-${p}`).sort();
+  return all.length === expected.length && all.every((x, i) => x === expected[i]);
+}

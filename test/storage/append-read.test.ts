@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
 import { decodeRecordBatches, encodeRecordBatch, readBatchHeader } from '../../src/log/record-batch.js';
@@ -97,6 +99,13 @@ describe('PartitionLog appends', () => {
 
   it('refuses invalid options and calls on a closed log', () => {
     expect(thrown(() => PartitionLog.open(logOptions(tempDir(), { indexIntervalBytes: 0 }))).code).toBe('CONFIG_INVALID');
+    // A partition directory that is a file: a storage error naming it, not a crash.
+    const file = join(tempDir(), 'not-a-dir');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, 'x');
+    const openErr = thrown(() => PartitionLog.open(logOptions(file)));
+    expect(openErr.code).toBe('STORAGE_ERROR');
+    expect(openErr.message).toContain(file);
     const log = PartitionLog.open(logOptions(tempDir()));
     log.close();
     const err = thrown(() => log.append(batchOf(1), 0));

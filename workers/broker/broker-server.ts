@@ -11,16 +11,7 @@ import {
   toBatchBytes,
 } from '../../src/log/embedded/broker-protocol.js';
 import { GroupCommit } from './group-commit.js';
-import { LongPolls } from './long-poll.js';
-import { PartitionLog } from './partition-log.js';
-
-interface HostedPartition {
-  topic: string;
-  partition: number;
-  leaderEpoch: number;
-  log: PartitionLog;
-  polls: LongPolls;
-}
+import { HostedPartition } from './hosted-partition.js';
 
 type Request<K extends BrokerRequest['op']> = Extract<BrokerRequest, { op: K }>;
 
@@ -40,7 +31,7 @@ export class BrokerServer {
     private readonly data: BrokerWorkerData,
   ) {
     const { settings } = data;
-    this.commit = new GroupCommit(settings.fsync, settings.fsyncIntervalMs, () => this.logs(), (err) =>
+    this.commit = new GroupCommit(settings.fsync, settings.fsyncIntervalMs, () => this.all(), (err) =>
       this.log('error', 'periodic flush failed', { error: asTributaryError(err).message }),
     );
     this.retentionTimer = setInterval(() => this.enforceRetention(), Math.max(1, settings.retentionCheckIntervalMs));
@@ -90,7 +81,7 @@ export class BrokerServer {
     const result = hosted.log.append(fromBatchBytes(req.batch), hosted.leaderEpoch);
     hosted.polls.wake(result.highWatermark);
     if (req.acks === 0) return;
-    this.commit.afterAppend(hosted.log, (err) => {
+    this.commit.afterAppend(hosted, (err) => {
       if (err) this.fail(req.id, err);
       else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark });
     });
@@ -119,11 +110,11 @@ export class BrokerServer {
     const opened: OpenedPartition[] = [];
     for (const a of assignments) {
       if (this.find(a.topic, a.partition)) continue;
-      const log = PartitionLog.open({ dir: a.dir, ...a.settings, indexIntervalBytes, maxBatchBytes });
+      const hosted = HostedPartition.open(a, { indexIntervalBytes, maxBatchBytes });
       const list = this.partitions.get(a.topic) ?? [];
       this.partitions.set(a.topic, list);
-      list[a.partition] = { topic: a.topic, partition: a.partition, leaderEpoch: a.leaderEpoch, log, polls: new LongPolls() };
-      opened.push({ topic: a.topic, partition: a.partition, recovery: log.recovery });
+      list[a.partition] = hosted;
+      opened.push({ topic: a.topic, partition: a.partition, recovery: hosted.log.recovery });
     }
     return opened;
   }
@@ -142,13 +133,7 @@ export class BrokerServer {
 
   private stats(topic?: string): PartitionStats[] {
     const hosted = topic === undefined ? [...this.all()] : (this.partitions.get(topic) ?? []).filter(Boolean);
-    return hosted.map(({ topic, partition, log }) => ({
-      topic,
-      partition,
-      logStartOffset: log.logStartOffset,
-      highWatermark: log.highWatermark,
-      sizeBytes: log.sizeBytes,
-    }));
+    return hosted.map((h) => h.stats());
   }
 
   /** Flushes and closes every partition; parked fetches get what there is (nothing). */
@@ -176,10 +161,6 @@ export class BrokerServer {
 
   private *all(): Iterable<HostedPartition> {
     for (const list of this.partitions.values()) for (const hosted of list) if (hosted) yield hosted;
-  }
-
-  private *logs(): Iterable<PartitionLog> {
-    for (const hosted of this.all()) yield hosted.log;
   }
 
   private reply(id: number, value: unknown): void {

@@ -43,6 +43,10 @@ export interface PartitionStats {
   logStartOffset: number;
   highWatermark: number;
   sizeBytes: number;
+  /** Appended bytes not yet synced to disk. */
+  unflushed: boolean;
+  /** Syncs since the partition was opened by this broker thread. */
+  flushes: number;
 }
 
 export interface OpenedPartition {

@@ -128,6 +128,12 @@ export class EmbeddedBackend implements LogBackend {
     return broker.kill();
   }
 
+  /** Per-partition storage figures from the brokers (what /metrics shows), including sync state. */
+  partitionStats(): Promise<PartitionStats[]> {
+    this.assertRunning();
+    return this.allStats();
+  }
+
   /** Applies retention on every partition now instead of at the next periodic check. */
   async enforceRetention(): Promise<void> {
     this.assertRunning();

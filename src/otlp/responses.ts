@@ -36,7 +36,6 @@ export const RPC_CODE = {
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
   INTERNAL: 13,
-  UNIMPLEMENTED: 12,
 } as const;
 
 /** google.rpc.Status { int32 code = 1; string message = 2; } for error responses. */

@@ -1,0 +1,124 @@
+import type { IncomingMessage } from 'node:http';
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { asTributaryError, TributaryError } from '../errors.js';
+import type { LogBackend } from '../log/backend.js';
+import type { ContentEncoding } from '../otlp/decompress.js';
+import { encodeExportResponse, type WireFormat } from '../otlp/responses.js';
+import type { Signal, SignalTopics, TopicKind } from '../otlp/signals.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ByteBudget } from './byte-budget.js';
+import { contentTypeOf, errorReply } from './error-response.js';
+import type { IngestPool } from './ingest-pool.js';
+import type { ReceiverMetrics } from './receiver-metrics.js';
+import { produceRecords } from './record-producer.js';
+import { readBody } from './request-body.js';
+
+export interface HandlerDeps {
+  backend: LogBackend;
+  topics: SignalTopics;
+  pool: IngestPool;
+  metrics: ReceiverMetrics;
+  budget: ByteBudget;
+  logger: Logger;
+  maxRequestBytes: number;
+  requestTimeoutMs: number;
+  maxBatchBytes: number;
+  /** Checks the Authorization header; undefined when auth is off. */
+  authenticate?: (header: string | undefined) => { ok: boolean; tenant?: string };
+}
+
+type OtlpContext = Context<{ Bindings: HttpBindings }>;
+
+const TOPIC_KINDS_OF: Readonly<Record<Signal, TopicKind[]>> = { traces: ['traces'], metrics: ['metrics'], logs: ['logs', 'events'] };
+const CONTENT_TYPES: Readonly<Record<string, WireFormat>> = {
+  'application/x-protobuf': 'protobuf',
+  'application/protobuf': 'protobuf',
+  'application/json': 'json',
+};
+const CONTENT_ENCODINGS: Readonly<Record<string, ContentEncoding>> = { '': 'identity', identity: 'identity', gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' };
+
+/** POST /v1/{traces,metrics,logs}: stores the request's records, then answers in its encoding. */
+export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
+  const { metrics } = deps;
+  return async (c: OtlpContext): Promise<Response> => {
+    const started = performance.now();
+    let format: WireFormat = 'json';
+    let status = 500;
+    try {
+      const contentType = c.req.header('content-type') ?? '';
+      const requested = CONTENT_TYPES[contentType.split(';')[0].trim().toLowerCase()];
+      if (!requested) {
+        throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content type "${contentType}": expected application/x-protobuf or application/json`);
+      }
+      format = requested;
+      const contentEncoding = c.req.header('content-encoding') ?? '';
+      const encoding = CONTENT_ENCODINGS[contentEncoding.trim().toLowerCase()];
+      if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate or none`);
+      const auth = deps.authenticate?.(c.req.header('authorization'));
+      if (auth && !auth.ok) throw new TributaryError('UNAUTHENTICATED', 'a valid bearer token is required');
+      const body = await withTimeout(store(deps, signal, c.env.incoming, format, encoding, auth?.tenant), deps.requestTimeoutMs);
+      status = 200;
+      return c.body(body as Uint8Array<ArrayBuffer> | string, 200, { 'content-type': contentTypeOf(format) });
+    } catch (err) {
+      const error = asTributaryError(err);
+      const reply = errorReply(error, format);
+      status = reply.status;
+      if (status >= 500) deps.logger.warn('request failed', { signal, status, code: error.code, error });
+      if (status !== 200) c.env.incoming.resume();
+      return c.body(reply.body as Uint8Array<ArrayBuffer> | string, status as ContentfulStatusCode, reply.headers);
+    } finally {
+      metrics.requests.inc({ signal, status: String(status) });
+      metrics.duration.observe({ signal }, (performance.now() - started) / 1000);
+    }
+  };
+}
+
+async function store(
+  deps: HandlerDeps,
+  signal: Signal,
+  incoming: IncomingMessage,
+  format: WireFormat,
+  encoding: ContentEncoding,
+  tenant: string | undefined,
+): Promise<Uint8Array | string> {
+  const partitions: Partial<Record<TopicKind, number>> = {};
+  for (const kind of TOPIC_KINDS_OF[signal]) {
+    const count = deps.backend.partitionCount(deps.topics[kind]);
+    if (count === undefined) throw new TributaryError('UNKNOWN_TOPIC', `topic ${deps.topics[kind]} does not exist`, { retriable: true });
+    partitions[kind] = count;
+  }
+  const declared = Number(incoming.headers['content-length']) || 0;
+  if (!deps.budget.tryAcquire(declared)) {
+    throw new TributaryError('OVERLOADED', 'too many bytes in flight (receiver.max_inflight_bytes); retry later', { retriable: true });
+  }
+  let held = declared;
+  try {
+    const body = await readBody(incoming, deps.maxRequestBytes);
+    deps.budget.add(body.length - held);
+    held = body.length;
+    deps.metrics.bytes.inc({ signal }, body.length);
+    const outcome = await deps.pool.run({ signal, format, encoding, body, maxBytes: deps.maxRequestBytes, partitions });
+    deps.budget.add(outcome.buffer.byteLength);
+    held += outcome.buffer.byteLength;
+    const headers = [{ key: 'content-type', value: 'application/x-protobuf' }];
+    if (tenant) headers.push({ key: 'tenant', value: tenant });
+    await produceRecords(deps.backend, deps.topics, outcome, headers, Date.now(), deps.maxBatchBytes);
+    for (const [kind, n] of Object.entries(outcome.accepted)) deps.metrics.items.inc({ signal: kind }, n);
+    return encodeExportResponse(signal, outcome.rejected, outcome.rejectionMessage, format);
+  } finally {
+    deps.budget.add(-held);
+  }
+}
+
+/** Answers 503 past `receiver.request_timeout`; the work itself still finishes (and frees its bytes). */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  if (ms <= 0) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TributaryError('TIMEOUT', `the request was not stored within ${ms} ms`, { retriable: true })), ms);
+  });
+  work.catch(() => {});
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

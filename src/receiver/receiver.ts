@@ -1,0 +1,99 @@
+import type { HttpBindings } from '@hono/node-server';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { ReceiverConfig } from '../config/schema.js';
+import { createTokenChecker } from '../http/bearer-auth.js';
+import { type Listener, listen } from '../http/listen.js';
+import type { LogBackend } from '../log/backend.js';
+import { DEFAULT_TOPICS, type Signal, type SignalTopics } from '../otlp/signals.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import { ByteBudget } from './byte-budget.js';
+import { createIngestPool, type IngestPool } from './ingest-pool.js';
+import { createOtlpHandler } from './otlp-handler.js';
+import { ReceiverMetrics } from './receiver-metrics.js';
+
+export interface ReceiverOptions {
+  config: ReceiverConfig;
+  backend: LogBackend;
+  telemetry: Telemetry;
+  logger: Logger;
+  topics?: Partial<SignalTopics>;
+  /** Largest batch handed to the log in one produce; keep it under log.max_record_bytes. */
+  maxBatchBytes?: number;
+}
+
+export interface Receiver {
+  /** Listens on `receiver.endpoint`; resolves once bound. */
+  start(): Promise<void>;
+  /** Stops accepting, lets requests in flight finish, then closes the worker pool. */
+  shutdown(): Promise<void>;
+  /** The bound host and port (port 0 in the config picks a free one). */
+  address(): { host: string; port: number };
+}
+
+const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
+const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** The OTLP/HTTP receiver: POST /v1/traces, /v1/metrics, /v1/logs into their topics. */
+export function createReceiver(options: ReceiverOptions): Receiver {
+  const { config } = options;
+  const logger = options.logger.child('receiver');
+  const metrics = new ReceiverMetrics(options.telemetry);
+  let pool: IngestPool | undefined;
+  let listener: Listener | undefined;
+
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  if (config.cors) {
+    app.use(
+      '*',
+      cors({
+        origin: config.cors.allowed_origins,
+        allowMethods: ['POST', 'OPTIONS'],
+        allowHeaders: ['Content-Type', 'Content-Encoding', 'Authorization'],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  return {
+    async start() {
+      if (listener) return;
+      pool = createIngestPool(config.workers);
+      await pool.warmUp();
+      const deps = {
+        backend: options.backend,
+        topics: { ...DEFAULT_TOPICS, ...options.topics },
+        pool,
+        metrics,
+        budget: new ByteBudget(config.max_inflight_bytes, (used) => metrics.inflightBytes.set(used)),
+        logger,
+        maxRequestBytes: config.max_request_bytes,
+        requestTimeoutMs: config.request_timeout,
+        maxBatchBytes: options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+        authenticate: createTokenChecker(config.auth),
+      };
+      for (const signal of SIGNALS) {
+        app.post(`/v1/${signal}`, createOtlpHandler(deps, signal));
+        app.all(`/v1/${signal}`, (c) => c.text('only POST is allowed here', 405, { allow: 'POST' }));
+      }
+      try {
+        listener = await listen(app, { endpoint: config.endpoint, tls: config.tls, configKey: 'receiver.endpoint' });
+      } catch (err) {
+        await pool.close();
+        throw err;
+      }
+      logger.info('listening', { ...listener.address(), tls: Boolean(config.tls) });
+    },
+    async shutdown() {
+      await listener?.close();
+      await pool?.close();
+      listener = undefined;
+      pool = undefined;
+    },
+    address() {
+      if (!listener) throw new Error('the receiver is not started');
+      return listener.address();
+    },
+  };
+}

@@ -8,6 +8,9 @@ import { startEmbedded, useDataDirs } from '../log/helpers.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are what the assertions check
+const json = (res: Response): Promise<any> => res.json();
+
 describe('admin API', () => {
   const dataDir = useDataDirs();
   let backend: EmbeddedBackend;
@@ -43,7 +46,7 @@ describe('admin API', () => {
     expect((await get('/healthz')).status).toBe(200);
     const notReady = await get('/readyz');
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({ reason: 'starting' });
+    expect(await json(notReady)).toMatchObject({ reason: 'starting' });
     ready = true;
     expect((await get('/readyz')).status).toBe(200);
   });
@@ -55,14 +58,14 @@ describe('admin API', () => {
   });
 
   it('describes the cluster: brokers and controller', async () => {
-    const cluster = await (await get('/api/v1/cluster')).json();
+    const cluster = await json(await get('/api/v1/cluster'));
     expect(cluster.brokers.map((b: { id: number }) => b.id)).toEqual([0, 1]);
     expect(cluster).toHaveProperty('controller');
     expect(cluster).toHaveProperty('clusterId');
   });
 
   it('lists topics in the documented shape', async () => {
-    const { topics } = await (await get('/api/v1/topics')).json();
+    const { topics } = await json(await get('/api/v1/topics'));
     const spans = topics.find((t: { name: string }) => t.name === 'spans');
     expect(spans.partitions).toHaveLength(3);
     for (const p of spans.partitions) {
@@ -74,32 +77,32 @@ describe('admin API', () => {
   it('creates a topic, refuses a duplicate and bad names, changes retention', async () => {
     const created = await send('POST', '/api/v1/topics', { name: 'audit', partitions: 2, retentionMs: 3_600_000 });
     expect(created.status).toBe(201);
-    expect((await created.json()).partitions).toHaveLength(2);
+    expect((await json(created)).partitions).toHaveLength(2);
 
     const dup = await send('POST', '/api/v1/topics', { name: 'audit', partitions: 2 });
     expect(dup.status).toBe(409);
-    expect((await dup.json()).error.code).toBe('TOPIC_EXISTS');
+    expect((await json(dup)).error.code).toBe('TOPIC_EXISTS');
 
     for (const name of ['../etc', 'a/b', '', '.']) {
       const bad = await send('POST', '/api/v1/topics', { name, partitions: 1 });
       expect(bad.status, name).toBe(400);
-      expect((await bad.json()).error.message).toMatch(/name/);
+      expect((await json(bad)).error.message).toMatch(/name/);
     }
     const badJson = await send('POST', '/api/v1/topics', '{ nope');
     expect(badJson.status).toBe(400);
-    expect((await badJson.json()).error.message).toMatch(/not valid JSON/);
+    expect((await json(badJson)).error.message).toMatch(/not valid JSON/);
     const noPartitions = await send('POST', '/api/v1/topics', { name: 'x' });
-    expect((await noPartitions.json()).error.message).toMatch(/partitions/);
+    expect((await json(noPartitions)).error.message).toMatch(/partitions/);
 
     const altered = await send('PATCH', '/api/v1/topics/audit', { retentionBytes: 1_000_000 });
     expect(altered.status).toBe(200);
-    expect((await altered.json()).settings).toMatchObject({ retentionMs: 3_600_000, retentionBytes: 1_000_000 });
+    expect((await json(altered)).settings).toMatchObject({ retentionMs: 3_600_000, retentionBytes: 1_000_000 });
   });
 
   it('answers 404 for unknown topics and routes', async () => {
     const res = await get('/api/v1/topics/nothing-here');
     expect(res.status).toBe(404);
-    expect((await res.json()).error).toMatchObject({ code: 'UNKNOWN_TOPIC' });
+    expect((await json(res)).error).toMatchObject({ code: 'UNKNOWN_TOPIC' });
     expect((await get('/api/v1/nope')).status).toBe(404);
     expect((await get('/api/v1/topics/..%2F..%2Fetc')).status).toBe(400);
   });
@@ -111,7 +114,7 @@ describe('admin API', () => {
     ]);
     const res = await get('/api/v1/topics/spans/records?partition=1&offset=0&limit=10');
     expect(res.status).toBe(200);
-    const { records } = await res.json();
+    const { records } = await json(res);
     expect(records).toHaveLength(2);
     expect(records[0]).toEqual({
       offset: 0,
@@ -122,20 +125,20 @@ describe('admin API', () => {
     });
     expect(records[1]).toMatchObject({ offset: 1, key: null, value: Buffer.from('world').toString('base64') });
 
-    const limited = await (await get('/api/v1/topics/spans/records?partition=1&offset=1&limit=1')).json();
+    const limited = await json(await get('/api/v1/topics/spans/records?partition=1&offset=1&limit=1'));
     expect(limited.records.map((r: { offset: number }) => r.offset)).toEqual([1]);
   });
 
   it('explains bad record queries', async () => {
     const outOfRange = await get('/api/v1/topics/spans/records?partition=1&offset=99');
     expect(outOfRange.status).toBe(416);
-    expect((await outOfRange.json()).error.message).toMatch(/0/);
+    expect((await json(outOfRange)).error.message).toMatch(/0/);
     const noPartition = await get('/api/v1/topics/spans/records?partition=7');
     expect(noPartition.status).toBe(404);
-    expect((await noPartition.json()).error.message).toMatch(/0\.\.2/);
+    expect((await json(noPartition)).error.message).toMatch(/0\.\.2/);
     const badLimit = await get('/api/v1/topics/spans/records?limit=0');
     expect(badLimit.status).toBe(400);
-    expect((await badLimit.json()).error.message).toMatch(/limit/);
+    expect((await json(badLimit)).error.message).toMatch(/limit/);
   });
 });
 
@@ -158,7 +161,7 @@ describe('admin API with tokens', () => {
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
       const denied = await fetch(`${base}/api/v1/topics`);
       expect(denied.status).toBe(401);
-      expect((await denied.json()).error.code).toBe('UNAUTHENTICATED');
+      expect((await json(denied)).error.code).toBe('UNAUTHENTICATED');
       expect((await fetch(`${base}/metrics`)).status).toBe(401);
       expect((await fetch(`${base}/api/v1/topics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
       expect((await fetch(`${base}/api/v1/topics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);

@@ -140,3 +140,13 @@ export function batchOf(signal: Signal, values: Uint8Array[], topic = `otlp_${si
 export function sinkContext(overrides: Partial<SinkContext> = {}): SinkContext {
   return { pipeline: 'test', path: 'pipelines[0].sink', topics: TOPICS, logger: silentLogger, telemetry: new Telemetry(), ...overrides };
 }
+
+/** True once the group committed every partition of `topics` up to its high watermark. */
+export async function caughtUp(f: GroupFixture, group: string, topics: string[]): Promise<boolean> {
+  const description = await f.coordinator.describeGroup(group).catch(() => undefined);
+  if (!description) return false;
+  const expected = topics.reduce((n, t) => n + (f.log.partitionCount(t) ?? 0), 0);
+  const partitions = description.partitions.filter((p) => topics.includes(p.topic));
+  // A partition that never held a record has nothing to commit.
+  return partitions.length === expected && partitions.every((p) => p.lag === 0 || (p.committedOffset === null && p.highWatermark === 0));
+}

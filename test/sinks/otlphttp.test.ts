@@ -4,7 +4,7 @@ import { DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
 import type { Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
-import { eventually, pipelinesOver, produceLogs, produceTraces, readAll, type ReceivedRequest, startLog, startReceiver, type TestReceiver } from './helpers.js';
+import { caughtUp, eventually, pipelinesOver, produceLogs, produceTraces, readAll, type ReceivedRequest, startLog, startReceiver, type TestReceiver } from './helpers.js';
 
 const FAST_RETRY = { initial_interval: 10, max_interval: 50, max_elapsed_time: 0 };
 
@@ -29,7 +29,6 @@ describe('otlphttp sink', () => {
     pipelines = log = receiver = undefined;
   });
 
-  const lagOf = async (group: string) => (await log!.coordinator.describeGroup(group)).totalLag;
 
   it('forwards every span and log record, merging a batch into one request per signal', async () => {
     log = await startLog(dataDir());
@@ -49,7 +48,7 @@ describe('otlphttp sink', () => {
     ]);
     await pipelines.start();
 
-    await eventually('lag 0', async () => (await lagOf('forward')) === 0);
+    await eventually('lag 0', () => caughtUp(log!, 'forward', ['otlp_spans', 'otlp_logs']));
     expect(spanIds(receiver.requests).sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
     // 30 trace records became far fewer requests: merged without decoding.
     const traceRequests = receiver.requests.filter((r) => r.path === '/v1/traces');
@@ -82,7 +81,7 @@ describe('otlphttp sink', () => {
     ]);
     await pipelines.start();
 
-    await eventually('lag 0', async () => (await lagOf('flaky')) === 0);
+    await eventually('lag 0', () => caughtUp(log!, 'flaky', ['otlp_spans']));
     expect(new Set(spanIds(receiver.requests))).toEqual(new Set(spans.map((s) => s.spanContext().spanId)));
     expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(1000);
     const metrics = await log.telemetry.metricsText();
@@ -99,7 +98,7 @@ describe('otlphttp sink', () => {
     pipelines = pipelinesOver(log, [{ group: 'strict', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: receiver.url }, retry: FAST_RETRY }]);
     await pipelines.start();
 
-    await eventually('lag 0', async () => (await lagOf('strict')) === 0);
+    await eventually('lag 0', () => caughtUp(log!, 'strict', ['otlp_spans']));
     const dead = await readAll(log.log, 'strict.dlq');
     expect(dead).toHaveLength(4);
     const header = (key: string) => dead[0].headers.find((h) => h.key === key)?.value.toString();

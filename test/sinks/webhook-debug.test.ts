@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TributaryError } from '../../src/errors.js';
+import type { TributaryError } from '../../src/errors.js';
 import { createDebugSink } from '../../src/sinks/debug/debug-sink.js';
 import { webhookSinkFactory } from '../../src/sinks/webhook/webhook-sink.js';
 import { makeMetrics, makeSpans } from '../otlp/fixtures.js';

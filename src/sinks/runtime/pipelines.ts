@@ -63,7 +63,8 @@ export function createPipelines(options: PipelinesOptions): Pipelines {
             clientId: `${config.group}-${m}`,
             topics: [...config.topics],
             autoOffsetReset: config.auto_offset_reset,
-            assignor: config.assignor,
+            // Absent, the group's default from the `groups:` block applies.
+            ...(config.assignor ? { assignor: config.assignor } : {}),
           },
           config.batch,
           delivery,

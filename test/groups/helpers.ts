@@ -3,7 +3,7 @@ import { createGroupCoordinator, type GroupCoordinator } from '../../src/groups/
 import type { Consumer, ConsumerOptions } from '../../src/groups/types.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { startEmbedded } from '../log/helpers.js';
 
@@ -26,7 +26,7 @@ export async function startGroups(dataDir: string, groups: Record<string, unknow
     config: configSchema.parse({ groups: { ...FAST_GROUPS, ...groups } }).groups,
     log,
     telemetry,
-    logger: silentLogger,
+    logger: process.env.GROUPS_DEBUG ? createLogger('test', { level: 'debug' }) : silentLogger,
   });
   await coordinator.start();
   return {
@@ -57,29 +57,36 @@ export const partitionsOf = (c: Consumer) => c.assignment().map((tp) => `${tp.to
 export const valuesOf = (records: ConsumedRecord[]) => records.map((r) => r.value!.toString());
 
 /**
- * Polls every consumer side by side (a rebalance needs all members to rejoin) until `done` holds;
- * returns what each one read. Fails after `rounds` rounds rather than hang.
+ * Runs one poll loop per consumer, side by side as separate sink runners would (a rebalance waits
+ * for every member to poll again), until `done` holds; returns what each one read. Fails after
+ * `rounds` polls of one consumer rather than hang.
  */
 export async function pollUntil(
   consumers: Consumer[],
   done: (read: ConsumedRecord[][]) => boolean,
-  options: { commit?: boolean; rounds?: number } = {},
+  options: { commit?: boolean; rounds?: number; maxRecords?: number } = {},
 ): Promise<ConsumedRecord[][]> {
   const read: ConsumedRecord[][] = consumers.map(() => []);
-  for (let round = 0; round < (options.rounds ?? 200); round++) {
-    await Promise.all(
-      consumers.map(async (c, i) => {
-        read[i].push(...(await c.poll({ maxWaitMs: 20, maxRecords: 100 })));
+  let finished = done(read);
+  await Promise.all(
+    consumers.map(async (c, i) => {
+      for (let round = 0; !finished && round < (options.rounds ?? 500); round++) {
+        read[i].push(...(await c.poll({ maxWaitMs: 20, maxRecords: options.maxRecords ?? 100 })));
         if (options.commit) await c.commit();
-      }),
-    );
-    if (done(read)) return read;
-  }
-  throw new Error('pollUntil: condition not reached');
+        finished ||= done(read);
+      }
+    }),
+  );
+  if (!finished) throw new Error('pollUntil: condition not reached');
+  return read;
 }
 
-/** True when the consumers' assignments are disjoint and together cover all `partitions`. */
+/**
+ * True when the consumers are in one generation, each owns some partitions, and their assignments
+ * are disjoint and together cover all `partitions`.
+ */
 export function exactCover(consumers: Consumer[], topic: string, partitions: number): boolean {
+  if (new Set(consumers.map((c) => c.generation)).size !== 1 || consumers.some((c) => c.assignment().length === 0)) return false;
   const all = consumers.flatMap(partitionsOf).sort();
   const expected = Array.from({ length: partitions }, (_, p) => `${topic}-${p}`).sort();
   return all.length === expected.length && all.every((x, i) => x === expected[i]);

@@ -74,3 +74,13 @@ export function makeLogs(options: { service?: string; logs: number; events: numb
   for (let i = 0; i < (options.legacyEvents ?? 0); i++) logger.emit({ body: 'legacy', attributes: { 'event.name': 'cart.legacy', index: i } });
   return exporter.getFinishedLogRecords();
 }
+
+/** A small seeded PRNG (mulberry32), so a failing fuzz case can be replayed. */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -5,17 +5,7 @@ import { ingest } from '../../src/otlp/ingest.js';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import type { WireFormat } from '../../src/otlp/responses.js';
 import { REQUEST_MESSAGE, type Signal } from '../../src/otlp/signals.js';
-import { makeLogs, makeMetrics, makeSpans } from './fixtures.js';
-
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { makeLogs, makeMetrics, makeSpans, seededRandom } from './fixtures.js';
 
 function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
   const out = Buffer.from(input);
@@ -45,7 +35,7 @@ function expectSafe(signal: Signal, format: WireFormat, body: Uint8Array) {
 
 describe('decoders under random and mutated input', () => {
   it('refuse cleanly or store only decodable records', async () => {
-    const rnd = random(42);
+    const rnd = seededRandom(42);
     const seeds: [Signal, WireFormat, Uint8Array][] = [
       ['traces', 'protobuf', ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 3, spansPerTrace: 3 }))!],
       ['metrics', 'protobuf', ProtobufMetricsSerializer.serializeRequest(await makeMetrics({ series: 2 }))!],

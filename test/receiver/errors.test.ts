@@ -1,0 +1,147 @@
+import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WireReader } from '../../src/otlp/wire-reader.js';
+import { makeSpans } from '../otlp/fixtures.js';
+import { type Gateway, startGateway } from './harness.js';
+
+const PROTOBUF = { 'content-type': 'application/x-protobuf' };
+const JSON_TYPE = { 'content-type': 'application/json' };
+const validBody = () => ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 2, spansPerTrace: 2 }))!;
+
+async function post(gateway: Gateway, body: Uint8Array | string, headers: Record<string, string>, path = '/v1/traces') {
+  const res = await fetch(gateway.url(path), { method: 'POST', body, headers });
+  return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** google.rpc.Status fields 1 (code) and 2 (message) of a protobuf body. */
+function decodeStatus(body: Buffer): { code: number; message: string } {
+  const out = { code: 0, message: '' };
+  const r = new WireReader(body, 0, body.length);
+  while (r.next()) {
+    if (r.field === 1) out.code = r.varint;
+    if (r.field === 2) out.message = Buffer.from(r.bytes()).toString();
+  }
+  return out;
+}
+
+async function expectStillServing(gateway: Gateway, headers: Record<string, string> = {}) {
+  expect((await post(gateway, validBody(), { ...PROTOBUF, ...headers })).status).toBe(200);
+}
+
+describe('receiver error statuses', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway({ max_request_bytes: 64 * 1024, auth: { tokens: [{ token: 'a-secret-token-of-some-length', tenant: 'acme' }] } });
+  });
+  afterAll(() => gateway.close());
+  const auth = { authorization: 'Bearer a-secret-token-of-some-length' };
+
+  it('401 without a valid bearer token', async () => {
+    const res = await post(gateway, validBody(), PROTOBUF);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(decodeStatus(res.body)).toEqual({ code: 16, message: 'a valid bearer token is required' });
+    expect((await post(gateway, validBody(), { ...PROTOBUF, authorization: 'Bearer wrong-token-wrong-token' })).status).toBe(401);
+  });
+
+  it('stores the tenant the token names in a record header', async () => {
+    expect((await post(gateway, validBody(), { ...PROTOBUF, ...auth })).status).toBe(200);
+    const records = await gateway.readTopic('otlp_spans');
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every((r) => r.headers.find((h) => h.key === 'tenant')?.value.toString() === 'acme')).toBe(true);
+  });
+
+  it('400 with a google.rpc.Status for malformed and truncated protobuf', async () => {
+    const malformed = await post(gateway, Buffer.from([0x0a, 0x05, 0x12, 0x01]), { ...PROTOBUF, ...auth });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('content-type')).toBe('application/x-protobuf');
+    expect(decodeStatus(malformed.body)).toMatchObject({ code: 3, message: expect.stringMatching(/^malformed protobuf at byte 0/) });
+    const body = validBody();
+    expect((await post(gateway, body.subarray(0, body.length - 7), { ...PROTOBUF, ...auth })).status).toBe(400);
+    await expectStillServing(gateway, auth);
+  });
+
+  it('400 in JSON for bad JSON, naming what is wrong', async () => {
+    const res = await post(gateway, '{"resourceSpans": [{"scopeSpans": 7}]}', { ...JSON_TYPE, ...auth });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body.toString())).toEqual({ code: 3, message: 'resourceSpans[0].scopeSpans: expected an array' });
+    expect((await post(gateway, '{"resourceSpans": [', { ...JSON_TYPE, ...auth })).status).toBe(400);
+  });
+
+  it('200 with partial_success when some spans are invalid, the rest stored', async () => {
+    const spans = [{ traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708', name: 'ok' }, { traceId: '01', spanId: '0102030405060708', name: 'bad' }];
+    const res = await post(gateway, JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] }), { ...JSON_TYPE, ...auth });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({
+      partialSuccess: { rejectedSpans: '1', errorMessage: '1 span rejected: trace_id must be 16 bytes, not all zero' },
+    });
+    const stored = await gateway.readTopic('otlp_spans');
+    expect(stored.filter((r) => r.key?.toString() === '0102030405060708090a0b0c0d0e0f10')).toHaveLength(1);
+  });
+
+  it('413 past max_request_bytes, before and after decompression (a gzip bomb is refused)', async () => {
+    const big = await post(gateway, Buffer.alloc(65 * 1024, 0x0a), { ...PROTOBUF, ...auth });
+    expect(big.status).toBe(413);
+    expect(decodeStatus(big.body).message).toMatch(/over receiver.max_request_bytes/);
+    const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024));
+    const res = await post(gateway, bomb, { ...PROTOBUF, ...auth, 'content-encoding': 'gzip' });
+    expect(res.status).toBe(413);
+    expect(decodeStatus(res.body).message).toBe('the gzip body inflates past the limit of 65536 bytes');
+    await expectStillServing(gateway, auth);
+  });
+
+  it('415 for an unknown content type or encoding', async () => {
+    const res = await post(gateway, 'hello', { 'content-type': 'text/plain', ...auth });
+    expect(res.status).toBe(415);
+    expect(JSON.parse(res.body.toString()).message).toMatch(/unsupported content type "text\/plain"/);
+    expect((await post(gateway, validBody(), { ...PROTOBUF, ...auth, 'content-encoding': 'br' })).status).toBe(415);
+  });
+
+  it('405 for a method other than POST', async () => {
+    const res = await fetch(gateway.url('/v1/metrics'), { method: 'GET' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+});
+
+describe('receiver pushback', () => {
+  it('429 with Retry-After while the bytes in flight are over the limit', async () => {
+    const gateway = await startGateway({ max_inflight_bytes: 1000 });
+    try {
+      // A request that declares 900 bytes and sends them slowly holds the budget...
+      const url = new URL(gateway.url('/v1/traces'));
+      const held = validBody();
+      const slow = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...PROTOBUF, 'content-length': held.length } });
+      const slowDone = new Promise<number>((resolve, reject) => {
+        slow.on('response', (res) => resolve(res.statusCode!)).on('error', reject);
+      });
+      slow.write(held.subarray(0, 10));
+      // ... so, once its handler has started, a second one is pushed back until the first has finished.
+      let pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+      for (let i = 0; i < 100 && pushed.status !== 429; i++) pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+      expect(pushed.status).toBe(429);
+      expect(pushed.headers.get('retry-after')).toBe('1');
+      expect(decodeStatus(pushed.body).code).toBe(8);
+      slow.end(held.subarray(10));
+      expect(await slowDone).toBe(200);
+      await expectStillServing(gateway);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('503 with Retry-After when the log is not available', async () => {
+    const gateway = await startGateway();
+    try {
+      await gateway.backend.shutdown();
+      const res = await post(gateway, validBody(), PROTOBUF);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(decodeStatus(res.body).code).toBe(14);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

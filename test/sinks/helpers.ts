@@ -74,11 +74,17 @@ export interface ReceivedRequest {
   body: Buffer;
 }
 
+export interface ReceiverAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
 export interface TestReceiver {
   url: string;
   requests: ReceivedRequest[];
-  /** Decides each answer; the default answers 200 with an empty body. */
-  respond: (req: ReceivedRequest, n: number) => { status: number; headers?: Record<string, string>; body?: string | Uint8Array };
+  /** Decides each answer, possibly later; the default answers 200 with an empty body. */
+  respond: (req: ReceivedRequest, n: number) => ReceiverAnswer | Promise<ReceiverAnswer>;
   close(): Promise<void>;
 }
 
@@ -88,17 +94,20 @@ export async function startReceiver(): Promise<TestReceiver> {
     url: '',
     requests: [],
     respond: () => ({ status: 200 }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
   let n = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       let body = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
       const received = { path: req.url ?? '', headers: req.headers, body };
-      const answer = receiver.respond(received, n++);
+      const answer = await receiver.respond(received, n++);
       if (answer.status >= 200 && answer.status < 300) receiver.requests.push(received);
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body);

@@ -1,0 +1,140 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OffsetStore } from '../../src/groups/offset-store.js';
+import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
+import { expectLogError } from '../log/conformance.js';
+import { useDataDirs } from '../log/helpers.js';
+import { consumer, fill, type GroupFixture, startGroups } from './helpers.js';
+
+describe('group offsets, lag and resets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-offsets-'));
+  let f: GroupFixture;
+  let n = 0;
+  const fresh = (label: string) => `${label}-${n++}`;
+  beforeAll(async () => {
+    f = await startGroups(dir);
+  });
+  afterAll(async () => {
+    await f?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports committed offsets, lag per partition and per group, members, and metrics', async () => {
+    const topic = fresh('lag');
+    const group = fresh('g');
+    await f.log.createTopic({ name: topic, partitions: 2 });
+    await fill(f.log, topic, 30);
+    const c = consumer(f, { group, topics: [topic], clientId: 'lagger' });
+    try {
+      const got = await c.poll({ maxRecords: 10, maxWaitMs: 2_000 });
+      expect(got).toHaveLength(10);
+      await c.commit();
+      const d = await f.coordinator.describeGroup(group);
+      expect(d).toMatchObject({ group, state: 'Stable', generation: 1, assignor: 'sticky' });
+      expect(d.members).toEqual([{ memberId: c.memberId, clientId: 'lagger', topics: [topic], assignment: [{ topic, partition: 0 }, { topic, partition: 1 }] }]);
+      const p = got[0].partition;
+      expect(d.partitions.find((x) => x.partition === p)).toEqual({ topic, partition: p, committedOffset: 10, highWatermark: 30, lag: 20 });
+      expect(d.totalLag).toBe(20);
+      expect(await f.coordinator.listGroups()).toContainEqual({ group, state: 'Stable', members: 1 });
+      const text = await f.telemetry.metricsText();
+      expect(text).toContain(`tributary_group_lag_records{group="${group}",topic="${topic}",partition="${p}"} 20`);
+      expect(text).toContain(`tributary_group_members{group="${group}"} 1`);
+      expect(text).toMatch(new RegExp(`tributary_group_rebalances_total\\{group="${group}"\\} 1`));
+    } finally {
+      await c.close();
+    }
+    expect((await f.coordinator.describeGroup(group)).state).toBe('Empty');
+    await expectLogError(f.coordinator.describeGroup('never-seen'), 'UNKNOWN_GROUP');
+  });
+
+  it('resets offsets to earliest, latest, a timestamp or an offset, only while the group has no members', async () => {
+    const topic = fresh('reset');
+    const group = fresh('g');
+    await f.log.createTopic({ name: topic, partitions: 1 });
+    await f.log.produce(topic, 0, [1_000, 2_000, 3_000, 4_000].map((timestamp) => ({ value: Buffer.from(String(timestamp)), timestamp })));
+    const c = consumer(f, { group, topics: [topic] });
+    await c.poll({ maxWaitMs: 2_000 });
+    const refused = await expectLogError(f.coordinator.resetOffsets(group, { type: 'earliest' }, [topic]), 'GROUP_NOT_EMPTY');
+    expect(refused.message).toMatch(/1 active members/);
+    await c.commit();
+    await c.close();
+
+    const offsetAfter = async (target: Parameters<typeof f.coordinator.resetOffsets>[1]) => (await f.coordinator.resetOffsets(group, target))[0].offset;
+    expect(await offsetAfter({ type: 'earliest' })).toBe(0);
+    expect(await offsetAfter({ type: 'latest' })).toBe(4);
+    expect(await offsetAfter({ type: 'timestamp', timestamp: 2_500 })).toBe(2);
+    expect(await offsetAfter({ type: 'offset', offset: 1 })).toBe(1);
+    expect(await offsetAfter({ type: 'offset', offset: 99 })).toBe(4);
+    expect((await f.coordinator.describeGroup(group)).totalLag).toBe(0);
+    await f.coordinator.resetOffsets(group, { type: 'offset', offset: 1 });
+    // The next member starts at the reset offset.
+    const next = consumer(f, { group, topics: [topic] });
+    try {
+      expect((await next.poll({ maxWaitMs: 2_000 }))[0].offset).toBe(1);
+    } finally {
+      await next.close();
+    }
+    await expectLogError(f.coordinator.resetOffsets(fresh('empty'), { type: 'earliest' }), 'INVALID_REQUEST');
+  });
+
+  it('refuses commits to topics or partitions that do not exist, and bad offsets', async () => {
+    const topic = fresh('checks');
+    await f.log.createTopic({ name: topic, partitions: 2 });
+    await expectLogError(f.coordinator.commitOffsets('g', [{ topic: 'nope', partition: 0, offset: 1 }]), 'UNKNOWN_TOPIC');
+    const bad = await expectLogError(f.coordinator.commitOffsets('g', [{ topic, partition: 2, offset: 1 }]), 'UNKNOWN_PARTITION');
+    expect(bad.message).toContain('partitions 0..1');
+    await expectLogError(f.coordinator.commitOffsets('g', [{ topic, partition: 0, offset: -1 }]), 'INVALID_REQUEST');
+    await expectLogError(f.coordinator.commitOffsets('bad/name', [{ topic, partition: 0, offset: 1 }]), 'INVALID_REQUEST');
+  });
+});
+
+describe('offset store', () => {
+  const newDir = useDataDirs();
+  const commitAll = async (store: OffsetStore, count: number) => {
+    await Promise.all(Array.from({ length: count }, (_, i) => store.commit('g', [{ topic: 't', partition: i % 3, offset: i }])));
+  };
+
+  it('keeps the latest offsets across reopen, through snapshots that empty the journal', async () => {
+    const dir = newDir();
+    const store = new OffsetStore({ dir, logger: silentLogger, snapshotEveryBytes: 2_000 });
+    await store.open();
+    await commitAll(store, 100);
+    await store.close();
+    expect(statSync(join(dir, 'offsets.journal')).size).toBeLessThan(2_000);
+    expect(readFileSync(join(dir, 'offsets.snapshot'), 'utf8').trim().split('\n')).toHaveLength(3);
+    const again = new OffsetStore({ dir, logger: silentLogger });
+    await again.open();
+    expect(again.fetch('g').map((o) => [o.partition, o.offset]).sort()).toEqual([
+      [0, 99],
+      [1, 97],
+      [2, 98],
+    ]);
+    await again.close();
+  });
+
+  it('cuts a torn or corrupt journal tail on open and reports it', async () => {
+    const dir = newDir();
+    const store = new OffsetStore({ dir, logger: silentLogger });
+    await store.open();
+    await store.commit('g', [{ topic: 't', partition: 0, offset: 5 }]);
+    await store.close();
+    const journal = join(dir, 'offsets.journal');
+    const good = statSync(journal).size;
+    appendFileSync(journal, '0badc0de {"g":"g","t":"t","p":0,"o":6,"ts":1}\n{"g":"g","t":"t"');
+    const lines: string[] = [];
+    const reopened = new OffsetStore({ dir, logger: createLogger('t', { level: 'warn', write: (l) => lines.push(l) }) });
+    await reopened.open();
+    expect(reopened.fetch('g')).toMatchObject([{ topic: 't', partition: 0, offset: 5 }]);
+    expect(statSync(journal).size).toBe(good);
+    expect(lines.join()).toMatch(/torn tail .*"truncatedBytes":\d+/);
+    // Commits after the cut are readable again.
+    await reopened.commit('g', [{ topic: 't', partition: 0, offset: 7 }]);
+    await reopened.close();
+    const last = new OffsetStore({ dir, logger: silentLogger });
+    await last.open();
+    expect(last.fetch('g')[0].offset).toBe(7);
+    await last.close();
+  });
+});

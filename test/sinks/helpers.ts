@@ -35,8 +35,10 @@ export function pipelinesOver(f: GroupFixture, pipelines: Record<string, unknown
 
 export type { PipelineConfig };
 
+type Producer = Pick<LogBackend, 'produce'>;
+
 /** Produces `traces` traces of `spansPerTrace` spans, one record per trace as the receiver writes them. */
-export async function produceTraces(log: LogBackend, options: { service: string; traces: number; spansPerTrace: number; partition?: number }) {
+export async function produceTraces(log: Producer, options: { service: string; traces: number; spansPerTrace: number; partition?: number }) {
   const spans = makeSpans(options);
   const byTrace = new Map<string, typeof spans>();
   for (const s of spans) byTrace.set(s.spanContext().traceId, [...(byTrace.get(s.spanContext().traceId) ?? []), s]);
@@ -45,13 +47,13 @@ export async function produceTraces(log: LogBackend, options: { service: string;
   return spans;
 }
 
-export async function produceMetrics(log: LogBackend, options: { service: string; series: number; partition?: number }) {
+export async function produceMetrics(log: Producer, options: { service: string; series: number; partition?: number }) {
   const metrics = await makeMetrics(options);
   await log.produce('otlp_metrics', options.partition ?? 0, [{ value: ProtobufMetricsSerializer.serializeRequest(metrics)!, headers: PROTOBUF }]);
   return metrics;
 }
 
-export async function produceLogs(log: LogBackend, options: { service: string; logs: number; partition?: number }) {
+export async function produceLogs(log: Producer, options: { service: string; logs: number; partition?: number }) {
   const logs = makeLogs({ ...options, events: 0 });
   await log.produce('otlp_logs', options.partition ?? 0, [{ value: ProtobufLogsSerializer.serializeRequest(logs)!, headers: PROTOBUF }]);
   return logs;
@@ -120,7 +122,7 @@ export async function startReceiver(): Promise<TestReceiver> {
 }
 
 /** Every record of a topic partition from the start. */
-export async function readAll(log: LogBackend, topic: string, partition = 0): Promise<ConsumedRecord[]> {
+export async function readAll(log: Pick<LogBackend, 'fetch'>, topic: string, partition = 0): Promise<ConsumedRecord[]> {
   const out: ConsumedRecord[] = [];
   let offset = 0;
   for (;;) {

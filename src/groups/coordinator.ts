@@ -74,12 +74,13 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
 
   createConsumer(options: ConsumerOptions): Consumer {
     const { config } = this.options;
+    // Options left undefined take the config's defaults (a spread would copy the undefined).
     return new GroupConsumer(this, this.options.log, this.options.logger.child('consumer'), {
-      sessionTimeoutMs: config.session_timeout,
-      heartbeatIntervalMs: config.heartbeat_interval,
-      rebalanceTimeoutMs: config.rebalance_timeout,
-      assignor: config.assignor,
       ...options,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? config.session_timeout,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? config.heartbeat_interval,
+      rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? config.rebalance_timeout,
+      assignor: options.assignor ?? config.assignor,
     });
   }
 

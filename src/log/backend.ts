@@ -1,3 +1,4 @@
+import type { GroupApi } from '../groups/types.js';
 import type {
   ClusterInfo,
   FetchRequest,
@@ -17,8 +18,12 @@ import type {
  *
  * Errors are TributaryErrors: UNKNOWN_TOPIC, UNKNOWN_PARTITION, OFFSET_OUT_OF_RANGE (with the
  * valid range in its message and details), RECORD_TOO_LARGE, BROKER_UNAVAILABLE (retriable), ...
+ *
+ * Consumer groups (GroupApi, src/groups/types.ts): consumers, group listing and description with
+ * lag, offset commit, fetch and reset. The embedded engine runs its own coordinator
+ * (src/groups/coordinator.ts); a Kafka backend maps the same calls onto Kafka's group protocol.
  */
-export interface LogBackend {
+export interface LogBackend extends GroupApi {
   readonly kind: 'embedded' | 'kafka';
 
   start(): Promise<void>;

@@ -14,7 +14,7 @@ export interface LogBackendDeps {
 export function createLogBackend(config: TributaryConfig, deps: LogBackendDeps = {}): LogBackend {
   switch (config.log.backend) {
     case 'embedded':
-      return createEmbeddedBackend({ log: config.log, topics: config.topics, telemetry: deps.telemetry, logger: deps.logger });
+      return createEmbeddedBackend({ log: config.log, topics: config.topics, groups: config.groups, telemetry: deps.telemetry, logger: deps.logger });
     case 'kafka':
       throw new ConfigError('log.backend: "kafka" is not available yet; use "embedded"');
   }

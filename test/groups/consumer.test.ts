@@ -63,8 +63,8 @@ describe('group consumer on the embedded engine', () => {
     const first = await y.poll({ maxRecords: 3, maxWaitMs: 1_000 });
     expect(first.map((r) => r.offset)).toEqual([0, 1, 2]);
     await y.commit();
-    const dx = await f.coordinator.describeGroup(x.group);
-    const dy = await f.coordinator.describeGroup(y.group);
+    const dx = await f.log.describeGroup(x.group);
+    const dy = await f.log.describeGroup(y.group);
     expect(dx.totalLag).toBe(0);
     // Lag is known only where the group committed (Kafka shows "-" elsewhere).
     expect(dy.partitions).toMatchObject([

@@ -25,11 +25,11 @@ describe('group offsets across kill -9', () => {
 
     const f = await startGroups(dir);
     try {
-      const fetched = await f.coordinator.fetchOffsets('survivors');
+      const fetched = await f.log.fetchOffsets('survivors');
       expect(fetched.map(({ topic, partition, offset }) => ({ topic, partition, offset })).sort((a, b) => a.partition - b.partition)).toEqual(
         committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })).sort((a, b) => a.partition - b.partition),
       );
-      const d = await f.coordinator.describeGroup('survivors');
+      const d = await f.log.describeGroup('survivors');
       expect(d.state).toBe('Empty');
       expect(d.totalLag).toBe(25);
       const c = consumer(f, { group: 'survivors', topics: ['crash'] });

@@ -1,5 +1,5 @@
 import { configSchema } from '../../src/config/schema.js';
-import { createGroupCoordinator, type GroupCoordinator } from '../../src/groups/coordinator.js';
+import type { GroupCoordinator } from '../../src/groups/coordinator.js';
 import type { Consumer, ConsumerOptions } from '../../src/groups/types.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
@@ -12,32 +12,18 @@ export const FAST_GROUPS = { session_timeout: 300, heartbeat_interval: 50, rebal
 
 export interface GroupFixture {
   log: EmbeddedBackend;
+  /** The engine's coordinator, for tests that speak the membership protocol directly. */
   coordinator: GroupCoordinator;
   telemetry: Telemetry;
   stop(): Promise<void>;
 }
 
-/** A real embedded engine in `dataDir` with a group coordinator over it. */
+/** A real embedded engine in `dataDir`, its groups on short timeouts. */
 export async function startGroups(dataDir: string, groups: Record<string, unknown> = {}): Promise<GroupFixture> {
   const telemetry = new Telemetry();
-  const log = await startEmbedded(dataDir, {}, { telemetry });
-  const coordinator = createGroupCoordinator({
-    dataDir,
-    config: configSchema.parse({ groups: { ...FAST_GROUPS, ...groups } }).groups,
-    log,
-    telemetry,
-    logger: process.env.GROUPS_DEBUG ? createLogger('test', { level: 'debug' }) : silentLogger,
-  });
-  await coordinator.start();
-  return {
-    log,
-    coordinator,
-    telemetry,
-    stop: async () => {
-      await coordinator.shutdown();
-      await log.shutdown();
-    },
-  };
+  const logger = process.env.GROUPS_DEBUG ? createLogger('test', { level: 'debug' }) : silentLogger;
+  const log = await startEmbedded(dataDir, {}, { telemetry, logger, groups: configSchema.parse({ groups: { ...FAST_GROUPS, ...groups } }).groups });
+  return { log, coordinator: log.groupCoordinator, telemetry, stop: () => log.shutdown() };
 }
 
 /** Appends `count` records to every partition of the topic; values are `<partition>:<i>`. */
@@ -50,7 +36,7 @@ export async function fill(log: EmbeddedBackend, topic: string, count: number, f
 }
 
 export function consumer(f: GroupFixture, options: ConsumerOptions): Consumer {
-  return f.coordinator.createConsumer({ autoOffsetReset: 'earliest', ...options });
+  return f.log.createConsumer({ autoOffsetReset: 'earliest', ...options });
 }
 
 export const partitionsOf = (c: Consumer) => c.assignment().map((tp) => `${tp.topic}-${tp.partition}`);

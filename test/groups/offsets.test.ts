@@ -31,13 +31,13 @@ describe('group offsets, lag and resets', () => {
       const got = await c.poll({ maxRecords: 10, maxWaitMs: 2_000 });
       expect(got).toHaveLength(10);
       await c.commit();
-      const d = await f.coordinator.describeGroup(group);
+      const d = await f.log.describeGroup(group);
       expect(d).toMatchObject({ group, state: 'Stable', generation: 1, assignor: 'sticky' });
       expect(d.members).toEqual([{ memberId: c.memberId, clientId: 'lagger', topics: [topic], assignment: [{ topic, partition: 0 }, { topic, partition: 1 }] }]);
       const p = got[0].partition;
       expect(d.partitions.find((x) => x.partition === p)).toEqual({ topic, partition: p, committedOffset: 10, highWatermark: 30, lag: 20 });
       expect(d.totalLag).toBe(20);
-      expect(await f.coordinator.listGroups()).toContainEqual({ group, state: 'Stable', members: 1 });
+      expect(await f.log.listGroups()).toContainEqual({ group, state: 'Stable', members: 1 });
       const text = await f.telemetry.metricsText();
       expect(text).toContain(`tributary_group_lag_records{group="${group}",topic="${topic}",partition="${p}"} 20`);
       expect(text).toContain(`tributary_group_members{group="${group}"} 1`);
@@ -45,8 +45,8 @@ describe('group offsets, lag and resets', () => {
     } finally {
       await c.close();
     }
-    expect((await f.coordinator.describeGroup(group)).state).toBe('Empty');
-    await expectLogError(f.coordinator.describeGroup('never-seen'), 'UNKNOWN_GROUP');
+    expect((await f.log.describeGroup(group)).state).toBe('Empty');
+    await expectLogError(f.log.describeGroup('never-seen'), 'UNKNOWN_GROUP');
   });
 
   it('resets offsets to earliest, latest, a timestamp or an offset, only while the group has no members', async () => {
@@ -56,19 +56,19 @@ describe('group offsets, lag and resets', () => {
     await f.log.produce(topic, 0, [1_000, 2_000, 3_000, 4_000].map((timestamp) => ({ value: Buffer.from(String(timestamp)), timestamp })));
     const c = consumer(f, { group, topics: [topic] });
     await c.poll({ maxWaitMs: 2_000 });
-    const refused = await expectLogError(f.coordinator.resetOffsets(group, { type: 'earliest' }, [topic]), 'GROUP_NOT_EMPTY');
+    const refused = await expectLogError(f.log.resetOffsets(group, { type: 'earliest' }, [topic]), 'GROUP_NOT_EMPTY');
     expect(refused.message).toMatch(/1 active members/);
     await c.commit();
     await c.close();
 
-    const offsetAfter = async (target: Parameters<typeof f.coordinator.resetOffsets>[1]) => (await f.coordinator.resetOffsets(group, target))[0].offset;
+    const offsetAfter = async (target: Parameters<typeof f.log.resetOffsets>[1]) => (await f.log.resetOffsets(group, target))[0].offset;
     expect(await offsetAfter({ type: 'earliest' })).toBe(0);
     expect(await offsetAfter({ type: 'latest' })).toBe(4);
     expect(await offsetAfter({ type: 'timestamp', timestamp: 2_500 })).toBe(2);
     expect(await offsetAfter({ type: 'offset', offset: 1 })).toBe(1);
     expect(await offsetAfter({ type: 'offset', offset: 99 })).toBe(4);
-    expect((await f.coordinator.describeGroup(group)).totalLag).toBe(0);
-    await f.coordinator.resetOffsets(group, { type: 'offset', offset: 1 });
+    expect((await f.log.describeGroup(group)).totalLag).toBe(0);
+    await f.log.resetOffsets(group, { type: 'offset', offset: 1 });
     // The next member starts at the reset offset.
     const next = consumer(f, { group, topics: [topic] });
     try {
@@ -76,17 +76,17 @@ describe('group offsets, lag and resets', () => {
     } finally {
       await next.close();
     }
-    await expectLogError(f.coordinator.resetOffsets(fresh('empty'), { type: 'earliest' }), 'INVALID_REQUEST');
+    await expectLogError(f.log.resetOffsets(fresh('empty'), { type: 'earliest' }), 'INVALID_REQUEST');
   });
 
   it('refuses commits to topics or partitions that do not exist, and bad offsets', async () => {
     const topic = fresh('checks');
     await f.log.createTopic({ name: topic, partitions: 2 });
-    await expectLogError(f.coordinator.commitOffsets('g', [{ topic: 'nope', partition: 0, offset: 1 }]), 'UNKNOWN_TOPIC');
-    const bad = await expectLogError(f.coordinator.commitOffsets('g', [{ topic, partition: 2, offset: 1 }]), 'UNKNOWN_PARTITION');
+    await expectLogError(f.log.commitOffsets('g', [{ topic: 'nope', partition: 0, offset: 1 }]), 'UNKNOWN_TOPIC');
+    const bad = await expectLogError(f.log.commitOffsets('g', [{ topic, partition: 2, offset: 1 }]), 'UNKNOWN_PARTITION');
     expect(bad.message).toContain('partitions 0..1');
-    await expectLogError(f.coordinator.commitOffsets('g', [{ topic, partition: 0, offset: -1 }]), 'INVALID_REQUEST');
-    await expectLogError(f.coordinator.commitOffsets('bad/name', [{ topic, partition: 0, offset: 1 }]), 'INVALID_REQUEST');
+    await expectLogError(f.log.commitOffsets('g', [{ topic, partition: 0, offset: -1 }]), 'INVALID_REQUEST');
+    await expectLogError(f.log.commitOffsets('bad/name', [{ topic, partition: 0, offset: 1 }]), 'INVALID_REQUEST');
   });
 });
 

@@ -1,5 +1,16 @@
-import type { LogConfig, TopicConfig } from '../../config/schema.js';
+import { configSchema, type GroupsConfig, type LogConfig, type TopicConfig } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
+import { createGroupCoordinator, type GroupCoordinator } from '../../groups/coordinator.js';
+import type {
+  CommitIdentity,
+  CommittedOffset,
+  Consumer,
+  ConsumerOptions,
+  GroupDescription,
+  GroupListing,
+  OffsetResetTarget,
+  PartitionOffset,
+} from '../../groups/types.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
@@ -13,6 +24,7 @@ import type {
   ProducerRecord,
   ProduceResult,
   TopicInfo,
+  TopicPartition,
   TopicSettings,
   TopicSpec,
 } from '../types.js';
@@ -27,6 +39,8 @@ export interface EmbeddedBackendOptions {
   log: LogConfig;
   /** Topics to create at start when they do not exist yet. */
   topics?: Record<string, TopicConfig>;
+  /** Consumer group defaults (the config's `groups:` block); the schema's defaults when absent. */
+  groups?: GroupsConfig;
   telemetry?: Telemetry;
   logger?: Logger;
 }
@@ -44,6 +58,8 @@ export class EmbeddedBackend implements LogBackend {
   private readonly controller: ClusterController;
   private readonly brokers: BrokerHandle[];
   private readonly metrics: LogMetrics;
+  /** The in-process group coordinator (its membership protocol is for tests and tools; use the GroupApi methods). */
+  readonly groupCoordinator: GroupCoordinator;
   private readonly logger: Logger;
   private readonly topicCounters = new Map<string, { records: { inc(n: number): void }; bytes: { inc(n: number): void } }>();
   /** Last stats seen per partition, shown while its broker is restarting. */
@@ -63,7 +79,15 @@ export class EmbeddedBackend implements LogBackend {
         retentionMs: log.retention_ms,
       },
     });
-    this.metrics = new LogMetrics(options.telemetry ?? new Telemetry(), () => this.allStats());
+    const telemetry = options.telemetry ?? new Telemetry();
+    this.metrics = new LogMetrics(telemetry, () => this.allStats());
+    this.groupCoordinator = createGroupCoordinator({
+      dataDir: log.data_dir,
+      config: options.groups ?? configSchema.parse({}).groups,
+      log: this,
+      telemetry,
+      logger: this.logger.child('groups'),
+    });
     const settings = {
       fsync: log.fsync,
       fsyncIntervalMs: log.fsync_interval,
@@ -96,6 +120,7 @@ export class EmbeddedBackend implements LogBackend {
       for (const [name, topic] of Object.entries(this.options.topics ?? {})) {
         await this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true });
       }
+      await this.groupCoordinator.start();
     } catch (err) {
       await this.shutdown();
       throw err;
@@ -110,6 +135,8 @@ export class EmbeddedBackend implements LogBackend {
   async shutdown(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
+    // Members' last commits land before the brokers go.
+    await this.groupCoordinator.shutdown();
     // Appends already handed to a broker are ahead of its close message, so they finish first.
     await Promise.all(this.brokers.map((b) => b.shutdown()));
     this.state = 'stopped';
@@ -183,6 +210,30 @@ export class EmbeddedBackend implements LogBackend {
     const leaders = new Set(topic.partitions.map((p) => p.leader));
     await Promise.all([...leaders].map((id) => this.brokerStats(id, name)));
     return this.topicInfo(name, topic);
+  }
+
+  createConsumer(options: ConsumerOptions): Consumer {
+    return this.groupCoordinator.createConsumer(options);
+  }
+
+  listGroups(): Promise<GroupListing[]> {
+    return this.groupCoordinator.listGroups();
+  }
+
+  describeGroup(group: string): Promise<GroupDescription> {
+    return this.groupCoordinator.describeGroup(group);
+  }
+
+  resetOffsets(group: string, target: OffsetResetTarget, topics?: string[]): Promise<CommittedOffset[]> {
+    return this.groupCoordinator.resetOffsets(group, target, topics);
+  }
+
+  commitOffsets(group: string, offsets: PartitionOffset[], member?: CommitIdentity): Promise<void> {
+    return this.groupCoordinator.commitOffsets(group, offsets, member);
+  }
+
+  fetchOffsets(group: string, partitions?: TopicPartition[]): Promise<CommittedOffset[]> {
+    return this.groupCoordinator.fetchOffsets(group, partitions);
   }
 
   partitionCount(topic: string): number | undefined {

@@ -10,7 +10,7 @@ import { startEmbedded, useDataDirs } from './helpers.js';
 
 const conformanceDir = mkdtempSync(join(tmpdir(), 'tributary-conformance-'));
 afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));
-runLogBackendConformance('embedded', () => startEmbedded(conformanceDir, { max_record_bytes: 256 * 1024 }), { maxRecordBytes: 256 * 1024 });
+runLogBackendConformance('embedded', () => startEmbedded(conformanceDir, { brokers: 2, max_record_bytes: 256 * 1024 }), { maxRecordBytes: 256 * 1024 });
 
 describe('embedded log backend', () => {
   const dataDir = useDataDirs();

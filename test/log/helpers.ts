@@ -18,9 +18,12 @@ export function useDataDirs(): () => string {
   };
 }
 
-/** The log section of a config as the schema fills it, with `overrides` in YAML's snake_case. */
+/**
+ * The log section of a config as the schema fills it, with `overrides` in YAML's snake_case. One
+ * broker unless a test asks for more: each thread takes a while to boot from TypeScript sources.
+ */
 export function logConfig(dataDir: string, overrides: Record<string, unknown> = {}): LogConfig {
-  return configSchema.parse({ log: { data_dir: dataDir, brokers: 2, fsync: 'never', ...overrides } }).log;
+  return configSchema.parse({ log: { data_dir: dataDir, brokers: 1, fsync: 'never', ...overrides } }).log;
 }
 
 export async function startEmbedded(

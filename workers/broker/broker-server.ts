@@ -10,6 +10,7 @@ import {
   type PartitionStats,
   toBatchBytes,
 } from '../../src/log/embedded/broker-protocol.js';
+import { MessageBatcher } from '../../src/log/embedded/message-batcher.js';
 import { GroupCommit } from './group-commit.js';
 import { HostedPartition } from './hosted-partition.js';
 
@@ -25,6 +26,7 @@ export class BrokerServer {
   private readonly commit: GroupCommit;
   private readonly retentionTimer: NodeJS.Timeout;
   private closed = false;
+  private readonly outbox: MessageBatcher<BrokerMessage>;
 
   constructor(
     private readonly port: MessagePort,
@@ -35,7 +37,10 @@ export class BrokerServer {
       this.log('error', 'periodic flush failed', { error: asTributaryError(err).message }),
     );
     this.retentionTimer = setInterval(() => this.enforceRetention(), Math.max(1, settings.retentionCheckIntervalMs));
-    port.on('message', (message: BrokerRequest) => this.handle(message));
+    this.outbox = new MessageBatcher((messages, transfer) => port.postMessage(messages, transfer));
+    port.on('message', (requests: BrokerRequest[]) => {
+      for (const req of requests) this.handle(req);
+    });
   }
 
   private handle(req: BrokerRequest): void {
@@ -93,7 +98,7 @@ export class BrokerServer {
       try {
         const read = hosted.log.read(req.offset, req.maxBytes);
         const { bytes, transfer } = toBatchBytes(read.batches);
-        this.port.postMessage(
+        this.outbox.push(
           { id: req.id, ok: true, value: { batches: bytes, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset } },
           transfer,
         );
@@ -164,17 +169,17 @@ export class BrokerServer {
   }
 
   private reply(id: number, value: unknown): void {
-    if (id > 0) this.port.postMessage({ id, ok: true, value } satisfies BrokerMessage);
+    if (id > 0) this.outbox.push({ id, ok: true, value });
   }
 
   private fail(id: number, err: unknown): void {
     const error = asTributaryError(err).toJSON();
-    if (id > 0) this.port.postMessage({ id, ok: false, error } satisfies BrokerMessage);
+    if (id > 0) this.outbox.push({ id, ok: false, error });
     else this.log('warn', 'a produce with acks 0 failed', { error });
   }
 
   private log(level: 'warn' | 'error', message: string, fields: Record<string, unknown>): void {
-    this.port.postMessage({ id: 0, log: level, message, fields } satisfies BrokerMessage);
+    this.outbox.push({ id: 0, log: level, message, fields });
   }
 }
 

@@ -12,6 +12,7 @@ import type {
   OpenedPartition,
   PartitionAssignment,
 } from './broker-protocol.js';
+import { MessageBatcher } from './message-batcher.js';
 import { spawnWorkerThread } from './spawn-worker.js';
 
 export interface BrokerHandleOptions {
@@ -40,6 +41,7 @@ export class BrokerHandle {
   partitions = 0;
 
   private worker: Worker | undefined;
+  private outbox: MessageBatcher<BrokerRequest> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failures = 0;
@@ -72,24 +74,24 @@ export class BrokerHandle {
   }
 
   request<K extends BrokerOp>(body: RequestBody<K>, transfer?: ArrayBuffer[]): Promise<BrokerReplies[K]> {
-    const worker = this.worker;
-    if (!worker) return Promise.reject(this.unavailable(this.state === 'restarting' ? 'is restarting' : 'is stopped'));
+    const outbox = this.outbox;
+    if (!outbox) return Promise.reject(this.unavailable(this.state === 'restarting' ? 'is restarting' : 'is stopped'));
     const id = this.nextId++;
     const message = body as unknown as BrokerRequest;
     message.id = id;
     return new Promise<BrokerReplies[K]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage(message, transfer);
+      outbox.push(message, transfer);
     });
   }
 
   /** Sends a request that is never answered (produce with acks 0). */
   send(body: RequestBody<'produce'>, transfer?: ArrayBuffer[]): void {
-    const worker = this.worker;
-    if (!worker) throw this.unavailable(this.state === 'restarting' ? 'is restarting' : 'is stopped');
+    const outbox = this.outbox;
+    if (!outbox) throw this.unavailable(this.state === 'restarting' ? 'is restarting' : 'is stopped');
     const message = body as unknown as BrokerRequest;
     message.id = -1;
-    worker.postMessage(message, transfer);
+    outbox.push(message, transfer);
   }
 
   /** Ends the thread abruptly, as a crash would; the controller restarts it. */
@@ -124,8 +126,11 @@ export class BrokerHandle {
     const data: BrokerWorkerData = { brokerId: this.id, settings: this.options.settings };
     const worker = spawnWorkerThread('broker', { workerData: data, name: `tributary-broker-${this.id}` });
     this.worker = worker;
+    this.outbox = new MessageBatcher((messages, transfer) => worker.postMessage(messages, transfer));
     this.state = 'starting';
-    worker.on('message', (message: BrokerMessage) => this.onMessage(message));
+    worker.on('message', (messages: BrokerMessage[]) => {
+      for (const message of messages) this.onMessage(message);
+    });
     worker.on('error', (err) => {
       this.lastError = err;
       this.options.logger.error('broker thread failed', { broker: this.id, error: err });
@@ -166,6 +171,7 @@ export class BrokerHandle {
   private onExit(worker: Worker, code: number): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
+    this.outbox = undefined;
     const reason = this.state === 'stopped' ? 'is stopped' : `thread exited (code ${code})`;
     const err = this.unavailable(reason);
     for (const pending of this.pending.values()) pending.reject(err);

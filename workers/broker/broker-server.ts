@@ -29,7 +29,7 @@ export class BrokerServer {
   private readonly outbox: MessageBatcher<BrokerMessage>;
 
   constructor(
-    private readonly port: MessagePort,
+    port: MessagePort,
     private readonly data: BrokerWorkerData,
   ) {
     const { settings } = data;

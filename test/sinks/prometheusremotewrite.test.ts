@@ -1,7 +1,14 @@
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { createGroupCoordinator } from '../../src/groups/coordinator.js';
+import { createPipelines } from '../../src/sinks/runtime/pipelines.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { useDataDirs } from '../log/helpers.js';
+import { startGateway } from '../receiver/harness.js';
 import { prometheusRemoteWriteSinkFactory } from '../../src/sinks/prometheusremotewrite/prometheusremotewrite-sink.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { batchOf, eventually, sinkContext } from './helpers.js';
@@ -21,6 +28,7 @@ class Reader extends MetricReader {
 /** Real SDK metrics from a namespaced service instance; counters in delta temporality when asked. */
 function meterSetup(temporality: AggregationTemporality) {
   const reader = new Reader({ aggregationTemporalitySelector: () => temporality });
+  const collected = async () => (await reader.collect()).resourceMetrics;
   const provider = new MeterProvider({
     resource: resourceFromAttributes({
       'service.name': 'cart',
@@ -32,7 +40,7 @@ function meterSetup(temporality: AggregationTemporality) {
   });
   const meter = provider.getMeter('cart-meter', '2.1.0');
   const collect = async () => ProtobufMetricsSerializer.serializeRequest((await reader.collect()).resourceMetrics)!;
-  return { meter, collect };
+  return { meter, collect, collected };
 }
 
 describe.skipIf(!binary)('prometheusremotewrite sink into a real Prometheus', () => {
@@ -87,6 +95,48 @@ describe.skipIf(!binary)('prometheusremotewrite sink into a real Prometheus', ()
     const info = await one('target_info');
     expect(info.metric).toMatchObject({ job: 'shop/cart', instance: 'cart-7f9', deployment_environment: 'test' });
     expect(info.metric.service_name).toBeUndefined();
+  });
+
+  const dataDir = useDataDirs();
+
+  it('finds metrics sent to Tributary over OTLP/HTTP, through the log and a pipeline', async () => {
+    const gateway = await startGateway();
+    const coordinator = createGroupCoordinator({
+      dataDir: dataDir(),
+      config: configSchema.parse({}).groups,
+      log: gateway.backend,
+      telemetry: gateway.telemetry,
+      logger: silentLogger,
+    });
+    await coordinator.start();
+    const pipelines = createPipelines({
+      pipelines: configSchema.parse({
+        pipelines: [{ group: 'prometheus', topics: ['otlp_metrics'], sink: { type: 'prometheusremotewrite', endpoint: `${prometheus.url}/api/v1/write` } }],
+      }).pipelines,
+      backend: {
+        createTopic: (s, o) => gateway.backend.createTopic(s, o),
+        produce: (t, p, r, o) => gateway.backend.produce(t, p, r, o),
+        createConsumer: (o) => coordinator.createConsumer(o),
+      },
+      telemetry: gateway.telemetry,
+      logger: silentLogger,
+    });
+    try {
+      await pipelines.start();
+      const { meter, collected } = meterSetup(AggregationTemporality.CUMULATIVE);
+      meter.createCounter('checkout.orders').add(3, { 'payment.method': 'card' });
+      const exporter = new OTLPMetricExporter({ url: gateway.url('/v1/metrics') });
+      const metrics = await collected();
+      const result = await new Promise<{ error?: Error }>((resolve) => exporter.export(metrics, resolve));
+      expect(result.error).toBeUndefined();
+      await exporter.shutdown();
+      const orders = await one('checkout_orders_total');
+      expect(orders).toMatchObject({ value: 3, metric: { job: 'shop/cart', instance: 'cart-7f9', payment_method: 'card' } });
+    } finally {
+      await pipelines.shutdown();
+      await coordinator.shutdown();
+      await gateway.close();
+    }
   });
 
   it('turns delta counters cumulative', async () => {

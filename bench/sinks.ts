@@ -18,7 +18,6 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { configSchema } from '../src/config/schema.js';
-import { createGroupCoordinator } from '../src/groups/coordinator.js';
 import { createEmbeddedBackend } from '../src/log/embedded/embedded-backend.js';
 import type { ProducerRecord } from '../src/log/types.js';
 import { createPipelines } from '../src/sinks/runtime/pipelines.js';
@@ -65,7 +64,7 @@ async function run(sink: Record<string, unknown>, templates: ProducerRecord[], r
     pipelines: [{ group: 'bench', topics: ['otlp_spans'], sink, members: Number(args.members), batch: { max_records: 1000, max_wait: 20 } }],
   });
   const telemetry = new Telemetry();
-  const log = createEmbeddedBackend({ log: config.log, telemetry, logger: silentLogger });
+  const log = createEmbeddedBackend({ log: config.log, groups: config.groups, telemetry, logger: silentLogger });
   await log.start();
   await log.createTopic({ name: 'otlp_spans', partitions: PARTITIONS });
   const perPartition = Math.ceil(records / PARTITIONS);
@@ -78,24 +77,21 @@ async function run(sink: Record<string, unknown>, templates: ProducerRecord[], r
     }
   }
   const total = perPartition * PARTITIONS;
-  const coordinator = createGroupCoordinator({ dataDir, config: config.groups, log, telemetry, logger: silentLogger });
-  await coordinator.start();
   const pipelines = createPipelines({
     pipelines: config.pipelines,
-    backend: { createTopic: (s, o) => log.createTopic(s, o), produce: (t, p, r, o) => log.produce(t, p, r, o), createConsumer: (o) => coordinator.createConsumer(o) },
+    backend: log,
     telemetry,
     logger: silentLogger,
   });
   const seconds = await timed(async () => {
     await pipelines.start();
     for (;;) {
-      const offsets = await coordinator.fetchOffsets('bench');
+      const offsets = await log.fetchOffsets('bench');
       if (offsets.reduce((n, o) => n + o.offset, 0) >= total) break;
       await new Promise((r) => setTimeout(r, 5));
     }
   });
   await pipelines.shutdown();
-  await coordinator.shutdown();
   await log.shutdown();
   rmSync(dataDir, { recursive: true, force: true });
   return { records: total, seconds: round(seconds, 3), recordsPerSec: Math.round(total / seconds), MiBPerSec: round(bytes / seconds / 2 ** 20) };

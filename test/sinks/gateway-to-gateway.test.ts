@@ -1,23 +1,18 @@
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { createGroupCoordinator, type GroupCoordinator } from '../../src/groups/coordinator.js';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { createPipelines, type Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { useDataDirs } from '../log/helpers.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { type Gateway, startGateway } from '../receiver/harness.js';
 import { eventually } from './helpers.js';
 
 describe('otlphttp sink from one Tributary into another', () => {
-  const dataDir = useDataDirs();
   const gateways: Gateway[] = [];
-  let coordinator: GroupCoordinator | undefined;
   let pipelines: Pipelines | undefined;
   afterEach(async () => {
     await pipelines?.shutdown();
-    await coordinator?.shutdown();
     for (const g of gateways.splice(0)) await g.close();
   });
 
@@ -25,24 +20,11 @@ describe('otlphttp sink from one Tributary into another', () => {
     const first = await startGateway();
     const second = await startGateway();
     gateways.push(first, second);
-    coordinator = createGroupCoordinator({
-      dataDir: dataDir(),
-      config: configSchema.parse({}).groups,
-      log: first.backend,
-      telemetry: first.telemetry,
-      logger: silentLogger,
-    });
-    await coordinator.start();
-    const group = coordinator;
     pipelines = createPipelines({
       pipelines: configSchema.parse({
         pipelines: [{ group: 'relay', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: second.url(''), compression: 'gzip' } }],
       }).pipelines,
-      backend: {
-        createTopic: (s, o) => first.backend.createTopic(s, o),
-        produce: (t, p, r, o) => first.backend.produce(t, p, r, o),
-        createConsumer: (o) => group.createConsumer(o),
-      },
+      backend: first.backend,
       telemetry: first.telemetry,
       logger: silentLogger,
     });

@@ -15,7 +15,7 @@ import { makeLogs, makeMetrics, makeSpans } from '../otlp/fixtures.js';
 export const TOPICS = ['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events'];
 const PROTOBUF = [{ key: 'content-type', value: 'application/x-protobuf' }];
 
-/** A real embedded log with its group coordinator and the four OTLP topics. */
+/** A real embedded log (groups on short timeouts) with the four OTLP topics. */
 export async function startLog(dataDir: string, partitions = 2): Promise<GroupFixture> {
   const fixture = await startGroups(dataDir);
   for (const name of TOPICS) await fixture.log.createTopic({ name, partitions }, { ifNotExists: true });
@@ -27,7 +27,7 @@ export function pipelinesOver(f: GroupFixture, pipelines: Record<string, unknown
   const parsed = configSchema.parse({ pipelines }).pipelines;
   return createPipelines({
     pipelines: parsed,
-    backend: { createTopic: (s, o) => f.log.createTopic(s, o), produce: (t, p, r, o) => f.log.produce(t, p, r, o), createConsumer: (o) => f.coordinator.createConsumer(o) },
+    backend: f.log,
     telemetry: f.telemetry,
     logger: silentLogger,
   });
@@ -154,7 +154,7 @@ export function sinkContext(overrides: Partial<SinkContext> = {}): SinkContext {
 
 /** True once the group committed every partition of `topics` up to its high watermark. */
 export async function caughtUp(f: GroupFixture, group: string, topics: string[]): Promise<boolean> {
-  const description = await f.coordinator.describeGroup(group).catch(() => undefined);
+  const description = await f.log.describeGroup(group).catch(() => undefined);
   if (!description) return false;
   const expected = topics.reduce((n, t) => n + (f.log.partitionCount(t) ?? 0), 0);
   const partitions = description.partitions.filter((p) => topics.includes(p.topic));

@@ -20,7 +20,7 @@ describe('sink pipeline runtime', () => {
     receivers.push(r);
     return r;
   };
-  const committed = async (group: string) => (await log!.coordinator.fetchOffsets(group)).reduce((n, o) => n + o.offset, 0);
+  const committed = async (group: string) => (await log!.log.fetchOffsets(group)).reduce((n, o) => n + o.offset, 0);
 
   it('finishes the batch in flight at shutdown and commits it', async () => {
     log = await startLog(dataDir(), 1);

@@ -4,10 +4,8 @@ import { AggregationTemporality, MeterProvider, MetricReader } from '@openteleme
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { createGroupCoordinator } from '../../src/groups/coordinator.js';
 import { createPipelines } from '../../src/sinks/runtime/pipelines.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { useDataDirs } from '../log/helpers.js';
 import { startGateway } from '../receiver/harness.js';
 import { prometheusRemoteWriteSinkFactory } from '../../src/sinks/prometheusremotewrite/prometheusremotewrite-sink.js';
 import type { Sink } from '../../src/sinks/sink.js';
@@ -97,27 +95,13 @@ describe.skipIf(!binary)('prometheusremotewrite sink into a real Prometheus', ()
     expect(info.metric.service_name).toBeUndefined();
   });
 
-  const dataDir = useDataDirs();
-
   it('finds metrics sent to Tributary over OTLP/HTTP, through the log and a pipeline', async () => {
     const gateway = await startGateway();
-    const coordinator = createGroupCoordinator({
-      dataDir: dataDir(),
-      config: configSchema.parse({}).groups,
-      log: gateway.backend,
-      telemetry: gateway.telemetry,
-      logger: silentLogger,
-    });
-    await coordinator.start();
     const pipelines = createPipelines({
       pipelines: configSchema.parse({
         pipelines: [{ group: 'prometheus', topics: ['otlp_metrics'], sink: { type: 'prometheusremotewrite', endpoint: `${prometheus.url}/api/v1/write` } }],
       }).pipelines,
-      backend: {
-        createTopic: (s, o) => gateway.backend.createTopic(s, o),
-        produce: (t, p, r, o) => gateway.backend.produce(t, p, r, o),
-        createConsumer: (o) => coordinator.createConsumer(o),
-      },
+      backend: gateway.backend,
       telemetry: gateway.telemetry,
       logger: silentLogger,
     });
@@ -134,7 +118,6 @@ describe.skipIf(!binary)('prometheusremotewrite sink into a real Prometheus', ()
       expect(orders).toMatchObject({ value: 3, metric: { job: 'shop/cart', instance: 'cart-7f9', payment_method: 'card' } });
     } finally {
       await pipelines.shutdown();
-      await coordinator.shutdown();
       await gateway.close();
     }
   });

@@ -1,5 +1,4 @@
 import type { PipelineConfig } from '../../config/schema.js';
-import type { GroupApi } from '../../groups/types.js';
 import type { LogBackend } from '../../log/backend.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
@@ -10,7 +9,7 @@ import { PipelineMember } from './pipeline-member.js';
 import { createSinkMetrics } from './sink-metrics.js';
 
 /** What pipelines need from the log: consumers for their groups, and produce for dead letters. */
-export type PipelineBackend = Pick<LogBackend, 'createTopic' | 'produce'> & Pick<GroupApi, 'createConsumer'>;
+export type PipelineBackend = Pick<LogBackend, 'createTopic' | 'produce' | 'createConsumer'>;
 
 export interface PipelinesOptions {
   pipelines: readonly PipelineConfig[];

@@ -1,0 +1,151 @@
+/**
+ * The embedded log engine end to end (main thread → broker threads → segment files and back):
+ * append and fetch throughput of 460-byte records in batches of 100 and 1000, append latency per
+ * batch, and, when redis-server is installed, Redis Streams on the same records (pipelined XADD,
+ * XREADGROUP) as the baseline with the ratio. Prints one JSON object on its last line.
+ *
+ *   npm run bench:log -- [--records 200000] [--rounds 3] [--concurrency 8] [--brokers 3] [--dir /tmp]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { configSchema } from '../src/config/schema.js';
+import { createEmbeddedBackend, type EmbeddedBackend } from '../src/log/embedded/embedded-backend.js';
+import { encodeRecordBatch } from '../src/log/record-batch.js';
+import type { ProducerRecord } from '../src/log/types.js';
+import { redisAvailable, startRedis } from './lib/redis.js';
+import { latencyFigures, runRedisStreams } from './lib/redis-streams.js';
+import { round, runConcurrently, timed } from './lib/stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    concurrency: { type: 'string', default: '8' },
+    dir: { type: 'string', default: tmpdir() },
+    rounds: { type: 'string', default: '3' },
+    brokers: { type: 'string', default: '3' },
+  },
+});
+const RECORD_BYTES = 460;
+const PARTITIONS = 6;
+const TOTAL = Number(args.records);
+const CONCURRENCY = Number(args.concurrency);
+const ROUNDS = Number(args.rounds);
+const BATCH_SIZES = [100, 1000];
+const value = Buffer.alloc(RECORD_BYTES, 0x61);
+
+async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: string): Promise<Run> {
+  await backend.createTopic({ name: topic, partitions: PARTITIONS });
+  const records: ProducerRecord[] = Array.from({ length: perBatch }, () => ({ value }));
+  const batches = Math.ceil(TOTAL / perBatch);
+  const latencies = new Float64Array(batches);
+  const appendSeconds = await timed(() =>
+    runConcurrently(batches, CONCURRENCY, async (b) => {
+      const start = performance.now();
+      await backend.produce(topic, b % PARTITIONS, records);
+      latencies[b] = performance.now() - start;
+    }),
+  );
+  // One batch per fetch, as XREADGROUP COUNT perBatch reads one batch's worth per call.
+  let read = 0;
+  const batchBytes = encodeRecordBatch(records).length;
+  const fetchSeconds = await timed(async () => {
+    await Promise.all(
+      Array.from({ length: PARTITIONS }, async (_, partition) => {
+        let offset = 0;
+        for (;;) {
+          const result = await backend.fetch({ topic, partition, offset, maxBytes: batchBytes });
+          if (result.records.length === 0) return;
+          for (const r of result.records) if (r.value && r.value.length > 0) read++;
+          offset = result.nextOffset;
+          if (offset >= result.highWatermark) return;
+        }
+      }),
+    );
+  });
+  if (read !== batches * perBatch) throw new Error(`read ${read} of ${batches * perBatch} records back`);
+  return { appendSeconds, fetchSeconds, records: batches * perBatch, latencies: latencyFigures(latencies) };
+}
+
+type Run = { appendSeconds: number; fetchSeconds: number; records: number; latencies: { p50: number; p99: number } };
+
+function figures(run: Run) {
+  return {
+    appendRecordsPerSec: Math.round(run.records / run.appendSeconds),
+    appendMiBPerSec: round((run.records * RECORD_BYTES) / run.appendSeconds / 1024 ** 2, 1),
+    fetchRecordsPerSec: Math.round(run.records / run.fetchSeconds),
+    fetchMiBPerSec: round((run.records * RECORD_BYTES) / run.fetchSeconds / 1024 ** 2, 1),
+    appendLatencyMs: { p50: round(run.latencies.p50, 3), p99: round(run.latencies.p99, 3) },
+  };
+}
+
+/** The best append and the best fetch over the rounds (the machine is shared; noise only slows). */
+function best(runs: Run[]) {
+  const append = runs.reduce((a, b) => (b.appendSeconds < a.appendSeconds ? b : a));
+  const fetch = runs.reduce((a, b) => (b.fetchSeconds < a.fetchSeconds ? b : a));
+  return figures({ ...append, fetchSeconds: fetch.fetchSeconds });
+}
+
+async function main() {
+  const dataDir = mkdtempSync(join(args.dir, 'tributary-bench-log-'));
+  const log = configSchema.parse({ log: { data_dir: dataDir, brokers: Number(args.brokers) } }).log;
+  const backend = createEmbeddedBackend({ log });
+  await backend.start();
+  const server = redisAvailable() ? await startRedis() : undefined;
+  if (!server) console.log('redis-server is not on PATH: no baseline (apt-get install redis-server)');
+  const runs: Record<string, { engine: Run[]; redis: Run[] }> = {};
+  try {
+    // Rounds alternate the engine and Redis, so both see the same share of a busy machine.
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const perBatch of BATCH_SIZES) {
+        runs[perBatch] ??= { engine: [], redis: [] };
+        const engineRun = await runEngine(backend, perBatch, `bench-${perBatch}-${r}`);
+        runs[perBatch].engine.push(engineRun);
+        console.log(`round ${r} engine batch ${perBatch}`, figures(engineRun));
+        if (!server) continue;
+        const redisRun = await runRedisStreams({ port: server.port, streams: PARTITIONS, records: TOTAL, perBatch, concurrency: CONCURRENCY, value });
+        runs[perBatch].redis.push(redisRun);
+        console.log(`round ${r} redis batch ${perBatch}`, figures(redisRun));
+      }
+    }
+  } finally {
+    await server?.stop();
+    await backend.shutdown();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const engine: Record<string, ReturnType<typeof figures>> = {};
+  const redis: Record<string, ReturnType<typeof figures>> = {};
+  const ratio: Record<string, { append: number; fetch: number }> = {};
+  for (const perBatch of BATCH_SIZES) {
+    const key = `batch${perBatch}`;
+    engine[key] = best(runs[perBatch].engine);
+    if (!server) continue;
+    redis[key] = best(runs[perBatch].redis);
+    ratio[key] = {
+      append: round(engine[key].appendRecordsPerSec / redis[key].appendRecordsPerSec),
+      fetch: round(engine[key].fetchRecordsPerSec / redis[key].fetchRecordsPerSec),
+    };
+  }
+  console.log(
+    JSON.stringify({
+      bench: 'log-engine',
+      recordBytes: RECORD_BYTES,
+      records: TOTAL,
+      rounds: ROUNDS,
+      partitions: PARTITIONS,
+      brokers: log.brokers,
+      fsync: log.fsync,
+      concurrency: CONCURRENCY,
+      cpus: cpus().length,
+      loadAverage: loadavg().map((l) => round(l, 1)),
+      node: process.version,
+      engine,
+      redis: server ? { version: server.version, ...redis } : null,
+      ratio: server ? ratio : null,
+    }),
+  );
+}
+
+await main();

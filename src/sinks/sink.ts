@@ -12,7 +12,11 @@ export interface SignalRecords {
   records: ConsumedRecord[];
 }
 
-/** What the runtime hands a sink: one batch, its records grouped by signal in offset order. */
+/**
+ * What the runtime hands a sink: one batch, its records grouped by signal in offset order. A
+ * retry passes the same objects again, so a sink that sends each signal on its own can skip the
+ * groups it already delivered.
+ */
 export interface SinkBatch {
   signals: SignalRecords[];
   /** Number of records in the batch. */

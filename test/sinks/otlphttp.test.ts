@@ -90,6 +90,23 @@ describe('otlphttp sink', () => {
     expect(await readAll(log.log, 'otlp_spans', 1)).toEqual([]);
   });
 
+  it('on retry, resends only the signals of the batch that were not accepted', async () => {
+    log = await startLog(dataDir(), 1);
+    receiver = await startReceiver();
+    let logFailures = 0;
+    receiver.respond = (req) => (req.path === '/v1/logs' && logFailures++ < 2 ? { status: 503 } : { status: 200 });
+    const spans = await produceTraces(log.log, { service: 'cart', traces: 6, spansPerTrace: 2 });
+    await produceLogs(log.log, { service: 'cart', logs: 3 });
+    pipelines = pipelinesOver(log, [
+      { group: 'mixed', topics: ['otlp_spans', 'otlp_logs'], sink: { type: 'otlphttp', endpoint: receiver.url }, retry: FAST_RETRY, batch: { max_wait: 200 } },
+    ]);
+    await pipelines.start();
+
+    await eventually('lag 0', () => caughtUp(log!, 'mixed', ['otlp_spans', 'otlp_logs']));
+    expect(spanIds(receiver.requests).sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
+    expect(receiver.requests.filter((r) => r.path === '/v1/logs')).toHaveLength(1);
+  });
+
   it('sends a batch the sink rejects with 400 to the dead-letter topic with the reason, and moves on', async () => {
     log = await startLog(dataDir());
     receiver = await startReceiver();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { httpPost } from '../http/http-post.js';
 import { httpSinkKeys, httpUrl } from '../http/http-config.js';
 import { parseSinkConfig } from '../sink-config.js';
-import type { ExportOutcome, Signal, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
+import type { ExportOutcome, Signal, SignalRecords, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { mergeRequests } from '../signals.js';
 import { readPartialSuccess } from './partial-success.js';
 
@@ -30,12 +30,16 @@ function signalUrl(config: OtlpHttpSinkConfig, signal: Signal): string {
  */
 export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkContext): Sink {
   const logger = context.logger.child('otlphttp');
+  // Signals of a batch already accepted: a retry after a later signal failed does not resend them.
+  const delivered = new WeakSet<SignalRecords>();
   return {
     type: 'otlphttp',
     async start() {},
     async export(batch: SinkBatch): Promise<ExportOutcome> {
       let rejectedItems = 0;
-      for (const { signal, records } of batch.signals) {
+      for (const group of batch.signals) {
+        if (delivered.has(group)) continue;
+        const { signal, records } = group;
         const url = signalUrl(config, signal);
         const answer = await httpPost({
           url,
@@ -50,6 +54,7 @@ export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkCont
           rejectedItems += partial.rejected;
           logger.warn('destination accepted part of the batch', { pipeline: context.pipeline, url, rejected: partial.rejected, reason: partial.message });
         }
+        delivered.add(group);
       }
       return { rejectedItems };
     },

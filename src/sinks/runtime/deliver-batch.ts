@@ -51,15 +51,21 @@ function itemsOf(batch: SinkBatch): number {
 export async function deliverBatch(records: ConsumedRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
   const { pipeline, metrics } = ctx;
   const started = Date.now();
+  let batch: SinkBatch;
+  try {
+    batch = toBatch(records);
+  } catch (err) {
+    metrics.failures.inc({ pipeline, kind: 'permanent' });
+    return reject(ctx, records, asTributaryError(err));
+  }
   for (let attempt = 0; ; attempt++) {
     let failure: TributaryError;
     const timer = metrics.exportDuration.startTimer({ pipeline });
     try {
-      const batch = toBatch(records);
       const outcome = await ctx.sink.export(batch);
       timer({ outcome: 'success' });
       const items = itemsOf(batch);
-      metrics.items.inc({ pipeline }, items - (outcome.rejectedItems ?? 0) - (outcome.droppedItems ?? 0));
+      metrics.items.inc({ pipeline }, Math.max(0, items - (outcome.rejectedItems ?? 0) - (outcome.droppedItems ?? 0)));
       if (outcome.rejectedItems) metrics.rejectedItems.inc({ pipeline }, outcome.rejectedItems);
       if (outcome.droppedItems) metrics.droppedItems.inc({ pipeline }, outcome.droppedItems);
       metrics.records.inc({ pipeline, outcome: 'exported' }, records.length);

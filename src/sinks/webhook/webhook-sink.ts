@@ -4,7 +4,7 @@ import { httpSinkKeys } from '../http/http-config.js';
 import { decodeRequest } from '../otlp-decode.js';
 import { mergeJsonRequests } from '../otlp-summary.js';
 import { parseSinkConfig } from '../sink-config.js';
-import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
+import type { ExportOutcome, SignalRecords, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 
 const configSchema = z.strictObject(httpSinkKeys);
 
@@ -12,11 +12,15 @@ export type WebhookSinkConfig = z.output<typeof configSchema>;
 
 /** POSTs each batch to one URL as OTLP/JSON, one request per signal, with the configured headers. */
 export function createWebhookSink(config: WebhookSinkConfig, _context: SinkContext): Sink {
+  // Signals of a batch already accepted: a retry after a later signal failed does not resend them.
+  const delivered = new WeakSet<SignalRecords>();
   return {
     type: 'webhook',
     async start() {},
     async export(batch: SinkBatch): Promise<ExportOutcome> {
-      for (const { signal, records } of batch.signals) {
+      for (const group of batch.signals) {
+        if (delivered.has(group)) continue;
+        const { signal, records } = group;
         const merged = mergeJsonRequests(
           signal,
           records.map((r) => decodeRequest(signal, r.value ?? Buffer.alloc(0)) as Record<string, unknown>),
@@ -30,6 +34,7 @@ export function createWebhookSink(config: WebhookSinkConfig, _context: SinkConte
           timeoutMs: config.timeout,
           compression: config.compression,
         });
+        delivered.add(group);
       }
       return {};
     },

@@ -140,6 +140,18 @@ describe('embedded log backend', () => {
     }
   });
 
+  it('refuses a second engine on a data directory in use', async () => {
+    const dir = dataDir();
+    const first = await startEmbedded(dir);
+    try {
+      const err = await expectLogError(startEmbedded(dir), 'CONFIG_INVALID');
+      expect(err.message).toMatch(/in use/);
+    } finally {
+      await first.shutdown();
+    }
+    await (await startEmbedded(dir)).shutdown();
+  });
+
   it('refuses the kafka backend until it exists, naming the key', () => {
     const config = configSchema.parse({ log: { backend: 'kafka' } });
     expect(() => createLogBackend(config)).toThrow(/log\.backend/);

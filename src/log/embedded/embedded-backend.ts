@@ -31,6 +31,7 @@ import type {
 import { BrokerHandle } from './broker-handle.js';
 import { fromBatchBytes, type OpenedPartition, type PartitionStats, toBatchBytes } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
 import type { TopicMetadata } from './metadata-store.js';
 import { checkProducerRecords, topicSpecFromConfig } from './validate.js';
@@ -65,6 +66,7 @@ export class EmbeddedBackend implements LogBackend {
   /** Last stats seen per partition, shown while its broker is restarting. */
   private readonly lastStats = new Map<string, PartitionStats>();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private lock: DataDirLock | undefined;
 
   constructor(private readonly options: EmbeddedBackendOptions) {
     const { log } = options;
@@ -112,9 +114,10 @@ export class EmbeddedBackend implements LogBackend {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new TributaryError('INTERNAL', `the embedded log was already started (${this.state})`);
     this.state = 'starting';
-    const { reassigned } = this.controller.load();
-    if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
+    this.lock = DataDirLock.acquire(this.options.log.data_dir);
     try {
+      const { reassigned } = this.controller.load();
+      if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
       for (const [name, topic] of Object.entries(this.options.topics ?? {})) {
@@ -139,6 +142,7 @@ export class EmbeddedBackend implements LogBackend {
     await this.groupCoordinator.shutdown();
     // Appends already handed to a broker are ahead of its close message, so they finish first.
     await Promise.all(this.brokers.map((b) => b.shutdown()));
+    this.lock?.release();
     this.state = 'stopped';
     this.logger.info('embedded log stopped');
   }

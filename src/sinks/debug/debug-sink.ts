@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeRequest } from '../otlp-decode.js';
+import { decodeRecords } from '../otlp-decode.js';
 import { mergeJsonRequests, type RequestSummary, summarize } from '../otlp-summary.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
@@ -18,7 +18,7 @@ export function createDebugSink(config: DebugSinkConfig, context: SinkContext, o
     async start() {},
     async export(batch: SinkBatch): Promise<ExportOutcome> {
       for (const { signal, records } of batch.signals) {
-        const requests = records.map((r) => decodeRequest(signal, r.value ?? Buffer.alloc(0)) as Record<string, unknown>);
+        const requests = await decodeRecords(signal, records);
         const summary: RequestSummary = { items: 0, services: new Set() };
         for (const request of requests) summarize(signal, request, summary);
         const services = [...summary.services].sort().join(',');

@@ -3,7 +3,7 @@ import { gzip } from 'node:zlib';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/units.js';
 import { TributaryError } from '../../errors.js';
-import { decodeRequest } from '../otlp-decode.js';
+import { decodeRecords } from '../otlp-decode.js';
 import { mergeJsonRequests } from '../otlp-summary.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
@@ -49,8 +49,7 @@ export function createFileSink(config: FileSinkConfig, _context: SinkContext): S
     async export(batch: SinkBatch): Promise<ExportOutcome> {
       let text = '';
       for (const { signal, records } of batch.signals) {
-        const requests = records.map((r) => decodeRequest(signal, r.value ?? Buffer.alloc(0)) as Record<string, unknown>);
-        text += JSON.stringify(mergeJsonRequests(signal, requests)) + '\n';
+        text += JSON.stringify(mergeJsonRequests(signal, await decodeRecords(signal, records))) + '\n';
       }
       const chunk = config.compression === 'gzip' ? await gzipAsync(text) : Buffer.from(text);
       try {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { httpPost } from '../http/http-post.js';
 import { httpSinkKeys } from '../http/http-config.js';
-import { decodeRequest } from '../otlp-decode.js';
+import { decodeRecords } from '../otlp-decode.js';
 import type { ExportMetricsServiceRequest } from '../otlp-json.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
@@ -39,7 +39,7 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
       const requests: ExportMetricsServiceRequest[] = [];
       for (const { signal, records } of batch.signals) {
         if (signal !== 'metrics') continue;
-        for (const record of records) requests.push(decodeRequest('metrics', record.value ?? Buffer.alloc(0)));
+        requests.push(...((await decodeRecords('metrics', records)) as ExportMetricsServiceRequest[]));
       }
       const { series, metadata, dropped } = converter.convert(requests);
       let droppedItems = 0;

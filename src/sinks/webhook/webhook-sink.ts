@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { httpPost } from '../http/http-post.js';
 import { httpSinkKeys } from '../http/http-config.js';
-import { decodeRequest } from '../otlp-decode.js';
+import { decodeRecords } from '../otlp-decode.js';
 import { mergeJsonRequests } from '../otlp-summary.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, SignalRecords, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
@@ -21,10 +21,7 @@ export function createWebhookSink(config: WebhookSinkConfig, _context: SinkConte
       for (const group of batch.signals) {
         if (delivered.has(group)) continue;
         const { signal, records } = group;
-        const merged = mergeJsonRequests(
-          signal,
-          records.map((r) => decodeRequest(signal, r.value ?? Buffer.alloc(0)) as Record<string, unknown>),
-        );
+        const merged = mergeJsonRequests(signal, await decodeRecords(signal, records));
         await httpPost({
           url: config.endpoint,
           body: Buffer.from(JSON.stringify(merged)),

@@ -6,11 +6,12 @@ import type { Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { groupsCommand } from './commands/groups.js';
 import { sendCommand } from './commands/send.js';
+import { startCommand } from './commands/start.js';
 import { tailCommand } from './commands/tail.js';
 import { topicsCommand } from './commands/topics.js';
 import { CliError, EXIT } from './cli-error.js';
 
-const commands: Command[] = [topicsCommand, groupsCommand, tailCommand, sendCommand, benchCommand];
+const commands: Command[] = [startCommand, topicsCommand, groupsCommand, tailCommand, sendCommand, benchCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,73 @@
+import { createAdminServer } from './admin/server.js';
+import { groupRoutes } from './admin/routes/groups.js';
+import type { TributaryConfig } from './config/schema.js';
+import type { LogBackend } from './log/backend.js';
+import { createLogBackend } from './log/create-backend.js';
+import { createReceiver } from './receiver/receiver.js';
+import { createPipelines } from './sinks/runtime/pipelines.js';
+import { createLogger, type Logger } from './telemetry/logger.js';
+import { Telemetry } from './telemetry/telemetry.js';
+
+export interface GatewayDeps {
+  logger?: Logger;
+  telemetry?: Telemetry;
+}
+
+export interface Gateway {
+  readonly backend: LogBackend;
+  readonly telemetry: Telemetry;
+  start(): Promise<void>;
+  /** Stops taking requests, drains them into the log, lets sinks finish and commit, closes the log. */
+  shutdown(): Promise<void>;
+  receiverAddress(): { host: string; port: number };
+  adminAddress(): { host: string; port: number };
+}
+
+type Phase = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The whole gateway of one process: log backend, sink pipelines, OTLP receiver and admin API.
+ * Everything is built (and every config checked) before anything starts.
+ */
+export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): Gateway {
+  const logger = deps.logger ?? createLogger();
+  const telemetry = deps.telemetry ?? new Telemetry({ defaultMetrics: true });
+  const backend = createLogBackend(config, { telemetry, logger });
+  const pipelines = createPipelines({ pipelines: config.pipelines, backend, telemetry, logger });
+  const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
+
+  let phase: Phase = 'created';
+  const admin = createAdminServer({
+    config: config.admin,
+    backend,
+    telemetry,
+    logger: logger.child('admin'),
+    readiness: () => (phase === 'running' ? { ready: true } : { ready: false, reason: phase }),
+    routes: { groups: groupRoutes(backend) },
+  });
+
+  return {
+    backend,
+    telemetry,
+    async start() {
+      phase = 'starting';
+      // The admin API comes first so that /healthz answers (and /readyz says why not) during recovery.
+      await admin.start();
+      await backend.start();
+      await pipelines.start();
+      await receiver.start();
+      phase = 'running';
+    },
+    async shutdown() {
+      if (phase === 'stopped' || phase === 'stopping') return;
+      phase = 'stopping';
+      await receiver.shutdown();
+      await pipelines.shutdown();
+      await backend.shutdown();
+      await admin.shutdown();
+      phase = 'stopped';
+    },
+    receiverAddress: () => receiver.address(),
+    adminAddress: () => admin.address(),
+  };
+}

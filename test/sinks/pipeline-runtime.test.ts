@@ -22,6 +22,21 @@ describe('sink pipeline runtime', () => {
   };
   const committed = async (group: string) => (await log!.log.fetchOffsets(group)).reduce((n, o) => n + o.offset, 0);
 
+  it('runs `members` members that split the partitions and deliver everything', async () => {
+    log = await startLog(dataDir(), 4);
+    const sink = await receiver();
+    for (let p = 0; p < 4; p++) await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1, partition: p });
+    pipelines = pipelinesOver(log, [{ group: 'pair', topics: ['otlp_spans'], members: 2, sink: { type: 'otlphttp', endpoint: sink.url } }]);
+    await pipelines.start();
+
+    await eventually('lag 0', () => caughtUp(log!, 'pair', ['otlp_spans']));
+    await eventually('two partitions each', async () => {
+      const { state, members } = await log!.log.describeGroup('pair');
+      return state === 'Stable' && members.map((m) => m.assignment.length).join() === '2,2';
+    });
+    expect(await committed('pair')).toBe(20);
+  });
+
   it('finishes the batch in flight at shutdown and commits it', async () => {
     log = await startLog(dataDir(), 1);
     const slow = await receiver();

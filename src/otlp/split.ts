@@ -220,8 +220,7 @@ function writeGroups(buf: Buffer, groups: Group[], resources: ResourceInfo[]): {
   const out = new Uint8Array(buffer);
   let pos = 0;
   const copy = (s: Slice) => {
-    out.set(buf.subarray(s.start, s.end), pos);
-    pos += s.end - s.start;
+    pos += buf.copy(out, pos, s.start, s.end);
   };
   const open = (tag: number, content: number) => {
     out[pos++] = tag;

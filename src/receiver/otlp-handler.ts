@@ -37,6 +37,8 @@ const CONTENT_TYPES: Readonly<Record<string, WireFormat>> = {
   'application/protobuf': 'protobuf',
   'application/json': 'json',
 };
+/** Encoded once: the log would otherwise encode the same string for every record. */
+const CONTENT_TYPE_HEADER = { key: 'content-type', value: Buffer.from('application/x-protobuf') };
 const CONTENT_ENCODINGS: Readonly<Record<string, ContentEncoding>> = { '': 'identity', identity: 'identity', gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' };
 
 /** POST /v1/{traces,metrics,logs}: stores the request's records, then answers in its encoding. */
@@ -102,8 +104,7 @@ async function store(
     const outcome = await deps.pool.run({ signal, format, encoding, body, maxBytes: deps.maxRequestBytes, partitions });
     deps.budget.add(outcome.buffer.byteLength);
     held += outcome.buffer.byteLength;
-    const headers = [{ key: 'content-type', value: 'application/x-protobuf' }];
-    if (tenant) headers.push({ key: 'tenant', value: tenant });
+    const headers = tenant ? [CONTENT_TYPE_HEADER, { key: 'tenant', value: Buffer.from(tenant) }] : [CONTENT_TYPE_HEADER];
     await produceRecords(deps.backend, deps.topics, outcome, headers, Date.now(), deps.maxBatchBytes);
     for (const [kind, n] of Object.entries(outcome.accepted)) deps.metrics.items.inc({ signal: kind }, n);
     return encodeExportResponse(signal, outcome.rejected, outcome.rejectionMessage, format);

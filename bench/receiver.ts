@@ -1,0 +1,126 @@
+/**
+ * OTLP/HTTP ingest: spans/s acknowledged by the receiver (512-span protobuf requests, stored in
+ * the embedded log with the default fsync policy) beside a do-nothing node:http server that reads
+ * the same requests, in the same run; the ratio is the figure (DESIGN.md target: ≥ 0.5). The same
+ * with gzip. Latency p50/p99 as the load generator (a child process) sees it; peak RSS of this
+ * process, and the CPU time (all threads of this process) per request of each server: on a shared
+ * machine the throughput ratio moves with the neighbours' load, the CPU cost much less.
+ * Prints one JSON object on its last line.
+ *
+ *   npm run bench:receiver -- [--requests 400] [--concurrency 8] [--workers N] [--dir /tmp]
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { configSchema } from '../src/config/schema.js';
+import { createEmbeddedBackend } from '../src/log/embedded/embedded-backend.js';
+import { createReceiver } from '../src/receiver/receiver.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { Telemetry } from '../src/telemetry/telemetry.js';
+import type { LoadPhase, LoadResult } from './receiver-load.js';
+import { round } from './lib/stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '400' },
+    concurrency: { type: 'string', default: '8' },
+    workers: { type: 'string' },
+    dir: { type: 'string', default: tmpdir() },
+  },
+});
+
+// Run from sources (tsx) or from a build, the load generator is the sibling file.
+const fromSource = import.meta.filename.endsWith('.ts');
+const loadgen: ChildProcess = fork(join(import.meta.dirname, fromSource ? 'receiver-load.ts' : 'receiver-load.js'), {
+  execArgv: fromSource ? ['--import', 'tsx'] : [],
+});
+const ready = new Promise<void>((resolve) => loadgen.once('message', () => resolve()));
+
+/** A load phase, with the CPU time this process (all its threads) spent per request. */
+async function runLoad(url: string, gzip: boolean): Promise<LoadResult & { cpuMsPerRequest: number }> {
+  const phase: LoadPhase = { url, gzip, requests: Number(args.requests), concurrency: Number(args.concurrency) };
+  const cpu = process.cpuUsage();
+  const result = await new Promise<LoadResult>((resolve) => {
+    loadgen.once('message', (r) => resolve(r as LoadResult));
+    loadgen.send(phase);
+  });
+  const used = process.cpuUsage(cpu);
+  return { ...result, cpuMsPerRequest: round((used.user + used.system) / 1000 / phase.requests, 3) };
+}
+
+/** The baseline: reads each request body whole, answers 200 with an empty body. */
+async function baseline(gzip: boolean) {
+  const server: Server = createServer((req, res) => {
+    req.on('data', () => {});
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await runLoad(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, gzip);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+const spansPerSec = (r: LoadResult) => round(r.spans / r.seconds, 0);
+
+async function main() {
+  const dir = mkdtempSync(join(args.dir, 'tributary-bench-receiver-'));
+  const config = configSchema.parse({
+    receiver: { endpoint: '127.0.0.1:0', ...(args.workers ? { workers: Number(args.workers) } : {}) },
+    log: { data_dir: dir },
+    topics: { otlp_spans: { partitions: 6 } },
+  });
+  const backend = createEmbeddedBackend({ log: config.log, topics: config.topics, logger: silentLogger });
+  await backend.start();
+  const receiver = createReceiver({ config: config.receiver, backend, telemetry: new Telemetry(), logger: silentLogger });
+  await receiver.start();
+  await ready;
+  const url = `http://127.0.0.1:${receiver.address().port}/v1/traces`;
+
+  const figures: Record<string, unknown> = {};
+  for (const gzip of [false, true]) {
+    await runLoad(url, gzip); // warm-up: JIT, worker threads, segment files
+    const base = await baseline(gzip);
+    const gateway = await runLoad(url, gzip);
+    if (gateway.statuses[200] !== gateway.requests) throw new Error(`receiver answered ${JSON.stringify(gateway.statuses)}`);
+    figures[gzip ? 'gzip' : 'protobuf'] = {
+      requestBytes: round(gateway.bodyBytes, 0),
+      baselineSpansPerSec: spansPerSec(base),
+      receiverSpansPerSec: spansPerSec(gateway),
+      ratio: round(spansPerSec(gateway) / spansPerSec(base), 3),
+      latencyMs: gateway.latencyMs,
+      baselineLatencyMs: base.latencyMs,
+      cpuMsPerRequest: gateway.cpuMsPerRequest,
+      baselineCpuMsPerRequest: base.cpuMsPerRequest,
+    };
+    console.log(gzip ? 'gzip' : 'protobuf', JSON.stringify(figures[gzip ? 'gzip' : 'protobuf']));
+  }
+  const stored = (await backend.describeTopic('otlp_spans')).partitions.reduce((n, p) => n + p.highWatermark, 0);
+  await receiver.shutdown();
+  await backend.shutdown();
+  loadgen.kill();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(
+    JSON.stringify({
+      benchmark: 'receiver',
+      spansPerRequest: 512,
+      requestsPerPhase: Number(args.requests),
+      concurrency: Number(args.concurrency),
+      ...figures,
+      recordsStored: stored,
+      peakRssMiB: round(process.resourceUsage().maxRSS / 1024, 0),
+    }),
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  loadgen.kill();
+  process.exit(1);
+});

@@ -19,7 +19,6 @@ import type {
   ClusterInfo,
   FetchRequest,
   FetchResult,
-  PartitionInfo,
   ProduceOptions,
   ProducerRecord,
   ProduceResult,
@@ -33,6 +32,7 @@ import { fromBatchBytes, type OpenedPartition, type PartitionStats, toBatchBytes
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
+import { PartitionStatsCache } from './partition-stats.js';
 import type { TopicMetadata } from './metadata-store.js';
 import { checkProducerRecords, topicSpecFromConfig } from './validate.js';
 
@@ -63,8 +63,7 @@ export class EmbeddedBackend implements LogBackend {
   readonly groupCoordinator: GroupCoordinator;
   private readonly logger: Logger;
   private readonly topicCounters = new Map<string, { records: { inc(n: number): void }; bytes: { inc(n: number): void } }>();
-  /** Last stats seen per partition, shown while its broker is restarting. */
-  private readonly lastStats = new Map<string, PartitionStats>();
+  private readonly stats: PartitionStatsCache;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private lock: DataDirLock | undefined;
 
@@ -82,7 +81,7 @@ export class EmbeddedBackend implements LogBackend {
       },
     });
     const telemetry = options.telemetry ?? new Telemetry();
-    this.metrics = new LogMetrics(telemetry, () => this.allStats());
+    this.metrics = new LogMetrics(telemetry, () => this.stats.all());
     this.groupCoordinator = createGroupCoordinator({
       dataDir: log.data_dir,
       config: options.groups ?? configSchema.parse({}).groups,
@@ -109,6 +108,7 @@ export class EmbeddedBackend implements LogBackend {
           logger: this.logger,
         }),
     );
+    this.stats = new PartitionStatsCache(this.brokers);
   }
 
   async start(): Promise<void> {
@@ -162,7 +162,7 @@ export class EmbeddedBackend implements LogBackend {
   /** Per-partition storage figures from the brokers (what /metrics shows), including sync state. */
   partitionStats(): Promise<PartitionStats[]> {
     this.assertRunning();
-    return this.allStats();
+    return this.stats.all();
   }
 
   /** Applies retention on every partition now instead of at the next periodic check. */
@@ -204,16 +204,18 @@ export class EmbeddedBackend implements LogBackend {
 
   async listTopics(): Promise<TopicInfo[]> {
     this.assertRunning();
-    await this.allStats();
-    return this.controller.topicNames().map((name) => this.topicInfo(name, this.controller.requireTopic(name)));
+    await this.stats.all();
+    return this.controller.topicNames().map((name) => this.stats.topicInfo(name, this.controller.requireTopic(name)));
   }
 
   async describeTopic(name: string): Promise<TopicInfo> {
     this.assertRunning();
     const topic = this.controller.requireTopic(name);
-    const leaders = new Set(topic.partitions.map((p) => p.leader));
-    await Promise.all([...leaders].map((id) => this.brokerStats(id, name)));
-    return this.topicInfo(name, topic);
+    await this.stats.refresh(
+      topic.partitions.map((p) => p.leader),
+      name,
+    );
+    return this.stats.topicInfo(name, topic);
   }
 
   createConsumer(options: ConsumerOptions): Consumer {
@@ -318,38 +320,6 @@ export class EmbeddedBackend implements LogBackend {
         this.reportRecovery(id, await broker.request<'open'>({ op: 'open', partitions }));
       }),
     );
-  }
-
-  private topicInfo(name: string, topic: TopicMetadata): TopicInfo {
-    const partitions: PartitionInfo[] = topic.partitions.map((p) => {
-      const stats = this.lastStats.get(`${name}/${p.partition}`);
-      return {
-        partition: p.partition,
-        leader: p.leader,
-        replicas: [...p.replicas],
-        isr: [...p.isr],
-        leaderEpoch: p.leaderEpoch,
-        logStartOffset: stats?.logStartOffset ?? 0,
-        highWatermark: stats?.highWatermark ?? 0,
-        sizeBytes: stats?.sizeBytes ?? 0,
-      };
-    });
-    return { name, settings: { ...topic.settings }, partitions };
-  }
-
-  /** Stats of every partition; a broker that is restarting contributes what was last seen. */
-  private async allStats(): Promise<PartitionStats[]> {
-    await Promise.all(this.brokers.map((b) => this.brokerStats(b.id)));
-    return [...this.lastStats.values()];
-  }
-
-  private async brokerStats(brokerId: number, topic?: string): Promise<void> {
-    try {
-      const stats = await this.brokers[brokerId].request<'stats'>({ op: 'stats', topic });
-      for (const s of stats) this.lastStats.set(`${s.topic}/${s.partition}`, s);
-    } catch (err) {
-      if (!(err instanceof TributaryError && err.code === 'BROKER_UNAVAILABLE')) throw err;
-    }
   }
 
   private reportRecovery(brokerId: number, opened: OpenedPartition[]): void {

@@ -1,0 +1,53 @@
+import { TributaryError } from '../../errors.js';
+import type { PartitionInfo, TopicInfo } from '../types.js';
+import type { BrokerHandle } from './broker-handle.js';
+import type { PartitionStats } from './broker-protocol.js';
+import type { TopicMetadata } from './metadata-store.js';
+
+/**
+ * The storage figures of every partition (offsets, size, sync state), asked of the brokers that
+ * lead them. The last answer is kept, so a broker that is restarting shows what was last seen
+ * instead of failing a whole listing.
+ */
+export class PartitionStatsCache {
+  private readonly last = new Map<string, PartitionStats>();
+
+  constructor(private readonly brokers: readonly BrokerHandle[]) {}
+
+  async all(): Promise<PartitionStats[]> {
+    await this.refresh(this.brokers.map((b) => b.id));
+    return [...this.last.values()];
+  }
+
+  /** Asks the given brokers for their partitions' figures (only `topic`'s when given). */
+  async refresh(brokerIds: Iterable<number>, topic?: string): Promise<void> {
+    await Promise.all(
+      [...new Set(brokerIds)].map(async (id) => {
+        try {
+          const stats = await this.brokers[id].request<'stats'>({ op: 'stats', topic });
+          for (const s of stats) this.last.set(`${s.topic}/${s.partition}`, s);
+        } catch (err) {
+          if (!(err instanceof TributaryError && err.code === 'BROKER_UNAVAILABLE')) throw err;
+        }
+      }),
+    );
+  }
+
+  /** The topic as LogBackend describes it: metadata plus the last figures seen. */
+  topicInfo(name: string, topic: TopicMetadata): TopicInfo {
+    const partitions: PartitionInfo[] = topic.partitions.map((p) => {
+      const stats = this.last.get(`${name}/${p.partition}`);
+      return {
+        partition: p.partition,
+        leader: p.leader,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+        leaderEpoch: p.leaderEpoch,
+        logStartOffset: stats?.logStartOffset ?? 0,
+        highWatermark: stats?.highWatermark ?? 0,
+        sizeBytes: stats?.sizeBytes ?? 0,
+      };
+    });
+    return { name, settings: { ...topic.settings }, partitions };
+  }
+}

@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/paths.js';
+import { findPrometheus, type PrometheusServer, startPrometheus } from '../sinks/prometheus-server.js';
+import { eventually, type GatewayProcess, startGatewayProcess, tributary } from './cli-process.js';
+
+interface Dashboard {
+  panels: { title: string; targets: { expr: string }[] }[];
+}
+
+const dashboardsDir = join(packageRoot, 'dashboards');
+const dashboard = (file: string) => JSON.parse(readFileSync(join(dashboardsDir, file), 'utf8')) as Dashboard;
+
+/** Metric names a PromQL expression reads: identifiers not followed by `(` and not label names or keywords. */
+function metricNames(expr: string): string[] {
+  const withoutLabels = expr.replace(/\{[^}]*\}/g, '').replace(/\b(by|without)\s*\([^)]*\)/g, '');
+  const names = withoutLabels.match(/[a-zA-Z_:][a-zA-Z0-9_:]*(?!\s*\()\b/g) ?? [];
+  return names.filter((n) => n.includes('_') && !/^\d/.test(n));
+}
+
+/** The series name a histogram's or summary's sample lines belong to. */
+const family = (name: string) => name.replace(/_(bucket|sum|count)$/, '');
+
+/** A system component a test needs: missing locally is a printed skip, missing under CI a failure. */
+function requireComponent(found: boolean, what: string): boolean {
+  if (found) return true;
+  if (process.env.CI === 'true') throw new Error(`${what} is required under CI (installed by .ci/run)`);
+  console.warn(`skipping: ${what} is not installed`);
+  return false;
+}
+
+describe('dashboards', () => {
+  it('every dashboard file is valid JSON with panels that query something', () => {
+    const files = readdirSync(dashboardsDir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const file of files) {
+      const d = dashboard(file);
+      expect(d.panels.length, file).toBeGreaterThan(0);
+      for (const p of d.panels) expect(p.targets.length, `${file}: ${p.title}`).toBeGreaterThan(0);
+    }
+  });
+
+  describe('over a running gateway', () => {
+    let gateway: GatewayProcess;
+    beforeAll(async () => {
+      gateway = await startGatewayProcess();
+    }, 60_000);
+    afterAll(async () => {
+      await gateway?.stop();
+    });
+
+    it("every metric the gateway dashboard queries is exposed on /metrics", async () => {
+      await tributary(['send', '--endpoint', gateway.receiverUrl, '--requests', '2']);
+      const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
+      const exposed = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+      const queried = dashboard('tributary-overview.json').panels.flatMap((p) => p.targets.flatMap((t) => metricNames(t.expr)));
+      expect(queried.length).toBeGreaterThan(10);
+      const missing = [...new Set(queried.map(family))].filter((name) => !exposed.has(name));
+      expect(missing).toEqual([]);
+    });
+  });
+
+  describe('over Prometheus fed by the metrics pipeline', () => {
+    const prometheusBinary = findPrometheus();
+    let prometheus: PrometheusServer | undefined;
+    let gateway: GatewayProcess | undefined;
+    let configDir: string;
+
+    beforeAll(async () => {
+      if (!requireComponent(prometheusBinary !== undefined, 'prometheus (Debian package prometheus)')) return;
+      prometheus = await startPrometheus(prometheusBinary!);
+      configDir = mkdtempSync(join(tmpdir(), 'tributary-dash-'));
+      const config = join(configDir, 'tributary.yaml');
+      writeFileSync(
+        config,
+        `receiver: { endpoint: \${env:TRIBUTARY_RECEIVER_ENDPOINT} }
+admin: { endpoint: \${env:TRIBUTARY_ADMIN_ENDPOINT} }
+log: { data_dir: \${env:TRIBUTARY_DATA_DIR}, brokers: 1 }
+topics:
+  otlp_spans: { partitions: 1 }
+  otlp_metrics: { partitions: 2 }
+  otlp_logs: { partitions: 1 }
+  otlp_events: { partitions: 1 }
+pipelines:
+  - group: prometheus
+    topics: [otlp_metrics]
+    sink: { type: prometheusremotewrite, endpoint: ${prometheus.url}/api/v1/write }
+`,
+      );
+      gateway = await startGatewayProcess({ config });
+    }, 60_000);
+    afterAll(async () => {
+      await gateway?.stop();
+      await prometheus?.stop();
+      if (configDir) rmSync(configDir, { recursive: true, force: true });
+    });
+
+    it('every metric the application dashboard queries is in Prometheus after `tributary send`', async () => {
+      if (!prometheus || !gateway) return;
+      const sent = await tributary(['send', '--endpoint', gateway.receiverUrl, '--requests', '3']);
+      expect(sent.code).toBe(0);
+      const queried = [...new Set(dashboard('tributary-otlp-metrics.json').panels.flatMap((p) => p.targets.flatMap((t) => metricNames(t.expr))))];
+      expect(queried.length).toBeGreaterThanOrEqual(3);
+      for (const name of queried) {
+        await eventually(`${name} in Prometheus`, async () => (await prometheus!.query(`count(${name})`)).length > 0);
+      }
+      const services = await prometheus.query('count by (job) (target_info)');
+      expect(services.map((s) => s.metric.job).sort()).toEqual(['shop/checkout', 'shop/frontend', 'shop/payment']);
+    });
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('is a valid compose file with the gateway, Prometheus, Grafana and a sample app', async () => {
+    const binary = await new Promise<string | undefined>((resolve) =>
+      execFile('which', ['docker-compose'], (err, stdout) => resolve(err ? undefined : stdout.trim())),
+    );
+    if (!requireComponent(binary !== undefined, 'docker-compose (Debian package docker-compose)')) return;
+    const config = await new Promise<string>((resolve, reject) =>
+      execFile(binary!, ['config'], { cwd: packageRoot }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+    for (const service of ['tributary:', 'prometheus:', 'grafana:', 'sample-app:']) expect(config).toContain(service);
+    expect(config).toContain('--web.enable-remote-write-receiver');
+  });
+});

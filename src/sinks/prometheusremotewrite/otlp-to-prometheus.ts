@@ -159,7 +159,8 @@ export class PrometheusConverter {
                 cumulative += totals.buckets[i] ?? 0;
                 emit(point.attributes, { __name__: `${name}_bucket`, le: formatBound(bound) }, cumulative, ms);
               });
-              emit(point.attributes, { __name__: `${name}_sum` }, totals.sum, ms);
+              // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
+              if (point.sum !== undefined) emit(point.attributes, { __name__: `${name}_sum` }, totals.sum, ms);
               emit(point.attributes, { __name__: `${name}_count` }, totals.count, ms);
             }
             for (const point of metric.summary?.dataPoints ?? []) {

@@ -1,10 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
+import { WireWriter } from '../../src/otlp/wire-writer.js';
+import { otlpHttpSinkFactory } from '../../src/sinks/otlphttp/otlphttp-sink.js';
 import { DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
 import type { Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
-import { caughtUp, eventually, pipelinesOver, produceLogs, produceTraces, readAll, type ReceivedRequest, startLog, startReceiver, type TestReceiver } from './helpers.js';
+import { makeSpans } from '../otlp/fixtures.js';
+import { batchOf, caughtUp, eventually, pipelinesOver, produceLogs, produceTraces, readAll, type ReceivedRequest, sinkContext, startLog, startReceiver, type TestReceiver } from './helpers.js';
 
 const FAST_RETRY = { initial_interval: 10, max_interval: 50, max_elapsed_time: 0 };
 
@@ -105,6 +109,16 @@ describe('otlphttp sink', () => {
     await eventually('lag 0', () => caughtUp(log!, 'mixed', ['otlp_spans', 'otlp_logs']));
     expect(spanIds(receiver.requests).sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
     expect(receiver.requests.filter((r) => r.path === '/v1/logs')).toHaveLength(1);
+  });
+
+  it('counts the items a destination refuses in a partial success', async () => {
+    receiver = await startReceiver();
+    // ExportTraceServiceResponse { partial_success (1) { rejected_spans (1): 2, error_message (2) } }
+    const answer = new WireWriter().begin(1).tag(1, 0).uvarint(2).tag(2, 2).string('2 spans too old').end().finish();
+    receiver.respond = () => ({ status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: answer });
+    const sink = otlpHttpSinkFactory.create({ type: 'otlphttp', endpoint: receiver.url }, sinkContext());
+    const outcome = await sink.export(batchOf('traces', [ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 3 }))!]));
+    expect(outcome.rejectedItems).toBe(2);
   });
 
   it('sends a batch the sink rejects with 400 to the dead-letter topic with the reason, and moves on', async () => {

@@ -27,13 +27,15 @@ const traces: SplitSignal = {
   itemName: 'span',
   classify(buf, start, end): Placement {
     let traceId: [number, number] | undefined;
-    let spanIdValid = false;
+    let spanId: boolean | undefined;
     const r = new WireReader(buf, start, end);
-    while (r.next()) {
+    // Serializers write the ids first, so the walk usually stops after two fields.
+    while ((traceId === undefined || spanId === undefined) && r.next()) {
       if (r.wireType !== LEN) continue;
       if (r.field === 1) traceId = [r.valueStart, r.valueEnd];
-      else if (r.field === 2) spanIdValid = isValidId(buf, r.valueStart, r.valueEnd, 8);
+      else if (r.field === 2) spanId = isValidId(buf, r.valueStart, r.valueEnd, 8);
     }
+    const spanIdValid = spanId === true;
     if (!traceId || !isValidId(buf, traceId[0], traceId[1], 16)) return 'trace_id must be 16 bytes, not all zero';
     if (!spanIdValid) return 'span_id must be 8 bytes, not all zero';
     return { topic: 'traces', key: buf.toString('hex', traceId[0], traceId[1]), weight: 1 };

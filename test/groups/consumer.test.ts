@@ -1,40 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Consumer } from '../../src/groups/types.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
-import { consumer, exactCover, fill, type GroupFixture, pollUntil, startGroups, valuesOf } from './helpers.js';
+import { consumer, exactCover, fill, pollUntil, useSharedGroups, valuesOf } from './helpers.js';
 
 const allValues = (partitions: number, count: number) => Array.from({ length: partitions }, (_, p) => Array.from({ length: count }, (_, i) => `${p}:${i}`)).flat().sort();
 
 describe('group consumer on the embedded engine', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tributary-consumer-'));
-  let f: GroupFixture;
+  const { f, fresh } = useSharedGroups();
   let open: Consumer[] = [];
-  let n = 0;
-  const fresh = (label: string) => `${label}-${n++}`;
   const make = (group: string, topic: string, extra: Parameters<typeof consumer>[1] extends infer O ? Partial<O> : never = {}) => {
-    const c = consumer(f, { group, topics: [topic], ...extra });
+    const c = consumer(f(), { group, topics: [topic], ...extra });
     open.push(c);
     return c;
   };
-  beforeAll(async () => {
-    f = await startGroups(dir);
-  });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await f?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('splits the partitions among members with no overlap and no gap, again after joins and leaves', async () => {
     const topic = fresh('split');
     const group = fresh('g');
-    await f.log.createTopic({ name: topic, partitions: 6 });
-    await fill(f.log, topic, 5);
+    await f().log.createTopic({ name: topic, partitions: 6 });
+    await fill(f().log, topic, 5);
     const [a, b, c] = [make(group, topic), make(group, topic), make(group, topic)];
     const reads: ConsumedRecord[] = [];
     const collect = (read: ConsumedRecord[][]) => reads.push(...read.flat());
@@ -54,8 +41,8 @@ describe('group consumer on the embedded engine', () => {
 
   it('gives two groups their own positions on one topic', async () => {
     const topic = fresh('shared');
-    await f.log.createTopic({ name: topic, partitions: 2 });
-    await fill(f.log, topic, 10);
+    await f().log.createTopic({ name: topic, partitions: 2 });
+    await fill(f().log, topic, 10);
     const [x, y] = [make(fresh('x'), topic), make(fresh('y'), topic)];
     const [readX] = await pollUntil([x], (r) => r[0].length >= 20, { commit: true });
     expect(valuesOf(readX).sort()).toEqual(allValues(2, 10));
@@ -63,8 +50,8 @@ describe('group consumer on the embedded engine', () => {
     const first = await y.poll({ maxRecords: 3, maxWaitMs: 1_000 });
     expect(first.map((r) => r.offset)).toEqual([0, 1, 2]);
     await y.commit();
-    const dx = await f.log.describeGroup(x.group);
-    const dy = await f.log.describeGroup(y.group);
+    const dx = await f().log.describeGroup(x.group);
+    const dy = await f().log.describeGroup(y.group);
     expect(dx.totalLag).toBe(0);
     // Lag is known only where the group committed (Kafka shows "-" elsewhere).
     expect(dy.partitions).toMatchObject([
@@ -77,11 +64,11 @@ describe('group consumer on the embedded engine', () => {
   it('redelivers what a member killed mid-batch had not committed to another member', async () => {
     const topic = fresh('kill');
     const group = fresh('g');
-    await f.log.createTopic({ name: topic, partitions: 4 });
+    await f().log.createTopic({ name: topic, partitions: 4 });
     const victim = make(group, topic, { clientId: 'victim' });
     const survivor = make(group, topic, { clientId: 'survivor' });
     await pollUntil([victim, survivor], () => exactCover([victim, survivor], topic, 4));
-    await fill(f.log, topic, 10);
+    await fill(f().log, topic, 10);
     const committedByVictim = await victim.poll({ maxRecords: 4, maxWaitMs: 2_000 });
     await victim.commit();
     const uncommitted = await victim.poll({ maxRecords: 4, maxWaitMs: 2_000 });
@@ -101,8 +88,8 @@ describe('group consumer on the embedded engine', () => {
   it('awaits onPartitionsRevoked before partitions move, so a commit made there is honoured', async () => {
     const topic = fresh('revoke');
     const group = fresh('g');
-    await f.log.createTopic({ name: topic, partitions: 2 });
-    await fill(f.log, topic, 10);
+    await f().log.createTopic({ name: topic, partitions: 2 });
+    await fill(f().log, topic, 10);
     const events: string[] = [];
     const first: Consumer = make(group, topic, {
       onPartitionsRevoked: async (partitions) => {
@@ -125,11 +112,11 @@ describe('group consumer on the embedded engine', () => {
 
   it('starts where auto_offset_reset says when the group never committed', async () => {
     const topic = fresh('reset');
-    await f.log.createTopic({ name: topic, partitions: 1 });
-    await fill(f.log, topic, 5);
+    await f().log.createTopic({ name: topic, partitions: 1 });
+    await fill(f().log, topic, 5);
     const latest = make(fresh('late'), topic, { autoOffsetReset: 'latest' });
     expect(await latest.poll({ maxWaitMs: 50 })).toEqual([]);
-    await f.log.produce(topic, 0, [{ value: Buffer.from('new') }]);
+    await f().log.produce(topic, 0, [{ value: Buffer.from('new') }]);
     const got = await latest.poll({ maxWaitMs: 2_000 });
     expect(valuesOf(got)).toEqual(['new']);
     expect(got[0]).toMatchObject({ topic, partition: 0, offset: 5 });
@@ -137,11 +124,11 @@ describe('group consumer on the embedded engine', () => {
 
   it('wakes a long poll as soon as records arrive', async () => {
     const topic = fresh('wait');
-    await f.log.createTopic({ name: topic, partitions: 3 });
+    await f().log.createTopic({ name: topic, partitions: 3 });
     const c = make(fresh('g'), topic);
     await c.poll();
     const polled = c.poll({ maxWaitMs: 20_000 });
-    await f.log.produce(topic, 2, [{ value: Buffer.from('hello') }]);
+    await f().log.produce(topic, 2, [{ value: Buffer.from('hello') }]);
     expect(valuesOf(await polled)).toEqual(['hello']);
   });
 });

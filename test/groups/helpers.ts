@@ -1,10 +1,15 @@
 import { configSchema } from '../../src/config/schema.js';
 import type { GroupCoordinator } from '../../src/groups/coordinator.js';
 import type { Consumer, ConsumerOptions } from '../../src/groups/types.js';
+import type { LogBackend } from '../../src/log/backend.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
 import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startEmbedded } from '../log/helpers.js';
 
 /** Short timeouts so that expiries happen within a test. */
@@ -26,8 +31,27 @@ export async function startGroups(dataDir: string, groups: Record<string, unknow
   return { log, coordinator: log.groupCoordinator, telemetry, stop: () => log.shutdown() };
 }
 
+/**
+ * One engine for the whole test file, started before its first test and removed after its last;
+ * tests keep apart by using `fresh(label)` names for their topics and groups.
+ */
+export function useSharedGroups(setup: (f: GroupFixture) => Promise<void> = async () => {}): { f: () => GroupFixture; fresh: (label: string) => string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-groups-'));
+  let fixture: GroupFixture | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    fixture = await startGroups(dir);
+    await setup(fixture);
+  });
+  afterAll(async () => {
+    await fixture?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { f: () => fixture!, fresh: (label) => `${label}-${n++}` };
+}
+
 /** Appends `count` records to every partition of the topic; values are `<partition>:<i>`. */
-export async function fill(log: EmbeddedBackend, topic: string, count: number, from = 0): Promise<void> {
+export async function fill(log: LogBackend, topic: string, count: number, from = 0): Promise<void> {
   const partitions = log.partitionCount(topic)!;
   for (let p = 0; p < partitions; p++) {
     const records = Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`${p}:${from + i}`) }));

@@ -1,32 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { JoinGroupRequest } from '../../src/groups/protocol.js';
 import { expectLogError } from '../log/conformance.js';
-import { type GroupFixture, startGroups } from './helpers.js';
+import { useSharedGroups } from './helpers.js';
 
 /** The coordinator's protocol as a client speaks it: join, heartbeat, leave, commit. */
 describe('group membership', () => {
-  // One engine for the file; every test has its own group.
-  const dir = mkdtempSync(joinPath(tmpdir(), 'tributary-groups-'));
-  let f: GroupFixture;
+  const { f, fresh } = useSharedGroups(async (fixture) => {
+    await fixture.log.createTopic({ name: 't', partitions: 4 });
+  });
   let group = '';
-  let n = 0;
-  beforeAll(async () => {
-    f = await startGroups(dir);
-    await f.log.createTopic({ name: 't', partitions: 4 });
-  });
-  afterAll(async () => {
-    await f?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
   beforeEach(() => {
-    group = `g${n++}`;
+    group = fresh('g');
   });
 
   const join = (overrides: Partial<JoinGroupRequest> = {}) =>
-    f.coordinator.joinGroup({
+    f().coordinator.joinGroup({
       group,
       memberId: '',
       clientId: 'test',
@@ -42,7 +30,7 @@ describe('group membership', () => {
     expect(m.generation).toBe(1);
     expect(m.leaderId).toBe(m.memberId);
     expect(m.assignment.map((tp) => tp.partition)).toEqual([0, 1, 2, 3]);
-    expect((await f.coordinator.describeGroup(group)).state).toBe('Stable');
+    expect((await f().coordinator.describeGroup(group)).state).toBe('Stable');
   });
 
   it('a second member starts a rebalance the first learns of, and both rejoin into a new generation', async () => {
@@ -50,13 +38,13 @@ describe('group membership', () => {
     const a = await join({ onRebalance: () => told++ });
     const bJoin = join();
     expect(told).toBe(1);
-    await expectLogError(f.coordinator.heartbeat(group, a.memberId, a.generation), 'REBALANCE_IN_PROGRESS');
+    await expectLogError(f().coordinator.heartbeat(group, a.memberId, a.generation), 'REBALANCE_IN_PROGRESS');
     const [a2, b] = await Promise.all([join({ memberId: a.memberId }), bJoin]);
     expect(a2.generation).toBe(2);
     expect(b.generation).toBe(2);
     expect([...a2.assignment, ...b.assignment].map((tp) => tp.partition).sort()).toEqual([0, 1, 2, 3]);
     expect(a2.assignment).toHaveLength(2);
-    await f.coordinator.heartbeat(group, a.memberId, 2);
+    await f().coordinator.heartbeat(group, a.memberId, 2);
   });
 
   it('refuses a commit from a stale generation or an unknown member, with a clear error', async () => {
@@ -64,12 +52,12 @@ describe('group membership', () => {
     const bJoin = join();
     const a2 = await join({ memberId: a.memberId });
     await bJoin;
-    const stale = await expectLogError(f.coordinator.commitOffsets(group, [{ topic: 't', partition: 0, offset: 1 }], { memberId: a.memberId, generation: a.generation }), 'ILLEGAL_GENERATION');
+    const stale = await expectLogError(f().coordinator.commitOffsets(group, [{ topic: 't', partition: 0, offset: 1 }], { memberId: a.memberId, generation: a.generation }), 'ILLEGAL_GENERATION');
     expect(stale.message).toMatch(/generation 1 .* stale; the current one is 2/);
-    await expectLogError(f.coordinator.commitOffsets(group, [{ topic: 't', partition: 0, offset: 1 }], { memberId: 'nobody', generation: 2 }), 'UNKNOWN_MEMBER');
-    await expectLogError(f.coordinator.commitOffsets(group, [{ topic: 't', partition: 0, offset: 1 }]), 'GROUP_NOT_EMPTY');
-    await f.coordinator.commitOffsets(group, [{ topic: 't', partition: 0, offset: 1 }], { memberId: a.memberId, generation: a2.generation });
-    expect(await f.coordinator.fetchOffsets(group)).toMatchObject([{ topic: 't', partition: 0, offset: 1 }]);
+    await expectLogError(f().coordinator.commitOffsets(group, [{ topic: 't', partition: 0, offset: 1 }], { memberId: 'nobody', generation: 2 }), 'UNKNOWN_MEMBER');
+    await expectLogError(f().coordinator.commitOffsets(group, [{ topic: 't', partition: 0, offset: 1 }]), 'GROUP_NOT_EMPTY');
+    await f().coordinator.commitOffsets(group, [{ topic: 't', partition: 0, offset: 1 }], { memberId: a.memberId, generation: a2.generation });
+    expect(await f().coordinator.fetchOffsets(group)).toMatchObject([{ topic: 't', partition: 0, offset: 1 }]);
   });
 
   it('removes a member that stops heartbeating and gives its partitions to the others', async () => {
@@ -82,13 +70,13 @@ describe('group membership', () => {
     await join({ memberId: a.memberId });
     const b = await bJoin;
     // b heartbeats; a goes silent, is dropped after its 300 ms session, and b is told to rejoin.
-    const beat = setInterval(() => void f.coordinator.heartbeat(group, b.memberId, b.generation).catch(() => {}), 50);
+    const beat = setInterval(() => void f().coordinator.heartbeat(group, b.memberId, b.generation).catch(() => {}), 50);
     try {
       await dropped;
       const b2 = await join({ memberId: b.memberId });
       expect(b2.assignment.map((tp) => tp.partition)).toEqual([0, 1, 2, 3]);
-      await expectLogError(f.coordinator.heartbeat(group, a.memberId, b2.generation), 'UNKNOWN_MEMBER');
-      expect((await f.coordinator.describeGroup(group)).members.map((m) => m.memberId)).toEqual([b.memberId]);
+      await expectLogError(f().coordinator.heartbeat(group, a.memberId, b2.generation), 'UNKNOWN_MEMBER');
+      expect((await f().coordinator.describeGroup(group)).members.map((m) => m.memberId)).toEqual([b.memberId]);
     } finally {
       clearInterval(beat);
     }
@@ -106,9 +94,9 @@ describe('group membership', () => {
     const [a3, c] = await Promise.all([join({ memberId: a.memberId, ...fast, onRebalance: () => told++ }), cJoin]);
     expect(a3.generation).toBe(c.generation);
     expect([...a3.assignment, ...c.assignment].map((tp) => tp.partition).sort()).toEqual([0, 1, 2, 3]);
-    await expectLogError(f.coordinator.heartbeat(group, b.memberId, b.generation), 'UNKNOWN_MEMBER');
+    await expectLogError(f().coordinator.heartbeat(group, b.memberId, b.generation), 'UNKNOWN_MEMBER');
     // c leaves: a is told at once (no waiting for a session timeout) and takes everything.
-    await f.coordinator.leaveGroup(group, c.memberId);
+    await f().coordinator.leaveGroup(group, c.memberId);
     expect(told).toBe(1);
     const a4 = await join({ memberId: a.memberId, ...fast });
     expect(a4.assignment).toHaveLength(4);

@@ -1,92 +1,81 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OffsetStore } from '../../src/groups/offset-store.js';
 import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
 import { expectLogError } from '../log/conformance.js';
 import { useDataDirs } from '../log/helpers.js';
-import { consumer, fill, type GroupFixture, startGroups } from './helpers.js';
+import { consumer, fill, useSharedGroups } from './helpers.js';
 
 describe('group offsets, lag and resets', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tributary-offsets-'));
-  let f: GroupFixture;
-  let n = 0;
-  const fresh = (label: string) => `${label}-${n++}`;
-  beforeAll(async () => {
-    f = await startGroups(dir);
-  });
-  afterAll(async () => {
-    await f?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { f, fresh } = useSharedGroups();
 
   it('reports committed offsets, lag per partition and per group, members, and metrics', async () => {
     const topic = fresh('lag');
     const group = fresh('g');
-    await f.log.createTopic({ name: topic, partitions: 2 });
-    await fill(f.log, topic, 30);
-    const c = consumer(f, { group, topics: [topic], clientId: 'lagger' });
+    await f().log.createTopic({ name: topic, partitions: 2 });
+    await fill(f().log, topic, 30);
+    const c = consumer(f(), { group, topics: [topic], clientId: 'lagger' });
     try {
       const got = await c.poll({ maxRecords: 10, maxWaitMs: 2_000 });
       expect(got).toHaveLength(10);
       await c.commit();
-      const d = await f.log.describeGroup(group);
+      const d = await f().log.describeGroup(group);
       expect(d).toMatchObject({ group, state: 'Stable', generation: 1, assignor: 'sticky' });
       expect(d.members).toEqual([{ memberId: c.memberId, clientId: 'lagger', topics: [topic], assignment: [{ topic, partition: 0 }, { topic, partition: 1 }] }]);
       const p = got[0].partition;
       expect(d.partitions.find((x) => x.partition === p)).toEqual({ topic, partition: p, committedOffset: 10, highWatermark: 30, lag: 20 });
       expect(d.totalLag).toBe(20);
-      expect(await f.log.listGroups()).toContainEqual({ group, state: 'Stable', members: 1 });
-      const text = await f.telemetry.metricsText();
+      expect(await f().log.listGroups()).toContainEqual({ group, state: 'Stable', members: 1 });
+      const text = await f().telemetry.metricsText();
       expect(text).toContain(`tributary_group_lag_records{group="${group}",topic="${topic}",partition="${p}"} 20`);
       expect(text).toContain(`tributary_group_members{group="${group}"} 1`);
       expect(text).toMatch(new RegExp(`tributary_group_rebalances_total\\{group="${group}"\\} 1`));
     } finally {
       await c.close();
     }
-    expect((await f.log.describeGroup(group)).state).toBe('Empty');
-    await expectLogError(f.log.describeGroup('never-seen'), 'UNKNOWN_GROUP');
+    expect((await f().log.describeGroup(group)).state).toBe('Empty');
+    await expectLogError(f().log.describeGroup('never-seen'), 'UNKNOWN_GROUP');
   });
 
   it('resets offsets to earliest, latest, a timestamp or an offset, only while the group has no members', async () => {
     const topic = fresh('reset');
     const group = fresh('g');
-    await f.log.createTopic({ name: topic, partitions: 1 });
-    await f.log.produce(topic, 0, [1_000, 2_000, 3_000, 4_000].map((timestamp) => ({ value: Buffer.from(String(timestamp)), timestamp })));
-    const c = consumer(f, { group, topics: [topic] });
+    await f().log.createTopic({ name: topic, partitions: 1 });
+    await f().log.produce(topic, 0, [1_000, 2_000, 3_000, 4_000].map((timestamp) => ({ value: Buffer.from(String(timestamp)), timestamp })));
+    const c = consumer(f(), { group, topics: [topic] });
     await c.poll({ maxWaitMs: 2_000 });
-    const refused = await expectLogError(f.log.resetOffsets(group, { type: 'earliest' }, [topic]), 'GROUP_NOT_EMPTY');
+    const refused = await expectLogError(f().log.resetOffsets(group, { type: 'earliest' }, [topic]), 'GROUP_NOT_EMPTY');
     expect(refused.message).toMatch(/1 active members/);
     await c.commit();
     await c.close();
 
-    const offsetAfter = async (target: Parameters<typeof f.log.resetOffsets>[1]) => (await f.log.resetOffsets(group, target))[0].offset;
+    const offsetAfter = async (target: Parameters<ReturnType<typeof f>['log']['resetOffsets']>[1]) => (await f().log.resetOffsets(group, target))[0].offset;
     expect(await offsetAfter({ type: 'earliest' })).toBe(0);
     expect(await offsetAfter({ type: 'latest' })).toBe(4);
     expect(await offsetAfter({ type: 'timestamp', timestamp: 2_500 })).toBe(2);
     expect(await offsetAfter({ type: 'offset', offset: 1 })).toBe(1);
     expect(await offsetAfter({ type: 'offset', offset: 99 })).toBe(4);
-    expect((await f.log.describeGroup(group)).totalLag).toBe(0);
-    await f.log.resetOffsets(group, { type: 'offset', offset: 1 });
+    expect((await f().log.describeGroup(group)).totalLag).toBe(0);
+    await f().log.resetOffsets(group, { type: 'offset', offset: 1 });
     // The next member starts at the reset offset.
-    const next = consumer(f, { group, topics: [topic] });
+    const next = consumer(f(), { group, topics: [topic] });
     try {
       expect((await next.poll({ maxWaitMs: 2_000 }))[0].offset).toBe(1);
     } finally {
       await next.close();
     }
-    await expectLogError(f.log.resetOffsets(fresh('empty'), { type: 'earliest' }), 'INVALID_REQUEST');
+    await expectLogError(f().log.resetOffsets(fresh('empty'), { type: 'earliest' }), 'INVALID_REQUEST');
   });
 
   it('refuses commits to topics or partitions that do not exist, and bad offsets', async () => {
     const topic = fresh('checks');
-    await f.log.createTopic({ name: topic, partitions: 2 });
-    await expectLogError(f.log.commitOffsets('g', [{ topic: 'nope', partition: 0, offset: 1 }]), 'UNKNOWN_TOPIC');
-    const bad = await expectLogError(f.log.commitOffsets('g', [{ topic, partition: 2, offset: 1 }]), 'UNKNOWN_PARTITION');
+    await f().log.createTopic({ name: topic, partitions: 2 });
+    await expectLogError(f().log.commitOffsets('g', [{ topic: 'nope', partition: 0, offset: 1 }]), 'UNKNOWN_TOPIC');
+    const bad = await expectLogError(f().log.commitOffsets('g', [{ topic, partition: 2, offset: 1 }]), 'UNKNOWN_PARTITION');
     expect(bad.message).toContain('partitions 0..1');
-    await expectLogError(f.log.commitOffsets('g', [{ topic, partition: 0, offset: -1 }]), 'INVALID_REQUEST');
-    await expectLogError(f.log.commitOffsets('bad/name', [{ topic, partition: 0, offset: 1 }]), 'INVALID_REQUEST');
+    await expectLogError(f().log.commitOffsets('g', [{ topic, partition: 0, offset: -1 }]), 'INVALID_REQUEST');
+    await expectLogError(f().log.commitOffsets('bad/name', [{ topic, partition: 0, offset: 1 }]), 'INVALID_REQUEST');
   });
 });
 

@@ -1,7 +1,7 @@
 import { parseDuration } from '../duration.js';
 import { parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
-import { EXIT } from '../cli-error.js';
+import { CliError, EXIT } from '../cli-error.js';
 import { printJson } from '../output.js';
 import { sendSampleTelemetry } from '../sample/sample-telemetry.js';
 
@@ -46,7 +46,9 @@ export const sendCommand: Command = {
     if (every === null) throw usageError(`--every expects a duration such as 5s, got "${values.every}"`, usage);
 
     for (;;) {
-      const counts = await sendSampleTelemetry({ endpoint: values.endpoint, token: values.token, requests });
+      const counts = await sendSampleTelemetry({ endpoint: values.endpoint, token: values.token, requests }).catch((err: unknown) => {
+        throw new CliError(`could not send to ${values.endpoint} (${describe(err)}); is \`tributary start\` running? (--endpoint URL)`, EXIT.unreachable);
+      });
       if (values.json) printJson(counts);
       else
         process.stdout.write(
@@ -57,3 +59,9 @@ export const sendCommand: Command = {
     }
   },
 };
+
+/** Exporters reject with an Error, or with the SDK's export result that carries one. */
+function describe(err: unknown): string {
+  const inner = err instanceof Error ? err : (err as { error?: unknown })?.error;
+  return inner instanceof Error ? inner.message : String(err);
+}

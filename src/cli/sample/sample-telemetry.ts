@@ -1,5 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -31,9 +32,13 @@ const QUEUE = 100_000;
 /**
  * Realistic telemetry of a small shop, made with the OpenTelemetry SDK and sent with its OTLP/HTTP
  * protobuf exporters: one trace per checkout across three services, request metrics, logs, and
- * events (log records with an event name). Resolves once every exporter has flushed.
+ * events (log records with an event name). Resolves once every exporter has flushed; rejects
+ * with the exporters' errors when any export failed (the SDK only reports them to its global
+ * error handler).
  */
 export async function sendSampleTelemetry(options: SampleOptions): Promise<SampleCounts> {
+  const failures = new Set<string>();
+  setGlobalErrorHandler((err) => failures.add(err instanceof Error ? err.message : String(err)));
   const headers = options.token ? { Authorization: `Bearer ${options.token}` } : undefined;
   const url = (path: string) => new URL(path, options.endpoint).toString();
   const counts: SampleCounts = { traces: 0, spans: 0, logs: 0, events: 0, metricRecordings: 0 };
@@ -99,5 +104,6 @@ export async function sendSampleTelemetry(options: SampleOptions): Promise<Sampl
     await Promise.all([p.tracer.forceFlush(), p.meter.forceFlush(), p.logger.forceFlush()]);
     await Promise.all([p.tracer.shutdown(), p.meter.shutdown(), p.logger.shutdown()]);
   }
+  if (failures.size > 0) throw new Error(`export to ${options.endpoint} failed: ${[...failures].join('; ')}`);
   return counts;
 }

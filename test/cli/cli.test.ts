@@ -1,0 +1,173 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { parseConfig } from '../../src/config/load.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+
+/** Runs `tributary ARGS` in this process and captures what it prints. */
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('tributary CLI without a gateway', () => {
+  it('prints help, and usage errors exit 2', async () => {
+    const help = await run('--help');
+    expect(help.code).toBe(0);
+    for (const command of ['start', 'topics', 'groups', 'tail', 'send', 'bench']) expect(help.stdout).toContain(`  ${command}`);
+    expect((await run()).code).toBe(2);
+    const unknown = await run('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('has --help for every command', async () => {
+    for (const command of ['start', 'topics', 'groups', 'tail', 'send', 'bench']) {
+      const r = await run(command, '--help');
+      expect(r.code, command).toBe(0);
+      expect(r.stdout, command).toMatch(/Usage:/);
+    }
+  });
+
+  it('refuses unknown options and missing arguments with exit 2', async () => {
+    const badOption = await run('topics', 'list', '--frobnicate');
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/frobnicate/);
+    const noPartitions = await run('topics', 'create', 'x');
+    expect(noPartitions.code).toBe(2);
+    expect(noPartitions.stderr).toContain('--partitions');
+    expect((await run('tail')).code).toBe(2);
+    expect((await run('groups', 'reset-offsets', 'g')).stderr).toContain('--to earliest, latest, timestamp or offset');
+    expect((await run('send', '--requests', 'many')).code).toBe(2);
+  });
+
+  it('says when the gateway cannot be reached (exit 3)', async () => {
+    const r = await run('topics', 'list', '--admin', 'http://127.0.0.1:1');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/cannot reach the gateway's admin API at http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('start refuses a bad config naming the key, and a missing file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
+    try {
+      writeFileSync(join(dir, 'bad.yaml'), 'log:\n  fsync: sometimes\n');
+      const bad = await run('start', '--config', join(dir, 'bad.yaml'));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/log\.fsync/);
+      const missing = await run('start', '--config', join(dir, 'missing.yaml'));
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/cannot read config file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tributary CLI against a gateway', () => {
+  let dataDir: string;
+  let gateway: Gateway;
+  let admin: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
+    const config = parseConfig(
+      `receiver: { endpoint: 127.0.0.1:0 }
+admin: { endpoint: 127.0.0.1:0 }
+log: { data_dir: ${dataDir}, brokers: 2, fsync: never }
+topics:
+  otlp_spans: { partitions: 2 }
+  otlp_metrics: { partitions: 1 }
+  otlp_logs: { partitions: 1 }
+  otlp_events: { partitions: 1 }
+pipelines:
+  - group: archive
+    topics: [otlp_spans]
+    sink: { type: file, path: ${join(dataDir, 'archive.jsonl')} }
+`,
+      'test',
+    );
+    gateway = createGateway(config, { logger: silentLogger });
+    await gateway.start();
+    admin = `http://127.0.0.1:${gateway.adminAddress().port}`;
+  });
+  afterAll(async () => {
+    await gateway?.shutdown();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('topics: create, describe, alter, list; bad names and unknown topics fail clearly', async () => {
+    const created = await run('topics', 'create', 'audit', '--partitions', '3', '--admin', admin);
+    expect(created).toMatchObject({ code: 0, stdout: 'created topic audit with 3 partitions\n' });
+    const described = await run('topics', 'describe', 'audit', '--admin', admin);
+    expect(described.stdout.split('\n')[0]).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+LOG START\s+HIGH WATERMARK\s+SIZE$/);
+    expect(described.stdout.trim().split('\n')).toHaveLength(4);
+    const altered = await run('topics', 'alter', 'audit', '--retention-ms', '60000', '--json', '--admin', admin);
+    expect(JSON.parse(altered.stdout).settings.retentionMs).toBe(60_000);
+    const listed = JSON.parse((await run('topics', 'list', '--json', '--admin', admin)).stdout);
+    expect(listed.topics.map((t: { name: string }) => t.name)).toContain('audit');
+
+    const dup = await run('topics', 'create', 'audit', '--partitions', '1', '--admin', admin);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(/TOPIC_EXISTS/);
+    const badName = await run('topics', 'create', '../../etc', '--partitions', '1', '--admin', admin);
+    expect(badName.code).toBe(1);
+    expect(badName.stderr).toMatch(/name/);
+    const unknown = await run('topics', 'describe', 'nope', '--admin', admin);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/UNKNOWN_TOPIC/);
+  });
+
+  it('send, then tail and groups see the data', async () => {
+    const sent = await run('send', '--endpoint', `http://127.0.0.1:${gateway.receiverAddress().port}`, '--requests', '4');
+    expect(sent.code).toBe(0);
+    const tail = await run('tail', 'otlp_spans', '--from-beginning', '--once', '--partition', '0', '--admin', admin);
+    expect(tail.code).toBe(0);
+    for (const line of tail.stdout.trim().split('\n')) expect(line).toMatch(/^otlp_spans\/0@\d+ .* traces items=\d+/);
+    const json = await run('tail', 'otlp_spans', '--from-beginning', '--max', '1', '--json', '--admin', admin);
+    expect(JSON.parse(json.stdout)).toMatchObject({ topic: 'otlp_spans', offset: 0 });
+    const noSuchPartition = await run('tail', 'otlp_spans', '--partition', '9', '--admin', admin);
+    expect(noSuchPartition.code).toBe(2);
+
+    const groups = await run('groups', 'list', '--json', '--admin', admin);
+    expect(JSON.parse(groups.stdout).groups).toContainEqual(expect.objectContaining({ group: 'archive', members: 1 }));
+    const described = await run('groups', 'describe', 'archive', '--admin', admin);
+    expect(described.stdout).toMatch(/^group archive: Stable, generation \d+, 1 members/);
+    const unknown = await run('groups', 'describe', 'nobody', '--admin', admin);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/UNKNOWN_GROUP/);
+  });
+
+  it('groups reset-offsets: refused while the group has members, done when it has none', async () => {
+    const busy = await run('groups', 'reset-offsets', 'archive', '--to', 'earliest', '--admin', admin);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/GROUP_NOT_EMPTY/);
+
+    await gateway.backend.commitOffsets('offline', [{ topic: 'otlp_spans', partition: 0, offset: 1 }]);
+    const reset = await run('groups', 'reset-offsets', 'offline', '--to', 'earliest', '--json', '--admin', admin);
+    expect(reset.code).toBe(0);
+    // Every partition of the topic the group committed moves, as Kafka's reset does.
+    expect(JSON.parse(reset.stdout).offsets).toEqual([
+      expect.objectContaining({ topic: 'otlp_spans', partition: 0, offset: 0 }),
+      expect.objectContaining({ topic: 'otlp_spans', partition: 1, offset: 0 }),
+    ]);
+    const toOffset = await run('groups', 'reset-offsets', 'offline', '--to', 'offset', '--offset', '1', '--admin', admin);
+    expect(toOffset.stdout).toMatch(/otlp_spans\s+0\s+1/);
+  });
+});

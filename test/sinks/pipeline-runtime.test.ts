@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
 import type { Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
-import { caughtUp, eventually, pipelinesOver, produceTraces, type ReceiverAnswer, startLog, startReceiver, type TestReceiver } from './helpers.js';
+import { caughtUp, eventually, pipelinesOver, produceTraces, readAll, type ReceiverAnswer, startLog, startReceiver, type TestReceiver } from './helpers.js';
 
 describe('sink pipeline runtime', () => {
   const dataDir = useDataDirs();
@@ -35,6 +36,30 @@ describe('sink pipeline runtime', () => {
       return state === 'Stable' && members.map((m) => m.assignment.length).join() === '2,2';
     });
     expect(await committed('pair')).toBe(20);
+  });
+
+  it('dead-letters a batch once retries pass max_elapsed_time, or drops it loudly when dead letters are off', async () => {
+    log = await startLog(dataDir(), 1);
+    const down = await receiver();
+    down.respond = () => ({ status: 503, body: 'down for maintenance' });
+    await produceTraces(log.log, { service: 'cart', traces: 3, spansPerTrace: 1 });
+    const retry = { initial_interval: 10, max_interval: 20, max_elapsed_time: 100 };
+    pipelines = pipelinesOver(log, [
+      { group: 'patient', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: down.url }, retry },
+      { group: 'careless', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: down.url }, retry, dead_letter: { enabled: false } },
+    ]);
+    await pipelines.start();
+
+    await eventually('both caught up', async () => (await caughtUp(log!, 'patient', ['otlp_spans'])) && caughtUp(log!, 'careless', ['otlp_spans']));
+    const dead = await readAll(log.log, 'patient.dlq');
+    expect(dead).toHaveLength(3);
+    const message = dead[0].headers.find((h) => h.key === DLQ_HEADERS.message)?.value.toString();
+    expect(message).toMatch(/^gave up after \d+ ms of retries: .*503: down for maintenance/);
+    expect(dead[0].headers.find((h) => h.key === DLQ_HEADERS.code)?.value.toString()).toBe('SINK_UNAVAILABLE');
+    await expect(log.log.describeTopic('careless.dlq')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+    const metrics = await log.telemetry.metricsText();
+    expect(metrics).toMatch(/tributary_sink_records_total\{pipeline="careless",outcome="dropped"\} 3\b/);
+    expect(metrics).toMatch(/tributary_sink_records_total\{pipeline="patient",outcome="dead_lettered"\} 3\b/);
   });
 
   it('finishes the batch in flight at shutdown and commits it', async () => {

@@ -41,7 +41,7 @@ export class GroupConsumer implements Consumer {
   private rejoinNeeded = false;
   private joining = false;
   private polling = false;
-  private closed = false;
+  private closing = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private wakeup: (() => void) | undefined;
   private firstPartition = 0;
@@ -78,9 +78,9 @@ export class GroupConsumer implements Consumer {
     this.polling = true;
     try {
       for (;;) {
-        if (this.rejoinNeeded) await this.rejoin();
+        if (this.rejoinNeeded && !this.closing) await this.rejoin();
         const records = await this.fetchOnce(maxRecords, maxBytes, Math.max(0, deadline - Date.now()));
-        if (records.length > 0 || Date.now() >= deadline || this.closed) return records;
+        if (records.length > 0 || Date.now() >= deadline || this.closing) return records;
       }
     } finally {
       this.polling = false;
@@ -99,13 +99,13 @@ export class GroupConsumer implements Consumer {
   }
 
   async close(options: { leaveGroup?: boolean } = {}): Promise<void> {
-    if (this.closed) return;
+    if (this.closing) return;
+    this.closing = true;
     clearInterval(this.heartbeatTimer);
     if ((options.leaveGroup ?? true) && this.memberId !== '') {
       await this.revoke();
       await this.protocol.leaveGroup(this.group, this.memberId).catch((err) => this.logger.warn('leaving the group failed', { group: this.group, err }));
     }
-    this.closed = true;
     this.wake();
   }
 
@@ -124,7 +124,8 @@ export class GroupConsumer implements Consumer {
         onRebalance: () => this.requestRejoin(),
       };
       const result = await this.protocol.joinGroup({ ...request, memberId: this.memberId }).catch((err) => {
-        if (!(err instanceof TributaryError && err.code === 'UNKNOWN_MEMBER')) throw err;
+        // Removed from the group (session timeout): join as a new member, unless closing.
+        if (!(err instanceof TributaryError && err.code === 'UNKNOWN_MEMBER') || this.closing) throw err;
         return this.protocol.joinGroup({ ...request, memberId: '' });
       });
       this.memberId = result.memberId;
@@ -258,10 +259,11 @@ export class GroupConsumer implements Consumer {
 
   private heartbeat(): void {
     const memberId = this.memberId;
-    if (this.joining || this.closed || memberId === '') return;
+    if (this.joining || this.closing || memberId === '') return;
     this.protocol.heartbeat(this.group, memberId, this.generation).catch((err) => {
       if (this.joining || memberId !== this.memberId) return;
       if (err instanceof TributaryError && err.code === 'REBALANCE_IN_PROGRESS') this.requestRejoin();
+      else if (err instanceof TributaryError && err.code === 'SHUTTING_DOWN') clearInterval(this.heartbeatTimer);
       else if (!this.onMembershipError(err, memberId)) this.logger.warn('heartbeat failed', { group: this.group, err });
     });
   }
@@ -287,6 +289,6 @@ export class GroupConsumer implements Consumer {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new TributaryError('SHUTTING_DOWN', `the consumer of group ${this.group} is closed`);
+    if (this.closing) throw new TributaryError('SHUTTING_DOWN', `the consumer of group ${this.group} is closed`);
   }
 }

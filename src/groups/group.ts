@@ -39,6 +39,8 @@ export class Group {
   assignor: AssignorName;
   private readonly members = new Map<string, Member>();
   private rebalanceTimer: NodeJS.Timeout | undefined;
+  /** Partition counts the current assignment was made with; a change (new topic, added partitions) calls for a rebalance. */
+  private assignedCounts = new Map<string, number | undefined>();
 
   constructor(
     readonly name: string,
@@ -87,10 +89,19 @@ export class Group {
   heartbeat(memberId: string, generation: number): void {
     const member = this.requireMember(memberId);
     if (!member.pendingJoin) member.sessionTimer?.refresh();
+    if (this.state === 'Stable' && this.metadataChanged()) {
+      this.events.logger.info('subscribed topics changed; rebalancing', { group: this.name });
+      this.startRebalance();
+    }
     if (this.state === 'PreparingRebalance') {
       throw new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is rebalancing; rejoin`, { retriable: true });
     }
     this.checkGeneration(generation);
+  }
+
+  private metadataChanged(): boolean {
+    for (const [topic, count] of this.assignedCounts) if (this.events.partitionCount(topic) !== count) return true;
+    return false;
   }
 
   leave(memberId: string): void {
@@ -153,11 +164,9 @@ export class Group {
       this.events.onRebalanceCompleted(this);
       return;
     }
+    this.assignedCounts = new Map([...new Set(members.flatMap((m) => m.topics))].map((topic) => [topic, this.events.partitionCount(topic)]));
     const counts = new Map<string, number>();
-    for (const topic of new Set(members.flatMap((m) => m.topics))) {
-      const n = this.events.partitionCount(topic);
-      if (n !== undefined) counts.set(topic, n);
-    }
+    for (const [topic, n] of this.assignedCounts) if (n !== undefined) counts.set(topic, n);
     const assignment = assignorByName(this.assignor).assign(
       members.map((m) => ({ memberId: m.memberId, topics: m.topics, owned: m.assignment })),
       counts,

@@ -122,6 +122,18 @@ describe('group consumer on the embedded engine', () => {
     expect(got[0]).toMatchObject({ topic, partition: 0, offset: 5 });
   });
 
+  it('rebalances when a subscribed topic appears, and reads it from the start', async () => {
+    const topic = fresh('later');
+    const c = make(fresh('g'), topic);
+    expect(await c.poll({ maxWaitMs: 20 })).toEqual([]);
+    expect(c.assignment()).toEqual([]);
+    await f().log.createTopic({ name: topic, partitions: 2 });
+    await fill(f().log, topic, 1);
+    // The next heartbeat sees the new topic; the member rejoins and gets both partitions.
+    const [read] = await pollUntil([c], (r) => exactCover([c], topic, 2) && r[0].length === 2);
+    expect(valuesOf(read).sort()).toEqual(['0:0', '1:0']);
+  });
+
   it('wakes a long poll as soon as records arrive', async () => {
     const topic = fresh('wait');
     await f().log.createTopic({ name: topic, partitions: 3 });

@@ -69,11 +69,9 @@ export class PipelineMember {
         await sleep(POLL_ERROR_BACKOFF_MS);
         continue;
       }
+      // Records polled while stopping are delivered too: fill() hands back all it holds.
       if (batch.length > 0) await this.deliverAndCommit(batch);
     }
-    // Records polled while stopping are delivered too: nothing polled is left undelivered.
-    const rest = this.batcher.take();
-    if (rest.length > 0) await this.deliverAndCommit(rest);
   }
 
   private async deliverAndCommit(batch: ConsumedRecord[]): Promise<void> {

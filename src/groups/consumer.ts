@@ -1,5 +1,5 @@
 import { TributaryError } from '../errors.js';
-import type { ConsumedRecord, FetchResult, TopicPartition } from '../log/types.js';
+import type { ConsumedRecord, TopicPartition } from '../log/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { topicPartitionKey } from './assignors/assignor.js';
 import type { GroupLogView } from './coordinator.js';
@@ -16,7 +16,7 @@ export interface ConsumerSettings extends ConsumerOptions {
 interface PartitionFetch {
   tp: TopicPartition;
   from: number;
-  result?: FetchResult;
+  records?: ConsumedRecord[];
   error?: unknown;
 }
 
@@ -38,6 +38,8 @@ export class GroupConsumer implements Consumer {
   private readonly positions = new Map<string, number>();
   /** Offset after the last record poll returned, per owned partition: what commit() commits. */
   private readonly consumed = new Map<string, PartitionOffset>();
+  /** Records fetched past a poll's maxRecords, served by the next poll instead of fetched again. */
+  private readonly buffered = new Map<string, PartitionFetch>();
   private rejoinNeeded = false;
   private joining = false;
   private polling = false;
@@ -149,6 +151,7 @@ export class GroupConsumer implements Consumer {
     this.owned = [];
     this.positions.clear();
     this.consumed.clear();
+    this.buffered.clear();
   }
 
   private async callListener(listener: RebalanceListener | undefined, partitions: TopicPartition[], name: string): Promise<void> {
@@ -207,7 +210,7 @@ export class GroupConsumer implements Consumer {
       let left = owned.length;
       for (const tp of owned) {
         void this.fetchPartition(tp, budget, waitMs).then((f) => {
-          if ((f.result?.records.length ?? 0) > 0 || f.error) resolve(f);
+          if ((f.records?.length ?? 0) > 0 || f.error) resolve(f);
           else if (--left === 0) resolve(undefined);
         });
       }
@@ -215,17 +218,22 @@ export class GroupConsumer implements Consumer {
   }
 
   private async fetchPartition(tp: TopicPartition, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch> {
-    const from = this.positions.get(topicPartitionKey(tp))!;
+    const key = topicPartitionKey(tp);
+    const from = this.positions.get(key)!;
+    const kept = this.buffered.get(key);
+    if (kept?.from === from) return kept;
     try {
-      return { tp, from, result: await this.log.fetch({ topic: tp.topic, partition: tp.partition, offset: from, maxBytes, maxWaitMs }) };
+      const { records } = await this.log.fetch({ topic: tp.topic, partition: tp.partition, offset: from, maxBytes, maxWaitMs });
+      return { tp, from, records };
     } catch (error) {
       return { tp, from, error };
     }
   }
 
   /**
-   * Turns fetch results into poll's answer, starting at a rotating partition so none starves.
-   * A result is dropped when its partition moved or its position changed since it was fetched.
+   * Turns fetch results into poll's answer, starting at a rotating partition so none starves;
+   * what does not fit is kept for the next poll. A result is dropped when its partition moved or
+   * its position changed since it was fetched.
    */
   private async take(fetches: PartitionFetch[], maxRecords: number, maxBytes: number): Promise<ConsumedRecord[]> {
     const out: ConsumedRecord[] = [];
@@ -241,14 +249,18 @@ export class GroupConsumer implements Consumer {
         await this.resetPosition(f.tp);
         continue;
       }
+      this.buffered.delete(key);
+      const records = f.records!;
       let next = f.from;
-      for (const r of f.result!.records) {
-        if (out.length >= maxRecords || (bytes >= maxBytes && out.length > 0)) break;
-        if (r.offset < next) continue;
-        out.push(r);
-        bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0);
-        next = r.offset + 1;
+      let r = 0;
+      for (; r < records.length && out.length < maxRecords && (bytes < maxBytes || out.length === 0); r++) {
+        const record = records[r];
+        if (record.offset < next) continue;
+        out.push(record);
+        bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
+        next = record.offset + 1;
       }
+      if (r < records.length) this.buffered.set(key, { tp: f.tp, from: next, records: records.slice(r) });
       if (next > f.from) {
         this.positions.set(key, next);
         this.consumed.set(key, { topic: f.tp.topic, partition: f.tp.partition, offset: next });

@@ -134,6 +134,19 @@ describe('group consumer on the embedded engine', () => {
     expect(valuesOf(read).sort()).toEqual(['0:0', '1:0']);
   });
 
+  it('hands out small polls in order with no gap, fetching each record from the log once', async () => {
+    const topic = fresh('small');
+    await f().log.createTopic({ name: topic, partitions: 1 });
+    await fill(f().log, topic, 50);
+    const c = make(fresh('g'), topic);
+    const offsets: number[] = [];
+    while (offsets.length < 50) offsets.push(...(await c.poll({ maxRecords: 7, maxWaitMs: 1_000 })).map((r) => r.offset));
+    expect(offsets).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // Records past a poll's maxRecords wait in the consumer for the next poll.
+    const fetched = await f().telemetry.registry.getSingleMetricAsString('tributary_log_fetch_records_total');
+    expect(fetched).toContain(`tributary_log_fetch_records_total{topic="${topic}"} 50`);
+  });
+
   it('wakes a long poll as soon as records arrive', async () => {
     const topic = fresh('wait');
     await f().log.createTopic({ name: topic, partitions: 3 });

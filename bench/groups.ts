@@ -5,7 +5,7 @@
  * of 4 busy members until every member works in the new generation with the partitions split
  * with no gap or overlap. Prints one JSON object on its last line.
  *
- *   npm run bench:groups -- [--records 200000] [--partitions 8] [--rebalances 5] [--dir /tmp]
+ *   npm run bench:groups -- [--records 600000] [--partitions 8] [--rebalances 5] [--dir /tmp]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { percentile, round, timed } from './lib/stats.js';
 
 const { values: args } = parseArgs({
   options: {
-    records: { type: 'string', default: '200000' },
+    records: { type: 'string', default: '600000' },
     partitions: { type: 'string', default: '8' },
     rebalances: { type: 'string', default: '5' },
     dir: { type: 'string', default: tmpdir() },

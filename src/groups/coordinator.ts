@@ -74,14 +74,22 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
 
   createConsumer(options: ConsumerOptions): Consumer {
     const { config } = this.options;
+    checkName(options.group, 'group');
     // Options left undefined take the config's defaults (a spread would copy the undefined).
-    return new GroupConsumer(this, this.options.log, this.options.logger.child('consumer'), {
+    const settings = {
       ...options,
       sessionTimeoutMs: options.sessionTimeoutMs ?? config.session_timeout,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? config.heartbeat_interval,
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? config.rebalance_timeout,
       assignor: options.assignor ?? config.assignor,
-    });
+    };
+    if (!(settings.heartbeatIntervalMs > 0 && settings.heartbeatIntervalMs < settings.sessionTimeoutMs)) {
+      throw new TributaryError(
+        'INVALID_REQUEST',
+        `the heartbeat interval (${settings.heartbeatIntervalMs} ms) must be positive and shorter than the session timeout (${settings.sessionTimeoutMs} ms), or the member would time out`,
+      );
+    }
+    return new GroupConsumer(this, this.options.log, this.options.logger.child('consumer'), settings);
   }
 
   async joinGroup(request: JoinGroupRequest): Promise<JoinGroupResult> {

@@ -107,5 +107,6 @@ describe('group membership', () => {
     await expectLogError(join({ assignor: 'sticky' }), 'INVALID_REQUEST');
     await expectLogError(join({ group: '../etc' }), 'INVALID_REQUEST');
     await expectLogError(join({ memberId: 'made-up' }), 'UNKNOWN_MEMBER');
+    expect(() => f().log.createConsumer({ group, heartbeatIntervalMs: 500, sessionTimeoutMs: 300 })).toThrow(/shorter than the session timeout/);
   });
 });

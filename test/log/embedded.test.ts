@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { createLogBackend } from '../../src/log/create-backend.js';
+import { createEmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { expectLogError, readAll, runLogBackendConformance, textRecords, values } from './conformance.js';
-import { startEmbedded, useDataDirs } from './helpers.js';
+import { logConfig, startEmbedded, useDataDirs } from './helpers.js';
 
 const conformanceDir = mkdtempSync(join(tmpdir(), 'tributary-conformance-'));
 afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));
@@ -138,6 +139,14 @@ describe('embedded log backend', () => {
     } finally {
       await backend.shutdown();
     }
+  });
+
+  it('stops cleanly when shut down while it starts', async () => {
+    const backend = createEmbeddedBackend({ log: logConfig(dataDir()) });
+    const starting = backend.start();
+    await backend.shutdown();
+    await expectLogError(starting, 'BROKER_UNAVAILABLE');
+    expect((await backend.cluster()).brokers.map((b) => b.state)).toEqual(['stopped']);
   });
 
   it('refuses a second engine on a data directory in use', async () => {

@@ -140,7 +140,8 @@ export class BrokerHandle {
     this.partitions = assignments.length;
     this.request<'open'>({ op: 'open', partitions: assignments }).then(
       (opened) => {
-        if (this.worker !== worker) return;
+        // A shutdown that began while the partitions opened keeps the broker stopped.
+        if (this.worker !== worker || this.state === 'stopped') return;
         this.failures = 0;
         this.hasRun = true;
         this.state = 'running';

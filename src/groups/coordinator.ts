@@ -101,7 +101,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     if (!group) {
       group = new Group(request.group, request.assignor, {
         partitionCount: (topic) => this.options.log.partitionCount(topic),
-        onRebalanceCompleted: (g) => this.rebalances.inc({ group: g.name }),
+        onRebalanceCompleted: (g) => this.onRebalanceCompleted(g),
         logger: this.options.logger,
       });
       this.groups.set(request.group, group);
@@ -167,6 +167,12 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     this.checkEmpty(group);
     await this.store.commit(group, offsets);
     return this.store.fetch(group, offsets);
+  }
+
+  private onRebalanceCompleted(g: Group): void {
+    this.rebalances.inc({ group: g.name });
+    // As in Kafka, a group with neither members nor committed offsets is gone.
+    if (g.size === 0 && this.store.fetch(g.name).length === 0) this.groups.delete(g.name);
   }
 
   private async lagOfAllGroups(): Promise<(PartitionLag & { group: string })[]> {

@@ -82,9 +82,17 @@ export function runGroupConformance(name: string, make: () => Promise<LogBackend
       expect((await backend.describeGroup(group)).totalLag).toBe(0);
     });
 
-    it('names an unknown group in its error', async () => {
+    it('names an unknown group in its error; a group left with no members and no offsets is gone', async () => {
       const err = await expectLogError(backend.describeGroup(fresh('nobody')), 'UNKNOWN_GROUP');
       expect(err.message).toContain('nobody');
+      const topic = await newTopic(1, 0);
+      const group = fresh('g');
+      const c = member(group, topic);
+      await pollUntil([c], () => exactCover([c], topic, 1));
+      expect((await backend.describeGroup(group)).members).toHaveLength(1);
+      await c.close();
+      await expectLogError(backend.describeGroup(group), 'UNKNOWN_GROUP');
+      expect((await backend.listGroups()).map((g) => g.group)).not.toContain(group);
     });
   });
 }

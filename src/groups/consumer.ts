@@ -76,6 +76,9 @@ export class GroupConsumer implements Consumer {
     if (this.topics.length === 0) throw new TributaryError('INVALID_REQUEST', 'subscribe to topics before polling');
     if (this.polling) throw new TributaryError('INVALID_REQUEST', 'poll is already running on this consumer; a consumer is not shared between loops');
     const { maxRecords = 500, maxBytes = 1024 * 1024, maxWaitMs = 0 } = options;
+    if (!(Number.isInteger(maxRecords) && maxRecords >= 1 && maxBytes >= 1 && maxWaitMs >= 0)) {
+      throw new TributaryError('INVALID_REQUEST', `poll needs maxRecords and maxBytes of at least 1 and maxWaitMs of at least 0 (got ${maxRecords}, ${maxBytes}, ${maxWaitMs})`);
+    }
     const deadline = Date.now() + maxWaitMs;
     this.polling = true;
     try {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Consumer } from '../../src/groups/types.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
+import { expectLogError } from '../log/conformance.js';
 import { consumer, exactCover, fill, pollUntil, useSharedGroups, valuesOf } from './helpers.js';
 
 const allValues = (partitions: number, count: number) => Array.from({ length: partitions }, (_, p) => Array.from({ length: count }, (_, i) => `${p}:${i}`)).flat().sort();
@@ -142,6 +143,7 @@ describe('group consumer on the embedded engine', () => {
     const offsets: number[] = [];
     while (offsets.length < 50) offsets.push(...(await c.poll({ maxRecords: 7, maxWaitMs: 1_000 })).map((r) => r.offset));
     expect(offsets).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await expectLogError(c.poll({ maxRecords: 0 }), 'INVALID_REQUEST');
     // Records past a poll's maxRecords wait in the consumer for the next poll.
     const fetched = await f().telemetry.registry.getSingleMetricAsString('tributary_log_fetch_records_total');
     expect(fetched).toContain(`tributary_log_fetch_records_total{topic="${topic}"} 50`);

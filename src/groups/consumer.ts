@@ -272,11 +272,15 @@ export class GroupConsumer implements Consumer {
     return out;
   }
 
+  /**
+   * Heartbeats go on during a rejoin too, so a slow onPartitionsRevoked does not outlive the
+   * session; answers that a rejoin in progress (or done since) already handles are ignored.
+   */
   private heartbeat(): void {
-    const memberId = this.memberId;
-    if (this.joining || this.closing || memberId === '') return;
-    this.protocol.heartbeat(this.group, memberId, this.generation).catch((err) => {
-      if (this.joining || memberId !== this.memberId) return;
+    const { memberId, generation } = this;
+    if (this.closing || memberId === '') return;
+    this.protocol.heartbeat(this.group, memberId, generation).catch((err) => {
+      if (this.joining || memberId !== this.memberId || generation !== this.generation) return;
       if (err instanceof TributaryError && err.code === 'REBALANCE_IN_PROGRESS') this.requestRejoin();
       else if (err instanceof TributaryError && err.code === 'SHUTTING_DOWN') clearInterval(this.heartbeatTimer);
       else if (!this.onMembershipError(err, memberId)) this.logger.warn('heartbeat failed', { group: this.group, err });

@@ -94,7 +94,8 @@ describe('group consumer on the embedded engine', () => {
     const events: string[] = [];
     const first: Consumer = make(group, topic, {
       onPartitionsRevoked: async (partitions) => {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Longer than the 300 ms session: heartbeats must go on while the member finishes.
+        await new Promise((resolve) => setTimeout(resolve, 500));
         await first.commit();
         events.push(`revoked ${partitions.length}`);
       },

@@ -22,7 +22,7 @@ export const runningFromSource = here.endsWith('.ts');
 
 /**
  * Path of a worker entry file under `workers/`, e.g. `workerEntry('broker')`. Sources run under
- * tsx load the .ts file (worker threads inherit tsx through execArgv); builds load dist/.
+ * tsx load the .ts file (see spawnWorkerThread for how a thread gets tsx); builds load dist/.
  */
 export function workerEntry(name: string): string {
   return runningFromSource ? join(packageRoot, 'workers', `${name}.ts`) : join(packageRoot, 'dist', 'workers', `${name}.js`);

@@ -18,8 +18,6 @@ export const DEFAULT_TOPICS: Readonly<SignalTopics> = {
   events: 'otlp_events',
 };
 
-export const TOPIC_KINDS: readonly TopicKind[] = ['traces', 'metrics', 'logs', 'events'];
-
 export const REQUEST_MESSAGE: Readonly<Record<Signal, string>> = {
   traces: 'ExportTraceServiceRequest',
   metrics: 'ExportMetricsServiceRequest',

@@ -22,8 +22,4 @@ export class ByteBudget {
     this.used += bytes;
     this.onChange(this.used);
   }
-
-  get inUse(): number {
-    return this.used;
-  }
 }

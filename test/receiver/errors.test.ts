@@ -132,6 +132,24 @@ describe('receiver pushback', () => {
     }
   });
 
+  it('503 with Retry-After when a request is not stored within request_timeout', async () => {
+    const gateway = await startGateway({ request_timeout: 100 });
+    try {
+      // The body never completes, so the request cannot be stored in time.
+      const url = new URL(gateway.url('/v1/traces'));
+      const stuck = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...PROTOBUF, 'content-length': 1000 } });
+      const response = new Promise<{ status: number; retryAfter: unknown }>((resolve, reject) => {
+        stuck.on('response', (res) => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] })).on('error', reject);
+      });
+      stuck.write(Buffer.alloc(10));
+      expect(await response).toEqual({ status: 503, retryAfter: '1' });
+      stuck.destroy();
+      await expectStillServing(gateway);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('503 with Retry-After when the log is not available', async () => {
     const gateway = await startGateway();
     try {

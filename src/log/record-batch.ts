@@ -44,103 +44,140 @@ export interface BatchHeader {
   recordCount: number;
 }
 
-const textEncoder = new TextEncoder();
+/**
+ * Header keys (and string values) repeat from record to record: their UTF-8 bytes are kept here
+ * instead of being encoded again. Bounded, so unique strings cannot make it grow without end.
+ */
+const utf8Cache = new Map<string, Buffer>();
+const UTF8_CACHE_ENTRIES = 512;
+const UTF8_CACHE_MAX_CHARS = 128;
 
-function headerValueBytes(value: Uint8Array | string): Uint8Array {
-  return typeof value === 'string' ? textEncoder.encode(value) : value;
+function utf8(text: string): Buffer {
+  let bytes = utf8Cache.get(text);
+  if (bytes !== undefined) return bytes;
+  bytes = Buffer.from(text, 'utf8');
+  if (text.length <= UTF8_CACHE_MAX_CHARS) {
+    if (utf8Cache.size >= UTF8_CACHE_ENTRIES) utf8Cache.clear();
+    utf8Cache.set(text, bytes);
+  }
+  return bytes;
 }
+
+/** Scratch space of the encoder, reused by every call (encoding is synchronous). */
+let recordSizes = new Int32Array(1024);
+const headerParts: Uint8Array[] = [];
 
 /** Encodes records as one batch. Offsets count from `baseOffset`; timestamps default to `now`. */
 export function encodeRecordBatch(
   records: readonly ProducerRecord[],
   options: { baseOffset?: number; leaderEpoch?: number; now?: number } = {},
 ): Buffer {
-  if (records.length === 0) throw new TributaryError('INVALID_RECORD', 'a record batch needs at least one record');
+  const count = records.length;
+  if (count === 0) throw new TributaryError('INVALID_RECORD', 'a record batch needs at least one record');
   const now = options.now ?? Date.now();
   let baseTimestamp = Number.POSITIVE_INFINITY;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
-  for (const r of records) {
-    const ts = r.timestamp ?? now;
+  for (let i = 0; i < count; i++) {
+    const ts = records[i].timestamp ?? now;
     if (ts < baseTimestamp) baseTimestamp = ts;
     if (ts > maxTimestamp) maxTimestamp = ts;
   }
 
-  // First pass: sizes, so the batch is written into one allocation.
-  const bodySizes = new Array<number>(records.length);
-  const headerBytes: (Uint8Array[] | undefined)[] = new Array(records.length);
+  // Sizes first, so the batch is written into one allocation; header bytes are gathered in order.
+  if (recordSizes.length < count) recordSizes = new Int32Array(count);
+  const sizes = recordSizes;
+  headerParts.length = 0;
   let total = BATCH_HEADER_SIZE;
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < count; i++) {
     const r = records[i];
-    let size = 1 + varintSize((r.timestamp ?? now) - baseTimestamp) + varintSize(i);
-    size += r.key ? varintSize(r.key.length) + r.key.length : 1;
-    size += r.value ? varintSize(r.value.length) + r.value.length : 1;
-    const headers = r.headers ?? [];
-    size += varintSize(headers.length);
-    if (headers.length > 0) {
-      const encoded: Uint8Array[] = [];
-      for (const h of headers) {
-        const k = textEncoder.encode(h.key);
-        const v = headerValueBytes(h.value);
-        encoded.push(k, v);
-        size += varintSize(k.length) + k.length + varintSize(v.length) + v.length;
+    const headers = r.headers;
+    let size = 1 + varintSize((r.timestamp ?? now) - baseTimestamp) + varintSize(i) + bytesFieldSize(r.key) + bytesFieldSize(r.value);
+    if (headers === undefined || headers.length === 0) size += 1;
+    else {
+      size += varintSize(headers.length);
+      for (let j = 0; j < headers.length; j++) {
+        const { key, value } = headers[j];
+        const k = utf8(key);
+        const v = typeof value === 'string' ? utf8(value) : value;
+        headerParts.push(k, v);
+        size += bytesFieldSize(k) + bytesFieldSize(v);
       }
-      headerBytes[i] = encoded;
     }
-    bodySizes[i] = size;
+    sizes[i] = size;
     total += varintSize(size) + size;
   }
 
   const buf = Buffer.allocUnsafe(total);
-  buf.writeBigInt64BE(BigInt(options.baseOffset ?? 0), 0);
+  writeInt64(buf, 0, options.baseOffset ?? 0);
   buf.writeInt32BE(total - LOG_OVERHEAD, OFF_LENGTH);
   buf.writeInt32BE(options.leaderEpoch ?? -1, OFF_EPOCH);
-  buf.writeInt8(MAGIC, OFF_MAGIC);
+  buf[OFF_MAGIC] = MAGIC;
   buf.writeInt16BE(0, OFF_ATTRIBUTES); // no compression, CreateTime, not transactional
-  buf.writeInt32BE(records.length - 1, OFF_LAST_DELTA);
-  buf.writeBigInt64BE(BigInt(baseTimestamp), OFF_BASE_TS);
-  buf.writeBigInt64BE(BigInt(maxTimestamp), OFF_MAX_TS);
-  buf.writeBigInt64BE(-1n, OFF_PRODUCER_ID);
+  buf.writeInt32BE(count - 1, OFF_LAST_DELTA);
+  writeInt64(buf, OFF_BASE_TS, baseTimestamp);
+  writeInt64(buf, OFF_MAX_TS, maxTimestamp);
+  writeInt64(buf, OFF_PRODUCER_ID, -1);
   buf.writeInt16BE(-1, OFF_PRODUCER_EPOCH);
   buf.writeInt32BE(-1, OFF_BASE_SEQUENCE);
-  buf.writeInt32BE(records.length, OFF_COUNT);
+  buf.writeInt32BE(count, OFF_COUNT);
 
   let pos = BATCH_HEADER_SIZE;
-  for (let i = 0; i < records.length; i++) {
+  let part = 0;
+  for (let i = 0; i < count; i++) {
     const r = records[i];
-    pos = writeVarint(buf, pos, bodySizes[i]);
+    pos = writeVarint(buf, pos, sizes[i]);
     buf[pos++] = 0; // record attributes, unused
     pos = writeVarint(buf, pos, (r.timestamp ?? now) - baseTimestamp);
     pos = writeVarint(buf, pos, i);
-    pos = writeBytesField(buf, pos, r.key ?? null);
+    pos = writeBytesField(buf, pos, r.key);
     pos = writeBytesField(buf, pos, r.value);
-    const encoded = headerBytes[i];
-    pos = writeVarint(buf, pos, encoded ? encoded.length / 2 : 0);
-    if (encoded) for (const part of encoded) pos = writeBytesField(buf, pos, part);
+    const headerCount = r.headers?.length ?? 0;
+    pos = writeVarint(buf, pos, headerCount);
+    for (let j = 0; j < 2 * headerCount; j++) pos = writeBytesField(buf, pos, headerParts[part++]);
   }
+  headerParts.length = 0;
   buf.writeUInt32BE(crc32c(buf.subarray(OFF_ATTRIBUTES)), OFF_CRC);
   return buf;
 }
 
-function writeBytesField(buf: Buffer, pos: number, bytes: Uint8Array | null): number {
-  if (bytes === null) return writeVarint(buf, pos, -1);
+function bytesFieldSize(bytes: Uint8Array | null | undefined): number {
+  return bytes ? varintSize(bytes.length) + bytes.length : 1;
+}
+
+function writeBytesField(buf: Buffer, pos: number, bytes: Uint8Array | null | undefined): number {
+  if (!bytes) {
+    buf[pos] = 1; // zig-zag -1: null
+    return pos + 1;
+  }
   pos = writeVarint(buf, pos, bytes.length);
   buf.set(bytes, pos);
   return pos + bytes.length;
+}
+
+/** int64 as two 32-bit halves, without a BigInt; exact for safe integers. */
+function writeInt64(buf: Buffer, pos: number, value: number): void {
+  const high = Math.floor(value / 0x100000000);
+  buf.writeInt32BE(high, pos);
+  buf.writeUInt32BE(value - high * 0x100000000, pos + 4);
+}
+
+function readInt64(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * 0x100000000 + buf.readUInt32BE(pos + 4);
 }
 
 /** Reads the fixed header of the batch at `pos`; null when fewer than BATCH_HEADER_SIZE bytes remain. */
 export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader | null {
   if (buf.length - pos < BATCH_HEADER_SIZE) return null;
   return {
-    baseOffset: Number(buf.readBigInt64BE(pos)),
+    baseOffset: readInt64(buf, pos),
     batchLength: buf.readInt32BE(pos + OFF_LENGTH),
     leaderEpoch: buf.readInt32BE(pos + OFF_EPOCH),
     magic: buf.readInt8(pos + OFF_MAGIC),
     crc: buf.readUInt32BE(pos + OFF_CRC),
     attributes: buf.readInt16BE(pos + OFF_ATTRIBUTES),
     lastOffsetDelta: buf.readInt32BE(pos + OFF_LAST_DELTA),
-    baseTimestamp: Number(buf.readBigInt64BE(pos + OFF_BASE_TS)),
-    maxTimestamp: Number(buf.readBigInt64BE(pos + OFF_MAX_TS)),
+    baseTimestamp: readInt64(buf, pos + OFF_BASE_TS),
+    maxTimestamp: readInt64(buf, pos + OFF_MAX_TS),
     recordCount: buf.readInt32BE(pos + OFF_COUNT),
   };
 }
@@ -163,7 +200,7 @@ export function checkBatch(buf: Buffer, pos: number, maxBatchBytes: number): Bat
 
 /** Rewrites the offsets and leader epoch that a broker assigns; the CRC stays valid. */
 export function assignBatchOffset(batch: Buffer, baseOffset: number, leaderEpoch: number, pos = 0): void {
-  batch.writeBigInt64BE(BigInt(baseOffset), pos);
+  writeInt64(batch, pos, baseOffset);
   batch.writeInt32BE(leaderEpoch, pos + OFF_EPOCH);
 }
 

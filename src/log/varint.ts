@@ -1,6 +1,13 @@
 /** Zig-zag varints as Kafka's record format uses them (protobuf's sint32/sint64 encoding). */
 
+/** Values whose zig-zag form fits in 31 bits take the integer fast paths below. */
+const SMALL = 0x40000000;
+
 export function varintSize(value: number): number {
+  if (value >= -SMALL && value < SMALL) {
+    const v = ((value << 1) ^ (value >> 31)) >>> 0;
+    return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+  }
   let v = value >= 0 ? value * 2 : -value * 2 - 1;
   let size = 1;
   while (v >= 0x80) {
@@ -12,6 +19,15 @@ export function varintSize(value: number): number {
 
 /** Writes `value` zig-zag encoded at `pos`; returns the position after it. Exact up to 2^52. */
 export function writeVarint(buf: Uint8Array, pos: number, value: number): number {
+  if (value >= -SMALL && value < SMALL) {
+    let v = ((value << 1) ^ (value >> 31)) >>> 0;
+    while (v >= 0x80) {
+      buf[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    return pos;
+  }
   let v = value >= 0 ? value * 2 : -value * 2 - 1;
   while (v >= 0x80) {
     buf[pos++] = (v & 0x7f) | 0x80;
@@ -30,6 +46,11 @@ export class VarintReader {
 
   varint(): number {
     const buf = this.buf;
+    // One byte (lengths under 64, deltas, counts) is the common case.
+    if (this.pos < buf.length && buf[this.pos] < 0x80) {
+      const byte = buf[this.pos++];
+      return (byte >>> 1) ^ -(byte & 1);
+    }
     let result = 0;
     let factor = 1;
     let byte: number;

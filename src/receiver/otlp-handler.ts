@@ -25,6 +25,8 @@ export interface HandlerDeps {
   maxRequestBytes: number;
   requestTimeoutMs: number;
   maxBatchBytes: number;
+  /** Set by shutdown: responses then close their connection, so keep-alive ones do not hold it up. */
+  closing: boolean;
   /** Checks the Authorization header; undefined when auth is off. */
   authenticate?: (header: string | undefined) => { ok: boolean; tenant?: string };
 }
@@ -46,6 +48,8 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
   const { metrics } = deps;
   return async (c: OtlpContext): Promise<Response> => {
     const started = performance.now();
+    if (deps.closing) c.header('connection', 'close');
+    // Until the content type is known, errors are answered in JSON: readable with curl.
     let format: WireFormat = 'json';
     let status = 500;
     try {
@@ -68,7 +72,7 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       const reply = errorReply(error, format);
       status = reply.status;
       if (status >= 500) deps.logger.warn('request failed', { signal, status, code: error.code, error });
-      if (status !== 200) c.env.incoming.resume();
+      c.env.incoming.resume(); // drop what is left of the body, so the connection can be reused
       return c.body(reply.body as Uint8Array<ArrayBuffer> | string, status as ContentfulStatusCode, reply.headers);
     } finally {
       metrics.requests.inc({ signal, status: String(status) });

@@ -10,7 +10,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { ByteBudget } from './byte-budget.js';
 import { createIngestPool, type IngestPool } from './ingest-pool.js';
-import { createOtlpHandler } from './otlp-handler.js';
+import { createOtlpHandler, type HandlerDeps } from './otlp-handler.js';
 import { ReceiverMetrics } from './receiver-metrics.js';
 
 export interface ReceiverOptions {
@@ -35,14 +35,8 @@ export interface Receiver {
 const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
 const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-/** The OTLP/HTTP receiver: POST /v1/traces, /v1/metrics, /v1/logs into their topics. */
-export function createReceiver(options: ReceiverOptions): Receiver {
-  const { config } = options;
-  const logger = options.logger.child('receiver');
-  const metrics = new ReceiverMetrics(options.telemetry);
-  let pool: IngestPool | undefined;
-  let listener: Listener | undefined;
-
+/** Routes and middleware over the components of one start(), so a restart gets fresh ones. */
+function buildApp(config: ReceiverConfig, deps: HandlerDeps): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
   if (config.cors) {
     app.use(
@@ -55,13 +49,28 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       }),
     );
   }
+  for (const signal of SIGNALS) {
+    app.post(`/v1/${signal}`, createOtlpHandler(deps, signal));
+    app.all(`/v1/${signal}`, (c) => c.text('only POST is allowed here', 405, { allow: 'POST' }));
+  }
+  return app;
+}
+
+/** The OTLP/HTTP receiver: POST /v1/traces, /v1/metrics, /v1/logs into their topics. */
+export function createReceiver(options: ReceiverOptions): Receiver {
+  const { config } = options;
+  const logger = options.logger.child('receiver');
+  const metrics = new ReceiverMetrics(options.telemetry);
+  let pool: IngestPool | undefined;
+  let listener: Listener | undefined;
+  let deps: HandlerDeps | undefined;
 
   return {
     async start() {
       if (listener) return;
       pool = createIngestPool(config.workers);
       await pool.warmUp();
-      const deps = {
+      deps = {
         backend: options.backend,
         topics: { ...DEFAULT_TOPICS, ...options.topics },
         pool,
@@ -72,13 +81,10 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         requestTimeoutMs: config.request_timeout,
         maxBatchBytes: options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
         authenticate: createTokenChecker(config.auth),
+        closing: false,
       };
-      for (const signal of SIGNALS) {
-        app.post(`/v1/${signal}`, createOtlpHandler(deps, signal));
-        app.all(`/v1/${signal}`, (c) => c.text('only POST is allowed here', 405, { allow: 'POST' }));
-      }
       try {
-        listener = await listen(app, { endpoint: config.endpoint, tls: config.tls, configKey: 'receiver.endpoint' });
+        listener = await listen(buildApp(config, deps), { endpoint: config.endpoint, tls: config.tls, configKey: 'receiver.endpoint' });
       } catch (err) {
         await pool.close();
         throw err;
@@ -86,6 +92,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       logger.info('listening', { ...listener.address(), tls: Boolean(config.tls) });
     },
     async shutdown() {
+      if (deps) deps.closing = true;
       await listener?.close();
       await pool?.close();
       listener = undefined;

@@ -1,0 +1,40 @@
+import { request } from 'node:http';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { describe, expect, it } from 'vitest';
+import { makeSpans } from '../otlp/fixtures.js';
+import { startGateway } from './harness.js';
+
+const body = () => ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 2, spansPerTrace: 2 }))!;
+
+describe('receiver lifecycle', () => {
+  it('finishes a request in flight on shutdown, then stops accepting; a restart serves again', async () => {
+    const gateway = await startGateway();
+    try {
+      const { port } = gateway.receiver.address();
+      const sent = body();
+      const inFlight = request({ host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-length': sent.length } });
+      const status = new Promise<number>((resolve, reject) => {
+        inFlight.on('response', (res) => resolve(res.statusCode!)).on('error', reject);
+      });
+      inFlight.write(sent.subarray(0, 5));
+      // Its handler has started once the gauge counts its bytes.
+      while (!(await gateway.telemetry.metricsText()).includes(`tributary_receiver_inflight_bytes ${sent.length}`)) await new Promise(setImmediate);
+      const stopped = gateway.receiver.shutdown();
+      inFlight.end(sent.subarray(5));
+      expect(await status).toBe(200);
+      await stopped;
+      await expect(fetch(`http://127.0.0.1:${port}/v1/traces`, { method: 'POST', body: sent })).rejects.toThrow();
+      expect(await gateway.readTopic('otlp_spans')).toHaveLength(2);
+
+      await gateway.receiver.start();
+      const again = await fetch(`http://127.0.0.1:${gateway.receiver.address().port}/v1/traces`, {
+        method: 'POST',
+        body: body(),
+        headers: { 'content-type': 'application/x-protobuf' },
+      });
+      expect(again.status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -106,6 +106,24 @@ describe('receiver error statuses', () => {
   });
 });
 
+describe('batches and the log limit', () => {
+  it('splits a partition\'s records into several batches under log.max_record_bytes; 413 for a record alone over it', async () => {
+    const gateway = await startGateway({}, { max_record_bytes: 4096 });
+    try {
+      const many = ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 80, spansPerTrace: 3 }))!;
+      expect(many.length).toBeGreaterThan(3 * 4096 * 2);
+      expect((await post(gateway, many, PROTOBUF)).status).toBe(200);
+      expect(await gateway.readTopic('otlp_spans')).toHaveLength(80);
+      const huge = ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 40 }))!;
+      const res = await post(gateway, huge, PROTOBUF);
+      expect(res.status).toBe(413);
+      expect(decodeStatus(res.body).message).toMatch(/max_record_bytes/);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe('receiver pushback', () => {
   it('429 with Retry-After while the bytes in flight are over the limit', async () => {
     const gateway = await startGateway({ max_inflight_bytes: 1000 });

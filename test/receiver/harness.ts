@@ -21,17 +21,18 @@ export interface Gateway {
 }
 
 /** A real embedded log in a temp dir and a receiver on a free port in front of it. */
-export async function startGateway(receiverOverrides: Record<string, unknown> = {}): Promise<Gateway> {
+export async function startGateway(receiverOverrides: Record<string, unknown> = {}, logOverrides: Record<string, unknown> = {}): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-receiver-'));
   const config = configSchema.parse({
     receiver: { endpoint: '127.0.0.1:0', workers: 1, ...receiverOverrides },
-    log: { data_dir: dir, brokers: 1, fsync: 'never' },
+    log: { data_dir: dir, brokers: 1, fsync: 'never', ...logOverrides },
     topics: Object.fromEntries(Object.entries(PARTITIONS).map(([name, partitions]) => [name, { partitions }])),
   });
   const telemetry = new Telemetry();
   const backend = createEmbeddedBackend({ log: config.log, topics: config.topics, telemetry, logger: silentLogger });
   await backend.start();
-  const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger: silentLogger });
+  // As the gateway wires it: batches kept under the log's limit.
+  const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger: silentLogger, maxBatchBytes: config.log.max_record_bytes });
   await receiver.start();
   const { port } = receiver.address();
   return {

@@ -8,7 +8,6 @@ export const ADMIN_OPTIONS = {
   admin: { type: 'string', default: process.env.TRIBUTARY_ADMIN_URL ?? 'http://127.0.0.1:4320' },
   token: { type: 'string', default: process.env.TRIBUTARY_ADMIN_TOKEN },
   json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
 } satisfies Options;
 
 /** parseArgs with usage errors turned into exit code 2 and the command's usage text. */

@@ -41,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command "${name}"\n\n${help()}\n`);
     return EXIT.usage;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage + '\n');
+    return EXIT.ok;
+  }
   try {
     return await command.run(rest);
   } catch (err) {

@@ -20,9 +20,12 @@ const usage = `Usage: tributary bench [NAME ...] [-- ARGS]
 
 Runs benchmarks (all of them without a NAME), one after the other, each in its own process so
 none measures another's leftovers. Each prints its progress, then its figures as one JSON object
-on its last line. Results and how to read them: BENCHMARKS.md. Arguments after -- go to each benchmark.`;
+on its last line. Results and how to read them: BENCHMARKS.md. Arguments after -- go to each benchmark.
 
-const options = { help: { type: 'boolean', short: 'h', default: false }, list: { type: 'boolean', default: false } } as const;
+Options:
+  --list   print the benchmarks' names`;
+
+const options = { list: { type: 'boolean', default: false } } as const;
 
 function run(name: string, args: string[]): Promise<number> {
   const file = join(benchDir, name + extension);
@@ -43,8 +46,8 @@ export const benchCommand: Command = {
     const passThrough = dash === -1 ? [] : argv.slice(dash + 1);
     const { values, positionals } = parse(own, options, usage);
     const names = available();
-    if (values.help || values.list) {
-      process.stdout.write(`${values.help ? usage + '\n\n' : ''}Benchmarks: ${names.join(', ')}\n`);
+    if (values.list) {
+      process.stdout.write(`${names.join('\n')}\n`);
       return EXIT.ok;
     }
     const chosen = positionals.length > 0 ? positionals : names;

@@ -55,10 +55,7 @@ export const groupsCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage);
     const [action, group] = positionals;
-    if (values.help || !action) {
-      process.stdout.write(usage + '\n');
-      return values.help ? EXIT.ok : EXIT.usage;
-    }
+    if (!action) throw usageError("groups needs an action: list, describe or reset-offsets", usage);
     const client = new AdminClient(values.admin, values.token);
     switch (action) {
       case 'list': {

@@ -25,7 +25,6 @@ const options = {
   every: { type: 'string' },
   token: { type: 'string', default: process.env.TRIBUTARY_TOKEN },
   json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
 export const sendCommand: Command = {
@@ -34,10 +33,6 @@ export const sendCommand: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, options, usage);
-    if (values.help) {
-      process.stdout.write(usage + '\n');
-      return EXIT.ok;
-    }
     const requests = Number(values.requests);
     if (!Number.isInteger(requests) || requests < 1 || requests > MAX_REQUESTS) {
       throw usageError(`--requests expects a whole number from 1 to ${MAX_REQUESTS}`, usage);

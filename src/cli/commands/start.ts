@@ -16,7 +16,6 @@ Options:
 
 const options = {
   config: { type: 'string' },
-  help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
 export const startCommand: Command = {
@@ -25,10 +24,6 @@ export const startCommand: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, options, usage);
-    if (values.help) {
-      process.stdout.write(usage + '\n');
-      return EXIT.ok;
-    }
     const config = loadConfig(values.config);
     const logger = createLogger('tributary');
     const gateway = createGateway(config, { logger });

@@ -83,10 +83,6 @@ export const tailCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage);
     const [topic] = positionals;
-    if (values.help) {
-      process.stdout.write(usage + '\n');
-      return EXIT.ok;
-    }
     if (!topic) throw usageError('tail needs a TOPIC', usage);
     const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);
     if (!(max >= 1)) throw usageError(`--max expects a positive number, got "${values.max}"`, usage);

@@ -58,10 +58,7 @@ export const topicsCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage);
     const [action, name] = positionals;
-    if (values.help || !action) {
-      process.stdout.write(usage + '\n');
-      return values.help ? EXIT.ok : EXIT.usage;
-    }
+    if (!action) throw usageError("topics needs an action: list, describe, create or alter", usage);
     const client = new AdminClient(values.admin, values.token);
     const settings = { retentionMs: intOption(values['retention-ms'], 'retention-ms'), retentionBytes: intOption(values['retention-bytes'], 'retention-bytes') };
     switch (action) {

@@ -43,6 +43,7 @@ async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: stri
   const records: ProducerRecord[] = Array.from({ length: perBatch }, () => ({ value }));
   const batches = Math.ceil(TOTAL / perBatch);
   const latencies = new Float64Array(batches);
+  const appendCpu = process.cpuUsage();
   const appendSeconds = await timed(() =>
     runConcurrently(batches, CONCURRENCY, async (b) => {
       const start = performance.now();
@@ -50,9 +51,11 @@ async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: stri
       latencies[b] = performance.now() - start;
     }),
   );
+  const appendCpuMicros = cpuMicros(appendCpu);
   // One batch per fetch, as XREADGROUP COUNT perBatch reads one batch's worth per call.
   let read = 0;
   const batchBytes = encodeRecordBatch(records).length;
+  const fetchCpu = process.cpuUsage();
   const fetchSeconds = await timed(async () => {
     await Promise.all(
       Array.from({ length: PARTITIONS }, async (_, partition) => {
@@ -67,11 +70,26 @@ async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: stri
       }),
     );
   });
+  const fetchCpuMicros = cpuMicros(fetchCpu);
   if (read !== batches * perBatch) throw new Error(`read ${read} of ${batches * perBatch} records back`);
-  return { appendSeconds, fetchSeconds, records: batches * perBatch, latencies: latencyFigures(latencies) };
+  const cpuPerBatch = { append: appendCpuMicros / batches, fetch: fetchCpuMicros / batches };
+  return { appendSeconds, fetchSeconds, records: batches * perBatch, latencies: latencyFigures(latencies), cpuPerBatch };
 }
 
-type Run = { appendSeconds: number; fetchSeconds: number; records: number; latencies: { p50: number; p99: number } };
+/** CPU time of the whole process (main and broker threads, user and system) since `start`. */
+function cpuMicros(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
+}
+
+type Run = {
+  appendSeconds: number;
+  fetchSeconds: number;
+  records: number;
+  latencies: { p50: number; p99: number };
+  /** Engine only: CPU µs per batch across the process's threads (Redis runs in its own process). */
+  cpuPerBatch?: { append: number; fetch: number };
+};
 
 function figures(run: Run) {
   return {
@@ -80,14 +98,19 @@ function figures(run: Run) {
     fetchRecordsPerSec: Math.round(run.records / run.fetchSeconds),
     fetchMiBPerSec: round((run.records * RECORD_BYTES) / run.fetchSeconds / 1024 ** 2, 1),
     appendLatencyMs: { p50: round(run.latencies.p50, 3), p99: round(run.latencies.p99, 3) },
+    ...(run.cpuPerBatch && {
+      cpuMicrosPerBatch: { append: Math.round(run.cpuPerBatch.append), fetch: Math.round(run.cpuPerBatch.fetch) },
+    }),
   };
 }
 
-/** The best append and the best fetch over the rounds (the machine is shared; noise only slows). */
+/** The best append, fetch and CPU per batch over the rounds (the machine is shared; noise only slows). */
 function best(runs: Run[]) {
   const append = runs.reduce((a, b) => (b.appendSeconds < a.appendSeconds ? b : a));
   const fetch = runs.reduce((a, b) => (b.fetchSeconds < a.fetchSeconds ? b : a));
-  return figures({ ...append, fetchSeconds: fetch.fetchSeconds });
+  const cpu = runs.flatMap((r) => (r.cpuPerBatch ? [r.cpuPerBatch] : []));
+  const cpuPerBatch = cpu.length > 0 ? { append: Math.min(...cpu.map((c) => c.append)), fetch: Math.min(...cpu.map((c) => c.fetch)) } : undefined;
+  return figures({ ...append, fetchSeconds: fetch.fetchSeconds, cpuPerBatch });
 }
 
 async function main() {

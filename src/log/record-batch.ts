@@ -67,11 +67,16 @@ function utf8(text: string): Buffer {
 let recordSizes = new Int32Array(1024);
 const headerParts: Uint8Array[] = [];
 
+export interface EncodeOptions {
+  baseOffset?: number;
+  leaderEpoch?: number;
+  now?: number;
+  /** Where the batch is written: `size` bytes the caller owns (a shared ring slice, say). */
+  allocate?: (size: number) => Buffer;
+}
+
 /** Encodes records as one batch. Offsets count from `baseOffset`; timestamps default to `now`. */
-export function encodeRecordBatch(
-  records: readonly ProducerRecord[],
-  options: { baseOffset?: number; leaderEpoch?: number; now?: number } = {},
-): Buffer {
+export function encodeRecordBatch(records: readonly ProducerRecord[], options: EncodeOptions = {}): Buffer {
   const count = records.length;
   if (count === 0) throw new TributaryError('INVALID_RECORD', 'a record batch needs at least one record');
   const now = options.now ?? Date.now();
@@ -107,7 +112,7 @@ export function encodeRecordBatch(
     total += varintSize(size) + size;
   }
 
-  const buf = Buffer.allocUnsafe(total);
+  const buf = options.allocate ? options.allocate(total) : Buffer.allocUnsafe(total);
   writeInt64(buf, 0, options.baseOffset ?? 0);
   buf.writeInt32BE(total - LOG_OVERHEAD, OFF_LENGTH);
   buf.writeInt32BE(options.leaderEpoch ?? -1, OFF_EPOCH);
@@ -186,15 +191,17 @@ export type BatchProblem = 'truncated' | 'bad-length' | 'bad-magic' | 'bad-crc';
 
 /**
  * Checks the batch at `pos` of `buf` without decoding its records: complete, a sane length,
- * magic 2, and a matching CRC-32C. Returns the problem, or null for a sound batch.
+ * magic 2, and a matching CRC-32C (unless `verifyCrc` is false). Returns the problem, or null
+ * for a sound batch.
  */
-export function checkBatch(buf: Buffer, pos: number, maxBatchBytes: number): BatchProblem | null {
+export function checkBatch(buf: Buffer, pos: number, maxBatchBytes: number, verifyCrc = true): BatchProblem | null {
   const header = readBatchHeader(buf, pos);
   if (!header) return 'truncated';
   if (header.batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || header.batchLength > maxBatchBytes) return 'bad-length';
   if (header.magic !== MAGIC) return 'bad-magic';
   const end = pos + LOG_OVERHEAD + header.batchLength;
   if (end > buf.length) return 'truncated';
+  if (!verifyCrc) return null;
   return crc32c(buf.subarray(pos + OFF_ATTRIBUTES, end)) === header.crc ? null : 'bad-crc';
 }
 

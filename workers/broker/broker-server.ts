@@ -10,6 +10,7 @@ import {
   type PartitionStats,
   toBatchBytes,
 } from '../../src/log/embedded/broker-protocol.js';
+import { BatchRingReader } from '../../src/log/embedded/batch-ring.js';
 import { MessageBatcher } from '../../src/log/embedded/message-batcher.js';
 import { GroupCommit } from './group-commit.js';
 import { HostedPartition } from './hosted-partition.js';
@@ -27,12 +28,14 @@ export class BrokerServer {
   private readonly retentionTimer: NodeJS.Timeout;
   private closed = false;
   private readonly outbox: MessageBatcher<BrokerMessage>;
+  private readonly ring: BatchRingReader;
 
   constructor(
     port: MessagePort,
     private readonly data: BrokerWorkerData,
   ) {
     const { settings } = data;
+    this.ring = new BatchRingReader(data.ring);
     this.commit = new GroupCommit(settings.fsync, settings.fsyncIntervalMs, () => this.all(), (err) =>
       this.log('error', 'periodic flush failed', { error: asTributaryError(err).message }),
     );
@@ -61,6 +64,9 @@ export class BrokerServer {
       }
     } catch (err) {
       this.fail(req.id, err);
+    } finally {
+      // Whatever became of it, a ring batch's bytes are written or refused by now.
+      if (req.op === 'produce' && 'ring' in req.batch) this.ring.finish();
     }
   }
 
@@ -83,7 +89,12 @@ export class BrokerServer {
 
   private produce(req: Request<'produce'>): void {
     const hosted = this.hosted(req.topic, req.partition);
-    const result = hosted.log.append(fromBatchBytes(req.batch), hosted.leaderEpoch);
+    // A ring batch was encoded by this process's producer a moment ago: its CRC is not computed
+    // twice (the layout is still checked; recovery still checks CRCs on disk).
+    const slice = req.batch;
+    const inRing = 'ring' in slice;
+    const batch = inRing ? this.ring.view(slice) : fromBatchBytes(slice);
+    const result = hosted.log.append(batch, hosted.leaderEpoch, Date.now(), !inRing);
     hosted.polls.wake(result.highWatermark);
     if (req.acks === 0) return;
     this.commit.afterAppend(hosted, (err) => {

@@ -110,9 +110,10 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1];
   }
 
-  append(batch: Buffer, leaderEpoch: number, now = Date.now()): AppendResult {
+  /** `verifyCrc` false only for batches this process has just encoded (see BatchRingReader). */
+  append(batch: Buffer, leaderEpoch: number, now = Date.now(), verifyCrc = true): AppendResult {
     this.ensureOpen();
-    const header = this.checkIncoming(batch);
+    const header = this.checkIncoming(batch, verifyCrc);
     this.maybeRoll(batch.length, now);
     const baseOffset = this.highWatermark;
     assignBatchOffset(batch, baseOffset, leaderEpoch);
@@ -123,14 +124,14 @@ export class PartitionLog {
     return { baseOffset, lastOffset: baseOffset + header.lastOffsetDelta, highWatermark: active.nextOffset };
   }
 
-  private checkIncoming(batch: Buffer): BatchHeader {
+  private checkIncoming(batch: Buffer, verifyCrc: boolean): BatchHeader {
     const max = this.options.maxBatchBytes;
     if (batch.length > max) {
       throw new TributaryError('RECORD_TOO_LARGE', `record batch of ${batch.length} bytes exceeds the limit of ${max} bytes`, {
         details: { size: batch.length, maxBatchBytes: max },
       });
     }
-    const problem = checkBatch(batch, 0, max);
+    const problem = checkBatch(batch, 0, max, verifyCrc);
     if (problem) throw new TributaryError('INVALID_RECORD', `malformed record batch: ${problem}`, { details: { problem } });
     const header = readBatchHeader(batch)!;
     if (LOG_OVERHEAD + header.batchLength !== batch.length) {

@@ -2,16 +2,19 @@ import type { Worker } from 'node:worker_threads';
 import { TributaryError } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { BrokerInfo } from '../types.js';
-import type {
-  BrokerMessage,
-  BrokerOp,
-  BrokerReplies,
-  BrokerRequest,
-  BrokerSettings,
-  BrokerWorkerData,
-  OpenedPartition,
-  PartitionAssignment,
+import {
+  type BatchBytes,
+  type BrokerMessage,
+  type BrokerOp,
+  type BrokerReplies,
+  type BrokerRequest,
+  type BrokerSettings,
+  type BrokerWorkerData,
+  type OpenedPartition,
+  type PartitionAssignment,
+  toBatchBytes,
 } from './broker-protocol.js';
+import { BatchRingWriter, type RingSlice } from './batch-ring.js';
 import { MessageBatcher } from './message-batcher.js';
 import { spawnWorkerThread } from './spawn-worker.js';
 
@@ -42,6 +45,8 @@ export class BrokerHandle {
 
   private worker: Worker | undefined;
   private outbox: MessageBatcher<BrokerRequest> | undefined;
+  /** Shared with the current thread only: a restarted thread gets a fresh ring. */
+  private ring: BatchRingWriter | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failures = 0;
@@ -85,6 +90,21 @@ export class BrokerHandle {
     });
   }
 
+  /**
+   * Room for a batch of `size` bytes in the running thread's ring, or a buffer of its own when the
+   * ring is full or the thread is not up. A ring slice must be sent with produce, or the ring
+   * stalls (and falls back to buffers) until the thread is restarted.
+   */
+  allocateBatch(size: number): Buffer {
+    return this.ring?.allocate(size) ?? Buffer.allocUnsafe(size);
+  }
+
+  /** How a batch from allocateBatch() travels: as its ring slice, or transferred. */
+  batchPayload(batch: Buffer): { bytes: BatchBytes | RingSlice; transfer: ArrayBuffer[] } {
+    const slice = this.ring?.sliceOf(batch);
+    return slice ? { bytes: slice, transfer: [] } : toBatchBytes(batch);
+  }
+
   /** Sends a request that is never answered (produce with acks 0). */
   send(body: RequestBody<'produce'>, transfer?: ArrayBuffer[]): void {
     const outbox = this.outbox;
@@ -123,9 +143,11 @@ export class BrokerHandle {
   }
 
   private spawn(): void {
-    const data: BrokerWorkerData = { brokerId: this.id, settings: this.options.settings };
+    const ring = new BatchRingWriter();
+    const data: BrokerWorkerData = { brokerId: this.id, settings: this.options.settings, ring: ring.memory };
     const worker = spawnWorkerThread('broker', { workerData: data, name: `tributary-broker-${this.id}` });
     this.worker = worker;
+    this.ring = ring;
     this.outbox = new MessageBatcher((messages, transfer) => worker.postMessage(messages, transfer));
     this.state = 'starting';
     worker.on('message', (messages: BrokerMessage[]) => {
@@ -173,6 +195,7 @@ export class BrokerHandle {
     if (this.worker !== worker) return;
     this.worker = undefined;
     this.outbox = undefined;
+    this.ring = undefined;
     const reason = this.state === 'stopped' ? 'is stopped' : `thread exited (code ${code})`;
     const err = this.unavailable(reason);
     for (const pending of this.pending.values()) pending.reject(err);

@@ -1,10 +1,12 @@
 import type { SerializedError } from '../../errors.js';
 import type { FsyncPolicy, RecoveryReport } from '../../../workers/broker/partition-log-types.js';
+import type { BatchRingMemory, RingSlice } from './batch-ring.js';
 
 /**
  * Messages between the controller (main thread) and a broker thread. Every request carries an id;
  * the broker answers each id exactly once (except produce with acks 0, which is never answered).
- * Batch bytes cross as transferred ArrayBuffers, never copied.
+ * Produced batches lie in the broker's shared ring when they fit (see batch-ring.ts); other batch
+ * bytes cross as transferred ArrayBuffers, never copied.
  */
 
 /** Settings a broker needs for every partition it leads. */
@@ -35,6 +37,7 @@ export interface PartitionAssignment {
 export interface BrokerWorkerData {
   brokerId: number;
   settings: BrokerSettings;
+  ring: BatchRingMemory;
 }
 
 export interface PartitionStats {
@@ -64,7 +67,7 @@ export interface BatchBytes {
 
 export type BrokerRequest =
   | { id: number; op: 'open'; partitions: PartitionAssignment[] }
-  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes; acks: 0 | 1 }
+  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1 }
   | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }
   | { id: number; op: 'offsetForTimestamp'; topic: string; partition: number; timestamp: number }
   | { id: number; op: 'updateSettings'; topic: string; partition: number; settings: PartitionStorageSettings }

@@ -28,7 +28,7 @@ import type {
   TopicSpec,
 } from '../types.js';
 import { BrokerHandle } from './broker-handle.js';
-import { fromBatchBytes, type OpenedPartition, type PartitionStats, toBatchBytes } from './broker-protocol.js';
+import { fromBatchBytes, type OpenedPartition, type PartitionStats } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
@@ -250,15 +250,20 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
     checkProducerRecords(records);
-    const batch = encodeRecordBatch(records);
-    const max = this.options.log.max_record_bytes;
-    if (batch.length > max) {
-      throw new TributaryError('RECORD_TOO_LARGE', `a batch of ${batch.length} bytes is over log.max_record_bytes (${max} bytes)`, {
-        details: { bytes: batch.length, max },
-      });
-    }
-    const { bytes, transfer } = toBatchBytes(batch);
     const broker = this.brokers[p.leader];
+    const max = this.options.log.max_record_bytes;
+    const batch = encodeRecordBatch(records, {
+      // Refused before a ring slice is taken: every slice handed out must reach the broker.
+      allocate: (size) => {
+        if (size > max) {
+          throw new TributaryError('RECORD_TOO_LARGE', `a batch of ${size} bytes is over log.max_record_bytes (${max} bytes)`, {
+            details: { bytes: size, max },
+          });
+        }
+        return broker.allocateBatch(size);
+      },
+    });
+    const { bytes, transfer } = broker.batchPayload(batch);
     const counters = this.countersFor(topic);
     const acks = options.acks ?? 1;
     if (acks === 0) {

@@ -42,6 +42,14 @@ export interface LogBackend extends GroupApi {
 
   /** Appends the records as one batch to the partition's leader; records keep their order. */
   produce(topic: string, partition: number, records: ProducerRecord[], options?: ProduceOptions): Promise<ProduceResult>;
+  /**
+   * Appends one already-encoded record batch v2 (src/log/record-batch.ts), as Kafka's Produce
+   * request carries it: the log assigns its base offset and leader epoch and keeps the rest as
+   * encoded (timestamps, records, CRC-32C, which is checked). A malformed batch fails with
+   * INVALID_RECORD, one over the size limit with RECORD_TOO_LARGE. The bytes are copied: the
+   * caller keeps its buffer.
+   */
+  produceBatch(topic: string, partition: number, batch: Uint8Array, options?: ProduceOptions): Promise<ProduceResult>;
   fetch(request: FetchRequest): Promise<FetchResult>;
   /** The first offset whose timestamp is at or after `timestamp`; the high watermark when none is. */
   offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number>;

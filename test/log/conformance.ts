@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
 import { TributaryError } from '../../src/errors.js';
 import type { LogBackend } from '../../src/log/backend.js';
+import { encodeRecordBatch } from '../../src/log/record-batch.js';
 import type { ConsumedRecord, ProducerRecord } from '../../src/log/types.js';
 
 export interface ConformanceOptions {
@@ -109,6 +110,41 @@ export function runLogBackendConformance(name: string, make: () => Promise<LogBa
       expect([...b.headers[0].value]).toEqual([0, 255, 7]);
       expect(b.timestamp).toBeGreaterThanOrEqual(before);
       expect(c.value?.length).toBe(0);
+    });
+
+    it('appends an already-encoded record batch as it was encoded, at the next offsets', async () => {
+      const topic = await newTopic('encoded');
+      await backend.produce(topic, 0, textRecords(['first']));
+      const batch = encodeRecordBatch([
+        { key: Buffer.from('k'), value: Buffer.from('v1'), timestamp: 1_700_000_000_000, headers: [{ key: 'content-type', value: 'application/x-protobuf' }] },
+        { key: null, value: Buffer.from('v2'), timestamp: 1_700_000_000_005 },
+      ]);
+      const sent = Buffer.from(batch);
+      expect((await backend.produceBatch(topic, 0, batch)).baseOffset).toBe(1);
+      expect(batch.equals(sent)).toBe(true); // the caller keeps its bytes
+      await backend.produce(topic, 0, textRecords(['last']));
+      const records = await readAll(backend, topic, 0);
+      expect(values(records)).toEqual(['first', 'v1', 'v2', 'last']);
+      expect(records.map((r) => r.offset)).toEqual([0, 1, 2, 3]);
+      expect(records[1]).toMatchObject({ timestamp: 1_700_000_000_000 });
+      expect(records[1].key?.toString()).toBe('k');
+      expect(records[1].headers.map((h) => [h.key, h.value.toString()])).toEqual([['content-type', 'application/x-protobuf']]);
+      expect(records[2]).toMatchObject({ key: null, timestamp: 1_700_000_000_005 });
+    });
+
+    it('refuses a corrupt, truncated or oversized encoded batch and stores nothing of it', async () => {
+      const topic = await newTopic('encoded-bad');
+      const batch = encodeRecordBatch(textRecords(['a', 'b']));
+      const flipped = Buffer.from(batch);
+      flipped[flipped.length - 1] ^= 0xff;
+      await expectLogError(backend.produceBatch(topic, 0, flipped), 'INVALID_RECORD');
+      await expectLogError(backend.produceBatch(topic, 0, batch.subarray(0, batch.length - 3)), 'INVALID_RECORD');
+      const huge = encodeRecordBatch([{ value: Buffer.alloc(options.maxRecordBytes ?? 16 * 1024 ** 2, 1) }]);
+      await expectLogError(backend.produceBatch(topic, 0, huge), 'RECORD_TOO_LARGE');
+      await expectLogError(backend.produceBatch(topicName('missing'), 0, batch), 'UNKNOWN_TOPIC');
+      expect((await backend.describeTopic(topic)).partitions[0].highWatermark).toBe(0);
+      await backend.produceBatch(topic, 0, batch);
+      expect(values(await readAll(backend, topic, 0))).toEqual(['a', 'b']);
     });
 
     it('keeps records in the order they were produced', async () => {

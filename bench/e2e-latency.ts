@@ -10,17 +10,15 @@
  *
  * Usage: node dist/bench/e2e-latency.js [--seconds 10] [--concurrency 32] [--max-wait 5ms]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, request } from 'node:http';
-import { Agent } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jsonToProto } from '../src/otlp/json-to-proto.js';
 import { protoToJson } from '../src/otlp/proto-to-json.js';
-import { packageRoot, runningFromSource } from '../src/paths.js';
+import { closeClients, postOtlp, startGatewayProcess } from './lib/gateway-process.js';
 import { percentile, round } from './lib/stats.js';
 
 const SPANS_PER_TRACE = 10;
@@ -71,22 +69,10 @@ async function startSinkServer(arrived: Map<string, number>) {
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(r)) };
 }
 
-async function freePort(): Promise<number> {
-  const server = createHttpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function startGateway(dir: string, sinkPort: number, maxWait: string) {
-  const [receiverPort, adminPort] = [await freePort(), await freePort()];
-  const config = join(dir, 'tributary.yaml');
-  writeFileSync(
-    config,
-    `receiver: { endpoint: 127.0.0.1:${receiverPort} }
-admin: { endpoint: 127.0.0.1:${adminPort} }
-log: { data_dir: ${join(dir, 'data')}, brokers: 3, fsync: interval }
+  return startGatewayProcess(
+    dir,
+    `log: { data_dir: ${join(dir, 'data')}, brokers: 3, fsync: interval }
 topics:
   otlp_spans: { partitions: 6 }
   otlp_metrics: { partitions: 1 }
@@ -99,40 +85,8 @@ pipelines:
     batch: { max_wait: ${maxWait} }
     sink: { type: otlphttp, endpoint: http://127.0.0.1:${sinkPort} }
 `,
+    { TRIBUTARY_LOG_LEVEL: 'warn' },
   );
-  const bin = runningFromSource ? join(packageRoot, 'src', 'cli', 'bin.ts') : join(packageRoot, 'dist', 'src', 'cli', 'bin.js');
-  const child: ChildProcess = spawn(process.execPath, [...(runningFromSource ? ['--import', 'tsx'] : []), bin, 'start', '--config', config], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' },
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  while (!(await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null) throw new Error('tributary start exited');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    receiverPort,
-    async stop() {
-      child.kill('SIGINT');
-      await exited;
-    },
-  };
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-function post(port: number, body: Uint8Array): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 async function main(): Promise<void> {
@@ -152,7 +106,7 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: Number(values.concurrency) }, async () => {
         while (performance.now() < until) {
-          if ((await post(gateway.receiverPort, traceRequest(next++))) === 200) accepted++;
+          if ((await postOtlp(gateway.receiverPort, 'traces', traceRequest(next++))) === 200) accepted++;
         }
       }),
     );
@@ -173,7 +127,7 @@ async function main(): Promise<void> {
       const n = next++;
       const traceId = n.toString(16).padStart(32, '0');
       inFlight.push(
-        post(gateway.receiverPort, traceRequest(n)).then((status) => {
+        postOtlp(gateway.receiverPort, 'traces', traceRequest(n)).then((status) => {
           if (status === 200) acceptedAt.set(traceId, performance.now());
         }),
       );
@@ -200,7 +154,7 @@ async function main(): Promise<void> {
   } finally {
     await gateway.stop();
     await sink.close();
-    agent.destroy();
+    closeClients();
     rmSync(dir, { recursive: true, force: true });
   }
 }

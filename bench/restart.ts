@@ -11,17 +11,17 @@
  *
  * Usage: node dist/bench/restart.js [--gib 1]
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/config/load.js';
 import { createEmbeddedBackend } from '../src/log/embedded/embedded-backend.js';
-import { packageRoot, runningFromSource } from '../src/paths.js';
+import { runningFromSource } from '../src/paths.js';
 import { silentLogger } from '../src/telemetry/logger.js';
+import { startGatewayProcess } from './lib/gateway-process.js';
 import { round, runConcurrently } from './lib/stats.js';
 
 const TOPIC = 'otlp_spans';
@@ -29,10 +29,8 @@ const PARTITIONS = 6;
 const RECORD_BYTES = 460;
 const PER_BATCH = 1000;
 
-function configText(dataDir: string, receiverPort: number, adminPort: number): string {
-  return `receiver: { endpoint: 127.0.0.1:${receiverPort} }
-admin: { endpoint: 127.0.0.1:${adminPort} }
-log: { data_dir: ${dataDir}, brokers: 3, fsync: interval }
+function configBody(dataDir: string): string {
+  return `log: { data_dir: ${dataDir}, brokers: 3, fsync: interval }
 topics:
   otlp_spans: { partitions: ${PARTITIONS} }
   otlp_metrics: { partitions: 6 }
@@ -43,7 +41,6 @@ topics:
 
 /** The child: append until killed, printing the acknowledged record count and the log size. */
 async function fill(configFile: string, targetBytes: number): Promise<void> {
-  const { readFileSync } = await import('node:fs');
   const config = parseConfig(readFileSync(configFile, 'utf8'), configFile);
   const backend = createEmbeddedBackend({ log: config.log, topics: config.topics, logger: silentLogger });
   await backend.start();
@@ -56,14 +53,6 @@ async function fill(configFile: string, targetBytes: number): Promise<void> {
     bytes += PER_BATCH * (RECORD_BYTES + 20);
     process.stdout.write(`${JSON.stringify({ acked, full: bytes >= targetBytes })}\n`);
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function fillAndKill(self: string, configFile: string, targetBytes: number): Promise<number> {
@@ -90,39 +79,15 @@ async function fillAndKill(self: string, configFile: string, targetBytes: number
   return acked;
 }
 
-async function restart(configFile: string, adminPort: number): Promise<{ readyMs: number; engineOpenMs?: number; stop: () => Promise<void> }> {
-  const bin = runningFromSource ? join(packageRoot, 'src', 'cli', 'bin.ts') : join(packageRoot, 'dist', 'src', 'cli', 'bin.js');
-  const started = performance.now();
-  const child = spawn(process.execPath, [...(runningFromSource ? ['--import', 'tsx'] : []), bin, 'start', '--config', configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, TRIBUTARY_LOG_FORMAT: 'json' },
-  });
-  let output = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (child.exitCode !== null) throw new Error(`tributary start exited:\n${output}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const readyMs = performance.now() - started;
-  const times = output
+/** The engine's own open time: from the admin API's start to the log's, in the gateway's JSON log. */
+function engineOpenMs(stderr: string): number | undefined {
+  const lines = stderr
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { time: string; message: string });
-  const admin = times.find((t) => t.message.startsWith('admin API'));
-  const log = times.find((t) => t.message === 'embedded log started');
-  return {
-    readyMs,
-    engineOpenMs: admin && log ? Date.parse(log.time) - Date.parse(admin.time) : undefined,
-    async stop() {
-      child.kill('SIGINT');
-      await exited;
-    },
-  };
+  const admin = lines.find((l) => l.message.startsWith('admin API'));
+  const log = lines.find((l) => l.message === 'embedded log started');
+  return admin && log ? Date.parse(log.time) - Date.parse(admin.time) : undefined;
 }
 
 async function main(): Promise<void> {
@@ -131,15 +96,14 @@ async function main(): Promise<void> {
 
   const gib = Number(values.gib);
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-restart-'));
-  const [receiverPort, adminPort] = [await freePort(), await freePort()];
-  const configFile = join(dataDir, 'tributary.yaml');
-  writeFileSync(configFile, configText(join(dataDir, 'data'), receiverPort, adminPort));
+  const configFile = join(dataDir, 'fill.yaml');
+  writeFileSync(configFile, configBody(join(dataDir, 'data')));
   try {
     process.stderr.write(`filling ${gib} GiB, then kill -9\n`);
     const acked = await fillAndKill(process.argv[1], configFile, gib * 1024 ** 3);
     process.stderr.write(`killed with ${acked.toLocaleString()} records acknowledged; restarting\n`);
-    const gateway = await restart(configFile, adminPort);
-    const topics = (await (await fetch(`http://127.0.0.1:${adminPort}/api/v1/topics`)).json()) as {
+    const gateway = await startGatewayProcess(dataDir, configBody(join(dataDir, 'data')), { TRIBUTARY_LOG_FORMAT: 'json' });
+    const topics = (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/api/v1/topics`)).json()) as {
       topics: { name: string; partitions: { highWatermark: number; sizeBytes: number }[] }[];
     };
     const spans = topics.topics.find((t) => t.name === TOPIC)!;
@@ -153,7 +117,7 @@ async function main(): Promise<void> {
       recordsAfterRestart: present,
       lostAcknowledged: Math.max(0, acked - present),
       readyMsFromSpawn: round(gateway.readyMs, 1),
-      engineOpenMs: gateway.engineOpenMs,
+      engineOpenMs: engineOpenMs(gateway.stderr()),
     };
     process.stderr.write(
       `ready ${result.readyMsFromSpawn} ms after spawn (engine open ${result.engineOpenMs} ms); ${present.toLocaleString()} records present, ${result.lostAcknowledged} acknowledged lost\n`,

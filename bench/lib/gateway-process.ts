@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { packageRoot, runningFromSource } from '../../src/paths.js';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  receiverPort: number;
+  adminPort: number;
+  /** Milliseconds from spawning the process to /readyz answering 200. */
+  readyMs: number;
+  /** What the gateway wrote on stderr (its log). */
+  stderr(): string;
+  /** SIGINT and wait for the clean shutdown. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `tributary start` in a child process (from dist/ when built, from sources under tsx) with a
+ * config written to `dir/tributary.yaml` from `configBody` (everything but the two endpoints,
+ * which get free ports). Resolves once /readyz answers 200.
+ */
+export async function startGatewayProcess(dir: string, configBody: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const [receiverPort, adminPort] = [await freePort(), await freePort()];
+  const config = join(dir, 'tributary.yaml');
+  writeFileSync(config, `receiver: { endpoint: 127.0.0.1:${receiverPort} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\n${configBody}`);
+  const bin = runningFromSource ? join(packageRoot, 'src', 'cli', 'bin.ts') : join(packageRoot, 'dist', 'src', 'cli', 'bin.js');
+  const started = performance.now();
+  const child = spawn(process.execPath, [...(runningFromSource ? ['--import', 'tsx'] : []), bin, 'start', '--config', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  while (!(await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null) throw new Error(`tributary start exited:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return {
+    child,
+    receiverPort,
+    adminPort,
+    readyMs: performance.now() - started,
+    stderr: () => stderr,
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+
+/** POSTs an OTLP/protobuf body to `/v1/<signal>`; resolves to the status code (0 on a socket error). */
+export function postOtlp(port: number, signal: 'traces' | 'metrics' | 'logs', body: Uint8Array): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: `/v1/${signal}`, method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+
+export function closeClients(): void {
+  agent.destroy();
+}

@@ -85,7 +85,7 @@ pipelines:
     batch: { max_wait: ${maxWait} }
     sink: { type: otlphttp, endpoint: http://127.0.0.1:${sinkPort} }
 `,
-    { TRIBUTARY_LOG_LEVEL: 'warn' },
+    { env: { TRIBUTARY_LOG_LEVEL: 'warn' } },
   );
 }
 

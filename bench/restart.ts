@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     process.stderr.write(`filling ${gib} GiB, then kill -9\n`);
     const acked = await fillAndKill(process.argv[1], configFile, gib * 1024 ** 3);
     process.stderr.write(`killed with ${acked.toLocaleString()} records acknowledged; restarting\n`);
-    const gateway = await startGatewayProcess(dataDir, configBody(join(dataDir, 'data')), { TRIBUTARY_LOG_FORMAT: 'json' });
+    const gateway = await startGatewayProcess(dataDir, configBody(join(dataDir, 'data')), { env: { TRIBUTARY_LOG_FORMAT: 'json' } });
     const topics = (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/api/v1/topics`)).json()) as {
       topics: { name: string; partitions: { highWatermark: number; sizeBytes: number }[] }[];
     };

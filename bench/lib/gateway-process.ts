@@ -25,20 +25,27 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
+export interface GatewayProcessOptions {
+  env?: Record<string, string>;
+  /** Receiver settings beside its endpoint, e.g. { max_inflight_bytes: 67108864 }. */
+  receiver?: Record<string, string | number>;
+}
+
 /**
  * `tributary start` in a child process (from dist/ when built, from sources under tsx) with a
- * config written to `dir/tributary.yaml` from `configBody` (everything but the two endpoints,
- * which get free ports). Resolves once /readyz answers 200.
+ * config written to `dir/tributary.yaml` from `configBody` (everything but the receiver and admin
+ * blocks, whose endpoints get free ports). Resolves once /readyz answers 200.
  */
-export async function startGatewayProcess(dir: string, configBody: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(dir: string, configBody: string, options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const [receiverPort, adminPort] = [await freePort(), await freePort()];
   const config = join(dir, 'tributary.yaml');
-  writeFileSync(config, `receiver: { endpoint: 127.0.0.1:${receiverPort} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\n${configBody}`);
+  const receiver = Object.entries({ endpoint: `127.0.0.1:${receiverPort}`, ...options.receiver }).map(([k, v]) => `${k}: ${v}`);
+  writeFileSync(config, `receiver: { ${receiver.join(', ')} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\n${configBody}`);
   const bin = runningFromSource ? join(packageRoot, 'src', 'cli', 'bin.ts') : join(packageRoot, 'dist', 'src', 'cli', 'bin.js');
   const started = performance.now();
   const child = spawn(process.execPath, [...(runningFromSource ? ['--import', 'tsx'] : []), bin, 'start', '--config', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...options.env },
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => {

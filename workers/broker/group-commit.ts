@@ -4,6 +4,8 @@ import type { FsyncPolicy } from './partition-log-types.js';
 export interface Flushable {
   readonly unflushed: boolean;
   flush(): void;
+  /** flush() on another thread; `done` once it is over. */
+  flushInBackground(done: (err?: unknown) => void): void;
 }
 
 type Done = (err?: unknown) => void;
@@ -13,7 +15,8 @@ type Done = (err?: unknown) => void;
  * - always: a write is answered only after its partition is flushed. Appends that arrive together
  *   (one turn of the event loop) are all written first, then each touched partition is flushed once,
  *   then all of them are answered: one fsync serves every concurrent writer.
- * - interval: every `intervalMs`, each partition with unflushed bytes is flushed.
+ * - interval: every `intervalMs`, each partition with unflushed bytes is flushed in the
+ *   background (fdatasync on the thread pool), so appends never wait behind it.
  * - never: the OS writes back in its own time; close still flushes.
  */
 export class GroupCommit {
@@ -27,7 +30,7 @@ export class GroupCommit {
     private readonly all: () => Iterable<Flushable>,
     private readonly onError: (err: unknown) => void,
   ) {
-    if (policy === 'interval') this.timer = setInterval(() => this.flushAll(), Math.max(1, intervalMs));
+    if (policy === 'interval') this.timer = setInterval(() => this.flushAllInBackground(), Math.max(1, intervalMs));
   }
 
   /** Calls `done` once the append to `log` is as durable as the policy asks. */
@@ -65,6 +68,15 @@ export class GroupCommit {
         error = err;
       }
       for (const done of dones) done(error);
+    }
+  }
+
+  private flushAllInBackground(): void {
+    for (const log of this.all()) {
+      if (!log.unflushed) continue;
+      log.flushInBackground((err) => {
+        if (err) this.onError(err);
+      });
     }
   }
 

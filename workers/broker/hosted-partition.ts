@@ -29,6 +29,13 @@ export class HostedPartition implements Flushable {
     this.log.flush();
   }
 
+  flushInBackground(done: (err?: unknown) => void): void {
+    this.log.flushInBackground((err, synced) => {
+      if (synced) this.flushes++;
+      done(err);
+    });
+  }
+
   stats(): PartitionStats {
     const { log } = this;
     return {

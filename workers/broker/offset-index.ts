@@ -175,6 +175,19 @@ export class OffsetIndex {
     this.unsynced = true;
   }
 
+  /** For a sync on another thread: persist(), then the descriptor to fdatasync, if it changed. */
+  takeSyncTarget(): number | undefined {
+    this.persist();
+    if (!this.unsynced) return undefined;
+    this.unsynced = false;
+    return this.fd;
+  }
+
+  /** The file needs a sync again (one started elsewhere may not have finished). */
+  markUnsynced(): void {
+    this.unsynced = true;
+  }
+
   /** persist(), then fdatasync when the file changed. */
   sync(): void {
     this.persist();

@@ -9,6 +9,7 @@ import {
   LOG_OVERHEAD,
   readBatchHeader,
 } from '../../src/log/record-batch.js';
+import { syncInBackground } from './background-sync.js';
 import { CHECKPOINT_FILE, CheckpointFile } from './checkpoint.js';
 import type { AppendResult, PartitionLogOptions, ReadResult, RecoveryReport } from './partition-log-types.js';
 import { loadSegments } from './recovery.js';
@@ -53,6 +54,8 @@ export class PartitionLog {
   private readonly dirty = new Set<Segment>();
   /** A segment file was created since the last flush: the directory entry needs an fsync too. */
   private dirDirty = false;
+  /** What a background flush is syncing right now (see flushInBackground). */
+  private syncing: { segments: Segment[]; dir: boolean } | undefined;
   private closed = false;
 
   private constructor(options: PartitionLogOptions, segments: Segment[], report: RecoveryReport, checkpoint: CheckpointFile) {
@@ -103,7 +106,7 @@ export class PartitionLog {
   }
 
   get unflushed(): boolean {
-    return this.dirty.size > 0 || this.dirDirty;
+    return this.dirty.size > 0 || this.dirDirty || this.syncing !== undefined;
   }
 
   private get active(): Segment {
@@ -211,8 +214,63 @@ export class PartitionLog {
     if (this.unflushed) this.syncAndCheckpoint(false);
   }
 
+  /**
+   * flush() for `fsync: interval`, without blocking the broker thread: the fdatasyncs run on
+   * libuv's thread pool while appends and reads go on, then the checkpoint records the end as it
+   * was when the flush began. Does nothing while one is under way. `done` gets its outcome, and
+   * whether it synced anything.
+   */
+  flushInBackground(done: (err: unknown, synced: boolean) => void): void {
+    if (this.closed || this.syncing || !this.unflushed) {
+      done(undefined, false);
+      return;
+    }
+    const segments = [...this.dirty];
+    const dir = this.dirDirty;
+    let files: number[];
+    try {
+      files = segments.flatMap((segment) => segment.takeSyncTargets());
+    } catch (err) {
+      done(err, false);
+      return;
+    }
+    this.dirty.clear();
+    this.dirDirty = false;
+    const active = this.active;
+    const mark = { clean: false, recoveryOffset: active.nextOffset, segmentBaseOffset: active.baseOffset, position: active.size };
+    this.syncing = { segments, dir };
+    syncInBackground(files, dir ? this.dirFd : undefined, (err) => {
+      const synced = this.syncing;
+      this.syncing = undefined;
+      // close() synced everything itself (and closed the descriptors these syncs used).
+      if (this.closed) return done(undefined, true);
+      if (err) {
+        if (synced) this.resync(synced);
+        return done(err, false);
+      }
+      try {
+        this.checkpoint.write(mark, false);
+        done(undefined, true);
+      } catch (writeErr) {
+        done(writeErr, true);
+      }
+    });
+  }
+
+  /** Marks what a background flush was syncing as unsynced again, where it still exists. */
+  private resync(synced: { segments: Segment[]; dir: boolean }): void {
+    for (const segment of synced.segments) {
+      if (!this.segments.includes(segment)) continue;
+      segment.markUnsynced();
+      this.dirty.add(segment);
+    }
+    if (synced.dir) this.dirDirty = true;
+  }
+
   /** fdatasync of what was written, then the checkpoint: everything up to the end is durable. */
   private syncAndCheckpoint(durable: boolean, clean = false): void {
+    // A background flush may not have finished: its part is synced again here.
+    if (this.syncing) this.resync(this.syncing);
     for (const segment of this.dirty) segment.sync();
     this.dirty.clear();
     if (this.dirDirty) {

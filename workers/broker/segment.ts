@@ -61,9 +61,20 @@ export class Segment {
     return this.unsynced;
   }
 
-  /** For recovery: bytes read back after a crash may never have reached the disk. */
+  /** Bytes read back after a crash, or covered by a sync still under way, may not be on disk. */
   markUnsynced(): void {
     this.unsynced = true;
+    this.index.markUnsynced();
+  }
+
+  /** For a sync on another thread: the descriptors to fdatasync (log, index), counted as synced. */
+  takeSyncTargets(): number[] {
+    const fds: number[] = [];
+    if (this.unsynced) fds.push(this.fd);
+    this.unsynced = false;
+    const indexFd = this.index.takeSyncTarget();
+    if (indexFd !== undefined) fds.push(indexFd);
+    return fds;
   }
 
   /** Writes one batch (offsets already assigned) at the end of the log. */

@@ -1,16 +1,16 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { asTributaryError } from '../src/errors.js';
-import { type IngestReply, type IngestTask, ingest } from '../src/otlp/ingest.js';
+import { type IngestJob, type IngestJobReply, runIngestJob } from '../src/receiver/ingest-job.js';
 
 /**
- * Piscina task: one request body in, its records out. The records' bytes travel back as one
- * transferred ArrayBuffer; errors come back as data, since thrown errors lose their code.
+ * Piscina task: one request body in, its encoded record batches out. The batches travel back as
+ * one transferred ArrayBuffer; errors come back as data, since thrown errors lose their code.
  */
-export default function ingestTask(task: IngestTask): IngestReply | ReturnType<typeof move> {
+export default function ingestTask(job: IngestJob): IngestJobReply | ReturnType<typeof move> {
   try {
-    const outcome = ingest(task);
-    const reply: IngestReply = { ok: true, outcome };
-    return move({ [transferableSymbol]: outcome.buffer, [valueSymbol]: reply });
+    const result = runIngestJob(job);
+    const reply: IngestJobReply = { ok: true, result };
+    return move({ [transferableSymbol]: result.buffer, [valueSymbol]: reply });
   } catch (err) {
     return { ok: false, error: asTributaryError(err).toJSON() };
   }

@@ -1,4 +1,3 @@
-import type { SerializedError } from '../errors.js';
 import { SPLIT_SIGNALS } from './classifiers.js';
 import { type ContentEncoding, decompress } from './decompress.js';
 import { jsonToProto, parseOtlpJson } from './json-to-proto.js';
@@ -37,9 +36,6 @@ export interface IngestOutcome {
   /** Size of the request after decompression. */
   decodedBytes: number;
 }
-
-/** What the ingest worker answers: errors travel as data, since thrown errors lose their code. */
-export type IngestReply = { ok: true; outcome: IngestOutcome } | { ok: false; error: SerializedError };
 
 /**
  * Decompresses, converts JSON to protobuf, splits into one record per trace or resource and

@@ -12,7 +12,6 @@ import type { ByteBudget } from './byte-budget.js';
 import { contentTypeOf, errorReply } from './error-response.js';
 import type { IngestPool } from './ingest-pool.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
-import { produceRecords } from './record-producer.js';
 import { readBody } from './request-body.js';
 
 export interface HandlerDeps {
@@ -39,8 +38,6 @@ const CONTENT_TYPES: Readonly<Record<string, WireFormat>> = {
   'application/protobuf': 'protobuf',
   'application/json': 'json',
 };
-/** Encoded once: the log would otherwise encode the same string for every record. */
-const CONTENT_TYPE_HEADER = { key: 'content-type', value: Buffer.from('application/x-protobuf') };
 const CONTENT_ENCODINGS: Readonly<Record<string, ContentEncoding>> = { '': 'identity', identity: 'identity', gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' };
 
 /** POST /v1/{traces,metrics,logs}: stores the request's records, then answers in its encoding. */
@@ -102,16 +99,27 @@ async function store(
   let held = declared;
   try {
     const body = await readBody(incoming, deps.maxRequestBytes);
+    const receivedAt = Date.now();
     deps.budget.add(body.length - held);
     held = body.length;
     deps.metrics.bytes.inc({ signal }, body.length);
-    const outcome = await deps.pool.run({ signal, format, encoding, body, maxBytes: deps.maxRequestBytes, partitions });
-    deps.budget.add(outcome.buffer.byteLength);
-    held += outcome.buffer.byteLength;
-    const headers = tenant ? [CONTENT_TYPE_HEADER, { key: 'tenant', value: Buffer.from(tenant) }] : [CONTENT_TYPE_HEADER];
-    await produceRecords(deps.backend, deps.topics, outcome, headers, Date.now(), deps.maxBatchBytes);
-    for (const [kind, n] of Object.entries(outcome.accepted)) deps.metrics.items.inc({ signal: kind }, n);
-    return encodeExportResponse(signal, outcome.rejected, outcome.rejectionMessage, format);
+    const result = await deps.pool.run({
+      signal,
+      format,
+      encoding,
+      body,
+      maxBytes: deps.maxRequestBytes,
+      partitions,
+      receivedAt,
+      tenant,
+      maxBatchBytes: deps.maxBatchBytes,
+    });
+    deps.budget.add(result.buffer.byteLength);
+    held += result.buffer.byteLength;
+    const { buffer, batches } = result;
+    await Promise.all(batches.map((b) => deps.backend.produceBatch(deps.topics[b.topic], b.partition, new Uint8Array(buffer, b.offset, b.length))));
+    for (const [kind, n] of Object.entries(result.accepted)) deps.metrics.items.inc({ signal: kind }, n);
+    return encodeExportResponse(signal, result.rejected, result.rejectionMessage, format);
   } finally {
     deps.budget.add(-held);
   }

@@ -47,16 +47,21 @@ describe('the receiver with the real OpenTelemetry exporters', () => {
       makeSpans({ service: 'c', traces: 2, spansPerTrace: 4 }),
     ];
     const url = gateway.url('/v1/traces');
+    const sendingFrom = Date.now();
     await send(new OTLPTraceExporter({ url, timeoutMillis: 30_000 }), batches[0]);
     await send(new OTLPTraceExporter({ url, timeoutMillis: 30_000, compression: CompressionAlgorithm.GZIP }), batches[1]);
     await send(new JsonTraceExporter({ url, timeoutMillis: 30_000, compression: CompressionAlgorithm.GZIP }), batches[2]);
 
+    const sentUntil = Date.now();
     const stored = itemsOf(await gateway.readTopic('otlp_spans'), 'ExportTraceServiceRequest', ['resourceSpans', 'scopeSpans', 'spans']);
     const sent = batches.flat().map((s) => s.spanContext().spanId);
     expect(stored.map((s) => s.item.spanId).sort()).toEqual(sent.sort());
     for (const { record, item } of stored) {
       expect(record.key!.toString()).toBe(item.traceId);
       expect(record.partition).toBe(partitionForKey(record.key!, 3));
+      // The time the gateway received it (DESIGN.md), not the spans' own times.
+      expect(record.timestamp).toBeGreaterThanOrEqual(sendingFrom);
+      expect(record.timestamp).toBeLessThanOrEqual(sentUntil);
     }
     expect(new Set(stored.map((s) => s.record.key!.toString())).size).toBe(9);
     const metrics = await gateway.telemetry.metricsText();

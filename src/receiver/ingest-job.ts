@@ -1,0 +1,31 @@
+import type { SerializedError } from '../errors.js';
+import type { RecordHeader } from '../log/types.js';
+import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
+import { type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
+
+/** A request as the receiver hands it to an ingest worker: the OTLP work plus how to store it. */
+export interface IngestJob extends IngestTask {
+  /** Time of receipt (ms since the epoch): every record's timestamp. */
+  receivedAt: number;
+  /** Tenant of the bearer token, stored as a record header. */
+  tenant?: string;
+  /** Largest batch to encode; keep it under log.max_record_bytes. */
+  maxBatchBytes: number;
+}
+
+export type IngestJobResult = EncodedBatches & Omit<IngestOutcome, 'records' | 'buffer'>;
+
+/** What the ingest worker answers: errors travel as data, since thrown errors lose their code. */
+export type IngestJobReply = { ok: true; result: IngestJobResult } | { ok: false; error: SerializedError };
+
+/** Encoded once per worker: every record carries it. */
+const CONTENT_TYPE_HEADER: RecordHeader = { key: 'content-type', value: Buffer.from('application/x-protobuf') };
+
+/** Decompresses, converts and splits the request, then encodes its record batches (in a worker). */
+export function runIngestJob(job: IngestJob): IngestJobResult {
+  const outcome = ingest(job);
+  const headers = job.tenant ? [CONTENT_TYPE_HEADER, { key: 'tenant', value: Buffer.from(job.tenant) }] : [CONTENT_TYPE_HEADER];
+  const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job.maxBatchBytes);
+  const { accepted, rejected, rejectionMessage, decodedBytes } = outcome;
+  return { batches, buffer, accepted, rejected, rejectionMessage, decodedBytes };
+}

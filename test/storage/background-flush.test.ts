@@ -37,6 +37,18 @@ describe('PartitionLog background flush (fsync: interval)', () => {
     log.close();
   });
 
+  it('retention keeps a segment that a background flush is syncing until the flush returns', async () => {
+    const dir = tempDir();
+    const log = PartitionLog.open(logOptions(dir, { segmentBytes: 8 * 1024, retentionBytes: 1 }));
+    fill(log, 20); // several segments, each written since the last flush
+    const flushed = flushInBackground(log);
+    expect(log.enforceRetention().segmentsDeleted).toBe(0);
+    expect(await flushed).toEqual({ err: undefined, synced: true });
+    expect(log.enforceRetention().segmentsDeleted).toBeGreaterThan(0);
+    expect(readAll(log).at(-1)?.offset).toBe(199);
+    log.close();
+  });
+
   it('a close during a background flush syncs everything itself and closes cleanly', async () => {
     const dir = tempDir();
     const log = PartitionLog.open(logOptions(dir, { segmentBytes: 8 * 1024 }));

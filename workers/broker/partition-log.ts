@@ -286,7 +286,11 @@ export class PartitionLog {
 
   enforceRetention(now = Date.now()): { segmentsDeleted: number; bytesDeleted: number } {
     this.ensureOpen();
-    const n = segmentsPastRetention(this.segments, this.options, now);
+    let n = segmentsPastRetention(this.segments, this.options, now);
+    // A segment a background flush is syncing keeps its descriptor until that sync returns; it
+    // goes at the next check.
+    const syncing = this.syncing?.segments ?? [];
+    for (let i = 0; i < n; i++) if (syncing.includes(this.segments[i])) n = i;
     let bytesDeleted = 0;
     for (const segment of this.segments.splice(0, n)) {
       bytesDeleted += segment.size;

@@ -19,26 +19,37 @@ function isValidId(buf: Buffer, start: number, end: number, length: number): boo
   return false;
 }
 
+/** Reused for every span (it keeps at most the last request's bytes alive). */
+const spanReader = new WireReader(new Uint8Array(0), 0, 0);
+
 /** One record per trace: key = trace id in lowercase hex. Spans need valid trace and span ids. */
 const traces: SplitSignal = {
   resourceSpec: messageSpec('ResourceSpans'),
   scopeSpec: messageSpec('ScopeSpans'),
   itemSpec: messageSpec('Span'),
   itemName: 'span',
-  classify(buf, start, end): Placement {
-    let traceId: [number, number] | undefined;
+  classify(buf, start, end, context): Placement {
+    let traceStart = -1;
+    let traceEnd = -1;
     let spanId: boolean | undefined;
-    const r = new WireReader(buf, start, end);
+    const r = spanReader.reset(buf, start, end);
     // Serializers write the ids first, so the walk usually stops after two fields.
-    while ((traceId === undefined || spanId === undefined) && r.next()) {
+    while ((traceStart < 0 || spanId === undefined) && r.next()) {
       if (r.wireType !== LEN) continue;
-      if (r.field === 1) traceId = [r.valueStart, r.valueEnd];
-      else if (r.field === 2) spanId = isValidId(buf, r.valueStart, r.valueEnd, 8);
+      if (r.field === 1) {
+        traceStart = r.valueStart;
+        traceEnd = r.valueEnd;
+      } else if (r.field === 2) spanId = isValidId(buf, r.valueStart, r.valueEnd, 8);
     }
     const spanIdValid = spanId === true;
-    if (!traceId || !isValidId(buf, traceId[0], traceId[1], 16)) return 'trace_id must be 16 bytes, not all zero';
+    if (traceStart < 0 || !isValidId(buf, traceStart, traceEnd, 16)) return 'trace_id must be 16 bytes, not all zero';
     if (!spanIdValid) return 'span_id must be 8 bytes, not all zero';
-    return { topic: 'traces', key: buf.toString('hex', traceId[0], traceId[1]), weight: 1 };
+    // The spans of a trace mostly come one after another: the previous span's placement is reused.
+    const previous = context.previous;
+    if (previous && buf.compare(buf, previous.at, previous.at + 16, traceStart, traceEnd) === 0) return previous.placement;
+    const placement: Placement = { topic: 'traces', key: buf.toString('hex', traceStart, traceEnd), weight: 1 };
+    context.previous = { at: traceStart, placement };
+    return placement;
   },
 };
 

@@ -22,6 +22,8 @@ export interface ResourceContext {
   resource: Uint8Array | undefined;
   /** Per-resource memo for the classifier (e.g. the resource key). */
   memo: string | undefined;
+  /** The last placement a classifier made, and where its key lies in the request, to reuse for equal keys. */
+  previous?: { at: number; placement: Placement };
 }
 
 export interface SplitSignal {
@@ -77,7 +79,9 @@ interface ResourceInfo {
 interface Run {
   resource: number;
   scope: number;
+  /** Consecutive items are merged into one slice, so slices can be fewer than items. */
   items: Slice[];
+  count: number;
 }
 
 interface Group {
@@ -95,6 +99,9 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
   const accepted: Partial<Record<TopicKind, number>> = {};
   const rejections = new Map<string, number>();
   let rejected = 0;
+  // A classifier that hands back the same placement for the next item spares the group lookup.
+  let lastPlacement: Placement | undefined;
+  let lastGroup: Group | undefined;
 
   const request = new WireReader(buf, 0, buf.length);
   while (request.next()) {
@@ -135,16 +142,23 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
           continue;
         }
         accepted[placement.topic] = (accepted[placement.topic] ?? 0) + placement.weight;
-        const groupId = `${placement.topic}/${placement.key}`;
-        let group = groups.get(groupId);
+        let group = placement === lastPlacement ? lastGroup : undefined;
         if (!group) {
-          group = { topic: placement.topic, key: placement.key, runs: [] };
+          const groupId = `${placement.topic}/${placement.key}`;
+          group = groups.get(groupId) ?? { topic: placement.topic, key: placement.key, runs: [] };
           groups.set(groupId, group);
         }
+        lastPlacement = placement;
+        lastGroup = group;
         const last = group.runs[group.runs.length - 1];
-        const item = { start: sc.tagStart, end: sc.valueEnd };
-        if (last && last.resource === index && last.scope === scopeIndex) last.items.push(item);
-        else group.runs.push({ resource: index, scope: scopeIndex, items: [item] });
+        if (last && last.resource === index && last.scope === scopeIndex) {
+          last.count++;
+          const previous = last.items[last.items.length - 1];
+          if (previous.end === sc.tagStart) previous.end = sc.valueEnd;
+          else last.items.push({ start: sc.tagStart, end: sc.valueEnd });
+        } else {
+          group.runs.push({ resource: index, scope: scopeIndex, items: [{ start: sc.tagStart, end: sc.valueEnd }], count: 1 });
+        }
       }
     }
   }
@@ -173,7 +187,7 @@ interface Part {
   resource: ResourceInfo;
   whole: boolean;
   contentSize: number;
-  scopes: { scope: ScopeInfo; whole: boolean; contentSize: number; items: Slice[] }[];
+  scopes: { scope: ScopeInfo; whole: boolean; contentSize: number; items: Slice[]; count: number }[];
 }
 
 const size = (s: Slice) => s.end - s.start;
@@ -190,11 +204,11 @@ function layout(group: Group, resources: ResourceInfo[]): { parts: Part[]; total
       parts.push(part);
     }
     const scope = resource.scopes[run.scope];
-    part.scopes.push({ scope, whole: run.items.length === scope.items, contentSize: 0, items: run.items });
+    part.scopes.push({ scope, whole: run.count === scope.items, contentSize: 0, items: run.items, count: run.count });
   }
   let total = 0;
   for (const part of parts) {
-    const items = part.scopes.reduce((n, s) => n + s.items.length, 0);
+    const items = part.scopes.reduce((n, s) => n + s.count, 0);
     part.whole = items === part.resource.items;
     if (part.whole) {
       total += size(part.resource.whole);

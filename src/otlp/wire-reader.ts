@@ -23,11 +23,19 @@ export class WireReader {
   varint = 0;
 
   constructor(
-    readonly buf: Uint8Array,
+    public buf: Uint8Array,
     start: number,
-    readonly end: number,
+    public end: number,
   ) {
     this.pos = start;
+  }
+
+  /** Points the reader at another message, so a loop over many messages can reuse one reader. */
+  reset(buf: Uint8Array, start: number, end: number): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   next(): boolean {

@@ -64,6 +64,18 @@ describe('splitting traces', () => {
     expect(outcome.rejectionMessage).toBe('1 span rejected: trace_id must be 16 bytes, not all zero');
     expect(outcome.accepted).toEqual({ traces: 3 });
   });
+
+  it("keeps each trace's spans in request order when traces interleave around a rejected span", () => {
+    const [a0, a1, a2, b0, b1, b2] = makeSpans({ traces: 2, spansPerTrace: 3 });
+    const json = protoToJson(ProtobufTraceSerializer.serializeRequest([a0, b0, a1, a2, b1, b2])!, 'ExportTraceServiceRequest');
+    const sent = items(json, 'resourceSpans', 'scopeSpans', 'spans').map((s) => s.item);
+    sent[3].traceId = '00000000000000000000000000000000';
+    const outcome = run('traces', jsonRequest(json, 'traces'));
+    expect(outcome.rejected).toBe(1);
+    const stored = decodeRecords(outcome, 'traces').map((r) => items(r.json, 'resourceSpans', 'scopeSpans', 'spans').map((s) => s.item.spanId));
+    const ids = (...spans: typeof sent) => spans.map((s) => s.spanId);
+    expect(stored).toEqual([ids(sent[0], sent[2]), ids(sent[1], sent[4], sent[5])]);
+  });
 });
 
 describe('splitting metrics', () => {

@@ -4,13 +4,14 @@
  * the same requests, in the same run; the ratio is the figure (DESIGN.md target: ≥ 0.5). The same
  * with gzip. Latency p50/p99 as the load generator (a child process) sees it; peak RSS of this
  * process, and the CPU time (all threads of this process) per request of each server: on a shared
- * machine the throughput ratio moves with the neighbours' load, the CPU cost much less.
+ * machine the throughput ratio moves with the neighbours' load, the CPU cost much less. On Linux,
+ * the main thread's CPU per request too (see mainThreadCpuMs).
  * Prints one JSON object on its last line.
  *
  *   npm run bench:receiver -- [--requests 400] [--concurrency 8] [--rounds 3] [--workers N] [--brokers N] [--dir /tmp]
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,16 +43,34 @@ const loadgen: ChildProcess = fork(join(import.meta.dirname, fromSource ? 'recei
 });
 const ready = new Promise<void>((resolve) => loadgen.once('message', () => resolve()));
 
-/** A load phase, with the CPU time this process (all its threads) spent per request. */
-async function runLoad(url: string, gzip: boolean): Promise<LoadResult & { cpuMsPerRequest: number }> {
+/**
+ * CPU ms of the main thread alone (Linux: /proc/thread-self/stat, in 10 ms ticks; undefined
+ * elsewhere). The main thread is the server's serial part: the pool and the brokers scale with
+ * cores, it does not, so its cost per request bounds the ratio on any machine.
+ */
+function mainThreadCpuMs(): number | undefined {
+  if (!existsSync('/proc/thread-self/stat')) return undefined;
+  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, at USER_HZ = 100
+}
+
+/** A load phase, with the CPU time this process (all its threads, and its main thread) spent per request. */
+async function runLoad(url: string, gzip: boolean): Promise<LoadResult & { cpuMsPerRequest: number; mainThreadCpuMsPerRequest?: number }> {
   const phase: LoadPhase = { url, gzip, requests: Number(args.requests), concurrency: Number(args.concurrency) };
   const cpu = process.cpuUsage();
+  const mainCpu = mainThreadCpuMs();
   const result = await new Promise<LoadResult>((resolve) => {
     loadgen.once('message', (r) => resolve(r as LoadResult));
     loadgen.send(phase);
   });
   const used = process.cpuUsage(cpu);
-  return { ...result, cpuMsPerRequest: round((used.user + used.system) / 1000 / phase.requests, 3) };
+  const mainUsed = mainCpu === undefined ? undefined : mainThreadCpuMs()! - mainCpu;
+  return {
+    ...result,
+    cpuMsPerRequest: round((used.user + used.system) / 1000 / phase.requests, 3),
+    mainThreadCpuMsPerRequest: mainUsed === undefined ? undefined : round(mainUsed / phase.requests, 3),
+  };
 }
 
 /** The baseline: reads each request body whole, answers 200 with an empty body. */
@@ -109,6 +128,8 @@ async function main() {
       baselineLatencyMs: base.latencyMs,
       cpuMsPerRequest: gateway.cpuMsPerRequest,
       baselineCpuMsPerRequest: base.cpuMsPerRequest,
+      mainThreadCpuMsPerRequest: gateway.mainThreadCpuMsPerRequest,
+      baselineMainThreadCpuMsPerRequest: base.mainThreadCpuMsPerRequest,
     };
     console.log(gzip ? 'gzip' : 'protobuf', JSON.stringify(figures[gzip ? 'gzip' : 'protobuf']));
   }

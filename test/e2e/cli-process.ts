@@ -1,20 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../bench/lib/gateway-process.js';
 import { packageRoot } from '../../src/paths.js';
 
 const BIN = join(packageRoot, 'src', 'cli', 'bin.ts');
 const NODE_ARGS = ['--import', 'tsx', BIN];
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface CliResult {
   code: number;

@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../e2e/cli-process.js';
+import { freePort } from '../../bench/lib/gateway-process.js';
 
 /** The path of the prometheus binary, or undefined when it is not installed. */
 export function findPrometheus(): string | undefined {

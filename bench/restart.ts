@@ -6,7 +6,7 @@
  *    flight, fsync: interval) to the otlp_spans partitions, reporting every acknowledged batch.
  * 2. Once the log holds --gib GiB, the child is killed with SIGKILL while it keeps appending.
  * 3. `tributary start` runs on that data directory; the figure is the time from spawning it to
- *    /readyz answering 200, and the engine's own open time from its log.
+ *    /readyz answering 200, with the times its start-up steps finished (from its log).
  * 4. Every acknowledged record must be there: the high watermarks add up to at least the count.
  *
  * Usage: node dist/bench/restart.js [--gib 1]
@@ -79,15 +79,23 @@ async function fillAndKill(self: string, configFile: string, targetBytes: number
   return acked;
 }
 
-/** The engine's own open time: from the admin API's start to the log's, in the gateway's JSON log. */
-function engineOpenMs(stderr: string): number | undefined {
+/** When each start-up step finished, in ms after the spawn, from the gateway's JSON log. */
+function startupPhases(stderr: string, spawnedAt: number): Record<string, number> {
+  const steps: [string, (message: string) => boolean][] = [
+    ['adminListening', (m) => m.startsWith('admin API')],
+    ['logOpen', (m) => m === 'embedded log started'],
+    ['receiverListening', (m) => m === 'listening'],
+  ];
   const lines = stderr
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { time: string; message: string });
-  const admin = lines.find((l) => l.message.startsWith('admin API'));
-  const log = lines.find((l) => l.message === 'embedded log started');
-  return admin && log ? Date.parse(log.time) - Date.parse(admin.time) : undefined;
+  const phases: Record<string, number> = {};
+  for (const [name, matches] of steps) {
+    const line = lines.find((l) => matches(l.message));
+    if (line) phases[name] = Date.parse(line.time) - spawnedAt;
+  }
+  return phases;
 }
 
 async function main(): Promise<void> {
@@ -117,10 +125,10 @@ async function main(): Promise<void> {
       recordsAfterRestart: present,
       lostAcknowledged: Math.max(0, acked - present),
       readyMsFromSpawn: round(gateway.readyMs, 1),
-      engineOpenMs: engineOpenMs(gateway.stderr()),
+      startupMs: startupPhases(gateway.stderr(), gateway.spawnedAt),
     };
     process.stderr.write(
-      `ready ${result.readyMsFromSpawn} ms after spawn (engine open ${result.engineOpenMs} ms); ${present.toLocaleString()} records present, ${result.lostAcknowledged} acknowledged lost\n`,
+      `ready ${result.readyMsFromSpawn} ms after spawn (${JSON.stringify(result.startupMs)}); ${present.toLocaleString()} records present, ${result.lostAcknowledged} acknowledged lost\n`,
     );
     console.log(JSON.stringify(result));
     if (result.lostAcknowledged > 0) process.exitCode = 1;

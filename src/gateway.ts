@@ -53,7 +53,8 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       phase = 'starting';
       // The admin API comes first so that /healthz answers (and /readyz says why not) during recovery.
       await admin.start();
-      await backend.start();
+      // The receiver's worker pool warms up while the log recovers; it listens only once the log is up.
+      await Promise.all([backend.start(), receiver.prepare()]);
       await pipelines.start();
       await receiver.start();
       phase = 'running';

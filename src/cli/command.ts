@@ -1,7 +1,12 @@
+/** A command's implementation, loaded only when it runs (start does not pay for send's SDK). */
 export interface Command {
-  name: string;
-  summary: string;
   usage: string;
   /** Resolves to the exit code. */
   run(argv: string[]): Promise<number>;
+}
+
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
 }

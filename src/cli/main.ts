@@ -2,16 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asTributaryError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import type { Command } from './command.js';
-import { benchCommand } from './commands/bench.js';
-import { groupsCommand } from './commands/groups.js';
-import { sendCommand } from './commands/send.js';
-import { startCommand } from './commands/start.js';
-import { tailCommand } from './commands/tail.js';
-import { topicsCommand } from './commands/topics.js';
+import type { CommandEntry } from './command.js';
 import { CliError, EXIT } from './cli-error.js';
 
-const commands: Command[] = [startCommand, topicsCommand, groupsCommand, tailCommand, sendCommand, benchCommand];
+const commands: CommandEntry[] = [
+  { name: 'start', summary: 'start the gateway', load: async () => (await import('./commands/start.js')).startCommand },
+  { name: 'topics', summary: 'list, describe, create and alter topics', load: async () => (await import('./commands/topics.js')).topicsCommand },
+  { name: 'groups', summary: 'list and describe consumer groups, reset their offsets', load: async () => (await import('./commands/groups.js')).groupsCommand },
+  { name: 'tail', summary: 'follow the records of a topic', load: async () => (await import('./commands/tail.js')).tailCommand },
+  { name: 'send', summary: 'send sample traces, metrics, logs and events to the receiver', load: async () => (await import('./commands/send.js')).sendCommand },
+  { name: 'bench', summary: 'run the benchmarks', load: async () => (await import('./commands/bench.js')).benchCommand },
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -36,11 +37,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(version + '\n');
     return EXIT.ok;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`unknown command "${name}"\n\n${help()}\n`);
     return EXIT.usage;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.usage + '\n');
     return EXIT.ok;

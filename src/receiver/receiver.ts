@@ -24,7 +24,9 @@ export interface ReceiverOptions {
 }
 
 export interface Receiver {
-  /** Listens on `receiver.endpoint`; resolves once bound. */
+  /** Starts and warms the worker pool without listening yet, so it can overlap the log's start. */
+  prepare(): Promise<void>;
+  /** Listens on `receiver.endpoint` (preparing first if needed); resolves once bound. */
   start(): Promise<void>;
   /** Stops accepting, lets requests in flight finish, then closes the worker pool. */
   shutdown(): Promise<void>;
@@ -61,15 +63,27 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   const { config } = options;
   const logger = options.logger.child('receiver');
   const metrics = new ReceiverMetrics(options.telemetry);
-  let pool: IngestPool | undefined;
   let listener: Listener | undefined;
   let deps: HandlerDeps | undefined;
 
+  let preparing: Promise<IngestPool> | undefined;
+
+  const prepare = (): Promise<IngestPool> => {
+    preparing ??= (async () => {
+      const created = createIngestPool(config.workers);
+      await created.warmUp();
+      return created;
+    })();
+    return preparing;
+  };
+
   return {
+    async prepare() {
+      await prepare();
+    },
     async start() {
       if (listener) return;
-      pool = createIngestPool(config.workers);
-      await pool.warmUp();
+      const pool = await prepare();
       deps = {
         backend: options.backend,
         topics: { ...DEFAULT_TOPICS, ...options.topics },
@@ -87,6 +101,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         listener = await listen(buildApp(config, deps), { endpoint: config.endpoint, tls: config.tls, configKey: 'receiver.endpoint' });
       } catch (err) {
         await pool.close();
+        preparing = undefined;
         throw err;
       }
       logger.info('listening', { ...listener.address(), tls: Boolean(config.tls) });
@@ -94,9 +109,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     async shutdown() {
       if (deps) deps.closing = true;
       await listener?.close();
-      await pool?.close();
+      await (await preparing)?.close();
       listener = undefined;
-      pool = undefined;
+      preparing = undefined;
     },
     address() {
       if (!listener) throw new Error('the receiver is not started');

@@ -37,8 +37,6 @@ function run(name: string, args: string[]): Promise<number> {
 }
 
 export const benchCommand: Command = {
-  name: 'bench',
-  summary: 'run the benchmarks',
   usage,
   async run(argv) {
     const dash = argv.indexOf('--');

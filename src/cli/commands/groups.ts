@@ -49,8 +49,6 @@ function resetBody(values: { to?: string; timestamp?: string; offset?: string; t
 }
 
 export const groupsCommand: Command = {
-  name: 'groups',
-  summary: 'list and describe consumer groups, reset their offsets',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage);

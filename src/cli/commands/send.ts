@@ -28,8 +28,6 @@ const options = {
 } as const;
 
 export const sendCommand: Command = {
-  name: 'send',
-  summary: 'send sample traces, metrics, logs and events to the receiver',
   usage,
   async run(argv) {
     const { values } = parse(argv, options, usage);

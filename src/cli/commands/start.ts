@@ -19,8 +19,6 @@ const options = {
 } as const;
 
 export const startCommand: Command = {
-  name: 'start',
-  summary: 'start the gateway',
   usage,
   async run(argv) {
     const { values } = parse(argv, options, usage);

@@ -77,8 +77,6 @@ function describeRecord(record: ConsumedRecord, decode: boolean): string {
 }
 
 export const tailCommand: Command = {
-  name: 'tail',
-  summary: 'follow the records of a topic',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage);

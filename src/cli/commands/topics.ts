@@ -52,8 +52,6 @@ function printTopic(topic: TopicJson): void {
 }
 
 export const topicsCommand: Command = {
-  name: 'topics',
-  summary: 'list, describe, create and alter topics',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage);

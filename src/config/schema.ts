@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TOPICS } from '../otlp/signals.js';
 import { byteSize, duration, endpoint } from './units.js';
 
 /** Topic and group names: what Kafka allows, so a name can never reach outside the data directory. */
@@ -95,12 +96,20 @@ const pipelineSchema = z.strictObject({
   dead_letter: z.strictObject({ enabled: z.boolean().default(true), topic: name.optional() }).default({ enabled: true }),
 });
 
+function defaultSignalTopics(): Record<string, z.infer<typeof topicSchema>> {
+  return Object.fromEntries(Object.values(DEFAULT_TOPICS).map((topic) => [topic, { partitions: 6, replication_factor: 1 }]));
+}
+
 export const configSchema = z.strictObject({
   receiver: receiverSchema.default(receiverSchema.parse({})),
   admin: adminSchema.default(adminSchema.parse({})),
   log: logSchema.default(logSchema.parse({})),
   groups: groupsSchema.default(groupsSchema.parse({})),
-  topics: z.record(name, topicSchema).default({}),
+  // The four signal topics always exist: a config that leaves them out gets them with 6 partitions.
+  topics: z
+    .record(name, topicSchema)
+    .default({})
+    .transform((topics) => ({ ...defaultSignalTopics(), ...topics })),
   pipelines: z.array(pipelineSchema).default([]),
 });
 

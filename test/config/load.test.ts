@@ -26,6 +26,17 @@ describe('config', () => {
     expect(config.pipelines[0]).toMatchObject({ group: 'debug', sink: { type: 'debug' }, members: 1 });
   });
 
+  it('always has the four signal topics, keeping what the config sets', () => {
+    const config = parseConfig('topics:\n  otlp_spans: { partitions: 2 }\n  audit: { partitions: 1 }\n');
+    expect(config.topics).toMatchObject({
+      otlp_spans: { partitions: 2 },
+      otlp_metrics: { partitions: 6 },
+      otlp_logs: { partitions: 6 },
+      otlp_events: { partitions: 6 },
+      audit: { partitions: 1 },
+    });
+  });
+
   it('substitutes ${env:NAME} and ${env:NAME:-fallback}', () => {
     const config = parseConfig('log:\n  data_dir: ${env:DIR}\n  fsync: ${env:SYNC:-always}\n', 'test', { DIR: '/var/tmp/t' });
     expect(config.log.data_dir).toBe('/var/tmp/t');

@@ -10,6 +10,11 @@ export const ADMIN_OPTIONS = {
   json: { type: 'boolean', default: false },
 } satisfies Options;
 
+/** The usage lines of ADMIN_OPTIONS, for commands that print a table. */
+export const ADMIN_OPTIONS_USAGE = `  --admin URL   admin API of the gateway (default http://127.0.0.1:4320, env TRIBUTARY_ADMIN_URL)
+  --token T     bearer token for the admin API (env TRIBUTARY_ADMIN_TOKEN)
+  --json        print JSON instead of a table`;
+
 /** parseArgs with usage errors turned into exit code 2 and the command's usage text. */
 export function parse<O extends Options>(argv: string[], options: O, usage: string) {
   try {

@@ -1,6 +1,6 @@
 import type { GroupDescription, GroupListing } from '../../groups/types.js';
 import { AdminClient } from '../admin-client.js';
-import { ADMIN_OPTIONS, parse, usageError } from '../args.js';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
 import { printJson, printTable } from '../output.js';
@@ -13,9 +13,7 @@ const usage = `Usage:
       (only while the group has no members)
 
 Options:
-  --admin URL   admin API of the gateway (default http://127.0.0.1:4320, env TRIBUTARY_ADMIN_URL)
-  --token T     bearer token for the admin API (env TRIBUTARY_ADMIN_TOKEN)
-  --json        print JSON instead of a table`;
+${ADMIN_OPTIONS_USAGE}`;
 
 const options = {
   ...ADMIN_OPTIONS,

@@ -1,5 +1,5 @@
 import { AdminClient } from '../admin-client.js';
-import { ADMIN_OPTIONS, parse, usageError } from '../args.js';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
 import { formatBytes, printJson, printTable } from '../output.js';
@@ -26,9 +26,7 @@ const usage = `Usage:
   tributary topics alter TOPIC [--retention-ms MS] [--retention-bytes B]
 
 Options:
-  --admin URL   admin API of the gateway (default http://127.0.0.1:4320, env TRIBUTARY_ADMIN_URL)
-  --token T     bearer token for the admin API (env TRIBUTARY_ADMIN_TOKEN)
-  --json        print JSON instead of a table`;
+${ADMIN_OPTIONS_USAGE}`;
 
 const options = {
   ...ADMIN_OPTIONS,

@@ -1,10 +1,10 @@
 import { PassThrough } from 'node:stream';
-import { ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
 import { createDebugSink } from '../../src/sinks/debug/debug-sink.js';
 import { webhookSinkFactory } from '../../src/sinks/webhook/webhook-sink.js';
-import { makeMetrics, makeSpans } from '../otlp/fixtures.js';
+import { makeLogs, makeMetrics, makeSpans } from '../otlp/fixtures.js';
 import { batchOf, sinkContext, startReceiver, type TestReceiver } from './helpers.js';
 
 describe('webhook sink', () => {
@@ -70,5 +70,20 @@ describe('debug sink', () => {
     await sink.export(batchOf('traces', spans));
     await sink.export(batchOf('metrics', [metrics]));
     expect(text).toBe('debug traces records=2 items=7 services=cart,checkout\ndebug metrics records=1 items=6 services=cart\n');
+  });
+
+  it('names events apart from other log records, by their topic', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    const sink = createDebugSink({ verbosity: 'basic' }, sinkContext({ pipeline: 'debug' }), out);
+    const logs = ProtobufLogsSerializer.serializeRequest(makeLogs({ service: 'cart', logs: 3, events: 0 }))!;
+    const events = ProtobufLogsSerializer.serializeRequest(makeLogs({ service: 'cart', logs: 0, events: 2 }))!;
+    const batch = batchOf('logs', [logs]);
+    batch.signals[0].records.push(...batchOf('logs', [events], 'otlp_events').signals[0].records);
+    await sink.export(batch);
+    expect(text).toBe('debug logs records=1 items=3 services=cart\ndebug events records=1 items=2 services=cart\n');
   });
 });

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { decodeRecords } from '../otlp-decode.js';
 import { mergeJsonRequests, type RequestSummary, summarize } from '../otlp-summary.js';
 import { parseSinkConfig } from '../sink-config.js';
-import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
+import type { ConsumedRecord } from '../../log/types.js';
+import { DEFAULT_TOPICS } from '../../otlp/signals.js';
+import type { ExportOutcome, Signal, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 
 const configSchema = z.strictObject({
   /** basic: one summary line per batch and signal; detailed: the OTLP/JSON after it. */
@@ -11,18 +13,37 @@ const configSchema = z.strictObject({
 
 export type DebugSinkConfig = z.output<typeof configSchema>;
 
+/** Events travel as log records; the summary names them apart, by the topic they came from. */
+interface LabelledRecords {
+  signal: Signal;
+  label: string;
+  records: ConsumedRecord[];
+}
+
+function labelled(batch: SinkBatch): LabelledRecords[] {
+  return batch.signals.flatMap(({ signal, records }): LabelledRecords[] => {
+    if (signal !== 'logs') return [{ signal, label: signal, records }];
+    const events = records.filter((r) => r.topic === DEFAULT_TOPICS.events);
+    const logs = records.filter((r) => r.topic !== DEFAULT_TOPICS.events);
+    return [
+      { signal, label: 'logs', records: logs },
+      { signal, label: 'events', records: events },
+    ].filter((group) => group.records.length > 0);
+  });
+}
+
 /** Shows data arriving: one line per batch and signal on stdout, e.g. `traces items=12 services=cart,checkout`. */
 export function createDebugSink(config: DebugSinkConfig, context: SinkContext, out: NodeJS.WritableStream = process.stdout): Sink {
   return {
     type: 'debug',
     async start() {},
     async export(batch: SinkBatch): Promise<ExportOutcome> {
-      for (const { signal, records } of batch.signals) {
+      for (const { signal, label, records } of labelled(batch)) {
         const requests = await decodeRecords(signal, records);
         const summary: RequestSummary = { items: 0, services: new Set() };
         for (const request of requests) summarize(signal, request, summary);
         const services = [...summary.services].sort().join(',');
-        let text = `${context.pipeline} ${signal} records=${records.length} items=${summary.items} services=${services}\n`;
+        let text = `${context.pipeline} ${label} records=${records.length} items=${summary.items} services=${services}\n`;
         if (config.verbosity === 'detailed') text += JSON.stringify(mergeJsonRequests(signal, requests), null, 2) + '\n';
         out.write(text);
       }

@@ -1,7 +1,13 @@
-import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { TributaryError } from '../errors.js';
 
-export type ContentEncoding = 'identity' | 'gzip' | 'deflate';
+export type ContentEncoding = 'identity' | 'gzip' | 'deflate' | 'zstd';
+
+type Inflate = (body: Uint8Array, options: { maxOutputLength: number }) => Buffer;
+
+/** Node's zlib has zstd from 22.15 on; on older runtimes `zstd` bodies are refused with 415. */
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: Inflate }).zstdDecompressSync;
+export const ZSTD_AVAILABLE = typeof zstdDecompressSync === 'function';
 
 /**
  * Inflates a request body, refusing with PAYLOAD_TOO_LARGE as soon as the output passes
@@ -12,14 +18,19 @@ export function decompress(body: Uint8Array, encoding: ContentEncoding, maxBytes
   if (encoding === 'identity') return body;
   const options = { maxOutputLength: Math.max(1, maxBytes) };
   try {
-    if (encoding === 'gzip') return gunzipSync(body, options);
+    if (encoding === 'gzip') return zlib.gunzipSync(body, options);
+    if (encoding === 'zstd') {
+      if (!zstdDecompressSync) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', 'zstd needs Node.js 22.15 or newer; send gzip or deflate');
+      return zstdDecompressSync(body, options);
+    }
     try {
-      return inflateSync(body, options);
+      return zlib.inflateSync(body, options);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'Z_DATA_ERROR') throw err;
-      return inflateRawSync(body, options);
+      return zlib.inflateRawSync(body, options);
     }
   } catch (err) {
+    if (err instanceof TributaryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ERR_BUFFER_TOO_LARGE') {
       throw new TributaryError('PAYLOAD_TOO_LARGE', `the ${encoding} body inflates past the limit of ${maxBytes} bytes`, { cause: err });

@@ -38,7 +38,14 @@ const CONTENT_TYPES: Readonly<Record<string, WireFormat>> = {
   'application/protobuf': 'protobuf',
   'application/json': 'json',
 };
-const CONTENT_ENCODINGS: Readonly<Record<string, ContentEncoding>> = { '': 'identity', identity: 'identity', gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' };
+const CONTENT_ENCODINGS: Readonly<Record<string, ContentEncoding>> = {
+  '': 'identity',
+  identity: 'identity',
+  gzip: 'gzip',
+  'x-gzip': 'gzip',
+  deflate: 'deflate',
+  zstd: 'zstd',
+};
 
 /** POST /v1/{traces,metrics,logs}: stores the request's records, then answers in its encoding. */
 export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
@@ -58,7 +65,7 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       format = requested;
       const contentEncoding = c.req.header('content-encoding') ?? '';
       const encoding = CONTENT_ENCODINGS[contentEncoding.trim().toLowerCase()];
-      if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate or none`);
+      if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate, zstd or none`);
       const auth = deps.authenticate?.(c.req.header('authorization'));
       if (auth && !auth.ok) throw new TributaryError('UNAUTHENTICATED', 'a valid bearer token is required');
       const body = await withTimeout(store(deps, signal, c.env.incoming, format, encoding, auth?.tenant), deps.requestTimeoutMs);

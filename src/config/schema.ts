@@ -24,6 +24,15 @@ const receiverSchema = z.strictObject({
   auth: authSchema.optional(),
   tls: z.strictObject({ cert_file: z.string(), key_file: z.string() }).optional(),
   cors: z.strictObject({ allowed_origins: z.array(z.string()).default([]) }).optional(),
+  /** The topic each kind of record goes to; the defaults are the Collector's Kafka exporter's. */
+  topics: z
+    .strictObject({
+      traces: name.default(DEFAULT_TOPICS.traces),
+      metrics: name.default(DEFAULT_TOPICS.metrics),
+      logs: name.default(DEFAULT_TOPICS.logs),
+      events: name.default(DEFAULT_TOPICS.events),
+    })
+    .default({ ...DEFAULT_TOPICS }),
 });
 
 const adminSchema = z.strictObject({
@@ -96,8 +105,9 @@ const pipelineSchema = z.strictObject({
   dead_letter: z.strictObject({ enabled: z.boolean().default(true), topic: name.optional() }).default({ enabled: true }),
 });
 
-function defaultSignalTopics(): Record<string, z.infer<typeof topicSchema>> {
-  return Object.fromEntries(Object.values(DEFAULT_TOPICS).map((topic) => [topic, { partitions: 6, replication_factor: 1 }]));
+/** The receiver's four topics, with 6 partitions each, for those the `topics` block leaves out. */
+function signalTopics(receiver: z.infer<typeof receiverSchema>): Record<string, z.infer<typeof topicSchema>> {
+  return Object.fromEntries(Object.values(receiver.topics).map((topic) => [topic, { partitions: 6, replication_factor: 1 }]));
 }
 
 export const configSchema = z.strictObject({
@@ -105,13 +115,11 @@ export const configSchema = z.strictObject({
   admin: adminSchema.default(adminSchema.parse({})),
   log: logSchema.default(logSchema.parse({})),
   groups: groupsSchema.default(groupsSchema.parse({})),
-  // The four signal topics always exist: a config that leaves them out gets them with 6 partitions.
-  topics: z
-    .record(name, topicSchema)
-    .default({})
-    .transform((topics) => ({ ...defaultSignalTopics(), ...topics })),
+  topics: z.record(name, topicSchema).default({}),
   pipelines: z.array(pipelineSchema).default([]),
-});
+})
+  // The receiver's topics always exist: a config that leaves them out gets them with 6 partitions.
+  .transform((config) => ({ ...config, topics: { ...signalTopics(config.receiver), ...config.topics } }));
 
 export type TributaryConfig = z.infer<typeof configSchema>;
 export type ReceiverConfig = TributaryConfig['receiver'];

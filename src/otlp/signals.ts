@@ -23,3 +23,6 @@ export const REQUEST_MESSAGE: Readonly<Record<Signal, string>> = {
   metrics: 'ExportMetricsServiceRequest',
   logs: 'ExportLogsServiceRequest',
 };
+
+/** Record header naming a record's signal, so a consumer can decode it whatever its topic is called. */
+export const SIGNAL_HEADER = 'otlp-signal';

@@ -1,6 +1,7 @@
 import type { SerializedError } from '../errors.js';
 import type { RecordHeader } from '../log/types.js';
 import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
+import { SIGNAL_HEADER } from '../otlp/signals.js';
 import { type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
 
 /** A request as the receiver hands it to an ingest worker: the OTLP work plus how to store it. */
@@ -18,13 +19,20 @@ export type IngestJobResult = EncodedBatches & Omit<IngestOutcome, 'records' | '
 /** What the ingest worker answers: errors travel as data, since thrown errors lose their code. */
 export type IngestJobReply = { ok: true; result: IngestJobResult } | { ok: false; error: SerializedError };
 
-/** Encoded once per worker: every record carries it. */
+/** Encoded once per worker: every record carries them. */
 const CONTENT_TYPE_HEADER: RecordHeader = { key: 'content-type', value: Buffer.from('application/x-protobuf') };
+/** The signal, so consumers can decode a record whatever its topic is called (src/sinks/signals.ts). */
+const SIGNAL_HEADERS: Record<IngestTask['signal'], RecordHeader> = {
+  traces: { key: SIGNAL_HEADER, value: Buffer.from('traces') },
+  metrics: { key: SIGNAL_HEADER, value: Buffer.from('metrics') },
+  logs: { key: SIGNAL_HEADER, value: Buffer.from('logs') },
+};
 
 /** Decompresses, converts and splits the request, then encodes its record batches (in a worker). */
 export function runIngestJob(job: IngestJob): IngestJobResult {
   const outcome = ingest(job);
-  const headers = job.tenant ? [CONTENT_TYPE_HEADER, { key: 'tenant', value: Buffer.from(job.tenant) }] : [CONTENT_TYPE_HEADER];
+  const headers = [CONTENT_TYPE_HEADER, SIGNAL_HEADERS[job.signal]];
+  if (job.tenant) headers.push({ key: 'tenant', value: Buffer.from(job.tenant) });
   const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job.maxBatchBytes);
   const { accepted, rejected, rejectionMessage, decodedBytes } = outcome;
   return { batches, buffer, accepted, rejected, rejectionMessage, decodedBytes };

@@ -5,7 +5,7 @@ import type { ReceiverConfig } from '../config/schema.js';
 import { createTokenChecker } from '../http/bearer-auth.js';
 import { type Listener, listen } from '../http/listen.js';
 import type { LogBackend } from '../log/backend.js';
-import { DEFAULT_TOPICS, type Signal, type SignalTopics } from '../otlp/signals.js';
+import type { Signal } from '../otlp/signals.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { ByteBudget } from './byte-budget.js';
@@ -18,7 +18,6 @@ export interface ReceiverOptions {
   backend: LogBackend;
   telemetry: Telemetry;
   logger: Logger;
-  topics?: Partial<SignalTopics>;
   /** Largest batch handed to the log in one produce; keep it under log.max_record_bytes. */
   maxBatchBytes?: number;
 }
@@ -86,7 +85,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       const pool = await prepare();
       deps = {
         backend: options.backend,
-        topics: { ...DEFAULT_TOPICS, ...options.topics },
+        topics: config.topics,
         pool,
         metrics,
         budget: new ByteBudget(config.max_inflight_bytes, (used) => metrics.inflightBytes.set(used)),

@@ -1,6 +1,6 @@
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
-import { DEFAULT_TOPICS } from '../otlp/signals.js';
+import { DEFAULT_TOPICS, SIGNAL_HEADER } from '../otlp/signals.js';
 import type { Signal, SignalRecords } from './sink.js';
 
 /** The default topics (DESIGN.md "Signals, topics, records") and the signal each one carries; events are logs. */
@@ -11,8 +11,6 @@ const TOPIC_SIGNALS: Record<string, Signal> = {
   [DEFAULT_TOPICS.events]: 'logs',
 };
 
-/** A record may name its signal in this header; otherwise its topic does. */
-export const SIGNAL_HEADER = 'otlp-signal';
 
 const SIGNALS = new Set<string>(['traces', 'metrics', 'logs']);
 

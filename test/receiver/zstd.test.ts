@@ -19,7 +19,14 @@ describe('Content-Encoding: zstd', () => {
     fetch(gateway.url('/v1/traces'), { method: 'POST', body, headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' } });
   const body = () => JsonTraceSerializer.serializeRequest(makeSpans({ traces: 2, spansPerTrace: 3 }))!;
 
-  it.runIf(ZSTD_AVAILABLE)('stores a zstd body and refuses one that inflates past the limit', async () => {
+  // One test for both runtimes: each asserts what zstd support means where it runs.
+  it('stores zstd bodies where zlib has zstd (bounded like gzip), and refuses them with 415 where it does not', async () => {
+    if (!ZSTD_AVAILABLE) {
+      const res = await post(body());
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as { message: string }).message).toBe('zstd needs Node.js 22.15 or newer; send gzip or deflate');
+      return;
+    }
     const res = await post(zstdCompressSync!(body()));
     expect(res.status).toBe(200);
     expect(await gateway.readTopic('otlp_spans')).toHaveLength(2);
@@ -27,11 +34,5 @@ describe('Content-Encoding: zstd', () => {
     const bomb = await post(zstdCompressSync!(Buffer.alloc(4 * 1024 * 1024)));
     expect(bomb.status).toBe(413);
     expect(((await bomb.json()) as { message: string }).message).toBe('the zstd body inflates past the limit of 65536 bytes');
-  });
-
-  it.runIf(!ZSTD_AVAILABLE)('is refused with 415 naming the Node.js version it needs', async () => {
-    const res = await post(body());
-    expect(res.status).toBe(415);
-    expect(((await res.json()) as { message: string }).message).toBe('zstd needs Node.js 22.15 or newer; send gzip or deflate');
   });
 });

@@ -1,25 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import { decodeRecordBatches } from '../../src/log/record-batch.js';
 import type { PartitionLogOptions } from '../../workers/broker/partition-log-types.js';
 import type { PartitionLog } from '../../workers/broker/partition-log.js';
+import { useDataDirs } from '../log/helpers.js';
 import { batchOf } from './batches.js';
 
 export { batchOf };
 
-/** A fresh temporary directory per call, removed after the test. */
+/** A fresh partition directory per call (in a temp dir removed after the test). */
 export function useTempDirs(): () => string {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-  return () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tributary-storage-'));
-    dirs.push(dir);
-    return join(dir, 'otlp_spans-0');
-  };
+  const dataDir = useDataDirs();
+  return () => join(dataDir(), 'otlp_spans-0');
 }
 
 export function logOptions(dir: string, overrides: Partial<PartitionLogOptions> = {}): PartitionLogOptions {

@@ -45,24 +45,24 @@ export function checkField(r: WireReader, spec: MessageSpec): void {
 }
 
 function check(buf: Uint8Array, pos: number, end: number, checker: Checker): void {
+  const wire = checker.wire;
+  const nested = checker.nested;
   while (pos < end) {
     const tagStart = pos;
-    let tag = 0;
-    let factor = 1;
-    let byte: number;
-    do {
-      if (pos >= end || factor > 2 ** 28) throw malformed(tagStart, 'bad tag');
-      byte = buf[pos++];
-      tag += (byte & 0x7f) * factor;
-      factor *= 128;
-    } while (byte & 0x80);
+    // Tags and lengths under 128 (nearly all of them) take one byte: the loop is the rare case.
+    let tag = buf[pos++];
+    if (tag > 0x7f) {
+      tag = readLongVarint(buf, tagStart, end, tagStart, 0);
+      pos = varintEnd;
+    }
     const wireType = tag & 7;
-    const field = Math.floor(tag / 8);
+    const field = tag < 0x80000000 ? tag >>> 3 : Math.floor(tag / 8);
     if (field === 0) throw malformed(tagStart, 'field number 0');
     let valueStart = pos;
     switch (wireType) {
       case VARINT:
-        pos = skipVarint(buf, pos, end);
+        if (pos < end && buf[pos] < 0x80) pos++;
+        else pos = skipVarint(buf, pos, end);
         break;
       case I64:
         pos += 8;
@@ -71,14 +71,12 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker): voi
         pos += 4;
         break;
       case LEN: {
-        let length = 0;
-        factor = 1;
-        do {
-          if (pos >= end || factor > 2 ** 28) throw malformed(tagStart, `bad length of field ${field}`);
-          byte = buf[pos++];
-          length += (byte & 0x7f) * factor;
-          factor *= 128;
-        } while (byte & 0x80);
+        let length: number;
+        if (pos < end && buf[pos] < 0x80) length = buf[pos++];
+        else {
+          length = readLongVarint(buf, pos, end, tagStart, field);
+          pos = varintEnd;
+        }
         valueStart = pos;
         pos += length;
         break;
@@ -87,8 +85,29 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker): voi
         throw malformed(tagStart, `unsupported wire type ${wireType} for field ${field}`);
     }
     if (pos > end) throw malformed(tagStart, `field ${field} runs past the end of its message`);
-    checkValue(buf, tagStart, field, wireType, valueStart, pos, checker);
+    const expected = field < wire.length ? wire[field] : -1;
+    if (expected < 0) continue;
+    if (wireType !== expected) checkValue(buf, tagStart, field, wireType, valueStart, pos, checker);
+    else if (nested[field] !== undefined) check(buf, valueStart, pos, nested[field]);
   }
+}
+
+/** Where the last `readLongVarint` stopped (a second return value, without allocating). */
+let varintEnd = 0;
+
+/** The tag (`field` 0) or length of `field`, up to 5 bytes at `pos`; throws at `tagStart` when it is cut or longer. */
+function readLongVarint(buf: Uint8Array, pos: number, end: number, tagStart: number, field: number): number {
+  let value = 0;
+  let factor = 1;
+  let byte: number;
+  do {
+    if (pos >= end || factor > 2 ** 28) throw malformed(tagStart, field === 0 ? 'bad tag' : `bad length of field ${field}`);
+    byte = buf[pos++];
+    value += (byte & 0x7f) * factor;
+    factor *= 128;
+  } while (byte & 0x80);
+  varintEnd = pos;
+  return value;
 }
 
 function checkValue(buf: Uint8Array, tagStart: number, field: number, wireType: number, start: number, end: number, checker: Checker): void {
@@ -100,14 +119,17 @@ function checkValue(buf: Uint8Array, tagStart: number, field: number, wireType: 
     return;
   }
   const packed = checker.packed[field];
-  const name = () => `${checker.spec.name}.${checker.spec.byNumber.get(field)!.name}`;
-  if (wireType !== LEN || packed === 0) throw malformed(tagStart, `${name()} has wire type ${wireType}, expected ${expected}`);
+  if (wireType !== LEN || packed === 0) throw malformed(tagStart, `${fieldName(checker, field)} has wire type ${wireType}, expected ${expected}`);
   if (packed > 1) {
-    if ((end - start) % packed !== 0) throw malformed(tagStart, `${name()} has a partial element`);
+    if ((end - start) % packed !== 0) throw malformed(tagStart, `${fieldName(checker, field)} has a partial element`);
     return;
   }
   let pos = start;
   while (pos < end) pos = skipVarint(buf, pos, end);
+}
+
+function fieldName(checker: Checker, field: number): string {
+  return `${checker.spec.name}.${checker.spec.byNumber.get(field)!.name}`;
 }
 
 function skipVarint(buf: Uint8Array, pos: number, end: number): number {

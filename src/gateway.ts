@@ -21,6 +21,8 @@ export interface Gateway {
   shutdown(): Promise<void>;
   receiverAddress(): { host: string; port: number };
   adminAddress(): { host: string; port: number };
+  /** When each start-up step ended, in ms since the process started (performance.now()). */
+  startupMs(): Record<string, number>;
 }
 
 type Phase = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -37,6 +39,10 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
 
   let phase: Phase = 'created';
+  const startupMs: Record<string, number> = {};
+  const mark = (step: string) => {
+    startupMs[step] = Math.round(performance.now());
+  };
   const admin = createAdminServer({
     config: config.admin,
     backend,
@@ -53,10 +59,13 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       phase = 'starting';
       // The admin API comes first so that /healthz answers (and /readyz says why not) during recovery.
       await admin.start();
-      // The receiver's worker pool warms up while the log recovers; it listens only once the log is up.
-      await Promise.all([backend.start(), receiver.prepare()]);
+      mark('adminListening');
+      await backend.start();
+      mark('logOpen');
       await pipelines.start();
+      mark('pipelinesStarted');
       await receiver.start();
+      mark('receiverListening');
       phase = 'running';
     },
     async shutdown() {
@@ -70,5 +79,6 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
     },
     receiverAddress: () => receiver.address(),
     adminAddress: () => admin.address(),
+    startupMs: () => ({ ...startupMs }),
   };
 }

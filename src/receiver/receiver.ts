@@ -23,9 +23,10 @@ export interface ReceiverOptions {
 }
 
 export interface Receiver {
-  /** Starts and warms the worker pool without listening yet, so it can overlap the log's start. */
-  prepare(): Promise<void>;
-  /** Listens on `receiver.endpoint` (preparing first if needed); resolves once bound. */
+  /**
+   * Starts the worker pool and listens on `receiver.endpoint`; resolves once bound. The pool's
+   * threads load their task module in the background, so start-up does not wait for them.
+   */
   start(): Promise<void>;
   /** Stops accepting, lets requests in flight finish, then closes the worker pool. */
   shutdown(): Promise<void>;
@@ -65,24 +66,22 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   let listener: Listener | undefined;
   let deps: HandlerDeps | undefined;
 
-  let preparing: Promise<IngestPool> | undefined;
+  let pool: IngestPool | undefined;
+  let warming: Promise<void> | undefined;
 
-  const prepare = (): Promise<IngestPool> => {
-    preparing ??= (async () => {
-      const created = createIngestPool(config.workers);
-      await created.warmUp();
-      return created;
-    })();
-    return preparing;
+  // After the warm-up: closing the pool would fail the warm-up's jobs.
+  const closePool = async () => {
+    await warming;
+    await pool?.close();
+    pool = undefined;
   };
 
   return {
-    async prepare() {
-      await prepare();
-    },
     async start() {
       if (listener) return;
-      const pool = await prepare();
+      pool = createIngestPool(config.workers);
+      // Requests that come before a thread is warm wait in the pool's queue.
+      warming = pool.warmUp().catch((err: unknown) => logger.error('the ingest worker pool failed to start', { error: err }));
       deps = {
         backend: options.backend,
         topics: config.topics,
@@ -99,8 +98,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       try {
         listener = await listen(buildApp(config, deps), { endpoint: config.endpoint, tls: config.tls, configKey: 'receiver.endpoint' });
       } catch (err) {
-        await pool.close();
-        preparing = undefined;
+        await closePool();
         throw err;
       }
       logger.info('listening', { ...listener.address(), tls: Boolean(config.tls) });
@@ -108,9 +106,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     async shutdown() {
       if (deps) deps.closing = true;
       await listener?.close();
-      await (await preparing)?.close();
+      await closePool();
       listener = undefined;
-      preparing = undefined;
     },
     address() {
       if (!listener) throw new Error('the receiver is not started');

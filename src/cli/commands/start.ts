@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { createGateway } from '../../gateway.js';
+import { prespawnWorkerThreads } from '../../log/embedded/spawn-worker.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -23,6 +23,11 @@ export const startCommand: Command = {
   async run(argv) {
     const { values } = parse(argv, options, usage);
     const config = loadConfig(values.config);
+    const configLoaded = Math.round(performance.now());
+    // The broker threads boot and load their modules while this thread loads the rest of the gateway.
+    if (config.log.backend === 'embedded') prespawnWorkerThreads('broker', config.log.brokers);
+    const { createGateway } = await import('../../gateway.js');
+    const gatewayLoaded = Math.round(performance.now());
     const logger = createLogger('tributary');
     const gateway = createGateway(config, { logger });
 
@@ -48,7 +53,10 @@ export const startCommand: Command = {
     }
     const r = gateway.receiverAddress();
     const a = gateway.adminAddress();
-    logger.info(`ready: OTLP/HTTP on http://${r.host}:${r.port}, admin on http://${a.host}:${a.port}`, { dataDir: config.log.data_dir });
+    logger.info(`ready: OTLP/HTTP on http://${r.host}:${r.port}, admin on http://${a.host}:${a.port}`, {
+      dataDir: config.log.data_dir,
+      startupMs: { configLoaded, gatewayLoaded, ...gateway.startupMs() },
+    });
 
     const signal = await stop;
     logger.info(`${signal}: shutting down`);

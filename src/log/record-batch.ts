@@ -96,44 +96,29 @@ export function encodeRecordBatch(records: readonly ProducerRecord[], options: E
   for (let i = 0; i < count; i++) {
     const r = records[i];
     const headers = r.headers;
-    let size = 1 + varintSize((r.timestamp ?? now) - baseTimestamp) + varintSize(i) + bytesFieldSize(r.key) + bytesFieldSize(r.value);
-    if (headers === undefined || headers.length === 0) size += 1;
-    else {
-      size += varintSize(headers.length);
+    let headersSize = 1;
+    if (headers !== undefined && headers.length > 0) {
+      headersSize = varintSize(headers.length);
       for (let j = 0; j < headers.length; j++) {
         const { key, value } = headers[j];
         const k = utf8(key);
         const v = typeof value === 'string' ? utf8(value) : value;
         headerParts.push(k, v);
-        size += bytesFieldSize(k) + bytesFieldSize(v);
+        headersSize += bytesFieldSize(k) + bytesFieldSize(v);
       }
     }
+    const size = recordSize((r.timestamp ?? now) - baseTimestamp, i, bytesFieldSize(r.key), bytesFieldSize(r.value), headersSize);
     sizes[i] = size;
     total += varintSize(size) + size;
   }
 
   const buf = options.allocate ? options.allocate(total) : Buffer.allocUnsafe(total);
-  writeInt64(buf, 0, options.baseOffset ?? 0);
-  buf.writeInt32BE(total - LOG_OVERHEAD, OFF_LENGTH);
-  buf.writeInt32BE(options.leaderEpoch ?? -1, OFF_EPOCH);
-  buf[OFF_MAGIC] = MAGIC;
-  buf.writeInt16BE(0, OFF_ATTRIBUTES); // no compression, CreateTime, not transactional
-  buf.writeInt32BE(count - 1, OFF_LAST_DELTA);
-  writeInt64(buf, OFF_BASE_TS, baseTimestamp);
-  writeInt64(buf, OFF_MAX_TS, maxTimestamp);
-  writeInt64(buf, OFF_PRODUCER_ID, -1);
-  buf.writeInt16BE(-1, OFF_PRODUCER_EPOCH);
-  buf.writeInt32BE(-1, OFF_BASE_SEQUENCE);
-  buf.writeInt32BE(count, OFF_COUNT);
-
+  writeBatchHeader(buf, 0, total, count, baseTimestamp, maxTimestamp, options.baseOffset, options.leaderEpoch);
   let pos = BATCH_HEADER_SIZE;
   let part = 0;
   for (let i = 0; i < count; i++) {
     const r = records[i];
-    pos = writeVarint(buf, pos, sizes[i]);
-    buf[pos++] = 0; // record attributes, unused
-    pos = writeVarint(buf, pos, (r.timestamp ?? now) - baseTimestamp);
-    pos = writeVarint(buf, pos, i);
+    pos = writeRecordStart(buf, pos, sizes[i], (r.timestamp ?? now) - baseTimestamp, i);
     pos = writeBytesField(buf, pos, r.key);
     pos = writeBytesField(buf, pos, r.value);
     const headerCount = r.headers?.length ?? 0;
@@ -141,15 +126,70 @@ export function encodeRecordBatch(records: readonly ProducerRecord[], options: E
     for (let j = 0; j < 2 * headerCount; j++) pos = writeBytesField(buf, pos, headerParts[part++]);
   }
   headerParts.length = 0;
-  buf.writeUInt32BE(crc32c(buf.subarray(OFF_ATTRIBUTES)), OFF_CRC);
+  sealBatch(buf, 0, total);
   return buf;
 }
 
-function bytesFieldSize(bytes: Uint8Array | null | undefined): number {
+/**
+ * Size of a record after its length prefix, from the sizes of its key and value fields (length
+ * prefix included) and of its headers (count included).
+ */
+export function recordSize(timestampDelta: number, offsetDelta: number, keyFieldSize: number, valueFieldSize: number, headersSize: number): number {
+  return 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + keyFieldSize + valueFieldSize + headersSize;
+}
+
+/** Writes a record's length prefix, attributes and deltas; the key field comes next, at the position returned. */
+export function writeRecordStart(buf: Uint8Array, pos: number, size: number, timestampDelta: number, offsetDelta: number): number {
+  pos = writeVarint(buf, pos, size);
+  buf[pos++] = 0; // record attributes, unused
+  pos = writeVarint(buf, pos, timestampDelta);
+  return writeVarint(buf, pos, offsetDelta);
+}
+
+/** Writes the fixed header of a batch of `length` bytes (LOG_OVERHEAD included) at `pos`, CRC aside: see `sealBatch`. */
+export function writeBatchHeader(
+  buf: Buffer,
+  pos: number,
+  length: number,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  baseOffset = 0,
+  leaderEpoch = -1,
+): void {
+  writeInt64(buf, pos, baseOffset);
+  buf.writeInt32BE(length - LOG_OVERHEAD, pos + OFF_LENGTH);
+  buf.writeInt32BE(leaderEpoch, pos + OFF_EPOCH);
+  buf[pos + OFF_MAGIC] = MAGIC;
+  buf.writeInt16BE(0, pos + OFF_ATTRIBUTES); // no compression, CreateTime, not transactional
+  buf.writeInt32BE(count - 1, pos + OFF_LAST_DELTA);
+  writeInt64(buf, pos + OFF_BASE_TS, baseTimestamp);
+  writeInt64(buf, pos + OFF_MAX_TS, maxTimestamp);
+  writeInt64(buf, pos + OFF_PRODUCER_ID, -1);
+  buf.writeInt16BE(-1, pos + OFF_PRODUCER_EPOCH);
+  buf.writeInt32BE(-1, pos + OFF_BASE_SEQUENCE);
+  buf.writeInt32BE(count, pos + OFF_COUNT);
+}
+
+/** Writes the CRC-32C of the batch in `buf[start, end)`, once its records are in. */
+export function sealBatch(buf: Buffer, start: number, end: number): void {
+  buf.writeUInt32BE(crc32c(buf.subarray(start + OFF_ATTRIBUTES, end)), start + OFF_CRC);
+}
+
+/** The headers every record of a batch shares, encoded once: count, then each key and value field. */
+export function encodeHeaders(headers: readonly RecordHeader[]): Buffer {
+  const parts = headers.flatMap(({ key, value }) => [utf8(key), typeof value === 'string' ? utf8(value) : value]);
+  const out = Buffer.allocUnsafe(varintSize(headers.length) + parts.reduce((n, p) => n + bytesFieldSize(p), 0));
+  let pos = writeVarint(out, 0, headers.length);
+  for (const p of parts) pos = writeBytesField(out, pos, p);
+  return out;
+}
+
+export function bytesFieldSize(bytes: Uint8Array | null | undefined): number {
   return bytes ? varintSize(bytes.length) + bytes.length : 1;
 }
 
-function writeBytesField(buf: Buffer, pos: number, bytes: Uint8Array | null | undefined): number {
+export function writeBytesField(buf: Uint8Array, pos: number, bytes: Uint8Array | null | undefined): number {
   if (!bytes) {
     buf[pos] = 1; // zig-zag -1: null
     return pos + 1;

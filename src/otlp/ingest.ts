@@ -1,10 +1,11 @@
 import { SPLIT_SIGNALS } from './classifiers.js';
 import { type ContentEncoding, decompress } from './decompress.js';
 import { jsonToProto, parseOtlpJson } from './json-to-proto.js';
-import { partitionForKey } from './partitioner.js';
+import { partitionForHexKey } from './partitioner.js';
 import type { WireFormat } from './responses.js';
 import { REQUEST_MESSAGE, type Signal, type TopicKind } from './signals.js';
 import { splitRequest } from './split.js';
+import type { SplitPlan } from './split-plan.js';
 
 /** One OTLP/HTTP request body, as the receiver hands it to an ingest worker. */
 export interface IngestTask {
@@ -18,18 +19,11 @@ export interface IngestTask {
   partitions: Partial<Record<TopicKind, number>>;
 }
 
-export interface IngestRecord {
-  topic: TopicKind;
-  partition: number;
-  key: string;
-  /** Where the record's value (an Export*ServiceRequest) lies in `IngestOutcome.buffer`. */
-  offset: number;
-  length: number;
-}
-
 export interface IngestOutcome {
-  records: IngestRecord[];
-  buffer: ArrayBuffer;
+  /** The request after decompression and conversion to protobuf: the plan's offsets point into it. */
+  request: Buffer;
+  /** Its records, each with its partition; valid until the next `ingest` in this thread. */
+  plan: SplitPlan;
   accepted: Partial<Record<TopicKind, number>>;
   rejected: number;
   rejectionMessage: string;
@@ -39,18 +33,19 @@ export interface IngestOutcome {
 
 /**
  * Decompresses, converts JSON to protobuf, splits into one record per trace or resource and
- * picks each record's partition. Pure CPU work: it runs in the ingest worker pool.
+ * picks each record's partition. Pure CPU work: it runs in the ingest worker pool. The records'
+ * bytes are written later, straight into their batches (src/receiver/batch-encoder.ts).
  */
 export function ingest(task: IngestTask): IngestOutcome {
   const raw = decompress(task.body, task.encoding, task.maxBytes);
-  const proto = task.format === 'json' ? jsonToProto(parseOtlpJson(asBuffer(raw).toString('utf8')), REQUEST_MESSAGE[task.signal]) : raw;
-  const split = splitRequest(asBuffer(proto), SPLIT_SIGNALS[task.signal]);
-  const records = split.records.map((r): IngestRecord => {
-    const partitions = task.partitions[r.topic];
-    if (!partitions) throw new Error(`no partition count for topic kind ${r.topic}`);
-    return { ...r, partition: partitionForKey(Buffer.from(r.key, 'latin1'), partitions) };
-  });
-  return { ...split, records, decodedBytes: raw.length };
+  const request = asBuffer(task.format === 'json' ? jsonToProto(parseOtlpJson(asBuffer(raw).toString('utf8')), REQUEST_MESSAGE[task.signal]) : raw);
+  const { plan, accepted, rejected, rejectionMessage } = splitRequest(request, SPLIT_SIGNALS[task.signal]);
+  for (let g = 0; g < plan.groupCount; g++) {
+    const partitions = task.partitions[plan.topics[g]];
+    if (!partitions) throw new Error(`no partition count for topic kind ${plan.topics[g]}`);
+    plan.partitions.push(partitionForHexKey(plan.keys[g], partitions));
+  }
+  return { request, plan, accepted, rejected, rejectionMessage, decodedBytes: raw.length };
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -2,20 +2,20 @@ import { createHash } from 'node:crypto';
 import { forEachField } from './wire-reader.js';
 
 /** Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), as its default partitioner uses it. */
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+export function murmur2(data: Uint8Array, start = 0, end = data.length): number {
+  const length = end - start;
   const m = 0x5bd1e995;
   let h = 0x9747b28c ^ length;
   const length4 = length >>> 2;
   for (let i = 0; i < length4; i++) {
-    const i4 = i * 4;
+    const i4 = start + i * 4;
     let k = data[i4] | (data[i4 + 1] << 8) | (data[i4 + 2] << 16) | (data[i4 + 3] << 24);
     k = Math.imul(k, m);
     k ^= k >>> 24;
     k = Math.imul(k, m);
     h = Math.imul(h, m) ^ k;
   }
-  const tail = length & ~3;
+  const tail = start + (length & ~3);
   const rest = length & 3;
   if (rest === 3) h ^= data[tail + 2] << 16;
   if (rest >= 2) h ^= data[tail + 1] << 8;
@@ -27,8 +27,17 @@ export function murmur2(data: Uint8Array): number {
 }
 
 /** The partition Kafka's default partitioner picks for a keyed record. */
-export function partitionForKey(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
+export function partitionForKey(key: Uint8Array, partitions: number, start = 0, end = key.length): number {
+  return (murmur2(key, start, end) & 0x7fffffff) % partitions;
+}
+
+/** Holds a hex key's bytes for hashing, so none is allocated per record. */
+let keyBytes = Buffer.alloc(64);
+
+/** `partitionForKey` for a key held as a hex (so one byte per character) string. */
+export function partitionForHexKey(key: string, partitions: number): number {
+  if (key.length > keyBytes.length) keyBytes = Buffer.alloc(key.length);
+  return partitionForKey(keyBytes, partitions, 0, keyBytes.write(key, 0, 'latin1'));
 }
 
 /**

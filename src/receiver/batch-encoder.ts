@@ -1,11 +1,9 @@
 import { TributaryError } from '../errors.js';
-import { BATCH_HEADER_SIZE, encodeRecordBatch, LOG_OVERHEAD } from '../log/record-batch.js';
-import type { ProducerRecord, RecordHeader } from '../log/types.js';
+import { BATCH_HEADER_SIZE, encodeHeaders, recordSize, sealBatch, writeBatchHeader, writeRecordStart } from '../log/record-batch.js';
+import type { RecordHeader } from '../log/types.js';
+import { varintSize, writeVarint } from '../log/varint.js';
 import type { IngestOutcome } from '../otlp/ingest.js';
 import type { TopicKind } from '../otlp/signals.js';
-
-/** Upper bound of a record's framing in a batch: length, attributes, deltas, key and value lengths, header count. */
-const RECORD_FRAMING = 40;
 
 /** One record batch v2, ready for the log, at `[offset, offset + length)` of the batches' buffer. */
 export interface EncodedBatch {
@@ -21,47 +19,81 @@ export interface EncodedBatches {
   buffer: ArrayBuffer;
 }
 
-interface PendingBatch {
-  topic: TopicKind;
-  partition: number;
-  records: ProducerRecord[];
-  /** Upper bound of the encoded size. */
-  bytes: number;
-}
+/** Per record (group of the plan) and per batch, reused by every call: encoding is synchronous. */
+const valueSizes: number[] = [];
+const recordSizes: number[] = [];
+const nextInBatch: number[] = [];
+const batchFirst: number[] = [];
+const batchLast: number[] = [];
+const batchCount: number[] = [];
 
 /**
- * Encodes a request's records as one record batch per partition (split further only where the
- * batch could pass `maxBatchBytes`, the log's batch limit), in the ingest worker, so the main
- * thread only hands the bytes to the log. Every record gets `timestamp`, the time of receipt.
+ * Encodes a request's records as one record batch per partition (split further only where a
+ * batch would pass `maxBatchBytes`, the log's batch limit), in the ingest worker, so the main
+ * thread only hands the bytes to the log. Sizes are computed first, exactly; then each record's
+ * value is written from the request straight into its batch. Every record gets `timestamp`, the
+ * time of receipt, and `headers`.
  */
 export function encodePartitionBatches(outcome: IngestOutcome, headers: RecordHeader[], timestamp: number, maxBatchBytes: number): EncodedBatches {
-  const headerBytes = headers.reduce((n, h) => n + 10 + Buffer.byteLength(h.key) + h.value.length, 0);
-  const open = new Map<string, PendingBatch>();
-  const pending: PendingBatch[] = [];
-  for (const r of outcome.records) {
-    const id = `${r.topic}\0${r.partition}`;
-    let batch = open.get(id);
-    const size = RECORD_FRAMING + r.key.length + r.length + headerBytes;
-    if (!batch || batch.bytes + size > maxBatchBytes) {
-      batch = { topic: r.topic, partition: r.partition, records: [], bytes: LOG_OVERHEAD + BATCH_HEADER_SIZE };
-      open.set(id, batch);
-      pending.push(batch);
-    }
-    batch.records.push({ key: Buffer.from(r.key, 'latin1'), value: new Uint8Array(outcome.buffer, r.offset, r.length), headers, timestamp });
-    batch.bytes += size;
-  }
-  // One allocation for all batches, sized by the upper bounds; each batch is encoded in place.
-  const buffer = new ArrayBuffer(pending.reduce((n, b) => n + b.bytes, 0));
+  const { plan, request } = outcome;
+  const headerBlock = encodeHeaders(headers);
   const batches: EncodedBatch[] = [];
-  let pos = 0;
-  for (const b of pending) {
-    const allocate = (size: number) => {
-      if (size > b.bytes) throw new TributaryError('INTERNAL', `a batch of ${size} bytes passed its estimate of ${b.bytes}`);
-      return Buffer.from(buffer, pos, size);
-    };
-    const encoded = encodeRecordBatch(b.records, { now: timestamp, allocate });
-    batches.push({ topic: b.topic, partition: b.partition, offset: pos, length: encoded.length });
-    pos += b.bytes;
+  const open: Partial<Record<TopicKind, number[]>> = {};
+  for (const list of [valueSizes, recordSizes, nextInBatch, batchFirst, batchLast, batchCount]) list.length = 0;
+  let total = 0;
+  for (let g = 0; g < plan.groupCount; g++) {
+    const topic = plan.topics[g];
+    const partition = plan.partitions[g];
+    const key = plan.keys[g];
+    const valueSize = plan.valueSize(g);
+    const keyField = varintSize(key.length) + key.length;
+    const valueField = varintSize(valueSize) + valueSize;
+    open[topic] ??= [];
+    const byPartition = open[topic];
+    let b = byPartition[partition] ?? -1;
+    if (b >= 0 && batches[b].length + framedSize(recordSize(0, batchCount[b], keyField, valueField, headerBlock.length)) > maxBatchBytes) b = -1;
+    if (b < 0) {
+      b = batches.length;
+      byPartition[partition] = b;
+      batches.push({ topic, partition, offset: 0, length: BATCH_HEADER_SIZE });
+      batchFirst.push(g);
+      batchLast.push(-1);
+      batchCount.push(0);
+    } else nextInBatch[batchLast[b]] = g;
+    const size = recordSize(0, batchCount[b], keyField, valueField, headerBlock.length);
+    batchLast[b] = g;
+    batchCount[b]++;
+    nextInBatch.push(-1);
+    valueSizes.push(valueSize);
+    recordSizes.push(size);
+    batches[b].length += framedSize(size);
+  }
+  for (const batch of batches) {
+    batch.offset = total;
+    total += batch.length;
+  }
+
+  const buffer = new ArrayBuffer(total);
+  const out = Buffer.from(buffer);
+  for (let b = 0; b < batches.length; b++) {
+    const { offset, length } = batches[b];
+    writeBatchHeader(out, offset, length, batchCount[b], timestamp, timestamp);
+    let pos = offset + BATCH_HEADER_SIZE;
+    for (let g = batchFirst[b], i = 0; g >= 0; g = nextInBatch[g], i++) {
+      const key = plan.keys[g];
+      pos = writeRecordStart(out, pos, recordSizes[g], 0, i);
+      pos = writeVarint(out, pos, key.length);
+      pos += out.write(key, pos, 'latin1');
+      pos = writeVarint(out, pos, valueSizes[g]);
+      pos = plan.writeValue(g, request, out, pos);
+      out.set(headerBlock, pos);
+      pos += headerBlock.length;
+    }
+    if (pos !== offset + length) throw new TributaryError('INTERNAL', `a batch of ${pos - offset} bytes was sized at ${length}`);
+    sealBatch(out, offset, offset + length);
   }
   return { batches, buffer };
 }
+
+/** A record's bytes in its batch: its length prefix and the record. */
+const framedSize = (size: number) => varintSize(size) + size;

@@ -14,7 +14,7 @@ export interface IngestJob extends IngestTask {
   maxBatchBytes: number;
 }
 
-export type IngestJobResult = EncodedBatches & Omit<IngestOutcome, 'records' | 'buffer'>;
+export type IngestJobResult = EncodedBatches & Omit<IngestOutcome, 'request' | 'plan'>;
 
 /** What the ingest worker answers: errors travel as data, since thrown errors lose their code. */
 export type IngestJobReply = { ok: true; result: IngestJobResult } | { ok: false; error: SerializedError };

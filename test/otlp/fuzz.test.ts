@@ -1,11 +1,11 @@
 import { JsonLogsSerializer, ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.js';
-import { ingest } from '../../src/otlp/ingest.js';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import type { WireFormat } from '../../src/otlp/responses.js';
 import { REQUEST_MESSAGE, type Signal } from '../../src/otlp/signals.js';
 import { makeLogs, makeMetrics, makeSpans, seededRandom } from './fixtures.js';
+import { type Stored, store } from './stored.js';
 
 function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
   const out = Buffer.from(input);
@@ -22,15 +22,15 @@ function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
 
 /** Either a clean refusal or records that each decode on their own; nothing else. */
 function expectSafe(signal: Signal, format: WireFormat, body: Uint8Array) {
-  let outcome: ReturnType<typeof ingest>;
+  let outcome: Stored;
   try {
-    outcome = ingest({ signal, format, encoding: 'identity', body, maxBytes: 1 << 20, partitions: { traces: 3, metrics: 3, logs: 3, events: 3 } });
+    outcome = store({ signal, format, encoding: 'identity', body, maxBytes: 1 << 20, partitions: { traces: 3, metrics: 3, logs: 3, events: 3 } });
   } catch (err) {
     expect(err).toBeInstanceOf(TributaryError);
     expect((err as TributaryError).code).toBe('INVALID_REQUEST');
     return;
   }
-  for (const r of outcome.records) protoToJson(new Uint8Array(outcome.buffer, r.offset, r.length), REQUEST_MESSAGE[signal]);
+  for (const r of outcome.records) protoToJson(r.value, REQUEST_MESSAGE[signal]);
 }
 
 describe('decoders under random and mutated input', () => {

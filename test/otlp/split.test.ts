@@ -1,19 +1,20 @@
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
-import { type IngestOutcome, ingest } from '../../src/otlp/ingest.js';
 import { jsonToProto } from '../../src/otlp/json-to-proto.js';
+import { partitionForKey } from '../../src/otlp/partitioner.js';
 import { type OtlpJson, protoToJson } from '../../src/otlp/proto-to-json.js';
 import { REQUEST_MESSAGE, type Signal } from '../../src/otlp/signals.js';
 import { dataPointCount, makeLogs, makeMetrics, makeSpans } from './fixtures.js';
+import { type Stored, store } from './stored.js';
 
 const PARTITIONS = { traces: 4, metrics: 3, logs: 3, events: 2 };
 
-function run(signal: Signal, body: Uint8Array): IngestOutcome {
-  return ingest({ signal, format: 'protobuf', encoding: 'identity', body, maxBytes: 1 << 24, partitions: PARTITIONS });
+function run(signal: Signal, body: Uint8Array, maxBatchBytes?: number): Stored {
+  return store({ signal, format: 'protobuf', encoding: 'identity', body, maxBytes: 1 << 24, partitions: PARTITIONS }, maxBatchBytes);
 }
 
-function decodeRecords(outcome: IngestOutcome, signal: Signal) {
-  return outcome.records.map((r) => ({ ...r, json: protoToJson(new Uint8Array(outcome.buffer, r.offset, r.length), REQUEST_MESSAGE[signal]) }));
+function decodeRecords(outcome: Stored, signal: Signal) {
+  return outcome.records.map((r) => ({ ...r, json: protoToJson(r.value, REQUEST_MESSAGE[signal]) }));
 }
 
 type Nested = Record<string, Record<string, unknown>[]>;
@@ -75,6 +76,34 @@ describe('splitting traces', () => {
     const stored = decodeRecords(outcome, 'traces').map((r) => items(r.json, 'resourceSpans', 'scopeSpans', 'spans').map((s) => s.item.spanId));
     const ids = (...spans: typeof sent) => spans.map((s) => s.spanId);
     expect(stored).toEqual([ids(sent[0], sent[2]), ids(sent[1], sent[4], sent[5])]);
+  });
+});
+
+describe('records and batches', () => {
+  it('keeps the fields around the scopes and spans of a resource split between traces', () => {
+    const json = protoToJson(ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 2, spansPerTrace: 2 }))!, 'ExportTraceServiceRequest');
+    const [resourceSpans] = json.resourceSpans as Nested[];
+    Object.assign(resourceSpans, { schemaUrl: 'https://example.com/resource' });
+    Object.assign((resourceSpans.scopeSpans as Nested[])[0], { schemaUrl: 'https://example.com/scope' });
+    const outcome = run('traces', jsonRequest(json, 'traces'));
+    expect(outcome.records).toHaveLength(2);
+    for (const record of decodeRecords(outcome, 'traces')) {
+      const [stored] = record.json.resourceSpans as Nested[];
+      expect(stored.schemaUrl).toBe('https://example.com/resource');
+      expect((stored.scopeSpans as Nested[])[0].schemaUrl).toBe('https://example.com/scope');
+      expect(stored.resource).toEqual(resourceSpans.resource);
+    }
+  });
+
+  it("splits a partition's records over batches under the batch limit, keeping their order and partitions", () => {
+    const body = ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 40, spansPerTrace: 3 }))!;
+    const whole = run('traces', body);
+    const split = run('traces', body, 4000);
+    const byPartition = (o: Stored) => o.records.map((r) => [r.partition, r.key]).sort((a, b) => (a[0] as number) - (b[0] as number));
+    expect(byPartition(split)).toEqual(byPartition(whole));
+    expect(split.batches.length).toBeGreaterThan(whole.batches.length);
+    for (const b of split.batches) expect(b.length).toBeLessThanOrEqual(4000);
+    for (const r of split.records) expect(r.partition).toBe(partitionForKey(Buffer.from(r.key), PARTITIONS.traces));
   });
 });
 

@@ -8,9 +8,17 @@ import { createPipelines } from './sinks/runtime/pipelines.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Telemetry } from './telemetry/telemetry.js';
 
+/** A log backend whose start() was called already, and that call's promise. */
+export interface StartingLog {
+  backend: LogBackend;
+  started: Promise<void>;
+}
+
 export interface GatewayDeps {
   logger?: Logger;
   telemetry?: Telemetry;
+  /** The log when the caller started it already (`tributary start` opens it while the rest loads). */
+  log?: StartingLog;
 }
 
 export interface Gateway {
@@ -29,12 +37,13 @@ type Phase = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
  * The whole gateway of one process: log backend, sink pipelines, OTLP receiver and admin API.
- * Everything is built (and every config checked) before anything starts.
+ * Everything is built (and every config checked) before anything starts, except a log the caller
+ * started already (deps.log).
  */
 export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger();
   const telemetry = deps.telemetry ?? new Telemetry({ defaultMetrics: true });
-  const backend = createLogBackend(config, { telemetry, logger });
+  const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
   const pipelines = createPipelines({ pipelines: config.pipelines, backend, telemetry, logger });
   const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
 
@@ -60,7 +69,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       // The admin API comes first so that /healthz answers (and /readyz says why not) during recovery.
       await admin.start();
       mark('adminListening');
-      await backend.start();
+      await (deps.log?.started ?? backend.start());
       mark('logOpen');
       await pipelines.start();
       mark('pipelinesStarted');

@@ -1,6 +1,9 @@
 import { loadConfig } from '../../config/load.js';
+import type { TributaryConfig } from '../../config/schema.js';
+import type { Gateway, StartingLog } from '../../gateway.js';
 import { prespawnWorkerThreads } from '../../log/embedded/spawn-worker.js';
-import { createLogger } from '../../telemetry/logger.js';
+import type { Telemetry } from '../../telemetry/telemetry.js';
+import { createLogger, type Logger } from '../../telemetry/logger.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -18,18 +21,39 @@ const options = {
   config: { type: 'string' },
 } as const;
 
+/**
+ * Creates the log and starts it without waiting, before the rest of the gateway is loaded: the
+ * broker threads boot and recover the partitions while this thread imports the receiver, the
+ * admin API and the sinks.
+ */
+async function startLog(config: TributaryConfig, logger: Logger): Promise<StartingLog & { telemetry: Telemetry }> {
+  if (config.log.backend === 'embedded') prespawnWorkerThreads('broker', config.log.brokers);
+  const [{ createLogBackend }, { Telemetry }] = await Promise.all([import('../../log/create-backend.js'), import('../../telemetry/telemetry.js')]);
+  const telemetry = new Telemetry({ defaultMetrics: true });
+  const backend = createLogBackend(config, { telemetry, logger });
+  const started = backend.start();
+  // The gateway's start() awaits it; until then a failure must not count as unhandled.
+  started.catch(() => undefined);
+  return { backend, started, telemetry };
+}
+
 export const startCommand: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, options, usage);
     const config = loadConfig(values.config);
     const configLoaded = Math.round(performance.now());
-    // The broker threads boot and load their modules while this thread loads the rest of the gateway.
-    if (config.log.backend === 'embedded') prespawnWorkerThreads('broker', config.log.brokers);
+    const logger = createLogger('tributary');
+    const log = await startLog(config, logger);
     const { createGateway } = await import('../../gateway.js');
     const gatewayLoaded = Math.round(performance.now());
-    const logger = createLogger('tributary');
-    const gateway = createGateway(config, { logger });
+    let gateway: Gateway;
+    try {
+      gateway = createGateway(config, { logger, telemetry: log.telemetry, log });
+    } catch (err) {
+      await log.backend.shutdown().catch(() => undefined);
+      throw err;
+    }
 
     let signalled: Promise<NodeJS.Signals> | undefined;
     const stop = new Promise<NodeJS.Signals>((resolve) => {

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/lib/gateway-process.js';
+import { type GatewayProcess, startGatewayProcess, tributary } from './cli-process.js';
+
+/**
+ * `tributary start` opens the log while it loads the rest of the gateway; a start that fails after
+ * that must still say why and exit (no broker thread may keep the process alive).
+ */
+describe('tributary start failing beside a running gateway', () => {
+  let running: GatewayProcess;
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    running = await startGatewayProcess();
+  }, 60_000);
+  afterAll(async () => {
+    await running?.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(env: Record<string, string>) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
+    dirs.push(dataDir);
+    const [receiver, admin] = [await freePort(), await freePort()];
+    return tributary(['start'], {
+      TRIBUTARY_DATA_DIR: dataDir,
+      TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${receiver}`,
+      TRIBUTARY_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
+      ...env,
+    });
+  }
+
+  it('exits 2 naming log.data_dir when the data directory is in use', async () => {
+    const result = await start({ TRIBUTARY_DATA_DIR: running.dataDir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/log\.data_dir .* is in use/);
+  });
+
+  it('exits 2 naming the endpoint when the admin or receiver port is taken', async () => {
+    const admin = await start({ TRIBUTARY_ADMIN_ENDPOINT: new URL(running.adminUrl).host });
+    expect(admin.code).toBe(2);
+    expect(admin.stderr).toMatch(/admin\.endpoint: cannot listen on .*EADDRINUSE/);
+    const receiver = await start({ TRIBUTARY_RECEIVER_ENDPOINT: new URL(running.receiverUrl).host });
+    expect(receiver.code).toBe(2);
+    expect(receiver.stderr).toMatch(/receiver\.endpoint: cannot listen on .*EADDRINUSE/);
+  });
+});

@@ -1,3 +1,4 @@
+import { IntList } from './int-list.js';
 import type { TopicKind } from './signals.js';
 import { putVarint, varintSize } from './wire-writer.js';
 
@@ -17,45 +18,47 @@ const nestedSize = (content: number) => 1 + varintSize(content) + content;
  */
 export class SplitPlan {
   /** Per resource: whole start, whole end, first head, end of heads (indexes into `resourceHeads`), items seen. */
-  readonly resources: number[] = [];
+  readonly resources = new IntList();
   /** Per scope: the same five numbers, heads in `scopeHeads`. */
-  readonly scopes: number[] = [];
+  readonly scopes = new IntList();
   /** [start, end) pairs of the resources' other fields (a resource's are contiguous). */
-  readonly resourceHeads: number[] = [];
-  readonly scopeHeads: number[] = [];
+  readonly resourceHeads = new IntList();
+  readonly scopeHeads = new IntList();
   /** Per accepted item: resource, scope, start, end, next item of its group (-1 for the last). */
-  readonly items: number[] = [];
+  readonly items = new IntList();
   readonly topics: TopicKind[] = [];
   /** Record key per group: lowercase hex (a trace id or a resource digest). */
   readonly keys: string[] = [];
   /** Per group: first item, last item, first entry in `sizes` (set by `valueSize`). */
-  readonly groups: number[] = [];
+  readonly groups = new IntList();
   /** Partition per group, set by the caller once the keys are known. */
-  readonly partitions: number[] = [];
+  readonly partitions = new IntList();
   /** Content sizes of the partial resources and scopes of each group, in the order `writeValue` meets them. */
-  private readonly sizes: number[] = [];
+  private readonly sizes = new IntList();
 
   get groupCount(): number {
     return this.topics.length;
   }
 
   clear(): void {
-    this.resources.length = 0;
-    this.scopes.length = 0;
-    this.resourceHeads.length = 0;
-    this.scopeHeads.length = 0;
-    this.items.length = 0;
+    this.resources.clear();
+    this.scopes.clear();
+    this.resourceHeads.clear();
+    this.scopeHeads.clear();
+    this.items.clear();
     this.topics.length = 0;
     this.keys.length = 0;
-    this.groups.length = 0;
-    this.partitions.length = 0;
-    this.sizes.length = 0;
+    this.groups.clear();
+    this.partitions.clear();
+    this.sizes.clear();
   }
 
   addGroup(topic: TopicKind, key: string): number {
     this.topics.push(topic);
     this.keys.push(key);
-    this.groups.push(-1, -1, -1);
+    this.groups.push(-1);
+    this.groups.push(-1);
+    this.groups.push(-1);
     return this.topics.length - 1;
   }
 
@@ -63,11 +66,16 @@ export class SplitPlan {
   addItem(g: number, resource: number, scope: number, start: number, end: number): void {
     const items = this.items;
     const item = items.length / 5;
-    items.push(resource, scope, start, end, -1);
-    const last = this.groups[3 * g + 1];
-    if (last < 0) this.groups[3 * g] = item;
-    else items[5 * last + 4] = item;
-    this.groups[3 * g + 1] = item;
+    items.push(resource);
+    items.push(scope);
+    items.push(start);
+    items.push(end);
+    items.push(-1);
+    const groups = this.groups.data;
+    const last = groups[3 * g + 1];
+    if (last < 0) groups[3 * g] = item;
+    else items.data[5 * last + 4] = item;
+    groups[3 * g + 1] = item;
   }
 
   /**
@@ -76,10 +84,13 @@ export class SplitPlan {
    * it is rebuilt from its other fields and the group's items.
    */
   valueSize(g: number): number {
-    const { items, resources, scopes, sizes } = this;
-    this.groups[3 * g + 2] = sizes.length;
+    const items = this.items.data;
+    const resources = this.resources.data;
+    const scopes = this.scopes.data;
+    const sizes = this.sizes;
+    this.groups.data[3 * g + 2] = sizes.length;
     let total = 0;
-    let it = this.groups[3 * g];
+    let it = this.groups.data[3 * g];
     while (it >= 0) {
       const r = items[5 * it];
       const partEnd = runEnd(items, it, RESOURCE, -1);
@@ -90,18 +101,18 @@ export class SplitPlan {
       }
       const slot = sizes.length;
       sizes.push(0);
-      let content = headsSize(resources, r, this.resourceHeads);
+      let content = headsSize(resources, r, this.resourceHeads.data);
       while (it !== partEnd) {
         const s = items[5 * it + 1];
         it = runEnd(items, it, SCOPE, partEnd);
         if (runLength === scopes[5 * s + 4]) content += scopes[5 * s + 1] - scopes[5 * s];
         else {
-          const scopeContent = headsSize(scopes, s, this.scopeHeads) + runBytes;
+          const scopeContent = headsSize(scopes, s, this.scopeHeads.data) + runBytes;
           sizes.push(scopeContent);
           content += nestedSize(scopeContent);
         }
       }
-      sizes[slot] = content;
+      sizes.data[slot] = content;
       total += nestedSize(content);
     }
     return total;
@@ -109,9 +120,12 @@ export class SplitPlan {
 
   /** Writes group `g`'s record value (sized by `valueSize` first) from `request` at `pos` of `out`; returns the end. */
   writeValue(g: number, request: Uint8Array, out: Uint8Array, pos: number): number {
-    const { items, resources, scopes, sizes } = this;
-    let next = this.groups[3 * g + 2];
-    let it = this.groups[3 * g];
+    const items = this.items.data;
+    const resources = this.resources.data;
+    const scopes = this.scopes.data;
+    const sizes = this.sizes.data;
+    let next = this.groups.data[3 * g + 2];
+    let it = this.groups.data[3 * g];
     while (it >= 0) {
       const r = items[5 * it];
       const partEnd = runEnd(items, it, RESOURCE, -1);
@@ -122,7 +136,7 @@ export class SplitPlan {
       }
       out[pos++] = TAG_FIELD_1;
       pos = putVarint(out, pos, sizes[next++]);
-      pos = writeHeads(resources, r, this.resourceHeads, request, out, pos);
+      pos = writeHeads(resources, r, this.resourceHeads.data, request, out, pos);
       while (it !== partEnd) {
         const s = items[5 * it + 1];
         const scopeEnd = runEnd(items, it, SCOPE, partEnd);
@@ -133,7 +147,7 @@ export class SplitPlan {
         }
         out[pos++] = TAG_FIELD_2;
         pos = putVarint(out, pos, sizes[next++]);
-        pos = writeHeads(scopes, s, this.scopeHeads, request, out, pos);
+        pos = writeHeads(scopes, s, this.scopeHeads.data, request, out, pos);
         // Items that follow one another in the request are copied as one slice.
         while (it !== scopeEnd) {
           const start = items[5 * it + 2];
@@ -160,7 +174,7 @@ let runLength = 0;
 let runBytes = 0;
 
 /** The first item from `it` on (following the group's links, up to `stop`) in another resource or scope than `it`'s. */
-function runEnd(items: number[], it: number, column: number, stop: number): number {
+function runEnd(items: Int32Array, it: number, column: number, stop: number): number {
   const value = items[5 * it + column];
   runLength = 0;
   runBytes = 0;
@@ -172,13 +186,13 @@ function runEnd(items: number[], it: number, column: number, stop: number): numb
   return it;
 }
 
-function headsSize(table: number[], i: number, heads: number[]): number {
+function headsSize(table: Int32Array, i: number, heads: Int32Array): number {
   let n = 0;
   for (let h = table[5 * i + 2]; h < table[5 * i + 3]; h += 2) n += heads[h + 1] - heads[h];
   return n;
 }
 
-function writeHeads(table: number[], i: number, heads: number[], request: Uint8Array, out: Uint8Array, pos: number): number {
+function writeHeads(table: Int32Array, i: number, heads: Int32Array, request: Uint8Array, out: Uint8Array, pos: number): number {
   for (let h = table[5 * i + 2]; h < table[5 * i + 3]; h += 2) pos = copy(request, heads[h], heads[h + 1], out, pos);
   return pos;
 }

@@ -2,6 +2,7 @@ import { TributaryError } from '../errors.js';
 import type { MessageSpec } from './schema.js';
 import type { TopicKind } from './signals.js';
 import { checkField, checkMessage } from './validate.js';
+import type { IntList } from './int-list.js';
 import { SplitPlan } from './split-plan.js';
 import { LEN, WireReader } from './wire-reader.js';
 
@@ -71,32 +72,34 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
     if (request.field !== 1) continue;
     expectLen(request, 'resource');
     const index = resources.length / 5;
-    resources.push(request.tagStart, request.valueEnd, resourceHeads.length, resourceHeads.length, 0);
+    pushTableRow(resources, request.tagStart, request.valueEnd, resourceHeads.length);
     const context: ResourceContext = { resource: undefined, memo: undefined, previousAt: -1, previous: undefined };
     const res = resourceReader.reset(buf, request.valueStart, request.valueEnd);
     while (res.next()) {
       if (res.field !== 2) {
         checkField(res, signal.resourceSpec);
-        resourceHeads.push(res.tagStart, res.valueEnd);
-        resources[5 * index + 3] = resourceHeads.length;
+        resourceHeads.push(res.tagStart);
+        resourceHeads.push(res.valueEnd);
+        resources.data[5 * index + 3] = resourceHeads.length;
         if (res.field === 1 && res.wireType === LEN) context.resource = res.bytes();
         continue;
       }
       expectLen(res, 'scope');
       const scopeIndex = scopes.length / 5;
-      scopes.push(res.tagStart, res.valueEnd, scopeHeads.length, scopeHeads.length, 0);
+      pushTableRow(scopes, res.tagStart, res.valueEnd, scopeHeads.length);
       const sc = scopeReader.reset(buf, res.valueStart, res.valueEnd);
       while (sc.next()) {
         if (sc.field !== 2) {
           checkField(sc, signal.scopeSpec);
-          scopeHeads.push(sc.tagStart, sc.valueEnd);
-          scopes[5 * scopeIndex + 3] = scopeHeads.length;
+          scopeHeads.push(sc.tagStart);
+          scopeHeads.push(sc.valueEnd);
+          scopes.data[5 * scopeIndex + 3] = scopeHeads.length;
           continue;
         }
         expectLen(sc, signal.itemName);
         // Counted before validation: a scope or resource holding a rejected item is never copied whole.
-        scopes[5 * scopeIndex + 4]++;
-        resources[5 * index + 4]++;
+        scopes.data[5 * scopeIndex + 4]++;
+        resources.data[5 * index + 4]++;
         const placement = place(buf, sc.valueStart, sc.valueEnd, signal, context);
         if (typeof placement === 'string') {
           const weight = signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1;
@@ -119,6 +122,15 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
     }
   }
   return { plan, accepted, rejected, rejectionMessage: describe(rejections, signal) };
+}
+
+/** A resource or scope: where it lies, where its heads start (none yet), no items yet. */
+function pushTableRow(table: IntList, start: number, end: number, heads: number): void {
+  table.push(start);
+  table.push(end);
+  table.push(heads);
+  table.push(heads);
+  table.push(0);
 }
 
 function place(buf: Buffer, start: number, end: number, signal: SplitSignal, context: ResourceContext): Placement {

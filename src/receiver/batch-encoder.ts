@@ -3,6 +3,7 @@ import { BATCH_HEADER_SIZE, encodeHeaders, recordSize, sealBatch, writeBatchHead
 import type { RecordHeader } from '../log/types.js';
 import { varintSize, writeVarint } from '../log/varint.js';
 import type { IngestOutcome } from '../otlp/ingest.js';
+import { IntList } from '../otlp/int-list.js';
 import type { TopicKind } from '../otlp/signals.js';
 
 /** One record batch v2, ready for the log, at `[offset, offset + length)` of the batches' buffer. */
@@ -19,13 +20,11 @@ export interface EncodedBatches {
   buffer: ArrayBuffer;
 }
 
-/** Per record (group of the plan) and per batch, reused by every call: encoding is synchronous. */
-const valueSizes: number[] = [];
-const recordSizes: number[] = [];
-const nextInBatch: number[] = [];
-const batchFirst: number[] = [];
-const batchLast: number[] = [];
-const batchCount: number[] = [];
+/** Per record (group of the plan), reused by every call: encoding is synchronous. */
+const valueSizes = new IntList();
+const recordSizes = new IntList();
+/** The next record of the same batch, or -1. */
+const nextInBatch = new IntList();
 
 /**
  * Encodes a request's records as one record batch per partition (split further only where a
@@ -39,11 +38,15 @@ export function encodePartitionBatches(outcome: IngestOutcome, headers: RecordHe
   const headerBlock = encodeHeaders(headers);
   const batches: EncodedBatch[] = [];
   const open: Partial<Record<TopicKind, number[]>> = {};
-  for (const list of [valueSizes, recordSizes, nextInBatch, batchFirst, batchLast, batchCount]) list.length = 0;
+  /** Per batch: its first and last record, its record count. */
+  const batchFirst: number[] = [];
+  const batchLast: number[] = [];
+  const batchCount: number[] = [];
+  for (const list of [valueSizes, recordSizes, nextInBatch]) list.clear();
   let total = 0;
   for (let g = 0; g < plan.groupCount; g++) {
     const topic = plan.topics[g];
-    const partition = plan.partitions[g];
+    const partition = plan.partitions.data[g];
     const key = plan.keys[g];
     const valueSize = plan.valueSize(g);
     const keyField = varintSize(key.length) + key.length;
@@ -59,7 +62,7 @@ export function encodePartitionBatches(outcome: IngestOutcome, headers: RecordHe
       batchFirst.push(g);
       batchLast.push(-1);
       batchCount.push(0);
-    } else nextInBatch[batchLast[b]] = g;
+    } else nextInBatch.data[batchLast[b]] = g;
     const size = recordSize(0, batchCount[b], keyField, valueField, headerBlock.length);
     batchLast[b] = g;
     batchCount[b]++;
@@ -79,12 +82,12 @@ export function encodePartitionBatches(outcome: IngestOutcome, headers: RecordHe
     const { offset, length } = batches[b];
     writeBatchHeader(out, offset, length, batchCount[b], timestamp, timestamp);
     let pos = offset + BATCH_HEADER_SIZE;
-    for (let g = batchFirst[b], i = 0; g >= 0; g = nextInBatch[g], i++) {
+    for (let g = batchFirst[b], i = 0; g >= 0; g = nextInBatch.data[g], i++) {
       const key = plan.keys[g];
-      pos = writeRecordStart(out, pos, recordSizes[g], 0, i);
+      pos = writeRecordStart(out, pos, recordSizes.data[g], 0, i);
       pos = writeVarint(out, pos, key.length);
       pos += out.write(key, pos, 'latin1');
-      pos = writeVarint(out, pos, valueSizes[g]);
+      pos = writeVarint(out, pos, valueSizes.data[g]);
       pos = plan.writeValue(g, request, out, pos);
       out.set(headerBlock, pos);
       pos += headerBlock.length;

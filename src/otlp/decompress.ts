@@ -18,7 +18,7 @@ export function decompress(body: Uint8Array, encoding: ContentEncoding, maxBytes
   if (encoding === 'identity') return body;
   const options = { maxOutputLength: Math.max(1, maxBytes) };
   try {
-    if (encoding === 'gzip') return zlib.gunzipSync(body, options);
+    if (encoding === 'gzip') return zlib.gunzipSync(body, { ...options, chunkSize: gzipChunkSize(body, maxBytes) });
     if (encoding === 'zstd') {
       if (!zstdDecompressSync) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', 'zstd needs Node.js 22.15 or newer; send gzip or deflate');
       return zstdDecompressSync(body, options);
@@ -37,4 +37,20 @@ export function decompress(body: Uint8Array, encoding: ContentEncoding, maxBytes
     }
     throw new TributaryError('INVALID_REQUEST', `the body is not valid ${encoding}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Largest output chunk to size from a gzip trailer: the trailer is the sender's word, not a fact. */
+const MAX_GZIP_CHUNK = 4 << 20;
+
+/**
+ * gzip's trailer gives the inflated size (of the last member, mod 2^32): with an output chunk of
+ * that size zlib writes the body in one piece, instead of 16 KB chunks joined by a copy at the end.
+ * Only a hint: a wrong size costs chunks, never correctness.
+ */
+function gzipChunkSize(body: Uint8Array, maxBytes: number): number | undefined {
+  if (body.length < 18) return undefined;
+  const end = body.length;
+  const size = (body[end - 4] | (body[end - 3] << 8) | (body[end - 2] << 16) | (body[end - 1] << 24)) >>> 0;
+  // One byte more than the body, so zlib does not allocate another chunk to look for more output.
+  return Math.max(zlib.constants.Z_MIN_CHUNK, Math.min(size + 1, maxBytes + 1, MAX_GZIP_CHUNK));
 }

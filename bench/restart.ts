@@ -6,7 +6,7 @@
  *    flight, fsync: interval) to the otlp_spans partitions, reporting every acknowledged batch.
  * 2. Once the log holds --gib GiB, the child is killed with SIGKILL while it keeps appending.
  * 3. `tributary start` runs on that data directory; the figure is the time from spawning it to
- *    /readyz answering 200, with the times its start-up steps finished (from its log).
+ *    /readyz answering 200, with the times its start-up steps finished (from its ready line).
  * 4. Every acknowledged record must be there: the high watermarks add up to at least the count.
  *
  * Usage: node dist/bench/restart.js [--gib 1]
@@ -79,23 +79,13 @@ async function fillAndKill(self: string, configFile: string, targetBytes: number
   return acked;
 }
 
-/** When each start-up step finished, in ms after the spawn, from the gateway's JSON log. */
-function startupPhases(stderr: string, spawnedAt: number): Record<string, number> {
-  const steps: [string, (message: string) => boolean][] = [
-    ['adminListening', (m) => m.startsWith('admin API')],
-    ['logOpen', (m) => m === 'embedded log started'],
-    ['receiverListening', (m) => m === 'listening'],
-  ];
-  const lines = stderr
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { time: string; message: string });
-  const phases: Record<string, number> = {};
-  for (const [name, matches] of steps) {
-    const line = lines.find((l) => matches(l.message));
-    if (line) phases[name] = Date.parse(line.time) - spawnedAt;
+/** When each start-up step finished, in ms since the gateway's process started (from its ready line). */
+function startupPhases(stderr: string): Record<string, number> {
+  for (const line of stderr.split('\n').filter(Boolean)) {
+    const { startupMs } = JSON.parse(line) as { startupMs?: Record<string, number> };
+    if (startupMs) return startupMs;
   }
-  return phases;
+  return {};
 }
 
 async function main(): Promise<void> {
@@ -125,7 +115,7 @@ async function main(): Promise<void> {
       recordsAfterRestart: present,
       lostAcknowledged: Math.max(0, acked - present),
       readyMsFromSpawn: round(gateway.readyMs, 1),
-      startupMs: startupPhases(gateway.stderr(), gateway.spawnedAt),
+      startupMs: startupPhases(gateway.stderr()),
     };
     process.stderr.write(
       `ready ${result.readyMsFromSpawn} ms after spawn (${JSON.stringify(result.startupMs)}); ${present.toLocaleString()} records present, ${result.lostAcknowledged} acknowledged lost\n`,

@@ -19,8 +19,6 @@ export interface GatewayProcess {
   adminPort: number;
   /** Milliseconds from spawning the process to /readyz answering 200. */
   readyMs: number;
-  /** Wall-clock time of the spawn, to place the gateway's log lines. */
-  spawnedAt: number;
   /** What the gateway wrote on stderr (its log). */
   stderr(): string;
   /** SIGINT and wait for the clean shutdown. */
@@ -45,7 +43,6 @@ export async function startGatewayProcess(dir: string, configBody: string, optio
   writeFileSync(config, `receiver: { ${receiver.join(', ')} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\n${configBody}`);
   const bin = runningFromSource ? join(packageRoot, 'src', 'cli', 'bin.ts') : join(packageRoot, 'dist', 'src', 'cli', 'bin.js');
   const started = performance.now();
-  const spawnedAt = Date.now();
   const child = spawn(process.execPath, [...(runningFromSource ? ['--import', 'tsx'] : []), bin, 'start', '--config', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...options.env },
@@ -64,7 +61,6 @@ export async function startGatewayProcess(dir: string, configBody: string, optio
     receiverPort,
     adminPort,
     readyMs: performance.now() - started,
-    spawnedAt,
     stderr: () => stderr,
     async stop() {
       child.kill('SIGINT');

@@ -120,10 +120,11 @@ export class EmbeddedBackend implements LogBackend {
       if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
-      for (const [name, topic] of Object.entries(this.options.topics ?? {})) {
-        await this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true });
-      }
-      await this.groupCoordinator.start();
+      // Each createTopic assigns its partitions synchronously, in config order; only the opening overlaps.
+      const topics = Object.entries(this.options.topics ?? {}).map(([name, topic]) =>
+        this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true }),
+      );
+      await Promise.all([...topics, this.groupCoordinator.start()]);
     } catch (err) {
       await this.shutdown();
       throw err;

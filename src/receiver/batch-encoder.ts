@@ -5,6 +5,7 @@ import { varintSize, writeVarint } from '../log/varint.js';
 import type { IngestOutcome } from '../otlp/ingest.js';
 import { IntList } from '../otlp/int-list.js';
 import type { TopicKind } from '../otlp/signals.js';
+import { ScratchBuffer } from '../scratch-buffer.js';
 
 /** One record batch v2, ready for the log, at `[offset, offset + length)` of the batches' buffer. */
 export interface EncodedBatch {
@@ -16,9 +17,12 @@ export interface EncodedBatch {
 
 export interface EncodedBatches {
   batches: EncodedBatch[];
-  /** Every batch back to back; a fresh ArrayBuffer, so it can be transferred. */
-  buffer: ArrayBuffer;
+  /** Every batch back to back: the caller's shared memory, or a fresh ArrayBuffer to transfer. */
+  buffer: ArrayBuffer | SharedArrayBuffer;
 }
+
+/** Where batches bound for the caller's shared memory are encoded, before one bulk copy there. */
+const scratch = new ScratchBuffer(256 * 1024);
 
 /** Per record (group of the plan), reused by every call: encoding is synchronous. */
 const valueSizes = new IntList();
@@ -31,9 +35,16 @@ const nextInBatch = new IntList();
  * batch would pass `maxBatchBytes`, the log's batch limit), in the ingest worker, so the main
  * thread only hands the bytes to the log. Sizes are computed first, exactly; then each record's
  * value is written from the request straight into its batch. Every record gets `timestamp`, the
- * time of receipt, and `headers`.
+ * time of receipt, and `headers`. The batches go into `output` when they fit, else into a buffer
+ * of their own.
  */
-export function encodePartitionBatches(outcome: IngestOutcome, headers: RecordHeader[], timestamp: number, maxBatchBytes: number): EncodedBatches {
+export function encodePartitionBatches(
+  outcome: IngestOutcome,
+  headers: RecordHeader[],
+  timestamp: number,
+  maxBatchBytes: number,
+  output?: SharedArrayBuffer,
+): EncodedBatches {
   const { plan, request } = outcome;
   const headerBlock = encodeHeaders(headers);
   const batches: EncodedBatch[] = [];
@@ -77,8 +88,8 @@ export function encodePartitionBatches(outcome: IngestOutcome, headers: RecordHe
   }
 
   // Not zero-filled: every byte is written below (the check against the sizes proves it).
-  const out = Buffer.allocUnsafeSlow(total);
-  const buffer = out.buffer as ArrayBuffer;
+  const shared = output !== undefined && total <= output.byteLength;
+  const out = shared ? scratch.take(total) : Buffer.allocUnsafeSlow(total);
   for (let b = 0; b < batches.length; b++) {
     const { offset, length } = batches[b];
     writeBatchHeader(out, offset, length, batchCount[b], timestamp, timestamp);
@@ -96,7 +107,9 @@ export function encodePartitionBatches(outcome: IngestOutcome, headers: RecordHe
     if (pos !== offset + length) throw new TributaryError('INTERNAL', `a batch of ${pos - offset} bytes was sized at ${length}`);
     sealBatch(out, offset, offset + length);
   }
-  return { batches, buffer };
+  if (!shared) return { batches, buffer: out.buffer as ArrayBuffer };
+  new Uint8Array(output, 0, total).set(out);
+  return { batches, buffer: output };
 }
 
 /** A record's bytes in its batch: its length prefix and the record. */

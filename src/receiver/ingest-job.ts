@@ -2,6 +2,7 @@ import type { SerializedError } from '../errors.js';
 import type { RecordHeader } from '../log/types.js';
 import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
 import { SIGNAL_HEADER } from '../otlp/signals.js';
+import { ScratchBuffer } from '../scratch-buffer.js';
 import { type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
 
 /** A request as the receiver hands it to an ingest worker: the OTLP work plus how to store it. */
@@ -12,6 +13,8 @@ export interface IngestJob extends IngestTask {
   tenant?: string;
   /** Largest batch to encode; keep it under log.max_record_bytes. */
   maxBatchBytes: number;
+  /** Shared memory to encode the batches into, when they fit (src/receiver/shared-slabs.ts). */
+  output?: SharedArrayBuffer;
 }
 
 export type IngestJobResult = EncodedBatches & Omit<IngestOutcome, 'request' | 'plan'>;
@@ -28,12 +31,24 @@ const SIGNAL_HEADERS: Record<IngestTask['signal'], RecordHeader> = {
   logs: { key: SIGNAL_HEADER, value: Buffer.from('logs') },
 };
 
+/** An uncompressed body in shared memory, read from here on by many small copies. */
+const bodyScratch = new ScratchBuffer(128 * 1024);
+
+/** The job with an uncompressed shared body moved to ordinary memory in one bulk copy. */
+function readableBody(job: IngestJob): IngestJob {
+  const { body } = job;
+  if (job.encoding !== 'identity' || !(body.buffer instanceof SharedArrayBuffer)) return job;
+  const copy = bodyScratch.take(body.length);
+  copy.set(body);
+  return { ...job, body: copy };
+}
+
 /** Decompresses, converts and splits the request, then encodes its record batches (in a worker). */
 export function runIngestJob(job: IngestJob): IngestJobResult {
-  const outcome = ingest(job);
+  const outcome = ingest(readableBody(job));
   const headers = [CONTENT_TYPE_HEADER, SIGNAL_HEADERS[job.signal]];
   if (job.tenant) headers.push({ key: 'tenant', value: Buffer.from(job.tenant) });
-  const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job.maxBatchBytes);
+  const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job.maxBatchBytes, job.output);
   const { accepted, rejected, rejectionMessage, decodedBytes } = outcome;
   return { batches, buffer, accepted, rejected, rejectionMessage, decodedBytes };
 }

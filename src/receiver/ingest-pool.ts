@@ -5,7 +5,7 @@ import { workerEntry } from '../paths.js';
 import type { IngestJob, IngestJobReply, IngestJobResult } from './ingest-job.js';
 
 export interface IngestPool {
-  /** Runs one request in a worker; the body's buffer is transferred, so it is unusable after. */
+  /** Runs one request in a worker; a body not in a shared slab is transferred, so it is unusable after. */
   run(job: IngestJob): Promise<IngestJobResult>;
   /** Loads the task module in every worker, so the first requests do not pay for it. */
   warmUp(): Promise<void>;
@@ -21,7 +21,9 @@ export function createIngestPool(workers = Math.max(1, Math.min(4, availablePara
   });
   return {
     async run(job) {
-      const reply = await pool.run(job, { transferList: [job.body.buffer as ArrayBuffer] });
+      // Shared slabs are passed by reference; a plain body is moved, not copied.
+      const body = job.body.buffer;
+      const reply = await pool.run(job, { transferList: body instanceof SharedArrayBuffer ? [] : [body as ArrayBuffer] });
       if (!reply.ok) throw TributaryError.fromJSON(reply.error);
       return reply.result;
     },

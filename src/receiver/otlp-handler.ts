@@ -13,11 +13,14 @@ import { contentTypeOf, errorReply } from './error-response.js';
 import type { IngestPool } from './ingest-pool.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
 import { readBody } from './request-body.js';
+import type { SharedSlabs } from './shared-slabs.js';
 
 export interface HandlerDeps {
   backend: LogBackend;
   topics: SignalTopics;
   pool: IngestPool;
+  /** Memory for bodies and encoded batches, shared with the ingest workers and reused. */
+  slabs: SharedSlabs;
   metrics: ReceiverMetrics;
   budget: ByteBudget;
   logger: Logger;
@@ -104,32 +107,52 @@ async function store(
     throw new TributaryError('OVERLOADED', 'too many bytes in flight (receiver.max_inflight_bytes); retry later', { retriable: true });
   }
   let held = declared;
+  let body: Uint8Array | undefined;
+  let output: SharedArrayBuffer | undefined;
   try {
-    const body = await readBody(incoming, deps.maxRequestBytes);
+    body = await readBody(incoming, deps.maxRequestBytes, (size) => deps.slabs.take(size));
     const receivedAt = Date.now();
     deps.budget.add(body.length - held);
     held = body.length;
     deps.metrics.bytes.inc({ signal }, body.length);
+    output = deps.slabs.takeSlab(outputEstimate(body.length, format, encoding, deps.maxRequestBytes));
     const result = await deps.pool.run({
       signal,
       format,
       encoding,
       body,
+      output,
       maxBytes: deps.maxRequestBytes,
       partitions,
       receivedAt,
       tenant,
       maxBatchBytes: deps.maxBatchBytes,
     });
-    deps.budget.add(result.buffer.byteLength);
-    held += result.buffer.byteLength;
+    deps.slabs.release(body.buffer);
+    body = undefined;
     const { buffer, batches } = result;
+    const encoded = batches.reduce((n, b) => n + b.length, 0);
+    deps.budget.add(encoded);
+    held += encoded;
     await Promise.all(batches.map((b) => deps.backend.produceBatch(deps.topics[b.topic], b.partition, new Uint8Array(buffer, b.offset, b.length))));
     for (const [kind, n] of Object.entries(result.accepted)) deps.metrics.items.inc({ signal: kind }, n);
     return encodeExportResponse(signal, result.rejected, result.rejectionMessage, format);
   } finally {
+    // Only now is no thread reading or writing them (a timed-out request still gets here).
+    deps.slabs.release(body?.buffer);
+    deps.slabs.release(output);
     deps.budget.add(-held);
   }
+}
+
+/**
+ * Room for the encoded batches: protobuf grows by the resource and scope copied into each record
+ * and the record framing; compressed bodies by their ratio, guessed. A guess too small costs the
+ * worker a buffer of its own, nothing else.
+ */
+function outputEstimate(bodyBytes: number, format: WireFormat, encoding: ContentEncoding, maxBytes: number): number {
+  const decoded = encoding === 'identity' ? bodyBytes : Math.min(maxBytes, bodyBytes * 8);
+  return (format === 'json' ? decoded : decoded * 2) + 64 * 1024;
 }
 
 /** Answers 503 past `receiver.request_timeout`; the work itself still finishes (and frees its bytes). */

@@ -11,6 +11,7 @@ import type { Telemetry } from '../telemetry/telemetry.js';
 import { ByteBudget } from './byte-budget.js';
 import { createIngestPool, type IngestPool } from './ingest-pool.js';
 import { createOtlpHandler, type HandlerDeps } from './otlp-handler.js';
+import { SharedSlabs } from './shared-slabs.js';
 import { ReceiverMetrics } from './receiver-metrics.js';
 
 export interface ReceiverOptions {
@@ -86,6 +87,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         backend: options.backend,
         topics: config.topics,
         pool,
+        slabs: new SharedSlabs(),
         metrics,
         budget: new ByteBudget(config.max_inflight_bytes, (used) => metrics.inflightBytes.set(used)),
         logger,

@@ -2,41 +2,47 @@ import type { IncomingMessage } from 'node:http';
 import { TributaryError } from '../errors.js';
 
 /**
- * Reads a request body into a Uint8Array that owns its whole ArrayBuffer (so it can be
- * transferred to a worker). Past `limit` bytes it stops keeping data and fails with
- * PAYLOAD_TOO_LARGE; the rest is drained so the connection can answer and be reused.
+ * Reads a request body into memory from `allocate` (a shared slab, say). With a Content-Length the
+ * chunks are copied in as they arrive; without one they are gathered first. Past `limit` bytes it
+ * stops keeping data and fails with PAYLOAD_TOO_LARGE; the rest is drained so the connection can
+ * answer and be reused.
  */
-export function readBody(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
+export function readBody(incoming: IncomingMessage, limit: number, allocate: (size: number) => Uint8Array): Promise<Uint8Array> {
   const declared = Number(incoming.headers['content-length']);
   if (declared > limit) {
     incoming.resume();
     return Promise.reject(tooLarge(declared, limit));
   }
   return new Promise((resolve, reject) => {
+    // HTTP/1.1 parsing holds a body to its Content-Length, so a declared size is the size.
+    let body = Number.isSafeInteger(declared) ? allocate(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
+      if (size + chunk.length > limit) {
         incoming.off('data', onData);
         incoming.resume();
-        reject(tooLarge(size, limit));
+        reject(tooLarge(size + chunk.length, limit));
         return;
       }
-      chunks.push(chunk);
+      if (body) body.set(chunk, size);
+      else chunks.push(chunk);
+      size += chunk.length;
     };
     incoming.on('data', onData);
     incoming.once('error', (err) => reject(new TributaryError('INVALID_REQUEST', `reading the body failed: ${err.message}`, { cause: err })));
     incoming.once('aborted', () => reject(new TributaryError('INVALID_REQUEST', 'the client aborted the request')));
     incoming.once('end', () => {
       if (size > limit) return;
-      const body = new Uint8Array(size);
-      let pos = 0;
-      for (const chunk of chunks) {
-        body.set(chunk, pos);
-        pos += chunk.length;
+      if (!body) {
+        body = allocate(size);
+        let pos = 0;
+        for (const chunk of chunks) {
+          body.set(chunk, pos);
+          pos += chunk.length;
+        }
       }
-      resolve(body);
+      resolve(body.subarray(0, size));
     });
   });
 }

@@ -16,7 +16,7 @@ export class MessageBatcher<T> {
     if (transfer) for (const buffer of transfer) this.transfer.push(buffer);
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => this.flush());
+      setImmediate(() => this.flush());
     }
   }
 

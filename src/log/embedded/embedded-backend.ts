@@ -53,6 +53,14 @@ const DEFAULT_FETCH_BYTES = 1024 * 1024;
  * `log.brokers` long-lived broker threads that own the partitions' storage. Batches are encoded
  * here and cross to the brokers as transferred buffers.
  */
+/** Reused by every produce(): encoding is synchronous, and the bytes are copied out at once. */
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+function encodeScratch(size: number): Buffer {
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, scratch.length * 2));
+  return scratch.subarray(0, size);
+}
+
 export class EmbeddedBackend implements LogBackend {
   readonly kind = 'embedded' as const;
 
@@ -253,13 +261,17 @@ export class EmbeddedBackend implements LogBackend {
     checkProducerRecords(records);
     const broker = this.brokers[p.leader];
     const max = this.options.log.max_record_bytes;
-    const batch = encodeRecordBatch(records, {
-      // Refused before a ring slice is taken: every slice handed out must reach the broker.
+    // Encoded in ordinary memory first: V8 copies into shared memory (the ring) with relaxed atomic
+    // stores, several times slower than memcpy, so one bulk copy beats a copy per record value.
+    const encoded = encodeRecordBatch(records, {
       allocate: (size) => {
         if (size > max) throw batchTooLarge(size, max);
-        return broker.allocateBatch(size);
+        return encodeScratch(size);
       },
     });
+    // Taken only now: every ring slice handed out must reach the broker.
+    const batch = broker.allocateBatch(encoded.length);
+    batch.set(encoded);
     return this.sendBatch(broker, topic, partition, batch, records.length, options.acks ?? 1);
   }
 

@@ -89,12 +89,12 @@ export class BrokerServer {
 
   private produce(req: Request<'produce'>): void {
     const hosted = this.hosted(req.topic, req.partition);
-    // A ring batch was encoded by this process's producer a moment ago: its CRC is not computed
-    // twice (the layout is still checked; recovery still checks CRCs on disk).
+    // A batch produce() encoded a moment ago is not CRC-checked twice (its layout still is;
+    // recovery still checks CRCs on disk). Anything else is, here rather than on the main thread.
     const slice = req.batch;
     const inRing = 'ring' in slice;
     const batch = inRing ? this.ring.view(slice) : fromBatchBytes(slice);
-    const result = hosted.log.append(batch, hosted.leaderEpoch, Date.now(), !inRing);
+    const result = hosted.log.append(batch, hosted.leaderEpoch, Date.now(), !inRing || req.verifyCrc);
     hosted.polls.wake(result.highWatermark);
     if (req.acks === 0) return;
     this.commit.afterAppend(hosted, (err) => {

@@ -67,7 +67,8 @@ export interface BatchBytes {
 
 export type BrokerRequest =
   | { id: number; op: 'open'; partitions: PartitionAssignment[] }
-  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1 }
+  /** `verifyCrc`: the batch came from outside this process's encoder, so the broker checks its CRC. */
+  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean }
   | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }
   | { id: number; op: 'offsetForTimestamp'; topic: string; partition: number; timestamp: number }
   | { id: number; op: 'updateSettings'; topic: string; partition: number; settings: PartitionStorageSettings }

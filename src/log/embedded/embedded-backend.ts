@@ -32,6 +32,7 @@ import { fromBatchBytes, type OpenedPartition, type PartitionStats } from './bro
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
+import { ScratchBuffer } from '../../scratch-buffer.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import type { TopicMetadata } from './metadata-store.js';
 import { checkProducerRecords, topicSpecFromConfig } from './validate.js';
@@ -53,13 +54,8 @@ const DEFAULT_FETCH_BYTES = 1024 * 1024;
  * `log.brokers` long-lived broker threads that own the partitions' storage. Batches are encoded
  * here and cross to the brokers as transferred buffers.
  */
-/** Reused by every produce(): encoding is synchronous, and the bytes are copied out at once. */
-let scratch = Buffer.allocUnsafeSlow(64 * 1024);
-
-function encodeScratch(size: number): Buffer {
-  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, scratch.length * 2));
-  return scratch.subarray(0, size);
-}
+/** Where produce() encodes a batch before one bulk copy into the broker's ring. */
+const encodeScratch = new ScratchBuffer();
 
 export class EmbeddedBackend implements LogBackend {
   readonly kind = 'embedded' as const;
@@ -261,12 +257,12 @@ export class EmbeddedBackend implements LogBackend {
     checkProducerRecords(records);
     const broker = this.brokers[p.leader];
     const max = this.options.log.max_record_bytes;
-    // Encoded in ordinary memory first: V8 copies into shared memory (the ring) with relaxed atomic
-    // stores, several times slower than memcpy, so one bulk copy beats a copy per record value.
+    // Encoded in ordinary memory first (src/scratch-buffer.ts): one bulk copy into the ring beats
+    // a copy per record value.
     const encoded = encodeRecordBatch(records, {
       allocate: (size) => {
         if (size > max) throw batchTooLarge(size, max);
-        return encodeScratch(size);
+        return encodeScratch.take(size);
       },
     });
     // Taken only now: every ring slice handed out must reach the broker.

@@ -29,6 +29,8 @@ export interface Receiver {
    * threads load their task module in the background, so start-up does not wait for them.
    */
   start(): Promise<void>;
+  /** Resolves once every ingest worker has loaded its task, so no request waits for one to boot. */
+  warm(): Promise<void>;
   /** Stops accepting, lets requests in flight finish, then closes the worker pool. */
   shutdown(): Promise<void>;
   /** The bound host and port (port 0 in the config picks a free one). */
@@ -104,6 +106,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         throw err;
       }
       logger.info('listening', { ...listener.address(), tls: Boolean(config.tls) });
+    },
+    async warm() {
+      await warming;
     },
     async shutdown() {
       if (deps) deps.closing = true;

@@ -34,6 +34,8 @@ export async function startGateway(receiverOverrides: Record<string, unknown> = 
   // As the gateway wires it: batches kept under the log's limit.
   const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger: silentLogger, maxBatchBytes: config.log.max_record_bytes });
   await receiver.start();
+  // Tests time requests (request_timeout); none should include a worker's boot.
+  await receiver.warm();
   const { port } = receiver.address();
   return {
     backend,

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_FILE } from '../../workers/broker/checkpoint.js';
+import { CHECKPOINT_FILE, CheckpointFile } from '../../workers/broker/checkpoint.js';
 import { PartitionLog } from '../../workers/broker/partition-log.js';
 import { segmentFileName } from '../../workers/broker/segment.js';
 import { batchOf, expectedValues, fill, logOptions, readAll, useTempDirs } from './helpers.js';
@@ -55,6 +55,29 @@ describe('recovery after an unclean stop', () => {
     expect(log.recovery.batchesChecked).toBeGreaterThanOrEqual(5);
     expect(log.recovery.batchesChecked).toBeLessThan(15);
     log.close();
+  });
+
+  it('opens without waiting for what it validated to reach the disk; the checkpoint moves only after that sync', async () => {
+    const dir = tempDir();
+    const { flushedAt, end } = crashedLog(dir);
+    const checkpoint = () => {
+      const file = CheckpointFile.open(join(dir, CHECKPOINT_FILE));
+      try {
+        return file.read();
+      } finally {
+        file.close();
+      }
+    };
+    const log = PartitionLog.open(options(dir));
+    expect(log.unflushed).toBe(true);
+    expect(checkpoint()).toMatchObject({ clean: false, recoveryOffset: flushedAt });
+    // Killed again before that sync: the same batches are validated again, and none is lost.
+    const again = reopenAndCheck(dir, end);
+    expect(again.recovery.batchesChecked).toBe(log.recovery.batchesChecked);
+    await new Promise<void>((resolve, reject) => again.flushInBackground((err) => (err ? reject(err) : resolve())));
+    expect(again.unflushed).toBe(false);
+    expect(checkpoint()).toMatchObject({ clean: false, recoveryOffset: end + 3 });
+    again.close();
   });
 
   it('validates everything when the checkpoint is missing', () => {

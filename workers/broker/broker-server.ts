@@ -127,6 +127,12 @@ export class BrokerServer {
     for (const a of assignments) {
       if (this.find(a.topic, a.partition)) continue;
       const hosted = HostedPartition.open(a, { indexIntervalBytes, maxBatchBytes });
+      // What recovery validated reaches the disk while the partition already serves.
+      if (hosted.unflushed) {
+        hosted.flushInBackground((err) => {
+          if (err) this.log('error', 'flushing a recovered partition failed', { topic: a.topic, partition: a.partition, error: asTributaryError(err).message });
+        });
+      }
       const list = this.partitions.get(a.topic) ?? [];
       this.partitions.set(a.topic, list);
       list[a.partition] = hosted;

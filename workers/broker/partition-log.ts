@@ -74,14 +74,24 @@ export class PartitionLog {
       mkdirSync(options.dir, { recursive: true });
       const checkpoint = CheckpointFile.open(join(options.dir, CHECKPOINT_FILE));
       const now = Date.now();
-      const { segments, report } = loadSegments(options, checkpoint.read(), now);
+      const stored = checkpoint.read();
+      const { segments, report } = loadSegments(options, stored, now);
       if (segments.length === 0) segments.push(Segment.create(options.dir, 0, now));
       const log = new PartitionLog(options, segments, report, checkpoint);
-      // Whatever recovery validated may still sit in the page cache only; sync it before the
-      // checkpoint says so. Then mark the partition open (unclean) durably before any append.
-      for (const segment of segments) if (segment.unflushed) log.dirty.add(segment);
       log.dirDirty = true;
-      log.syncAndCheckpoint(true);
+      const recovered = segments.filter((segment) => segment.unflushed);
+      if (recovered.length === 0) {
+        // Nothing but the directory to sync: the partition is marked open (unclean) at once.
+        log.syncAndCheckpoint(true);
+        return log;
+      }
+      // What recovery validated may sit in the page cache only (after kill -9, often hundreds of
+      // MB): it is left to a flush the broker starts in the background at once, instead of
+      // holding up the open, and the checkpoint keeps its recovery point until then. The
+      // partition is still marked open (unclean) durably before any append; without a valid
+      // checkpoint it already counts as unclean.
+      for (const segment of recovered) log.dirty.add(segment);
+      if (stored?.clean) checkpoint.write({ ...stored, clean: false }, true);
       return log;
     } catch (err) {
       if (err instanceof TributaryError) throw err;

@@ -25,8 +25,15 @@ export function readBody(incoming: IncomingMessage, limit: number, allocate: (si
         reject(tooLarge(size + chunk.length, limit));
         return;
       }
-      if (body) body.set(chunk, size);
-      else chunks.push(chunk);
+      if (!body) chunks.push(chunk);
+      else if (size + chunk.length <= body.length) body.set(chunk, size);
+      else {
+        // The HTTP/1.1 parser never lets this happen; a throw here would take the process down.
+        incoming.off('data', onData);
+        incoming.resume();
+        reject(new TributaryError('INVALID_REQUEST', `the body is longer than its Content-Length of ${body.length} bytes`));
+        return;
+      }
       size += chunk.length;
     };
     incoming.on('data', onData);

@@ -1,8 +1,10 @@
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumedRecord } from '../../src/log/types.js';
+import { readBody } from '../../src/receiver/request-body.js';
 import { forEachField } from '../../src/otlp/wire-reader.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { type Gateway, startGateway } from './harness.js';
@@ -67,3 +69,21 @@ describe('request bodies in shared memory', () => {
     expect(spansByTrace(await gateway.readTopic('otlp_spans'))).toEqual(sent);
   });
 });
+
+describe('readBody', () => {
+  const stream = (chunks: number[], headers: Record<string, string>) =>
+    Object.assign(Readable.from(chunks.map((n) => Buffer.alloc(n, 1))), { headers }) as unknown as IncomingMessage;
+
+  it('refuses, without throwing, a body longer than the Content-Length it was read into', async () => {
+    await expect(readBody(stream([10, 10], { 'content-length': '12' }), 1000, (n) => new Uint8Array(n))).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: expect.stringMatching(/longer than its Content-Length of 12/),
+    });
+  });
+
+  it('gathers a body without a Content-Length, and stops past the limit', async () => {
+    expect((await readBody(stream([10, 10], {}), 1000, (n) => new Uint8Array(n))).length).toBe(20);
+    await expect(readBody(stream([600, 600], {}), 1000, (n) => new Uint8Array(n))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+});
+

@@ -35,18 +35,18 @@ const nextInBatch = new IntList();
  * batch would pass `maxBatchBytes`, the log's batch limit), in the ingest worker, so the main
  * thread only hands the bytes to the log. Sizes are computed first, exactly; then each record's
  * value is written from the request straight into its batch. Every record gets `timestamp`, the
- * time of receipt, and `headers`. The batches go into `output` when they fit, else into a buffer
+ * time of receipt, and the headers of its kind. The batches go into `output` when they fit, else into a buffer
  * of their own.
  */
 export function encodePartitionBatches(
   outcome: IngestOutcome,
-  headers: RecordHeader[],
+  headers: (kind: TopicKind) => RecordHeader[],
   timestamp: number,
   maxBatchBytes: number,
   output?: SharedArrayBuffer,
 ): EncodedBatches {
   const { plan, request } = outcome;
-  const headerBlock = encodeHeaders(headers);
+  const headerBlocks: Partial<Record<TopicKind, Uint8Array>> = {};
   const batches: EncodedBatch[] = [];
   const open: Partial<Record<TopicKind, number[]>> = {};
   /** Per batch: its first and last record, its record count. */
@@ -59,6 +59,8 @@ export function encodePartitionBatches(
     const topic = plan.topics[g];
     const partition = plan.partitions.data[g];
     const key = plan.keys[g];
+    headerBlocks[topic] ??= encodeHeaders(headers(topic));
+    const headerBlock = headerBlocks[topic];
     const valueSize = plan.valueSize(g);
     const keyField = varintSize(key.length) + key.length;
     const valueField = varintSize(valueSize) + valueSize;
@@ -101,6 +103,7 @@ export function encodePartitionBatches(
       pos += out.write(key, pos, 'latin1');
       pos = writeVarint(out, pos, valueSizes.data[g]);
       pos = plan.writeValue(g, request, out, pos);
+      const headerBlock = headerBlocks[plan.topics[g]]!;
       out.set(headerBlock, pos);
       pos += headerBlock.length;
     }

@@ -1,7 +1,7 @@
 import type { SerializedError } from '../errors.js';
 import type { RecordHeader } from '../log/types.js';
 import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
-import { SIGNAL_HEADER } from '../otlp/signals.js';
+import { SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
 import { ScratchBuffer } from '../scratch-buffer.js';
 import { type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
 
@@ -24,11 +24,15 @@ export type IngestJobReply = { ok: true; result: IngestJobResult } | { ok: false
 
 /** Encoded once per worker: every record carries them. */
 const CONTENT_TYPE_HEADER: RecordHeader = { key: 'content-type', value: Buffer.from('application/x-protobuf') };
-/** The signal, so consumers can decode a record whatever its topic is called (src/sinks/signals.ts). */
-const SIGNAL_HEADERS: Record<IngestTask['signal'], RecordHeader> = {
+/**
+ * The kind of record (traces, metrics, logs or events), so consumers can decode a record, and
+ * tell events from logs, whatever its topic is called (src/sinks/signals.ts).
+ */
+const KIND_HEADERS: Record<TopicKind, RecordHeader> = {
   traces: { key: SIGNAL_HEADER, value: Buffer.from('traces') },
   metrics: { key: SIGNAL_HEADER, value: Buffer.from('metrics') },
   logs: { key: SIGNAL_HEADER, value: Buffer.from('logs') },
+  events: { key: SIGNAL_HEADER, value: Buffer.from('events') },
 };
 
 /** An uncompressed body in shared memory, read from here on by many small copies. */
@@ -46,8 +50,8 @@ function readableBody(job: IngestJob): IngestJob {
 /** Decompresses, converts and splits the request, then encodes its record batches (in a worker). */
 export function runIngestJob(job: IngestJob): IngestJobResult {
   const outcome = ingest(readableBody(job));
-  const headers = [CONTENT_TYPE_HEADER, SIGNAL_HEADERS[job.signal]];
-  if (job.tenant) headers.push({ key: 'tenant', value: Buffer.from(job.tenant) });
+  const tenant: RecordHeader[] = job.tenant ? [{ key: 'tenant', value: Buffer.from(job.tenant) }] : [];
+  const headers = (kind: TopicKind) => [CONTENT_TYPE_HEADER, KIND_HEADERS[kind], ...tenant];
   const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job.maxBatchBytes, job.output);
   const { accepted, rejected, rejectionMessage, decodedBytes } = outcome;
   return { batches, buffer, accepted, rejected, rejectionMessage, decodedBytes };

@@ -1,29 +1,38 @@
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
-import { DEFAULT_TOPICS, SIGNAL_HEADER } from '../otlp/signals.js';
+import { DEFAULT_TOPICS, SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
 import type { Signal, SignalRecords } from './sink.js';
 
-/** The default topics (DESIGN.md "Signals, topics, records") and the signal each one carries; events are logs. */
-const TOPIC_SIGNALS: Record<string, Signal> = {
+/** The default topics (DESIGN.md "Signals, topics, records") and the kind of record each one carries. */
+const TOPIC_KINDS: Record<string, TopicKind> = {
   [DEFAULT_TOPICS.traces]: 'traces',
   [DEFAULT_TOPICS.metrics]: 'metrics',
   [DEFAULT_TOPICS.logs]: 'logs',
-  [DEFAULT_TOPICS.events]: 'logs',
+  [DEFAULT_TOPICS.events]: 'events',
 };
 
+const KINDS = new Set<string>(Object.values(TOPIC_KINDS));
 
-const SIGNALS = new Set<string>(['traces', 'metrics', 'logs']);
+/** Events travel as OTLP logs. */
+const signalOfKind = (kind: TopicKind): Signal => (kind === 'events' ? 'logs' : kind);
 
 export function signalOfTopic(topic: string): Signal | undefined {
-  return TOPIC_SIGNALS[topic];
+  const kind = TOPIC_KINDS[topic];
+  return kind && signalOfKind(kind);
 }
 
-export function signalOfRecord(record: ConsumedRecord): Signal {
+/** What a record holds: from its otlp-signal header, else from the default topic it came from. */
+export function kindOfRecord(record: ConsumedRecord): TopicKind {
   const header = record.headers.find((h) => h.key === SIGNAL_HEADER)?.value.toString();
-  if (header && SIGNALS.has(header)) return header as Signal;
-  const signal = signalOfTopic(record.topic);
-  if (signal) return signal;
+  if (header && KINDS.has(header)) return header as TopicKind;
+  const kind = TOPIC_KINDS[record.topic];
+  if (kind) return kind;
   throw new TributaryError('INVALID_RECORD', `cannot tell the OTLP signal of a record in topic ${record.topic}: no ${SIGNAL_HEADER} header`);
+}
+
+/** The OTLP message a record's value decodes as. */
+export function signalOfRecord(record: ConsumedRecord): Signal {
+  return signalOfKind(kindOfRecord(record));
 }
 
 /** Groups records by signal, keeping offset order inside each group. */

@@ -1,6 +1,6 @@
 import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signalOfRecord } from '../../src/sinks/signals.js';
+import { kindOfRecord, signalOfRecord } from '../../src/sinks/signals.js';
 import { makeLogs, makeSpans } from '../otlp/fixtures.js';
 import { type Gateway, startGateway } from './harness.js';
 
@@ -22,14 +22,16 @@ describe('receiver.topics', () => {
     expect(await gateway.readTopic('otlp_logs')).toHaveLength(1);
   });
 
-  it('names the signal in a header, so consumers decode records whatever the topic is called', async () => {
+  it('names the kind of record in a header, so consumers decode records and tell events apart whatever the topic is called', async () => {
     const [span] = await gateway.readTopic('team_a.spans');
     const [event] = await gateway.readTopic('team_a.events');
+    const [log] = await gateway.readTopic('otlp_logs');
     expect(span.headers.map((h) => [h.key, h.value.toString()])).toEqual([
       ['content-type', 'application/x-protobuf'],
       ['otlp-signal', 'traces'],
     ]);
-    expect(signalOfRecord(span)).toBe('traces');
-    expect(signalOfRecord(event)).toBe('logs');
+    expect(event.headers.map((h) => [h.key, h.value.toString()])).toContainEqual(['otlp-signal', 'events']);
+    expect([kindOfRecord(span), kindOfRecord(event), kindOfRecord(log)]).toEqual(['traces', 'events', 'logs']);
+    expect([signalOfRecord(span), signalOfRecord(event), signalOfRecord(log)]).toEqual(['traces', 'logs', 'logs']);
   });
 });

@@ -72,7 +72,7 @@ describe('debug sink', () => {
     expect(text).toBe('debug traces records=2 items=7 services=cart,checkout\ndebug metrics records=1 items=6 services=cart\n');
   });
 
-  it('names events apart from other log records, by their topic', async () => {
+  it('names events apart from other log records: by their otlp-signal header, else by their default topic', async () => {
     const out = new PassThrough();
     let text = '';
     out.on('data', (c: Buffer) => {
@@ -83,7 +83,11 @@ describe('debug sink', () => {
     const events = ProtobufLogsSerializer.serializeRequest(makeLogs({ service: 'cart', logs: 0, events: 2 }))!;
     const batch = batchOf('logs', [logs]);
     batch.signals[0].records.push(...batchOf('logs', [events], 'otlp_events').signals[0].records);
+    // Events from a renamed topic, as the receiver writes them since records name their kind.
+    const renamed = batchOf('logs', [events], 'team_a.events').signals[0].records;
+    for (const record of renamed) record.headers.push({ key: 'otlp-signal', value: Buffer.from('events') });
+    batch.signals[0].records.push(...renamed);
     await sink.export(batch);
-    expect(text).toBe('debug logs records=1 items=3 services=cart\ndebug events records=1 items=2 services=cart\n');
+    expect(text).toBe('debug logs records=1 items=3 services=cart\ndebug events records=2 items=4 services=cart\n');
   });
 });

@@ -2,7 +2,7 @@ import type { ConsumedRecord } from '../../log/types.js';
 import { protoToJson } from '../../otlp/proto-to-json.js';
 import { REQUEST_MESSAGE } from '../../otlp/signals.js';
 import { summarize } from '../../sinks/otlp-summary.js';
-import { signalOfRecord } from '../../sinks/signals.js';
+import { kindOfRecord, signalOfRecord } from '../../sinks/signals.js';
 import { AdminClient } from '../admin-client.js';
 import { ADMIN_OPTIONS, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
@@ -62,9 +62,11 @@ function toConsumed(topic: string, partition: number, r: RecordJson): ConsumedRe
 function describeRecord(record: ConsumedRecord, decode: boolean): string {
   const where = `${record.topic}/${record.partition}@${record.offset}`;
   const when = new Date(record.timestamp).toISOString();
+  let kind: ReturnType<typeof kindOfRecord>;
   let signal: ReturnType<typeof signalOfRecord>;
   let json: Record<string, unknown>;
   try {
+    kind = kindOfRecord(record);
     signal = signalOfRecord(record);
     json = protoToJson(record.value ?? new Uint8Array(0), REQUEST_MESSAGE[signal]);
   } catch (err) {
@@ -73,7 +75,7 @@ function describeRecord(record: ConsumedRecord, decode: boolean): string {
   if (decode) return `${where} ${when}\n${JSON.stringify(json, null, 2)}`;
   const { items, services } = summarize(signal, json);
   const key = record.key ? record.key.toString('utf8') : '-';
-  return `${where} ${when} ${signal} items=${items} services=${[...services].join(',')} key=${key} ${formatBytes(record.value?.length ?? 0)}`;
+  return `${where} ${when} ${kind} items=${items} services=${[...services].join(',')} key=${key} ${formatBytes(record.value?.length ?? 0)}`;
 }
 
 export const tailCommand: Command = {

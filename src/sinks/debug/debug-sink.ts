@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { decodeRecords } from '../otlp-decode.js';
 import { mergeJsonRequests, type RequestSummary, summarize } from '../otlp-summary.js';
 import { parseSinkConfig } from '../sink-config.js';
+import { kindOfRecord } from '../signals.js';
 import type { ConsumedRecord } from '../../log/types.js';
-import { DEFAULT_TOPICS } from '../../otlp/signals.js';
 import type { ExportOutcome, Signal, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 
 const configSchema = z.strictObject({
@@ -13,7 +13,7 @@ const configSchema = z.strictObject({
 
 export type DebugSinkConfig = z.output<typeof configSchema>;
 
-/** Events travel as log records; the summary names them apart, by the topic they came from. */
+/** Events travel as log records; the summary names them apart, by the kind each record carries. */
 interface LabelledRecords {
   signal: Signal;
   label: string;
@@ -23,8 +23,8 @@ interface LabelledRecords {
 function labelled(batch: SinkBatch): LabelledRecords[] {
   return batch.signals.flatMap(({ signal, records }): LabelledRecords[] => {
     if (signal !== 'logs') return [{ signal, label: signal, records }];
-    const events = records.filter((r) => r.topic === DEFAULT_TOPICS.events);
-    const logs = records.filter((r) => r.topic !== DEFAULT_TOPICS.events);
+    const events = records.filter((r) => kindOfRecord(r) === 'events');
+    const logs = records.filter((r) => kindOfRecord(r) !== 'events');
     return [
       { signal, label: 'logs', records: logs },
       { signal, label: 'events', records: events },

@@ -55,7 +55,12 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
   const { metrics } = deps;
   return async (c: OtlpContext): Promise<Response> => {
     const started = performance.now();
-    if (deps.closing) c.header('connection', 'close');
+    const answer = (body: Uint8Array | string, code: ContentfulStatusCode, headers: Record<string, string>) => {
+      // Decided as the answer goes out: a request that began before shutdown closes its connection
+      // too, instead of holding the server's close for a keep-alive timeout.
+      if (deps.closing) c.header('connection', 'close');
+      return c.body(body as Uint8Array<ArrayBuffer> | string, code, headers);
+    };
     // Until the content type is known, errors are answered in JSON: readable with curl.
     let format: WireFormat = 'json';
     let status = 500;
@@ -73,14 +78,14 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       if (auth && !auth.ok) throw new TributaryError('UNAUTHENTICATED', 'a valid bearer token is required');
       const body = await withTimeout(store(deps, signal, c.env.incoming, format, encoding, auth?.tenant), deps.requestTimeoutMs);
       status = 200;
-      return c.body(body as Uint8Array<ArrayBuffer> | string, 200, { 'content-type': contentTypeOf(format) });
+      return answer(body, 200, { 'content-type': contentTypeOf(format) });
     } catch (err) {
       const error = asTributaryError(err);
       const reply = errorReply(error, format);
       status = reply.status;
       if (status >= 500) deps.logger.warn('request failed', { signal, status, code: error.code, error });
       c.env.incoming.resume(); // drop what is left of the body, so the connection can be reused
-      return c.body(reply.body as Uint8Array<ArrayBuffer> | string, status as ContentfulStatusCode, reply.headers);
+      return answer(reply.body, status as ContentfulStatusCode, reply.headers);
     } finally {
       metrics.requests.inc({ signal, status: String(status) });
       metrics.duration.observe({ signal }, (performance.now() - started) / 1000);

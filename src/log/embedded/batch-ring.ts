@@ -1,8 +1,8 @@
 /**
  * Batch bytes between the main thread and one broker thread without an allocation or a transfer
- * per batch (pino's thread-stream pattern): produce() encodes straight into a SharedArrayBuffer
- * ring, the produce request names the slice, and the broker writes the slice to its segment file
- * from there. The broker counts the ring batches it is done with in a shared Int32 (batches are
+ * per batch (pino's thread-stream pattern): produce() copies each encoded batch into a
+ * SharedArrayBuffer ring in one go, the produce request names the slice, and the broker writes
+ * the slice to its segment file from there. The broker counts the ring batches it is done with in a shared Int32 (batches are
  * handled in the order they were posted), so freeing space needs no message.
  *
  * A batch that does not fit in the free space goes the old way (its own buffer, transferred):

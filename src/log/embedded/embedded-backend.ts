@@ -11,6 +11,7 @@ import type {
   OffsetResetTarget,
   PartitionOffset,
 } from '../../groups/types.js';
+import { ScratchBuffer } from '../../scratch-buffer.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
@@ -32,7 +33,6 @@ import { fromBatchBytes, type OpenedPartition, type PartitionStats } from './bro
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
-import { ScratchBuffer } from '../../scratch-buffer.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import type { TopicMetadata } from './metadata-store.js';
 import { checkProducerRecords, topicSpecFromConfig } from './validate.js';
@@ -49,14 +49,14 @@ export interface EmbeddedBackendOptions {
 
 const DEFAULT_FETCH_BYTES = 1024 * 1024;
 
-/**
- * The log engine inside the process: a controller on the main thread that owns the metadata, and
- * `log.brokers` long-lived broker threads that own the partitions' storage. Batches are encoded
- * here and cross to the brokers as transferred buffers.
- */
 /** Where produce() encodes a batch before one bulk copy into the broker's ring. */
 const encodeScratch = new ScratchBuffer();
 
+/**
+ * The log engine inside the process: a controller on the main thread that owns the metadata, and
+ * `log.brokers` long-lived broker threads that own the partitions' storage. Batches are encoded
+ * here and cross to the brokers through each broker's shared ring (src/log/embedded/batch-ring.ts).
+ */
 export class EmbeddedBackend implements LogBackend {
   readonly kind = 'embedded' as const;
 
@@ -392,7 +392,7 @@ function batchTooLarge(bytes: number, max: number): TributaryError {
   return new TributaryError('RECORD_TOO_LARGE', `a batch of ${bytes} bytes is over log.max_record_bytes (${max} bytes)`, { details: { bytes, max } });
 }
 
-/** The record count of an encoded batch v2, after checking its size, layout and CRC-32C. */
+/** The record count of an encoded batch v2, after checking its size and layout (and its CRC-32C when asked). */
 function checkEncodedBatch(batch: Uint8Array, max: number, verifyCrc: boolean): number {
   if (!(batch instanceof Uint8Array)) throw new TributaryError('INVALID_RECORD', 'produceBatch needs the batch as a Uint8Array');
   if (batch.length > max) throw batchTooLarge(batch.length, max);

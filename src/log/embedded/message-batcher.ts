@@ -1,8 +1,9 @@
 /**
  * Gathers the messages one side of a broker channel sends during a turn of the event loop and
- * posts them as one array, with one transfer list, when the turn's microtasks run. Concurrent
- * produces and their replies then cost one postMessage (and one wakeup of the other thread)
- * per turn instead of one each.
+ * posts them as one array, with one transfer list, once the turn's I/O is handled (setImmediate;
+ * Node runs microtasks after every message a port delivers, so a microtask would post per
+ * message). Concurrent produces and their replies then cost one postMessage (and one wakeup of
+ * the other thread) per turn instead of one each.
  */
 export class MessageBatcher<T> {
   private messages: T[] = [];

@@ -5,13 +5,14 @@
  * with gzip. Latency p50/p99 as the load generator (a child process) sees it; peak RSS of this
  * process, and the CPU time (all threads of this process) per request of each server: on a shared
  * machine the throughput ratio moves with the neighbours' load, the CPU cost much less. On Linux,
- * the main thread's CPU per request too (see mainThreadCpuMs).
+ * the receiver's CPU per request by thread too: main, brokers, ingest workers, other (V8's
+ * platform threads: garbage collection, compilation).
  * Prints one JSON object on its last line.
  *
  *   npm run bench:receiver -- [--requests 400] [--concurrency 8] [--rounds 3] [--workers N] [--brokers N] [--dir /tmp]
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { silentLogger } from '../src/telemetry/logger.js';
 import { Telemetry } from '../src/telemetry/telemetry.js';
 import type { LoadPhase, LoadResult } from './receiver-load.js';
 import { round } from './lib/stats.js';
+import { cpuByRole, threadCpuMs, threadIds } from './lib/thread-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,32 +46,31 @@ const loadgen: ChildProcess = fork(join(import.meta.dirname, fromSource ? 'recei
 const ready = new Promise<void>((resolve) => loadgen.once('message', () => resolve()));
 
 /**
- * CPU ms of the main thread alone (Linux: /proc/thread-self/stat, in 10 ms ticks; undefined
- * elsewhere). The main thread is the server's serial part: the pool and the brokers scale with
+ * Threads of the gateway by role (Linux): brokers appear with the log, ingest workers with the
+ * receiver. The main thread is the server's serial part: the pool and the brokers scale with
  * cores, it does not, so its cost per request bounds the ratio on any machine.
  */
-function mainThreadCpuMs(): number | undefined {
-  if (!existsSync('/proc/thread-self/stat')) return undefined;
-  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, at USER_HZ = 100
-}
+const roles: Record<'brokers' | 'ingestWorkers', Set<number>> = { brokers: new Set(), ingestWorkers: new Set() };
 
-/** A load phase, with the CPU time this process (all its threads, and its main thread) spent per request. */
-async function runLoad(url: string, gzip: boolean): Promise<LoadResult & { cpuMsPerRequest: number; mainThreadCpuMsPerRequest?: number }> {
+type PhaseResult = LoadResult & { cpuMsPerRequest: number; mainThreadCpuMsPerRequest?: number; cpuMsPerRequestByThread?: Record<string, number> };
+
+/** A load phase, with the CPU time this process (all its threads, and each role's) spent per request. */
+async function runLoad(url: string, gzip: boolean): Promise<PhaseResult> {
   const phase: LoadPhase = { url, gzip, requests: Number(args.requests), concurrency: Number(args.concurrency) };
   const cpu = process.cpuUsage();
-  const mainCpu = mainThreadCpuMs();
+  const threadsBefore = threadCpuMs();
   const result = await new Promise<LoadResult>((resolve) => {
     loadgen.once('message', (r) => resolve(r as LoadResult));
     loadgen.send(phase);
   });
   const used = process.cpuUsage(cpu);
-  const mainUsed = mainCpu === undefined ? undefined : mainThreadCpuMs()! - mainCpu;
+  const perRequest = (ms: number) => round(ms / phase.requests, 3);
+  const byRole = threadsBefore.size > 0 ? cpuByRole(threadsBefore, threadCpuMs(), roles) : undefined;
   return {
     ...result,
-    cpuMsPerRequest: round((used.user + used.system) / 1000 / phase.requests, 3),
-    mainThreadCpuMsPerRequest: mainUsed === undefined ? undefined : round(mainUsed / phase.requests, 3),
+    cpuMsPerRequest: perRequest((used.user + used.system) / 1000),
+    mainThreadCpuMsPerRequest: byRole && perRequest(byRole.main),
+    cpuMsPerRequestByThread: byRole && Object.fromEntries(Object.entries(byRole).map(([role, ms]) => [role, perRequest(ms)])),
   };
 }
 
@@ -98,9 +99,14 @@ async function main() {
     topics: { otlp_spans: { partitions: 6 } },
   });
   const backend = createEmbeddedBackend({ log: config.log, topics: config.topics, logger: silentLogger });
+  const beforeLog = threadIds();
   await backend.start();
+  const beforeReceiver = threadIds();
+  for (const tid of beforeReceiver) if (!beforeLog.has(tid)) roles.brokers.add(tid);
   const receiver = createReceiver({ config: config.receiver, backend, telemetry: new Telemetry(), logger: silentLogger });
   await receiver.start();
+  await receiver.warm();
+  for (const tid of threadIds()) if (!beforeReceiver.has(tid)) roles.ingestWorkers.add(tid);
   await ready;
   const url = `http://127.0.0.1:${receiver.address().port}/v1/traces`;
 
@@ -130,6 +136,7 @@ async function main() {
       baselineCpuMsPerRequest: base.cpuMsPerRequest,
       mainThreadCpuMsPerRequest: gateway.mainThreadCpuMsPerRequest,
       baselineMainThreadCpuMsPerRequest: base.mainThreadCpuMsPerRequest,
+      cpuMsPerRequestByThread: gateway.cpuMsPerRequestByThread,
     };
     console.log(gzip ? 'gzip' : 'protobuf', JSON.stringify(figures[gzip ? 'gzip' : 'protobuf']));
   }

@@ -17,6 +17,7 @@ import type { ProducerRecord } from '../src/log/types.js';
 import { redisAvailable, startRedis } from './lib/redis.js';
 import { latencyFigures, runRedisStreams } from './lib/redis-streams.js';
 import { round, runConcurrently, timed } from './lib/stats.js';
+import { cpuByRole, threadCpuMs, threadIds } from './lib/thread-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,12 +39,16 @@ const ROUNDS = Number(args.rounds);
 const BATCH_SIZES = [100, 1000];
 const value = Buffer.alloc(RECORD_BYTES, 0x61);
 
+/** Broker threads, told apart from the main thread and V8's platform threads (`other`). */
+const roles = { brokers: new Set<number>() };
+
 async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: string): Promise<Run> {
   await backend.createTopic({ name: topic, partitions: PARTITIONS });
   const records: ProducerRecord[] = Array.from({ length: perBatch }, () => ({ value }));
   const batches = Math.ceil(TOTAL / perBatch);
   const latencies = new Float64Array(batches);
   const appendCpu = process.cpuUsage();
+  const appendThreads = threadCpuMs();
   const appendSeconds = await timed(() =>
     runConcurrently(batches, CONCURRENCY, async (b) => {
       const start = performance.now();
@@ -52,10 +57,12 @@ async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: stri
     }),
   );
   const appendCpuMicros = cpuMicros(appendCpu);
+  const appendByThread = perBatchByRole(appendThreads, batches);
   // One batch per fetch, as XREADGROUP COUNT perBatch reads one batch's worth per call.
   let read = 0;
   const batchBytes = encodeRecordBatch(records).length;
   const fetchCpu = process.cpuUsage();
+  const fetchThreads = threadCpuMs();
   const fetchSeconds = await timed(async () => {
     await Promise.all(
       Array.from({ length: PARTITIONS }, async (_, partition) => {
@@ -71,9 +78,18 @@ async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: stri
     );
   });
   const fetchCpuMicros = cpuMicros(fetchCpu);
+  const fetchByThread = perBatchByRole(fetchThreads, batches);
   if (read !== batches * perBatch) throw new Error(`read ${read} of ${batches * perBatch} records back`);
   const cpuPerBatch = { append: appendCpuMicros / batches, fetch: fetchCpuMicros / batches };
-  return { appendSeconds, fetchSeconds, records: batches * perBatch, latencies: latencyFigures(latencies), cpuPerBatch };
+  const cpuByThread = appendByThread && fetchByThread ? { append: appendByThread, fetch: fetchByThread } : undefined;
+  return { appendSeconds, fetchSeconds, records: batches * perBatch, latencies: latencyFigures(latencies), cpuPerBatch, cpuByThread };
+}
+
+/** CPU µs per batch by thread role since `before` (Linux only; 10 ms ticks, so long phases only). */
+function perBatchByRole(before: Map<number, number>, batches: number): Record<string, number> | undefined {
+  if (before.size === 0) return undefined;
+  const ms = cpuByRole(before, threadCpuMs(), roles);
+  return Object.fromEntries(Object.entries(ms).map(([role, used]) => [role, Math.round((used * 1000) / batches)]));
 }
 
 /** CPU time of the whole process (main and broker threads, user and system) since `start`. */
@@ -89,6 +105,8 @@ type Run = {
   latencies: { p50: number; p99: number };
   /** Engine only: CPU µs per batch across the process's threads (Redis runs in its own process). */
   cpuPerBatch?: { append: number; fetch: number };
+  /** Engine only, on Linux: the same split by thread (main, brokers, other). */
+  cpuByThread?: { append: Record<string, number>; fetch: Record<string, number> };
 };
 
 function figures(run: Run) {
@@ -101,6 +119,7 @@ function figures(run: Run) {
     ...(run.cpuPerBatch && {
       cpuMicrosPerBatch: { append: Math.round(run.cpuPerBatch.append), fetch: Math.round(run.cpuPerBatch.fetch) },
     }),
+    ...(run.cpuByThread && { cpuMicrosPerBatchByThread: run.cpuByThread }),
   };
 }
 
@@ -110,14 +129,17 @@ function best(runs: Run[]) {
   const fetch = runs.reduce((a, b) => (b.fetchSeconds < a.fetchSeconds ? b : a));
   const cpu = runs.flatMap((r) => (r.cpuPerBatch ? [r.cpuPerBatch] : []));
   const cpuPerBatch = cpu.length > 0 ? { append: Math.min(...cpu.map((c) => c.append)), fetch: Math.min(...cpu.map((c) => c.fetch)) } : undefined;
-  return figures({ ...append, fetchSeconds: fetch.fetchSeconds, cpuPerBatch });
+  const cpuByThread = runs.find((r) => r.cpuPerBatch?.append === cpuPerBatch?.append)?.cpuByThread;
+  return figures({ ...append, fetchSeconds: fetch.fetchSeconds, cpuPerBatch, cpuByThread });
 }
 
 async function main() {
   const dataDir = mkdtempSync(join(args.dir, 'tributary-bench-log-'));
   const log = configSchema.parse({ log: { data_dir: dataDir, brokers: Number(args.brokers), fsync: args.fsync } }).log;
   const backend = createEmbeddedBackend({ log });
+  const beforeBrokers = threadIds();
   await backend.start();
+  for (const tid of threadIds()) if (!beforeBrokers.has(tid)) roles.brokers.add(tid);
   const server = redisAvailable() ? await startRedis() : undefined;
   if (!server) console.log('redis-server is not on PATH: no baseline (apt-get install redis-server)');
   const runs: Record<string, { engine: Run[]; redis: Run[] }> = {};

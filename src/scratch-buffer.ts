@@ -2,7 +2,8 @@
  * A buffer reused by synchronous code that needs ordinary (not shared) memory for a moment.
  * V8 copies into and out of a SharedArrayBuffer with relaxed atomic accesses, several times slower
  * than memcpy: code that makes many small copies works in a scratch buffer and moves the bytes
- * to or from shared memory in one bulk copy. It grows to the largest size asked and stays there.
+ * to or from shared memory in one bulk copy (copyBytes). It grows to the largest size asked and
+ * stays there.
  */
 export class ScratchBuffer {
   private bytes: Buffer;

@@ -6,6 +6,7 @@ import type { IngestOutcome } from '../otlp/ingest.js';
 import { IntList } from '../otlp/int-list.js';
 import type { TopicKind } from '../otlp/signals.js';
 import { ScratchBuffer } from '../scratch-buffer.js';
+import { copyBytes } from '../copy-bytes.js';
 
 /** One record batch v2, ready for the log, at `[offset, offset + length)` of the batches' buffer. */
 export interface EncodedBatch {
@@ -111,7 +112,7 @@ export function encodePartitionBatches(
     sealBatch(out, offset, offset + length);
   }
   if (!shared) return { batches, buffer: out.buffer as ArrayBuffer };
-  new Uint8Array(output, 0, total).set(out);
+  copyBytes(new Uint8Array(output, 0, total), out);
   return { batches, buffer: output };
 }
 

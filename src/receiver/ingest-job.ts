@@ -4,6 +4,7 @@ import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
 import { SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
 import { ScratchBuffer } from '../scratch-buffer.js';
 import { type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
+import { copyBytes } from '../copy-bytes.js';
 
 /** A request as the receiver hands it to an ingest worker: the OTLP work plus how to store it. */
 export interface IngestJob extends IngestTask {
@@ -43,7 +44,7 @@ function readableBody(job: IngestJob): IngestJob {
   const { body } = job;
   if (job.encoding !== 'identity' || !(body.buffer instanceof SharedArrayBuffer)) return job;
   const copy = bodyScratch.take(body.length);
-  copy.set(body);
+  copyBytes(copy, body);
   return { ...job, body: copy };
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { TributaryError } from '../errors.js';
+import { copyBytes } from '../copy-bytes.js';
 
 /**
  * Reads a request body into memory from `allocate` (a shared slab, say). With a Content-Length the
@@ -26,7 +27,7 @@ export function readBody(incoming: IncomingMessage, limit: number, allocate: (si
         return;
       }
       if (!body) chunks.push(chunk);
-      else if (size + chunk.length <= body.length) body.set(chunk, size);
+      else if (size + chunk.length <= body.length) copyBytes(body, chunk, size);
       else {
         // The HTTP/1.1 parser never lets this happen; a throw here would take the process down.
         incoming.off('data', onData);
@@ -45,7 +46,7 @@ export function readBody(incoming: IncomingMessage, limit: number, allocate: (si
         body = allocate(size);
         let pos = 0;
         for (const chunk of chunks) {
-          body.set(chunk, pos);
+          copyBytes(body, chunk, pos);
           pos += chunk.length;
         }
       }

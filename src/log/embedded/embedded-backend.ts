@@ -36,6 +36,7 @@ import { LogMetrics } from './log-metrics.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import type { TopicMetadata } from './metadata-store.js';
 import { checkProducerRecords, topicSpecFromConfig } from './validate.js';
+import { copyBytes } from '../../copy-bytes.js';
 
 export interface EmbeddedBackendOptions {
   log: LogConfig;
@@ -267,7 +268,7 @@ export class EmbeddedBackend implements LogBackend {
     });
     // Taken only now: every ring slice handed out must reach the broker.
     const batch = broker.allocateBatch(encoded.length);
-    batch.set(encoded);
+    copyBytes(batch, encoded);
     return this.sendBatch(broker, topic, partition, batch, records.length, options.acks ?? 1, false);
   }
 
@@ -280,7 +281,7 @@ export class EmbeddedBackend implements LogBackend {
     const recordCount = checkEncodedBatch(batch, this.options.log.max_record_bytes, acks === 0);
     const broker = this.brokers[p.leader];
     const copy = broker.allocateBatch(batch.length);
-    copy.set(batch);
+    copyBytes(copy, batch);
     return this.sendBatch(broker, topic, partition, copy, recordCount, acks, acks !== 0);
   }
 

@@ -185,12 +185,8 @@ export class PartitionLog {
       throw new TributaryError('INVALID_REQUEST', `maxBytes must be a non-negative integer, got ${maxBytes}`);
     }
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const segment = this.segments[i];
-      const found = segment.locate(offset);
-      if (!found) continue;
-      const first = LOG_OVERHEAD + found.header.batchLength;
-      const buf = segment.read(found.position, Math.max(first, maxBytes));
-      return { ...empty, batches: buf.subarray(0, wholeBatchesLength(buf, first)) };
+      const batches = this.segments[i].readBatches(offset, maxBytes);
+      if (batches) return { ...empty, batches };
     }
     return empty;
   }
@@ -329,15 +325,4 @@ export class PartitionLog {
   private ensureOpen(): void {
     if (this.closed) throw new TributaryError('SHUTTING_DOWN', `partition log ${this.options.dir} is closed`, { retriable: true });
   }
-}
-
-/** Length of the whole batches at the start of `buf`, the first one (`first` bytes) always. */
-function wholeBatchesLength(buf: Buffer, first: number): number {
-  let end = first;
-  while (end + LOG_OVERHEAD <= buf.length) {
-    const next = end + LOG_OVERHEAD + buf.readInt32BE(end + 8);
-    if (next > buf.length) break;
-    end = next;
-  }
-  return end;
 }

@@ -31,6 +31,8 @@ export class Segment {
    *  process; for a segment found on disk, its first batch's timestamp. */
   rollTime: number;
   private unsynced = false;
+  /** Where the batch after the last read starts: a consumer reading on needs no index lookup. */
+  private nextRead = { offset: -1, position: -1 };
 
   private constructor(
     readonly dir: string,
@@ -160,6 +162,28 @@ export class Segment {
     }
   }
 
+  /**
+   * Whole batches from the one holding `offset` on, up to `maxBytes` but always at least that one
+   * (as Kafka does, so a batch over the budget still gets through); null when the segment ends
+   * before `offset`. One read in the common case: the position comes from the previous read or
+   * the index, and the first batch's length from the bytes read.
+   */
+  readBatches(offset: number, maxBytes: number): Buffer | null {
+    let position = this.nextRead.offset === offset && this.nextRead.position < this.size ? this.nextRead.position : -1;
+    if (position < 0) {
+      const found = this.locate(offset);
+      if (!found) return null;
+      position = found.position;
+    }
+    let buf = this.read(position, Math.max(maxBytes, LOG_OVERHEAD));
+    const first = LOG_OVERHEAD + buf.readInt32BE(8);
+    if (first > buf.length) buf = this.read(position, first);
+    const { length, lastStart } = wholeBatches(buf, first);
+    const last = readBatchHeader(buf.subarray(lastStart))!;
+    this.nextRead = { offset: last.baseOffset + last.lastOffsetDelta + 1, position: position + length };
+    return buf.subarray(0, length);
+  }
+
   /** Reads `length` bytes at `position` (fewer at the end of the file). */
   read(position: number, length: number): Buffer {
     const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - position)));
@@ -193,4 +217,17 @@ export class Segment {
     unlinkSync(join(this.dir, segmentFileName(this.baseOffset, 'log')));
     rmSync(join(this.dir, segmentFileName(this.baseOffset, 'index')), { force: true });
   }
+}
+
+/** The length of the whole batches at the start of `buf` (the first, of `first` bytes, is whole), and where the last one starts. */
+function wholeBatches(buf: Buffer, first: number): { length: number; lastStart: number } {
+  let lastStart = 0;
+  let end = first;
+  while (end + LOG_OVERHEAD <= buf.length) {
+    const next = end + LOG_OVERHEAD + buf.readInt32BE(end + 8);
+    if (next > buf.length) break;
+    lastStart = end;
+    end = next;
+  }
+  return { length: end, lastStart };
 }

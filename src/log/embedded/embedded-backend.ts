@@ -1,4 +1,5 @@
 import { configSchema, type GroupsConfig, type LogConfig, type TopicConfig } from '../../config/schema.js';
+import { copyBytes } from '../../copy-bytes.js';
 import { TributaryError } from '../../errors.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../../groups/coordinator.js';
 import type {
@@ -15,7 +16,7 @@ import { ScratchBuffer } from '../../scratch-buffer.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
-import { checkBatch, decodeRecordBatches, encodeRecordBatch, readBatchHeader } from '../record-batch.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../record-batch.js';
 import type {
   ClusterInfo,
   FetchRequest,
@@ -35,8 +36,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import type { TopicMetadata } from './metadata-store.js';
-import { checkProducerRecords, topicSpecFromConfig } from './validate.js';
-import { copyBytes } from '../../copy-bytes.js';
+import { batchTooLarge, checkEncodedBatch, checkProducerRecords, topicSpecFromConfig } from './validate.js';
 
 export interface EmbeddedBackendOptions {
   log: LogConfig;
@@ -387,20 +387,6 @@ export class EmbeddedBackend implements LogBackend {
     }
     throw new TributaryError('BROKER_UNAVAILABLE', 'the embedded log is not started yet', { retriable: true });
   }
-}
-
-function batchTooLarge(bytes: number, max: number): TributaryError {
-  return new TributaryError('RECORD_TOO_LARGE', `a batch of ${bytes} bytes is over log.max_record_bytes (${max} bytes)`, { details: { bytes, max } });
-}
-
-/** The record count of an encoded batch v2, after checking its size and layout (and its CRC-32C when asked). */
-function checkEncodedBatch(batch: Uint8Array, max: number, verifyCrc: boolean): number {
-  if (!(batch instanceof Uint8Array)) throw new TributaryError('INVALID_RECORD', 'produceBatch needs the batch as a Uint8Array');
-  if (batch.length > max) throw batchTooLarge(batch.length, max);
-  const bytes = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
-  const problem = checkBatch(bytes, 0, max, verifyCrc);
-  if (problem) throw new TributaryError('INVALID_RECORD', `malformed record batch: ${problem}`, { details: { problem } });
-  return readBatchHeader(bytes)!.recordCount;
 }
 
 export function createEmbeddedBackend(options: EmbeddedBackendOptions): EmbeddedBackend {

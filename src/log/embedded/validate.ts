@@ -1,5 +1,6 @@
 import type { TopicConfig } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
+import { checkBatch, readBatchHeader } from '../record-batch.js';
 import type { ProducerRecord, TopicSpec } from '../types.js';
 
 /** Checks what the batch encoder would otherwise turn into garbage or a TypeError. */
@@ -36,4 +37,18 @@ export function topicSpecFromConfig(name: string, config: TopicConfig): TopicSpe
     segmentBytes: config.segment_bytes,
     segmentMs: config.segment_ms,
   };
+}
+
+export function batchTooLarge(bytes: number, max: number): TributaryError {
+  return new TributaryError('RECORD_TOO_LARGE', `a batch of ${bytes} bytes is over log.max_record_bytes (${max} bytes)`, { details: { bytes, max } });
+}
+
+/** The record count of an encoded batch v2, after checking its size and layout (and its CRC-32C when asked). */
+export function checkEncodedBatch(batch: Uint8Array, max: number, verifyCrc: boolean): number {
+  if (!(batch instanceof Uint8Array)) throw new TributaryError('INVALID_RECORD', 'produceBatch needs the batch as a Uint8Array');
+  if (batch.length > max) throw batchTooLarge(batch.length, max);
+  const bytes = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  const problem = checkBatch(bytes, 0, max, verifyCrc);
+  if (problem) throw new TributaryError('INVALID_RECORD', `malformed record batch: ${problem}`, { details: { problem } });
+  return readBatchHeader(bytes)!.recordCount;
 }

@@ -35,6 +35,7 @@ import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
 import { PartitionStatsCache } from './partition-stats.js';
+import { threadPoolWarning } from './thread-pool.js';
 import type { TopicMetadata } from './metadata-store.js';
 import { batchTooLarge, checkEncodedBatch, checkProducerRecords, topicSpecFromConfig } from './validate.js';
 
@@ -139,6 +140,8 @@ export class EmbeddedBackend implements LogBackend {
       brokers: this.brokers.length,
       topics: this.controller.topicNames().length,
     });
+    const poolWarning = threadPoolWarning(this.options.log, process.env.UV_THREADPOOL_SIZE);
+    if (poolWarning) this.logger.warn(poolWarning, { brokers: this.brokers.length });
   }
 
   async shutdown(): Promise<void> {

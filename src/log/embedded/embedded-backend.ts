@@ -34,6 +34,7 @@ import { fromBatchBytes, type OpenedPartition, type PartitionStats } from './bro
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
+import { raiseMallocThresholds } from './malloc-threshold.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { threadPoolWarning } from './thread-pool.js';
 import type { TopicMetadata } from './metadata-store.js';
@@ -120,6 +121,7 @@ export class EmbeddedBackend implements LogBackend {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new TributaryError('INTERNAL', `the embedded log was already started (${this.state})`);
     this.state = 'starting';
+    raiseMallocThresholds();
     this.lock = DataDirLock.acquire(this.options.log.data_dir);
     try {
       const { reassigned } = this.controller.load();

@@ -14,6 +14,16 @@ describe('copyBytes', () => {
     }
   });
 
+  it('copies into a view that starts inside shared memory, relative to the view', () => {
+    const whole = Buffer.from(new SharedArrayBuffer(4096));
+    const view = whole.subarray(1000, 3000);
+    copyBytes(view, source, 7);
+    expect(whole.subarray(1007, 1007 + source.length).equals(source)).toBe(true);
+    expect(whole.subarray(0, 1007).every((b) => b === 0)).toBe(true);
+    expect(() => copyBytes(view, source, 1500)).toThrow(RangeError);
+    expect(whole.subarray(2008).every((b) => b === 0)).toBe(true);
+  });
+
   it('copies out of shared memory and from a view into the middle of a buffer', () => {
     const shared = Buffer.from(new SharedArrayBuffer(2048));
     copyBytes(shared, source, 5);

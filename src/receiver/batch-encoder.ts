@@ -1,3 +1,4 @@
+import { copyBytes } from '../copy-bytes.js';
 import { TributaryError } from '../errors.js';
 import { BATCH_HEADER_SIZE, encodeHeaders, recordSize, sealBatch, writeBatchHeader, writeRecordStart } from '../log/record-batch.js';
 import type { RecordHeader } from '../log/types.js';
@@ -6,7 +7,6 @@ import type { IngestOutcome } from '../otlp/ingest.js';
 import { IntList } from '../otlp/int-list.js';
 import type { TopicKind } from '../otlp/signals.js';
 import { ScratchBuffer } from '../scratch-buffer.js';
-import { copyBytes } from '../copy-bytes.js';
 
 /** One record batch v2, ready for the log, at `[offset, offset + length)` of the batches' buffer. */
 export interface EncodedBatch {

@@ -1,10 +1,10 @@
+import { copyBytes } from '../copy-bytes.js';
 import type { SerializedError } from '../errors.js';
 import type { RecordHeader } from '../log/types.js';
 import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
 import { SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
 import { ScratchBuffer } from '../scratch-buffer.js';
 import { type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
-import { copyBytes } from '../copy-bytes.js';
 
 /** A request as the receiver hands it to an ingest worker: the OTLP work plus how to store it. */
 export interface IngestJob extends IngestTask {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { TributaryError } from '../errors.js';
 import { copyBytes } from '../copy-bytes.js';
+import { TributaryError } from '../errors.js';
 
 /**
  * Reads a request body into memory from `allocate` (a shared slab, say). With a Content-Length the

@@ -35,9 +35,9 @@ import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
+import type { TopicMetadata } from './metadata-store.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { threadPoolWarning } from './thread-pool.js';
-import type { TopicMetadata } from './metadata-store.js';
 import { batchTooLarge, checkEncodedBatch, checkProducerRecords, topicSpecFromConfig } from './validate.js';
 
 export interface EmbeddedBackendOptions {

@@ -179,7 +179,7 @@ export class Segment {
     const first = LOG_OVERHEAD + buf.readInt32BE(8);
     if (first > buf.length) buf = this.read(position, first);
     const { length, lastStart } = wholeBatches(buf, first);
-    const last = readBatchHeader(buf.subarray(lastStart))!;
+    const last = readBatchHeader(buf, lastStart)!;
     this.nextRead = { offset: last.baseOffset + last.lastOffsetDelta + 1, position: position + length };
     return buf.subarray(0, length);
   }

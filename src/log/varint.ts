@@ -46,10 +46,20 @@ export class VarintReader {
 
   varint(): number {
     const buf = this.buf;
-    // One byte (lengths under 64, deltas, counts) is the common case.
-    if (this.pos < buf.length && buf[this.pos] < 0x80) {
-      const byte = buf[this.pos++];
-      return (byte >>> 1) ^ -(byte & 1);
+    // One byte (lengths under 64, deltas, counts) is the common case, two (values under 8 KiB) the next.
+    const pos = this.pos;
+    if (pos + 1 < buf.length) {
+      const low = buf[pos];
+      if (low < 0x80) {
+        this.pos = pos + 1;
+        return (low >>> 1) ^ -(low & 1);
+      }
+      const high = buf[pos + 1];
+      if (high < 0x80) {
+        const v = (low & 0x7f) | (high << 7);
+        this.pos = pos + 2;
+        return (v >>> 1) ^ -(v & 1);
+      }
     }
     let result = 0;
     let factor = 1;

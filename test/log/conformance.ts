@@ -195,6 +195,31 @@ export function runLogBackendConformance(name: string, make: () => Promise<LogBa
       expect((await readAll(backend, topic, 0)).map((r) => r.offset)).toEqual(Array.from({ length: 12 }, (_, i) => i));
     });
 
+    it('serves readers going through a partition one small budget at a time, each record once and in order', async () => {
+      const topic = await newTopic('readers');
+      const texts = (b: number) => Array.from({ length: 10 }, (_, i) => `${b}:${i}:${'y'.repeat(200)}`);
+      const batch = (b: number) => textRecords(texts(b));
+      for (let b = 0; b < 40; b++) await backend.produce(topic, 0, batch(b));
+      const oneBatch = 10 * 220;
+      // Two readers in step, one a third of the way behind, and more records arriving halfway.
+      const readers = [0, 0, 130].map((offset) => ({ offset, seen: [] as string[] }));
+      for (let step = 0; readers.some((r) => r.offset < 600); step++) {
+        if (step === 20) for (let b = 40; b < 60; b++) await backend.produce(topic, 0, batch(b));
+        for (const reader of readers) {
+          if (reader.offset >= 600) continue;
+          const result = await backend.fetch({ topic, partition: 0, offset: reader.offset, maxBytes: oneBatch });
+          expect(result.records.length).toBeGreaterThan(0);
+          expect(result.records[0].offset).toBe(reader.offset);
+          reader.seen.push(...values(result.records));
+          reader.offset = result.nextOffset;
+        }
+      }
+      const all = Array.from({ length: 60 }, (_, b) => texts(b)).flat();
+      expect(readers[0].seen).toEqual(all);
+      expect(readers[1].seen).toEqual(all);
+      expect(readers[2].seen).toEqual(all.slice(130));
+    });
+
     it('wakes a long poll when a record is produced', async () => {
       const topic = await newTopic('longpoll');
       await backend.produce(topic, 0, textRecords(['first']));

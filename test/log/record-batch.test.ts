@@ -164,6 +164,8 @@ describe('zig-zag varints', () => {
       [-64, [0x7f]],
       [64, [0x80, 0x01]],
       [1000, [0xd0, 0x0f]],
+      [-8192, [0xff, 0x7f]],
+      [8192, [0x80, 0x80, 0x01]],
       [-(2 ** 31), [0xff, 0xff, 0xff, 0xff, 0x0f]],
     ];
     for (const [value, bytes] of cases) {
@@ -172,6 +174,7 @@ describe('zig-zag varints', () => {
       expect([...buf.subarray(0, bytes.length)], String(value)).toEqual(bytes);
       expect(varintSize(value)).toBe(bytes.length);
       expect(new VarintReader(buf, 0).varint()).toBe(value);
+      expect(new VarintReader(buf.subarray(0, bytes.length), 0).varint(), 'at the end of the buffer').toBe(value);
     }
   });
 

@@ -35,10 +35,11 @@ import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
+import { type FetchedBatches, ReadAhead } from './read-ahead.js';
 import type { TopicMetadata } from './metadata-store.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { threadPoolWarning } from './thread-pool.js';
-import { batchTooLarge, checkEncodedBatch, checkProducerRecords, topicSpecFromConfig } from './validate.js';
+import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecords, topicSpecFromConfig } from './validate.js';
 
 export interface EmbeddedBackendOptions {
   log: LogConfig;
@@ -71,6 +72,7 @@ export class EmbeddedBackend implements LogBackend {
   private readonly logger: Logger;
   private readonly topicCounters = new Map<string, { records: { inc(n: number): void }; bytes: { inc(n: number): void } }>();
   private readonly stats: PartitionStatsCache;
+  private readonly readAhead = new ReadAhead();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private lock: DataDirLock | undefined;
 
@@ -316,27 +318,25 @@ export class EmbeddedBackend implements LogBackend {
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
     this.assertRunning();
-    const { topic, partition, offset } = request;
+    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
     const p = this.controller.requirePartition(topic, partition);
-    const maxBytes = request.maxBytes ?? DEFAULT_FETCH_BYTES;
-    const maxWaitMs = request.maxWaitMs ?? 0;
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new TributaryError('OFFSET_OUT_OF_RANGE', `offset must be a non-negative integer, got ${offset}`, {
-        details: { topic, partition, offset },
-      });
-    }
-    if (!(maxBytes > 0) || !(maxWaitMs >= 0)) {
-      throw new TributaryError('INVALID_REQUEST', `maxBytes must be positive and maxWaitMs non-negative (got ${maxBytes}, ${maxWaitMs})`);
-    }
-    const reply = await this.brokers[p.leader].request<'fetch'>({ op: 'fetch', topic, partition, offset, maxBytes, maxWaitMs });
-    const records = decodeRecordBatches(fromBatchBytes(reply.batches), topic, partition, offset);
+    checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
+    const fetched = this.readAhead.take(topic, partition, offset, maxBytes) ?? (await this.fetchFromLeader(p.leader, request, maxBytes, maxWaitMs));
+    const records = decodeRecordBatches(fetched.batches, topic, partition, offset);
     if (records.length > 0) this.metrics.fetchRecords.inc({ topic }, records.length);
     return {
       records,
-      highWatermark: reply.highWatermark,
-      logStartOffset: reply.logStartOffset,
+      highWatermark: fetched.highWatermark,
+      logStartOffset: fetched.logStartOffset,
       nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
     };
+  }
+
+  /** Asks the leader, for a whole read-ahead window when the reader goes on where it stopped. */
+  private async fetchFromLeader(leader: number, { topic, partition, offset }: FetchRequest, maxBytes: number, maxWaitMs: number): Promise<FetchedBatches> {
+    const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
+    const reply = await this.brokers[leader].request<'fetch'>({ op: 'fetch', topic, partition, offset, maxBytes: budget, maxWaitMs });
+    return this.readAhead.keep(topic, partition, offset, maxBytes, { ...reply, batches: fromBatchBytes(reply.batches) });
   }
 
   async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {

@@ -26,6 +26,18 @@ export function checkProducerRecords(records: readonly ProducerRecord[]): void {
   }
 }
 
+/** A fetch's offset, budget and wait, before any broker sees them. */
+export function checkFetchRequest(topic: string, partition: number, offset: number, maxBytes: number, maxWaitMs: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new TributaryError('OFFSET_OUT_OF_RANGE', `offset must be a non-negative integer, got ${offset}`, {
+      details: { topic, partition, offset },
+    });
+  }
+  if (!(maxBytes > 0) || !(maxWaitMs >= 0)) {
+    throw new TributaryError('INVALID_REQUEST', `maxBytes must be positive and maxWaitMs non-negative (got ${maxBytes}, ${maxWaitMs})`);
+  }
+}
+
 /** A topic from the config file (snake_case) as a TopicSpec. */
 export function topicSpecFromConfig(name: string, config: TopicConfig): TopicSpec {
   return {

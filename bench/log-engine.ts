@@ -2,9 +2,11 @@
  * The embedded log engine end to end (main thread → broker threads → segment files and back):
  * append and fetch throughput of 460-byte records in batches of 100 and 1000, append latency per
  * batch, and, when redis-server is installed, Redis Streams on the same records (pipelined XADD,
- * XREADGROUP) as the baseline with the ratio. Prints one JSON object on its last line.
+ * XREADGROUP) as the baseline with the ratio. A warm-up of both at each batch size comes first and
+ * does not count: the engine's first appends run while V8 still compiles on the same two cores.
+ * Prints one JSON object on its last line.
  *
- *   npm run bench:log -- [--records 200000] [--rounds 3] [--concurrency 8] [--brokers 3] [--fsync never] [--dir /tmp]
+ *   npm run bench:log -- [--records 200000] [--rounds 3] [--warmup 200000] [--concurrency 8] [--brokers 3] [--fsync never] [--dir /tmp]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     dir: { type: 'string', default: tmpdir() },
     rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '200000' },
     brokers: { type: 'string', default: '3' },
     // Redis runs without persistence (--save "" --appendonly no); "never" still writes every batch
     // to its segment file before answering, so a crash of the process loses nothing.
@@ -42,10 +45,10 @@ const value = Buffer.alloc(RECORD_BYTES, 0x61);
 /** Broker threads, told apart from the main thread and V8's platform threads (`other`). */
 const roles = { brokers: new Set<number>() };
 
-async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: string): Promise<Run> {
+async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: string, total = TOTAL): Promise<Run> {
   await backend.createTopic({ name: topic, partitions: PARTITIONS });
   const records: ProducerRecord[] = Array.from({ length: perBatch }, () => ({ value }));
-  const batches = Math.ceil(TOTAL / perBatch);
+  const batches = Math.ceil(total / perBatch);
   const latencies = new Float64Array(batches);
   const appendCpu = process.cpuUsage();
   const appendThreads = threadCpuMs();
@@ -144,6 +147,15 @@ async function main() {
   if (!server) console.log('redis-server is not on PATH: no baseline (apt-get install redis-server)');
   const runs: Record<string, { engine: Run[]; redis: Run[] }> = {};
   try {
+    const runRedis = (port: number, perBatch: number, records = TOTAL) =>
+      runRedisStreams({ port, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY, value });
+    const warmup = Number(args.warmup);
+    if (warmup > 0) {
+      for (const perBatch of BATCH_SIZES) {
+        await runEngine(backend, perBatch, `warmup-${perBatch}`, warmup);
+        if (server) await runRedis(server.port, perBatch, warmup);
+      }
+    }
     // Rounds alternate the engine and Redis, so both see the same share of a busy machine.
     for (let r = 0; r < ROUNDS; r++) {
       for (const perBatch of BATCH_SIZES) {
@@ -152,7 +164,7 @@ async function main() {
         runs[perBatch].engine.push(engineRun);
         console.log(`round ${r} engine batch ${perBatch}`, figures(engineRun));
         if (!server) continue;
-        const redisRun = await runRedisStreams({ port: server.port, streams: PARTITIONS, records: TOTAL, perBatch, concurrency: CONCURRENCY, value });
+        const redisRun = await runRedis(server.port, perBatch);
         runs[perBatch].redis.push(redisRun);
         console.log(`round ${r} redis batch ${perBatch}`, figures(redisRun));
       }
@@ -182,6 +194,7 @@ async function main() {
       recordBytes: RECORD_BYTES,
       records: TOTAL,
       rounds: ROUNDS,
+      warmupRecords: Number(args.warmup),
       partitions: PARTITIONS,
       brokers: log.brokers,
       fsync: log.fsync,

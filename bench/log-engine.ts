@@ -6,7 +6,7 @@
  * does not count: the engine's first appends run while V8 still compiles on the same two cores.
  * Prints one JSON object on its last line.
  *
- *   npm run bench:log -- [--records 200000] [--rounds 3] [--warmup 200000] [--concurrency 8] [--brokers 3] [--fsync never] [--dir /tmp]
+ *   npm run bench:log -- [--records 1000000] [--rounds 2] [--warmup 200000] [--concurrency 8] [--brokers 3] [--fsync never] [--dir /tmp]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -23,10 +23,11 @@ import { cpuByRole, threadCpuMs, threadIds } from './lib/thread-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
-    records: { type: 'string', default: '200000' },
+    // A million records: at 200,000 a phase lasts 0.1-0.4 s and measures the machine's jitter more than either side.
+    records: { type: 'string', default: '1000000' },
     concurrency: { type: 'string', default: '8' },
     dir: { type: 'string', default: tmpdir() },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '200000' },
     brokers: { type: 'string', default: '3' },
     // Redis runs without persistence (--save "" --appendonly no); "never" still writes every batch

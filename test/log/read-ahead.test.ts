@@ -53,6 +53,12 @@ describe('read-ahead of sequential readers', () => {
     expect(ahead.budget('t', 1, 10, BATCH_BYTES)).toBe(BATCH_BYTES);
     ahead.take('t', 0, 10, BATCH_BYTES * 3);
     expect(ahead.budget('t', 1, 10, BATCH_BYTES)).toBe(BATCH_BYTES * 4);
+    // Windows asked for at once: what would pass the limit is answered, not held.
+    ahead.keep('t', 2, 0, BATCH_BYTES, fetched(0, 1));
+    ahead.keep('t', 1, 10, BATCH_BYTES, fetched(10, 4));
+    expect(offsetsOf(ahead.keep('t', 2, 10, BATCH_BYTES, fetched(10, 4)))).toEqual(range(10, 20));
+    expect(ahead.take('t', 2, 20, BATCH_BYTES)).toBeUndefined();
+    expect(offsetsOf(ahead.take('t', 1, 20, BATCH_BYTES))).toEqual(range(20, 30));
   });
 
   it('follows a few readers per partition and forgets the one idle longest', () => {

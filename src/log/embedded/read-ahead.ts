@@ -82,9 +82,11 @@ export class ReadAhead {
     const lastBatch = last >= 0 ? readBatchHeader(batches, last) : null;
     if (lastBatch) cursor.next = lastBatch.baseOffset + lastBatch.lastOffsetDelta + 1;
     this.release(cursor);
-    if (end < batches.length && end > 0) {
+    const rest = batches.length - end;
+    // Checked here too: fetches that asked for a window at once may together pass the limit.
+    if (end > 0 && rest > 0 && this.heldBytes + rest <= this.options.maxHeldBytes) {
       cursor.ahead = { ...fetched, batches: batches.subarray(end) };
-      this.heldBytes += batches.length - end;
+      this.heldBytes += rest;
     }
     return { ...fetched, batches: batches.subarray(0, end) };
   }

@@ -17,7 +17,8 @@ import { createEmbeddedBackend, type EmbeddedBackend } from '../src/log/embedded
 import { encodeRecordBatch } from '../src/log/record-batch.js';
 import type { ProducerRecord } from '../src/log/types.js';
 import { redisAvailable, startRedis } from './lib/redis.js';
-import { latencyFigures, runRedisStreams } from './lib/redis-streams.js';
+import { latencyFigures } from './lib/redis-streams.js';
+import { startRedisStreamsProcess } from './lib/redis-streams-process.js';
 import { round, runConcurrently, timed } from './lib/stats.js';
 import { cpuByRole, threadCpuMs, threadIds } from './lib/thread-cpu.js';
 
@@ -146,10 +147,11 @@ async function main() {
   for (const tid of threadIds()) if (!beforeBrokers.has(tid)) roles.brokers.add(tid);
   const server = redisAvailable() ? await startRedis() : undefined;
   if (!server) console.log('redis-server is not on PATH: no baseline (apt-get install redis-server)');
+  const redisClient = server && startRedisStreamsProcess();
   const runs: Record<string, { engine: Run[]; redis: Run[] }> = {};
   try {
     const runRedis = (port: number, perBatch: number, records = TOTAL) =>
-      runRedisStreams({ port, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY, value });
+      redisClient!.run({ port, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY, valueBytes: RECORD_BYTES });
     const warmup = Number(args.warmup);
     if (warmup > 0) {
       for (const perBatch of BATCH_SIZES) {
@@ -171,6 +173,7 @@ async function main() {
       }
     }
   } finally {
+    redisClient?.close();
     await server?.stop();
     await backend.shutdown();
     rmSync(dataDir, { recursive: true, force: true });

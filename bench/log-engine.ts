@@ -148,15 +148,18 @@ async function main() {
   const server = redisAvailable() ? await startRedis() : undefined;
   if (!server) console.log('redis-server is not on PATH: no baseline (apt-get install redis-server)');
   const redisClient = server && startRedisStreamsProcess();
+  const runRedis =
+    server && redisClient
+      ? (perBatch: number, records = TOTAL) =>
+          redisClient.run({ port: server.port, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY, valueBytes: RECORD_BYTES })
+      : undefined;
   const runs: Record<string, { engine: Run[]; redis: Run[] }> = {};
   try {
-    const runRedis = (port: number, perBatch: number, records = TOTAL) =>
-      redisClient!.run({ port, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY, valueBytes: RECORD_BYTES });
     const warmup = Number(args.warmup);
     if (warmup > 0) {
       for (const perBatch of BATCH_SIZES) {
         await runEngine(backend, perBatch, `warmup-${perBatch}`, warmup);
-        if (server) await runRedis(server.port, perBatch, warmup);
+        await runRedis?.(perBatch, warmup);
       }
     }
     // Rounds alternate the engine and Redis, so both see the same share of a busy machine.
@@ -166,8 +169,8 @@ async function main() {
         const engineRun = await runEngine(backend, perBatch, `bench-${perBatch}-${r}`);
         runs[perBatch].engine.push(engineRun);
         console.log(`round ${r} engine batch ${perBatch}`, figures(engineRun));
-        if (!server) continue;
-        const redisRun = await runRedis(server.port, perBatch);
+        if (!runRedis) continue;
+        const redisRun = await runRedis(perBatch);
         runs[perBatch].redis.push(redisRun);
         console.log(`round ${r} redis batch ${perBatch}`, figures(redisRun));
       }

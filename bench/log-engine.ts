@@ -4,9 +4,10 @@
  * batch, and, when redis-server is installed, Redis Streams on the same records (pipelined XADD,
  * XREADGROUP) as the baseline with the ratio. A warm-up of both at each batch size comes first and
  * does not count: the engine's first appends run while V8 still compiles on the same two cores.
+ * Each engine run's segments are deleted once it is read back, as the Redis side DELs its streams.
  * Prints one JSON object on its last line.
  *
- *   npm run bench:log -- [--records 1000000] [--rounds 2] [--warmup 200000] [--concurrency 8] [--brokers 3] [--fsync never] [--dir /tmp]
+ *   npm run bench:log -- [--records 1000000] [--rounds 2] [--warmup 1000000] [--concurrency 8] [--brokers 3] [--fsync never] [--dir /tmp]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,7 +30,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     dir: { type: 'string', default: tmpdir() },
     rounds: { type: 'string', default: '2' },
-    warmup: { type: 'string', default: '200000' },
+    // V8 keeps optimizing the append path for the first million or two records: in a produce
+    // loop, batches of 100 took 115 µs of CPU in the first million, 75 in the second, 66-70 after.
+    warmup: { type: 'string', default: '1000000' },
     brokers: { type: 'string', default: '3' },
     // Redis runs without persistence (--save "" --appendonly no); "never" still writes every batch
     // to its segment file before answering, so a crash of the process loses nothing.
@@ -42,13 +45,15 @@ const TOTAL = Number(args.records);
 const CONCURRENCY = Number(args.concurrency);
 const ROUNDS = Number(args.rounds);
 const BATCH_SIZES = [100, 1000];
+/** Small enough that dropRun() leaves little behind: 6 partitions × at most 16 MiB per run. */
+const SEGMENT_BYTES = 16 * 1024 * 1024;
 const value = Buffer.alloc(RECORD_BYTES, 0x61);
 
 /** Broker threads, told apart from the main thread and V8's platform threads (`other`). */
 const roles = { brokers: new Set<number>() };
 
 async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: string, total = TOTAL): Promise<Run> {
-  await backend.createTopic({ name: topic, partitions: PARTITIONS });
+  await backend.createTopic({ name: topic, partitions: PARTITIONS, segmentBytes: SEGMENT_BYTES });
   const records: ProducerRecord[] = Array.from({ length: perBatch }, () => ({ value }));
   const batches = Math.ceil(total / perBatch);
   const latencies = new Float64Array(batches);
@@ -85,9 +90,22 @@ async function runEngine(backend: EmbeddedBackend, perBatch: number, topic: stri
   const fetchCpuMicros = cpuMicros(fetchCpu);
   const fetchByThread = perBatchByRole(fetchThreads, batches);
   if (read !== batches * perBatch) throw new Error(`read ${read} of ${batches * perBatch} records back`);
+  await dropRun(backend, topic);
   const cpuPerBatch = { append: appendCpuMicros / batches, fetch: fetchCpuMicros / batches };
   const cpuByThread = appendByThread && fetchByThread ? { append: appendByThread, fetch: fetchByThread } : undefined;
   return { appendSeconds, fetchSeconds, records: batches * perBatch, latencies: latencyFigures(latencies), cpuPerBatch, cpuByThread };
+}
+
+/**
+ * Deletes a run's segments (all but each partition's active one) once it is read back, as the
+ * Redis side DELs its streams. Otherwise the engine's page cache grows by every run while Redis
+ * reuses its memory, and on this VM memory the guest has not touched for a while costs ~10× more
+ * to write into: bench/write-cost.ts took 50-58 ms of CPU per 300 MB for the first 1.3-2.7 GB and
+ * 540-660 ms after (BENCHMARKS.md, log engine, "Session 5").
+ */
+async function dropRun(backend: EmbeddedBackend, topic: string): Promise<void> {
+  await backend.updateTopic(topic, { retentionBytes: 1 });
+  await backend.enforceRetention();
 }
 
 /** CPU µs per batch by thread role since `before` (Linux only; 10 ms ticks, so long phases only). */

@@ -31,7 +31,8 @@ const { values: args } = parseArgs({
     dir: { type: 'string', default: tmpdir() },
     rounds: { type: 'string', default: '2' },
     // V8 keeps optimizing the append path for the first million or two records: in a produce
-    // loop, batches of 100 took 115 µs of CPU in the first million, 75 in the second, 66-70 after.
+    // loop, batches of 100 took 108-120 µs of CPU in the first million, 71-89 in the second and
+    // mostly 65-73 after (BENCHMARKS.md, log engine, "Session 5").
     warmup: { type: 'string', default: '1000000' },
     brokers: { type: 'string', default: '3' },
     // Redis runs without persistence (--save "" --appendonly no); "never" still writes every batch

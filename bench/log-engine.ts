@@ -5,9 +5,11 @@
  * XREADGROUP) as the baseline with the ratio. A warm-up of both at each batch size comes first and
  * does not count: the engine's first appends run while V8 still compiles on the same two cores.
  * Each engine run's segments are deleted once it is read back, as the Redis side DELs its streams.
+ * Each measured run waits for a quiet machine (bench/lib/quiet.ts), so neither side's cleanup lands
+ * in the other's measurement, and follows a lead-in of the same side (`--lead-in` records).
  * Prints one JSON object on its last line.
  *
- *   npm run bench:log -- [--records 1000000] [--rounds 2] [--warmup 1000000] [--concurrency 8] [--brokers 3] [--fsync never] [--dir /tmp]
+ *   npm run bench:log -- [--records 1000000] [--rounds 2] [--warmup 1000000] [--lead-in <records>] [--concurrency 8] [--brokers 3] [--fsync never] [--dir /tmp]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import type { ProducerRecord } from '../src/log/types.js';
 import { redisAvailable, startRedis } from './lib/redis.js';
 import { latencyFigures } from './lib/redis-streams.js';
 import { startRedisStreamsProcess } from './lib/redis-streams-process.js';
+import { whenQuiet } from './lib/quiet.js';
 import { round, runConcurrently, timed } from './lib/stats.js';
 import { cpuByRole, threadCpuMs, threadIds } from './lib/thread-cpu.js';
 
@@ -34,6 +37,8 @@ const { values: args } = parseArgs({
     // loop, batches of 100 took 108-120 µs of CPU in the first million, 71-89 in the second and
     // mostly 65-73 after (BENCHMARKS.md, log engine, "Session 5").
     warmup: { type: 'string', default: '1000000' },
+    // As many as a measured run: each side is measured on the memory its lead-in used and freed.
+    'lead-in': { type: 'string' },
     brokers: { type: 'string', default: '3' },
     // Redis runs without persistence (--save "" --appendonly no); "never" still writes every batch
     // to its segment file before answering, so a crash of the process loses nothing.
@@ -45,6 +50,7 @@ const PARTITIONS = 6;
 const TOTAL = Number(args.records);
 const CONCURRENCY = Number(args.concurrency);
 const ROUNDS = Number(args.rounds);
+const LEAD_IN = Number(args['lead-in'] ?? args.records);
 const BATCH_SIZES = [100, 1000];
 /** Small enough that dropRun() leaves little behind: 6 partitions × at most 16 MiB per run. */
 const SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -173,6 +179,16 @@ async function main() {
           redisClient.run({ port: server.port, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY, valueBytes: RECORD_BYTES })
       : undefined;
   const runs: Record<string, { engine: Run[]; redis: Run[] }> = {};
+  // Each measured run starts on a quiet machine (what the previous run left behind is done) and
+  // right after a lead-in of the same side that does not count: on this VM the engine's first run
+  // after seconds of Redis took ~25% more CPU per batch than the run right after it (BENCHMARKS.md,
+  // log engine, session 5).
+  const waits: number[] = [];
+  const measured = async (run: (records: number, name: string) => Promise<Run>, name: string): Promise<Run> => {
+    waits.push(await whenQuiet());
+    if (LEAD_IN > 0) await run(LEAD_IN, `lead-in-${name}`);
+    return run(TOTAL, name);
+  };
   try {
     const warmup = Number(args.warmup);
     if (warmup > 0) {
@@ -185,11 +201,11 @@ async function main() {
     for (let r = 0; r < ROUNDS; r++) {
       for (const perBatch of BATCH_SIZES) {
         runs[perBatch] ??= { engine: [], redis: [] };
-        const engineRun = await runEngine(backend, perBatch, `bench-${perBatch}-${r}`);
+        const engineRun = await measured((records, name) => runEngine(backend, perBatch, name, records), `bench-${perBatch}-${r}`);
         runs[perBatch].engine.push(engineRun);
         console.log(`round ${r} engine batch ${perBatch}`, figures(engineRun));
         if (!runRedis) continue;
-        const redisRun = await runRedis(perBatch);
+        const redisRun = await measured((records) => runRedis(perBatch, records), `redis-${perBatch}-${r}`);
         runs[perBatch].redis.push(redisRun);
         console.log(`round ${r} redis batch ${perBatch}`, figures(redisRun));
       }
@@ -221,12 +237,14 @@ async function main() {
       records: TOTAL,
       rounds: ROUNDS,
       warmupRecords: Number(args.warmup),
+      leadInRecords: LEAD_IN,
       partitions: PARTITIONS,
       brokers: log.brokers,
       fsync: log.fsync,
       concurrency: CONCURRENCY,
       cpus: cpus().length,
       loadAverage: loadavg().map((l) => round(l, 1)),
+      quietWaitMs: { total: waits.reduce((a, b) => a + b, 0), max: Math.max(...waits) },
       node: process.version,
       engine,
       redis: server ? { version: server.version, ...redis } : null,

@@ -1,10 +1,10 @@
 /**
  * What the machine charges for writing into the page cache, without the engine: `--gigabytes` of
  * 460 KB writes (a batch of 1000 records) spread over 6 files, as the log benchmark's brokers do,
- * with the CPU time of each step of `--step` MB. On a VM whose host takes back memory the guest
- * has not touched lately, the CPU per step rises several times once the writes need pages the
- * guest has not used recently; the log benchmark therefore deletes each run's segments (see
- * bench/log-engine.ts). Prints one JSON object on its last line.
+ * with the CPU time of each step of `--step` MB. On a VM whose host takes back the memory the
+ * guest frees or leaves idle, the CPU per step rises several times once the writes need such
+ * pages; the log benchmark therefore deletes each run's segments (see bench/log-engine.ts).
+ * Prints one JSON object on its last line.
  *
  *   node dist/bench/write-cost.js [--gigabytes 3] [--step 300] [--dir /tmp]
  */

@@ -133,10 +133,12 @@ type Run = {
   fetchSeconds: number;
   records: number;
   latencies: { p50: number; p99: number };
-  /** Engine only: CPU µs per batch across the process's threads (Redis runs in its own process). */
+  /** CPU µs per batch: the engine's process, or redis-server and its client together (Linux only for Redis). */
   cpuPerBatch?: { append: number; fetch: number };
   /** Engine only, on Linux: the same split by thread (main, brokers, other). */
   cpuByThread?: { append: Record<string, number>; fetch: Record<string, number> };
+  /** Redis only, on Linux: the same split by process (server, client). */
+  cpuByProcess?: { append: Record<string, number>; fetch: Record<string, number> };
 };
 
 function figures(run: Run) {
@@ -150,6 +152,7 @@ function figures(run: Run) {
       cpuMicrosPerBatch: { append: Math.round(run.cpuPerBatch.append), fetch: Math.round(run.cpuPerBatch.fetch) },
     }),
     ...(run.cpuByThread && { cpuMicrosPerBatchByThread: run.cpuByThread }),
+    ...(run.cpuByProcess && { cpuMicrosPerBatchByProcess: run.cpuByProcess }),
   };
 }
 
@@ -159,8 +162,8 @@ function best(runs: Run[]) {
   const fetch = runs.reduce((a, b) => (b.fetchSeconds < a.fetchSeconds ? b : a));
   const cpu = runs.flatMap((r) => (r.cpuPerBatch ? [r.cpuPerBatch] : []));
   const cpuPerBatch = cpu.length > 0 ? { append: Math.min(...cpu.map((c) => c.append)), fetch: Math.min(...cpu.map((c) => c.fetch)) } : undefined;
-  const cpuByThread = runs.find((r) => r.cpuPerBatch?.append === cpuPerBatch?.append)?.cpuByThread;
-  return figures({ ...append, fetchSeconds: fetch.fetchSeconds, cpuPerBatch, cpuByThread });
+  const leanest = runs.find((r) => r.cpuPerBatch?.append === cpuPerBatch?.append);
+  return figures({ ...append, fetchSeconds: fetch.fetchSeconds, cpuPerBatch, cpuByThread: leanest?.cpuByThread, cpuByProcess: leanest?.cpuByProcess });
 }
 
 async function main() {
@@ -175,8 +178,13 @@ async function main() {
   const redisClient = server && startRedisStreamsProcess();
   const runRedis =
     server && redisClient
-      ? (perBatch: number, records = TOTAL) =>
-          redisClient.run({ port: server.port, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY, valueBytes: RECORD_BYTES })
+      ? async (perBatch: number, records = TOTAL): Promise<Run> => {
+          const workload = { port: server.port, serverPid: server.pid, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY };
+          const run = await redisClient.run({ ...workload, valueBytes: RECORD_BYTES });
+          const total = (phase: { server: number; client: number }) => phase.server + phase.client;
+          const cpu = run.cpuByProcess;
+          return { ...run, ...(cpu && { cpuPerBatch: { append: total(cpu.append), fetch: total(cpu.fetch) } }) };
+        }
       : undefined;
   const runs: Record<string, { engine: Run[]; redis: Run[] }> = {};
   // Each measured run starts on a quiet machine (what the previous run left behind is done) and

@@ -1,6 +1,7 @@
 import { percentile, runConcurrently, timed } from './stats.js';
 import { RedisClient } from './redis.js';
 import { RespError, type RespValue } from './resp-parser.js';
+import { processCpuMs } from './thread-cpu.js';
 
 export interface StreamsWorkload {
   port: number;
@@ -9,7 +10,12 @@ export interface StreamsWorkload {
   perBatch: number;
   concurrency: number;
   value: Buffer;
+  /** redis-server's pid: its CPU per batch is reported beside this client's (Linux only). */
+  serverPid?: number;
 }
+
+/** CPU µs per batch of redis-server and of this client over one phase. */
+type PhaseCpu = { server: number; client: number };
 
 /**
  * Redis Streams as the baseline: each batch is `perBatch` XADDs written in one pipelined write,
@@ -23,6 +29,7 @@ export async function runRedisStreams(w: StreamsWorkload) {
     await client.command(['DEL', ...names]);
     const batches = Math.ceil(w.records / w.perBatch);
     const latencies = new Float64Array(batches);
+    const appendCpu = cpuMeter(w.serverPid, batches);
     const appendSeconds = await timed(() =>
       runConcurrently(batches, w.concurrency, async (b) => {
         const encoded = encodeXadds(names[b % w.streams], w.value, w.perBatch);
@@ -32,8 +39,10 @@ export async function runRedisStreams(w: StreamsWorkload) {
         if (replies.some((r) => r instanceof RespError)) throw new Error(`XADD failed: ${String(replies.find((r) => r instanceof RespError))}`);
       }),
     );
+    const appendCpuPerBatch = appendCpu();
     for (const name of names) await client.command(['XGROUP', 'CREATE', name, 'bench', '0']);
     let read = 0;
+    const fetchCpu = cpuMeter(w.serverPid, batches);
     const fetchSeconds = await timed(async () => {
       await Promise.all(
         names.map(async (name) => {
@@ -46,12 +55,29 @@ export async function runRedisStreams(w: StreamsWorkload) {
         }),
       );
     });
+    const fetchCpuPerBatch = fetchCpu();
     await client.command(['DEL', ...names]);
     if (read !== batches * w.perBatch) throw new Error(`read ${read} of ${batches * w.perBatch} entries back`);
-    return { appendSeconds, fetchSeconds, records: batches * w.perBatch, latencies: latencyFigures(latencies) };
+    const cpuByProcess = appendCpuPerBatch && fetchCpuPerBatch ? { append: appendCpuPerBatch, fetch: fetchCpuPerBatch } : undefined;
+    return { appendSeconds, fetchSeconds, records: batches * w.perBatch, latencies: latencyFigures(latencies), cpuByProcess };
   } finally {
     client.close();
   }
+}
+
+/**
+ * Starts measuring a phase; the returned function gives its CPU µs per batch, or undefined where
+ * the server's CPU cannot be read.
+ */
+function cpuMeter(serverPid: number | undefined, batches: number): () => PhaseCpu | undefined {
+  const server = serverPid === undefined ? undefined : processCpuMs(serverPid);
+  const client = process.cpuUsage();
+  return () => {
+    const serverAfter = serverPid === undefined ? undefined : processCpuMs(serverPid);
+    if (server === undefined || serverAfter === undefined) return undefined;
+    const used = process.cpuUsage(client);
+    return { server: Math.round(((serverAfter - server) * 1000) / batches), client: Math.round((used.user + used.system) / batches) };
+  };
 }
 
 export function latencyFigures(latencies: Float64Array) {

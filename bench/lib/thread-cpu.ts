@@ -11,14 +11,28 @@ export function threadCpuMs(): Map<number, number> {
   if (!existsSync('/proc/self/task')) return cpu;
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime, at USER_HZ = 100
+      cpu.set(Number(tid), statCpuMs(`/proc/self/task/${tid}/stat`));
     } catch {
       // The thread ended between the listing and the read.
     }
   }
   return cpu;
+}
+
+/** CPU time of another process, all its threads (Linux only; undefined elsewhere or once it ended). */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    return statCpuMs(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of a /proc stat file, in ms (USER_HZ = 100). */
+function statCpuMs(path: string): number {
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 export function threadIds(): Set<number> {

@@ -179,8 +179,15 @@ async function main() {
   const runRedis =
     server && redisClient
       ? async (perBatch: number, records = TOTAL): Promise<Run> => {
-          const workload = { port: server.port, serverPid: server.pid, streams: PARTITIONS, records, perBatch, concurrency: CONCURRENCY };
-          const run = await redisClient.run({ ...workload, valueBytes: RECORD_BYTES });
+          const run = await redisClient.run({
+            port: server.port,
+            serverPid: server.pid,
+            streams: PARTITIONS,
+            records,
+            perBatch,
+            concurrency: CONCURRENCY,
+            valueBytes: RECORD_BYTES,
+          });
           const total = (phase: { server: number; client: number }) => phase.server + phase.client;
           const cpu = run.cpuByProcess;
           return { ...run, ...(cpu && { cpuPerBatch: { append: total(cpu.append), fetch: total(cpu.fetch) } }) };

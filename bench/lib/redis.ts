@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 }
 
 /** A throwaway redis-server on a free loopback port, without persistence. */
-export async function startRedis(): Promise<{ port: number; pid: number; version: string; stop: () => Promise<void> }> {
+export async function startRedis(): Promise<{ port: number; pid: number | undefined; version: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
@@ -44,7 +44,7 @@ export async function startRedis(): Promise<{ port: number; pid: number; version
   }
   return {
     port,
-    pid: child.pid ?? 0,
+    pid: child.pid,
     version,
     stop: async () => {
       child.kill('SIGTERM');

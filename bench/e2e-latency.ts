@@ -1,5 +1,5 @@
 /**
- * From accepted request to sink delivery (DESIGN.md "Numbers to reach": p99 under 20 ms at half
+ * From accepted request to sink delivery (target: p99 under 20 ms at half
  * the maximum load).
  *
  * `tributary start` runs in a child process with one pipeline: the spans topic to an otlphttp sink

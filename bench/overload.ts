@@ -1,5 +1,5 @@
 /**
- * Resident memory under overload (DESIGN.md "Numbers to reach": bounded, pushback not growth).
+ * Resident memory under overload (target: bounded, pushback not growth).
  *
  * A gateway process with receiver.max_inflight_bytes = --inflight MiB gets --concurrency senders
  * each POSTing --body-mib MiB OTLP/protobuf trace requests back to back for --seconds: far more

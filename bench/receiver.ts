@@ -1,7 +1,7 @@
 /**
  * OTLP/HTTP ingest: spans/s acknowledged by the receiver (512-span protobuf requests, stored in
  * the embedded log with the default fsync policy) beside a do-nothing node:http server that reads
- * the same requests, in the same run; the ratio is the figure (DESIGN.md target: ≥ 0.5). The same
+ * the same requests, in the same run; the ratio is the figure (target: ≥ 0.5). The same
  * with gzip. Latency p50/p99 as the load generator (a child process) sees it; peak RSS of this
  * process, and the CPU time (all threads of this process) per request of each server: on a shared
  * machine the throughput ratio moves with the neighbours' load, the CPU cost much less. On Linux,

@@ -1,5 +1,5 @@
 /**
- * Restart after kill -9 with a gigabyte of log (DESIGN.md "Numbers to reach": ready in under a
+ * Restart after kill -9 with a gigabyte of log (target: ready in under a
  * second, nothing acknowledged lost).
  *
  * 1. A child process runs the embedded engine and appends 460-byte records (batches of 1000, 8 in

@@ -4,7 +4,7 @@ import type { Signal } from './signals.js';
 import type { Placement, ResourceContext, SplitSignal } from './split.js';
 import { LEN, WireReader } from './wire-reader.js';
 
-/** Which record each span, metric and log record belongs to (DESIGN.md, "Signals, topics, records"). */
+/** Which record each span, metric and log record belongs to (docs/records.md). */
 
 const EVENT_NAME_KEY = Buffer.from('event.name');
 

@@ -1,4 +1,4 @@
-/** The three OTLP/HTTP signals and the four topics they are written to (DESIGN.md). */
+/** The three OTLP/HTTP signals and the four topics they are written to (docs/records.md). */
 export type Signal = 'traces' | 'metrics' | 'logs';
 
 /** Topic per kind of record; log records with an event name go to `events`. */

@@ -1,7 +1,7 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS, type Telemetry } from '../telemetry/telemetry.js';
 
-/** The receiver's self telemetry (DESIGN.md: tributary_<subsystem>_<name>_<unit>). */
+/** The receiver's self telemetry (named tributary_<subsystem>_<name>_<unit>, docs/operations.md). */
 export class ReceiverMetrics {
   readonly requests: Counter<'signal' | 'status'>;
   /** Spans, data points, log records and events stored, by topic kind. */

@@ -3,7 +3,7 @@ import type { ConsumedRecord } from '../log/types.js';
 import { DEFAULT_TOPICS, SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
 import type { Signal, SignalRecords } from './sink.js';
 
-/** The default topics (DESIGN.md "Signals, topics, records") and the kind of record each one carries. */
+/** The default topics (docs/records.md) and the kind of record each one carries. */
 const TOPIC_KINDS: Record<string, TopicKind> = {
   [DEFAULT_TOPICS.traces]: 'traces',
   [DEFAULT_TOPICS.metrics]: 'metrics',

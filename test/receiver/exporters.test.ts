@@ -59,7 +59,7 @@ describe('the receiver with the real OpenTelemetry exporters', () => {
     for (const { record, item } of stored) {
       expect(record.key!.toString()).toBe(item.traceId);
       expect(record.partition).toBe(partitionForKey(record.key!, 3));
-      // The time the gateway received it (DESIGN.md), not the spans' own times.
+      // The time the gateway received it (docs/records.md), not the spans' own times.
       expect(record.timestamp).toBeGreaterThanOrEqual(sendingFrom);
       expect(record.timestamp).toBeLessThanOrEqual(sentUntil);
     }

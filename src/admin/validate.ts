@@ -23,7 +23,7 @@ export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Pro
 /** Parses the query string against a schema; INVALID_REQUEST names each bad parameter. */
 export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
   const result = schema.safeParse(c.req.query());
-  if (!result.success) throw new TributaryError('INVALID_REQUEST', `query ${describe(result.error, '(query)')}`);
+  if (!result.success) throw new TributaryError('INVALID_REQUEST', describe(result.error, 'query'));
   return result.data;
 }
 

@@ -65,7 +65,11 @@ export class RotatingFile {
     const handle = this.handle!;
     try {
       // write() may write only part of a chunk (a disk that fills up): go on until all of it is in.
-      for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
+      for (let done = 0; done < chunk.length; ) {
+        const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
+        if (bytesWritten === 0) throw new Error(`no progress writing ${this.path}`);
+        done += bytesWritten;
+      }
     } catch (err) {
       // Cut what part of the chunk got in, so that the retry does not leave half a line behind.
       await handle.truncate(this.size).catch(() => undefined);

@@ -74,9 +74,13 @@ export class ConfigError extends TributaryError {
   }
 }
 
-/** Wraps anything thrown into a TributaryError, keeping the original as its cause. */
+/**
+ * Wraps anything thrown into a TributaryError, keeping the original as its cause. Nobody
+ * classified such an error, so it counts as retriable: only an error its thrower marked
+ * permanent (`retriable: false`) is treated as one.
+ */
 export function asTributaryError(err: unknown): TributaryError {
   if (err instanceof TributaryError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new TributaryError('INTERNAL', message, { cause: err });
+  return new TributaryError('INTERNAL', message, { cause: err, retriable: true });
 }

@@ -5,6 +5,7 @@ import { type Listener, listen } from '../http/listen.js';
 import type { LogBackend } from '../log/backend.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import { allowedMethodsOf } from './allowed-methods.js';
 import { errorResponse } from './error-response.js';
 import { topicRoutes } from './routes/topics.js';
 
@@ -40,7 +41,14 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const app = new Hono();
   app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path)));
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  const allowedMethods = allowedMethodsOf(app);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length === 0) return c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
+    c.header('Allow', allowed.join(', '));
+    const message = `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`;
+    return c.json({ error: { code: 'METHOD_NOT_ALLOWED', message } }, 405);
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {

@@ -1,14 +1,10 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { describeIssue } from '../config/issues.js';
 import { TributaryError } from '../errors.js';
 
-function describe(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const path = i.path.join('.') || '(body)';
-      return i.code === 'unrecognized_keys' ? `${path}: unknown key ${i.keys.join(', ')}` : `${path}: ${i.message}`;
-    })
-    .join('; ');
+function describe(error: z.ZodError, top: string): string {
+  return error.issues.map((issue) => describeIssue(issue, '', top)).join('; ');
 }
 
 /** Parses a JSON request body against a schema; INVALID_REQUEST names what is wrong. */
@@ -20,12 +16,26 @@ export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Pro
     throw new TributaryError('INVALID_REQUEST', 'the request body is not valid JSON', { cause: err });
   }
   const result = schema.safeParse(raw);
-  if (!result.success) throw new TributaryError('INVALID_REQUEST', describe(result.error));
+  if (!result.success) throw new TributaryError('INVALID_REQUEST', describe(result.error, '(body)'));
   return result.data;
 }
 
+/** Parses the query string against a schema; INVALID_REQUEST names each bad parameter. */
 export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
   const result = schema.safeParse(c.req.query());
-  if (!result.success) throw new TributaryError('INVALID_REQUEST', describe(result.error));
+  if (!result.success) throw new TributaryError('INVALID_REQUEST', describe(result.error, 'query'));
   return result.data;
+}
+
+/**
+ * A query parameter that must be a whole number in [min, max], written in plain decimal digits:
+ * `1.5`, `12abc`, `-1`, `0x10`, `1e3` or an empty value are refused rather than read as something else.
+ */
+export function queryInteger(min: number, max: number) {
+  return z.string().transform((text, ctx) => {
+    const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+    if (value >= min && value <= max) return value;
+    ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, not "${text}"` });
+    return z.NEVER;
+  });
 }

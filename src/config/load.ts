@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { describeIssue } from './issues.js';
 import { configSchema, type TributaryConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = join(packageRoot, 'config', 'tributary.yaml');
@@ -18,19 +18,11 @@ export function substituteEnv(text: string, env: NodeJS.ProcessEnv = process.env
   });
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-  if (issue.code === 'unrecognized_keys') {
-    return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  }
-  return `${path}: ${issue.message}`;
-}
-
 /** Validates a parsed config object; the error lists every bad key with its path. */
 export function validateConfig(raw: unknown, source = 'config'): TributaryConfig {
   const result = configSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map(describeIssue);
+  const lines = result.error.issues.map((issue) => describeIssue(issue));
   throw new ConfigError(`invalid ${source}:\n  ${lines.join('\n  ')}`, { details: { issues: lines } });
 }
 

@@ -1,19 +1,42 @@
 import { z } from 'zod';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
+import { problemsAcrossKeys } from './across-keys.js';
 import { byteSize, duration, endpoint } from './units.js';
 
 /** Topic and group names: what Kafka allows, so a name can never reach outside the data directory. */
 export const NAME_PATTERN = /^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/;
 const name = z.string().regex(NAME_PATTERN, { error: 'expected 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"' });
 
+/** A bearer token travels in a header: printable ASCII, no whitespace (it could never match). */
+const tokenValue = z.string().superRefine((token, ctx) => {
+  if (token.length === 0) ctx.addIssue({ code: 'custom', message: 'expected a token, not an empty string' });
+  else if (/\s/.test(token)) ctx.addIssue({ code: 'custom', message: 'a token must not contain whitespace: no client could send it' });
+  else if (!/^[\x21-\x7e]+$/.test(token)) ctx.addIssue({ code: 'custom', message: 'expected printable ASCII characters: no client could send others in a header' });
+});
+
 const tokenSchema = z.strictObject({
-  token: z.string().min(16, { error: 'expected a token of at least 16 characters' }),
+  token: tokenValue,
   tenant: z.string().min(1).optional(),
 });
 
-const authSchema = z.strictObject({
-  tokens: z.array(tokenSchema).default([]),
-});
+/** Each token once: a second copy is a paste mistake, and with another tenant it would be ambiguous. */
+const tokenList = z
+  .array(tokenSchema, { error: (issue) => (issue.input === undefined ? 'required: at least one { token }' : 'expected a list of { token, tenant? }') })
+  .min(1, { error: 'expected at least one token; remove the auth block to turn authentication off' })
+  .superRefine((tokens, ctx) => {
+    const first = new Map<string, number>();
+    tokens.forEach(({ token }, i) => {
+      const earlier = first.get(token);
+      if (earlier === undefined) first.set(token, i);
+      else ctx.addIssue({ code: 'custom', path: [i, 'token'], message: `the same token as tokens[${earlier}]` });
+    });
+  });
+
+/**
+ * An auth block with no tokens would turn authentication off; a typo must never open the door,
+ * so it is refused: without `auth` the endpoint is open, with it at least one token is needed.
+ */
+const authSchema = z.strictObject({ tokens: tokenList }, { error: 'expected { tokens: [{ token, tenant? }] }' });
 
 const receiverSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4318'),
@@ -118,6 +141,9 @@ export const configSchema = z.strictObject({
   topics: z.record(name, topicSchema).default({}),
   pipelines: z.array(pipelineSchema).default([]),
 })
+  .superRefine((config, ctx) => {
+    for (const problem of problemsAcrossKeys(config)) ctx.addIssue({ code: 'custom', ...problem });
+  })
   // The receiver's topics always exist: a config that leaves them out gets them with 6 partitions.
   .transform((config) => ({ ...config, topics: { ...signalTopics(config.receiver), ...config.topics } }));
 

@@ -34,9 +34,10 @@ export const byteSize = z.preprocess(
 );
 
 /** `host:port`, with an IPv6 host in brackets. */
-export const endpoint = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, {
-  error: 'expected host:port, such as 127.0.0.1:4318',
-});
+export const endpoint = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 'expected host:port, such as 127.0.0.1:4318', abort: true })
+  .refine((value) => splitEndpoint(value).port <= 65_535, { error: 'expected a port from 0 to 65535' });
 
 export function splitEndpoint(value: string): { host: string; port: number } {
   const i = value.lastIndexOf(':');

@@ -10,9 +10,10 @@ export interface AuthResult {
 /**
  * Checks `Authorization: Bearer <token>` against the configured tokens. Tokens are compared as
  * SHA-256 digests with timingSafeEqual, so neither content nor length leaks through timing.
+ * Only a missing auth block turns checking off: an empty token list lets nobody in.
  */
 export function createTokenChecker(auth: AuthConfig | undefined): ((header: string | undefined) => AuthResult) | undefined {
-  if (!auth || auth.tokens.length === 0) return undefined;
+  if (!auth) return undefined;
   const digest = (s: string) => createHash('sha256').update(s).digest();
   const known = auth.tokens.map((t) => ({ digest: digest(t.token), tenant: t.tenant }));
   return (header) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,36 @@ describe('tributary start failing beside a running gateway', () => {
     const result = await start({ TRIBUTARY_DATA_DIR: running.dataDir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/log\.data_dir .* is in use/);
+  });
+
+  it('exits 2 naming the refused keys of a config file, before it opens anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
+    dirs.push(dir);
+    const config = join(dir, 'tributary.yaml');
+    writeFileSync(
+      config,
+      [
+        'receiver: { endpoint: "127.0.0.1:5318", auth: { tokens: [] } }',
+        'admin: { endpoint: "127.0.0.1:5318" }',
+        `log: { data_dir: ${join(dir, 'data')} }`,
+        'groups: { session_timeout: 3s, heartbeat_interval: 3s }',
+        'pipelines:',
+        '  - { group: debug, topics: [otlp_spans], sink: { type: debug }, dead_letter: { topic: otlp_spans } }',
+        '',
+      ].join('\n'),
+    );
+    const result = await tributary(['start', '--config', config]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`tributary start: invalid ${config}:`);
+    expect(result.stderr).toContain('receiver.auth.tokens: expected at least one token');
+    // The keys checked against each other are reported once every key is valid on its own.
+    writeFileSync(config, readFileSync(config, 'utf8').replace('auth: { tokens: [] }', 'auth: { tokens: [{ token: a-token-of-some-length-0123 }] }'));
+    const second = await tributary(['start', '--config', config]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/admin\.endpoint: 127\.0\.0\.1:5318 is also receiver\.endpoint/);
+    expect(second.stderr).toMatch(/groups\.heartbeat_interval: 3000 ms is not below groups\.session_timeout/);
+    expect(second.stderr).toMatch(/pipelines\[0\]\.dead_letter\.topic: "otlp_spans" is one of this pipeline's own topics/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
   it('exits 2 naming the endpoint when the admin or receiver port is taken', async () => {

@@ -5,9 +5,11 @@ import { TributaryError } from '../../errors.js';
 import type { LogBackend } from '../../log/backend.js';
 import type { ConsumedRecord, TopicInfo } from '../../log/types.js';
 import { errorResponse } from '../error-response.js';
-import { parseBody, parseQuery } from '../validate.js';
+import { parseBody, parseQuery, queryInteger } from '../validate.js';
 
 const MAX_RECORDS_PER_PAGE = 1000;
+/** Kafka's partition numbers are int32. */
+const MAX_PARTITION = 2 ** 31 - 1;
 
 const topicName = z.string().regex(NAME_PATTERN, { error: 'expected 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"' });
 const settingsShape = {
@@ -19,9 +21,9 @@ const settingsShape = {
 const createTopicBody = z.strictObject({ name: topicName, partitions: z.number().int().min(1).max(10_000), ...settingsShape });
 const updateTopicBody = z.strictObject(settingsShape);
 const recordsQuery = z.strictObject({
-  partition: z.coerce.number().int().min(0).default(0),
-  offset: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_RECORDS_PER_PAGE).default(100),
+  partition: queryInteger(0, MAX_PARTITION).default(0),
+  offset: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
+  limit: queryInteger(1, MAX_RECORDS_PER_PAGE).default(100),
 });
 
 /** The documented topic shape, plus the topic's settings. */

@@ -30,7 +30,7 @@ export type FileSinkConfig = z.output<typeof configSchema>;
  * gzip member: concatenated members are one valid gzip file, and a crash never leaves a
  * half-written stream behind the last complete batch.
  */
-export function createFileSink(config: FileSinkConfig, _context: SinkContext): Sink {
+export function createFileSink(config: FileSinkConfig, context: SinkContext): Sink {
   const path = config.compression === 'gzip' && !config.path.endsWith('.gz') ? `${config.path}.gz` : config.path;
   const file = new RotatingFile(path, {
     maxBytes: config.rotation.max_bytes,
@@ -40,11 +40,11 @@ export function createFileSink(config: FileSinkConfig, _context: SinkContext): S
   return {
     type: 'file',
     async start() {
-      try {
-        await file.open();
-      } catch (err) {
-        throw new TributaryError('SINK_UNAVAILABLE', `cannot open ${path}: ${(err as Error).message}`, { retriable: true, cause: err });
-      }
+      // A file that cannot be opened yet (a full disk, a directory not mounted) must not stop the
+      // gateway: each export tries again, with the pipeline's backoff, until it can.
+      await file.open().catch((err: Error) => {
+        context.logger.warn('cannot open the file yet; exports will retry', { pipeline: context.pipeline, path, error: err.message });
+      });
     },
     async export(batch: SinkBatch): Promise<ExportOutcome> {
       let text = '';

@@ -46,7 +46,10 @@ export class RotatingFile {
     this.openedAt = info.size > 0 ? Math.min(info.birthtimeMs || info.mtimeMs, info.mtimeMs) : this.now();
   }
 
-  /** Appends one chunk, rolling first when the chunk would pass the size limit or the file is too old. */
+  /**
+   * Appends one chunk whole or not at all, rolling first when the chunk would pass the size limit
+   * or the file is too old. The file is opened here when it is not open yet.
+   */
   append(chunk: Uint8Array): Promise<void> {
     const done = this.tail.then(() => this.appendNow(chunk));
     this.tail = done.catch(() => {});
@@ -59,7 +62,19 @@ export class RotatingFile {
     const tooBig = maxBytes > 0 && this.size > 0 && this.size + chunk.length > maxBytes;
     const tooOld = maxAgeMs > 0 && this.size > 0 && this.now() - this.openedAt >= maxAgeMs;
     if (tooBig || tooOld) await this.roll();
-    await this.handle!.write(chunk);
+    const handle = this.handle!;
+    try {
+      // write() may write only part of a chunk (a disk that fills up): go on until all of it is in.
+      for (let done = 0; done < chunk.length; ) {
+        const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
+        if (bytesWritten === 0) throw new Error(`no progress writing ${this.path}`);
+        done += bytesWritten;
+      }
+    } catch (err) {
+      // Cut what part of the chunk got in, so that the retry does not leave half a line behind.
+      await handle.truncate(this.size).catch(() => undefined);
+      throw err;
+    }
     this.size += chunk.length;
   }
 

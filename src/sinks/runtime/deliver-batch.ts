@@ -43,8 +43,10 @@ function itemsOf(batch: SinkBatch): number {
 }
 
 /**
- * Delivers one batch: export, retrying retriable failures with backoff; a permanent failure, or
- * retries past `max_elapsed_time`, sends the batch to the dead-letter topic. Resolves with what
+ * Delivers one batch: export, retrying retriable failures with backoff. An error the sink did
+ * not classify (not a TributaryError: a full disk, a bug) counts as retriable; only one the sink
+ * marked permanent (`retriable: false`, e.g. a 400 from the backend), or retries past
+ * `max_elapsed_time`, sends the batch to the dead-letter topic. Resolves with what
  * became of it; `abandoned` (shutdown during retries) means it must not be committed, so that it
  * is read again after the restart.
  */

@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+
+const TOKEN = 'a-token-of-some-length-0123';
+
+/**
+ * Configs that parse key by key but would open a door, loop or fail later: each is refused at
+ * load, and the error names the key to change.
+ */
+describe('config that must be refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-refused-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+
+  /** Writes `yaml` to a config file, loads it, and returns the error's lines. */
+  function refusal(yaml: string): string[] {
+    const file = join(dir, `config-${n++}.yaml`);
+    writeFileSync(file, yaml);
+    try {
+      loadConfig(file, {});
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const e = err as ConfigError;
+      expect(e.message).toContain(`invalid ${file}:`);
+      return e.details!.issues as string[];
+    }
+    throw new Error(`accepted:\n${yaml}`);
+  }
+  function accepts(yaml: string) {
+    const file = join(dir, `config-${n++}.yaml`);
+    writeFileSync(file, yaml);
+    return loadConfig(file, {});
+  }
+
+  it('refuses an auth block with no tokens, so a typo never turns authentication off', () => {
+    expect(refusal('receiver:\n  auth:\n    tokens: []\n')).toEqual([
+      'receiver.auth.tokens: expected at least one token; remove the auth block to turn authentication off',
+    ]);
+    expect(refusal('receiver:\n  auth: {}\n')).toEqual(['receiver.auth.tokens: required: at least one { token }']);
+    // A misspelt key leaves no tokens too: refused for the key it names.
+    expect(refusal(`receiver:\n  auth:\n    token: [{ token: ${TOKEN} }]\n`)).toEqual([
+      'receiver.auth.tokens: required: at least one { token }',
+      'receiver.auth: unknown key "token"',
+    ]);
+    expect(refusal('admin:\n  auth:\n    tokens: []\n')).toEqual([
+      'admin.auth.tokens: expected at least one token; remove the auth block to turn authentication off',
+    ]);
+    expect(refusal('admin:\n  auth:\n')).toEqual(['admin.auth: expected { tokens: [{ token, tenant? }] }']);
+  });
+
+  it('refuses a token listed twice and a token with whitespace, in receiver.auth and admin.auth', () => {
+    const twice = `    tokens:\n      - { token: ${TOKEN}, tenant: a }\n      - { token: other-token-0123456789 }\n      - { token: ${TOKEN}, tenant: b }\n`;
+    expect(refusal(`receiver:\n  auth:\n${twice}`)).toEqual(['receiver.auth.tokens[2].token: the same token as tokens[0]']);
+    expect(refusal(`admin:\n  auth:\n${twice}`)).toEqual(['admin.auth.tokens[2].token: the same token as tokens[0]']);
+
+    const spaced = `    tokens:\n      - { token: "${TOKEN} " }\n      - { token: "tab\\tinside-0123456789" }\n      - { token: "non-ascii-tøken-0123456" }\n`;
+    expect(refusal(`receiver:\n  auth:\n${spaced}`)).toEqual([
+      'receiver.auth.tokens[0].token: a token must not contain whitespace: no client could send it',
+      'receiver.auth.tokens[1].token: a token must not contain whitespace: no client could send it',
+      'receiver.auth.tokens[2].token: expected printable ASCII characters: no client could send others in a header',
+    ]);
+    expect(refusal(`admin:\n  auth:\n    tokens: [{ token: "${TOKEN} x" }]\n`)).toEqual([
+      'admin.auth.tokens[0].token: a token must not contain whitespace: no client could send it',
+    ]);
+    // The same token on both endpoints is the operator's choice.
+    const both = accepts(`receiver:\n  auth: { tokens: [{ token: ${TOKEN} }] }\nadmin:\n  auth: { tokens: [{ token: ${TOKEN} }] }\n`);
+    expect(both.admin.auth?.tokens).toEqual([{ token: TOKEN }]);
+  });
+
+  it('refuses a dead-letter topic that the pipeline reads, that the receiver writes, or that loops back', () => {
+    const pipeline = (group: string, topics: string, deadLetter = '') =>
+      `  - group: ${group}\n    topics: [${topics}]\n    sink: { type: debug }\n${deadLetter ? `    dead_letter: { topic: ${deadLetter} }\n` : ''}`;
+    expect(refusal(`pipelines:\n${pipeline('export', 'otlp_spans, otlp_logs', 'otlp_logs')}`)).toEqual([
+      `pipelines[0].dead_letter.topic: "otlp_logs" is one of this pipeline's own topics: rejected records would be read and rejected again, forever`,
+    ]);
+    expect(refusal(`pipelines:\n${pipeline('debug', 'otlp_spans')}${pipeline('replay', 'replay.dlq, otlp_logs')}`)).toEqual([
+      `pipelines[1].dead_letter.topic: "replay.dlq" (the default, <group>.dlq) is one of this pipeline's own topics: rejected records would be read and rejected again, forever`,
+    ]);
+    expect(refusal(`pipelines:\n${pipeline('export', 'otlp_spans', 'otlp_metrics')}`)).toEqual([
+      'pipelines[0].dead_letter.topic: "otlp_metrics" is receiver.topics.metrics: dead letters need a topic of their own',
+    ]);
+    expect(refusal(`pipelines:\n${pipeline('a', 'otlp_spans', 'a-rejects')}${pipeline('b', 'a-rejects', 'b-rejects')}${pipeline('c', 'b-rejects', 'otlp_spans')}`)).toEqual([
+      'pipelines[2].dead_letter.topic: "otlp_spans" is receiver.topics.traces: dead letters need a topic of their own',
+      'pipelines[0].dead_letter.topic: dead letters go round in a loop (pipelines[0] → pipelines[1] → pipelines[2] → pipelines[0]): a record every sink rejects would never stop',
+    ]);
+    expect(refusal(`pipelines:\n${pipeline('a', 'audit', 'a-rejects')}${pipeline('b', 'a-rejects', 'b-rejects')}${pipeline('c', 'b-rejects', 'audit')}`)).toEqual([
+      'pipelines[0].dead_letter.topic: dead letters go round in a loop (pipelines[0] → pipelines[1] → pipelines[2] → pipelines[0]): a record every sink rejects would never stop',
+    ]);
+    // Reading another pipeline's dead letters is how they are replayed: allowed while it does not loop.
+    const replay = accepts(`pipelines:\n${pipeline('export', 'otlp_spans')}${pipeline('replay', 'export.dlq')}`);
+    expect(replay.pipelines.map((p) => p.group)).toEqual(['export', 'replay']);
+    // Dead letters off: nothing is written anywhere, so nothing can loop.
+    accepts('pipelines:\n  - { group: x, topics: [x.dlq], sink: { type: debug }, dead_letter: { enabled: false } }\n');
+  });
+
+  it('refuses a heartbeat interval that is not below the session timeout', () => {
+    expect(refusal('groups:\n  session_timeout: 10s\n  heartbeat_interval: 10s\n')).toEqual([
+      'groups.heartbeat_interval: 10000 ms is not below groups.session_timeout (10000 ms): members would be removed between heartbeats',
+    ]);
+    expect(refusal('groups:\n  session_timeout: 2s\n')).toEqual([
+      'groups.heartbeat_interval: 3000 ms is not below groups.session_timeout (2000 ms): members would be removed between heartbeats',
+    ]);
+    expect(refusal('groups:\n  heartbeat_interval: 0\n')).toEqual(['groups.heartbeat_interval: expected more than 0 ms']);
+    expect(accepts('groups:\n  session_timeout: 10s\n  heartbeat_interval: 9s\n').groups.heartbeat_interval).toBe(9_000);
+  });
+
+  it('refuses the receiver and the admin API on one endpoint, and ports past 65535', () => {
+    expect(refusal('receiver: { endpoint: "127.0.0.1:5000" }\nadmin: { endpoint: "127.0.0.1:5000" }\n')).toEqual([
+      'admin.endpoint: 127.0.0.1:5000 is also receiver.endpoint (127.0.0.1:5000): each needs a port of its own',
+    ]);
+    // All interfaces include loopback: the second bind would fail.
+    expect(refusal('receiver: { endpoint: "0.0.0.0:5000" }\nadmin: { endpoint: "127.0.0.1:5000" }\n')).toEqual([
+      'admin.endpoint: 127.0.0.1:5000 is also receiver.endpoint (0.0.0.0:5000): each needs a port of its own',
+    ]);
+    expect(refusal('receiver: { endpoint: "127.0.0.1:70000" }\n')).toEqual(['receiver.endpoint: expected a port from 0 to 65535']);
+    // Port 0 asks the system for a free port each time: two of them never clash.
+    accepts('receiver: { endpoint: "127.0.0.1:0" }\nadmin: { endpoint: "127.0.0.1:0" }\n');
+    accepts('receiver: { endpoint: "10.0.0.1:5000" }\nadmin: { endpoint: "127.0.0.1:5000" }\n');
+  });
+
+  it('refuses two pipelines in one consumer group, which would split its partitions between two sinks', () => {
+    expect(refusal('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug } }\n  - { group: g, topics: [otlp_logs], sink: { type: debug } }\n')).toEqual([
+      'pipelines[1].group: "g" is also the group of pipelines[0]',
+    ]);
+  });
+});

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TributaryError } from '../../src/errors.js';
+import { DeadLetterTopic, DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
+import { deliverBatch } from '../../src/sinks/runtime/deliver-batch.js';
+import { createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
+import type { Sink } from '../../src/sinks/sink.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import type { GroupFixture } from '../groups/helpers.js';
+import { useDataDirs } from '../log/helpers.js';
+import { produceTraces, readAll, startLog } from './helpers.js';
+
+/** A sink whose first exports fail with `failure`, then succeed; it notes when each attempt came. */
+function failingSink(failures: number, failure: () => unknown): Sink & { attempts: number[] } {
+  const attempts: number[] = [];
+  return {
+    type: 'failing',
+    attempts,
+    start: async () => {},
+    shutdown: async () => {},
+    async export() {
+      attempts.push(performance.now());
+      if (attempts.length <= failures) throw failure();
+      return {};
+    },
+  };
+}
+
+/**
+ * What the runtime makes of a sink's failure: an error the sink did not classify is retried with
+ * backoff, as the Collector does; only one the sink marked permanent goes to the dead-letter topic.
+ */
+describe('sink errors: retried unless marked permanent', () => {
+  const dataDir = useDataDirs();
+  let log: GroupFixture | undefined;
+  afterEach(async () => {
+    await log?.stop();
+    log = undefined;
+  });
+
+  async function deliverTo(sink: Sink, retry = { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 }) {
+    log = await startLog(dataDir(), 1);
+    await produceTraces(log.log, { service: 'cart', traces: 3, spansPerTrace: 2 });
+    const records = await readAll(log.log, 'otlp_spans');
+    const result = await deliverBatch(records, {
+      pipeline: 'p',
+      sink,
+      retry,
+      deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
+      metrics: createSinkMetrics(log.telemetry),
+      logger: silentLogger,
+      stopping: new AbortController().signal,
+    });
+    return { result, records, metrics: await log.telemetry.metricsText() };
+  }
+
+  it('retries an error the sink did not classify, with growing waits, and delivers the batch; nothing is dead-lettered', async () => {
+    // What a sink's own code lets through: a plain Error from the OS, not a TributaryError.
+    const sink = failingSink(3, () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    const { result, metrics } = await deliverTo(sink);
+    expect(result).toBe('exported');
+    expect(sink.attempts).toHaveLength(4);
+    // Exponential from 40 ms with ±50 % jitter: never under 20, 40 and 80 ms.
+    const waits = sink.attempts.slice(1).map((t, i) => t - sink.attempts[i]);
+    waits.forEach((wait, i) => {
+      expect(wait).toBeGreaterThanOrEqual(20 * 2 ** i - 1);
+    });
+    expect(metrics).toMatch(/tributary_sink_failures_total\{pipeline="p",kind="retriable"\} 3\b/);
+    expect(metrics).not.toMatch(/kind="permanent"/);
+    expect(metrics).toMatch(/tributary_sink_retries_total\{pipeline="p"\} 3\b/);
+    await expect(log!.log.describeTopic('p.dlq')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+  });
+
+  it('dead-letters at once, without a retry, an error the sink marked permanent', async () => {
+    const sink = failingSink(1, () => new TributaryError('SINK_REJECTED', 'POST /v1/traces answered 400: bad span', { details: { status: 400 } }));
+    const { result, records, metrics } = await deliverTo(sink);
+    expect(result).toBe('dead_lettered');
+    expect(sink.attempts).toHaveLength(1);
+    const dead = await readAll(log!.log, 'p.dlq');
+    expect(dead.map((r) => r.value)).toEqual(records.map((r) => r.value));
+    expect(dead[0].headers.find((h) => h.key === DLQ_HEADERS.code)?.value.toString()).toBe('SINK_REJECTED');
+    expect(dead[0].headers.find((h) => h.key === DLQ_HEADERS.status)?.value.toString()).toBe('400');
+    expect(metrics).toMatch(/tributary_sink_failures_total\{pipeline="p",kind="permanent"\} 1\b/);
+    expect(metrics).not.toMatch(/tributary_sink_retries_total\{pipeline="p"\}/);
+  });
+});

@@ -12,8 +12,10 @@ export interface RawConnection {
   sent(): number;
   /** Writes unless the socket is gone; false once it is. */
   write(data: string | Uint8Array): boolean;
-  /** Resolves with what was received once the first response's head has arrived. */
-  responseHead(): Promise<string>;
+  /** Resolves with what was received from `from` on, once a response head has arrived there. */
+  responseHead(from?: number): Promise<string>;
+  /** Sends a whole request and resolves with the status of the response that follows. */
+  exchange(request: string | Uint8Array): Promise<number>;
   /** Resolves once the socket is closed (by either side), with ms since it connected. */
   readonly closed: Promise<number>;
   isClosed(): boolean;
@@ -43,26 +45,38 @@ export async function openConnection(port: number): Promise<RawConnection> {
     socket.once('connect', resolve);
     socket.once('close', () => reject(new Error('closed before it connected')));
   });
+  const responseHead = async (from = 0) => {
+    while (!text.includes('\r\n\r\n', from)) {
+      if (isClosed) throw new Error(`closed before a response arrived (got ${JSON.stringify(text.slice(from))})`);
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+    return text.slice(from);
+  };
+  const write = (data: string | Uint8Array) => {
+    if (socket.destroyed || !socket.writable) return false;
+    written += data.length;
+    socket.write(data);
+    return true;
+  };
   return {
     socket,
     received: () => text,
     sent: () => written,
-    write(data) {
-      if (socket.destroyed || !socket.writable) return false;
-      written += data.length;
-      socket.write(data);
-      return true;
-    },
-    async responseHead() {
-      while (!text.includes('\r\n\r\n')) {
-        if (isClosed) throw new Error(`closed before a response arrived (got ${JSON.stringify(text)})`);
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-      return text;
+    write,
+    responseHead,
+    async exchange(request) {
+      const from = text.length;
+      if (!write(request)) throw new Error('the connection is closed');
+      return statusOf(await responseHead(from));
     },
     closed,
     isClosed: () => isClosed,
   };
+}
+
+/** A whole POST of `body` with its Content-Length. */
+export function post(path: string, body: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(postHead(path, body.length), 'latin1'), body]);
 }
 
 /** The head of a POST to `path`, with a Content-Length or, without one, chunked. */

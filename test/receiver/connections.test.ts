@@ -94,6 +94,26 @@ describe('receiver connections', () => {
   });
 });
 
+describe('admin connections', () => {
+  it('the admin API closes a silent connection at its 10 s header timeout, with 408, and an idle one after 5 s', async () => {
+    const served = await startServedGateway();
+    try {
+      const adminPort = Number(new URL(served.adminUrl('/')).port);
+      const silent = await openConnection(adminPort);
+      const idle = await openConnection(adminPort);
+      expect(await idle.exchange('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).toBe(200);
+      const [silentMs, idleMs] = await Promise.all([silent.closed, idle.closed]);
+      expect(statusOf(silent.received())).toBe(408);
+      expect(silentMs).toBeGreaterThanOrEqual(9_990);
+      expect(silentMs).toBeLessThan(13_000);
+      expect(idleMs).toBeGreaterThanOrEqual(4_990);
+      expect(idleMs).toBeLessThan(8_000);
+    } finally {
+      await served.close();
+    }
+  }, 30_000);
+});
+
 describe('receiver connection limit (a gateway process)', () => {
   it('past max_connections closes new connections at once while the open ones are served; its descriptors stay bounded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-connections-'));

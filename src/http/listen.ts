@@ -29,7 +29,10 @@ export interface Listener {
  * (then closes) to a request that has not arrived in time and was not answered yet.
  */
 export interface ConnectionLimits {
-  /** Longest the request line and headers may take to arrive (a connection that sends nothing included). */
+  /**
+   * Longest the request line and headers may take to arrive (a connection that sends nothing
+   * included); with TLS, also the longest its handshake may take.
+   */
   headerTimeoutMs: number;
   /** Longest a keep-alive connection may sit idle between requests. */
   idleTimeoutMs: number;
@@ -67,7 +70,13 @@ export async function listen(app: Hono<any>, options: ListenOptions): Promise<Li
       ? createAdaptorServer({
           fetch: app.fetch,
           createServer: createHttpsServer,
-          serverOptions: { ...serverOptions, cert: readTlsFile(options.tls.cert_file, options.configKey), key: readTlsFile(options.tls.key_file, options.configKey) },
+          serverOptions: {
+            ...serverOptions,
+            // Before its handshake a TLS connection is not HTTP yet, so the header timeout does not see it.
+            handshakeTimeout: limits.headerTimeoutMs,
+            cert: readTlsFile(options.tls.cert_file, options.configKey),
+            key: readTlsFile(options.tls.key_file, options.configKey),
+          },
         })
       : createAdaptorServer({ fetch: app.fetch, serverOptions })
   ) as Server;

@@ -12,7 +12,7 @@ import type { ByteBudget } from './byte-budget.js';
 import { contentTypeOf, errorReply } from './error-response.js';
 import type { IngestPool } from './ingest-pool.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
-import { readBody } from './request-body.js';
+import { type ReadStopper, readBody } from './request-body.js';
 import type { SharedSlabs } from './shared-slabs.js';
 
 export interface HandlerDeps {
@@ -76,7 +76,7 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate, zstd or none`);
       const auth = deps.authenticate?.(c.req.header('authorization'));
       if (auth && !auth.ok) throw new TributaryError('UNAUTHENTICATED', 'a valid bearer token is required');
-      const body = await withTimeout((abort) => store(deps, signal, c.env.incoming, format, encoding, auth?.tenant, abort), deps.requestTimeoutMs);
+      const body = await withTimeout((stopper) => store(deps, signal, c.env.incoming, format, encoding, auth?.tenant, stopper), deps.requestTimeoutMs);
       status = 200;
       return answer(body, 200, { 'content-type': contentTypeOf(format) });
     } catch (err) {
@@ -100,7 +100,7 @@ async function store(
   format: WireFormat,
   encoding: ContentEncoding,
   tenant: string | undefined,
-  abort: AbortSignal | undefined,
+  stopper: ReadStopper | undefined,
 ): Promise<Uint8Array | string> {
   const partitions: Partial<Record<TopicKind, number>> = {};
   for (const kind of TOPIC_KINDS_OF[signal]) {
@@ -122,7 +122,7 @@ async function store(
   let body: Uint8Array | undefined;
   let output: SharedArrayBuffer | undefined;
   try {
-    body = await readBody(incoming, { limit: deps.maxRequestBytes, allocate: (size) => deps.slabs.take(size), reserve, signal: abort });
+    body = await readBody(incoming, { limit: deps.maxRequestBytes, allocate: (size) => deps.slabs.take(size), reserve, stopper });
     const receivedAt = Date.now();
     deps.metrics.bytes.inc({ signal }, body.length);
     output = deps.slabs.takeSlab(outputEstimate(body.length, format, encoding, deps.maxRequestBytes));
@@ -169,18 +169,18 @@ function outputEstimate(bodyBytes: number, format: WireFormat, encoding: Content
  * Answers 503 past `receiver.request_timeout`. A body still arriving then is no longer read, so its
  * bytes are released at once; work past the body still finishes (and frees its bytes).
  */
-function withTimeout<T>(work: (abort: AbortSignal | undefined) => Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(work: (stopper: ReadStopper | undefined) => Promise<T>, ms: number): Promise<T> {
   if (ms <= 0) return work(undefined);
-  const abort = new AbortController();
+  const stopper: ReadStopper = {};
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new TributaryError('TIMEOUT', `the request was not received and stored within ${ms} ms (receiver.request_timeout)`, { retriable: true });
-      abort.abort(error);
+      stopper.stop?.(error);
       reject(error);
     }, ms);
   });
-  const running = work(abort.signal);
+  const running = work(stopper);
   running.catch(() => {});
   return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
 }

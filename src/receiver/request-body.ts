@@ -31,7 +31,7 @@ export interface ReadStopper {
 /**
  * Reads a request body into memory. With a Content-Length the chunks are copied into memory of
  * that size as they arrive; without one they are gathered, each counted by `reserve` first. Every
- * way out (end, limit, no budget, client gone, abort) removes the listeners, so a read never
+ * way out (end, limit, no budget, client gone, stopped) removes the listeners, so a read never
  * outlives its request and the caller's `finally` always runs; what is left of a body that was
  * not read is discarded, so the connection can still answer.
  */

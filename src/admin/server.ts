@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AdminConfig } from '../config/schema.js';
 import { bearerAuth } from '../http/bearer-auth.js';
-import { type Listener, listen } from '../http/listen.js';
+import { type ConnectionLimits, type Listener, listen } from '../http/listen.js';
 import type { LogBackend } from '../log/backend.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -32,6 +32,18 @@ export interface AdminServer {
   /** The Hono app, for in-process requests (tests, the CLI's embedded mode). */
   readonly app: Hono;
 }
+
+/**
+ * Operators, probes and Prometheus: few clients with small requests, so short timeouts and a
+ * modest connection limit; fixed, since nothing about them is the deployment's to choose.
+ */
+const ADMIN_CONNECTION_LIMITS: ConnectionLimits = {
+  headerTimeoutMs: 10_000,
+  idleTimeoutMs: 5_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 256,
+  shutdownTimeoutMs: 5_000,
+};
 
 /** Health probes stay open to orchestrators even when the API requires a token. */
 const PROBES = new Set(['/healthz', '/readyz']);
@@ -67,7 +79,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   return {
     app,
     async start() {
-      listener = await listen(app, { endpoint: options.config.endpoint, configKey: 'admin.endpoint' });
+      listener = await listen(app, { endpoint: options.config.endpoint, configKey: 'admin.endpoint', limits: ADMIN_CONNECTION_LIMITS });
       const { host, port } = listener.address();
       options.logger.info(`admin API on http://${host}:${port}`);
     },

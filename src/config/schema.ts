@@ -38,11 +38,19 @@ const tokenList = z
  */
 const authSchema = z.strictObject({ tokens: tokenList }, { error: 'expected { tokens: [{ token, tenant? }] }' });
 
+/** A connection timeout: 0 would mean none, so it is refused. */
+const connectionTimeout = duration.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "10s"' });
+
 const receiverSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4318'),
   max_request_bytes: byteSize.default(64 * 1024 ** 2),
   max_inflight_bytes: byteSize.default(256 * 1024 ** 2),
   request_timeout: duration.default(30_000),
+  // Connections: what a client that is slow, idle or one of too many gets (docs/configuration.md).
+  header_timeout: connectionTimeout.default(10_000),
+  idle_timeout: connectionTimeout.default(30_000),
+  max_connections: z.number().int().min(1).default(1024),
+  shutdown_timeout: duration.default(10_000),
   workers: z.number().int().min(1).max(64).optional(),
   auth: authSchema.optional(),
   tls: z.strictObject({ cert_file: z.string(), key_file: z.string() }).optional(),

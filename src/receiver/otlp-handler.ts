@@ -12,7 +12,7 @@ import type { ByteBudget } from './byte-budget.js';
 import { contentTypeOf, errorReply } from './error-response.js';
 import type { IngestPool } from './ingest-pool.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
-import { readBody } from './request-body.js';
+import { type ReadStopper, readBody } from './request-body.js';
 import type { SharedSlabs } from './shared-slabs.js';
 
 export interface HandlerDeps {
@@ -76,7 +76,7 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate, zstd or none`);
       const auth = deps.authenticate?.(c.req.header('authorization'));
       if (auth && !auth.ok) throw new TributaryError('UNAUTHENTICATED', 'a valid bearer token is required');
-      const body = await withTimeout(store(deps, signal, c.env.incoming, format, encoding, auth?.tenant), deps.requestTimeoutMs);
+      const body = await withTimeout((stopper) => store(deps, signal, c.env.incoming, format, encoding, auth?.tenant, stopper), deps.requestTimeoutMs);
       status = 200;
       return answer(body, 200, { 'content-type': contentTypeOf(format) });
     } catch (err) {
@@ -100,6 +100,7 @@ async function store(
   format: WireFormat,
   encoding: ContentEncoding,
   tenant: string | undefined,
+  stopper: ReadStopper | undefined,
 ): Promise<Uint8Array | string> {
   const partitions: Partial<Record<TopicKind, number>> = {};
   for (const kind of TOPIC_KINDS_OF[signal]) {
@@ -107,18 +108,22 @@ async function store(
     if (count === undefined) throw new TributaryError('UNKNOWN_TOPIC', `topic ${deps.topics[kind]} does not exist`, { retriable: true });
     partitions[kind] = count;
   }
+  // A declared size is counted before the read (its memory is taken at once); a chunked body as it arrives.
   const declared = Number(incoming.headers['content-length']) || 0;
-  if (!deps.budget.tryAcquire(declared)) {
+  if (!deps.budget.tryAdd(declared)) {
     throw new TributaryError('OVERLOADED', 'too many bytes in flight (receiver.max_inflight_bytes); retry later', { retriable: true });
   }
   let held = declared;
+  const reserve = (bytes: number) => {
+    if (!deps.budget.tryAdd(bytes, held)) return false;
+    held += bytes;
+    return true;
+  };
   let body: Uint8Array | undefined;
   let output: SharedArrayBuffer | undefined;
   try {
-    body = await readBody(incoming, deps.maxRequestBytes, (size) => deps.slabs.take(size));
+    body = await readBody(incoming, { limit: deps.maxRequestBytes, allocate: (size) => deps.slabs.take(size), reserve, stopper });
     const receivedAt = Date.now();
-    deps.budget.add(body.length - held);
-    held = body.length;
     deps.metrics.bytes.inc({ signal }, body.length);
     output = deps.slabs.takeSlab(outputEstimate(body.length, format, encoding, deps.maxRequestBytes));
     const result = await deps.pool.run({
@@ -160,13 +165,22 @@ function outputEstimate(bodyBytes: number, format: WireFormat, encoding: Content
   return (format === 'json' ? decoded : decoded * 2) + 64 * 1024;
 }
 
-/** Answers 503 past `receiver.request_timeout`; the work itself still finishes (and frees its bytes). */
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  if (ms <= 0) return work;
+/**
+ * Answers 503 past `receiver.request_timeout`. A body still arriving then is no longer read, so its
+ * bytes are released at once; work past the body still finishes (and frees its bytes).
+ */
+function withTimeout<T>(work: (stopper: ReadStopper | undefined) => Promise<T>, ms: number): Promise<T> {
+  if (ms <= 0) return work(undefined);
+  const stopper: ReadStopper = {};
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TributaryError('TIMEOUT', `the request was not stored within ${ms} ms`, { retriable: true })), ms);
+    timer = setTimeout(() => {
+      const error = new TributaryError('TIMEOUT', `the request was not received and stored within ${ms} ms (receiver.request_timeout)`, { retriable: true });
+      stopper.stop?.(error);
+      reject(error);
+    }, ms);
   });
-  work.catch(() => {});
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  const running = work(stopper);
+  running.catch(() => {});
+  return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
 }

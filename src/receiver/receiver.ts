@@ -1,9 +1,12 @@
+/**
+ * Runs on: main thread.
+ */
 import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { ReceiverConfig } from '../config/schema.js';
 import { createTokenChecker } from '../http/bearer-auth.js';
-import { type Listener, listen } from '../http/listen.js';
+import { type ConnectionLimits, type Listener, listen } from '../http/listen.js';
 import type { LogBackend } from '../log/backend.js';
 import type { Signal } from '../otlp/signals.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -31,7 +34,10 @@ export interface Receiver {
   start(): Promise<void>;
   /** Resolves once every ingest worker has loaded its task, so no request waits for one to boot. */
   warm(): Promise<void>;
-  /** Stops accepting, lets requests in flight finish, then closes the worker pool. */
+  /**
+   * Stops accepting, lets requests in flight finish for `receiver.shutdown_timeout` at most (then
+   * closes their connections), then closes the worker pool.
+   */
   shutdown(): Promise<void>;
   /** The bound host and port (port 0 in the config picks a free one). */
   address(): { host: string; port: number };
@@ -61,12 +67,24 @@ function buildApp(config: ReceiverConfig, deps: HandlerDeps): Hono<{ Bindings: H
   return app;
 }
 
+function connectionLimits(config: ReceiverConfig): ConnectionLimits {
+  return {
+    headerTimeoutMs: config.header_timeout,
+    idleTimeoutMs: config.idle_timeout,
+    // OTLP requests get their 503 at request_timeout, counted from the end of their headers; this
+    // bounds every other request too, a little later so that the 503 comes first.
+    requestTimeoutMs: config.request_timeout > 0 ? config.header_timeout + config.request_timeout + 1000 : 0,
+    maxConnections: config.max_connections,
+    shutdownTimeoutMs: config.shutdown_timeout,
+  };
+}
+
 /** The OTLP/HTTP receiver: POST /v1/traces, /v1/metrics, /v1/logs into their topics. */
 export function createReceiver(options: ReceiverOptions): Receiver {
   const { config } = options;
   const logger = options.logger.child('receiver');
-  const metrics = new ReceiverMetrics(options.telemetry);
   let listener: Listener | undefined;
+  const metrics = new ReceiverMetrics(options.telemetry, async () => (listener ? listener.connections() : 0));
   let deps: HandlerDeps | undefined;
 
   let pool: IngestPool | undefined;
@@ -100,7 +118,13 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         closing: false,
       };
       try {
-        listener = await listen(buildApp(config, deps), { endpoint: config.endpoint, tls: config.tls, configKey: 'receiver.endpoint' });
+        listener = await listen(buildApp(config, deps), {
+          endpoint: config.endpoint,
+          tls: config.tls,
+          configKey: 'receiver.endpoint',
+          limits: connectionLimits(config),
+          onRefused: () => metrics.refusedConnections.inc(),
+        });
       } catch (err) {
         await closePool();
         throw err;

@@ -54,6 +54,14 @@ describe('config', () => {
     expect(err.message).toMatch(/receiver\.endpoint: expected host:port/);
   });
 
+  it('gives the receiver connection limits by default, and refuses a connection timeout of 0 naming its key', () => {
+    expect(parseConfig('').receiver).toMatchObject({ header_timeout: 10_000, idle_timeout: 30_000, max_connections: 1024, shutdown_timeout: 10_000 });
+    const err = configErrorOf(() => parseConfig('receiver:\n  header_timeout: 0\n  idle_timeout: 0s\n  max_connections: 0\n'));
+    expect(err.message).toMatch(/receiver\.header_timeout: expected a duration above 0/);
+    expect(err.message).toMatch(/receiver\.idle_timeout: expected a duration above 0/);
+    expect(err.message).toMatch(/receiver\.max_connections: /);
+  });
+
   it('refuses unknown keys so typos do not pass silently', () => {
     const err = configErrorOf(() => parseConfig('log:\n  fsynk: always\n'));
     expect(err.message).toContain('log: unknown key "fsynk"');

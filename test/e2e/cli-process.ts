@@ -25,6 +25,7 @@ export function tributary(args: string[], env: Record<string, string> = {}): Pro
 }
 
 export interface GatewayProcess {
+  pid: number;
   receiverUrl: string;
   adminUrl: string;
   dataDir: string;
@@ -72,6 +73,7 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
+    pid: child.pid!,
     receiverUrl: `http://127.0.0.1:${receiverPort}`,
     adminUrl,
     dataDir,

@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { configSchema } from '../../src/config/schema.js';
+import { createGateway, type Gateway as WholeGateway } from '../../src/gateway.js';
 import { createEmbeddedBackend, type EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
 import { createReceiver, type Receiver } from '../../src/receiver/receiver.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { makeSpans } from '../otlp/fixtures.js';
 
 export const PARTITIONS = { otlp_spans: 3, otlp_metrics: 2, otlp_logs: 2, otlp_events: 2 };
 
@@ -58,6 +61,56 @@ export async function startGateway(receiverOverrides: Record<string, unknown> = 
     async close() {
       await receiver.shutdown();
       await backend.shutdown().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ServedGateway {
+  gateway: WholeGateway;
+  receiverPort: number;
+  url(path: string): string;
+  adminUrl(path: string): string;
+  /** A sample of the admin's /metrics, read over HTTP as Prometheus would; undefined when absent. */
+  metric(name: string): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+/** The whole gateway as `createGateway` builds it (receiver, admin, embedded log), on free ports. */
+export async function startServedGateway(receiverOverrides: Record<string, unknown> = {}): Promise<ServedGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-receiver-'));
+  const config = configSchema.parse({
+    receiver: { endpoint: '127.0.0.1:0', workers: 1, ...receiverOverrides },
+    admin: { endpoint: '127.0.0.1:0' },
+    log: { data_dir: dir, brokers: 1, fsync: 'never' },
+    topics: Object.fromEntries(Object.entries(PARTITIONS).map(([name, partitions]) => [name, { partitions }])),
+  });
+  const gateway = createGateway(config, { logger: silentLogger, telemetry: new Telemetry() });
+  await gateway.start();
+  const receiverPort = gateway.receiverAddress().port;
+  const adminPort = gateway.adminAddress().port;
+  const adminUrl = (path: string) => `http://127.0.0.1:${adminPort}${path}`;
+  // Tests time requests (request_timeout); none should include an ingest worker's boot, so the
+  // first requests, until one is stored, are for warming up.
+  const warmUp = ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 1 }))!;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`http://127.0.0.1:${receiverPort}/v1/traces`, { method: 'POST', body: warmUp, headers: { 'content-type': 'application/x-protobuf' } });
+    await res.arrayBuffer();
+    if (res.status === 200) break;
+    if (attempt === 50) throw new Error(`the receiver answers ${res.status} to a valid request`);
+  }
+  return {
+    gateway,
+    receiverPort,
+    url: (path) => `http://127.0.0.1:${receiverPort}${path}`,
+    adminUrl,
+    async metric(name) {
+      const text = await (await fetch(adminUrl('/metrics'))).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? undefined : Number(line.slice(name.length + 1));
+    },
+    async close() {
+      await gateway.shutdown();
       rmSync(dir, { recursive: true, force: true });
     },
   };

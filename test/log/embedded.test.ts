@@ -145,7 +145,7 @@ describe('embedded log backend', () => {
     const backend = createEmbeddedBackend({ log: logConfig(dataDir()) });
     const starting = backend.start();
     await backend.shutdown();
-    await expectLogError(starting, 'BROKER_UNAVAILABLE');
+    await expectLogError(starting, 'SHUTTING_DOWN');
     expect((await backend.cluster()).brokers.map((b) => b.state)).toEqual(['stopped']);
   });
 

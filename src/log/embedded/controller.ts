@@ -47,8 +47,9 @@ export class ClusterController {
     return { reassigned };
   }
 
+  /** Empty until the metadata is loaded (the admin API answers while the log still opens). */
   get clusterId(): string {
-    return this.metadata.clusterId;
+    return this.metadata?.clusterId ?? '';
   }
 
   get brokerCount(): number {

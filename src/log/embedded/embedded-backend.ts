@@ -14,6 +14,7 @@ import type {
 } from '../../groups/types.js';
 import { ScratchBuffer } from '../../scratch-buffer.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
+import { shutdownInOrder } from '../../shutdown-in-order.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../record-batch.js';
@@ -74,7 +75,8 @@ export class EmbeddedBackend implements LogBackend {
   private readonly stats: PartitionStatsCache;
   private readonly readAhead = new ReadAhead();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
-  private lock: DataDirLock | undefined;
+  /** Taken by start(); a shutdown during start waits for it, to release it. */
+  private lock: Promise<DataDirLock> | undefined;
 
   constructor(private readonly options: EmbeddedBackendOptions) {
     const { log } = options;
@@ -125,7 +127,9 @@ export class EmbeddedBackend implements LogBackend {
     this.state = 'starting';
     raiseMallocThresholds();
     this.lock = DataDirLock.acquire(this.options.log.data_dir);
+    await this.lock;
     try {
+      if (this.state !== 'starting') throw new TributaryError('SHUTTING_DOWN', 'the embedded log was shut down while it started', { retriable: true });
       const { reassigned } = this.controller.load();
       if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
       await Promise.all(this.brokers.map((b) => b.start()));
@@ -136,7 +140,7 @@ export class EmbeddedBackend implements LogBackend {
       );
       await Promise.all([...topics, this.groupCoordinator.start()]);
     } catch (err) {
-      await this.shutdown();
+      await this.shutdown().catch((stopErr: unknown) => this.logger.warn('stopping the log after a failed start failed too', { error: stopErr }));
       throw err;
     }
     this.logger.info('embedded log started', {
@@ -151,13 +155,25 @@ export class EmbeddedBackend implements LogBackend {
   async shutdown(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
-    // Members' last commits land before the brokers go.
-    await this.groupCoordinator.shutdown();
-    // Appends already handed to a broker are ahead of its close message, so they finish first.
-    await Promise.all(this.brokers.map((b) => b.shutdown()));
-    this.lock?.release();
-    this.state = 'stopped';
+    try {
+      await shutdownInOrder([
+        // Members' last commits land before the brokers go.
+        ['the group coordinator', () => this.groupCoordinator.shutdown()],
+        // Appends already handed to a broker are ahead of its close message, so they finish first.
+        ['the broker threads', () => this.shutdownBrokers()],
+        // Released whatever happened above: a stopped engine must never keep the next start out.
+        ['the data directory lock', async () => (await this.lock?.catch(() => undefined))?.release()],
+      ]);
+    } finally {
+      this.state = 'stopped';
+    }
     this.logger.info('embedded log stopped');
+  }
+
+  private async shutdownBrokers(): Promise<void> {
+    const results = await Promise.allSettled(this.brokers.map((b) => b.shutdown()));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Resolves once every broker thread is running (after a restart, for instance). */

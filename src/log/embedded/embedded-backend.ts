@@ -31,16 +31,17 @@ import type {
   TopicSpec,
 } from '../types.js';
 import { BrokerHandle } from './broker-handle.js';
-import { fromBatchBytes, type OpenedPartition, type PartitionStats } from './broker-protocol.js';
+import { fromBatchBytes, type OpenedPartition, type PartitionAssignment, type PartitionStats } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { partitionCapacity } from './fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
 import { type FetchedBatches, ReadAhead } from './read-ahead.js';
 import type { TopicMetadata } from './metadata-store.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { threadPoolWarning } from './thread-pool.js';
-import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecords, topicSpecFromConfig } from './validate.js';
+import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecords, configTopicError, topicSpecFromConfig } from './validate.js';
 
 export interface EmbeddedBackendOptions {
   log: LogConfig;
@@ -90,6 +91,7 @@ export class EmbeddedBackend implements LogBackend {
         retentionBytes: log.retention_bytes,
         retentionMs: log.retention_ms,
       },
+      capacity: () => partitionCapacity(),
     });
     const telemetry = options.telemetry ?? new Telemetry();
     this.metrics = new LogMetrics(telemetry, () => this.stats.all());
@@ -130,13 +132,16 @@ export class EmbeddedBackend implements LogBackend {
     await this.lock;
     try {
       if (this.state !== 'starting') throw new TributaryError('SHUTTING_DOWN', 'the embedded log was shut down while it started', { retriable: true });
-      const { reassigned } = this.controller.load();
+      const { reassigned, overCapacity } = this.controller.load();
       if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
+      if (overCapacity) this.logger.warn(`the partitions may not all open: ${overCapacity}`);
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
       // Each createTopic assigns its partitions synchronously, in config order; only the opening overlaps.
       const topics = Object.entries(this.options.topics ?? {}).map(([name, topic]) =>
-        this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true }),
+        this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true }).catch((err: unknown) => {
+          throw configTopicError(name, err);
+        }),
       );
       await Promise.all([...topics, this.groupCoordinator.start()]);
     } catch (err) {
@@ -214,7 +219,12 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     if (this.controller.topic(spec.name) && options.ifNotExists) return this.describeTopic(spec.name);
     const topic = this.controller.createTopic(spec);
-    await this.openPartitions(spec.name, topic);
+    try {
+      await this.openPartitions(spec.name, topic);
+    } catch (err) {
+      await this.undoCreateTopic(spec.name, topic, err);
+      throw err;
+    }
     this.logger.info('topic created', { topic: spec.name, partitions: spec.partitions });
     return this.describeTopic(spec.name);
   }
@@ -361,15 +371,19 @@ export class EmbeddedBackend implements LogBackend {
     return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
   }
 
-  private async openPartitions(name: string, topic: TopicMetadata): Promise<void> {
-    const byBroker = new Map<number, ReturnType<ClusterController['assignment']>[]>();
+  private assignmentsByBroker(name: string, topic: TopicMetadata): Map<number, PartitionAssignment[]> {
+    const byBroker = new Map<number, PartitionAssignment[]>();
     for (const p of topic.partitions) {
       const list = byBroker.get(p.leader) ?? [];
       list.push(this.controller.assignment(name, p));
       byBroker.set(p.leader, list);
     }
+    return byBroker;
+  }
+
+  private async openPartitions(name: string, topic: TopicMetadata): Promise<void> {
     await Promise.all(
-      [...byBroker].map(async ([id, partitions]) => {
+      [...this.assignmentsByBroker(name, topic)].map(async ([id, partitions]) => {
         const broker = this.brokers[id];
         // A broker that is restarting opens the new partitions itself once it is back.
         if (broker.state === 'restarting') return;
@@ -377,6 +391,26 @@ export class EmbeddedBackend implements LogBackend {
         this.reportRecovery(id, await broker.request<'open'>({ op: 'open', partitions }));
       }),
     );
+  }
+
+  /**
+   * A topic whose partitions did not all open (no descriptors or disk space left, say) is removed
+   * again, files and metadata, so that neither a retry nor the next start trips over half of it.
+   */
+  private async undoCreateTopic(name: string, topic: TopicMetadata, cause: unknown): Promise<void> {
+    this.logger.warn('could not open the partitions of a new topic; removing it again', { topic: name, error: cause });
+    const byBroker = this.assignmentsByBroker(name, topic);
+    const dropped = await Promise.allSettled(
+      [...byBroker].map(([id, partitions]) => this.brokers[id].request<'dropPartitions'>({ op: 'dropPartitions', partitions })),
+    );
+    for (const result of dropped) {
+      if (result.status === 'rejected') this.logger.warn('could not remove a new topic\'s files', { topic: name, error: result.reason });
+    }
+    try {
+      this.controller.deleteTopic(name);
+    } catch (err) {
+      this.logger.error('could not remove a new topic from the metadata; it opens at the next start', { topic: name, error: err });
+    }
   }
 
   private reportRecovery(brokerId: number, opened: OpenedPartition[]): void {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../bench/lib/gateway-process.js';
@@ -28,18 +28,35 @@ export interface GatewayProcess {
   receiverUrl: string;
   adminUrl: string;
   dataDir: string;
+  /** The gateway's process id (as this process sees it), also when a `wrapper` runs it. */
+  pid: number;
   /** What the gateway printed so far. */
   output(): string;
   /** SIGINT, then the exit code. */
   stop(): Promise<number>;
+  /** Sends `signal` to the gateway; resolves once the spawned process has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export interface GatewayProcessOptions {
+  config?: string;
+  env?: Record<string, string>;
+  /** A data directory the caller owns (kept by stop()); a fresh temporary one otherwise. */
+  dataDir?: string;
+  /**
+   * A command that runs the gateway's command line as its last arguments and ends up running it
+   * as its only child, or itself by exec: e.g. `unshare --pid --fork --mount-proc`.
+   */
+  wrapper?: string[];
 }
 
 /**
  * `tributary start` in a child process on free ports and an empty data directory, with the
  * default config (or `config`), resolved once /readyz answers 200.
  */
-export async function startGatewayProcess(options: { config?: string; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
+export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
   const [receiverPort, adminPort] = [await freePort(), await freePort()];
   const env = {
     ...process.env,
@@ -50,7 +67,8 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     ...options.env,
   };
   const args = ['start', ...(options.config ? ['--config', options.config] : [])];
-  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [...(options.wrapper ?? []), process.execPath, ...NODE_ARGS, ...args];
+  const child: ChildProcess = spawn(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
     output += c.toString();
@@ -59,6 +77,7 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     output += c.toString();
   });
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  const pid = options.wrapper ? await gatewayUnder(child, () => output) : child.pid!;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const deadline = Date.now() + 45_000;
   for (;;) {
@@ -75,14 +94,37 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     receiverUrl: `http://127.0.0.1:${receiverPort}`,
     adminUrl,
     dataDir,
+    pid,
     output: () => output,
     async stop() {
-      child.kill('SIGINT');
+      process.kill(pid, 'SIGINT');
       const code = await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
+    async kill(signal) {
+      process.kill(pid, signal);
+      await exited;
+    },
   };
+}
+
+/** The process a wrapper runs the gateway as: the wrapper itself once it has exec'ed node, or its child. */
+async function gatewayUnder(wrapper: ChildProcess, output: () => string): Promise<number> {
+  const wrapperPid = wrapper.pid!;
+  const isNode = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(BIN);
+  for (;;) {
+    if (wrapper.exitCode !== null || wrapper.signalCode !== null) throw new Error(`the wrapper exited before the gateway started:\n${output()}`);
+    try {
+      if (isNode(wrapperPid)) return wrapperPid;
+      const children = readFileSync(`/proc/${wrapperPid}/task/${wrapperPid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+      const gateway = children.find(isNode);
+      if (gateway !== undefined) return gateway;
+    } catch {
+      // The process is changing (exec, fork); look again.
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Polls `check` until it returns something truthy. */

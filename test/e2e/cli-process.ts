@@ -14,10 +14,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tributary ARGS` as a user would, from the sources, and collects its output. */
-export function tributary(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs `tributary ARGS` as a user would, from the sources (under `wrapper`, if given), and collects its output. */
+export function tributary(args: string[], env: Record<string, string> = {}, wrapper: string[] = []): Promise<CliResult> {
+  const command = [...wrapper, process.execPath, ...NODE_ARGS, ...args];
   return new Promise((resolve) => {
-    execFile(process.execPath, [...NODE_ARGS, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(command[0], command.slice(1), { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -30,12 +31,14 @@ export interface GatewayProcess {
   dataDir: string;
   /** The gateway's process id (as this process sees it), also when a `wrapper` runs it. */
   pid: number;
+  /** The process spawned: the wrapper when there is one, else the gateway. */
+  spawnedPid: number;
+  /** The spawned process's exit code (128 when a signal ended it). */
+  exited: Promise<number>;
   /** What the gateway printed so far. */
   output(): string;
-  /** SIGINT, then the exit code. */
+  /** SIGINT to the gateway, then the exit code. */
   stop(): Promise<number>;
-  /** Sends `signal` to the gateway; resolves once the spawned process has exited. */
-  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 export interface GatewayProcessOptions {
@@ -95,6 +98,8 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     adminUrl,
     dataDir,
     pid,
+    spawnedPid: child.pid!,
+    exited,
     output: () => output,
     async stop() {
       process.kill(pid, 'SIGINT');
@@ -102,17 +107,16 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
-    async kill(signal) {
-      process.kill(pid, signal);
-      await exited;
-    },
   };
 }
 
 /** The process a wrapper runs the gateway as: the wrapper itself once it has exec'ed node, or its child. */
 async function gatewayUnder(wrapper: ChildProcess, output: () => string): Promise<number> {
   const wrapperPid = wrapper.pid!;
-  const isNode = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(BIN);
+  const isNode = (pid: number) => {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv[0] === process.execPath && argv.includes(BIN);
+  };
   for (;;) {
     if (wrapper.exitCode !== null || wrapper.signalCode !== null) throw new Error(`the wrapper exited before the gateway started:\n${output()}`);
     try {

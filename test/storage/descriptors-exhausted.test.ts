@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
 import { PartitionLog } from '../../workers/broker/partition-log.js';
 import { capability } from '../capability.js';
-import { descriptorsUnder, withDescriptorsLeft } from './fd-limit.js';
+import { descriptorsUnder, withDescriptorsLeft } from '../fd-limit.js';
 import { batchOf, expectedValues, fill, logOptions, readAll, useTempDirs } from './helpers.js';
 
 const tempDir = useTempDirs();

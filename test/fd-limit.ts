@@ -34,16 +34,33 @@ export function descriptorsUnder(dir: string): string[] {
  * prlimit needs a few).
  */
 export function withDescriptorsLeft<T>(spare: number, fn: () => T): T {
+  const restore = limitDescriptors(spare);
+  try {
+    return fn();
+  } finally {
+    restore();
+  }
+}
+
+/** withDescriptorsLeft for an asynchronous `fn`: the limit stays lowered until it settles. */
+export async function withDescriptorsLeftWhile<T>(spare: number, fn: () => Promise<T>): Promise<T> {
+  const restore = limitDescriptors(spare);
+  try {
+    return await fn();
+  } finally {
+    restore();
+  }
+}
+
+function limitDescriptors(spare: number): () => void {
   const { soft } = fileLimits();
   const held = Array.from({ length: 16 }, () => openSync('/dev/null', 'r'));
   // The kernel hands out the lowest free numbers: the next opens get what these probes got.
   const probes = Array.from({ length: spare + 1 }, () => openSync('/dev/null', 'r'));
   for (const fd of probes) closeSync(fd);
   setSoftLimit(probes[spare]);
-  try {
-    return fn();
-  } finally {
+  return () => {
     for (const fd of held) closeSync(fd);
     setSoftLimit(soft);
-  }
+  };
 }

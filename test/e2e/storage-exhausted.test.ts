@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,9 +25,9 @@ topics:
   otlp_events: { partitions: 1 }
 `;
 
-const canMountPrivately =
+const canMount =
   process.platform === 'linux' &&
-  capability('a private tmpfs mount (unshare --mount, as root)', ['unshare', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt']);
+  capability('mounting a tmpfs (root)', ['sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d" && rmdir "$d"']);
 const canLimit = process.platform === 'linux' && capability("changing a process's open-file limit", ['prlimit', '--pid', String(process.pid), '--nofile']);
 
 const cleanups: (() => void)[] = [];
@@ -35,14 +35,13 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function startGateway(wrapper?: string[]): Promise<GatewayProcess> {
+/** The gateway on `dataDir` (a fresh directory when none is given), with CONFIG. */
+async function startGateway(dataDir?: string): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-exhausted-'));
-  const dataDir = join(dir, 'data');
-  execFileSync('mkdir', [dataDir]);
   const config = join(dir, 'tributary.yaml');
   writeFileSync(config, CONFIG);
-  const gateway = await startGatewayProcess({ config, dataDir, wrapper });
-  cleanups.push(() => {
+  const gateway = await startGatewayProcess({ config, dataDir: dataDir ?? join(dir, 'data') });
+  cleanups.unshift(() => {
     try {
       process.kill(gateway.pid, 'SIGKILL');
     } catch {}
@@ -136,19 +135,16 @@ describe.runIf(canLimit)('a gateway with no file descriptors left', () => {
   });
 });
 
-describe.runIf(canMountPrivately)('a gateway whose disk is full (a 4 MiB tmpfs)', () => {
-  it('answers 503 with Retry-After, and what an OpenTelemetry exporter retries lands once there is room again', async () => {
-    // The tmpfs is mounted in the gateway's own mount namespace, over its data directory.
-    const gateway = await startGateway(['unshare', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$TRIBUTARY_DATA_DIR" && exec "$@"', 'sh']);
-    // That namespace's view of the data directory, as this process can reach it.
-    const filler = `/proc/${gateway.pid}/root${gateway.dataDir}/filler`;
+describe.runIf(canMount)('a gateway whose disk is full (a 4 MiB tmpfs)', () => {
+  it('answers 503 with Retry-After, starts again while full, and what an OpenTelemetry exporter retries lands once there is room', async () => {
+    const dataDir = smallDisk();
+    let gateway = await startGateway(dataDir);
+    const filler = join(dataDir, 'filler');
     const before = makeSpans({ traces: 10, spansPerTrace: 3 });
     expect((await exportSpans(gateway.receiverUrl, before)).code).toBe(0);
 
     fillDisk(filler);
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    cleanups.push(() => agent.destroy());
-    const refused = await post(agent, `${gateway.receiverUrl}/v1/traces`, spanRequest().body);
+    const refused = await post(new Agent(), `${gateway.receiverUrl}/v1/traces`, spanRequest().body);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
     expect(JSON.parse(refused.body).message).toMatch(/ENOSPC.*the disk is full/);
@@ -156,6 +152,11 @@ describe.runIf(canMountPrivately)('a gateway whose disk is full (a 4 MiB tmpfs)'
     const created = await fetch(`${gateway.adminUrl}/api/v1/topics`, { method: 'POST', body: JSON.stringify({ name: 'late', partitions: 1 }) });
     expect(created.status).toBe(503);
     expect(created.headers.get('retry-after')).toBe('1');
+
+    // Stopped and started again while the disk is still full: it opens, and serves what it holds.
+    await gateway.stop();
+    gateway = await startGateway(dataDir);
+    expect(new Set(await storedKeys(gateway.adminUrl))).toEqual(new Set(traceIdsOf(before)));
 
     const during = makeSpans({ traces: 10, spansPerTrace: 3 });
     const exporting = exportSpans(gateway.receiverUrl, during, 30_000);
@@ -169,7 +170,42 @@ describe.runIf(canMountPrivately)('a gateway whose disk is full (a 4 MiB tmpfs)'
     for (const traceId of [...traceIdsOf(before), ...traceIdsOf(during)]) expect(stored).toContain(traceId);
     expect(await gateway.stop()).toBe(0);
   });
+
+  it('a topic created when the disk has room for only part of cluster.json is refused, and the old file stays whole', async () => {
+    const dataDir = smallDisk();
+    let gateway = await startGateway(dataDir);
+    const api = (path: string, init?: RequestInit) => fetch(`${gateway.adminUrl}/api/v1${path}`, init);
+    expect((await api('/topics', { method: 'POST', body: JSON.stringify({ name: 'wide', partitions: 100 }) })).status).toBe(201);
+    const metadata = join(dataDir, 'meta', 'cluster.json');
+    expect(statSync(metadata).size).toBeGreaterThan(12 * 1024);
+
+    // Two pages free: a new cluster.json would be written in part.
+    const filler = join(dataDir, 'filler');
+    fillDisk(filler);
+    truncateSync(filler, statSync(filler).size - 8192);
+    const refused = await api('/topics', { method: 'POST', body: JSON.stringify({ name: 'more', partitions: 1 }) });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/saving the cluster metadata .*ENOSPC/);
+    expect(readdirSync(join(dataDir, 'meta'))).not.toContain('cluster.json.tmp');
+
+    await gateway.stop();
+    gateway = await startGateway(dataDir);
+    expect(((await (await api('/topics/wide')).json()) as { partitions: unknown[] }).partitions).toHaveLength(100);
+    expect((await api('/topics/more')).status).toBe(404);
+    expect(await gateway.stop()).toBe(0);
+  });
 });
+
+/** A data directory on a 4 MiB tmpfs, unmounted after the test. */
+function smallDisk(): string {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-full-disk-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dataDir]);
+  cleanups.push(() => {
+    execFileSync('umount', ['--lazy', dataDir]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return dataDir;
+}
 
 /** Writes a file until the disk is full. */
 function fillDisk(path: string): void {

@@ -24,7 +24,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   if (!canMount) return;
-  execFileSync('umount', [disk]);
+  execFileSync('umount', ['--lazy', disk]);
   rmSync(disk, { recursive: true, force: true });
 });
 

@@ -34,7 +34,9 @@ export class ClusterController {
   load(): { reassigned: number; overCapacity?: string } {
     const { brokerCount, dataDir } = this.options;
     const brokers = Array.from({ length: brokerCount }, (_, i) => i);
-    this.metadata = loadMetadata(dataDir) ?? { version: 1, clusterId: randomUUID(), brokers, topics: {} };
+    const stored = loadMetadata(dataDir);
+    this.metadata = stored ?? { version: 1, clusterId: randomUUID(), brokers, topics: {} };
+    const brokersChanged = stored?.brokers?.length !== brokerCount;
     this.metadata.brokers = brokers;
     let reassigned = 0;
     let next = 0;
@@ -49,7 +51,9 @@ export class ClusterController {
         reassigned++;
       }
     }
-    saveMetadata(dataDir, this.metadata);
+    // Written only when something changed: a gateway restarted on a full disk still opens, to
+    // serve reads and let retention make room.
+    if (!stored || brokersChanged || reassigned > 0) this.save();
     const capacity = this.options.capacity();
     const total = this.partitionCountTotal();
     if (capacity && total > capacity.partitions) {
@@ -186,10 +190,18 @@ export class ClusterController {
   /** Saves the metadata; when that fails the in-memory change is undone, so both stay equal. */
   private persist(undo: () => void): void {
     try {
-      saveMetadata(this.options.dataDir, this.metadata);
+      this.save();
     } catch (err) {
       undo();
-      throw storageError(err, 'saving the cluster metadata');
+      throw err;
+    }
+  }
+
+  private save(): void {
+    try {
+      saveMetadata(this.options.dataDir, this.metadata);
+    } catch (err) {
+      throw storageError(err, `saving the cluster metadata in ${this.options.dataDir}`);
     }
   }
 }

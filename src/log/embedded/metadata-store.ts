@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { storageError } from '../storage-error.js';
@@ -64,14 +64,23 @@ export function saveMetadata(dataDir: string, metadata: ClusterMetadata): void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, METADATA_FILE);
   const temp = `${path}.tmp`;
-  const fd = openSync(temp, 'w');
   try {
-    writeSync(fd, JSON.stringify(metadata, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temp, 'w');
+    try {
+      const bytes = Buffer.from(JSON.stringify(metadata, null, 2) + '\n');
+      // A nearly full disk can take part of a write: the rest is written (or fails) after it,
+      // never renamed over the good file cut short.
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (err) {
+    // A full disk leaves no half-written temporary file behind.
+    rmSync(temp, { force: true });
+    throw err;
   }
-  renameSync(temp, path);
   const dirFd = openSync(dir, 'r');
   try {
     fsyncSync(dirFd);

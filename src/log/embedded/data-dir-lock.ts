@@ -22,7 +22,8 @@ interface Owner {
   since: string;
 }
 
-type Probe = { live: false } | { live: true; owner: Owner | undefined };
+/** `unsure`: the connect failed for another reason than nobody listening (no permission, no descriptors). */
+type Probe = { live: false } | { live: true; owner: Owner | undefined } | { live: 'unsure'; error: Error };
 
 /**
  * One engine per data directory: two processes appending to the same segments would corrupt them.
@@ -61,6 +62,7 @@ export class DataDirLock {
         const server = await listenOn(endpoint);
         if (server) return new DataDirLock(server, endpoint);
         const probe = await probeOwner(endpoint.path);
+        if (probe.live === 'unsure') throw lockFailure(endpoint.shown, probe.error);
         if (probe.live) throw inUse(dataDir, endpoint.shown, probe.owner);
         await endpoint.removeStale();
       }
@@ -120,7 +122,7 @@ class SocketEndpoint {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw lockFailure(this.shown, err);
     }
-    if ((await probeOwner(aside)).live) {
+    if ((await probeOwner(aside)).live !== false) {
       try {
         linkSync(aside, this.path);
       } catch {
@@ -177,8 +179,9 @@ function probeOwner(path: string): Promise<Probe> {
     socket.on('end', () => settle({ live: true, owner: parseOwner(text) }));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) settle({ live: true, owner: parseOwner(text) });
-      // Anything but "nobody listens" (a full backlog, no permission) may be a live owner.
-      else settle(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? { live: false } : { live: true, owner: undefined });
+      else if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') settle({ live: false });
+      // A full backlog means someone listens; anything else says nothing either way.
+      else settle(err.code === 'EAGAIN' ? { live: true, owner: undefined } : { live: 'unsure', error: err });
     });
   });
 }

@@ -31,16 +31,16 @@ import type {
   TopicSpec,
 } from '../types.js';
 import { BrokerHandle } from './broker-handle.js';
-import { fromBatchBytes, type OpenedPartition, type PartitionAssignment, type PartitionStats } from './broker-protocol.js';
+import { fromBatchBytes, type OpenedPartition, type PartitionStats } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { partitionCapacity } from './fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
 import { type FetchedBatches, ReadAhead } from './read-ahead.js';
-import type { TopicMetadata } from './metadata-store.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { threadPoolWarning } from './thread-pool.js';
+import { TopicPlacement } from './topic-placement.js';
 import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecords, configTopicError, topicSpecFromConfig } from './validate.js';
 
 export interface EmbeddedBackendOptions {
@@ -74,6 +74,7 @@ export class EmbeddedBackend implements LogBackend {
   private readonly logger: Logger;
   private readonly topicCounters = new Map<string, { records: { inc(n: number): void }; bytes: { inc(n: number): void } }>();
   private readonly stats: PartitionStatsCache;
+  private readonly placement: TopicPlacement;
   private readonly readAhead = new ReadAhead();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   /** Taken by start(); a shutdown during start waits for it, to release it. */
@@ -122,6 +123,7 @@ export class EmbeddedBackend implements LogBackend {
         }),
     );
     this.stats = new PartitionStatsCache(this.brokers);
+    this.placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.reportRecovery(id, opened));
   }
 
   async start(): Promise<void> {
@@ -220,9 +222,9 @@ export class EmbeddedBackend implements LogBackend {
     if (this.controller.topic(spec.name) && options.ifNotExists) return this.describeTopic(spec.name);
     const topic = this.controller.createTopic(spec);
     try {
-      await this.openPartitions(spec.name, topic);
+      await this.placement.open(spec.name, topic);
     } catch (err) {
-      await this.undoCreateTopic(spec.name, topic, err);
+      await this.placement.remove(spec.name, topic, err);
       throw err;
     }
     this.logger.info('topic created', { topic: spec.name, partitions: spec.partitions });
@@ -369,48 +371,6 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
     return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
-  }
-
-  private assignmentsByBroker(name: string, topic: TopicMetadata): Map<number, PartitionAssignment[]> {
-    const byBroker = new Map<number, PartitionAssignment[]>();
-    for (const p of topic.partitions) {
-      const list = byBroker.get(p.leader) ?? [];
-      list.push(this.controller.assignment(name, p));
-      byBroker.set(p.leader, list);
-    }
-    return byBroker;
-  }
-
-  private async openPartitions(name: string, topic: TopicMetadata): Promise<void> {
-    await Promise.all(
-      [...this.assignmentsByBroker(name, topic)].map(async ([id, partitions]) => {
-        const broker = this.brokers[id];
-        // A broker that is restarting opens the new partitions itself once it is back.
-        if (broker.state === 'restarting') return;
-        broker.partitions += partitions.length;
-        this.reportRecovery(id, await broker.request<'open'>({ op: 'open', partitions }));
-      }),
-    );
-  }
-
-  /**
-   * A topic whose partitions did not all open (no descriptors or disk space left, say) is removed
-   * again, files and metadata, so that neither a retry nor the next start trips over half of it.
-   */
-  private async undoCreateTopic(name: string, topic: TopicMetadata, cause: unknown): Promise<void> {
-    this.logger.warn('could not open the partitions of a new topic; removing it again', { topic: name, error: cause });
-    const byBroker = this.assignmentsByBroker(name, topic);
-    const dropped = await Promise.allSettled(
-      [...byBroker].map(([id, partitions]) => this.brokers[id].request<'dropPartitions'>({ op: 'dropPartitions', partitions })),
-    );
-    for (const result of dropped) {
-      if (result.status === 'rejected') this.logger.warn('could not remove a new topic\'s files', { topic: name, error: result.reason });
-    }
-    try {
-      this.controller.deleteTopic(name);
-    } catch (err) {
-      this.logger.error('could not remove a new topic from the metadata; it opens at the next start', { topic: name, error: err });
-    }
   }
 
   private reportRecovery(brokerId: number, opened: OpenedPartition[]): void {

@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { rmSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { asTributaryError, TributaryError } from '../../src/errors.js';

@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { closeSync, constants, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 /**

@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, TributaryError } from '../../src/errors.js';

@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Checkpoint } from './checkpoint.js';

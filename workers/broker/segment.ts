@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { storageError } from '../../src/log/storage-error.js';

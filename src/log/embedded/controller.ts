@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { NAME_PATTERN } from '../../config/schema.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { configSchema, type GroupsConfig, type LogConfig, type TopicConfig } from '../../config/schema.js';
 import { copyBytes } from '../../copy-bytes.js';
 import { TributaryError } from '../../errors.js';

@@ -4,6 +4,7 @@ import type { TributaryConfig } from './config/schema.js';
 import type { LogBackend } from './log/backend.js';
 import { createLogBackend } from './log/create-backend.js';
 import { createReceiver } from './receiver/receiver.js';
+import { shutdownInOrder } from './shutdown-in-order.js';
 import { createPipelines } from './sinks/runtime/pipelines.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Telemetry } from './telemetry/telemetry.js';
@@ -80,11 +81,17 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
     async shutdown() {
       if (phase === 'stopped' || phase === 'stopping') return;
       phase = 'stopping';
-      await receiver.shutdown();
-      await pipelines.shutdown();
-      await backend.shutdown();
-      await admin.shutdown();
-      phase = 'stopped';
+      try {
+        // Each part stops even when one before it fails; the log's own shutdown releases the data directory.
+        await shutdownInOrder([
+          ['the receiver', () => receiver.shutdown()],
+          ['the pipelines', () => pipelines.shutdown()],
+          ['the log', () => backend.shutdown()],
+          ['the admin API', () => admin.shutdown()],
+        ]);
+      } finally {
+        phase = 'stopped';
+      }
     },
     receiverAddress: () => receiver.address(),
     adminAddress: () => admin.address(),

@@ -16,11 +16,20 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   OFFSET_OUT_OF_RANGE: 416,
   BROKER_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  STORAGE_ERROR: 503,
   TIMEOUT: 504,
 };
 
-/** The admin API's error body: `{ "error": { "code", "message" } }` with the status the code implies. */
+/** Seconds a client is asked to wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The admin API's error body: `{ "error": { "code", "message" } }` with the status the code
+ * implies; an error marked retriable that no code maps is a 503, and a 503 says when to retry.
+ */
 export function errorResponse(c: Context, err: unknown): Response {
   const e = asTributaryError(err);
-  return c.json({ error: { code: e.code, message: e.message } }, STATUS[e.code] ?? 500);
+  const status = STATUS[e.code] ?? (e.retriable ? 503 : 500);
+  if (status === 503) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+  return c.json({ error: { code: e.code, message: e.message } }, status);
 }

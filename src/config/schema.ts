@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_SEGMENT_BYTES, MAX_TIMER_MS, MIN_SEGMENT_BYTES } from '../log/storage-limits.js';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
 import { problemsAcrossKeys } from './across-keys.js';
 import { byteSize, duration, endpoint } from './units.js';
@@ -66,6 +67,17 @@ const receiverSchema = z.strictObject({
     .default({ ...DEFAULT_TOPICS }),
 });
 
+// Bounded as the log's storage bounds them: a value accepted here must never fail the start.
+const segmentBytes = byteSize.pipe(
+  z
+    .number()
+    .min(MIN_SEGMENT_BYTES, { error: `expected at least ${MIN_SEGMENT_BYTES} bytes` })
+    .max(MAX_SEGMENT_BYTES, { error: `expected at most ${MAX_SEGMENT_BYTES} bytes (2 GiB - 1), the largest segment the log can index` }),
+);
+const segmentMs = duration.pipe(z.number().min(1, { error: 'expected at least 1 ms' }));
+/** A period the process sets a timer for. */
+const timerPeriod = duration.pipe(z.number().max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days)` }));
+
 const adminSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4320'),
   auth: authSchema.optional(),
@@ -76,8 +88,8 @@ const topicSchema = z.strictObject({
   replication_factor: z.number().int().min(1).default(1),
   retention_bytes: byteSize.optional(),
   retention_ms: duration.optional(),
-  segment_bytes: byteSize.optional(),
-  segment_ms: duration.optional(),
+  segment_bytes: segmentBytes.optional(),
+  segment_ms: segmentMs.optional(),
 });
 
 const logSchema = z.strictObject({
@@ -85,14 +97,14 @@ const logSchema = z.strictObject({
   data_dir: z.string().min(1).default('./data'),
   brokers: z.number().int().min(1).max(64).default(3),
   fsync: z.enum(['always', 'interval', 'never']).default('interval'),
-  fsync_interval: duration.default(1_000),
-  segment_bytes: byteSize.default(128 * 1024 ** 2),
-  segment_ms: duration.default(7 * 86_400_000),
+  fsync_interval: timerPeriod.default(1_000),
+  segment_bytes: segmentBytes.default(128 * 1024 ** 2),
+  segment_ms: segmentMs.default(7 * 86_400_000),
   retention_bytes: byteSize.optional(),
   retention_ms: duration.default(7 * 86_400_000),
-  retention_check_interval: duration.default(60_000),
-  max_record_bytes: byteSize.default(16 * 1024 ** 2),
-  index_interval_bytes: byteSize.default(4096),
+  retention_check_interval: timerPeriod.default(60_000),
+  max_record_bytes: byteSize.pipe(z.number().min(1024).max(MAX_SEGMENT_BYTES)).default(16 * 1024 ** 2),
+  index_interval_bytes: byteSize.pipe(z.number().min(1)).default(4096),
   kafka: z
     .strictObject({
       brokers: z.array(z.string()).min(1),

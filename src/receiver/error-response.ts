@@ -23,9 +23,13 @@ const BY_CODE: Partial<Record<ErrorCode, Mapping>> = {
   TIMEOUT: { status: 503, rpc: RPC_CODE.UNAVAILABLE, retryAfter: true },
   SHUTTING_DOWN: { status: 503, rpc: RPC_CODE.UNAVAILABLE, retryAfter: true },
   UNKNOWN_TOPIC: { status: 503, rpc: RPC_CODE.UNAVAILABLE, retryAfter: true },
+  // Disk full, no file descriptors left: the data is fine and the log takes it once that passes.
+  STORAGE_ERROR: { status: 503, rpc: RPC_CODE.UNAVAILABLE, retryAfter: true },
 };
 
 const INTERNAL: Mapping = { status: 500, rpc: RPC_CODE.INTERNAL };
+/** Any other error marked retriable: OTLP exporters retry 503, and drop the data on a 500. */
+const UNAVAILABLE: Mapping = { status: 503, rpc: RPC_CODE.UNAVAILABLE, retryAfter: true };
 
 export interface ErrorReply {
   status: number;
@@ -35,7 +39,7 @@ export interface ErrorReply {
 
 /** A google.rpc.Status body in the request's encoding, with Retry-After where retrying helps. */
 export function errorReply(err: TributaryError, format: WireFormat): ErrorReply {
-  const mapping = BY_CODE[err.code] ?? INTERNAL;
+  const mapping = BY_CODE[err.code] ?? (err.retriable ? UNAVAILABLE : INTERNAL);
   const headers: Record<string, string> = { 'content-type': contentTypeOf(format) };
   if (mapping.retryAfter) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
   if (mapping.status === 401) headers['www-authenticate'] = 'Bearer';

@@ -12,13 +12,19 @@ export interface IngestPool {
   close(): Promise<void>;
 }
 
-/** The piscina pool that decompresses, converts and splits requests off the event loop. */
-export function createIngestPool(workers = Math.max(1, Math.min(4, availableParallelism()))): IngestPool {
+/**
+ * The piscina pool that decompresses, converts and splits requests off the event loop. A worker
+ * that fails with no job of its own (one that cannot start when no file descriptor is left) goes
+ * to `onWorkerError`: unheard, piscina's 'error' event would end the process. The pool starts a
+ * new worker for the next job.
+ */
+export function createIngestPool(workers = Math.max(1, Math.min(4, availableParallelism())), onWorkerError: (err: Error) => void = () => {}): IngestPool {
   const pool = new Piscina<IngestJob, IngestJobReply>({
     filename: workerEntry('ingest-task'),
     minThreads: workers,
     maxThreads: workers,
   });
+  pool.on('error', onWorkerError);
   return {
     async run(job) {
       // Shared slabs are passed by reference; a plain body is moved, not copied.

@@ -100,7 +100,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   return {
     async start() {
       if (listener) return;
-      pool = createIngestPool(config.workers);
+      pool = createIngestPool(config.workers, (err) => logger.error('an ingest worker failed', { error: err }));
       // Requests that come before a thread is warm wait in the pool's queue.
       warming = pool.warmUp().catch((err: unknown) => logger.error('the ingest worker pool failed to start', { error: err }));
       deps = {

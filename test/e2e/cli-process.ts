@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../bench/lib/gateway-process.js';
@@ -14,10 +14,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tributary ARGS` as a user would, from the sources, and collects its output. */
-export function tributary(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs `tributary ARGS` as a user would, from the sources (under `wrapper`, if given), and collects its output. */
+export function tributary(args: string[], env: Record<string, string> = {}, wrapper: string[] = []): Promise<CliResult> {
+  const command = [...wrapper, process.execPath, ...NODE_ARGS, ...args];
   return new Promise((resolve) => {
-    execFile(process.execPath, [...NODE_ARGS, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(command[0], command.slice(1), { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -25,22 +26,40 @@ export function tributary(args: string[], env: Record<string, string> = {}): Pro
 }
 
 export interface GatewayProcess {
-  pid: number;
   receiverUrl: string;
   adminUrl: string;
   dataDir: string;
+  /** The gateway's process id (as this process sees it), also when a `wrapper` runs it. */
+  pid: number;
+  /** The process spawned: the wrapper when there is one, else the gateway. */
+  spawnedPid: number;
+  /** The spawned process's exit code (128 when a signal ended it). */
+  exited: Promise<number>;
   /** What the gateway printed so far. */
   output(): string;
-  /** SIGINT, then the exit code. */
+  /** SIGINT to the gateway, then the exit code. */
   stop(): Promise<number>;
+}
+
+export interface GatewayProcessOptions {
+  config?: string;
+  env?: Record<string, string>;
+  /** A data directory the caller owns (kept by stop()); a fresh temporary one otherwise. */
+  dataDir?: string;
+  /**
+   * A command that runs the gateway's command line as its last arguments and ends up running it
+   * as its only child, or itself by exec: e.g. `unshare --pid --fork --mount-proc`.
+   */
+  wrapper?: string[];
 }
 
 /**
  * `tributary start` in a child process on free ports and an empty data directory, with the
  * default config (or `config`), resolved once /readyz answers 200.
  */
-export async function startGatewayProcess(options: { config?: string; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
+export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
   const [receiverPort, adminPort] = [await freePort(), await freePort()];
   const env = {
     ...process.env,
@@ -51,7 +70,8 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     ...options.env,
   };
   const args = ['start', ...(options.config ? ['--config', options.config] : [])];
-  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [...(options.wrapper ?? []), process.execPath, ...NODE_ARGS, ...args];
+  const child: ChildProcess = spawn(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
     output += c.toString();
@@ -60,6 +80,7 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     output += c.toString();
   });
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  const pid = options.wrapper ? await gatewayUnder(child, () => output) : child.pid!;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const deadline = Date.now() + 45_000;
   for (;;) {
@@ -73,18 +94,41 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    pid: child.pid!,
     receiverUrl: `http://127.0.0.1:${receiverPort}`,
     adminUrl,
     dataDir,
+    pid,
+    spawnedPid: child.pid!,
+    exited,
     output: () => output,
     async stop() {
-      child.kill('SIGINT');
+      process.kill(pid, 'SIGINT');
       const code = await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
   };
+}
+
+/** The process a wrapper runs the gateway as: the wrapper itself once it has exec'ed node, or its child. */
+async function gatewayUnder(wrapper: ChildProcess, output: () => string): Promise<number> {
+  const wrapperPid = wrapper.pid!;
+  const isNode = (pid: number) => {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv[0] === process.execPath && argv.includes(BIN);
+  };
+  for (;;) {
+    if (wrapper.exitCode !== null || wrapper.signalCode !== null) throw new Error(`the wrapper exited before the gateway started:\n${output()}`);
+    try {
+      if (isNode(wrapperPid)) return wrapperPid;
+      const children = readFileSync(`/proc/${wrapperPid}/task/${wrapperPid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+      const gateway = children.find(isNode);
+      if (gateway !== undefined) return gateway;
+    } catch {
+      // The process is changing (exec, fork); look again.
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Polls `check` until it returns something truthy. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { createLogBackend } from '../../src/log/create-backend.js';
 import { createEmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
@@ -145,7 +145,7 @@ describe('embedded log backend', () => {
     const backend = createEmbeddedBackend({ log: logConfig(dataDir()) });
     const starting = backend.start();
     await backend.shutdown();
-    await expectLogError(starting, 'BROKER_UNAVAILABLE');
+    await expectLogError(starting, 'SHUTTING_DOWN');
     expect((await backend.cluster()).brokers.map((b) => b.state)).toEqual(['stopped']);
   });
 
@@ -159,6 +159,33 @@ describe('embedded log backend', () => {
       await first.shutdown();
     }
     await (await startEmbedded(dir)).shutdown();
+  });
+
+  it('stops every part and releases the data directory even when one part fails to stop', async () => {
+    const dir = dataDir();
+    const backend = await startEmbedded(dir);
+    await backend.createTopic({ name: 'kept', partitions: 1 });
+    await backend.produce('kept', 0, textRecords(['a', 'b']));
+    const coordinator = backend.groupCoordinator;
+    const stopCoordinator = coordinator.shutdown.bind(coordinator);
+    vi.spyOn(coordinator, 'shutdown').mockImplementationOnce(async () => {
+      await stopCoordinator();
+      throw new Error('the offset journal could not be closed');
+    });
+
+    const err = await backend.shutdown().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/stopping the group coordinator \(the offset journal could not be closed\) failed/);
+    expect((await backend.cluster()).brokers.map((b) => b.state)).toEqual(['stopped']);
+    // The brokers closed their partitions cleanly and the lock is free: the next engine starts at once.
+    const next = await startEmbedded(dir);
+    try {
+      expect(values(await readAll(next, 'kept', 0))).toEqual(['a', 'b']);
+    } finally {
+      await next.shutdown();
+    }
   });
 
   it('refuses the kafka backend until it exists, naming the key', () => {

@@ -1,3 +1,5 @@
+// Runs on: broker thread.
+import { rmSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { asTributaryError, TributaryError } from '../../src/errors.js';
 import {
@@ -75,6 +77,9 @@ export class BrokerServer {
     switch (req.op) {
       case 'open':
         return this.open(req.partitions);
+      case 'dropPartitions':
+        this.drop(req.partitions);
+        return null;
       case 'offsetForTimestamp':
         return this.hosted(req.topic, req.partition).log.offsetForTimestamp(req.timestamp);
       case 'updateSettings':
@@ -121,24 +126,58 @@ export class BrokerServer {
     else answer();
   }
 
+  /**
+   * Opens the partitions, all or none: when one fails (no descriptors or disk space left), those
+   * opened before it are closed again, so a retry, or the broker's restart, starts from nothing.
+   */
   private open(assignments: PartitionAssignment[]): OpenedPartition[] {
-    const { indexIntervalBytes, maxBatchBytes } = this.data.settings;
     const opened: OpenedPartition[] = [];
-    for (const a of assignments) {
-      if (this.find(a.topic, a.partition)) continue;
-      const hosted = HostedPartition.open(a, { indexIntervalBytes, maxBatchBytes });
-      // What recovery validated reaches the disk while the partition already serves.
-      if (hosted.unflushed) {
-        hosted.flushInBackground((err) => {
-          if (err) this.log('error', 'flushing a recovered partition failed', { topic: a.topic, partition: a.partition, error: asTributaryError(err).message });
-        });
+    try {
+      for (const a of assignments) {
+        if (this.find(a.topic, a.partition)) continue;
+        const hosted = this.openOne(a);
+        opened.push({ topic: a.topic, partition: a.partition, recovery: hosted.log.recovery });
       }
-      const list = this.partitions.get(a.topic) ?? [];
-      this.partitions.set(a.topic, list);
-      list[a.partition] = hosted;
-      opened.push({ topic: a.topic, partition: a.partition, recovery: hosted.log.recovery });
+    } catch (err) {
+      this.closePartitions(opened);
+      throw err;
     }
     return opened;
+  }
+
+  private openOne(a: PartitionAssignment): HostedPartition {
+    const { indexIntervalBytes, maxBatchBytes } = this.data.settings;
+    const hosted = HostedPartition.open(a, { indexIntervalBytes, maxBatchBytes });
+    // What recovery validated reaches the disk while the partition already serves.
+    if (hosted.unflushed) {
+      hosted.flushInBackground((err) => {
+        if (err) this.log('error', 'flushing a recovered partition failed', { topic: a.topic, partition: a.partition, error: asTributaryError(err).message });
+      });
+    }
+    const list = this.partitions.get(a.topic) ?? [];
+    this.partitions.set(a.topic, list);
+    list[a.partition] = hosted;
+    return hosted;
+  }
+
+  /** Closes partitions and forgets them; a close that fails is logged (its files are released anyway). */
+  private closePartitions(partitions: readonly { topic: string; partition: number }[]): void {
+    for (const { topic, partition } of partitions) {
+      const hosted = this.find(topic, partition);
+      if (!hosted) continue;
+      hosted.polls.release();
+      delete this.partitions.get(topic)![partition];
+      try {
+        hosted.log.close();
+      } catch (err) {
+        this.log('error', 'closing a partition failed', { topic, partition, error: asTributaryError(err).message });
+      }
+    }
+  }
+
+  private drop(partitions: PartitionAssignment[]): void {
+    this.closePartitions(partitions);
+    for (const { dir } of partitions) rmSync(dir, { recursive: true, force: true });
   }
 
   private enforceRetention(): PartitionStats[] {
@@ -164,7 +203,8 @@ export class BrokerServer {
     clearInterval(this.retentionTimer);
     for (const hosted of this.all()) hosted.polls.release();
     this.commit.close();
-    for (const hosted of this.all()) hosted.log.close();
+    // Every partition is closed even when one fails: its files are released either way.
+    this.closePartitions([...this.all()]);
     this.partitions.clear();
     this.reply(req.id, null);
   }

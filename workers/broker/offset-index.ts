@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { closeSync, constants, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 /**
@@ -46,10 +47,19 @@ export class OffsetIndex {
   /** Opens (creating when missing) the index file and loads its entries as they are. */
   static open(path: string): OffsetIndex {
     const fd = openSync(path, constants.O_RDWR | constants.O_CREAT);
-    const bytes = readFileSync(fd);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(fd);
+      // A torn trailing entry is cut so that new entries land on entry boundaries.
+      const whole = bytes.length - (bytes.length % INDEX_ENTRY_SIZE);
+      if (bytes.length !== whole) ftruncateSync(fd, whole);
+    } catch (err) {
+      try {
+        closeSync(fd);
+      } catch {}
+      throw err;
+    }
     const n = Math.floor(bytes.length / INDEX_ENTRY_SIZE);
-    // A torn trailing entry is cut so that new entries land on entry boundaries.
-    if (bytes.length !== n * INDEX_ENTRY_SIZE) ftruncateSync(fd, n * INDEX_ENTRY_SIZE);
     const index = new OffsetIndex(fd, Math.max(64, n));
     for (let i = 0; i < n; i++) {
       const at = i * INDEX_ENTRY_SIZE;
@@ -158,7 +168,7 @@ export class OffsetIndex {
     }
   }
 
-  /** Writes the entries added since the last call to the file (one write). */
+  /** Writes the entries added since the last call to the file; on failure they stay to be written again. */
   persist(): void {
     if (this.persisted === this.count) return;
     const n = this.count - this.persisted;
@@ -170,7 +180,9 @@ export class OffsetIndex {
       buf.writeUInt32BE(this.positions[e], at + 4);
       buf.writeBigInt64BE(BigInt(this.timestamps[e]), at + 8);
     }
-    writeSync(this.fd, buf, 0, buf.length, this.persisted * INDEX_ENTRY_SIZE);
+    const at = this.persisted * INDEX_ENTRY_SIZE;
+    // A nearly full disk can take part of a write; the rest is written after it.
+    for (let written = 0; written < buf.length; ) written += writeSync(this.fd, buf, written, buf.length - written, at + written);
     this.persisted = this.count;
     this.unsynced = true;
   }

@@ -1,6 +1,9 @@
+// Runs on: broker thread.
 import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, TributaryError } from '../../src/errors.js';
+import { storageError } from '../../src/log/storage-error.js';
+import { MAX_SEGMENT_BYTES } from '../../src/log/storage-limits.js';
 import {
   assignBatchOffset,
   type BatchHeader,
@@ -10,18 +13,16 @@ import {
   readBatchHeader,
 } from '../../src/log/record-batch.js';
 import { syncInBackground } from './background-sync.js';
-import { CHECKPOINT_FILE, CheckpointFile } from './checkpoint.js';
+import { CHECKPOINT_FILE, type Checkpoint, CheckpointFile } from './checkpoint.js';
 import type { AppendResult, PartitionLogOptions, ReadResult, RecoveryReport } from './partition-log-types.js';
 import { loadSegments } from './recovery.js';
 import { segmentsPastRetention } from './retention.js';
-import { Segment } from './segment.js';
+import { quietly, Segment } from './segment.js';
 
 export type { AppendResult, PartitionLogOptions, ReadResult, RecoveryReport } from './partition-log-types.js';
 
 type Settings = Pick<PartitionLogOptions, 'segmentBytes' | 'segmentMs' | 'retentionBytes' | 'retentionMs'>;
 
-/** Positions in a segment and its index are uint32; Kafka caps segments at 2 GiB too. */
-const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
 const COMPRESSION_MASK = 0x07;
 
 function requireInteger(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
@@ -58,47 +59,58 @@ export class PartitionLog {
   private syncing: { segments: Segment[]; dir: boolean } | undefined;
   private closed = false;
 
-  private constructor(options: PartitionLogOptions, segments: Segment[], report: RecoveryReport, checkpoint: CheckpointFile) {
+  private constructor(options: PartitionLogOptions, segments: Segment[], report: RecoveryReport, checkpoint: CheckpointFile, dirFd: number) {
     this.options = { ...options };
     this.segments = segments;
     this.recovery = report;
     this.checkpoint = checkpoint;
-    this.dirFd = openSync(options.dir, 'r');
+    this.dirFd = dirFd;
   }
 
+  /** Opens (and recovers) the partition; when that fails, every file it opened is closed again. */
   static open(options: PartitionLogOptions): PartitionLog {
     validateSettings(options);
     requireInteger('indexIntervalBytes', options.indexIntervalBytes, 1);
     requireInteger('maxBatchBytes', options.maxBatchBytes, LOG_OVERHEAD, MAX_SEGMENT_BYTES);
+    let checkpoint: CheckpointFile | undefined;
+    let segments: Segment[] = [];
+    let dirFd: number | undefined;
     try {
       mkdirSync(options.dir, { recursive: true });
-      const checkpoint = CheckpointFile.open(join(options.dir, CHECKPOINT_FILE));
+      checkpoint = CheckpointFile.open(join(options.dir, CHECKPOINT_FILE));
       const now = Date.now();
       const stored = checkpoint.read();
-      const { segments, report } = loadSegments(options, stored, now);
+      const loaded = loadSegments(options, stored, now);
+      segments = loaded.segments;
       if (segments.length === 0) segments.push(Segment.create(options.dir, 0, now));
-      const log = new PartitionLog(options, segments, report, checkpoint);
-      log.dirDirty = true;
-      const recovered = segments.filter((segment) => segment.unflushed);
-      if (recovered.length === 0) {
-        // Nothing but the directory to sync: the partition is marked open (unclean) at once.
-        log.syncAndCheckpoint(true);
-        return log;
-      }
-      // What recovery validated may sit in the page cache only (after kill -9, often hundreds of
-      // MB): it is left to a flush the broker starts in the background at once, instead of
-      // holding up the open, and the checkpoint keeps its recovery point until then. The
-      // partition is still marked open (unclean) durably before any append; without a valid
-      // checkpoint it already counts as unclean.
-      for (const segment of recovered) log.dirty.add(segment);
-      if (stored?.clean) checkpoint.write({ ...stored, clean: false }, true);
-      return log;
+      dirFd = openSync(options.dir, 'r');
+      return PartitionLog.start(new PartitionLog(options, segments, loaded.report, checkpoint, dirFd), stored);
     } catch (err) {
-      if (err instanceof TributaryError) throw err;
-      throw new TributaryError('STORAGE_ERROR', `cannot open partition log in ${options.dir}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      for (const segment of segments) quietly(() => segment.close());
+      const [openCheckpoint, openDir] = [checkpoint, dirFd];
+      if (openCheckpoint) quietly(() => openCheckpoint.close());
+      if (openDir !== undefined) quietly(() => closeSync(openDir));
+      throw storageError(err, `opening the partition log in ${options.dir}`);
     }
+  }
+
+  /** Marks the partition open (unclean) durably before it takes appends. */
+  private static start(log: PartitionLog, stored: Checkpoint | null): PartitionLog {
+    log.dirDirty = true;
+    const recovered = log.segments.filter((segment) => segment.unflushed);
+    if (recovered.length === 0) {
+      // Nothing but the directory to sync: the partition is marked open (unclean) at once.
+      log.syncAndCheckpoint(true);
+      return log;
+    }
+    // What recovery validated may sit in the page cache only (after kill -9, often hundreds of
+    // MB): it is left to a flush the broker starts in the background at once, instead of
+    // holding up the open, and the checkpoint keeps its recovery point until then. The
+    // partition is still marked open (unclean) durably before any append; without a valid
+    // checkpoint it already counts as unclean.
+    for (const segment of recovered) log.dirty.add(segment);
+    if (stored?.clean) log.checkpoint.write({ ...stored, clean: false }, true);
+    return log;
   }
 
   get logStartOffset(): number {
@@ -217,7 +229,12 @@ export class PartitionLog {
 
   flush(): void {
     this.ensureOpen();
-    if (this.unflushed) this.syncAndCheckpoint(false);
+    if (!this.unflushed) return;
+    try {
+      this.syncAndCheckpoint(false);
+    } catch (err) {
+      throw storageError(err, `flushing the partition log in ${this.options.dir}`);
+    }
   }
 
   /**
@@ -237,7 +254,9 @@ export class PartitionLog {
     try {
       files = segments.flatMap((segment) => segment.takeSyncTargets());
     } catch (err) {
-      done(err, false);
+      // Segments taken before the one that failed count as synced now; they are not yet.
+      for (const segment of segments) segment.markUnsynced();
+      done(storageError(err, `flushing the partition log in ${this.options.dir}`), false);
       return;
     }
     this.dirty.clear();
@@ -252,13 +271,13 @@ export class PartitionLog {
       if (this.closed) return done(undefined, true);
       if (err) {
         if (synced) this.resync(synced);
-        return done(err, false);
+        return done(storageError(err, `syncing the partition log in ${this.options.dir}`), false);
       }
       try {
         this.checkpoint.write(mark, false);
         done(undefined, true);
       } catch (writeErr) {
-        done(writeErr, true);
+        done(storageError(writeErr, `writing the recovery checkpoint in ${this.options.dir}`), true);
       }
     });
   }
@@ -313,13 +332,22 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * Syncs everything and marks the checkpoint clean, then closes the files. The files are closed
+   * even when the sync fails (the checkpoint then stays unclean and the next open recovers).
+   */
   close(): void {
     if (this.closed) return;
-    this.syncAndCheckpoint(true, true);
     this.closed = true;
-    for (const segment of this.segments) segment.close();
-    this.checkpoint.close();
-    closeSync(this.dirFd);
+    try {
+      this.syncAndCheckpoint(true, true);
+    } catch (err) {
+      throw storageError(err, `closing the partition log in ${this.options.dir}`);
+    } finally {
+      for (const segment of this.segments) quietly(() => segment.close());
+      quietly(() => this.checkpoint.close());
+      quietly(() => closeSync(this.dirFd));
+    }
   }
 
   private ensureOpen(): void {

@@ -1,8 +1,9 @@
+// Runs on: broker thread.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Checkpoint } from './checkpoint.js';
 import type { PartitionLogOptions, RecoveryReport } from './partition-log-types.js';
-import { SEGMENT_FILE, Segment, segmentFileName } from './segment.js';
+import { quietly, SEGMENT_FILE, Segment, segmentFileName } from './segment.js';
 
 export interface LoadedSegments {
   /** Sorted by base offset; empty when the directory held no segment. */
@@ -32,6 +33,17 @@ function listSegments(dir: string): number[] {
  * CRC-32C, offsets continuing), the log is cut at the first bad one and later segments removed.
  */
 export function loadSegments(options: PartitionLogOptions, checkpoint: Checkpoint | null, now: number): LoadedSegments {
+  const segments: Segment[] = [];
+  try {
+    return loadInto(segments, options, checkpoint, now);
+  } catch (err) {
+    // Nothing stays open when the partition cannot be: a broker retrying would run out of descriptors.
+    for (const segment of segments) quietly(() => segment.close());
+    throw err;
+  }
+}
+
+function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint: Checkpoint | null, now: number): LoadedSegments {
   const bases = listSegments(options.dir);
   const report: RecoveryReport = {
     // A new partition has nothing to recover.
@@ -43,7 +55,6 @@ export function loadSegments(options: PartitionLogOptions, checkpoint: Checkpoin
     indexesRebuilt: 0,
     segmentsRemoved: 0,
   };
-  const segments: Segment[] = [];
 
   // Where validation starts: the checkpoint's segment and position, else the very beginning.
   let startSegment = Number.POSITIVE_INFINITY;

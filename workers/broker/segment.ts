@@ -1,6 +1,7 @@
+// Runs on: broker thread.
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { TributaryError } from '../../src/errors.js';
+import { storageError } from '../../src/log/storage-error.js';
 import { BATCH_HEADER_SIZE, type BatchHeader, LOG_OVERHEAD, readBatchHeader } from '../../src/log/record-batch.js';
 import { type ScanOptions, type ScanResult, type ScanStart, scanBatches } from './batch-scan.js';
 import { NO_TIMESTAMP, OffsetIndex } from './offset-index.js';
@@ -38,25 +39,49 @@ export class Segment {
     readonly dir: string,
     readonly baseOffset: number,
     private readonly fd: number,
+    size: number,
     readonly index: OffsetIndex,
     now: number,
   ) {
-    this.size = fstatSync(fd).size;
+    this.size = size;
     this.nextOffset = baseOffset;
     this.rollTime = now;
   }
 
-  /** A new, empty segment; leftovers of the same name (from a crash) are replaced. */
+  /**
+   * A new, empty segment; leftovers of the same name (from a crash) are replaced. When its index
+   * cannot be opened (no descriptors left, say), the log file is closed and removed again: a
+   * failed roll leaves nothing open and nothing behind, and the next append tries again.
+   */
   static create(dir: string, baseOffset: number, now: number): Segment {
-    rmSync(join(dir, segmentFileName(baseOffset, 'index')), { force: true });
-    const fd = openSync(join(dir, segmentFileName(baseOffset, 'log')), 'w+');
-    return new Segment(dir, baseOffset, fd, OffsetIndex.open(join(dir, segmentFileName(baseOffset, 'index'))), now);
+    const logPath = join(dir, segmentFileName(baseOffset, 'log'));
+    const indexPath = join(dir, segmentFileName(baseOffset, 'index'));
+    let fd: number | undefined;
+    try {
+      rmSync(indexPath, { force: true });
+      fd = openSync(logPath, 'w+');
+      return new Segment(dir, baseOffset, fd, 0, OffsetIndex.open(indexPath), now);
+    } catch (err) {
+      if (fd !== undefined) {
+        const opened = fd;
+        quietly(() => closeSync(opened));
+        quietly(() => rmSync(logPath, { force: true }));
+      }
+      throw storageError(err, `creating segment ${baseOffset} in ${dir}`);
+    }
   }
 
   /** An existing segment, files as they are; the caller scans it to learn its end. */
   static open(dir: string, baseOffset: number, now: number): Segment {
-    const fd = openSync(join(dir, segmentFileName(baseOffset, 'log')), constants.O_RDWR);
-    return new Segment(dir, baseOffset, fd, OffsetIndex.open(join(dir, segmentFileName(baseOffset, 'index'))), now);
+    let fd: number | undefined;
+    try {
+      fd = openSync(join(dir, segmentFileName(baseOffset, 'log')), constants.O_RDWR);
+      return new Segment(dir, baseOffset, fd, fstatSync(fd).size, OffsetIndex.open(join(dir, segmentFileName(baseOffset, 'index'))), now);
+    } catch (err) {
+      const opened = fd;
+      if (opened !== undefined) quietly(() => closeSync(opened));
+      throw storageError(err, `opening segment ${baseOffset} in ${dir}`);
+    }
   }
 
   get unflushed(): boolean {
@@ -69,12 +94,16 @@ export class Segment {
     this.index.markUnsynced();
   }
 
-  /** For a sync on another thread: the descriptors to fdatasync (log, index), counted as synced. */
+  /**
+   * For a sync on another thread: the descriptors to fdatasync (log, index), counted as synced.
+   * The index's new entries are written first: when that fails (a full disk), nothing is counted
+   * as synced, so the log is still synced by the next flush, before a checkpoint passes it.
+   */
   takeSyncTargets(): number[] {
+    const indexFd = this.index.takeSyncTarget();
     const fds: number[] = [];
     if (this.unsynced) fds.push(this.fd);
     this.unsynced = false;
-    const indexFd = this.index.takeSyncTarget();
     if (indexFd !== undefined) fds.push(indexFd);
     return fds;
   }
@@ -88,12 +117,12 @@ export class Segment {
         written += writeSync(this.fd, batch, written, batch.length - written, position + written);
       }
     } catch (err) {
-      // Never leave part of a batch behind: the next append would follow a torn one.
-      ftruncateSync(this.fd, position);
-      throw new TributaryError('STORAGE_ERROR', `writing to segment ${this.baseOffset} failed: ${(err as Error).message}`, {
-        retriable: true,
-        cause: err,
-      });
+      // Part of a batch is not left behind where it can be helped. Where it cannot, the next
+      // append overwrites it (writes go at `size`), and recovery cuts what lies past the last batch.
+      try {
+        ftruncateSync(this.fd, position);
+      } catch {}
+      throw storageError(err, `writing to segment ${this.baseOffset} in ${this.dir}`);
     }
     if (this.size === 0) this.rollTime = now;
     this.index.maybeAdd(header.baseOffset - this.baseOffset, position, this.maxTimestamp, indexIntervalBytes);
@@ -206,8 +235,11 @@ export class Segment {
   }
 
   close(): void {
-    closeSync(this.fd);
-    this.index.close();
+    try {
+      closeSync(this.fd);
+    } finally {
+      this.index.close();
+    }
   }
 
   /** Closes and deletes the files; the log first, so a crash in between leaves an orphan index,
@@ -230,4 +262,11 @@ function wholeBatches(buf: Buffer, first: number): { length: number; lastStart: 
     end = next;
   }
   return { length: end, lastStart };
+}
+
+/** Releases something on a path that is failing already, where a second error would only hide the first. */
+export function quietly(release: () => void): void {
+  try {
+    release();
+  } catch {}
 }

@@ -67,6 +67,8 @@ export interface BatchBytes {
 
 export type BrokerRequest =
   | { id: number; op: 'open'; partitions: PartitionAssignment[] }
+  /** Closes the partitions (where open) and deletes their directories: undoes a topic creation. */
+  | { id: number; op: 'dropPartitions'; partitions: PartitionAssignment[] }
   /** `verifyCrc`: the batch came from outside this process's encoder, so the broker checks its CRC. */
   | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean }
   | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }
@@ -92,6 +94,7 @@ export interface FetchReply {
 /** What each request resolves to. */
 export interface BrokerReplies {
   open: OpenedPartition[];
+  dropPartitions: null;
   produce: ProduceReply;
   fetch: FetchReply;
   offsetForTimestamp: number;

@@ -1,9 +1,13 @@
+// Runs on: main thread.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { NAME_PATTERN } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
+import { storageError } from '../storage-error.js';
+import { MAX_PARTITIONS_PER_TOPIC, TOPIC_SETTING_KEYS, topicSettingProblem } from '../storage-limits.js';
 import type { TopicSettings, TopicSpec } from '../types.js';
 import type { PartitionAssignment, PartitionStorageSettings } from './broker-protocol.js';
+import { capacityExplained, type PartitionCapacity } from './fd-budget.js';
 import { type ClusterMetadata, loadMetadata, type PartitionMetadata, saveMetadata, type TopicMetadata } from './metadata-store.js';
 
 export interface ControllerOptions {
@@ -11,9 +15,9 @@ export interface ControllerOptions {
   brokerCount: number;
   /** The log-wide storage defaults a topic's own settings override. */
   defaults: PartitionStorageSettings;
+  /** How many partitions the process can keep open, asked at each topic creation; undefined: no bound. */
+  capacity: () => PartitionCapacity | undefined;
 }
-
-const SETTING_KEYS = ['retentionBytes', 'retentionMs', 'segmentBytes', 'segmentMs'] as const;
 
 /**
  * The controller's metadata: which topics exist, their partitions, and which broker leads each.
@@ -24,11 +28,16 @@ export class ClusterController {
 
   constructor(private readonly options: ControllerOptions) {}
 
-  /** Loads the metadata (or creates it) and moves partitions off brokers that no longer exist. */
-  load(): { reassigned: number } {
+  /**
+   * Loads the metadata (or creates it) and moves partitions off brokers that no longer exist.
+   * `overCapacity` says why the stored partitions may not all open with this process's file limit.
+   */
+  load(): { reassigned: number; overCapacity?: string } {
     const { brokerCount, dataDir } = this.options;
     const brokers = Array.from({ length: brokerCount }, (_, i) => i);
-    this.metadata = loadMetadata(dataDir) ?? { version: 1, clusterId: randomUUID(), brokers, topics: {} };
+    const stored = loadMetadata(dataDir);
+    this.metadata = stored ?? { version: 1, clusterId: randomUUID(), brokers, topics: {} };
+    const brokersChanged = stored?.brokers?.length !== brokerCount;
     this.metadata.brokers = brokers;
     let reassigned = 0;
     let next = 0;
@@ -43,12 +52,20 @@ export class ClusterController {
         reassigned++;
       }
     }
-    saveMetadata(dataDir, this.metadata);
+    // Written only when something changed: a gateway restarted on a full disk still opens, to
+    // serve reads and let retention make room.
+    if (!stored || brokersChanged || reassigned > 0) this.save();
+    const capacity = this.options.capacity();
+    const total = this.partitionCountTotal();
+    if (capacity && total > capacity.partitions) {
+      return { reassigned, overCapacity: `the data directory holds ${total} partitions; ${capacityExplained(capacity)}` };
+    }
     return { reassigned };
   }
 
+  /** Empty until the metadata is loaded (the admin API answers while the log still opens). */
   get clusterId(): string {
-    return this.metadata.clusterId;
+    return this.metadata?.clusterId ?? '';
   }
 
   get brokerCount(): number {
@@ -87,6 +104,7 @@ export class ClusterController {
   createTopic(spec: TopicSpec): TopicMetadata {
     validateTopicSpec(spec);
     if (this.topic(spec.name)) throw new TributaryError('TOPIC_EXISTS', `topic "${spec.name}" already exists`);
+    this.checkCapacity(spec);
     const brokerCount = this.options.brokerCount;
     // Round robin continuing where the previous topics stopped keeps the brokers evenly loaded.
     const start = this.partitionCountTotal() % brokerCount;
@@ -100,9 +118,18 @@ export class ClusterController {
     return topic;
   }
 
+  /** Forgets a topic whose partitions could not be opened; its files are the brokers' to remove. */
+  deleteTopic(name: string): void {
+    const topic = this.requireTopic(name);
+    delete this.metadata.topics[name];
+    this.persist(() => {
+      this.metadata.topics[name] = topic;
+    });
+  }
+
   updateTopicSettings(name: string, settings: TopicSettings): TopicMetadata {
     const topic = this.requireTopic(name);
-    validateSettings(settings);
+    validateSettings(name, settings);
     const before = topic.settings;
     topic.settings = { ...before, ...pickSettings(settings) };
     this.persist(() => {
@@ -142,6 +169,19 @@ export class ClusterController {
     };
   }
 
+  /** A topic the process could not keep open is refused before anything is written. */
+  private checkCapacity(spec: TopicSpec): void {
+    const capacity = this.options.capacity();
+    if (!capacity) return;
+    const total = this.partitionCountTotal() + spec.partitions;
+    if (total <= capacity.partitions) return;
+    throw new TributaryError(
+      'INVALID_TOPIC',
+      `topic "${spec.name}": ${spec.partitions} partitions would make ${total} in the log, more than this process can keep open: ${capacityExplained(capacity)}`,
+      { details: { partitions: spec.partitions, total, capacity: capacity.partitions, fileLimit: capacity.fileLimit } },
+    );
+  }
+
   private partitionCountTotal(): number {
     let n = 0;
     for (const topic of Object.values(this.metadata.topics)) n += topic.partitions.length;
@@ -151,17 +191,25 @@ export class ClusterController {
   /** Saves the metadata; when that fails the in-memory change is undone, so both stay equal. */
   private persist(undo: () => void): void {
     try {
-      saveMetadata(this.options.dataDir, this.metadata);
+      this.save();
     } catch (err) {
       undo();
-      throw new TributaryError('INTERNAL', `cannot save the cluster metadata: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  private save(): void {
+    try {
+      saveMetadata(this.options.dataDir, this.metadata);
+    } catch (err) {
+      throw storageError(err, `saving the cluster metadata in ${this.options.dataDir}`);
     }
   }
 }
 
 function pickSettings(settings: TopicSettings): TopicSettings {
   const out: TopicSettings = {};
-  for (const key of SETTING_KEYS) if (settings[key] !== undefined) out[key] = settings[key];
+  for (const key of TOPIC_SETTING_KEYS) if (settings[key] !== undefined) out[key] = settings[key];
   return out;
 }
 
@@ -169,8 +217,11 @@ function validateTopicSpec(spec: TopicSpec): void {
   if (typeof spec.name !== 'string' || !NAME_PATTERN.test(spec.name)) {
     throw new TributaryError('INVALID_TOPIC', `invalid topic name ${JSON.stringify(spec.name)}: expected 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"`);
   }
-  if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > 10_000) {
-    throw new TributaryError('INVALID_TOPIC', `topic "${spec.name}": partitions must be an integer from 1 to 10000, got ${spec.partitions}`);
+  if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > MAX_PARTITIONS_PER_TOPIC) {
+    throw new TributaryError(
+      'INVALID_TOPIC',
+      `topic "${spec.name}": partitions must be an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC}, got ${spec.partitions}`,
+    );
   }
   const rf = spec.replicationFactor ?? 1;
   if (rf !== 1) {
@@ -179,18 +230,14 @@ function validateTopicSpec(spec: TopicSpec): void {
       `topic "${spec.name}": replication factor ${rf} is not supported by the embedded engine yet; use 1`,
     );
   }
-  validateSettings(spec);
+  validateSettings(spec.name, spec);
 }
 
-function validateSettings(settings: TopicSettings): void {
-  for (const key of SETTING_KEYS) {
-    const value = settings[key];
-    if (value === undefined) continue;
-    if (!Number.isInteger(value) || value < 0) {
-      throw new TributaryError('INVALID_TOPIC', `${key} must be a non-negative integer, got ${String(value)}`);
-    }
-  }
-  if (settings.segmentBytes !== undefined && settings.segmentBytes < 1024) {
-    throw new TributaryError('INVALID_TOPIC', `segmentBytes must be at least 1024, got ${settings.segmentBytes}`);
+/** The same bounds as the partition log's: a setting saved here must open at the next start. */
+function validateSettings(topic: string, settings: TopicSettings): void {
+  for (const key of TOPIC_SETTING_KEYS) {
+    if (settings[key] === undefined) continue;
+    const problem = topicSettingProblem(key, settings[key]);
+    if (problem) throw new TributaryError('INVALID_TOPIC', `topic "${topic}": ${problem}`, { details: { topic, key } });
   }
 }

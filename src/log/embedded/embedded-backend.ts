@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { configSchema, type GroupsConfig, type LogConfig, type TopicConfig } from '../../config/schema.js';
 import { copyBytes } from '../../copy-bytes.js';
 import { TributaryError } from '../../errors.js';
@@ -14,6 +15,7 @@ import type {
 } from '../../groups/types.js';
 import { ScratchBuffer } from '../../scratch-buffer.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
+import { shutdownInOrder } from '../../shutdown-in-order.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../record-batch.js';
@@ -33,13 +35,14 @@ import { BrokerHandle } from './broker-handle.js';
 import { fromBatchBytes, type OpenedPartition, type PartitionStats } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { partitionCapacity } from './fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
 import { type FetchedBatches, ReadAhead } from './read-ahead.js';
-import type { TopicMetadata } from './metadata-store.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { threadPoolWarning } from './thread-pool.js';
-import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecords, topicSpecFromConfig } from './validate.js';
+import { TopicPlacement } from './topic-placement.js';
+import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecords, configTopicError, topicSpecFromConfig } from './validate.js';
 
 export interface EmbeddedBackendOptions {
   log: LogConfig;
@@ -72,9 +75,11 @@ export class EmbeddedBackend implements LogBackend {
   private readonly logger: Logger;
   private readonly topicCounters = new Map<string, { records: { inc(n: number): void }; bytes: { inc(n: number): void } }>();
   private readonly stats: PartitionStatsCache;
+  private readonly placement: TopicPlacement;
   private readonly readAhead = new ReadAhead();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
-  private lock: DataDirLock | undefined;
+  /** Taken by start(); a shutdown during start waits for it, to release it. */
+  private lock: Promise<DataDirLock> | undefined;
 
   constructor(private readonly options: EmbeddedBackendOptions) {
     const { log } = options;
@@ -88,6 +93,7 @@ export class EmbeddedBackend implements LogBackend {
         retentionBytes: log.retention_bytes,
         retentionMs: log.retention_ms,
       },
+      capacity: () => partitionCapacity(),
     });
     const telemetry = options.telemetry ?? new Telemetry();
     this.metrics = new LogMetrics(telemetry, () => this.stats.all());
@@ -118,6 +124,7 @@ export class EmbeddedBackend implements LogBackend {
         }),
     );
     this.stats = new PartitionStatsCache(this.brokers);
+    this.placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.reportRecovery(id, opened));
   }
 
   async start(): Promise<void> {
@@ -125,18 +132,23 @@ export class EmbeddedBackend implements LogBackend {
     this.state = 'starting';
     raiseMallocThresholds();
     this.lock = DataDirLock.acquire(this.options.log.data_dir);
+    await this.lock;
     try {
-      const { reassigned } = this.controller.load();
+      if (this.state !== 'starting') throw new TributaryError('SHUTTING_DOWN', 'the embedded log was shut down while it started', { retriable: true });
+      const { reassigned, overCapacity } = this.controller.load();
       if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
+      if (overCapacity) this.logger.warn(`the partitions may not all open: ${overCapacity}`);
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
       // Each createTopic assigns its partitions synchronously, in config order; only the opening overlaps.
       const topics = Object.entries(this.options.topics ?? {}).map(([name, topic]) =>
-        this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true }),
+        this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true }).catch((err: unknown) => {
+          throw configTopicError(name, err);
+        }),
       );
       await Promise.all([...topics, this.groupCoordinator.start()]);
     } catch (err) {
-      await this.shutdown();
+      await this.shutdown().catch((stopErr: unknown) => this.logger.warn('stopping the log after a failed start failed too', { error: stopErr }));
       throw err;
     }
     this.logger.info('embedded log started', {
@@ -151,13 +163,25 @@ export class EmbeddedBackend implements LogBackend {
   async shutdown(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
-    // Members' last commits land before the brokers go.
-    await this.groupCoordinator.shutdown();
-    // Appends already handed to a broker are ahead of its close message, so they finish first.
-    await Promise.all(this.brokers.map((b) => b.shutdown()));
-    this.lock?.release();
-    this.state = 'stopped';
+    try {
+      await shutdownInOrder([
+        // Members' last commits land before the brokers go.
+        ['the group coordinator', () => this.groupCoordinator.shutdown()],
+        // Appends already handed to a broker are ahead of its close message, so they finish first.
+        ['the broker threads', () => this.shutdownBrokers()],
+        // Released whatever happened above: a stopped engine must never keep the next start out.
+        ['the data directory lock', async () => (await this.lock?.catch(() => undefined))?.release()],
+      ]);
+    } finally {
+      this.state = 'stopped';
+    }
     this.logger.info('embedded log stopped');
+  }
+
+  private async shutdownBrokers(): Promise<void> {
+    const results = await Promise.allSettled(this.brokers.map((b) => b.shutdown()));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Resolves once every broker thread is running (after a restart, for instance). */
@@ -198,7 +222,12 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     if (this.controller.topic(spec.name) && options.ifNotExists) return this.describeTopic(spec.name);
     const topic = this.controller.createTopic(spec);
-    await this.openPartitions(spec.name, topic);
+    try {
+      await this.placement.open(spec.name, topic);
+    } catch (err) {
+      await this.placement.remove(spec.name, topic, err);
+      throw err;
+    }
     this.logger.info('topic created', { topic: spec.name, partitions: spec.partitions });
     return this.describeTopic(spec.name);
   }
@@ -343,24 +372,6 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
     return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
-  }
-
-  private async openPartitions(name: string, topic: TopicMetadata): Promise<void> {
-    const byBroker = new Map<number, ReturnType<ClusterController['assignment']>[]>();
-    for (const p of topic.partitions) {
-      const list = byBroker.get(p.leader) ?? [];
-      list.push(this.controller.assignment(name, p));
-      byBroker.set(p.leader, list);
-    }
-    await Promise.all(
-      [...byBroker].map(async ([id, partitions]) => {
-        const broker = this.brokers[id];
-        // A broker that is restarting opens the new partitions itself once it is back.
-        if (broker.state === 'restarting') return;
-        broker.partitions += partitions.length;
-        this.reportRecovery(id, await broker.request<'open'>({ op: 'open', partitions }));
-      }),
-    );
   }
 
   private reportRecovery(brokerId: number, opened: OpenedPartition[]): void {

@@ -1,7 +1,10 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// Runs on: main thread.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { TributaryError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
+import { storageError } from '../storage-error.js';
 import type { TopicSettings } from '../types.js';
+import { checkMetadata } from './metadata-check.js';
 
 /** The controller's persisted view of the cluster: <data_dir>/meta/cluster.json. */
 export interface ClusterMetadata {
@@ -40,20 +43,17 @@ export function loadMetadata(dataDir: string): ClusterMetadata | undefined {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TributaryError('INTERNAL', `cannot read the cluster metadata ${path}: ${(err as Error).message}`, { cause: err });
+    throw storageError(err, `reading the cluster metadata ${path}`);
   }
-  let parsed: ClusterMetadata;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(text) as ClusterMetadata;
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new TributaryError('INTERNAL', `the cluster metadata ${path} is not valid JSON; restore it or move the data directory away`, {
+    throw new ConfigError(`the cluster metadata ${path} is not valid JSON; restore it from a backup, or move the data directory away`, {
       cause: err,
     });
   }
-  if (parsed.version !== 1 || typeof parsed.clusterId !== 'string' || typeof parsed.topics !== 'object') {
-    throw new TributaryError('INTERNAL', `the cluster metadata ${path} has an unknown layout (version ${String(parsed.version)})`);
-  }
-  return parsed;
+  return checkMetadata(parsed, path);
 }
 
 /**
@@ -65,14 +65,23 @@ export function saveMetadata(dataDir: string, metadata: ClusterMetadata): void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, METADATA_FILE);
   const temp = `${path}.tmp`;
-  const fd = openSync(temp, 'w');
   try {
-    writeSync(fd, JSON.stringify(metadata, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temp, 'w');
+    try {
+      const bytes = Buffer.from(JSON.stringify(metadata, null, 2) + '\n');
+      // A nearly full disk can take part of a write: the rest is written (or fails) after it,
+      // never renamed over the good file cut short.
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (err) {
+    // A full disk leaves no half-written temporary file behind.
+    rmSync(temp, { force: true });
+    throw err;
   }
-  renameSync(temp, path);
   const dirFd = openSync(dir, 'r');
   try {
     fsyncSync(dirFd);

@@ -1,5 +1,5 @@
 import type { TopicConfig } from '../../config/schema.js';
-import { TributaryError } from '../../errors.js';
+import { ConfigError, TributaryError } from '../../errors.js';
 import { checkBatch, readBatchHeader } from '../record-batch.js';
 import type { ProducerRecord, TopicSpec } from '../types.js';
 
@@ -49,6 +49,12 @@ export function topicSpecFromConfig(name: string, config: TopicConfig): TopicSpe
     segmentBytes: config.segment_bytes,
     segmentMs: config.segment_ms,
   };
+}
+
+/** A configured topic the engine refused, as a config error naming its key (anything else as it is). */
+export function configTopicError(name: string, err: unknown): unknown {
+  if (!(err instanceof TributaryError) || err.code !== 'INVALID_TOPIC') return err;
+  return new ConfigError(`topics.${name}: ${err.message}`, { cause: err, details: err.details });
 }
 
 export function batchTooLarge(bytes: number, max: number): TributaryError {

@@ -1,0 +1,35 @@
+// Runs on: main thread and broker threads.
+
+/**
+ * Bounds of what the embedded log's storage can hold, shared by the config schema, the admin API,
+ * the controller (which checks them before it persists anything) and the partition log: a value
+ * one of them accepted must never be refused by another later, at the next start.
+ */
+
+/** Positions in a segment and its index are uint32; Kafka caps segment.bytes at 2 GiB - 1 too. */
+export const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
+/** Smaller segments would roll on almost every batch. */
+export const MIN_SEGMENT_BYTES = 1024;
+/** Kafka's default limit on one topic's partitions is in the same range. */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+/** Node fires a timer with a longer delay at once (TimeoutOverflowWarning), not later. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What each topic setting may be; the defaults under `log:` in the config are bounded alike. */
+export const TOPIC_SETTING_RANGES = {
+  segmentBytes: [MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES],
+  segmentMs: [1, Number.MAX_SAFE_INTEGER],
+  retentionBytes: [0, Number.MAX_SAFE_INTEGER],
+  retentionMs: [0, Number.MAX_SAFE_INTEGER],
+} as const;
+
+export type TopicSettingKey = keyof typeof TOPIC_SETTING_RANGES;
+
+export const TOPIC_SETTING_KEYS = Object.keys(TOPIC_SETTING_RANGES) as TopicSettingKey[];
+
+/** Why `value` cannot be the topic setting `key`; undefined when it can. */
+export function topicSettingProblem(key: TopicSettingKey, value: unknown): string | undefined {
+  const [min, max] = TOPIC_SETTING_RANGES[key];
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) return undefined;
+  return `${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`;
+}

@@ -1,0 +1,159 @@
+import { execFileSync } from 'node:child_process';
+import fs, { closeSync, mkdtempSync, openSync, readlinkSync, rmSync, statSync, writeSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TributaryError } from '../../src/errors.js';
+import { CHECKPOINT_FILE, CheckpointFile } from '../../workers/broker/checkpoint.js';
+import { PartitionLog } from '../../workers/broker/partition-log.js';
+import { capability } from '../capability.js';
+import { batchOf, expectedValues, fill, logOptions, readAll } from './helpers.js';
+
+/** A small tmpfs, mounted for these tests: a disk that really fills up. */
+const canMount =
+  process.platform === 'linux' &&
+  capability('mounting a tmpfs (root)', ['sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d" && rmdir "$d"']);
+
+let disk: string;
+let partitions = 0;
+beforeAll(() => {
+  if (!canMount) return;
+  disk = mkdtempSync(join(tmpdir(), 'tributary-full-disk-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+});
+afterAll(() => {
+  if (!canMount) return;
+  execFileSync('umount', ['--lazy', disk]);
+  rmSync(disk, { recursive: true, force: true });
+});
+
+const FILLER = () => join(disk, 'filler');
+
+/** Writes a file until the disk is full. */
+function fillDisk(): void {
+  const fd = openSync(FILLER(), 'w');
+  const chunk = Buffer.alloc(4096, 1);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function freeDisk(): void {
+  rmSync(FILLER(), { force: true });
+}
+
+function newPartitionDir(): string {
+  return join(disk, `otlp_spans-${partitions++}`);
+}
+
+function thrown(fn: () => unknown): TributaryError {
+  try {
+    fn();
+  } catch (err) {
+    return err as TributaryError;
+  }
+  throw new Error('expected an error');
+}
+
+function flushInBackground(log: PartitionLog): Promise<unknown> {
+  return new Promise((resolve) => log.flushInBackground((err) => resolve(err)));
+}
+
+function recoveryOffset(dir: string): number | undefined {
+  const file = CheckpointFile.open(join(dir, CHECKPOINT_FILE));
+  try {
+    return file.read()?.recoveryOffset;
+  } finally {
+    file.close();
+  }
+}
+
+/** The files fdatasync is called on while `fn` runs (the real calls go through). */
+async function filesSynced(fn: () => Promise<unknown>): Promise<string[]> {
+  const synced: string[] = [];
+  const original = fs.fdatasync;
+  fs.fdatasync = ((fd: number, callback: fs.NoParamCallback) => {
+    synced.push(readlinkSync(`/proc/self/fd/${fd}`));
+    original(fd, callback);
+  }) as typeof fs.fdatasync;
+  syncBuiltinESMExports();
+  try {
+    await fn();
+  } finally {
+    fs.fdatasync = original;
+    syncBuiltinESMExports();
+  }
+  return synced;
+}
+
+afterEach(freeDisk);
+
+describe.runIf(canMount)('PartitionLog on a full disk (a real ENOSPC on a tmpfs)', () => {
+  it('an append fails retriably, leaves no part of the batch behind, and goes through once there is room', () => {
+    const dir = newPartitionDir();
+    const log = PartitionLog.open(logOptions(dir));
+    fill(log, 3);
+    const segment = join(dir, '00000000000000000000.log');
+    const size = statSync(segment).size;
+    fillDisk();
+
+    const err = thrown(() => log.append(batchOf(300, 30), 0)); // ~40 KB: more than any slack left in a page
+    expect(err).toMatchObject({ code: 'STORAGE_ERROR', retriable: true });
+    expect(err.message).toMatch(/ENOSPC.*the disk is full/);
+    expect(statSync(segment).size).toBe(size);
+    expect(log.highWatermark).toBe(30);
+
+    freeDisk();
+    expect(log.append(batchOf(300, 30), 0).baseOffset).toBe(30);
+    log.close();
+    const reopened = PartitionLog.open(logOptions(dir));
+    expect(reopened.recovery.clean).toBe(true);
+    expect(readAll(reopened)).toEqual(expectedValues(0, 330));
+    reopened.close();
+  });
+
+  it('a segment whose index could not be written is still synced before the recovery checkpoint passes it', async () => {
+    const dir = newPartitionDir();
+    const log = PartitionLog.open(logOptions(dir, { indexIntervalBytes: 1024 }));
+    fill(log, 20); // ~26 KB of log, and index entries that only a flush writes to the index file
+    fillDisk();
+
+    // The flush fails writing the index, before any fdatasync.
+    const failed = (await flushInBackground(log)) as TributaryError;
+    expect(failed).toMatchObject({ code: 'STORAGE_ERROR', retriable: true });
+    expect(failed.message).toMatch(/ENOSPC/);
+    expect(recoveryOffset(dir)).toBe(0);
+    expect(log.unflushed).toBe(true);
+
+    freeDisk();
+    const synced = await filesSynced(async () => expect(await flushInBackground(log)).toBeUndefined());
+    expect(synced).toContain(join(dir, '00000000000000000000.log'));
+    expect(synced).toContain(join(dir, '00000000000000000000.index'));
+    expect(recoveryOffset(dir)).toBe(200);
+    log.close();
+  });
+
+  it('when a later segment\'s index could not be written, the segments before it in the same flush are synced again too', async () => {
+    const dir = newPartitionDir();
+    const log = PartitionLog.open(logOptions(dir, { segmentBytes: 8 * 1024, indexIntervalBytes: 1024 }));
+    fill(log, 2);
+    expect(await flushInBackground(log)).toBeUndefined(); // the first segment's index file now has a page with room
+    fill(log, 6); // more entries for that page, then a roll: a second segment with an empty index file
+    expect(log.highWatermark).toBe(80);
+    fillDisk();
+
+    expect(await flushInBackground(log)).toMatchObject({ code: 'STORAGE_ERROR', retriable: true });
+    expect(recoveryOffset(dir)).toBe(20);
+
+    freeDisk();
+    const synced = await filesSynced(async () => expect(await flushInBackground(log)).toBeUndefined());
+    expect(synced).toContain(join(dir, '00000000000000000000.log'));
+    expect(recoveryOffset(dir)).toBe(80);
+    log.close();
+  });
+});

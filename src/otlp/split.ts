@@ -1,9 +1,10 @@
 import { TributaryError } from '../errors.js';
+import type { IntList } from './int-list.js';
+import { NestingTooDeepError } from './nesting.js';
 import type { MessageSpec } from './schema.js';
 import type { TopicKind } from './signals.js';
-import { checkField, checkMessage } from './validate.js';
-import type { IntList } from './int-list.js';
 import { SplitPlan } from './split-plan.js';
+import { checkField, checkMessage } from './validate.js';
 import { LEN, WireReader } from './wire-reader.js';
 
 /**
@@ -50,6 +51,18 @@ export interface SplitResult {
   rejectionMessage: string;
 }
 
+/** Levels of Resource{Spans,Metrics,Logs}, Scope* and the items in a request (the request is 0). */
+const RESOURCE_DEPTH = 1;
+const SCOPE_DEPTH = 2;
+const ITEM_DEPTH = 3;
+
+/**
+ * Distinct rejection reasons the message names, each with its exact count; items rejected for
+ * any other reason are summed in one clause, so a request of a million bad items (each with its
+ * own byte offset) gets a short answer, and the tally stays small.
+ */
+export const MAX_REJECTION_REASONS = 10;
+
 /** Reused by every request: a request's tables are rebuilt in place, without allocating. */
 const plan = new SplitPlan();
 const requestReader = new WireReader(new Uint8Array(0), 0, 0);
@@ -63,6 +76,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
   const accepted: Partial<Record<TopicKind, number>> = {};
   const rejections = new Map<string, number>();
   let rejected = 0;
+  let rejectedUnnamed = 0;
   // A classifier that hands back the same placement for the next item spares the group lookup.
   let lastPlacement: Placement | undefined;
   let lastGroup = -1;
@@ -77,7 +91,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
     const res = resourceReader.reset(buf, request.valueStart, request.valueEnd);
     while (res.next()) {
       if (res.field !== 2) {
-        checkField(res, signal.resourceSpec);
+        checkField(res, signal.resourceSpec, RESOURCE_DEPTH);
         resourceHeads.push(res.tagStart);
         resourceHeads.push(res.valueEnd);
         resources.data[5 * index + 3] = resourceHeads.length;
@@ -90,7 +104,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
       const sc = scopeReader.reset(buf, res.valueStart, res.valueEnd);
       while (sc.next()) {
         if (sc.field !== 2) {
-          checkField(sc, signal.scopeSpec);
+          checkField(sc, signal.scopeSpec, SCOPE_DEPTH);
           scopeHeads.push(sc.tagStart);
           scopeHeads.push(sc.valueEnd);
           scopes.data[5 * scopeIndex + 3] = scopeHeads.length;
@@ -104,7 +118,10 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
         if (typeof placement === 'string') {
           const weight = signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1;
           rejected += weight;
-          rejections.set(placement, (rejections.get(placement) ?? 0) + weight);
+          const count = rejections.get(placement);
+          if (count !== undefined) rejections.set(placement, count + weight);
+          else if (rejections.size < MAX_REJECTION_REASONS) rejections.set(placement, weight);
+          else rejectedUnnamed += weight;
           continue;
         }
         accepted[placement.topic] = (accepted[placement.topic] ?? 0) + placement.weight;
@@ -121,7 +138,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
       }
     }
   }
-  return { plan, accepted, rejected, rejectionMessage: describe(rejections, signal) };
+  return { plan, accepted, rejected, rejectionMessage: describe(rejections, rejectedUnnamed, signal) };
 }
 
 /** A resource or scope: where it lies, where its heads start (none yet), no items yet. */
@@ -135,8 +152,10 @@ function pushTableRow(table: IntList, start: number, end: number, heads: number)
 
 function place(buf: Buffer, start: number, end: number, signal: SplitSignal, context: ResourceContext): Placement {
   try {
-    checkMessage(buf, start, end, signal.itemSpec);
+    checkMessage(buf, start, end, signal.itemSpec, ITEM_DEPTH);
   } catch (err) {
+    // Too deep is refused for the whole request: a limit, not one item's damage.
+    if (err instanceof NestingTooDeepError) throw err;
     return `malformed ${signal.itemName}: ${(err as Error).message}`;
   }
   return signal.classify(buf, start, end, context);
@@ -146,6 +165,9 @@ function expectLen(r: WireReader, what: string): void {
   if (r.wireType !== LEN) throw new TributaryError('INVALID_REQUEST', `malformed protobuf at byte ${r.tagStart}: ${what} field ${r.field} is not a message`);
 }
 
-function describe(rejections: Map<string, number>, signal: SplitSignal): string {
-  return [...rejections].map(([reason, count]) => `${count} ${signal.itemName}${count === 1 ? '' : 's'} rejected: ${reason}`).join('; ');
+function describe(rejections: Map<string, number>, unnamed: number, signal: SplitSignal): string {
+  const items = (count: number) => `${count} ${signal.itemName}${count === 1 ? '' : 's'}`;
+  const clauses = [...rejections].map(([reason, count]) => `${items(count)} rejected: ${reason}`);
+  if (unnamed > 0) clauses.push(`${items(unnamed)} rejected for other reasons (only the first ${MAX_REJECTION_REASONS} reasons are named)`);
+  return clauses.join('; ');
 }

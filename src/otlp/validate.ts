@@ -1,3 +1,4 @@
+import { MAX_NESTING_DEPTH, NestingTooDeepError } from './nesting.js';
 import { isPackable, type MessageSpec, wireTypeOf } from './schema.js';
 import { I32, I64, LEN, malformed, VARINT, type WireReader } from './wire-reader.js';
 
@@ -31,20 +32,22 @@ function checkerOf(spec: MessageSpec): Checker {
 
 /**
  * Checks that `buf[start, end)` is a well-formed instance of `spec` down to its leaves (every
- * nested message parses, every known field has its schema's wire type) without decoding it, so
- * a stored record always decodes on its own. Throws INVALID_REQUEST naming the byte offset.
- * Written as one allocation-free loop: it runs over every byte of every request.
+ * nested message parses, every known field has its schema's wire type, nothing nests past
+ * MAX_NESTING_DEPTH) without decoding it, so a stored record always decodes on its own. `depth`
+ * is the message's level in the request (0 for the request). Throws INVALID_REQUEST naming the
+ * byte offset (NestingTooDeepError past the depth). Written as one allocation-free loop: it runs
+ * over every byte of every request.
  */
-export function checkMessage(buf: Uint8Array, start: number, end: number, spec: MessageSpec): void {
-  check(buf, start, end, checkerOf(spec));
+export function checkMessage(buf: Uint8Array, start: number, end: number, spec: MessageSpec, depth: number): void {
+  check(buf, start, end, checkerOf(spec), depth);
 }
 
-/** Checks the field `r` stands on against `spec` (unknown fields pass). */
-export function checkField(r: WireReader, spec: MessageSpec): void {
-  checkValue(r.buf, r.tagStart, r.field, r.wireType, r.valueStart, r.valueEnd, checkerOf(spec));
+/** Checks the field `r` stands on against `spec`, a message at level `depth` (unknown fields pass). */
+export function checkField(r: WireReader, spec: MessageSpec, depth: number): void {
+  checkValue(r.buf, r.tagStart, r.field, r.wireType, r.valueStart, r.valueEnd, checkerOf(spec), depth);
 }
 
-function check(buf: Uint8Array, pos: number, end: number, checker: Checker): void {
+function check(buf: Uint8Array, pos: number, end: number, checker: Checker, depth: number): void {
   const wire = checker.wire;
   const nested = checker.nested;
   while (pos < end) {
@@ -87,8 +90,11 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker): voi
     if (pos > end) throw malformed(tagStart, `field ${field} runs past the end of its message`);
     const expected = field < wire.length ? wire[field] : -1;
     if (expected < 0) continue;
-    if (wireType !== expected) checkValue(buf, tagStart, field, wireType, valueStart, pos, checker);
-    else if (nested[field] !== undefined) check(buf, valueStart, pos, nested[field]);
+    if (wireType !== expected) checkValue(buf, tagStart, field, wireType, valueStart, pos, checker, depth);
+    else if (nested[field] !== undefined) {
+      if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
+      check(buf, valueStart, pos, nested[field], depth + 1);
+    }
   }
 }
 
@@ -110,12 +116,14 @@ function readLongVarint(buf: Uint8Array, pos: number, end: number, tagStart: num
   return value;
 }
 
-function checkValue(buf: Uint8Array, tagStart: number, field: number, wireType: number, start: number, end: number, checker: Checker): void {
+function checkValue(buf: Uint8Array, tagStart: number, field: number, wireType: number, start: number, end: number, checker: Checker, depth: number): void {
   const expected = field < checker.wire.length ? checker.wire[field] : -1;
   if (expected < 0) return;
   if (wireType === expected) {
     const nested = checker.nested[field];
-    if (nested) check(buf, start, end, nested);
+    if (nested === undefined) return;
+    if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
+    check(buf, start, end, nested, depth + 1);
     return;
   }
   const packed = checker.packed[field];

@@ -38,12 +38,18 @@ const nextInBatch = new IntList();
  * value is written from the request straight into its batch. Every record gets `timestamp`, the
  * time of receipt, and the headers of its kind. The batches go into `output` when they fit, else into a buffer
  * of their own.
+ *
+ * Each record repeats its resource and scope, so a small request of many traces under a large
+ * resource could make gigabytes of records: past `maxAmplification` times the request's decoded
+ * size the sizing stops and the request is refused (PAYLOAD_TOO_LARGE), before anything is
+ * allocated for the batches or handed to the log.
  */
 export function encodePartitionBatches(
   outcome: IngestOutcome,
   headers: (kind: TopicKind) => RecordHeader[],
   timestamp: number,
   maxBatchBytes: number,
+  maxAmplification: number,
   output?: SharedArrayBuffer,
 ): EncodedBatches {
   const { plan, request } = outcome;
@@ -55,6 +61,7 @@ export function encodePartitionBatches(
   const batchLast: number[] = [];
   const batchCount: number[] = [];
   for (const list of [valueSizes, recordSizes, nextInBatch]) list.clear();
+  const maxTotal = maxAmplification * outcome.decodedBytes;
   let total = 0;
   for (let g = 0; g < plan.groupCount; g++) {
     const topic = plan.topics[g];
@@ -72,6 +79,7 @@ export function encodePartitionBatches(
     if (b < 0) {
       b = batches.length;
       byPartition[partition] = b;
+      total += BATCH_HEADER_SIZE;
       batches.push({ topic, partition, offset: 0, length: BATCH_HEADER_SIZE });
       batchFirst.push(g);
       batchLast.push(-1);
@@ -84,10 +92,13 @@ export function encodePartitionBatches(
     valueSizes.push(valueSize);
     recordSizes.push(size);
     batches[b].length += framedSize(size);
+    total += framedSize(size);
+    if (total > maxTotal) throw tooMuchWritten(outcome.decodedBytes, maxAmplification, plan.groupCount);
   }
+  let offset = 0;
   for (const batch of batches) {
-    batch.offset = total;
-    total += batch.length;
+    batch.offset = offset;
+    offset += batch.length;
   }
 
   // Not zero-filled: every byte is written below (the check against the sizes proves it).
@@ -114,6 +125,15 @@ export function encodePartitionBatches(
   if (!shared) return { batches, buffer: out.buffer as ArrayBuffer };
   copyBytes(new Uint8Array(output, 0, total), out);
   return { batches, buffer: output };
+}
+
+function tooMuchWritten(decodedBytes: number, maxAmplification: number, records: number): TributaryError {
+  return new TributaryError(
+    'PAYLOAD_TOO_LARGE',
+    `the request's ${records} records would take more than ${maxAmplification} times its ${decodedBytes} bytes in the log ` +
+      '(receiver.max_write_amplification): every record repeats its resource and scope, so send fewer traces per request or a smaller resource',
+    { details: { decodedBytes, maxAmplification } },
+  );
 }
 
 /** A record's bytes in its batch: its length prefix and the record. */

@@ -14,6 +14,8 @@ export interface IngestJob extends IngestTask {
   tenant?: string;
   /** Largest batch to encode; keep it under log.max_record_bytes. */
   maxBatchBytes: number;
+  /** Most bytes of record batches per byte of the decoded request (receiver.max_write_amplification). */
+  maxWriteAmplification: number;
   /** Shared memory to encode the batches into, when they fit (src/receiver/shared-slabs.ts). */
   output?: SharedArrayBuffer;
 }
@@ -53,7 +55,7 @@ export function runIngestJob(job: IngestJob): IngestJobResult {
   const outcome = ingest(readableBody(job));
   const tenant: RecordHeader[] = job.tenant ? [{ key: 'tenant', value: Buffer.from(job.tenant) }] : [];
   const headers = (kind: TopicKind) => [CONTENT_TYPE_HEADER, KIND_HEADERS[kind], ...tenant];
-  const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job.maxBatchBytes, job.output);
+  const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job.maxBatchBytes, job.maxWriteAmplification, job.output);
   const { accepted, rejected, rejectionMessage, decodedBytes } = outcome;
   return { batches, buffer, accepted, rejected, rejectionMessage, decodedBytes };
 }

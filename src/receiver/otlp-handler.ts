@@ -27,6 +27,7 @@ export interface HandlerDeps {
   maxRequestBytes: number;
   requestTimeoutMs: number;
   maxBatchBytes: number;
+  maxWriteAmplification: number;
   /** Set by shutdown: responses then close their connection, so keep-alive ones do not hold it up. */
   closing: boolean;
   /** Checks the Authorization header; undefined when auth is off. */
@@ -132,6 +133,7 @@ async function store(
       receivedAt,
       tenant,
       maxBatchBytes: deps.maxBatchBytes,
+      maxWriteAmplification: deps.maxWriteAmplification,
     });
     deps.slabs.release(body.buffer);
     body = undefined;

@@ -21,7 +21,7 @@ const receiverSchema = z.strictObject({
   max_inflight_bytes: byteSize.default(256 * 1024 ** 2),
   request_timeout: duration.default(30_000),
   /** Most bytes a request's records may take in the log per byte of the request (decompressed): 413 past it. */
-  max_write_amplification: z.number().min(1).max(1024).default(16),
+  max_write_amplification: z.number().min(1).max(1024).default(32),
   workers: z.number().int().min(1).max(64).optional(),
   auth: authSchema.optional(),
   tls: z.strictObject({ cert_file: z.string(), key_file: z.string() }).optional(),

@@ -1,10 +1,10 @@
 import { TributaryError } from '../errors.js';
 import type { IntList } from './int-list.js';
-import { NestingTooDeepError } from './nesting.js';
+import { RejectionTally } from './rejections.js';
 import type { MessageSpec } from './schema.js';
 import type { TopicKind } from './signals.js';
 import { SplitPlan } from './split-plan.js';
-import { checkField, checkMessage } from './validate.js';
+import { checkField, checkItem } from './validate.js';
 import { LEN, WireReader } from './wire-reader.js';
 
 /**
@@ -56,13 +56,6 @@ const RESOURCE_DEPTH = 1;
 const SCOPE_DEPTH = 2;
 const ITEM_DEPTH = 3;
 
-/**
- * Distinct rejection reasons the message names, each with its exact count; items rejected for
- * any other reason are summed in one clause, so a request of a million bad items (each with its
- * own byte offset) gets a short answer, and the tally stays small.
- */
-export const MAX_REJECTION_REASONS = 10;
-
 /** Reused by every request: a request's tables are rebuilt in place, without allocating. */
 const plan = new SplitPlan();
 const requestReader = new WireReader(new Uint8Array(0), 0, 0);
@@ -74,9 +67,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
   const { resources, scopes, resourceHeads, scopeHeads } = plan;
   const groupIds = new Map<string, number>();
   const accepted: Partial<Record<TopicKind, number>> = {};
-  const rejections = new Map<string, number>();
-  let rejected = 0;
-  let rejectedUnnamed = 0;
+  const rejections = new RejectionTally();
   // A classifier that hands back the same placement for the next item spares the group lookup.
   let lastPlacement: Placement | undefined;
   let lastGroup = -1;
@@ -114,14 +105,14 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
         // Counted before validation: a scope or resource holding a rejected item is never copied whole.
         scopes.data[5 * scopeIndex + 4]++;
         resources.data[5 * index + 4]++;
-        const placement = place(buf, sc.valueStart, sc.valueEnd, signal, context);
+        const problem = checkItem(buf, sc.valueStart, sc.valueEnd, signal.itemSpec, ITEM_DEPTH);
+        if (problem !== undefined) {
+          rejections.addMalformed(problem, signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1);
+          continue;
+        }
+        const placement = signal.classify(buf, sc.valueStart, sc.valueEnd, context);
         if (typeof placement === 'string') {
-          const weight = signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1;
-          rejected += weight;
-          const count = rejections.get(placement);
-          if (count !== undefined) rejections.set(placement, count + weight);
-          else if (rejections.size < MAX_REJECTION_REASONS) rejections.set(placement, weight);
-          else rejectedUnnamed += weight;
+          rejections.add(placement, 1);
           continue;
         }
         accepted[placement.topic] = (accepted[placement.topic] ?? 0) + placement.weight;
@@ -138,7 +129,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
       }
     }
   }
-  return { plan, accepted, rejected, rejectionMessage: describe(rejections, rejectedUnnamed, signal) };
+  return { plan, accepted, rejected: rejections.total, rejectionMessage: rejections.message(signal.itemName) };
 }
 
 /** A resource or scope: where it lies, where its heads start (none yet), no items yet. */
@@ -150,24 +141,6 @@ function pushTableRow(table: IntList, start: number, end: number, heads: number)
   table.push(0);
 }
 
-function place(buf: Buffer, start: number, end: number, signal: SplitSignal, context: ResourceContext): Placement {
-  try {
-    checkMessage(buf, start, end, signal.itemSpec, ITEM_DEPTH);
-  } catch (err) {
-    // Too deep is refused for the whole request: a limit, not one item's damage.
-    if (err instanceof NestingTooDeepError) throw err;
-    return `malformed ${signal.itemName}: ${(err as Error).message}`;
-  }
-  return signal.classify(buf, start, end, context);
-}
-
 function expectLen(r: WireReader, what: string): void {
   if (r.wireType !== LEN) throw new TributaryError('INVALID_REQUEST', `malformed protobuf at byte ${r.tagStart}: ${what} field ${r.field} is not a message`);
-}
-
-function describe(rejections: Map<string, number>, unnamed: number, signal: SplitSignal): string {
-  const items = (count: number) => `${count} ${signal.itemName}${count === 1 ? '' : 's'}`;
-  const clauses = [...rejections].map(([reason, count]) => `${items(count)} rejected: ${reason}`);
-  if (unnamed > 0) clauses.push(`${items(unnamed)} rejected for other reasons (only the first ${MAX_REJECTION_REASONS} reasons are named)`);
-  return clauses.join('; ');
 }

@@ -16,6 +16,16 @@ export interface EncodedBatch {
   length: number;
 }
 
+/** How many bytes of batches one request may make. */
+export interface BatchLimits {
+  /** Largest batch to encode; keep it under log.max_record_bytes. */
+  maxBatchBytes: number;
+  /** Most bytes of batches per byte of the request, decompressed (receiver.max_write_amplification). */
+  maxWriteAmplification: number;
+  /** Most bytes of batches in all (receiver.max_inflight_bytes: the receiver could never hold more at once). */
+  maxWriteBytes: number;
+}
+
 export interface EncodedBatches {
   batches: EncodedBatch[];
   /** Every batch back to back: the caller's shared memory, or a fresh ArrayBuffer to transfer. */
@@ -40,16 +50,15 @@ const nextInBatch = new IntList();
  * of their own.
  *
  * Each record repeats its resource and scope, so a small request of many traces under a large
- * resource could make gigabytes of records: past `maxAmplification` times the request's decoded
- * size the sizing stops and the request is refused (PAYLOAD_TOO_LARGE), before anything is
- * allocated for the batches or handed to the log.
+ * resource could make gigabytes of records: past `maxWriteAmplification` times the request's
+ * decoded size, or `maxWriteBytes`, the sizing stops and the request is refused
+ * (PAYLOAD_TOO_LARGE), before anything is allocated for the batches or handed to the log.
  */
 export function encodePartitionBatches(
   outcome: IngestOutcome,
   headers: (kind: TopicKind) => RecordHeader[],
   timestamp: number,
-  maxBatchBytes: number,
-  maxAmplification: number,
+  limits: BatchLimits,
   output?: SharedArrayBuffer,
 ): EncodedBatches {
   const { plan, request } = outcome;
@@ -61,7 +70,8 @@ export function encodePartitionBatches(
   const batchLast: number[] = [];
   const batchCount: number[] = [];
   for (const list of [valueSizes, recordSizes, nextInBatch]) list.clear();
-  const maxTotal = maxAmplification * outcome.decodedBytes;
+  const { maxBatchBytes } = limits;
+  const maxTotal = Math.min(limits.maxWriteAmplification * outcome.decodedBytes, limits.maxWriteBytes);
   let total = 0;
   for (let g = 0; g < plan.groupCount; g++) {
     const topic = plan.topics[g];
@@ -93,7 +103,7 @@ export function encodePartitionBatches(
     recordSizes.push(size);
     batches[b].length += framedSize(size);
     total += framedSize(size);
-    if (total > maxTotal) throw tooMuchWritten(outcome.decodedBytes, maxAmplification, plan.groupCount);
+    if (total > maxTotal) throw tooMuchToWrite(outcome.decodedBytes, plan.groupCount, limits);
   }
   let offset = 0;
   for (const batch of batches) {
@@ -127,12 +137,17 @@ export function encodePartitionBatches(
   return { batches, buffer: output };
 }
 
-function tooMuchWritten(decodedBytes: number, maxAmplification: number, records: number): TributaryError {
+function tooMuchToWrite(decodedBytes: number, records: number, limits: BatchLimits): TributaryError {
+  const { maxWriteAmplification, maxWriteBytes } = limits;
+  const limit =
+    maxWriteAmplification * decodedBytes <= maxWriteBytes
+      ? `${maxWriteAmplification} times its ${decodedBytes} bytes (receiver.max_write_amplification)`
+      : `${maxWriteBytes} bytes (receiver.max_inflight_bytes)`;
   return new TributaryError(
     'PAYLOAD_TOO_LARGE',
-    `the request's ${records} records would take more than ${maxAmplification} times its ${decodedBytes} bytes in the log ` +
-      '(receiver.max_write_amplification): every record repeats its resource and scope, so send fewer traces per request or a smaller resource',
-    { details: { decodedBytes, maxAmplification } },
+    `the request's ${records} records would take more than ${limit} in the log: every record repeats its resource and scope, ` +
+      'so send fewer traces per request or a smaller resource',
+    { details: { decodedBytes, maxWriteAmplification, maxWriteBytes } },
   );
 }
 

@@ -28,6 +28,7 @@ export interface HandlerDeps {
   requestTimeoutMs: number;
   maxBatchBytes: number;
   maxWriteAmplification: number;
+  maxWriteBytes: number;
   /** Set by shutdown: responses then close their connection, so keep-alive ones do not hold it up. */
   closing: boolean;
   /** Checks the Authorization header; undefined when auth is off. */
@@ -134,6 +135,7 @@ async function store(
       tenant,
       maxBatchBytes: deps.maxBatchBytes,
       maxWriteAmplification: deps.maxWriteAmplification,
+      maxWriteBytes: deps.maxWriteBytes,
     });
     deps.slabs.release(body.buffer);
     body = undefined;

@@ -97,6 +97,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         requestTimeoutMs: config.request_timeout,
         maxBatchBytes: options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
         maxWriteAmplification: config.max_write_amplification,
+        maxWriteBytes: config.max_inflight_bytes,
         authenticate: createTokenChecker(config.auth),
         closing: false,
       };

@@ -15,11 +15,11 @@ export interface StoredRecord {
 
 export type Stored = Omit<IngestJobResult, 'buffer'> & { records: StoredRecord[] };
 
-const { max_write_amplification: maxWriteAmplification } = configSchema.parse({}).receiver;
+const { max_write_amplification: maxWriteAmplification, max_inflight_bytes: maxWriteBytes } = configSchema.parse({}).receiver;
 
 /** Runs the ingest worker's job on a request (with the default limits) and decodes the record batches it would store. */
 export function store(task: IngestTask, maxBatchBytes = 1 << 20): Stored {
-  const { buffer, ...rest } = runIngestJob({ ...task, receivedAt: Date.now(), maxBatchBytes, maxWriteAmplification });
+  const { buffer, ...rest } = runIngestJob({ ...task, receivedAt: Date.now(), maxBatchBytes, maxWriteAmplification, maxWriteBytes });
   const records = rest.batches.flatMap((b) =>
     decodeRecordBatches(Buffer.from(buffer, b.offset, b.length), b.topic, b.partition).map((r) => ({
       topic: b.topic,

@@ -53,11 +53,12 @@ function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, f
       return view.toString('hex', start, end);
     case 'bool':
       return varint !== 0;
-    case 'enum':
+    // Values wider than their type are cut to it, as every protobuf library reads them; a negative
+    // int32 or enum is a 10-byte varint, past what `varint` holds exactly.
     case 'uint32':
-      return varint;
+      return varint > 0xffffffff ? Number(BigInt.asUintN(32, bigVarintAt(buf, start, false))) : varint;
+    case 'enum':
     case 'int32':
-      // A negative int32 is a 10-byte varint, past what `varint` holds exactly.
       return varint > 0x7fffffff ? Number(BigInt.asIntN(32, bigVarintAt(buf, start, true))) : varint;
     case 'sint32':
       return varint % 2 === 0 ? varint / 2 : -(varint + 1) / 2;

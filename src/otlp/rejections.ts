@@ -5,7 +5,7 @@ import type { Malformation } from './validate.js';
  * rejected for any other reason are summed in one clause. A hostile request can hold a million
  * bad items: its answer stays short, and the tally small.
  */
-export const MAX_NAMED_REASONS = 10;
+const MAX_NAMED_REASONS = 10;
 
 interface Reason {
   count: number;
@@ -22,7 +22,7 @@ export class RejectionTally {
   private readonly named = new Map<string, Reason>();
   private unnamed = 0;
 
-  /** Counts `weight` items the classifier refused, for `reason`. */
+  /** Counts `weight` items refused for `reason` (a classifier's: the same few strings each time). */
   add(reason: string, weight: number): void {
     this.count(reason, weight, false, -1);
   }

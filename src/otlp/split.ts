@@ -112,7 +112,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
         }
         const placement = signal.classify(buf, sc.valueStart, sc.valueEnd, context);
         if (typeof placement === 'string') {
-          rejections.add(placement, 1);
+          rejections.add(placement, signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1);
           continue;
         }
         accepted[placement.topic] = (accepted[placement.topic] ?? 0) + placement.weight;

@@ -20,6 +20,7 @@ export function putVarint(buf: Uint8Array, pos: number, value: number): number {
 }
 
 const MASK_64 = (1n << 64n) - 1n;
+const MAX_SHIFT = 5; // bytes reserved for a nested message's length: up to 2^35
 
 /** Slices shorter than this are moved by a loop: `copyWithin` costs a call into C++ each. */
 const SHORT_MOVE = 32;
@@ -34,7 +35,6 @@ function move(buf: Buffer, from: number, end: number, to: number): number {
   buf.copyWithin(to, from, end);
   return to + end - from;
 }
-const MAX_SHIFT = 5; // bytes reserved for a nested message's length: up to 2^35
 
 /**
  * A growable protobuf writer for messages built from values (JSON conversion, responses).

@@ -42,7 +42,7 @@ const gzip = protobuf.map((b) => gzipSync(b));
 const bodies = { protobuf, gzip };
 
 function jobFor(encoding: 'identity' | 'gzip', body: Buffer): IngestJob {
-  return { signal: 'traces', format: 'protobuf', encoding, body, maxBytes: 64 << 20, partitions: { traces: 6 }, receivedAt: Date.now(), maxBatchBytes: 1 << 20 };
+  return { signal: 'traces', format: 'protobuf', encoding, body, maxBytes: 64 << 20, partitions: { traces: 6 }, receivedAt: Date.now(), maxBatchBytes: 1 << 20, maxWriteAmplification: 32, maxWriteBytes: 256 << 20 };
 }
 
 async function load(dist: string): Promise<RunJob> {

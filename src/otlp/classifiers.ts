@@ -62,13 +62,14 @@ const traces: SplitSignal = {
 /** Metric fields that hold data points (gauge, sum, histogram, exponential histogram, summary). */
 const DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
 
+/** Data points of a metric; of a malformed one, those found before the bytes go wrong. */
 function countDataPoints(buf: Buffer, start: number, end: number): number {
   let points = 0;
   const metric = new WireReader(buf, start, end);
-  while (metric.next()) {
+  while (metric.tryNext()) {
     if (!DATA_FIELDS.has(metric.field) || metric.wireType !== LEN) continue;
     const data = new WireReader(buf, metric.valueStart, metric.valueEnd);
-    while (data.next()) if (data.field === 1) points++;
+    while (data.tryNext()) if (data.field === 1) points++;
   }
   return points;
 }
@@ -80,13 +81,7 @@ const metrics: SplitSignal = {
   itemSpec: messageSpec('Metric'),
   itemName: 'metric',
   classify: (buf, start, end, context) => ({ topic: 'metrics', key: memoResourceKey(context), weight: countDataPoints(buf, start, end) }),
-  rejectedWeight(buf, start, end) {
-    try {
-      return Math.max(1, countDataPoints(buf, start, end));
-    } catch {
-      return 1;
-    }
-  },
+  rejectedWeight: (buf, start, end) => Math.max(1, countDataPoints(buf, start, end)),
 };
 
 /** An event: `event_name` (field 12) set, or, from older senders, an `event.name` attribute. */

@@ -1,9 +1,15 @@
+const INITIAL_INTS = 256;
+/** 1 MiB: the tables of a request of 50,000 spans. */
+const RETAINED_INTS = 256 * 1024;
+
 /**
  * A growable list of int32s for per-request tables that keeps its storage from one request to
  * the next: `array.length = 0` would free an array's storage, and growing it back allocates.
+ * Storage past RETAINED_INTS is let go at `clear`, so one huge request does not pin its tables'
+ * memory in the thread for good.
  */
 export class IntList {
-  data = new Int32Array(256);
+  data = new Int32Array(INITIAL_INTS);
   length = 0;
 
   push(value: number): void {
@@ -13,6 +19,7 @@ export class IntList {
 
   clear(): void {
     this.length = 0;
+    if (this.data.length > RETAINED_INTS) this.data = new Int32Array(INITIAL_INTS);
   }
 
   private grow(): void {

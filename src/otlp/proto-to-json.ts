@@ -1,3 +1,4 @@
+import { MAX_NESTING_DEPTH, NestingTooDeepError } from './nesting.js';
 import { type FieldSpec, isPackable, type MessageSpec, messageSpec, wireTypeOf } from './schema.js';
 import { forEachPackedVarint, I32, I64, LEN, malformed, VARINT, WireReader } from './wire-reader.js';
 
@@ -6,13 +7,14 @@ export type OtlpJson = { [key: string]: unknown };
 /**
  * Decodes an OTLP protobuf message into its OTLP JSON shape (lowerCamelCase, hex ids, base64
  * bytes, enums as integers, 64-bit integers as decimal strings). Unknown fields are skipped;
- * a field whose wire type disagrees with the schema is an error.
+ * a field whose wire type disagrees with the schema is an error, and so is nesting past
+ * MAX_NESTING_DEPTH (a clear error instead of a stack overflow, for records that other producers wrote).
  */
 export function protoToJson(buf: Uint8Array, messageName: string): OtlpJson {
-  return readMessage(buf, 0, buf.length, messageSpec(messageName));
+  return readMessage(buf, 0, buf.length, messageSpec(messageName), 0);
 }
 
-function readMessage(buf: Uint8Array, start: number, end: number, spec: MessageSpec): OtlpJson {
+function readMessage(buf: Uint8Array, start: number, end: number, spec: MessageSpec, depth: number): OtlpJson {
   const out: OtlpJson = {};
   const r = new WireReader(buf, start, end);
   while (r.next()) {
@@ -22,24 +24,27 @@ function readMessage(buf: Uint8Array, start: number, end: number, spec: MessageS
       if (!out[field.name]) out[field.name] = [];
       const list = out[field.name] as unknown[];
       if (r.wireType === LEN && isPackable(field.type)) readPacked(r, field, list);
-      else list.push(readValue(r, field));
+      else list.push(readValue(r, field, depth));
     } else {
-      out[field.name] = readValue(r, field);
+      out[field.name] = readValue(r, field, depth);
     }
   }
   return out;
 }
 
-function readValue(r: WireReader, field: FieldSpec): unknown {
+function readValue(r: WireReader, field: FieldSpec, depth: number): unknown {
   if (r.wireType !== wireTypeOf(field.type)) throw malformed(r.tagStart, `field ${field.name} has wire type ${r.wireType}`);
+  if (field.type === 'message') {
+    if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${r.tagStart}`);
+    return readMessage(r.buf, r.valueStart, r.valueEnd, field.spec!, depth + 1);
+  }
   return scalarAt(r.buf, r.valueStart, r.valueEnd, r.wireType === VARINT ? r.varint : 0, field);
 }
 
+/** A scalar (not a message) of `field`'s type at `buf[start, end)`. */
 function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
   const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   switch (field.type) {
-    case 'message':
-      return readMessage(buf, start, end, field.spec!);
     case 'string':
       return view.toString('utf8', start, end);
     case 'bytes':
@@ -48,11 +53,13 @@ function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, f
       return view.toString('hex', start, end);
     case 'bool':
       return varint !== 0;
-    case 'enum':
+    // Values wider than their type are cut to it, as every protobuf library reads them; a negative
+    // int32 or enum is a 10-byte varint, past what `varint` holds exactly.
     case 'uint32':
-      return varint;
+      return varint > 0xffffffff ? Number(BigInt.asUintN(32, bigVarintAt(buf, start, false))) : varint;
+    case 'enum':
     case 'int32':
-      return varint > 0x7fffffff ? Number(BigInt.asIntN(32, BigInt(varint))) : varint;
+      return varint > 0x7fffffff ? Number(BigInt.asIntN(32, bigVarintAt(buf, start, true))) : varint;
     case 'sint32':
       return varint % 2 === 0 ? varint / 2 : -(varint + 1) / 2;
     case 'int64':

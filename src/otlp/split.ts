@@ -1,9 +1,10 @@
 import { TributaryError } from '../errors.js';
+import type { IntList } from './int-list.js';
+import { RejectionTally } from './rejections.js';
 import type { MessageSpec } from './schema.js';
 import type { TopicKind } from './signals.js';
-import { checkField, checkMessage } from './validate.js';
-import type { IntList } from './int-list.js';
 import { SplitPlan } from './split-plan.js';
+import { checkField, checkItem } from './validate.js';
 import { LEN, WireReader } from './wire-reader.js';
 
 /**
@@ -50,6 +51,11 @@ export interface SplitResult {
   rejectionMessage: string;
 }
 
+/** Levels of Resource{Spans,Metrics,Logs}, Scope* and the items in a request (the request is 0). */
+const RESOURCE_DEPTH = 1;
+const SCOPE_DEPTH = 2;
+const ITEM_DEPTH = 3;
+
 /** Reused by every request: a request's tables are rebuilt in place, without allocating. */
 const plan = new SplitPlan();
 const requestReader = new WireReader(new Uint8Array(0), 0, 0);
@@ -61,8 +67,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
   const { resources, scopes, resourceHeads, scopeHeads } = plan;
   const groupIds = new Map<string, number>();
   const accepted: Partial<Record<TopicKind, number>> = {};
-  const rejections = new Map<string, number>();
-  let rejected = 0;
+  const rejections = new RejectionTally();
   // A classifier that hands back the same placement for the next item spares the group lookup.
   let lastPlacement: Placement | undefined;
   let lastGroup = -1;
@@ -77,7 +82,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
     const res = resourceReader.reset(buf, request.valueStart, request.valueEnd);
     while (res.next()) {
       if (res.field !== 2) {
-        checkField(res, signal.resourceSpec);
+        checkField(res, signal.resourceSpec, RESOURCE_DEPTH);
         resourceHeads.push(res.tagStart);
         resourceHeads.push(res.valueEnd);
         resources.data[5 * index + 3] = resourceHeads.length;
@@ -90,7 +95,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
       const sc = scopeReader.reset(buf, res.valueStart, res.valueEnd);
       while (sc.next()) {
         if (sc.field !== 2) {
-          checkField(sc, signal.scopeSpec);
+          checkField(sc, signal.scopeSpec, SCOPE_DEPTH);
           scopeHeads.push(sc.tagStart);
           scopeHeads.push(sc.valueEnd);
           scopes.data[5 * scopeIndex + 3] = scopeHeads.length;
@@ -100,11 +105,14 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
         // Counted before validation: a scope or resource holding a rejected item is never copied whole.
         scopes.data[5 * scopeIndex + 4]++;
         resources.data[5 * index + 4]++;
-        const placement = place(buf, sc.valueStart, sc.valueEnd, signal, context);
+        const problem = checkItem(buf, sc.valueStart, sc.valueEnd, signal.itemSpec, ITEM_DEPTH);
+        if (problem !== undefined) {
+          rejections.addMalformed(problem, signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1);
+          continue;
+        }
+        const placement = signal.classify(buf, sc.valueStart, sc.valueEnd, context);
         if (typeof placement === 'string') {
-          const weight = signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1;
-          rejected += weight;
-          rejections.set(placement, (rejections.get(placement) ?? 0) + weight);
+          rejections.add(placement, signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1);
           continue;
         }
         accepted[placement.topic] = (accepted[placement.topic] ?? 0) + placement.weight;
@@ -121,7 +129,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
       }
     }
   }
-  return { plan, accepted, rejected, rejectionMessage: describe(rejections, signal) };
+  return { plan, accepted, rejected: rejections.total, rejectionMessage: rejections.message(signal.itemName) };
 }
 
 /** A resource or scope: where it lies, where its heads start (none yet), no items yet. */
@@ -133,19 +141,6 @@ function pushTableRow(table: IntList, start: number, end: number, heads: number)
   table.push(0);
 }
 
-function place(buf: Buffer, start: number, end: number, signal: SplitSignal, context: ResourceContext): Placement {
-  try {
-    checkMessage(buf, start, end, signal.itemSpec);
-  } catch (err) {
-    return `malformed ${signal.itemName}: ${(err as Error).message}`;
-  }
-  return signal.classify(buf, start, end, context);
-}
-
 function expectLen(r: WireReader, what: string): void {
   if (r.wireType !== LEN) throw new TributaryError('INVALID_REQUEST', `malformed protobuf at byte ${r.tagStart}: ${what} field ${r.field} is not a message`);
-}
-
-function describe(rejections: Map<string, number>, signal: SplitSignal): string {
-  return [...rejections].map(([reason, count]) => `${count} ${signal.itemName}${count === 1 ? '' : 's'} rejected: ${reason}`).join('; ');
 }

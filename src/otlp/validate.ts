@@ -1,16 +1,35 @@
+import { MAX_NESTING_DEPTH, NestingTooDeepError } from './nesting.js';
 import { isPackable, type MessageSpec, wireTypeOf } from './schema.js';
 import { I32, I64, LEN, malformed, VARINT, type WireReader } from './wire-reader.js';
 
 /**
+ * What is wrong with a message, and at which byte of the request. Returned, not thrown: a hostile
+ * request can hold a million malformed items, and throwing (an Error's stack trace above all)
+ * cost microseconds per item.
+ */
+export class Malformation {
+  constructor(
+    readonly at: number,
+    readonly what: string,
+  ) {}
+}
+
+/**
  * A message table flattened for the hot path: per field number, the wire type it must have
  * (-1: unknown field, anything goes), the nested table for messages, and how a packed repeated
- * field's elements are sized (8, 4, 1 for varints, 0 when it cannot be packed).
+ * field's elements are sized (8, 4, 1 for varints, 0 when it cannot be packed); and the problems
+ * of its fields, written once: a malformed item then costs no new string (the rejection tally
+ * counts by reason, and a string's hash is kept with it).
  */
 interface Checker {
   spec: MessageSpec;
   wire: Int8Array;
   packed: Int8Array;
   nested: (Checker | undefined)[];
+  /** At `field * 8 + wireType`: that field sent with that (wrong) wire type. */
+  wrongWireType: string[];
+  /** At `field`: a packed field whose bytes end inside an element. */
+  partialElement: string[];
 }
 
 const checkers = new Map<MessageSpec, Checker>();
@@ -19,10 +38,13 @@ function checkerOf(spec: MessageSpec): Checker {
   let checker = checkers.get(spec);
   if (checker) return checker;
   const size = Math.max(...spec.fields.map((f) => f.no)) + 1;
-  checker = { spec, wire: new Int8Array(size).fill(-1), packed: new Int8Array(size), nested: new Array(size) };
+  checker = { spec, wire: new Int8Array(size).fill(-1), packed: new Int8Array(size), nested: new Array(size), wrongWireType: [], partialElement: [] };
   checkers.set(spec, checker);
   for (const f of spec.fields) {
-    checker.wire[f.no] = wireTypeOf(f.type);
+    const expected = wireTypeOf(f.type);
+    checker.wire[f.no] = expected;
+    for (let w = 0; w < 8; w++) checker.wrongWireType[f.no * 8 + w] = `${spec.name}.${f.name} has wire type ${w}, expected ${expected}`;
+    checker.partialElement[f.no] = `${spec.name}.${f.name} has a partial element`;
     if (f.repeated && isPackable(f.type)) checker.packed[f.no] = f.type === 'double' || f.type.endsWith('fixed64') ? 8 : f.type === 'fixed32' ? 4 : 1;
     if (f.spec) checker.nested[f.no] = checkerOf(f.spec);
   }
@@ -32,19 +54,22 @@ function checkerOf(spec: MessageSpec): Checker {
 /**
  * Checks that `buf[start, end)` is a well-formed instance of `spec` down to its leaves (every
  * nested message parses, every known field has its schema's wire type) without decoding it, so
- * a stored record always decodes on its own. Throws INVALID_REQUEST naming the byte offset.
- * Written as one allocation-free loop: it runs over every byte of every request.
+ * a stored record always decodes on its own. `depth` is the message's level in the request (0
+ * for the request). Returns what is wrong, or undefined; nesting past MAX_NESTING_DEPTH is not an
+ * item's fault but the request's: it throws NestingTooDeepError. Written as one allocation-free
+ * loop: it runs over every byte of every request.
  */
-export function checkMessage(buf: Uint8Array, start: number, end: number, spec: MessageSpec): void {
-  check(buf, start, end, checkerOf(spec));
+export function checkItem(buf: Uint8Array, start: number, end: number, spec: MessageSpec, depth: number): Malformation | undefined {
+  return check(buf, start, end, checkerOf(spec), depth);
 }
 
-/** Checks the field `r` stands on against `spec` (unknown fields pass). */
-export function checkField(r: WireReader, spec: MessageSpec): void {
-  checkValue(r.buf, r.tagStart, r.field, r.wireType, r.valueStart, r.valueEnd, checkerOf(spec));
+/** Checks the field `r` stands on against `spec`, a message at level `depth` (unknown fields pass); throws INVALID_REQUEST. */
+export function checkField(r: WireReader, spec: MessageSpec, depth: number): void {
+  const problem = checkValue(r.buf, r.tagStart, r.field, r.wireType, r.valueStart, r.valueEnd, checkerOf(spec), depth);
+  if (problem !== undefined) throw malformed(problem.at, problem.what);
 }
 
-function check(buf: Uint8Array, pos: number, end: number, checker: Checker): void {
+function check(buf: Uint8Array, pos: number, end: number, checker: Checker, depth: number): Malformation | undefined {
   const wire = checker.wire;
   const nested = checker.nested;
   while (pos < end) {
@@ -52,17 +77,21 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker): voi
     // Tags and lengths under 128 (nearly all of them) take one byte: the loop is the rare case.
     let tag = buf[pos++];
     if (tag > 0x7f) {
-      tag = readLongVarint(buf, tagStart, end, tagStart, 0);
+      tag = readLongVarint(buf, tagStart, end);
+      if (tag < 0) return new Malformation(tagStart, BAD_TAG);
       pos = varintEnd;
     }
     const wireType = tag & 7;
     const field = tag < 0x80000000 ? tag >>> 3 : Math.floor(tag / 8);
-    if (field === 0) throw malformed(tagStart, 'field number 0');
+    if (field === 0) return new Malformation(tagStart, FIELD_ZERO);
     let valueStart = pos;
     switch (wireType) {
       case VARINT:
         if (pos < end && buf[pos] < 0x80) pos++;
-        else pos = skipVarint(buf, pos, end);
+        else {
+          pos = skipVarint(buf, pos, end);
+          if (pos < 0) return new Malformation(valueStart, BAD_VARINT);
+        }
         break;
       case I64:
         pos += 8;
@@ -74,7 +103,8 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker): voi
         let length: number;
         if (pos < end && buf[pos] < 0x80) length = buf[pos++];
         else {
-          length = readLongVarint(buf, pos, end, tagStart, field);
+          length = readLongVarint(buf, pos, end);
+          if (length < 0) return new Malformation(tagStart, BAD_LENGTH);
           pos = varintEnd;
         }
         valueStart = pos;
@@ -82,26 +112,40 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker): voi
         break;
       }
       default:
-        throw malformed(tagStart, `unsupported wire type ${wireType} for field ${field}`);
+        return new Malformation(tagStart, UNSUPPORTED_WIRE_TYPE[wireType]);
     }
-    if (pos > end) throw malformed(tagStart, `field ${field} runs past the end of its message`);
+    if (pos > end) return new Malformation(tagStart, PAST_THE_END);
     const expected = field < wire.length ? wire[field] : -1;
     if (expected < 0) continue;
-    if (wireType !== expected) checkValue(buf, tagStart, field, wireType, valueStart, pos, checker);
-    else if (nested[field] !== undefined) check(buf, valueStart, pos, nested[field]);
+    let problem: Malformation | undefined;
+    if (wireType !== expected) problem = checkValue(buf, tagStart, field, wireType, valueStart, pos, checker, depth);
+    else if (nested[field] !== undefined) {
+      if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
+      problem = check(buf, valueStart, pos, nested[field], depth + 1);
+    }
+    if (problem !== undefined) return problem;
   }
+  return undefined;
 }
+
+/** Problems of any field (unknown ones too), without its number: the byte offset says which. */
+const BAD_TAG = 'bad tag';
+const FIELD_ZERO = 'field number 0';
+const BAD_VARINT = 'bad varint';
+const BAD_LENGTH = 'bad length';
+const PAST_THE_END = 'a field runs past the end of its message';
+const UNSUPPORTED_WIRE_TYPE = Array.from({ length: 8 }, (_, w) => `unsupported wire type ${w}`);
 
 /** Where the last `readLongVarint` stopped (a second return value, without allocating). */
 let varintEnd = 0;
 
-/** The tag (`field` 0) or length of `field`, up to 5 bytes at `pos`; throws at `tagStart` when it is cut or longer. */
-function readLongVarint(buf: Uint8Array, pos: number, end: number, tagStart: number, field: number): number {
+/** A tag or length of up to 5 bytes at `pos`, or -1 when it is cut or longer. */
+function readLongVarint(buf: Uint8Array, pos: number, end: number): number {
   let value = 0;
   let factor = 1;
   let byte: number;
   do {
-    if (pos >= end || factor > 2 ** 28) throw malformed(tagStart, field === 0 ? 'bad tag' : `bad length of field ${field}`);
+    if (pos >= end || factor > 2 ** 28) return -1;
     byte = buf[pos++];
     value += (byte & 0x7f) * factor;
     factor *= 128;
@@ -110,31 +154,39 @@ function readLongVarint(buf: Uint8Array, pos: number, end: number, tagStart: num
   return value;
 }
 
-function checkValue(buf: Uint8Array, tagStart: number, field: number, wireType: number, start: number, end: number, checker: Checker): void {
+function checkValue(
+  buf: Uint8Array,
+  tagStart: number,
+  field: number,
+  wireType: number,
+  start: number,
+  end: number,
+  checker: Checker,
+  depth: number,
+): Malformation | undefined {
   const expected = field < checker.wire.length ? checker.wire[field] : -1;
-  if (expected < 0) return;
+  if (expected < 0) return undefined;
   if (wireType === expected) {
     const nested = checker.nested[field];
-    if (nested) check(buf, start, end, nested);
-    return;
+    if (nested === undefined) return undefined;
+    if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
+    return check(buf, start, end, nested, depth + 1);
   }
   const packed = checker.packed[field];
-  if (wireType !== LEN || packed === 0) throw malformed(tagStart, `${fieldName(checker, field)} has wire type ${wireType}, expected ${expected}`);
-  if (packed > 1) {
-    if ((end - start) % packed !== 0) throw malformed(tagStart, `${fieldName(checker, field)} has a partial element`);
-    return;
+  if (wireType !== LEN || packed === 0) return new Malformation(tagStart, checker.wrongWireType[field * 8 + wireType]);
+  if (packed > 1) return (end - start) % packed === 0 ? undefined : new Malformation(tagStart, checker.partialElement[field]);
+  for (let pos = start; pos < end; ) {
+    const next = skipVarint(buf, pos, end);
+    if (next < 0) return new Malformation(pos, BAD_VARINT);
+    pos = next;
   }
-  let pos = start;
-  while (pos < end) pos = skipVarint(buf, pos, end);
+  return undefined;
 }
 
-function fieldName(checker: Checker, field: number): string {
-  return `${checker.spec.name}.${checker.spec.byNumber.get(field)!.name}`;
-}
-
+/** The end of the varint at `pos`, or -1 when it is cut or longer than 10 bytes. */
 function skipVarint(buf: Uint8Array, pos: number, end: number): number {
   const first = pos;
   while (pos < end && buf[pos] & 0x80) pos++;
-  if (pos >= end || pos - first >= 10) throw malformed(first, 'bad varint');
+  if (pos >= end || pos - first >= 10) return -1;
   return pos + 1;
 }

@@ -21,6 +21,9 @@ export class WireReader {
   valueEnd = 0;
   /** Value of a VARINT field; exact up to 2^53, which covers lengths, enums and counts. */
   varint = 0;
+  /** Set when `tryNext` stopped at malformed bytes: what was wrong, and where. */
+  problem: string | undefined = undefined;
+  problemAt = 0;
 
   constructor(
     public buf: Uint8Array,
@@ -35,36 +38,52 @@ export class WireReader {
     this.buf = buf;
     this.pos = start;
     this.end = end;
+    this.problem = undefined;
     return this;
   }
 
+  /** Moves to the next field: true, or false at the end. Throws INVALID_REQUEST at malformed bytes. */
   next(): boolean {
-    if (this.pos >= this.end) return false;
+    const moved = this.tryNext();
+    if (this.problem !== undefined) throw malformed(this.problemAt, this.problem);
+    return moved;
+  }
+
+  /**
+   * As `next`, except that malformed bytes end the walk (false, with `problem` set) instead of
+   * throwing: for walks over bytes that may be malformed by the thousand (a hostile request's
+   * rejected items), where an Error each would cost its stack trace.
+   */
+  tryNext(): boolean {
+    if (this.pos >= this.end || this.problem !== undefined) return false;
     this.tagStart = this.pos;
     const tag = this.readVarint();
+    if (tag < 0) return false;
     this.field = Math.floor(tag / 8);
     this.wireType = tag & 7;
-    if (this.field === 0) throw malformed(this.tagStart, 'field number 0');
+    if (this.field === 0) return this.stop(this.tagStart, 'field number 0');
     switch (this.wireType) {
       case VARINT:
         this.valueStart = this.pos;
         this.varint = this.readVarint();
+        if (this.varint < 0) return false;
         break;
       case I64:
-        this.skipFixed(8);
+        if (!this.skipFixed(8)) return false;
         break;
       case LEN: {
         const length = this.readVarint();
+        if (length < 0) return false;
         this.valueStart = this.pos;
-        if (length > this.end - this.pos) throw malformed(this.tagStart, `field ${this.field} runs past the end of its message`);
+        if (length > this.end - this.pos) return this.stop(this.tagStart, `field ${this.field} runs past the end of its message`);
         this.pos += length;
         break;
       }
       case I32:
-        this.skipFixed(4);
+        if (!this.skipFixed(4)) return false;
         break;
       default:
-        throw malformed(this.tagStart, `unsupported wire type ${this.wireType} for field ${this.field}`);
+        return this.stop(this.tagStart, `unsupported wire type ${this.wireType} for field ${this.field}`);
     }
     this.valueEnd = this.pos;
     return true;
@@ -75,24 +94,36 @@ export class WireReader {
     return this.buf.subarray(this.valueStart, this.valueEnd);
   }
 
-  private skipFixed(size: number): void {
-    this.valueStart = this.pos;
-    if (size > this.end - this.pos) throw malformed(this.tagStart, `field ${this.field} runs past the end of its message`);
-    this.pos += size;
+  private stop(at: number, problem: string): false {
+    this.problem = problem;
+    this.problemAt = at;
+    return false;
   }
 
+  private skipFixed(size: number): boolean {
+    this.valueStart = this.pos;
+    if (size > this.end - this.pos) return this.stop(this.tagStart, `field ${this.field} runs past the end of its message`);
+    this.pos += size;
+    return true;
+  }
+
+  /** A varint's value, or -1 (with `problem` set) when it is cut or longer than 10 bytes. */
   private readVarint(): number {
     const buf = this.buf;
     let result = 0;
     let factor = 1;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw malformed(this.pos, 'varint runs past the end of its message');
+      if (this.pos >= this.end) {
+        this.stop(this.pos, 'varint runs past the end of its message');
+        return -1;
+      }
       const byte = buf[this.pos++];
       result += (byte & 0x7f) * factor;
       if ((byte & 0x80) === 0) return result;
       factor *= 128;
     }
-    throw malformed(this.pos, 'varint longer than 10 bytes');
+    this.stop(this.pos, 'varint longer than 10 bytes');
+    return -1;
   }
 }
 

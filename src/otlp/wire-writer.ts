@@ -22,22 +22,58 @@ export function putVarint(buf: Uint8Array, pos: number, value: number): number {
 const MASK_64 = (1n << 64n) - 1n;
 const MAX_SHIFT = 5; // bytes reserved for a nested message's length: up to 2^35
 
+/** Slices shorter than this are moved by a loop: `copyWithin` costs a call into C++ each. */
+const SHORT_MOVE = 32;
+
+/** Moves `buf[from, end)` down to `to` (never up); returns the end of the moved bytes. */
+function move(buf: Buffer, from: number, end: number, to: number): number {
+  if (to === from) return to + end - from;
+  if (end - from < SHORT_MOVE) {
+    for (let i = from; i < end; i++) buf[to++] = buf[i];
+    return to;
+  }
+  buf.copyWithin(to, from, end);
+  return to + end - from;
+}
+
 /**
  * A growable protobuf writer for messages built from values (JSON conversion, responses).
- * Nested messages reserve room for their length and move their content back once its size
- * is known, so the output is canonical (shortest varints) without a separate sizing pass.
+ * Nested messages reserve room for their length and, once their size is known, write it there;
+ * the room it did not use is a gap that `finish` closes, every byte moved once, so the output is
+ * canonical (shortest varints) without a sizing pass. (Closing each gap at once moved a message's
+ * content once per enclosing message: deep nesting made that quadratic.)
  */
 export class WireWriter {
   private buf: Buffer;
   private pos = 0;
+  /** Per nested message, in the order they begin (so by position): where its length goes, and its gap. */
+  private readonly lengthAt: number[] = [];
+  private readonly gap: number[] = [];
+  /** The open messages: their index in `lengthAt`, and the gap bytes before their content closed. */
   private readonly open: number[] = [];
+  private readonly gapsBefore: number[] = [];
+  private gapBytes = 0;
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    const buf = this.buf;
+    let to = 0;
+    let from = 0;
+    for (let i = 0; i < this.lengthAt.length; i++) {
+      const gapEnd = this.lengthAt[i] + MAX_SHIFT;
+      const gapStart = gapEnd - this.gap[i];
+      to = move(buf, from, gapStart, to);
+      from = gapEnd;
+    }
+    to = move(buf, from, this.pos, to);
+    this.lengthAt.length = 0;
+    this.gap.length = 0;
+    this.gapBytes = 0;
+    this.pos = to;
+    return buf.subarray(0, to);
   }
 
   tag(field: number, wireType: number): this {
@@ -107,18 +143,22 @@ export class WireWriter {
   begin(field: number): this {
     this.tag(field, LEN);
     this.ensure(MAX_SHIFT);
-    this.open.push(this.pos);
+    this.open.push(this.lengthAt.length);
+    this.gapsBefore.push(this.gapBytes);
+    this.lengthAt.push(this.pos);
+    this.gap.push(0);
     this.pos += MAX_SHIFT;
     return this;
   }
 
   end(): this {
-    const lengthAt = this.open.pop()!;
-    const contentStart = lengthAt + MAX_SHIFT;
-    const length = this.pos - contentStart;
-    const after = putVarint(this.buf, lengthAt, length);
-    if (after < contentStart) this.buf.copyWithin(after, contentStart, this.pos);
-    this.pos = after + length;
+    const i = this.open.pop()!;
+    const lengthAt = this.lengthAt[i];
+    // The content's length once the gaps of the messages inside it are closed.
+    const length = this.pos - lengthAt - MAX_SHIFT - (this.gapBytes - this.gapsBefore.pop()!);
+    const gap = lengthAt + MAX_SHIFT - putVarint(this.buf, lengthAt, length);
+    this.gap[i] = gap;
+    this.gapBytes += gap;
     return this;
   }
 

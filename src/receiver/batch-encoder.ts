@@ -16,6 +16,16 @@ export interface EncodedBatch {
   length: number;
 }
 
+/** How many bytes of batches one request may make. */
+export interface BatchLimits {
+  /** Largest batch to encode; keep it under log.max_record_bytes. */
+  maxBatchBytes: number;
+  /** Most bytes of batches per byte of the request, decompressed (receiver.max_write_amplification). */
+  maxWriteAmplification: number;
+  /** Most bytes of batches in all (receiver.max_inflight_bytes: the receiver could never hold more at once). */
+  maxWriteBytes: number;
+}
+
 export interface EncodedBatches {
   batches: EncodedBatch[];
   /** Every batch back to back: the caller's shared memory, or a fresh ArrayBuffer to transfer. */
@@ -38,12 +48,17 @@ const nextInBatch = new IntList();
  * value is written from the request straight into its batch. Every record gets `timestamp`, the
  * time of receipt, and the headers of its kind. The batches go into `output` when they fit, else into a buffer
  * of their own.
+ *
+ * Each record repeats its resource and scope, so a small request of many traces under a large
+ * resource could make gigabytes of records: past `maxWriteAmplification` times the request's
+ * decoded size, or `maxWriteBytes`, the sizing stops and the request is refused
+ * (PAYLOAD_TOO_LARGE), before anything is allocated for the batches or handed to the log.
  */
 export function encodePartitionBatches(
   outcome: IngestOutcome,
   headers: (kind: TopicKind) => RecordHeader[],
   timestamp: number,
-  maxBatchBytes: number,
+  limits: BatchLimits,
   output?: SharedArrayBuffer,
 ): EncodedBatches {
   const { plan, request } = outcome;
@@ -55,6 +70,8 @@ export function encodePartitionBatches(
   const batchLast: number[] = [];
   const batchCount: number[] = [];
   for (const list of [valueSizes, recordSizes, nextInBatch]) list.clear();
+  const { maxBatchBytes } = limits;
+  const maxTotal = Math.min(limits.maxWriteAmplification * outcome.decodedBytes, limits.maxWriteBytes);
   let total = 0;
   for (let g = 0; g < plan.groupCount; g++) {
     const topic = plan.topics[g];
@@ -72,6 +89,7 @@ export function encodePartitionBatches(
     if (b < 0) {
       b = batches.length;
       byPartition[partition] = b;
+      total += BATCH_HEADER_SIZE;
       batches.push({ topic, partition, offset: 0, length: BATCH_HEADER_SIZE });
       batchFirst.push(g);
       batchLast.push(-1);
@@ -84,10 +102,13 @@ export function encodePartitionBatches(
     valueSizes.push(valueSize);
     recordSizes.push(size);
     batches[b].length += framedSize(size);
+    total += framedSize(size);
+    if (total > maxTotal) throw tooMuchToWrite(outcome.decodedBytes, plan.groupCount, limits);
   }
+  let offset = 0;
   for (const batch of batches) {
-    batch.offset = total;
-    total += batch.length;
+    batch.offset = offset;
+    offset += batch.length;
   }
 
   // Not zero-filled: every byte is written below (the check against the sizes proves it).
@@ -114,6 +135,20 @@ export function encodePartitionBatches(
   if (!shared) return { batches, buffer: out.buffer as ArrayBuffer };
   copyBytes(new Uint8Array(output, 0, total), out);
   return { batches, buffer: output };
+}
+
+function tooMuchToWrite(decodedBytes: number, records: number, limits: BatchLimits): TributaryError {
+  const { maxWriteAmplification, maxWriteBytes } = limits;
+  const limit =
+    maxWriteAmplification * decodedBytes <= maxWriteBytes
+      ? `${maxWriteAmplification} times its ${decodedBytes} bytes (receiver.max_write_amplification)`
+      : `${maxWriteBytes} bytes (receiver.max_inflight_bytes)`;
+  return new TributaryError(
+    'PAYLOAD_TOO_LARGE',
+    `the request's ${records} records would take more than ${limit} in the log: every record repeats its resource and scope, ` +
+      'so send fewer traces per request or a smaller resource',
+    { details: { decodedBytes, maxWriteAmplification, maxWriteBytes } },
+  );
 }
 
 /** A record's bytes in its batch: its length prefix and the record. */

@@ -4,16 +4,14 @@ import type { RecordHeader } from '../log/types.js';
 import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
 import { SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
 import { ScratchBuffer } from '../scratch-buffer.js';
-import { type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
+import { type BatchLimits, type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
 
 /** A request as the receiver hands it to an ingest worker: the OTLP work plus how to store it. */
-export interface IngestJob extends IngestTask {
+export interface IngestJob extends IngestTask, BatchLimits {
   /** Time of receipt (ms since the epoch): every record's timestamp. */
   receivedAt: number;
   /** Tenant of the bearer token, stored as a record header. */
   tenant?: string;
-  /** Largest batch to encode; keep it under log.max_record_bytes. */
-  maxBatchBytes: number;
   /** Shared memory to encode the batches into, when they fit (src/receiver/shared-slabs.ts). */
   output?: SharedArrayBuffer;
 }
@@ -53,7 +51,7 @@ export function runIngestJob(job: IngestJob): IngestJobResult {
   const outcome = ingest(readableBody(job));
   const tenant: RecordHeader[] = job.tenant ? [{ key: 'tenant', value: Buffer.from(job.tenant) }] : [];
   const headers = (kind: TopicKind) => [CONTENT_TYPE_HEADER, KIND_HEADERS[kind], ...tenant];
-  const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job.maxBatchBytes, job.output);
+  const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job, job.output);
   const { accepted, rejected, rejectionMessage, decodedBytes } = outcome;
   return { batches, buffer, accepted, rejected, rejectionMessage, decodedBytes };
 }

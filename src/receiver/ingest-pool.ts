@@ -34,7 +34,7 @@ export function createIngestPool(workers = Math.max(1, Math.min(4, availablePara
       return reply.result;
     },
     async warmUp() {
-      const empty = { signal: 'traces', format: 'protobuf', encoding: 'identity', maxBytes: 0, partitions: {}, receivedAt: 0, maxBatchBytes: 0 } as const;
+      const empty = { signal: 'traces', format: 'protobuf', encoding: 'identity', maxBytes: 0, partitions: {}, receivedAt: 0, maxBatchBytes: 0, maxWriteAmplification: 1, maxWriteBytes: 0 } as const;
       await Promise.all(Array.from({ length: workers }, () => pool.run({ ...empty, body: new Uint8Array(0) })));
     },
     close: () => pool.destroy(),

@@ -27,6 +27,8 @@ export interface HandlerDeps {
   maxRequestBytes: number;
   requestTimeoutMs: number;
   maxBatchBytes: number;
+  maxWriteAmplification: number;
+  maxWriteBytes: number;
   /** Set by shutdown: responses then close their connection, so keep-alive ones do not hold it up. */
   closing: boolean;
   /** Checks the Authorization header; undefined when auth is off. */
@@ -137,6 +139,8 @@ async function store(
       receivedAt,
       tenant,
       maxBatchBytes: deps.maxBatchBytes,
+      maxWriteAmplification: deps.maxWriteAmplification,
+      maxWriteBytes: deps.maxWriteBytes,
     });
     deps.slabs.release(body.buffer);
     body = undefined;

@@ -114,6 +114,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         maxRequestBytes: config.max_request_bytes,
         requestTimeoutMs: config.request_timeout,
         maxBatchBytes: options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+        maxWriteAmplification: config.max_write_amplification,
+        maxWriteBytes: config.max_inflight_bytes,
         authenticate: createTokenChecker(config.auth),
         closing: false,
       };

@@ -1,6 +1,6 @@
 import { JsonLogsSerializer, JsonMetricsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
-import { jsonToProto, parseOtlpJson } from '../../src/otlp/json-to-proto.js';
+import { jsonToProto, parseOtlpJson, quoteLongIntegers } from '../../src/otlp/json-to-proto.js';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { makeLogs, makeMetrics, makeSpans } from './fixtures.js';
 
@@ -52,6 +52,21 @@ describe('OTLP JSON to protobuf', () => {
       a: 'x 12345678901234567890 y',
       b: ['12345678901234567890', 1.5e300],
     });
+  });
+
+  it('quotes long integer literals outside strings only: escaped quotes, fractions, exponents and signs are told apart', () => {
+    // Strings holding escaped quotes and backslashes next to long digit runs, then numbers of every shape.
+    const strings = JSON.stringify({ a: 'x " 12345678901234567890 \\', c: '\\' });
+    const text = `${strings.slice(0, -1)},"b":[12345678901234567890,-12345678901234567890,1.12345678901234567,1e12345678901234567,0.5e-12345678901234567,123456789012345]}`;
+    expect(quoteLongIntegers(text)).toBe(text.replace('[12345678901234567890,-12345678901234567890,', '["12345678901234567890","-12345678901234567890",'));
+    expect(parseOtlpJson(text)).toEqual({
+      a: 'x " 12345678901234567890 \\',
+      c: '\\',
+      b: ['12345678901234567890', '-12345678901234567890', 1.1234567890123457, Number.POSITIVE_INFINITY, 0, 123456789012345],
+    });
+    // No long integer, or an unterminated string: the text as it came (JSON.parse judges it).
+    expect(quoteLongIntegers('{"a":1}')).toBe('{"a":1}');
+    expect(quoteLongIntegers('{"a":"12345678901234567890')).toBe('{"a":"12345678901234567890');
   });
 
   it('names the JSON path of a value of the wrong type', () => {

@@ -1,3 +1,4 @@
+import { configSchema } from '../../src/config/schema.js';
 import type { RecordHeader } from '../../src/log/types.js';
 import { decodeRecordBatches } from '../../src/log/record-batch.js';
 import type { IngestTask } from '../../src/otlp/ingest.js';
@@ -14,9 +15,11 @@ export interface StoredRecord {
 
 export type Stored = Omit<IngestJobResult, 'buffer'> & { records: StoredRecord[] };
 
-/** Runs the ingest worker's job on a request and decodes the record batches it would store. */
+const { max_write_amplification: maxWriteAmplification, max_inflight_bytes: maxWriteBytes } = configSchema.parse({}).receiver;
+
+/** Runs the ingest worker's job on a request (with the default limits) and decodes the record batches it would store. */
 export function store(task: IngestTask, maxBatchBytes = 1 << 20): Stored {
-  const { buffer, ...rest } = runIngestJob({ ...task, receivedAt: Date.now(), maxBatchBytes });
+  const { buffer, ...rest } = runIngestJob({ ...task, receivedAt: Date.now(), maxBatchBytes, maxWriteAmplification, maxWriteBytes });
   const records = rest.batches.flatMap((b) =>
     decodeRecordBatches(Buffer.from(buffer, b.offset, b.length), b.topic, b.partition).map((r) => ({
       topic: b.topic,

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeSpans } from '../otlp/fixtures.js';
 import { capability } from '../capability.js';
+import { canMountSmallDisk, fillDisk, mountSmallDisk } from '../small-disk.js';
 import { eventually, type GatewayProcess, startGatewayProcess } from './cli-process.js';
 import { exportSpans, storedKeys, traceIdsOf } from './spans.js';
 
@@ -25,9 +26,7 @@ topics:
   otlp_events: { partitions: 1 }
 `;
 
-const canMount =
-  process.platform === 'linux' &&
-  capability('mounting a tmpfs (root)', ['sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d" && rmdir "$d"']);
+const canMount = canMountSmallDisk();
 const canLimit = process.platform === 'linux' && capability("changing a process's open-file limit", ['prlimit', '--pid', String(process.pid), '--nofile']);
 
 const cleanups: (() => void)[] = [];
@@ -143,7 +142,7 @@ describe.runIf(canMount)('a gateway whose disk is full (a 4 MiB tmpfs)', () => {
     const before = makeSpans({ traces: 10, spansPerTrace: 3 });
     expect((await exportSpans(gateway.receiverUrl, before)).code).toBe(0);
 
-    fillDisk(filler);
+    fillDisk(filler, 64 * 1024);
     const refused = await post(new Agent(), `${gateway.receiverUrl}/v1/traces`, spanRequest().body);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
@@ -181,7 +180,7 @@ describe.runIf(canMount)('a gateway whose disk is full (a 4 MiB tmpfs)', () => {
 
     // Two pages free: a new cluster.json would be written in part.
     const filler = join(dataDir, 'filler');
-    fillDisk(filler);
+    fillDisk(filler, 64 * 1024);
     truncateSync(filler, statSync(filler).size - 8192);
     const refused = await api('/topics', { method: 'POST', body: JSON.stringify({ name: 'more', partitions: 1 }) });
     expect(refused.status).toBe(503);
@@ -198,24 +197,7 @@ describe.runIf(canMount)('a gateway whose disk is full (a 4 MiB tmpfs)', () => {
 
 /** A data directory on a 4 MiB tmpfs, unmounted after the test. */
 function smallDisk(): string {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-full-disk-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dataDir]);
-  cleanups.push(() => {
-    execFileSync('umount', ['--lazy', dataDir]);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return dataDir;
-}
-
-/** Writes a file until the disk is full. */
-function fillDisk(path: string): void {
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
+  const disk = mountSmallDisk('4m');
+  cleanups.push(() => disk.unmount());
+  return disk.path;
 }

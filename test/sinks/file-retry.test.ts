@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { makeSpans } from '../otlp/fixtures.js';
+import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from '../small-disk.js';
 import { eventually } from './helpers.js';
 
 /** A gateway from a config file, as `tributary start --config` builds it, with one file pipeline. */
@@ -77,23 +78,10 @@ async function expectNothingDeadLettered(admin: string): Promise<void> {
   expect(await pipelineMetric(admin, 'tributary_sink_failures_total', ',kind="permanent"')).toBe(0);
 }
 
-/** Mounting needs root with CAP_SYS_ADMIN; a machine without it cannot run the full-disk case. */
-function mountSmallDisk(at: string, size: string): boolean {
-  mkdirSync(at);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tributary-test', at], { stdio: 'pipe' });
-    return true;
-  } catch (err) {
-    const reason = `cannot mount a tmpfs (${(err as Error).message.split('\n')[0]})`;
-    if (process.env.CI === 'true') throw new Error(`${reason}; the full-disk test needs root with CAP_SYS_ADMIN under CI`);
-    console.warn(`skipping the full-disk case: ${reason}`);
-    return false;
-  }
-}
 
 describe('file sink while its file cannot be written', () => {
   const dirs: string[] = [];
-  const mounts: string[] = [];
+  const mounts: SmallDisk[] = [];
   let running: Gateway | undefined;
   const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-file-retry-'));
@@ -103,7 +91,7 @@ describe('file sink while its file cannot be written', () => {
   afterEach(async () => {
     await running?.shutdown();
     running = undefined;
-    for (const m of mounts.splice(0)) execFileSync('umount', [m]);
+    for (const m of mounts.splice(0)) m.unmount();
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
@@ -133,9 +121,10 @@ describe('file sink while its file cannot be written', () => {
 
   it('retries a full disk (ENOSPC) without leaving part of a batch in the file, and delivers once space is freed', async (ctx) => {
     const dir = tempDir();
-    const disk = join(dir, 'disk');
-    if (!mountSmallDisk(disk, '64k')) return ctx.skip('mounting a tmpfs is not permitted here');
-    mounts.push(disk);
+    if (!canMountSmallDisk()) return ctx.skip('mounting a tmpfs is not permitted here');
+    const smallDisk = mountSmallDisk('64k');
+    mounts.push(smallDisk);
+    const disk = smallDisk.path;
     // Fill the disk, then free one page: a batch starts to fit, and its write runs out of space midway.
     const filler = join(disk, 'filler');
     try {

@@ -1,21 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TributaryError } from '../../src/errors.js';
 import { decodeRecordBatches, encodeRecordBatch, readBatchHeader } from '../../src/log/record-batch.js';
 import { PartitionLog } from '../../workers/broker/partition-log.js';
-import { batchOf, expectedValues, fill, logOptions, readAll, useTempDirs } from './helpers.js';
+import { batchOf, expectedValues, fill, logOptions, readAll, thrown, useTempDirs } from './helpers.js';
 
 const tempDir = useTempDirs();
-
-function thrown(fn: () => unknown): TributaryError {
-  try {
-    fn();
-  } catch (err) {
-    return err as TributaryError;
-  }
-  throw new Error('expected an error');
-}
 
 function batchHeaders(buf: Buffer): { baseOffset: number; lastOffset: number; leaderEpoch: number }[] {
   const out = [];

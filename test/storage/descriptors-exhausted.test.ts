@@ -1,22 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { TributaryError } from '../../src/errors.js';
 import { PartitionLog } from '../../workers/broker/partition-log.js';
 import { capability } from '../capability.js';
 import { descriptorsUnder, withDescriptorsLeft } from '../fd-limit.js';
-import { batchOf, expectedValues, fill, logOptions, readAll, useTempDirs } from './helpers.js';
+import { batchOf, expectedValues, fill, logOptions, readAll, thrown, useTempDirs } from './helpers.js';
 
 const tempDir = useTempDirs();
 const canLimit = process.platform === 'linux' && capability('changing a process\'s open-file limit', ['prlimit', '--pid', String(process.pid), '--nofile']);
-
-function thrown(fn: () => unknown): TributaryError {
-  try {
-    fn();
-  } catch (err) {
-    return err as TributaryError;
-  }
-  throw new Error('expected an error');
-}
 
 const segmentFiles = (dir: string) => readdirSync(dir).filter((name) => /\.(log|index)$/.test(name)).sort();
 

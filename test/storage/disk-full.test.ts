@@ -1,47 +1,29 @@
-import { execFileSync } from 'node:child_process';
-import fs, { closeSync, mkdtempSync, openSync, readlinkSync, rmSync, statSync, writeSync } from 'node:fs';
+
+import fs, { readlinkSync, rmSync, statSync, } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
 import { CHECKPOINT_FILE, CheckpointFile } from '../../workers/broker/checkpoint.js';
 import { PartitionLog } from '../../workers/broker/partition-log.js';
-import { capability } from '../capability.js';
-import { batchOf, expectedValues, fill, logOptions, readAll } from './helpers.js';
+import { canMountSmallDisk, fillDisk, mountSmallDisk, type SmallDisk } from '../small-disk.js';
+import { batchOf, expectedValues, fill, logOptions, readAll, thrown } from './helpers.js';
 
 /** A small tmpfs, mounted for these tests: a disk that really fills up. */
-const canMount =
-  process.platform === 'linux' &&
-  capability('mounting a tmpfs (root)', ['sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d" && rmdir "$d"']);
+const canMount = canMountSmallDisk();
 
+let smallDisk: SmallDisk | undefined;
 let disk: string;
 let partitions = 0;
 beforeAll(() => {
   if (!canMount) return;
-  disk = mkdtempSync(join(tmpdir(), 'tributary-full-disk-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+  smallDisk = mountSmallDisk('1m');
+  disk = smallDisk.path;
 });
-afterAll(() => {
-  if (!canMount) return;
-  execFileSync('umount', ['--lazy', disk]);
-  rmSync(disk, { recursive: true, force: true });
-});
+afterAll(() => smallDisk?.unmount());
 
 const FILLER = () => join(disk, 'filler');
 
-/** Writes a file until the disk is full. */
-function fillDisk(): void {
-  const fd = openSync(FILLER(), 'w');
-  const chunk = Buffer.alloc(4096, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function freeDisk(): void {
   rmSync(FILLER(), { force: true });
@@ -49,15 +31,6 @@ function freeDisk(): void {
 
 function newPartitionDir(): string {
   return join(disk, `otlp_spans-${partitions++}`);
-}
-
-function thrown(fn: () => unknown): TributaryError {
-  try {
-    fn();
-  } catch (err) {
-    return err as TributaryError;
-  }
-  throw new Error('expected an error');
 }
 
 function flushInBackground(log: PartitionLog): Promise<unknown> {
@@ -100,7 +73,7 @@ describe.runIf(canMount)('PartitionLog on a full disk (a real ENOSPC on a tmpfs)
     fill(log, 3);
     const segment = join(dir, '00000000000000000000.log');
     const size = statSync(segment).size;
-    fillDisk();
+    fillDisk(FILLER());
 
     const err = thrown(() => log.append(batchOf(300, 30), 0)); // ~40 KB: more than any slack left in a page
     expect(err).toMatchObject({ code: 'STORAGE_ERROR', retriable: true });
@@ -121,7 +94,7 @@ describe.runIf(canMount)('PartitionLog on a full disk (a real ENOSPC on a tmpfs)
     const dir = newPartitionDir();
     const log = PartitionLog.open(logOptions(dir, { indexIntervalBytes: 1024 }));
     fill(log, 20); // ~26 KB of log, and index entries that only a flush writes to the index file
-    fillDisk();
+    fillDisk(FILLER());
 
     // The flush fails writing the index, before any fdatasync.
     const failed = (await flushInBackground(log)) as TributaryError;
@@ -145,7 +118,7 @@ describe.runIf(canMount)('PartitionLog on a full disk (a real ENOSPC on a tmpfs)
     expect(await flushInBackground(log)).toBeUndefined(); // the first segment's index file now has a page with room
     fill(log, 6); // more entries for that page, then a roll: a second segment with an empty index file
     expect(log.highWatermark).toBe(80);
-    fillDisk();
+    fillDisk(FILLER());
 
     expect(await flushInBackground(log)).toMatchObject({ code: 'STORAGE_ERROR', retriable: true });
     expect(recoveryOffset(dir)).toBe(20);

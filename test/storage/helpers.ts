@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { TributaryError } from '../../src/errors.js';
 import { decodeRecordBatches } from '../../src/log/record-batch.js';
 import type { PartitionLogOptions } from '../../workers/broker/partition-log-types.js';
 import type { PartitionLog } from '../../workers/broker/partition-log.js';
@@ -6,6 +7,16 @@ import { useDataDirs } from '../log/helpers.js';
 import { batchOf } from './batches.js';
 
 export { batchOf };
+
+/** What `fn` threw; fails the test when it threw nothing. */
+export function thrown(fn: () => unknown): TributaryError {
+  try {
+    fn();
+  } catch (err) {
+    return err as TributaryError;
+  }
+  throw new Error('expected an error');
+}
 
 /** A fresh partition directory per call (in a temp dir removed after the test). */
 export function useTempDirs(): () => string {

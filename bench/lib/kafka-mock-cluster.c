@@ -6,6 +6,7 @@
  * Creates the cluster and the topics, prints "bootstrap <servers>" on one line, then reads
  * commands on stdin, one a line, answering each on stdout:
  *   topic NAME PARTITIONS   -> "ok" or "error <reason>" (the 2.0.2 mock has no CreateTopics API)
+ *   down BROKER_ID / up BROKER_ID -> "ok": the broker stops (starts) answering, as in an outage
  * It exits when stdin closes, so it never outlives the process that started it.
  */
 #include <librdkafka/rdkafka.h>
@@ -64,6 +65,11 @@ int main(int argc, char **argv) {
     line[strcspn(line, "\r\n")] = '\0';
     if (strncmp(line, "topic ", 6) == 0) {
       printf(create_topic(mcluster, brokers, line + 6, ' ') == 0 ? "ok\n" : "error cannot create topic\n");
+    } else if (strncmp(line, "down ", 5) == 0 || strncmp(line, "up ", 3) == 0) {
+      int down = line[0] == 'd';
+      int32_t id = atoi(line + (down ? 5 : 3));
+      rd_kafka_resp_err_t err = down ? rd_kafka_mock_broker_set_down(mcluster, id) : rd_kafka_mock_broker_set_up(mcluster, id);
+      printf(err ? "error %s\n" : "ok\n", rd_kafka_err2str(err));
     } else {
       printf("error unknown command\n");
     }

@@ -50,6 +50,8 @@ export interface MockCluster {
   readonly brokers: string[];
   /** Creates a topic in the mock (what a CreateTopics request would do on a real cluster). */
   createTopic(name: string, partitions: number): Promise<void>;
+  /** Takes a broker (ids count from 1) down or back up: it closes its connections and refuses new ones. */
+  setBrokerDown(id: number, down: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -71,17 +73,19 @@ export async function startMockCluster(options: { brokers?: number; topics?: Rec
   if (!first.startsWith('bootstrap ')) throw new Error(`kafka mock cluster: unexpected output "${first}"`);
   const brokers = first.slice('bootstrap '.length).split(',');
   let queue = Promise.resolve();
+  const command = (line: string): Promise<void> => {
+    const done = queue.then(async () => {
+      child.stdin.write(`${line}\n`);
+      const answer = await next();
+      if (answer !== 'ok') throw new Error(`kafka mock cluster: ${line}: ${answer}: ${stderr.trim()}`);
+    });
+    queue = done.catch(() => {});
+    return done;
+  };
   return {
     brokers,
-    createTopic(name, partitions) {
-      const done = queue.then(async () => {
-        child.stdin.write(`topic ${name} ${partitions}\n`);
-        const answer = await next();
-        if (answer !== 'ok') throw new Error(`kafka mock cluster: ${answer}: ${stderr.trim()}`);
-      });
-      queue = done.catch(() => {});
-      return done;
-    },
+    createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),
+    setBrokerDown: (id, down) => command(`${down ? 'down' : 'up'} ${id}`),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -15,6 +15,8 @@ export function connectionProperties(cluster: KafkaClusterConfig): Config {
     'client.id': cluster.client_id,
     // librdkafka logs to stderr by default; Tributary reports failures through its own errors.
     log_level: 3,
+    // Back within a second of a broker's return: the gateway answers 503 until then.
+    'reconnect.backoff.max.ms': 1_000,
   };
   const tls = cluster.tls;
   const sasl = cluster.sasl;

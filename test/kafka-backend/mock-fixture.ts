@@ -35,6 +35,10 @@ export const MOCK_LACKS = {
   createTopics: 'the librdkafka 2.0.2 mock cluster has no CreateTopics API: topics are created in the mock directly',
   timestamps: 'the librdkafka 2.0.2 mock cluster answers ListOffsets only for earliest and latest, not by timestamp',
   describeGroups: 'the librdkafka 2.0.2 mock cluster has no DescribeGroups or ListGroups API',
+  commitAfterMembers:
+    'the librdkafka 2.0.2 mock cluster refuses a memberless offset commit (UNKNOWN_MEMBER_ID) to any group that ever had members; Kafka takes it once the group is Empty',
+  memberlessCommit:
+    'the librdkafka 2.0.2 mock cluster accepts a memberless offset commit to a group with members (Kafka refuses it) and has no DescribeGroups to check first',
 };
 
 /** One mock cluster for the file, started before its first test and stopped after its last. */
@@ -54,7 +58,8 @@ export function kafkaConfig(cluster: MockCluster, extra: Record<string, unknown>
   const { log, ...rest } = extra as { log?: Record<string, unknown> };
   return configSchema.parse({
     log: { backend: 'kafka', max_record_bytes: 1024 ** 2, ...log, kafka: { brokers: cluster.brokers, client_id: 'tributary-test', ...(log?.kafka as object) } },
-    groups: { session_timeout: 1_000, heartbeat_interval: 100, rebalance_timeout: 3_000 },
+    // The mock holds a rebalance open for the rebalance timeout after the last member left.
+    groups: { session_timeout: 6_000, heartbeat_interval: 500, rebalance_timeout: 6_000 },
     ...rest,
   });
 }

@@ -5,6 +5,7 @@
  * resets) are sent as Kafka sends them for a group with no members, so Kafka itself refuses them
  * while the group has members.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError } from '../../errors.js';
 import type {
   AssignorName,
@@ -19,6 +20,7 @@ import type {
   PartitionLag,
   PartitionOffset,
 } from '../../groups/types.js';
+import { backoffDelay } from '../../sinks/runtime/backoff.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import type { TopicPartition } from '../types.js';
 import { type KafkaApiName, unsupported } from './api-versions.js';
@@ -41,6 +43,9 @@ export interface KafkaGroupsDeps {
 }
 
 const ADMIN_TIMEOUT_MS = 10_000;
+/** How long an offset reset waits for a group to settle after its last member left. */
+const SETTLE_TIMEOUT_MS = 10_000;
+const ADMIN_RETRY = { initial_interval: 100, max_interval: 1_000, max_elapsed_time: SETTLE_TIMEOUT_MS };
 const DEFAULTS = { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 60_000 };
 
 /** Kafka's ConsumerGroupState enum (librdkafka) as Tributary's states; CompletingRebalance folds in. */
@@ -135,7 +140,14 @@ export class KafkaGroups {
     );
   }
 
-  async fetchOffsets(group: string, partitions?: TopicPartition[]): Promise<CommittedOffset[]> {
+  async fetchOffsets(group: string, asked?: TopicPartition[]): Promise<CommittedOffset[]> {
+    // Every partition of every topic, named: not every broker answers OffsetFetch's "all topics" form.
+    let partitions = asked;
+    if (!partitions) {
+      await this.deps.metadata.refresh();
+      partitions = this.deps.metadata.topics().flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.id })));
+    }
+    if (partitions.length === 0) return [];
     const [result] = await new Promise<{ error?: unknown; partitions: { topic: string; partition: number; offset: number; metadata?: string | null; error?: unknown }[] }[]>(
       (resolve, reject) =>
         this.deps.admin.listConsumerGroupOffsets([{ groupId: group, partitions }], { timeout: ADMIN_TIMEOUT_MS }, (err, r) =>
@@ -163,7 +175,23 @@ export class KafkaGroups {
         `commit for group ${group} as member ${member.memberId}: over Kafka a member commits through its own consumer (librdkafka sends commits only as the member it is)`,
       );
     }
-    // A consumer that never subscribes commits as Kafka's tools do for an empty group (no member, generation -1).
+    // The client reports a commit refused per partition as a success: each one is read back, and
+    // tried again while the group settles (a rebalance after its last member left).
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      await this.commitAsNoMember(group, offsets);
+      const stored = await this.fetchOffsets(group, offsets);
+      if (offsets.every((o) => stored.some((s) => s.topic === o.topic && s.partition === o.partition && s.offset === o.offset))) return;
+      if (Date.now() - started > SETTLE_TIMEOUT_MS) {
+        // Kafka takes a memberless commit only from an Empty group.
+        throw new TributaryError('GROUP_NOT_EMPTY', `Kafka did not store the offsets of group ${group}: it still has members or is rebalancing; try again once it is empty`, { retriable: true });
+      }
+      await sleep(backoffDelay(ADMIN_RETRY, attempt));
+    }
+  }
+
+  /** Commits as Kafka's tools do for a group with no members: no member id, generation -1. */
+  private async commitAsNoMember(group: string, offsets: PartitionOffset[]): Promise<void> {
     const committer = new this.deps.client.KafkaConsumer({ ...this.deps.connection, 'group.id': group, 'enable.auto.commit': false }, {});
     await new Promise<void>((resolve, reject) => committer.connect({}, (err) => (err ? reject(this.deps.errors.wrap(err, 'connect to Kafka')) : resolve())));
     try {
@@ -174,7 +202,7 @@ export class KafkaGroups {
             if (!err) return resolve();
             const e = this.deps.errors.wrap(err, `commit offsets of group ${group}`);
             // Kafka refuses a memberless commit to a group with members as from an unknown member.
-            if (e.code === 'UNKNOWN_MEMBER' || e.code === 'ILLEGAL_GENERATION' || e.code === 'REBALANCE_IN_PROGRESS') {
+            if (e.code === 'UNKNOWN_MEMBER' || e.code === 'ILLEGAL_GENERATION') {
               reject(new TributaryError('GROUP_NOT_EMPTY', `group ${group} has members: stop them before changing its offsets`, { cause: e }));
             } else reject(e);
           },

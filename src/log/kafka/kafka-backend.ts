@@ -18,7 +18,7 @@ import type {
   PartitionOffset,
 } from '../../groups/types.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
-import type { LogBackend } from '../backend.js';
+import type { LogBackend, LogConnection } from '../backend.js';
 import { decodeRecordBatches } from '../record-batch.js';
 import type {
   ClusterInfo,
@@ -35,7 +35,7 @@ import type {
 } from '../types.js';
 import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecords, topicSpecFromConfig } from '../embedded/validate.js';
 import { type ApiVersions, KAFKA_API, probeApiVersions, unsupported } from './api-versions.js';
-import type { KafkaClientModule } from './client-types.js';
+import type { AdminClient, KafkaClientModule } from './client-types.js';
 import { connectionProperties, type KafkaClusterConfig } from './client-config.js';
 import { KafkaErrors } from './kafka-errors.js';
 import { KafkaGroups } from './kafka-groups.js';
@@ -54,7 +54,7 @@ export interface KafkaBackendOptions {
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
-const METADATA_REFRESH_MS = 30_000;
+const METADATA_REFRESH_MS = 10_000;
 const SHUTDOWN_FLUSH_MS = 10_000;
 const SIZE_UNKNOWN = "Kafka's log sizes (DescribeLogDirs) are not available through the Kafka client Tributary uses";
 
@@ -64,49 +64,73 @@ export class KafkaBackend implements LogBackend {
   private readonly cluster_: KafkaClusterConfig;
   private readonly logger: Logger;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
-  private client!: KafkaClientModule;
-  private errors!: KafkaErrors;
-  private producer!: KafkaProducer;
-  private metadata!: KafkaMetadata;
-  private readers!: KafkaReaders;
-  private groups!: KafkaGroups;
+  private readonly client: KafkaClientModule;
+  private readonly errors: KafkaErrors;
+  private readonly producer: KafkaProducer;
+  private readonly metadata: KafkaMetadata;
+  private readonly readers: KafkaReaders;
+  private readonly groups: KafkaGroups;
+  private admin: AdminClient | undefined;
   private apis: ApiVersions = new Map();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** The last error librdkafka reported about the cluster, and the last time the cluster answered. */
+  private clusterError: { at: number; message: string } | undefined;
+  private lastAnswer = 0;
 
+  /** Loads the Kafka client at once, so that a missing one is reported before anything starts. */
   constructor(private readonly options: KafkaBackendOptions) {
     if (!options.log.kafka) throw new ConfigError('log.kafka: required with log.backend "kafka"');
     this.cluster_ = options.log.kafka;
     this.logger = options.logger ?? silentLogger;
+    const client = loadKafkaClient('log.backend: kafka');
+    this.errors = new KafkaErrors(client);
+    const connection = connectionProperties(this.cluster_);
+    this.producer = new KafkaProducer(client, connection, this.errors, {
+      produceTimeoutMs: this.cluster_.produce_timeout,
+      maxRecordBytes: this.options.log.max_record_bytes,
+      onError: (err) => {
+        this.clusterError = { at: Date.now(), message: err.message };
+      },
+    });
+    this.metadata = new KafkaMetadata(this.producer.client, this.errors);
+    this.readers = new KafkaReaders(client, connection, this.errors, this.producer.client);
+    // Members may be created before start (the pipelines are built first); each connects by itself.
+    this.groups = new KafkaGroups({
+      client,
+      connection,
+      errors: this.errors,
+      admin: () => this.adminClient(),
+      readers: this.readers,
+      metadata: this.metadata,
+      supports: (api) => this.supports(api),
+      defaults: this.options.groupDefaults,
+      logger: this.logger,
+    });
+    this.client = client;
+  }
+
+  /** The admin client shares the producer's connections; made once the producer is connected. */
+  private adminClient(): AdminClient {
+    if (this.state !== 'starting') this.running();
+    this.admin ??= this.client.AdminClient.createFrom(this.producer.client);
+    return this.admin;
   }
 
   async start(): Promise<void> {
     if (this.state !== 'new') throw new TributaryError('INVALID_REQUEST', `the Kafka backend was started already (${this.state})`);
     this.state = 'starting';
-    this.client = loadKafkaClient('log.backend: kafka');
-    this.errors = new KafkaErrors(this.client);
-    const connection = connectionProperties(this.cluster_);
     this.apis = await probeApiVersions(this.cluster_);
-    this.producer = new KafkaProducer(this.client, connection, this.errors, {
-      produceTimeoutMs: this.cluster_.produce_timeout,
-      maxRecordBytes: this.options.log.max_record_bytes,
-    });
     await this.producer.connect(CONNECT_TIMEOUT_MS);
-    this.metadata = new KafkaMetadata(this.producer.client, this.errors);
-    this.readers = new KafkaReaders(this.client, connection, this.errors, this.producer.client);
-    this.groups = new KafkaGroups({
-      client: this.client,
-      connection,
-      errors: this.errors,
-      admin: this.client.AdminClient.createFrom(this.producer.client),
-      readers: this.readers,
-      metadata: this.metadata,
-      supports: (api) => this.supports(api),
-      defaults: this.options.groupDefaults,
-    });
     await this.metadata.refresh();
     await this.createConfiguredTopics();
+    this.lastAnswer = Date.now();
     this.refreshTimer = setInterval(() => {
-      this.metadata.refresh().catch((err) => this.logger.warn('Kafka metadata refresh failed', { error: err }));
+      this.metadata.refresh().then(
+        () => {
+          this.lastAnswer = Date.now();
+        },
+        (err) => this.logger.warn('Kafka metadata refresh failed', { error: err }),
+      );
     }, METADATA_REFRESH_MS);
     this.refreshTimer.unref();
     this.state = 'running';
@@ -124,6 +148,12 @@ export class KafkaBackend implements LogBackend {
     for (const [name, topic] of missing) await this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true });
   }
 
+  /** Connected unless librdkafka reported an error since the cluster last answered. */
+  connection(): LogConnection {
+    const error = this.state !== 'running' ? `the backend is ${this.state}` : this.clusterError && this.clusterError.at >= this.lastAnswer ? this.clusterError.message : undefined;
+    return { connected: error === undefined, brokers: this.cluster_.brokers, ...(error ? { error } : {}) };
+  }
+
   supports(api: keyof typeof KAFKA_API): boolean {
     return this.apis.has(KAFKA_API[api]);
   }
@@ -133,13 +163,10 @@ export class KafkaBackend implements LogBackend {
     const wasStarted = this.state !== 'new';
     this.state = 'stopping';
     clearInterval(this.refreshTimer);
+    if (!wasStarted) await this.groups.close();
     if (wasStarted) {
       // Every part is closed, even when one fails; the first failure is reported.
-      const results = await Promise.allSettled([
-        this.groups?.close(),
-        this.readers?.close(),
-        this.producer?.close(SHUTDOWN_FLUSH_MS),
-      ]);
+      const results = await Promise.allSettled([this.groups.close(), this.readers.close(), this.producer.close(SHUTDOWN_FLUSH_MS)]);
       this.state = 'stopped';
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw this.errors.wrap((failed as PromiseRejectedResult).reason, 'shut down the Kafka backend');
@@ -186,7 +213,7 @@ export class KafkaBackend implements LogBackend {
     if (spec.retentionBytes !== undefined) config['retention.bytes'] = String(spec.retentionBytes);
     if (spec.segmentBytes !== undefined) config['segment.bytes'] = String(spec.segmentBytes);
     if (spec.segmentMs !== undefined) config['segment.ms'] = String(spec.segmentMs);
-    const admin = this.groups.adminClient;
+    const admin = this.adminClient();
     await new Promise<void>((resolve, reject) =>
       admin.createTopic(
         { topic: spec.name, num_partitions: spec.partitions, replication_factor: spec.replicationFactor ?? -1, config },
@@ -233,7 +260,7 @@ export class KafkaBackend implements LogBackend {
   }
 
   partitionCount(topic: string): number | undefined {
-    return this.metadata?.partitionCount(topic);
+    return this.metadata.partitionCount(topic);
   }
 
   async produce(topic: string, partition: number, records: ProducerRecord[], options: ProduceOptions = {}): Promise<ProduceResult> {
@@ -250,6 +277,7 @@ export class KafkaBackend implements LogBackend {
     if (total > limit) throw batchTooLarge(total, limit);
     const acks = options.acks ?? 1;
     const baseOffset = await this.producer.produce(topic, partition, records, acks !== 0);
+    if (acks !== 0) this.lastAnswer = Date.now();
     return { topic, partition, baseOffset: acks === 0 ? -1 : baseOffset };
   }
 
@@ -278,7 +306,7 @@ export class KafkaBackend implements LogBackend {
   }
 
   createConsumer(options: ConsumerOptions): Consumer {
-    this.running();
+    if (this.state === 'stopping' || this.state === 'stopped') this.running();
     return this.groups.createConsumer(options);
   }
 

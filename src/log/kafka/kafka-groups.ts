@@ -34,7 +34,8 @@ export interface KafkaGroupsDeps {
   client: KafkaClientModule;
   connection: Config;
   errors: KafkaErrors;
-  admin: AdminClient;
+  /** The admin client, once the backend is connected. */
+  admin: () => AdminClient;
   readers: KafkaReaders;
   metadata: KafkaMetadata;
   supports: (api: KafkaApiName) => boolean;
@@ -62,10 +63,6 @@ export class KafkaGroups {
     this.logger = deps.logger ?? silentLogger;
   }
 
-  get adminClient(): AdminClient {
-    return this.deps.admin;
-  }
-
   createConsumer(options: ConsumerOptions): Consumer {
     const consumer = new KafkaGroupConsumer(
       {
@@ -89,7 +86,7 @@ export class KafkaGroups {
   async listGroups(): Promise<GroupListing[]> {
     this.require('ListGroups', 'list consumer groups');
     const { groups } = await new Promise<{ groups: { groupId: string }[] }>((resolve, reject) =>
-      this.deps.admin.listGroups({ timeout: ADMIN_TIMEOUT_MS }, (err, result) => (err ? reject(this.deps.errors.wrap(err, 'list consumer groups')) : resolve(result))),
+      this.deps.admin().listGroups({ timeout: ADMIN_TIMEOUT_MS }, (err, result) => (err ? reject(this.deps.errors.wrap(err, 'list consumer groups')) : resolve(result))),
     );
     const described = await Promise.all(groups.map((g) => this.describeGroup(g.groupId).catch(() => undefined)));
     return described
@@ -131,7 +128,7 @@ export class KafkaGroups {
   private describeRaw(group: string) {
     return new Promise<{ state: number; partitionAssignor: string; members: { memberId: string; clientId: string; assignment: { topicPartitions: TopicPartition[] } }[] }>(
       (resolve, reject) =>
-        this.deps.admin.describeGroups([group], { timeout: ADMIN_TIMEOUT_MS }, (err, result) => {
+        this.deps.admin().describeGroups([group], { timeout: ADMIN_TIMEOUT_MS }, (err, result) => {
           const described = result?.groups?.[0];
           if (err || !described) reject(this.deps.errors.wrap(err ?? new Error('no answer'), `describe group ${group}`));
           else if (described.error && !this.deps.errors.is(described.error, 'ERR_GROUP_ID_NOT_FOUND')) reject(this.deps.errors.wrap(described.error, `describe group ${group}`));
@@ -150,7 +147,7 @@ export class KafkaGroups {
     if (partitions.length === 0) return [];
     const [result] = await new Promise<{ error?: unknown; partitions: { topic: string; partition: number; offset: number; metadata?: string | null; error?: unknown }[] }[]>(
       (resolve, reject) =>
-        this.deps.admin.listConsumerGroupOffsets([{ groupId: group, partitions }], { timeout: ADMIN_TIMEOUT_MS }, (err, r) =>
+        this.deps.admin().listConsumerGroupOffsets([{ groupId: group, partitions }], { timeout: ADMIN_TIMEOUT_MS }, (err, r) =>
           err ? reject(this.deps.errors.wrap(err, `fetch offsets of group ${group}`)) : resolve(r),
         ),
     );

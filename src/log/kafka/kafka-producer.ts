@@ -33,7 +33,7 @@ export class KafkaProducer {
     client: KafkaClientModule,
     connection: Config,
     private readonly errors: KafkaErrors,
-    options: { produceTimeoutMs: number; maxRecordBytes: number },
+    options: { produceTimeoutMs: number; maxRecordBytes: number; onError: (err: LibrdKafkaError) => void },
   ) {
     this.producer = new client.Producer({
       ...connection,
@@ -47,6 +47,8 @@ export class KafkaProducer {
       dr_cb: true,
     });
     this.producer.on('delivery-report', ((err: LibrdKafkaError | null, report: DeliveryReport) => this.delivered(err, report)) as never);
+    // librdkafka's own view of the cluster (all brokers down, authentication failed, ...).
+    this.producer.on('event.error', options.onError as never);
   }
 
   get client(): Producer {

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,30 +11,11 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { makeLogs, makeSpans } from '../otlp/fixtures.js';
 import { describeKafka, kafkaConfig, useMockCluster } from './mock-fixture.js';
+import { readWithPythonClient, type StoredRecord } from './python-client.js';
 
 const TOPICS = { otlp_spans: 3, otlp_metrics: 2, otlp_logs: 2, otlp_events: 2 };
 const topicsBlock = Object.fromEntries(Object.entries(TOPICS).map(([name, partitions]) => [name, { partitions }]));
 const ports = { receiver: { endpoint: '127.0.0.1:0', workers: 1 }, admin: { endpoint: '127.0.0.1:0' } };
-
-interface StoredRecord {
-  topic: string;
-  partition: number;
-  offset?: number;
-  timestamp: number;
-  key: string | null;
-  value: string;
-  headers: [string, string][];
-}
-
-/** Every record of the topics as Confluent's Python client (not Tributary's code) reads them from Kafka. */
-async function readWithPythonClient(bootstrap: string[], topics: string[]): Promise<StoredRecord[]> {
-  const { stdout } = await promisify(execFile)('/usr/bin/python3', [join(import.meta.dirname, 'read-topics.py'), bootstrap.join(','), ...topics], { timeout: 60_000 });
-  return stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as StoredRecord);
-}
 
 async function readEmbedded(gateway: Gateway, topics: string[]): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { TributaryError } from '../../errors.js';
-import type { KafkaClusterConfig } from './client-config.js';
+import type { KafkaConnectionConfig } from './client-config.js';
 
 /** The Kafka API keys whose absence changes what the backend can answer. */
 export const KAFKA_API = {
@@ -48,7 +48,7 @@ function parse(response: Buffer): ApiVersions {
   return versions;
 }
 
-function probe(broker: string, cluster: KafkaClusterConfig, timeoutMs: number): Promise<ApiVersions> {
+function probe(broker: string, cluster: KafkaConnectionConfig, timeoutMs: number): Promise<ApiVersions> {
   const [host, port] = [broker.slice(0, broker.lastIndexOf(':')), Number(broker.slice(broker.lastIndexOf(':') + 1))];
   return new Promise((resolve, reject) => {
     const tls = cluster.tls;
@@ -91,7 +91,7 @@ function probe(broker: string, cluster: KafkaClusterConfig, timeoutMs: number): 
 }
 
 /** The APIs of the first bootstrap broker that answers; BROKER_UNAVAILABLE when none does. */
-export async function probeApiVersions(cluster: KafkaClusterConfig, timeoutMs = 5_000): Promise<ApiVersions> {
+export async function probeApiVersions(cluster: KafkaConnectionConfig, timeoutMs = 5_000): Promise<ApiVersions> {
   const failures: string[] = [];
   for (const broker of cluster.brokers) {
     try {

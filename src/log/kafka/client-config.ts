@@ -8,8 +8,10 @@ import type { kafkaClusterSchema } from '../../config/schema.js';
 import type { Config } from './client-types.js';
 
 export type KafkaClusterConfig = z.infer<typeof kafkaClusterSchema>;
+/** What every client on a cluster needs: where it is and how to connect. */
+export type KafkaConnectionConfig = Pick<KafkaClusterConfig, 'brokers' | 'client_id' | 'tls' | 'sasl'>;
 
-export function connectionProperties(cluster: KafkaClusterConfig): Config {
+export function connectionProperties(cluster: KafkaConnectionConfig): Config {
   const props: Config = {
     'bootstrap.servers': cluster.brokers.join(','),
     'client.id': cluster.client_id,

@@ -32,13 +32,15 @@ export interface GatewayProcess {
   output(): string;
   /** SIGINT, then the exit code. */
   stop(): Promise<number>;
+  /** Ends the process with SIGKILL, as a crash would (no shutdown), once it has exited. */
+  kill(): Promise<void>;
 }
 
 /**
  * `tributary start` in a child process on free ports and an empty data directory, with the
  * default config (or `config`), resolved once /readyz answers 200.
  */
-export async function startGatewayProcess(options: { config?: string; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(options: { config?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
   const [receiverPort, adminPort] = [await freePort(), await freePort()];
   const env = {
@@ -49,7 +51,7 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     TRIBUTARY_LOG_LEVEL: 'info',
     ...options.env,
   };
-  const args = ['start', ...(options.config ? ['--config', options.config] : [])];
+  const args = ['start', ...(options.config ? ['--config', options.config] : []), ...(options.args ?? [])];
   const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
@@ -77,10 +79,14 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
     dataDir,
     output: () => output,
     async stop() {
-      child.kill('SIGINT');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
       const code = await exited;
       rmSync(dataDir, { recursive: true, force: true });
       return code;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -87,6 +87,8 @@ export class KafkaGroupConsumer implements Consumer {
 
   private onRebalance(err: LibrdKafkaError, partitions: TopicPartition[]): void {
     const list = partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
+    const what = err.code === ERR_ASSIGN_PARTITIONS ? 'assigned' : err.code === ERR_REVOKE_PARTITIONS ? 'revoked' : `lost (${err.message})`;
+    this.deps.logger.info(`group ${this.group}: partitions ${what}`, { partitions: list.map((p) => `${p.topic}-${p.partition}`).join(',') });
     this.rebalancing = this.rebalancing.then(async () => {
       const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
       if (err.code === ERR_ASSIGN_PARTITIONS) {

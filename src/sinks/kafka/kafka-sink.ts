@@ -30,7 +30,7 @@ const configSchema = kafkaClusterSchema.omit({ create_topics: true }).extend({
     })
     .default({ traces: 'otlp_spans', metrics: 'otlp_metrics', logs: 'otlp_logs', events: 'otlp_logs' }),
   /** Largest record sent; Kafka's own default message.max.bytes is about 1 MB. */
-  max_record_bytes: z.number().int().min(1024).default(1024 ** 2),
+  max_record_bytes: z.number().int().min(1024).default(1_000_000),
 });
 
 export type KafkaSinkConfig = z.output<typeof configSchema>;

@@ -48,6 +48,8 @@ export function buildMockCluster(): string {
 export interface MockCluster {
   /** Bootstrap servers, host:port of every broker. */
   readonly brokers: string[];
+  /** The helper process, whose CPU time is the mock brokers'. */
+  readonly pid: number | undefined;
   /** Creates a topic in the mock (what a CreateTopics request would do on a real cluster). */
   createTopic(name: string, partitions: number): Promise<void>;
   /** Takes a broker (ids count from 1) down or back up: it closes its connections and refuses new ones. */
@@ -84,6 +86,7 @@ export async function startMockCluster(options: { brokers?: number; topics?: Rec
   };
   return {
     brokers,
+    pid: child.pid,
     createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),
     setBrokerDown: (id, down) => command(`${down ? 'down' : 'up'} ${id}`),
     async stop() {

@@ -18,14 +18,15 @@ const INSTALL_HINT =
 /**
  * The client module, or a ConfigError naming `configKey` (what asked for Kafka) and how to
  * install the client. Its native part is loaded once per process by Node's module cache.
+ * `packageName` is the client's, except in the test of the error an install without it gets.
  */
-export function loadKafkaClient(configKey: string): KafkaClientModule {
+export function loadKafkaClient(configKey: string, packageName = KAFKA_CLIENT_PACKAGE): KafkaClientModule {
   const require = createRequire(import.meta.url);
   try {
-    return require(KAFKA_CLIENT_PACKAGE) as KafkaClientModule;
+    return require(packageName) as KafkaClientModule;
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
-    const what = missing ? `${KAFKA_CLIENT_PACKAGE} is not installed` : `${KAFKA_CLIENT_PACKAGE} is installed but does not load (${(err as Error).message})`;
+    const what = missing ? `${packageName} is not installed` : `${packageName} is installed but does not load (${(err as Error).message})`;
     throw new ConfigError(`${configKey}: the Kafka client is needed, but ${what}; ${INSTALL_HINT}`, { cause: err });
   }
 }

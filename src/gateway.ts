@@ -2,7 +2,7 @@ import { createAdminServer } from './admin/server.js';
 import { groupRoutes } from './admin/routes/groups.js';
 import type { TributaryConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
-import type { GatewayRole } from './gateway-role.js';
+import { checkRole, type GatewayRole } from './gateway-role.js';
 import type { LogBackend } from './log/backend.js';
 import { createLogBackend } from './log/create-backend.js';
 import { createReceiver } from './receiver/receiver.js';
@@ -50,9 +50,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const logger = deps.logger ?? createLogger();
   const telemetry = deps.telemetry ?? new Telemetry({ defaultMetrics: true });
   const role = deps.role ?? 'all';
-  if (role !== 'all' && config.log.backend !== 'kafka') {
-    throw new ConfigError(`role "${role}" needs log.backend: kafka (processes in different roles share the log through Kafka)`);
-  }
+  checkRole(role, config.log.backend);
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
   const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, backend, telemetry, logger });
   const receiver = role === 'sinks' ? undefined : createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });

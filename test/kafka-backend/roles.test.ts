@@ -7,6 +7,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { tributary } from '../e2e/cli-process.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { eventually } from '../sinks/helpers.js';
 import { describeKafka, kafkaConfig, useMockCluster } from './mock-fixture.js';
@@ -15,6 +16,22 @@ import { spanIdsInFile } from './span-files.js';
 it('refuses a split role on the embedded log, naming what it needs', () => {
   const config = configSchema.parse({ log: { data_dir: join(tmpdir(), 'unused') } });
   expect(() => createGateway(config, { role: 'ingest', logger: silentLogger })).toThrow(/role "ingest" needs log.backend: kafka/);
+});
+
+it('tributary start --role ingest on the embedded log exits 2 before opening the log; an unknown role is a usage error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-role-cli-'));
+  try {
+    const env = { TRIBUTARY_DATA_DIR: dir, TRIBUTARY_RECEIVER_ENDPOINT: '127.0.0.1:0', TRIBUTARY_ADMIN_ENDPOINT: '127.0.0.1:0' };
+    const refused = await tributary(['start', '--role', 'ingest'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('role "ingest" needs log.backend: kafka');
+    expect(refused.stderr).not.toContain('embedded log');
+    const unknown = await tributary(['start', '--role', 'bogus'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--role expects ingest, sinks or all, got "bogus"');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describeKafka('roles over Kafka (3-broker librdkafka mock cluster)', () => {

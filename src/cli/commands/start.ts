@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/load.js';
 import type { TributaryConfig } from '../../config/schema.js';
 import type { Gateway, StartingLog } from '../../gateway.js';
-import { GATEWAY_ROLES, type GatewayRole } from '../../gateway-role.js';
+import { checkRole, GATEWAY_ROLES, type GatewayRole } from '../../gateway-role.js';
 import { prespawnWorkerThreads } from '../../log/embedded/spawn-worker.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { createLogger, type Logger } from '../../telemetry/logger.js';
@@ -49,6 +49,7 @@ export const startCommand: Command = {
     const role = (values.role ?? 'all') as GatewayRole;
     if (!GATEWAY_ROLES.includes(role)) throw usageError(`--role expects ingest, sinks or all, got "${values.role}"`, usage);
     const config = loadConfig(values.config);
+    checkRole(role, config.log.backend);
     const configLoaded = Math.round(performance.now());
     const logger = createLogger('tributary');
     const log = await startLog(config, logger);

@@ -10,8 +10,8 @@ import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { makeLogs, makeSpans } from '../otlp/fixtures.js';
-import { describeKafka, kafkaConfig, useMockCluster } from './mock-fixture.js';
-import { readWithPythonClient, type StoredRecord } from './python-client.js';
+import { describeKafkaWith, kafkaConfig, useMockCluster } from './mock-fixture.js';
+import { pythonClientUnavailable, readWithPythonClient, type StoredRecord } from './python-client.js';
 
 const TOPICS = { otlp_spans: 3, otlp_metrics: 2, otlp_logs: 2, otlp_events: 2 };
 const topicsBlock = Object.fromEntries(Object.entries(TOPICS).map(([name, partitions]) => [name, { partitions }]));
@@ -47,7 +47,7 @@ async function exportTo<T>(exporter: { export(items: T, done: (r: { code: number
   return result;
 }
 
-describeKafka('the gateway over Kafka (3-broker librdkafka mock cluster)', () => {
+describeKafkaWith(pythonClientUnavailable())('the gateway over Kafka (3-broker librdkafka mock cluster)', () => {
   const cluster = useMockCluster(TOPICS);
   let kafka: Gateway;
   let embedded: Gateway;

@@ -11,8 +11,8 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { makeLogs, makeSpans } from '../otlp/fixtures.js';
 import { eventually } from '../sinks/helpers.js';
-import { describeKafka, useMockCluster } from './mock-fixture.js';
-import { readWithPythonClient, type StoredRecord } from './python-client.js';
+import { describeKafkaWith, useMockCluster } from './mock-fixture.js';
+import { pythonClientUnavailable, readWithPythonClient, type StoredRecord } from './python-client.js';
 
 const pipelineOn = (brokers: string[], sink: Record<string, unknown> = {}) => ({
   group: 'to-kafka',
@@ -30,7 +30,7 @@ it('refuses a kafka sink without brokers, naming the key', () => {
   }
 });
 
-describeKafka('the kafka sink (into a 3-broker librdkafka mock cluster)', () => {
+describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker librdkafka mock cluster)', () => {
   // The external cluster holds the Collector's Kafka receiver topics.
   const cluster = useMockCluster({ otlp_spans: 2, otlp_metrics: 1, otlp_logs: 2 });
   const dir = mkdtempSync(join(tmpdir(), 'tributary-kafka-sink-'));

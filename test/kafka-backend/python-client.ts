@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -20,4 +20,10 @@ export async function readWithPythonClient(bootstrap: string[], topics: string[]
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as StoredRecord);
+}
+
+/** Why Confluent's Python client cannot run here (Debian python3-confluent-kafka), or undefined. */
+export function pythonClientUnavailable(): string | undefined {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import confluent_kafka'], { stdio: 'ignore' });
+  return probe.status === 0 ? undefined : "Confluent's Python Kafka client (Debian package python3-confluent-kafka)";
 }

@@ -35,7 +35,9 @@ export class KafkaGroupConsumer implements Consumer {
   readonly memberId = '';
   readonly generation = -1;
   private readonly consumer: KafkaConsumer;
-  private readonly connected: Promise<void>;
+  /** The connection, made at creation; a failed one is made again by the next call that needs it. */
+  private connection: Promise<void>;
+  private topics: string[];
   private owned = new Map<string, TopicPartition>();
   /** The position after the last record polled, per partition: what commit() commits by default. */
   private readonly positions = new Map<string, PartitionOffset>();
@@ -68,13 +70,24 @@ export class KafkaGroupConsumer implements Consumer {
       },
       { 'auto.offset.reset': options.autoOffsetReset ?? 'earliest' },
     );
-    this.connected = new Promise<void>((resolve, reject) =>
-      this.consumer.connect({}, (err) => (err ? reject(deps.errors.wrap(err, `connect group ${options.group} to Kafka`)) : resolve())),
+    this.topics = options.topics ?? [];
+    this.connection = this.connect();
+    this.connection.catch(() => {}); // reported by the next poll, which connects again
+  }
+
+  private connect(): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      this.consumer.connect({}, (err) => (err ? reject(this.deps.errors.wrap(err, `connect group ${this.group} to Kafka`)) : resolve())),
     ).then(() => {
       this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
-      if (options.topics?.length) this.consumer.subscribe(options.topics);
+      if (this.topics.length) this.consumer.subscribe(this.topics);
     });
-    this.connected.catch(() => {}); // reported by the next poll
+  }
+
+  /** Waits for the connection; after a failed one (Kafka away at start), tries again. */
+  private connected(): Promise<void> {
+    this.connection = this.connection.catch(() => this.connect());
+    return this.connection;
   }
 
   assignment(): TopicPartition[] {
@@ -82,7 +95,8 @@ export class KafkaGroupConsumer implements Consumer {
   }
 
   subscribe(topics: string[]): void {
-    this.connected.then(() => this.consumer.subscribe(topics)).catch(() => {});
+    this.topics = topics;
+    this.connection.then(() => this.consumer.subscribe(topics)).catch(() => {});
   }
 
   private onRebalance(err: LibrdKafkaError, partitions: TopicPartition[]): void {
@@ -122,7 +136,7 @@ export class KafkaGroupConsumer implements Consumer {
 
   async poll(options: PollOptions = {}): Promise<ConsumedRecord[]> {
     if (this.closing) return [];
-    await this.connected;
+    await this.connected();
     await this.rebalancing;
     if (this.leftover.length === 0) {
       this.consumer.setDefaultConsumeTimeout(options.maxWaitMs ?? 0);
@@ -146,7 +160,7 @@ export class KafkaGroupConsumer implements Consumer {
   async commit(offsets?: PartitionOffset[]): Promise<void> {
     const list = offsets ?? [...this.positions.values()];
     if (list.length === 0) return;
-    await this.connected;
+    await this.connected();
     await new Promise<void>((resolve, reject) =>
       this.consumer.commitCb(
         list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })),
@@ -162,7 +176,7 @@ export class KafkaGroupConsumer implements Consumer {
   close(_options?: { leaveGroup?: boolean }): Promise<void> {
     this.closing ??= (async () => {
       try {
-        await this.connected;
+        await this.connection;
       } catch {
         return;
       } finally {

@@ -24,6 +24,7 @@ export function createLogBackend(config: TributaryConfig, deps: LogBackendDeps =
           heartbeatIntervalMs: config.groups.heartbeat_interval,
           rebalanceTimeoutMs: config.groups.rebalance_timeout,
         },
+        telemetry: deps.telemetry,
         logger: deps.logger,
       });
   }

@@ -97,6 +97,11 @@ describeKafkaWith(pythonClientUnavailable())('the gateway over Kafka (3-broker l
       });
     expect(spanIds.sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
     expect(inKafka.filter((r) => r.topic === 'otlp_events').length).toBeGreaterThan(0);
+
+    // The log's self telemetry counts what went to Kafka, under the embedded engine's names.
+    const metrics = await (await fetch(`http://127.0.0.1:${kafka.adminAddress().port}/metrics`)).text();
+    const appended = Number(/^tributary_log_append_records_total\{topic="otlp_spans"\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(appended).toBe(inKafka.filter((r) => r.topic === 'otlp_spans').length);
   });
 
   it('answers 503 with Retry-After while Kafka does not acknowledge, and 200 once it is back', async () => {

@@ -18,6 +18,7 @@ import type {
   PartitionOffset,
 } from '../../groups/types.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
+import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend, LogConnection } from '../backend.js';
 import { decodeRecordBatches } from '../record-batch.js';
 import type {
@@ -40,6 +41,7 @@ import { connectionProperties, type KafkaClusterConfig } from './client-config.j
 import { KafkaErrors } from './kafka-errors.js';
 import { KafkaGroups } from './kafka-groups.js';
 import { KafkaMetadata } from './kafka-metadata.js';
+import { KafkaMetrics } from './kafka-metrics.js';
 import { KafkaProducer, recordBytes, recordTooLarge } from './kafka-producer.js';
 import { KafkaReaders } from './kafka-readers.js';
 import { loadKafkaClient } from './load-client.js';
@@ -50,6 +52,7 @@ export interface KafkaBackendOptions {
   topics?: Record<string, TopicConfig>;
   /** Consumer defaults for the groups (the config's `groups:` block). */
   groupDefaults?: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
+  telemetry?: Telemetry;
   logger?: Logger;
 }
 
@@ -70,6 +73,7 @@ export class KafkaBackend implements LogBackend {
   private readonly metadata: KafkaMetadata;
   private readonly readers: KafkaReaders;
   private readonly groups: KafkaGroups;
+  private readonly metrics: KafkaMetrics;
   private admin: AdminClient | undefined;
   private apis: ApiVersions = new Map();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -82,6 +86,7 @@ export class KafkaBackend implements LogBackend {
     if (!options.log.kafka) throw new ConfigError('log.kafka: required with log.backend "kafka"');
     this.cluster_ = options.log.kafka;
     this.logger = options.logger ?? silentLogger;
+    this.metrics = new KafkaMetrics(options.telemetry ?? new Telemetry());
     const client = loadKafkaClient('log.backend: kafka');
     this.errors = new KafkaErrors(client);
     const connection = connectionProperties(this.cluster_);
@@ -276,8 +281,16 @@ export class KafkaBackend implements LogBackend {
     }
     if (total > limit) throw batchTooLarge(total, limit);
     const acks = options.acks ?? 1;
-    const baseOffset = await this.producer.produce(topic, partition, records, acks !== 0);
+    let baseOffset: number;
+    try {
+      baseOffset = await this.producer.produce(topic, partition, records, acks !== 0);
+    } catch (err) {
+      this.metrics.produceErrors.inc({ code: this.errors.wrap(err, 'produce').code });
+      throw err;
+    }
     if (acks !== 0) this.lastAnswer = Date.now();
+    this.metrics.appendRecords.inc({ topic }, records.length);
+    this.metrics.appendBytes.inc({ topic }, total);
     return { topic, partition, baseOffset: acks === 0 ? -1 : baseOffset };
   }
 
@@ -295,7 +308,9 @@ export class KafkaBackend implements LogBackend {
     const { topic, partition, offset } = request;
     checkFetchRequest(topic, partition, offset, request.maxBytes ?? 1, request.maxWaitMs ?? 0);
     await this.metadata.requirePartition(topic, partition);
-    return this.readers.fetch(request);
+    const result = await this.readers.fetch(request);
+    if (result.records.length > 0) this.metrics.fetchRecords.inc({ topic }, result.records.length);
+    return result;
   }
 
   async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
+import { createLogBackend } from '../../src/log/create-backend.js';
 import { loadKafkaClient } from '../../src/log/kafka/load-client.js';
+import { describeKafka } from './mock-fixture.js';
 
 const issues = (input: unknown) => {
   const result = configSchema.safeParse(input);
@@ -48,5 +50,30 @@ describe('log.kafka config', () => {
     expect(message).toMatch(/^log\.backend: kafka: the Kafka client is needed, but @confluentinc\/kafka-javascript-not-here is not installed/);
     expect(message).toContain('CKJS_LINKING=dynamic npm install @confluentinc/kafka-javascript');
     expect(message).toContain('libssl-dev zlib1g-dev');
+  });
+});
+
+describeKafka('the Kafka backend at start', () => {
+  it('refuses a TLS file it cannot read, naming the key, before connecting', async () => {
+    const config = configSchema.parse({ log: { backend: 'kafka', kafka: { brokers: ['127.0.0.1:1'], tls: { ca_file: '/nonexistent/ca.pem' } } } });
+    const backend = createLogBackend(config);
+    const error = await backend.start().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^log\.kafka\.tls\.ca_file: cannot read \/nonexistent\/ca\.pem/);
+    await backend.shutdown();
+  });
+
+  it('answers BROKER_UNAVAILABLE (retriable) when no bootstrap server answers', async () => {
+    const backend = createLogBackend(configSchema.parse({ log: { backend: 'kafka', kafka: { brokers: ['127.0.0.1:1'] } } }));
+    const error = await backend.start().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toMatchObject({ code: 'BROKER_UNAVAILABLE', retriable: true });
+    expect((error as Error).message).toContain('127.0.0.1:1');
+    await backend.shutdown();
   });
 });

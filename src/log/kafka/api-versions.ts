@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { TributaryError } from '../../errors.js';
+import { ConfigError, TributaryError } from '../../errors.js';
 import type { KafkaConnectionConfig } from './client-config.js';
 
 /** The Kafka API keys whose absence changes what the backend can answer. */
@@ -48,6 +48,16 @@ function parse(response: Buffer): ApiVersions {
   return versions;
 }
 
+/** A TLS file of `log.kafka.tls`, or a ConfigError naming its key. */
+function tlsFile(path: string | undefined, key: string): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`log.kafka.tls.${key}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function probe(broker: string, cluster: KafkaConnectionConfig, timeoutMs: number): Promise<ApiVersions> {
   const [host, port] = [broker.slice(0, broker.lastIndexOf(':')), Number(broker.slice(broker.lastIndexOf(':') + 1))];
   return new Promise((resolve, reject) => {
@@ -57,9 +67,9 @@ function probe(broker: string, cluster: KafkaConnectionConfig, timeoutMs: number
           host,
           port,
           servername: host,
-          ca: tls.ca_file ? readFileSync(tls.ca_file) : undefined,
-          cert: tls.cert_file ? readFileSync(tls.cert_file) : undefined,
-          key: tls.key_file ? readFileSync(tls.key_file) : undefined,
+          ca: tlsFile(tls.ca_file, 'ca_file'),
+          cert: tlsFile(tls.cert_file, 'cert_file'),
+          key: tlsFile(tls.key_file, 'key_file'),
           rejectUnauthorized: !tls.insecure_skip_verify,
         })
       : connectTcp({ host, port });
@@ -97,6 +107,7 @@ export async function probeApiVersions(cluster: KafkaConnectionConfig, timeoutMs
     try {
       return await probe(broker, cluster, timeoutMs);
     } catch (err) {
+      if (err instanceof ConfigError) throw err;
       failures.push(`${broker}: ${(err as Error).message}`);
     }
   }

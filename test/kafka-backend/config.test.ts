@@ -3,7 +3,8 @@ import { configSchema } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { createLogBackend } from '../../src/log/create-backend.js';
 import { loadKafkaClient } from '../../src/log/kafka/load-client.js';
-import { describeKafka } from './mock-fixture.js';
+import type { Logger } from '../../src/telemetry/logger.js';
+import { describeKafka, kafkaConfig, useMockCluster } from './mock-fixture.js';
 
 const issues = (input: unknown) => {
   const result = configSchema.safeParse(input);
@@ -75,5 +76,29 @@ describeKafka('the Kafka backend at start', () => {
     expect(error).toMatchObject({ code: 'BROKER_UNAVAILABLE', retriable: true });
     expect((error as Error).message).toContain('127.0.0.1:1');
     await backend.shutdown();
+  });
+});
+
+describeKafka('configured topics on a cluster without CreateTopics (3-broker librdkafka mock cluster)', () => {
+  const cluster = useMockCluster({ otlp_spans: 2, otlp_metrics: 1, otlp_logs: 1, otlp_events: 1 });
+
+  it('starts, and warns naming the topics it could not create', async () => {
+    const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (message, fields) => warnings.push({ message, fields }),
+      error: () => {},
+      child: () => logger,
+    };
+    const backend = createLogBackend(kafkaConfig(cluster(), { topics: { audit: { partitions: 3 } } }), { logger });
+    await backend.start();
+    try {
+      expect(warnings).toEqual([{ message: expect.stringContaining('the cluster does not serve CreateTopics'), fields: { topics: ['audit'] } }]);
+      await expect(backend.describeTopic('audit')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+      expect(backend.partitionCount('otlp_spans')).toBe(2);
+    } finally {
+      await backend.shutdown();
+    }
   });
 });

@@ -66,7 +66,8 @@ export class KafkaBackend implements LogBackend {
 
   private readonly cluster_: KafkaClusterConfig;
   private readonly logger: Logger;
-  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  /** `connecting` until the producer is connected; `starting` while the configured topics are made. */
+  private state: 'new' | 'connecting' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private readonly client: KafkaClientModule;
   private readonly errors: KafkaErrors;
   private readonly producer: KafkaProducer;
@@ -116,16 +117,17 @@ export class KafkaBackend implements LogBackend {
 
   /** The admin client shares the producer's connections; made once the producer is connected. */
   private adminClient(): AdminClient {
-    if (this.state !== 'starting') this.running();
+    this.running();
     this.admin ??= this.client.AdminClient.createFrom(this.producer.client);
     return this.admin;
   }
 
   async start(): Promise<void> {
     if (this.state !== 'new') throw new TributaryError('INVALID_REQUEST', `the Kafka backend was started already (${this.state})`);
-    this.state = 'starting';
+    this.state = 'connecting';
     this.apis = await probeApiVersions(this.cluster_);
     await this.producer.connect(CONNECT_TIMEOUT_MS);
+    this.state = 'starting';
     await this.metadata.refresh();
     await this.createConfiguredTopics();
     this.lastAnswer = Date.now();
@@ -165,23 +167,18 @@ export class KafkaBackend implements LogBackend {
 
   async shutdown(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
-    const wasStarted = this.state !== 'new';
     this.state = 'stopping';
     clearInterval(this.refreshTimer);
-    if (!wasStarted) await this.groups.close();
-    if (wasStarted) {
-      // Every part is closed, even when one fails; the first failure is reported.
-      const results = await Promise.allSettled([this.groups.close(), this.readers.close(), this.producer.close(SHUTDOWN_FLUSH_MS)]);
-      this.state = 'stopped';
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) throw this.errors.wrap((failed as PromiseRejectedResult).reason, 'shut down the Kafka backend');
-      return;
-    }
+    // Every part is closed, even when one fails (a part never opened closes at once); the first failure is reported.
+    const results = await Promise.allSettled([this.groups.close(), this.readers.close(), this.producer.close(SHUTDOWN_FLUSH_MS)]);
     this.state = 'stopped';
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw this.errors.wrap((failed as PromiseRejectedResult).reason, 'shut down the Kafka backend');
   }
 
+  /** Calls need the connected producer: from `starting` on (start creates the configured topics). */
   private running(): void {
-    if (this.state === 'running') return;
+    if (this.state === 'running' || this.state === 'starting') return;
     if (this.state === 'stopping' || this.state === 'stopped') throw new TributaryError('SHUTTING_DOWN', 'the Kafka backend is shutting down', { retriable: true });
     throw new TributaryError('BROKER_UNAVAILABLE', 'the Kafka backend is not connected yet', { retriable: true });
   }

@@ -13,6 +13,8 @@ import { exactCover, fill, pollUntil, valuesOf } from './helpers.js';
 export interface GroupConformanceOptions {
   /** Members' session and heartbeat; default 300 ms and 50 ms (Kafka refuses sessions under 6 s). */
   memberTimeouts?: { sessionTimeoutMs: number; heartbeatIntervalMs: number };
+  /** Polls of each member before a wait for the group to settle fails; default 500 (10 s at 20 ms). */
+  pollRounds?: number;
   /** Where the suite creates its topics when the backend's cluster cannot (a mock without CreateTopics). */
   createTopic?: (name: string, partitions: number) => Promise<void>;
   /** Checks this backend's cluster or client cannot make, each with the reason; listed as skipped. */
@@ -38,6 +40,7 @@ export function runGroupConformance(name: string, make: () => Promise<LogBackend
     let n = 0;
     const fresh = (label: string) => `gconf-${run}-${label}-${n++}`;
     const timeouts = options.memberTimeouts ?? { sessionTimeoutMs: 300, heartbeatIntervalMs: 50 };
+    const rounds = options.pollRounds ?? 500;
     const member = (group: string, topic: string, extra: Partial<ConsumerOptions> = {}) => {
       const c = backend.createConsumer({ group, topics: [topic], ...timeouts, autoOffsetReset: 'earliest', ...extra });
       open.push(c);
@@ -70,7 +73,7 @@ export function runGroupConformance(name: string, make: () => Promise<LogBackend
       const topic = await newTopic(3, 4);
       const group = fresh('g');
       const c = member(group, topic);
-      const [read] = await pollUntil([c], (r) => r[0].length >= 12, { commit: true });
+      const [read] = await pollUntil([c], (r) => r[0].length >= 12, { commit: true, rounds });
       return { topic, group, read };
     };
 
@@ -98,28 +101,28 @@ export function runGroupConformance(name: string, make: () => Promise<LogBackend
       const topic = await newTopic(4, 0);
       const group = fresh('g');
       const [a, b] = [member(group, topic), member(group, topic)];
-      await pollUntil([a, b], () => exactCover([a, b], topic, 4));
+      await pollUntil([a, b], () => exactCover([a, b], topic, 4), { rounds });
       await b.close();
-      await pollUntil([a], () => exactCover([a], topic, 4));
+      await pollUntil([a], () => exactCover([a], topic, 4), { rounds });
     });
 
     itUnless(cannot.silentMember, 'a silent member is replaced after its session', async () => {
       const topic = await newTopic(4, 0);
       const group = fresh('g');
       const [a, b] = [member(group, topic), member(group, topic)];
-      await pollUntil([a, b], () => exactCover([a, b], topic, 4));
+      await pollUntil([a, b], () => exactCover([a, b], topic, 4), { rounds });
       await b.close({ leaveGroup: false });
-      await pollUntil([a], () => exactCover([a], topic, 4));
+      await pollUntil([a], () => exactCover([a], topic, 4), { rounds });
     });
 
     itUnless(cannot.memberCommits, 'refuses commits from a stale generation or an unknown member', async () => {
       const topic = await newTopic(2, 3);
       const group = fresh('g');
       const a = member(group, topic);
-      await pollUntil([a], () => exactCover([a], topic, 2));
+      await pollUntil([a], () => exactCover([a], topic, 2), { rounds });
       const stale = { memberId: a.memberId, generation: a.generation };
       const b = member(group, topic);
-      await pollUntil([a, b], () => exactCover([a, b], topic, 2));
+      await pollUntil([a, b], () => exactCover([a, b], topic, 2), { rounds });
       const offset = [{ topic, partition: 0, offset: 1 }];
       await expectLogError(backend.commitOffsets(group, offset, stale), 'ILLEGAL_GENERATION');
       await expectLogError(backend.commitOffsets(group, offset, { memberId: 'not-a-member', generation: a.generation }), 'UNKNOWN_MEMBER');
@@ -130,7 +133,7 @@ export function runGroupConformance(name: string, make: () => Promise<LogBackend
       const topic = await newTopic(2, 3);
       const group = fresh('g');
       const [a, b] = [member(group, topic), member(group, topic)];
-      await pollUntil([a, b], () => exactCover([a, b], topic, 2));
+      await pollUntil([a, b], () => exactCover([a, b], topic, 2), { rounds });
       return { topic, group };
     };
 
@@ -167,7 +170,7 @@ export function runGroupConformance(name: string, make: () => Promise<LogBackend
       const topic = await newTopic(1, 0);
       const group = fresh('g');
       const c = member(group, topic);
-      await pollUntil([c], () => exactCover([c], topic, 1));
+      await pollUntil([c], () => exactCover([c], topic, 1), { rounds });
       expect((await backend.describeGroup(group)).members).toHaveLength(1);
       await c.close();
       await expectLogError(backend.describeGroup(group), 'UNKNOWN_GROUP');

@@ -1,5 +1,9 @@
+import { vi } from 'vitest';
 import { runLogBackendConformance } from '../log/conformance.js';
 import { describeKafka, MOCK_LACKS, startKafkaBackend, useMockCluster } from './mock-fixture.js';
+
+// Paging a partition with librdkafka's readers takes one fetch round trip per page on the mock.
+vi.setConfig({ testTimeout: 90_000 });
 
 describeKafka('Kafka backend on a 3-broker librdkafka mock cluster', () => {
   const cluster = useMockCluster();

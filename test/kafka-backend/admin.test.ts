@@ -58,6 +58,9 @@ describeKafka('the admin API and CLI over Kafka (3-broker librdkafka mock cluste
       expect(answer.body.error).toMatchObject({ code: 'UNSUPPORTED_BY_CLUSTER' });
       expect((answer.body.error as { message: string }).message).toContain(api);
     }
+    const listed = await tributary(['groups', 'list'], { TRIBUTARY_ADMIN_URL: admin });
+    expect(listed.code).not.toBe(0);
+    expect(listed.stderr).toContain('the Kafka cluster does not serve ListGroups (API key 16) (UNSUPPORTED_BY_CLUSTER)');
   });
 
   it('resets the offsets of a group over the admin API, and the CLI lists the topics', async () => {

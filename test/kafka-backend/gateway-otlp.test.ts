@@ -10,6 +10,7 @@ import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { makeLogs, makeSpans } from '../otlp/fixtures.js';
+import { eventually } from '../sinks/helpers.js';
 import { describeKafkaWith, kafkaConfig, useMockCluster } from './mock-fixture.js';
 import { pythonClientUnavailable, readWithPythonClient, type StoredRecord } from './python-client.js';
 
@@ -104,18 +105,26 @@ describeKafkaWith(pythonClientUnavailable())('the gateway over Kafka (3-broker l
     expect(appended).toBe(inKafka.filter((r) => r.topic === 'otlp_spans').length);
   });
 
-  it('answers 503 with Retry-After while Kafka does not acknowledge, and 200 once it is back', async () => {
+  it('answers 503 with Retry-After and /readyz 503 while Kafka does not acknowledge, and 200 once it is back', async () => {
     for (const id of [1, 2, 3]) await cluster().setBrokerDown(id, true);
     try {
       // The exporter retries a 503 by itself: a plain request shows what the gateway answers.
       const response = await fetch(url(kafka, '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(traceJson()) });
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('1');
+      // Load balancers see it too: /readyz turns 503 while librdkafka reports the cluster away.
+      const readyz = await eventually('/readyz to report the cluster away', async () => {
+        const r = await fetch(`http://127.0.0.1:${kafka.adminAddress().port}/readyz`);
+        return r.status === 503 && ((await r.json()) as { log: { connected: boolean; error?: string } });
+      });
+      expect(readyz.log.connected).toBe(false);
+      expect(readyz.log.error).toBeTruthy();
     } finally {
       for (const id of [1, 2, 3]) await cluster().setBrokerDown(id, false);
     }
     const spans = makeSpans({ service: 'after-outage', traces: 1, spansPerTrace: 2 });
     expect(await exportTo(new OTLPTraceExporter({ url: url(kafka, '/v1/traces'), timeoutMillis: 30_000 }), spans)).toMatchObject({ code: 0 });
+    expect((await fetch(`http://127.0.0.1:${kafka.adminAddress().port}/readyz`)).status).toBe(200);
   });
 });
 

@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'OVERLOADED'
   | 'SINK_REJECTED'
   | 'SINK_UNAVAILABLE'
+  /** The log's cluster lacks the API an answer needs (an Apache Kafka broker too old, a mock). */
+  | 'UNSUPPORTED_BY_CLUSTER'
   | 'INTERNAL';
 
 export interface ErrorOptions {

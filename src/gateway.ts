@@ -1,6 +1,8 @@
 import { createAdminServer } from './admin/server.js';
 import { groupRoutes } from './admin/routes/groups.js';
 import type { TributaryConfig } from './config/schema.js';
+import { ConfigError } from './errors.js';
+import { checkRole, type GatewayRole } from './gateway-role.js';
 import type { LogBackend } from './log/backend.js';
 import { createLogBackend } from './log/create-backend.js';
 import { createReceiver } from './receiver/receiver.js';
@@ -16,6 +18,8 @@ export interface StartingLog {
 }
 
 export interface GatewayDeps {
+  /** Default `all`. */
+  role?: GatewayRole;
   logger?: Logger;
   telemetry?: Telemetry;
   /** The log when the caller started it already (`tributary start` opens it while the rest loads). */
@@ -28,7 +32,9 @@ export interface Gateway {
   start(): Promise<void>;
   /** Stops taking requests, drains them into the log, lets sinks finish and commit, closes the log. */
   shutdown(): Promise<void>;
+  /** Throws when the process runs no receiver (role `sinks`). */
   receiverAddress(): { host: string; port: number };
+  readonly role: GatewayRole;
   adminAddress(): { host: string; port: number };
   /** When each start-up step ended, in ms since the process started (performance.now()). */
   startupMs(): Record<string, number>;
@@ -44,9 +50,11 @@ type Phase = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger();
   const telemetry = deps.telemetry ?? new Telemetry({ defaultMetrics: true });
+  const role = deps.role ?? 'all';
+  checkRole(role, config.log.backend);
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
-  const pipelines = createPipelines({ pipelines: config.pipelines, backend, telemetry, logger });
-  const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
+  const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, backend, telemetry, logger });
+  const receiver = role === 'sinks' ? undefined : createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
 
   let phase: Phase = 'created';
   const startupMs: Record<string, number> = {};
@@ -58,7 +66,13 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
     backend,
     telemetry,
     logger: logger.child('admin'),
-    readiness: () => (phase === 'running' ? { ready: true } : { ready: false, reason: phase }),
+    readiness: () => {
+      const connection = backend.connection?.();
+      const details = { role, ...(connection ? { log: connection } : {}) };
+      if (phase !== 'running') return { ready: false, reason: phase, details };
+      if (connection && !connection.connected) return { ready: false, reason: `the log's cluster does not answer: ${connection.error}`, details };
+      return { ready: true, details };
+    },
     routes: { groups: groupRoutes(backend) },
   });
 
@@ -74,7 +88,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       mark('logOpen');
       await pipelines.start();
       mark('pipelinesStarted');
-      await receiver.start();
+      await receiver?.start();
       mark('receiverListening');
       phase = 'running';
     },
@@ -84,7 +98,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       try {
         // Each part stops even when one before it fails; the log's own shutdown releases the data directory.
         await shutdownInOrder([
-          ['the receiver', () => receiver.shutdown()],
+          ['the receiver', async () => receiver?.shutdown()],
           ['the pipelines', () => pipelines.shutdown()],
           ['the log', () => backend.shutdown()],
           ['the admin API', () => admin.shutdown()],
@@ -93,7 +107,11 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
         phase = 'stopped';
       }
     },
-    receiverAddress: () => receiver.address(),
+    role,
+    receiverAddress: () => {
+      if (!receiver) throw new ConfigError('this process runs no OTLP receiver (role "sinks")');
+      return receiver.address();
+    },
     adminAddress: () => admin.address(),
     startupMs: () => ({ ...startupMs }),
   };

@@ -12,6 +12,8 @@ import { topicRoutes } from './routes/topics.js';
 export interface Readiness {
   ready: boolean;
   reason?: string;
+  /** More to report beside the status (the process's role, the log's connection). */
+  details?: Record<string, unknown>;
 }
 
 export interface AdminServerOptions {
@@ -65,7 +67,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const r = options.readiness();
-    return c.json({ status: r.ready ? 'ready' : 'not ready', reason: r.reason }, r.ready ? 200 : 503);
+    return c.json({ status: r.ready ? 'ready' : 'not ready', reason: r.reason, ...r.details }, r.ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
     c.header('Content-Type', telemetry.registry.contentType);

@@ -94,6 +94,35 @@ const topicSchema = z.strictObject({
   segment_ms: segmentMs.optional(),
 });
 
+/** An Apache Kafka cluster Tributary connects to as a client (log.backend: kafka, the kafka sink). */
+export const kafkaClusterSchema = z.strictObject({
+  /** Bootstrap servers. */
+  brokers: z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'expected host:port' })).min(1),
+  client_id: z.string().min(1).default('tributary'),
+  /** TLS to the brokers; an empty block uses the system's CAs. */
+  tls: z
+    .strictObject({
+      ca_file: z.string().min(1).optional(),
+      cert_file: z.string().min(1).optional(),
+      key_file: z.string().min(1).optional(),
+      /** Off only for test clusters: the broker's certificate is then not checked. */
+      insecure_skip_verify: z.boolean().default(false),
+    })
+    .refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), { error: 'cert_file and key_file go together' })
+    .optional(),
+  sasl: z
+    .strictObject({
+      mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
+      username: z.string().min(1),
+      password: z.string().min(1),
+    })
+    .optional(),
+  /** How long a produce may wait for the cluster to acknowledge it before it fails as retriable. */
+  produce_timeout: duration.default(10_000),
+  /** Create missing topics at start with the `topics` block's partitions, where the cluster allows it. */
+  create_topics: z.boolean().default(true),
+});
+
 const logSchema = z.strictObject({
   backend: z.enum(['embedded', 'kafka']).default('embedded'),
   data_dir: z.string().min(1).default('./data'),
@@ -107,12 +136,9 @@ const logSchema = z.strictObject({
   retention_check_interval: timerPeriod.default(60_000),
   max_record_bytes: byteSize.pipe(z.number().min(1024).max(MAX_SEGMENT_BYTES)).default(16 * 1024 ** 2),
   index_interval_bytes: byteSize.pipe(z.number().min(1)).default(4096),
-  kafka: z
-    .strictObject({
-      brokers: z.array(z.string()).min(1),
-      client_id: z.string().default('tributary'),
-    })
-    .optional(),
+  kafka: kafkaClusterSchema.optional(),
+}).superRefine((log, ctx) => {
+  if (log.backend === 'kafka' && !log.kafka) ctx.addIssue({ code: 'custom', path: ['kafka'], message: 'required with backend "kafka": { brokers: [host:port, ...] }' });
 });
 
 const groupsSchema = z.strictObject({

@@ -53,4 +53,13 @@ export interface LogBackend extends GroupApi {
   fetch(request: FetchRequest): Promise<FetchResult>;
   /** The first offset whose timestamp is at or after `timestamp`; the high watermark when none is. */
   offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number>;
+  /** For a log in another process (Kafka): whether its cluster answers, for /readyz. */
+  connection?(): LogConnection;
+}
+
+export interface LogConnection {
+  connected: boolean;
+  /** The bootstrap servers, and the last error while not connected. */
+  brokers: string[];
+  error?: string;
 }

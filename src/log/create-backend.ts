@@ -1,9 +1,9 @@
 import type { TributaryConfig } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { LogBackend } from './backend.js';
 import { createEmbeddedBackend } from './embedded/embedded-backend.js';
+import { createKafkaBackend } from './kafka/kafka-backend.js';
 
 export interface LogBackendDeps {
   telemetry?: Telemetry;
@@ -16,6 +16,16 @@ export function createLogBackend(config: TributaryConfig, deps: LogBackendDeps =
     case 'embedded':
       return createEmbeddedBackend({ log: config.log, topics: config.topics, groups: config.groups, telemetry: deps.telemetry, logger: deps.logger });
     case 'kafka':
-      throw new ConfigError('log.backend: "kafka" is not available yet; use "embedded"');
+      return createKafkaBackend({
+        log: config.log,
+        topics: config.topics,
+        groupDefaults: {
+          sessionTimeoutMs: config.groups.session_timeout,
+          heartbeatIntervalMs: config.groups.heartbeat_interval,
+          rebalanceTimeoutMs: config.groups.rebalance_timeout,
+        },
+        telemetry: deps.telemetry,
+        logger: deps.logger,
+      });
   }
 }

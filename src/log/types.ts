@@ -76,13 +76,16 @@ export interface PartitionInfo {
   leaderEpoch: number;
   logStartOffset: number;
   highWatermark: number;
-  sizeBytes: number;
+  /** Null where the log cannot tell (see TopicInfo.unavailable). */
+  sizeBytes: number | null;
 }
 
 export interface TopicInfo {
   name: string;
   settings: TopicSettings;
   partitions: PartitionInfo[];
+  /** Fields the log could not answer (a Kafka cluster lacking an API), each with the reason. */
+  unavailable?: Record<string, string>;
 }
 
 export interface BrokerInfo {

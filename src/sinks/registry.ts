@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { debugSinkFactory } from './debug/debug-sink.js';
 import { fileSinkFactory } from './file/file-sink.js';
+import { kafkaSinkFactory } from './kafka/kafka-sink.js';
 import { otlpHttpSinkFactory } from './otlphttp/otlphttp-sink.js';
 import { prometheusRemoteWriteSinkFactory } from './prometheusremotewrite/prometheusremotewrite-sink.js';
 import type { Sink, SinkContext, SinkFactory } from './sink.js';
@@ -8,7 +9,7 @@ import { webhookSinkFactory } from './webhook/webhook-sink.js';
 
 /** Every sink type a pipeline may name, by its `type`. */
 export const sinkFactories: ReadonlyMap<string, SinkFactory> = new Map(
-  [otlpHttpSinkFactory, prometheusRemoteWriteSinkFactory, fileSinkFactory, webhookSinkFactory, debugSinkFactory].map((f) => [f.type, f]),
+  [otlpHttpSinkFactory, prometheusRemoteWriteSinkFactory, fileSinkFactory, webhookSinkFactory, debugSinkFactory, kafkaSinkFactory].map((f) => [f.type, f]),
 );
 
 /** Builds the sink a pipeline's `sink` block describes; an unknown type or bad key is a ConfigError naming the path. */

@@ -39,6 +39,8 @@ export interface GatewayProcess {
   output(): string;
   /** SIGINT to the gateway, then the exit code. */
   stop(): Promise<number>;
+  /** Ends the process with SIGKILL, as a crash would (no shutdown), once it has exited. */
+  kill(): Promise<void>;
 }
 
 export interface GatewayProcessOptions {
@@ -51,6 +53,8 @@ export interface GatewayProcessOptions {
    * as its only child, or itself by exec: e.g. `unshare --pid --fork --mount-proc`.
    */
   wrapper?: string[];
+  /** More arguments for `tributary start` (e.g. `--role ingest`). */
+  args?: string[];
 }
 
 /**
@@ -69,7 +73,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     TRIBUTARY_LOG_LEVEL: 'info',
     ...options.env,
   };
-  const args = ['start', ...(options.config ? ['--config', options.config] : [])];
+  const args = ['start', ...(options.config ? ['--config', options.config] : []), ...(options.args ?? [])];
   const command = [...(options.wrapper ?? []), process.execPath, ...NODE_ARGS, ...args];
   const child: ChildProcess = spawn(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -102,10 +106,14 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     exited,
     output: () => output,
     async stop() {
-      process.kill(pid, 'SIGINT');
+      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGINT');
       const code = await exited;
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -6,12 +6,12 @@ import { sinkContext } from './helpers.js';
 
 describe('sink registry and settings', () => {
   it('knows every sink type', () => {
-    expect([...sinkFactories.keys()].sort()).toEqual(['debug', 'file', 'otlphttp', 'prometheusremotewrite', 'webhook']);
+    expect([...sinkFactories.keys()].sort()).toEqual(['debug', 'file', 'kafka', 'otlphttp', 'prometheusremotewrite', 'webhook']);
   });
 
   it('refuses an unknown type, naming the choices', () => {
     expect(() => createSink({ type: 'kafkaa' }, sinkContext({ path: 'pipelines[2].sink' }))).toThrow(
-      'pipelines[2].sink.type: unknown sink type "kafkaa"; expected one of otlphttp, prometheusremotewrite, file, webhook, debug',
+      'pipelines[2].sink.type: unknown sink type "kafkaa"; expected one of otlphttp, prometheusremotewrite, file, webhook, debug, kafka',
     );
   });
 

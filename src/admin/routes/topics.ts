@@ -41,6 +41,7 @@ function topicJson(topic: TopicInfo) {
       highWatermark: p.highWatermark,
       sizeBytes: p.sizeBytes,
     })),
+    ...(topic.unavailable ? { unavailable: topic.unavailable } : {}),
   };
 }
 

@@ -1,24 +1,29 @@
 import { loadConfig } from '../../config/load.js';
 import type { TributaryConfig } from '../../config/schema.js';
 import type { Gateway, StartingLog } from '../../gateway.js';
+import { checkRole, GATEWAY_ROLES, type GatewayRole } from '../../gateway-role.js';
 import { prespawnWorkerThreads } from '../../log/embedded/spawn-worker.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { createLogger, type Logger } from '../../telemetry/logger.js';
-import { parse } from '../args.js';
+import { parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
 
-const usage = `Usage: tributary start [--config FILE]
+const usage = `Usage: tributary start [--config FILE] [--role ingest|sinks|all]
 
 Starts the gateway: the OTLP/HTTP receiver, the log, the sink pipelines and the admin API.
+With log.backend: kafka, a process can take one role: \`ingest\` runs the receiver only,
+\`sinks\` the pipelines only (members of Kafka consumer groups), \`all\` (default) both.
 Runs until SIGINT or SIGTERM, then shuts down cleanly (requests in flight reach the log, sinks
 commit, segments are flushed and closed). A second signal exits at once.
 
 Options:
-  --config FILE   configuration file (default: config/tributary.yaml; docs/configuration.md)`;
+  --config FILE   configuration file (default: config/tributary.yaml; docs/configuration.md)
+  --role ROLE     ingest, sinks or all (default all; split roles need log.backend: kafka)`;
 
 const options = {
   config: { type: 'string' },
+  role: { type: 'string' },
 } as const;
 
 /**
@@ -41,7 +46,10 @@ export const startCommand: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, options, usage);
+    const role = (values.role ?? 'all') as GatewayRole;
+    if (!GATEWAY_ROLES.includes(role)) throw usageError(`--role expects ingest, sinks or all, got "${values.role}"`, usage);
     const config = loadConfig(values.config);
+    checkRole(role, config.log.backend);
     const configLoaded = Math.round(performance.now());
     const logger = createLogger('tributary');
     const log = await startLog(config, logger);
@@ -49,7 +57,7 @@ export const startCommand: Command = {
     const gatewayLoaded = Math.round(performance.now());
     let gateway: Gateway;
     try {
-      gateway = createGateway(config, { logger, telemetry: log.telemetry, log });
+      gateway = createGateway(config, { role, logger, telemetry: log.telemetry, log });
     } catch (err) {
       await log.backend.shutdown().catch(() => undefined);
       throw err;
@@ -75,9 +83,10 @@ export const startCommand: Command = {
       await gateway.shutdown().catch(() => undefined);
       throw err;
     }
-    const r = gateway.receiverAddress();
     const a = gateway.adminAddress();
-    logger.info(`ready: OTLP/HTTP on http://${r.host}:${r.port}, admin on http://${a.host}:${a.port}`, {
+    const otlp = role === 'sinks' ? 'no OTLP receiver (role sinks)' : `OTLP/HTTP on http://${gateway.receiverAddress().host}:${gateway.receiverAddress().port}`;
+    logger.info(`ready: ${otlp}, admin on http://${a.host}:${a.port}`, {
+      role,
       dataDir: config.log.data_dir,
       startupMs: { configLoaded, gatewayLoaded, ...gateway.startupMs() },
     });

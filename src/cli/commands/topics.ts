@@ -11,12 +11,14 @@ interface PartitionJson {
   isr: number[];
   logStartOffset: number;
   highWatermark: number;
-  sizeBytes: number;
+  /** Null where the log cannot tell (a Kafka cluster): `unavailable` says why. */
+  sizeBytes: number | null;
 }
 interface TopicJson {
   name: string;
   settings: Record<string, number | undefined>;
   partitions: PartitionJson[];
+  unavailable?: Record<string, string>;
 }
 
 const usage = `Usage:
@@ -45,7 +47,7 @@ function intOption(value: string | undefined, name: string): number | undefined 
 function printTopic(topic: TopicJson): void {
   printTable(
     ['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'LOG START', 'HIGH WATERMARK', 'SIZE'],
-    topic.partitions.map((p) => [p.partition, p.leader, p.replicas.join(','), p.isr.join(','), p.logStartOffset, p.highWatermark, formatBytes(p.sizeBytes)]),
+    topic.partitions.map((p) => [p.partition, p.leader, p.replicas.join(','), p.isr.join(','), p.logStartOffset, p.highWatermark, p.sizeBytes === null ? '-' : formatBytes(p.sizeBytes)]),
   );
 }
 
@@ -68,7 +70,7 @@ export const topicsCommand: Command = {
               t.name,
               t.partitions.length,
               t.partitions.reduce((n, p) => n + p.highWatermark - p.logStartOffset, 0),
-              formatBytes(t.partitions.reduce((n, p) => n + p.sizeBytes, 0)),
+              t.partitions.some((p) => p.sizeBytes === null) ? '-' : formatBytes(t.partitions.reduce((n, p) => n + (p.sizeBytes ?? 0), 0)),
             ]),
           );
         return EXIT.ok;

@@ -1,0 +1,190 @@
+/**
+ * Runs on: main thread. A member of a Kafka consumer group behind Tributary's Consumer interface:
+ * Kafka's group protocol (librdkafka) joins, assigns and rebalances; offsets are committed only
+ * when the caller commits (after its sink accepted the records). The rebalance listeners run
+ * before partitions are given up, so the work in hand is committed first.
+ */
+import type { Consumer, ConsumerOptions, PartitionOffset, PollOptions } from '../../groups/types.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { ConsumedRecord, TopicPartition } from '../types.js';
+import type { Config, KafkaClientModule, KafkaConsumer, LibrdKafkaError, Message } from './client-types.js';
+import type { KafkaErrors } from './kafka-errors.js';
+import { consumedBytes, toConsumedRecord } from './message-records.js';
+
+export interface GroupConsumerDeps {
+  client: KafkaClientModule;
+  connection: Config;
+  errors: KafkaErrors;
+  logger: Logger;
+  defaults: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
+  onClosed: (consumer: KafkaGroupConsumer) => void;
+}
+
+/** librdkafka's assignors; its sticky one is the cooperative (incremental) variant. */
+const STRATEGIES = { range: 'range', roundrobin: 'roundrobin', sticky: 'cooperative-sticky' } as const;
+const ERR_ASSIGN_PARTITIONS = -175;
+const ERR_REVOKE_PARTITIONS = -174;
+const DEFAULT_MAX_RECORDS = 500;
+const DEFAULT_MAX_BYTES = 1024 ** 2;
+
+const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+export class KafkaGroupConsumer implements Consumer {
+  readonly group: string;
+  /** librdkafka's JS binding does not expose Kafka's member id or generation. */
+  readonly memberId = '';
+  readonly generation = -1;
+  private readonly consumer: KafkaConsumer;
+  /** The connection, made at creation; a failed one is made again by the next call that needs it. */
+  private connection: Promise<void>;
+  private topics: string[];
+  private owned = new Map<string, TopicPartition>();
+  /** The position after the last record polled, per partition: what commit() commits by default. */
+  private readonly positions = new Map<string, PartitionOffset>();
+  /** Records consumed past a poll's budget, handed out first by the next poll. */
+  private leftover: ConsumedRecord[] = [];
+  private rebalancing: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: GroupConsumerDeps,
+    private readonly options: ConsumerOptions,
+  ) {
+    this.group = options.group;
+    const d = deps.defaults;
+    this.consumer = new deps.client.KafkaConsumer(
+      {
+        ...deps.connection,
+        'client.id': options.clientId ?? String(deps.connection['client.id']),
+        'group.id': options.group,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'session.timeout.ms': options.sessionTimeoutMs ?? d.sessionTimeoutMs,
+        'heartbeat.interval.ms': options.heartbeatIntervalMs ?? d.heartbeatIntervalMs,
+        // Kafka's rebalance timeout is librdkafka's max.poll.interval.ms; it may not be below the session.
+        'max.poll.interval.ms': Math.max(options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs, options.sessionTimeoutMs ?? d.sessionTimeoutMs),
+        'partition.assignment.strategy': STRATEGIES[options.assignor ?? 'sticky'],
+        'fetch.wait.max.ms': 100,
+        'allow.auto.create.topics': false,
+        rebalance_cb: ((err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment)) as never,
+      },
+      { 'auto.offset.reset': options.autoOffsetReset ?? 'earliest' },
+    );
+    this.topics = options.topics ?? [];
+    this.connection = this.connect();
+    this.connection.catch(() => {}); // reported by the next poll, which connects again
+  }
+
+  private connect(): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      this.consumer.connect({}, (err) => (err ? reject(this.deps.errors.wrap(err, `connect group ${this.group} to Kafka`)) : resolve())),
+    ).then(() => {
+      this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
+      if (this.topics.length) this.consumer.subscribe(this.topics);
+    });
+  }
+
+  /** Waits for the connection; after a failed one (Kafka away at start), tries again. */
+  private connected(): Promise<void> {
+    this.connection = this.connection.catch(() => this.connect());
+    return this.connection;
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.owned.values()];
+  }
+
+  subscribe(topics: string[]): void {
+    this.topics = topics;
+    this.connection.then(() => this.consumer.subscribe(topics)).catch(() => {});
+  }
+
+  private onRebalance(err: LibrdKafkaError, partitions: TopicPartition[]): void {
+    const list = partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
+    const what = err.code === ERR_ASSIGN_PARTITIONS ? 'assigned' : err.code === ERR_REVOKE_PARTITIONS ? 'revoked' : `lost (${err.message})`;
+    this.deps.logger.info(`group ${this.group}: partitions ${what}`, { partitions: list.map((p) => `${p.topic}-${p.partition}`).join(',') });
+    this.rebalancing = this.rebalancing.then(async () => {
+      const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
+      if (err.code === ERR_ASSIGN_PARTITIONS) {
+        if (cooperative) this.consumer.incrementalAssign(list);
+        else this.consumer.assign(list.map((p) => ({ ...p, offset: -1001 /* the committed offset */ })));
+        if (!cooperative) this.owned.clear();
+        for (const p of list) this.owned.set(key(p), p);
+        await this.listen('onPartitionsAssigned', list);
+        return;
+      }
+      // Revoked (or lost): finish and commit the work in hand before the partitions move.
+      if (err.code === ERR_REVOKE_PARTITIONS) await this.listen('onPartitionsRevoked', list);
+      const gone = new Set(list.map(key));
+      this.leftover = this.leftover.filter((r) => !gone.has(key(r)));
+      for (const k of gone) {
+        this.owned.delete(k);
+        this.positions.delete(k);
+      }
+      if (cooperative) this.consumer.incrementalUnassign(list);
+      else this.consumer.unassign();
+    });
+  }
+
+  private async listen(which: 'onPartitionsAssigned' | 'onPartitionsRevoked', partitions: TopicPartition[]): Promise<void> {
+    try {
+      await this.options[which]?.(partitions);
+    } catch (err) {
+      this.deps.logger.warn(`${which} listener failed`, { group: this.group, error: err });
+    }
+  }
+
+  async poll(options: PollOptions = {}): Promise<ConsumedRecord[]> {
+    if (this.closing) return [];
+    await this.connected();
+    await this.rebalancing;
+    if (this.leftover.length === 0) {
+      this.consumer.setDefaultConsumeTimeout(options.maxWaitMs ?? 0);
+      const messages = await new Promise<Message[]>((resolve, reject) =>
+        this.consumer.consume(options.maxRecords ?? DEFAULT_MAX_RECORDS, (err, ms) => (err ? reject(this.deps.errors.wrap(err, `poll group ${this.group}`)) : resolve(ms))),
+      );
+      await this.rebalancing;
+      // A record of a partition revoked meanwhile is the new owner's to read.
+      this.leftover = messages.map(toConsumedRecord).filter((r) => this.owned.has(key(r)));
+    }
+    const maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    let bytes = 0;
+    let n = 0;
+    while (n < this.leftover.length && n < maxRecords && (n === 0 || bytes + consumedBytes(this.leftover[n]) <= maxBytes)) bytes += consumedBytes(this.leftover[n++]);
+    const records = this.leftover.splice(0, n);
+    for (const r of records) this.positions.set(key(r), { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+    return records;
+  }
+
+  async commit(offsets?: PartitionOffset[]): Promise<void> {
+    const list = offsets ?? [...this.positions.values()];
+    if (list.length === 0) return;
+    await this.connected();
+    await new Promise<void>((resolve, reject) =>
+      this.consumer.commitCb(
+        list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })),
+        (err) => (err ? reject(this.deps.errors.wrap(err, `commit for group ${this.group}`)) : resolve()),
+      ),
+    );
+  }
+
+  /**
+   * Leaves the group: librdkafka revokes (running onPartitionsRevoked) and sends LeaveGroup. It
+   * cannot be made to go silent instead, so `leaveGroup: false` leaves too.
+   */
+  close(_options?: { leaveGroup?: boolean }): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.connection;
+      } catch {
+        return;
+      } finally {
+        this.deps.onClosed(this);
+      }
+      await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+      await this.rebalancing;
+    })();
+    return this.closing;
+  }
+}

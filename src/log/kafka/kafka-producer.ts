@@ -1,0 +1,123 @@
+/**
+ * Runs on: main thread. One librdkafka producer for the whole process, with acks=all and
+ * idempotence (no duplicates or reordering from its own retries): a call resolves only once Kafka
+ * acknowledged every record of it, with the offset of the first.
+ */
+import { TributaryError } from '../../errors.js';
+import type { ProducerRecord } from '../types.js';
+import type { Config, DeliveryReport, KafkaClientModule, LibrdKafkaError, MessageHeader, Producer } from './client-types.js';
+import type { KafkaErrors } from './kafka-errors.js';
+
+/** One produce call waiting for its records' delivery reports. */
+interface Pending {
+  remaining: number;
+  baseOffset: number;
+  error?: unknown;
+  resolve: (baseOffset: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Bytes a record takes on the wire besides its key, value and headers (Kafka's record framing). */
+const RECORD_OVERHEAD = 32;
+
+export function recordBytes(record: ProducerRecord): number {
+  let n = RECORD_OVERHEAD + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const h of record.headers ?? []) n += h.key.length + (typeof h.value === 'string' ? Buffer.byteLength(h.value) : h.value.length);
+  return n;
+}
+
+export class KafkaProducer {
+  private readonly producer: Producer;
+
+  constructor(
+    client: KafkaClientModule,
+    connection: Config,
+    private readonly errors: KafkaErrors,
+    options: { produceTimeoutMs: number; maxRecordBytes: number; onError: (err: LibrdKafkaError) => void },
+  ) {
+    this.producer = new client.Producer({
+      ...connection,
+      acks: -1,
+      'enable.idempotence': true,
+      'linger.ms': 5,
+      'message.timeout.ms': options.produceTimeoutMs,
+      // Room for one record of max_record_bytes in a request; the brokers' own limit still applies.
+      'message.max.bytes': Math.min(options.maxRecordBytes + 64 * 1024, 1_000_000_000),
+      'allow.auto.create.topics': false,
+      dr_cb: true,
+    });
+    this.producer.on('delivery-report', ((err: LibrdKafkaError | null, report: DeliveryReport) => this.delivered(err, report)) as never);
+    // librdkafka's own view of the cluster (all brokers down, authentication failed, ...).
+    this.producer.on('event.error', options.onError as never);
+  }
+
+  get client(): Producer {
+    return this.producer;
+  }
+
+  async connect(timeoutMs: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.producer.connect({ timeout: timeoutMs }, (err) => (err ? reject(this.errors.wrap(err, 'connect to Kafka')) : resolve()));
+    });
+    this.producer.setPollInBackground(true);
+  }
+
+  /** Enqueues the records in order; resolves with the first one's offset once all were acknowledged. */
+  produce(topic: string, partition: number, records: ProducerRecord[], waitForAcks: boolean): Promise<number> {
+    if (records.length === 0) return Promise.resolve(-1);
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { remaining: records.length, baseOffset: Number.MAX_SAFE_INTEGER, resolve, reject };
+      let enqueued = 0;
+      try {
+        for (const record of records) {
+          this.producer.produce(
+            topic,
+            partition,
+            record.value === null ? null : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength),
+            record.key ? Buffer.from(record.key.buffer, record.key.byteOffset, record.key.byteLength) : null,
+            record.timestamp ?? Date.now(),
+            waitForAcks ? pending : undefined,
+            headersOf(record),
+          );
+          enqueued++;
+        }
+      } catch (err) {
+        // Records already enqueued are still delivered; the caller retries the whole call (at least once).
+        pending.remaining -= records.length - enqueued;
+        pending.error = this.errors.wrap(err, `produce to ${topic}[${partition}]`);
+        if (!waitForAcks || pending.remaining === 0) reject(pending.error);
+        return;
+      }
+      if (!waitForAcks) resolve(-1);
+    });
+  }
+
+  private delivered(err: LibrdKafkaError | null, report: DeliveryReport): void {
+    const pending = report.opaque as Pending | undefined;
+    if (!pending) return;
+    if (err) pending.error ??= this.errors.wrap(err, `produce to ${report.topic}[${report.partition}]`);
+    else pending.baseOffset = Math.min(pending.baseOffset, report.offset);
+    if (--pending.remaining > 0) return;
+    if (pending.error) pending.reject(pending.error);
+    else pending.resolve(pending.baseOffset);
+  }
+
+  /** Waits for every enqueued record (up to `timeoutMs`), then disconnects. */
+  async close(timeoutMs: number): Promise<void> {
+    if (!this.producer.isConnected()) return;
+    try {
+      await new Promise<void>((resolve, reject) => this.producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()));
+    }
+  }
+}
+
+function headersOf(record: ProducerRecord): MessageHeader[] | undefined {
+  if (!record.headers?.length) return undefined;
+  return record.headers.map((h) => ({ [h.key]: typeof h.value === 'string' ? h.value : Buffer.from(h.value.buffer, h.value.byteOffset, h.value.byteLength) }));
+}
+
+export function recordTooLarge(topic: string, size: number, limit: number): TributaryError {
+  return new TributaryError('RECORD_TOO_LARGE', `a record of ${size} bytes for ${topic} is over log.max_record_bytes (${limit})`);
+}

@@ -1,0 +1,79 @@
+/**
+ * Runs on: the thread that runs the pipeline's members (main thread or a sink worker). Exports a
+ * pipeline's records to an external Kafka cluster as the OpenTelemetry Collector's Kafka exporter
+ * writes them with encoding `otlp_proto`: each record's value is already a whole
+ * Export*ServiceRequest, its key the trace id or resource hash, so records are forwarded as they
+ * are, to the Collector's topic for their signal, with acks=all.
+ */
+import { z } from 'zod';
+import { kafkaClusterSchema, NAME_PATTERN } from '../../config/schema.js';
+import { TributaryError } from '../../errors.js';
+import { connectionProperties } from '../../log/kafka/client-config.js';
+import { KafkaErrors } from '../../log/kafka/kafka-errors.js';
+import { KafkaProducer } from '../../log/kafka/kafka-producer.js';
+import { loadKafkaClient } from '../../log/kafka/load-client.js';
+import type { ConsumedRecord } from '../../log/types.js';
+import { kindOfRecord } from '../signals.js';
+import { parseSinkConfig } from '../sink-config.js';
+import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
+
+const topicName = z.string().regex(NAME_PATTERN, { error: 'expected a Kafka topic name' });
+
+const configSchema = kafkaClusterSchema.omit({ create_topics: true }).extend({
+  /** The Collector's Kafka exporter's topics; events are OTLP logs, so they go with the logs. */
+  topics: z
+    .strictObject({
+      traces: topicName.default('otlp_spans'),
+      metrics: topicName.default('otlp_metrics'),
+      logs: topicName.default('otlp_logs'),
+      events: topicName.default('otlp_logs'),
+    })
+    .default({ traces: 'otlp_spans', metrics: 'otlp_metrics', logs: 'otlp_logs', events: 'otlp_logs' }),
+  /** Largest record sent; Kafka's own default message.max.bytes is about 1 MB. */
+  max_record_bytes: z.number().int().min(1024).default(1_000_000),
+});
+
+export type KafkaSinkConfig = z.output<typeof configSchema>;
+
+/** librdkafka picks the partition from the key, as Kafka's own clients do (murmur2). */
+const UNASSIGNED_PARTITION = -1;
+
+export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): Sink {
+  const client = loadKafkaClient(`${context.path}.type: kafka`);
+  const errors = new KafkaErrors(client);
+  const producer = new KafkaProducer(client, { ...connectionProperties(config), partitioner: 'murmur2_random' }, errors, {
+    produceTimeoutMs: config.produce_timeout,
+    maxRecordBytes: config.max_record_bytes,
+    onError: (err) => context.logger.warn('Kafka sink: cluster error', { pipeline: context.pipeline, error: err.message }),
+  });
+
+  const send = async (records: ConsumedRecord[]) => {
+    // One produce per record (keyed: its partition is the cluster's choice); all acknowledged before the batch counts as exported.
+    await Promise.all(
+      records.map((r) =>
+        producer.produce(config.topics[kindOfRecord(r)], UNASSIGNED_PARTITION, [{ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }], true),
+      ),
+    );
+  };
+
+  return {
+    type: 'kafka',
+    start: () => producer.connect(10_000),
+    async export(batch: SinkBatch): Promise<ExportOutcome> {
+      try {
+        await send(batch.signals.flatMap((s) => s.records));
+        return {};
+      } catch (err) {
+        const e = errors.wrap(err, `Kafka sink ${context.pipeline}`);
+        // Kafka's retriable errors (brokers away, timeouts) are retried; the rest (too large, no such topic) dead-lettered.
+        throw new TributaryError(e.retriable ? 'SINK_UNAVAILABLE' : 'SINK_REJECTED', e.message, { retriable: e.retriable, cause: e });
+      }
+    },
+    shutdown: () => producer.close(10_000),
+  };
+}
+
+export const kafkaSinkFactory: SinkFactory = {
+  type: 'kafka',
+  create: (raw, context) => createKafkaSink(parseSinkConfig(configSchema, raw, context.path), context),
+};

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { afterAll, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { protoToJson } from '../../src/otlp/proto-to-json.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { makeLogs, makeSpans } from '../otlp/fixtures.js';
+import { eventually } from '../sinks/helpers.js';
+import { describeKafkaWith, useMockCluster } from './mock-fixture.js';
+import { pythonClientUnavailable, readWithPythonClient, type StoredRecord } from './python-client.js';
+
+const pipelineOn = (brokers: string[], sink: Record<string, unknown> = {}) => ({
+  group: 'to-kafka',
+  topics: ['otlp_spans', 'otlp_logs', 'otlp_events'],
+  sink: { type: 'kafka', brokers, client_id: 'tributary-sink', ...sink },
+});
+
+it('refuses a kafka sink without brokers, naming the key', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-kafka-sink-'));
+  try {
+    const config = configSchema.parse({ log: { data_dir: dir, brokers: 1 }, pipelines: [{ ...pipelineOn([]), sink: { type: 'kafka' } }] });
+    expect(() => createGateway(config, { logger: silentLogger })).toThrow(/pipelines\[0\]\.sink\.brokers/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker librdkafka mock cluster)', () => {
+  // The external cluster holds the Collector's Kafka receiver topics.
+  const cluster = useMockCluster({ otlp_spans: 2, otlp_metrics: 1, otlp_logs: 2 });
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-kafka-sink-'));
+  let gateway: Gateway | undefined;
+  afterAll(async () => {
+    await gateway?.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes the records a Kafka consumer decodes as OTLP, in the Collector's topics with its keys", async () => {
+    const config = configSchema.parse({
+      receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+      admin: { endpoint: '127.0.0.1:0' },
+      log: { data_dir: dir, brokers: 1, fsync: 'never' },
+      topics: { otlp_spans: { partitions: 2 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 }, otlp_metrics: { partitions: 1 } },
+      pipelines: [pipelineOn(cluster().brokers)],
+    });
+    gateway = createGateway(config, { logger: silentLogger, telemetry: new Telemetry() });
+    await gateway.start();
+    const url = (path: string) => `http://127.0.0.1:${gateway!.receiverAddress().port}${path}`;
+    const spans = makeSpans({ service: 'to-kafka', traces: 4, spansPerTrace: 3 });
+    const logs = makeLogs({ service: 'to-kafka', logs: 3, events: 2 });
+    for (const [exporter, items] of [
+      [new OTLPTraceExporter({ url: url('/v1/traces') }), spans],
+      [new OTLPLogExporter({ url: url('/v1/logs') }), logs],
+    ] as const) {
+      const result = await new Promise<{ code: number }>((resolve) => (exporter.export as (i: unknown, cb: (r: { code: number }) => void) => void)(items, resolve));
+      await exporter.shutdown();
+      expect(result.code).toBe(0);
+    }
+
+    const decode = (r: StoredRecord, message: string) => protoToJson(Buffer.from(r.value, 'base64'), message) as Record<string, { scopeSpans?: { spans: { spanId: string; traceId: string }[] }[]; scopeLogs?: { logRecords: unknown[] }[] }[]>;
+    const sentSpans = spans.map((s) => s.spanContext().spanId).sort();
+    const read = await eventually(
+      'every span and log record in the external cluster',
+      async () => {
+        const records = await readWithPythonClient(cluster().brokers, ['otlp_spans', 'otlp_logs']);
+        const spanIds = records.filter((r) => r.topic === 'otlp_spans').flatMap((r) => decode(r, 'ExportTraceServiceRequest').resourceSpans.flatMap((rs) => rs.scopeSpans!.flatMap((ss) => ss.spans.map((s) => s.spanId))));
+        const logRecords = records.filter((r) => r.topic === 'otlp_logs').flatMap((r) => decode(r, 'ExportLogsServiceRequest').resourceLogs.flatMap((rl) => rl.scopeLogs!.flatMap((sl) => sl.logRecords)));
+        return JSON.stringify(spanIds.sort()) === JSON.stringify(sentSpans) && logRecords.length === 5 && records;
+      },
+      30_000,
+    );
+    // Keyed as the Collector's exporter keys them (partition_traces_by_id): each record's spans share its key.
+    for (const r of read.filter((x) => x.topic === 'otlp_spans')) {
+      for (const rs of decode(r, 'ExportTraceServiceRequest').resourceSpans) for (const s of rs.scopeSpans!.flatMap((ss) => ss.spans)) expect(s.traceId).toBe(r.key);
+    }
+  }, 60_000);
+});

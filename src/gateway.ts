@@ -44,7 +44,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const logger = deps.logger ?? createLogger();
   const telemetry = deps.telemetry ?? new Telemetry({ defaultMetrics: true });
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
-  const pipelines = createPipelines({ pipelines: config.pipelines, backend, telemetry, logger });
+  const pipelines = createPipelines({ pipelines: config.pipelines, workers: config.sinks.workers, backend, telemetry, logger });
   const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
 
   let phase: Phase = 'created';

@@ -105,6 +105,11 @@ const pipelineSchema = z.strictObject({
   dead_letter: z.strictObject({ enabled: z.boolean().default(true), topic: name.optional() }).default({ enabled: true }),
 });
 
+const sinksSchema = z.strictObject({
+  /** Sink worker threads that run the pipelines' members; by default half the cores, between 1 and 8. */
+  workers: z.number().int().min(1).max(64).optional(),
+});
+
 /** The receiver's four topics, with 6 partitions each, for those the `topics` block leaves out. */
 function signalTopics(receiver: z.infer<typeof receiverSchema>): Record<string, z.infer<typeof topicSchema>> {
   return Object.fromEntries(Object.values(receiver.topics).map((topic) => [topic, { partitions: 6, replication_factor: 1 }]));
@@ -116,6 +121,7 @@ export const configSchema = z.strictObject({
   log: logSchema.default(logSchema.parse({})),
   groups: groupsSchema.default(groupsSchema.parse({})),
   topics: z.record(name, topicSchema).default({}),
+  sinks: sinksSchema.default({}),
   pipelines: z.array(pipelineSchema).default([]),
 })
   // The receiver's topics always exist: a config that leaves them out gets them with 6 partitions.
@@ -128,4 +134,5 @@ export type LogConfig = TributaryConfig['log'];
 export type GroupsConfig = TributaryConfig['groups'];
 export type TopicConfig = z.infer<typeof topicSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type SinksConfig = z.infer<typeof sinksSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;

@@ -57,6 +57,11 @@ export interface SinkContext {
 
 export interface SinkFactory {
   readonly type: string;
+  /**
+   * The members of a pipeline share one sink on one sink worker, instead of spreading over the
+   * workers with a sink each: for sinks with one writer (a file) or state across members.
+   */
+  readonly oneInstance?: boolean;
   /** Validates the sink's own keys (throwing ConfigError naming the path) and builds the sink. */
   create(config: Record<string, unknown>, context: SinkContext): Sink;
 }

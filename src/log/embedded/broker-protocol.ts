@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../../errors.js';
 import type { FsyncPolicy, RecoveryReport } from '../../../workers/broker/partition-log-types.js';
 import type { BatchRingMemory, RingSlice } from './batch-ring.js';
@@ -74,7 +75,12 @@ export type BrokerRequest =
   | { id: number; op: 'updateSettings'; topic: string; partition: number; settings: PartitionStorageSettings }
   | { id: number; op: 'enforceRetention' }
   | { id: number; op: 'stats'; topic?: string }
+  /** A port of its own for another thread (a sink worker) that reads: fetch and offsetForTimestamp only. */
+  | { id: number; op: 'attach'; port: MessagePort }
   | { id: number; op: 'close' };
+
+/** What a reader's port (see `attach`) may ask. */
+export type ReaderRequest = Extract<BrokerRequest, { op: 'fetch' | 'offsetForTimestamp' }>;
 
 export type BrokerOp = BrokerRequest['op'];
 
@@ -98,6 +104,7 @@ export interface BrokerReplies {
   updateSettings: null;
   enforceRetention: PartitionStats[];
   stats: PartitionStats[];
+  attach: null;
   close: null;
 }
 

@@ -65,5 +65,7 @@ export function createFileSink(config: FileSinkConfig, _context: SinkContext): S
 
 export const fileSinkFactory: SinkFactory = {
   type: 'file',
+  // One writer per file: the members of a pipeline append through one RotatingFile.
+  oneInstance: true,
   create: (raw, context) => createFileSink(parseSinkConfig(configSchema, raw, context.path), context),
 };

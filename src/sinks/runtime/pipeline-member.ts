@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asTributaryError } from '../../errors.js';
-import type { Consumer, ConsumerOptions, PartitionOffset } from '../../groups/types.js';
+import type { Consumer, PartitionOffset, RebalanceListener } from '../../groups/types.js';
 import type { ConsumedRecord } from '../../log/types.js';
 import { type BatchPolicy, Batcher } from './batcher.js';
 import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
@@ -19,6 +19,8 @@ export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffse
 const POLL_ERROR_BACKOFF_MS = 500;
 
 /**
+ * Runs on: a sink worker.
+ *
  * One member of a pipeline's group: poll, batch, deliver, commit, in a loop of its own, so a
  * slow sink holds up only this loop. Before a rebalance takes its partitions, the records it
  * holds are delivered and committed.
@@ -29,18 +31,15 @@ export class PipelineMember {
   private running = false;
   private loop: Promise<void> | undefined;
 
+  /** `createConsumer` builds the member's consumer with the listener it must run before a rebalance. */
   constructor(
-    createConsumer: (options: ConsumerOptions) => Consumer,
-    consumerOptions: ConsumerOptions,
+    createConsumer: (onPartitionsRevoked: RebalanceListener) => Consumer,
     batch: BatchPolicy,
     private readonly delivery: DeliveryContext,
   ) {
-    this.consumer = createConsumer({
-      ...consumerOptions,
-      onPartitionsRevoked: async () => {
-        const held = this.batcher.take();
-        if (held.length > 0) await this.deliverAndCommit(held);
-      },
+    this.consumer = createConsumer(async () => {
+      const held = this.batcher.take();
+      if (held.length > 0) await this.deliverAndCommit(held);
     });
     this.batcher = new Batcher(this.consumer, batch);
   }

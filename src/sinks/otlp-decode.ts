@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 /**
  * The OTLP/JSON shapes the sinks read (opentelemetry-proto's JSON mapping: lowerCamelCase
  * fields, 64-bit integers as strings or numbers, enums as integers). Only the fields the sinks

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { attribute, type Resource } from './otlp-json.js';
 import type { Signal } from './sink.js';
 

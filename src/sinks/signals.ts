@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
 import { DEFAULT_TOPICS, SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker; the main thread also builds each sink once, to check its settings before start. */
 import type { ConsumedRecord } from '../log/types.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Logger } from '../telemetry/logger.js';

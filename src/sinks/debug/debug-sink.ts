@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { z } from 'zod';
 import { decodeRecords } from '../otlp-decode.js';
 import { mergeJsonRequests, type RequestSummary, summarize } from '../otlp-summary.js';

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import {
   attribute,
   DELTA,

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { httpPost } from '../http/http-post.js';

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { I64, VARINT } from '../../otlp/wire-reader.js';
 import { WireWriter } from '../../otlp/wire-writer.js';
 

@@ -62,7 +62,6 @@ interface Incarnation {
 }
 
 export class SinkWorkerHandle {
-  restarts = 0;
   private current: Incarnation | undefined;
   private state: 'new' | 'running' | 'restarting' | 'stopping' | 'stopped' = 'new';
   private failures = 0;
@@ -73,10 +72,14 @@ export class SinkWorkerHandle {
   private latest: MetricsSnapshot = [];
   private readonly loggers = new Map<string, Logger>();
   private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly restartsTotal;
 
   constructor(private readonly options: SinkWorkerHandleOptions) {
     this.backoff = options.restartBackoff ?? { initialMs: 100, maxMs: 10_000 };
     options.telemetry.addSource(() => this.metrics());
+    this.restartsTotal = options.telemetry
+      .counter('tributary_sink_worker_restarts_total', 'Sink worker threads restarted after they died', ['worker'])
+      .labels(String(options.data.worker));
   }
 
   get index(): number {
@@ -183,7 +186,7 @@ export class SinkWorkerHandle {
     for (const { group, memberId } of members) void this.options.backend.groupCoordinator.leaveGroup(group, memberId).catch(() => undefined);
     this.failures = Date.now() - incarnation.startedAt >= STABLE_RUN_MS ? 0 : this.failures + 1;
     const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.max(0, this.failures - 1));
-    this.restarts++;
+    this.restartsTotal.inc();
     this.state = 'restarting';
     this.options.logger.error('sink worker died; restarting it, its uncommitted records will be delivered again', {
       worker: this.index,

@@ -35,7 +35,8 @@ function readValue(r: WireReader, field: FieldSpec): unknown {
   return scalarAt(r.buf, r.valueStart, r.valueEnd, r.wireType === VARINT ? r.varint : 0, field);
 }
 
-function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
+/** A non-message field's value as OTLP JSON has it (messages decode as readMessage does). */
+export function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
   const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   switch (field.type) {
     case 'message':
@@ -82,7 +83,8 @@ function bigVarintAt(buf: Uint8Array, pos: number, signed: boolean): bigint {
   return signed ? BigInt.asIntN(64, result) : BigInt.asUintN(64, result);
 }
 
-function readPacked(r: WireReader, field: FieldSpec, list: unknown[]): void {
+/** Adds each element of a packed repeated field at the reader to `list`. */
+export function readPacked(r: WireReader, field: FieldSpec, list: unknown[]): void {
   const wireType = wireTypeOf(field.type);
   const size = wireType === I64 ? 8 : wireType === I32 ? 4 : 0;
   if (size > 0) {

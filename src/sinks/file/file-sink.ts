@@ -4,8 +4,7 @@ import { gzip } from 'node:zlib';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/units.js';
 import { TributaryError } from '../../errors.js';
-import { decodeRecords } from '../otlp-decode.js';
-import { mergeJsonRequests } from '../otlp-summary.js';
+import { recordsAsJson } from '../otlp-text.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { RotatingFile } from './rotating-file.js';
@@ -49,9 +48,7 @@ export function createFileSink(config: FileSinkConfig, _context: SinkContext): S
     },
     async export(batch: SinkBatch): Promise<ExportOutcome> {
       let text = '';
-      for (const { signal, records } of batch.signals) {
-        text += JSON.stringify(mergeJsonRequests(signal, await decodeRecords(signal, records))) + '\n';
-      }
+      for (const { signal, records } of batch.signals) text += recordsAsJson(signal, records) + '\n';
       const chunk = config.compression === 'gzip' ? await gzipAsync(text) : Buffer.from(text);
       try {
         await file.append(chunk);

@@ -14,16 +14,12 @@ export interface Label {
   value: string;
 }
 
-export interface Sample {
-  value: number;
-  timestampMs: number;
-}
-
 export interface TimeSeries {
   /** Sorted by name, `__name__` among them, as remote write receivers expect. */
   labels: Label[];
-  /** In timestamp order. */
-  samples: Sample[];
+  /** Sample values and their times (ms), side by side, in time order. */
+  values: number[];
+  timestamps: number[];
 }
 
 /** prompb MetricMetadata.MetricType */
@@ -36,21 +32,108 @@ export interface MetricMetadata {
   unit: string;
 }
 
+/**
+ * The WriteRequest's bytes, sized in a first pass so that every length prefix is written once in
+ * place (no nested-message shuffling) and label text is written straight into the buffer.
+ */
 export function encodeWriteRequest(timeseries: readonly TimeSeries[], metadata: readonly MetricMetadata[] = []): Uint8Array {
-  const w = new WireWriter(64 * 1024);
+  // Pass 1: byte lengths of every string, label, sample and series, in order.
+  const lengths: number[] = [];
+  let total = 0;
   for (const series of timeseries) {
-    w.begin(1);
+    const seriesAt = lengths.push(0) - 1;
+    let seriesLength = 0;
     for (const label of series.labels) {
-      w.begin(1).tag(1, 2).string(label.name).tag(2, 2).string(label.value).end();
+      const name = textLength(label.name);
+      const value = textLength(label.value);
+      lengths.push(name, value);
+      const labelLength = 1 + varintSize(name) + name + 1 + varintSize(value) + value;
+      seriesLength += 1 + varintSize(labelLength) + labelLength;
     }
-    for (const sample of series.samples) {
-      w.begin(2).tag(1, I64).double(sample.value).tag(2, VARINT).bigVarint(BigInt(Math.trunc(sample.timestampMs))).end();
+    for (let i = 0; i < series.values.length; i++) {
+      const sampleLength = 1 + 8 + 1 + timestampSize(series.timestamps[i]);
+      seriesLength += 1 + varintSize(sampleLength) + sampleLength;
     }
-    w.end();
+    lengths[seriesAt] = seriesLength;
+    total += 1 + varintSize(seriesLength) + seriesLength;
   }
-  for (const meta of metadata) {
-    w.begin(3).tag(1, VARINT).uvarint(meta.type);
-    w.tag(2, 2).string(meta.family).tag(4, 2).string(meta.help).tag(5, 2).string(meta.unit).end();
+  const meta = new WireWriter(1024);
+  for (const m of metadata) {
+    meta.begin(3).tag(1, VARINT).uvarint(m.type);
+    meta.tag(2, 2).string(m.family).tag(4, 2).string(m.help).tag(5, 2).string(m.unit).end();
   }
-  return w.finish();
+  const metaBytes = meta.finish();
+  // Pass 2: the bytes.
+  const out = Buffer.allocUnsafe(total + metaBytes.length);
+  let pos = 0;
+  let l = 0;
+  const varint = (value: number) => {
+    while (value >= 0x80) {
+      out[pos++] = (value & 0x7f) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    out[pos++] = value;
+  };
+  const text = (value: string, length: number) => {
+    varint(length);
+    if (length === value.length && length < 64) for (let i = 0; i < length; i++) out[pos++] = value.charCodeAt(i);
+    else pos += out.write(value, pos, length, 'utf8');
+  };
+  for (const series of timeseries) {
+    out[pos++] = (1 << 3) | 2;
+    varint(lengths[l++]);
+    for (const label of series.labels) {
+      const name = lengths[l++];
+      const value = lengths[l++];
+      out[pos++] = (1 << 3) | 2;
+      varint(1 + varintSize(name) + name + 1 + varintSize(value) + value);
+      out[pos++] = (1 << 3) | 2;
+      text(label.name, name);
+      out[pos++] = (2 << 3) | 2;
+      text(label.value, value);
+    }
+    for (let i = 0; i < series.values.length; i++) {
+      const ms = Math.trunc(series.timestamps[i]);
+      out[pos++] = (2 << 3) | 2;
+      varint(1 + 8 + 1 + timestampSize(ms));
+      out[pos++] = (1 << 3) | I64;
+      pos = out.writeDoubleLE(series.values[i], pos);
+      out[pos++] = (2 << 3) | VARINT;
+      // Times before 1970 are negative int64s: ten bytes of two's complement.
+      if (ms >= 0) varint(ms);
+      else for (const byte of negativeVarint(ms)) out[pos++] = byte;
+    }
+  }
+  out.set(metaBytes, pos);
+  return out;
+}
+
+/** UTF-8 length; a string of char codes under 0x80 is as long as it has characters. */
+function textLength(value: string): number {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return Buffer.byteLength(value);
+  return value.length;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function timestampSize(ms: number): number {
+  return ms >= 0 ? varintSize(Math.trunc(ms)) : 10;
+}
+
+function negativeVarint(ms: number): number[] {
+  let v = BigInt.asUintN(64, BigInt(ms));
+  const bytes: number[] = [];
+  while (v >= 0x80n) {
+    bytes.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  bytes.push(Number(v));
+  return bytes;
 }

@@ -22,14 +22,20 @@ const POLL_ERROR_BACKOFF_MS = 500;
  * Runs on: a sink worker.
  *
  * One member of a pipeline's group: poll, batch, deliver, commit, in a loop of its own, so a
- * slow sink holds up only this loop. Before a rebalance takes its partitions, the records it
- * holds are delivered and committed.
+ * slow sink holds up only this loop. A commit (an fsync on the coordinator) runs while the next
+ * batch is polled and delivered; at most one delivered batch waits for it, and commits made
+ * meanwhile are merged into the next one. Before a rebalance takes its partitions, the records
+ * it holds are delivered and every commit has landed.
  */
 export class PipelineMember {
   private readonly consumer: Consumer;
   private readonly batcher: Batcher;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** The commit being made, if any. */
+  private committing: Promise<void> | undefined;
+  /** Offsets of batches delivered since that commit began, by partition: the next commit. */
+  private readonly uncommitted = new Map<string, PartitionOffset>();
 
   /** `createConsumer` builds the member's consumer with the listener it must run before a rebalance. */
   constructor(
@@ -39,7 +45,8 @@ export class PipelineMember {
   ) {
     this.consumer = createConsumer(async () => {
       const held = this.batcher.take();
-      if (held.length > 0) await this.deliverAndCommit(held);
+      if (held.length > 0) await this.deliver(held);
+      await this.commitsLanded();
     });
     this.batcher = new Batcher(this.consumer, batch);
   }
@@ -53,6 +60,7 @@ export class PipelineMember {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    await this.commitsLanded();
     await this.consumer.close();
   }
 
@@ -69,21 +77,37 @@ export class PipelineMember {
         continue;
       }
       // Records polled while stopping are delivered too: fill() hands back all it holds.
-      if (batch.length > 0) await this.deliverAndCommit(batch);
+      if (batch.length > 0) await this.deliver(batch);
     }
   }
 
-  private async deliverAndCommit(batch: ConsumedRecord[]): Promise<void> {
+  /** Delivers a batch and queues its commit; waits only when a delivered batch already waits for one. */
+  private async deliver(batch: ConsumedRecord[]): Promise<void> {
     const result = await deliverBatch(batch, this.delivery);
     if (result === 'abandoned') return;
-    try {
-      await this.consumer.commit(offsetsAfter(batch));
-    } catch (err) {
-      // The partitions moved on (stale generation) or the log is away: the new owner reads the batch again.
-      this.delivery.logger.warn('commit failed; the batch will be delivered again', {
-        pipeline: this.delivery.pipeline,
-        error: asTributaryError(err),
-      });
+    if (this.uncommitted.size > 0) await this.committing;
+    for (const o of offsetsAfter(batch)) this.uncommitted.set(`${o.topic}\u0000${o.partition}`, o);
+    this.committing ??= this.commitAll();
+  }
+
+  private async commitAll(): Promise<void> {
+    while (this.uncommitted.size > 0) {
+      const offsets = [...this.uncommitted.values()];
+      this.uncommitted.clear();
+      try {
+        await this.consumer.commit(offsets);
+      } catch (err) {
+        // The partitions moved on (stale generation) or the log is away: the new owner reads the batch again.
+        this.delivery.logger.warn('commit failed; the batch will be delivered again', {
+          pipeline: this.delivery.pipeline,
+          error: asTributaryError(err),
+        });
+      }
     }
+    this.committing = undefined;
+  }
+
+  private async commitsLanded(): Promise<void> {
+    while (this.committing) await this.committing;
   }
 }

@@ -22,16 +22,19 @@ const POLL_ERROR_BACKOFF_MS = 500;
  * Runs on: a sink worker.
  *
  * One member of a pipeline's group: poll, batch, deliver, commit, in a loop of its own, so a
- * slow sink holds up only this loop. A commit (an fsync on the coordinator) runs while the next
- * batch is polled and delivered; at most one delivered batch waits for it, and commits made
- * meanwhile are merged into the next one. Before a rebalance takes its partitions, the records
- * it holds are delivered and every commit has landed.
+ * slow sink holds up only this loop. The next batch is polled while the last one is exported
+ * (one export at a time, in order), and a commit (an fsync on the coordinator) runs while the
+ * next batch is delivered; at most one delivered batch waits for it, and commits made meanwhile
+ * are merged into the next one. Before a rebalance takes its partitions, the records it holds
+ * are delivered and every commit has landed.
  */
 export class PipelineMember {
   private readonly consumer: Consumer;
   private readonly batcher: Batcher;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** The export in flight, if any. */
+  private exporting: Promise<void> | undefined;
   /** The commit being made, if any. */
   private committing: Promise<void> | undefined;
   /** Offsets of batches delivered since that commit began, by partition: the next commit. */
@@ -44,6 +47,7 @@ export class PipelineMember {
     private readonly delivery: DeliveryContext,
   ) {
     this.consumer = createConsumer(async () => {
+      await this.exporting;
       const held = this.batcher.take();
       if (held.length > 0) await this.deliver(held);
       await this.commitsLanded();
@@ -60,6 +64,7 @@ export class PipelineMember {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    await this.exporting;
     await this.commitsLanded();
     await this.consumer.close();
   }
@@ -77,7 +82,12 @@ export class PipelineMember {
         continue;
       }
       // Records polled while stopping are delivered too: fill() hands back all it holds.
-      if (batch.length > 0) await this.deliver(batch);
+      if (batch.length === 0) continue;
+      await this.exporting;
+      const exporting = this.deliver(batch).finally(() => {
+        if (this.exporting === exporting) this.exporting = undefined;
+      });
+      this.exporting = exporting;
     }
   }
 

@@ -11,6 +11,17 @@ import { readPacked, scalarAt } from './proto-to-json.js';
 import { type FieldSpec, isPackable, type MessageSpec, messageSpec, wireTypeOf } from './schema.js';
 import { LEN, malformed, VARINT, WireReader } from './wire-reader.js';
 
+/** Each field's name as a JSON key with its colon, made once. */
+const keys = new WeakMap<FieldSpec, string>();
+function keyOf(field: FieldSpec): string {
+  let key = keys.get(field);
+  if (key === undefined) {
+    key = `${JSON.stringify(field.name)}:`;
+    keys.set(field, key);
+  }
+  return key;
+}
+
 export function protoToJsonText(buf: Uint8Array, messageName: string): string {
   return messageText(buf, 0, buf.length, messageSpec(messageName));
 }
@@ -44,7 +55,7 @@ function streamed(buf: Uint8Array, start: number, end: number, spec: MessageSpec
     if (!field) continue;
     if (field !== open) {
       if (open?.repeated) out += ']';
-      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(field.name)}:${field.repeated ? '[' : ''}`;
+      out += `${out.length > 1 ? ',' : ''}${keyOf(field)}${field.repeated ? '[' : ''}`;
       open = field;
       any = false;
     }
@@ -77,7 +88,7 @@ function grouped(buf: Uint8Array, start: number, end: number, spec: MessageSpec,
         text += more;
       } else text = valueText(r, field);
     }
-    parts.push(`${JSON.stringify(field.name)}:${field.repeated ? `[${text}]` : text}`);
+    parts.push(`${keyOf(field)}${field.repeated ? `[${text}]` : text}`);
   }
   return `{${parts.join(',')}}`;
 }

@@ -37,7 +37,7 @@ function readValue(r: WireReader, field: FieldSpec): unknown {
 
 /** A non-message field's value as OTLP JSON has it (messages decode as readMessage does). */
 export function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
-  const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   switch (field.type) {
     case 'message':
       return readMessage(buf, start, end, field.spec!);

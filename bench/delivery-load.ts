@@ -10,10 +10,7 @@
  * - `metrics`: 512 data points from 8 resources: gauges, sums and histograms (8 records a request).
  */
 import { Agent, request } from 'node:http';
-import { ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { makeSpans } from '../test/otlp/fixtures.js';
+import { metricsRequest, tracesRequest } from './lib/otlp-payloads.js';
 
 export type Shape = 'traces-64x8' | 'traces-512x1' | 'metrics';
 
@@ -36,39 +33,10 @@ export interface DeliveryLoadResult {
 export const ITEMS_PER_REQUEST = 512;
 const DISTINCT = 8;
 
-class Reader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
-
-/** 8 resources of 64 data points: 22 gauge points, 21 sum points, 21 histogram points each. */
-async function metricsRequest(seed: number): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for (let r = 0; r < 8; r++) {
-    const reader = new Reader();
-    const provider = new MeterProvider({
-      resource: resourceFromAttributes({ 'service.name': `svc-${r}`, 'service.instance.id': `svc-${r}-${seed}`, 'host.name': `host-${r % 3}` }),
-      readers: [reader],
-    });
-    const meter = provider.getMeter('bench', '1.0.0');
-    const gauge = meter.createGauge('queue.depth');
-    const sum = meter.createCounter('http.server.requests');
-    const histogram = meter.createHistogram('http.server.duration', { unit: 'ms' });
-    for (let i = 0; i < 22; i++) gauge.record(i + seed, { queue: `q${i}` });
-    for (let i = 0; i < 21; i++) sum.add(i + 1, { 'http.route': `/r${i}`, 'http.method': 'GET' });
-    for (let i = 0; i < 21; i++) histogram.record(i * 3.5 + seed, { 'http.route': `/r${i}` });
-    // Concatenated requests are one request holding every resource (repeated field 1).
-    parts.push(ProtobufMetricsSerializer.serializeRequest((await reader.collect()).resourceMetrics)!);
-  }
-  return Buffer.concat(parts);
-}
-
 async function bodies(shape: Shape): Promise<Buffer[]> {
   if (shape === 'metrics') return Promise.all(Array.from({ length: DISTINCT }, (_, i) => metricsRequest(i)));
   const [traces, spansPerTrace] = shape === 'traces-64x8' ? [64, 8] : [512, 1];
-  return Array.from({ length: DISTINCT }, (_, i) =>
-    Buffer.from(ProtobufTraceSerializer.serializeRequest(makeSpans({ service: `svc-${i % 4}`, traces, spansPerTrace }))!),
-  );
+  return Array.from({ length: DISTINCT }, (_, i) => tracesRequest(traces, spansPerTrace, i));
 }
 
 function post(agent: Agent, port: number, path: string, body: Buffer): Promise<number> {

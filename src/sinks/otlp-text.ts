@@ -2,11 +2,11 @@
  * Runs on: a sink worker.
  *
  * What the text sinks (file, webhook, debug) make of a signal's records, read from the
- * protobuf wire: the merged request as OTLP/JSON text, and a summary (items, services).
+ * protobuf wire: the merged request as OTLP/JSON bytes, and a summary (items, services).
  */
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
-import { protoToJsonText } from '../otlp/proto-to-json-text.js';
+import { protoToJsonBytes } from '../otlp/proto-to-json-bytes.js';
 import { REQUEST_MESSAGE } from '../otlp/signals.js';
 import { LEN, WireReader } from '../otlp/wire-reader.js';
 import { countItems } from './otlp-items.js';
@@ -18,9 +18,9 @@ import { keyValueAt } from './wire-values.js';
  * One OTLP/JSON request holding every record's data. A record that does not decode is a
  * permanent failure: retrying cannot fix it, so the batch goes to the dead-letter topic.
  */
-export function recordsAsJson(signal: Signal, records: readonly ConsumedRecord[]): string {
+export function recordsAsJson(signal: Signal, records: readonly ConsumedRecord[]): Buffer {
   try {
-    return protoToJsonText(mergeRequests(records), REQUEST_MESSAGE[signal]);
+    return protoToJsonBytes(mergeRequests(records), REQUEST_MESSAGE[signal]);
   } catch (err) {
     throw new TributaryError('SINK_REJECTED', `a ${signal} record does not decode: ${(err as Error).message}`, { cause: err });
   }

@@ -43,7 +43,7 @@ export function createDebugSink(config: DebugSinkConfig, context: SinkContext, o
         const services = [...summary.services].sort().join(',');
         let text = `${context.pipeline} ${label} records=${records.length} items=${summary.items} services=${services}\n`;
         // Indented for a person reading stdout; the detailed view is for trying things out, not for load.
-        if (config.verbosity === 'detailed') text += JSON.stringify(JSON.parse(recordsAsJson(signal, records)), null, 2) + '\n';
+        if (config.verbosity === 'detailed') text += JSON.stringify(JSON.parse(recordsAsJson(signal, records).toString()), null, 2) + '\n';
         out.write(text);
       }
       return {};

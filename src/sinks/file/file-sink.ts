@@ -10,6 +10,7 @@ import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '.
 import { RotatingFile } from './rotating-file.js';
 
 const gzipAsync = promisify(gzip);
+const NEWLINE = Buffer.from('\n');
 
 const configSchema = z.strictObject({
   path: z.string({ error: 'expected a file path such as ./exports/otlp.jsonl' }).min(1),
@@ -47,9 +48,9 @@ export function createFileSink(config: FileSinkConfig, _context: SinkContext): S
       }
     },
     async export(batch: SinkBatch): Promise<ExportOutcome> {
-      let text = '';
-      for (const { signal, records } of batch.signals) text += recordsAsJson(signal, records) + '\n';
-      const chunk = config.compression === 'gzip' ? await gzipAsync(text) : Buffer.from(text);
+      const lines = batch.signals.flatMap(({ signal, records }) => [recordsAsJson(signal, records), NEWLINE]);
+      const text = Buffer.concat(lines);
+      const chunk = config.compression === 'gzip' ? await gzipAsync(text) : text;
       try {
         await file.append(chunk);
       } catch (err) {

@@ -22,7 +22,7 @@ export function createWebhookSink(config: WebhookSinkConfig, _context: SinkConte
         const { signal, records } = group;
         await httpPost({
           url: config.endpoint,
-          body: Buffer.from(recordsAsJson(signal, records)),
+          body: recordsAsJson(signal, records),
           contentType: 'application/json',
           // The receiver can route on the signal without looking inside the body.
           headers: { ...config.headers, 'x-tributary-signal': signal },

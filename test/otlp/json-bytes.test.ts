@@ -1,14 +1,16 @@
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
-import { protoToJsonText } from '../../src/otlp/proto-to-json-text.js';
+import { protoToJsonBytes } from '../../src/otlp/proto-to-json-bytes.js';
 import { WireReader } from '../../src/otlp/wire-reader.js';
 import { makeLogs, makeMetrics, makeSpans, seededRandom } from './fixtures.js';
+
+const protoToJsonText = (buf: Uint8Array, message: string) => protoToJsonBytes(buf, message).toString();
 
 /** What the sinks wrote before: the decoded object, stringified. */
 const viaObjects = (buf: Uint8Array, message: string) => JSON.stringify(protoToJson(buf, message));
 
-describe('OTLP/JSON text straight from protobuf', () => {
+describe('OTLP/JSON bytes straight from protobuf', () => {
   const cases = async (): Promise<[string, Uint8Array, string][]> => [
     ['traces', ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 3, spansPerTrace: 4 }))!, 'ExportTraceServiceRequest'],
     ['metrics', ProtobufMetricsSerializer.serializeRequest(await makeMetrics({ series: 5 }))!, 'ExportMetricsServiceRequest'],

@@ -22,14 +22,14 @@ describe('sink worker placement', () => {
     expect(layout(placeMembers(config, 2, oneInstance, settings))).toEqual(['hook-0@1', 'otlp-0@0', 'otlp-1@1', 'otlp-2@0']);
   });
 
-  it('keeps the members of a file or prometheusremotewrite pipeline on one worker, with one sink', () => {
+  it('keeps the members of a file pipeline on one worker, with one sink (one writer per file)', () => {
     const config = pipelines([
       { group: 'files', topics: ['otlp_logs'], members: 3, sink: { type: 'file', path: '/tmp/x.jsonl' } },
       { group: 'prom', topics: ['otlp_metrics'], members: 2, sink: { type: 'prometheusremotewrite', endpoint: 'http://127.0.0.1:1' } },
     ]);
     const placement = placeMembers(config, 4, oneInstance, settings);
-    expect(layout(placement)).toEqual(['files-0@0', 'files-1@0', 'files-2@0', 'prom-0@1', 'prom-1@1']);
-    expect(placement.map((hosted) => hosted.length)).toEqual([1, 1]);
+    expect(layout(placement)).toEqual(['files-0@0', 'files-1@0', 'files-2@0', 'prom-0@1', 'prom-1@2']);
+    expect(placement.map((hosted) => hosted.length)).toEqual([1, 1, 1]);
   });
 
   it('starts no more workers than there are members', () => {

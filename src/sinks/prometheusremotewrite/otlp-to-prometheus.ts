@@ -3,6 +3,7 @@ import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { keyValueAt, millisAt } from '../wire-values.js';
 import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
+import { LabelSet } from './label-set.js';
 import { SeriesSet } from './series-set.js';
 import { METRIC_TYPE, type MetricMetadata, type TimeSeries } from './write-request.js';
 
@@ -28,68 +29,6 @@ export interface Conversion {
   dropped: Map<string, number>;
 }
 
-/**
- * A label set being built (the SeriesSet's LabelSet): names and values side by side. Attribute keys that sanitize to one
- * name join their values with `;`; labels with an empty value are left out when it is sorted.
- */
-class LabelList {
-  names: string[] = [];
-  values: string[] = [];
-
-  reset(from?: LabelList): this {
-    this.names.length = 0;
-    this.values.length = 0;
-    if (from) {
-      this.names.push(...from.names);
-      this.values.push(...from.values);
-    }
-    return this;
-  }
-
-  add(name: string, value: string): void {
-    const i = this.names.indexOf(name);
-    if (i < 0) {
-      this.names.push(name);
-      this.values.push(value);
-    } else this.values[i] = `${this.values[i]};${value}`;
-  }
-
-  set(name: string, value: string): void {
-    const i = this.names.indexOf(name);
-    if (i < 0) {
-      this.names.push(name);
-      this.values.push(value);
-    } else this.values[i] = value;
-  }
-
-  /** After seal(): the set as one string, unique per set (a Map key). */
-  key = '';
-
-  /** Drops empty values, sorts by name (insertion sort: label sets are small) and computes the key. */
-  seal(): void {
-    const { names, values } = this;
-    let n = 0;
-    for (let i = 0; i < names.length; i++) {
-      if (values[i] === '') continue;
-      const name = names[i];
-      const value = values[i];
-      let j = n++;
-      while (j > 0 && names[j - 1] > name) {
-        names[j] = names[j - 1];
-        values[j] = values[j - 1];
-        j--;
-      }
-      names[j] = name;
-      values[j] = value;
-    }
-    names.length = n;
-    values.length = n;
-    let key = '';
-    for (let i = 0; i < n; i++) key += `${names[i]}\u0000${values[i]}\u0001`;
-    this.key = key;
-  }
-}
-
 /** Where the fields of one metric lie in the request's bytes. */
 interface MetricFields {
   name: string;
@@ -111,12 +50,14 @@ export class PrometheusConverter {
   private readonly labelNames = new Map<string, string>();
   private readonly metricNames = new Map<string, string>();
   // Scratch state of the conversion in progress (one at a time: convert is synchronous).
-  private set = new SeriesSet();
+  /** Encoded `__name__`, `le` and `quantile` labels, shared by the conversions. */
+  private readonly addedLabels = new Map<string, Map<string, Buffer>>();
+  private set = new SeriesSet(this.addedLabels);
   private metadata = new Map<string, MetricMetadata>();
   private dropped = new Map<string, number>();
-  private readonly identity = new LabelList();
-  private readonly scopeLabels = new LabelList();
-  private readonly point = new LabelList();
+  private readonly identity = new LabelSet();
+  private readonly scopeLabels = new LabelSet();
+  private readonly point = new LabelSet();
   private latestMs = 0;
 
   constructor(options: { maxDeltaSeries?: number } = {}) {
@@ -125,7 +66,7 @@ export class PrometheusConverter {
 
   /** Converts the requests; a malformed one throws (INVALID_REQUEST) and converts nothing. */
   convert(requests: readonly Uint8Array[]): Conversion {
-    this.set = new SeriesSet();
+    this.set = new SeriesSet(this.addedLabels);
     this.metadata = new Map();
     this.dropped = new Map();
     for (const buf of requests) {
@@ -326,7 +267,7 @@ export class PrometheusConverter {
   }
 
   /** job and instance, the point's attributes (field `attributesField`), the scope's labels; sealed. */
-  private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): LabelList {
+  private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): LabelSet {
     const labels = this.point.reset(this.identity);
     const r = new WireReader(buf, start, end);
     while (r.next()) {
@@ -339,7 +280,7 @@ export class PrometheusConverter {
     return labels;
   }
 
-  private emit(name: string, extraName: string, extraValue: string, labels: LabelList, value: number, ms: number): void {
+  private emit(name: string, extraName: string, extraValue: string, labels: LabelSet, value: number, ms: number): void {
     this.set.add(name, extraName, extraValue, labels, value, ms);
     if (ms > this.latestMs) this.latestMs = ms;
   }
@@ -365,21 +306,25 @@ export class PrometheusConverter {
 }
 
 function utf8(buf: Uint8Array, start: number, end: number): string {
-  return (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).toString('utf8', start, end);
+  return bufferOf(buf).toString('utf8', start, end);
+}
+
+function bufferOf(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 function doubleAt(buf: Uint8Array, pos: number): number {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getFloat64(pos, true);
+  return bufferOf(buf).readDoubleLE(pos);
 }
 
 function uint64At(buf: Uint8Array, pos: number): number {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return view.getUint32(pos + 4, true) * 4294967296 + view.getUint32(pos, true);
+  const b = bufferOf(buf);
+  return b.readUInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
 }
 
 function int64At(buf: Uint8Array, pos: number): number {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return view.getInt32(pos + 4, true) * 4294967296 + view.getUint32(pos, true);
+  const b = bufferOf(buf);
+  return b.readInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
 }
 
 /** A repeated fixed64/double field, packed (one LEN) or not (one I64 per element). */

@@ -72,8 +72,6 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
 
 export const prometheusRemoteWriteSinkFactory: SinkFactory = {
   type: 'prometheusremotewrite',
-  // One set of delta-to-cumulative totals per pipeline.
-  oneInstance: true,
   create(raw, context) {
     const config = parseSinkConfig(configSchema, raw, context.path);
     const other = context.topics.filter((t) => signalOfTopic(t) !== undefined && signalOfTopic(t) !== 'metrics');

@@ -9,14 +9,12 @@ import { WireWriter } from '../../otlp/wire-writer.js';
  * help = 4, unit = 5 }.
  */
 
-export interface Label {
-  name: string;
-  value: string;
-}
-
 export interface TimeSeries {
-  /** Sorted by name, `__name__` among them, as remote write receivers expect. */
-  labels: Label[];
+  /**
+   * The series' `labels` fields (TimeSeries field 1), encoded (labelField), sorted by name with
+   * `__name__` among them, as remote write receivers expect.
+   */
+  labels: Buffer;
   /** Sample values and their times (ms), side by side, in time order. */
   values: number[];
   timestamps: number[];
@@ -32,30 +30,37 @@ export interface MetricMetadata {
   unit: string;
 }
 
-/**
- * The WriteRequest's bytes, sized in a first pass so that every length prefix is written once in
- * place (no nested-message shuffling) and label text is written straight into the buffer.
- */
+/** One `labels` field of a TimeSeries: tag, length, Label { name = 1, value = 2 }. */
+export function labelField(name: string, value: string): Buffer {
+  const nameLength = textLength(name);
+  const valueLength = textLength(value);
+  const label = 1 + varintSize(nameLength) + nameLength + 1 + varintSize(valueLength) + valueLength;
+  const out = Buffer.allocUnsafe(1 + varintSize(label) + label);
+  let pos = 0;
+  out[pos++] = (1 << 3) | 2;
+  pos = putVarint(out, pos, label);
+  out[pos++] = (1 << 3) | 2;
+  pos = putVarint(out, pos, nameLength);
+  pos += out.write(name, pos, nameLength, 'utf8');
+  out[pos++] = (2 << 3) | 2;
+  pos = putVarint(out, pos, valueLength);
+  out.write(value, pos, valueLength, 'utf8');
+  return out;
+}
+
+/** The WriteRequest's bytes: series (their labels already encoded, then their samples), then metadata. */
 export function encodeWriteRequest(timeseries: readonly TimeSeries[], metadata: readonly MetricMetadata[] = []): Uint8Array {
-  // Pass 1: byte lengths of every string, label, sample and series, in order.
-  const lengths: number[] = [];
   let total = 0;
-  for (const series of timeseries) {
-    const seriesAt = lengths.push(0) - 1;
-    let seriesLength = 0;
-    for (const label of series.labels) {
-      const name = textLength(label.name);
-      const value = textLength(label.value);
-      lengths.push(name, value);
-      const labelLength = 1 + varintSize(name) + name + 1 + varintSize(value) + value;
-      seriesLength += 1 + varintSize(labelLength) + labelLength;
-    }
+  const lengths = new Array<number>(timeseries.length);
+  for (let s = 0; s < timeseries.length; s++) {
+    const series = timeseries[s];
+    let length = series.labels.length;
     for (let i = 0; i < series.values.length; i++) {
-      const sampleLength = 1 + 8 + 1 + timestampSize(series.timestamps[i]);
-      seriesLength += 1 + varintSize(sampleLength) + sampleLength;
+      const sample = 1 + 8 + 1 + timestampSize(series.timestamps[i]);
+      length += 1 + varintSize(sample) + sample;
     }
-    lengths[seriesAt] = seriesLength;
-    total += 1 + varintSize(seriesLength) + seriesLength;
+    lengths[s] = length;
+    total += 1 + varintSize(length) + length;
   }
   const meta = new WireWriter(1024);
   for (const m of metadata) {
@@ -63,49 +68,36 @@ export function encodeWriteRequest(timeseries: readonly TimeSeries[], metadata: 
     meta.tag(2, 2).string(m.family).tag(4, 2).string(m.help).tag(5, 2).string(m.unit).end();
   }
   const metaBytes = meta.finish();
-  // Pass 2: the bytes.
   const out = Buffer.allocUnsafe(total + metaBytes.length);
   let pos = 0;
-  let l = 0;
-  const varint = (value: number) => {
-    while (value >= 0x80) {
-      out[pos++] = (value & 0x7f) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    out[pos++] = value;
-  };
-  const text = (value: string, length: number) => {
-    varint(length);
-    if (length === value.length && length < 64) for (let i = 0; i < length; i++) out[pos++] = value.charCodeAt(i);
-    else pos += out.write(value, pos, length, 'utf8');
-  };
-  for (const series of timeseries) {
+  for (let s = 0; s < timeseries.length; s++) {
+    const series = timeseries[s];
     out[pos++] = (1 << 3) | 2;
-    varint(lengths[l++]);
-    for (const label of series.labels) {
-      const name = lengths[l++];
-      const value = lengths[l++];
-      out[pos++] = (1 << 3) | 2;
-      varint(1 + varintSize(name) + name + 1 + varintSize(value) + value);
-      out[pos++] = (1 << 3) | 2;
-      text(label.name, name);
-      out[pos++] = (2 << 3) | 2;
-      text(label.value, value);
-    }
+    pos = putVarint(out, pos, lengths[s]);
+    pos += series.labels.copy(out, pos);
     for (let i = 0; i < series.values.length; i++) {
       const ms = Math.trunc(series.timestamps[i]);
       out[pos++] = (2 << 3) | 2;
-      varint(1 + 8 + 1 + timestampSize(ms));
+      pos = putVarint(out, pos, 1 + 8 + 1 + timestampSize(ms));
       out[pos++] = (1 << 3) | I64;
       pos = out.writeDoubleLE(series.values[i], pos);
       out[pos++] = (2 << 3) | VARINT;
       // Times before 1970 are negative int64s: ten bytes of two's complement.
-      if (ms >= 0) varint(ms);
+      if (ms >= 0) pos = putVarint(out, pos, ms);
       else for (const byte of negativeVarint(ms)) out[pos++] = byte;
     }
   }
   out.set(metaBytes, pos);
   return out;
+}
+
+function putVarint(out: Buffer, pos: number, value: number): number {
+  while (value >= 0x80) {
+    out[pos++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[pos++] = value;
+  return pos;
 }
 
 /** UTF-8 length; a string of char codes under 0x80 is as long as it has characters. */

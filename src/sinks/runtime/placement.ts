@@ -2,8 +2,8 @@
  * Runs on: main thread.
  *
  * Which sink worker runs which pipeline members: members are dealt to the workers in turn, so
- * the pipelines' work spreads over the threads. The members of a sink that must be one instance
- * (one writer per file, one set of running totals) stay together on one worker.
+ * the pipelines' work spreads over the threads (`members` is how a pipeline uses several). The
+ * members of a sink that must be one instance (one writer per file) stay together on one worker.
  */
 import { availableParallelism } from 'node:os';
 import type { PipelineConfig } from '../../config/schema.js';

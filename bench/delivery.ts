@@ -178,7 +178,7 @@ async function main() {
       console.log(JSON.stringify(full));
     }
   }
-  console.log('\nshape          pipeline                accepted/s  µs CPU/item  delivered/s  delivered÷accepted  accepted÷none  lag end  lag growth/s  drain s');
+  const rows = ['shape          pipeline                accepted/s  µs CPU/item  delivered/s  delivered÷accepted  accepted÷none  lag end  lag growth/s  drain s'];
   for (const p of phases as (Phase & { acceptedToNoPipeline?: number })[]) {
     const cells = [
       p.shape.padEnd(14),
@@ -192,12 +192,20 @@ async function main() {
       String(p.lag?.growthPerSec ?? '').padStart(13),
       String(p.drainSeconds ?? '').padStart(8),
     ];
-    console.log(cells.join(' '));
+    rows.push(cells.join(' '));
   }
+  console.log(`\n${rows.join('\n')}`);
   loadgen.kill();
   destination.close();
   console.log(
-    JSON.stringify({ benchmark: 'delivery', seconds: Number(args.seconds), warmupSeconds: Number(args.warmup), concurrency: Number(args.concurrency), phases }),
+    JSON.stringify({
+      benchmark: 'delivery',
+      seconds: Number(args.seconds),
+      warmupSeconds: Number(args.warmup),
+      concurrency: Number(args.concurrency),
+      phases,
+      summary: rows,
+    }),
   );
 }
 

@@ -149,7 +149,8 @@ const results = {
 };
 server.close();
 rmSync(outDir, { recursive: true, force: true });
-for (const [name, r] of Object.entries(results)) {
-  if (typeof r === 'object') console.log(`${name.padEnd(22)} ${String(r.itemsPerSec).padStart(9)} items/s  ${String(r.cpuUsPerItem).padStart(6)} µs CPU/item  ${r.MiBPerSec} MiB/s`);
-}
-console.log(JSON.stringify(results));
+const summary = Object.entries(results).flatMap(([name, r]) =>
+  typeof r === 'object' ? [`${name.padEnd(22)} ${String(r.itemsPerSec).padStart(9)} items/s  ${String(r.cpuUsPerItem).padStart(6)} µs CPU/item  ${r.MiBPerSec} MiB/s`] : [],
+);
+for (const line of summary) console.log(line);
+console.log(JSON.stringify({ ...results, summary }));

@@ -13,8 +13,9 @@
  *
  * Per phase: items accepted/s, items delivered/s during the load and their ratio, accepted
  * against the same shape with no pipeline, lag at the start and the end of the load and its
- * growth per second over the second half, the drain time, and the gateway's CPU per item
- * accepted (µs, load and drain together). Prints one JSON object on its last line.
+ * growth per second over the second half, the drain time and rate (what the pipeline delivers
+ * with the cores to itself), and the gateway's CPU per item accepted (µs, load and drain
+ * together). Prints one JSON object on its last line.
  *
  *   npm run bench:delivery -- [--seconds 60] [--warmup 5] [--concurrency 16] [--shapes traces-64x8,traces-512x1,metrics] [--pipelines none,sink,debug] [--dir /tmp]
  */
@@ -95,6 +96,7 @@ interface Phase {
   deliveredToAccepted?: number;
   lag?: { atStart: number; atEnd: number; max: number; growthPerSec: number };
   drainSeconds?: number;
+  drainItemsPerSec?: number;
 }
 
 async function phase(shape: Shape, kind: PipelineKind): Promise<Phase> {
@@ -146,6 +148,7 @@ async function phase(shape: Shape, kind: PipelineKind): Promise<Phase> {
     while (((await lagOf(gateway.adminPort, group)) ?? 1) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     const drainedAt = performance.now();
     const drainCpu = processCpuMs(pid) ?? 0;
+    const drainedItems = (await sinkItems(gateway.adminPort, group)) - endItems;
     const half = lags.filter(([at]) => at >= start.at + ((endAt - start.at) * 1) / 2);
     const growth = half.length >= 2 ? (half[half.length - 1][1] - half[0][1]) / ((half[half.length - 1][0] - half[0][0]) / 1000) : 0;
     const delivered = (endItems - start.items) / ((endAt - start.at) / 1000);
@@ -156,6 +159,8 @@ async function phase(shape: Shape, kind: PipelineKind): Promise<Phase> {
       deliveredToAccepted: round(delivered / figures.acceptedItemsPerSec, 3),
       lag: { atStart: lags[0]?.[1] ?? 0, atEnd: endLag, max: Math.max(...lags.map(([, l]) => l)), growthPerSec: Math.round(growth) },
       drainSeconds: round((drainedAt - endAt) / 1000, 1),
+      // What the pipeline delivers once it has the cores to itself.
+      drainItemsPerSec: drainedAt > endAt ? Math.round(drainedItems / ((drainedAt - endAt) / 1000)) : undefined,
     };
   } finally {
     await gateway.stop();
@@ -178,7 +183,7 @@ async function main() {
       console.log(JSON.stringify(full));
     }
   }
-  const rows = ['shape          pipeline                accepted/s  µs CPU/item  delivered/s  delivered÷accepted  accepted÷none  lag end  lag growth/s  drain s'];
+  const rows = ['shape          pipeline                accepted/s  µs CPU/item  delivered/s  delivered÷accepted  accepted÷none  lag end  lag growth/s  drain s  drain items/s'];
   for (const p of phases as (Phase & { acceptedToNoPipeline?: number })[]) {
     const cells = [
       p.shape.padEnd(14),
@@ -191,6 +196,7 @@ async function main() {
       String(p.lag?.atEnd ?? '').padStart(8),
       String(p.lag?.growthPerSec ?? '').padStart(13),
       String(p.drainSeconds ?? '').padStart(8),
+      String(p.drainItemsPerSec ?? '').padStart(14),
     ];
     rows.push(cells.join(' '));
   }

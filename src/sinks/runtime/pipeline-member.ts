@@ -8,10 +8,18 @@ import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
 /** The position after each partition's last record in the batch: what the group commits. */
 export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
   const next = new Map<string, PartitionOffset>();
+  let last: PartitionOffset | undefined;
   for (const r of records) {
-    const key = `${r.topic}\u0000${r.partition}`;
-    const current = next.get(key);
-    if (!current || r.offset + 1 > current.offset) next.set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+    // A batch holds runs of one partition's records: only a new partition is looked up.
+    if (last?.partition !== r.partition || last.topic !== r.topic) {
+      const key = `${r.topic}\u0000${r.partition}`;
+      last = next.get(key);
+      if (!last) {
+        last = { topic: r.topic, partition: r.partition, offset: r.offset + 1 };
+        next.set(key, last);
+      }
+    }
+    if (r.offset + 1 > last.offset) last.offset = r.offset + 1;
   }
   return [...next.values()];
 }

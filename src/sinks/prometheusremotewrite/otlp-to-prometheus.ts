@@ -1,4 +1,5 @@
 /** Runs on: a sink worker. */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { keyValueAt, millisAt } from '../wire-values.js';
 import { DeltaAccumulator } from './delta-to-cumulative.js';
@@ -39,40 +40,68 @@ interface MetricFields {
   dataEnd: number;
 }
 
+/** Requests converted between two yields to the event loop: the worker's other pipelines get their turns. */
+const REQUESTS_PER_SLICE = 32;
+
+/** What every conversion of one sink shares: the running totals of delta series and name caches. */
+interface ConverterState {
+  deltas: DeltaAccumulator;
+  labelNames: Map<string, string>;
+  metricNames: Map<string, string>;
+  /** Encoded `__name__`, `le` and `quantile` labels. */
+  addedLabels: Map<string, Map<string, Buffer>>;
+}
+
 /**
  * Converts OTLP metrics, as protobuf ExportMetricsServiceRequests, to remote write series by the
  * OpenTelemetry-to-Prometheus rules, reading the wire format directly: no object per data point
  * beyond its labels and sample. One converter per sink: it keeps the running totals that turn
- * delta points cumulative.
+ * delta points cumulative. Conversions may run concurrently (members sharing the sink); each
+ * has its own series.
  */
 export class PrometheusConverter {
-  private readonly deltas: DeltaAccumulator;
-  private readonly labelNames = new Map<string, string>();
-  private readonly metricNames = new Map<string, string>();
-  // Scratch state of the conversion in progress (one at a time: convert is synchronous).
-  /** Encoded `__name__`, `le` and `quantile` labels, shared by the conversions. */
-  private readonly addedLabels = new Map<string, Map<string, Buffer>>();
-  private set = new SeriesSet(this.addedLabels);
-  private metadata = new Map<string, MetricMetadata>();
-  private dropped = new Map<string, number>();
+  private readonly state: ConverterState;
+
+  constructor(options: { maxDeltaSeries?: number } = {}) {
+    this.state = {
+      deltas: new DeltaAccumulator(options.maxDeltaSeries ?? 100_000),
+      labelNames: new Map(),
+      metricNames: new Map(),
+      addedLabels: new Map(),
+    };
+  }
+
+  /** Converts the requests, yielding to the event loop now and then; a malformed one throws (INVALID_REQUEST). */
+  async convert(requests: readonly Uint8Array[]): Promise<Conversion> {
+    const run = new ConversionRun(this.state);
+    for (let i = 0; i < requests.length; i++) {
+      if (i > 0 && i % REQUESTS_PER_SLICE === 0) await yieldToEventLoop();
+      run.request(requests[i]);
+    }
+    return run.result();
+  }
+}
+
+/** One conversion: the series, metadata and drops of one batch. */
+class ConversionRun {
+  private readonly set: SeriesSet;
+  private readonly metadata = new Map<string, MetricMetadata>();
+  private readonly dropped = new Map<string, number>();
   private readonly identity = new LabelSet();
   private readonly scopeLabels = new LabelSet();
   private readonly point = new LabelSet();
   private latestMs = 0;
 
-  constructor(options: { maxDeltaSeries?: number } = {}) {
-    this.deltas = new DeltaAccumulator(options.maxDeltaSeries ?? 100_000);
+  constructor(private readonly shared: ConverterState) {
+    this.set = new SeriesSet(shared.addedLabels);
   }
 
-  /** Converts the requests; a malformed one throws (INVALID_REQUEST) and converts nothing. */
-  convert(requests: readonly Uint8Array[]): Conversion {
-    this.set = new SeriesSet(this.addedLabels);
-    this.metadata = new Map();
-    this.dropped = new Map();
-    for (const buf of requests) {
-      const r = new WireReader(buf, 0, buf.length);
-      while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
-    }
+  request(buf: Uint8Array): void {
+    const r = new WireReader(buf, 0, buf.length);
+    while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
+  }
+
+  result(): Conversion {
     return { series: this.set.done(), metadata: [...this.metadata.values()], dropped: this.dropped };
   }
 
@@ -185,7 +214,7 @@ export class PrometheusConverter {
     }
     if (flags & NO_RECORDED_VALUE) return;
     if (delta) {
-      const total = this.deltas.addSum(`${name}\u0002${labels.key}`, value);
+      const total = this.shared.deltas.addSum(`${name}\u0002${labels.key}`, value);
       if (total === undefined) {
         this.drop('too many delta series to convert to cumulative');
         return;
@@ -216,7 +245,7 @@ export class PrometheusConverter {
     if (flags & NO_RECORDED_VALUE) return;
     let totals = { buckets, sum: sum ?? 0, count };
     if (delta) {
-      const summed = this.deltas.addHistogram(`${name}\u0002${labels.key}`, bounds, buckets, sum ?? 0, count);
+      const summed = this.shared.deltas.addHistogram(`${name}\u0002${labels.key}`, bounds, buckets, sum ?? 0, count);
       if (!summed) {
         this.drop('too many delta series to convert to cumulative');
         return;
@@ -286,20 +315,20 @@ export class PrometheusConverter {
   }
 
   private labelName(key: string): string {
-    let name = this.labelNames.get(key);
+    let name = this.shared.labelNames.get(key);
     if (name === undefined) {
       name = labelName(key);
-      if (this.labelNames.size < NAME_CACHE_LIMIT) this.labelNames.set(key, name);
+      if (this.shared.labelNames.size < NAME_CACHE_LIMIT) this.shared.labelNames.set(key, name);
     }
     return name;
   }
 
   private metricName(name: string, unit: string, kind: PromKind): string {
     const key = `${name}\u0000${unit}\u0000${kind}`;
-    let out = this.metricNames.get(key);
+    let out = this.shared.metricNames.get(key);
     if (out === undefined) {
       out = metricName(name, unit, kind);
-      if (this.metricNames.size < NAME_CACHE_LIMIT) this.metricNames.set(key, out);
+      if (this.shared.metricNames.size < NAME_CACHE_LIMIT) this.shared.metricNames.set(key, out);
     }
     return out;
   }

@@ -42,7 +42,7 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
       }
       let conversion: Conversion;
       try {
-        conversion = converter.convert(requests);
+        conversion = await converter.convert(requests);
       } catch (err) {
         // Retrying cannot fix a record that does not decode: the batch goes to the dead-letter topic.
         throw new TributaryError('SINK_REJECTED', `a metrics record does not decode: ${(err as Error).message}`, { cause: err });

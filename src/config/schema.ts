@@ -134,5 +134,4 @@ export type LogConfig = TributaryConfig['log'];
 export type GroupsConfig = TributaryConfig['groups'];
 export type TopicConfig = z.infer<typeof topicSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
-export type SinksConfig = z.infer<typeof sinksSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;

@@ -63,7 +63,7 @@ function run(name: string, args: string[]): Promise<BenchRun> {
  * A benchmark's figures in a few lines: its own `summary` rows when it gives them, else every
  * number in its JSON by path (one level of nesting), e.g. `protobuf.ratio=0.21`.
  */
-export function summaryLines(figures: Record<string, unknown>): string[] {
+function summaryLines(figures: Record<string, unknown>): string[] {
   if (Array.isArray(figures.summary)) return figures.summary.map(String);
   const pairs: string[] = [];
   for (const [key, value] of Object.entries(figures)) {

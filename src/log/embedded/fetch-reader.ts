@@ -13,7 +13,7 @@ import { ReadAhead } from './read-ahead.js';
 export const DEFAULT_FETCH_BYTES = 1024 * 1024;
 
 /** A fetch asked of a partition's leader broker, with the budget the read-ahead chose. */
-export type LeaderFetch = (request: { topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }) => Promise<FetchReply>;
+type LeaderFetch = (request: { topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }) => Promise<FetchReply>;
 
 export class FetchReader {
   private readonly readAhead = new ReadAhead();

@@ -4,6 +4,8 @@ import { forEachPackedVarint, I32, I64, LEN, malformed, VARINT, WireReader } fro
 export type OtlpJson = { [key: string]: unknown };
 
 /**
+ * Runs on: main thread (`tributary tail`) and sink workers (through protoToJsonBytes).
+ *
  * Decodes an OTLP protobuf message into its OTLP JSON shape (lowerCamelCase, hex ids, base64
  * bytes, enums as integers, 64-bit integers as decimal strings). Unknown fields are skipped;
  * a field whose wire type disagrees with the schema is an error.

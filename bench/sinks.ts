@@ -1,9 +1,14 @@
 /**
- * Sink throughput: records/s a pipeline moves from the embedded log to its sink, from the first
- * poll until the group committed everything. Each record is one trace (a real SDK span tree
- * serialized by otlp-transformer, as the receiver stores it). Sinks: otlphttp into a local
- * node:http receiver that reads each request and answers 200; file (OTLP/JSON lines) plain and
- * gzip. Prints one JSON object on its last line.
+ * Each sink's throughput and cost: items/s a pipeline moves from the embedded log to its sink,
+ * from the first poll until the group committed everything, and the CPU per item of this whole
+ * process (all threads: brokers, the sink worker, and the do-nothing destination, a node:http
+ * server in this process that reads each request and answers 200). Beside them, a member that
+ * fetches, decodes and commits but discards (a consumer on the main thread): the cost of
+ * reading the log alone.
+ *
+ * Span records hold one trace each (real SDK spans, as the receiver stores them); metric records
+ * one resource of 64 data points (gauges, sums, histograms). Sinks: otlphttp (plain, gzip),
+ * prometheusremotewrite, file (plain, gzip), webhook. Prints one JSON object on its last line.
  *
  *   npm run bench:sinks -- [--records 50000] [--spans 5] [--partitions 4] [--members 1] [--dir /tmp]
  */
@@ -13,16 +18,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { context, trace } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { configSchema } from '../src/config/schema.js';
-import { createEmbeddedBackend } from '../src/log/embedded/embedded-backend.js';
+import { createEmbeddedBackend, type EmbeddedBackend } from '../src/log/embedded/embedded-backend.js';
 import type { ProducerRecord } from '../src/log/types.js';
 import { createPipelines } from '../src/sinks/runtime/pipelines.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { Telemetry } from '../src/telemetry/telemetry.js';
+import { POINTS_PER_RESOURCE, resourceMetrics, tracesRequest } from './lib/otlp-payloads.js';
 import { round, timed } from './lib/stats.js';
 
 const { values: args } = parseArgs({
@@ -36,68 +38,86 @@ const { values: args } = parseArgs({
 });
 const RECORDS = Number(args.records);
 const PARTITIONS = Number(args.partitions);
+const PROTOBUF = [{ key: 'content-type', value: 'application/x-protobuf' }];
 
-/** One record per trace: `distinct` real traces, reused round-robin so setup stays quick. */
-function traceRecords(spansPerTrace: number, distinct = 200): ProducerRecord[] {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'bench', 'host.name': 'bench-host' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  const tracer = provider.getTracer('bench');
-  const out: ProducerRecord[] = [];
-  for (let t = 0; t < distinct; t++) {
-    const root = tracer.startSpan(`GET /cart/${t}`, { attributes: { 'http.route': '/cart/:id', 'http.status_code': 200 } });
-    const parent = trace.setSpan(context.active(), root);
-    for (let s = 1; s < spansPerTrace; s++) tracer.startSpan(`db.query ${s}`, { attributes: { 'db.system': 'postgresql' } }, parent).end();
-    root.end();
-    out.push({ value: ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!, headers: [{ key: 'content-type', value: 'application/x-protobuf' }] });
-    exporter.reset();
-  }
-  return out;
+interface Workload {
+  topic: string;
+  templates: ProducerRecord[];
+  itemsPerRecord: number;
 }
 
-async function run(sink: Record<string, unknown>, templates: ProducerRecord[], records = RECORDS) {
+/** A sink's pipeline config, or the discarding member. */
+type Target = Record<string, unknown> | 'discard';
+
+async function fill(log: EmbeddedBackend, { topic, templates }: Workload, records: number): Promise<number> {
+  await log.createTopic({ name: topic, partitions: PARTITIONS }, { ifNotExists: true });
+  const perPartition = Math.ceil(records / PARTITIONS);
+  for (let p = 0; p < PARTITIONS; p++) {
+    for (let i = 0; i < perPartition; i += 500) {
+      await log.produce(topic, p, Array.from({ length: Math.min(500, perPartition - i) }, (_, k) => templates[(i + k) % templates.length]));
+    }
+  }
+  return perPartition * PARTITIONS;
+}
+
+async function committed(log: EmbeddedBackend): Promise<number> {
+  return (await log.fetchOffsets('bench')).reduce((n, o) => n + o.offset, 0);
+}
+
+/** A member on this thread that polls, commits and throws the records away. */
+async function discard(log: EmbeddedBackend, topic: string, total: number): Promise<void> {
+  const consumer = log.createConsumer({ group: 'bench', topics: [topic], autoOffsetReset: 'earliest' });
+  let read = 0;
+  while (read < total) {
+    read += (await consumer.poll({ maxRecords: 1000, maxBytes: 4 * 1024 ** 2, maxWaitMs: 100 })).length;
+    await consumer.commit();
+  }
+  await consumer.close();
+}
+
+async function run(target: Target, workload: Workload, records = RECORDS) {
   const dataDir = mkdtempSync(join(args.dir, 'tributary-bench-sinks-'));
-  const config = configSchema.parse({
-    log: { data_dir: dataDir, brokers: 2, fsync: 'never' },
-    pipelines: [{ group: 'bench', topics: ['otlp_spans'], sink, members: Number(args.members), batch: { max_records: 1000, max_wait: 20 } }],
-  });
+  const pipeline = { group: 'bench', topics: [workload.topic], sink: target, members: Number(args.members), batch: { max_records: 1000, max_wait: 20 } };
+  const config = configSchema.parse({ log: { data_dir: dataDir, brokers: 2, fsync: 'never' }, pipelines: target === 'discard' ? [] : [pipeline] });
   const telemetry = new Telemetry();
   const log = createEmbeddedBackend({ log: config.log, groups: config.groups, telemetry, logger: silentLogger });
   await log.start();
-  await log.createTopic({ name: 'otlp_spans', partitions: PARTITIONS });
-  const perPartition = Math.ceil(records / PARTITIONS);
-  let bytes = 0;
-  for (let p = 0; p < PARTITIONS; p++) {
-    for (let i = 0; i < perPartition; i += 500) {
-      const batch = Array.from({ length: Math.min(500, perPartition - i) }, (_, k) => templates[(i + k) % templates.length]);
-      for (const r of batch) bytes += r.value!.length;
-      await log.produce('otlp_spans', p, batch);
-    }
-  }
-  const total = perPartition * PARTITIONS;
-  const pipelines = createPipelines({
-    pipelines: config.pipelines,
-    backend: log,
-    telemetry,
-    logger: silentLogger,
-  });
+  const total = await fill(log, workload, records);
+  const bytes = Array.from({ length: total }, (_, i) => workload.templates[i % workload.templates.length].value!.length).reduce((a, b) => a + b, 0);
+  const pipelines = config.pipelines.length === 0 ? undefined : createPipelines({ pipelines: config.pipelines, backend: log, telemetry, logger: silentLogger });
+  // Threads start (and load their code) before the clock does.
+  if (pipelines) await pipelines.start();
+  const cpu = process.cpuUsage();
   const seconds = await timed(async () => {
-    await pipelines.start();
-    for (;;) {
-      const offsets = await log.fetchOffsets('bench');
-      if (offsets.reduce((n, o) => n + o.offset, 0) >= total) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    if (!pipelines) return discard(log, workload.topic, total);
+    while ((await committed(log)) < total) await new Promise((r) => setTimeout(r, 5));
   });
-  await pipelines.shutdown();
+  const used = process.cpuUsage(cpu);
+  await pipelines?.shutdown();
   await log.shutdown();
   rmSync(dataDir, { recursive: true, force: true });
-  return { records: total, seconds: round(seconds, 3), recordsPerSec: Math.round(total / seconds), MiBPerSec: round(bytes / seconds / 2 ** 20) };
+  const items = total * workload.itemsPerRecord;
+  return {
+    records: total,
+    items,
+    seconds: round(seconds, 3),
+    itemsPerSec: Math.round(items / seconds),
+    cpuUsPerItem: round((used.user + used.system) / items, 2),
+    MiBPerSec: round(bytes / seconds / 2 ** 20),
+  };
 }
 
-const templates = traceRecords(Number(args.spans));
+const spans: Workload = {
+  topic: 'otlp_spans',
+  itemsPerRecord: Number(args.spans),
+  templates: Array.from({ length: 200 }, (_, i) => ({ value: tracesRequest(1, Number(args.spans), i), headers: PROTOBUF })),
+};
+const metrics: Workload = {
+  topic: 'otlp_metrics',
+  itemsPerRecord: POINTS_PER_RESOURCE,
+  templates: await Promise.all(Array.from({ length: 64 }, async (_, i) => ({ value: await resourceMetrics(i % 8, i), headers: PROTOBUF }))),
+};
+
 const server = createServer((req, res) => {
   req.on('data', () => {});
   req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
@@ -107,19 +127,30 @@ const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const outDir = mkdtempSync(join(args.dir, 'tributary-bench-file-'));
 
 // Warm-up (not reported): JIT, first worker threads, first group join.
-await run({ type: 'otlphttp', endpoint: url }, templates, 2000);
+await run({ type: 'otlphttp', endpoint: url }, spans, 2000);
 
+// Metric records hold about 13 times the items of a 5-span record: a thirteenth of them keeps phases alike.
+const metricRecords = Math.max(1000, Math.round((RECORDS * spans.itemsPerRecord) / POINTS_PER_RESOURCE));
 const results = {
-  recordBytes: Math.round(templates.reduce((n, r) => n + r.value!.length, 0) / templates.length),
-  spansPerRecord: Number(args.spans),
+  spanRecordBytes: Math.round(spans.templates.reduce((n, r) => n + r.value!.length, 0) / spans.templates.length),
+  metricRecordBytes: Math.round(metrics.templates.reduce((n, r) => n + r.value!.length, 0) / metrics.templates.length),
+  spansPerRecord: spans.itemsPerRecord,
+  pointsPerMetricRecord: POINTS_PER_RESOURCE,
   partitions: PARTITIONS,
   members: Number(args.members),
-  otlphttp: await run({ type: 'otlphttp', endpoint: url }, templates),
-  otlphttpGzip: await run({ type: 'otlphttp', endpoint: url, compression: 'gzip' }, templates),
-  file: await run({ type: 'file', path: join(outDir, 'plain.jsonl') }, templates),
-  fileGzip: await run({ type: 'file', path: join(outDir, 'gzip.jsonl'), compression: 'gzip' }, templates),
+  discardSpans: await run('discard', spans),
+  otlphttp: await run({ type: 'otlphttp', endpoint: url }, spans),
+  otlphttpGzip: await run({ type: 'otlphttp', endpoint: url, compression: 'gzip' }, spans),
+  file: await run({ type: 'file', path: join(outDir, 'plain.jsonl') }, spans),
+  fileGzip: await run({ type: 'file', path: join(outDir, 'gzip.jsonl'), compression: 'gzip' }, spans),
+  webhook: await run({ type: 'webhook', endpoint: url }, spans),
+  discardMetrics: await run('discard', metrics, metricRecords),
+  prometheusremotewrite: await run({ type: 'prometheusremotewrite', endpoint: `${url}/api/v1/write` }, metrics, metricRecords),
 };
 server.close();
 rmSync(outDir, { recursive: true, force: true });
-for (const [name, r] of Object.entries(results)) if (typeof r === 'object') console.log(`${name.padEnd(14)} ${String(r.recordsPerSec).padStart(8)} records/s  ${r.MiBPerSec} MiB/s`);
-console.log(JSON.stringify(results));
+const summary = Object.entries(results).flatMap(([name, r]) =>
+  typeof r === 'object' ? [`${name.padEnd(22)} ${String(r.itemsPerSec).padStart(9)} items/s  ${String(r.cpuUsPerItem).padStart(6)} µs CPU/item  ${r.MiBPerSec} MiB/s`] : [],
+);
+for (const line of summary) console.log(line);
+console.log(JSON.stringify({ ...results, summary }));

@@ -53,7 +53,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const role = deps.role ?? 'all';
   checkRole(role, config.log.backend);
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
-  const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, backend, telemetry, logger });
+  const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, workers: config.sinks.workers, backend, telemetry, logger });
   const receiver = role === 'sinks' ? undefined : createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
 
   let phase: Phase = 'created';

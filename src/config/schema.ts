@@ -176,6 +176,11 @@ const pipelineSchema = z.strictObject({
   dead_letter: z.strictObject({ enabled: z.boolean().default(true), topic: name.optional() }).default({ enabled: true }),
 });
 
+const sinksSchema = z.strictObject({
+  /** Sink worker threads that run the pipelines' members; by default half the cores, between 1 and 8. */
+  workers: z.number().int().min(1).max(64).optional(),
+});
+
 /** The receiver's four topics, with 6 partitions each, for those the `topics` block leaves out. */
 function signalTopics(receiver: z.infer<typeof receiverSchema>): Record<string, z.infer<typeof topicSchema>> {
   return Object.fromEntries(Object.values(receiver.topics).map((topic) => [topic, { partitions: 6, replication_factor: 1 }]));
@@ -187,6 +192,7 @@ export const configSchema = z.strictObject({
   log: logSchema.default(logSchema.parse({})),
   groups: groupsSchema.default(groupsSchema.parse({})),
   topics: z.record(name, topicSchema).default({}),
+  sinks: sinksSchema.default({}),
   pipelines: z.array(pipelineSchema).default([]),
 })
   .superRefine((config, ctx) => {

@@ -22,8 +22,13 @@ interface PartitionFetch {
 
 const MIN_PARTITION_BYTES = 64 * 1024;
 
+/** What a consumer reads the log through: the backend itself, or a sink worker's own reader. */
+export type ConsumerLogView = Pick<GroupLogView, 'describeTopic' | 'fetch'>;
+
 /**
- * The in-process consumer client of a group, for sink runners. As in Kafka, rebalances happen
+ * Runs on: the thread of its caller (a sink worker for pipelines; the main thread for tools and tests).
+ *
+ * The consumer client of a group, for sink runners. As in Kafka, rebalances happen
  * inside poll(): when the coordinator announces one (in-process call, or a heartbeat answer), the
  * next poll (or a long poll in progress, which it cuts short) runs onPartitionsRevoked — awaited,
  * so the runner can commit what it finished — rejoins, looks up the committed positions and runs
@@ -50,7 +55,7 @@ export class GroupConsumer implements Consumer {
 
   constructor(
     private readonly protocol: GroupProtocol,
-    private readonly log: GroupLogView,
+    private readonly log: ConsumerLogView,
     private readonly logger: Logger,
     private readonly settings: ConsumerSettings,
   ) {

@@ -6,7 +6,7 @@ import type { LogBackend } from '../log/backend.js';
 import type { TopicPartition } from '../log/types.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Logger } from '../telemetry/logger.js';
-import { GroupConsumer } from './consumer.js';
+import { GroupConsumer, type ConsumerSettings } from './consumer.js';
 import { Group } from './group.js';
 import { registerGroupMetrics } from './group-metrics.js';
 import { describeLag, resolveResetOffsets } from './group-offsets.js';
@@ -40,6 +40,8 @@ export interface GroupCoordinatorOptions {
 }
 
 /**
+ * Runs on: main thread.
+ *
  * The embedded backend's group coordinator, on the main thread: group membership (Group), the
  * durable offsets (OffsetStore), lag and resets. It is the GroupProtocol its in-process consumers
  * speak, and the GroupApi the backend exposes.
@@ -73,6 +75,11 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   }
 
   createConsumer(options: ConsumerOptions): Consumer {
+    return new GroupConsumer(this, this.options.log, this.options.logger.child('consumer'), this.consumerSettings(options));
+  }
+
+  /** A consumer's options with the `groups:` defaults filled in, checked; for consumers on other threads too. */
+  consumerSettings(options: ConsumerOptions): ConsumerSettings {
     const { config } = this.options;
     checkName(options.group, 'group');
     // Options left undefined take the config's defaults (a spread would copy the undefined).
@@ -89,7 +96,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
         `the heartbeat interval (${settings.heartbeatIntervalMs} ms) must be positive and shorter than the session timeout (${settings.sessionTimeoutMs} ms), or the member would time out`,
       );
     }
-    return new GroupConsumer(this, this.options.log, this.options.logger.child('consumer'), settings);
+    return settings;
   }
 
   async joinGroup(request: JoinGroupRequest): Promise<JoinGroupResult> {

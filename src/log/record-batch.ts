@@ -1,3 +1,4 @@
+/** Runs on: any thread (ingest workers encode, brokers check, readers decode). */
 import { crc32c } from '@node-rs/crc32';
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord, ProducerRecord, RecordHeader } from './types.js';

@@ -5,6 +5,8 @@ import { forEachPackedVarint, I32, I64, LEN, malformed, VARINT, WireReader } fro
 export type OtlpJson = { [key: string]: unknown };
 
 /**
+ * Runs on: main thread (`tributary tail`) and sink workers (through protoToJsonBytes).
+ *
  * Decodes an OTLP protobuf message into its OTLP JSON shape (lowerCamelCase, hex ids, base64
  * bytes, enums as integers, 64-bit integers as decimal strings). Unknown fields are skipped;
  * a field whose wire type disagrees with the schema is an error, and so is nesting past
@@ -41,9 +43,9 @@ function readValue(r: WireReader, field: FieldSpec, depth: number): unknown {
   return scalarAt(r.buf, r.valueStart, r.valueEnd, r.wireType === VARINT ? r.varint : 0, field);
 }
 
-/** A scalar (not a message) of `field`'s type at `buf[start, end)`. */
-function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
-  const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+/** A non-message field's value as OTLP JSON has it (messages decode as readMessage does). */
+export function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
+  const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   switch (field.type) {
     case 'string':
       return view.toString('utf8', start, end);
@@ -89,7 +91,8 @@ function bigVarintAt(buf: Uint8Array, pos: number, signed: boolean): bigint {
   return signed ? BigInt.asIntN(64, result) : BigInt.asUintN(64, result);
 }
 
-function readPacked(r: WireReader, field: FieldSpec, list: unknown[]): void {
+/** Adds each element of a packed repeated field at the reader to `list`. */
+export function readPacked(r: WireReader, field: FieldSpec, list: unknown[]): void {
   const wireType = wireTypeOf(field.type);
   const size = wireType === I64 ? 8 : wireType === I32 ? 4 : 0;
   if (size > 0) {

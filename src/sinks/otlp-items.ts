@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { LEN, WireReader } from '../otlp/wire-reader.js';
 import type { Signal } from './sink.js';
 

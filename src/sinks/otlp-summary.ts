@@ -1,3 +1,4 @@
+/** Runs on: main thread (`tributary tail`). */
 import { attribute, type Resource } from './otlp-json.js';
 import type { Signal } from './sink.js';
 
@@ -39,10 +40,4 @@ export function summarize(signal: Signal, request: Json, into: RequestSummary = 
     }
   }
   return into;
-}
-
-/** One OTLP/JSON request holding the resource entries of many. */
-export function mergeJsonRequests(signal: Signal, requests: readonly Json[]): Json {
-  const key = PATHS[signal][0];
-  return { [key]: requests.flatMap((r) => list(r[key])) };
 }

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker; the main thread also builds each sink once, to check its settings before start. */
 import { ConfigError } from '../errors.js';
 import { debugSinkFactory } from './debug/debug-sink.js';
 import { fileSinkFactory } from './file/file-sink.js';

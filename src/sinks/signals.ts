@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
 import { DEFAULT_TOPICS, SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
@@ -21,10 +22,19 @@ export function signalOfTopic(topic: string): Signal | undefined {
   return kind && signalOfKind(kind);
 }
 
+/** The otlp-signal header's values as bytes, compared as they lie (a string decode per record costs more). */
+const KIND_BYTES = [...KINDS].map((kind) => [Buffer.from(kind), kind as TopicKind] as const);
+
+function kindOfHeader(value: Buffer): TopicKind | undefined {
+  for (const [bytes, kind] of KIND_BYTES) if (value.equals(bytes)) return kind;
+  return undefined;
+}
+
 /** What a record holds: from its otlp-signal header, else from the default topic it came from. */
 export function kindOfRecord(record: ConsumedRecord): TopicKind {
-  const header = record.headers.find((h) => h.key === SIGNAL_HEADER)?.value.toString();
-  if (header && KINDS.has(header)) return header as TopicKind;
+  const header = record.headers.find((h) => h.key === SIGNAL_HEADER);
+  const fromHeader = header && kindOfHeader(header.value);
+  if (fromHeader) return fromHeader;
   const kind = TOPIC_KINDS[record.topic];
   if (kind) return kind;
   throw new TributaryError('INVALID_RECORD', `cannot tell the OTLP signal of a record in topic ${record.topic}: no ${SIGNAL_HEADER} header`);

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker; the main thread also builds each sink once, to check its settings before start. */
 import type { z } from 'zod';
 import { describeIssue } from '../config/issues.js';
 import { ConfigError } from '../errors.js';

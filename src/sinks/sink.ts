@@ -1,3 +1,4 @@
+/** Runs on: a sink worker; the main thread also builds each sink once, to check its settings before start. */
 import type { ConsumedRecord } from '../log/types.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -57,6 +58,11 @@ export interface SinkContext {
 
 export interface SinkFactory {
   readonly type: string;
+  /**
+   * The members of a pipeline share one sink on one sink worker, instead of spreading over the
+   * workers with a sink each: for sinks with one writer (a file) or state across members.
+   */
+  readonly oneInstance?: boolean;
   /** Validates the sink's own keys (throwing ConfigError naming the path) and builds the sink. */
   create(config: Record<string, unknown>, context: SinkContext): Sink;
 }

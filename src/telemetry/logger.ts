@@ -1,4 +1,6 @@
 /**
+ * Runs on: main thread; sink workers relay theirs to it (createRelayedLogger).
+ *
  * A small structured logger: one line per event on stderr, `level name message {fields}`, or JSON
  * lines with TRIBUTARY_LOG_FORMAT=json. Level from TRIBUTARY_LOG_LEVEL (debug|info|warn|error|silent).
  */
@@ -55,3 +57,20 @@ export function createLogger(name = 'tributary', options: LoggerOptions = {}): L
 
 /** For tests and tools that want quiet components. */
 export const silentLogger: Logger = createLogger('silent', { level: 'silent' });
+
+/** Hands each event to `send` instead of writing it: a worker thread's logger, written by the main thread's. */
+export function createRelayedLogger(
+  send: (level: Exclude<LogLevel, 'silent'>, name: string, message: string, fields?: Record<string, unknown>) => void,
+  name = '',
+): Logger {
+  // Fields as JSON sees them (errors as { message, code }), so they cross threads as plain data.
+  const relay = (level: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) =>
+    send(level, name, message, fields === undefined ? undefined : JSON.parse(formatFields(fields)));
+  return {
+    debug: relay('debug'),
+    info: relay('info'),
+    warn: relay('warn'),
+    error: relay('error'),
+    child: (child) => createRelayedLogger(send, name === '' ? child : `${name}.${child}`),
+  };
+}

@@ -1,12 +1,19 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
+
+/** A registry's metrics as plain objects, which cross threads (prom-client's getMetricsAsJSON). */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /**
+ * Runs on: main thread (the gateway's) and sink workers (each keeps its own, merged into the main one's scrape).
+ *
  * Self telemetry of one gateway instance. Each instance owns its registry (tests run several
  * gateways in one process); metric names follow `tributary_<subsystem>_<name>_<unit>`.
  * Asking twice for the same name returns the same metric, so components can share one.
  */
 export class Telemetry {
   readonly registry = new Registry();
+  /** Metrics kept on other threads, merged into each scrape. */
+  private readonly sources = new Set<() => Promise<MetricsSnapshot>>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tributary_process_' });
@@ -29,8 +36,24 @@ export class Telemetry {
     return this.existing(name) ?? new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
-  metricsText(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * The Prometheus text of this registry and of every source: metrics of one name add up across
+   * them (counters and histograms sum, as prom-client's cluster aggregation does).
+   */
+  async metricsText(): Promise<string> {
+    if (this.sources.size === 0) return this.registry.metrics();
+    const snapshots = await Promise.all([this.snapshot(), ...[...this.sources].map((source) => source())]);
+    return AggregatorRegistry.aggregate(snapshots).metrics();
+  }
+
+  snapshot(): Promise<MetricsSnapshot> {
+    return this.registry.getMetricsAsJSON();
+  }
+
+  /** Adds metrics another thread keeps (a sink worker's); returns the way to remove them. */
+  addSource(source: () => Promise<MetricsSnapshot>): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
   }
 
   private existing<M>(name: string): M | undefined {

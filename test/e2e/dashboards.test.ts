@@ -107,8 +107,10 @@ pipelines:
       for (const name of queried) {
         await eventually(`${name} in Prometheus`, async () => (await prometheus!.query(`count(${name})`)).length > 0);
       }
-      const services = await prometheus.query('count by (job) (target_info)');
-      expect(services.map((s) => s.metric.job).sort()).toEqual(['shop/checkout', 'shop/frontend', 'shop/payment']);
+      // Each partition's records reach Prometheus in their own exports: wait for all three services.
+      const jobs = async () => (await prometheus!.query('count by (job) (target_info)')).map((s) => s.metric.job).sort();
+      await eventually('target_info of every service', async () => (await jobs()).length >= 3);
+      expect(await jobs()).toEqual(['shop/checkout', 'shop/frontend', 'shop/payment']);
     });
   });
 });

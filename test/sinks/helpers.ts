@@ -5,6 +5,7 @@ import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSeriali
 import { configSchema, type PipelineConfig } from '../../src/config/schema.js';
 import type { LogBackend } from '../../src/log/backend.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
+import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { createPipelines, type Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import type { Signal, SinkBatch, SinkContext } from '../../src/sinks/sink.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -16,17 +17,18 @@ export const TOPICS = ['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events']
 const PROTOBUF = [{ key: 'content-type', value: 'application/x-protobuf' }];
 
 /** A real embedded log (groups on short timeouts) with the four OTLP topics. */
-export async function startLog(dataDir: string, partitions = 2): Promise<GroupFixture> {
-  const fixture = await startGroups(dataDir);
+export async function startLog(dataDir: string, partitions = 2, groups: Record<string, unknown> = {}): Promise<GroupFixture> {
+  const fixture = await startGroups(dataDir, groups);
   for (const name of TOPICS) await fixture.log.createTopic({ name, partitions }, { ifNotExists: true });
   return fixture;
 }
 
 /** Pipelines over the fixture's log; `pipelines` in the config's YAML shape, defaults filled by the schema. */
-export function pipelinesOver(f: GroupFixture, pipelines: Record<string, unknown>[]): Pipelines {
-  const parsed = configSchema.parse({ pipelines }).pipelines;
+export function pipelinesOver(f: GroupFixture, pipelines: Record<string, unknown>[], sinks: Record<string, unknown> = {}): Pipelines {
+  const parsed = configSchema.parse({ pipelines, sinks });
   return createPipelines({
-    pipelines: parsed,
+    pipelines: parsed.pipelines,
+    workers: parsed.sinks.workers,
     backend: f.log,
     telemetry: f.telemetry,
     logger: silentLogger,
@@ -145,6 +147,12 @@ export function batchOf(signal: Signal, values: Uint8Array[], topic = `otlp_${si
     headers: [],
   }));
   return { signals: [{ signal, records }], records: records.length };
+}
+
+/** The span ids in an OTLP/protobuf traces request. */
+export function spanIdsOf(body: Uint8Array): string[] {
+  const json = protoToJson(body, 'ExportTraceServiceRequest') as { resourceSpans: { scopeSpans: { spans: { spanId: string }[] }[] }[] };
+  return json.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.spanId)));
 }
 
 /** The context a pipeline gives its sink, for tests that drive a sink on its own. */

@@ -10,6 +10,7 @@ import {
   type OpenedPartition,
   type PartitionAssignment,
   type PartitionStats,
+  type ReaderRequest,
   toBatchBytes,
 } from '../../src/log/embedded/broker-protocol.js';
 import { BatchRingReader } from '../../src/log/embedded/batch-ring.js';
@@ -18,19 +19,27 @@ import { GroupCommit } from './group-commit.js';
 import { HostedPartition } from './hosted-partition.js';
 
 type Request<K extends BrokerRequest['op']> = Extract<BrokerRequest, { op: K }>;
+type Outbox = MessageBatcher<BrokerMessage>;
+
+const READER_OPS = new Set<string>(['fetch', 'offsetForTimestamp'] satisfies ReaderRequest['op'][]);
 
 /**
+ * Runs on: a broker thread.
+ *
  * A broker thread: leads the partitions the controller assigns it, appends and serves their
  * batches, and keeps them durable per `log.fsync`. All storage calls are synchronous, so requests
  * are handled one at a time in arrival order; only fsync-always replies and long polls wait.
+ * Other threads that read (sink workers) get a port of their own (`attach`), answered the same way.
  */
 export class BrokerServer {
   private readonly partitions = new Map<string, HostedPartition[]>();
   private readonly commit: GroupCommit;
   private readonly retentionTimer: NodeJS.Timeout;
   private closed = false;
-  private readonly outbox: MessageBatcher<BrokerMessage>;
+  private readonly outbox: Outbox;
   private readonly ring: BatchRingReader;
+  /** Ports attached by reading threads; closed with the broker, so their side learns it is gone. */
+  private readonly readers = new Set<MessagePort>();
 
   constructor(
     port: MessagePort,
@@ -48,7 +57,7 @@ export class BrokerServer {
     });
   }
 
-  private handle(req: BrokerRequest): void {
+  private handle(req: BrokerRequest, outbox: Outbox = this.outbox): void {
     try {
       if (this.closed) throw new TributaryError('SHUTTING_DOWN', `broker ${this.data.brokerId} is shutting down`, { retriable: true });
       switch (req.op) {
@@ -56,16 +65,20 @@ export class BrokerServer {
           this.produce(req);
           break;
         case 'fetch':
-          this.fetch(req);
+          this.fetch(req, outbox);
+          break;
+        case 'attach':
+          this.attach(req.port);
+          this.reply(req.id, null);
           break;
         case 'close':
           this.close(req);
           break;
         default:
-          this.reply(req.id, this.answer(req));
+          this.reply(req.id, this.answer(req), outbox);
       }
     } catch (err) {
-      this.fail(req.id, err);
+      this.fail(req.id, err, outbox);
     } finally {
       // Whatever became of it, a ring batch's bytes are written or refused by now.
       if (req.op === 'produce' && 'ring' in req.batch) this.ring.finish();
@@ -73,7 +86,7 @@ export class BrokerServer {
   }
 
   /** The requests answered at once, with a value. */
-  private answer(req: Exclude<BrokerRequest, { op: 'produce' | 'fetch' | 'close' }>): unknown {
+  private answer(req: Exclude<BrokerRequest, { op: 'produce' | 'fetch' | 'attach' | 'close' }>): unknown {
     switch (req.op) {
       case 'open':
         return this.open(req.partitions);
@@ -108,22 +121,32 @@ export class BrokerServer {
     });
   }
 
-  private fetch(req: Request<'fetch'>): void {
+  private fetch(req: Request<'fetch'>, outbox: Outbox): void {
     const hosted = this.hosted(req.topic, req.partition);
     const answer = () => {
       try {
         const read = hosted.log.read(req.offset, req.maxBytes);
         const { bytes, transfer } = toBatchBytes(read.batches);
-        this.outbox.push(
-          { id: req.id, ok: true, value: { batches: bytes, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset } },
-          transfer,
-        );
+        outbox.push({ id: req.id, ok: true, value: { batches: bytes, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset } }, transfer);
       } catch (err) {
-        this.fail(req.id, err);
+        this.fail(req.id, err, outbox);
       }
     };
     if (req.maxWaitMs > 0 && req.offset === hosted.log.highWatermark) hosted.polls.park(req.offset, req.maxWaitMs, answer);
     else answer();
+  }
+
+  /** A reading thread's own port: its fetches are served as the controller's are, and answered on it. */
+  private attach(port: MessagePort): void {
+    const outbox: Outbox = new MessageBatcher((messages, transfer) => port.postMessage(messages, transfer));
+    this.readers.add(port);
+    port.on('close', () => this.readers.delete(port));
+    port.on('message', (requests: BrokerRequest[]) => {
+      for (const req of requests) {
+        if (READER_OPS.has(req.op)) this.handle(req, outbox);
+        else this.fail(req.id, new TributaryError('INVALID_REQUEST', `a reader's port serves fetch and offsetForTimestamp, not ${req.op}`), outbox);
+      }
+    });
   }
 
   /**
@@ -202,6 +225,7 @@ export class BrokerServer {
     this.closed = true;
     clearInterval(this.retentionTimer);
     for (const hosted of this.all()) hosted.polls.release();
+    for (const port of this.readers) port.close();
     this.commit.close();
     // Every partition is closed even when one fails: its files are released either way.
     this.closePartitions([...this.all()]);
@@ -225,13 +249,13 @@ export class BrokerServer {
     for (const list of this.partitions.values()) for (const hosted of list) if (hosted) yield hosted;
   }
 
-  private reply(id: number, value: unknown): void {
-    if (id > 0) this.outbox.push({ id, ok: true, value });
+  private reply(id: number, value: unknown, outbox: Outbox = this.outbox): void {
+    if (id > 0) outbox.push({ id, ok: true, value });
   }
 
-  private fail(id: number, err: unknown): void {
+  private fail(id: number, err: unknown, outbox: Outbox = this.outbox): void {
     const error = asTributaryError(err).toJSON();
-    if (id > 0) this.outbox.push({ id, ok: false, error });
+    if (id > 0) outbox.push({ id, ok: false, error });
     else this.log('warn', 'a produce with acks 0 failed', { error });
   }
 

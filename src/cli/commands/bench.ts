@@ -9,9 +9,10 @@ import { EXIT } from '../cli-error.js';
 const benchDir = runningFromSource ? join(packageRoot, 'bench') : join(packageRoot, 'dist', 'bench');
 const extension = runningFromSource ? '.ts' : '.js';
 
+/** Every file of bench/ but load generators (`*-load`), which their benchmark starts itself. */
 function available(): string[] {
   return readdirSync(benchDir)
-    .filter((f) => f.endsWith(extension) && !f.endsWith('.d.ts'))
+    .filter((f) => f.endsWith(extension) && !f.endsWith('.d.ts') && !f.endsWith(`-load${extension}`))
     .map((f) => f.slice(0, -extension.length))
     .sort();
 }
@@ -20,20 +21,60 @@ const usage = `Usage: tributary bench [NAME ...] [-- ARGS]
 
 Runs benchmarks (all of them without a NAME), one after the other, each in its own process so
 none measures another's leftovers. Each prints its progress, then its figures as one JSON object
-on its last line. Results and how to read them: BENCHMARKS.md. Arguments after -- go to each benchmark.
+on its last line; at the end a summary of every benchmark's figures. Results and how to read
+them: BENCHMARKS.md. Arguments after -- go to each benchmark.
 
 Options:
   --list   print the benchmarks' names`;
 
 const options = { list: { type: 'boolean', default: false } } as const;
 
-function run(name: string, args: string[]): Promise<number> {
+interface BenchRun {
+  code: number;
+  /** The figures the benchmark printed as JSON on its last line, if it did. */
+  figures?: Record<string, unknown>;
+}
+
+/** Runs one benchmark, its output passed through, and keeps its last line's JSON. */
+function run(name: string, args: string[]): Promise<BenchRun> {
   const file = join(benchDir, name + extension);
   const execArgv = runningFromSource ? ['--import', 'tsx'] : [];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...execArgv, file, ...args], { stdio: 'inherit' });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? EXIT.interrupted : EXIT.failed)));
+    const child = spawn(process.execPath, [...execArgv, file, ...args], { stdio: ['inherit', 'pipe', 'inherit'] });
+    let tail = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      tail = (tail + chunk.toString()).slice(-1_000_000);
+    });
+    child.on('exit', (code, signal) => {
+      const last = tail.trimEnd().split('\n').pop() ?? '';
+      let figures: Record<string, unknown> | undefined;
+      try {
+        figures = JSON.parse(last) as Record<string, unknown>;
+      } catch {
+        figures = undefined;
+      }
+      resolve({ code: code ?? (signal ? EXIT.interrupted : EXIT.failed), figures });
+    });
   });
+}
+
+/**
+ * A benchmark's figures in a few lines: its own `summary` rows when it gives them, else every
+ * number in its JSON by path (one level of nesting), e.g. `protobuf.ratio=0.21`.
+ */
+function summaryLines(figures: Record<string, unknown>): string[] {
+  if (Array.isArray(figures.summary)) return figures.summary.map(String);
+  const pairs: string[] = [];
+  for (const [key, value] of Object.entries(figures)) {
+    if (typeof value === 'number') pairs.push(`${key}=${value}`);
+    else if (value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [sub, inner] of Object.entries(value)) if (typeof inner === 'number') pairs.push(`${key}.${sub}=${inner}`);
+    }
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < pairs.length; i += 4) lines.push(pairs.slice(i, i + 4).join('  '));
+  return lines;
 }
 
 export const benchCommand: Command = {
@@ -52,10 +93,16 @@ export const benchCommand: Command = {
     const unknown = chosen.filter((n) => !names.includes(n));
     if (unknown.length > 0) throw usageError(`no benchmark named ${unknown.join(', ')} (there are: ${names.join(', ')})`, usage);
     let failed = 0;
+    const summary: string[] = [];
     for (const [i, name] of chosen.entries()) {
       process.stderr.write(`\n[${i + 1}/${chosen.length}] bench ${name}\n`);
-      if ((await run(name, passThrough)) !== 0) failed++;
+      const result = await run(name, passThrough);
+      if (result.code !== 0) failed++;
+      summary.push(`${name}${result.code === 0 ? '' : ` (failed, exit ${result.code})`}`);
+      for (const line of result.figures ? summaryLines(result.figures) : ['(no figures)']) summary.push(`  ${line}`);
     }
+    // What BENCHMARKS.md's tables hold, for this machine and this run.
+    process.stdout.write(`\nSummary (BENCHMARKS.md explains each figure)\n${summary.join('\n')}\n`);
     return failed === 0 ? EXIT.ok : EXIT.failed;
   },
 };

@@ -3,6 +3,7 @@ import type { TributaryConfig } from '../../config/schema.js';
 import type { Gateway, StartingLog } from '../../gateway.js';
 import { checkRole, GATEWAY_ROLES, type GatewayRole } from '../../gateway-role.js';
 import { prespawnWorkerThreads } from '../../log/embedded/spawn-worker.js';
+import { defaultSinkWorkers } from '../../sinks/runtime/placement.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { createLogger, type Logger } from '../../telemetry/logger.js';
 import { parse, usageError } from '../args.js';
@@ -28,11 +29,13 @@ const options = {
 
 /**
  * Creates the log and starts it without waiting, before the rest of the gateway is loaded: the
- * broker threads boot and recover the partitions while this thread imports the receiver, the
- * admin API and the sinks.
+ * broker threads boot and recover the partitions (and the sink worker threads boot) while this
+ * thread imports the receiver, the admin API and the sinks.
  */
 async function startLog(config: TributaryConfig, logger: Logger): Promise<StartingLog & { telemetry: Telemetry }> {
   if (config.log.backend === 'embedded') prespawnWorkerThreads('broker', config.log.brokers);
+  // At least this many sink workers start (one per pipeline, up to sinks.workers): they boot now too.
+  prespawnWorkerThreads('sink', Math.min(config.sinks.workers ?? defaultSinkWorkers(), config.pipelines.length));
   const [{ createLogBackend }, { Telemetry }] = await Promise.all([import('../../log/create-backend.js'), import('../../telemetry/telemetry.js')]);
   const telemetry = new Telemetry({ defaultMetrics: true });
   const backend = createLogBackend(config, { telemetry, logger });

@@ -1,4 +1,4 @@
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { TributaryError } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { BrokerInfo } from '../types.js';
@@ -34,6 +34,8 @@ type Pending = { resolve: (value: unknown) => void; reject: (err: TributaryError
 type RequestBody<K extends BrokerOp> = Omit<Extract<BrokerRequest, { op: K }>, 'id'>;
 
 /**
+ * Runs on: main thread.
+ *
  * The controller's side of one broker thread: request/response by id over postMessage, and the
  * thread's life. A thread that dies fails every call waiting on it with BROKER_UNAVAILABLE
  * (retriable) and is started again with exponential backoff; it recovers its partitions on open.
@@ -78,7 +80,7 @@ export class BrokerHandle {
     return new Promise((resolve, reject) => this.stateWaiters.push({ resolve, reject }));
   }
 
-  request<K extends BrokerOp>(body: RequestBody<K>, transfer?: ArrayBuffer[]): Promise<BrokerReplies[K]> {
+  request<K extends BrokerOp>(body: RequestBody<K>, transfer?: TransferListItem[]): Promise<BrokerReplies[K]> {
     const outbox = this.outbox;
     if (!outbox) return Promise.reject(this.unavailable(this.state === 'restarting' ? 'is restarting' : 'is stopped'));
     const id = this.nextId++;
@@ -103,6 +105,11 @@ export class BrokerHandle {
   batchPayload(batch: Buffer): { bytes: BatchBytes | RingSlice; transfer: ArrayBuffer[] } {
     const slice = this.ring?.sliceOf(batch);
     return slice ? { bytes: slice, transfer: [] } : toBatchBytes(batch);
+  }
+
+  /** Hands the running thread one end of a channel another thread reads through (fetches only). */
+  attach(port: MessagePort): Promise<null> {
+    return this.request<'attach'>({ op: 'attach', port }, [port]);
   }
 
   /** Sends a request that is never answered (produce with acks 0). */

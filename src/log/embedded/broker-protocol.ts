@@ -1,8 +1,11 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../../errors.js';
 import type { FsyncPolicy, RecoveryReport } from '../../../workers/broker/partition-log-types.js';
 import type { BatchRingMemory, RingSlice } from './batch-ring.js';
 
 /**
+ * Runs on: main thread, broker threads and sink workers (the messages between them).
+ *
  * Messages between the controller (main thread) and a broker thread. Every request carries an id;
  * the broker answers each id exactly once (except produce with acks 0, which is never answered).
  * Produced batches lie in the broker's shared ring when they fit (see batch-ring.ts); other batch
@@ -76,7 +79,12 @@ export type BrokerRequest =
   | { id: number; op: 'updateSettings'; topic: string; partition: number; settings: PartitionStorageSettings }
   | { id: number; op: 'enforceRetention' }
   | { id: number; op: 'stats'; topic?: string }
+  /** A port of its own for another thread (a sink worker) that reads: fetch and offsetForTimestamp only. */
+  | { id: number; op: 'attach'; port: MessagePort }
   | { id: number; op: 'close' };
+
+/** What a reader's port (see `attach`) may ask. */
+export type ReaderRequest = Extract<BrokerRequest, { op: 'fetch' | 'offsetForTimestamp' }>;
 
 export type BrokerOp = BrokerRequest['op'];
 
@@ -101,6 +109,7 @@ export interface BrokerReplies {
   updateSettings: null;
   enforceRetention: PartitionStats[];
   stats: PartitionStats[];
+  attach: null;
   close: null;
 }
 

@@ -1,4 +1,5 @@
 // Runs on: main thread.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { configSchema, type GroupsConfig, type LogConfig, type TopicConfig } from '../../config/schema.js';
 import { copyBytes } from '../../copy-bytes.js';
 import { TributaryError } from '../../errors.js';
@@ -18,7 +19,7 @@ import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import { shutdownInOrder } from '../../shutdown-in-order.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
-import { decodeRecordBatches, encodeRecordBatch } from '../record-batch.js';
+import { encodeRecordBatch } from '../record-batch.js';
 import type {
   ClusterInfo,
   FetchRequest,
@@ -32,13 +33,13 @@ import type {
   TopicSpec,
 } from '../types.js';
 import { BrokerHandle } from './broker-handle.js';
-import { fromBatchBytes, type OpenedPartition, type PartitionStats } from './broker-protocol.js';
+import type { OpenedPartition, PartitionStats } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { partitionCapacity } from './fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
-import { type FetchedBatches, ReadAhead } from './read-ahead.js';
+import { DEFAULT_FETCH_BYTES, FetchReader } from './fetch-reader.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { threadPoolWarning } from './thread-pool.js';
 import { TopicPlacement } from './topic-placement.js';
@@ -54,12 +55,15 @@ export interface EmbeddedBackendOptions {
   logger?: Logger;
 }
 
-const DEFAULT_FETCH_BYTES = 1024 * 1024;
-
 /** Where produce() encodes a batch before one bulk copy into the broker's ring. */
 const encodeScratch = new ScratchBuffer();
 
+/** Gets a port to a broker, at once for each running broker and again whenever one (re)starts. */
+export type ReaderPortListener = (brokerId: number, port: MessagePort) => void;
+
 /**
+ * Runs on: main thread.
+ *
  * The log engine inside the process: a controller on the main thread that owns the metadata, and
  * `log.brokers` long-lived broker threads that own the partitions' storage. Batches are encoded
  * here and cross to the brokers through each broker's shared ring (src/log/embedded/batch-ring.ts).
@@ -76,7 +80,9 @@ export class EmbeddedBackend implements LogBackend {
   private readonly topicCounters = new Map<string, { records: { inc(n: number): void }; bytes: { inc(n: number): void } }>();
   private readonly stats: PartitionStatsCache;
   private readonly placement: TopicPlacement;
-  private readonly readAhead = new ReadAhead();
+  private readonly reader: FetchReader;
+  /** Threads that read the brokers directly (sink workers), each with a port per broker. */
+  private readonly readers = new Set<ReaderPortListener>();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   /** Taken by start(); a shutdown during start waits for it, to release it. */
   private lock: Promise<DataDirLock> | undefined;
@@ -118,13 +124,20 @@ export class EmbeddedBackend implements LogBackend {
           brokerId,
           settings,
           assignments: () => this.controller.assignmentsOf(brokerId),
-          onOpened: (id, opened) => this.reportRecovery(id, opened),
+          onOpened: (id, opened) => {
+            this.reportRecovery(id, opened);
+            for (const listener of this.readers) this.attachReader(id, listener);
+          },
           onRestart: (id) => this.metrics.brokerRestarts.inc({ broker: String(id) }),
           logger: this.logger,
         }),
     );
     this.stats = new PartitionStatsCache(this.brokers);
     this.placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.reportRecovery(id, opened));
+    this.reader = new FetchReader(
+      (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
+      (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
+    );
   }
 
   async start(): Promise<void> {
@@ -348,24 +361,41 @@ export class EmbeddedBackend implements LogBackend {
   async fetch(request: FetchRequest): Promise<FetchResult> {
     this.assertRunning();
     const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
-    const p = this.controller.requirePartition(topic, partition);
+    this.controller.requirePartition(topic, partition);
     checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
-    const fetched = this.readAhead.take(topic, partition, offset, maxBytes) ?? (await this.fetchFromLeader(p.leader, request, maxBytes, maxWaitMs));
-    const records = decodeRecordBatches(fetched.batches, topic, partition, offset);
-    if (records.length > 0) this.metrics.fetchRecords.inc({ topic }, records.length);
-    return {
-      records,
-      highWatermark: fetched.highWatermark,
-      logStartOffset: fetched.logStartOffset,
-      nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
-    };
+    return this.reader.fetch(request);
   }
 
-  /** Asks the leader, for a whole read-ahead window when the reader goes on where it stopped. */
-  private async fetchFromLeader(leader: number, { topic, partition, offset }: FetchRequest, maxBytes: number, maxWaitMs: number): Promise<FetchedBatches> {
-    const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
-    const reply = await this.brokers[leader].request<'fetch'>({ op: 'fetch', topic, partition, offset, maxBytes: budget, maxWaitMs });
-    return this.readAhead.keep(topic, partition, offset, maxBytes, { ...reply, batches: fromBatchBytes(reply.batches) });
+  /** The leader broker of each partition of a topic, by partition; UNKNOWN_TOPIC when there is none. */
+  partitionLeaders(topic: string): number[] {
+    this.assertRunning();
+    return this.controller.requireTopic(topic).partitions.map((p) => p.leader);
+  }
+
+  /**
+   * Lets another thread read the brokers directly, so record bytes do not pass through this one:
+   * `listener` gets one end of a channel to each running broker now, and a fresh one whenever a
+   * broker (re)starts (a port closes when its broker thread ends). Returns the way to stop that.
+   */
+  addReader(listener: ReaderPortListener): () => void {
+    this.readers.add(listener);
+    for (const broker of this.brokers) if (broker.state === 'running') this.attachReader(broker.id, listener);
+    return () => this.readers.delete(listener);
+  }
+
+  private attachReader(brokerId: number, listener: ReaderPortListener): void {
+    const { port1, port2 } = new MessageChannel();
+    this.brokers[brokerId].attach(port1).then(
+      () => {
+        if (this.readers.has(listener)) listener(brokerId, port2);
+        else port2.close();
+      },
+      (err) => {
+        port2.close();
+        // The broker died meanwhile: its restart attaches the reader again.
+        this.logger.warn('could not attach a reader to a broker', { broker: brokerId, error: err });
+      },
+    );
   }
 
   async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {

@@ -1,4 +1,8 @@
+import type { TransferListItem } from 'node:worker_threads';
+
 /**
+ * Runs on: main thread, broker threads and sink workers (each side of a broker channel).
+ *
  * Gathers the messages one side of a broker channel sends during a turn of the event loop and
  * posts them as one array, with one transfer list, once the turn's I/O is handled (setImmediate;
  * Node runs microtasks after every message a port delivers, so a microtask would post per
@@ -7,12 +11,12 @@
  */
 export class MessageBatcher<T> {
   private messages: T[] = [];
-  private transfer: ArrayBuffer[] = [];
+  private transfer: TransferListItem[] = [];
   private scheduled = false;
 
-  constructor(private readonly post: (messages: T[], transfer: ArrayBuffer[]) => void) {}
+  constructor(private readonly post: (messages: T[], transfer: TransferListItem[]) => void) {}
 
-  push(message: T, transfer?: readonly ArrayBuffer[]): void {
+  push(message: T, transfer?: readonly TransferListItem[]): void {
     this.messages.push(message);
     if (transfer) for (const buffer of transfer) this.transfer.push(buffer);
     if (!this.scheduled) {

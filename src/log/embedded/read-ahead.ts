@@ -1,3 +1,4 @@
+/** Runs on: each thread that reads the log (the main thread, sink workers). */
 import { LOG_OVERHEAD, readBatchHeader } from '../record-batch.js';
 
 /** What a broker answered to a fetch: whole batches from the one holding the offset on. */

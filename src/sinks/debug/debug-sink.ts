@@ -1,6 +1,6 @@
+/** Runs on: a sink worker. */
 import { z } from 'zod';
-import { decodeRecords } from '../otlp-decode.js';
-import { mergeJsonRequests, type RequestSummary, summarize } from '../otlp-summary.js';
+import { recordsAsJson, summarizeRecords } from '../otlp-text.js';
 import { parseSinkConfig } from '../sink-config.js';
 import { kindOfRecord } from '../signals.js';
 import type { ConsumedRecord } from '../../log/types.js';
@@ -39,12 +39,11 @@ export function createDebugSink(config: DebugSinkConfig, context: SinkContext, o
     async start() {},
     async export(batch: SinkBatch): Promise<ExportOutcome> {
       for (const { signal, label, records } of labelled(batch)) {
-        const requests = await decodeRecords(signal, records);
-        const summary: RequestSummary = { items: 0, services: new Set() };
-        for (const request of requests) summarize(signal, request, summary);
+        const summary = summarizeRecords(signal, records);
         const services = [...summary.services].sort().join(',');
         let text = `${context.pipeline} ${label} records=${records.length} items=${summary.items} services=${services}\n`;
-        if (config.verbosity === 'detailed') text += JSON.stringify(mergeJsonRequests(signal, requests), null, 2) + '\n';
+        // Indented for a person reading stdout; the detailed view is for trying things out, not for load.
+        if (config.verbosity === 'detailed') text += JSON.stringify(JSON.parse(recordsAsJson(signal, records).toString()), null, 2) + '\n';
         out.write(text);
       }
       return {};

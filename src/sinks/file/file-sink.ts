@@ -1,15 +1,16 @@
+/** Runs on: a sink worker. */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/units.js';
 import { TributaryError } from '../../errors.js';
-import { decodeRecords } from '../otlp-decode.js';
-import { mergeJsonRequests } from '../otlp-summary.js';
+import { recordsAsJson } from '../otlp-text.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { RotatingFile } from './rotating-file.js';
 
 const gzipAsync = promisify(gzip);
+const NEWLINE = Buffer.from('\n');
 
 const configSchema = z.strictObject({
   path: z.string({ error: 'expected a file path such as ./exports/otlp.jsonl' }).min(1),
@@ -47,11 +48,9 @@ export function createFileSink(config: FileSinkConfig, context: SinkContext): Si
       });
     },
     async export(batch: SinkBatch): Promise<ExportOutcome> {
-      let text = '';
-      for (const { signal, records } of batch.signals) {
-        text += JSON.stringify(mergeJsonRequests(signal, await decodeRecords(signal, records))) + '\n';
-      }
-      const chunk = config.compression === 'gzip' ? await gzipAsync(text) : Buffer.from(text);
+      const lines = batch.signals.flatMap(({ signal, records }) => [recordsAsJson(signal, records), NEWLINE]);
+      const text = Buffer.concat(lines);
+      const chunk = config.compression === 'gzip' ? await gzipAsync(text) : text;
       try {
         await file.append(chunk);
       } catch (err) {
@@ -65,5 +64,7 @@ export function createFileSink(config: FileSinkConfig, context: SinkContext): Si
 
 export const fileSinkFactory: SinkFactory = {
   type: 'file',
+  // One writer per file: the members of a pipeline append through one RotatingFile.
+  oneInstance: true,
   create: (raw, context) => createFileSink(parseSinkConfig(configSchema, raw, context.path), context),
 };

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { z } from 'zod';
 import { duration } from '../../config/units.js';
 

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { TributaryError } from '../../errors.js';

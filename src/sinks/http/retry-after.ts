@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 /**
  * Milliseconds to wait from a `Retry-After` header (RFC 9110: delay-seconds or an HTTP date),
  * or undefined when it is absent or unreadable.

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { z } from 'zod';
 import { httpPost } from '../http/http-post.js';
 import { httpSinkKeys, httpUrl } from '../http/http-config.js';

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 
 export interface PartialSuccess {

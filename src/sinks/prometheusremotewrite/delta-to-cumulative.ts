@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 /**
  * Remote write carries cumulative series only. Delta points are added up per series here; the
  * totals live in memory, so a restart or a rebalance starts them again from zero (a counter

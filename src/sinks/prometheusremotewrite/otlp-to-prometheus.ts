@@ -1,22 +1,27 @@
-import {
-  attribute,
-  DELTA,
-  type ExportMetricsServiceRequest,
-  type HistogramDataPoint,
-  type KeyValue,
-  type Metric,
-  type NumberDataPoint,
-  nanosToMillis,
-  anyValueText,
-} from '../otlp-json.js';
+/** Runs on: a sink worker. */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
+import { keyValueAt, millisAt } from '../wire-values.js';
 import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
-import { type Label, METRIC_TYPE, type MetricMetadata, type TimeSeries } from './write-request.js';
+import { LabelSet } from './label-set.js';
+import { SeriesSet } from './series-set.js';
+import { METRIC_TYPE, type MetricMetadata, type TimeSeries } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 /** DataPointFlags.NO_RECORDED_VALUE: the point carries no value. */
 const NO_RECORDED_VALUE = 1;
+/** AggregationTemporality.DELTA */
+const DELTA = 1;
+/** Metric fields holding each kind of data (opentelemetry-proto metrics.proto). */
+const GAUGE = 5;
+const SUM = 7;
+const HISTOGRAM = 9;
+const EXPONENTIAL_HISTOGRAM = 10;
+const SUMMARY = 11;
+/** Names computed per distinct attribute key or metric, kept up to this many of each. */
+const NAME_CACHE_LIMIT = 10_000;
 
 export interface Conversion {
   series: TimeSeries[];
@@ -25,175 +30,343 @@ export interface Conversion {
   dropped: Map<string, number>;
 }
 
-function numberValue(point: NumberDataPoint): number {
-  if (point.asDouble !== undefined) return Number(point.asDouble);
-  return Number(point.asInt ?? 0);
+/** Where the fields of one metric lie in the request's bytes. */
+interface MetricFields {
+  name: string;
+  description: string;
+  unit: string;
+  dataField: number;
+  dataStart: number;
+  dataEnd: number;
 }
 
-/** Collects samples into series, one per label set, and keeps each series' samples in time order. */
-class SeriesSet {
-  private readonly bySignature = new Map<string, TimeSeries>();
+/** Requests converted between two yields to the event loop: the worker's other pipelines get their turns. */
+const REQUESTS_PER_SLICE = 32;
 
-  add(labels: Label[], value: number, timestampMs: number): void {
-    labels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const signature = labels.map((l) => `${l.name}\u0000${l.value}`).join('\u0001');
-    const series = this.bySignature.get(signature);
-    if (series) series.samples.push({ value, timestampMs });
-    else this.bySignature.set(signature, { labels, samples: [{ value, timestampMs }] });
+/** What every conversion of one sink shares: the running totals of delta series and name caches. */
+interface ConverterState {
+  deltas: DeltaAccumulator;
+  labelNames: Map<string, string>;
+  metricNames: Map<string, string>;
+  /** Encoded `__name__`, `le` and `quantile` labels. */
+  addedLabels: Map<string, Map<string, Buffer>>;
+}
+
+/**
+ * Converts OTLP metrics, as protobuf ExportMetricsServiceRequests, to remote write series by the
+ * OpenTelemetry-to-Prometheus rules, reading the wire format directly: no object per data point
+ * beyond its labels and sample. One converter per sink: it keeps the running totals that turn
+ * delta points cumulative. Conversions may run concurrently (members sharing the sink); each
+ * has its own series.
+ */
+export class PrometheusConverter {
+  private readonly state: ConverterState;
+
+  constructor(options: { maxDeltaSeries?: number } = {}) {
+    this.state = {
+      deltas: new DeltaAccumulator(options.maxDeltaSeries ?? 100_000),
+      labelNames: new Map(),
+      metricNames: new Map(),
+      addedLabels: new Map(),
+    };
   }
 
-  /** Samples sorted; of two at one timestamp the later one wins, since receivers refuse both. */
-  done(): TimeSeries[] {
-    const out = [...this.bySignature.values()];
-    for (const series of out) {
-      series.samples.sort((a, b) => a.timestampMs - b.timestampMs);
-      series.samples = series.samples.filter((s, i, all) => i === all.length - 1 || all[i + 1].timestampMs !== s.timestampMs);
+  /** Converts the requests, yielding to the event loop now and then; a malformed one throws (INVALID_REQUEST). */
+  async convert(requests: readonly Uint8Array[]): Promise<Conversion> {
+    const run = new ConversionRun(this.state);
+    for (let i = 0; i < requests.length; i++) {
+      if (i > 0 && i % REQUESTS_PER_SLICE === 0) await yieldToEventLoop();
+      run.request(requests[i]);
+    }
+    return run.result();
+  }
+}
+
+/** One conversion: the series, metadata and drops of one batch. */
+class ConversionRun {
+  private readonly set: SeriesSet;
+  private readonly metadata = new Map<string, MetricMetadata>();
+  private readonly dropped = new Map<string, number>();
+  private readonly identity = new LabelSet();
+  private readonly scopeLabels = new LabelSet();
+  private readonly point = new LabelSet();
+  private latestMs = 0;
+
+  constructor(private readonly shared: ConverterState) {
+    this.set = new SeriesSet(shared.addedLabels);
+  }
+
+  request(buf: Uint8Array): void {
+    const r = new WireReader(buf, 0, buf.length);
+    while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
+  }
+
+  result(): Conversion {
+    return { series: this.set.done(), metadata: [...this.metadata.values()], dropped: this.dropped };
+  }
+
+  private drop(reason: string, n = 1): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + n);
+  }
+
+  /** One ResourceMetrics: job and instance from its resource, its scopes, then its target_info. */
+  private resource(buf: Uint8Array, start: number, end: number): void {
+    const attributes: [string, string][] = [];
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field !== 1 || r.wireType !== LEN) continue;
+      const a = new WireReader(buf, r.valueStart, r.valueEnd);
+      while (a.next()) if (a.field === 1 && a.wireType === LEN) attributes.push(keyValueAt(buf, a.valueStart, a.valueEnd));
+    }
+    const text = (key: string) => attributes.find(([k]) => k === key)?.[1];
+    const name = text('service.name');
+    const namespace = text('service.namespace');
+    const instance = text('service.instance.id');
+    const identity = this.identity.reset();
+    if (name) identity.set('job', namespace ? `${namespace}/${name}` : name);
+    if (instance) identity.set('instance', instance);
+    this.latestMs = 0;
+    r.reset(buf, start, end);
+    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.scope(buf, r.valueStart, r.valueEnd);
+    this.targetInfo(attributes);
+  }
+
+  /** The resource's other attributes, once per resource, on `target_info` (value 1). */
+  private targetInfo(attributes: [string, string][]): void {
+    const others = attributes.filter(([key]) => !IDENTIFYING.has(key));
+    if (others.length === 0 || this.latestMs === 0) return;
+    const labels = this.point.reset(this.identity);
+    for (const [key, value] of others) labels.add(this.labelName(key), value);
+    labels.seal();
+    this.set.add('target_info', '', '', labels, 1, this.latestMs);
+  }
+
+  private scope(buf: Uint8Array, start: number, end: number): void {
+    const scope = this.scopeLabels.reset();
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field !== 1 || r.wireType !== LEN) continue;
+      const s = new WireReader(buf, r.valueStart, r.valueEnd);
+      while (s.next()) {
+        if (s.wireType !== LEN || s.valueEnd === s.valueStart) continue;
+        if (s.field === 1) scope.set('otel_scope_name', utf8(buf, s.valueStart, s.valueEnd));
+        else if (s.field === 2) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
+      }
+    }
+    r.reset(buf, start, end);
+    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
+  }
+
+  private metric(buf: Uint8Array, start: number, end: number): void {
+    const m: MetricFields = { name: '', description: '', unit: '', dataField: 0, dataStart: 0, dataEnd: 0 };
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.wireType !== LEN) continue;
+      if (r.field === 1) m.name = utf8(buf, r.valueStart, r.valueEnd);
+      else if (r.field === 2) m.description = utf8(buf, r.valueStart, r.valueEnd);
+      else if (r.field === 3) m.unit = utf8(buf, r.valueStart, r.valueEnd);
+      else if (r.field >= GAUGE && r.field <= SUMMARY) {
+        m.dataField = r.field;
+        m.dataStart = r.valueStart;
+        m.dataEnd = r.valueEnd;
+      }
+    }
+    if (m.dataField === EXPONENTIAL_HISTOGRAM || m.dataField === 0) {
+      const points = m.dataField === 0 ? 1 : countPoints(buf, m.dataStart, m.dataEnd);
+      this.drop('exponential histograms have no remote write 1.0 form', points);
+      return;
+    }
+    let temporality = 0;
+    let monotonic = false;
+    r.reset(buf, m.dataStart, m.dataEnd);
+    while (r.next()) {
+      if (r.wireType !== VARINT) continue;
+      if (r.field === 2) temporality = r.varint;
+      else if (r.field === 3) monotonic = r.varint !== 0;
+    }
+    const kind: PromKind =
+      m.dataField === GAUGE ? 'gauge' : m.dataField === SUM ? (monotonic ? 'counter' : 'gauge') : m.dataField === HISTOGRAM ? 'histogram' : 'summary';
+    const name = this.metricName(m.name, m.unit, kind);
+    if (!this.metadata.has(name)) this.metadata.set(name, { type: METRIC_TYPE[kind], family: name, help: m.description, unit: m.unit });
+    const delta = temporality === DELTA;
+    r.reset(buf, m.dataStart, m.dataEnd);
+    while (r.next()) {
+      if (r.field !== 1 || r.wireType !== LEN) continue;
+      if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, name, delta);
+      else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, name);
+      else this.numberPoint(buf, r.valueStart, r.valueEnd, name, m.dataField === SUM && delta);
+    }
+  }
+
+  /** NumberDataPoint: attributes 7, time_unix_nano 3, as_double 4, as_int 6, flags 8. */
+  private numberPoint(buf: Uint8Array, start: number, end: number, name: string, delta: boolean): void {
+    const labels = this.pointLabels(buf, start, end, 7);
+    let ms = 0;
+    let value = 0;
+    let flags = 0;
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.wireType === I64) {
+        if (r.field === 3) ms = millisAt(buf, r.valueStart);
+        else if (r.field === 4) value = doubleAt(buf, r.valueStart);
+        else if (r.field === 6) value = int64At(buf, r.valueStart);
+      } else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
+    }
+    if (flags & NO_RECORDED_VALUE) return;
+    if (delta) {
+      const total = this.shared.deltas.addSum(`${name}\u0002${labels.key}`, value);
+      if (total === undefined) {
+        this.drop('too many delta series to convert to cumulative');
+        return;
+      }
+      value = total;
+    }
+    this.emit(name, '', '', labels, value, ms);
+  }
+
+  /** HistogramDataPoint: attributes 9, time 3, count 4, sum 5, bucket_counts 6, explicit_bounds 7, flags 10. */
+  private histogramPoint(buf: Uint8Array, start: number, end: number, name: string, delta: boolean): void {
+    const labels = this.pointLabels(buf, start, end, 9);
+    let ms = 0;
+    let count = 0;
+    let sum: number | undefined;
+    let flags = 0;
+    const buckets: number[] = [];
+    const bounds: number[] = [];
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field === 3 && r.wireType === I64) ms = millisAt(buf, r.valueStart);
+      else if (r.field === 4 && r.wireType === I64) count = uint64At(buf, r.valueStart);
+      else if (r.field === 5 && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
+      else if (r.field === 6) eachFixed64(r, (p) => buckets.push(uint64At(buf, p)));
+      else if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
+      else if (r.field === 10 && r.wireType === VARINT) flags = r.varint;
+    }
+    if (flags & NO_RECORDED_VALUE) return;
+    let totals = { buckets, sum: sum ?? 0, count };
+    if (delta) {
+      const summed = this.shared.deltas.addHistogram(`${name}\u0002${labels.key}`, bounds, buckets, sum ?? 0, count);
+      if (!summed) {
+        this.drop('too many delta series to convert to cumulative');
+        return;
+      }
+      totals = summed;
+    }
+    let cumulative = 0;
+    const bucket = `${name}_bucket`;
+    for (let i = 0; i <= bounds.length; i++) {
+      cumulative += totals.buckets[i] ?? 0;
+      this.emit(bucket, 'le', i < bounds.length ? String(bounds[i]) : '+Inf', labels, cumulative, ms);
+    }
+    // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
+    if (sum !== undefined) this.emit(`${name}_sum`, '', '', labels, totals.sum, ms);
+    this.emit(`${name}_count`, '', '', labels, totals.count, ms);
+  }
+
+  /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
+  private summaryPoint(buf: Uint8Array, start: number, end: number, name: string): void {
+    const labels = this.pointLabels(buf, start, end, 7);
+    let ms = 0;
+    let count = 0;
+    let sum = 0;
+    let flags = 0;
+    const quantiles: [number, number][] = [];
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field === 3 && r.wireType === I64) ms = millisAt(buf, r.valueStart);
+      else if (r.field === 4 && r.wireType === I64) count = uint64At(buf, r.valueStart);
+      else if (r.field === 5 && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
+      else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
+      else if (r.field === 6 && r.wireType === LEN) {
+        let quantile = 0;
+        let value = 0;
+        const q = new WireReader(buf, r.valueStart, r.valueEnd);
+        while (q.next()) {
+          if (q.wireType !== I64) continue;
+          if (q.field === 1) quantile = doubleAt(buf, q.valueStart);
+          else if (q.field === 2) value = doubleAt(buf, q.valueStart);
+        }
+        quantiles.push([quantile, value]);
+      }
+    }
+    if (flags & NO_RECORDED_VALUE) return;
+    for (const [quantile, value] of quantiles) this.emit(name, 'quantile', String(quantile), labels, value, ms);
+    this.emit(`${name}_sum`, '', '', labels, sum, ms);
+    this.emit(`${name}_count`, '', '', labels, count, ms);
+  }
+
+  /** job and instance, the point's attributes (field `attributesField`), the scope's labels; sealed. */
+  private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): LabelSet {
+    const labels = this.point.reset(this.identity);
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field !== attributesField || r.wireType !== LEN) continue;
+      const [key, value] = keyValueAt(buf, r.valueStart, r.valueEnd);
+      labels.add(this.labelName(key), value);
+    }
+    for (let i = 0; i < this.scopeLabels.names.length; i++) labels.set(this.scopeLabels.names[i], this.scopeLabels.values[i]);
+    labels.seal();
+    return labels;
+  }
+
+  private emit(name: string, extraName: string, extraValue: string, labels: LabelSet, value: number, ms: number): void {
+    this.set.add(name, extraName, extraValue, labels, value, ms);
+    if (ms > this.latestMs) this.latestMs = ms;
+  }
+
+  private labelName(key: string): string {
+    let name = this.shared.labelNames.get(key);
+    if (name === undefined) {
+      name = labelName(key);
+      if (this.shared.labelNames.size < NAME_CACHE_LIMIT) this.shared.labelNames.set(key, name);
+    }
+    return name;
+  }
+
+  private metricName(name: string, unit: string, kind: PromKind): string {
+    const key = `${name}\u0000${unit}\u0000${kind}`;
+    let out = this.shared.metricNames.get(key);
+    if (out === undefined) {
+      out = metricName(name, unit, kind);
+      if (this.shared.metricNames.size < NAME_CACHE_LIMIT) this.shared.metricNames.set(key, out);
     }
     return out;
   }
 }
 
-/** Attributes to labels; keys that sanitize to the same name join their values with `;`. */
-function attributeLabels(attributes: KeyValue[] | undefined, into: Map<string, string>): void {
-  for (const kv of attributes ?? []) {
-    const name = labelName(kv.key);
-    const value = anyValueText(kv.value);
-    const existing = into.get(name);
-    into.set(name, existing === undefined ? value : `${existing};${value}`);
-  }
+function utf8(buf: Uint8Array, start: number, end: number): string {
+  return bufferOf(buf).toString('utf8', start, end);
 }
 
-function toLabels(map: Map<string, string>, extra: Record<string, string>): Label[] {
-  const labels: Label[] = [];
-  for (const [name, value] of map) if (value !== '') labels.push({ name, value });
-  for (const [name, value] of Object.entries(extra)) labels.push({ name, value });
-  return labels;
+function bufferOf(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-function jobAndInstance(resource: KeyValue[] | undefined): Map<string, string> {
-  const labels = new Map<string, string>();
-  const name = attribute(resource, 'service.name');
-  const namespace = attribute(resource, 'service.namespace');
-  const instance = attribute(resource, 'service.instance.id');
-  if (name) labels.set('job', namespace ? `${namespace}/${name}` : name);
-  if (instance) labels.set('instance', instance);
-  return labels;
+function doubleAt(buf: Uint8Array, pos: number): number {
+  return bufferOf(buf).readDoubleLE(pos);
 }
 
-function kindOf(metric: Metric): PromKind | undefined {
-  if (metric.gauge) return 'gauge';
-  if (metric.sum) return metric.sum.isMonotonic ? 'counter' : 'gauge';
-  if (metric.histogram) return 'histogram';
-  if (metric.summary) return 'summary';
-  return undefined;
+function uint64At(buf: Uint8Array, pos: number): number {
+  const b = bufferOf(buf);
+  return b.readUInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
 }
 
-const formatBound = (bound: number) => (bound === Number.POSITIVE_INFINITY ? '+Inf' : String(bound));
-
-/**
- * Converts OTLP metrics to remote write series by the OpenTelemetry-to-Prometheus rules. One
- * converter per sink: it keeps the running totals that turn delta points cumulative.
- */
-export class PrometheusConverter {
-  private readonly deltas: DeltaAccumulator;
-
-  constructor(options: { maxDeltaSeries?: number } = {}) {
-    this.deltas = new DeltaAccumulator(options.maxDeltaSeries ?? 100_000);
-  }
-
-  convert(requests: readonly ExportMetricsServiceRequest[]): Conversion {
-    const set = new SeriesSet();
-    const metadata = new Map<string, MetricMetadata>();
-    const dropped = new Map<string, number>();
-    const drop = (reason: string, n = 1) => dropped.set(reason, (dropped.get(reason) ?? 0) + n);
-
-    for (const request of requests) {
-      for (const rm of request.resourceMetrics ?? []) {
-        const resourceAttributes = rm.resource?.attributes;
-        const identity = jobAndInstance(resourceAttributes);
-        let latestMs = 0;
-        for (const sm of rm.scopeMetrics ?? []) {
-          const scopeLabels: Record<string, string> = {};
-          if (sm.scope?.name) scopeLabels.otel_scope_name = sm.scope.name;
-          if (sm.scope?.version) scopeLabels.otel_scope_version = sm.scope.version;
-          for (const metric of sm.metrics ?? []) {
-            const kind = kindOf(metric);
-            if (!kind) {
-              drop('exponential histograms have no remote write 1.0 form', metric.exponentialHistogram?.dataPoints?.length ?? 1);
-              continue;
-            }
-            const name = metricName(metric.name, metric.unit ?? '', kind);
-            metadata.set(name, { type: METRIC_TYPE[kind], family: name, help: metric.description ?? '', unit: metric.unit ?? '' });
-            const emit = (attributes: KeyValue[] | undefined, extra: Record<string, string>, value: number, ms: number) => {
-              const labels = new Map(identity);
-              attributeLabels(attributes, labels);
-              set.add(toLabels(labels, { ...scopeLabels, ...extra }), value, ms);
-              if (ms > latestMs) latestMs = ms;
-            };
-            const seriesKey = (attributes: KeyValue[] | undefined) => `${name}|${[...identity.values()].join('|')}|${JSON.stringify(attributes ?? [])}`;
-
-            for (const point of metric.gauge?.dataPoints ?? metric.sum?.dataPoints ?? []) {
-              if ((point.flags ?? 0) & NO_RECORDED_VALUE) continue;
-              let value = numberValue(point);
-              if (metric.sum?.aggregationTemporality === DELTA) {
-                const total = this.deltas.addSum(seriesKey(point.attributes), value);
-                if (total === undefined) {
-                  drop('too many delta series to convert to cumulative');
-                  continue;
-                }
-                value = total;
-              }
-              emit(point.attributes, { __name__: name }, value, nanosToMillis(point.timeUnixNano));
-            }
-            for (const point of metric.histogram?.dataPoints ?? []) {
-              if ((point.flags ?? 0) & NO_RECORDED_VALUE) continue;
-              const totals = this.histogramTotals(point, metric.histogram?.aggregationTemporality === DELTA, seriesKey(point.attributes));
-              if (!totals) {
-                drop('too many delta series to convert to cumulative');
-                continue;
-              }
-              const ms = nanosToMillis(point.timeUnixNano);
-              const bounds = [...(point.explicitBounds ?? []), Number.POSITIVE_INFINITY];
-              let cumulative = 0;
-              bounds.forEach((bound, i) => {
-                cumulative += totals.buckets[i] ?? 0;
-                emit(point.attributes, { __name__: `${name}_bucket`, le: formatBound(bound) }, cumulative, ms);
-              });
-              // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
-              if (point.sum !== undefined) emit(point.attributes, { __name__: `${name}_sum` }, totals.sum, ms);
-              emit(point.attributes, { __name__: `${name}_count` }, totals.count, ms);
-            }
-            for (const point of metric.summary?.dataPoints ?? []) {
-              if ((point.flags ?? 0) & NO_RECORDED_VALUE) continue;
-              const ms = nanosToMillis(point.timeUnixNano);
-              for (const q of point.quantileValues ?? []) {
-                emit(point.attributes, { __name__: name, quantile: String(q.quantile ?? 0) }, q.value ?? 0, ms);
-              }
-              emit(point.attributes, { __name__: `${name}_sum` }, point.sum ?? 0, ms);
-              emit(point.attributes, { __name__: `${name}_count` }, Number(point.count ?? 0), ms);
-            }
-          }
-        }
-        this.targetInfo(set, identity, resourceAttributes, latestMs);
-      }
-    }
-    return { series: set.done(), metadata: [...metadata.values()], dropped };
-  }
-
-  private histogramTotals(point: HistogramDataPoint, delta: boolean, series: string) {
-    const buckets = (point.bucketCounts ?? []).map(Number);
-    const sum = point.sum ?? 0;
-    const count = Number(point.count ?? 0);
-    if (!delta) return { buckets, sum, count };
-    return this.deltas.addHistogram(series, point.explicitBounds ?? [], buckets, sum, count);
-  }
-
-  /** The resource's other attributes, once per resource, on `target_info` (value 1). */
-  private targetInfo(set: SeriesSet, identity: Map<string, string>, attributes: KeyValue[] | undefined, ms: number): void {
-    const others = (attributes ?? []).filter((kv) => !IDENTIFYING.has(kv.key));
-    if (others.length === 0 || ms === 0) return;
-    const labels = new Map(identity);
-    attributeLabels(others, labels);
-    set.add(toLabels(labels, { __name__: 'target_info' }), 1, ms);
-  }
+function int64At(buf: Uint8Array, pos: number): number {
+  const b = bufferOf(buf);
+  return b.readInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
 }
+
+/** A repeated fixed64/double field, packed (one LEN) or not (one I64 per element). */
+function eachFixed64(r: WireReader, visit: (pos: number) => void): void {
+  if (r.wireType === I64) visit(r.valueStart);
+  else if (r.wireType === LEN) for (let p = r.valueStart; p + 8 <= r.valueEnd; p += 8) visit(p);
+}
+
+/** Data points (field 1) of a gauge, sum or histogram body. */
+function countPoints(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  const r = new WireReader(buf, start, end);
+  while (r.next()) if (r.field === 1 && r.wireType === LEN) n++;
+  return n;
+}
+

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 /**
  * OpenTelemetry-to-Prometheus naming (OpenTelemetry specification, "Prometheus and OpenMetrics
  * Compatibility"): invalid characters become `_`, the unit becomes a suffix, monotonic sums end

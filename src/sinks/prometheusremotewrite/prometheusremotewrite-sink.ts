@@ -1,13 +1,12 @@
+/** Runs on: a sink worker. */
 import { z } from 'zod';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, TributaryError } from '../../errors.js';
 import { httpPost } from '../http/http-post.js';
 import { httpSinkKeys } from '../http/http-config.js';
-import { decodeRecords } from '../otlp-decode.js';
-import type { ExportMetricsServiceRequest } from '../otlp-json.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { signalOfTopic } from '../signals.js';
-import { PrometheusConverter } from './otlp-to-prometheus.js';
+import { type Conversion, PrometheusConverter } from './otlp-to-prometheus.js';
 import { snappyCompress } from './snappy.js';
 import { encodeWriteRequest } from './write-request.js';
 
@@ -36,12 +35,19 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
     type: 'prometheusremotewrite',
     async start() {},
     async export(batch: SinkBatch): Promise<ExportOutcome> {
-      const requests: ExportMetricsServiceRequest[] = [];
+      const requests: Uint8Array[] = [];
       for (const { signal, records } of batch.signals) {
         if (signal !== 'metrics') continue;
-        requests.push(...((await decodeRecords('metrics', records)) as ExportMetricsServiceRequest[]));
+        for (const record of records) if (record.value) requests.push(record.value);
       }
-      const { series, metadata, dropped } = converter.convert(requests);
+      let conversion: Conversion;
+      try {
+        conversion = await converter.convert(requests);
+      } catch (err) {
+        // Retrying cannot fix a record that does not decode: the batch goes to the dead-letter topic.
+        throw new TributaryError('SINK_REJECTED', `a metrics record does not decode: ${(err as Error).message}`, { cause: err });
+      }
+      const { series, metadata, dropped } = conversion;
       let droppedItems = 0;
       for (const [reason, count] of dropped) {
         droppedItems += count;

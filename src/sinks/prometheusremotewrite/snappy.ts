@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 /**
  * Snappy block format encoder (github.com/google/snappy, format_description.txt), the
  * compression Prometheus remote write requires: a varint of the uncompressed length, then

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { I64, VARINT } from '../../otlp/wire-reader.js';
 import { WireWriter } from '../../otlp/wire-writer.js';
 
@@ -8,21 +9,15 @@ import { WireWriter } from '../../otlp/wire-writer.js';
  * help = 4, unit = 5 }.
  */
 
-export interface Label {
-  name: string;
-  value: string;
-}
-
-export interface Sample {
-  value: number;
-  timestampMs: number;
-}
-
 export interface TimeSeries {
-  /** Sorted by name, `__name__` among them, as remote write receivers expect. */
-  labels: Label[];
-  /** In timestamp order. */
-  samples: Sample[];
+  /**
+   * The series' `labels` fields (TimeSeries field 1), encoded (labelField), sorted by name with
+   * `__name__` among them, as remote write receivers expect.
+   */
+  labels: Buffer;
+  /** Sample values and their times (ms), side by side, in time order. */
+  values: number[];
+  timestamps: number[];
 }
 
 /** prompb MetricMetadata.MetricType */
@@ -35,21 +30,102 @@ export interface MetricMetadata {
   unit: string;
 }
 
+/** One `labels` field of a TimeSeries: tag, length, Label { name = 1, value = 2 }. */
+export function labelField(name: string, value: string): Buffer {
+  const nameLength = textLength(name);
+  const valueLength = textLength(value);
+  const label = 1 + varintSize(nameLength) + nameLength + 1 + varintSize(valueLength) + valueLength;
+  const out = Buffer.allocUnsafe(1 + varintSize(label) + label);
+  let pos = 0;
+  out[pos++] = (1 << 3) | 2;
+  pos = putVarint(out, pos, label);
+  out[pos++] = (1 << 3) | 2;
+  pos = putVarint(out, pos, nameLength);
+  pos += out.write(name, pos, nameLength, 'utf8');
+  out[pos++] = (2 << 3) | 2;
+  pos = putVarint(out, pos, valueLength);
+  out.write(value, pos, valueLength, 'utf8');
+  return out;
+}
+
+/** The WriteRequest's bytes: series (their labels already encoded, then their samples), then metadata. */
 export function encodeWriteRequest(timeseries: readonly TimeSeries[], metadata: readonly MetricMetadata[] = []): Uint8Array {
-  const w = new WireWriter(64 * 1024);
-  for (const series of timeseries) {
-    w.begin(1);
-    for (const label of series.labels) {
-      w.begin(1).tag(1, 2).string(label.name).tag(2, 2).string(label.value).end();
+  let total = 0;
+  const lengths = new Array<number>(timeseries.length);
+  for (let s = 0; s < timeseries.length; s++) {
+    const series = timeseries[s];
+    let length = series.labels.length;
+    for (let i = 0; i < series.values.length; i++) {
+      const sample = 1 + 8 + 1 + timestampSize(series.timestamps[i]);
+      length += 1 + varintSize(sample) + sample;
     }
-    for (const sample of series.samples) {
-      w.begin(2).tag(1, I64).double(sample.value).tag(2, VARINT).bigVarint(BigInt(Math.trunc(sample.timestampMs))).end();
+    lengths[s] = length;
+    total += 1 + varintSize(length) + length;
+  }
+  const meta = new WireWriter(1024);
+  for (const m of metadata) {
+    meta.begin(3).tag(1, VARINT).uvarint(m.type);
+    meta.tag(2, 2).string(m.family).tag(4, 2).string(m.help).tag(5, 2).string(m.unit).end();
+  }
+  const metaBytes = meta.finish();
+  const out = Buffer.allocUnsafe(total + metaBytes.length);
+  let pos = 0;
+  for (let s = 0; s < timeseries.length; s++) {
+    const series = timeseries[s];
+    out[pos++] = (1 << 3) | 2;
+    pos = putVarint(out, pos, lengths[s]);
+    pos += series.labels.copy(out, pos);
+    for (let i = 0; i < series.values.length; i++) {
+      const ms = Math.trunc(series.timestamps[i]);
+      out[pos++] = (2 << 3) | 2;
+      pos = putVarint(out, pos, 1 + 8 + 1 + timestampSize(ms));
+      out[pos++] = (1 << 3) | I64;
+      pos = out.writeDoubleLE(series.values[i], pos);
+      out[pos++] = (2 << 3) | VARINT;
+      // Times before 1970 are negative int64s: ten bytes of two's complement.
+      if (ms >= 0) pos = putVarint(out, pos, ms);
+      else for (const byte of negativeVarint(ms)) out[pos++] = byte;
     }
-    w.end();
   }
-  for (const meta of metadata) {
-    w.begin(3).tag(1, VARINT).uvarint(meta.type);
-    w.tag(2, 2).string(meta.family).tag(4, 2).string(meta.help).tag(5, 2).string(meta.unit).end();
+  out.set(metaBytes, pos);
+  return out;
+}
+
+function putVarint(out: Buffer, pos: number, value: number): number {
+  while (value >= 0x80) {
+    out[pos++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
   }
-  return w.finish();
+  out[pos++] = value;
+  return pos;
+}
+
+/** UTF-8 length; a string of char codes under 0x80 is as long as it has characters. */
+function textLength(value: string): number {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return Buffer.byteLength(value);
+  return value.length;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function timestampSize(ms: number): number {
+  return ms >= 0 ? varintSize(Math.trunc(ms)) : 10;
+}
+
+function negativeVarint(ms: number): number[] {
+  let v = BigInt.asUintN(64, BigInt(ms));
+  const bytes: number[] = [];
+  while (v >= 0x80n) {
+    bytes.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  bytes.push(Number(v));
+  return bytes;
 }

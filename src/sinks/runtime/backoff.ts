@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 /** The pipeline's `retry` block, in milliseconds. */
 export interface RetryPolicy {
   initial_interval: number;

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import type { Consumer } from '../../groups/types.js';
 import type { ConsumedRecord } from '../../log/types.js';
 

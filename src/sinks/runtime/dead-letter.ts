@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import type { TributaryError } from '../../errors.js';
 import type { LogBackend } from '../../log/backend.js';
 import type { ConsumedRecord, ProducerRecord } from '../../log/types.js';

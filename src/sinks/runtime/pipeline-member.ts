@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asTributaryError } from '../../errors.js';
-import type { Consumer, ConsumerOptions, PartitionOffset } from '../../groups/types.js';
+import type { Consumer, PartitionOffset, RebalanceListener } from '../../groups/types.js';
 import type { ConsumedRecord } from '../../log/types.js';
 import { type BatchPolicy, Batcher } from './batcher.js';
 import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
@@ -8,10 +8,18 @@ import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
 /** The position after each partition's last record in the batch: what the group commits. */
 export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
   const next = new Map<string, PartitionOffset>();
+  let last: PartitionOffset | undefined;
   for (const r of records) {
-    const key = `${r.topic}\u0000${r.partition}`;
-    const current = next.get(key);
-    if (!current || r.offset + 1 > current.offset) next.set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+    // A batch holds runs of one partition's records: only a new partition is looked up.
+    if (last?.partition !== r.partition || last.topic !== r.topic) {
+      const key = `${r.topic}\u0000${r.partition}`;
+      last = next.get(key);
+      if (!last) {
+        last = { topic: r.topic, partition: r.partition, offset: r.offset + 1 };
+        next.set(key, last);
+      }
+    }
+    if (r.offset + 1 > last.offset) last.offset = r.offset + 1;
   }
   return [...next.values()];
 }
@@ -19,28 +27,38 @@ export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffse
 const POLL_ERROR_BACKOFF_MS = 500;
 
 /**
+ * Runs on: a sink worker.
+ *
  * One member of a pipeline's group: poll, batch, deliver, commit, in a loop of its own, so a
- * slow sink holds up only this loop. Before a rebalance takes its partitions, the records it
- * holds are delivered and committed.
+ * slow sink holds up only this loop. The next batch is polled while the last one is exported
+ * (one export at a time, in order), and a commit (an fsync on the coordinator) runs while the
+ * next batch is delivered; at most one delivered batch waits for it, and commits made meanwhile
+ * are merged into the next one. Before a rebalance takes its partitions, the records it holds
+ * are delivered and every commit has landed.
  */
 export class PipelineMember {
   private readonly consumer: Consumer;
   private readonly batcher: Batcher;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** The export in flight, if any. */
+  private exporting: Promise<void> | undefined;
+  /** The commit being made, if any. */
+  private committing: Promise<void> | undefined;
+  /** Offsets of batches delivered since that commit began, by partition: the next commit. */
+  private readonly uncommitted = new Map<string, PartitionOffset>();
 
+  /** `createConsumer` builds the member's consumer with the listener it must run before a rebalance. */
   constructor(
-    createConsumer: (options: ConsumerOptions) => Consumer,
-    consumerOptions: ConsumerOptions,
+    createConsumer: (onPartitionsRevoked: RebalanceListener) => Consumer,
     batch: BatchPolicy,
     private readonly delivery: DeliveryContext,
   ) {
-    this.consumer = createConsumer({
-      ...consumerOptions,
-      onPartitionsRevoked: async () => {
-        const held = this.batcher.take();
-        if (held.length > 0) await this.deliverAndCommit(held);
-      },
+    this.consumer = createConsumer(async () => {
+      await this.exporting;
+      const held = this.batcher.take();
+      if (held.length > 0) await this.deliver(held);
+      await this.commitsLanded();
     });
     this.batcher = new Batcher(this.consumer, batch);
   }
@@ -54,6 +72,8 @@ export class PipelineMember {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    await this.exporting;
+    await this.commitsLanded();
     await this.consumer.close();
   }
 
@@ -70,21 +90,42 @@ export class PipelineMember {
         continue;
       }
       // Records polled while stopping are delivered too: fill() hands back all it holds.
-      if (batch.length > 0) await this.deliverAndCommit(batch);
+      if (batch.length === 0) continue;
+      await this.exporting;
+      const exporting = this.deliver(batch).finally(() => {
+        if (this.exporting === exporting) this.exporting = undefined;
+      });
+      this.exporting = exporting;
     }
   }
 
-  private async deliverAndCommit(batch: ConsumedRecord[]): Promise<void> {
+  /** Delivers a batch and queues its commit; waits only when a delivered batch already waits for one. */
+  private async deliver(batch: ConsumedRecord[]): Promise<void> {
     const result = await deliverBatch(batch, this.delivery);
     if (result === 'abandoned') return;
-    try {
-      await this.consumer.commit(offsetsAfter(batch));
-    } catch (err) {
-      // The partitions moved on (stale generation) or the log is away: the new owner reads the batch again.
-      this.delivery.logger.warn('commit failed; the batch will be delivered again', {
-        pipeline: this.delivery.pipeline,
-        error: asTributaryError(err),
-      });
+    if (this.uncommitted.size > 0) await this.committing;
+    for (const o of offsetsAfter(batch)) this.uncommitted.set(`${o.topic}\u0000${o.partition}`, o);
+    this.committing ??= this.commitAll();
+  }
+
+  private async commitAll(): Promise<void> {
+    while (this.uncommitted.size > 0) {
+      const offsets = [...this.uncommitted.values()];
+      this.uncommitted.clear();
+      try {
+        await this.consumer.commit(offsets);
+      } catch (err) {
+        // The partitions moved on (stale generation) or the log is away: the new owner reads the batch again.
+        this.delivery.logger.warn('commit failed; the batch will be delivered again', {
+          pipeline: this.delivery.pipeline,
+          error: asTributaryError(err),
+        });
+      }
     }
+    this.committing = undefined;
+  }
+
+  private async commitsLanded(): Promise<void> {
+    while (this.committing) await this.committing;
   }
 }

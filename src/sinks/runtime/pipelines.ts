@@ -1,89 +1,93 @@
+/**
+ * Runs on: main thread.
+ *
+ * Every configured pipeline: a consumer group of `members` members feeding one sink. The
+ * members run on a pool of sink worker threads (`sinks.workers`), so a sink's work (decoding,
+ * conversion, compression, HTTP) never competes with ingest on the main thread.
+ */
 import type { PipelineConfig } from '../../config/schema.js';
 import type { LogBackend } from '../../log/backend.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
-import { createSink } from '../registry.js';
-import type { Sink } from '../sink.js';
-import { DeadLetterTopic } from './dead-letter.js';
-import { PipelineMember } from './pipeline-member.js';
-import { createSinkMetrics } from './sink-metrics.js';
-
-/** What pipelines need from the log: consumers for their groups, and produce for dead letters. */
-export type PipelineBackend = Pick<LogBackend, 'createTopic' | 'produce' | 'createConsumer'>;
+import { TributaryError } from '../../errors.js';
+import { createSink, sinkFactories } from '../registry.js';
+import { defaultSinkWorkers, placeMembers } from './placement.js';
+import { asSinkWorkerBackend, SinkWorkerHandle } from './sink-worker-handle.js';
 
 export interface PipelinesOptions {
   pipelines: readonly PipelineConfig[];
-  backend: PipelineBackend;
+  /** Sink worker threads (`sinks.workers`); by default half the cores, between 1 and 8. */
+  workers?: number;
+  /** The embedded engine (sink workers read its brokers directly). */
+  backend: LogBackend;
   telemetry: Telemetry;
   logger: Logger;
 }
 
 export interface Pipelines {
+  /** Sink worker threads running (none without pipelines). */
+  readonly workers: number;
+  /** Starts the threads and their sinks; rejects, with every thread ended, when a sink cannot start. */
   start(): Promise<void>;
-  /** Each member finishes and commits the batch in hand, leaves its group; then the sinks close. */
+  /** Each member finishes and commits the batch in hand, leaves its group; then the sinks close and the threads end. */
   shutdown(): Promise<void>;
-}
-
-interface RunningPipeline {
-  config: PipelineConfig;
-  sink: Sink;
-  members: PipelineMember[];
+  /** Ends sink worker `index` abruptly, as a crash would; it is restarted. For fault drills. */
+  killWorker(index: number): Promise<void>;
 }
 
 /**
- * Every configured pipeline: a consumer group of `members` members feeding one sink. Sinks are
- * built (and their settings checked) here, so a bad config is refused before anything starts.
+ * Checks every pipeline's sink settings (a sink is built here for that, then dropped: the sinks
+ * that run are built on their worker) and member settings, so a bad config is refused before
+ * anything starts; then places the members on the workers.
  */
 export function createPipelines(options: PipelinesOptions): Pipelines {
-  const { backend, telemetry } = options;
+  const { telemetry } = options;
   const logger = options.logger.child('sinks');
-  const metrics = createSinkMetrics(telemetry);
-  const stopping = new AbortController();
-
-  const pipelines: RunningPipeline[] = options.pipelines.map((config, i) => {
-    const sink = createSink(config.sink, {
-      pipeline: config.group,
-      path: `pipelines[${i}].sink`,
-      topics: config.topics,
-      logger,
-      telemetry,
-    });
-    const deadLetter = config.dead_letter.enabled
-      ? new DeadLetterTopic(backend, config.dead_letter.topic ?? `${config.group}.dlq`, config.group)
-      : undefined;
-    const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, metrics, logger, stopping: stopping.signal };
-    const members = Array.from(
-      { length: config.members },
-      (_, m) =>
-        new PipelineMember(
-          (o) => backend.createConsumer(o),
-          {
-            group: config.group,
-            clientId: `${config.group}-${m}`,
-            topics: [...config.topics],
-            autoOffsetReset: config.auto_offset_reset,
-            // Absent, the group's default from the `groups:` block applies.
-            ...(config.assignor ? { assignor: config.assignor } : {}),
-          },
-          config.batch,
-          delivery,
-        ),
-    );
-    return { config, sink, members };
+  if (options.pipelines.length === 0) return { workers: 0, start: async () => {}, shutdown: async () => {}, killWorker: noWorker };
+  const backend = asSinkWorkerBackend(options.backend);
+  options.pipelines.forEach((config, i) => {
+    createSink(config.sink, { pipeline: config.group, path: `pipelines[${i}].sink`, topics: config.topics, logger, telemetry });
   });
+  const placement = placeMembers(
+    options.pipelines,
+    options.workers ?? defaultSinkWorkers(),
+    (config) => sinkFactories.get(config.sink.type)?.oneInstance === true,
+    (config, m) =>
+      backend.groupCoordinator.consumerSettings({
+        group: config.group,
+        clientId: `${config.group}-${m}`,
+        topics: [...config.topics],
+        autoOffsetReset: config.auto_offset_reset,
+        // Absent, the group's default from the `groups:` block applies.
+        ...(config.assignor ? { assignor: config.assignor } : {}),
+      }),
+  );
+  const handles = placement.map((pipelines, worker) => new SinkWorkerHandle({ data: { worker, pipelines }, backend, telemetry, logger }));
 
   return {
+    workers: handles.length,
     async start() {
-      for (const p of pipelines) await p.sink.start();
-      for (const p of pipelines) {
-        for (const m of p.members) m.start();
-        logger.info('pipeline started', { pipeline: p.config.group, sink: p.sink.type, members: p.members.length, topics: p.config.topics });
+      const started = await Promise.allSettled(handles.map((h) => h.start()));
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) {
+        await Promise.allSettled(handles.map((h) => h.stop()));
+        throw failed.reason;
+      }
+      for (const config of options.pipelines) {
+        logger.info('pipeline started', { pipeline: config.group, sink: config.sink.type, members: config.members, topics: config.topics });
       }
     },
     async shutdown() {
-      stopping.abort();
-      await Promise.all(pipelines.flatMap((p) => p.members.map((m) => m.stop())));
-      await Promise.all(pipelines.map((p) => p.sink.shutdown()));
+      await Promise.allSettled(handles.map((h) => h.stop()));
+    },
+    async killWorker(index) {
+      const handle = handles[index];
+      if (!handle) return noWorker(index);
+      await handle.kill();
     },
   };
+}
+
+async function noWorker(index: number): Promise<void> {
+  throw new TributaryError('INVALID_REQUEST', `there is no sink worker ${index}`);
 }

@@ -1,3 +1,4 @@
+/** Runs on: a sink worker. */
 import { LATENCY_BUCKETS, type Telemetry } from '../../telemetry/telemetry.js';
 
 /** The self telemetry of sink pipelines, labelled by pipeline (its group name). Lag comes from the group metrics. */

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { httpPost } from '../http/http-post.js';
 import { httpSinkKeys } from '../http/http-config.js';
-import { decodeRecords } from '../otlp-decode.js';
-import { mergeJsonRequests } from '../otlp-summary.js';
+import { recordsAsJson } from '../otlp-text.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, SignalRecords, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 
@@ -21,10 +20,9 @@ export function createWebhookSink(config: WebhookSinkConfig, _context: SinkConte
       for (const group of batch.signals) {
         if (delivered.has(group)) continue;
         const { signal, records } = group;
-        const merged = mergeJsonRequests(signal, await decodeRecords(signal, records));
         await httpPost({
           url: config.endpoint,
-          body: Buffer.from(JSON.stringify(merged)),
+          body: recordsAsJson(signal, records),
           contentType: 'application/json',
           // The receiver can route on the signal without looking inside the body.
           headers: { ...config.headers, 'x-tributary-signal': signal },

@@ -1,0 +1,46 @@
+/**
+ * Runs on: main thread (the embedded backend's fetch) and sink workers (their own reader).
+ *
+ * A fetch as a reader sees it: from the read-ahead when the batches were read already, else from
+ * the partition's leader; then decoded into records on the reader's own thread.
+ */
+import { decodeRecordBatches } from '../record-batch.js';
+import type { FetchRequest, FetchResult } from '../types.js';
+import type { FetchReply } from './broker-protocol.js';
+import { fromBatchBytes } from './broker-protocol.js';
+import { ReadAhead } from './read-ahead.js';
+
+export const DEFAULT_FETCH_BYTES = 1024 * 1024;
+
+/** A fetch asked of a partition's leader broker, with the budget the read-ahead chose. */
+type LeaderFetch = (request: { topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }) => Promise<FetchReply>;
+
+export class FetchReader {
+  private readonly readAhead = new ReadAhead();
+
+  constructor(
+    private readonly fromLeader: LeaderFetch,
+    /** Told how many records each fetch returned, per topic (the fetch counter of /metrics). */
+    private readonly counted: (topic: string, records: number) => void,
+  ) {}
+
+  /** The request is checked by the caller (partition exists, offset and budget valid). */
+  async fetch(request: FetchRequest): Promise<FetchResult> {
+    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
+    let fetched = this.readAhead.take(topic, partition, offset, maxBytes);
+    if (!fetched) {
+      // A whole read-ahead window when the reader goes on where it stopped.
+      const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
+      const reply = await this.fromLeader({ topic, partition, offset, maxBytes: budget, maxWaitMs });
+      fetched = this.readAhead.keep(topic, partition, offset, maxBytes, { ...reply, batches: fromBatchBytes(reply.batches) });
+    }
+    const records = decodeRecordBatches(fetched.batches, topic, partition, offset);
+    if (records.length > 0) this.counted(topic, records.length);
+    return {
+      records,
+      highWatermark: fetched.highWatermark,
+      logStartOffset: fetched.logStartOffset,
+      nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
+    };
+  }
+}

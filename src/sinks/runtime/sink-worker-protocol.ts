@@ -1,0 +1,65 @@
+/**
+ * Runs on: main thread and sink workers (the calls between them).
+ *
+ * What a sink worker thread and the main thread ask of each other. The worker runs pipeline
+ * members (poll, batch, export, commit) and reads record batches from the brokers over ports of
+ * its own; the main thread keeps the group coordinator, so membership, heartbeats and commits
+ * cross as these small calls, never record bytes (except a dead-lettered batch, sent back to
+ * the log through the main thread's producer).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { PipelineConfig } from '../../config/schema.js';
+import type { ConsumerSettings } from '../../groups/consumer.js';
+import type { JoinGroupRequest, JoinGroupResult } from '../../groups/protocol.js';
+import type { CommitIdentity, CommittedOffset, PartitionOffset } from '../../groups/types.js';
+import type { ProduceResult, ProducerRecord, TopicInfo, TopicPartition, TopicSpec } from '../../log/types.js';
+import type { LogLevel } from '../../telemetry/logger.js';
+import type { MetricsSnapshot } from '../../telemetry/telemetry.js';
+
+/** A consumer's settings as they cross threads: the rebalance listeners are the worker's own. */
+export type MemberSettings = Omit<ConsumerSettings, 'onPartitionsRevoked' | 'onPartitionsAssigned'>;
+
+/** A pipeline as one worker runs it: its config and the members placed on this worker. */
+export interface HostedPipeline {
+  /** Position in the config's `pipelines` list, for config paths in errors. */
+  index: number;
+  config: PipelineConfig;
+  members: MemberSettings[];
+}
+
+export interface SinkWorkerData {
+  /** Which worker of the pool this is (0-based), for names and logs. */
+  worker: number;
+  pipelines: HostedPipeline[];
+}
+
+/** The main thread's side: the group coordinator, topic metadata, and the producer for dead letters. */
+export interface MainThreadCalls {
+  joinGroup(request: Omit<JoinGroupRequest, 'onRebalance'>): Promise<JoinGroupResult>;
+  heartbeat(group: string, memberId: string, generation: number): Promise<void>;
+  leaveGroup(group: string, memberId: string): Promise<void>;
+  commitOffsets(group: string, offsets: PartitionOffset[], member?: CommitIdentity): Promise<void>;
+  fetchOffsets(group: string, partitions?: TopicPartition[]): Promise<CommittedOffset[]>;
+  describeTopic(topic: string): Promise<TopicInfo>;
+  /** The leader broker of each partition of the topic. */
+  partitionLeaders(topic: string): number[];
+  createTopic(spec: TopicSpec, options?: { ifNotExists?: boolean }): Promise<TopicInfo>;
+  produce(topic: string, partition: number, records: ProducerRecord[]): Promise<ProduceResult>;
+  /** A log line of the worker, written by the main thread's logger (`name` is below the pipelines' logger). */
+  log(level: Exclude<LogLevel, 'silent'>, name: string, message: string, fields?: Record<string, unknown>): void;
+  /** The worker's metrics now and then, so a worker that dies loses little of its counts. */
+  metricsSnapshot(snapshot: MetricsSnapshot): void;
+}
+
+/** The worker's side. */
+export interface SinkWorkerCalls {
+  /** Starts the sinks (a failure fails the gateway's start), then the members' loops. */
+  start(): Promise<void>;
+  /** Members finish and commit the batch in hand and leave their groups; then the sinks close. Answers the final metrics. */
+  stop(): Promise<MetricsSnapshot>;
+  metrics(): Promise<MetricsSnapshot>;
+  /** One end of a channel to a broker thread; a new one arrives whenever that broker restarts. */
+  brokerPort(brokerId: number, port: MessagePort): void;
+  /** A rebalance started that the member `clientId` of `group` must rejoin. */
+  rebalance(group: string, clientId: string): void;
+}

@@ -1,0 +1,83 @@
+/**
+ * Runs on: a sink worker.
+ *
+ * OTLP values read straight from the protobuf wire, as the sinks need them (Prometheus labels,
+ * the debug summary): attribute values as text, timestamps in milliseconds.
+ */
+import { I64, LEN, VARINT, WireReader } from '../otlp/wire-reader.js';
+
+function bufferOf(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** A KeyValue's key and its value as text (anyValueTextAt). */
+export function keyValueAt(buf: Uint8Array, start: number, end: number): [string, string] {
+  let key = '';
+  let value = '';
+  const r = new WireReader(buf, start, end);
+  while (r.next()) {
+    if (r.wireType !== LEN) continue;
+    if (r.field === 1) key = bufferOf(buf).toString('utf8', r.valueStart, r.valueEnd);
+    else if (r.field === 2) value = anyValueTextAt(buf, r.valueStart, r.valueEnd);
+  }
+  return [key, value];
+}
+
+/**
+ * An AnyValue as one string: scalars as they read (64-bit integers exactly, bytes in base64),
+ * arrays and maps as JSON of their values' text. Empty when no value is set.
+ */
+function anyValueTextAt(buf: Uint8Array, start: number, end: number): string {
+  let text = '';
+  const r = new WireReader(buf, start, end);
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        if (r.wireType === LEN) text = bufferOf(buf).toString('utf8', r.valueStart, r.valueEnd);
+        break;
+      case 2:
+        if (r.wireType === VARINT) text = r.varint !== 0 ? 'true' : 'false';
+        break;
+      case 3:
+        if (r.wireType === VARINT) text = int64VarintText(buf, r.valueStart, r.valueEnd, r.varint);
+        break;
+      case 4:
+        if (r.wireType === I64) text = String(bufferOf(buf).readDoubleLE(r.valueStart));
+        break;
+      case 5:
+        if (r.wireType === LEN) text = JSON.stringify(listAt(buf, r.valueStart, r.valueEnd, (s, e) => anyValueTextAt(buf, s, e)));
+        break;
+      case 6:
+        if (r.wireType === LEN) text = JSON.stringify(Object.fromEntries(listAt(buf, r.valueStart, r.valueEnd, (s, e) => keyValueAt(buf, s, e))));
+        break;
+      case 7:
+        if (r.wireType === LEN) text = bufferOf(buf).toString('base64', r.valueStart, r.valueEnd);
+        break;
+    }
+  }
+  return text;
+}
+
+/** The elements (field 1) of an ArrayValue or KeyValueList. */
+function listAt<T>(buf: Uint8Array, start: number, end: number, read: (start: number, end: number) => T): T[] {
+  const out: T[] = [];
+  const r = new WireReader(buf, start, end);
+  while (r.next()) if (r.field === 1 && r.wireType === LEN) out.push(read(r.valueStart, r.valueEnd));
+  return out;
+}
+
+/** An int64 varint as decimal text; exact past 2^53 and for negative values (ten bytes). */
+function int64VarintText(buf: Uint8Array, start: number, end: number, approximate: number): string {
+  if (end - start < 8) return String(approximate);
+  let value = 0n;
+  for (let p = end - 1; p >= start; p--) value = (value << 7n) | BigInt(buf[p] & 0x7f);
+  return BigInt.asIntN(64, value).toString();
+}
+
+/** A fixed64 time in nanoseconds since the epoch, as whole milliseconds (exact: 2^32 ns = 4294 ms + 967,296 ns). */
+export function millisAt(buf: Uint8Array, pos: number): number {
+  const b = bufferOf(buf);
+  const high = b.readUInt32LE(pos + 4);
+  const low = b.readUInt32LE(pos);
+  return high * 4294 + Math.floor((high * 967_296 + low) / 1_000_000);
+}

@@ -1,8 +1,10 @@
 import { createAdminServer } from './admin/server.js';
 import { groupRoutes } from './admin/routes/groups.js';
 import type { TributaryConfig } from './config/schema.js';
+import { createKafkaListener, type KafkaListener } from './kafka/listener.js';
 import type { LogBackend } from './log/backend.js';
 import { createLogBackend } from './log/create-backend.js';
+import { EmbeddedBackend } from './log/embedded/embedded-backend.js';
 import { createReceiver } from './receiver/receiver.js';
 import { createPipelines } from './sinks/runtime/pipelines.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
@@ -29,6 +31,8 @@ export interface Gateway {
   shutdown(): Promise<void>;
   receiverAddress(): { host: string; port: number };
   adminAddress(): { host: string; port: number };
+  /** The Kafka listener's bound address; undefined when `kafka.listener` is "" or the log is Apache Kafka. */
+  kafkaAddress(): { host: string; port: number } | undefined;
   /** When each start-up step ended, in ms since the process started (performance.now()). */
   startupMs(): Record<string, number>;
 }
@@ -46,6 +50,9 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
   const pipelines = createPipelines({ pipelines: config.pipelines, backend, telemetry, logger });
   const receiver = createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
+  // The Kafka protocol is served over the embedded log only; over Apache Kafka, clients go to Kafka.
+  const kafka: KafkaListener | undefined =
+    config.kafka.listener && backend instanceof EmbeddedBackend ? createKafkaListener({ config: config.kafka, log: backend, telemetry, logger }) : undefined;
 
   let phase: Phase = 'created';
   const startupMs: Record<string, number> = {};
@@ -75,11 +82,14 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       mark('pipelinesStarted');
       await receiver.start();
       mark('receiverListening');
+      await kafka?.start();
+      mark('kafkaListening');
       phase = 'running';
     },
     async shutdown() {
       if (phase === 'stopped' || phase === 'stopping') return;
       phase = 'stopping';
+      await kafka?.shutdown();
       await receiver.shutdown();
       await pipelines.shutdown();
       await backend.shutdown();
@@ -88,6 +98,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
     },
     receiverAddress: () => receiver.address(),
     adminAddress: () => admin.address(),
+    kafkaAddress: () => kafka?.address(),
     startupMs: () => ({ ...startupMs }),
   };
 }

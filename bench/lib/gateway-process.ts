@@ -37,10 +37,10 @@ export interface GatewayProcessOptions {
  * blocks, whose endpoints get free ports). Resolves once /readyz answers 200.
  */
 export async function startGatewayProcess(dir: string, configBody: string, options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
-  const [receiverPort, adminPort] = [await freePort(), await freePort()];
+  const [receiverPort, adminPort, kafkaPort] = [await freePort(), await freePort(), await freePort()];
   const config = join(dir, 'tributary.yaml');
   const receiver = Object.entries({ endpoint: `127.0.0.1:${receiverPort}`, ...options.receiver }).map(([k, v]) => `${k}: ${v}`);
-  writeFileSync(config, `receiver: { ${receiver.join(', ')} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\n${configBody}`);
+  writeFileSync(config, `receiver: { ${receiver.join(', ')} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\nkafka: { listener: 127.0.0.1:${kafkaPort} }\n${configBody}`);
   const bin = runningFromSource ? join(packageRoot, 'src', 'cli', 'bin.ts') : join(packageRoot, 'dist', 'src', 'cli', 'bin.js');
   const started = performance.now();
   const child = spawn(process.execPath, [...(runningFromSource ? ['--import', 'tsx'] : []), bin, 'start', '--config', config], {

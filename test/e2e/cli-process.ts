@@ -27,6 +27,8 @@ export function tributary(args: string[], env: Record<string, string> = {}): Pro
 export interface GatewayProcess {
   receiverUrl: string;
   adminUrl: string;
+  /** host:port of the Kafka listener. */
+  kafkaListener: string;
   dataDir: string;
   /** What the gateway printed so far. */
   output(): string;
@@ -40,12 +42,13 @@ export interface GatewayProcess {
  */
 export async function startGatewayProcess(options: { config?: string; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
-  const [receiverPort, adminPort] = [await freePort(), await freePort()];
+  const [receiverPort, adminPort, kafkaPort] = [await freePort(), await freePort(), await freePort()];
   const env = {
     ...process.env,
     TRIBUTARY_DATA_DIR: dataDir,
     TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${receiverPort}`,
     TRIBUTARY_ADMIN_ENDPOINT: `127.0.0.1:${adminPort}`,
+    TRIBUTARY_KAFKA_LISTENER: `127.0.0.1:${kafkaPort}`,
     TRIBUTARY_LOG_LEVEL: 'info',
     ...options.env,
   };
@@ -74,6 +77,7 @@ export async function startGatewayProcess(options: { config?: string; env?: Reco
   return {
     receiverUrl: `http://127.0.0.1:${receiverPort}`,
     adminUrl,
+    kafkaListener: `127.0.0.1:${kafkaPort}`,
     dataDir,
     output: () => output,
     async stop() {

@@ -317,11 +317,8 @@ export class EmbeddedBackend implements LogBackend {
   }
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
-    this.assertRunning();
-    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
-    const p = this.controller.requirePartition(topic, partition);
-    checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
-    const fetched = this.readAhead.take(topic, partition, offset, maxBytes) ?? (await this.fetchFromLeader(p.leader, request, maxBytes, maxWaitMs));
+    const { topic, partition, offset } = request;
+    const fetched = await this.fetchBatches(request);
     const records = decodeRecordBatches(fetched.batches, topic, partition, offset);
     if (records.length > 0) this.metrics.fetchRecords.inc({ topic }, records.length);
     return {
@@ -330,6 +327,18 @@ export class EmbeddedBackend implements LogBackend {
       logStartOffset: fetched.logStartOffset,
       nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
     };
+  }
+
+  /**
+   * Whole record batches as stored, from the one that holds `offset` on (at least one batch,
+   * whatever the budget): what the Kafka listener serves as it lies.
+   */
+  async fetchBatches(request: FetchRequest): Promise<FetchedBatches> {
+    this.assertRunning();
+    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
+    const p = this.controller.requirePartition(topic, partition);
+    checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
+    return this.readAhead.take(topic, partition, offset, maxBytes) ?? (await this.fetchFromLeader(p.leader, request, maxBytes, maxWaitMs));
   }
 
   /** Asks the leader, for a whole read-ahead window when the reader goes on where it stopped. */

@@ -1,0 +1,77 @@
+/**
+ * Runs on: main thread.
+ *
+ * Produce (key 0): each partition's record batches are appended as the client encoded them
+ * (the broker checks their CRC-32C), one after the other. acks 1 and -1 are answered once the
+ * batch is written to its segment file (the embedded log has no followers to wait for); acks 0
+ * gets no response at all.
+ */
+import { TributaryError } from '../../errors.js';
+import { LOG_OVERHEAD, MAGIC, readBatchHeader } from '../../log/record-batch.js';
+import { defineApi, specOf } from '../api.js';
+import { KafkaError, kafkaErrorCode } from '../error-codes.js';
+import { readProduceRequest } from '../messages/produce-request.js';
+import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
+
+const INVALID_REQUIRED_ACKS = 21;
+/** Batch attribute bits 0-2: the compression codec. */
+const COMPRESSION_MASK = 0x07;
+
+/** The batches of one partition's records field, each checked for what the log can store and serve. */
+export function splitBatches(records: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < records.length) {
+    const header = readBatchHeader(records, pos);
+    if (!header) throw new TributaryError('INVALID_RECORD', `record batch at byte ${pos} is truncated`, { details: { problem: 'truncated' } });
+    if (header.magic !== MAGIC) {
+      throw new TributaryError('INVALID_RECORD', `record batch magic ${header.magic} is not supported; only magic 2 (Kafka 0.11+) is`, {
+        details: { problem: 'bad-magic' },
+      });
+    }
+    const end = pos + LOG_OVERHEAD + header.batchLength;
+    if (header.batchLength <= 0 || end > records.length) {
+      throw new TributaryError('INVALID_RECORD', `record batch at byte ${pos} overruns the request`, { details: { problem: 'truncated' } });
+    }
+    out.push(records.subarray(pos, end));
+    pos = end;
+  }
+  if (out.length === 0) throw new TributaryError('INVALID_RECORD', 'a produce request needs at least one record batch');
+  return out;
+}
+
+export const produce = defineApi({
+  ...specOf(produceResponseSpec, { min: 3, max: 9 }),
+  name: 'Produce',
+  readRequest: readProduceRequest,
+  writeResponse: writeProduceResponse,
+  async handle(request, _ctx, { log }) {
+    const { acks } = request;
+    const validAcks = acks === 0 || acks === 1 || acks === -1;
+    const responses = await Promise.all(
+      request.topicData.map(async (topic) => ({
+        name: topic.name,
+        partitionResponses: await Promise.all(
+          topic.partitionData.map(async ({ index, records }) => {
+            if (!validAcks) return { index, errorCode: INVALID_REQUIRED_ACKS, baseOffset: -1, errorMessage: `acks must be 0, 1 or -1, not ${acks}` };
+            try {
+              const batches = splitBatches(records ?? Buffer.alloc(0));
+              let baseOffset = -1;
+              for (const batch of batches) {
+                if ((batch.readInt16BE(21) & COMPRESSION_MASK) !== 0) {
+                  return { index, errorCode: KafkaError.UNSUPPORTED_COMPRESSION_TYPE, baseOffset: -1, errorMessage: 'compressed batches are not accepted yet' };
+                }
+                const result = await log.produceBatch(topic.name, index, batch, { acks: acks === 0 ? 0 : 1 });
+                if (baseOffset < 0) baseOffset = result.baseOffset;
+              }
+              return { index, errorCode: KafkaError.NONE, baseOffset, logStartOffset: -1 };
+            } catch (err) {
+              return { index, errorCode: kafkaErrorCode(err), baseOffset: -1, errorMessage: (err as Error).message };
+            }
+          }),
+        ),
+      })),
+    );
+    return acks === 0 ? null : { responses };
+  },
+});

@@ -1,0 +1,134 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-response.js';
+import { readMetadataResponse } from '../../src/kafka/messages/metadata-response.js';
+import { writeMetadataRequest } from '../../src/kafka/messages/metadata-request.js';
+import { writeRequestHeader } from '../../src/kafka/messages/request-header.js';
+import { KafkaReader } from '../../src/kafka/protocol/reader.js';
+import { KafkaWriter } from '../../src/kafka/protocol/writer.js';
+import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+
+/** A raw Kafka connection: frames out, frames in, and whether the server closed it. */
+class RawClient {
+  private buffered = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (c: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, c]);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static open(bootstrap: string): Promise<RawClient> {
+    const [host, port] = bootstrap.split(':');
+    return new Promise((resolve, reject) => {
+      const s = connect(Number(port), host, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  send(body: (w: KafkaWriter) => void): void {
+    const w = new KafkaWriter();
+    w.int32(0);
+    body(w);
+    const out = w.finish();
+    out.writeInt32BE(out.length - 4, 0);
+    this.socket.write(out);
+  }
+
+  sendRaw(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next response frame, or null once the server closed the connection. */
+  async next(): Promise<Buffer | null> {
+    for (;;) {
+      if (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
+        const n = this.buffered.readInt32BE(0);
+        const frame = this.buffered.subarray(4, 4 + n);
+        this.buffered = this.buffered.subarray(4 + n);
+        return frame;
+      }
+      if (this.closed) return null;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function header(apiKey: number, version: number, correlationId: number, headerVersion = 1) {
+  return (w: KafkaWriter) => writeRequestHeader(w, headerVersion, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'raw-test' });
+}
+
+describe('the Kafka listener framing', () => {
+  let g: KafkaGateway;
+  beforeAll(async () => {
+    g = await startKafkaGateway();
+  }, 60_000);
+  afterAll(() => g?.stop());
+
+  it('answers ApiVersions at an unknown version with a v0 body: UNSUPPORTED_VERSION and the versions served', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    c.send(header(18, 99, 7));
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(7);
+    const body = readApiVersionsResponse(r, 0);
+    expect(body.errorCode).toBe(35);
+    const served = Object.fromEntries(body.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
+    expect(served).toMatchObject({ 0: [3, 9], 1: [4, 12], 2: [1, 7], 3: [1, 12], 18: [0, 3] });
+    c.close();
+  });
+
+  it('answers pipelined requests in order, with the flexible header and body from Metadata v9 on', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(3, 12, 1, 2)(w);
+      writeMetadataRequest(w, 12, { topics: [{ name: 'otlp_spans' }, { name: 'nope' }] });
+    });
+    c.send((w) => {
+      header(3, 1, 2)(w);
+      writeMetadataRequest(w, 1, { topics: null });
+    });
+    const first = new KafkaReader((await c.next())!);
+    expect(first.int32()).toBe(1);
+    first.skipTaggedFields();
+    const v12 = readMetadataResponse(first, 12);
+    expect(v12.topics.map((t) => [t.name, t.errorCode, t.partitions.length])).toEqual([
+      ['otlp_spans', 0, 2],
+      ['nope', 3, 0],
+    ]);
+    expect(v12.brokers[0].port).toBe(Number(g.bootstrap.split(':')[1]));
+    const second = new KafkaReader((await c.next())!);
+    expect(second.int32()).toBe(2);
+    expect(readMetadataResponse(second, 1).topics.length).toBe(5);
+    c.close();
+  });
+
+  it('closes the connection on an unknown API key, an unserved version, or a frame over the size limit; the listener keeps serving', async () => {
+    for (const send of [
+      (c: RawClient) => c.send(header(4242, 0, 1)),
+      (c: RawClient) => c.send(header(1, 2, 1)), // Fetch v2: record batches v2 need v4
+      (c: RawClient) => c.sendRaw(Buffer.from([0x7f, 0xff, 0xff, 0xff])),
+      (c: RawClient) => c.sendRaw(Buffer.from([0, 0, 0, 12, 0, 3, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0x7f, 0xff])), // Metadata claiming 32767 topics
+    ]) {
+      const c = await RawClient.open(g.bootstrap);
+      send(c);
+      expect(await c.next()).toBeNull();
+    }
+    const c = await RawClient.open(g.bootstrap);
+    c.send(header(18, 0, 3));
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(3);
+    expect(readApiVersionsResponse(r, 0).errorCode).toBe(0);
+    c.close();
+  });
+});

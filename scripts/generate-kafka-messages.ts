@@ -14,10 +14,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The messages generated: each API Tributary serves (request and response), and the headers. */
+/**
+ * The messages generated: the headers, the consumer protocol's subscription and assignment (the
+ * opaque bytes of JoinGroup and SyncGroup, read to show a group's topics and partitions), and
+ * each API Tributary serves (request and response).
+ */
 const MESSAGES = [
   'RequestHeader',
   'ResponseHeader',
+  'ConsumerProtocolSubscription',
+  'ConsumerProtocolAssignment',
   ...[
     'ApiVersions',
     'Metadata',
@@ -53,7 +59,7 @@ interface FieldSpec {
 
 interface MessageSpec {
   name: string;
-  type: 'request' | 'response' | 'header';
+  type: 'request' | 'response' | 'header' | 'data';
   apiKey?: number;
   validVersions: string;
   flexibleVersions: string;
@@ -154,7 +160,7 @@ class Generator {
     const flexDecl = usesFlexible ? `  const flexible = ${flexibleCond};\n` : '';
     const tagRead = flexibleCond === 'false' ? '' : '  if (flexible) r.skipTaggedFields();\n';
     const tagWrite = flexibleCond === 'false' ? '' : '  if (flexible) w.emptyTaggedFields();\n';
-    const versionUsed = (body: string) => /\bversion\b/.test(body) || usesFlexible;
+    const versionUsed = (body: string) => /\bversion\b/.test(body + flexDecl);
     const readBody = `  const out: ${name} = {\n${lines(reads)}  };\n`;
     const writeBody = lines(writes);
     this.functions.push(

@@ -52,7 +52,7 @@ export interface ApiHandler<Req, Res> {
   readRequest(r: KafkaReader, version: number): Req;
   writeResponse(w: KafkaWriter, version: number, response: Fields<Res>): void;
   /** The response; null when none is sent (Produce with acks 0). */
-  handle(request: Req, ctx: RequestContext, services: KafkaServices): Promise<Fields<Res> | null>;
+  handle(request: Req, ctx: RequestContext, services: KafkaServices): Promise<Fields<NoInfer<Res>> | null>;
 }
 
 /** Erases a handler's message types so handlers of every key fit one registry. */

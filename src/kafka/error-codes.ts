@@ -72,6 +72,8 @@ export function kafkaErrorCode(err: unknown, scope: 'log' | 'group' = 'log'): nu
       return KafkaError.ILLEGAL_GENERATION;
     case 'REBALANCE_IN_PROGRESS':
       return KafkaError.REBALANCE_IN_PROGRESS;
+    case 'INCONSISTENT_GROUP_PROTOCOL':
+      return KafkaError.INCONSISTENT_GROUP_PROTOCOL;
     case 'GROUP_NOT_EMPTY':
       return KafkaError.NON_EMPTY_GROUP;
     case 'INVALID_REQUEST':

@@ -2,7 +2,7 @@
  * Runs on: main thread.
  *
  * Metadata (key 3): one broker, the listener itself, leads every partition and is the
- * controller. Topics are never created by a Metadata request: they come from the config or the
+ * controller. v0 is served too: kafka-python bootstraps with it. Topics are never created by a Metadata request: they come from the config or the
  * admin API, so an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.
  */
 import type { TopicInfo } from '../../log/types.js';
@@ -16,7 +16,7 @@ import type { Fields } from '../protocol/fields.js';
 const OPERATIONS_OMITTED = -2147483648;
 
 export const metadata = defineApi({
-  ...specOf(metadataResponseSpec, { min: 1, max: 12 }),
+  ...specOf(metadataResponseSpec, { min: 0, max: 12 }),
   name: 'Metadata',
   readRequest: readMetadataRequest,
   writeResponse: writeMetadataResponse,
@@ -37,7 +37,8 @@ export const metadata = defineApi({
       })),
     });
     let topics: Fields<MetadataResponseTopic>[];
-    if (request.topics === null) {
+    // v0 has no null: an empty list asks for every topic (kafka-python bootstraps with it).
+    if (request.topics === null || (ctx.version === 0 && request.topics.length === 0)) {
       topics = (await log.listTopics()).map(describe);
     } else {
       topics = await Promise.all(

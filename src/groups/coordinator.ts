@@ -173,7 +173,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
       committed,
       members.flatMap((m) => m.assignment),
     );
-    return { group, state: g?.state ?? 'Empty', generation: g?.generation ?? 0, assignor: g?.assignor ?? this.options.config.assignor, members, partitions, totalLag };
+    return { group, state: g?.state ?? 'Empty', generation: g?.generation ?? 0, assignor: g?.strategy ?? this.options.config.assignor, members, partitions, totalLag };
   }
 
   async resetOffsets(group: string, target: OffsetResetTarget, topics?: string[]): Promise<CommittedOffset[]> {

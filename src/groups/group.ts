@@ -73,6 +73,11 @@ export class Group {
     return this.members.size;
   }
 
+  /** The assignor, or for a group of Kafka clients the protocol they chose. */
+  get strategy(): string {
+    return this.kind === 'client' ? this.protocolName : this.assignor;
+  }
+
   describeMembers(): MemberDescription[] {
     return [...this.members.values()].map((m) => ({ memberId: m.memberId, clientId: m.clientId, topics: [...m.topics], assignment: [...m.assignment] }));
   }

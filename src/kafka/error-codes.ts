@@ -52,6 +52,8 @@ export function kafkaErrorCode(err: unknown, scope: 'log' | 'group' = 'log'): nu
       return KafkaError.MESSAGE_TOO_LARGE;
     case 'INVALID_RECORD':
       return e.details?.problem === 'bad-crc' ? KafkaError.CORRUPT_MESSAGE : KafkaError.INVALID_RECORD;
+    case 'UNSUPPORTED_COMPRESSION':
+      return KafkaError.UNSUPPORTED_COMPRESSION_TYPE;
     case 'CORRUPT_RECORD':
       return KafkaError.CORRUPT_MESSAGE;
     case 'NOT_LEADER':

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CODEC_NAMES, codecReadable } from '../../src/log/compression.js';
 import { tributary } from '../e2e/cli-process.js';
 import { clientAvailable, type KafkaGateway, run, startKafkaGateway } from './helpers.js';
 import { lengthPrefixed, logCountOf, sendLogs, sendSpans, spanIdsOf } from './otlp-records.js';
@@ -72,6 +73,31 @@ describe.runIf(hasKcat)('kcat (librdkafka 2.0) against the Kafka listener', () =
     const values = records.map((r: { value: string }) => Buffer.from(r.value, 'base64').toString());
     expect(values.slice(-50)).toEqual(lines);
   });
+
+  it.each(CODEC_NAMES.slice(1).map((name, i) => ({ name, codec: i + 1 })))(
+    'produces $name-compressed batches that `tributary tail` and kcat read back, or refuses a codec this runtime cannot read',
+    async ({ name, codec }) => {
+    const lines = Array.from({ length: 200 }, (_, i) => `${name}-${i}-${'x'.repeat(i % 50)}`);
+    const partition = String(codec % 3);
+    const produced = await run('kcat', ['-b', g.bootstrap, '-P', '-t', 'otlp_events', '-p', partition, '-z', name, '-X', 'acks=all'], { input: `${lines.join('\n')}\n` });
+    if (!codecReadable(codec)) {
+      expect(produced.code).not.toBe(0);
+      expect(produced.stderr).toMatch(/compression/i);
+      return;
+    }
+    expect(produced.code, produced.stderr).toBe(0);
+    const tail = await tributary(['tail', 'otlp_events', '--partition', partition, '--from-beginning', '--once', '--json', '--admin', g.adminUrl]);
+    expect(tail.code, tail.stderr).toBe(0);
+    const values = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Buffer.from(JSON.parse(l).value, 'base64').toString())
+      .filter((v) => v.startsWith(`${name}-`));
+    expect(values).toEqual(lines);
+    const consumed = await run('kcat', ['-b', g.bootstrap, '-C', '-t', 'otlp_events', '-p', partition, '-o', 'beginning', '-e', '-q']);
+    expect(consumed.stdout.toString().split('\n').filter((v) => v.startsWith(`${name}-`))).toEqual(lines);
+    },
+  );
 
   it('reports an unknown topic as an error, and leaves the connection usable', async () => {
     const missing = await run('kcat', ['-b', g.bootstrap, '-C', '-t', 'no_such_topic', '-p', '0', '-e', '-q', '-m', '5']);

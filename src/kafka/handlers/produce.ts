@@ -2,20 +2,32 @@
  * Runs on: main thread.
  *
  * Produce (key 0): each partition's record batches are appended as the client encoded them
- * (the broker checks their CRC-32C), one after the other. acks 1 and -1 are answered once the
+ * (the broker checks their CRC-32C), one after the other. A compressed batch (gzip, snappy,
+ * lz4; zstd where Node's zlib has it) is inflated once here, so that one whose records cannot
+ * be read never reaches the log; it is stored compressed. acks 1 and -1 are answered once the
  * batch is written to its segment file (the embedded log has no followers to wait for); acks 0
  * gets no response at all.
  */
 import { TributaryError } from '../../errors.js';
-import { LOG_OVERHEAD, MAGIC, readBatchHeader } from '../../log/record-batch.js';
+import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../../log/compression.js';
+import { decodeRecordBatches, LOG_OVERHEAD, MAGIC, readBatchHeader } from '../../log/record-batch.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readProduceRequest } from '../messages/produce-request.js';
 import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
 
 const INVALID_REQUIRED_ACKS = 21;
-/** Batch attribute bits 0-2: the compression codec. */
-const COMPRESSION_MASK = 0x07;
+
+/** Throws unless the compressed batch's records can be read back: a codec this runtime has, and as many records as it claims. */
+function checkCompressed(batch: Buffer, codec: number, recordCount: number): void {
+  if (!codecReadable(codec)) {
+    throw new TributaryError('UNSUPPORTED_COMPRESSION', `${CODEC_NAMES[codec] ?? `codec ${codec}`} batches cannot be read on this runtime`);
+  }
+  const records = decodeRecordBatches(batch, '', 0);
+  if (records.length !== recordCount) {
+    throw new TributaryError('CORRUPT_RECORD', `a compressed batch claims ${recordCount} records and holds ${records.length}`);
+  }
+}
 
 /** The batches of one partition's records field, each checked for what the log can store and serve. */
 export function splitBatches(records: Buffer): Buffer[] {
@@ -58,9 +70,9 @@ export const produce = defineApi({
               const batches = splitBatches(records ?? Buffer.alloc(0));
               let baseOffset = -1;
               for (const batch of batches) {
-                if ((batch.readInt16BE(21) & COMPRESSION_MASK) !== 0) {
-                  return { index, errorCode: KafkaError.UNSUPPORTED_COMPRESSION_TYPE, baseOffset: -1, errorMessage: 'compressed batches are not accepted yet' };
-                }
+                const header = readBatchHeader(batch)!;
+                const codec = header.attributes & COMPRESSION_MASK;
+                if (codec !== 0) checkCompressed(batch, codec, header.recordCount);
                 const result = await log.produceBatch(topic.name, index, batch, { acks: acks === 0 ? 0 : 1 });
                 if (baseOffset < 0) baseOffset = result.baseOffset;
               }

@@ -33,6 +33,7 @@ export const KafkaError = {
   SASL_AUTHENTICATION_FAILED: 58,
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
 } as const;
@@ -52,6 +53,8 @@ export function kafkaErrorCode(err: unknown, scope: 'log' | 'group' = 'log'): nu
       return KafkaError.MESSAGE_TOO_LARGE;
     case 'INVALID_RECORD':
       return e.details?.problem === 'bad-crc' ? KafkaError.CORRUPT_MESSAGE : KafkaError.INVALID_RECORD;
+    case 'UNSUPPORTED_MESSAGE_FORMAT':
+      return KafkaError.UNSUPPORTED_FOR_MESSAGE_FORMAT;
     case 'UNSUPPORTED_COMPRESSION':
       return KafkaError.UNSUPPORTED_COMPRESSION_TYPE;
     case 'CORRUPT_RECORD':

@@ -2,6 +2,9 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-response.js';
 import { readMetadataResponse } from '../../src/kafka/messages/metadata-response.js';
+import { writeProduceRequest } from '../../src/kafka/messages/produce-request.js';
+import { readProduceResponse } from '../../src/kafka/messages/produce-response.js';
+import { encodeRecordBatch } from '../../src/log/record-batch.js';
 import { writeMetadataRequest } from '../../src/kafka/messages/metadata-request.js';
 import { writeRequestHeader } from '../../src/kafka/messages/request-header.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
@@ -84,7 +87,7 @@ describe('the Kafka listener framing', () => {
     const body = readApiVersionsResponse(r, 0);
     expect(body.errorCode).toBe(35);
     const served = Object.fromEntries(body.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
-    expect(served).toMatchObject({ 0: [3, 9], 1: [4, 12], 2: [1, 7], 3: [0, 12], 18: [0, 3] });
+    expect(served).toMatchObject({ 0: [0, 9], 1: [4, 12], 2: [1, 7], 3: [0, 12], 18: [0, 3] });
     c.close();
   });
 
@@ -110,6 +113,31 @@ describe('the Kafka listener framing', () => {
     const second = new KafkaReader((await c.next())!);
     expect(second.int32()).toBe(2);
     expect(readMetadataResponse(second, 1).topics.length).toBe(5);
+    c.close();
+  });
+
+  it('answers each bad batch of a Produce with its own error, appends the good one, and keeps the connection', async () => {
+    const batch = () => encodeRecordBatch([{ value: Buffer.from('ok') }]);
+    const badCrc = batch();
+    badCrc[badCrc.length - 1] ^= 0xff;
+    const oldFormat = batch();
+    oldFormat[16] = 1; // magic 1: a message set of Kafka 0.10
+    const compressedGarbage = batch();
+    compressedGarbage.writeInt16BE(1, 21); // flagged gzip, records are not
+    const partitions = [batch(), badCrc, oldFormat, compressedGarbage];
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(0, 7, 9)(w);
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'events_in', partitionData: partitions.map((records, i) => ({ index: i % 2, records })) }] });
+    });
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(9);
+    const answer = readProduceResponse(r, 7).responses[0].partitionResponses;
+    // NONE; CORRUPT_MESSAGE; UNSUPPORTED_FOR_MESSAGE_FORMAT; CORRUPT_MESSAGE
+    expect(answer.map((p) => p.errorCode)).toEqual([0, 2, 43, 2]);
+    expect(answer[0].baseOffset).toBeGreaterThanOrEqual(0);
+    c.send(header(18, 0, 10));
+    expect(new KafkaReader((await c.next())!).int32()).toBe(10);
     c.close();
   });
 

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
+import { COMPRESSION_MASK } from '../../src/log/compression.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { LOG_OVERHEAD, readBatchHeader } from '../../src/log/record-batch.js';
 import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 
@@ -46,6 +49,18 @@ export async function startKafkaGateway(options: { partitions?: number; groups?:
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The compression codec of every batch stored in a partition, as the log holds it. */
+export async function storedCodecs(g: KafkaGateway, topic: string, partition: number): Promise<number[]> {
+  const { batches } = await (g.gateway.backend as EmbeddedBackend).fetchBatches({ topic, partition, offset: 0, maxBytes: 64 * 1024 * 1024 });
+  const codecs: number[] = [];
+  for (let pos = 0; pos + LOG_OVERHEAD <= batches.length; ) {
+    const h = readBatchHeader(batches, pos)!;
+    codecs.push(h.attributes & COMPRESSION_MASK);
+    pos += LOG_OVERHEAD + h.batchLength;
+  }
+  return codecs;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODEC_NAMES, codecReadable } from '../../src/log/compression.js';
 import { tributary } from '../e2e/cli-process.js';
-import { clientAvailable, type KafkaGateway, run, startKafkaGateway } from './helpers.js';
+import { clientAvailable, type KafkaGateway, run, startKafkaGateway, storedCodecs } from './helpers.js';
 import { lengthPrefixed, logCountOf, sendLogs, sendSpans, spanIdsOf } from './otlp-records.js';
 
 const hasKcat = clientAvailable('kcat', ['-V'], 'kcat');
@@ -86,6 +86,8 @@ describe.runIf(hasKcat)('kcat (librdkafka 2.0) against the Kafka listener', () =
       return;
     }
     expect(produced.code, produced.stderr).toBe(0);
+    // Stored as the client compressed it.
+    expect(await storedCodecs(g, 'otlp_events', Number(partition))).toContain(codec);
     const tail = await tributary(['tail', 'otlp_events', '--partition', partition, '--from-beginning', '--once', '--json', '--admin', g.adminUrl]);
     expect(tail.code, tail.stderr).toBe(0);
     const values = tail.stdout

@@ -22,7 +22,6 @@ type Settings = Pick<PartitionLogOptions, 'segmentBytes' | 'segmentMs' | 'retent
 
 /** Positions in a segment and its index are uint32; Kafka caps segments at 2 GiB too. */
 const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
-const COMPRESSION_MASK = 0x07;
 
 function requireInteger(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (value === undefined) return;
@@ -152,9 +151,6 @@ export class PartitionLog {
     }
     if (header.lastOffsetDelta < 0 || header.recordCount < 1) {
       throw new TributaryError('INVALID_RECORD', 'malformed record batch: no records or a negative last offset delta');
-    }
-    if ((header.attributes & COMPRESSION_MASK) !== 0) {
-      throw new TributaryError('INVALID_RECORD', 'compressed record batches are not supported');
     }
     return header;
   }

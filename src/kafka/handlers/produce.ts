@@ -37,7 +37,7 @@ export function splitBatches(records: Buffer): Buffer[] {
     const header = readBatchHeader(records, pos);
     if (!header) throw new TributaryError('INVALID_RECORD', `record batch at byte ${pos} is truncated`, { details: { problem: 'truncated' } });
     if (header.magic !== MAGIC) {
-      throw new TributaryError('INVALID_RECORD', `record batch magic ${header.magic} is not supported; only magic 2 (Kafka 0.11+) is`, {
+      throw new TributaryError('UNSUPPORTED_MESSAGE_FORMAT', `message format ${header.magic} is not stored; only record batches v2 (Kafka 0.11+, Produce v3+) are`, {
         details: { problem: 'bad-magic' },
       });
     }
@@ -53,11 +53,14 @@ export function splitBatches(records: Buffer): Buffer[] {
 }
 
 export const produce = defineApi({
-  ...specOf(produceResponseSpec, { min: 3, max: 9 }),
+  // From v0: librdkafka 2.0 compresses with gzip, snappy or lz4 only when the broker offers
+  // Produce v0. Older message formats (magic 0 and 1, all v0-v2 clients send) are refused per
+  // partition; librdkafka, kafka-python and the others send record batches v2 at v3 and later.
+  ...specOf(produceResponseSpec, { min: 0, max: 9 }),
   name: 'Produce',
   readRequest: readProduceRequest,
   writeResponse: writeProduceResponse,
-  async handle(request, _ctx, { log }) {
+  async handle(request, ctx, { log, logger }) {
     const { acks } = request;
     const validAcks = acks === 0 || acks === 1 || acks === -1;
     const responses = await Promise.all(
@@ -78,6 +81,7 @@ export const produce = defineApi({
               }
               return { index, errorCode: KafkaError.NONE, baseOffset, logStartOffset: -1 };
             } catch (err) {
+              logger.debug('produce refused', { topic: topic.name, partition: index, client: ctx.clientId, error: (err as Error).message });
               return { index, errorCode: kafkaErrorCode(err), baseOffset: -1, errorMessage: (err as Error).message };
             }
           }),

@@ -101,6 +101,16 @@ describe.runIf(hasKcat)('kcat (librdkafka 2.0) against the Kafka listener', () =
     },
   );
 
+  it('gives an idempotent producer a producer id, and stores its batches', async () => {
+    const produced = await run('kcat', ['-b', g.bootstrap, '-P', '-t', 'events_in', '-p', '1', '-X', 'enable.idempotence=true', '-X', 'debug=protocol'], {
+      input: 'idem-1\nidem-2\nidem-3\n',
+    });
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(produced.stderr).toMatch(/Received InitProducerIdResponse \(v4/);
+    const consumed = await run('kcat', ['-b', g.bootstrap, '-C', '-t', 'events_in', '-p', '1', '-o', 'beginning', '-e', '-q']);
+    expect(consumed.stdout.toString().split('\n').filter((v) => v.startsWith('idem-'))).toEqual(['idem-1', 'idem-2', 'idem-3']);
+  });
+
   it('reports an unknown topic as an error, and leaves the connection usable', async () => {
     const missing = await run('kcat', ['-b', g.bootstrap, '-C', '-t', 'no_such_topic', '-p', '0', '-e', '-q', '-m', '5']);
     expect(missing.code).not.toBe(0);

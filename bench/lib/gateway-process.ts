@@ -17,6 +17,8 @@ export interface GatewayProcess {
   child: ChildProcess;
   receiverPort: number;
   adminPort: number;
+  /** Port of the Kafka listener. */
+  kafkaPort: number;
   /** Milliseconds from spawning the process to /readyz answering 200. */
   readyMs: number;
   /** What the gateway wrote on stderr (its log). */
@@ -60,6 +62,7 @@ export async function startGatewayProcess(dir: string, configBody: string, optio
     child,
     receiverPort,
     adminPort,
+    kafkaPort,
     readyMs: performance.now() - started,
     stderr: () => stderr,
     async stop() {

@@ -51,6 +51,12 @@ export interface ApiHandler<Req, Res> {
   flexibleFrom: number;
   readRequest(r: KafkaReader, version: number): Req;
   writeResponse(w: KafkaWriter, version: number, response: Fields<Res>): void;
+  /**
+   * Whether this request may start before the requests ahead of it on its connection are
+   * answered: only when it issues all its effects in order as it starts (its response still
+   * leaves in order). Absent: it waits, as every request does in Kafka.
+   */
+  concurrent?(request: Req): boolean;
   /** The response; null when none is sent (Produce with acks 0). */
   handle(request: Req, ctx: RequestContext, services: KafkaServices): Promise<Fields<NoInfer<Res>> | null>;
 }

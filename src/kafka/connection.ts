@@ -2,9 +2,10 @@
  * Runs on: main thread.
  *
  * One client connection: size-prefixed frames in, one response per request out (none for
- * Produce with acks 0). Requests are handled one at a time, in the order they arrived, as a Kafka
- * broker does: pipelined produces to a partition are appended in order, and responses leave in
- * request order. Reading pauses while requests queue up, so a client that pipelines faster than
+ * Produce with acks 0), in request order. Requests are handled one at a time, in the order they
+ * arrived, as a Kafka broker does, except those whose handler says they may overlap (a Produce
+ * issues its appends in order as it starts, so pipelined produces are appended in order while
+ * the next one is already read): up to MAX_IN_FLIGHT of those run at once. Reading pauses while requests queue up, so a client that pipelines faster than
  * the log answers is held back by TCP, not buffered without bound.
  *
  * A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
@@ -24,6 +25,8 @@ import { KafkaWriter } from './protocol/writer.js';
 const API_VERSIONS_KEY = 18;
 /** Frames read ahead of the one being handled before the socket is paused. */
 const MAX_QUEUED_FRAMES = 32;
+/** Requests a connection may have started and not answered yet (see ApiHandler.concurrent). */
+const MAX_IN_FLIGHT = 8;
 
 export interface ConnectionDeps {
   registry: ReadonlyMap<number, AnyApiHandler>;
@@ -33,7 +36,18 @@ export interface ConnectionDeps {
   logger: Logger;
 }
 
+interface Parsed {
+  handler: AnyApiHandler;
+  request: unknown;
+  ctx: RequestContext;
+  correlationId: number;
+  flexible: boolean;
+}
+
 export class KafkaConnection {
+  /** Resolves once every request started so far is answered (responses leave in request order). */
+  private answered: Promise<void> = Promise.resolve();
+  private inFlight = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly frames: Buffer[] = [];
@@ -60,11 +74,9 @@ export class KafkaConnection {
     this.closed = true;
     this.frames.length = 0;
     this.socket.pause();
-    if (this.running) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([this.running, this.answered]), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     this.socket.destroy();
   }
 
@@ -86,7 +98,16 @@ export class KafkaConnection {
       this.pendingBytes = all.length - 4 - size;
     }
     if (this.frames.length >= MAX_QUEUED_FRAMES) this.socket.pause();
-    if (!this.running && this.frames.length > 0) this.running = this.drain();
+    this.kick();
+  }
+
+  /** Starts the drain loop unless it runs; it is marked done only after the assignment (the loop may end at once). */
+  private kick(): void {
+    if (this.running || this.closed || this.frames.length === 0) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      this.kick();
+    });
   }
 
   private flatten(): Buffer {
@@ -95,59 +116,78 @@ export class KafkaConnection {
   }
 
   private async drain(): Promise<void> {
-    try {
-      while (!this.closed && this.frames.length > 0) {
-        const frame = this.frames.shift()!;
-        if (this.frames.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
-        await this.handle(frame);
-      }
-    } finally {
-      this.running = undefined;
+    while (!this.closed && this.frames.length > 0) {
+      const frame = this.frames.shift()!;
+      if (this.frames.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
+      const parsed = this.parse(frame);
+      if (!parsed) continue;
+      // Only a request its handler allows may start before the ones ahead of it are answered.
+      const concurrent = parsed.handler.concurrent?.(parsed.request) === true;
+      if (!concurrent) await this.answered;
+      const response = this.execute(parsed);
+      const previous = this.answered;
+      this.inFlight++;
+      this.answered = Promise.all([response, previous]).then(([out]) => {
+        this.inFlight--;
+        if (out && !this.closed) this.send(out);
+      });
+      if (!concurrent || this.inFlight >= MAX_IN_FLIGHT) await this.answered;
     }
   }
 
-  private async handle(frame: Buffer): Promise<void> {
+  /** The frame's handler and request; undefined when the frame closed the connection or was answered already. */
+  private parse(frame: Buffer): Parsed | undefined {
     if (frame.length < 8) return this.fail('malformed', 'a request frame shorter than its header');
     const apiKey = frame.readInt16BE(0);
     const version = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
     const handler = this.deps.registry.get(apiKey);
     if (!handler) return this.fail('unknown-api', `API key ${apiKey} is not served`);
-    const { metrics } = this.deps;
-    metrics.requests.inc({ api: handler.name, version: String(version) });
+    this.deps.metrics.requests.inc({ api: handler.name, version: String(version) });
     if (version < handler.versions.min || version > handler.versions.max) {
-      if (apiKey === API_VERSIONS_KEY) return this.unsupportedApiVersions(correlationId);
+      if (apiKey === API_VERSIONS_KEY) {
+        // Answered in turn, like any other response.
+        this.answered = this.answered.then(() => this.unsupportedApiVersions(correlationId));
+        return undefined;
+      }
       return this.fail('unsupported-version', `${handler.name} v${version} is not served (v${handler.versions.min}-${handler.versions.max} are)`, handler);
     }
     const flexible = handler.flexibleFrom >= 0 && version >= handler.flexibleFrom;
-    let request: unknown;
-    let ctx: RequestContext;
     try {
       const reader = new KafkaReader(frame);
       const header = readRequestHeader(reader, flexible ? 2 : 1);
-      request = handler.readRequest(reader, version);
-      ctx = { version, clientId: header.clientId, localHost: this.socket.localAddress ?? '127.0.0.1', localPort: this.socket.localPort ?? 0, remote: this.remote };
+      const request = handler.readRequest(reader, version);
+      const ctx = { version, clientId: header.clientId, localHost: this.socket.localAddress ?? '127.0.0.1', localPort: this.socket.localPort ?? 0, remote: this.remote };
+      return { handler, request, ctx, correlationId, flexible };
     } catch (err) {
       return this.fail('malformed', (err as Error).message, handler);
     }
+  }
+
+  /** Runs the handler and encodes its response frame; null when there is none to send. Never rejects. */
+  private async execute({ handler, request, ctx, correlationId, flexible }: Parsed): Promise<Buffer | null> {
     let response: unknown;
     try {
       response = await handler.handle(request, ctx, this.deps.services);
     } catch (err) {
-      return this.fail('handler-failed', (err as Error).message, handler);
+      this.fail('handler-failed', (err as Error).message, handler);
+      return null;
     }
-    if (response === null || this.closed) return;
+    if (response === null) return null;
     const w = new KafkaWriter(1024);
     w.int32(0); // frame size, set below
     w.int32(correlationId);
     // ApiVersions' response header stays v0 at every version, so that any client can read it.
-    if (flexible && apiKey !== API_VERSIONS_KEY) w.emptyTaggedFields();
+    if (flexible && handler.apiKey !== API_VERSIONS_KEY) w.emptyTaggedFields();
     try {
-      handler.writeResponse(w, version, response);
+      handler.writeResponse(w, ctx.version, response);
     } catch (err) {
-      return this.fail('encode-failed', (err as Error).message, handler);
+      this.fail('encode-failed', (err as Error).message, handler);
+      return null;
     }
-    this.send(w);
+    const out = w.finish();
+    out.writeInt32BE(out.length - 4, 0);
+    return out;
   }
 
   /** ApiVersions at a version not served: a v0 body with UNSUPPORTED_VERSION and the versions that are. */
@@ -157,22 +197,23 @@ export class KafkaConnection {
     w.int32(correlationId);
     const apiKeys = this.deps.services.apis().map(({ apiKey, versions }) => ({ apiKey, minVersion: versions.min, maxVersion: versions.max }));
     writeApiVersionsResponse(w, 0, { errorCode: KafkaError.UNSUPPORTED_VERSION, apiKeys });
-    this.send(w);
-  }
-
-  private send(w: KafkaWriter): void {
     const out = w.finish();
     out.writeInt32BE(out.length - 4, 0);
+    if (!this.closed) this.send(out);
+  }
+
+  private send(out: Buffer): void {
     this.deps.metrics.sentBytes.inc(out.length);
     this.socket.write(out);
   }
 
-  private fail(reason: string, message: string, handler?: AnyApiHandler): void {
+  private fail(reason: string, message: string, handler?: AnyApiHandler): undefined {
     const api = handler?.name ?? 'unknown';
     this.deps.metrics.requestErrors.inc({ api, reason });
     this.deps.logger.warn('closing a kafka connection', { remote: this.remote, api, reason, error: message });
     this.closed = true;
     this.frames.length = 0;
     this.socket.destroy();
+    return undefined;
   }
 }

@@ -29,6 +29,10 @@ function checkCompressed(batch: Buffer, codec: number, recordCount: number): voi
   }
 }
 
+function oneBatch(records: Buffer): boolean {
+  return records.length >= LOG_OVERHEAD && LOG_OVERHEAD + records.readInt32BE(8) === records.length;
+}
+
 /** The batches of one partition's records field, each checked for what the log can store and serve. */
 export function splitBatches(records: Buffer): Buffer[] {
   const out: Buffer[] = [];
@@ -60,6 +64,9 @@ export const produce = defineApi({
   name: 'Produce',
   readRequest: readProduceRequest,
   writeResponse: writeProduceResponse,
+  // Each partition's one batch is handed to the log as the handler starts, in request order;
+  // a partition with several batches appends them one after the other, so that request waits.
+  concurrent: (request) => request.topicData.every((t) => t.partitionData.every((p) => p.records !== null && oneBatch(p.records))),
   async handle(request, ctx, { log, logger }) {
     const { acks } = request;
     const validAcks = acks === 0 || acks === 1 || acks === -1;

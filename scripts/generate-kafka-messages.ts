@@ -40,6 +40,8 @@ const MESSAGES = [
     'DescribeGroups',
     'ListGroups',
     'InitProducerId',
+    'SaslHandshake',
+    'SaslAuthenticate',
   ].flatMap((api) => [`${api}Request`, `${api}Response`]),
 ];
 

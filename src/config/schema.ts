@@ -74,6 +74,8 @@ const kafkaSchema = z.strictObject({
   /** host:port of the Kafka wire protocol over the embedded log; "" turns it off. */
   listener: z.union([z.literal(''), endpoint]).default('127.0.0.1:9092'),
   max_request_bytes: byteSize.default(100 * 1024 ** 2),
+  /** When set, clients must authenticate with SASL/PLAIN, a token as the password. */
+  auth: authSchema.optional(),
 });
 
 const groupsSchema = z.strictObject({

@@ -6,6 +6,7 @@
  * API key; the registry (handlers/index.ts) lists them, and ApiVersions answers from it.
  */
 import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { AuthResult } from '../http/bearer-auth.js';
 import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Fields } from './protocol/fields.js';
@@ -28,13 +29,25 @@ export interface KafkaServices {
   apis(): { apiKey: number; versions: VersionRange }[];
   /** A new producer id for InitProducerId. */
   nextProducerId(): number;
+  /** Checks a SASL/PLAIN password; undefined when the listener needs no authentication. */
+  checkToken: ((token: string) => AuthResult) | undefined;
   /** Upper bound on a Fetch's wait, whatever the client asks. */
   maxFetchWaitMs: number;
   logger: Logger;
 }
 
+/** What a connection knows of its client across requests. */
+export interface ConnectionSession {
+  authenticated: boolean;
+  /** The tenant of the token the client authenticated with. */
+  tenant?: string;
+  /** After a SaslHandshake v0, the next frame is the bare SASL token, without a request header. */
+  rawTokenNext: boolean;
+}
+
 /** One request as a handler sees it. */
 export interface RequestContext {
+  session: ConnectionSession;
   version: number;
   clientId: string | null;
   /** The address the client connected to: what Metadata and FindCoordinator advertise. */

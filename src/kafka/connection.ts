@@ -14,15 +14,18 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
-import type { AnyApiHandler, KafkaServices, RequestContext } from './api.js';
+import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
 import { KafkaError } from './error-codes.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { writeApiVersionsResponse } from './messages/api-versions-response.js';
 import { readRequestHeader } from './messages/request-header.js';
 import { KafkaReader } from './protocol/reader.js';
 import { KafkaWriter } from './protocol/writer.js';
+import { authenticatePlain } from './sasl-plain.js';
 
 const API_VERSIONS_KEY = 18;
+/** What a client may send before it has authenticated: ApiVersions and the SASL requests. */
+const BEFORE_AUTHENTICATION = new Set([API_VERSIONS_KEY, 17, 36]);
 /** Frames read ahead of the one being handled before the socket is paused. */
 const MAX_QUEUED_FRAMES = 32;
 /** Requests a connection may have started and not answered yet (see ApiHandler.concurrent). */
@@ -54,12 +57,14 @@ export class KafkaConnection {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly remote: string;
+  private readonly session: ConnectionSession;
 
   constructor(
     private readonly socket: Socket,
     private readonly deps: ConnectionDeps,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.session = { authenticated: !deps.services.checkToken, rawTokenNext: false };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => deps.logger.debug('kafka connection error', { remote: this.remote, error: err.message }));
@@ -119,6 +124,11 @@ export class KafkaConnection {
     while (!this.closed && this.frames.length > 0) {
       const frame = this.frames.shift()!;
       if (this.frames.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
+      if (this.session.rawTokenNext) {
+        await this.answered;
+        this.rawToken(frame);
+        continue;
+      }
       const parsed = this.parse(frame);
       if (!parsed) continue;
       // Only a request its handler allows may start before the ones ahead of it are answered.
@@ -143,6 +153,9 @@ export class KafkaConnection {
     const correlationId = frame.readInt32BE(4);
     const handler = this.deps.registry.get(apiKey);
     if (!handler) return this.fail('unknown-api', `API key ${apiKey} is not served`);
+    if (!this.session.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
+      return this.fail('unauthenticated', `${handler.name} before SASL authentication (kafka.auth is set)`, handler);
+    }
     this.deps.metrics.requests.inc({ api: handler.name, version: String(version) });
     if (version < handler.versions.min || version > handler.versions.max) {
       if (apiKey === API_VERSIONS_KEY) {
@@ -157,7 +170,7 @@ export class KafkaConnection {
       const reader = new KafkaReader(frame);
       const header = readRequestHeader(reader, flexible ? 2 : 1);
       const request = handler.readRequest(reader, version);
-      const ctx = { version, clientId: header.clientId, localHost: this.socket.localAddress ?? '127.0.0.1', localPort: this.socket.localPort ?? 0, remote: this.remote };
+      const ctx = { session: this.session, version, clientId: header.clientId, localHost: this.socket.localAddress ?? '127.0.0.1', localPort: this.socket.localPort ?? 0, remote: this.remote };
       return { handler, request, ctx, correlationId, flexible };
     } catch (err) {
       return this.fail('malformed', (err as Error).message, handler);
@@ -188,6 +201,17 @@ export class KafkaConnection {
     const out = w.finish();
     out.writeInt32BE(out.length - 4, 0);
     return out;
+  }
+
+  /** The bare SASL/PLAIN token after a SaslHandshake v0: an empty frame answers success; a failure closes. */
+  private rawToken(frame: Buffer): void {
+    this.session.rawTokenNext = false;
+    const failure = authenticatePlain(frame, this.session, this.deps.services);
+    if (failure) {
+      this.fail('unauthenticated', failure);
+      return;
+    }
+    this.send(Buffer.alloc(4));
   }
 
   /** ApiVersions at a version not served: a v0 body with UNSUPPORTED_VERSION and the versions that are. */

@@ -8,6 +8,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { KafkaConfig } from '../config/schema.js';
+import { createTokenMatcher } from '../http/bearer-auth.js';
 import { splitEndpoint } from '../config/units.js';
 import { ConfigError, TributaryError } from '../errors.js';
 import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
@@ -57,6 +58,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
     clusterId: '',
     apis: () => apis,
     nextProducerId: () => ++producerIds,
+    checkToken: createTokenMatcher(config.auth),
     maxFetchWaitMs: MAX_FETCH_WAIT_MS,
     logger,
   };

@@ -24,13 +24,13 @@ export interface KafkaGateway {
  * topics with `partitions` partitions each, one more topic `events_in` for producers, and groups
  * on short timeouts so that rebalances happen within a test.
  */
-export async function startKafkaGateway(options: { partitions?: number; groups?: Record<string, unknown> } = {}): Promise<KafkaGateway> {
+export async function startKafkaGateway(options: { partitions?: number; groups?: Record<string, unknown>; kafka?: Record<string, unknown> } = {}): Promise<KafkaGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
   const partitions = options.partitions ?? 2;
   const config = configSchema.parse({
     receiver: { endpoint: '127.0.0.1:0', workers: 1 },
     admin: { endpoint: '127.0.0.1:0' },
-    kafka: { listener: '127.0.0.1:0' },
+    kafka: { listener: '127.0.0.1:0', ...options.kafka },
     log: { data_dir: dataDir, brokers: 1, fsync: 'never' },
     groups: { session_timeout: 6_000, heartbeat_interval: 500, rebalance_timeout: 10_000, ...options.groups },
     topics: Object.fromEntries(['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events', 'events_in'].map((t) => [t, { partitions }])),

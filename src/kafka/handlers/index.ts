@@ -19,6 +19,8 @@ import { metadata } from './metadata.js';
 import { offsetCommit } from './offset-commit.js';
 import { offsetFetch } from './offset-fetch.js';
 import { produce } from './produce.js';
+import { saslAuthenticate } from './sasl-authenticate.js';
+import { saslHandshake } from './sasl-handshake.js';
 import { syncGroup } from './sync-group.js';
 
 export const API_HANDLERS: readonly AnyApiHandler[] = [
@@ -35,8 +37,10 @@ export const API_HANDLERS: readonly AnyApiHandler[] = [
   syncGroup,
   describeGroups,
   listGroups,
+  saslHandshake,
   apiVersions,
   initProducerId,
+  saslAuthenticate,
 ];
 
 export function handlerRegistry(handlers: readonly AnyApiHandler[] = API_HANDLERS): Map<number, AnyApiHandler> {

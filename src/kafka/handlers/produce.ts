@@ -4,19 +4,38 @@
  * Produce (key 0): each partition's record batches are appended as the client encoded them
  * (the broker checks their CRC-32C), one after the other. A compressed batch (gzip, snappy,
  * lz4; zstd where Node's zlib has it) is inflated once here, so that one whose records cannot
- * be read never reaches the log; it is stored compressed. acks 1 and -1 are answered once the
+ * be read never reaches the log; it is stored compressed. A client that authenticated with a
+ * token that has a tenant gets the tenant header on each record (the batch is re-encoded). acks
+ * 1 and -1 are answered once the
  * batch is written to its segment file (the embedded log has no followers to wait for); acks 0
  * gets no response at all.
  */
 import { TributaryError } from '../../errors.js';
 import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../../log/compression.js';
-import { decodeRecordBatches, LOG_OVERHEAD, MAGIC, readBatchHeader } from '../../log/record-batch.js';
+import { decodeRecordBatches, encodeRecordBatch, LOG_OVERHEAD, MAGIC, readBatchHeader } from '../../log/record-batch.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readProduceRequest } from '../messages/produce-request.js';
 import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
 
 const INVALID_REQUIRED_ACKS = 21;
+
+/**
+ * The batch with every record's `tenant` header set to the authenticated token's tenant (one the
+ * client sent is replaced, so a tenant cannot be claimed), as the OTLP receiver tags what a
+ * token sends. The batch is encoded anew, uncompressed, with the records' own timestamps.
+ */
+function withTenant(batch: Buffer, tenant: string): Buffer {
+  const records = decodeRecordBatches(batch, '', 0).map((r) => ({
+    key: r.key,
+    value: r.value,
+    timestamp: r.timestamp,
+    headers: [...r.headers.filter((h) => h.key !== TENANT_HEADER), { key: TENANT_HEADER, value: tenant }],
+  }));
+  return encodeRecordBatch(records);
+}
+
+const TENANT_HEADER = 'tenant';
 
 /** Throws unless the compressed batch's records can be read back: a codec this runtime has, and as many records as it claims. */
 function checkCompressed(batch: Buffer, codec: number, recordCount: number): void {
@@ -83,7 +102,8 @@ export const produce = defineApi({
                 const header = readBatchHeader(batch)!;
                 const codec = header.attributes & COMPRESSION_MASK;
                 if (codec !== 0) checkCompressed(batch, codec, header.recordCount);
-                const result = await log.produceBatch(topic.name, index, batch, { acks: acks === 0 ? 0 : 1 });
+                const stored = ctx.session.tenant ? withTenant(batch, ctx.session.tenant) : batch;
+                const result = await log.produceBatch(topic.name, index, stored, { acks: acks === 0 ? 0 : 1 });
                 if (baseOffset < 0) baseOffset = result.baseOffset;
               }
               return { index, errorCode: KafkaError.NONE, baseOffset, logStartOffset: -1 };

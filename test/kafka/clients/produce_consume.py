@@ -9,9 +9,12 @@ to the end it had when the client started.
 """
 import base64
 import json
+import os
 import sys
 
 client, bootstrap, mode = sys.argv[1:4]
+# SASL/PLAIN when KAFKA_SASL_PASSWORD is set (the username is free).
+password = os.environ.get("KAFKA_SASL_PASSWORD")
 
 
 def out(**fields):
@@ -21,8 +24,9 @@ def out(**fields):
 def confluent():
     from confluent_kafka import Consumer, Producer, TopicPartition, OFFSET_BEGINNING
 
+    sasl = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": "PLAIN", "sasl.username": "tests", "sasl.password": password} if password else {}
     if mode == "metadata":
-        md = Consumer({"bootstrap.servers": bootstrap, "group.id": "metadata"}).list_topics(timeout=10)
+        md = Consumer({"bootstrap.servers": bootstrap, "group.id": "metadata", **sasl}).list_topics(timeout=10)
         out(topics={name: len(t.partitions) for name, t in md.topics.items()}, brokers=[[b.id, b.host, b.port] for b in md.brokers.values()])
     elif mode == "consume":
         topic = sys.argv[4]
@@ -53,8 +57,9 @@ def confluent():
 def kafka_python():
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+    sasl = dict(security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", sasl_plain_username="tests", sasl_plain_password=password) if password else {}
     if mode == "metadata":
-        c = KafkaConsumer(bootstrap_servers=bootstrap)
+        c = KafkaConsumer(bootstrap_servers=bootstrap, **sasl)
         out(topics={t: len(c.partitions_for_topic(t)) for t in c.topics()})
         c.close()
     elif mode == "consume":

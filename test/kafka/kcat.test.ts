@@ -72,6 +72,11 @@ describe.runIf(hasKcat)('kcat (librdkafka 2.0) against the Kafka listener', () =
       .map((l) => JSON.parse(l));
     const values = records.map((r: { value: string }) => Buffer.from(r.value, 'base64').toString());
     expect(values.slice(-50)).toEqual(lines);
+
+    const metrics = await (await fetch(`${g.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/tributary_kafka_requests_total\{api="Produce",version="7"\} [1-9]/);
+    expect(metrics).toMatch(/tributary_kafka_received_bytes_total [1-9]/);
+    expect(metrics).toMatch(/tributary_kafka_sent_bytes_total [1-9]/);
   });
 
   it.each(CODEC_NAMES.slice(1).map((name, i) => ({ name, codec: i + 1 })))(

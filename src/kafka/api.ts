@@ -27,6 +27,11 @@ export interface KafkaServices {
   clusterId: string;
   /** The versions of every API key served (ApiVersions' answer). */
   apis(): { apiKey: number; versions: VersionRange }[];
+  /**
+   * The topic a Fetch names: its name, or the text form of its topic id, which @platformatic/kafka
+   * puts in the name field of Fetch v12. Unknown ones come back as given (the log then refuses them).
+   */
+  resolveTopic(nameOrId: string): Promise<string>;
   /** A new producer id for InitProducerId. */
   nextProducerId(): number;
   /** Checks a SASL/PLAIN password; undefined when the listener needs no authentication. */

@@ -18,6 +18,7 @@ import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
 import { handlerRegistry } from './handlers/index.js';
 import { KafkaMetrics } from './kafka-metrics.js';
+import { TopicIdIndex } from './topic-ids.js';
 
 /** The node id of the one broker advertised. */
 const NODE_ID = 0;
@@ -51,12 +52,14 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   const connections = new Set<KafkaConnection>();
   let server: Server | undefined;
   let producerIds = Date.now();
+  const topicIds = new TopicIdIndex(log, () => services.clusterId);
   const services: KafkaServices = {
     log,
     groups: log.groupCoordinator,
     nodeId: NODE_ID,
     clusterId: '',
     apis: () => apis,
+    resolveTopic: (nameOrId) => topicIds.resolve(nameOrId),
     nextProducerId: () => ++producerIds,
     checkToken: createTokenMatcher(config.auth),
     maxFetchWaitMs: MAX_FETCH_WAIT_MS,

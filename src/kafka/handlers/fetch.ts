@@ -17,7 +17,9 @@ import { type FetchResponsePartitionData, fetchResponseSpec, writeFetchResponse 
 import type { Fields } from '../protocol/fields.js';
 
 interface PartitionRead {
+  /** The topic as the request names it (answered so), and the log's name for it. */
   topic: string;
+  name: string;
   partition: number;
   offset: number;
   maxBytes: number;
@@ -25,9 +27,10 @@ interface PartitionRead {
   error?: unknown;
 }
 
-function partitionsOf(request: FetchRequest): PartitionRead[] {
-  return request.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(1, p.partitionMaxBytes) })),
+async function partitionsOf(request: FetchRequest, services: KafkaServices): Promise<PartitionRead[]> {
+  const names = await Promise.all(request.topics.map((t) => services.resolveTopic(t.topic)));
+  return request.topics.flatMap((t, i) =>
+    t.partitions.map((p) => ({ topic: t.topic, name: names[i], partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(1, p.partitionMaxBytes) })),
   );
 }
 
@@ -36,7 +39,7 @@ async function readAll(reads: PartitionRead[], log: KafkaServices['log']): Promi
   await Promise.all(
     reads.map(async (read) => {
       try {
-        read.result = await log.fetchBatches({ topic: read.topic, partition: read.partition, offset: read.offset, maxBytes: read.maxBytes });
+        read.result = await log.fetchBatches({ topic: read.name, partition: read.partition, offset: read.offset, maxBytes: read.maxBytes });
         read.error = undefined;
       } catch (err) {
         read.error = err;
@@ -57,7 +60,7 @@ function waitForData(reads: PartitionRead[], log: KafkaServices['log'], waitMs: 
     for (const r of reads) {
       if (r.error !== undefined) continue;
       log
-        .fetchBatches({ topic: r.topic, partition: r.partition, offset: r.offset, maxBytes: 1, maxWaitMs: waitMs })
+        .fetchBatches({ topic: r.name, partition: r.partition, offset: r.offset, maxBytes: 1, maxWaitMs: waitMs })
         .then((f) => f.batches.length > 0 && done())
         .catch(done);
     }
@@ -80,8 +83,9 @@ export const fetch = defineApi({
   name: 'Fetch',
   readRequest: readFetchRequest,
   writeResponse: writeFetchResponse,
-  async handle(request, _ctx, { log, maxFetchWaitMs }) {
-    const reads = partitionsOf(request);
+  async handle(request, ctx, services) {
+    const { log, maxFetchWaitMs, logger } = services;
+    const reads = await partitionsOf(request, services);
     const waitMs = Math.min(Math.max(0, request.maxWaitMs), maxFetchWaitMs);
     const minBytes = Math.max(1, request.minBytes);
     if ((await readAll(reads, log)) < minBytes && waitMs > 0 && reads.length > 0) {
@@ -95,6 +99,7 @@ export const fetch = defineApi({
       const partitions = byTopic.get(read.topic) ?? [];
       byTopic.set(read.topic, partitions);
       if (!read.result) {
+        logger.debug('fetch failed', { topic: read.topic, partition: read.partition, offset: read.offset, client: ctx.clientId, error: String(read.error) });
         partitions.push({ partitionIndex: read.partition, errorCode: kafkaErrorCode(read.error), highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 });
         continue;
       }

@@ -9,6 +9,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { AuthResult } from '../http/bearer-auth.js';
 import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { ProducerSequences } from './producer-sequences.js';
 import type { Fields } from './protocol/fields.js';
 import type { KafkaReader } from './protocol/reader.js';
 import type { KafkaWriter } from './protocol/writer.js';
@@ -32,6 +33,8 @@ export interface KafkaServices {
    * puts in the name field of Fetch v12. Unknown ones come back as given (the log then refuses them).
    */
   resolveTopic(nameOrId: string): Promise<string>;
+  /** Idempotent producers' sequence numbers per partition. */
+  sequences: ProducerSequences;
   /** A new producer id for InitProducerId. */
   nextProducerId(): number;
   /** Checks a SASL/PLAIN password; undefined when the listener needs no authentication. */

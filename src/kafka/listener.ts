@@ -18,6 +18,7 @@ import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
 import { handlerRegistry } from './handlers/index.js';
 import { KafkaMetrics } from './kafka-metrics.js';
+import { ProducerSequences } from './producer-sequences.js';
 import { TopicIdIndex } from './topic-ids.js';
 
 /** The node id of the one broker advertised. */
@@ -61,6 +62,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
     apis: () => apis,
     resolveTopic: (nameOrId) => topicIds.resolve(nameOrId),
     nextProducerId: () => ++producerIds,
+    sequences: new ProducerSequences(),
     checkToken: createTokenMatcher(config.auth),
     maxFetchWaitMs: MAX_FETCH_WAIT_MS,
     logger,

@@ -4,7 +4,8 @@ import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-r
 import { readMetadataResponse } from '../../src/kafka/messages/metadata-response.js';
 import { writeProduceRequest } from '../../src/kafka/messages/produce-request.js';
 import { readProduceResponse } from '../../src/kafka/messages/produce-response.js';
-import { encodeRecordBatch } from '../../src/log/record-batch.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { encodeRecordBatch, sealBatch } from '../../src/log/record-batch.js';
 import { writeMetadataRequest } from '../../src/kafka/messages/metadata-request.js';
 import { writeRequestHeader } from '../../src/kafka/messages/request-header.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
@@ -139,6 +140,41 @@ describe('the Kafka listener framing', () => {
     c.send(header(18, 0, 10));
     expect(new KafkaReader((await c.next())!).int32()).toBe(10);
     c.close();
+  });
+
+  it("stores an idempotent producer's batch once when it is sent again, and refuses a sequence gap", async () => {
+    const idempotent = (firstSeq: number, values: string[]) => {
+      const batch = encodeRecordBatch(values.map((v) => ({ value: Buffer.from(v) })));
+      batch.writeInt32BE(0, 43); // producer id 4242 (int64)
+      batch.writeUInt32BE(4242, 47);
+      batch.writeInt16BE(0, 51); // epoch
+      batch.writeInt32BE(firstSeq, 53);
+      sealBatch(batch, 0, batch.length);
+      return batch;
+    };
+    const c = await RawClient.open(g.bootstrap);
+    let correlation = 100;
+    const produce = async (records: Buffer) => {
+      const id = correlation++;
+      c.send((w) => {
+        header(0, 7, id)(w);
+        writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'otlp_logs', partitionData: [{ index: 1, records }] }] });
+      });
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(id);
+      return readProduceResponse(r, 7).responses[0].partitionResponses[0];
+    };
+    const first = await produce(idempotent(0, ['seq-0', 'seq-1']));
+    expect(first.errorCode).toBe(0);
+    const again = await produce(idempotent(0, ['seq-0', 'seq-1']));
+    expect([again.errorCode, again.baseOffset]).toEqual([0, first.baseOffset]);
+    const gap = await produce(idempotent(5, ['seq-5']));
+    expect(gap.errorCode).toBe(45); // OUT_OF_ORDER_SEQUENCE_NUMBER
+    const next = await produce(idempotent(2, ['seq-2']));
+    expect([next.errorCode, next.baseOffset]).toEqual([0, first.baseOffset + 2]);
+    c.close();
+    const stored = await (g.gateway.backend as EmbeddedBackend).fetch({ topic: 'otlp_logs', partition: 1, offset: 0 });
+    expect(stored.records.map((r) => r.value?.toString())).toEqual(['seq-0', 'seq-1', 'seq-2']);
   });
 
   it('closes the connection on an unknown API key, an unserved version, or a frame over the size limit; the listener keeps serving', async () => {

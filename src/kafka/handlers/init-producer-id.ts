@@ -1,9 +1,8 @@
 /**
  * Runs on: main thread.
  *
- * InitProducerId (key 22): a producer id for an idempotent producer. Transactions are not
- * served, so a transactional id is refused. Sequence numbers are not checked yet: a batch a
- * producer retries after a lost response may be stored twice.
+ * InitProducerId (key 22): a producer id for an idempotent producer, whose batches' sequence
+ * numbers Produce then checks. Transactions are not served, so a transactional id is refused.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError } from '../error-codes.js';

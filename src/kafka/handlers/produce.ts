@@ -5,7 +5,8 @@
  * (the broker checks their CRC-32C), one after the other. A compressed batch (gzip, snappy,
  * lz4; zstd where Node's zlib has it) is inflated once here, so that one whose records cannot
  * be read never reaches the log; it is stored compressed. A client that authenticated with a
- * token that has a tenant gets the tenant header on each record (the batch is re-encoded). acks
+ * token that has a tenant gets the tenant header on each record (the batch is re-encoded). An
+ * idempotent producer's batches are checked for their sequence (producer-sequences.ts). acks
  * 1 and -1 are answered once the
  * batch is written to its segment file (the embedded log has no followers to wait for); acks 0
  * gets no response at all.
@@ -17,6 +18,7 @@ import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readProduceRequest } from '../messages/produce-request.js';
 import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
+import { batchProducer } from '../producer-sequences.js';
 
 const INVALID_REQUIRED_ACKS = 21;
 
@@ -84,9 +86,11 @@ export const produce = defineApi({
   readRequest: readProduceRequest,
   writeResponse: writeProduceResponse,
   // Each partition's one batch is handed to the log as the handler starts, in request order;
-  // a partition with several batches appends them one after the other, so that request waits.
-  concurrent: (request) => request.topicData.every((t) => t.partitionData.every((p) => p.records !== null && oneBatch(p.records))),
-  async handle(request, ctx, { log, logger }) {
+  // a partition with several batches appends them one after the other, and an idempotent
+  // producer's sequence is checked against the batches stored before it: those requests wait.
+  concurrent: (request) =>
+    request.topicData.every((t) => t.partitionData.every((p) => p.records !== null && oneBatch(p.records) && batchProducer(p.records) === undefined)),
+  async handle(request, ctx, { log, logger, sequences }) {
     const { acks } = request;
     const validAcks = acks === 0 || acks === 1 || acks === -1;
     const responses = await Promise.all(
@@ -102,8 +106,16 @@ export const produce = defineApi({
                 const header = readBatchHeader(batch)!;
                 const codec = header.attributes & COMPRESSION_MASK;
                 if (codec !== 0) checkCompressed(batch, codec, header.recordCount);
+                const producer = batchProducer(batch);
+                const check = producer ? sequences.check(topic.name, index, producer) : undefined;
+                if (check?.kind === 'refused') return { index, errorCode: check.errorCode, baseOffset: -1, errorMessage: check.message };
+                if (check?.kind === 'duplicate') {
+                  if (baseOffset < 0) baseOffset = check.baseOffset;
+                  continue;
+                }
                 const stored = ctx.session.tenant ? withTenant(batch, ctx.session.tenant) : batch;
                 const result = await log.produceBatch(topic.name, index, stored, { acks: acks === 0 ? 0 : 1 });
+                if (producer && acks !== 0) sequences.stored(topic.name, index, producer, result.baseOffset);
                 if (baseOffset < 0) baseOffset = result.baseOffset;
               }
               return { index, errorCode: KafkaError.NONE, baseOffset, logStartOffset: -1 };

@@ -11,7 +11,7 @@
  * cluster sustains. The embedded engine runs with its default fsync policy (interval).
  * Prints one JSON object on its last line.
  *
- *   npm run bench:kafka -- [--requests 300] [--concurrency 8] [--rounds 2] [--dir /tmp]
+ *   npm run bench:kafka-backend -- [--requests 300] [--concurrency 8] [--rounds 2] [--dir /tmp]
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -3,8 +3,10 @@ import { groupRoutes } from './admin/routes/groups.js';
 import type { TributaryConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { checkRole, type GatewayRole } from './gateway-role.js';
+import { createKafkaListener, type KafkaListener } from './kafka/listener.js';
 import type { LogBackend } from './log/backend.js';
 import { createLogBackend } from './log/create-backend.js';
+import { EmbeddedBackend } from './log/embedded/embedded-backend.js';
 import { createReceiver } from './receiver/receiver.js';
 import { shutdownInOrder } from './shutdown-in-order.js';
 import { createPipelines } from './sinks/runtime/pipelines.js';
@@ -36,6 +38,8 @@ export interface Gateway {
   receiverAddress(): { host: string; port: number };
   readonly role: GatewayRole;
   adminAddress(): { host: string; port: number };
+  /** The Kafka listener's bound address; undefined when `kafka.listener` is "" or the log is Apache Kafka. */
+  kafkaAddress(): { host: string; port: number } | undefined;
   /** When each start-up step ended, in ms since the process started (performance.now()). */
   startupMs(): Record<string, number>;
 }
@@ -55,6 +59,9 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
   const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, workers: config.sinks.workers, backend, telemetry, logger });
   const receiver = role === 'sinks' ? undefined : createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
+  // The Kafka protocol is served over the embedded log only; over Apache Kafka, clients go to Kafka.
+  const kafka: KafkaListener | undefined =
+    config.kafka.listener && backend instanceof EmbeddedBackend ? createKafkaListener({ config: config.kafka, log: backend, telemetry, logger }) : undefined;
 
   let phase: Phase = 'created';
   const startupMs: Record<string, number> = {};
@@ -90,6 +97,8 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       mark('pipelinesStarted');
       await receiver?.start();
       mark('receiverListening');
+      await kafka?.start();
+      mark('kafkaListening');
       phase = 'running';
     },
     async shutdown() {
@@ -98,6 +107,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       try {
         // Each part stops even when one before it fails; the log's own shutdown releases the data directory.
         await shutdownInOrder([
+          ['the Kafka listener', async () => kafka?.shutdown()],
           ['the receiver', async () => receiver?.shutdown()],
           ['the pipelines', () => pipelines.shutdown()],
           ['the log', () => backend.shutdown()],
@@ -113,6 +123,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       return receiver.address();
     },
     adminAddress: () => admin.address(),
+    kafkaAddress: () => kafka?.address(),
     startupMs: () => ({ ...startupMs }),
   };
 }

@@ -17,6 +17,8 @@ export interface GatewayProcess {
   child: ChildProcess;
   receiverPort: number;
   adminPort: number;
+  /** Port of the Kafka listener. */
+  kafkaPort: number;
   /** Milliseconds from spawning the process to /readyz answering 200. */
   readyMs: number;
   /** What the gateway wrote on stderr (its log). */
@@ -37,10 +39,10 @@ export interface GatewayProcessOptions {
  * blocks, whose endpoints get free ports). Resolves once /readyz answers 200.
  */
 export async function startGatewayProcess(dir: string, configBody: string, options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
-  const [receiverPort, adminPort] = [await freePort(), await freePort()];
+  const [receiverPort, adminPort, kafkaPort] = [await freePort(), await freePort(), await freePort()];
   const config = join(dir, 'tributary.yaml');
   const receiver = Object.entries({ endpoint: `127.0.0.1:${receiverPort}`, ...options.receiver }).map(([k, v]) => `${k}: ${v}`);
-  writeFileSync(config, `receiver: { ${receiver.join(', ')} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\n${configBody}`);
+  writeFileSync(config, `receiver: { ${receiver.join(', ')} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\nkafka: { listener: 127.0.0.1:${kafkaPort} }\n${configBody}`);
   const bin = runningFromSource ? join(packageRoot, 'src', 'cli', 'bin.ts') : join(packageRoot, 'dist', 'src', 'cli', 'bin.js');
   const started = performance.now();
   const child = spawn(process.execPath, [...(runningFromSource ? ['--import', 'tsx'] : []), bin, 'start', '--config', config], {
@@ -60,6 +62,7 @@ export async function startGatewayProcess(dir: string, configBody: string, optio
     child,
     receiverPort,
     adminPort,
+    kafkaPort,
     readyMs: performance.now() - started,
     stderr: () => stderr,
     async stop() {

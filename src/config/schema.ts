@@ -141,6 +141,14 @@ const logSchema = z.strictObject({
   if (log.backend === 'kafka' && !log.kafka) ctx.addIssue({ code: 'custom', path: ['kafka'], message: 'required with backend "kafka": { brokers: [host:port, ...] }' });
 });
 
+const kafkaSchema = z.strictObject({
+  /** host:port of the Kafka wire protocol over the embedded log; "" turns it off. */
+  listener: z.union([z.literal(''), endpoint]).default('127.0.0.1:9092'),
+  max_request_bytes: byteSize.default(100 * 1024 ** 2),
+  /** When set, clients must authenticate with SASL/PLAIN, a token as the password. */
+  auth: authSchema.optional(),
+});
+
 const groupsSchema = z.strictObject({
   session_timeout: duration.default(45_000),
   heartbeat_interval: duration.default(3_000),
@@ -191,6 +199,7 @@ export const configSchema = z.strictObject({
   admin: adminSchema.default(adminSchema.parse({})),
   log: logSchema.default(logSchema.parse({})),
   groups: groupsSchema.default(groupsSchema.parse({})),
+  kafka: kafkaSchema.default(kafkaSchema.parse({})),
   topics: z.record(name, topicSchema).default({}),
   sinks: sinksSchema.default({}),
   pipelines: z.array(pipelineSchema).default([]),
@@ -206,6 +215,7 @@ export type ReceiverConfig = TributaryConfig['receiver'];
 export type AdminConfig = TributaryConfig['admin'];
 export type LogConfig = TributaryConfig['log'];
 export type GroupsConfig = TributaryConfig['groups'];
+export type KafkaConfig = TributaryConfig['kafka'];
 export type TopicConfig = z.infer<typeof topicSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;

@@ -11,7 +11,7 @@ import { Group } from './group.js';
 import { registerGroupMetrics } from './group-metrics.js';
 import { describeLag, resolveResetOffsets } from './group-offsets.js';
 import { OffsetStore } from './offset-store.js';
-import type { GroupProtocol, JoinGroupRequest, JoinGroupResult } from './protocol.js';
+import type { GroupMembership, GroupProtocol, JoinGroupRequest, JoinGroupResult, MemberAssignment } from './protocol.js';
 import type {
   CommitIdentity,
   CommittedOffset,
@@ -102,8 +102,11 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   async joinGroup(request: JoinGroupRequest): Promise<JoinGroupResult> {
     this.checkRunning();
     checkName(request.group, 'group');
-    if (request.topics.length === 0) throw new TributaryError('INVALID_REQUEST', 'a member must subscribe to at least one topic');
-    for (const topic of request.topics) checkName(topic, 'topic');
+    // A Kafka client's subscription is its own business (it may name topics that do not exist yet).
+    if (!request.clientSide) {
+      if (request.topics.length === 0) throw new TributaryError('INVALID_REQUEST', 'a member must subscribe to at least one topic');
+      for (const topic of request.topics) checkName(topic, 'topic');
+    }
     let group = this.groups.get(request.group);
     if (!group) {
       group = new Group(request.group, request.assignor, {
@@ -114,6 +117,23 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
       this.groups.set(request.group, group);
     }
     return group.join(request);
+  }
+
+  /** Client-side assignment (Kafka's SyncGroup): see Group.sync. */
+  async syncGroup(group: string, memberId: string, generation: number, assignments: readonly MemberAssignment[]): Promise<Buffer> {
+    this.checkRunning();
+    return this.memberGroup(group, memberId).sync(memberId, generation, assignments);
+  }
+
+  /** A group of Kafka clients as DescribeGroups shows it; undefined for another group or none. */
+  membership(group: string): GroupMembership | undefined {
+    this.checkRunning();
+    return this.groups.get(group)?.membership();
+  }
+
+  /** The member id of a static member (group.instance.id); undefined when it is not in the group. */
+  memberIdOfInstance(group: string, groupInstanceId: string): string | undefined {
+    return this.groups.get(group)?.memberIdOfInstance(groupInstanceId);
   }
 
   async heartbeat(group: string, memberId: string, generation: number): Promise<void> {
@@ -160,7 +180,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
       committed,
       members.flatMap((m) => m.assignment),
     );
-    return { group, state: g?.state ?? 'Empty', generation: g?.generation ?? 0, assignor: g?.assignor ?? this.options.config.assignor, members, partitions, totalLag };
+    return { group, state: g?.state ?? 'Empty', generation: g?.generation ?? 0, assignor: g?.strategy ?? this.options.config.assignor, members, partitions, totalLag };
   }
 
   async resetOffsets(group: string, target: OffsetResetTarget, topics?: string[]): Promise<CommittedOffset[]> {

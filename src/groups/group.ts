@@ -3,7 +3,8 @@ import { TributaryError } from '../errors.js';
 import type { TopicPartition } from '../log/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { assignorByName } from './assignors/index.js';
-import type { JoinGroupRequest, JoinGroupResult } from './protocol.js';
+import { checkCompatible, chooseProtocol, inconsistentProtocol, metadataFor } from './client-side.js';
+import type { ClientSideJoin, GroupMembership, JoinGroupRequest, JoinGroupResult, MemberAssignment } from './protocol.js';
 import type { AssignorName, CommitIdentity, GroupState, MemberDescription } from './types.js';
 
 interface Member {
@@ -17,7 +18,14 @@ interface Member {
   /** Set while the member waits in a join for the rebalance to complete. */
   pendingJoin?: { resolve(result: JoinGroupResult): void; reject(err: unknown): void };
   sessionTimer?: NodeJS.Timeout;
+  /** Client-side members (Kafka clients): their protocols, the leader's assignment for them, and a waiting syncGroup. */
+  clientSide?: ClientSideJoin;
+  assignmentBytes?: Buffer;
+  synced?: boolean;
+  pendingSync?: { resolve(assignment: Buffer): void; reject(err: unknown): void };
 }
+
+const NO_ASSIGNMENT = Buffer.alloc(0);
 
 export interface GroupEvents {
   partitionCount(topic: string): number | undefined;
@@ -32,11 +40,22 @@ export interface GroupEvents {
  * or the longest rebalance timeout passes (the members that did not rejoin are dropped), the
  * assignor runs, the generation goes up and every join resolves with its share. A member whose
  * session timer runs out, or that leaves, is removed and a rebalance starts at once.
+ *
+ * A group of Kafka clients (joins with `clientSide`) assigns client-side, as Kafka does: when
+ * the joins complete, the group picks a protocol all members support and goes to
+ * CompletingRebalance; the leader gets every member's metadata, computes the assignment and
+ * sends it with its syncGroup, which the group relays to the other members' syncGroup calls.
+ * A group is one kind or the other: the gateway's pipelines and Kafka clients cannot share one.
  */
 export class Group {
   state: GroupState = 'Empty';
   generation = 0;
   assignor: AssignorName;
+  /** Set by the first member: 'server' runs an assignor here (pipelines), 'client' relays a Kafka client leader's. */
+  private kind: 'server' | 'client' | undefined;
+  private protocolType = '';
+  private protocolName = '';
+  private leaderId = '';
   private readonly members = new Map<string, Member>();
   private rebalanceTimer: NodeJS.Timeout | undefined;
   /** Partition counts the current assignment was made with; a change (new topic, added partitions) calls for a rebalance. */
@@ -54,23 +73,38 @@ export class Group {
     return this.members.size;
   }
 
+  /** The assignor, or for a group of Kafka clients the protocol they chose. */
+  get strategy(): string {
+    return this.kind === 'client' ? this.protocolName : this.assignor;
+  }
+
   describeMembers(): MemberDescription[] {
     return [...this.members.values()].map((m) => ({ memberId: m.memberId, clientId: m.clientId, topics: [...m.topics], assignment: [...m.assignment] }));
   }
 
   join(request: JoinGroupRequest): Promise<JoinGroupResult> {
-    if (this.members.size > 0 && request.assignor !== this.assignor) {
+    const kind = request.clientSide ? 'client' : 'server';
+    if (this.members.size > 0 && kind !== this.kind) {
+      throw inconsistentProtocol(this.name, `its members are ${this.kind === 'client' ? 'Kafka clients' : "the gateway's pipeline members"}; the other kind cannot join it`);
+    }
+    if (kind === 'server' && this.members.size > 0 && request.assignor !== this.assignor) {
       throw new TributaryError('INVALID_REQUEST', `group ${this.name} uses the ${this.assignor} assignor; a member asked for ${request.assignor}`, {
         details: { group: this.name, assignor: this.assignor },
       });
     }
-    let member = request.memberId === '' ? undefined : this.members.get(request.memberId);
+    let member = request.memberId === '' ? this.staticMember(request.clientSide) : this.members.get(request.memberId);
     if (request.memberId !== '' && !member) throw this.unknownMember(request.memberId);
+    if (request.clientSide) {
+      const others = [...this.members.values()].filter((m) => m !== member && m.clientSide).map((m) => m.clientSide!);
+      checkCompatible(this.name, others, request.clientSide);
+    }
     if (!member) {
       member = { memberId: `${request.clientId}-${randomUUID()}`, clientId: request.clientId, topics: [], sessionTimeoutMs: 0, rebalanceTimeoutMs: 0, assignment: [] };
       this.members.set(member.memberId, member);
     }
-    this.assignor = request.assignor;
+    this.kind = kind;
+    if (kind === 'server') this.assignor = request.assignor;
+    member.clientSide = request.clientSide;
     member.topics = [...new Set(request.topics)];
     member.sessionTimeoutMs = request.sessionTimeoutMs;
     member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
@@ -121,12 +155,69 @@ export class Group {
     this.checkGeneration(member.generation);
   }
 
-  /** Fails every waiting join; used when the coordinator shuts down. */
+  /**
+   * Client-side groups: the member's assignment, once the leader has sent it. The leader's call
+   * carries every member's assignment and completes the rebalance; the others wait for it.
+   */
+  sync(memberId: string, generation: number, assignments: readonly MemberAssignment[]): Promise<Buffer> {
+    const member = this.requireMember(memberId);
+    if (this.kind !== 'client') throw inconsistentProtocol(this.name, "its members are the gateway's pipeline members, which are assigned without SyncGroup");
+    if (this.state === 'PreparingRebalance') throw new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is rebalancing; rejoin`, { retriable: true });
+    this.checkGeneration(generation);
+    member.synced = true;
+    if (this.state !== 'CompletingRebalance') return Promise.resolve(member.assignmentBytes ?? NO_ASSIGNMENT);
+    if (memberId === this.leaderId) {
+      for (const a of assignments) {
+        const m = this.members.get(a.memberId);
+        if (!m) continue;
+        m.assignmentBytes = a.assignment;
+        m.assignment = a.partitions;
+      }
+      clearTimeout(this.rebalanceTimer);
+      this.rebalanceTimer = undefined;
+      this.state = 'Stable';
+      for (const m of this.members.values()) {
+        m.pendingSync?.resolve(m.assignmentBytes ?? NO_ASSIGNMENT);
+        m.pendingSync = undefined;
+      }
+      return Promise.resolve(member.assignmentBytes ?? NO_ASSIGNMENT);
+    }
+    member.pendingSync?.reject(new TributaryError('REBALANCE_IN_PROGRESS', 'superseded by a newer sync of the same member', { retriable: true }));
+    return new Promise<Buffer>((resolve, reject) => {
+      member.pendingSync = { resolve, reject };
+    });
+  }
+
+  /** The member id a static member (group.instance.id) has now; undefined when it is not in the group. */
+  memberIdOfInstance(groupInstanceId: string): string | undefined {
+    return [...this.members.values()].find((m) => m.clientSide?.groupInstanceId === groupInstanceId)?.memberId;
+  }
+
+  /** A client-side group as Kafka's DescribeGroups shows it; undefined for a group of pipeline members. */
+  membership(): GroupMembership | undefined {
+    if (this.kind !== 'client') return undefined;
+    return {
+      state: this.state,
+      protocolType: this.protocolType,
+      protocolName: this.state === 'Stable' || this.state === 'CompletingRebalance' ? this.protocolName : '',
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.clientSide?.groupInstanceId ?? null,
+        clientId: m.clientId,
+        clientHost: m.clientSide?.clientHost ?? '',
+        metadata: m.clientSide ? metadataFor(m.clientSide, this.protocolName) : NO_ASSIGNMENT,
+        assignment: m.assignmentBytes ?? NO_ASSIGNMENT,
+      })),
+    };
+  }
+
+  /** Fails every waiting join and sync; used when the coordinator shuts down. */
   close(err: TributaryError): void {
     clearTimeout(this.rebalanceTimer);
     for (const m of this.members.values()) {
       clearTimeout(m.sessionTimer);
       m.pendingJoin?.reject(err);
+      m.pendingSync?.reject(err);
     }
     this.members.clear();
     this.state = 'Dead';
@@ -138,7 +229,11 @@ export class Group {
     clearTimeout(this.rebalanceTimer);
     this.rebalanceTimer = setTimeout(() => this.onRebalanceTimeout(), timeout);
     this.rebalanceTimer.unref();
-    for (const m of this.members.values()) if (!m.pendingJoin) m.onRebalance?.();
+    for (const m of this.members.values()) {
+      m.pendingSync?.reject(new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is rebalancing; rejoin`, { retriable: true }));
+      m.pendingSync = undefined;
+      if (!m.pendingJoin) m.onRebalance?.();
+    }
     this.completeIfAllJoined();
   }
 
@@ -165,6 +260,10 @@ export class Group {
       return;
     }
     this.assignedCounts = new Map([...new Set(members.flatMap((m) => m.topics))].map((topic) => [topic, this.events.partitionCount(topic)]));
+    if (this.kind === 'client') {
+      this.awaitClientAssignment(members);
+      return;
+    }
     const counts = new Map<string, number>();
     for (const [topic, n] of this.assignedCounts) if (n !== undefined) counts.set(topic, n);
     const assignment = assignorByName(this.assignor).assign(
@@ -182,6 +281,53 @@ export class Group {
     }
     this.events.logger.info('group rebalanced', { group: this.name, generation: this.generation, members: members.length });
     this.events.onRebalanceCompleted(this);
+  }
+
+  /** Client-side: every join resolves (the leader's with all members' metadata); the leader's sync completes the rebalance. */
+  private awaitClientAssignment(members: Member[]): void {
+    const joins = members.map((m) => m.clientSide!);
+    this.protocolType = joins[0].protocolType;
+    this.protocolName = chooseProtocol(joins) ?? '';
+    // As in Kafka, the leader stays the leader while it is a member.
+    if (!this.members.has(this.leaderId)) this.leaderId = members[0].memberId;
+    this.state = 'CompletingRebalance';
+    const all = members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.clientSide!.groupInstanceId, metadata: metadataFor(m.clientSide!, this.protocolName) }));
+    for (const m of members) {
+      m.assignment = [];
+      m.assignmentBytes = undefined;
+      m.synced = false;
+      const join = m.pendingJoin!;
+      m.pendingJoin = undefined;
+      this.armSessionTimer(m);
+      join.resolve({
+        memberId: m.memberId,
+        generation: this.generation,
+        leaderId: this.leaderId,
+        assignment: [],
+        protocolName: this.protocolName,
+        members: m.memberId === this.leaderId ? all : [],
+      });
+    }
+    // A leader that never sends the assignment must not hold the group: past the rebalance
+    // timeout, the members that have not synced are dropped and the group rebalances.
+    const timeout = Math.max(0, ...members.map((m) => m.rebalanceTimeoutMs));
+    this.rebalanceTimer = setTimeout(() => this.onSyncTimeout(), timeout);
+    this.rebalanceTimer.unref();
+    this.events.logger.info('group joined; waiting for the leader to assign', { group: this.name, generation: this.generation, members: members.length, protocol: this.protocolName });
+    this.events.onRebalanceCompleted(this);
+  }
+
+  private onSyncTimeout(): void {
+    if (this.state !== 'CompletingRebalance') return;
+    for (const m of [...this.members.values()]) if (!m.synced) this.drop(m, 'did not sync within the rebalance timeout');
+    if (this.members.size === 0) this.completeIfAllJoined();
+    else this.startRebalance();
+  }
+
+  /** A static member (group.instance.id) rejoining without its member id takes its old place. */
+  private staticMember(join: ClientSideJoin | undefined): Member | undefined {
+    const id = join?.groupInstanceId ? this.memberIdOfInstance(join.groupInstanceId) : undefined;
+    return id === undefined ? undefined : this.members.get(id);
   }
 
   private armSessionTimer(m: Member): void {
@@ -202,6 +348,7 @@ export class Group {
     clearTimeout(m.sessionTimer);
     this.members.delete(m.memberId);
     m.pendingJoin?.reject(this.unknownMember(m.memberId));
+    m.pendingSync?.reject(this.unknownMember(m.memberId));
     this.events.logger.info(`member ${why}`, { group: this.name, memberId: m.memberId });
   }
 

@@ -5,7 +5,7 @@
  * compute assignments); the call resolves when the rebalance completes, with the member's share.
  */
 import type { TopicPartition } from '../log/types.js';
-import type { AssignorName, CommitIdentity, CommittedOffset, PartitionOffset } from './types.js';
+import type { AssignorName, CommitIdentity, CommittedOffset, GroupState, PartitionOffset } from './types.js';
 
 export interface JoinGroupRequest {
   group: string;
@@ -21,13 +21,47 @@ export interface JoinGroupRequest {
    * not wait for its next heartbeat to learn of it.
    */
   onRebalance?: () => void;
+  /**
+   * Set by Kafka clients, which assign client-side: the coordinator picks a protocol every member
+   * supports, hands every member's metadata to the leader, and relays the leader's assignment
+   * through syncGroup. `assignor` is then unused; `topics` is what the subscriptions name.
+   */
+  clientSide?: ClientSideJoin;
+}
+
+export interface ClientSideJoin {
+  protocolType: string;
+  /** In the member's order of preference; the metadata is opaque to the coordinator. */
+  protocols: { name: string; metadata: Buffer }[];
+  /** Static membership: a member that rejoins with the same instance id takes its old place. */
+  groupInstanceId: string | null;
+  clientHost: string;
 }
 
 export interface JoinGroupResult {
   memberId: string;
   generation: number;
   leaderId: string;
+  /** Server-side assignment only; client-side members learn theirs from syncGroup. */
   assignment: TopicPartition[];
+  /** Client-side only: the protocol chosen, and for the leader every member's metadata for it. */
+  protocolName?: string;
+  members?: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
+}
+
+/** The leader's assignment for one member: opaque bytes, and the partitions they name (for describe and lag). */
+export interface MemberAssignment {
+  memberId: string;
+  assignment: Buffer;
+  partitions: TopicPartition[];
+}
+
+/** A client-side group as Kafka's DescribeGroups shows it. */
+export interface GroupMembership {
+  state: GroupState;
+  protocolType: string;
+  protocolName: string;
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
 }
 
 export interface GroupProtocol {

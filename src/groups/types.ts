@@ -10,8 +10,11 @@ import type { ConsumedRecord, TopicPartition } from '../log/types.js';
 
 export type AssignorName = 'range' | 'roundrobin' | 'sticky';
 
-/** Kafka's group states; `CompletingRebalance` is folded into `PreparingRebalance` here. */
-export type GroupState = 'Empty' | 'PreparingRebalance' | 'Stable' | 'Dead';
+/**
+ * Kafka's group states. `CompletingRebalance` (members joined, waiting for the leader's
+ * assignment through SyncGroup) happens only in groups of Kafka clients, which assign client-side.
+ */
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
 export type AutoOffsetReset = 'earliest' | 'latest';
 
@@ -57,7 +60,8 @@ export interface GroupDescription {
   group: string;
   state: GroupState;
   generation: number;
-  assignor: AssignorName;
+  /** The assignor; for a group of Kafka clients, the protocol they chose (e.g. "range", "cooperative-sticky"). */
+  assignor: string;
   members: MemberDescription[];
   /** Every partition the group committed or a member is assigned, sorted by topic and partition. */
   partitions: PartitionLag[];

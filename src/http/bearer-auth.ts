@@ -13,13 +13,21 @@ export interface AuthResult {
  * Only a missing auth block turns checking off: an empty token list lets nobody in.
  */
 export function createTokenChecker(auth: AuthConfig | undefined): ((header: string | undefined) => AuthResult) | undefined {
+  const match = createTokenMatcher(auth);
+  if (!match) return undefined;
+  return (header) => {
+    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    return m ? match(m[1]) : { ok: false };
+  };
+}
+
+/** Checks a token itself (the Kafka listener's SASL/PLAIN password); undefined when auth is off (no auth block). */
+export function createTokenMatcher(auth: AuthConfig | undefined): ((token: string) => AuthResult) | undefined {
   if (!auth) return undefined;
   const digest = (s: string) => createHash('sha256').update(s).digest();
   const known = auth.tokens.map((t) => ({ digest: digest(t.token), tenant: t.tenant }));
-  return (header) => {
-    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m) return { ok: false };
-    const presented = digest(m[1]);
+  return (token) => {
+    const presented = digest(token);
     let match: (typeof known)[number] | undefined;
     for (const k of known) if (timingSafeEqual(k.digest, presented)) match = k;
     return match ? { ok: true, tenant: match.tenant } : { ok: false };

@@ -1,6 +1,7 @@
 /** Runs on: any thread (ingest workers encode, brokers check, readers decode). */
 import { crc32c } from '@node-rs/crc32';
 import { TributaryError } from '../errors.js';
+import { COMPRESSION_MASK, decompressRecords } from './compression.js';
 import type { ConsumedRecord, ProducerRecord, RecordHeader } from './types.js';
 import { VarintReader, varintSize, writeVarint } from './varint.js';
 
@@ -254,7 +255,8 @@ export function assignBatchOffset(batch: Buffer, baseOffset: number, leaderEpoch
 
 /**
  * Decodes a run of concatenated batches into records, skipping records before `fromOffset`
- * (a fetch may start in the middle of a batch). A trailing partial batch is ignored.
+ * (a fetch may start in the middle of a batch). A trailing partial batch is ignored. Batches
+ * that Kafka producers compressed are inflated first (src/log/compression.ts).
  */
 export function decodeRecordBatches(buf: Buffer, topic: string, partition: number, fromOffset = 0): ConsumedRecord[] {
   const out: ConsumedRecord[] = [];
@@ -263,15 +265,20 @@ export function decodeRecordBatches(buf: Buffer, topic: string, partition: numbe
     const h = readBatchHeader(buf, pos)!;
     const end = pos + LOG_OVERHEAD + h.batchLength;
     if (end > buf.length) break;
-    if ((h.attributes & 0x07) !== 0) {
-      throw new TributaryError('CORRUPT_RECORD', `batch at offset ${h.baseOffset} is compressed, which is not supported`);
+    if (h.baseOffset + h.lastOffsetDelta >= fromOffset) {
+      const codec = h.attributes & COMPRESSION_MASK;
+      if (codec === 0) decodeRecords(buf, pos + BATCH_HEADER_SIZE, end, h, topic, partition, fromOffset, out);
+      else {
+        const records = decompressRecords(codec, buf.subarray(pos + BATCH_HEADER_SIZE, end));
+        decodeRecords(records, 0, records.length, h, topic, partition, fromOffset, out);
+      }
     }
-    if (h.baseOffset + h.lastOffsetDelta >= fromOffset) decodeRecords(buf, pos, end, h, topic, partition, fromOffset, out);
     pos = end;
   }
   return out;
 }
 
+/** Decodes the batch's records from `buf[start, end)`: its records section, inflated when it was compressed. */
 function decodeRecords(
   buf: Buffer,
   start: number,
@@ -282,7 +289,7 @@ function decodeRecords(
   fromOffset: number,
   out: ConsumedRecord[],
 ): void {
-  const reader = new VarintReader(buf, start + BATCH_HEADER_SIZE);
+  const reader = new VarintReader(buf, start);
   for (let i = 0; i < h.recordCount; i++) {
     const length = reader.varint();
     const recordEnd = reader.pos + length;

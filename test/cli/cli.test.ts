@@ -90,6 +90,7 @@ describe('tributary CLI against a gateway', () => {
     const config = parseConfig(
       `receiver: { endpoint: 127.0.0.1:0 }
 admin: { endpoint: 127.0.0.1:0 }
+kafka: { listener: "" }
 log: { data_dir: ${dataDir}, brokers: 2, fsync: never }
 topics:
   otlp_spans: { partitions: 2 }

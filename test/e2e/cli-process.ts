@@ -28,6 +28,8 @@ export function tributary(args: string[], env: Record<string, string> = {}, wrap
 export interface GatewayProcess {
   receiverUrl: string;
   adminUrl: string;
+  /** host:port of the Kafka listener. */
+  kafkaListener: string;
   dataDir: string;
   /** The gateway's process id (as this process sees it), also when a `wrapper` runs it. */
   pid: number;
@@ -64,12 +66,13 @@ export interface GatewayProcessOptions {
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
-  const [receiverPort, adminPort] = [await freePort(), await freePort()];
+  const [receiverPort, adminPort, kafkaPort] = [await freePort(), await freePort(), await freePort()];
   const env = {
     ...process.env,
     TRIBUTARY_DATA_DIR: dataDir,
     TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${receiverPort}`,
     TRIBUTARY_ADMIN_ENDPOINT: `127.0.0.1:${adminPort}`,
+    TRIBUTARY_KAFKA_LISTENER: `127.0.0.1:${kafkaPort}`,
     TRIBUTARY_LOG_LEVEL: 'info',
     ...options.env,
   };
@@ -100,6 +103,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   return {
     receiverUrl: `http://127.0.0.1:${receiverPort}`,
     adminUrl,
+    kafkaListener: `127.0.0.1:${kafkaPort}`,
     dataDir,
     pid,
     spawnedPid: child.pid!,

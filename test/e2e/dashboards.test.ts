@@ -78,6 +78,7 @@ describe('dashboards', () => {
         config,
         `receiver: { endpoint: \${env:TRIBUTARY_RECEIVER_ENDPOINT} }
 admin: { endpoint: \${env:TRIBUTARY_ADMIN_ENDPOINT} }
+kafka: { listener: \${env:TRIBUTARY_KAFKA_LISTENER} }
 log: { data_dir: \${env:TRIBUTARY_DATA_DIR}, brokers: 1 }
 topics:
   otlp_spans: { partitions: 1 }

@@ -24,11 +24,12 @@ describe('tributary start failing beside a running gateway', () => {
   async function start(env: Record<string, string>) {
     const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
     dirs.push(dataDir);
-    const [receiver, admin] = [await freePort(), await freePort()];
+    const [receiver, admin, kafka] = [await freePort(), await freePort(), await freePort()];
     return tributary(['start'], {
       TRIBUTARY_DATA_DIR: dataDir,
       TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${receiver}`,
       TRIBUTARY_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
+      TRIBUTARY_KAFKA_LISTENER: `127.0.0.1:${kafka}`,
       ...env,
     });
   }
@@ -76,5 +77,11 @@ describe('tributary start failing beside a running gateway', () => {
     const receiver = await start({ TRIBUTARY_RECEIVER_ENDPOINT: new URL(running.receiverUrl).host });
     expect(receiver.code).toBe(2);
     expect(receiver.stderr).toMatch(/receiver\.endpoint: cannot listen on .*EADDRINUSE/);
+  });
+
+  it('exits 2 naming kafka.listener when the Kafka port is taken', async () => {
+    const kafka = await start({ TRIBUTARY_KAFKA_LISTENER: running.kafkaListener });
+    expect(kafka.code).toBe(2);
+    expect(kafka.stderr).toMatch(/kafka\.listener: cannot listen on .*EADDRINUSE/);
   });
 });

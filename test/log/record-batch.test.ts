@@ -147,7 +147,7 @@ describe('record batch v2 codec', () => {
     expect(decodeRecordBatches(buf, 't', 0, 7).map((r) => r.offset)).toEqual([7, 8, 9]);
   });
 
-  it('refuses an empty batch and a compressed one with typed errors', () => {
+  it('refuses an empty batch, and a batch flagged gzip whose records do not inflate, with typed errors', () => {
     expect(() => encodeRecordBatch([])).toThrow(expect.objectContaining({ code: 'INVALID_RECORD' }));
     const batch = encodeRecordBatch([{ value: Buffer.from('v') }]);
     batch.writeInt16BE(1, 21); // gzip

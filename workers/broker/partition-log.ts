@@ -23,7 +23,6 @@ export type { AppendResult, PartitionLogOptions, ReadResult, RecoveryReport } fr
 
 type Settings = Pick<PartitionLogOptions, 'segmentBytes' | 'segmentMs' | 'retentionBytes' | 'retentionMs'>;
 
-const COMPRESSION_MASK = 0x07;
 
 function requireInteger(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (value === undefined) return;
@@ -164,9 +163,6 @@ export class PartitionLog {
     }
     if (header.lastOffsetDelta < 0 || header.recordCount < 1) {
       throw new TributaryError('INVALID_RECORD', 'malformed record batch: no records or a negative last offset delta');
-    }
-    if ((header.attributes & COMPRESSION_MASK) !== 0) {
-      throw new TributaryError('INVALID_RECORD', 'compressed record batches are not supported');
     }
     return header;
   }

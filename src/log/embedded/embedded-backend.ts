@@ -40,6 +40,7 @@ import { partitionCapacity } from './fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
 import { DEFAULT_FETCH_BYTES, FetchReader } from './fetch-reader.js';
+import type { FetchedBatches } from './read-ahead.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { threadPoolWarning } from './thread-pool.js';
 import { TopicPlacement } from './topic-placement.js';
@@ -364,6 +365,18 @@ export class EmbeddedBackend implements LogBackend {
     this.controller.requirePartition(topic, partition);
     checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
     return this.reader.fetch(request);
+  }
+
+  /**
+   * Whole record batches as stored, from the one that holds `offset` on (at least one batch,
+   * whatever the budget): what the Kafka listener serves as it lies.
+   */
+  async fetchBatches(request: FetchRequest): Promise<FetchedBatches> {
+    this.assertRunning();
+    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
+    this.controller.requirePartition(topic, partition);
+    checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
+    return this.reader.fetchBatches(request);
   }
 
   /** The leader broker of each partition of a topic, by partition; UNKNOWN_TOPIC when there is none. */

@@ -8,7 +8,7 @@ import { decodeRecordBatches } from '../record-batch.js';
 import type { FetchRequest, FetchResult } from '../types.js';
 import type { FetchReply } from './broker-protocol.js';
 import { fromBatchBytes } from './broker-protocol.js';
-import { ReadAhead } from './read-ahead.js';
+import { type FetchedBatches, ReadAhead } from './read-ahead.js';
 
 export const DEFAULT_FETCH_BYTES = 1024 * 1024;
 
@@ -24,16 +24,24 @@ export class FetchReader {
     private readonly counted: (topic: string, records: number) => void,
   ) {}
 
-  /** The request is checked by the caller (partition exists, offset and budget valid). */
-  async fetch(request: FetchRequest): Promise<FetchResult> {
+  /**
+   * Whole record batches as stored, from the one that holds `offset` on (at least one, whatever
+   * the budget). The request is checked by the caller (partition exists, offset and budget valid).
+   */
+  async fetchBatches(request: FetchRequest): Promise<FetchedBatches> {
     const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
-    let fetched = this.readAhead.take(topic, partition, offset, maxBytes);
-    if (!fetched) {
-      // A whole read-ahead window when the reader goes on where it stopped.
-      const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
-      const reply = await this.fromLeader({ topic, partition, offset, maxBytes: budget, maxWaitMs });
-      fetched = this.readAhead.keep(topic, partition, offset, maxBytes, { ...reply, batches: fromBatchBytes(reply.batches) });
-    }
+    const held = this.readAhead.take(topic, partition, offset, maxBytes);
+    if (held) return held;
+    // A whole read-ahead window when the reader goes on where it stopped.
+    const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
+    const reply = await this.fromLeader({ topic, partition, offset, maxBytes: budget, maxWaitMs });
+    return this.readAhead.keep(topic, partition, offset, maxBytes, { ...reply, batches: fromBatchBytes(reply.batches) });
+  }
+
+  /** The records of fetchBatches, decoded on this thread. */
+  async fetch(request: FetchRequest): Promise<FetchResult> {
+    const { topic, partition, offset } = request;
+    const fetched = await this.fetchBatches(request);
     const records = decodeRecordBatches(fetched.batches, topic, partition, offset);
     if (records.length > 0) this.counted(topic, records.length);
     return {

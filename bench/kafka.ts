@@ -1,0 +1,162 @@
+/**
+ * kcat producing to and consuming from Tributary's Kafka listener, beside librdkafka's mock
+ * cluster (in memory, bench/kafka-mock/mock-cluster.c, compiled here with cc and librdkafka-dev)
+ * in the same run: the same kcat commands, the same 460-byte records, one partition. kcat
+ * produces `--records` (acks=all), then consumes the last `--consume-records` of them, `--reads`
+ * times (the mock keeps only the last few MB of a partition, so it cannot serve more). Each side
+ * runs `--rounds` times, alternating; the best of each counts. Reported per phase: records per
+ * second, and the CPU per record of the server (the gateway process, all threads, or the mock
+ * process) and of kcat. Prints one JSON object on its last line.
+ *
+ *   npm run bench:kafka-listener -- [--records 300000] [--consume-records 10000] [--reads 5] [--rounds 2] [--fsync interval]
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { packageRoot } from '../src/paths.js';
+import { startGatewayProcess } from './lib/gateway-process.js';
+import { whenQuiet } from './lib/quiet.js';
+import { round } from './lib/stats.js';
+import { processCpuMs } from './lib/thread-cpu.js';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '300000' },
+    'consume-records': { type: 'string', default: '10000' },
+    reads: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+    fsync: { type: 'string', default: 'interval' },
+  },
+});
+const RECORDS = Number(args.records);
+const CONSUME_RECORDS = Math.min(RECORDS, Number(args['consume-records']));
+const RECORD_BYTES = 460;
+const TOPIC = 'bench';
+
+interface Server {
+  name: string;
+  bootstrap: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+interface Phase {
+  recordsPerSec: number;
+  serverCpuUsPerRecord: number;
+  kcatCpuUsPerRecord: number;
+}
+
+function startMock(dir: string): Promise<Server> {
+  const bin = join(dir, 'mock-cluster');
+  execFileSync('cc', ['-O2', '-o', bin, join(packageRoot, 'bench', 'kafka-mock', 'mock-cluster.c'), '-lrdkafka']);
+  const child = spawn(bin, [TOPIC, '1'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout!.once('data', (line: Buffer) =>
+      resolve({
+        name: 'librdkafka mock cluster',
+        bootstrap: line.toString().trim(),
+        pid: child.pid!,
+        stop: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done());
+            child.stdin!.end();
+          }),
+      }),
+    );
+  });
+}
+
+async function startTributary(dir: string): Promise<Server> {
+  const body = `log: { data_dir: ${join(dir, 'data')}, brokers: 1, fsync: ${args.fsync} }\ntopics:\n  ${TOPIC}: { partitions: 1 }\n`;
+  const gateway = await startGatewayProcess(dir, body, { env: { TRIBUTARY_LOG_LEVEL: 'warn' } });
+  return { name: 'tributary', bootstrap: `127.0.0.1:${gateway.kafkaPort}`, pid: gateway.child.pid!, stop: () => gateway.stop() };
+}
+
+/** Runs kcat under /usr/bin/time; returns its wall time and CPU time in ms. */
+function kcat(kcatArgs: string[]): { wallMs: number; cpuMs: number } {
+  const started = performance.now();
+  const run = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', 'kcat', ...kcatArgs], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  const wallMs = performance.now() - started;
+  const stderr = run.stderr?.toString() ?? '';
+  if (run.status !== 0) throw new Error(`kcat ${kcatArgs.join(' ')} failed (status ${run.status}, signal ${run.signal}):\n${stderr}`);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  return { wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
+}
+
+function measure(server: Server, records: number, kcatArgs: string[]): Phase {
+  const before = processCpuMs(server.pid) ?? Number.NaN;
+  const { wallMs, cpuMs } = kcat(['-b', server.bootstrap, '-t', TOPIC, '-p', '0', ...kcatArgs]);
+  const serverMs = (processCpuMs(server.pid) ?? Number.NaN) - before;
+  return {
+    recordsPerSec: Math.round(records / (wallMs / 1000)),
+    serverCpuUsPerRecord: round((serverMs * 1000) / records, 3),
+    kcatCpuUsPerRecord: round((cpuMs * 1000) / records, 3),
+  };
+}
+
+async function runSide(start: (dir: string) => Promise<Server>, input: string): Promise<{ name: string; produce: Phase; consume: Phase }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-kafka-'));
+  const server = await start(dir);
+  try {
+    await whenQuiet();
+    // kcat waits for every delivery report (acks=all) before it exits.
+    const produce = measure(server, RECORDS, ['-P', '-l', '-X', 'acks=all', '-X', 'linger.ms=5', input]);
+    const reads: Phase[] = [];
+    for (let i = 0; i < Number(args.reads); i++) {
+      await whenQuiet();
+      // -c: exits once every record arrived, so a short read cannot pass for a fast one.
+      reads.push(measure(server, CONSUME_RECORDS, ['-C', '-o', String(-CONSUME_RECORDS), '-c', String(CONSUME_RECORDS), '-q']));
+    }
+    return { name: server.name, produce, consume: best(reads) };
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const best = (runs: Phase[]): Phase => runs.reduce((a, b) => (b.recordsPerSec > a.recordsPerSec ? b : a));
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'tributary-bench-kafka-input-'));
+  const input = join(work, 'records.txt');
+  const line = 'x'.repeat(RECORD_BYTES);
+  writeFileSync(input, `${Array.from({ length: RECORDS }, () => line).join('\n')}\n`);
+  const sides = [
+    { name: 'librdkafka mock cluster', start: startMock, runs: [] as { produce: Phase; consume: Phase }[] },
+    { name: 'tributary', start: startTributary, runs: [] as { produce: Phase; consume: Phase }[] },
+  ];
+  for (let r = 0; r < Number(args.rounds); r++) {
+    for (const side of sides) {
+      const result = await runSide(side.start, input);
+      side.runs.push(result);
+      console.log(`${side.name} round ${r + 1}: produce ${JSON.stringify(result.produce)} consume ${JSON.stringify(result.consume)}`);
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+  const summary = Object.fromEntries(
+    sides.map((s) => [s.name, { produce: best(s.runs.map((x) => x.produce)), consume: best(s.runs.map((x) => x.consume)) }]),
+  );
+  const mock = summary['librdkafka mock cluster'];
+  const ours = summary.tributary;
+  console.log(
+    JSON.stringify({
+      bench: 'kafka',
+      records: RECORDS,
+      consumeRecords: CONSUME_RECORDS,
+      recordBytes: RECORD_BYTES,
+      fsync: args.fsync,
+      cores: cpus().length,
+      kcat: execFileSync('kcat', ['-V']).toString().split('\n')[0],
+      ...summary,
+      ratio: {
+        produce: round(ours.produce.recordsPerSec / mock.produce.recordsPerSec, 2),
+        consume: round(ours.consume.recordsPerSec / mock.consume.recordsPerSec, 2),
+      },
+    }),
+  );
+}
+
+await main();

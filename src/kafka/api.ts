@@ -1,0 +1,96 @@
+/**
+ * Runs on: main thread.
+ *
+ * What a handler of one Kafka API key is: the versions it serves, the generated codecs of its
+ * request and response, and the function that answers. src/kafka/handlers/ holds one file per
+ * API key; the registry (handlers/index.ts) lists them, and ApiVersions answers from it.
+ */
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { AuthResult } from '../http/bearer-auth.js';
+import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ProducerSequences } from './producer-sequences.js';
+import type { Fields } from './protocol/fields.js';
+import type { KafkaReader } from './protocol/reader.js';
+import type { KafkaWriter } from './protocol/writer.js';
+
+export interface VersionRange {
+  min: number;
+  max: number;
+}
+
+/** What every handler may use: the log, the group coordinator, the broker it speaks as. */
+export interface KafkaServices {
+  log: EmbeddedBackend;
+  groups: GroupCoordinator;
+  /** Node id of the one broker advertised; leader of every partition and coordinator of every group. */
+  nodeId: number;
+  clusterId: string;
+  /** The versions of every API key served (ApiVersions' answer). */
+  apis(): { apiKey: number; versions: VersionRange }[];
+  /**
+   * The topic a Fetch names: its name, or the text form of its topic id, which @platformatic/kafka
+   * puts in the name field of Fetch v12. Unknown ones come back as given (the log then refuses them).
+   */
+  resolveTopic(nameOrId: string): Promise<string>;
+  /** Idempotent producers' sequence numbers per partition. */
+  sequences: ProducerSequences;
+  /** A new producer id for InitProducerId. */
+  nextProducerId(): number;
+  /** Checks a SASL/PLAIN password; undefined when the listener needs no authentication. */
+  checkToken: ((token: string) => AuthResult) | undefined;
+  /** Upper bound on a Fetch's wait, whatever the client asks. */
+  maxFetchWaitMs: number;
+  logger: Logger;
+}
+
+/** What a connection knows of its client across requests. */
+export interface ConnectionSession {
+  authenticated: boolean;
+  /** The tenant of the token the client authenticated with. */
+  tenant?: string;
+  /** After a SaslHandshake v0, the next frame is the bare SASL token, without a request header. */
+  rawTokenNext: boolean;
+}
+
+/** One request as a handler sees it. */
+export interface RequestContext {
+  session: ConnectionSession;
+  version: number;
+  clientId: string | null;
+  /** The address the client connected to: what Metadata and FindCoordinator advertise. */
+  localHost: string;
+  localPort: number;
+  remote: string;
+}
+
+export interface ApiHandler<Req, Res> {
+  apiKey: number;
+  name: string;
+  versions: VersionRange;
+  /** First flexible version (compact encodings, header v2 / v1); -1 when none is. */
+  flexibleFrom: number;
+  readRequest(r: KafkaReader, version: number): Req;
+  writeResponse(w: KafkaWriter, version: number, response: Fields<Res>): void;
+  /**
+   * Whether this request may start before the requests ahead of it on its connection are
+   * answered: only when it issues all its effects in order as it starts (its response still
+   * leaves in order). Absent: it waits, as every request does in Kafka.
+   */
+  concurrent?(request: Req): boolean;
+  /** The response; null when none is sent (Produce with acks 0). */
+  handle(request: Req, ctx: RequestContext, services: KafkaServices): Promise<Fields<NoInfer<Res>> | null>;
+}
+
+/** Erases a handler's message types so handlers of every key fit one registry. */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds handlers of every message type
+export type AnyApiHandler = ApiHandler<any, any>;
+
+export function defineApi<Req, Res>(handler: ApiHandler<Req, Res>): ApiHandler<Req, Res> {
+  return handler;
+}
+
+/** The part of a generated message spec a handler takes its codecs' metadata from. */
+export function specOf(spec: { apiKey: number; flexibleFrom: number }, versions: VersionRange) {
+  return { apiKey: spec.apiKey, flexibleFrom: spec.flexibleFrom, versions };
+}

@@ -1,0 +1,243 @@
+/**
+ * Runs on: main thread.
+ *
+ * One client connection: size-prefixed frames in, one response per request out (none for
+ * Produce with acks 0), in request order. Requests are handled one at a time, in the order they
+ * arrived, as a Kafka broker does, except those whose handler says they may overlap (a Produce
+ * issues its appends in order as it starts, so pipelined produces are appended in order while
+ * the next one is already read): up to MAX_IN_FLIGHT of those run at once. Reading pauses while requests queue up, so a client that pipelines faster than
+ * the log answers is held back by TCP, not buffered without bound.
+ *
+ * A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
+ * answered with UNSUPPORTED_VERSION and the versions served) or a malformed request closes the
+ * connection, as Kafka does: the client's stream can no longer be trusted.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../telemetry/logger.js';
+import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
+import { KafkaError } from './error-codes.js';
+import type { KafkaMetrics } from './kafka-metrics.js';
+import { writeApiVersionsResponse } from './messages/api-versions-response.js';
+import { readRequestHeader } from './messages/request-header.js';
+import { KafkaReader } from './protocol/reader.js';
+import { KafkaWriter } from './protocol/writer.js';
+import { authenticatePlain } from './sasl-plain.js';
+
+const API_VERSIONS_KEY = 18;
+/** What a client may send before it has authenticated: ApiVersions and the SASL requests. */
+const BEFORE_AUTHENTICATION = new Set([API_VERSIONS_KEY, 17, 36]);
+/** Frames read ahead of the one being handled before the socket is paused. */
+const MAX_QUEUED_FRAMES = 32;
+/** Requests a connection may have started and not answered yet (see ApiHandler.concurrent). */
+const MAX_IN_FLIGHT = 8;
+
+export interface ConnectionDeps {
+  registry: ReadonlyMap<number, AnyApiHandler>;
+  services: KafkaServices;
+  maxRequestBytes: number;
+  metrics: KafkaMetrics;
+  logger: Logger;
+}
+
+interface Parsed {
+  handler: AnyApiHandler;
+  request: unknown;
+  ctx: RequestContext;
+  correlationId: number;
+  flexible: boolean;
+}
+
+export class KafkaConnection {
+  /** Resolves once every request started so far is answered (responses leave in request order). */
+  private answered: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly frames: Buffer[] = [];
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly remote: string;
+  private readonly session: ConnectionSession;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.session = { authenticated: !deps.services.checkToken, rawTokenNext: false };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => deps.logger.debug('kafka connection error', { remote: this.remote, error: err.message }));
+    socket.on('close', () => {
+      this.closed = true;
+      this.frames.length = 0;
+    });
+  }
+
+  /** Stops reading, lets the request in hand finish (up to `graceMs`), then closes the socket. */
+  async close(graceMs: number): Promise<void> {
+    this.closed = true;
+    this.frames.length = 0;
+    this.socket.pause();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([this.running, this.answered]), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.deps.metrics.receivedBytes.inc(chunk.length);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= 4) {
+      const head = this.pending[0].length >= 4 ? this.pending[0] : this.flatten();
+      const size = head.readInt32BE(0);
+      if (size < 0 || size > this.deps.maxRequestBytes) {
+        this.fail('frame-too-large', `a request of ${size} bytes is over kafka.max_request_bytes (${this.deps.maxRequestBytes})`);
+        return;
+      }
+      if (this.pendingBytes < 4 + size) break;
+      const all = this.flatten();
+      this.frames.push(all.subarray(4, 4 + size));
+      this.pending = all.length > 4 + size ? [all.subarray(4 + size)] : [];
+      this.pendingBytes = all.length - 4 - size;
+    }
+    if (this.frames.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    this.kick();
+  }
+
+  /** Starts the drain loop unless it runs; it is marked done only after the assignment (the loop may end at once). */
+  private kick(): void {
+    if (this.running || this.closed || this.frames.length === 0) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      this.kick();
+    });
+  }
+
+  private flatten(): Buffer {
+    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+    return this.pending[0];
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.closed && this.frames.length > 0) {
+      const frame = this.frames.shift()!;
+      if (this.frames.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
+      if (this.session.rawTokenNext) {
+        await this.answered;
+        this.rawToken(frame);
+        continue;
+      }
+      const parsed = this.parse(frame);
+      if (!parsed) continue;
+      // Only a request its handler allows may start before the ones ahead of it are answered.
+      const concurrent = parsed.handler.concurrent?.(parsed.request) === true;
+      if (!concurrent) await this.answered;
+      const response = this.execute(parsed);
+      const previous = this.answered;
+      this.inFlight++;
+      this.answered = Promise.all([response, previous]).then(([out]) => {
+        this.inFlight--;
+        if (out && !this.closed) this.send(out);
+      });
+      if (!concurrent || this.inFlight >= MAX_IN_FLIGHT) await this.answered;
+    }
+  }
+
+  /** The frame's handler and request; undefined when the frame closed the connection or was answered already. */
+  private parse(frame: Buffer): Parsed | undefined {
+    if (frame.length < 8) return this.fail('malformed', 'a request frame shorter than its header');
+    const apiKey = frame.readInt16BE(0);
+    const version = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const handler = this.deps.registry.get(apiKey);
+    if (!handler) return this.fail('unknown-api', `API key ${apiKey} is not served`);
+    if (!this.session.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
+      return this.fail('unauthenticated', `${handler.name} before SASL authentication (kafka.auth is set)`, handler);
+    }
+    this.deps.metrics.requests.inc({ api: handler.name, version: String(version) });
+    if (version < handler.versions.min || version > handler.versions.max) {
+      if (apiKey === API_VERSIONS_KEY) {
+        // Answered in turn, like any other response.
+        this.answered = this.answered.then(() => this.unsupportedApiVersions(correlationId));
+        return undefined;
+      }
+      return this.fail('unsupported-version', `${handler.name} v${version} is not served (v${handler.versions.min}-${handler.versions.max} are)`, handler);
+    }
+    const flexible = handler.flexibleFrom >= 0 && version >= handler.flexibleFrom;
+    try {
+      const reader = new KafkaReader(frame);
+      const header = readRequestHeader(reader, flexible ? 2 : 1);
+      const request = handler.readRequest(reader, version);
+      const ctx = { session: this.session, version, clientId: header.clientId, localHost: this.socket.localAddress ?? '127.0.0.1', localPort: this.socket.localPort ?? 0, remote: this.remote };
+      return { handler, request, ctx, correlationId, flexible };
+    } catch (err) {
+      return this.fail('malformed', (err as Error).message, handler);
+    }
+  }
+
+  /** Runs the handler and encodes its response frame; null when there is none to send. Never rejects. */
+  private async execute({ handler, request, ctx, correlationId, flexible }: Parsed): Promise<Buffer | null> {
+    let response: unknown;
+    try {
+      response = await handler.handle(request, ctx, this.deps.services);
+    } catch (err) {
+      this.fail('handler-failed', (err as Error).message, handler);
+      return null;
+    }
+    if (response === null) return null;
+    const w = new KafkaWriter(1024);
+    w.int32(0); // frame size, set below
+    w.int32(correlationId);
+    // ApiVersions' response header stays v0 at every version, so that any client can read it.
+    if (flexible && handler.apiKey !== API_VERSIONS_KEY) w.emptyTaggedFields();
+    try {
+      handler.writeResponse(w, ctx.version, response);
+    } catch (err) {
+      this.fail('encode-failed', (err as Error).message, handler);
+      return null;
+    }
+    const out = w.finish();
+    out.writeInt32BE(out.length - 4, 0);
+    return out;
+  }
+
+  /** The bare SASL/PLAIN token after a SaslHandshake v0: an empty frame answers success; a failure closes. */
+  private rawToken(frame: Buffer): void {
+    this.session.rawTokenNext = false;
+    const failure = authenticatePlain(frame, this.session, this.deps.services);
+    if (failure) {
+      this.fail('unauthenticated', failure);
+      return;
+    }
+    this.send(Buffer.alloc(4));
+  }
+
+  /** ApiVersions at a version not served: a v0 body with UNSUPPORTED_VERSION and the versions that are. */
+  private unsupportedApiVersions(correlationId: number): void {
+    const w = new KafkaWriter();
+    w.int32(0);
+    w.int32(correlationId);
+    const apiKeys = this.deps.services.apis().map(({ apiKey, versions }) => ({ apiKey, minVersion: versions.min, maxVersion: versions.max }));
+    writeApiVersionsResponse(w, 0, { errorCode: KafkaError.UNSUPPORTED_VERSION, apiKeys });
+    const out = w.finish();
+    out.writeInt32BE(out.length - 4, 0);
+    if (!this.closed) this.send(out);
+  }
+
+  private send(out: Buffer): void {
+    this.deps.metrics.sentBytes.inc(out.length);
+    this.socket.write(out);
+  }
+
+  private fail(reason: string, message: string, handler?: AnyApiHandler): undefined {
+    const api = handler?.name ?? 'unknown';
+    this.deps.metrics.requestErrors.inc({ api, reason });
+    this.deps.logger.warn('closing a kafka connection', { remote: this.remote, api, reason, error: message });
+    this.closed = true;
+    this.frames.length = 0;
+    this.socket.destroy();
+    return undefined;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Runs on: main thread.
+ *
+ * FindCoordinator (key 10): the one broker coordinates every group. Transactions are not
+ * served, so a transaction coordinator is never available.
+ */
+import { defineApi, specOf } from '../api.js';
+import { KafkaError } from '../error-codes.js';
+import { readFindCoordinatorRequest } from '../messages/find-coordinator-request.js';
+import { findCoordinatorResponseSpec, writeFindCoordinatorResponse } from '../messages/find-coordinator-response.js';
+
+const GROUP_KEY_TYPE = 0;
+
+export const findCoordinator = defineApi({
+  ...specOf(findCoordinatorResponseSpec, { min: 0, max: 4 }),
+  name: 'FindCoordinator',
+  readRequest: readFindCoordinatorRequest,
+  writeResponse: writeFindCoordinatorResponse,
+  async handle(request, ctx, { nodeId }) {
+    const served = request.keyType === GROUP_KEY_TYPE;
+    const errorCode = served ? KafkaError.NONE : KafkaError.COORDINATOR_NOT_AVAILABLE;
+    const errorMessage = served ? null : 'transactions are not served';
+    const answer = { nodeId: served ? nodeId : -1, host: served ? ctx.localHost : '', port: served ? ctx.localPort : -1, errorCode, errorMessage };
+    if (ctx.version >= 4) return { coordinators: request.coordinatorKeys.map((key) => ({ key, ...answer })) };
+    return answer;
+  },
+});

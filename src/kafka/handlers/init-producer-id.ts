@@ -1,0 +1,23 @@
+/**
+ * Runs on: main thread.
+ *
+ * InitProducerId (key 22): a producer id for an idempotent producer, whose batches' sequence
+ * numbers Produce then checks. Transactions are not served, so a transactional id is refused.
+ */
+import { defineApi, specOf } from '../api.js';
+import { KafkaError } from '../error-codes.js';
+import { readInitProducerIdRequest } from '../messages/init-producer-id-request.js';
+import { initProducerIdResponseSpec, writeInitProducerIdResponse } from '../messages/init-producer-id-response.js';
+
+const TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53;
+
+export const initProducerId = defineApi({
+  ...specOf(initProducerIdResponseSpec, { min: 0, max: 4 }),
+  name: 'InitProducerId',
+  readRequest: readInitProducerIdRequest,
+  writeResponse: writeInitProducerIdResponse,
+  async handle(request, _ctx, { nextProducerId }) {
+    if (request.transactionalId !== null) return { errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+    return { errorCode: KafkaError.NONE, producerId: nextProducerId(), producerEpoch: 0 };
+  },
+});

@@ -1,0 +1,132 @@
+/**
+ * Runs on: main thread.
+ *
+ * Produce (key 0): each partition's record batches are appended as the client encoded them
+ * (the broker checks their CRC-32C), one after the other. A compressed batch (gzip, snappy,
+ * lz4; zstd where Node's zlib has it) is inflated once here, so that one whose records cannot
+ * be read never reaches the log; it is stored compressed. A client that authenticated with a
+ * token that has a tenant gets the tenant header on each record (the batch is re-encoded). An
+ * idempotent producer's batches are checked for their sequence (producer-sequences.ts). acks
+ * 1 and -1 are answered once the
+ * batch is written to its segment file (the embedded log has no followers to wait for); acks 0
+ * gets no response at all.
+ */
+import { TributaryError } from '../../errors.js';
+import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../../log/compression.js';
+import { decodeRecordBatches, encodeRecordBatch, LOG_OVERHEAD, MAGIC, readBatchHeader } from '../../log/record-batch.js';
+import { defineApi, specOf } from '../api.js';
+import { KafkaError, kafkaErrorCode } from '../error-codes.js';
+import { readProduceRequest } from '../messages/produce-request.js';
+import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
+import { batchProducer } from '../producer-sequences.js';
+
+const INVALID_REQUIRED_ACKS = 21;
+
+/**
+ * The batch with every record's `tenant` header set to the authenticated token's tenant (one the
+ * client sent is replaced, so a tenant cannot be claimed), as the OTLP receiver tags what a
+ * token sends. The batch is encoded anew, uncompressed, with the records' own timestamps.
+ */
+function withTenant(batch: Buffer, tenant: string): Buffer {
+  const records = decodeRecordBatches(batch, '', 0).map((r) => ({
+    key: r.key,
+    value: r.value,
+    timestamp: r.timestamp,
+    headers: [...r.headers.filter((h) => h.key !== TENANT_HEADER), { key: TENANT_HEADER, value: tenant }],
+  }));
+  return encodeRecordBatch(records);
+}
+
+const TENANT_HEADER = 'tenant';
+
+/** Throws unless the compressed batch's records can be read back: a codec this runtime has, and as many records as it claims. */
+function checkCompressed(batch: Buffer, codec: number, recordCount: number): void {
+  if (!codecReadable(codec)) {
+    throw new TributaryError('UNSUPPORTED_COMPRESSION', `${CODEC_NAMES[codec] ?? `codec ${codec}`} batches cannot be read on this runtime`);
+  }
+  const records = decodeRecordBatches(batch, '', 0);
+  if (records.length !== recordCount) {
+    throw new TributaryError('CORRUPT_RECORD', `a compressed batch claims ${recordCount} records and holds ${records.length}`);
+  }
+}
+
+function oneBatch(records: Buffer): boolean {
+  return records.length >= LOG_OVERHEAD && LOG_OVERHEAD + records.readInt32BE(8) === records.length;
+}
+
+/** The batches of one partition's records field, each checked for what the log can store and serve. */
+export function splitBatches(records: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < records.length) {
+    const header = readBatchHeader(records, pos);
+    if (!header) throw new TributaryError('INVALID_RECORD', `record batch at byte ${pos} is truncated`, { details: { problem: 'truncated' } });
+    if (header.magic !== MAGIC) {
+      throw new TributaryError('UNSUPPORTED_MESSAGE_FORMAT', `message format ${header.magic} is not stored; only record batches v2 (Kafka 0.11+, Produce v3+) are`, {
+        details: { problem: 'bad-magic' },
+      });
+    }
+    const end = pos + LOG_OVERHEAD + header.batchLength;
+    if (header.batchLength <= 0 || end > records.length) {
+      throw new TributaryError('INVALID_RECORD', `record batch at byte ${pos} overruns the request`, { details: { problem: 'truncated' } });
+    }
+    out.push(records.subarray(pos, end));
+    pos = end;
+  }
+  if (out.length === 0) throw new TributaryError('INVALID_RECORD', 'a produce request needs at least one record batch');
+  return out;
+}
+
+export const produce = defineApi({
+  // From v0: librdkafka 2.0 compresses with gzip, snappy or lz4 only when the broker offers
+  // Produce v0. Older message formats (magic 0 and 1, all v0-v2 clients send) are refused per
+  // partition; librdkafka, kafka-python and the others send record batches v2 at v3 and later.
+  ...specOf(produceResponseSpec, { min: 0, max: 9 }),
+  name: 'Produce',
+  readRequest: readProduceRequest,
+  writeResponse: writeProduceResponse,
+  // Each partition's one batch is handed to the log as the handler starts, in request order;
+  // a partition with several batches appends them one after the other, and an idempotent
+  // producer's sequence is checked against the batches stored before it: those requests wait.
+  concurrent: (request) =>
+    request.topicData.every((t) => t.partitionData.every((p) => p.records !== null && oneBatch(p.records) && batchProducer(p.records) === undefined)),
+  async handle(request, ctx, { log, logger, sequences }) {
+    const { acks } = request;
+    const validAcks = acks === 0 || acks === 1 || acks === -1;
+    const responses = await Promise.all(
+      request.topicData.map(async (topic) => ({
+        name: topic.name,
+        partitionResponses: await Promise.all(
+          topic.partitionData.map(async ({ index, records }) => {
+            if (!validAcks) return { index, errorCode: INVALID_REQUIRED_ACKS, baseOffset: -1, errorMessage: `acks must be 0, 1 or -1, not ${acks}` };
+            try {
+              const batches = splitBatches(records ?? Buffer.alloc(0));
+              let baseOffset = -1;
+              for (const batch of batches) {
+                const header = readBatchHeader(batch)!;
+                const codec = header.attributes & COMPRESSION_MASK;
+                if (codec !== 0) checkCompressed(batch, codec, header.recordCount);
+                const producer = batchProducer(batch);
+                const check = producer ? sequences.check(topic.name, index, producer) : undefined;
+                if (check?.kind === 'refused') return { index, errorCode: check.errorCode, baseOffset: -1, errorMessage: check.message };
+                if (check?.kind === 'duplicate') {
+                  if (baseOffset < 0) baseOffset = check.baseOffset;
+                  continue;
+                }
+                const stored = ctx.session.tenant ? withTenant(batch, ctx.session.tenant) : batch;
+                const result = await log.produceBatch(topic.name, index, stored, { acks: acks === 0 ? 0 : 1 });
+                if (producer && acks !== 0) sequences.stored(topic.name, index, producer, result.baseOffset);
+                if (baseOffset < 0) baseOffset = result.baseOffset;
+              }
+              return { index, errorCode: KafkaError.NONE, baseOffset, logStartOffset: -1 };
+            } catch (err) {
+              logger.debug('produce refused', { topic: topic.name, partition: index, client: ctx.clientId, error: (err as Error).message });
+              return { index, errorCode: kafkaErrorCode(err), baseOffset: -1, errorMessage: (err as Error).message };
+            }
+          }),
+        ),
+      })),
+    );
+    return acks === 0 ? null : { responses };
+  },
+});

@@ -1,0 +1,27 @@
+/**
+ * Runs on: main thread.
+ *
+ * SaslAuthenticate (key 36): the SASL/PLAIN message after a SaslHandshake v1. A failure is
+ * answered with SASL_AUTHENTICATION_FAILED; the connection then serves nothing but the SASL
+ * requests and ApiVersions.
+ */
+import { defineApi, specOf } from '../api.js';
+import { KafkaError } from '../error-codes.js';
+import { readSaslAuthenticateRequest } from '../messages/sasl-authenticate-request.js';
+import { saslAuthenticateResponseSpec, writeSaslAuthenticateResponse } from '../messages/sasl-authenticate-response.js';
+import { authenticatePlain } from '../sasl-plain.js';
+
+export const saslAuthenticate = defineApi({
+  ...specOf(saslAuthenticateResponseSpec, { min: 0, max: 2 }),
+  name: 'SaslAuthenticate',
+  readRequest: readSaslAuthenticateRequest,
+  writeResponse: writeSaslAuthenticateResponse,
+  async handle(request, ctx, services) {
+    const failure = authenticatePlain(request.authBytes, ctx.session, services);
+    if (failure) {
+      services.logger.warn('kafka client failed to authenticate', { remote: ctx.remote, client: ctx.clientId });
+      return { errorCode: KafkaError.SASL_AUTHENTICATION_FAILED, errorMessage: failure, authBytes: Buffer.alloc(0) };
+    }
+    return { errorCode: KafkaError.NONE, errorMessage: null, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };
+  },
+});

@@ -1,0 +1,27 @@
+/**
+ * Runs on: main thread.
+ *
+ * The Kafka listener's self telemetry: requests by API and version, failed requests, bytes in
+ * and out, and open connections.
+ */
+import type { Telemetry } from '../telemetry/telemetry.js';
+
+export class KafkaMetrics {
+  readonly requests;
+  readonly requestErrors;
+  readonly receivedBytes;
+  readonly sentBytes;
+  readonly connections;
+
+  constructor(telemetry: Telemetry) {
+    this.requests = telemetry.counter('tributary_kafka_requests_total', 'Kafka protocol requests received, by API and version', ['api', 'version']);
+    this.requestErrors = telemetry.counter(
+      'tributary_kafka_request_errors_total',
+      'Kafka protocol requests that failed as a whole (the connection is closed), by API and reason',
+      ['api', 'reason'],
+    );
+    this.receivedBytes = telemetry.counter('tributary_kafka_received_bytes_total', 'Bytes of Kafka protocol requests received');
+    this.sentBytes = telemetry.counter('tributary_kafka_sent_bytes_total', 'Bytes of Kafka protocol responses sent');
+    this.connections = telemetry.gauge('tributary_kafka_connections', 'Open Kafka protocol connections');
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Runs on: main thread.
+ *
+ * The Kafka wire protocol on `kafka.listener`, over the embedded log: a TCP server whose
+ * connections (connection.ts) dispatch each request to the handler of its API key
+ * (handlers/index.ts). It advertises one broker, itself, at the address the client connected to:
+ * leader of every partition, coordinator of every group, and controller.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { KafkaConfig } from '../config/schema.js';
+import { createTokenMatcher } from '../http/bearer-auth.js';
+import { splitEndpoint } from '../config/units.js';
+import { ConfigError, TributaryError } from '../errors.js';
+import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import type { KafkaServices } from './api.js';
+import { KafkaConnection } from './connection.js';
+import { handlerRegistry } from './handlers/index.js';
+import { KafkaMetrics } from './kafka-metrics.js';
+import { ProducerSequences } from './producer-sequences.js';
+import { TopicIdIndex } from './topic-ids.js';
+
+/** The node id of the one broker advertised. */
+const NODE_ID = 0;
+/** A Fetch waits at most this long, whatever the client asks, so a shutdown is never held up long. */
+const MAX_FETCH_WAIT_MS = 10_000;
+/** How long shutdown lets a request in hand finish before the connection is cut. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
+export interface KafkaListenerOptions {
+  config: KafkaConfig;
+  log: EmbeddedBackend;
+  telemetry: Telemetry;
+  logger: Logger;
+}
+
+export interface KafkaListener {
+  /** Listens on `kafka.listener`; a port in use is a ConfigError naming the key. */
+  start(): Promise<void>;
+  /** Stops accepting, lets each connection's request in hand finish, then closes them. */
+  shutdown(): Promise<void>;
+  address(): { host: string; port: number };
+}
+
+export function createKafkaListener(options: KafkaListenerOptions): KafkaListener {
+  const { config, log } = options;
+  if (!config.listener) throw new ConfigError('kafka.listener: is empty, so no Kafka listener is to be created');
+  const logger = options.logger.child('kafka');
+  const metrics = new KafkaMetrics(options.telemetry);
+  const registry = handlerRegistry();
+  const apis = [...registry.values()].sort((a, b) => a.apiKey - b.apiKey).map((h) => ({ apiKey: h.apiKey, versions: h.versions }));
+  const connections = new Set<KafkaConnection>();
+  let server: Server | undefined;
+  let producerIds = Date.now();
+  const topicIds = new TopicIdIndex(log, () => services.clusterId);
+  const services: KafkaServices = {
+    log,
+    groups: log.groupCoordinator,
+    nodeId: NODE_ID,
+    clusterId: '',
+    apis: () => apis,
+    resolveTopic: (nameOrId) => topicIds.resolve(nameOrId),
+    nextProducerId: () => ++producerIds,
+    sequences: new ProducerSequences(),
+    checkToken: createTokenMatcher(config.auth),
+    maxFetchWaitMs: MAX_FETCH_WAIT_MS,
+    logger,
+  };
+
+  const accept = (socket: Socket) => {
+    const connection = new KafkaConnection(socket, { registry, services, maxRequestBytes: config.max_request_bytes, metrics, logger });
+    connections.add(connection);
+    metrics.connections.inc();
+    socket.once('close', () => {
+      connections.delete(connection);
+      metrics.connections.dec();
+    });
+  };
+
+  return {
+    async start() {
+      if (server) throw new TributaryError('INTERNAL', 'the Kafka listener was already started');
+      services.clusterId = (await log.cluster()).clusterId;
+      const { host, port } = splitEndpoint(config.listener);
+      const s = createServer(accept);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', (err: NodeJS.ErrnoException) =>
+          reject(new ConfigError(`kafka.listener: cannot listen on ${config.listener}: ${err.code ?? err.message}`, { cause: err })),
+        );
+        s.listen(port, host, () => resolve());
+      });
+      s.on('error', (err) => logger.error('kafka listener error', { error: err.message }));
+      server = s;
+      logger.info('kafka listener started', { endpoint: config.listener, port: (s.address() as { port: number }).port });
+    },
+    async shutdown() {
+      const s = server;
+      if (!s) return;
+      server = undefined;
+      const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+      await Promise.allSettled([...connections].map((c) => c.close(SHUTDOWN_GRACE_MS)));
+      await closed;
+    },
+    address() {
+      const info = server?.address();
+      if (!info || typeof info === 'string') throw new TributaryError('INTERNAL', 'the Kafka listener is not listening');
+      return { host: info.address, port: info.port };
+    },
+  };
+}

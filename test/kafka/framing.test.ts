@@ -1,0 +1,198 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-response.js';
+import { readMetadataResponse } from '../../src/kafka/messages/metadata-response.js';
+import { writeProduceRequest } from '../../src/kafka/messages/produce-request.js';
+import { readProduceResponse } from '../../src/kafka/messages/produce-response.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { encodeRecordBatch, sealBatch } from '../../src/log/record-batch.js';
+import { writeMetadataRequest } from '../../src/kafka/messages/metadata-request.js';
+import { writeRequestHeader } from '../../src/kafka/messages/request-header.js';
+import { KafkaReader } from '../../src/kafka/protocol/reader.js';
+import { KafkaWriter } from '../../src/kafka/protocol/writer.js';
+import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+
+/** A raw Kafka connection: frames out, frames in, and whether the server closed it. */
+class RawClient {
+  private buffered = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (c: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, c]);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static open(bootstrap: string): Promise<RawClient> {
+    const [host, port] = bootstrap.split(':');
+    return new Promise((resolve, reject) => {
+      const s = connect(Number(port), host, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  send(body: (w: KafkaWriter) => void): void {
+    const w = new KafkaWriter();
+    w.int32(0);
+    body(w);
+    const out = w.finish();
+    out.writeInt32BE(out.length - 4, 0);
+    this.socket.write(out);
+  }
+
+  sendRaw(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next response frame, or null once the server closed the connection. */
+  async next(): Promise<Buffer | null> {
+    for (;;) {
+      if (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
+        const n = this.buffered.readInt32BE(0);
+        const frame = this.buffered.subarray(4, 4 + n);
+        this.buffered = this.buffered.subarray(4 + n);
+        return frame;
+      }
+      if (this.closed) return null;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function header(apiKey: number, version: number, correlationId: number, headerVersion = 1) {
+  return (w: KafkaWriter) => writeRequestHeader(w, headerVersion, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'raw-test' });
+}
+
+describe('the Kafka listener framing', () => {
+  let g: KafkaGateway;
+  beforeAll(async () => {
+    g = await startKafkaGateway();
+  }, 60_000);
+  afterAll(() => g?.stop());
+
+  it('answers ApiVersions at an unknown version with a v0 body: UNSUPPORTED_VERSION and the versions served', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    c.send(header(18, 99, 7));
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(7);
+    const body = readApiVersionsResponse(r, 0);
+    expect(body.errorCode).toBe(35);
+    const served = Object.fromEntries(body.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
+    expect(served).toMatchObject({ 0: [0, 9], 1: [4, 12], 2: [1, 7], 3: [0, 12], 18: [0, 3] });
+    c.close();
+  });
+
+  it('answers pipelined requests in order, with the flexible header and body from Metadata v9 on', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(3, 12, 1, 2)(w);
+      writeMetadataRequest(w, 12, { topics: [{ name: 'otlp_spans' }, { name: 'nope' }] });
+    });
+    c.send((w) => {
+      header(3, 1, 2)(w);
+      writeMetadataRequest(w, 1, { topics: null });
+    });
+    const first = new KafkaReader((await c.next())!);
+    expect(first.int32()).toBe(1);
+    first.skipTaggedFields();
+    const v12 = readMetadataResponse(first, 12);
+    expect(v12.topics.map((t) => [t.name, t.errorCode, t.partitions.length])).toEqual([
+      ['otlp_spans', 0, 2],
+      ['nope', 3, 0],
+    ]);
+    expect(v12.brokers[0].port).toBe(Number(g.bootstrap.split(':')[1]));
+    const second = new KafkaReader((await c.next())!);
+    expect(second.int32()).toBe(2);
+    expect(readMetadataResponse(second, 1).topics.length).toBe(5);
+    c.close();
+  });
+
+  it('answers each bad batch of a Produce with its own error, appends the good one, and keeps the connection', async () => {
+    const batch = () => encodeRecordBatch([{ value: Buffer.from('ok') }]);
+    const badCrc = batch();
+    badCrc[badCrc.length - 1] ^= 0xff;
+    const oldFormat = batch();
+    oldFormat[16] = 1; // magic 1: a message set of Kafka 0.10
+    const compressedGarbage = batch();
+    compressedGarbage.writeInt16BE(1, 21); // flagged gzip, records are not
+    const partitions = [batch(), badCrc, oldFormat, compressedGarbage];
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(0, 7, 9)(w);
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'events_in', partitionData: partitions.map((records, i) => ({ index: i % 2, records })) }] });
+    });
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(9);
+    const answer = readProduceResponse(r, 7).responses[0].partitionResponses;
+    // NONE; CORRUPT_MESSAGE; UNSUPPORTED_FOR_MESSAGE_FORMAT; CORRUPT_MESSAGE
+    expect(answer.map((p) => p.errorCode)).toEqual([0, 2, 43, 2]);
+    expect(answer[0].baseOffset).toBeGreaterThanOrEqual(0);
+    c.send(header(18, 0, 10));
+    expect(new KafkaReader((await c.next())!).int32()).toBe(10);
+    c.close();
+  });
+
+  it("stores an idempotent producer's batch once when it is sent again, and refuses a sequence gap", async () => {
+    const idempotent = (firstSeq: number, values: string[]) => {
+      const batch = encodeRecordBatch(values.map((v) => ({ value: Buffer.from(v) })));
+      batch.writeInt32BE(0, 43); // producer id 4242 (int64)
+      batch.writeUInt32BE(4242, 47);
+      batch.writeInt16BE(0, 51); // epoch
+      batch.writeInt32BE(firstSeq, 53);
+      sealBatch(batch, 0, batch.length);
+      return batch;
+    };
+    const c = await RawClient.open(g.bootstrap);
+    let correlation = 100;
+    const produce = async (records: Buffer) => {
+      const id = correlation++;
+      c.send((w) => {
+        header(0, 7, id)(w);
+        writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'otlp_logs', partitionData: [{ index: 1, records }] }] });
+      });
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(id);
+      return readProduceResponse(r, 7).responses[0].partitionResponses[0];
+    };
+    const first = await produce(idempotent(0, ['seq-0', 'seq-1']));
+    expect(first.errorCode).toBe(0);
+    const again = await produce(idempotent(0, ['seq-0', 'seq-1']));
+    expect([again.errorCode, again.baseOffset]).toEqual([0, first.baseOffset]);
+    const gap = await produce(idempotent(5, ['seq-5']));
+    expect(gap.errorCode).toBe(45); // OUT_OF_ORDER_SEQUENCE_NUMBER
+    const next = await produce(idempotent(2, ['seq-2']));
+    expect([next.errorCode, next.baseOffset]).toEqual([0, first.baseOffset + 2]);
+    c.close();
+    const stored = await (g.gateway.backend as EmbeddedBackend).fetch({ topic: 'otlp_logs', partition: 1, offset: 0 });
+    expect(stored.records.map((r) => r.value?.toString())).toEqual(['seq-0', 'seq-1', 'seq-2']);
+  });
+
+  it('closes the connection on an unknown API key, an unserved version, or a frame over the size limit; the listener keeps serving', async () => {
+    for (const send of [
+      (c: RawClient) => c.send(header(4242, 0, 1)),
+      (c: RawClient) => c.send(header(1, 2, 1)), // Fetch v2: record batches v2 need v4
+      (c: RawClient) => c.sendRaw(Buffer.from([0x7f, 0xff, 0xff, 0xff])),
+      (c: RawClient) => c.sendRaw(Buffer.from([0, 0, 0, 12, 0, 3, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0x7f, 0xff])), // Metadata claiming 32767 topics
+    ]) {
+      const c = await RawClient.open(g.bootstrap);
+      send(c);
+      expect(await c.next()).toBeNull();
+    }
+    const c = await RawClient.open(g.bootstrap);
+    c.send(header(18, 0, 3));
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(3);
+    expect(readApiVersionsResponse(r, 0).errorCode).toBe(0);
+    c.close();
+  });
+});

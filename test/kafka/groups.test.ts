@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GroupMember, waitFor } from './group-member.js';
+import { join } from 'node:path';
+import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
+
+const TOPIC = 'events_in';
+const PARTITIONS = 4;
+
+const clients = [
+  { client: 'confluent' as const, label: 'python3-confluent-kafka (librdkafka 2.0)', module: 'confluent_kafka' },
+  { client: 'kafka-python' as const, label: 'python3-kafka (kafka-python 2.0)', module: 'kafka' },
+];
+
+describe.each(clients)('a consumer group of two $label members', ({ client, label, module }) => {
+  const available = clientAvailable(PYTHON, ['-c', `import ${module}`], label);
+  let g: KafkaGateway;
+  const members: GroupMember[] = [];
+  beforeAll(async () => {
+    if (available) g = await startKafkaGateway({ partitions: PARTITIONS });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(members.map((m) => m.stop()));
+    await g?.stop();
+  });
+
+  let produced = 0;
+  async function produce(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const n = produced++;
+      await g.gateway.backend.produce(TOPIC, n % PARTITIONS, [{ value: Buffer.from(`v-${n}`) }]);
+    }
+  }
+
+  it.runIf(available)('split the partitions, rebalance when one leaves, lose and skip nothing, and commit offsets the admin API shows', async () => {
+    const group = `${client}-pair`;
+    const detail = () => members.map((m) => m.describe()).join('\n');
+    const distinct = () => new Set(members.flatMap((m) => m.records().map((r) => `${r.partition}:${r.offset}`))).size;
+
+    await produce(200);
+    const a = new GroupMember(client, g.bootstrap, group, TOPIC, 'member-a');
+    members.push(a);
+    await waitFor('member-a to own every partition', () => a.assignment()?.length === PARTITIONS, detail);
+
+    const b = new GroupMember(client, g.bootstrap, group, TOPIC, 'member-b');
+    members.push(b);
+    await waitFor('the two members to split the partitions', () => a.assignment()?.length === 2 && b.assignment()?.length === 2, detail);
+    expect([...a.assignment()!, ...b.assignment()!].sort()).toEqual([0, 1, 2, 3]);
+
+    await produce(200);
+    await waitFor('every record so far to be consumed', () => distinct() === 400, detail);
+    expect(b.records().length).toBeGreaterThan(0);
+
+    expect(await b.stop()).toBe(0);
+    await waitFor('member-a to own every partition again', () => a.assignment()?.length === PARTITIONS, detail);
+    await produce(200);
+    await waitFor('every record to be consumed', () => distinct() === 600, detail);
+
+    // Nothing skipped: every offset of every partition was handled, in order within each member.
+    const values = new Set(members.flatMap((m) => m.records().map((r) => r.value)));
+    expect(values.size).toBe(600);
+    for (let n = 0; n < 600; n++) expect(values.has(`v-${n}`)).toBe(true);
+
+    await waitFor(
+      'the admin API to show every partition committed with no lag',
+      async () => {
+        const res = await fetch(`${g.adminUrl}/api/v1/groups/${group}`);
+        if (!res.ok) return false;
+        const body = (await res.json()) as { members: unknown[]; partitions: { committedOffset: number; highWatermark: number; lag: number }[] };
+        return body.members.length === 1 && body.partitions.length === PARTITIONS && body.partitions.every((p) => p.lag === 0 && p.committedOffset === 150);
+      },
+      detail,
+    );
+    const listed = (await (await fetch(`${g.adminUrl}/api/v1/groups`)).json()) as { groups: { group: string }[] };
+    expect(listed.groups.map((x) => x.group)).toContain(group);
+
+    // What Kafka tools see over the protocol (kafka-python's admin client): ListGroups, DescribeGroups, OffsetFetch.
+    const seen = await run(PYTHON, [join(import.meta.dirname, 'clients', 'describe_group.py'), g.bootstrap, group]);
+    expect(seen.code, seen.stderr).toBe(0);
+    const view = JSON.parse(seen.stdout.toString());
+    expect(view.listed).toContainEqual({ group, protocol_type: 'consumer' });
+    expect(view.described).toEqual([
+      {
+        group,
+        state: 'Stable',
+        protocol_type: 'consumer',
+        protocol: expect.any(String),
+        members: [{ client_id: 'member-a', topics: [TOPIC], assignment: [[TOPIC, [0, 1, 2, 3]]] }],
+      },
+    ]);
+    expect(view.offsets).toEqual({ [`${TOPIC}-0`]: 150, [`${TOPIC}-1`]: 150, [`${TOPIC}-2`]: 150, [`${TOPIC}-3`]: 150 });
+  }, 180_000);
+});

@@ -1,0 +1,101 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema } from '../../src/config/schema.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { COMPRESSION_MASK } from '../../src/log/compression.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { LOG_OVERHEAD, readBatchHeader } from '../../src/log/record-batch.js';
+import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
+import { Telemetry } from '../../src/telemetry/telemetry.js';
+
+export interface KafkaGateway {
+  gateway: Gateway;
+  /** host:port of the Kafka listener, as a client's bootstrap servers. */
+  bootstrap: string;
+  receiverUrl: string;
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole gateway from the real factory, every port free, the Kafka listener on: the OTLP
+ * topics with `partitions` partitions each, one more topic `events_in` for producers, and groups
+ * on short timeouts so that rebalances happen within a test.
+ */
+export async function startKafkaGateway(options: { partitions?: number; groups?: Record<string, unknown>; kafka?: Record<string, unknown> } = {}): Promise<KafkaGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
+  const partitions = options.partitions ?? 2;
+  const config = configSchema.parse({
+    receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+    admin: { endpoint: '127.0.0.1:0' },
+    kafka: { listener: '127.0.0.1:0', ...options.kafka },
+    log: { data_dir: dataDir, brokers: 1, fsync: 'never' },
+    groups: { session_timeout: 6_000, heartbeat_interval: 500, rebalance_timeout: 10_000, ...options.groups },
+    topics: Object.fromEntries(['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events', 'events_in'].map((t) => [t, { partitions }])),
+  });
+  const logger = process.env.KAFKA_DEBUG ? createLogger('test', { level: 'debug' }) : silentLogger;
+  const gateway = createGateway(config, { logger, telemetry: new Telemetry() });
+  await gateway.start();
+  const kafka = gateway.kafkaAddress()!;
+  return {
+    gateway,
+    bootstrap: `127.0.0.1:${kafka.port}`,
+    receiverUrl: `http://127.0.0.1:${gateway.receiverAddress().port}`,
+    adminUrl: `http://127.0.0.1:${gateway.adminAddress().port}`,
+    async stop() {
+      await gateway.shutdown();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The compression codec of every batch stored in a partition, as the log holds it. */
+export async function storedCodecs(g: KafkaGateway, topic: string, partition: number): Promise<number[]> {
+  const { batches } = await (g.gateway.backend as EmbeddedBackend).fetchBatches({ topic, partition, offset: 0, maxBytes: 64 * 1024 * 1024 });
+  const codecs: number[] = [];
+  for (let pos = 0; pos + LOG_OVERHEAD <= batches.length; ) {
+    const h = readBatchHeader(batches, pos)!;
+    codecs.push(h.attributes & COMPRESSION_MASK);
+    pos += LOG_OVERHEAD + h.batchLength;
+  }
+  return codecs;
+}
+
+/**
+ * Whether a client the tests run is installed. A missing one skips its tests with the reason
+ * printed, except under CI=true, where it fails them: CI must run every client.
+ */
+export function clientAvailable(command: string, args: string[], what: string): boolean {
+  const ok = spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+  if (ok) return true;
+  if (process.env.CI === 'true') throw new Error(`${what} is required under CI=true but \`${command} ${args.join(' ')}\` failed; install it (see .ci/run)`);
+  console.warn(`skipping: ${what} is not installed (\`${command} ${args.join(' ')}\` failed)`);
+  return false;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs a client to its end, with `input` on its stdin. */
+export function run(command: string, args: string[], options: { input?: Buffer | string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      command,
+      args,
+      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000, env: { ...process.env, ...options.env } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr: stderr.toString() });
+      },
+    );
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+/** The Debian Python, where python3-kafka and python3-confluent-kafka are installed. */
+export const PYTHON = '/usr/bin/python3';

@@ -1,0 +1,131 @@
+import { CompressionTypes, type Consumer, Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tributary } from '../e2e/cli-process.js';
+import { waitFor } from './group-member.js';
+import { type KafkaGateway, startKafkaGateway, storedCodecs } from './helpers.js';
+import { sendSpans, spanIdsOf } from './otlp-records.js';
+
+const TOPIC = 'events_in';
+const PARTITIONS = 4;
+
+/** kafkajs 2.2.4 (npm), in this process, against a gateway from the real factory. */
+describe('kafkajs against the Kafka listener', () => {
+  let g: KafkaGateway;
+  let kafka: Kafka;
+  const consumers: Consumer[] = [];
+  beforeAll(async () => {
+    g = await startKafkaGateway({ partitions: PARTITIONS });
+    kafka = new Kafka({ clientId: 'kafkajs-test', brokers: [g.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(consumers.map((c) => c.disconnect()));
+    await g?.stop();
+  });
+
+  const consumer = (groupId: string) => {
+    const c = kafka.consumer({ groupId, sessionTimeout: 6_000, heartbeatInterval: 500, rebalanceTimeout: 10_000 });
+    consumers.push(c);
+    return c;
+  };
+
+  it('lists the topics and their partitions', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const { topics } = await admin.fetchTopicMetadata({ topics: ['otlp_spans', TOPIC] });
+    await admin.disconnect();
+    expect(topics.map((t) => [t.name, t.partitions.length])).toEqual([
+      ['otlp_spans', PARTITIONS],
+      [TOPIC, PARTITIONS],
+    ]);
+  });
+
+  it('consumes every span the OTLP receiver wrote, each record decoding alone as OTLP', async () => {
+    const sent = await sendSpans(g.receiverUrl, 30, 4);
+    const seen: string[] = [];
+    const c = consumer('kafkajs-otlp');
+    await c.connect();
+    await c.subscribe({ topic: 'otlp_spans', fromBeginning: true });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        seen.push(...spanIdsOf(message.value!));
+      },
+    });
+    await waitFor('every span', () => seen.length >= sent.length, () => `${seen.length} of ${sent.length}`);
+    expect([...seen].sort()).toEqual([...sent].sort());
+  });
+
+  it('produces with acks=-1 and gzip records that `tributary tail` reads back', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const values = Array.from({ length: 100 }, (_, i) => `kafkajs-${i}`);
+    await producer.send({ topic: TOPIC, acks: -1, compression: CompressionTypes.GZIP, messages: values.map((value) => ({ value, partition: 3 })) });
+    await producer.disconnect();
+    expect(await storedCodecs(g, TOPIC, 3)).toContain(1);
+    const tail = await tributary(['tail', TOPIC, '--partition', '3', '--from-beginning', '--once', '--json', '--admin', g.adminUrl]);
+    expect(tail.code, tail.stderr).toBe(0);
+    const read = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Buffer.from(JSON.parse(l).value, 'base64').toString());
+    expect(read.filter((v) => v.startsWith('kafkajs-'))).toEqual(values);
+  });
+
+  it('splits the partitions between two members, rebalances when one leaves, loses nothing, and commits offsets the admin API shows', async () => {
+    const group = 'kafkajs-pair';
+    const producer = kafka.producer();
+    await producer.connect();
+    let produced = 0;
+    const produce = async (n: number) => {
+      const messages = Array.from({ length: n }, () => {
+        const i = produced++;
+        return { value: `pair-${i}`, partition: i % PARTITIONS };
+      });
+      await producer.send({ topic: TOPIC, acks: -1, messages });
+    };
+    const got = new Map<string, Set<string>>();
+    const assigned = new Map<string, number[]>();
+    const member = async (name: string) => {
+      const c = consumer(group);
+      got.set(name, new Set());
+      c.on(c.events.GROUP_JOIN, (e) => assigned.set(name, [...(e.payload.memberAssignment[TOPIC] ?? [])].sort()));
+      await c.connect();
+      await c.subscribe({ topic: TOPIC, fromBeginning: true });
+      await c.run({
+        eachMessage: async ({ message }) => {
+          const v = message.value!.toString();
+          if (v.startsWith('pair-')) got.get(name)!.add(v);
+        },
+      });
+      return c;
+    };
+    const all = () => new Set([...got.values()].flatMap((s) => [...s]));
+    const detail = () => JSON.stringify({ assigned: [...assigned], got: [...got].map(([k, v]) => [k, v.size]) });
+
+    await produce(200);
+    await member('a');
+    await waitFor('member a to own every partition', () => assigned.get('a')?.length === PARTITIONS, detail);
+    const b = await member('b');
+    await waitFor('a and b to split the partitions', () => assigned.get('a')?.length === 2 && assigned.get('b')?.length === 2, detail);
+    expect([...assigned.get('a')!, ...assigned.get('b')!].sort()).toEqual([0, 1, 2, 3]);
+    await produce(200);
+    await waitFor('every record so far', () => all().size === 400, detail);
+
+    await b.disconnect();
+    await waitFor('member a to own every partition again', () => assigned.get('a')?.length === PARTITIONS, detail);
+    await produce(200);
+    await waitFor('every record', () => all().size === 600, detail);
+    await producer.disconnect();
+
+    await waitFor(
+      'the admin API to show the group with no lag',
+      async () => {
+        const res = await fetch(`${g.adminUrl}/api/v1/groups/${group}`);
+        if (!res.ok) return false;
+        const body = (await res.json()) as { partitions: { topic: string; lag: number | null }[] };
+        const mine = body.partitions.filter((p) => p.topic === TOPIC);
+        return mine.length === PARTITIONS && mine.every((p) => p.lag === 0);
+      },
+      detail,
+    );
+  }, 120_000);
+});

@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codecReadable } from '../../src/log/compression.js';
+import { tributary } from '../e2e/cli-process.js';
+import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway, storedCodecs } from './helpers.js';
+import { sendSpans, spanIdsOf } from './otlp-records.js';
+
+const SCRIPT = join(import.meta.dirname, 'clients', 'produce_consume.py');
+const CODECS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+
+/** The codecs each client can compress with here (kafka-python needs python libraries for snappy, lz4, zstd; Debian has lz4 only as an option). */
+const clients = [
+  { client: 'confluent', label: 'python3-confluent-kafka (librdkafka 2.0)', module: 'confluent_kafka', codecs: ['none', 'gzip', 'snappy', 'lz4', 'zstd'] },
+  { client: 'kafka-python', label: 'python3-kafka (kafka-python 2.0)', module: 'kafka', codecs: ['none', 'gzip'] },
+] as const;
+
+describe.each(clients)('$label against the Kafka listener', ({ client, label, module, codecs }) => {
+  const available = clientAvailable(PYTHON, ['-c', `import ${module}`], label);
+  let g: KafkaGateway;
+  beforeAll(async () => {
+    if (available) g = await startKafkaGateway({ partitions: 3 });
+  }, 60_000);
+  afterAll(() => g?.stop());
+  const py = (...args: string[]) => run(PYTHON, [SCRIPT, client, g.bootstrap, ...args]);
+
+  it.runIf(available)('lists every topic with its partitions', async () => {
+    const { code, stdout, stderr } = await py('metadata');
+    expect(code, stderr).toBe(0);
+    const { topics } = JSON.parse(stdout.toString());
+    expect(topics).toMatchObject({ otlp_spans: 3, otlp_metrics: 3, otlp_logs: 3, otlp_events: 3, events_in: 3 });
+  });
+
+  it.runIf(available)('consumes every span the OTLP receiver wrote, each record decoding alone as OTLP', async () => {
+    const sent = await sendSpans(g.receiverUrl, 30, 4);
+    const { code, stdout, stderr } = await py('consume', 'otlp_spans');
+    expect(code, stderr).toBe(0);
+    const records = stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.flatMap((r) => spanIdsOf(Buffer.from(r.value, 'base64'))).sort()).toEqual([...sent].sort());
+  });
+
+  it.runIf(available).each(codecs)('produces with acks=-1 and compression %s records that `tributary tail` reads back', async (codec) => {
+    const produced = await py('produce', 'events_in', codec, '120');
+    if (!codecReadable(CODECS[codec])) {
+      expect(produced.code).not.toBe(0);
+      return;
+    }
+    expect(produced.code, produced.stderr).toBe(0);
+    const stored = (await Promise.all([0, 1, 2].map((p) => storedCodecs(g, 'events_in', p)))).flat();
+    expect(stored).toContain(CODECS[codec]);
+    const tail = await tributary(['tail', 'events_in', '--from-beginning', '--once', '--json', '--admin', g.adminUrl]);
+    expect(tail.code, tail.stderr).toBe(0);
+    const values = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Buffer.from(JSON.parse(l).value, 'base64').toString())
+      .filter((v) => v.startsWith(`${codec}-`));
+    expect(values.sort()).toEqual(Array.from({ length: 120 }, (_, i) => `${codec}-${i}`).sort());
+  });
+});

@@ -1,0 +1,67 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { TributaryError } from '../../src/errors.js';
+import { decompressRecords } from '../../src/log/compression.js';
+import { snappyCompress } from '../../src/sinks/prometheusremotewrite/snappy.js';
+
+const text = Buffer.from(Array.from({ length: 2000 }, (_, i) => `record ${i % 37} `.repeat(1 + (i % 3))).join('|'));
+
+/** LZ4 frame of `data` as literal-only blocks: valid LZ4 any decoder must read. */
+function lz4Literals(data: Buffer, blockSize: number): Buffer {
+  const parts = [Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82])];
+  for (let pos = 0; pos < data.length; pos += blockSize) {
+    const chunk = data.subarray(pos, pos + blockSize);
+    const n = chunk.length;
+    const lengthBytes: number[] = [];
+    if (n >= 15) {
+      let rest = n - 15;
+      while (rest >= 255) {
+        lengthBytes.push(255);
+        rest -= 255;
+      }
+      lengthBytes.push(rest);
+    }
+    const block = Buffer.concat([Buffer.from([Math.min(n, 15) << 4, ...lengthBytes]), chunk]);
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(block.length);
+    parts.push(size, block);
+  }
+  parts.push(Buffer.alloc(4));
+  return Buffer.concat(parts);
+}
+
+function xerial(blocks: Buffer[]): Buffer {
+  const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
+  return Buffer.concat([header, ...blocks.flatMap((b) => [Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b])]);
+}
+
+function corruptError(fn: () => unknown): TributaryError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(TributaryError);
+    expect((err as TributaryError).code).toBe('CORRUPT_RECORD');
+    return err as TributaryError;
+  }
+  throw new Error('expected CORRUPT_RECORD');
+}
+
+describe('the record batch compression codecs', () => {
+  it('inflates gzip, raw snappy, xerial-framed snappy (as Java clients send it) and LZ4 frames', () => {
+    expect(decompressRecords(1, gzipSync(text)).equals(text)).toBe(true);
+    expect(decompressRecords(2, snappyCompress(text)).equals(text)).toBe(true);
+    const half = text.length >> 1;
+    expect(decompressRecords(2, xerial([snappyCompress(text.subarray(0, half)), snappyCompress(text.subarray(half))])).equals(text)).toBe(true);
+    expect(decompressRecords(3, lz4Literals(text, 4096)).equals(text)).toBe(true);
+  });
+
+  it('refuses truncated or garbled input and output past the limit with CORRUPT_RECORD, never more', () => {
+    const snappy = snappyCompress(text);
+    corruptError(() => decompressRecords(2, snappy.subarray(0, snappy.length - 5)));
+    corruptError(() => decompressRecords(3, lz4Literals(text, 4096).subarray(0, 100)));
+    corruptError(() => decompressRecords(1, Buffer.from('not gzip at all')));
+    expect(corruptError(() => decompressRecords(2, snappy, 1000)).message).toMatch(/over the limit of 1000/);
+    expect(corruptError(() => decompressRecords(3, lz4Literals(text, 4096), 1000)).message).toMatch(/limit of 1000/);
+    corruptError(() => decompressRecords(7, snappy));
+  });
+});

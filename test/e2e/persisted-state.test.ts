@@ -40,6 +40,7 @@ function setUp(): { dataDir: string; config: (extra?: { log?: object; topics?: o
       const config = {
         receiver: { endpoint: '${env:TRIBUTARY_RECEIVER_ENDPOINT}', workers: 1 },
         admin: { endpoint: '${env:TRIBUTARY_ADMIN_ENDPOINT}' },
+        kafka: { listener: '' },
         log: { data_dir: '${env:TRIBUTARY_DATA_DIR}', brokers: 1, ...extra.log },
         topics: { ...SIGNAL_TOPICS, ...extra.topics },
       };

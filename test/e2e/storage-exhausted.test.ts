@@ -18,6 +18,7 @@ import { exportSpans, storedKeys, traceIdsOf } from './spans.js';
 const CONFIG = `
 receiver: { endpoint: "\${env:TRIBUTARY_RECEIVER_ENDPOINT}", workers: 1 }
 admin: { endpoint: "\${env:TRIBUTARY_ADMIN_ENDPOINT}" }
+kafka: { listener: "" }
 log: { data_dir: "\${env:TRIBUTARY_DATA_DIR}", brokers: 1, fsync: interval, segment_bytes: 1024 }
 topics:
   otlp_spans: { partitions: 1 }

@@ -16,7 +16,7 @@ import { pythonClientUnavailable, readWithPythonClient, type StoredRecord } from
 
 const TOPICS = { otlp_spans: 3, otlp_metrics: 2, otlp_logs: 2, otlp_events: 2 };
 const topicsBlock = Object.fromEntries(Object.entries(TOPICS).map(([name, partitions]) => [name, { partitions }]));
-const ports = { receiver: { endpoint: '127.0.0.1:0', workers: 1 }, admin: { endpoint: '127.0.0.1:0' } };
+const ports = { receiver: { endpoint: '127.0.0.1:0', workers: 1 }, admin: { endpoint: '127.0.0.1:0' }, kafka: { listener: '' } };
 
 async function readEmbedded(gateway: Gateway, topics: string[]): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];

@@ -44,6 +44,7 @@ describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker li
     const config = configSchema.parse({
       receiver: { endpoint: '127.0.0.1:0', workers: 1 },
       admin: { endpoint: '127.0.0.1:0' },
+      kafka: { listener: '' },
       log: { data_dir: dir, brokers: 1, fsync: 'never' },
       topics: { otlp_spans: { partitions: 2 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 }, otlp_metrics: { partitions: 1 } },
       pipelines: [pipelineOn(cluster().brokers)],

@@ -129,6 +129,8 @@ describe('receiver connection limit (a gateway process)', () => {
         '  workers: 1',
         'admin:',
         '  endpoint: ${env:TRIBUTARY_ADMIN_ENDPOINT}',
+        'kafka:',
+        "  listener: ''",
         'log:',
         '  data_dir: ${env:TRIBUTARY_DATA_DIR}',
         '  brokers: 1',

@@ -48,6 +48,7 @@ export async function startWholeGateway(overrides: { receiver?: Record<string, u
   const config = configSchema.parse({
     receiver: { endpoint: '127.0.0.1:0', workers: 1, ...overrides.receiver },
     admin: { endpoint: '127.0.0.1:0' },
+    kafka: { listener: '' },
     log: { data_dir: join(dataDir, 'log'), brokers: 1, fsync: 'never' },
     topics: Object.fromEntries(TOPICS.map((name) => [name, { partitions: 2 }])),
     pipelines: overrides.pipelines?.(dataDir) ?? [],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../src/sinks/runtime/backoff.js';
+import { backoffDelay } from '../../src/retry/backoff.js';
 import { parseRetryAfter } from '../../src/sinks/http/retry-after.js';
 import { createSink, sinkFactories } from '../../src/sinks/registry.js';
 import { sinkContext } from './helpers.js';

@@ -1,6 +1,7 @@
 import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { TributaryError } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import type { BrokerInfo } from '../types.js';
 import {
   type BatchBytes,
@@ -220,7 +221,7 @@ export class BrokerHandle {
     this.state = 'restarting';
     this.restarts++;
     this.options.onRestart(this.id);
-    const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** this.failures++);
+    const delay = backoffDelay({ initial_interval: this.backoff.initialMs, max_interval: this.backoff.maxMs, max_elapsed_time: 0 }, this.failures++);
     this.options.logger.warn('broker thread died; restarting it', { broker: this.id, code, delayMs: delay });
     this.restartTimer = setTimeout(() => this.spawn(), delay);
   }

@@ -20,7 +20,7 @@ import type {
   PartitionLag,
   PartitionOffset,
 } from '../../groups/types.js';
-import { backoffDelay } from '../../sinks/runtime/backoff.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import type { TopicPartition } from '../types.js';
 import { type KafkaApiName, unsupported } from './api-versions.js';

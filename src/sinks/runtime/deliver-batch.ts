@@ -5,7 +5,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import { countItems } from '../otlp-items.js';
 import type { Sink, SinkBatch } from '../sink.js';
 import { groupBySignal } from '../signals.js';
-import { backoffDelay, type RetryPolicy } from './backoff.js';
+import { backoffDelay, type RetryPolicy } from '../../retry/backoff.js';
 import type { DeadLetterTopic } from './dead-letter.js';
 import type { SinkMetrics } from './sink-metrics.js';
 

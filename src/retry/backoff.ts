@@ -1,4 +1,7 @@
-/** Runs on: a sink worker. */
+/**
+ * Runs on: any thread (sink workers' deliveries, the main thread's broker and sink-worker restarts,
+ * the Kafka backend's admin retries): the one retry/backoff policy of the gateway.
+ */
 /** The pipeline's `retry` block, in milliseconds. */
 export interface RetryPolicy {
   initial_interval: number;

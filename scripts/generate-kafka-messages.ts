@@ -44,6 +44,8 @@ const MESSAGES = [
     'InitProducerId',
     'SaslHandshake',
     'SaslAuthenticate',
+    'CreateTopics',
+    'DescribeConfigs',
   ].flatMap((api) => [`${api}Request`, `${api}Response`]),
 ];
 

@@ -1,4 +1,6 @@
 /**
+ * Runs on: a developer's machine (a build script, not part of the gateway).
+ *
  * Generates src/kafka/messages/*.ts, the codecs of the Kafka messages Tributary serves, from
  * Kafka's own message specs (clients/src/main/resources/common/message/*.json in apache/kafka).
  *
@@ -42,6 +44,8 @@ const MESSAGES = [
     'InitProducerId',
     'SaslHandshake',
     'SaslAuthenticate',
+    'CreateTopics',
+    'DescribeConfigs',
   ].flatMap((api) => [`${api}Request`, `${api}Response`]),
 ];
 

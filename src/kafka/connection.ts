@@ -5,8 +5,9 @@
  * Produce with acks 0), in request order. Requests are handled one at a time, in the order they
  * arrived, as a Kafka broker does, except those whose handler says they may overlap (a Produce
  * issues its appends in order as it starts, so pipelined produces are appended in order while
- * the next one is already read): up to MAX_IN_FLIGHT of those run at once. Reading pauses while requests queue up, so a client that pipelines faster than
- * the log answers is held back by TCP, not buffered without bound.
+ * the next one is already read): up to MAX_IN_FLIGHT of those run at once. Reading pauses
+ * while requests queue up (MAX_QUEUED_FRAMES of them, or kafka.max_request_bytes), so a client
+ * that pipelines faster than the log answers is held back by TCP, not buffered without bound.
  *
  * A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
  * answered with UNSUPPORTED_VERSION and the versions served) or a malformed request closes the
@@ -52,6 +53,8 @@ export class KafkaConnection {
   private answered: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private pending: Buffer[] = [];
+  /** Bytes of the frames read and not yet handled: with the partial frame, at most about 2 × max_request_bytes. */
+  private queuedBytes = 0;
   private pendingBytes = 0;
   private readonly frames: Buffer[] = [];
   private running: Promise<void> | undefined;
@@ -99,10 +102,11 @@ export class KafkaConnection {
       if (this.pendingBytes < 4 + size) break;
       const all = this.flatten();
       this.frames.push(all.subarray(4, 4 + size));
+      this.queuedBytes += size;
       this.pending = all.length > 4 + size ? [all.subarray(4 + size)] : [];
       this.pendingBytes = all.length - 4 - size;
     }
-    if (this.frames.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    if (this.frames.length >= MAX_QUEUED_FRAMES || this.queuedBytes >= this.deps.maxRequestBytes) this.socket.pause();
     this.kick();
   }
 
@@ -123,7 +127,9 @@ export class KafkaConnection {
   private async drain(): Promise<void> {
     while (!this.closed && this.frames.length > 0) {
       const frame = this.frames.shift()!;
-      if (this.frames.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
+      this.queuedBytes -= frame.length;
+      const roomy = this.frames.length < MAX_QUEUED_FRAMES / 2 && this.queuedBytes < this.deps.maxRequestBytes / 2;
+      if (roomy && this.socket.isPaused() && !this.closed) this.socket.resume();
       if (this.session.rawTokenNext) {
         await this.answered;
         this.rawToken(frame);

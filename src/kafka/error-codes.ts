@@ -28,6 +28,9 @@ export const KafkaError = {
   UNSUPPORTED_SASL_MECHANISM: 33,
   ILLEGAL_SASL_STATE: 34,
   UNSUPPORTED_VERSION: 35,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
   KAFKA_STORAGE_ERROR: 56,
   SASL_AUTHENTICATION_FAILED: 58,
@@ -47,6 +50,12 @@ export function kafkaErrorCode(err: unknown, scope: 'log' | 'group' = 'log'): nu
       return KafkaError.UNKNOWN_TOPIC_OR_PARTITION;
     case 'INVALID_TOPIC':
       return KafkaError.INVALID_TOPIC_EXCEPTION;
+    case 'TOPIC_EXISTS':
+      return KafkaError.TOPIC_ALREADY_EXISTS;
+    case 'INVALID_PARTITIONS':
+      return KafkaError.INVALID_PARTITIONS;
+    case 'INVALID_CONFIG':
+      return KafkaError.INVALID_CONFIG;
     case 'OFFSET_OUT_OF_RANGE':
       return KafkaError.OFFSET_OUT_OF_RANGE;
     case 'RECORD_TOO_LARGE':

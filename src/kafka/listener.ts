@@ -4,9 +4,12 @@
  * The Kafka wire protocol on `kafka.listener`, over the embedded log: a TCP server whose
  * connections (connection.ts) dispatch each request to the handler of its API key
  * (handlers/index.ts). It advertises one broker, itself, at the address the client connected to:
- * leader of every partition, coordinator of every group, and controller.
+ * leader of every partition, coordinator of every group, and controller. With the receiver's
+ * certificate (receiver.tls) it speaks TLS.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { KafkaConfig } from '../config/schema.js';
 import { createTokenMatcher } from '../http/bearer-auth.js';
 import { splitEndpoint } from '../config/units.js';
@@ -30,6 +33,8 @@ const SHUTDOWN_GRACE_MS = 2_000;
 
 export interface KafkaListenerOptions {
   config: KafkaConfig;
+  /** The receiver's certificate and key: when set, the listener speaks TLS with them. */
+  tls?: { cert_file: string; key_file: string };
   log: EmbeddedBackend;
   telemetry: Telemetry;
   logger: Logger;
@@ -83,7 +88,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       if (server) throw new TributaryError('INTERNAL', 'the Kafka listener was already started');
       services.clusterId = (await log.cluster()).clusterId;
       const { host, port } = splitEndpoint(config.listener);
-      const s = createServer(accept);
+      const s = options.tls ? createTlsServer(tlsFiles(options.tls), accept) : createServer(accept);
       await new Promise<void>((resolve, reject) => {
         s.once('error', (err: NodeJS.ErrnoException) =>
           reject(new ConfigError(`kafka.listener: cannot listen on ${config.listener}: ${err.code ?? err.message}`, { cause: err })),
@@ -92,7 +97,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       });
       s.on('error', (err) => logger.error('kafka listener error', { error: err.message }));
       server = s;
-      logger.info('kafka listener started', { endpoint: config.listener, port: (s.address() as { port: number }).port });
+      logger.info('kafka listener started', { endpoint: config.listener, port: (s.address() as { port: number }).port, tls: options.tls !== undefined });
     },
     async shutdown() {
       const s = server;
@@ -108,4 +113,15 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       return { host: info.address, port: info.port };
     },
   };
+}
+
+function tlsFiles(tls: { cert_file: string; key_file: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`receiver.tls: cannot read ${file} for the Kafka listener: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { cert: read(tls.cert_file), key: read(tls.key_file) };
 }

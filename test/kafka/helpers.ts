@@ -24,11 +24,13 @@ export interface KafkaGateway {
  * topics with `partitions` partitions each, one more topic `events_in` for producers, and groups
  * on short timeouts so that rebalances happen within a test.
  */
-export async function startKafkaGateway(options: { partitions?: number; groups?: Record<string, unknown>; kafka?: Record<string, unknown> } = {}): Promise<KafkaGateway> {
+export async function startKafkaGateway(
+  options: { partitions?: number; groups?: Record<string, unknown>; kafka?: Record<string, unknown>; receiver?: Record<string, unknown> } = {},
+): Promise<KafkaGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
   const partitions = options.partitions ?? 2;
   const config = configSchema.parse({
-    receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+    receiver: { endpoint: '127.0.0.1:0', workers: 1, ...options.receiver },
     admin: { endpoint: '127.0.0.1:0' },
     kafka: { listener: '127.0.0.1:0', ...options.kafka },
     log: { data_dir: dataDir, brokers: 1, fsync: 'never' },
@@ -42,7 +44,7 @@ export async function startKafkaGateway(options: { partitions?: number; groups?:
   return {
     gateway,
     bootstrap: `127.0.0.1:${kafka.port}`,
-    receiverUrl: `http://127.0.0.1:${gateway.receiverAddress().port}`,
+    receiverUrl: `${options.receiver?.tls ? 'https' : 'http'}://127.0.0.1:${gateway.receiverAddress().port}`,
     adminUrl: `http://127.0.0.1:${gateway.adminAddress().port}`,
     async stop() {
       await gateway.shutdown();

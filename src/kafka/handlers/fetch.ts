@@ -88,7 +88,8 @@ export const fetch = defineApi({
     const reads = await partitionsOf(request, services);
     const waitMs = Math.min(Math.max(0, request.maxWaitMs), maxFetchWaitMs);
     const minBytes = Math.max(1, request.minBytes);
-    if ((await readAll(reads, log)) < minBytes && waitMs > 0 && reads.length > 0) {
+    // Partitions that failed (an unknown topic, an offset out of range) are answered at once.
+    if ((await readAll(reads, log)) < minBytes && waitMs > 0 && reads.some((r) => r.error === undefined)) {
       await waitForData(reads, log, waitMs);
       await readAll(reads, log);
     }

@@ -6,6 +6,8 @@
  */
 import type { AnyApiHandler } from '../api.js';
 import { apiVersions } from './api-versions.js';
+import { createTopics } from './create-topics.js';
+import { describeConfigs } from './describe-configs.js';
 import { describeGroups } from './describe-groups.js';
 import { fetch } from './fetch.js';
 import { findCoordinator } from './find-coordinator.js';
@@ -40,6 +42,8 @@ export const API_HANDLERS: readonly AnyApiHandler[] = [
   saslHandshake,
   apiVersions,
   initProducerId,
+  createTopics,
+  describeConfigs,
   saslAuthenticate,
 ];
 

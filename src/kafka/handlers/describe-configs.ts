@@ -1,0 +1,42 @@
+/**
+ * Runs on: main thread.
+ *
+ * DescribeConfigs (key 32): a topic's settings under Kafka's config names (read-only: configs
+ * are changed through the Tributary config or admin API); a broker has none to show.
+ */
+import { defineApi, specOf } from '../api.js';
+import { KafkaError, kafkaErrorCode } from '../error-codes.js';
+import { readDescribeConfigsRequest } from '../messages/describe-configs-request.js';
+import { describeConfigsResponseSpec, writeDescribeConfigsResponse } from '../messages/describe-configs-response.js';
+import { configsFromSettings } from '../topic-configs.js';
+
+const TOPIC = 2;
+const BROKER = 4;
+/** Kafka's config source for a per-topic setting. */
+const DYNAMIC_TOPIC_CONFIG = 1;
+
+export const describeConfigs = defineApi({
+  ...specOf(describeConfigsResponseSpec, { min: 0, max: 4 }),
+  name: 'DescribeConfigs',
+  readRequest: readDescribeConfigsRequest,
+  writeResponse: writeDescribeConfigsResponse,
+  async handle(request, _ctx, { log }) {
+    const results = await Promise.all(
+      request.resources.map(async ({ resourceType, resourceName, configurationKeys }) => {
+        const base = { errorCode: KafkaError.NONE, errorMessage: null, resourceType, resourceName, configs: [] };
+        if (resourceType === BROKER) return base;
+        if (resourceType !== TOPIC) return { ...base, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not described` };
+        try {
+          const { settings } = await log.describeTopic(resourceName);
+          const configs = configsFromSettings(settings)
+            .filter((c) => configurationKeys === null || configurationKeys.includes(c.name))
+            .map((c) => ({ ...c, readOnly: true, isDefault: false, configSource: DYNAMIC_TOPIC_CONFIG, isSensitive: false, synonyms: [] }));
+          return { ...base, configs };
+        } catch (err) {
+          return { ...base, errorCode: kafkaErrorCode(err), errorMessage: (err as Error).message };
+        }
+      }),
+    );
+    return { results };
+  },
+});

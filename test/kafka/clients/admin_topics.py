@@ -1,0 +1,33 @@
+"""Creates and describes topics through kafka-python's admin client (CreateTopics, DescribeConfigs).
+
+Usage: admin_topics.py BOOTSTRAP TOPIC
+Prints one JSON object: what creating TOPIC (3 partitions, retention.ms=3600000), creating it
+again and creating one with an unsupported config answered, and the configs DescribeConfigs shows.
+"""
+import json
+import sys
+
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+
+bootstrap, topic = sys.argv[1:3]
+admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="admin-topics")
+
+
+def create(new_topic):
+    try:
+        response = admin.create_topics([new_topic])
+        return [[name, code] for name, code, *_ in response.topic_errors]
+    except Exception as e:  # kafka-python raises on a topic error
+        return type(e).__name__
+
+
+out = {
+    "created": create(NewTopic(topic, 3, 1, topic_configs={"retention.ms": "3600000"})),
+    "again": create(NewTopic(topic, 3, 1)),
+    "bad_config": create(NewTopic(topic + "_bad", 1, 1, topic_configs={"min.insync.replicas": "2"})),
+}
+described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+out["configs"] = {name: value for name, value, *_ in described[0].resources[0][4]}
+admin.close()
+print(json.dumps(out))

@@ -3,7 +3,9 @@
  *
  * Every configured pipeline: a consumer group of `members` members feeding one sink. The
  * members run on a pool of sink worker threads (`sinks.workers`), so a sink's work (decoding,
- * conversion, compression, HTTP) never competes with ingest on the main thread.
+ * conversion, compression, HTTP) never competes with ingest on the main thread. Over the
+ * embedded engine they read its brokers from the worker; over Kafka their Kafka consumers stay on
+ * the main thread (the Kafka client runs only there) and the workers poll them.
  */
 import type { PipelineConfig } from '../../config/schema.js';
 import type { LogBackend } from '../../log/backend.js';
@@ -12,13 +14,14 @@ import type { Telemetry } from '../../telemetry/telemetry.js';
 import { TributaryError } from '../../errors.js';
 import { createSink, sinkFactories } from '../registry.js';
 import { defaultSinkWorkers, placeMembers } from './placement.js';
-import { asSinkWorkerBackend, SinkWorkerHandle } from './sink-worker-handle.js';
+import { brokerAccess, SinkWorkerHandle } from './sink-worker-handle.js';
+import type { MemberSettings } from './sink-worker-protocol.js';
 
 export interface PipelinesOptions {
   pipelines: readonly PipelineConfig[];
   /** Sink worker threads (`sinks.workers`); by default half the cores, between 1 and 8. */
   workers?: number;
-  /** The embedded engine (sink workers read its brokers directly). */
+  /** The log: the embedded engine (sink workers read its brokers directly) or Kafka. */
   backend: LogBackend;
   telemetry: Telemetry;
   logger: Logger;
@@ -44,7 +47,8 @@ export function createPipelines(options: PipelinesOptions): Pipelines {
   const { telemetry } = options;
   const logger = options.logger.child('sinks');
   if (options.pipelines.length === 0) return { workers: 0, start: async () => {}, shutdown: async () => {}, killWorker: noWorker };
-  const backend = asSinkWorkerBackend(options.backend);
+  const { backend } = options;
+  const brokers = brokerAccess(backend);
   options.pipelines.forEach((config, i) => {
     createSink(config.sink, { pipeline: config.group, path: `pipelines[${i}].sink`, topics: config.topics, logger, telemetry });
   });
@@ -52,17 +56,21 @@ export function createPipelines(options: PipelinesOptions): Pipelines {
     options.pipelines,
     options.workers ?? defaultSinkWorkers(),
     (config) => sinkFactories.get(config.sink.type)?.oneInstance === true,
-    (config, m) =>
-      backend.groupCoordinator.consumerSettings({
+    (config, m): MemberSettings => {
+      const settings = {
         group: config.group,
         clientId: `${config.group}-${m}`,
         topics: [...config.topics],
         autoOffsetReset: config.auto_offset_reset,
         // Absent, the group's default from the `groups:` block applies.
         ...(config.assignor ? { assignor: config.assignor } : {}),
-      }),
+      };
+      // The embedded coordinator checks them and fills in its defaults; Kafka's backend does where it builds the consumer.
+      return brokers ? brokers.groupCoordinator.consumerSettings(settings) : settings;
+    },
   );
-  const handles = placement.map((pipelines, worker) => new SinkWorkerHandle({ data: { worker, pipelines }, backend, telemetry, logger }));
+  const consumers = brokers ? 'brokers' : 'main-thread';
+  const handles = placement.map((pipelines, worker) => new SinkWorkerHandle({ data: { worker, consumers, pipelines }, backend, brokers, telemetry, logger }));
 
   return {
     workers: handles.length,

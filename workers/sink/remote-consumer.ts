@@ -8,18 +8,10 @@
  * Kafka's group protocol keeps the membership: there is no member id or generation to show.
  */
 import type { Consumer, PartitionOffset, PollOptions, RebalanceListener } from '../../src/groups/types.js';
-import type { ConsumedRecord, RecordHeader, TopicPartition } from '../../src/log/types.js';
+import type { ConsumedRecord, TopicPartition } from '../../src/log/types.js';
+import { clonedRecord } from '../../src/sinks/runtime/cloned-records.js';
 import type { MainThreadCalls } from '../../src/sinks/runtime/sink-worker-protocol.js';
 import type { ThreadRpc } from '../../src/thread-rpc.js';
-
-/** Bytes arrive as Uint8Arrays (structured clone); sinks expect Buffers, viewed without a copy. */
-const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-const nullableBuffer = (bytes: Uint8Array | null) => (bytes === null ? null : asBuffer(bytes));
-
-function received(r: ConsumedRecord): ConsumedRecord {
-  const headers: RecordHeader[] = r.headers.map((h) => ({ key: h.key, value: asBuffer(h.value) }));
-  return { ...r, key: nullableBuffer(r.key), value: nullableBuffer(r.value), headers };
-}
 
 export class RemoteConsumer implements Consumer {
   readonly memberId = '';
@@ -47,9 +39,10 @@ export class RemoteConsumer implements Consumer {
   subscribe(_topics: string[]): void {}
 
   async poll(options: PollOptions = {}): Promise<ConsumedRecord[]> {
-    return (await this.main.call('consumerPoll', this.key, options)).map(received);
+    return (await this.main.call('consumerPoll', this.key, options)).map(clonedRecord);
   }
 
+  /** Commits the given offsets (the member always names them). */
   async commit(offsets: PartitionOffset[] = []): Promise<void> {
     if (offsets.length > 0) await this.main.call('consumerCommit', this.key, offsets);
   }

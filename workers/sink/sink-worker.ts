@@ -5,12 +5,13 @@
  * batching, exporting and committing in a loop of its own, with this thread's own sinks. Over the
  * embedded engine record bytes come straight from the brokers (BrokerReader) and group
  * membership and commits go to the coordinator on the main thread (RemoteGroupProtocol); over
- * Kafka each member polls and commits its Kafka consumer on the main thread (RemoteConsumer).
- * Logs and metrics are relayed to the main thread.
+ * Kafka each member polls and commits its Kafka consumer on the main thread (RemoteConsumer). A
+ * sink whose client works only on the main thread (kafka) runs there (remoteSink). Logs and
+ * metrics are relayed to the main thread.
  */
 import { type ConsumerSettings, GroupConsumer } from '../../src/groups/consumer.js';
 import type { Consumer, RebalanceListener } from '../../src/groups/types.js';
-import { createSink } from '../../src/sinks/registry.js';
+import { createSink, sinkFactories } from '../../src/sinks/registry.js';
 import { DeadLetterTopic } from '../../src/sinks/runtime/dead-letter.js';
 import { PipelineMember } from '../../src/sinks/runtime/pipeline-member.js';
 import { createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
@@ -28,6 +29,7 @@ import { type RpcEndpoint, ThreadRpc } from '../../src/thread-rpc.js';
 import { BrokerReader } from './broker-reader.js';
 import { RemoteConsumer } from './remote-consumer.js';
 import { RemoteGroupProtocol } from './remote-group.js';
+import { remoteSink } from './remote-sink.js';
 
 /** How often the worker sends its metrics unasked, bounding what a crash of the thread loses. */
 const SNAPSHOT_INTERVAL_MS = 5_000;
@@ -80,13 +82,9 @@ export class SinkWorker {
       return consumer;
     };
     this.runs = data.pipelines.map(({ index, config, members }) => {
-      const sink = createSink(config.sink, {
-        pipeline: config.group,
-        path: `pipelines[${index}].sink`,
-        topics: config.topics,
-        logger: this.logger,
-        telemetry: this.telemetry,
-      });
+      const sink = sinkFactories.get(config.sink.type)?.mainThread
+        ? remoteSink(this.main, config.sink.type, index)
+        : createSink(config.sink, { pipeline: config.group, path: `pipelines[${index}].sink`, topics: config.topics, logger: this.logger, telemetry: this.telemetry });
       const deadLetter = config.dead_letter.enabled
         ? new DeadLetterTopic(deadLetterLog, config.dead_letter.topic ?? `${config.group}.dlq`, config.group)
         : undefined;

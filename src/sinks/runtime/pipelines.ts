@@ -13,6 +13,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { TributaryError } from '../../errors.js';
 import { createSink, sinkFactories } from '../registry.js';
+import type { Sink } from '../sink.js';
 import { defaultSinkWorkers, placeMembers } from './placement.js';
 import { brokerAccess, SinkWorkerHandle } from './sink-worker-handle.js';
 import type { MemberSettings } from './sink-worker-protocol.js';
@@ -40,8 +41,9 @@ export interface Pipelines {
 
 /**
  * Checks every pipeline's sink settings (a sink is built here for that, then dropped: the sinks
- * that run are built on their worker) and member settings, so a bad config is refused before
- * anything starts; then places the members on the workers.
+ * that run are built on their worker, except those whose client works only on the main thread,
+ * kept to run here) and member settings, so a bad config is refused before anything starts;
+ * then places the members on the workers.
  */
 export function createPipelines(options: PipelinesOptions): Pipelines {
   const { telemetry } = options;
@@ -49,8 +51,10 @@ export function createPipelines(options: PipelinesOptions): Pipelines {
   if (options.pipelines.length === 0) return { workers: 0, start: async () => {}, shutdown: async () => {}, killWorker: noWorker };
   const { backend } = options;
   const brokers = brokerAccess(backend);
+  const mainThreadSinks = new Map<number, Sink>();
   options.pipelines.forEach((config, i) => {
-    createSink(config.sink, { pipeline: config.group, path: `pipelines[${i}].sink`, topics: config.topics, logger, telemetry });
+    const sink = createSink(config.sink, { pipeline: config.group, path: `pipelines[${i}].sink`, topics: config.topics, logger, telemetry });
+    if (sinkFactories.get(config.sink.type)?.mainThread) mainThreadSinks.set(i, sink);
   });
   const placement = placeMembers(
     options.pipelines,
@@ -70,24 +74,29 @@ export function createPipelines(options: PipelinesOptions): Pipelines {
     },
   );
   const consumers = brokers ? 'brokers' : 'main-thread';
-  const handles = placement.map((pipelines, worker) => new SinkWorkerHandle({ data: { worker, consumers, pipelines }, backend, brokers, telemetry, logger }));
+  const handles = placement.map((pipelines, worker) => new SinkWorkerHandle({ data: { worker, consumers, pipelines }, backend, brokers, mainThreadSinks, telemetry, logger }));
+  /** The workers finish and commit first; then the main thread's sinks, which their last exports used, close. */
+  const shutdown = async () => {
+    await Promise.allSettled(handles.map((h) => h.stop()));
+    await Promise.allSettled([...mainThreadSinks.values()].map((s) => s.shutdown()));
+  };
 
   return {
     workers: handles.length,
     async start() {
-      const started = await Promise.allSettled(handles.map((h) => h.start()));
+      // The main thread's sinks first: the workers' members export through them from their first batch.
+      const started = await Promise.allSettled([...mainThreadSinks.values()].map((s) => s.start()));
+      if (!started.some((r) => r.status === 'rejected')) started.push(...(await Promise.allSettled(handles.map((h) => h.start()))));
       const failed = started.find((r) => r.status === 'rejected');
       if (failed) {
-        await Promise.allSettled(handles.map((h) => h.stop()));
+        await shutdown();
         throw failed.reason;
       }
       for (const config of options.pipelines) {
         logger.info('pipeline started', { pipeline: config.group, sink: config.sink.type, members: config.members, topics: config.topics });
       }
     },
-    async shutdown() {
-      await Promise.allSettled(handles.map((h) => h.stop()));
-    },
+    shutdown,
     async killWorker(index) {
       const handle = handles[index];
       if (!handle) return noWorker(index);

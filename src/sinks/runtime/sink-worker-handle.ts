@@ -21,6 +21,8 @@ import { spawnWorkerThread } from '../../log/embedded/spawn-worker.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MetricsSnapshot, Telemetry } from '../../telemetry/telemetry.js';
 import { ThreadRpc } from '../../thread-rpc.js';
+import type { Sink } from '../sink.js';
+import { clonedBatch } from './cloned-records.js';
 import { type MainThreadCalls, type MemberSettings, memberKey, type SinkWorkerCalls, type SinkWorkerData } from './sink-worker-protocol.js';
 
 /** What the embedded engine offers sink workers beyond LogBackend: its coordinator and ports to its brokers. */
@@ -46,6 +48,8 @@ export interface SinkWorkerHandleOptions {
   backend: LogBackend;
   /** Set when `data.consumers` is `brokers`: the embedded engine's coordinator and brokers. */
   brokers: BrokerAccess | undefined;
+  /** The pipelines' sinks that run on the main thread (`mainThread` factories), by pipeline index. */
+  mainThreadSinks: ReadonlyMap<number, Sink>;
   telemetry: Telemetry;
   /** The pipelines' logger; the worker's log lines are written through its children. */
   logger: Logger;
@@ -183,6 +187,11 @@ export class SinkWorkerHandle {
       },
       consumerPoll: (member, options) => (incarnation.consumers.get(member) ?? this.openConsumer(incarnation, member)).poll(options),
       consumerCommit: (member, offsets) => consumer(member).commit(offsets),
+      sinkExport: (pipeline, batch) => {
+        const sink = this.options.mainThreadSinks.get(pipeline);
+        if (!sink) throw new TributaryError('INTERNAL', `pipeline ${pipeline}'s sink does not run on the main thread`);
+        return sink.export(clonedBatch(batch));
+      },
       consumerClose: async (member) => {
         const closing = incarnation.consumers.get(member);
         incarnation.consumers.delete(member);

@@ -18,6 +18,7 @@ import type { CommitIdentity, CommittedOffset, ConsumerOptions, PartitionOffset,
 import type { ConsumedRecord, ProduceResult, ProducerRecord, TopicInfo, TopicPartition, TopicSpec } from '../../log/types.js';
 import type { LogLevel } from '../../telemetry/logger.js';
 import type { MetricsSnapshot } from '../../telemetry/telemetry.js';
+import type { ExportOutcome, SinkBatch } from '../sink.js';
 
 /**
  * A consumer's settings as they cross threads: the rebalance listeners are the worker's own. Over
@@ -69,6 +70,8 @@ export interface MainThreadCalls {
   consumerCommit(member: string, offsets: PartitionOffset[]): Promise<void>;
   /** Closes the member's consumer: it leaves its group. */
   consumerClose(member: string): Promise<void>;
+  /** Exports a batch through pipeline `pipeline`'s sink on the main thread (a `mainThread` sink; `pipeline` is its index). */
+  sinkExport(pipeline: number, batch: SinkBatch): Promise<ExportOutcome>;
   /** A log line of the worker, written by the main thread's logger (`name` is below the pipelines' logger). */
   log(level: Exclude<LogLevel, 'silent'>, name: string, message: string, fields?: Record<string, unknown>): void;
   /** The worker's metrics now and then, so a worker that dies loses little of its counts. */

@@ -4,7 +4,9 @@
  * Calls between two threads over one port: each side serves a set of handlers and calls the
  * other's by name. Answers carry the call's id; a failure crosses as a serialized TributaryError,
  * so `code` and `retriable` survive the trip. For small control messages (group membership,
- * commits, start and stop); record bytes never travel this way.
+ * commits, start and stop); record bytes travel this way only where the Kafka client, which runs
+ * on the main thread alone, reads or writes them (a poll of a Kafka consumer, a kafka sink's
+ * export) and for dead letters, never from the embedded engine's brokers.
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { asTributaryError, type SerializedError, TributaryError } from './errors.js';

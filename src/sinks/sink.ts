@@ -1,4 +1,7 @@
-/** Runs on: a sink worker; the main thread also builds each sink once, to check its settings before start. */
+/**
+ * Runs on: a sink worker; the main thread also builds each sink once, to check its settings
+ * before start, and runs the sinks whose factory says `mainThread`.
+ */
 import type { ConsumedRecord } from '../log/types.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -63,6 +66,13 @@ export interface SinkFactory {
    * workers with a sink each: for sinks with one writer (a file) or state across members.
    */
   readonly oneInstance?: boolean;
+  /**
+   * The sink's client works only on the main thread (the Kafka client dispatches its callbacks on
+   * the main thread's event loop): the sink is built and run there, one for the pipeline, and the
+   * members on the sink workers hand it each batch (a copy: a retry passes equal, not the same,
+   * objects).
+   */
+  readonly mainThread?: boolean;
   /** Validates the sink's own keys (throwing ConfigError naming the path) and builds the sink. */
   create(config: Record<string, unknown>, context: SinkContext): Sink;
 }

@@ -10,7 +10,7 @@ import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { makeLogs, makeSpans } from '../otlp/fixtures.js';
-import { eventually } from '../sinks/helpers.js';
+import { eventually, spanIdsOf as spanIdsOfRequest } from '../sinks/helpers.js';
 import { describeKafkaWith, useMockCluster } from './mock-fixture.js';
 import { pythonClientUnavailable, readWithPythonClient, type StoredRecord } from './python-client.js';
 
@@ -78,6 +78,38 @@ describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker li
     // Keyed as the Collector's exporter keys them (partition_traces_by_id): each record's spans share its key.
     for (const r of read.filter((x) => x.topic === 'otlp_spans')) {
       for (const rs of decode(r, 'ExportTraceServiceRequest').resourceSpans) for (const s of rs.scopeSpans!.flatMap((ss) => ss.spans)) expect(s.traceId).toBe(r.key);
+    }
+  }, 60_000);
+
+  it("delivers every span when the pipeline's members run on two sink workers (the Kafka producer is the main thread's)", async () => {
+    const config = configSchema.parse({
+      receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+      admin: { endpoint: '127.0.0.1:0' },
+      log: { data_dir: join(dir, 'two-workers'), brokers: 1, fsync: 'never' },
+      topics: { otlp_spans: { partitions: 2 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 }, otlp_metrics: { partitions: 1 } },
+      sinks: { workers: 2 },
+      pipelines: [{ ...pipelineOn(cluster().brokers), group: 'to-kafka-2', members: 2 }],
+    });
+    const two = createGateway(config, { logger: silentLogger, telemetry: new Telemetry() });
+    try {
+      await two.start();
+      const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${two.receiverAddress().port}/v1/traces` });
+      const spans = makeSpans({ service: 'to-kafka-2', traces: 6, spansPerTrace: 2 });
+      const result = await new Promise<{ code: number }>((resolve) => exporter.export(spans, resolve));
+      await exporter.shutdown();
+      expect(result.code).toBe(0);
+      const sent = spans.map((s) => s.spanContext().spanId);
+      await eventually(
+        'every span in the external cluster',
+        async () => {
+          const records = await readWithPythonClient(cluster().brokers, ['otlp_spans']);
+          const ids = new Set(records.flatMap((r) => spanIdsOfRequest(Buffer.from(r.value, 'base64'))));
+          return sent.every((id) => ids.has(id));
+        },
+        30_000,
+      );
+    } finally {
+      await two.shutdown();
     }
   }, 60_000);
 });

@@ -8,10 +8,8 @@
 import type { GroupProtocol, JoinGroupRequest, JoinGroupResult } from '../../src/groups/protocol.js';
 import type { CommitIdentity, CommittedOffset, PartitionOffset } from '../../src/groups/types.js';
 import type { TopicPartition } from '../../src/log/types.js';
-import type { MainThreadCalls } from '../../src/sinks/runtime/sink-worker-protocol.js';
+import { type MainThreadCalls, memberKey } from '../../src/sinks/runtime/sink-worker-protocol.js';
 import type { ThreadRpc } from '../../src/thread-rpc.js';
-
-const memberKey = (group: string, clientId: string) => `${group}\u0000${clientId}`;
 
 export class RemoteGroupProtocol implements GroupProtocol {
   /** Each member's latest onRebalance, by group and client id (unique among a worker's members). */

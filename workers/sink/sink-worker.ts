@@ -2,22 +2,34 @@
  * Runs on: a sink worker.
  *
  * A sink worker thread: the pipeline members the main thread placed here, each polling,
- * batching, exporting and committing in a loop of its own, with this thread's own sinks. Record
- * bytes come straight from the brokers (BrokerReader); group membership and commits go to the
- * coordinator on the main thread (RemoteGroupProtocol); logs and metrics are relayed to it.
+ * batching, exporting and committing in a loop of its own, with this thread's own sinks. Over the
+ * embedded engine record bytes come straight from the brokers (BrokerReader) and group
+ * membership and commits go to the coordinator on the main thread (RemoteGroupProtocol); over
+ * Kafka each member polls and commits its Kafka consumer on the main thread (RemoteConsumer). A
+ * sink whose client works only on the main thread (kafka) runs there (remoteSink). Logs and
+ * metrics are relayed to the main thread.
  */
-import { GroupConsumer } from '../../src/groups/consumer.js';
-import { createSink } from '../../src/sinks/registry.js';
+import { type ConsumerSettings, GroupConsumer } from '../../src/groups/consumer.js';
+import type { Consumer, RebalanceListener } from '../../src/groups/types.js';
+import { createSink, sinkFactories } from '../../src/sinks/registry.js';
 import { DeadLetterTopic } from '../../src/sinks/runtime/dead-letter.js';
 import { PipelineMember } from '../../src/sinks/runtime/pipeline-member.js';
 import { createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
-import type { MainThreadCalls, SinkWorkerCalls, SinkWorkerData } from '../../src/sinks/runtime/sink-worker-protocol.js';
+import {
+  type MainThreadCalls,
+  type MemberSettings,
+  memberKey,
+  type SinkWorkerCalls,
+  type SinkWorkerData,
+} from '../../src/sinks/runtime/sink-worker-protocol.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { createRelayedLogger, type Logger } from '../../src/telemetry/logger.js';
 import { type MetricsSnapshot, Telemetry } from '../../src/telemetry/telemetry.js';
 import { type RpcEndpoint, ThreadRpc } from '../../src/thread-rpc.js';
 import { BrokerReader } from './broker-reader.js';
+import { RemoteConsumer } from './remote-consumer.js';
 import { RemoteGroupProtocol } from './remote-group.js';
+import { remoteSink } from './remote-sink.js';
 
 /** How often the worker sends its metrics unasked, bounding what a crash of the thread loses. */
 const SNAPSHOT_INTERVAL_MS = 5_000;
@@ -36,6 +48,8 @@ export class SinkWorker {
   private readonly logger: Logger;
   private readonly stopping = new AbortController();
   private readonly runs: HostedRun[];
+  /** The members' consumers on the main thread (`main-thread` consumers), by member key. */
+  private readonly remoteConsumers = new Map<string, RemoteConsumer>();
   private snapshotTimer: NodeJS.Timeout | undefined;
 
   constructor(port: RpcEndpoint, data: SinkWorkerData) {
@@ -45,6 +59,9 @@ export class SinkWorker {
       metrics: () => this.telemetry.snapshot(),
       brokerPort: (brokerId, brokerPort) => this.reader.addPort(brokerId, brokerPort),
       rebalance: (group, clientId) => this.groups.rebalance(group, clientId),
+      partitionsRevoked: async (member, partitions) => {
+        await this.remoteConsumers.get(member)?.revoked(partitions);
+      },
     };
     this.main = new ThreadRpc<MainThreadCalls>(port, calls);
     this.logger = createRelayedLogger((level, name, message, fields) => this.main.notify('log', level, name, message, fields));
@@ -57,14 +74,17 @@ export class SinkWorker {
       produce: (...args: Parameters<MainThreadCalls['produce']>) => this.main.call('produce', ...args),
     };
     const consumerLogger = this.logger.child('consumer');
+    const createConsumer = (settings: MemberSettings, onPartitionsRevoked: RebalanceListener): Consumer => {
+      // The coordinator filled in the `groups:` defaults of embedded members (placement).
+      if (data.consumers === 'brokers') return new GroupConsumer(this.groups, this.reader, consumerLogger, { ...(settings as ConsumerSettings), onPartitionsRevoked });
+      const consumer = new RemoteConsumer(this.main, memberKey(settings.group, settings.clientId ?? ''), settings.group, onPartitionsRevoked);
+      this.remoteConsumers.set(consumer.key, consumer);
+      return consumer;
+    };
     this.runs = data.pipelines.map(({ index, config, members }) => {
-      const sink = createSink(config.sink, {
-        pipeline: config.group,
-        path: `pipelines[${index}].sink`,
-        topics: config.topics,
-        logger: this.logger,
-        telemetry: this.telemetry,
-      });
+      const sink = sinkFactories.get(config.sink.type)?.mainThread
+        ? remoteSink(this.main, config.sink.type, index)
+        : createSink(config.sink, { pipeline: config.group, path: `pipelines[${index}].sink`, topics: config.topics, logger: this.logger, telemetry: this.telemetry });
       const deadLetter = config.dead_letter.enabled
         ? new DeadLetterTopic(deadLetterLog, config.dead_letter.topic ?? `${config.group}.dlq`, config.group)
         : undefined;
@@ -72,10 +92,7 @@ export class SinkWorker {
       return {
         group: config.group,
         sink,
-        members: members.map(
-          (settings) =>
-            new PipelineMember((onPartitionsRevoked) => new GroupConsumer(this.groups, this.reader, consumerLogger, { ...settings, onPartitionsRevoked }), config.batch, delivery),
-        ),
+        members: members.map((settings) => new PipelineMember((onPartitionsRevoked) => createConsumer(settings, onPartitionsRevoked), config.batch, delivery)),
       };
     });
   }

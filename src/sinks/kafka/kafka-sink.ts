@@ -1,5 +1,6 @@
 /**
- * Runs on: the thread that runs the pipeline's members (main thread or a sink worker). Exports a
+ * Runs on: main thread (the Kafka client works only there); the pipeline's members on the sink
+ * workers hand it their batches. Exports a
  * pipeline's records to an external Kafka cluster as the OpenTelemetry Collector's Kafka exporter
  * writes them with encoding `otlp_proto`: each record's value is already a whole
  * Export*ServiceRequest, its key the trace id or resource hash, so records are forwarded as they
@@ -75,5 +76,6 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
 
 export const kafkaSinkFactory: SinkFactory = {
   type: 'kafka',
+  mainThread: true,
   create: (raw, context) => createKafkaSink(parseSinkConfig(configSchema, raw, context.path), context),
 };

@@ -3,7 +3,9 @@
  *
  * Every configured pipeline: a consumer group of `members` members feeding one sink. The
  * members run on a pool of sink worker threads (`sinks.workers`), so a sink's work (decoding,
- * conversion, compression, HTTP) never competes with ingest on the main thread.
+ * conversion, compression, HTTP) never competes with ingest on the main thread. Over the
+ * embedded engine they read its brokers from the worker; over Kafka their Kafka consumers stay on
+ * the main thread (the Kafka client runs only there) and the workers poll them.
  */
 import type { PipelineConfig } from '../../config/schema.js';
 import type { LogBackend } from '../../log/backend.js';
@@ -11,14 +13,16 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { TributaryError } from '../../errors.js';
 import { createSink, sinkFactories } from '../registry.js';
+import type { Sink } from '../sink.js';
 import { defaultSinkWorkers, placeMembers } from './placement.js';
-import { asSinkWorkerBackend, SinkWorkerHandle } from './sink-worker-handle.js';
+import { brokerAccess, SinkWorkerHandle } from './sink-worker-handle.js';
+import type { MemberSettings } from './sink-worker-protocol.js';
 
 export interface PipelinesOptions {
   pipelines: readonly PipelineConfig[];
   /** Sink worker threads (`sinks.workers`); by default half the cores, between 1 and 8. */
   workers?: number;
-  /** The embedded engine (sink workers read its brokers directly). */
+  /** The log: the embedded engine (sink workers read its brokers directly) or Kafka. */
   backend: LogBackend;
   telemetry: Telemetry;
   logger: Logger;
@@ -37,49 +41,62 @@ export interface Pipelines {
 
 /**
  * Checks every pipeline's sink settings (a sink is built here for that, then dropped: the sinks
- * that run are built on their worker) and member settings, so a bad config is refused before
- * anything starts; then places the members on the workers.
+ * that run are built on their worker, except those whose client works only on the main thread,
+ * kept to run here) and member settings, so a bad config is refused before anything starts;
+ * then places the members on the workers.
  */
 export function createPipelines(options: PipelinesOptions): Pipelines {
   const { telemetry } = options;
   const logger = options.logger.child('sinks');
   if (options.pipelines.length === 0) return { workers: 0, start: async () => {}, shutdown: async () => {}, killWorker: noWorker };
-  const backend = asSinkWorkerBackend(options.backend);
+  const { backend } = options;
+  const brokers = brokerAccess(backend);
+  const mainThreadSinks = new Map<number, Sink>();
   options.pipelines.forEach((config, i) => {
-    createSink(config.sink, { pipeline: config.group, path: `pipelines[${i}].sink`, topics: config.topics, logger, telemetry });
+    const sink = createSink(config.sink, { pipeline: config.group, path: `pipelines[${i}].sink`, topics: config.topics, logger, telemetry });
+    if (sinkFactories.get(config.sink.type)?.mainThread) mainThreadSinks.set(i, sink);
   });
   const placement = placeMembers(
     options.pipelines,
     options.workers ?? defaultSinkWorkers(),
     (config) => sinkFactories.get(config.sink.type)?.oneInstance === true,
-    (config, m) =>
-      backend.groupCoordinator.consumerSettings({
+    (config, m): MemberSettings => {
+      const settings = {
         group: config.group,
         clientId: `${config.group}-${m}`,
         topics: [...config.topics],
         autoOffsetReset: config.auto_offset_reset,
         // Absent, the group's default from the `groups:` block applies.
         ...(config.assignor ? { assignor: config.assignor } : {}),
-      }),
+      };
+      // The embedded coordinator checks them and fills in its defaults; Kafka's backend does where it builds the consumer.
+      return brokers ? brokers.groupCoordinator.consumerSettings(settings) : settings;
+    },
   );
-  const handles = placement.map((pipelines, worker) => new SinkWorkerHandle({ data: { worker, pipelines }, backend, telemetry, logger }));
+  const consumers = brokers ? 'brokers' : 'main-thread';
+  const handles = placement.map((pipelines, worker) => new SinkWorkerHandle({ data: { worker, consumers, pipelines }, backend, brokers, mainThreadSinks, telemetry, logger }));
+  /** The workers finish and commit first; then the main thread's sinks, which their last exports used, close. */
+  const shutdown = async () => {
+    await Promise.allSettled(handles.map((h) => h.stop()));
+    await Promise.allSettled([...mainThreadSinks.values()].map((s) => s.shutdown()));
+  };
 
   return {
     workers: handles.length,
     async start() {
-      const started = await Promise.allSettled(handles.map((h) => h.start()));
+      // The main thread's sinks first: the workers' members export through them from their first batch.
+      const started = await Promise.allSettled([...mainThreadSinks.values()].map((s) => s.start()));
+      if (!started.some((r) => r.status === 'rejected')) started.push(...(await Promise.allSettled(handles.map((h) => h.start()))));
       const failed = started.find((r) => r.status === 'rejected');
       if (failed) {
-        await Promise.allSettled(handles.map((h) => h.stop()));
+        await shutdown();
         throw failed.reason;
       }
       for (const config of options.pipelines) {
         logger.info('pipeline started', { pipeline: config.group, sink: config.sink.type, members: config.members, topics: config.topics });
       }
     },
-    async shutdown() {
-      await Promise.allSettled(handles.map((h) => h.stop()));
-    },
+    shutdown,
     async killWorker(index) {
       const handle = handles[index];
       if (!handle) return noWorker(index);

@@ -3,26 +3,30 @@
  *
  * One sink worker thread seen from the main thread: starts it, serves what it asks (the group
  * coordinator, topic metadata, dead-letter produce, its logs and metrics), hands it a port to
- * every broker, and restarts it when it dies. A thread that dies leaves its groups at once, so
- * its partitions move on without waiting for a session timeout; what its members had not
- * committed is read again (by the restarted thread or another member) and delivered again.
+ * every broker of the embedded engine, and restarts it when it dies. Over Kafka it also holds
+ * the members' Kafka consumers, which the worker polls and commits through these calls. A thread
+ * that dies leaves its groups at once, so its partitions move on without waiting for a session
+ * timeout; what its members had not committed is read again (by the restarted thread or another
+ * member) and delivered again.
  */
 import type { Worker } from 'node:worker_threads';
 import { AggregatorRegistry } from 'prom-client';
-import { ConfigError, TributaryError } from '../../errors.js';
+import { TributaryError } from '../../errors.js';
 import type { ConsumerSettings } from '../../groups/consumer.js';
 import type { GroupProtocol } from '../../groups/protocol.js';
-import type { ConsumerOptions } from '../../groups/types.js';
+import type { Consumer, ConsumerOptions } from '../../groups/types.js';
 import type { LogBackend } from '../../log/backend.js';
 import type { ReaderPortListener } from '../../log/embedded/embedded-backend.js';
 import { spawnWorkerThread } from '../../log/embedded/spawn-worker.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MetricsSnapshot, Telemetry } from '../../telemetry/telemetry.js';
 import { ThreadRpc } from '../../thread-rpc.js';
-import type { MainThreadCalls, SinkWorkerCalls, SinkWorkerData } from './sink-worker-protocol.js';
+import type { Sink } from '../sink.js';
+import { clonedBatch } from './cloned-records.js';
+import { type MainThreadCalls, type MemberSettings, memberKey, type SinkWorkerCalls, type SinkWorkerData } from './sink-worker-protocol.js';
 
-/** What sink workers need of the log: the embedded engine's coordinator, metadata and broker ports. */
-export interface SinkWorkerBackend extends Pick<LogBackend, 'createTopic' | 'produce' | 'describeTopic' | 'commitOffsets' | 'fetchOffsets'> {
+/** What the embedded engine offers sink workers beyond LogBackend: its coordinator and ports to its brokers. */
+export interface BrokerAccess {
   readonly groupCoordinator: Pick<GroupProtocol, 'joinGroup' | 'heartbeat' | 'leaveGroup'> & {
     consumerSettings(options: ConsumerOptions): ConsumerSettings;
   };
@@ -30,15 +34,22 @@ export interface SinkWorkerBackend extends Pick<LogBackend, 'createTopic' | 'pro
   addReader(listener: ReaderPortListener): () => void;
 }
 
-/** The backend as sink workers use it; only the embedded engine lets other threads read its brokers. */
-export function asSinkWorkerBackend(backend: LogBackend): SinkWorkerBackend {
-  if ('addReader' in backend && 'partitionLeaders' in backend && 'groupCoordinator' in backend) return backend as LogBackend & SinkWorkerBackend;
-  throw new ConfigError(`pipelines: sink workers read the embedded log; log.backend "${backend.kind}" cannot run pipelines in this process`);
+/**
+ * The embedded engine's broker access; undefined for a backend whose consumers run on the main
+ * thread (Kafka: its client works only there), whose members' workers poll them through the handle.
+ */
+export function brokerAccess(backend: LogBackend): BrokerAccess | undefined {
+  if ('addReader' in backend && 'partitionLeaders' in backend && 'groupCoordinator' in backend) return backend as LogBackend & BrokerAccess;
+  return undefined;
 }
 
 export interface SinkWorkerHandleOptions {
   data: SinkWorkerData;
-  backend: SinkWorkerBackend;
+  backend: LogBackend;
+  /** Set when `data.consumers` is `brokers`: the embedded engine's coordinator and brokers. */
+  brokers: BrokerAccess | undefined;
+  /** The pipelines' sinks that run on the main thread (`mainThread` factories), by pipeline index. */
+  mainThreadSinks: ReadonlyMap<number, Sink>;
   telemetry: Telemetry;
   /** The pipelines' logger; the worker's log lines are written through its children. */
   logger: Logger;
@@ -56,6 +67,8 @@ interface Incarnation {
   rpc: ThreadRpc<SinkWorkerCalls>;
   /** Members that joined through this thread and have not left, by group and client id. */
   members: Map<string, { group: string; memberId: string }>;
+  /** The members' consumers held here for the thread (`main-thread` consumers), by member key. */
+  consumers: Map<string, Consumer>;
   alive: boolean;
   startedAt: number;
   removeReader: () => void;
@@ -122,12 +135,13 @@ export class SinkWorkerHandle {
   }
 
   private spawn(): Incarnation {
-    const { data, backend, logger } = this.options;
+    const { data, brokers, logger } = this.options;
     const worker = spawnWorkerThread('sink', { workerData: data, name: `tributary-sink-${data.worker}` });
     const incarnation: Incarnation = {
       worker,
       rpc: undefined as unknown as ThreadRpc<SinkWorkerCalls>,
       members: new Map(),
+      consumers: new Map(),
       alive: true,
       startedAt: Date.now(),
       removeReader: () => undefined,
@@ -136,18 +150,29 @@ export class SinkWorkerHandle {
     this.current = incarnation;
     worker.on('error', (err) => logger.error('sink worker failed', { worker: this.index, error: err }));
     worker.once('exit', (code) => this.onExit(incarnation, code));
-    incarnation.removeReader = backend.addReader((brokerId, port) => {
-      incarnation.rpc.callTransferring('brokerPort', [brokerId, port], [port]).catch(() => port.close());
-    });
+    if (brokers) {
+      incarnation.removeReader = brokers.addReader((brokerId, port) => {
+        incarnation.rpc.callTransferring('brokerPort', [brokerId, port], [port]).catch(() => port.close());
+      });
+    }
     return incarnation;
   }
 
   /** What the main thread answers a worker: the coordinator's calls, metadata, dead-letter produce, logs, metrics. */
   private serve(incarnation: Incarnation): MainThreadCalls {
     const { backend } = this.options;
-    const coordinator = backend.groupCoordinator;
+    const brokers = () => {
+      if (!this.options.brokers) throw new TributaryError('INTERNAL', `log.backend "${backend.kind}": the sink worker's members do not read brokers directly`);
+      return this.options.brokers;
+    };
+    const consumer = (member: string) => {
+      const found = incarnation.consumers.get(member);
+      if (!found) throw new TributaryError('INTERNAL', `sink worker ${this.index} has no consumer for member ${JSON.stringify(member)}`);
+      return found;
+    };
     return {
       joinGroup: async (request) => {
+        const coordinator = brokers().groupCoordinator;
         const { group, clientId } = request;
         const result = await coordinator.joinGroup({ ...request, onRebalance: () => incarnation.rpc.notify('rebalance', group, clientId) });
         // A join that completes after its thread died must not keep partitions from the others.
@@ -155,15 +180,27 @@ export class SinkWorkerHandle {
         else incarnation.members.set(`${group}\u0000${clientId}`, { group, memberId: result.memberId });
         return result;
       },
-      heartbeat: (group, memberId, generation) => coordinator.heartbeat(group, memberId, generation),
+      heartbeat: (group, memberId, generation) => brokers().groupCoordinator.heartbeat(group, memberId, generation),
       leaveGroup: async (group, memberId) => {
         for (const [key, member] of incarnation.members) if (member.group === group && member.memberId === memberId) incarnation.members.delete(key);
-        await coordinator.leaveGroup(group, memberId);
+        await brokers().groupCoordinator.leaveGroup(group, memberId);
+      },
+      consumerPoll: (member, options) => (incarnation.consumers.get(member) ?? this.openConsumer(incarnation, member)).poll(options),
+      consumerCommit: (member, offsets) => consumer(member).commit(offsets),
+      sinkExport: (pipeline, batch) => {
+        const sink = this.options.mainThreadSinks.get(pipeline);
+        if (!sink) throw new TributaryError('INTERNAL', `pipeline ${pipeline}'s sink does not run on the main thread`);
+        return sink.export(clonedBatch(batch));
+      },
+      consumerClose: async (member) => {
+        const closing = incarnation.consumers.get(member);
+        incarnation.consumers.delete(member);
+        await closing?.close();
       },
       commitOffsets: (group, offsets, member) => backend.commitOffsets(group, offsets, member),
       fetchOffsets: (group, partitions) => backend.fetchOffsets(group, partitions),
       describeTopic: (topic) => backend.describeTopic(topic),
-      partitionLeaders: (topic) => backend.partitionLeaders(topic),
+      partitionLeaders: (topic) => brokers().partitionLeaders(topic),
       createTopic: (spec, options) => backend.createTopic(spec, options),
       produce: (topic, partition, records) => backend.produce(topic, partition, records),
       log: (level, name, message, fields) => this.loggerFor(name)[level](message, { worker: this.index, ...fields }),
@@ -173,17 +210,44 @@ export class SinkWorkerHandle {
     };
   }
 
+  /**
+   * Builds a `main-thread` member's consumer on its first poll. Before it gives up partitions, the
+   * worker's member delivers and commits what it holds (a dead thread holds nothing to commit).
+   */
+  private openConsumer(incarnation: Incarnation, member: string): Consumer {
+    if (!incarnation.alive) throw new TributaryError('SINK_UNAVAILABLE', `sink worker ${this.index} ended`, { retriable: true });
+    const settings = this.memberSettings(member);
+    const consumer = this.options.backend.createConsumer({
+      ...settings,
+      onPartitionsRevoked: async (partitions) => {
+        if (incarnation.alive) await incarnation.rpc.call('partitionsRevoked', member, partitions);
+      },
+    });
+    incarnation.consumers.set(member, consumer);
+    return consumer;
+  }
+
+  private memberSettings(member: string): MemberSettings {
+    for (const hosted of this.options.data.pipelines) {
+      for (const settings of hosted.members) if (memberKey(settings.group, settings.clientId ?? '') === member) return settings;
+    }
+    throw new TributaryError('INTERNAL', `sink worker ${this.index} hosts no member ${JSON.stringify(member)}`);
+  }
+
   private onExit(incarnation: Incarnation, code: number): void {
     incarnation.alive = false;
     incarnation.rpc.close(new TributaryError('SINK_UNAVAILABLE', `sink worker ${this.index} ended (code ${code})`, { retriable: true }));
     incarnation.removeReader();
+    // Its consumers on this thread leave their groups, so the partitions move on at once.
+    for (const c of incarnation.consumers.values()) void c.close().catch(() => undefined);
+    incarnation.consumers.clear();
     if (incarnation !== this.current) return;
     this.retire();
     const members = [...incarnation.members.values()];
     incarnation.members.clear();
     if (this.state !== 'running' && this.state !== 'restarting') return;
     // Its partitions go to the group's other members now rather than after a session timeout.
-    for (const { group, memberId } of members) void this.options.backend.groupCoordinator.leaveGroup(group, memberId).catch(() => undefined);
+    for (const { group, memberId } of members) void this.options.brokers?.groupCoordinator.leaveGroup(group, memberId).catch(() => undefined);
     this.failures = Date.now() - incarnation.startedAt >= STABLE_RUN_MS ? 0 : this.failures + 1;
     const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.max(0, this.failures - 1));
     this.restartsTotal.inc();

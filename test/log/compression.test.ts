@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.js';
 import { decompressRecords } from '../../src/log/compression.js';
-import { snappyCompress } from '../../src/sinks/prometheusremotewrite/snappy.js';
+import { snappyCompress } from '../../src/log/compression.js';
 
 const text = Buffer.from(Array.from({ length: 2000 }, (_, i) => `record ${i % 37} `.repeat(1 + (i % 3))).join('|'));
 
@@ -35,6 +35,17 @@ function xerial(blocks: Buffer[]): Buffer {
   return Buffer.concat([header, ...blocks.flatMap((b) => [Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b])]);
 }
 
+/** A zstd frame (no content size, a 1 KiB window unless given) of the given blocks: [type, size, content]. */
+function zstdFrame(blocks: [type: 0 | 1, size: number, content: Buffer][], windowDescriptor = 0): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, windowDescriptor])];
+  blocks.forEach(([type, size, content], i) => {
+    const header = Buffer.alloc(3);
+    header.writeUIntLE((size << 3) | (type << 1) | (i === blocks.length - 1 ? 1 : 0), 0, 3);
+    parts.push(header, content);
+  });
+  return Buffer.concat(parts);
+}
+
 function corruptError(fn: () => unknown): TributaryError {
   try {
     fn();
@@ -47,12 +58,20 @@ function corruptError(fn: () => unknown): TributaryError {
 }
 
 describe('the record batch compression codecs', () => {
-  it('inflates gzip, raw snappy, xerial-framed snappy (as Java clients send it) and LZ4 frames', () => {
+  it('inflates gzip, raw snappy, xerial-framed snappy (as Java clients send it), LZ4 frames and zstd frames', () => {
     expect(decompressRecords(1, gzipSync(text)).equals(text)).toBe(true);
     expect(decompressRecords(2, snappyCompress(text)).equals(text)).toBe(true);
     const half = text.length >> 1;
     expect(decompressRecords(2, xerial([snappyCompress(text.subarray(0, half)), snappyCompress(text.subarray(half))])).equals(text)).toBe(true);
     expect(decompressRecords(3, lz4Literals(text, 4096)).equals(text)).toBe(true);
+    // Two LZ4 frames back to back read as their concatenation, as the lz4 tool reads them.
+    expect(decompressRecords(3, Buffer.concat([lz4Literals(text.subarray(0, half), 4096), lz4Literals(text.subarray(half), 4096)])).equals(text)).toBe(true);
+    // zstd on every runtime (Node 20's zlib has none): a raw block and a run-length block.
+    const zstd = zstdFrame([
+      [0, 6, Buffer.from('hello ')],
+      [1, 5, Buffer.from('z')],
+    ]);
+    expect(decompressRecords(4, zstd).toString()).toBe('hello zzzzz');
   });
 
   it('refuses truncated or garbled input and output past the limit with CORRUPT_RECORD, never more', () => {
@@ -63,5 +82,17 @@ describe('the record batch compression codecs', () => {
     expect(corruptError(() => decompressRecords(2, snappy, 1000)).message).toMatch(/over the limit of 1000/);
     expect(corruptError(() => decompressRecords(3, lz4Literals(text, 4096), 1000)).message).toMatch(/limit of 1000/);
     corruptError(() => decompressRecords(7, snappy));
+    corruptError(() => decompressRecords(4, Buffer.from('not zstd at all')));
+    corruptError(() => decompressRecords(4, zstdFrame([[0, 6, Buffer.from('hello ')]]).subarray(0, 10)));
+  });
+
+  it('refuses a bomb from its headers, before inflating it: zstd run-length blocks, a huge zstd window, LZ4 blocks', () => {
+    // 4 KiB of input that would inflate to 512 MiB.
+    const runs = zstdFrame(Array.from({ length: 4096 }, () => [1, 128 * 1024, Buffer.from('x')] as [1, number, Buffer]));
+    expect(corruptError(() => decompressRecords(4, runs)).message).toMatch(/over the limit of 268435456/);
+    // A window of 2 GiB (exponent 21) that fzstd would allocate.
+    const window = zstdFrame([[0, 1, Buffer.from('x')]], 21 << 3);
+    expect(corruptError(() => decompressRecords(4, window)).message).toMatch(/inflates to 2147483648 bytes or more/);
+    expect(corruptError(() => decompressRecords(4, zstdFrame([[1, 5000, Buffer.from('x')]]), 1000)).message).toMatch(/limit of 1000/);
   });
 });

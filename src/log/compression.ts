@@ -137,11 +137,19 @@ function lz4Decompress(input: Buffer, maxBytes: number): Buffer {
 
 const ZSTD_MAGIC = 0xfd2fb528;
 const ZSTD_BLOCK_MAX = 128 << 10;
+/**
+ * fzstd inflates a frame without a content size through its window, moved along once per block:
+ * window size × blocks bytes copied. Past this (about a second), the frame is refused: a few KiB
+ * of tiny blocks behind a huge window would otherwise hold the thread for minutes. Producers'
+ * frames stay far below (librdkafka and Java's level 3: a 2 MiB window, 128 KiB blocks).
+ */
+const ZSTD_MAX_WINDOW_COPY = 2 * 1024 ** 3;
 
 /**
  * zstd frames, each walked first: its window (what fzstd allocates) and the sum of its blocks'
  * sizes (raw and RLE blocks say what they inflate to, a compressed block at most the block
- * maximum) must stay under the limit. Skippable frames are passed over.
+ * maximum) must stay under the limit, and so must the copying of the window. Skippable frames are
+ * passed over.
  */
 function zstdDecompress(input: Buffer, maxBytes: number): Buffer {
   let bound = 0;
@@ -173,7 +181,7 @@ function zstdDecompress(input: Buffer, maxBytes: number): Buffer {
     if (window > maxBytes) throw overLimit('zstd', window, maxBytes);
     if (contentSize > maxBytes) throw overLimit('zstd', contentSize, maxBytes);
     const blockMax = Math.min(window, ZSTD_BLOCK_MAX);
-    for (let last = false; !last; ) {
+    for (let last = false, blocks = 1; !last; blocks++) {
       if (pos + 3 > input.length) throw corrupt('zstd', 'truncated block header');
       const header = input.readUIntLE(pos, 3);
       last = (header & 1) === 1;
@@ -181,6 +189,9 @@ function zstdDecompress(input: Buffer, maxBytes: number): Buffer {
       const size = header >>> 3;
       bound += type === 2 ? blockMax : size;
       if (bound > maxBytes) throw overLimit('zstd', bound, maxBytes);
+      if (contentSize === 0 && blocks * window > ZSTD_MAX_WINDOW_COPY) {
+        throw new TributaryError('CORRUPT_RECORD', `zstd frame has no content size and ${blocks} blocks or more behind a window of ${window} bytes: too costly to inflate`);
+      }
       pos += 3 + (type === 1 ? 1 : size);
     }
     pos += fhd & 0x04 ? 4 : 0; // content checksum

@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.js';
-import { decompressRecords } from '../../src/log/compression.js';
-import { snappyCompress } from '../../src/log/compression.js';
+import { decompressRecords, snappyCompress } from '../../src/log/compression.js';
+import { clientAvailable, PYTHON } from '../kafka/helpers.js';
 
 const text = Buffer.from(Array.from({ length: 2000 }, (_, i) => `record ${i % 37} `.repeat(1 + (i % 3))).join('|'));
 
@@ -74,6 +75,26 @@ describe('the record batch compression codecs', () => {
     expect(decompressRecords(4, zstd).toString()).toBe('hello zzzzz');
   });
 
+  const hasReferenceLibraries = clientAvailable(PYTHON, ['-c', 'import zstandard, lz4.frame, snappy'], 'python3-zstandard, python3-lz4 and python3-snappy');
+  it.runIf(hasReferenceLibraries)('inflates what the reference libraries write: zstd streamed without a content size (as Java clients send it), LZ4 frames with linked blocks and checksums', () => {
+    // libzstd's streaming compressor at level 3 and 19, liblz4 with 64 KiB linked blocks, python-snappy's raw block.
+    const script = `import sys, base64, zstandard, lz4.frame, snappy
+d = sys.stdin.buffer.read()
+def stream(level):
+    c = zstandard.ZstdCompressor(level=level).compressobj()
+    return c.compress(d) + c.flush()
+for b in (stream(3), stream(19), zstandard.ZstdCompressor().compress(d), lz4.frame.compress(d, block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_linked=True, content_checksum=True, block_checksum=True), snappy.compress(d)):
+    print(base64.b64encode(b).decode())`;
+    const big = Buffer.concat(Array.from({ length: 40 }, () => text));
+    const out = spawnSync(PYTHON, ['-c', script], { input: big, maxBuffer: 1 << 28 });
+    expect(out.status, out.stderr?.toString()).toBe(0);
+    const [zstd3, zstd19, zstdSized, lz4, snappy] = out.stdout.toString().trim().split('\n').map((l) => Buffer.from(l, 'base64'));
+    expect(zstd3[4] & 0xc0).toBe(0); // no content size: fzstd's windowed path
+    for (const [codec, data] of [[4, zstd3], [4, zstd19], [4, zstdSized], [3, lz4], [2, snappy]] as const) {
+      expect(decompressRecords(codec, data).equals(big)).toBe(true);
+    }
+  });
+
   it('refuses truncated or garbled input and output past the limit with CORRUPT_RECORD, never more', () => {
     const snappy = snappyCompress(text);
     corruptError(() => decompressRecords(2, snappy.subarray(0, snappy.length - 5)));
@@ -94,5 +115,8 @@ describe('the record batch compression codecs', () => {
     const window = zstdFrame([[0, 1, Buffer.from('x')]], 21 << 3);
     expect(corruptError(() => decompressRecords(4, window)).message).toMatch(/inflates to 2147483648 bytes or more/);
     expect(corruptError(() => decompressRecords(4, zstdFrame([[1, 5000, Buffer.from('x')]]), 1000)).message).toMatch(/limit of 1000/);
+    // 64 MiB of window moved along for each of 40 one-byte blocks: refused for its cost, not its size.
+    const costly = zstdFrame(Array.from({ length: 40 }, () => [1, 1, Buffer.from('x')] as [1, number, Buffer]), 16 << 3);
+    expect(corruptError(() => decompressRecords(4, costly)).message).toMatch(/too costly to inflate/);
   });
 });

@@ -142,6 +142,35 @@ describe('the Kafka listener framing', () => {
     c.close();
   });
 
+  it('refuses a zstd bomb (CORRUPT_MESSAGE) and a codec Kafka does not have (UNSUPPORTED_COMPRESSION_TYPE), storing the good batch', async () => {
+    const good = () => encodeRecordBatch([{ value: Buffer.from('ok') }]);
+    /** A batch whose records section is `records`, flagged with `codec`, its length and CRC-32C right. */
+    const compressed = (codec: number, records: Buffer) => {
+      const b = Buffer.concat([good().subarray(0, 61), records]);
+      b.writeInt32BE(b.length - 12, 8);
+      b.writeInt16BE(codec, 21);
+      sealBatch(b, 0, b.length);
+      return b;
+    };
+    // 16 KiB of zstd run-length blocks (4 bytes each) that would inflate to 512 MiB.
+    const runs = Array.from({ length: 4096 }, (_, i) => {
+      const block = Buffer.from([0, 0, 0, 0x78]); // RLE block of 128 KiB of 'x'
+      block.writeUIntLE(((128 * 1024) << 3) | (1 << 1) | (i === 4095 ? 1 : 0), 0, 3);
+      return block;
+    });
+    const bomb = compressed(4, Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00]), ...runs]));
+    const unknownCodec = compressed(5, good().subarray(61));
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(0, 7, 11)(w);
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'events_in', partitionData: [bomb, unknownCodec, good()].map((records, i) => ({ index: i % 2, records })) }] });
+    });
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(11);
+    expect(readProduceResponse(r, 7).responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([2, 76, 0]);
+    c.close();
+  });
+
   it("stores an idempotent producer's batch once when it is sent again, and refuses a sequence gap", async () => {
     const idempotent = (firstSeq: number, values: string[]) => {
       const batch = encodeRecordBatch(values.map((v) => ({ value: Buffer.from(v) })));

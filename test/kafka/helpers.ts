@@ -22,10 +22,10 @@ export interface KafkaGateway {
 /**
  * A whole gateway from the real factory, every port free, the Kafka listener on: the OTLP
  * topics with `partitions` partitions each, one more topic `events_in` for producers, and groups
- * on short timeouts so that rebalances happen within a test.
+ * on short timeouts so that rebalances happen within a test; `pipelines` as in the config.
  */
 export async function startKafkaGateway(
-  options: { partitions?: number; groups?: Record<string, unknown>; kafka?: Record<string, unknown>; receiver?: Record<string, unknown> } = {},
+  options: { partitions?: number; groups?: Record<string, unknown>; kafka?: Record<string, unknown>; receiver?: Record<string, unknown>; pipelines?: Record<string, unknown>[] } = {},
 ): Promise<KafkaGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
   const partitions = options.partitions ?? 2;
@@ -36,6 +36,7 @@ export async function startKafkaGateway(
     log: { data_dir: dataDir, brokers: 1, fsync: 'never' },
     groups: { session_timeout: 6_000, heartbeat_interval: 500, rebalance_timeout: 10_000, ...options.groups },
     topics: Object.fromEntries(['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events', 'events_in'].map((t) => [t, { partitions }])),
+    ...(options.pipelines ? { pipelines: options.pipelines } : {}),
   });
   const logger = process.env.KAFKA_DEBUG ? createLogger('test', { level: 'debug' }) : silentLogger;
   const gateway = createGateway(config, { logger, telemetry: new Telemetry() });

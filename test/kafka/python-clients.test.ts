@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codecReadable } from '../../src/log/compression.js';
 import { tributary } from '../e2e/cli-process.js';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway, storedCodecs } from './helpers.js';
 import { sendSpans, spanIdsOf } from './otlp-records.js';
@@ -8,10 +7,13 @@ import { sendSpans, spanIdsOf } from './otlp-records.js';
 const SCRIPT = join(import.meta.dirname, 'clients', 'produce_consume.py');
 const CODECS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 
-/** The codecs each client can compress with here (kafka-python needs python libraries for snappy, lz4, zstd; Debian has lz4 only as an option). */
+/**
+ * Every codec with both clients: librdkafka sends raw snappy, kafka-python the xerial framing of
+ * Java clients (its snappy, lz4 and zstd come from python3-snappy, python3-lz4, python3-zstandard).
+ */
 const clients = [
   { client: 'confluent', label: 'python3-confluent-kafka (librdkafka 2.0)', module: 'confluent_kafka', codecs: ['none', 'gzip', 'snappy', 'lz4', 'zstd'] },
-  { client: 'kafka-python', label: 'python3-kafka (kafka-python 2.0)', module: 'kafka', codecs: ['none', 'gzip'] },
+  { client: 'kafka-python', label: 'python3-kafka (kafka-python 2.0)', module: 'kafka, snappy, lz4.frame, zstandard', codecs: ['none', 'gzip', 'snappy', 'lz4', 'zstd'] },
 ] as const;
 
 describe.each(clients)('$label against the Kafka listener', ({ client, label, module, codecs }) => {
@@ -44,10 +46,6 @@ describe.each(clients)('$label against the Kafka listener', ({ client, label, mo
 
   it.runIf(available).each(codecs)('produces with acks=-1 and compression %s records that `tributary tail` reads back', async (codec) => {
     const produced = await py('produce', 'events_in', codec, '120');
-    if (!codecReadable(CODECS[codec])) {
-      expect(produced.code).not.toBe(0);
-      return;
-    }
     expect(produced.code, produced.stderr).toBe(0);
     const stored = (await Promise.all([0, 1, 2].map((p) => storedCodecs(g, 'events_in', p)))).flat();
     expect(stored).toContain(CODECS[codec]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { labelName, metricName, unitSuffix } from '../../src/sinks/prometheusremotewrite/prom-naming.js';
-import { snappyCompress } from '../../src/sinks/prometheusremotewrite/snappy.js';
+import { snappyCompress } from '../../src/log/compression.js';
 
 /** A snappy block decoder written from format_description.txt, to check the encoder without Prometheus. */
 function snappyDecompress(src: Uint8Array): Uint8Array {

@@ -39,10 +39,10 @@ function withTenant(batch: Buffer, tenant: string): Buffer {
 
 const TENANT_HEADER = 'tenant';
 
-/** Throws unless the compressed batch's records can be read back: a codec this runtime has, and as many records as it claims. */
+/** Throws unless the compressed batch's records can be read back: a codec Kafka has, and as many records as it claims. */
 function checkCompressed(batch: Buffer, codec: number, recordCount: number): void {
   if (!codecReadable(codec)) {
-    throw new TributaryError('UNSUPPORTED_COMPRESSION', `${CODEC_NAMES[codec] ?? `codec ${codec}`} batches cannot be read on this runtime`);
+    throw new TributaryError('UNSUPPORTED_COMPRESSION', `compression codec ${codec} is not one of Kafka's (${CODEC_NAMES.join(', ')})`);
   }
   const records = decodeRecordBatches(batch, '', 0);
   if (records.length !== recordCount) {

@@ -7,7 +7,7 @@ import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { signalOfTopic } from '../signals.js';
 import { type Conversion, PrometheusConverter } from './otlp-to-prometheus.js';
-import { snappyCompress } from './snappy.js';
+import { snappyCompress } from '../../log/compression.js';
 import { encodeWriteRequest } from './write-request.js';
 
 const configSchema = z.strictObject({

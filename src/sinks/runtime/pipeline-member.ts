@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { asTributaryError } from '../../errors.js';
 import type { Consumer, PartitionOffset, RebalanceListener } from '../../groups/types.js';
 import type { ConsumedRecord } from '../../log/types.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import { type BatchPolicy, Batcher } from './batcher.js';
 import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
 
@@ -24,7 +25,6 @@ export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffse
   return [...next.values()];
 }
 
-const POLL_ERROR_BACKOFF_MS = 500;
 
 /**
  * Runs on: a sink worker.
@@ -79,14 +79,18 @@ export class PipelineMember {
 
   private async run(): Promise<void> {
     const isRunning = () => this.running;
+    let pollFailures = 0;
     while (this.running) {
       let batch: ConsumedRecord[];
       try {
         batch = await this.batcher.fill(isRunning);
+        pollFailures = 0;
       } catch (err) {
         if (!this.running) break;
-        this.delivery.logger.warn('poll failed, trying again', { pipeline: this.delivery.pipeline, error: asTributaryError(err) });
-        await sleep(POLL_ERROR_BACKOFF_MS);
+        // A poll is retried for ever (nothing is lost while the log is away), waiting as deliveries do.
+        const delayMs = backoffDelay(this.delivery.retry, pollFailures++);
+        this.delivery.logger.warn('poll failed, trying again', { pipeline: this.delivery.pipeline, delayMs, error: asTributaryError(err) });
+        await sleep(delayMs);
         continue;
       }
       // Records polled while stopping are delivered too: fill() hands back all it holds.

@@ -12,6 +12,7 @@
 import type { Worker } from 'node:worker_threads';
 import { AggregatorRegistry } from 'prom-client';
 import { TributaryError } from '../../errors.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import type { ConsumerSettings } from '../../groups/consumer.js';
 import type { GroupProtocol } from '../../groups/protocol.js';
 import type { Consumer, ConsumerOptions } from '../../groups/types.js';
@@ -249,7 +250,7 @@ export class SinkWorkerHandle {
     // Its partitions go to the group's other members now rather than after a session timeout.
     for (const { group, memberId } of members) void this.options.brokers?.groupCoordinator.leaveGroup(group, memberId).catch(() => undefined);
     this.failures = Date.now() - incarnation.startedAt >= STABLE_RUN_MS ? 0 : this.failures + 1;
-    const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.max(0, this.failures - 1));
+    const delay = backoffDelay({ initial_interval: this.backoff.initialMs, max_interval: this.backoff.maxMs, max_elapsed_time: 0 }, Math.max(0, this.failures - 1));
     this.restartsTotal.inc();
     this.state = 'restarting';
     this.options.logger.error('sink worker died; restarting it, its uncommitted records will be delivered again', {

@@ -66,7 +66,9 @@ const MAX_FIGURES = 16;
 function numbersIn(value: unknown, path: string, out: string[]): void {
   if (out.length >= MAX_FIGURES) return;
   if (typeof value === 'number') out.push(`${path}=${value}`);
-  else if (Array.isArray(value)) value.forEach((item, i) => numbersIn(item, `${path}[${i}]`, out));
+  else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) numbersIn(value[i], `${path}[${i}]`, out);
+  }
   else if (value && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) numbersIn(inner, path === '' ? key : `${path}.${key}`, out);
   }

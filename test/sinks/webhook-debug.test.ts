@@ -47,6 +47,15 @@ describe('webhook sink', () => {
     await expect(sink.export(batch)).rejects.toMatchObject({ code: 'SINK_UNAVAILABLE', retriable: true, details: { retryAfterMs: 7000 } });
   });
 
+  it('gives up on a destination that does not answer within its timeout, as retriable', async () => {
+    receiver = await startReceiver();
+    receiver.respond = () => new Promise(() => {});
+    const sink = webhookSinkFactory.create({ type: 'webhook', endpoint: receiver.url, timeout: '200ms' }, sinkContext());
+    const batch = batchOf('traces', [ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 1 }))!]);
+    await expect(sink.export(batch)).rejects.toMatchObject({ code: 'SINK_UNAVAILABLE', retriable: true, message: /no answer within 200 ms/ });
+    await sink.shutdown();
+  });
+
   it('reports an unreachable endpoint as retriable', async () => {
     const sink = webhookSinkFactory.create({ type: 'webhook', endpoint: 'http://127.0.0.1:1/hook' }, sinkContext());
     const batch = batchOf('traces', [ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 1 }))!]);

@@ -59,19 +59,26 @@ function run(name: string, args: string[]): Promise<BenchRun> {
   });
 }
 
-/**
- * A benchmark's figures in a few lines: its own `summary` rows when it gives them, else every
- * number in its JSON by path (one level of nesting), e.g. `protobuf.ratio=0.21`.
- */
+/** Figures listed per benchmark when it gives no summary of its own. */
+const MAX_FIGURES = 16;
+
+/** Every number in `value` by its path (`protobuf.ratio`, `read[1].recordsPerSec`), depth first. */
+function numbersIn(value: unknown, path: string, out: string[]): void {
+  if (out.length >= MAX_FIGURES) return;
+  if (typeof value === 'number') out.push(`${path}=${value}`);
+  else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) numbersIn(value[i], `${path}[${i}]`, out);
+  }
+  else if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) numbersIn(inner, path === '' ? key : `${path}.${key}`, out);
+  }
+}
+
+/** A benchmark's figures in a few lines: its own `summary` rows when it gives them, else its numbers by path. */
 function summaryLines(figures: Record<string, unknown>): string[] {
   if (Array.isArray(figures.summary)) return figures.summary.map(String);
   const pairs: string[] = [];
-  for (const [key, value] of Object.entries(figures)) {
-    if (typeof value === 'number') pairs.push(`${key}=${value}`);
-    else if (value && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [sub, inner] of Object.entries(value)) if (typeof inner === 'number') pairs.push(`${key}.${sub}=${inner}`);
-    }
-  }
+  numbersIn(figures, '', pairs);
   const lines: string[] = [];
   for (let i = 0; i < pairs.length; i += 4) lines.push(pairs.slice(i, i + 4).join('  '));
   return lines;

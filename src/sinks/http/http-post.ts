@@ -1,4 +1,6 @@
 /** Runs on: a sink worker. */
+import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { TributaryError } from '../../errors.js';
@@ -17,7 +19,7 @@ export interface HttpPost {
 
 export interface HttpAnswer {
   status: number;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
   body: Buffer;
 }
 
@@ -34,34 +36,80 @@ function reasonOf(body: Buffer): string {
 }
 
 /**
- * POSTs one body and resolves with the 2xx answer. Anything else throws a TributaryError:
- * SINK_UNAVAILABLE (retriable) for network errors, timeouts, 408, 429 and 5xx, with
- * `details.retryAfterMs` from `Retry-After`; SINK_REJECTED for the other statuses, with the
- * destination's reason.
+ * POSTs request bodies over keep-alive connections of its own (one client per sink, closed with
+ * it). node:http rather than fetch: for bodies of hundreds of kilobytes fetch cost about 1 ms of
+ * CPU more per request.
  */
-export async function httpPost(request: HttpPost): Promise<HttpAnswer> {
-  const headers: Record<string, string> = { ...request.headers, 'content-type': request.contentType };
-  let body = request.body;
-  if (request.compression === 'gzip') {
-    body = await gzipAsync(body);
-    headers['content-encoding'] = 'gzip';
+export class HttpClient {
+  private readonly http = new HttpAgent({ keepAlive: true });
+  private readonly https = new HttpsAgent({ keepAlive: true });
+
+  /**
+   * POSTs one body and resolves with the 2xx answer. Anything else throws a TributaryError:
+   * SINK_UNAVAILABLE (retriable) for network errors, timeouts, 408, 429 and 5xx, with
+   * `details.retryAfterMs` from `Retry-After`; SINK_REJECTED for the other statuses, with the
+   * destination's reason.
+   */
+  async post(post: HttpPost): Promise<HttpAnswer> {
+    const headers: Record<string, string | number> = { ...post.headers, 'content-type': post.contentType };
+    let body = post.body;
+    if (post.compression === 'gzip') {
+      body = await gzipAsync(body);
+      headers['content-encoding'] = 'gzip';
+    }
+    headers['content-length'] = body.length;
+    let answer: { status: number; headers: IncomingHttpHeaders; body: Buffer };
+    try {
+      answer = await this.send(new URL(post.url), headers, body, post.timeoutMs);
+    } catch (err) {
+      const reason = err instanceof RequestTimeout ? `no answer within ${post.timeoutMs} ms` : (err as Error).message;
+      throw new TributaryError('SINK_UNAVAILABLE', `POST ${post.url} failed: ${reason}`, { retriable: true, cause: err });
+    }
+    const { status } = answer;
+    if (status >= 200 && status < 300) return answer;
+    const reason = reasonOf(answer.body);
+    const message = `POST ${post.url} answered ${status}${reason ? `: ${reason}` : ''}`;
+    if (isRetriableStatus(status)) {
+      const retryAfter = answer.headers['retry-after'];
+      const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      throw new TributaryError('SINK_UNAVAILABLE', message, { retriable: true, details: { status, retryAfterMs } });
+    }
+    throw new TributaryError('SINK_REJECTED', message, { details: { status, reason } });
   }
-  let response: Response;
-  let answer: Buffer;
-  try {
-    response = await fetch(request.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(request.timeoutMs) });
-    answer = Buffer.from(await response.arrayBuffer());
-  } catch (err) {
-    const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${request.timeoutMs} ms` : (err as Error).message;
-    throw new TributaryError('SINK_UNAVAILABLE', `POST ${request.url} failed: ${reason}`, { retriable: true, cause: err });
+
+  /** Closes the idle connections; requests in flight finish. */
+  close(): void {
+    this.http.destroy();
+    this.https.destroy();
   }
-  const { status } = response;
-  if (status >= 200 && status < 300) return { status, headers: response.headers, body: answer };
-  const reason = reasonOf(answer);
-  const message = `POST ${request.url} answered ${status}${reason ? `: ${reason}` : ''}`;
-  if (isRetriableStatus(status)) {
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    throw new TributaryError('SINK_UNAVAILABLE', message, { retriable: true, details: { status, retryAfterMs } });
+
+  private send(url: URL, headers: Record<string, string | number>, body: Uint8Array, timeoutMs: number): Promise<HttpAnswer> {
+    const secure = url.protocol === 'https:';
+    const request = secure ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers, agent: secure ? this.https : this.http }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+        res.on('error', fail);
+      });
+      // The whole exchange, from sending to the answer's last byte, within the timeout.
+      const timer = setTimeout(() => req.destroy(new RequestTimeout()), timeoutMs);
+      function fail(err: Error): void {
+        clearTimeout(timer);
+        reject(err);
+      }
+      req.on('error', fail);
+      req.end(body);
+    });
   }
-  throw new TributaryError('SINK_REJECTED', message, { details: { status, reason } });
+}
+
+class RequestTimeout extends Error {
+  constructor() {
+    super('request timed out');
+  }
 }

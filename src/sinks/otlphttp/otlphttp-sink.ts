@@ -1,6 +1,6 @@
 /** Runs on: a sink worker. */
 import { z } from 'zod';
-import { httpPost } from '../http/http-post.js';
+import { HttpClient } from '../http/http-post.js';
 import { httpSinkKeys, httpUrl } from '../http/http-config.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Signal, SignalRecords, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
@@ -33,6 +33,7 @@ export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkCont
   const logger = context.logger.child('otlphttp');
   // Signals of a batch already accepted: a retry after a later signal failed does not resend them.
   const delivered = new WeakSet<SignalRecords>();
+  const http = new HttpClient();
   return {
     type: 'otlphttp',
     async start() {},
@@ -42,7 +43,7 @@ export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkCont
         if (delivered.has(group)) continue;
         const { signal, records } = group;
         const url = signalUrl(config, signal);
-        const answer = await httpPost({
+        const answer = await http.post({
           url,
           body: mergeRequests(records),
           contentType: 'application/x-protobuf',
@@ -59,7 +60,9 @@ export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkCont
       }
       return { rejectedItems };
     },
-    async shutdown() {},
+    async shutdown() {
+      http.close();
+    },
   };
 }
 

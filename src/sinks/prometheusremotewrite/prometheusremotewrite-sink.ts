@@ -1,7 +1,7 @@
 /** Runs on: a sink worker. */
 import { z } from 'zod';
 import { ConfigError, TributaryError } from '../../errors.js';
-import { httpPost } from '../http/http-post.js';
+import { HttpClient } from '../http/http-post.js';
 import { httpSinkKeys } from '../http/http-config.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
@@ -31,6 +31,7 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
     'Metric data points that have no Prometheus remote write 1.0 form, by reason',
     ['pipeline', 'reason'],
   );
+  const http = new HttpClient();
   return {
     type: 'prometheusremotewrite',
     async start() {},
@@ -56,7 +57,7 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
       }
       if (series.length === 0) return { droppedItems };
       const body = snappyCompress(encodeWriteRequest(series, config.send_metadata ? metadata : []));
-      await httpPost({
+      await http.post({
         url: config.endpoint,
         body,
         contentType: 'application/x-protobuf',
@@ -66,7 +67,9 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
       });
       return { droppedItems };
     },
-    async shutdown() {},
+    async shutdown() {
+      http.close();
+    },
   };
 }
 

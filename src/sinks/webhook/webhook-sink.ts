@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpPost } from '../http/http-post.js';
+import { HttpClient } from '../http/http-post.js';
 import { httpSinkKeys } from '../http/http-config.js';
 import { recordsAsJson } from '../otlp-text.js';
 import { parseSinkConfig } from '../sink-config.js';
@@ -13,6 +13,7 @@ export type WebhookSinkConfig = z.output<typeof configSchema>;
 export function createWebhookSink(config: WebhookSinkConfig, _context: SinkContext): Sink {
   // Signals of a batch already accepted: a retry after a later signal failed does not resend them.
   const delivered = new WeakSet<SignalRecords>();
+  const http = new HttpClient();
   return {
     type: 'webhook',
     async start() {},
@@ -20,7 +21,7 @@ export function createWebhookSink(config: WebhookSinkConfig, _context: SinkConte
       for (const group of batch.signals) {
         if (delivered.has(group)) continue;
         const { signal, records } = group;
-        await httpPost({
+        await http.post({
           url: config.endpoint,
           body: recordsAsJson(signal, records),
           contentType: 'application/json',
@@ -33,7 +34,9 @@ export function createWebhookSink(config: WebhookSinkConfig, _context: SinkConte
       }
       return {};
     },
-    async shutdown() {},
+    async shutdown() {
+      http.close();
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 /**
  * Copies `source` into `target` at `offset` with a plain memcpy, whichever of them lies in a
  * SharedArrayBuffer. V8 copies to or from shared memory (TypedArray#set, Buffer#copy) with relaxed

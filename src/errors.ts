@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 /**
  * Every failure Tributary reports is a TributaryError: a stable `code` that callers switch on,
  * a `retriable` flag that tells a client whether the same call may succeed later, and the

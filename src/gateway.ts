@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { createAdminServer } from './admin/server.js';
 import { groupRoutes } from './admin/routes/groups.js';
 import type { TributaryConfig } from './config/schema.js';

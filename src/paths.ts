@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

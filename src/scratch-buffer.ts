@@ -1,3 +1,4 @@
+// Runs on: main thread and ingest workers (each its own buffers).
 /**
  * A buffer reused by synchronous code that needs ordinary (not shared) memory for a moment.
  * V8 copies into and out of a SharedArrayBuffer with relaxed atomic accesses, several times slower

@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 /** Entry of a broker worker thread; the work is in broker/broker-server.ts. */
 import { parentPort } from 'node:worker_threads';
 import type { BrokerWorkerData } from '../src/log/embedded/broker-protocol.js';

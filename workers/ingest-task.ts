@@ -1,3 +1,4 @@
+// Runs on: ingest worker (piscina task).
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { asTributaryError } from '../src/errors.js';
 import { type IngestJob, type IngestJobReply, runIngestJob } from '../src/receiver/ingest-job.js';

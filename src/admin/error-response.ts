@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { asTributaryError, type ErrorCode } from '../errors.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { Hono } from 'hono';
 import type { AdminConfig } from '../config/schema.js';
 import { bearerAuth } from '../http/bearer-auth.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { describeIssue } from '../config/issues.js';

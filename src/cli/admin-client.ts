@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import { CliError, EXIT } from './cli-error.js';
 
 /** A small client of the admin API for CLI commands that act on a running gateway. */

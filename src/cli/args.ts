@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CliError, EXIT } from './cli-error.js';
 

@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import { main } from './main.js';
 
 process.exitCode = await main(process.argv.slice(2));

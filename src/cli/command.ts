@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 /** A command's implementation, loaded only when it runs (start does not pay for send's SDK). */
 export interface Command {
   usage: string;

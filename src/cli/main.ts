@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asTributaryError } from '../errors.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 /** Terminal output: aligned tables for people, JSON for scripts. */
 
 export function printJson(value: unknown): void {

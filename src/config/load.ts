@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { z } from 'zod';
 import { MAX_SEGMENT_BYTES, MAX_TIMER_MS, MIN_SEGMENT_BYTES } from '../log/storage-limits.js';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { z } from 'zod';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };

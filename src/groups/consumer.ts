@@ -1,3 +1,4 @@
+// Runs on: main thread (the coordinator's consumers) and sink workers (pipeline members).
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord, TopicPartition } from '../log/types.js';
 import type { Logger } from '../telemetry/logger.js';

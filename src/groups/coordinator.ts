@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { join } from 'node:path';
 import type { GroupsConfig } from '../config/schema.js';
 import { NAME_PATTERN } from '../config/schema.js';

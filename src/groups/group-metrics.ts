@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { Counter } from 'prom-client';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Group } from './group.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { TributaryError } from '../errors.js';
 import type { PartitionInfo, TopicPartition } from '../log/types.js';
 import { compareTopicPartitions, topicPartitionKey } from './assignors/assignor.js';

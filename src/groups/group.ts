@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../errors.js';
 import type { TopicPartition } from '../log/types.js';

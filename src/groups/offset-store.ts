@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
@@ -10,7 +11,7 @@ import type { CommittedOffset } from './types.js';
 /**
  * Committed offsets, durable across kill -9, in <data_dir>/groups/:
  * - `offsets.journal`: append-only, one line per committed offset, `<crc32c hex> <json>\n`.
- *   Concurrent commits share one write and one fdatasync (group commit); a commit resolves only
+ *   Concurrent commits share one write and one fdatasync; a commit resolves only
  *   once its line is synced, and only then becomes visible to fetches.
  * - `offsets.snapshot`: every group's latest offsets, written when the journal passes
  *   `snapshotEveryBytes` (write to a temp file, fsync, rename, fsync the directory), after which

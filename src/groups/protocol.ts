@@ -1,3 +1,4 @@
+// Runs on: main thread.
 /**
  * The membership protocol between a consumer client and a group coordinator: Kafka's classic
  * JoinGroup / Heartbeat / LeaveGroup / OffsetCommit / OffsetFetch. JoinGroup and SyncGroup are one

@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 /**
  * The consumer-group API every log backend offers, in the vocabulary of Kafka's classic group
  * protocol: members join a group with their subscriptions, an assignor spreads the partitions,

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AuthConfig } from '../config/schema.js';

@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 import type { GroupApi } from '../groups/types.js';
 import type {
   ClusterInfo,

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { TributaryConfig } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';

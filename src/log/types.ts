@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 /** Records, topics and partitions as every log backend speaks of them (Kafka's vocabulary). */
 
 export interface RecordHeader {

@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 /** Zig-zag varints as Kafka's record format uses them (protobuf's sint32/sint64 encoding). */
 
 /** Values whose zig-zag form fits in 31 bits take the integer fast paths below. */

@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { resourceKey } from './partitioner.js';
 import { messageSpec } from './schema.js';
 import type { Signal } from './signals.js';

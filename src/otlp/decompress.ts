@@ -1,3 +1,4 @@
+// Runs on: ingest worker; the receiver's main thread uses its encoding names.
 import * as zlib from 'node:zlib';
 import { TributaryError } from '../errors.js';
 

@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { SPLIT_SIGNALS } from './classifiers.js';
 import { type ContentEncoding, decompress } from './decompress.js';
 import { jsonToProto, parseOtlpJson } from './json-to-proto.js';

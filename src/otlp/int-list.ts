@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 const INITIAL_INTS = 256;
 /** 1 MiB: the tables of a request of 50,000 spans. */
 const RETAINED_INTS = 256 * 1024;

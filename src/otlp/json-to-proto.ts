@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { TributaryError } from '../errors.js';
 import { MAX_NESTING_DEPTH, NestingTooDeepError } from './nesting.js';
 import { type FieldSpec, type FieldType, isPackable, type MessageSpec, messageSpec, wireTypeOf } from './schema.js';

@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { createHash } from 'node:crypto';
 import { IntList } from './int-list.js';
 import { WireReader } from './wire-reader.js';

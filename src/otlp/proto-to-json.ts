@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 import { MAX_NESTING_DEPTH, NestingTooDeepError } from './nesting.js';
 import { type FieldSpec, isPackable, type MessageSpec, messageSpec, wireTypeOf } from './schema.js';
 import { forEachPackedVarint, I32, I64, LEN, malformed, VARINT, WireReader } from './wire-reader.js';

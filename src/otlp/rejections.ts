@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import type { Malformation } from './validate.js';
 
 /**

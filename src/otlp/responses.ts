@@ -1,3 +1,4 @@
+// Runs on: main thread (the receiver's answers) and ingest workers (partial success).
 import type { Signal } from './signals.js';
 import { WireWriter } from './wire-writer.js';
 

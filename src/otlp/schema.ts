@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 import { I32, I64, LEN, VARINT } from './wire-reader.js';
 
 /**

@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 /** The three OTLP/HTTP signals and the four topics they are written to (docs/records.md). */
 export type Signal = 'traces' | 'metrics' | 'logs';
 

@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { IntList } from './int-list.js';
 import type { TopicKind } from './signals.js';
 import { putVarint, varintSize } from './wire-writer.js';

@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { TributaryError } from '../errors.js';
 import type { IntList } from './int-list.js';
 import { RejectionTally } from './rejections.js';

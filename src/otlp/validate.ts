@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { MAX_NESTING_DEPTH, NestingTooDeepError } from './nesting.js';
 import { isPackable, type MessageSpec, wireTypeOf } from './schema.js';
 import { I32, I64, LEN, malformed, VARINT, type WireReader } from './wire-reader.js';

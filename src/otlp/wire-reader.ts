@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 import { TributaryError } from '../errors.js';
 
 /** Protobuf wire types (https://protobuf.dev/programming-guides/encoding/). */

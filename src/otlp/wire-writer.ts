@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 import { LEN } from './wire-reader.js';
 
 export function varintSize(value: number): number {

@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { copyBytes } from '../copy-bytes.js';
 import { TributaryError } from '../errors.js';
 import { BATCH_HEADER_SIZE, encodeHeaders, recordSize, sealBatch, writeBatchHeader, writeRecordStart } from '../log/record-batch.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { ErrorCode, TributaryError } from '../errors.js';
 import { encodeStatus, RPC_CODE, type WireFormat } from '../otlp/responses.js';
 

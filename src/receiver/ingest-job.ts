@@ -1,3 +1,4 @@
+// Runs on: ingest worker.
 import { copyBytes } from '../copy-bytes.js';
 import type { SerializedError } from '../errors.js';
 import type { RecordHeader } from '../log/types.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { TributaryError } from '../errors.js';

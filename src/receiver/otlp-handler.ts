@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 /**
  * Reusable SharedArrayBuffers for what crosses between the main thread and the ingest workers:
  * request bodies on the way in, encoded record batches on the way out. A fresh ArrayBuffer per

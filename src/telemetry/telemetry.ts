@@ -1,3 +1,4 @@
+// Runs on: any thread (shared code with no thread of its own).
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
 
 /** A registry's metrics as plain objects, which cross threads (prom-client's getMetricsAsJSON). */

@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { fdatasync, fsync } from 'node:fs';
 
 type Settle = (err: Error | null) => void;

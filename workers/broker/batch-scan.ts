@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { readSync } from 'node:fs';
 import { BATCH_HEADER_SIZE, type BatchHeader, checkBatch, LOG_OVERHEAD, MAGIC, readBatchHeader } from '../../src/log/record-batch.js';
 

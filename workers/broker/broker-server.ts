@@ -15,7 +15,7 @@ import {
 } from '../../src/log/embedded/broker-protocol.js';
 import { BatchRingReader } from '../../src/log/embedded/batch-ring.js';
 import { MessageBatcher } from '../../src/log/embedded/message-batcher.js';
-import { GroupCommit } from './group-commit.js';
+import { FsyncScheduler } from './fsync-scheduler.js';
 import { HostedPartition } from './hosted-partition.js';
 
 type Request<K extends BrokerRequest['op']> = Extract<BrokerRequest, { op: K }>;
@@ -33,7 +33,7 @@ const READER_OPS = new Set<string>(['fetch', 'offsetForTimestamp'] satisfies Rea
  */
 export class BrokerServer {
   private readonly partitions = new Map<string, HostedPartition[]>();
-  private readonly commit: GroupCommit;
+  private readonly fsync: FsyncScheduler;
   private readonly retentionTimer: NodeJS.Timeout;
   private closed = false;
   private readonly outbox: Outbox;
@@ -47,7 +47,7 @@ export class BrokerServer {
   ) {
     const { settings } = data;
     this.ring = new BatchRingReader(data.ring);
-    this.commit = new GroupCommit(settings.fsync, settings.fsyncIntervalMs, () => this.all(), (err) =>
+    this.fsync = new FsyncScheduler(settings.fsync, settings.fsyncIntervalMs, () => this.all(), (err) =>
       this.log('error', 'periodic flush failed', { error: asTributaryError(err).message }),
     );
     this.retentionTimer = setInterval(() => this.enforceRetention(), Math.max(1, settings.retentionCheckIntervalMs));
@@ -115,7 +115,7 @@ export class BrokerServer {
     const result = hosted.log.append(batch, hosted.leaderEpoch, Date.now(), !inRing || req.verifyCrc);
     hosted.polls.wake(result.highWatermark);
     if (req.acks === 0) return;
-    this.commit.afterAppend(hosted, (err) => {
+    this.fsync.afterAppend(hosted, (err) => {
       if (err) this.fail(req.id, err);
       else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark });
     });
@@ -226,7 +226,7 @@ export class BrokerServer {
     clearInterval(this.retentionTimer);
     for (const hosted of this.all()) hosted.polls.release();
     for (const port of this.readers) port.close();
-    this.commit.close();
+    this.fsync.close();
     // Every partition is closed even when one fails: its files are released either way.
     this.closePartitions([...this.all()]);
     this.partitions.clear();

@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { crc32c } from '@node-rs/crc32';
 

@@ -1,5 +1,6 @@
+// Runs on: broker thread.
 import type { PartitionAssignment, PartitionStats } from '../../src/log/embedded/broker-protocol.js';
-import type { Flushable } from './group-commit.js';
+import type { Flushable } from './fsync-scheduler.js';
 import { LongPolls } from './long-poll.js';
 import { PartitionLog } from './partition-log.js';
 

@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 /** A fetch waiting for data at `offset` (Kafka's fetch purgatory), answered by an append or its timer. */
 export interface FetchWaiter {
   offset: number;

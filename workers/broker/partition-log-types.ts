@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 /** The contract between a broker thread and the storage of one partition it leads. */
 
 export type FsyncPolicy = 'always' | 'interval' | 'never';

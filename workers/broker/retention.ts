@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import { NO_TIMESTAMP } from './offset-index.js';
 
 export interface RetentionPolicy {

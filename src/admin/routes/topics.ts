@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { NAME_PATTERN } from '../../config/schema.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

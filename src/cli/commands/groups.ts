@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import type { GroupDescription, GroupListing } from '../../groups/types.js';
 import { AdminClient } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';

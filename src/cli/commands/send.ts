@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import { parseDuration } from '../duration.js';
 import { parse, usageError } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import { loadConfig } from '../../config/load.js';
 import type { TributaryConfig } from '../../config/schema.js';
 import type { Gateway, StartingLog } from '../../gateway.js';

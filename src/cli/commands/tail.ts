@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import type { ConsumedRecord } from '../../log/types.js';
 import { protoToJson } from '../../otlp/proto-to-json.js';
 import { REQUEST_MESSAGE } from '../../otlp/signals.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread of the `tributary` command.
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { setGlobalErrorHandler } from '@opentelemetry/core';

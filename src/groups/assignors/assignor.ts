@@ -1,3 +1,4 @@
+// Runs on: main thread.
 /** What every assignor shares: its inputs, its output, and a stable order of partitions. */
 import type { TopicPartition } from '../../log/types.js';
 import type { AssignorName } from '../types.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { AssignorName } from '../types.js';
 import type { Assignor } from './assignor.js';
 import { rangeAssignor } from './range.js';

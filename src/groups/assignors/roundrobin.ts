@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { TopicPartition } from '../../log/types.js';
 import { type Assignor, finishAssignment, sortedMembers, subscribedPartitions } from './assignor.js';
 

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { TopicPartition } from '../../log/types.js';
 import { type Assignor, type AssignorMember, finishAssignment, sortedMembers, subscribedPartitions, topicPartitionKey } from './assignor.js';
 

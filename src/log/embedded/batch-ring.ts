@@ -1,3 +1,4 @@
+// Runs on: main thread and broker threads (both ends of the protocol).
 /**
  * Batch bytes between the main thread and one broker thread without an allocation or a transfer
  * per batch (pino's thread-stream pattern): produce() copies each encoded batch into a

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { TributaryError } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';

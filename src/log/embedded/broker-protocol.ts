@@ -1,3 +1,4 @@
+// Runs on: main thread and broker threads (both ends of the protocol).
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../../errors.js';
 import type { FsyncPolicy, RecoveryReport } from '../../../workers/broker/partition-log-types.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { PartitionStats } from './broker-protocol.js';
 

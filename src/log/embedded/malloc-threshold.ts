@@ -1,3 +1,4 @@
+// Runs on: main thread.
 /**
  * glibc's malloc serves blocks over its mmap threshold with an mmap of their own, page-faulted in
  * and unmapped again when freed. The threshold starts at 128 KiB and, as documented in

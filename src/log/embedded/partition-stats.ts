@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { TributaryError } from '../../errors.js';
 import type { PartitionInfo, TopicInfo } from '../types.js';
 import type { BrokerHandle } from './broker-handle.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import { pathToFileURL } from 'node:url';
 import { parentPort, Worker, type WorkerOptions, workerData } from 'node:worker_threads';
 import { runningFromSource, workerEntry } from '../../paths.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread.
 import type { LogConfig } from '../../config/schema.js';
 
 /** libuv's default: the pool has 4 threads unless UV_THREADPOOL_SIZE was set before start. */

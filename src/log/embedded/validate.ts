@@ -1,3 +1,4 @@
+// Runs on: main thread; sink workers check their fetches with it too.
 import type { TopicConfig } from '../../config/schema.js';
 import { ConfigError, TributaryError } from '../../errors.js';
 import { checkBatch, readBatchHeader } from '../record-batch.js';

@@ -1,3 +1,4 @@
+// Runs on: sink worker.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asTributaryError, TributaryError } from '../../errors.js';
 import type { ConsumedRecord } from '../../log/types.js';

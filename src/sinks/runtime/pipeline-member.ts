@@ -1,3 +1,4 @@
+// Runs on: sink worker.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asTributaryError } from '../../errors.js';
 import type { Consumer, PartitionOffset, RebalanceListener } from '../../groups/types.js';

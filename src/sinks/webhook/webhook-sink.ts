@@ -1,3 +1,4 @@
+// Runs on: sink worker.
 import { z } from 'zod';
 import { HttpClient } from '../http/http-post.js';
 import { httpSinkKeys } from '../http/http-config.js';

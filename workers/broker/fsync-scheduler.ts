@@ -1,3 +1,4 @@
+// Runs on: broker thread.
 import type { FsyncPolicy } from './partition-log-types.js';
 
 /** What the flusher needs of a partition's storage. */
@@ -19,7 +20,7 @@ type Done = (err?: unknown) => void;
  *   background (fdatasync on the thread pool), so appends never wait behind it.
  * - never: the OS writes back in its own time; close still flushes.
  */
-export class GroupCommit {
+export class FsyncScheduler {
   private readonly waiting = new Map<Flushable, Done[]>();
   private scheduled = false;
   private readonly timer: NodeJS.Timeout | undefined;

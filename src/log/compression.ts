@@ -59,7 +59,8 @@ function corrupt(codec: string, why: string): TributaryError {
 }
 
 function overLimit(codec: string, bytes: number, maxBytes: number): TributaryError {
-  return new TributaryError('CORRUPT_RECORD', `${codec} data inflates to ${bytes} bytes or more, over the limit of ${maxBytes}`);
+  // details.limit tells a caller with its own status for "too large" (the receiver's 413) from corrupt data.
+  return new TributaryError('CORRUPT_RECORD', `${codec} data inflates to ${bytes} bytes or more, over the limit of ${maxBytes}`, { details: { limit: maxBytes } });
 }
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -136,6 +137,12 @@ function lz4Decompress(input: Buffer, maxBytes: number): Buffer {
 }
 
 const ZSTD_MAGIC = 0xfd2fb528;
+/**
+ * A window this large is always allowed (what fzstd allocates; the output is bounded by the blocks):
+ * zstd's format asks decoders to take at least 8 MiB, and a streaming encoder picks its window
+ * before it knows how small its input is.
+ */
+const ZSTD_WINDOW_ALLOWED = 8 * 1024 * 1024;
 const ZSTD_BLOCK_MAX = 128 << 10;
 /**
  * fzstd inflates a frame without a content size through its window, moved along once per block:
@@ -151,8 +158,9 @@ const ZSTD_MAX_WINDOW_COPY = 2 * 1024 ** 3;
  * maximum) must stay under the limit, and so must the copying of the window. Skippable frames are
  * passed over.
  */
-function zstdDecompress(input: Buffer, maxBytes: number): Buffer {
+export function zstdDecompress(input: Buffer, maxBytes: number): Buffer {
   let bound = 0;
+  let slack = false;
   for (let pos = 0; pos < input.length; ) {
     if (pos + 8 > input.length) throw corrupt('zstd', 'truncated frame header');
     const magic = input.readUInt32LE(pos);
@@ -178,7 +186,7 @@ function zstdDecompress(input: Buffer, maxBytes: number): Buffer {
     if (fcsBytes === 2) contentSize += 256;
     pos += fcsBytes;
     if (singleSegment) window = contentSize;
-    if (window > maxBytes) throw overLimit('zstd', window, maxBytes);
+    if (window > Math.max(maxBytes, ZSTD_WINDOW_ALLOWED)) throw overLimit('zstd', window, maxBytes);
     if (contentSize > maxBytes) throw overLimit('zstd', contentSize, maxBytes);
     const blockMax = Math.min(window, ZSTD_BLOCK_MAX);
     for (let last = false, blocks = 1; !last; blocks++) {
@@ -188,7 +196,9 @@ function zstdDecompress(input: Buffer, maxBytes: number): Buffer {
       const type = (header >> 1) & 3;
       const size = header >>> 3;
       bound += type === 2 ? blockMax : size;
-      if (bound > maxBytes) throw overLimit('zstd', bound, maxBytes);
+      // A compressed block says only that it holds at most a block: one such block of slack, and the output is measured after.
+      if (bound - (type === 2 || slack ? blockMax : 0) > maxBytes) throw overLimit('zstd', bound, maxBytes);
+      slack ||= type === 2;
       if (contentSize === 0 && blocks * window > ZSTD_MAX_WINDOW_COPY) {
         throw new TributaryError('CORRUPT_RECORD', `zstd frame has no content size and ${blocks} blocks or more behind a window of ${window} bytes: too costly to inflate`);
       }
@@ -197,5 +207,6 @@ function zstdDecompress(input: Buffer, maxBytes: number): Buffer {
     pos += fhd & 0x04 ? 4 : 0; // content checksum
   }
   const out = fzstdDecompress(input);
+  if (out.length > maxBytes) throw overLimit('zstd', out.length, maxBytes);
   return Buffer.from(out.buffer, out.byteOffset, out.length);
 }

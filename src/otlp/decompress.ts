@@ -1,14 +1,14 @@
 // Runs on: ingest worker; the receiver's main thread uses its encoding names.
 import * as zlib from 'node:zlib';
 import { TributaryError } from '../errors.js';
+import { zstdDecompress } from '../log/compression.js';
 
 export type ContentEncoding = 'identity' | 'gzip' | 'deflate' | 'zstd';
 
 type Inflate = (body: Uint8Array, options: { maxOutputLength: number }) => Buffer;
 
-/** Node's zlib has zstd from 22.15 on; on older runtimes `zstd` bodies are refused with 415. */
+/** Node's zlib has zstd from 22.15 on; older runtimes inflate it with the log's bounded fzstd path. */
 const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: Inflate }).zstdDecompressSync;
-export const ZSTD_AVAILABLE = typeof zstdDecompressSync === 'function';
 
 /**
  * Inflates a request body, refusing with PAYLOAD_TOO_LARGE as soon as the output passes
@@ -21,8 +21,7 @@ export function decompress(body: Uint8Array, encoding: ContentEncoding, maxBytes
   try {
     if (encoding === 'gzip') return zlib.gunzipSync(body, { ...options, chunkSize: gzipChunkSize(body, maxBytes) });
     if (encoding === 'zstd') {
-      if (!zstdDecompressSync) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', 'zstd needs Node.js 22.15 or newer; send gzip or deflate');
-      return zstdDecompressSync(body, options);
+      return zstdDecompressSync ? zstdDecompressSync(body, options) : zstdDecompress(Buffer.from(body.buffer, body.byteOffset, body.byteLength), maxBytes);
     }
     try {
       return zlib.inflateSync(body, options);
@@ -31,9 +30,8 @@ export function decompress(body: Uint8Array, encoding: ContentEncoding, maxBytes
       return zlib.inflateRawSync(body, options);
     }
   } catch (err) {
-    if (err instanceof TributaryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') {
+    if (code === 'ERR_BUFFER_TOO_LARGE' || (err instanceof TributaryError && err.details?.limit !== undefined)) {
       throw new TributaryError('PAYLOAD_TOO_LARGE', `the ${encoding} body inflates past the limit of ${maxBytes} bytes`, { cause: err });
     }
     throw new TributaryError('INVALID_REQUEST', `the body is not valid ${encoding}: ${(err as Error).message}`, { cause: err });

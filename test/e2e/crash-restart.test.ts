@@ -38,6 +38,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Each test starts two gateway processes one after the other: on a loaded CI machine that alone can take half a minute. */
+const TWO_GATEWAYS_MS = 90_000;
+
 async function start(dataDir: string, wrapper?: string[]): Promise<GatewayProcess> {
   const gateway = await startGatewayProcess({ dataDir, wrapper });
   running.push(gateway);
@@ -64,7 +67,7 @@ describe.runIf(canUnshare)('a gateway running as PID 1 of its PID namespace, as 
     expect(pidInNamespace(second.pid)).toBe(1);
     expect(await storedKeys(second.adminUrl)).toEqual(traceIdsOf(spans));
     expect(await second.stop()).toBe(0);
-  });
+  }, TWO_GATEWAYS_MS);
 
   it('refuses a second gateway on the same data directory from another PID namespace, naming the owner', async () => {
     const dataDir = dataDirectory();
@@ -75,7 +78,7 @@ describe.runIf(canUnshare)('a gateway running as PID 1 of its PID namespace, as 
     // The owner serves on.
     expect((await fetch(`${owner.adminUrl}/readyz`)).status).toBe(200);
     expect(await owner.stop()).toBe(0);
-  });
+  }, TWO_GATEWAYS_MS);
 });
 
 describe('a gateway whose lock holder is gone', () => {
@@ -92,5 +95,5 @@ describe('a gateway whose lock holder is gone', () => {
     expect(processState(first.pid)).toBe('Z');
     expect(await storedKeys(second.adminUrl)).toEqual(traceIdsOf(spans));
     expect(await second.stop()).toBe(0);
-  });
+  }, TWO_GATEWAYS_MS);
 });

@@ -14,6 +14,7 @@ async function startGateway(dir: string): Promise<{ gateway: Gateway; base: stri
   const config = configSchema.parse({
     receiver: { endpoint: '127.0.0.1:0', workers: 1 },
     admin: { endpoint: '127.0.0.1:0' },
+    kafka: { listener: '' },
     log: { data_dir: dir, brokers: 1, fsync: 'never' },
     topics: { otlp_spans: { partitions: 2 } },
   });
@@ -106,6 +107,7 @@ describe('admin auth built without the config schema', () => {
     const config = configSchema.parse({
       receiver: { endpoint: '127.0.0.1:0', workers: 1 },
       admin: { endpoint: '127.0.0.1:0' },
+      kafka: { listener: '' },
       log: { data_dir: dir, brokers: 1, fsync: 'never' },
     });
     const closed = createGateway({ ...config, admin: { ...config.admin, auth: { tokens: [] } } }, { logger: silentLogger });

@@ -28,6 +28,7 @@ describe('the gateway shutdown', () => {
     const config = parseConfig(
       `receiver: { endpoint: 127.0.0.1:0, workers: 1 }
 admin: { endpoint: 127.0.0.1:0 }
+kafka: { listener: '' }
 log: { data_dir: ${dataDir}, brokers: 1 }
 topics: { otlp_spans: { partitions: 1 }, otlp_metrics: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 } }
 `,

@@ -82,6 +82,7 @@ export async function startServedGateway(receiverOverrides: Record<string, unkno
   const config = configSchema.parse({
     receiver: { endpoint: '127.0.0.1:0', workers: 1, ...receiverOverrides },
     admin: { endpoint: '127.0.0.1:0' },
+    kafka: { listener: '' },
     log: { data_dir: dir, brokers: 1, fsync: 'never' },
     topics: Object.fromEntries(Object.entries(PARTITIONS).map(([name, partitions]) => [name, { partitions }])),
   });

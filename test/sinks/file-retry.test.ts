@@ -19,6 +19,7 @@ async function startFileGateway(dir: string, sinkPath: string): Promise<{ gatewa
     configFile,
     `receiver: { endpoint: "127.0.0.1:0", workers: 1 }
 admin: { endpoint: "127.0.0.1:0" }
+kafka: { listener: "" }
 log: { data_dir: ${join(dir, 'data')}, brokers: 1, fsync: never }
 topics: { otlp_spans: { partitions: 1 } }
 groups: { session_timeout: 3s, heartbeat_interval: 100ms, rebalance_timeout: 2s }

@@ -1,5 +1,5 @@
 /**
- * Delivery at ingest speed (DESIGN.md "Numbers to reach": delivered ≥ 0.9 × accepted at full
+ * Delivery at ingest speed (targets, BENCHMARKS.md "Against the targets": delivered ≥ 0.9 × accepted at full
  * load; a running pipeline costs ingest at most 20 %).
  *
  * For each request shape (bench/delivery-load.ts: 512 spans in 64 traces, 512 single-span

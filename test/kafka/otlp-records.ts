@@ -2,17 +2,8 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { makeLogs, makeSpans } from '../otlp/fixtures.js';
+import { send } from '../otlp/send.js';
 
-interface Exporter<T> {
-  export(items: T, done: (result: { code: number; error?: Error }) => void): void;
-  shutdown(): Promise<void>;
-}
-
-async function send<T>(exporter: Exporter<T>, items: T): Promise<void> {
-  const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(items, resolve));
-  await exporter.shutdown();
-  if (result.code !== 0) throw result.error ?? new Error('export failed');
-}
 
 /** Sends spans through the real OTLP/protobuf exporter; returns their span ids. */
 export async function sendSpans(receiverUrl: string, traces: number, spansPerTrace: number): Promise<string[]> {

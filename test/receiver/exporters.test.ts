@@ -9,17 +9,8 @@ import { partitionForKey } from '../../src/otlp/partitioner.js';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { dataPointCount, makeLogs, makeMetrics, makeSpans } from '../otlp/fixtures.js';
 import { type Gateway, startGateway } from './harness.js';
+import { send } from '../otlp/send.js';
 
-interface Exporter<T> {
-  export(items: T, done: (result: { code: number; error?: Error }) => void): void;
-  shutdown(): Promise<void>;
-}
-
-async function send<T>(exporter: Exporter<T>, items: T): Promise<void> {
-  const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(items, resolve));
-  await exporter.shutdown();
-  if (result.code !== 0) throw result.error ?? new Error('export failed');
-}
 
 type Tree = Record<string, Record<string, Record<string, unknown>[]>[]>[];
 /** Decodes each record alone and lists its items. */

@@ -4,7 +4,7 @@ import type { KafkaBackend } from '../../src/log/kafka/kafka-backend.js';
 import { createPipelines, type Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
-import { eventually, produceTraces, spanIdsOf, startReceiver, type TestReceiver } from '../sinks/helpers.js';
+import { eventually, holdExports, produceTraces, startReceiver, type TestReceiver } from '../sinks/helpers.js';
 import { describeKafka, startKafkaBackend, useMockCluster } from './mock-fixture.js';
 
 describeKafka('sink worker threads over Kafka (3-broker librdkafka mock cluster)', () => {
@@ -23,16 +23,8 @@ describeKafka('sink worker threads over Kafka (3-broker librdkafka mock cluster)
     backend = await startKafkaBackend(cluster());
     const spans = await produceTraces(backend, { service: 'kafka-phoenix', traces: 12, spansPerTrace: 1 });
     sink = await startReceiver();
-    const seen = new Set<string>();
-    let requests = 0;
-    let hang = true;
-    sink.respond = (req) => {
-      requests++;
-      // The first thread dies with its export in flight, never answered.
-      if (hang) return new Promise(() => {});
-      for (const id of spanIdsOf(req.body)) seen.add(id);
-      return { status: 200 };
-    };
+    // The first thread dies with its export in flight, never answered.
+    const held = holdExports(sink);
     const telemetry = new Telemetry();
     const config = configSchema.parse({
       sinks: { workers: 1 },
@@ -41,13 +33,13 @@ describeKafka('sink worker threads over Kafka (3-broker librdkafka mock cluster)
     pipelines = createPipelines({ pipelines: config.pipelines, workers: config.sinks.workers, backend, telemetry, logger: silentLogger });
     await pipelines.start();
     expect(pipelines.workers).toBe(1);
-    await eventually('an export in flight', () => requests > 0, 30_000);
+    await eventually('an export in flight', () => held.requests() > 0, 30_000);
     expect(await backend.fetchOffsets('kafka-phoenix', [{ topic: 'otlp_spans', partition: 0 }])).toEqual([]);
 
-    hang = false;
+    held.release();
     await pipelines.killWorker(0);
-    await eventually('every span delivered', () => seen.size === spans.length, 45_000);
-    expect([...seen].sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
+    await eventually('every span delivered', () => held.seen.size === spans.length, 45_000);
+    expect([...held.seen].sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
     // Committed after the sink accepted: the group's offset reaches the end of the partition.
     await eventually(
       'the offsets committed',

@@ -169,3 +169,20 @@ export async function caughtUp(f: GroupFixture, group: string, topics: string[])
   // A partition that never held a record has nothing to commit.
   return partitions.length === expected && partitions.every((p) => p.lag === 0 || (p.committedOffset === null && p.highWatermark === 0));
 }
+
+/**
+ * Makes `sink` hold every export unanswered until `release()`: a sink thread killed meanwhile dies
+ * with its export in flight. After release it answers 200 and collects the span ids it received.
+ */
+export function holdExports(sink: TestReceiver): { seen: Set<string>; requests(): number; release(): void } {
+  const seen = new Set<string>();
+  let requests = 0;
+  let hang = true;
+  sink.respond = (req) => {
+    requests++;
+    if (hang) return new Promise(() => {});
+    for (const id of spanIdsOf(req.body)) seen.add(id);
+    return { status: 200 };
+  };
+  return { seen, requests: () => requests, release: () => (hang = false) };
+}

@@ -3,7 +3,7 @@ import type { Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import { threadCpuMs, threadIds } from '../../bench/lib/thread-cpu.js';
 import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
-import { caughtUp, eventually, pipelinesOver, produceMetrics, produceTraces, spanIdsOf, startLog, startReceiver, type TestReceiver } from './helpers.js';
+import { caughtUp, eventually, holdExports, pipelinesOver, produceMetrics, produceTraces, spanIdsOf, startLog, startReceiver, type TestReceiver } from './helpers.js';
 
 describe('sink worker threads', () => {
   const dataDir = useDataDirs();
@@ -27,25 +27,17 @@ describe('sink worker threads', () => {
     log = await startLog(dataDir(), 1);
     const spans = await produceTraces(log.log, { service: 'cart', traces: 12, spansPerTrace: 1 });
     const sink = await receiver();
-    const seen = new Set<string>();
-    let requests = 0;
-    let hang = true;
-    sink.respond = (req) => {
-      requests++;
-      // The first thread dies with its export in flight, never answered.
-      if (hang) return new Promise(() => {});
-      for (const id of spanIdsOf(req.body)) seen.add(id);
-      return { status: 200 };
-    };
+    // The first thread dies with its export in flight, never answered.
+    const held = holdExports(sink);
     pipelines = pipelinesOver(log, [{ group: 'phoenix', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: sink.url }, batch: { max_records: 4, max_wait: 0 } }]);
     await pipelines.start();
-    await eventually('an export in flight', () => requests > 0);
+    await eventually('an export in flight', () => held.requests() > 0);
     expect(await committed('phoenix')).toBe(0);
 
-    hang = false;
+    held.release();
     await pipelines.killWorker(0);
-    await eventually('every span delivered', () => seen.size === spans.length);
-    expect([...seen].sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
+    await eventually('every span delivered', () => held.seen.size === spans.length);
+    expect([...held.seen].sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
     await eventually('lag 0', () => caughtUp(log!, 'phoenix', ['otlp_spans']));
     const { members } = await log.log.describeGroup('phoenix');
     expect(members).toHaveLength(1);

@@ -197,6 +197,15 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     return this.store.fetch(group, offsets);
   }
 
+  async deleteGroup(group: string): Promise<void> {
+    this.checkRunning();
+    checkName(group, 'group');
+    this.checkEmpty(group, 'deleting it');
+    await this.store.forget(group);
+    // A member may have joined while the deletion was written: then the group lives on, with no offsets.
+    if ((this.groups.get(group)?.size ?? 0) === 0) this.groups.delete(group);
+  }
+
   private onRebalanceCompleted(g: Group): void {
     this.rebalances.inc({ group: g.name });
     // As in Kafka, a group with neither members nor committed offsets is gone.
@@ -209,10 +218,10 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     return described.flatMap((d) => d.partitions.map((p) => ({ group: d.group, ...p })));
   }
 
-  private checkEmpty(group: string): void {
+  private checkEmpty(group: string, doing = 'resetting its offsets'): void {
     const size = this.groups.get(group)?.size ?? 0;
     if (size > 0) {
-      throw new TributaryError('GROUP_NOT_EMPTY', `group ${group} has ${size} active members; stop them before resetting its offsets`, {
+      throw new TributaryError('GROUP_NOT_EMPTY', `group ${group} has ${size} active members; stop them before ${doing}`, {
         details: { group, members: size },
       });
     }

@@ -10,7 +10,8 @@ import type { CommittedOffset } from './types.js';
 
 /**
  * Committed offsets, durable across kill -9, in <data_dir>/groups/:
- * - `offsets.journal`: append-only, one line per committed offset, `<crc32c hex> <json>\n`.
+ * - `offsets.journal`: append-only, one line per committed offset (or per deleted group),
+ *   `<crc32c hex> <json>\n`.
  *   Concurrent commits share one write and one fdatasync; a commit resolves only
  *   once its line is synced, and only then becomes visible to fetches.
  * - `offsets.snapshot`: every group's latest offsets, written when the journal passes
@@ -26,18 +27,14 @@ export interface OffsetStoreOptions {
   snapshotEveryBytes?: number;
 }
 
-interface JournalEntry {
-  g: string;
-  t: string;
-  p: number;
-  o: number;
-  m?: string;
-  ts: number;
-}
+/** A committed offset; or, with `d`, the group's offsets all forgotten (its deletion). */
+type JournalEntry = { g: string; t: string; p: number; o: number; m?: string; ts: number } | { g: string; d: 1; ts: number };
 
 interface PendingWrite {
   group: string;
+  /** Empty when the write forgets the group. */
   offsets: CommittedOffset[];
+  forget?: boolean;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -105,6 +102,16 @@ export class OffsetStore {
     });
   }
 
+  /** Forgets every offset the group committed; resolves once that is synced to disk. */
+  forget(group: string): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (!this.journal) return Promise.reject(new TributaryError('SHUTTING_DOWN', 'the offset store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ group, offsets: [], forget: true, resolve, reject });
+      this.kick();
+    });
+  }
+
   private kick(): void {
     if (this.flushing) return;
     this.flushing = this.flushQueue().finally(() => {
@@ -116,7 +123,7 @@ export class OffsetStore {
   private async flushQueue(): Promise<void> {
     while (this.queue.length > 0 && this.journal) {
       const batch = this.queue.splice(0);
-      const text = batch.map((w) => w.offsets.map((o) => encodeLine(JSON.stringify(toEntry(w.group, o)))).join('')).join('');
+      const text = batch.map((w) => (w.forget ? encodeLine(JSON.stringify({ g: w.group, d: 1, ts: Date.now() })) : w.offsets.map((o) => encodeLine(JSON.stringify(toEntry(w.group, o)))).join(''))).join('');
       const bytes = Buffer.from(text);
       try {
         await this.journal.write(bytes, 0, bytes.length, null);
@@ -132,11 +139,17 @@ export class OffsetStore {
       }
       this.journalBytes += bytes.length;
       for (const w of batch) {
+        if (w.forget) this.offsets.delete(w.group);
         for (const o of w.offsets) this.apply(w.group, o);
         w.resolve();
       }
       if (this.journalBytes >= this.snapshotEveryBytes) await this.snapshot();
     }
+  }
+
+  private replay(entry: JournalEntry): void {
+    if ('d' in entry) this.offsets.delete(entry.g);
+    else this.apply(entry.g, fromEntry(entry));
   }
 
   private apply(group: string, offset: CommittedOffset): void {
@@ -170,13 +183,13 @@ export class OffsetStore {
     const { entries, goodBytes } = parseLines(text);
     // The snapshot is renamed into place whole; a bad line means the disk lost data.
     if (goodBytes !== Buffer.byteLength(text)) this.options.logger.error('offset snapshot is corrupt; offsets after the damage are lost', { file: SNAPSHOT });
-    for (const e of entries) this.apply(e.g, fromEntry(e));
+    for (const e of entries) this.replay(e);
   }
 
   private async replayJournal(journal: FileHandle): Promise<void> {
     const text = await journal.readFile('utf8');
     const { entries, goodBytes } = parseLines(text);
-    for (const e of entries) this.apply(e.g, fromEntry(e));
+    for (const e of entries) this.replay(e);
     const total = Buffer.byteLength(text);
     if (goodBytes < total) {
       await journal.truncate(goodBytes);
@@ -190,7 +203,7 @@ function toEntry(group: string, o: CommittedOffset): JournalEntry {
   return { g: group, t: o.topic, p: o.partition, o: o.offset, ...(o.metadata === undefined ? {} : { m: o.metadata }), ts: o.commitTimestamp };
 }
 
-function fromEntry(e: JournalEntry): CommittedOffset {
+function fromEntry(e: Exclude<JournalEntry, { d: 1 }>): CommittedOffset {
   return { topic: e.t, partition: e.p, offset: e.o, ...(e.m === undefined ? {} : { metadata: e.m }), commitTimestamp: e.ts };
 }
 

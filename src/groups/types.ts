@@ -152,4 +152,6 @@ export interface GroupApi {
   commitOffsets(group: string, offsets: PartitionOffset[], member?: CommitIdentity): Promise<void>;
   /** The committed offsets of the given partitions (default: all the group committed); missing ones are left out. */
   fetchOffsets(group: string, partitions?: TopicPartition[]): Promise<CommittedOffset[]>;
+  /** Forgets the group and its committed offsets (Kafka's DeleteGroups). GROUP_NOT_EMPTY while it has members; an unknown group is no error. */
+  deleteGroup(group: string): Promise<void>;
 }

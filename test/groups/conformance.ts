@@ -29,6 +29,8 @@ export interface GroupConformanceOptions {
     resetWithMembers?: string;
     /** resetOffsets of a group right after its members left. */
     resetAfterMembersLeft?: string;
+    /** deleteGroup. */
+    deleteGroup?: string;
   };
 }
 
@@ -153,6 +155,19 @@ export function runGroupConformance(name: string, make: () => Promise<LogBackend
         [1, 3],
       ]);
       expect((await backend.fetchOffsets(group, [{ topic, partition: 0 }, { topic, partition: 1 }])).map((o) => o.offset)).toEqual([3, 3]);
+    });
+
+    itUnless(cannot.deleteGroup, 'deletes a group with its offsets once it has no members; refuses while it has some', async () => {
+      const { topic, group } = await readAndCommit();
+      await expectLogError(backend.deleteGroup(group), 'GROUP_NOT_EMPTY');
+      await backend.commitOffsets(`${group}-kept`, [{ topic, partition: 0, offset: 1 }]);
+      await Promise.all(open.splice(0).map((c) => c.close()));
+      await backend.deleteGroup(group);
+      expect(await backend.fetchOffsets(group)).toEqual([]);
+      if (!cannot.describe) await expectLogError(backend.describeGroup(group), 'UNKNOWN_GROUP');
+      // Other groups keep theirs; deleting a group that is gone is no error.
+      expect((await backend.fetchOffsets(`${group}-kept`)).map((o) => o.offset)).toEqual([1]);
+      await backend.deleteGroup(group);
     });
 
     itUnless(cannot.resetAfterMembersLeft, 'resets the offsets of a group whose members left', async () => {

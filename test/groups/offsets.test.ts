@@ -103,6 +103,28 @@ describe('offset store', () => {
     await again.close();
   });
 
+  it('a deleted group stays deleted across reopen, in the journal and through a snapshot', async () => {
+    const dir = newDir();
+    const store = new OffsetStore({ dir, logger: silentLogger });
+    await store.open();
+    await store.commit('gone', [{ topic: 't', partition: 0, offset: 5 }]);
+    await store.commit('kept', [{ topic: 't', partition: 0, offset: 6 }]);
+    await store.forget('gone');
+    expect(store.groups()).toEqual(['kept']);
+    await store.close();
+    const reopened = new OffsetStore({ dir, logger: silentLogger, snapshotEveryBytes: 1 });
+    await reopened.open();
+    expect(reopened.fetch('gone')).toEqual([]);
+    // A commit after the deletion starts the group afresh; the snapshot it triggers keeps that.
+    await reopened.commit('gone', [{ topic: 't', partition: 1, offset: 2 }]);
+    await reopened.close();
+    const last = new OffsetStore({ dir, logger: silentLogger });
+    await last.open();
+    expect(last.fetch('gone').map((o) => [o.partition, o.offset])).toEqual([[1, 2]]);
+    expect(last.fetch('kept').map((o) => o.offset)).toEqual([6]);
+    await last.close();
+  });
+
   it('cuts a torn or corrupt journal tail on open and reports it', async () => {
     const dir = newDir();
     const store = new OffsetStore({ dir, logger: silentLogger });

@@ -66,8 +66,8 @@ describe('sink worker threads', () => {
     const sink = await receiver();
     for (let p = 0; p < 4; p++) await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1, partition: p });
     pipelines = pipelinesOver(log, [{ group: 'wide', topics: ['otlp_spans'], members: 2, sink: { type: 'otlphttp', endpoint: sink.url } }], { workers: 2 });
-    expect(pipelines.workers).toBe(2);
     await pipelines.start();
+    expect(pipelines.workers).toBe(2);
     await eventually('lag 0', () => caughtUp(log!, 'wide', ['otlp_spans']));
     expect(await committed('wide')).toBe(20);
     expect(new Set(sink.requests.flatMap((r) => spanIdsOf(r.body))).size).toBe(20);

@@ -9,11 +9,11 @@ import type { MainThreadCalls } from '../../src/sinks/runtime/sink-worker-protoc
 import type { ExportOutcome, Sink, SinkBatch } from '../../src/sinks/sink.js';
 import type { ThreadRpc } from '../../src/thread-rpc.js';
 
-export function remoteSink(main: ThreadRpc<MainThreadCalls>, type: string, pipeline: number): Sink {
+export function remoteSink(main: ThreadRpc<MainThreadCalls>, type: string, group: string): Sink {
   return {
     type,
     start: async () => {},
-    export: (batch: SinkBatch): Promise<ExportOutcome> => main.call('sinkExport', pipeline, batch),
+    export: (batch: SinkBatch): Promise<ExportOutcome> => main.call('sinkExport', group, batch),
     shutdown: async () => {},
   };
 }

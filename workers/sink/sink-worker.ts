@@ -14,8 +14,11 @@ import type { Consumer, RebalanceListener } from '../../src/groups/types.js';
 import { createSink, sinkFactories } from '../../src/sinks/registry.js';
 import { DeadLetterTopic } from '../../src/sinks/runtime/dead-letter.js';
 import { PipelineMember } from '../../src/sinks/runtime/pipeline-member.js';
-import { createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
+import { deadLetterTopicOf } from '../../src/config/across-keys.js';
+import { TributaryError } from '../../src/errors.js';
+import { type SinkMetrics, createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
 import {
+  type HostedPipeline,
   type MainThreadCalls,
   type MemberSettings,
   memberKey,
@@ -34,10 +37,12 @@ import { remoteSink } from './remote-sink.js';
 /** How often the worker sends its metrics unasked, bounding what a crash of the thread loses. */
 const SNAPSHOT_INTERVAL_MS = 5_000;
 
+/** A pipeline as this thread runs it. */
 interface HostedRun {
-  group: string;
   sink: Sink;
   members: PipelineMember[];
+  /** Aborted when the pipeline stops here: a delivery in retries gives up its batch uncommitted. */
+  stopping: AbortController;
 }
 
 export class SinkWorker {
@@ -46,16 +51,23 @@ export class SinkWorker {
   private readonly reader: BrokerReader;
   private readonly telemetry = new Telemetry();
   private readonly logger: Logger;
-  private readonly stopping = new AbortController();
-  private readonly runs: HostedRun[];
+  private readonly metrics: SinkMetrics;
+  private readonly consumerLogger: Logger;
+  /** The pipelines running here, by group. */
+  private readonly runs = new Map<string, HostedRun>();
   /** The members' consumers on the main thread (`main-thread` consumers), by member key. */
   private readonly remoteConsumers = new Map<string, RemoteConsumer>();
   private snapshotTimer: NodeJS.Timeout | undefined;
 
-  constructor(port: RpcEndpoint, data: SinkWorkerData) {
+  constructor(
+    port: RpcEndpoint,
+    private readonly data: SinkWorkerData,
+  ) {
     const calls: SinkWorkerCalls = {
       start: () => this.start(),
       stop: () => this.stop(),
+      addPipeline: (hosted) => this.addPipeline(hosted),
+      removePipeline: (group) => this.removePipeline(group),
       metrics: () => this.telemetry.snapshot(),
       brokerPort: (brokerId, brokerPort) => this.reader.addPort(brokerId, brokerPort),
       rebalance: (group, clientId) => this.groups.rebalance(group, clientId),
@@ -65,54 +77,88 @@ export class SinkWorker {
     };
     this.main = new ThreadRpc<MainThreadCalls>(port, calls);
     this.logger = createRelayedLogger((level, name, message, fields) => this.main.notify('log', level, name, message, fields));
+    this.consumerLogger = this.logger.child('consumer');
     this.groups = new RemoteGroupProtocol(this.main);
     this.reader = new BrokerReader(this.main, this.telemetry);
-    const metrics = createSinkMetrics(this.telemetry);
-    // Dead letters are rare: they go back to the log through the main thread's producer.
-    const deadLetterLog = {
-      createTopic: (...args: Parameters<MainThreadCalls['createTopic']>) => this.main.call('createTopic', ...args),
-      produce: (...args: Parameters<MainThreadCalls['produce']>) => this.main.call('produce', ...args),
-    };
-    const consumerLogger = this.logger.child('consumer');
-    const createConsumer = (settings: MemberSettings, onPartitionsRevoked: RebalanceListener): Consumer => {
-      // The coordinator filled in the `groups:` defaults of embedded members (placement).
-      if (data.consumers === 'brokers') return new GroupConsumer(this.groups, this.reader, consumerLogger, { ...(settings as ConsumerSettings), onPartitionsRevoked });
-      const consumer = new RemoteConsumer(this.main, memberKey(settings.group, settings.clientId ?? ''), settings.group, onPartitionsRevoked);
-      this.remoteConsumers.set(consumer.key, consumer);
-      return consumer;
-    };
-    this.runs = data.pipelines.map(({ index, config, members }) => {
-      const sink = sinkFactories.get(config.sink.type)?.mainThread
-        ? remoteSink(this.main, config.sink.type, index)
-        : createSink(config.sink, { pipeline: config.group, path: `pipelines[${index}].sink`, topics: config.topics, logger: this.logger, telemetry: this.telemetry });
-      const deadLetter = config.dead_letter.enabled
-        ? new DeadLetterTopic(deadLetterLog, config.dead_letter.topic ?? `${config.group}.dlq`, config.group)
-        : undefined;
-      const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, metrics, logger: this.logger, stopping: this.stopping.signal };
-      return {
-        group: config.group,
-        sink,
-        members: members.map((settings) => new PipelineMember((onPartitionsRevoked) => createConsumer(settings, onPartitionsRevoked), config.batch, delivery)),
-      };
-    });
+    this.metrics = createSinkMetrics(this.telemetry);
   }
 
   private async start(): Promise<void> {
-    for (const run of this.runs) await run.sink.start();
-    for (const run of this.runs) for (const member of run.members) member.start();
+    const runs = this.data.pipelines.map((hosted) => [hosted.config.group, this.build(hosted)] as const);
+    for (const [, run] of runs) await run.sink.start();
+    for (const [group, run] of runs) {
+      this.runs.set(group, run);
+      for (const member of run.members) member.start();
+    }
     this.snapshotTimer = setInterval(() => void this.sendSnapshot(), SNAPSHOT_INTERVAL_MS).unref();
   }
 
   /** Every member stops and every sink shuts down, even when one of them fails; the first failure is reported. */
   private async stop(): Promise<MetricsSnapshot> {
-    this.stopping.abort();
     clearInterval(this.snapshotTimer);
-    const members = await Promise.allSettled(this.runs.flatMap((run) => run.members.map((m) => m.stop())));
-    const sinks = await Promise.allSettled(this.runs.map((run) => run.sink.shutdown()));
+    const runs = [...this.runs.values()];
+    this.runs.clear();
+    for (const run of runs) run.stopping.abort();
+    const members = await Promise.allSettled(runs.flatMap((run) => run.members.map((m) => m.stop())));
+    const sinks = await Promise.allSettled(runs.map((run) => run.sink.shutdown()));
     this.reader.close();
     const failed = [...members, ...sinks].find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     return this.telemetry.snapshot();
+  }
+
+  private async addPipeline(hosted: HostedPipeline): Promise<void> {
+    const { group } = hosted.config;
+    if (this.runs.has(group)) throw new TributaryError('INTERNAL', `sink worker ${this.data.worker} already runs pipeline ${group}`);
+    const run = this.build(hosted);
+    await run.sink.start();
+    this.runs.set(group, run);
+    for (const member of run.members) member.start();
+  }
+
+  /** Its members finish and commit the batch in hand and leave the group; then its sink closes, even when a member failed. */
+  private async removePipeline(group: string): Promise<void> {
+    const run = this.runs.get(group);
+    if (!run) return;
+    this.runs.delete(group);
+    run.stopping.abort();
+    const members = await Promise.allSettled(run.members.map((m) => m.stop()));
+    await run.sink.shutdown();
+    const failed = members.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** A pipeline's sink and members, not started. */
+  private build({ path, config, members }: HostedPipeline): HostedRun {
+    const sink = sinkFactories.get(config.sink.type)?.mainThread
+      ? remoteSink(this.main, config.sink.type, config.group)
+      : createSink(config.sink, { pipeline: config.group, path: `${path}.sink`, topics: config.topics, logger: this.logger, telemetry: this.telemetry });
+    // Dead letters are rare: they go back to the log through the main thread's producer.
+    const deadLetter = config.dead_letter.enabled
+      ? new DeadLetterTopic(this.deadLetterLog, deadLetterTopicOf(config), config.group)
+      : undefined;
+    const stopping = new AbortController();
+    const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, metrics: this.metrics, logger: this.logger, stopping: stopping.signal };
+    return {
+      sink,
+      stopping,
+      members: members.map((settings) => new PipelineMember((onPartitionsRevoked) => this.createConsumer(settings, onPartitionsRevoked), config.batch, delivery)),
+    };
+  }
+
+  private readonly deadLetterLog = {
+    createTopic: (...args: Parameters<MainThreadCalls['createTopic']>) => this.main.call('createTopic', ...args),
+    produce: (...args: Parameters<MainThreadCalls['produce']>) => this.main.call('produce', ...args),
+  };
+
+  private createConsumer(settings: MemberSettings, onPartitionsRevoked: RebalanceListener): Consumer {
+    // The coordinator filled in the `groups:` defaults of embedded members (placement).
+    if (this.data.consumers === 'brokers') {
+      return new GroupConsumer(this.groups, this.reader, this.consumerLogger, { ...(settings as ConsumerSettings), onPartitionsRevoked });
+    }
+    const consumer = new RemoteConsumer(this.main, memberKey(settings.group, settings.clientId ?? ''), settings.group, onPartitionsRevoked);
+    this.remoteConsumers.set(consumer.key, consumer);
+    return consumer;
   }
 
   private async sendSnapshot(): Promise<void> {

@@ -290,6 +290,10 @@ export class EmbeddedBackend implements LogBackend {
     return this.groupCoordinator.resetOffsets(group, target, topics);
   }
 
+  deleteGroup(group: string): Promise<void> {
+    return this.groupCoordinator.deleteGroup(group);
+  }
+
   commitOffsets(group: string, offsets: PartitionOffset[], member?: CommitIdentity): Promise<void> {
     return this.groupCoordinator.commitOffsets(group, offsets, member);
   }

@@ -99,6 +99,7 @@ export interface AdminClient {
     options: { timeout?: number },
     cb: Callback<{ groupId: string; error?: LibrdKafkaError; partitions: TopicPartitionOffset[] }[]>,
   ): void;
+  deleteGroups(groups: string[], options: { timeout?: number }, cb: Callback<{ groupId: string; errorCode?: number; error?: LibrdKafkaError }[]>): void;
   disconnect(): void;
 }
 

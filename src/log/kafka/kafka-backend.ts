@@ -337,6 +337,11 @@ export class KafkaBackend implements LogBackend {
     return this.groups.resetOffsets(group, target, topics);
   }
 
+  deleteGroup(group: string): Promise<void> {
+    this.running();
+    return this.groups.deleteGroup(group);
+  }
+
   commitOffsets(group: string, offsets: PartitionOffset[], member?: CommitIdentity): Promise<void> {
     this.running();
     return this.groups.commitOffsets(group, offsets, member);

@@ -237,6 +237,18 @@ export class KafkaGroups {
     return offsets.map((o) => ({ ...o, commitTimestamp: now }));
   }
 
+  /** Kafka refuses it (GROUP_NOT_EMPTY) while the group has members; an unknown group is no error. */
+  async deleteGroup(group: string): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.deps.admin().deleteGroups([group], { timeout: ADMIN_TIMEOUT_MS }, (err, reports) => {
+        const failure = err ?? reports?.[0]?.error;
+        if (!failure || this.deps.errors.is(failure, 'ERR_GROUP_ID_NOT_FOUND')) resolve();
+        else if (this.deps.errors.is(failure, 'ERR_NON_EMPTY_GROUP')) reject(new TributaryError('GROUP_NOT_EMPTY', `group ${group} has members: stop them before deleting it`, { cause: failure }));
+        else reject(this.deps.errors.wrap(failure, `delete group ${group}`));
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
   }

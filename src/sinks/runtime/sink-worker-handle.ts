@@ -24,7 +24,14 @@ import type { MetricsSnapshot, Telemetry } from '../../telemetry/telemetry.js';
 import { ThreadRpc } from '../../thread-rpc.js';
 import type { Sink } from '../sink.js';
 import { clonedBatch } from './cloned-records.js';
-import { type MainThreadCalls, type MemberSettings, memberKey, type SinkWorkerCalls, type SinkWorkerData } from './sink-worker-protocol.js';
+import {
+  type HostedPipeline,
+  type MainThreadCalls,
+  type MemberSettings,
+  memberKey,
+  type SinkWorkerCalls,
+  type SinkWorkerData,
+} from './sink-worker-protocol.js';
 
 /** What the embedded engine offers sink workers beyond LogBackend: its coordinator and ports to its brokers. */
 export interface BrokerAccess {
@@ -49,8 +56,8 @@ export interface SinkWorkerHandleOptions {
   backend: LogBackend;
   /** Set when `data.consumers` is `brokers`: the embedded engine's coordinator and brokers. */
   brokers: BrokerAccess | undefined;
-  /** The pipelines' sinks that run on the main thread (`mainThread` factories), by pipeline index. */
-  mainThreadSinks: ReadonlyMap<number, Sink>;
+  /** The pipelines' sinks that run on the main thread (`mainThread` factories), by group. */
+  mainThreadSinks: ReadonlyMap<string, Sink>;
   telemetry: Telemetry;
   /** The pipelines' logger; the worker's log lines are written through its children. */
   logger: Logger;
@@ -109,6 +116,8 @@ export class SinkWorkerHandle {
     } catch (err) {
       this.state = 'stopped';
       await this.end(incarnation);
+      // Refused at its start, the thread can be started again (with pipelines whose sinks can).
+      this.state = 'new';
       throw err;
     }
   }
@@ -127,6 +136,48 @@ export class SinkWorkerHandle {
       await this.end(incarnation);
     }
     this.state = 'stopped';
+  }
+
+  /** Whether the thread was started (and not refused at its start): pipelines hosted from now on start with startHosted. */
+  get started(): boolean {
+    return this.state !== 'new';
+  }
+
+  /** Runs a pipeline's members here: from the thread's start, or from startHosted, and after every restart. */
+  host(hosted: HostedPipeline): void {
+    this.options.data.pipelines.push(hosted);
+  }
+
+  /**
+   * Starts a hosted pipeline on the running thread; rejects, forgetting it, when its sink cannot
+   * start. A thread that is restarting (or dies meanwhile) runs it when it is back.
+   */
+  async startHosted(group: string): Promise<void> {
+    const { data } = this.options;
+    const hosted = data.pipelines.find((p) => p.config.group === group);
+    const incarnation = this.current;
+    if (!hosted || this.state !== 'running' || !incarnation?.alive) return;
+    try {
+      await incarnation.rpc.call('addPipeline', hosted);
+    } catch (err) {
+      if (!incarnation.alive) return;
+      data.pipelines = data.pipelines.filter((p) => p !== hosted);
+      throw err;
+    }
+  }
+
+  /** The pipeline's members here deliver and commit what they hold and leave its group; its sink closes. */
+  async removePipeline(group: string): Promise<void> {
+    const { data } = this.options;
+    data.pipelines = data.pipelines.filter((hosted) => hosted.config.group !== group);
+    const incarnation = this.current;
+    if (this.state !== 'running' || !incarnation?.alive) return;
+    try {
+      await incarnation.rpc.call('removePipeline', group);
+    } catch (err) {
+      // A thread that died took its members out of the group already; its restart runs without the pipeline.
+      if (incarnation.alive) throw err;
+    }
   }
 
   /** Ends the thread abruptly, as a crash would; it is restarted. For fault drills. */
@@ -188,9 +239,9 @@ export class SinkWorkerHandle {
       },
       consumerPoll: (member, options) => (incarnation.consumers.get(member) ?? this.openConsumer(incarnation, member)).poll(options),
       consumerCommit: (member, offsets) => consumer(member).commit(offsets),
-      sinkExport: (pipeline, batch) => {
-        const sink = this.options.mainThreadSinks.get(pipeline);
-        if (!sink) throw new TributaryError('INTERNAL', `pipeline ${pipeline}'s sink does not run on the main thread`);
+      sinkExport: (group, batch) => {
+        const sink = this.options.mainThreadSinks.get(group);
+        if (!sink) throw new TributaryError('INTERNAL', `the sink of pipeline ${group} does not run on the main thread`);
         return sink.export(clonedBatch(batch));
       },
       consumerClose: async (member) => {

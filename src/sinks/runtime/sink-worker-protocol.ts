@@ -40,8 +40,8 @@ export const memberKey = (group: string, clientId: string) => `${group}\u0000${c
 
 /** A pipeline as one worker runs it: its config and the members placed on this worker. */
 export interface HostedPipeline {
-  /** Position in the config's `pipelines` list, for config paths in errors. */
-  index: number;
+  /** Where the pipeline's settings came from, for paths in errors: `pipelines[2]` in the config, `pipeline "team-a"` from the API. */
+  path: string;
   config: PipelineConfig;
   members: MemberSettings[];
 }
@@ -70,8 +70,8 @@ export interface MainThreadCalls {
   consumerCommit(member: string, offsets: PartitionOffset[]): Promise<void>;
   /** Closes the member's consumer: it leaves its group. */
   consumerClose(member: string): Promise<void>;
-  /** Exports a batch through pipeline `pipeline`'s sink on the main thread (a `mainThread` sink; `pipeline` is its index). */
-  sinkExport(pipeline: number, batch: SinkBatch): Promise<ExportOutcome>;
+  /** Exports a batch through the sink of the pipeline of group `group` on the main thread (a `mainThread` sink). */
+  sinkExport(group: string, batch: SinkBatch): Promise<ExportOutcome>;
   /** A log line of the worker, written by the main thread's logger (`name` is below the pipelines' logger). */
   log(level: Exclude<LogLevel, 'silent'>, name: string, message: string, fields?: Record<string, unknown>): void;
   /** The worker's metrics now and then, so a worker that dies loses little of its counts. */
@@ -84,6 +84,10 @@ export interface SinkWorkerCalls {
   start(): Promise<void>;
   /** Members finish and commit the batch in hand and leave their groups; then the sinks close. Answers the final metrics. */
   stop(): Promise<MetricsSnapshot>;
+  /** Starts a pipeline's sink and members here (a pipeline created or resumed at run time). */
+  addPipeline(hosted: HostedPipeline): Promise<void>;
+  /** The pipeline's members here finish and commit the batch in hand and leave its group; then its sink closes. */
+  removePipeline(group: string): Promise<void>;
   metrics(): Promise<MetricsSnapshot>;
   /** One end of a channel to a broker thread; a new one arrives whenever that broker restarts. */
   brokerPort(brokerId: number, port: MessagePort): void;

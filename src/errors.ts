@@ -36,6 +36,12 @@ export type ErrorCode =
   | 'OVERLOADED'
   | 'SINK_REJECTED'
   | 'SINK_UNAVAILABLE'
+  | 'UNKNOWN_PIPELINE'
+  | 'PIPELINE_EXISTS'
+  /** A pipeline from the config file, which only the file changes. */
+  | 'PIPELINE_READ_ONLY'
+  /** A process whose role runs no pipelines (`--role ingest`). */
+  | 'NO_PIPELINES_HERE'
   /** The log's cluster lacks the API an answer needs (an Apache Kafka broker too old, a mock). */
   | 'UNSUPPORTED_BY_CLUSTER'
   | 'INTERNAL';

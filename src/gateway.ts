@@ -1,6 +1,7 @@
 // Runs on: main thread.
 import { createAdminServer } from './admin/server.js';
 import { groupRoutes } from './admin/routes/groups.js';
+import { pipelineRoutes } from './admin/routes/pipelines.js';
 import type { TributaryConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { checkRole, type GatewayRole } from './gateway-role.js';
@@ -11,6 +12,7 @@ import { EmbeddedBackend } from './log/embedded/embedded-backend.js';
 import { createReceiver } from './receiver/receiver.js';
 import { shutdownInOrder } from './shutdown-in-order.js';
 import { createPipelines } from './sinks/runtime/pipelines.js';
+import { Subscriptions } from './subscriptions/subscriptions.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Telemetry } from './telemetry/telemetry.js';
 
@@ -59,6 +61,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   checkRole(role, config.log.backend);
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
   const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, workers: config.sinks.workers, backend, telemetry, logger });
+  const subscriptions = new Subscriptions({ config, pipelines: role === 'ingest' ? undefined : pipelines, backend, logger });
   const receiver = role === 'sinks' ? undefined : createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
   // The Kafka protocol is served over the embedded log only; over Apache Kafka, clients go to Kafka.
   const kafka: KafkaListener | undefined =
@@ -81,7 +84,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       if (connection && !connection.connected) return { ready: false, reason: `the log's cluster does not answer: ${connection.error}`, details };
       return { ready: true, details };
     },
-    routes: { groups: groupRoutes(backend) },
+    routes: { groups: groupRoutes(backend), pipelines: pipelineRoutes(subscriptions) },
   });
 
   return {
@@ -95,6 +98,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       await (deps.log?.started ?? backend.start());
       mark('logOpen');
       await pipelines.start();
+      await subscriptions.start();
       mark('pipelinesStarted');
       await receiver?.start();
       mark('receiverListening');

@@ -8,14 +8,18 @@ function describe(error: z.ZodError, top: string): string {
   return error.issues.map((issue) => describeIssue(issue, '', top)).join('; ');
 }
 
-/** Parses a JSON request body against a schema; INVALID_REQUEST names what is wrong. */
-export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  let raw: unknown;
+/** The request's JSON body; INVALID_REQUEST when it is not JSON. */
+export async function readJson(c: Context): Promise<unknown> {
   try {
-    raw = await c.req.json();
+    return await c.req.json();
   } catch (err) {
     throw new TributaryError('INVALID_REQUEST', 'the request body is not valid JSON', { cause: err });
   }
+}
+
+/** Parses a JSON request body against a schema; INVALID_REQUEST names what is wrong. */
+export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  const raw = await readJson(c);
   const result = schema.safeParse(raw);
   if (!result.success) throw new TributaryError('INVALID_REQUEST', describe(result.error, '(body)'));
   return result.data;

@@ -173,7 +173,7 @@ const batchSchema = z.strictObject({
 /** A sink's own settings are checked by the sink's factory; here only its type is known. */
 const sinkSchema = z.looseObject({ type: z.string().min(1) });
 
-const pipelineSchema = z.strictObject({
+export const pipelineSchema = z.strictObject({
   group: name,
   topics: z.array(name).min(1),
   sink: sinkSchema,

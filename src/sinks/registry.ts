@@ -17,7 +17,9 @@ export const sinkFactories: ReadonlyMap<string, SinkFactory> = new Map(
 export function createSink(config: { type: string } & Record<string, unknown>, context: SinkContext): Sink {
   const factory = sinkFactories.get(config.type);
   if (!factory) {
-    throw new ConfigError(`${context.path}.type: unknown sink type "${config.type}"; expected one of ${[...sinkFactories.keys()].join(', ')}`);
+    throw new ConfigError(`${context.path}.type: unknown sink type "${config.type}"; expected one of ${[...sinkFactories.keys()].join(', ')}`, {
+      details: { field: `${context.path}.type` },
+    });
   }
   return factory.create(config, context);
 }

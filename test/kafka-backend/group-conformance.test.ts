@@ -19,6 +19,7 @@ describeKafka('Kafka consumer groups on a 3-broker librdkafka mock cluster', () 
         'librdkafka always sends LeaveGroup when a consumer closes; a member that goes silent is shown by the multi-process test, which kills a sink process with SIGKILL',
       resetWithMembers: MOCK_LACKS.memberlessCommit,
       resetAfterMembersLeft: MOCK_LACKS.commitAfterMembers,
+      deleteGroup: MOCK_LACKS.deleteGroups,
       memberCommits: 'librdkafka commits only as the member it is, so a commit as another member or an old generation cannot be sent',
     },
   });

@@ -41,6 +41,7 @@ export const MOCK_LACKS = {
   createTopics: 'the librdkafka 2.0.2 mock cluster has no CreateTopics API: topics are created in the mock directly',
   timestamps: 'the librdkafka 2.0.2 mock cluster answers ListOffsets only for earliest and latest, not by timestamp',
   describeGroups: 'the librdkafka 2.0.2 mock cluster has no DescribeGroups or ListGroups API',
+  deleteGroups: 'the librdkafka 2.0.2 mock cluster has no DeleteGroups API',
   commitAfterMembers:
     'the librdkafka 2.0.2 mock cluster refuses a memberless offset commit (UNKNOWN_MEMBER_ID) to any group that ever had members; Kafka takes it once the group is Empty',
   memberlessCommit:

@@ -22,6 +22,7 @@ import {
   type MainThreadCalls,
   type MemberSettings,
   memberKey,
+  sinkPathOf,
   type SinkWorkerCalls,
   type SinkWorkerData,
 } from '../../src/sinks/runtime/sink-worker-protocol.js';
@@ -132,7 +133,7 @@ export class SinkWorker {
   private build({ path, config, members }: HostedPipeline): HostedRun {
     const sink = sinkFactories.get(config.sink.type)?.mainThread
       ? remoteSink(this.main, config.sink.type, config.group)
-      : createSink(config.sink, { pipeline: config.group, path: `${path}.sink`, topics: config.topics, logger: this.logger, telemetry: this.telemetry });
+      : createSink(config.sink, { pipeline: config.group, path: sinkPathOf(path), topics: config.topics, logger: this.logger, telemetry: this.telemetry });
     // Dead letters are rare: they go back to the log through the main thread's producer.
     const deadLetter = config.dead_letter.enabled
       ? new DeadLetterTopic(this.deadLetterLog, deadLetterTopicOf(config), config.group)

@@ -1,6 +1,7 @@
 // Runs on: main thread.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../../atomic-file.js';
 import { ConfigError } from '../../errors.js';
 import { storageError } from '../storage-error.js';
 import type { TopicSettings } from '../types.js';
@@ -56,36 +57,7 @@ export function loadMetadata(dataDir: string): ClusterMetadata | undefined {
   return checkMetadata(parsed, path);
 }
 
-/**
- * Writes the metadata atomically: a temporary file, fsync, rename over the old one, fsync of the
- * directory. A crash leaves either the old or the new file, never a mix.
- */
+/** Writes the metadata atomically: a crash leaves either the old or the new file, never a mix. */
 export function saveMetadata(dataDir: string, metadata: ClusterMetadata): void {
-  const dir = metadataDir(dataDir);
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, METADATA_FILE);
-  const temp = `${path}.tmp`;
-  try {
-    const fd = openSync(temp, 'w');
-    try {
-      const bytes = Buffer.from(JSON.stringify(metadata, null, 2) + '\n');
-      // A nearly full disk can take part of a write: the rest is written (or fails) after it,
-      // never renamed over the good file cut short.
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (err) {
-    // A full disk leaves no half-written temporary file behind.
-    rmSync(temp, { force: true });
-    throw err;
-  }
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  writeFileAtomically(join(metadataDir(dataDir), METADATA_FILE), `${JSON.stringify(metadata, null, 2)}\n`);
 }

@@ -18,9 +18,9 @@ import { createSink, sinkFactories } from '../registry.js';
 import type { Sink } from '../sink.js';
 import { defaultSinkWorkers, placePipeline } from './placement.js';
 import { type BrokerAccess, brokerAccess, SinkWorkerHandle } from './sink-worker-handle.js';
-import type { MemberSettings } from './sink-worker-protocol.js';
+import { type MemberSettings, sinkPathOf } from './sink-worker-protocol.js';
 
-/** A pipeline to run and where its settings came from, for paths in errors (`pipelines[2]`). */
+/** A pipeline to run and where its settings are, for paths in errors: `pipelines[2]`, or "" for a request's body. */
 export interface PipelineToRun {
   config: PipelineConfig;
   path: string;
@@ -97,7 +97,7 @@ class SinkWorkerPool implements Pipelines {
 
   check({ config, path }: PipelineToRun): void {
     // Built to check its settings, then dropped: the sink that runs is built on its worker.
-    createSink(config.sink, { pipeline: config.group, path: `${path}.sink`, topics: config.topics, logger: this.logger, telemetry: this.options.telemetry });
+    createSink(config.sink, { pipeline: config.group, path: sinkPathOf(path), topics: config.topics, logger: this.logger, telemetry: this.options.telemetry });
   }
 
   has(group: string): boolean {
@@ -162,11 +162,13 @@ class SinkWorkerPool implements Pipelines {
     const factory = sinkFactories.get(config.sink.type);
     const slots = placePipeline(config.members, this.load, factory?.oneInstance === true);
     const members = new Map<number, MemberSettings[]>();
-    slots.forEach((slot, m) => members.set(slot, [...(members.get(slot) ?? []), this.memberSettings(config, m)]));
+    slots.forEach((slot, m) => {
+      members.set(slot, [...(members.get(slot) ?? []), this.memberSettings(config, m)]);
+    });
     for (const [slot, settings] of members) this.handle(slot).host({ path, config, members: settings });
     let mainThreadSink: Sink | undefined;
     if (factory?.mainThread) {
-      mainThreadSink = createSink(config.sink, { pipeline: config.group, path: `${path}.sink`, topics: config.topics, logger: this.logger, telemetry: this.options.telemetry });
+      mainThreadSink = createSink(config.sink, { pipeline: config.group, path: sinkPathOf(path), topics: config.topics, logger: this.logger, telemetry: this.options.telemetry });
       this.mainThreadSinks.set(config.group, mainThreadSink);
     }
     this.running.set(config.group, { config, slots });

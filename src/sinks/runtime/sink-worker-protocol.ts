@@ -40,11 +40,14 @@ export const memberKey = (group: string, clientId: string) => `${group}\u0000${c
 
 /** A pipeline as one worker runs it: its config and the members placed on this worker. */
 export interface HostedPipeline {
-  /** Where the pipeline's settings came from, for paths in errors: `pipelines[2]` in the config, `pipeline "team-a"` from the API. */
+  /** Where the pipeline's settings are, for paths in errors: `pipelines[2]` in the config, "" for a request's body. */
   path: string;
   config: PipelineConfig;
   members: MemberSettings[];
 }
+
+/** The path of a pipeline's `sink` block in errors: `pipelines[2].sink`, or `sink` in a request. */
+export const sinkPathOf = (path: string) => (path ? `${path}.sink` : 'sink');
 
 export interface SinkWorkerData {
   /** Which worker of the pool this is (0-based), for names and logs. */

@@ -1,0 +1,213 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { makeSpans } from '../otlp/fixtures.js';
+import { eventually, spanIdsOf, startReceiver, type TestReceiver } from '../sinks/helpers.js';
+import { api, otlpSubscription, receivedSpanIds, type SubscriptionGateway, sendSpans, spanIds, startSubscriptionGateway } from './helpers.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+interface PipelineJson {
+  group: string;
+  source: string;
+  state: string;
+  lag: number | null;
+  sink: Record<string, unknown>;
+  start?: unknown;
+}
+
+describe('the pipelines API: subscriptions at run time', () => {
+  let gw: SubscriptionGateway | undefined;
+  const sinks: TestReceiver[] = [];
+  const receiver = async () => {
+    const sink = await startReceiver();
+    sinks.push(sink);
+    return sink;
+  };
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+    await Promise.all(sinks.splice(0).map((s) => s.close()));
+  });
+
+  const pipeline = async (group: string) => (await api<PipelineJson>(gw!.admin, 'GET', `/api/v1/pipelines/${group}`)).body;
+  const lagOf = async (group: string) => (await pipeline(group)).lag;
+
+  it('replays what was written with start earliest, starts at a moment with a timestamp, and sees only what comes after with latest', async () => {
+    gw = await startSubscriptionGateway();
+    const before = makeSpans({ service: 'cart', traces: 6, spansPerTrace: 2 });
+    await sendSpans(gw.receiver, before);
+    await sleep(20);
+    const moment = Date.now();
+    await sleep(20);
+    const middle = makeSpans({ service: 'cart', traces: 4, spansPerTrace: 2 });
+    await sendSpans(gw.receiver, middle);
+
+    const [everything, fromMoment, fromNow] = [await receiver(), await receiver(), await receiver()];
+    for (const [group, sink, start] of [
+      ['replay', everything, 'earliest'],
+      ['since', fromMoment, { timestamp: moment }],
+      ['fresh', fromNow, 'latest'],
+    ] as const) {
+      const created = await api<PipelineJson>(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription(group, sink, { start }));
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body).toMatchObject({ group, source: 'api', state: 'running', start });
+    }
+    const after = makeSpans({ service: 'cart', traces: 5, spansPerTrace: 2 });
+    await sendSpans(gw.receiver, after);
+
+    await eventually('every subscription caught up', async () => (await Promise.all(['replay', 'since', 'fresh'].map(lagOf))).every((lag) => lag === 0));
+    expect(receivedSpanIds(everything)).toEqual(new Set(spanIds([...before, ...middle, ...after])));
+    expect(receivedSpanIds(fromMoment)).toEqual(new Set(spanIds([...middle, ...after])));
+    expect(receivedSpanIds(fromNow)).toEqual(new Set(spanIds(after)));
+
+    const { body } = await api<{ pipelines: PipelineJson[] }>(gw.admin, 'GET', '/api/v1/pipelines');
+    expect(body.pipelines.map((p) => [p.group, p.source, p.state, p.lag])).toEqual([
+      ['replay', 'api', 'running', 0],
+      ['since', 'api', 'running', 0],
+      ['fresh', 'api', 'running', 0],
+    ]);
+  });
+
+  it('pause holds the lag, resume drains it; delete stops delivery at once, and can forget the offsets', async () => {
+    gw = await startSubscriptionGateway();
+    const [paused, witness] = [await receiver(), await receiver()];
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription('team', paused, { start: 'latest' }))).status).toBe(201);
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription('witness', witness, { start: 'latest' }))).status).toBe(201);
+    const first = makeSpans({ traces: 3, spansPerTrace: 1 });
+    await sendSpans(gw.receiver, first);
+    await eventually('the first spans delivered', () => receivedSpanIds(paused).size === 3);
+
+    const pausedView = await api<PipelineJson>(gw.admin, 'POST', '/api/v1/pipelines/team/pause');
+    expect(pausedView.body).toMatchObject({ group: 'team', state: 'paused' });
+    const second = makeSpans({ traces: 4, spansPerTrace: 1 });
+    await sendSpans(gw.receiver, second);
+    await eventually('the witness got the second spans', () => receivedSpanIds(witness).size === 7);
+    // The witness read them: so would the paused group have, had it members.
+    expect(await lagOf('team')).toBe(4);
+    expect(receivedSpanIds(paused).size).toBe(3);
+    const group = (await api<{ state: string; members: unknown[] }>(gw.admin, 'GET', '/api/v1/groups/team')).body;
+    expect(group).toMatchObject({ state: 'Empty', members: [] });
+
+    expect((await api<PipelineJson>(gw.admin, 'POST', '/api/v1/pipelines/team/resume')).body).toMatchObject({ state: 'running' });
+    await eventually('resumed and drained', async () => (await lagOf('team')) === 0);
+    expect(receivedSpanIds(paused)).toEqual(new Set(spanIds([...first, ...second])));
+
+    const deleted = await api(gw.admin, 'DELETE', '/api/v1/pipelines/team?offsets=delete');
+    expect(deleted).toEqual({ status: 200, body: { group: 'team', offsets: 'deleted' } });
+    expect((await api(gw.admin, 'GET', '/api/v1/pipelines/team')).status).toBe(404);
+    expect((await api(gw.admin, 'GET', '/api/v1/groups/team')).status).toBe(404);
+    const third = makeSpans({ traces: 2, spansPerTrace: 1 });
+    await sendSpans(gw.receiver, third);
+    await eventually('the witness got the third spans', () => receivedSpanIds(witness).size === 9);
+    await sleep(200);
+    expect(receivedSpanIds(paused).size).toBe(7);
+
+    // Deleted with its offsets kept, a group created again goes on where it stopped.
+    expect((await api(gw.admin, 'DELETE', '/api/v1/pipelines/witness')).body).toEqual({ group: 'witness', offsets: 'kept' });
+    const again = await receiver();
+    await sendSpans(gw.receiver, makeSpans({ traces: 1, spansPerTrace: 1 }));
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription('witness', again))).status).toBe(201);
+    await eventually('the recreated witness drained', async () => (await lagOf('witness')) === 0);
+    expect(receivedSpanIds(again).size).toBe(1);
+  });
+
+  it('lists config pipelines as read-only', async () => {
+    gw = await startSubscriptionGateway({ pipelines: [{ group: 'from-yaml', topics: ['otlp_logs'], sink: { type: 'debug', verbosity: 'basic' } }] });
+    const { body } = await api<{ pipelines: PipelineJson[] }>(gw.admin, 'GET', '/api/v1/pipelines');
+    expect(body.pipelines).toMatchObject([{ group: 'from-yaml', source: 'config', state: 'running' }]);
+    for (const [method, path] of [
+      ['POST', '/api/v1/pipelines/from-yaml/pause'],
+      ['POST', '/api/v1/pipelines/from-yaml/resume'],
+      ['DELETE', '/api/v1/pipelines/from-yaml'],
+    ]) {
+      const answer = await api<{ error: { code: string; message: string } }>(gw.admin, method, path);
+      expect(answer.status).toBe(409);
+      expect(answer.body.error).toMatchObject({ code: 'PIPELINE_READ_ONLY', message: expect.stringMatching(/config file/) });
+    }
+    const taken = await api<{ error: { field: string } }>(gw.admin, 'POST', '/api/v1/pipelines', { group: 'from-yaml', topics: ['otlp_logs'], sink: { type: 'debug' } });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.field).toBe('group');
+  });
+
+  it('answers every bad request with a status and a message that names the field', async () => {
+    gw = await startSubscriptionGateway();
+    const good = { group: 'bad-requests', topics: ['otlp_spans'], sink: { type: 'debug' } };
+    const cases: [string, unknown, number, string | undefined, RegExp][] = [
+      ['no group', { topics: ['otlp_spans'], sink: { type: 'debug' } }, 400, 'group', /group/],
+      ['a group name with a slash', { ...good, group: 'a/b' }, 400, 'group', /a-z/],
+      ['no topics', { ...good, topics: [] }, 400, 'topics', /topics/],
+      ['a topic that does not exist', { ...good, topics: ['otlp_spans', 'nope'] }, 400, 'topics[1]', /"nope" does not exist/],
+      ['an unknown sink type', { ...good, sink: { type: 'carrier-pigeon' } }, 400, 'sink.type', /unknown sink type/],
+      ['an otlphttp sink without endpoint', { ...good, sink: { type: 'otlphttp' } }, 400, 'sink.endpoint', /sink\.endpoint/],
+      ['a start that is no moment', { ...good, start: 'yesterday' }, 400, 'start', /earliest.*latest.*timestamp/],
+      ['zero members', { ...good, members: 0 }, 400, 'members', /members/],
+      ['an unknown key', { ...good, colour: 'blue' }, 400, 'colour', /unknown key "colour"/],
+      ['dead letters into its own topic', { ...good, dead_letter: { topic: 'otlp_spans' } }, 400, 'dead_letter.topic', /own topics/],
+      ['a body that is not JSON', '{"group":', 400, undefined, /not valid JSON/],
+      ['a body that is a list', [good], 400, undefined, /expected object/],
+    ];
+    for (const [what, body, status, field, message] of cases) {
+      const answer = await api<{ error: { code: string; message: string; field?: string } }>(gw.admin, 'POST', '/api/v1/pipelines', body);
+      expect([what, answer.status, answer.body.error.field, answer.body.error.message]).toEqual([what, status, field, expect.stringMatching(message)]);
+    }
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines', good)).status).toBe(201);
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines', good)).body).toMatchObject({ error: { code: 'PIPELINE_EXISTS', field: 'group' } });
+    expect((await api(gw.admin, 'DELETE', '/api/v1/pipelines/bad-requests?offsets=maybe')).body).toMatchObject({ error: { message: /offsets.*"keep".*"delete"/ } });
+    expect((await api(gw.admin, 'DELETE', '/api/v1/pipelines/never-made')).status).toBe(404);
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines/never-made/pause')).status).toBe(404);
+    // Nothing refused was kept.
+    const { body } = await api<{ pipelines: PipelineJson[] }>(gw.admin, 'GET', '/api/v1/pipelines');
+    expect(body.pipelines.map((p) => p.group)).toEqual(['bad-requests']);
+  });
+
+  it('never echoes a sink secret, and keeps the stored subscriptions readable by the gateway alone', async () => {
+    gw = await startSubscriptionGateway();
+    const sink = await receiver();
+    const url = new URL(sink.url);
+    url.username = 'team';
+    url.password = 'hunter2';
+    const created = await api(gw.admin, 'POST', '/api/v1/pipelines', {
+      ...otlpSubscription('secretive', sink),
+      sink: { type: 'otlphttp', endpoint: url.toString(), headers: { Authorization: 'Bearer s3cr3t-token', 'X-Scope-OrgID': 'tenant-7' } },
+    });
+    expect(created.status).toBe(201);
+    const shown = JSON.stringify([created.body, (await api(gw.admin, 'GET', '/api/v1/pipelines')).body, (await api(gw.admin, 'GET', '/api/v1/pipelines/secretive')).body]);
+    expect(shown).not.toMatch(/hunter2|s3cr3t-token|tenant-7/);
+    expect(shown).toContain('<redacted>');
+    // The sink itself got the real header.
+    await sendSpans(gw.receiver, makeSpans({ traces: 1, spansPerTrace: 1 }));
+    await eventually('delivered', () => sink.requests.length > 0);
+    expect(sink.requests[0].headers.authorization).toBe('Bearer s3cr3t-token');
+    const stored = join(gw.dataDir, 'meta', 'pipelines.json');
+    expect(statSync(stored).mode & 0o777).toBe(0o600);
+    expect(readFileSync(stored, 'utf8')).toContain('s3cr3t-token');
+  });
+
+  it('restores API-created pipelines at restart, each in its state and from its offsets', async () => {
+    gw = await startSubscriptionGateway();
+    const [running, paused] = [await receiver(), await receiver()];
+    await api(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription('keeps-running', running, { start: 'latest' }));
+    await api(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription('stays-paused', paused, { start: 'latest' }));
+    await api(gw.admin, 'POST', '/api/v1/pipelines/stays-paused/pause');
+    const first = makeSpans({ traces: 5, spansPerTrace: 1 });
+    await sendSpans(gw.receiver, first);
+    await eventually('delivered before the restart', async () => (await lagOf('keeps-running')) === 0);
+
+    await gw.restart();
+    const { body } = await api<{ pipelines: PipelineJson[] }>(gw.admin, 'GET', '/api/v1/pipelines');
+    expect(body.pipelines.map((p) => [p.group, p.state])).toEqual([
+      ['keeps-running', 'running'],
+      ['stays-paused', 'paused'],
+    ]);
+    expect(await lagOf('stays-paused')).toBe(5);
+    const second = makeSpans({ traces: 3, spansPerTrace: 1 });
+    await sendSpans(gw.receiver, second);
+    await eventually('delivered after the restart', async () => (await lagOf('keeps-running')) === 0);
+    expect(receivedSpanIds(running)).toEqual(new Set(spanIds([...first, ...second])));
+    // Its committed offsets held: nothing delivered before the restart came again.
+    expect(running.requests.flatMap((r) => spanIdsOf(r.body))).toHaveLength(8);
+    expect(receivedSpanIds(paused).size).toBe(0);
+  });
+});

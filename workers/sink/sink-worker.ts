@@ -11,6 +11,7 @@
  */
 import { type ConsumerSettings, GroupConsumer } from '../../src/groups/consumer.js';
 import type { Consumer, RebalanceListener } from '../../src/groups/types.js';
+import { RecordFilter } from '../../src/sinks/filter/record-filter.js';
 import { createSink, sinkFactories } from '../../src/sinks/registry.js';
 import { DeadLetterTopic } from '../../src/sinks/runtime/dead-letter.js';
 import { PipelineMember } from '../../src/sinks/runtime/pipeline-member.js';
@@ -88,7 +89,8 @@ export class SinkWorker {
       const deadLetter = config.dead_letter.enabled
         ? new DeadLetterTopic(deadLetterLog, config.dead_letter.topic ?? `${config.group}.dlq`, config.group)
         : undefined;
-      const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, metrics, logger: this.logger, stopping: this.stopping.signal };
+      const filter = RecordFilter.compile(config.filter);
+      const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, filter, metrics, logger: this.logger, stopping: this.stopping.signal };
       return {
         group: config.group,
         sink,

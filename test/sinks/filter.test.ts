@@ -170,6 +170,19 @@ describe('pipeline filter', () => {
     expect(filter({ min_severity: 'fatal' }).apply([record])).toEqual({ kept: [], filtered: 1, removedItems: 0 });
   });
 
+  it('trims a record holding several resources (as a Kafka client may write one): a resource left with nothing goes, the others keep their own records', () => {
+    const quiet = leveledLogs({ service: 'quiet' }).filter((l) => (l.severityNumber ?? 0) < 13);
+    const first = leveledLogs({ service: 'checkout' });
+    const last = leveledLogs({ service: 'payment' });
+    // Concatenated requests are one request holding every resource.
+    const value = Buffer.concat([first, quiet, last].map((logs) => ProtobufLogsSerializer.serializeRequest(logs)!));
+    const [record] = received('logs', ProtobufLogsSerializer.serializeRequest(first)!);
+    const { kept, removedItems } = filter({ min_severity: 'WARN' }).apply([{ ...record, value }]);
+    const keptLogs = [...first, ...last].filter((l) => (l.severityNumber ?? 0) >= 13);
+    expect(logsJson(kept[0].value!)).toEqual(logsJson(ProtobufLogsSerializer.serializeRequest(keptLogs)!));
+    expect(removedItems).toBe(first.length + quiet.length + last.length - keptLogs.length);
+  });
+
   it('trims events too, and leaves traces and metrics alone', async () => {
     const span = received('traces', ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 1 }))!);
     const metric = received('metrics', ProtobufMetricsSerializer.serializeRequest(await makeMetrics({ series: 1 }))!);

@@ -31,6 +31,8 @@ export class SeverityTrimmer {
   private readonly resources = new IntList();
   /** Per scope entry, in order: log records kept, and log records it has. */
   private readonly scopes = new IntList();
+  /** Per log record, in order: 1 when it is kept. */
+  private readonly verdicts = new IntList();
   private readonly request = new WireReader(EMPTY, 0, 0);
   private readonly entry = new WireReader(EMPTY, 0, 0);
   private readonly scope = new WireReader(EMPTY, 0, 0);
@@ -51,6 +53,7 @@ export class SeverityTrimmer {
   private count(value: Uint8Array): { kept: number; removed: number } {
     this.resources.clear();
     this.scopes.clear();
+    this.verdicts.clear();
     let kept = 0;
     let total = 0;
     const request = this.request.reset(value, 0, value.length);
@@ -67,7 +70,9 @@ export class SeverityTrimmer {
         while (scope.next()) {
           if (scope.field !== LOG_RECORDS || scope.wireType !== LEN) continue;
           records++;
-          if (this.passes(value, scope.valueStart, scope.valueEnd)) scopeKept++;
+          const passes = this.passes(value, scope.valueStart, scope.valueEnd);
+          this.verdicts.push(passes ? 1 : 0);
+          if (passes) scopeKept++;
         }
         this.scopes.push(scopeKept);
         this.scopes.push(records);
@@ -87,8 +92,10 @@ export class SeverityTrimmer {
     const out = new WireWriter(value.length);
     const resources = this.resources.data;
     const scopes = this.scopes.data;
+    const verdicts = this.verdicts.data;
     let r = 0;
     let s = 0;
+    let v = 0;
     const request = this.request.reset(value, 0, value.length);
     while (request.next()) {
       if (request.field !== RESOURCE_LOGS || request.wireType !== LEN) {
@@ -99,7 +106,7 @@ export class SeverityTrimmer {
       const scopeCount = resources[2 * r + 1];
       r++;
       if (resourceKept === 0) {
-        s += scopeCount;
+        for (let end = s + scopeCount; s < end; s++) v += scopes[2 * s + 1];
         continue;
       }
       out.begin(RESOURCE_LOGS);
@@ -112,17 +119,23 @@ export class SeverityTrimmer {
         const scopeKept = scopes[2 * s];
         const records = scopes[2 * s + 1];
         s++;
-        if (scopeKept === 0) continue;
-        if (scopeKept === records) {
-          out.raw(value.subarray(entry.tagStart, entry.valueEnd));
+        if (scopeKept === 0 || scopeKept === records) {
+          // Left out, or copied whole.
+          if (scopeKept > 0) out.raw(value.subarray(entry.tagStart, entry.valueEnd));
+          v += records;
           continue;
         }
         out.begin(SCOPE_LOGS);
+        // Fields kept side by side are copied as one run.
+        let runStart = entry.valueStart;
         const scope = this.scope.reset(value, entry.valueStart, entry.valueEnd);
         while (scope.next()) {
           const isRecord = scope.field === LOG_RECORDS && scope.wireType === LEN;
-          if (!isRecord || this.passes(value, scope.valueStart, scope.valueEnd)) out.raw(value.subarray(scope.tagStart, scope.valueEnd));
+          if (!isRecord || verdicts[v++] === 1) continue;
+          if (scope.tagStart > runStart) out.raw(value.subarray(runStart, scope.tagStart));
+          runStart = scope.valueEnd;
         }
+        if (entry.valueEnd > runStart) out.raw(value.subarray(runStart, entry.valueEnd));
         out.end();
       }
       out.end();
@@ -130,11 +143,14 @@ export class SeverityTrimmer {
     return out.finish();
   }
 
-  /** Whether the LogRecord in `buf[start, end)` is at the level or above (the last severity_number read wins, as in protobuf). */
+  /**
+   * Whether the LogRecord in `buf[start, end)` is at the level or above. The walk stops at the
+   * first severity_number: encoders write it second, after the time, so the body and attributes
+   * are never walked (a record repeating the field, which no encoder does, is judged by the first).
+   */
   private passes(buf: Uint8Array, start: number, end: number): boolean {
-    let severity = 0;
     const record = this.record.reset(buf, start, end);
-    while (record.next()) if (record.field === SEVERITY_NUMBER && record.wireType === VARINT) severity = record.varint;
-    return severity >= this.level;
+    while (record.next()) if (record.field === SEVERITY_NUMBER && record.wireType === VARINT) return record.varint >= this.level;
+    return 0 >= this.level;
   }
 }

@@ -10,14 +10,11 @@
  */
 import type { PipelineFilter } from '../../config/pipeline-filter.js';
 import type { ConsumedRecord } from '../../log/types.js';
-import type { TopicKind } from '../../otlp/signals.js';
+import { TENANT_HEADER, type TopicKind } from '../../otlp/signals.js';
 import { kindOfRecord } from '../signals.js';
 import { ResourceMatcher } from './resource-match.js';
 import { severityLevel } from './severity.js';
 import { SeverityTrimmer } from './severity-trim.js';
-
-/** The record header naming the tenant of the request a record came from (docs/records.md). */
-const TENANT_HEADER = 'tenant';
 
 export interface FilteredBatch {
   /** The records that pass, in order; those that lost log records carry a new value. */

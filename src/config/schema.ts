@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MAX_SEGMENT_BYTES, MAX_TIMER_MS, MIN_SEGMENT_BYTES } from '../log/storage-limits.js';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
 import { problemsAcrossKeys } from './across-keys.js';
+import { pipelineFilterSchema } from './pipeline-filter.js';
 import { byteSize, duration, endpoint } from './units.js';
 
 /** Topic and group names: what Kafka allows, so a name can never reach outside the data directory. */
@@ -183,6 +184,8 @@ export const pipelineSchema = z.strictObject({
   batch: batchSchema.default(batchSchema.parse({})),
   retry: retrySchema.default(retrySchema.parse({})),
   dead_letter: z.strictObject({ enabled: z.boolean().default(true), topic: name.optional() }).default({ enabled: true }),
+  /** Which records the sink receives; without it, all. */
+  filter: pipelineFilterSchema.optional(),
 });
 
 const sinksSchema = z.strictObject({

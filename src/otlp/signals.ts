@@ -27,3 +27,6 @@ export const REQUEST_MESSAGE: Readonly<Record<Signal, string>> = {
 
 /** Record header naming a record's signal, so a consumer can decode it whatever its topic is called. */
 export const SIGNAL_HEADER = 'otlp-signal';
+
+/** Record header naming the tenant of the bearer token a record's request was sent with, when it names one. */
+export const TENANT_HEADER = 'tenant';

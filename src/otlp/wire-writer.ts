@@ -140,6 +140,14 @@ export class WireWriter {
     return this;
   }
 
+  /** Copies bytes already encoded (whole fields, tags included) as they are. */
+  raw(encoded: Uint8Array): this {
+    this.ensure(encoded.length);
+    this.buf.set(encoded, this.pos);
+    this.pos += encoded.length;
+    return this;
+  }
+
   /** Starts a nested message (or packed field) in `field`; close it with `end()`. */
   begin(field: number): this {
     this.tag(field, LEN);

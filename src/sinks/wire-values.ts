@@ -27,7 +27,7 @@ export function keyValueAt(buf: Uint8Array, start: number, end: number): [string
  * An AnyValue as one string: scalars as they read (64-bit integers exactly, bytes in base64),
  * arrays and maps as JSON of their values' text. Empty when no value is set.
  */
-function anyValueTextAt(buf: Uint8Array, start: number, end: number): string {
+export function anyValueTextAt(buf: Uint8Array, start: number, end: number): string {
   let text = '';
   const r = new WireReader(buf, start, end);
   while (r.next()) {

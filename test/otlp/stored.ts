@@ -18,7 +18,7 @@ export type Stored = Omit<IngestJobResult, 'buffer'> & { records: StoredRecord[]
 const { max_write_amplification: maxWriteAmplification, max_inflight_bytes: maxWriteBytes } = configSchema.parse({}).receiver;
 
 /** Runs the ingest worker's job on a request (with the default limits) and decodes the record batches it would store. */
-export function store(task: IngestTask, maxBatchBytes = 1 << 20): Stored {
+export function store(task: IngestTask & { tenant?: string }, maxBatchBytes = 1 << 20): Stored {
   const { buffer, ...rest } = runIngestJob({ ...task, receivedAt: Date.now(), maxBatchBytes, maxWriteAmplification, maxWriteBytes });
   const records = rest.batches.flatMap((b) =>
     decodeRecordBatches(Buffer.from(buffer, b.offset, b.length), b.topic, b.partition).map((r) => ({

@@ -113,6 +113,26 @@ describe('the pipelines API: subscriptions at run time', () => {
     expect(receivedSpanIds(again).size).toBe(1);
   });
 
+  it('two subscriptions with different filters on the same topic each receive exactly their services', async () => {
+    gw = await startSubscriptionGateway();
+    const [checkoutTeam, paymentTeam] = [await receiver(), await receiver()];
+    for (const [group, sink, services] of [
+      ['checkout-team', checkoutTeam, ['checkout']],
+      ['payment-team', paymentTeam, ['payment', 'fraud']],
+    ] as const) {
+      const created = await api<PipelineJson & { filter: unknown }>(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription(group, sink, { filter: { resource: { 'service.name': services } } }));
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body.filter).toEqual({ resource: { 'service.name': services } });
+    }
+    const byService = Object.fromEntries(['checkout', 'payment', 'fraud', 'search'].map((service) => [service, makeSpans({ service, traces: 3, spansPerTrace: 2 })]));
+    for (const spans of Object.values(byService)) await sendSpans(gw.receiver, spans);
+    await eventually('both caught up', async () => (await lagOf('checkout-team')) === 0 && (await lagOf('payment-team')) === 0);
+    expect(receivedSpanIds(checkoutTeam)).toEqual(new Set(spanIds(byService.checkout)));
+    expect(receivedSpanIds(paymentTeam)).toEqual(new Set(spanIds([...byService.payment, ...byService.fraud])));
+    const metrics = await (await fetch(`${gw.admin}/metrics`)).text();
+    expect(metrics).toMatch(/tributary_sink_filtered_total\{pipeline="checkout-team"\} 9\b/);
+  });
+
   it('lists config pipelines as read-only', async () => {
     gw = await startSubscriptionGateway({ pipelines: [{ group: 'from-yaml', topics: ['otlp_logs'], sink: { type: 'debug', verbosity: 'basic' } }] });
     const { body } = await api<{ pipelines: PipelineJson[] }>(gw.admin, 'GET', '/api/v1/pipelines');
@@ -145,6 +165,8 @@ describe('the pipelines API: subscriptions at run time', () => {
       ['zero members', { ...good, members: 0 }, 400, 'members', /members/],
       ['an unknown key', { ...good, colour: 'blue' }, 400, 'colour', /unknown key "colour"/],
       ['dead letters into its own topic', { ...good, dead_letter: { topic: 'otlp_spans' } }, 400, 'dead_letter.topic', /own topics/],
+      ['a filter with an empty list', { ...good, filter: { tenants: [] } }, 400, 'filter.tenants', /filter\.tenants/],
+      ['a severity that is none', { ...good, filter: { min_severity: 'LOUD' } }, 400, 'filter.min_severity', /WARN/],
       ['a body that is not JSON', '{"group":', 400, undefined, /not valid JSON/],
       ['a body that is a list', [good], 400, undefined, /expected object/],
     ];

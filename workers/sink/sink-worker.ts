@@ -11,6 +11,7 @@
  */
 import { type ConsumerSettings, GroupConsumer } from '../../src/groups/consumer.js';
 import type { Consumer, RebalanceListener } from '../../src/groups/types.js';
+import { RecordFilter } from '../../src/sinks/filter/record-filter.js';
 import { createSink, sinkFactories } from '../../src/sinks/registry.js';
 import { DeadLetterTopic } from '../../src/sinks/runtime/dead-letter.js';
 import { PipelineMember } from '../../src/sinks/runtime/pipeline-member.js';
@@ -139,7 +140,8 @@ export class SinkWorker {
       ? new DeadLetterTopic(this.deadLetterLog, deadLetterTopicOf(config), config.group)
       : undefined;
     const stopping = new AbortController();
-    const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, metrics: this.metrics, logger: this.logger, stopping: stopping.signal };
+    const filter = RecordFilter.compile(config.filter);
+    const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, filter, metrics: this.metrics, logger: this.logger, stopping: stopping.signal };
     return {
       sink,
       stopping,

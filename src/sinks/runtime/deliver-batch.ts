@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { asTributaryError, TributaryError } from '../../errors.js';
 import type { ConsumedRecord } from '../../log/types.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { RecordFilter } from '../filter/record-filter.js';
 import { countItems } from '../otlp-items.js';
 import type { Sink, SinkBatch } from '../sink.js';
 import { groupBySignal } from '../signals.js';
@@ -16,13 +17,16 @@ export interface DeliveryContext {
   retry: RetryPolicy;
   /** Undefined when the pipeline turned dead-lettering off: rejected batches are then dropped, loudly. */
   deadLetter: DeadLetterTopic | undefined;
+  /** The pipeline's filter; undefined when it has none, and then nothing is checked. */
+  filter?: RecordFilter | undefined;
   metrics: SinkMetrics;
   logger: Logger;
   /** Aborted at shutdown: the attempt in flight finishes, no new one starts. */
   stopping: AbortSignal;
 }
 
-export type DeliveryResult = 'exported' | 'dead_lettered' | 'dropped' | 'abandoned';
+/** `filtered`: the filter let no record through, so nothing was exported; the batch is committed all the same. */
+export type DeliveryResult = 'exported' | 'dead_lettered' | 'dropped' | 'abandoned' | 'filtered';
 
 function toBatch(records: ConsumedRecord[]): SinkBatch {
   return { signals: groupBySignal(records), records: records.length };
@@ -44,15 +48,19 @@ function itemsOf(batch: SinkBatch): number {
 }
 
 /**
- * Delivers one batch: export, retrying retriable failures with backoff. An error the sink did
+ * Delivers one polled batch: first the pipeline's filter, if any, takes out the records the sink
+ * must not get (never dead-lettered; the caller commits the whole polled batch, so they are not
+ * read again); then export, retrying retriable failures with backoff. An error the sink did
  * not classify (not a TributaryError: a full disk, a bug) counts as retriable; only one the sink
  * marked permanent (`retriable: false`, e.g. a 400 from the backend), or retries past
  * `max_elapsed_time`, sends the batch to the dead-letter topic. Resolves with what
  * became of it; `abandoned` (shutdown during retries) means it must not be committed, so that it
  * is read again after the restart.
  */
-export async function deliverBatch(records: ConsumedRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
+export async function deliverBatch(polled: ConsumedRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
   const { pipeline, metrics } = ctx;
+  const records = ctx.filter ? applyFilter(ctx.filter, polled, ctx) : polled;
+  if (records.length === 0) return 'filtered';
   const started = Date.now();
   let batch: SinkBatch;
   try {
@@ -100,6 +108,14 @@ export async function deliverBatch(records: ConsumedRecord[], ctx: DeliveryConte
     }
     return reject(ctx, records, failure);
   }
+}
+
+/** The records that pass the filter; those left out are counted, and committed with the batch by the caller. */
+function applyFilter(filter: RecordFilter, records: ConsumedRecord[], { pipeline, metrics }: DeliveryContext): ConsumedRecord[] {
+  const { kept, filtered, removedItems } = filter.apply(records);
+  if (filtered > 0) metrics.filtered.inc({ pipeline }, filtered);
+  if (removedItems > 0) metrics.filteredItems.inc({ pipeline }, removedItems);
+  return kept;
 }
 
 function abandon(ctx: DeliveryContext, records: ConsumedRecord[], failure: TributaryError): DeliveryResult {

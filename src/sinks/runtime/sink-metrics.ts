@@ -10,6 +10,12 @@ export function createSinkMetrics(telemetry: Telemetry) {
     retries: telemetry.counter('tributary_sink_retries_total', 'Export attempts repeated after a retriable failure', ['pipeline']),
     rejectedItems: telemetry.counter('tributary_sink_rejected_items_total', 'Items the destination refused in a partial success', ['pipeline']),
     droppedItems: telemetry.counter('tributary_sink_dropped_items_total', 'Items a sink could not express at its destination', ['pipeline']),
+    filtered: telemetry.counter('tributary_sink_filtered_total', "Records the pipeline's filter left out whole (committed, never exported)", ['pipeline']),
+    filteredItems: telemetry.counter(
+      'tributary_sink_filtered_items_total',
+      "Log records the pipeline's min_severity left out of records it exported",
+      ['pipeline'],
+    ),
     exportDuration: telemetry.histogram(
       'tributary_sink_export_duration_seconds',
       'Time of one export attempt',

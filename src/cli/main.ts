@@ -10,6 +10,11 @@ const commands: CommandEntry[] = [
   { name: 'start', summary: 'start the gateway', load: async () => (await import('./commands/start.js')).startCommand },
   { name: 'topics', summary: 'list, describe, create and alter topics', load: async () => (await import('./commands/topics.js')).topicsCommand },
   { name: 'groups', summary: 'list and describe consumer groups, reset their offsets', load: async () => (await import('./commands/groups.js')).groupsCommand },
+  {
+    name: 'pipelines',
+    summary: 'subscriptions: list, describe, create, pause, resume and delete pipelines',
+    load: async () => (await import('./commands/pipelines.js')).pipelinesCommand,
+  },
   { name: 'tail', summary: 'follow the records of a topic', load: async () => (await import('./commands/tail.js')).tailCommand },
   { name: 'send', summary: 'send sample traces, metrics, logs and events to the receiver', load: async () => (await import('./commands/send.js')).sendCommand },
   { name: 'bench', summary: 'run the benchmarks', load: async () => (await import('./commands/bench.js')).benchCommand },

@@ -31,7 +31,7 @@ describe('tributary CLI without a gateway', () => {
   it('prints help, and usage errors exit 2', async () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
-    for (const command of ['start', 'topics', 'groups', 'tail', 'send', 'bench']) expect(help.stdout).toContain(`  ${command}`);
+    for (const command of ['start', 'topics', 'groups', 'pipelines', 'tail', 'send', 'bench']) expect(help.stdout).toContain(`  ${command}`);
     expect((await run()).code).toBe(2);
     const unknown = await run('frobnicate');
     expect(unknown.code).toBe(2);
@@ -39,7 +39,7 @@ describe('tributary CLI without a gateway', () => {
   });
 
   it('has --help for every command', async () => {
-    for (const command of ['start', 'topics', 'groups', 'tail', 'send', 'bench']) {
+    for (const command of ['start', 'topics', 'groups', 'pipelines', 'tail', 'send', 'bench']) {
       const r = await run(command, '--help');
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toMatch(/Usage:/);
@@ -56,6 +56,9 @@ describe('tributary CLI without a gateway', () => {
     expect((await run('tail')).code).toBe(2);
     expect((await run('groups', 'reset-offsets', 'g')).stderr).toContain('--to earliest, latest, timestamp or offset');
     expect((await run('send', '--requests', 'many')).code).toBe(2);
+    expect((await run('pipelines', 'create', '--group', 'g')).stderr).toContain('needs --file FILE, or --group, --topic and --sink');
+    expect((await run('pipelines', 'pause')).code).toBe(2);
+    expect((await run('pipelines', 'create', '--group', 'g', '--topic', 't', '--sink', 'debug', '--sink-opt', 'novalue')).stderr).toContain('KEY=VALUE');
   });
 
   it('says when the gateway cannot be reached (exit 3)', async () => {
@@ -172,5 +175,45 @@ pipelines:
     ]);
     const toOffset = await run('groups', 'reset-offsets', 'offline', '--to', 'offset', '--offset', '1', '--admin', admin);
     expect(toOffset.stdout).toMatch(/otlp_spans\s+0\s+1/);
+  });
+
+  it('pipelines: create from flags and from a file, list, describe without secrets, pause, resume, delete', async () => {
+    const listed = await run('pipelines', 'list', '--admin', admin);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^GROUP\s+SOURCE\s+STATE\s+SINK\s+TOPICS\s+LAG$/m);
+    expect(listed.stdout).toMatch(/^archive\s+config\s+running\s+file\s+otlp_spans/m);
+
+    const fromFlags = await run(
+      'pipelines', 'create', '--group', 'warnings', '--topic', 'otlp_logs', '--topic', 'otlp_events', '--sink', 'file',
+      '--sink-opt', `path=${join(dataDir, 'warnings.jsonl')}`, '--service', 'checkout', '--min-severity', 'warn', '--start', 'earliest', '--json', '--admin', admin,
+    );
+    expect(fromFlags.stderr).toBe('');
+    expect(JSON.parse(fromFlags.stdout)).toMatchObject({
+      group: 'warnings', source: 'api', state: 'running', start: 'earliest',
+      topics: ['otlp_logs', 'otlp_events'], filter: { resource: { 'service.name': ['checkout'] }, min_severity: 'warn' },
+    });
+
+    const file = join(dataDir, 'backend.yaml');
+    writeFileSync(file, 'group: backend\ntopics: [otlp_spans]\nsink:\n  type: otlphttp\n  endpoint: http://127.0.0.1:9\n  headers: { Authorization: Bearer very-secret }\n');
+    const fromFile = await run('pipelines', 'create', '--file', file, '--start', 'latest', '--admin', admin);
+    expect(fromFile.code).toBe(0);
+    const described = await run('pipelines', 'describe', 'backend', '--admin', admin);
+    expect(described.stdout).toMatch(/^group: backend$/m);
+    expect(described.stdout).toContain('Authorization: <redacted>');
+    expect(described.stdout).not.toContain('very-secret');
+
+    const refused = await run('pipelines', 'create', '--group', 'nowhere', '--topic', 'no-such-topic', '--sink', 'debug', '--admin', admin);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('topics[0]: topic "no-such-topic" does not exist');
+
+    expect((await run('pipelines', 'pause', 'warnings', '--admin', admin)).stdout).toMatch(/^state: paused$/m);
+    expect((await run('pipelines', 'resume', 'warnings', '--admin', admin)).stdout).toMatch(/^state: running$/m);
+    expect((await run('pipelines', 'pause', 'archive', '--admin', admin)).stderr).toMatch(/PIPELINE_READ_ONLY/);
+    const deleted = await run('pipelines', 'delete', 'warnings', '--delete-offsets', '--admin', admin);
+    expect(deleted.stdout).toBe('deleted pipeline warnings; its offsets were deleted\n');
+    const gone = await run('pipelines', 'describe', 'warnings', '--admin', admin);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/no pipeline of group "warnings"/);
+    expect((await run('pipelines', 'delete', 'backend', '--admin', admin)).code).toBe(0);
   });
 });

@@ -140,7 +140,7 @@ export class Subscriptions {
   delete(group: string, deleteOffsets: boolean): Promise<{ group: string; offsets: 'deleted' | 'kept' }> {
     return this.serially(async () => {
       const entry = this.changeable(group);
-      if (entry.state === 'running') await this.runningHere().remove(group);
+      if (entry.state === 'running') await this.stopRunning(group);
       this.entries.delete(group);
       this.save();
       if (deleteOffsets) await this.deleteGroup(group);
@@ -153,7 +153,7 @@ export class Subscriptions {
   pause(group: string): Promise<PipelineView> {
     return this.serially(async () => {
       const entry = this.changeable(group);
-      if (entry.state === 'running') await this.runningHere().remove(group);
+      if (entry.state === 'running') await this.stopRunning(group);
       entry.state = 'paused';
       entry.error = undefined;
       this.save();
@@ -183,6 +183,18 @@ export class Subscriptions {
       this.save();
       return this.view(entry);
     });
+  }
+
+  /**
+   * Stops its members. The pool forgets the pipeline even when a member fails to stop cleanly
+   * (its thread died meanwhile, say): uncommitted records are then read again by the next owner.
+   */
+  private async stopRunning(group: string): Promise<void> {
+    try {
+      await this.runningHere().remove(group);
+    } catch (err) {
+      this.logger.warn('a member of the pipeline did not stop cleanly; what it had not committed will be delivered again', { pipeline: group, error: asTributaryError(err) });
+    }
   }
 
   /** A stored subscription, checked again; one that no longer passes is `failed`, with the reason. */

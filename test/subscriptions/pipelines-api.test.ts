@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -133,6 +133,15 @@ describe('the pipelines API: subscriptions at run time', () => {
     expect(metrics).toMatch(/tributary_sink_filtered_total\{pipeline="checkout-team"\} 9\b/);
   });
 
+  it('asks for the admin token when admin auth is on', async () => {
+    gw = await startSubscriptionGateway({ admin: { endpoint: '127.0.0.1:0', auth: { tokens: [{ token: 'ops-token' }] } } });
+    const body = JSON.stringify({ group: 'guarded', topics: ['otlp_spans'], sink: { type: 'debug' } });
+    const post = (headers: Record<string, string>) => fetch(`${gw!.admin}/api/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    expect((await post({})).status).toBe(401);
+    expect((await fetch(`${gw.admin}/api/v1/pipelines`)).status).toBe(401);
+    expect((await post({ authorization: 'Bearer ops-token' })).status).toBe(201);
+  });
+
   it('lists config pipelines as read-only', async () => {
     gw = await startSubscriptionGateway({ pipelines: [{ group: 'from-yaml', topics: ['otlp_logs'], sink: { type: 'debug', verbosity: 'basic' } }] });
     const { body } = await api<{ pipelines: PipelineJson[] }>(gw.admin, 'GET', '/api/v1/pipelines');
@@ -231,5 +240,31 @@ describe('the pipelines API: subscriptions at run time', () => {
     // Its committed offsets held: nothing delivered before the restart came again.
     expect(running.requests.flatMap((r) => spanIdsOf(r.body))).toHaveLength(8);
     expect(receivedSpanIds(paused).size).toBe(0);
+  });
+
+  it('lists a stored subscription that no longer passes its checks as failed, and starts anyway', async () => {
+    gw = await startSubscriptionGateway();
+    const sink = await receiver();
+    await api(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription('edited', sink));
+    await api(gw.admin, 'POST', '/api/v1/pipelines', otlpSubscription('intact', sink));
+    await gw.gateway.shutdown();
+    // Edited by hand: the first one's sink lost its endpoint.
+    const file = join(gw.dataDir, 'meta', 'pipelines.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8'));
+    stored.subscriptions[0].pipeline.sink = { type: 'otlphttp' };
+    writeFileSync(file, JSON.stringify(stored));
+
+    await gw.restart();
+    const { body } = await api<{ pipelines: (PipelineJson & { error?: string })[] }>(gw.admin, 'GET', '/api/v1/pipelines');
+    expect(body.pipelines.map((p) => [p.group, p.state])).toEqual([
+      ['edited', 'failed'],
+      ['intact', 'running'],
+    ]);
+    expect(body.pipelines[0].error).toMatch(/sink\.endpoint/);
+    const retried = await api<{ error: { message: string } }>(gw.admin, 'POST', '/api/v1/pipelines/edited/resume');
+    expect(retried.status).toBe(400);
+    expect(retried.body.error.message).toMatch(/delete it and create it again/);
+    expect((await api(gw.admin, 'DELETE', '/api/v1/pipelines/edited')).status).toBe(200);
+    expect(JSON.parse(readFileSync(file, 'utf8')).subscriptions.map((s: { pipeline: { group: string } }) => s.pipeline.group)).toEqual(['intact']);
   });
 });

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { describeIssue } from '../config/issues.js';
+import { NAME_PATTERN } from '../config/schema.js';
 import { TributaryError } from '../errors.js';
 
 function describe(error: z.ZodError, top: string): string {
@@ -43,4 +44,10 @@ export function queryInteger(min: number, max: number) {
     ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, not "${text}"` });
     return z.NEVER;
   });
+}
+
+/** A group name from the path: what Kafka allows, so it can never reach outside the data directory. */
+export function groupNameParam(name: string): string {
+  if (!NAME_PATTERN.test(name)) throw new TributaryError('INVALID_REQUEST', `invalid group name "${name}"`);
+  return name;
 }

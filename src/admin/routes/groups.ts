@@ -1,11 +1,10 @@
 // Runs on: main thread.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { NAME_PATTERN } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
 import type { GroupApi, OffsetResetTarget } from '../../groups/types.js';
 import { errorResponse } from '../error-response.js';
-import { parseBody } from '../validate.js';
+import { groupNameParam, parseBody } from '../validate.js';
 
 const timestamp = z.union([
   z.number().int().nonnegative(),
@@ -31,10 +30,6 @@ function targetOf(body: z.infer<typeof resetBody>): OffsetResetTarget {
   }
 }
 
-function checkGroup(name: string): string {
-  if (!NAME_PATTERN.test(name)) throw new TributaryError('INVALID_REQUEST', `invalid group name "${name}"`);
-  return name;
-}
 
 export function groupRoutes(groups: GroupApi): Hono {
   const app = new Hono();
@@ -42,10 +37,10 @@ export function groupRoutes(groups: GroupApi): Hono {
 
   app.get('/', async (c) => c.json({ groups: await groups.listGroups() }));
 
-  app.get('/:group', async (c) => c.json(await groups.describeGroup(checkGroup(c.req.param('group')))));
+  app.get('/:group', async (c) => c.json(await groups.describeGroup(groupNameParam(c.req.param('group')))));
 
   app.post('/:group/offsets', async (c) => {
-    const group = checkGroup(c.req.param('group'));
+    const group = groupNameParam(c.req.param('group'));
     const body = await parseBody(c, resetBody);
     const offsets = await groups.resetOffsets(group, targetOf(body), body.topics);
     return c.json({ group, offsets });

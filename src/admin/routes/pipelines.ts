@@ -1,20 +1,15 @@
 // Runs on: main thread.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { NAME_PATTERN } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
 import type { Subscriptions } from '../../subscriptions/subscriptions.js';
 import { errorResponse } from '../error-response.js';
-import { parseQuery, readJson } from '../validate.js';
+import { groupNameParam, parseQuery, readJson } from '../validate.js';
 
 const deleteQuery = z.strictObject({
   offsets: z.enum(['keep', 'delete'], { error: 'expected "keep" (the default) or "delete"' }).default('keep'),
 });
 
-function checkGroup(name: string): string {
-  if (!NAME_PATTERN.test(name)) throw new TributaryError('INVALID_REQUEST', `invalid group name "${name}"`);
-  return name;
-}
 
 /** The pipelines API: subscriptions created, listed, paused, resumed and deleted at run time (docs/admin-api.md). */
 export function pipelineRoutes(subscriptions: Subscriptions): Hono {
@@ -25,16 +20,16 @@ export function pipelineRoutes(subscriptions: Subscriptions): Hono {
 
   app.post('/', async (c) => c.json(await subscriptions.create(await readJson(c)), 201));
 
-  app.get('/:group', async (c) => c.json(await subscriptions.get(checkGroup(c.req.param('group')))));
+  app.get('/:group', async (c) => c.json(await subscriptions.get(groupNameParam(c.req.param('group')))));
 
   app.delete('/:group', async (c) => {
-    const group = checkGroup(c.req.param('group'));
+    const group = groupNameParam(c.req.param('group'));
     const { offsets } = parseQuery(c, deleteQuery);
     return c.json(await subscriptions.delete(group, offsets === 'delete'));
   });
 
-  app.post('/:group/pause', async (c) => c.json(await subscriptions.pause(checkGroup(c.req.param('group')))));
-  app.post('/:group/resume', async (c) => c.json(await subscriptions.resume(checkGroup(c.req.param('group')))));
+  app.post('/:group/pause', async (c) => c.json(await subscriptions.pause(groupNameParam(c.req.param('group')))));
+  app.post('/:group/resume', async (c) => c.json(await subscriptions.resume(groupNameParam(c.req.param('group')))));
 
   return app;
 }

@@ -39,6 +39,8 @@ export interface Gateway {
   shutdown(): Promise<void>;
   /** Throws when the process runs no receiver (role `sinks`). */
   receiverAddress(): { host: string; port: number };
+  /** Resolves once the receiver's ingest workers have loaded, so no request pays for their start; at once without a receiver. */
+  warmedUp(): Promise<void>;
   readonly role: GatewayRole;
   adminAddress(): { host: string; port: number };
   /** The Kafka listener's bound address; undefined when `kafka.listener` is "" or the log is Apache Kafka. */
@@ -127,6 +129,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       if (!receiver) throw new ConfigError('this process runs no OTLP receiver (role "sinks")');
       return receiver.address();
     },
+    warmedUp: async () => receiver?.warm(),
     adminAddress: () => admin.address(),
     kafkaAddress: () => kafka?.address(),
     startupMs: () => ({ ...startupMs }),

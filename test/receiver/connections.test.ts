@@ -5,14 +5,14 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { startGatewayProcess } from '../e2e/cli-process.js';
 import { makeSpans } from '../otlp/fixtures.js';
-import { startServedGateway } from './harness.js';
+import { startGateway } from './harness.js';
 import { openConnection, post, postHead, sleep, statusOf, trickle } from './raw-connection.js';
 
 const spans = () => ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 2, spansPerTrace: 2 }))!;
 
 describe('receiver connections', () => {
   it('closes a connection that sends its headers a byte at a time (slowloris), or nothing, at header_timeout, with 408', async () => {
-    const served = await startServedGateway({ header_timeout: 300 });
+    const served = await startGateway({ header_timeout: 300 });
     try {
       const slowloris = await openConnection(served.receiverPort);
       const head = postHead('/v1/traces', 100);
@@ -38,7 +38,7 @@ describe('receiver connections', () => {
   });
 
   it('closes a keep-alive connection left idle for idle_timeout, and keeps one in use open', async () => {
-    const served = await startServedGateway({ idle_timeout: 400 });
+    const served = await startGateway({ idle_timeout: 400 });
     try {
       const idle = await openConnection(served.receiverPort);
       expect(await idle.exchange(post('/v1/traces', spans()))).toBe(200);
@@ -63,7 +63,7 @@ describe('receiver connections', () => {
   });
 
   it('shutdown with a client stuck mid-body ends within shutdown_timeout, and a request finishing in time is stored', async () => {
-    const served = await startServedGateway({ shutdown_timeout: 500, request_timeout: '60s' });
+    const served = await startGateway({ shutdown_timeout: 500, request_timeout: '60s' });
     let closed = false;
     try {
       const stuck = await openConnection(served.receiverPort);
@@ -96,7 +96,7 @@ describe('receiver connections', () => {
 
 describe('admin connections', () => {
   it('the admin API closes a silent connection at its 10 s header timeout, with 408, and an idle one after 5 s', async () => {
-    const served = await startServedGateway();
+    const served = await startGateway();
     try {
       const adminPort = Number(new URL(served.adminUrl('/')).port);
       const silent = await openConnection(adminPort);

@@ -1,20 +1,20 @@
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { makeSpans } from '../otlp/fixtures.js';
-import { type ServedGateway, startServedGateway } from './harness.js';
+import { type Gateway, startGateway } from './harness.js';
 import { chunk, openConnection, postHead, sleep, statusOf, trickle } from './raw-connection.js';
 
 const INFLIGHT = 'tributary_receiver_inflight_bytes';
 const spans = (traces: number) => ProtobufTraceSerializer.serializeRequest(makeSpans({ traces, spansPerTrace: 3 }))!;
 
-async function post(served: ServedGateway, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<number> {
+async function post(served: Gateway, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<number> {
   const res = await fetch(served.url('/v1/traces'), { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf', ...headers } });
   await res.arrayBuffer();
   return res.status;
 }
 
 /** Polls the admin's gauge of bytes in flight until it reads `expected`; fails with the last reading. */
-async function inflightBecomes(served: ServedGateway, expected: number, timeoutMs = 5_000): Promise<void> {
+async function inflightBecomes(served: Gateway, expected: number, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = await served.metric(INFLIGHT);
   while (last !== expected && Date.now() < deadline) {
@@ -25,7 +25,7 @@ async function inflightBecomes(served: ServedGateway, expected: number, timeoutM
 }
 
 /** Sends a chunked body of `total` bytes in 16 KiB chunks every 10 ms until the server answers or closes. */
-async function sendChunkedUntilAnswered(served: ServedGateway, total: number) {
+async function sendChunkedUntilAnswered(served: Gateway, total: number) {
   const conn = await openConnection(served.receiverPort);
   conn.write(postHead('/v1/traces'));
   const piece = chunk(Buffer.alloc(16 * 1024, 0x0a));
@@ -40,7 +40,7 @@ async function sendChunkedUntilAnswered(served: ServedGateway, total: number) {
 
 describe('bytes in flight (receiver.max_inflight_bytes)', () => {
   it('releases the bytes of uploads cut off by request_timeout: the next request gets 200, not 429, and the gauge returns to 0', async () => {
-    const served = await startServedGateway({ max_inflight_bytes: 100_000, request_timeout: 300 });
+    const served = await startGateway({ max_inflight_bytes: 100_000, request_timeout: 300 });
     try {
       const normal = spans(20);
       expect(normal.length).toBeGreaterThan(100_000 - 4 * 24_000);
@@ -66,7 +66,7 @@ describe('bytes in flight (receiver.max_inflight_bytes)', () => {
   });
 
   it('counts a chunked body as it arrives: past the budget it gets 429 before it has all been sent, and its bytes are released', async () => {
-    const served = await startServedGateway({ max_inflight_bytes: '64KiB', max_request_bytes: '8MiB' });
+    const served = await startGateway({ max_inflight_bytes: '64KiB', max_request_bytes: '8MiB' });
     try {
       expect(await post(served, spans(2))).toBe(200);
       // Another upload holds 16 kB of the budget (declared, not yet sent).
@@ -89,7 +89,7 @@ describe('bytes in flight (receiver.max_inflight_bytes)', () => {
   });
 
   it('answers a chunked body over max_request_bytes with 413 before it has all been sent', async () => {
-    const served = await startServedGateway({ max_request_bytes: '256KiB' });
+    const served = await startGateway({ max_request_bytes: '256KiB' });
     try {
       const { conn, head } = await sendChunkedUntilAnswered(served, 8 * 1024 * 1024);
       expect(statusOf(head)).toBe(413);
@@ -103,7 +103,7 @@ describe('bytes in flight (receiver.max_inflight_bytes)', () => {
   });
 
   it('releases the bytes of every answer: stored, malformed, too large, unsupported, and a client gone mid-body', async () => {
-    const served = await startServedGateway({ max_request_bytes: '64KiB' });
+    const served = await startGateway({ max_request_bytes: '64KiB' });
     try {
       expect(await post(served, spans(2))).toBe(200);
       expect(await post(served, Buffer.from([0x0a, 0x05, 0x12, 0x01]))).toBe(400);

@@ -31,7 +31,7 @@ describe('HTTPS and CORS', () => {
       const body = ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 2 }))!;
       const status = await new Promise<number>((resolve, reject) => {
         const req = request(
-          { host: '127.0.0.1', port: gateway.receiver.address().port, path: '/v1/traces', method: 'POST', ca: readFileSync(cert), headers: { 'content-type': 'application/x-protobuf' } },
+          { host: '127.0.0.1', port: gateway.receiverPort, path: '/v1/traces', method: 'POST', ca: readFileSync(cert), headers: { 'content-type': 'application/x-protobuf' } },
           (res) => {
             res.resume();
             resolve(res.statusCode!);
@@ -50,7 +50,7 @@ describe('HTTPS and CORS', () => {
     const { cert, key } = certificate();
     const gateway = await startGateway({ tls: { cert_file: cert, key_file: key }, header_timeout: 300 });
     try {
-      const { port } = gateway.receiver.address();
+      const port = gateway.receiverPort;
       const noHandshake = await openConnection(port);
       const noRequest = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(cert) });
       let received = '';

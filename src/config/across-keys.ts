@@ -17,6 +17,7 @@ interface CheckedPipeline {
   group: string;
   topics: readonly string[];
   dead_letter: { enabled: boolean; topic?: string | undefined };
+  filter?: { signals?: readonly string[] | undefined } | undefined;
 }
 
 export interface KeyProblem {
@@ -69,6 +70,15 @@ function pipelineProblems(config: CrossCheckedConfig): KeyProblem[] {
     // Two pipelines in one group would split its partitions between their sinks: each gets part of the data.
     if (earlier !== undefined) problems.push({ path: ['pipelines', i, 'group'], message: `"${p.group}" is also the group of pipelines[${earlier}]` });
     else groupAt.set(p.group, i);
+    const signals = p.filter?.signals;
+    const kinds = p.topics.map((topic) => receiverTopics.get(topic));
+    // Topics of the receiver hold one kind each: a filter that passes none of them would deliver nothing, ever.
+    if (signals && kinds.every((kind) => kind !== undefined && !signals.includes(kind))) {
+      problems.push({
+        path: ['pipelines', i, 'filter', 'signals'],
+        message: `none of ${signals.join(', ')} is in this pipeline's topics (${p.topics.map((t, j) => `${t}: ${kinds[j]}`).join(', ')}): it would deliver nothing`,
+      });
+    }
     if (!p.dead_letter.enabled) return;
     const topic = deadLetterTopicOf(p);
     // Named at dead_letter.topic even when it is the default: that is the key that fixes it.

@@ -65,6 +65,15 @@ describe('pipelines[].filter in the config', () => {
     expect(refusal(pipelineWith('resource: {}'))).toEqual(['pipelines[0].filter.resource: expected at least one attribute; leave the key out to filter nothing by it']);
   });
 
+  it('refuses signals that none of the pipeline receiver topics holds: it would deliver nothing', () => {
+    expect(refusal(pipelineWith('signals: [metrics, events]'))).toEqual([
+      "pipelines[0].filter.signals: none of metrics, events is in this pipeline's topics (otlp_spans: traces, otlp_logs: logs): it would deliver nothing",
+    ]);
+    // A topic of its own may hold any kind of record: then the filter is the pipeline's to choose.
+    const own = 'pipelines:\n  - { group: g, topics: [otlp_spans, imported], sink: { type: debug }, filter: { signals: [metrics] } }\n';
+    expect(load(own).pipelines[0].filter).toEqual({ signals: ['metrics'] });
+  });
+
   it('refuses unknown keys, unknown signals and values of the wrong shape', () => {
     expect(refusal(pipelineWith('tenant: [team-a]'))).toEqual(['pipelines[0].filter: unknown key "tenant"']);
     expect(refusal(pipelineWith('signals: [traces, spans]'))[0]).toMatch(/^pipelines\[0\]\.filter\.signals\[1\]: .*"traces"\|"metrics"\|"logs"\|"events"/);

@@ -1,7 +1,6 @@
 // Runs on: main thread.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { TributaryError } from '../../errors.js';
 import type { GroupApi, OffsetResetTarget } from '../../groups/types.js';
 import { errorResponse } from '../error-response.js';
 import { groupNameParam, parseBody } from '../validate.js';

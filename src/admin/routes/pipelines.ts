@@ -1,7 +1,6 @@
 // Runs on: main thread.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { TributaryError } from '../../errors.js';
 import type { Subscriptions } from '../../subscriptions/subscriptions.js';
 import { errorResponse } from '../error-response.js';
 import { groupNameParam, parseQuery, readJson } from '../validate.js';

@@ -90,8 +90,8 @@ export function Waterfall({ trace }: { trace: Trace }) {
                 class="span-bar"
                 style={{ left: `${((s.startUs - start) / total) * 100}%`, width: `${Math.max(((s.endUs - s.startUs) / total) * 100, 0.5)}%` }}
               />
-              <span class="span-duration">{formatMicros(s.endUs - s.startUs)}</span>
             </span>
+            <span class="span-duration">{formatMicros(s.endUs - s.startUs)}</span>
           </li>
         ))}
       </ol>

@@ -80,9 +80,14 @@ export function ClusterView() {
     <div>
       <ErrorBox error={error} what="refresh the cluster" />
       <p class="summary">
-        Cluster <code>{c.clusterId}</code> · {c.backend} log · {c.brokers.length} brokers · controller: broker {c.controller} ·{' '}
-        {topics.data.topics.length} topics
+        Cluster <code>{c.clusterId}</code> · {c.backend} log · {c.brokers.length} brokers · {topics.data.topics.length} topics
       </p>
+      {c.controller < 0 ? (
+        <section class="controller" aria-label="Controller">
+          <strong>Controller</strong> the gateway's main thread: it keeps the metadata, picks each partition's leader and tracks the ISR; the brokers
+          are its worker threads.
+        </section>
+      ) : null}
       <div class="legend" aria-hidden="true">
         <span class="chip leader">leader</span>
         <span class="chip follower">in-sync follower</span>

@@ -8,6 +8,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { allowedMethodsOf } from './allowed-methods.js';
 import { errorResponse } from './error-response.js';
+import { CONSOLE_PREFIX, consoleRoutes, isConsolePath } from './routes/console.js';
 import { topicRoutes } from './routes/topics.js';
 
 export interface Readiness {
@@ -26,6 +27,8 @@ export interface AdminServerOptions {
   readiness: () => Readiness;
   /** Extra routes under /api/v1 mounted by other components (e.g. groups). */
   routes?: Record<string, Hono>;
+  /** Where the web console's built assets are; dist/console of the package by default. */
+  consoleDir?: string;
 }
 
 export interface AdminServer {
@@ -54,7 +57,7 @@ const PROBES = new Set(['/healthz', '/readyz']);
 export function createAdminServer(options: AdminServerOptions): AdminServer {
   const { backend, telemetry } = options;
   const app = new Hono();
-  app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path)));
+  app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path) || isConsolePath(path)));
   app.onError((err, c) => errorResponse(c, err));
   const allowedMethods = allowedMethodsOf(app);
   app.notFound((c) => {
@@ -77,6 +80,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   app.get('/api/v1/cluster', async (c) => c.json(await backend.cluster()));
   app.route('/api/v1/topics', topicRoutes(backend));
   for (const [path, routes] of Object.entries(options.routes ?? {})) app.route(`/api/v1/${path}`, routes);
+  app.route(CONSOLE_PREFIX, consoleRoutes(options.consoleDir));
 
   let listener: Listener | undefined;
   return {

@@ -1,4 +1,4 @@
-/** Runs on: a sink worker. */
+/** Runs on: sink workers, and the main thread (the records API's otlp-json format, `tributary tail`). */
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
 import { DEFAULT_TOPICS, SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';

@@ -5,6 +5,9 @@ import { NAME_PATTERN } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
 import type { LogBackend } from '../../log/backend.js';
 import type { ConsumedRecord, TopicInfo } from '../../log/types.js';
+import { protoToJson } from '../../otlp/proto-to-json.js';
+import { REQUEST_MESSAGE } from '../../otlp/signals.js';
+import { kindOfRecord } from '../../sinks/signals.js';
 import { errorResponse } from '../error-response.js';
 import { parseBody, parseQuery, queryInteger } from '../validate.js';
 
@@ -25,6 +28,10 @@ const recordsQuery = z.strictObject({
   partition: queryInteger(0, MAX_PARTITION).default(0),
   offset: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
   limit: queryInteger(1, MAX_RECORDS_PER_PAGE).default(100),
+  /** Start at the first record at or after this time (ms since the epoch) instead of at `offset`. */
+  timestamp: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
+  /** `otlp-json`: each value decoded from OTLP protobuf to its OTLP/JSON object. */
+  format: z.enum(['base64', 'otlp-json']).default('base64'),
 });
 
 /** The documented topic shape, plus the topic's settings. */
@@ -54,6 +61,21 @@ function recordJson(r: ConsumedRecord) {
     headers: r.headers.map((h) => ({ key: h.key, value: h.value.toString('utf8') })),
     value: r.value?.toString('base64') ?? null,
   };
+}
+
+/**
+ * A record with its value as OTLP/JSON, and what it holds (`signal`: traces, metrics, logs or
+ * events). A value that does not decode keeps its base64 and says why in `decodeError`.
+ */
+function decodedRecordJson(r: ConsumedRecord) {
+  const raw = recordJson(r);
+  try {
+    const kind = kindOfRecord(r);
+    const message = REQUEST_MESSAGE[kind === 'events' ? 'logs' : kind];
+    return { ...raw, signal: kind, value: protoToJson(r.value ?? new Uint8Array(0), message) };
+  } catch (err) {
+    return { ...raw, decodeError: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 function checkName(name: string): string {
@@ -103,8 +125,10 @@ export function topicRoutes(backend: LogBackend): Hono {
   app.get('/:topic/records', async (c) => {
     const topic = checkName(c.req.param('topic'));
     const q = parseQuery(c, recordsQuery);
-    const { records, highWatermark } = await readRecords(backend, topic, q.partition, q.offset, q.limit);
-    return c.json({ topic, partition: q.partition, highWatermark, records: records.map(recordJson) });
+    if (q.offset !== undefined && q.timestamp !== undefined) throw new TributaryError('INVALID_REQUEST', 'query: give offset or timestamp, not both');
+    const offset = q.timestamp === undefined ? q.offset : await backend.offsetForTimestamp(topic, q.partition, q.timestamp);
+    const { records, highWatermark } = await readRecords(backend, topic, q.partition, offset, q.limit);
+    return c.json({ topic, partition: q.partition, highWatermark, records: q.format === 'otlp-json' ? records.map(decodedRecordJson) : records.map(recordJson) });
   });
 
   return app;

@@ -1,0 +1,84 @@
+// Runs in: the browser (the web console).
+/**
+ * The console's only way to the gateway: the admin API under /api/v1, on the origin that served
+ * the page. The bearer token, once the user gave it, is kept in sessionStorage (gone with the tab)
+ * and sent as `Authorization: Bearer`; a 401 asks the user for it again.
+ */
+
+const TOKEN_KEY = 'tributary.adminToken';
+
+/** An answer other than 2xx, with the API's `{ error: { code, message, field? } }` when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** The dotted path of the request body's first bad field, when the API names one. */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export type UnauthorizedListener = (refusedToken: boolean) => void;
+
+export class ApiClient {
+  private token: string | null;
+  private readonly unauthorized = new Set<UnauthorizedListener>();
+
+  constructor(private readonly storage: Storage = sessionStorage) {
+    this.token = storage.getItem(TOKEN_KEY);
+  }
+
+  setToken(token: string): void {
+    this.token = token;
+    this.storage.setItem(TOKEN_KEY, token);
+  }
+
+  forgetToken(): void {
+    this.token = null;
+    this.storage.removeItem(TOKEN_KEY);
+  }
+
+  hasToken(): boolean {
+    return this.token !== null;
+  }
+
+  onUnauthorized(listener: UnauthorizedListener): () => void {
+    this.unauthorized.add(listener);
+    return () => this.unauthorized.delete(listener);
+  }
+
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', path, undefined, signal);
+  }
+
+  send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    return this.request<T>(method, path, body);
+  }
+
+  private async request<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(`/api/v1/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ApiError(0, 'UNREACHABLE', `cannot reach the gateway (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (res.ok) return parsed as T;
+    const error = (parsed as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    if (res.status === 401) for (const listener of this.unauthorized) listener(this.token !== null);
+    throw new ApiError(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? `${method} /api/v1/${path} answered ${res.status} ${res.statusText}`, error?.field);
+  }
+}

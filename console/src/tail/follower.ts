@@ -1,0 +1,106 @@
+// Runs in: the browser (the web console).
+import type { ApiClient, ApiError } from '../api.js';
+import type { RecordsPage, Topic } from '../types.js';
+import { addRecord, emptyItems, type TailItems } from './otlp.js';
+
+export type StartAt = { at: 'latest' } | { at: 'earliest' } | { at: 'offset'; offset: number } | { at: 'time'; timestamp: number };
+
+export interface FollowOptions {
+  topic: string;
+  partition: number | 'all';
+  start: StartAt;
+}
+
+/** Records per request, and the pause between rounds once every partition is read to its end. */
+const PAGE = 200;
+const POLL_MS = 1000;
+/** What the page keeps: the oldest items go first. */
+const MAX_ITEMS = 2000;
+
+type Cursor = { offset: number } | { timestamp: number };
+
+function trim<T>(items: T[]): void {
+  if (items.length > MAX_ITEMS) items.splice(0, items.length - MAX_ITEMS);
+}
+
+/**
+ * Follows a topic's partitions through the records API (`format=otlp-json`), from where the user
+ * asked: each round reads every partition from its cursor, adds what it decodes to `items`, and
+ * calls `onChange`. While paused it reads nothing; it resumes where it stopped.
+ */
+export class TailFollower {
+  readonly items: TailItems = emptyItems();
+  records = 0;
+  partitions: number[] = [];
+  paused = false;
+  error: ApiError | undefined;
+  private readonly controller = new AbortController();
+
+  constructor(
+    private readonly api: ApiClient,
+    readonly options: FollowOptions,
+    private readonly onChange: () => void,
+  ) {}
+
+  start(): void {
+    this.run().catch(() => {
+      // Only an abort ends run() with an error; stop() asked for it.
+    });
+  }
+
+  stop(): void {
+    this.controller.abort();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  private async cursors(): Promise<Map<number, Cursor>> {
+    const { topic, partition, start } = this.options;
+    const info = await this.api.get<Topic>(`topics/${encodeURIComponent(topic)}`, this.controller.signal);
+    const chosen = info.partitions.filter((p) => partition === 'all' || p.partition === partition);
+    this.partitions = chosen.map((p) => p.partition);
+    const cursorOf = (p: Topic['partitions'][number]): Cursor => {
+      if (start.at === 'latest') return { offset: p.highWatermark };
+      if (start.at === 'earliest') return { offset: p.logStartOffset };
+      if (start.at === 'offset') return { offset: start.offset };
+      return { timestamp: start.timestamp };
+    };
+    return new Map(chosen.map((p) => [p.partition, cursorOf(p)]));
+  }
+
+  private async run(): Promise<void> {
+    const path = `topics/${encodeURIComponent(this.options.topic)}/records`;
+    let cursors: Map<number, Cursor> | undefined;
+    while (!this.controller.signal.aborted) {
+      if (this.paused) {
+        await this.sleep(250);
+        continue;
+      }
+      let more = false;
+      try {
+        cursors ??= await this.cursors();
+        for (const [partition, cursor] of cursors) {
+          const from = 'offset' in cursor ? `offset=${cursor.offset}` : `timestamp=${cursor.timestamp}`;
+          const page = await this.api.get<RecordsPage>(`${path}?partition=${partition}&${from}&limit=${PAGE}&format=otlp-json`, this.controller.signal);
+          for (const record of page.records) addRecord(this.items, partition, record);
+          this.records += page.records.length;
+          const last = page.records[page.records.length - 1];
+          cursors.set(partition, { offset: last ? last.offset + 1 : 'offset' in cursor ? cursor.offset : page.highWatermark });
+          if (page.records.length === PAGE) more = true;
+        }
+        this.error = undefined;
+      } catch (err) {
+        if (this.controller.signal.aborted) return;
+        this.error = err as ApiError;
+      }
+      trim(this.items.spans);
+      trim(this.items.logs);
+      trim(this.items.metrics);
+      trim(this.items.undecoded);
+      this.onChange();
+      if (!more) await this.sleep(POLL_MS);
+    }
+  }
+}

@@ -86,7 +86,14 @@ describe.skipIf(!chromiumAvailable())('the web console in a browser', () => {
     await waitForText(page, ['otlp_spans, partitions 0 1 2 3 4 5 from latest']);
     const sent = await tributary(['send', '--endpoint', receiver, '--requests', '5']);
     expect(sent.code, sent.stderr).toBe(0);
-    await page.waitForFunction(() => document.querySelectorAll('[data-trace]').length === 5, { timeout: 20_000 });
+    // Each service exports its spans of a trace in its own request: a trace is whole once all three arrived.
+    await page.waitForFunction(
+      () => {
+        const traces = [...document.querySelectorAll('[data-trace]')];
+        return traces.length === 5 && traces.every((t) => t.querySelectorAll('[data-span]').length === 3);
+      },
+      { timeout: 20_000 },
+    );
     const traces = await page.$$eval('[data-trace]', (els) => els.map((t) => [...t.querySelectorAll('[data-span]')].map((s) => s.getAttribute('data-span'))));
     for (const spans of traces) expect(spans).toEqual(['GET /checkout', 'checkout.process', 'payment.process']);
     await waitForText(page, ['frontend', 'checkout', 'payment']);

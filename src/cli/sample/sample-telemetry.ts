@@ -68,23 +68,27 @@ export async function sendSampleTelemetry(options: SampleOptions): Promise<Sampl
     return { service, tracer, meter, logger };
   });
 
+  const started = Date.now();
   for (let i = 0; i < options.requests; i++) {
     let parent = context.active();
+    // A request every 50 ms up to now, 20-59 ms long; each service's span inside its caller's, as in a real call chain.
+    const requestStart = started - (options.requests - i) * 50;
+    const durationMs = 20 + ((i * 7) % 40);
     for (const [depth, p] of providers.entries()) {
       const span = p.tracer.getTracer('tributary-sample').startSpan(
         depth === 0 ? 'GET /checkout' : `${p.service}.process`,
-        { kind: depth === 0 ? SpanKind.SERVER : SpanKind.INTERNAL, attributes: { 'request.number': i } },
+        { kind: depth === 0 ? SpanKind.SERVER : SpanKind.INTERNAL, attributes: { 'request.number': i }, startTime: requestStart + depth * 2 },
         parent,
       );
       const failed = p.service === 'payment' && i % 10 === 9;
       if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined' });
-      span.end();
+      span.end(requestStart + durationMs - depth * 3);
       parent = trace.setSpan(parent, span);
       counts.spans++;
 
       const meter = p.meter.getMeter('tributary-sample');
       meter.createCounter('http.server.requests', { unit: '{request}', description: 'Requests served' }).add(1, { route: '/checkout' });
-      meter.createHistogram('http.server.duration', { unit: 'ms', description: 'Request duration' }).record(5 + ((i * 7) % 40), { route: '/checkout' });
+      meter.createHistogram('http.server.duration', { unit: 'ms', description: 'Request duration' }).record(durationMs - depth * 5, { route: '/checkout' });
       counts.metricRecordings += 2;
 
       const logger = p.logger.getLogger('tributary-sample');

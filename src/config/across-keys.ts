@@ -73,7 +73,7 @@ function pipelineProblems(config: CrossCheckedConfig): KeyProblem[] {
     const signals = p.filter?.signals;
     const kinds = p.topics.map((topic) => receiverTopics.get(topic));
     // Topics of the receiver hold one kind each: a filter that passes none of them would deliver nothing, ever.
-    if (signals && kinds.every((kind) => kind !== undefined && !signals.includes(kind))) {
+    if (signals?.length && kinds.every((kind) => kind !== undefined && !signals.includes(kind))) {
       problems.push({
         path: ['pipelines', i, 'filter', 'signals'],
         message: `none of ${signals.join(', ')} is in this pipeline's topics (${p.topics.map((t, j) => `${t}: ${kinds[j]}`).join(', ')}): it would deliver nothing`,

@@ -17,6 +17,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
 import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
 import { KafkaError } from './error-codes.js';
+import { FrameAssembler } from './frame-assembler.js';
+import type { FramePool } from './frame-pool.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { writeApiVersionsResponse } from './messages/api-versions-response.js';
 import { readRequestHeader } from './messages/request-header.js';
@@ -36,6 +38,8 @@ export interface ConnectionDeps {
   registry: ReadonlyMap<number, AnyApiHandler>;
   services: KafkaServices;
   maxRequestBytes: number;
+  /** Memory for large Produce frames, shared by the listener's connections. */
+  framePool: FramePool;
   metrics: KafkaMetrics;
   logger: Logger;
 }
@@ -52,10 +56,9 @@ export class KafkaConnection {
   /** Resolves once every request started so far is answered (responses leave in request order). */
   private answered: Promise<void> = Promise.resolve();
   private inFlight = 0;
-  private pending: Buffer[] = [];
+  private readonly assembler: FrameAssembler;
   /** Bytes of the frames read and not yet handled: with the partial frame, at most about 2 × max_request_bytes. */
   private queuedBytes = 0;
-  private pendingBytes = 0;
   private readonly frames: Buffer[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
@@ -68,12 +71,14 @@ export class KafkaConnection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.session = { authenticated: !deps.services.checkToken, rawTokenNext: false };
+    this.assembler = new FrameAssembler(deps.maxRequestBytes, deps.framePool);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => deps.logger.debug('kafka connection error', { remote: this.remote, error: err.message }));
     socket.on('close', () => {
       this.closed = true;
       this.frames.length = 0;
+      this.assembler.clear();
     });
   }
 
@@ -90,21 +95,12 @@ export class KafkaConnection {
 
   private onData(chunk: Buffer): void {
     this.deps.metrics.receivedBytes.inc(chunk.length);
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    while (this.pendingBytes >= 4) {
-      const head = this.pending[0].length >= 4 ? this.pending[0] : this.flatten();
-      const size = head.readInt32BE(0);
-      if (size < 0 || size > this.deps.maxRequestBytes) {
-        this.fail('frame-too-large', `a request of ${size} bytes is over kafka.max_request_bytes (${this.deps.maxRequestBytes})`);
-        return;
-      }
-      if (this.pendingBytes < 4 + size) break;
-      const all = this.flatten();
-      this.frames.push(all.subarray(4, 4 + size));
-      this.queuedBytes += size;
-      this.pending = all.length > 4 + size ? [all.subarray(4 + size)] : [];
-      this.pendingBytes = all.length - 4 - size;
+    const before = this.frames.length;
+    const tooLarge = this.assembler.push(chunk, this.frames);
+    for (let i = before; i < this.frames.length; i++) this.queuedBytes += this.frames[i].length;
+    if (tooLarge !== undefined) {
+      this.fail('frame-too-large', `a request of ${tooLarge} bytes is over kafka.max_request_bytes (${this.deps.maxRequestBytes})`);
+      return;
     }
     if (this.frames.length >= MAX_QUEUED_FRAMES || this.queuedBytes >= this.deps.maxRequestBytes) this.socket.pause();
     this.kick();
@@ -117,11 +113,6 @@ export class KafkaConnection {
       this.running = undefined;
       this.kick();
     });
-  }
-
-  private flatten(): Buffer {
-    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
-    return this.pending[0];
   }
 
   private async drain(): Promise<void> {
@@ -140,7 +131,8 @@ export class KafkaConnection {
       // Only a request its handler allows may start before the ones ahead of it are answered.
       const concurrent = parsed.handler.concurrent?.(parsed.request) === true;
       if (!concurrent) await this.answered;
-      const response = this.execute(parsed);
+      // A pooled Produce frame is free again once answered: the log holds its own copy by then.
+      const response = this.execute(parsed).finally(() => this.deps.framePool.release(frame));
       const previous = this.answered;
       this.inFlight++;
       this.answered = Promise.all([response, previous]).then(([out]) => {
@@ -184,7 +176,7 @@ export class KafkaConnection {
   }
 
   /** Runs the handler and encodes its response frame; null when there is none to send. Never rejects. */
-  private async execute({ handler, request, ctx, correlationId, flexible }: Parsed): Promise<Buffer | null> {
+  private async execute({ handler, request, ctx, correlationId, flexible }: Parsed): Promise<Uint8Array[] | null> {
     let response: unknown;
     try {
       response = await handler.handle(request, ctx, this.deps.services);
@@ -204,9 +196,8 @@ export class KafkaConnection {
       this.fail('encode-failed', (err as Error).message, handler);
       return null;
     }
-    const out = w.finish();
-    out.writeInt32BE(out.length - 4, 0);
-    return out;
+    w.patchInt32AtStart(w.length - 4);
+    return w.chunks();
   }
 
   /** The bare SASL/PLAIN token after a SaslHandshake v0: an empty frame answers success; a failure closes. */
@@ -217,7 +208,7 @@ export class KafkaConnection {
       this.fail('unauthenticated', failure);
       return;
     }
-    this.send(Buffer.alloc(4));
+    this.send([Buffer.alloc(4)]);
   }
 
   /** ApiVersions at a version not served: a v0 body with UNSUPPORTED_VERSION and the versions that are. */
@@ -227,14 +218,20 @@ export class KafkaConnection {
     w.int32(correlationId);
     const apiKeys = this.deps.services.apis().map(({ apiKey, versions }) => ({ apiKey, minVersion: versions.min, maxVersion: versions.max }));
     writeApiVersionsResponse(w, 0, { errorCode: KafkaError.UNSUPPORTED_VERSION, apiKeys });
-    const out = w.finish();
-    out.writeInt32BE(out.length - 4, 0);
-    if (!this.closed) this.send(out);
+    w.patchInt32AtStart(w.length - 4);
+    if (!this.closed) this.send(w.chunks());
   }
 
-  private send(out: Buffer): void {
-    this.deps.metrics.sentBytes.inc(out.length);
-    this.socket.write(out);
+  /** One response frame, its pieces gathered into one write (record batches are not copied into it). */
+  private send(pieces: Uint8Array[]): void {
+    let bytes = 0;
+    if (pieces.length > 1) this.socket.cork();
+    for (const piece of pieces) {
+      bytes += piece.length;
+      this.socket.write(piece);
+    }
+    if (pieces.length > 1) this.socket.uncork();
+    this.deps.metrics.sentBytes.inc(bytes);
   }
 
   private fail(reason: string, message: string, handler?: AnyApiHandler): undefined {

@@ -19,6 +19,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
+import { FramePool } from './frame-pool.js';
 import { handlerRegistry } from './handlers/index.js';
 import { KafkaMetrics } from './kafka-metrics.js';
 import { ProducerSequences } from './producer-sequences.js';
@@ -56,6 +57,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   const registry = handlerRegistry();
   const apis = [...registry.values()].sort((a, b) => a.apiKey - b.apiKey).map((h) => ({ apiKey: h.apiKey, versions: h.versions }));
   const connections = new Set<KafkaConnection>();
+  const framePool = new FramePool();
   let server: Server | undefined;
   let producerIds = Date.now();
   const topicIds = new TopicIdIndex(log, () => services.clusterId);
@@ -74,7 +76,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   };
 
   const accept = (socket: Socket) => {
-    const connection = new KafkaConnection(socket, { registry, services, maxRequestBytes: config.max_request_bytes, metrics, logger });
+    const connection = new KafkaConnection(socket, { registry, services, maxRequestBytes: config.max_request_bytes, framePool, metrics, logger });
     connections.add(connection);
     metrics.connections.inc();
     socket.once('close', () => {

@@ -9,7 +9,8 @@
  * while requests queue up (MAX_QUEUED_FRAMES of them, or kafka.max_request_bytes), so a client
  * that pipelines faster than the log answers is held back by TCP, not buffered without bound.
  *
- * A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
+ * A connection with no request for kafka.idle_timeout is closed, as Kafka's connections.max.idle.ms
+ * does. A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
  * answered with UNSUPPORTED_VERSION and the versions served) or a malformed request closes the
  * connection, as Kafka does: the client's stream can no longer be trusted.
  */
@@ -38,6 +39,8 @@ export interface ConnectionDeps {
   registry: ReadonlyMap<number, AnyApiHandler>;
   services: KafkaServices;
   maxRequestBytes: number;
+  /** A connection with no request in hand and no bytes in or out for this long is closed. */
+  idleTimeoutMs: number;
   /** Memory for large Produce frames, shared by the listener's connections. */
   framePool: FramePool;
   metrics: KafkaMetrics;
@@ -75,6 +78,19 @@ export class KafkaConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => deps.logger.debug('kafka connection error', { remote: this.remote, error: err.message }));
+    // Node's socket timeout restarts on every byte read or written; a request in hand (a Fetch
+    // waiting for data) keeps the connection, and the timer is set again.
+    socket.setTimeout(deps.idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (this.running || this.inFlight > 0) {
+        socket.setTimeout(deps.idleTimeoutMs);
+        return;
+      }
+      deps.metrics.idleClosedConnections.inc();
+      deps.logger.debug('closing an idle kafka connection', { remote: this.remote, idleMs: deps.idleTimeoutMs });
+      this.closed = true;
+      socket.destroy();
+    });
     socket.on('close', () => {
       this.closed = true;
       this.frames.length = 0;

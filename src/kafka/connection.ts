@@ -18,8 +18,6 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
 import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
 import { KafkaError } from './error-codes.js';
-import { FrameAssembler } from './frame-assembler.js';
-import type { FramePool } from './frame-pool.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { writeApiVersionsResponse } from './messages/api-versions-response.js';
 import { readRequestHeader } from './messages/request-header.js';
@@ -41,8 +39,6 @@ export interface ConnectionDeps {
   maxRequestBytes: number;
   /** A connection with no request in hand and no bytes in or out for this long is closed. */
   idleTimeoutMs: number;
-  /** Memory for large Produce frames, shared by the listener's connections. */
-  framePool: FramePool;
   metrics: KafkaMetrics;
   logger: Logger;
 }
@@ -59,9 +55,10 @@ export class KafkaConnection {
   /** Resolves once every request started so far is answered (responses leave in request order). */
   private answered: Promise<void> = Promise.resolve();
   private inFlight = 0;
-  private readonly assembler: FrameAssembler;
+  private pending: Buffer[] = [];
   /** Bytes of the frames read and not yet handled: with the partial frame, at most about 2 × max_request_bytes. */
   private queuedBytes = 0;
+  private pendingBytes = 0;
   private readonly frames: Buffer[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
@@ -74,7 +71,6 @@ export class KafkaConnection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.session = { authenticated: !deps.services.checkToken, rawTokenNext: false };
-    this.assembler = new FrameAssembler(deps.maxRequestBytes, deps.framePool);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => deps.logger.debug('kafka connection error', { remote: this.remote, error: err.message }));
@@ -94,7 +90,6 @@ export class KafkaConnection {
     socket.on('close', () => {
       this.closed = true;
       this.frames.length = 0;
-      this.assembler.clear();
     });
   }
 
@@ -111,12 +106,21 @@ export class KafkaConnection {
 
   private onData(chunk: Buffer): void {
     this.deps.metrics.receivedBytes.inc(chunk.length);
-    const before = this.frames.length;
-    const tooLarge = this.assembler.push(chunk, this.frames);
-    for (let i = before; i < this.frames.length; i++) this.queuedBytes += this.frames[i].length;
-    if (tooLarge !== undefined) {
-      this.fail('frame-too-large', `a request of ${tooLarge} bytes is over kafka.max_request_bytes (${this.deps.maxRequestBytes})`);
-      return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= 4) {
+      const head = this.pending[0].length >= 4 ? this.pending[0] : this.flatten();
+      const size = head.readInt32BE(0);
+      if (size < 0 || size > this.deps.maxRequestBytes) {
+        this.fail('frame-too-large', `a request of ${size} bytes is over kafka.max_request_bytes (${this.deps.maxRequestBytes})`);
+        return;
+      }
+      if (this.pendingBytes < 4 + size) break;
+      const all = this.flatten();
+      this.frames.push(all.subarray(4, 4 + size));
+      this.queuedBytes += size;
+      this.pending = all.length > 4 + size ? [all.subarray(4 + size)] : [];
+      this.pendingBytes = all.length - 4 - size;
     }
     if (this.frames.length >= MAX_QUEUED_FRAMES || this.queuedBytes >= this.deps.maxRequestBytes) this.socket.pause();
     this.kick();
@@ -129,6 +133,11 @@ export class KafkaConnection {
       this.running = undefined;
       this.kick();
     });
+  }
+
+  private flatten(): Buffer {
+    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+    return this.pending[0];
   }
 
   private async drain(): Promise<void> {
@@ -147,8 +156,7 @@ export class KafkaConnection {
       // Only a request its handler allows may start before the ones ahead of it are answered.
       const concurrent = parsed.handler.concurrent?.(parsed.request) === true;
       if (!concurrent) await this.answered;
-      // A pooled Produce frame is free again once answered: the log holds its own copy by then.
-      const response = this.execute(parsed).finally(() => this.deps.framePool.release(frame));
+      const response = this.execute(parsed);
       const previous = this.answered;
       this.inFlight++;
       this.answered = Promise.all([response, previous]).then(([out]) => {

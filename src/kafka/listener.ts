@@ -20,7 +20,6 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
-import { FramePool } from './frame-pool.js';
 import { handlerRegistry } from './handlers/index.js';
 import { KafkaMetrics } from './kafka-metrics.js';
 import { ProducerSequences } from './producer-sequences.js';
@@ -58,7 +57,6 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   const registry = handlerRegistry();
   const apis = [...registry.values()].sort((a, b) => a.apiKey - b.apiKey).map((h) => ({ apiKey: h.apiKey, versions: h.versions }));
   const connections = new Set<KafkaConnection>();
-  const framePool = new FramePool();
   let server: Server | undefined;
   let producerIds = Date.now();
   const topicIds = new TopicIdIndex(log, () => services.clusterId);
@@ -82,7 +80,6 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       services,
       maxRequestBytes: config.max_request_bytes,
       idleTimeoutMs: config.idle_timeout,
-      framePool,
       metrics,
       logger,
     });

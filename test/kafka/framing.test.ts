@@ -146,7 +146,7 @@ describe('the Kafka listener framing', () => {
   });
 
   it('stores large pipelined Produce frames sent in small pieces byte for byte, each batch its own', async () => {
-    // Three 300 KB batches (pooled frames, reused once answered), each filled with its own byte,
+    // Three 300 KB batches, each filled with its own byte, pipelined and
     // sent as one stream cut at 997-byte steps so every size prefix and header straddles pieces.
     const batches = [1, 2, 3].map((fill) => encodeRecordBatch(Array.from({ length: 30 }, () => ({ value: Buffer.alloc(10_000, fill) }))));
     const frames = batches.map((records, i) => {

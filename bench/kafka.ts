@@ -6,7 +6,8 @@
  * times (the mock keeps only the last few MB of a partition, so it cannot serve more). Each side
  * runs `--rounds` times, alternating; the best of each counts. Reported per phase: records per
  * second, and the CPU per record of the server (the gateway process, all threads, or the mock
- * process) and of kcat. Prints one JSON object on its last line.
+ * process, from /proc's per-thread run time) and of kcat (10 ms ticks); a consume phase's CPU is
+ * the mean over its reads, its rate the best read's. Prints one JSON object on its last line.
  *
  *   npm run bench:kafka-listener -- [--records 300000] [--consume-records 10000] [--reads 5] [--rounds 2] [--fsync interval]
  */
@@ -19,7 +20,7 @@ import { packageRoot } from '../src/paths.js';
 import { startGatewayProcess } from './lib/gateway-process.js';
 import { whenQuiet } from './lib/quiet.js';
 import { round } from './lib/stats.js';
-import { processCpuMs } from './lib/thread-cpu.js';
+import { processRunTimeMs } from './lib/thread-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -87,9 +88,9 @@ function kcat(kcatArgs: string[]): { wallMs: number; cpuMs: number } {
 }
 
 function measure(server: Server, records: number, kcatArgs: string[]): Phase {
-  const before = processCpuMs(server.pid) ?? Number.NaN;
+  const before = processRunTimeMs(server.pid) ?? Number.NaN;
   const { wallMs, cpuMs } = kcat(['-b', server.bootstrap, '-t', TOPIC, '-p', '0', ...kcatArgs]);
-  const serverMs = (processCpuMs(server.pid) ?? Number.NaN) - before;
+  const serverMs = (processRunTimeMs(server.pid) ?? Number.NaN) - before;
   return {
     recordsPerSec: Math.round(records / (wallMs / 1000)),
     serverCpuUsPerRecord: round((serverMs * 1000) / records, 3),
@@ -110,7 +111,7 @@ async function runSide(start: (dir: string) => Promise<Server>, input: string): 
       // -c: exits once every record arrived, so a short read cannot pass for a fast one.
       reads.push(measure(server, CONSUME_RECORDS, ['-C', '-o', String(-CONSUME_RECORDS), '-c', String(CONSUME_RECORDS), '-q']));
     }
-    return { name: server.name, produce, consume: best(reads) };
+    return { name: server.name, produce, consume: { ...best(reads), ...meanCpu(reads) } };
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -118,6 +119,12 @@ async function runSide(start: (dir: string) => Promise<Server>, input: string): 
 }
 
 const best = (runs: Phase[]): Phase => runs.reduce((a, b) => (b.recordsPerSec > a.recordsPerSec ? b : a));
+
+/** CPU per record over all the reads: one short read is a few ms of CPU, too little to stand alone. */
+const meanCpu = (runs: Phase[]): Pick<Phase, 'serverCpuUsPerRecord' | 'kcatCpuUsPerRecord'> => ({
+  serverCpuUsPerRecord: round(runs.reduce((s, r) => s + r.serverCpuUsPerRecord, 0) / runs.length, 3),
+  kcatCpuUsPerRecord: round(runs.reduce((s, r) => s + r.kcatCpuUsPerRecord, 0) / runs.length, 3),
+});
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-kafka-input-'));

@@ -9,7 +9,8 @@
  * while requests queue up (MAX_QUEUED_FRAMES of them, or kafka.max_request_bytes), so a client
  * that pipelines faster than the log answers is held back by TCP, not buffered without bound.
  *
- * A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
+ * A connection with no request for kafka.idle_timeout is closed, as Kafka's connections.max.idle.ms
+ * does. A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
  * answered with UNSUPPORTED_VERSION and the versions served) or a malformed request closes the
  * connection, as Kafka does: the client's stream can no longer be trusted.
  */
@@ -36,6 +37,8 @@ export interface ConnectionDeps {
   registry: ReadonlyMap<number, AnyApiHandler>;
   services: KafkaServices;
   maxRequestBytes: number;
+  /** A connection with no request in hand and no bytes in or out for this long is closed. */
+  idleTimeoutMs: number;
   metrics: KafkaMetrics;
   logger: Logger;
 }
@@ -71,6 +74,19 @@ export class KafkaConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => deps.logger.debug('kafka connection error', { remote: this.remote, error: err.message }));
+    // Node's socket timeout restarts on every byte read or written; a request in hand (a Fetch
+    // waiting for data) keeps the connection, and the timer is set again.
+    socket.setTimeout(deps.idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (this.running || this.inFlight > 0) {
+        socket.setTimeout(deps.idleTimeoutMs);
+        return;
+      }
+      deps.metrics.idleClosedConnections.inc();
+      deps.logger.debug('closing an idle kafka connection', { remote: this.remote, idleMs: deps.idleTimeoutMs });
+      this.closed = true;
+      socket.destroy();
+    });
     socket.on('close', () => {
       this.closed = true;
       this.frames.length = 0;
@@ -184,7 +200,7 @@ export class KafkaConnection {
   }
 
   /** Runs the handler and encodes its response frame; null when there is none to send. Never rejects. */
-  private async execute({ handler, request, ctx, correlationId, flexible }: Parsed): Promise<Buffer | null> {
+  private async execute({ handler, request, ctx, correlationId, flexible }: Parsed): Promise<Uint8Array[] | null> {
     let response: unknown;
     try {
       response = await handler.handle(request, ctx, this.deps.services);
@@ -204,9 +220,8 @@ export class KafkaConnection {
       this.fail('encode-failed', (err as Error).message, handler);
       return null;
     }
-    const out = w.finish();
-    out.writeInt32BE(out.length - 4, 0);
-    return out;
+    w.patchInt32AtStart(w.length - 4);
+    return w.chunks();
   }
 
   /** The bare SASL/PLAIN token after a SaslHandshake v0: an empty frame answers success; a failure closes. */
@@ -217,7 +232,7 @@ export class KafkaConnection {
       this.fail('unauthenticated', failure);
       return;
     }
-    this.send(Buffer.alloc(4));
+    this.send([Buffer.alloc(4)]);
   }
 
   /** ApiVersions at a version not served: a v0 body with UNSUPPORTED_VERSION and the versions that are. */
@@ -227,14 +242,20 @@ export class KafkaConnection {
     w.int32(correlationId);
     const apiKeys = this.deps.services.apis().map(({ apiKey, versions }) => ({ apiKey, minVersion: versions.min, maxVersion: versions.max }));
     writeApiVersionsResponse(w, 0, { errorCode: KafkaError.UNSUPPORTED_VERSION, apiKeys });
-    const out = w.finish();
-    out.writeInt32BE(out.length - 4, 0);
-    if (!this.closed) this.send(out);
+    w.patchInt32AtStart(w.length - 4);
+    if (!this.closed) this.send(w.chunks());
   }
 
-  private send(out: Buffer): void {
-    this.deps.metrics.sentBytes.inc(out.length);
-    this.socket.write(out);
+  /** One response frame, its pieces gathered into one write (record batches are not copied into it). */
+  private send(pieces: Uint8Array[]): void {
+    let bytes = 0;
+    if (pieces.length > 1) this.socket.cork();
+    for (const piece of pieces) {
+      bytes += piece.length;
+      this.socket.write(piece);
+    }
+    if (pieces.length > 1) this.socket.uncork();
+    this.deps.metrics.sentBytes.inc(bytes);
   }
 
   private fail(reason: string, message: string, handler?: AnyApiHandler): undefined {

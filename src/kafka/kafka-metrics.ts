@@ -2,7 +2,7 @@
  * Runs on: main thread.
  *
  * The Kafka listener's self telemetry: requests by API and version, failed requests, bytes in
- * and out, and open connections.
+ * and out, open connections, and those refused or closed for idleness.
  */
 import type { Telemetry } from '../telemetry/telemetry.js';
 
@@ -12,6 +12,8 @@ export class KafkaMetrics {
   readonly receivedBytes;
   readonly sentBytes;
   readonly connections;
+  readonly refusedConnections;
+  readonly idleClosedConnections;
 
   constructor(telemetry: Telemetry) {
     this.requests = telemetry.counter('tributary_kafka_requests_total', 'Kafka protocol requests received, by API and version', ['api', 'version']);
@@ -23,5 +25,13 @@ export class KafkaMetrics {
     this.receivedBytes = telemetry.counter('tributary_kafka_received_bytes_total', 'Bytes of Kafka protocol requests received');
     this.sentBytes = telemetry.counter('tributary_kafka_sent_bytes_total', 'Bytes of Kafka protocol responses sent');
     this.connections = telemetry.gauge('tributary_kafka_connections', 'Open Kafka protocol connections');
+    this.refusedConnections = telemetry.counter(
+      'tributary_kafka_refused_connections_total',
+      'Kafka protocol connections closed on accept because kafka.max_connections were open',
+    );
+    this.idleClosedConnections = telemetry.counter(
+      'tributary_kafka_idle_closed_connections_total',
+      'Kafka protocol connections closed after kafka.idle_timeout without a request',
+    );
   }
 }

@@ -5,7 +5,8 @@
  * connections (connection.ts) dispatch each request to the handler of its API key
  * (handlers/index.ts). It advertises one broker, itself, at the address the client connected to:
  * leader of every partition, coordinator of every group, and controller. With the receiver's
- * certificate (receiver.tls) it speaks TLS.
+ * certificate (receiver.tls) it speaks TLS. Past `kafka.max_connections` open connections, a new
+ * one is closed as it is accepted; one without a request for `kafka.idle_timeout` is closed.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -74,7 +75,14 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   };
 
   const accept = (socket: Socket) => {
-    const connection = new KafkaConnection(socket, { registry, services, maxRequestBytes: config.max_request_bytes, metrics, logger });
+    const connection = new KafkaConnection(socket, {
+      registry,
+      services,
+      maxRequestBytes: config.max_request_bytes,
+      idleTimeoutMs: config.idle_timeout,
+      metrics,
+      logger,
+    });
     connections.add(connection);
     metrics.connections.inc();
     socket.once('close', () => {
@@ -89,6 +97,9 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       services.clusterId = (await log.cluster()).clusterId;
       const { host, port } = splitEndpoint(config.listener);
       const s = options.tls ? createTlsServer(tlsFiles(options.tls), accept) : createServer(accept);
+      // Past the limit Node closes each new connection as it is accepted, and says so with 'drop'.
+      s.maxConnections = config.max_connections;
+      s.on('drop', () => metrics.refusedConnections.inc());
       await new Promise<void>((resolve, reject) => {
         s.once('error', (err: NodeJS.ErrnoException) =>
           reject(new ConfigError(`kafka.listener: cannot listen on ${config.listener}: ${err.code ?? err.message}`, { cause: err })),

@@ -1,77 +1,16 @@
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-response.js';
 import { readMetadataResponse } from '../../src/kafka/messages/metadata-response.js';
 import { writeProduceRequest } from '../../src/kafka/messages/produce-request.js';
 import { readProduceResponse } from '../../src/kafka/messages/produce-response.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
-import { encodeRecordBatch, sealBatch } from '../../src/log/record-batch.js';
+import { encodeRecordBatch, LOG_OVERHEAD, sealBatch } from '../../src/log/record-batch.js';
 import { writeMetadataRequest } from '../../src/kafka/messages/metadata-request.js';
-import { writeRequestHeader } from '../../src/kafka/messages/request-header.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import { KafkaWriter } from '../../src/kafka/protocol/writer.js';
 import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
 
-/** A raw Kafka connection: frames out, frames in, and whether the server closed it. */
-class RawClient {
-  private buffered = Buffer.alloc(0);
-  private waiters: (() => void)[] = [];
-  closed = false;
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (c: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, c]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  static open(bootstrap: string): Promise<RawClient> {
-    const [host, port] = bootstrap.split(':');
-    return new Promise((resolve, reject) => {
-      const s = connect(Number(port), host, () => resolve(new RawClient(s)));
-      s.once('error', reject);
-    });
-  }
-
-  send(body: (w: KafkaWriter) => void): void {
-    const w = new KafkaWriter();
-    w.int32(0);
-    body(w);
-    const out = w.finish();
-    out.writeInt32BE(out.length - 4, 0);
-    this.socket.write(out);
-  }
-
-  sendRaw(bytes: Buffer): void {
-    this.socket.write(bytes);
-  }
-
-  /** The next response frame, or null once the server closed the connection. */
-  async next(): Promise<Buffer | null> {
-    for (;;) {
-      if (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
-        const n = this.buffered.readInt32BE(0);
-        const frame = this.buffered.subarray(4, 4 + n);
-        this.buffered = this.buffered.subarray(4 + n);
-        return frame;
-      }
-      if (this.closed) return null;
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-function header(apiKey: number, version: number, correlationId: number, headerVersion = 1) {
-  return (w: KafkaWriter) => writeRequestHeader(w, headerVersion, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'raw-test' });
-}
 
 describe('the Kafka listener framing', () => {
   let g: KafkaGateway;
@@ -204,6 +143,41 @@ describe('the Kafka listener framing', () => {
     c.close();
     const stored = await (g.gateway.backend as EmbeddedBackend).fetch({ topic: 'otlp_logs', partition: 1, offset: 0 });
     expect(stored.records.map((r) => r.value?.toString())).toEqual(['seq-0', 'seq-1', 'seq-2']);
+  });
+
+  it('stores large pipelined Produce frames sent in small pieces byte for byte, each batch its own', async () => {
+    // Three 300 KB batches, each filled with its own byte, pipelined and
+    // sent as one stream cut at 997-byte steps so every size prefix and header straddles pieces.
+    const batches = [1, 2, 3].map((fill) => encodeRecordBatch(Array.from({ length: 30 }, () => ({ value: Buffer.alloc(10_000, fill) }))));
+    const frames = batches.map((records, i) => {
+      const w = new KafkaWriter();
+      w.int32(0);
+      header(0, 7, 100 + i)(w);
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'events_in', partitionData: [{ index: 1, records }] }] });
+      const out = w.finish();
+      out.writeInt32BE(out.length - 4, 0);
+      return out;
+    });
+    const stream = Buffer.concat(frames);
+    const c = await RawClient.open(g.bootstrap);
+    for (let at = 0; at < stream.length; at += 997) c.sendRaw(stream.subarray(at, at + 997));
+    const offsets: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(100 + i);
+      const p = readProduceResponse(r, 7).responses[0].partitionResponses[0];
+      expect(p.errorCode).toBe(0);
+      offsets.push(Number(p.baseOffset));
+    }
+    c.close();
+    const log = g.gateway.backend as EmbeddedBackend;
+    for (const [i, offset] of offsets.entries()) {
+      const { batches: stored } = await log.fetchBatches({ topic: 'events_in', partition: 1, offset, maxBytes: 1 });
+      // Stored as sent, but for the base offset and leader epoch the log assigns (outside the CRC).
+      const first = stored.subarray(0, LOG_OVERHEAD + stored.readInt32BE(8));
+      expect(first.length).toBe(batches[i].length);
+      expect(first.subarray(16)).toEqual(batches[i].subarray(16));
+    }
   });
 
   it('closes the connection on an unknown API key, an unserved version, or a frame over the size limit; the listener keeps serving', async () => {

@@ -2,11 +2,21 @@
  * Runs on: main thread.
  *
  * Writes Kafka's protocol primitives into one growing buffer; `finish()` returns the bytes
- * written. A response is encoded once, then written to the socket with its size prefix.
+ * written. A bytes field of EXTERNAL_BYTES or more (a Fetch's record batches) is not copied:
+ * it becomes a chunk of its own between the encoded pieces, which `chunks()` returns in order for
+ * one gathered socket write, so a response's batches leave as the log handed them over.
  */
+/** A bytes value at least this long is referenced, not copied. */
+const EXTERNAL_BYTES = 16 * 1024;
+
 export class KafkaWriter {
   private buf: Buffer;
-  pos = 0;
+  private pos = 0;
+  /** The pieces before the current one: encoded bytes and referenced values, in order. */
+  private readonly done: Uint8Array[] = [];
+  /** Where the current piece starts in `buf`. */
+  private pieceStart = 0;
+  private doneBytes = 0;
 
   constructor(initialSize = 256) {
     this.buf = Buffer.allocUnsafe(initialSize);
@@ -15,17 +25,39 @@ export class KafkaWriter {
   /** Reserves `n` bytes and returns where they start; read `this.buf` only after it (it may grow). */
   private room(n: number): number {
     if (this.pos + n > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-      this.buf.copy(grown, 0, 0, this.pos);
+      // Only the current piece moves; the pieces before it keep their views of the old buffer.
+      const piece = this.pos - this.pieceStart;
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, piece + n));
+      this.buf.copy(grown, 0, this.pieceStart, this.pos);
       this.buf = grown;
+      this.pos = piece;
+      this.pieceStart = 0;
     }
     const at = this.pos;
     this.pos += n;
     return at;
   }
 
+  /** Every byte written, in one buffer (copied together when values were referenced). */
   finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    if (this.done.length === 0) return this.buf.subarray(0, this.pos);
+    return Buffer.concat(this.chunks(), this.length);
+  }
+
+  /** Every byte written as the pieces to send one after the other; the first holds at least the first 4 bytes written. */
+  chunks(): Uint8Array[] {
+    return [...this.done, this.buf.subarray(this.pieceStart, this.pos)];
+  }
+
+  /** Bytes written in all. */
+  get length(): number {
+    return this.doneBytes + this.pos - this.pieceStart;
+  }
+
+  /** Overwrites the int32 written first (a frame's size prefix; it must not be a referenced value). */
+  patchInt32AtStart(v: number): void {
+    const first = this.done.length > 0 ? this.done[0] : this.buf;
+    Buffer.from(first.buffer, first.byteOffset, 4).writeInt32BE(v, 0);
   }
 
   int8(v: number): void {
@@ -86,7 +118,7 @@ export class KafkaWriter {
     this.buf[at] = v;
   }
 
-  private length(n: number, compact: boolean, wide: boolean): void {
+  private lengthPrefix(n: number, compact: boolean, wide: boolean): void {
     if (compact) this.uvarint(n + 1);
     else if (wide) this.int32(n);
     else this.int16(n);
@@ -94,11 +126,11 @@ export class KafkaWriter {
 
   nullableString(v: string | null | undefined, compact: boolean): void {
     if (v === null || v === undefined) {
-      this.length(-1, compact, false);
+      this.lengthPrefix(-1, compact, false);
       return;
     }
     const n = Buffer.byteLength(v, 'utf8');
-    this.length(n, compact, false);
+    this.lengthPrefix(n, compact, false);
     const at = this.room(n);
     this.buf.write(v, at, n, 'utf8');
   }
@@ -109,12 +141,24 @@ export class KafkaWriter {
 
   nullableBytes(v: Uint8Array | null | undefined, compact: boolean): void {
     if (v === null || v === undefined) {
-      this.length(-1, compact, true);
+      this.lengthPrefix(-1, compact, true);
       return;
     }
-    this.length(v.length, compact, true);
+    this.lengthPrefix(v.length, compact, true);
+    if (v.length >= EXTERNAL_BYTES) {
+      this.pushPiece(this.buf.subarray(this.pieceStart, this.pos));
+      this.pushPiece(v);
+      this.pieceStart = this.pos;
+      return;
+    }
     const at = this.room(v.length);
     this.buf.set(v, at);
+  }
+
+  private pushPiece(piece: Uint8Array): void {
+    if (piece.length === 0) return;
+    this.done.push(piece);
+    this.doneBytes += piece.length;
   }
 
   bytes(v: Uint8Array | null | undefined, compact: boolean): void {
@@ -123,10 +167,10 @@ export class KafkaWriter {
 
   nullableArray<T>(items: readonly T[] | null | undefined, compact: boolean, item: (v: T) => void): void {
     if (items === null || items === undefined) {
-      this.length(-1, compact, true);
+      this.lengthPrefix(-1, compact, true);
       return;
     }
-    this.length(items.length, compact, true);
+    this.lengthPrefix(items.length, compact, true);
     for (const v of items) item(v);
   }
 

@@ -57,12 +57,14 @@ export const startCommand: Command = {
     const configLoaded = Math.round(performance.now());
     const logger = createLogger('tributary');
     const log = await startLog(config, logger);
-    const { createGateway } = await import('../../gateway.js');
-    const gatewayLoaded = Math.round(performance.now());
     let gateway: Gateway;
+    let gatewayLoaded: number;
     try {
+      const { createGateway } = await import('../../gateway.js');
+      gatewayLoaded = Math.round(performance.now());
       gateway = createGateway(config, { role, logger, telemetry: log.telemetry, log });
     } catch (err) {
+      // The log's threads would keep the process alive after the error is printed.
       await log.backend.shutdown().catch(() => undefined);
       throw err;
     }

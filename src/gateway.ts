@@ -67,7 +67,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const receiver = role === 'sinks' ? undefined : createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
   // The Kafka protocol is served over the embedded log only; over Apache Kafka, clients go to Kafka.
   const kafka: KafkaListener | undefined =
-    config.kafka.listener && backend instanceof EmbeddedBackend ? createKafkaListener({ config: config.kafka, tls: config.receiver.tls, log: backend, telemetry, logger }) : undefined;
+    config.kafka.listener && backend instanceof EmbeddedBackend ? createKafkaListener({ config: config.kafka, tls: config.receiver.tls, log: backend, dataDir: config.log.data_dir, telemetry, logger }) : undefined;
 
   let phase: Phase = 'created';
   const startupMs: Record<string, number> = {};

@@ -10,6 +10,7 @@ import type { AuthResult } from '../http/bearer-auth.js';
 import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ProducerSequences } from './producer-sequences.js';
+import type { ProducerStateRecovery } from './producer-state-recovery.js';
 import type { Fields } from './protocol/fields.js';
 import type { KafkaReader } from './protocol/reader.js';
 import type { KafkaWriter } from './protocol/writer.js';
@@ -35,7 +36,9 @@ export interface KafkaServices {
   resolveTopic(nameOrId: string): Promise<string>;
   /** Idempotent producers' sequence numbers per partition. */
   sequences: ProducerSequences;
-  /** A new producer id for InitProducerId. */
+  /** Rebuilds a partition's idempotent producers from its log, before its first sequence check after a start. */
+  producerRecovery: ProducerStateRecovery;
+  /** A new producer id for InitProducerId, never one handed out before (a restart included). */
   nextProducerId(): number;
   /** Checks a SASL/PLAIN password; undefined when the listener needs no authentication. */
   checkToken: ((token: string) => AuthResult) | undefined;

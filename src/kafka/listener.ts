@@ -22,7 +22,9 @@ import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
 import { handlerRegistry } from './handlers/index.js';
 import { KafkaMetrics } from './kafka-metrics.js';
+import { ProducerIds } from './producer-ids.js';
 import { ProducerSequences } from './producer-sequences.js';
+import { ProducerStateRecovery } from './producer-state-recovery.js';
 import { TopicIdIndex } from './topic-ids.js';
 
 /** The node id of the one broker advertised. */
@@ -37,6 +39,8 @@ export interface KafkaListenerOptions {
   /** The receiver's certificate and key: when set, the listener speaks TLS with them. */
   tls?: { cert_file: string; key_file: string };
   log: EmbeddedBackend;
+  /** The log's data directory, where the producer ids handed out are recorded. */
+  dataDir: string;
   telemetry: Telemetry;
   logger: Logger;
 }
@@ -58,7 +62,8 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   const apis = [...registry.values()].sort((a, b) => a.apiKey - b.apiKey).map((h) => ({ apiKey: h.apiKey, versions: h.versions }));
   const connections = new Set<KafkaConnection>();
   let server: Server | undefined;
-  let producerIds = Date.now();
+  const producerIds = new ProducerIds(options.dataDir);
+  const sequences = new ProducerSequences();
   const topicIds = new TopicIdIndex(log, () => services.clusterId);
   const services: KafkaServices = {
     log,
@@ -67,8 +72,9 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
     clusterId: '',
     apis: () => apis,
     resolveTopic: (nameOrId) => topicIds.resolve(nameOrId),
-    nextProducerId: () => ++producerIds,
-    sequences: new ProducerSequences(),
+    nextProducerId: () => producerIds.take(),
+    sequences,
+    producerRecovery: new ProducerStateRecovery(log, sequences),
     checkToken: createTokenMatcher(config.auth),
     maxFetchWaitMs: MAX_FETCH_WAIT_MS,
     logger,
@@ -95,6 +101,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
     async start() {
       if (server) throw new TributaryError('INTERNAL', 'the Kafka listener was already started');
       services.clusterId = (await log.cluster()).clusterId;
+      producerIds.load();
       const { host, port } = splitEndpoint(config.listener);
       const s = options.tls ? createTlsServer(tlsFiles(options.tls), accept) : createServer(accept);
       // Past the limit Node closes each new connection as it is accepted, and says so with 'drop'.

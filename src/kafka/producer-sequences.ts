@@ -8,11 +8,10 @@
  * Kept in memory and bounded: after a restart, or once a producer was evicted, its next batch
  * starts the count again.
  */
+import { type BatchProducer, MAX_SEQUENCE, REMEMBERED_BATCHES } from '../log/batch-producer.js';
+
 const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
 const INVALID_PRODUCER_EPOCH = 47;
-/** As Kafka: the batches a producer may have in flight, so the ones it may send again. */
-const REMEMBERED_BATCHES = 5;
-const MAX_SEQUENCE = 0x7fffffff;
 
 interface StoredBatch {
   firstSeq: number;
@@ -26,23 +25,7 @@ interface ProducerPartition {
   recent: StoredBatch[];
 }
 
-export interface BatchProducer {
-  producerId: number;
-  epoch: number;
-  firstSeq: number;
-  lastSeq: number;
-}
-
 export type SequenceCheck = { kind: 'append' } | { kind: 'duplicate'; baseOffset: number } | { kind: 'refused'; errorCode: number; message: string };
-
-/** The producer fields of a record batch v2; undefined for a batch without a producer id. */
-export function batchProducer(batch: Buffer): BatchProducer | undefined {
-  const producerId = batch.readInt32BE(43) * 0x100000000 + batch.readUInt32BE(47);
-  if (producerId < 0) return undefined;
-  const firstSeq = batch.readInt32BE(53);
-  const lastOffsetDelta = batch.readInt32BE(23);
-  return { producerId, epoch: batch.readInt16BE(51), firstSeq, lastSeq: (firstSeq + lastOffsetDelta) % (MAX_SEQUENCE + 1) };
-}
 
 export class ProducerSequences {
   /** Insertion order is use order: the least recently used entry is evicted first. */

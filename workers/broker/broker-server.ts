@@ -17,6 +17,7 @@ import { BatchRingReader } from '../../src/log/embedded/batch-ring.js';
 import { MessageBatcher } from '../../src/log/embedded/message-batcher.js';
 import { FsyncScheduler } from './fsync-scheduler.js';
 import { HostedPartition } from './hosted-partition.js';
+import { producerTail } from './producer-tail.js';
 
 type Request<K extends BrokerRequest['op']> = Extract<BrokerRequest, { op: K }>;
 type Outbox = MessageBatcher<BrokerMessage>;
@@ -95,6 +96,8 @@ export class BrokerServer {
         return null;
       case 'offsetForTimestamp':
         return this.hosted(req.topic, req.partition).log.offsetForTimestamp(req.timestamp);
+      case 'producerTail':
+        return producerTail(this.hosted(req.topic, req.partition).log, req.windowBytes, req.maxProducers);
       case 'updateSettings':
         this.hosted(req.topic, req.partition).log.updateSettings(req.settings);
         return null;

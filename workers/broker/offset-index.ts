@@ -125,6 +125,11 @@ export class OffsetIndex {
     return this.entry(this.lastIndexWhere((i) => this.relativeOffsets[i] <= relativeOffset));
   }
 
+  /** The last entry at or before byte `position` of the log (the implicit start entry when none). */
+  floorPosition(position: number): IndexEntry {
+    return this.entry(this.lastIndexWhere((i) => this.positions[i] <= position));
+  }
+
   /** The last entry before which every timestamp is below `timestamp`: a scan for it starts there. */
   floorTimestamp(timestamp: number): IndexEntry {
     return this.entry(this.lastIndexWhere((i) => this.timestamps[i] < timestamp));

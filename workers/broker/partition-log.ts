@@ -199,6 +199,23 @@ export class PartitionLog {
     return empty;
   }
 
+  /**
+   * The segments holding the last `bytes` of the log, oldest first, each with the batch boundary
+   * to read from: an index entry at or before that point, so up to one index interval more is
+   * covered. What a scan of the log's tail reads (see producer-tail.ts).
+   */
+  tail(bytes: number): { segment: Segment; position: number }[] {
+    this.ensureOpen();
+    const out: { segment: Segment; position: number }[] = [];
+    let left = bytes;
+    for (let i = this.segments.length - 1; i >= 0 && left > 0; i--) {
+      const segment = this.segments[i];
+      out.unshift({ segment, position: segment.index.floorPosition(Math.max(0, segment.size - left)).position });
+      left -= segment.size;
+    }
+    return out;
+  }
+
   /** Binary search: the last segment whose base offset is at or below `offset`. */
   private segmentIndexFor(offset: number): number {
     let lo = 0;

@@ -2,10 +2,10 @@
  * Runs on: main thread.
  *
  * InitProducerId (key 22): a producer id for an idempotent producer, whose batches' sequence
- * numbers Produce then checks. Transactions are not served, so a transactional id is refused.
+ * numbers Produce then checks; ids are never handed out twice, across restarts too (producer-ids.ts). Transactions are not served, so a transactional id is refused.
  */
 import { defineApi, specOf } from '../api.js';
-import { KafkaError } from '../error-codes.js';
+import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readInitProducerIdRequest } from '../messages/init-producer-id-request.js';
 import { initProducerIdResponseSpec, writeInitProducerIdResponse } from '../messages/init-producer-id-response.js';
 
@@ -18,6 +18,11 @@ export const initProducerId = defineApi({
   writeResponse: writeInitProducerIdResponse,
   async handle(request, _ctx, { nextProducerId }) {
     if (request.transactionalId !== null) return { errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
-    return { errorCode: KafkaError.NONE, producerId: nextProducerId(), producerEpoch: 0 };
+    try {
+      return { errorCode: KafkaError.NONE, producerId: nextProducerId(), producerEpoch: 0 };
+    } catch (err) {
+      // The id block could not be recorded (a full disk): the client retries.
+      return { errorCode: kafkaErrorCode(err), producerId: -1, producerEpoch: -1 };
+    }
   },
 });

@@ -13,19 +13,20 @@
  */
 import { TributaryError } from '../../errors.js';
 import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../../log/compression.js';
-import { decodeRecordBatches, encodeRecordBatch, LOG_OVERHEAD, MAGIC, readBatchHeader } from '../../log/record-batch.js';
+import { decodeRecordBatches, encodeRecordBatch, LOG_OVERHEAD, MAGIC, readBatchHeader, sealBatch } from '../../log/record-batch.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readProduceRequest } from '../messages/produce-request.js';
 import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
-import { batchProducer } from '../producer-sequences.js';
+import { batchProducer } from '../../log/batch-producer.js';
 
 const INVALID_REQUIRED_ACKS = 21;
 
 /**
  * The batch with every record's `tenant` header set to the authenticated token's tenant (one the
  * client sent is replaced, so a tenant cannot be claimed), as the OTLP receiver tags what a
- * token sends. The batch is encoded anew, uncompressed, with the records' own timestamps.
+ * token sends. The batch is encoded anew, uncompressed, with the records' own timestamps and
+ * producer fields.
  */
 function withTenant(batch: Buffer, tenant: string): Buffer {
   const records = decodeRecordBatches(batch, '', 0).map((r) => ({
@@ -34,8 +35,17 @@ function withTenant(batch: Buffer, tenant: string): Buffer {
     timestamp: r.timestamp,
     headers: [...r.headers.filter((h) => h.key !== TENANT_HEADER), { key: TENANT_HEADER, value: tenant }],
   }));
-  return encodeRecordBatch(records);
+  const tagged = encodeRecordBatch(records);
+  // An idempotent producer's id, epoch and sequence stay, so the batch is recognised when sent
+  // again, after a restart too (they are read back from the log).
+  batch.copy(tagged, PRODUCER_FIELDS_START, PRODUCER_FIELDS_START, PRODUCER_FIELDS_END);
+  sealBatch(tagged, 0, tagged.length);
+  return tagged;
 }
+
+/** Producer id (int64), epoch (int16) and base sequence (int32) in a record batch v2 header. */
+const PRODUCER_FIELDS_START = 43;
+const PRODUCER_FIELDS_END = 57;
 
 const TENANT_HEADER = 'tenant';
 
@@ -90,7 +100,7 @@ export const produce = defineApi({
   // producer's sequence is checked against the batches stored before it: those requests wait.
   concurrent: (request) =>
     request.topicData.every((t) => t.partitionData.every((p) => p.records !== null && oneBatch(p.records) && batchProducer(p.records) === undefined)),
-  async handle(request, ctx, { log, logger, sequences }) {
+  async handle(request, ctx, { log, logger, sequences, producerRecovery }) {
     const { acks } = request;
     const validAcks = acks === 0 || acks === 1 || acks === -1;
     const responses = await Promise.all(
@@ -107,6 +117,7 @@ export const produce = defineApi({
                 const codec = header.attributes & COMPRESSION_MASK;
                 if (codec !== 0) checkCompressed(batch, codec, header.recordCount);
                 const producer = batchProducer(batch);
+                if (producer) await producerRecovery.ready(topic.name, index);
                 const check = producer ? sequences.check(topic.name, index, producer) : undefined;
                 if (check?.kind === 'refused') return { index, errorCode: check.errorCode, baseOffset: -1, errorMessage: check.message };
                 if (check?.kind === 'duplicate') {

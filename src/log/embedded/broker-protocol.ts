@@ -1,6 +1,7 @@
 // Runs on: main thread and broker threads (both ends of the protocol).
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../../errors.js';
+import type { StoredProducerBatch } from '../batch-producer.js';
 import type { FsyncPolicy, RecoveryReport } from '../../../workers/broker/partition-log-types.js';
 import type { BatchRingMemory, RingSlice } from './batch-ring.js';
 
@@ -77,6 +78,8 @@ export type BrokerRequest =
   | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean }
   | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }
   | { id: number; op: 'offsetForTimestamp'; topic: string; partition: number; timestamp: number }
+  /** Idempotent producers' last batches in the last `windowBytes` of the partition (workers/broker/producer-tail.ts). */
+  | { id: number; op: 'producerTail'; topic: string; partition: number; windowBytes: number; maxProducers: number }
   | { id: number; op: 'updateSettings'; topic: string; partition: number; settings: PartitionStorageSettings }
   | { id: number; op: 'enforceRetention' }
   | { id: number; op: 'stats'; topic?: string }
@@ -107,6 +110,7 @@ export interface BrokerReplies {
   produce: ProduceReply;
   fetch: FetchReply;
   offsetForTimestamp: number;
+  producerTail: StoredProducerBatch[];
   updateSettings: null;
   enforceRetention: PartitionStats[];
   stats: PartitionStats[];

@@ -19,6 +19,7 @@ import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import { shutdownInOrder } from '../../shutdown-in-order.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
+import type { StoredProducerBatch } from '../batch-producer.js';
 import { encodeRecordBatch } from '../record-batch.js';
 import type {
   ClusterInfo,
@@ -413,6 +414,13 @@ export class EmbeddedBackend implements LogBackend {
         this.logger.warn('could not attach a reader to a broker', { broker: brokerId, error: err });
       },
     );
+  }
+
+  /** Idempotent producers' last batches in the last `windowBytes` of a partition, in log order (workers/broker/producer-tail.ts). */
+  producerTail(topic: string, partition: number, windowBytes: number, maxProducers: number): Promise<StoredProducerBatch[]> {
+    this.assertRunning();
+    const p = this.controller.requirePartition(topic, partition);
+    return this.brokers[p.leader].request<'producerTail'>({ op: 'producerTail', topic, partition, windowBytes, maxProducers });
   }
 
   async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {

@@ -25,15 +25,24 @@ export interface KafkaGateway {
  * on short timeouts so that rebalances happen within a test; `pipelines` as in the config.
  */
 export async function startKafkaGateway(
-  options: { partitions?: number; groups?: Record<string, unknown>; kafka?: Record<string, unknown>; receiver?: Record<string, unknown>; pipelines?: Record<string, unknown>[] } = {},
+  options: {
+    partitions?: number;
+    groups?: Record<string, unknown>;
+    kafka?: Record<string, unknown>;
+    receiver?: Record<string, unknown>;
+    pipelines?: Record<string, unknown>[];
+    log?: Record<string, unknown>;
+    /** A data directory to use (a restart's); the caller removes it. By default a new one, removed by stop(). */
+    dataDir?: string;
+  } = {},
 ): Promise<KafkaGateway> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
   const partitions = options.partitions ?? 2;
   const config = configSchema.parse({
     receiver: { endpoint: '127.0.0.1:0', workers: 1, ...options.receiver },
     admin: { endpoint: '127.0.0.1:0' },
     kafka: { listener: '127.0.0.1:0', ...options.kafka },
-    log: { data_dir: dataDir, brokers: 1, fsync: 'never' },
+    log: { data_dir: dataDir, brokers: 1, fsync: 'never', ...options.log },
     groups: { session_timeout: 6_000, heartbeat_interval: 500, rebalance_timeout: 10_000, ...options.groups },
     topics: Object.fromEntries(['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events', 'events_in'].map((t) => [t, { partitions }])),
     ...(options.pipelines ? { pipelines: options.pipelines } : {}),
@@ -49,7 +58,7 @@ export async function startKafkaGateway(
     adminUrl: `http://127.0.0.1:${gateway.adminAddress().port}`,
     async stop() {
       await gateway.shutdown();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

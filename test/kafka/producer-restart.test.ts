@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeInitProducerIdRequest } from '../../src/kafka/messages/init-producer-id-request.js';
+import { readInitProducerIdResponse } from '../../src/kafka/messages/init-producer-id-response.js';
+import { writeProduceRequest } from '../../src/kafka/messages/produce-request.js';
+import { readProduceResponse } from '../../src/kafka/messages/produce-response.js';
+import { KafkaReader } from '../../src/kafka/protocol/reader.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { encodeRecordBatch, sealBatch } from '../../src/log/record-batch.js';
+import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
+
+const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
+
+/** A batch of an idempotent producer: its values from sequence `firstSeq` on. */
+function idempotentBatch(producerId: number, firstSeq: number, values: string[]): Buffer {
+  const batch = encodeRecordBatch(values.map((v) => ({ value: Buffer.from(v) })));
+  batch.writeBigInt64BE(BigInt(producerId), 43);
+  batch.writeInt16BE(0, 51); // epoch
+  batch.writeInt32BE(firstSeq, 53);
+  sealBatch(batch, 0, batch.length);
+  return batch;
+}
+
+/** One connection speaking raw Produce v7 and InitProducerId v1 frames. */
+class Producer {
+  private correlation = 1;
+  private constructor(private readonly c: RawClient) {}
+
+  static async open(g: KafkaGateway): Promise<Producer> {
+    return new Producer(await RawClient.open(g.bootstrap));
+  }
+
+  /** `count` producer ids, the requests pipelined. */
+  async initProducerIds(count = 1): Promise<number[]> {
+    const first = this.correlation;
+    for (let i = 0; i < count; i++) {
+      const id = this.correlation++;
+      this.c.send((w) => {
+        header(22, 1, id)(w);
+        writeInitProducerIdRequest(w, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+      });
+    }
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = new KafkaReader((await this.c.next())!);
+      expect(r.int32()).toBe(first + i);
+      const response = readInitProducerIdResponse(r, 1);
+      expect(response.errorCode).toBe(0);
+      ids.push(response.producerId);
+    }
+    return ids;
+  }
+
+  async produce(topic: string, partition: number, records: Buffer): Promise<{ errorCode: number; baseOffset: number }> {
+    const id = this.correlation++;
+    this.c.send((w) => {
+      header(0, 7, id)(w);
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] });
+    });
+    const r = new KafkaReader((await this.c.next())!);
+    expect(r.int32()).toBe(id);
+    return readProduceResponse(r, 7).responses[0].partitionResponses[0];
+  }
+
+  close(): void {
+    this.c.close();
+  }
+}
+
+async function storedValues(g: KafkaGateway, topic: string, partition: number): Promise<string[]> {
+  const { records } = await (g.gateway.backend as EmbeddedBackend).fetch({ topic, partition, offset: 0, maxBytes: 16 * 1024 * 1024 });
+  return records.map((r) => r.value!.toString());
+}
+
+describe("an idempotent producer's state across a gateway restart (raw protocol)", () => {
+  let dataDir: string;
+  let g: KafkaGateway | undefined;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tributary-kafka-restart-'));
+  });
+  afterEach(async () => {
+    await g?.stop();
+    g = undefined;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers a batch stored before the restart with its offset, stores the next sequence and refuses a gap', async () => {
+    g = await startKafkaGateway({ dataDir });
+    let p = await Producer.open(g);
+    const [producerId] = await p.initProducerIds();
+    // Five batches in flight before the restart, two records each: sequences 0-9.
+    const before = [];
+    for (let b = 0; b < 5; b++) {
+      const values = [`seq-${2 * b}`, `seq-${2 * b + 1}`];
+      before.push(await p.produce('events_in', 1, idempotentBatch(producerId, 2 * b, values)));
+    }
+    expect(before.map((r) => r.errorCode)).toEqual([0, 0, 0, 0, 0]);
+    p.close();
+    await g.stop();
+
+    g = await startKafkaGateway({ dataDir });
+    p = await Producer.open(g);
+    // Each of the last five batches, sent again after the restart, gets the offset it was stored at.
+    for (const b of [4, 0, 2]) {
+      const again = await p.produce('events_in', 1, idempotentBatch(producerId, 2 * b, [`seq-${2 * b}`, `seq-${2 * b + 1}`]));
+      expect([again.errorCode, again.baseOffset]).toEqual([0, before[b].baseOffset]);
+    }
+    const gap = await p.produce('events_in', 1, idempotentBatch(producerId, 12, ['seq-12']));
+    expect(gap.errorCode).toBe(OUT_OF_ORDER_SEQUENCE_NUMBER);
+    const next = await p.produce('events_in', 1, idempotentBatch(producerId, 10, ['seq-10']));
+    expect([next.errorCode, next.baseOffset]).toEqual([0, before[4].baseOffset + 2]);
+    p.close();
+    expect(await storedValues(g, 'events_in', 1)).toEqual(Array.from({ length: 11 }, (_, i) => `seq-${i}`));
+  }, 60_000);
+
+  it('hands out producer ids after a restart that were never handed out before it', async () => {
+    g = await startKafkaGateway({ dataDir });
+    let p = await Producer.open(g);
+    // More ids than one block, and than milliseconds pass until the restart is done.
+    const before = await p.initProducerIds(5000);
+    p.close();
+    await g.stop();
+    g = await startKafkaGateway({ dataDir });
+    p = await Producer.open(g);
+    const [after] = await p.initProducerIds();
+    p.close();
+    expect(new Set(before).size).toBe(before.length);
+    expect(after).toBeGreaterThan(Math.max(...before));
+  }, 60_000);
+});

@@ -5,8 +5,8 @@
  * number; per producer and partition the next batch must start right after the last one stored.
  * A batch sent again after a lost response (the same sequences as one of the last five stored)
  * is answered with that batch's offset and not stored twice; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER.
- * Kept in memory and bounded: after a restart, or once a producer was evicted, its next batch
- * starts the count again.
+ * Kept in memory and bounded: after a restart it is rebuilt from the log's tail
+ * (producer-state-recovery.ts); once a producer was evicted, its next batch starts the count again.
  */
 import { type BatchProducer, MAX_SEQUENCE, REMEMBERED_BATCHES } from '../log/batch-producer.js';
 

@@ -1,7 +1,5 @@
 // Runs on: main thread.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { configSchema, type GroupsConfig, type LogConfig, type TopicConfig } from '../../config/schema.js';
-import { copyBytes } from '../../copy-bytes.js';
 import { TributaryError } from '../../errors.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../../groups/coordinator.js';
 import type {
@@ -14,13 +12,11 @@ import type {
   OffsetResetTarget,
   PartitionOffset,
 } from '../../groups/types.js';
-import { ScratchBuffer } from '../../scratch-buffer.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import { shutdownInOrder } from '../../shutdown-in-order.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
 import type { StoredProducerBatch } from '../batch-producer.js';
-import { encodeRecordBatch } from '../record-batch.js';
 import type {
   ClusterInfo,
   FetchRequest,
@@ -42,10 +38,12 @@ import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
 import { DEFAULT_FETCH_BYTES, FetchReader } from './fetch-reader.js';
 import type { FetchedBatches } from './read-ahead.js';
+import { LeaderAppends } from './leader-appends.js';
 import { PartitionStatsCache } from './partition-stats.js';
+import { type ReaderPortListener, ReaderPorts } from './reader-ports.js';
 import { threadPoolWarning } from './thread-pool.js';
 import { TopicPlacement } from './topic-placement.js';
-import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecords, configTopicError, topicSpecFromConfig } from './validate.js';
+import { checkFetchRequest, configTopicError, topicSpecFromConfig } from './validate.js';
 
 export interface EmbeddedBackendOptions {
   log: LogConfig;
@@ -56,12 +54,6 @@ export interface EmbeddedBackendOptions {
   telemetry?: Telemetry;
   logger?: Logger;
 }
-
-/** Where produce() encodes a batch before one bulk copy into the broker's ring. */
-const encodeScratch = new ScratchBuffer();
-
-/** Gets a port to a broker, at once for each running broker and again whenever one (re)starts. */
-export type ReaderPortListener = (brokerId: number, port: MessagePort) => void;
 
 /**
  * Runs on: main thread.
@@ -79,12 +71,12 @@ export class EmbeddedBackend implements LogBackend {
   /** The in-process group coordinator (its membership protocol is for tests and tools; use the GroupApi methods). */
   readonly groupCoordinator: GroupCoordinator;
   private readonly logger: Logger;
-  private readonly topicCounters = new Map<string, { records: { inc(n: number): void }; bytes: { inc(n: number): void } }>();
+  private readonly appends: LeaderAppends;
   private readonly stats: PartitionStatsCache;
   private readonly placement: TopicPlacement;
   private readonly reader: FetchReader;
   /** Threads that read the brokers directly (sink workers), each with a port per broker. */
-  private readonly readers = new Set<ReaderPortListener>();
+  private readonly readers: ReaderPorts;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   /** Taken by start(); a shutdown during start waits for it, to release it. */
   private lock: Promise<DataDirLock> | undefined;
@@ -128,12 +120,14 @@ export class EmbeddedBackend implements LogBackend {
           assignments: () => this.controller.assignmentsOf(brokerId),
           onOpened: (id, opened) => {
             this.reportRecovery(id, opened);
-            for (const listener of this.readers) this.attachReader(id, listener);
+            this.readers.brokerStarted(id);
           },
           onRestart: (id) => this.metrics.brokerRestarts.inc({ broker: String(id) }),
           logger: this.logger,
         }),
     );
+    this.readers = new ReaderPorts(this.brokers, this.logger);
+    this.appends = new LeaderAppends(this.metrics, log.max_record_bytes);
     this.stats = new PartitionStatsCache(this.brokers);
     this.placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.reportRecovery(id, opened));
     this.reader = new FetchReader(
@@ -310,58 +304,13 @@ export class EmbeddedBackend implements LogBackend {
   async produce(topic: string, partition: number, records: ProducerRecord[], options: ProduceOptions = {}): Promise<ProduceResult> {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
-    checkProducerRecords(records);
-    const broker = this.brokers[p.leader];
-    const max = this.options.log.max_record_bytes;
-    // Encoded in ordinary memory first (src/scratch-buffer.ts): one bulk copy into the ring beats
-    // a copy per record value.
-    const encoded = encodeRecordBatch(records, {
-      allocate: (size) => {
-        if (size > max) throw batchTooLarge(size, max);
-        return encodeScratch.take(size);
-      },
-    });
-    // Taken only now: every ring slice handed out must reach the broker.
-    const batch = broker.allocateBatch(encoded.length);
-    copyBytes(batch, encoded);
-    return this.sendBatch(broker, topic, partition, batch, records.length, options.acks ?? 1, false);
+    return this.appends.records(this.brokers[p.leader], topic, partition, records, options);
   }
 
   async produceBatch(topic: string, partition: number, batch: Uint8Array, options: ProduceOptions = {}): Promise<ProduceResult> {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
-    const acks = options.acks ?? 1;
-    // The layout is checked here, so a malformed batch never takes a ring slice. The CRC is left
-    // to the broker, off the main thread, unless nobody would hear of a mismatch (acks 0).
-    const recordCount = checkEncodedBatch(batch, this.options.log.max_record_bytes, acks === 0);
-    const broker = this.brokers[p.leader];
-    const copy = broker.allocateBatch(batch.length);
-    copyBytes(copy, batch);
-    return this.sendBatch(broker, topic, partition, copy, recordCount, acks, acks !== 0);
-  }
-
-  /** Hands a batch from broker.allocateBatch() to the broker; it must be sent, or the ring stalls. */
-  private async sendBatch(
-    broker: BrokerHandle,
-    topic: string,
-    partition: number,
-    batch: Buffer,
-    records: number,
-    acks: 0 | 1,
-    verifyCrc: boolean,
-  ): Promise<ProduceResult> {
-    const { bytes, transfer } = broker.batchPayload(batch);
-    const counters = this.countersFor(topic);
-    if (acks === 0) {
-      broker.send({ op: 'produce', topic, partition, batch: bytes, acks, verifyCrc }, transfer);
-      counters.records.inc(records);
-      counters.bytes.inc(batch.length);
-      return { topic, partition, baseOffset: -1 };
-    }
-    const reply = await broker.request<'produce'>({ op: 'produce', topic, partition, batch: bytes, acks, verifyCrc }, transfer);
-    counters.records.inc(records);
-    counters.bytes.inc(batch.length);
-    return { topic, partition, baseOffset: reply.baseOffset };
+    return this.appends.batch(this.brokers[p.leader], topic, partition, batch, options);
   }
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
@@ -391,29 +340,11 @@ export class EmbeddedBackend implements LogBackend {
   }
 
   /**
-   * Lets another thread read the brokers directly, so record bytes do not pass through this one:
-   * `listener` gets one end of a channel to each running broker now, and a fresh one whenever a
-   * broker (re)starts (a port closes when its broker thread ends). Returns the way to stop that.
+   * Lets another thread read the brokers directly, so record bytes do not pass through this one
+   * (reader-ports.ts). Returns the way to stop that.
    */
   addReader(listener: ReaderPortListener): () => void {
-    this.readers.add(listener);
-    for (const broker of this.brokers) if (broker.state === 'running') this.attachReader(broker.id, listener);
-    return () => this.readers.delete(listener);
-  }
-
-  private attachReader(brokerId: number, listener: ReaderPortListener): void {
-    const { port1, port2 } = new MessageChannel();
-    this.brokers[brokerId].attach(port1).then(
-      () => {
-        if (this.readers.has(listener)) listener(brokerId, port2);
-        else port2.close();
-      },
-      (err) => {
-        port2.close();
-        // The broker died meanwhile: its restart attaches the reader again.
-        this.logger.warn('could not attach a reader to a broker', { broker: brokerId, error: err });
-      },
-    );
+    return this.readers.add(listener);
   }
 
   /** Idempotent producers' last batches in the last `windowBytes` of a partition, in log order (workers/broker/producer-tail.ts). */
@@ -440,15 +371,6 @@ export class EmbeddedBackend implements LogBackend {
         this.logger.info('recovered a partition after an unclean stop', fields);
       }
     }
-  }
-
-  private countersFor(topic: string) {
-    let counters = this.topicCounters.get(topic);
-    if (!counters) {
-      counters = { records: this.metrics.appendRecords.labels(topic), bytes: this.metrics.appendBytes.labels(topic) };
-      this.topicCounters.set(topic, counters);
-    }
-    return counters;
   }
 
   private assertRunning(): void {

@@ -17,7 +17,7 @@ import type { ConsumerSettings } from '../../groups/consumer.js';
 import type { GroupProtocol } from '../../groups/protocol.js';
 import type { Consumer, ConsumerOptions } from '../../groups/types.js';
 import type { LogBackend } from '../../log/backend.js';
-import type { ReaderPortListener } from '../../log/embedded/embedded-backend.js';
+import type { ReaderPortListener } from '../../log/embedded/reader-ports.js';
 import { spawnWorkerThread } from '../../log/embedded/spawn-worker.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { MetricsSnapshot, Telemetry } from '../../telemetry/telemetry.js';

@@ -8,7 +8,18 @@
  */
 import { labelField } from './write-request.js';
 
-export class LabelSet {
+/** A sealed label set as series are built from it: sorted names, a unique key, the encoded labels. */
+export interface SealedLabels {
+  readonly names: readonly string[];
+  /** The set as one string, unique per set (a Map key). */
+  readonly key: string;
+  /** The labels as encoded TimeSeries `labels` fields, in order. */
+  readonly encoded: Buffer;
+  /** Where each label starts in `encoded`, and one more entry: its end. */
+  readonly starts: readonly number[];
+}
+
+export class LabelSet implements SealedLabels {
   names: string[] = [];
   values: string[] = [];
   /** After seal(): the set as one string, unique per set (a Map key). */
@@ -77,10 +88,15 @@ export class LabelSet {
     this.starts = starts;
   }
 
-  /** Index of the first label whose name is not below `name`. */
-  position(name: string): number {
-    let i = 0;
-    while (i < this.names.length && this.names[i] < name) i++;
-    return i;
+  /** The sealed set as it is now, to keep while this one is reused. */
+  snapshot(): SealedLabels {
+    return { names: [...this.names], key: this.key, encoded: this.encoded, starts: this.starts };
   }
+}
+
+/** Index of the first label whose name is not below `name`. */
+export function labelPosition(labels: SealedLabels, name: string): number {
+  let i = 0;
+  while (i < labels.names.length && labels.names[i] < name) i++;
+  return i;
 }

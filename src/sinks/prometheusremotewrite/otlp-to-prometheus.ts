@@ -4,7 +4,7 @@ import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { keyValueAt, millisAt } from '../wire-values.js';
 import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
-import { LabelSet } from './label-set.js';
+import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
 import { METRIC_TYPE, type MetricMetadata, type TimeSeries } from './write-request.js';
 
@@ -22,6 +22,10 @@ const EXPONENTIAL_HISTOGRAM = 10;
 const SUMMARY = 11;
 /** Names computed per distinct attribute key or metric, kept up to this many of each. */
 const NAME_CACHE_LIMIT = 10_000;
+/** Sealed label sets kept for the points of later requests; past it the cache starts again empty. */
+const LABEL_CACHE_LIMIT = 20_000;
+/** Histogram bucket layouts (their `le` values) kept; past it the cache starts again empty. */
+const LAYOUT_CACHE_LIMIT = 1_000;
 
 export interface Conversion {
   series: TimeSeries[];
@@ -50,6 +54,22 @@ interface ConverterState {
   metricNames: Map<string, string>;
   /** Encoded `__name__`, `le` and `quantile` labels. */
   addedLabels: Map<string, Map<string, Buffer>>;
+  /**
+   * A point's sealed labels by its resource's and scope's labels (the context), then by the
+   * bytes of its attribute fields as they lie (latin1: one character a byte): series repeat from
+   * request to request, and a hit skips decoding, naming, sorting and encoding the labels.
+   */
+  labelSets: Map<string, Map<string, SealedLabels>>;
+  /** Contexts and label sets in `labelSets`. */
+  labelSetCount: number;
+  /** A histogram's bounds and their `le` values by the bytes of its explicit_bounds field. */
+  layouts: Map<string, BucketLayout>;
+}
+
+interface BucketLayout {
+  bounds: number[];
+  /** The `le` value of each bucket: each bound, then `+Inf`. */
+  les: string[];
 }
 
 /**
@@ -68,6 +88,9 @@ export class PrometheusConverter {
       labelNames: new Map(),
       metricNames: new Map(),
       addedLabels: new Map(),
+      labelSets: new Map(),
+      labelSetCount: 0,
+      layouts: new Map(),
     };
   }
 
@@ -90,6 +113,9 @@ class ConversionRun {
   private readonly identity = new LabelSet();
   private readonly scopeLabels = new LabelSet();
   private readonly point = new LabelSet();
+  /** The cached label sets of the scope being converted (ConverterState.labelSets). */
+  private scopeLabelSets = new Map<string, SealedLabels>();
+  private scopeContext = '';
   private latestMs = 0;
 
   constructor(private readonly shared: ConverterState) {
@@ -153,8 +179,21 @@ class ConversionRun {
         else if (s.field === 2) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
       }
     }
+    this.scopeContext = `${contextKey(this.identity)}\u0002${contextKey(scope)}`;
+    this.scopeLabelSets = this.labelSetsOf(this.scopeContext);
     r.reset(buf, start, end);
     while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
+  }
+
+  private labelSetsOf(context: string): Map<string, SealedLabels> {
+    let sets = this.shared.labelSets.get(context);
+    if (!sets) {
+      sets = new Map();
+      this.shared.labelSets.set(context, sets);
+      // A context counts as an entry, so that scopes without points cannot grow the cache either.
+      this.shared.labelSetCount++;
+    }
+    return sets;
   }
 
   private metric(buf: Uint8Array, start: number, end: number): void {
@@ -231,18 +270,19 @@ class ConversionRun {
     let count = 0;
     let sum: number | undefined;
     let flags = 0;
+    let boundsKey = '';
     const buckets: number[] = [];
-    const bounds: number[] = [];
     const r = new WireReader(buf, start, end);
     while (r.next()) {
       if (r.field === 3 && r.wireType === I64) ms = millisAt(buf, r.valueStart);
       else if (r.field === 4 && r.wireType === I64) count = uint64At(buf, r.valueStart);
       else if (r.field === 5 && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
       else if (r.field === 6) eachFixed64(r, (p) => buckets.push(uint64At(buf, p)));
-      else if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
+      else if (r.field === 7) boundsKey += latin1(buf, r.tagStart, r.valueEnd);
       else if (r.field === 10 && r.wireType === VARINT) flags = r.varint;
     }
     if (flags & NO_RECORDED_VALUE) return;
+    const { bounds, les } = this.layout(buf, start, end, boundsKey);
     let totals = { buckets, sum: sum ?? 0, count };
     if (delta) {
       const summed = this.shared.deltas.addHistogram(`${name}\u0002${labels.key}`, bounds, buckets, sum ?? 0, count);
@@ -252,15 +292,31 @@ class ConversionRun {
       }
       totals = summed;
     }
+    const series = this.set.buckets(`${name}_bucket`, les, labels);
     let cumulative = 0;
-    const bucket = `${name}_bucket`;
-    for (let i = 0; i <= bounds.length; i++) {
+    for (let i = 0; i < series.length; i++) {
       cumulative += totals.buckets[i] ?? 0;
-      this.emit(bucket, 'le', i < bounds.length ? String(bounds[i]) : '+Inf', labels, cumulative, ms);
+      series[i].values.push(cumulative);
+      series[i].timestamps.push(ms);
     }
+    if (ms > this.latestMs) this.latestMs = ms;
     // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
     if (sum !== undefined) this.emit(`${name}_sum`, '', '', labels, totals.sum, ms);
     this.emit(`${name}_count`, '', '', labels, totals.count, ms);
+  }
+
+  /** The bounds of a histogram point and its buckets' `le` values, by its explicit_bounds bytes. */
+  private layout(buf: Uint8Array, start: number, end: number, boundsKey: string): BucketLayout {
+    const { layouts } = this.shared;
+    let layout = layouts.get(boundsKey);
+    if (layout) return layout;
+    const bounds: number[] = [];
+    const r = new WireReader(buf, start, end);
+    while (r.next()) if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
+    layout = { bounds, les: [...bounds.map(String), '+Inf'] };
+    if (layouts.size >= LAYOUT_CACHE_LIMIT) layouts.clear();
+    layouts.set(boundsKey, layout);
+    return layout;
   }
 
   /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
@@ -295,10 +351,18 @@ class ConversionRun {
     this.emit(`${name}_count`, '', '', labels, count, ms);
   }
 
-  /** job and instance, the point's attributes (field `attributesField`), the scope's labels; sealed. */
-  private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): LabelSet {
-    const labels = this.point.reset(this.identity);
+  /**
+   * job and instance, the point's attributes (field `attributesField`), the scope's labels;
+   * sealed. From the scope's cache when a point with the same attribute bytes was seen before.
+   */
+  private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): SealedLabels {
+    let attributes = '';
     const r = new WireReader(buf, start, end);
+    while (r.next()) if (r.field === attributesField && r.wireType === LEN) attributes += latin1(buf, r.tagStart, r.valueEnd);
+    const cached = this.scopeLabelSets.get(attributes);
+    if (cached) return cached;
+    const labels = this.point.reset(this.identity);
+    r.reset(buf, start, end);
     while (r.next()) {
       if (r.field !== attributesField || r.wireType !== LEN) continue;
       const [key, value] = keyValueAt(buf, r.valueStart, r.valueEnd);
@@ -306,10 +370,20 @@ class ConversionRun {
     }
     for (let i = 0; i < this.scopeLabels.names.length; i++) labels.set(this.scopeLabels.names[i], this.scopeLabels.values[i]);
     labels.seal();
-    return labels;
+    const sealed = labels.snapshot();
+    if (this.shared.labelSetCount >= LABEL_CACHE_LIMIT) {
+      // Start again: the scope's map is the only one kept, emptied too, so the count stays true.
+      this.shared.labelSets.clear();
+      this.scopeLabelSets.clear();
+      this.shared.labelSets.set(this.scopeContext, this.scopeLabelSets);
+      this.shared.labelSetCount = 1;
+    }
+    this.scopeLabelSets.set(attributes, sealed);
+    this.shared.labelSetCount++;
+    return sealed;
   }
 
-  private emit(name: string, extraName: string, extraValue: string, labels: LabelSet, value: number, ms: number): void {
+  private emit(name: string, extraName: string, extraValue: string, labels: SealedLabels, value: number, ms: number): void {
     this.set.add(name, extraName, extraValue, labels, value, ms);
     if (ms > this.latestMs) this.latestMs = ms;
   }
@@ -336,6 +410,18 @@ class ConversionRun {
 
 function utf8(buf: Uint8Array, start: number, end: number): string {
   return bufferOf(buf).toString('utf8', start, end);
+}
+
+/** Bytes as a string of one character each: a Map key that tells any two byte strings apart. */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return bufferOf(buf).toString('latin1', start, end);
+}
+
+/** A label set's names and values as one string, for a cache key (unsealed sets have no key yet). */
+function contextKey(labels: LabelSet): string {
+  let key = '';
+  for (let i = 0; i < labels.names.length; i++) key += `${labels.names[i]}\u0000${labels.values[i]}\u0001`;
+  return key;
 }
 
 function bufferOf(buf: Uint8Array): Buffer {

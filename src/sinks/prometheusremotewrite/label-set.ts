@@ -17,9 +17,14 @@ export interface SealedLabels {
   readonly encoded: Buffer;
   /** Where each label starts in `encoded`, and one more entry: its end. */
   readonly starts: readonly number[];
+  /**
+   * The labels of each series made from this set (SeriesSet), by series name (and `le` or
+   * `quantile` value), kept with the set for the next batches.
+   */
+  readonly seriesLabels: Map<string, Buffer>;
 }
 
-export class LabelSet implements SealedLabels {
+export class LabelSet {
   names: string[] = [];
   values: string[] = [];
   /** After seal(): the set as one string, unique per set (a Map key). */
@@ -90,7 +95,7 @@ export class LabelSet implements SealedLabels {
 
   /** The sealed set as it is now, to keep while this one is reused. */
   snapshot(): SealedLabels {
-    return { names: [...this.names], key: this.key, encoded: this.encoded, starts: this.starts };
+    return { names: [...this.names], key: this.key, encoded: this.encoded, starts: this.starts, seriesLabels: new Map() };
   }
 }
 

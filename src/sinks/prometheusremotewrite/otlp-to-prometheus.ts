@@ -6,7 +6,7 @@ import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
 import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
-import { METRIC_TYPE, type MetricMetadata, type TimeSeries } from './write-request.js';
+import { METRIC_TYPE, type MetricMetadata, type SeriesSamples } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
@@ -22,13 +22,16 @@ const EXPONENTIAL_HISTOGRAM = 10;
 const SUMMARY = 11;
 /** Names computed per distinct attribute key or metric, kept up to this many of each. */
 const NAME_CACHE_LIMIT = 10_000;
-/** Sealed label sets kept for the points of later requests; past it the cache starts again empty. */
-const LABEL_CACHE_LIMIT = 20_000;
+/**
+ * Sealed label sets kept for the points of later requests, each with its series' labels (about
+ * 3 KB for a histogram point of 16 bounds, so some 30 MB at most); past it the cache starts again empty.
+ */
+const LABEL_CACHE_LIMIT = 10_000;
 /** Histogram bucket layouts (their `le` values) kept; past it the cache starts again empty. */
 const LAYOUT_CACHE_LIMIT = 1_000;
 
 export interface Conversion {
-  series: TimeSeries[];
+  series: SeriesSamples;
   metadata: MetricMetadata[];
   /** Data points that have no remote write 1.0 form, by reason. */
   dropped: Map<string, number>;
@@ -164,7 +167,7 @@ class ConversionRun {
     const labels = this.point.reset(this.identity);
     for (const [key, value] of others) labels.add(this.labelName(key), value);
     labels.seal();
-    this.set.add('target_info', '', '', labels, 1, this.latestMs);
+    this.set.add('target_info', '', '', labels.snapshot(), 1, this.latestMs);
   }
 
   private scope(buf: Uint8Array, start: number, end: number): void {
@@ -296,8 +299,7 @@ class ConversionRun {
     let cumulative = 0;
     for (let i = 0; i < series.length; i++) {
       cumulative += totals.buckets[i] ?? 0;
-      series[i].values.push(cumulative);
-      series[i].timestamps.push(ms);
+      this.set.push(series[i], cumulative, ms);
     }
     if (ms > this.latestMs) this.latestMs = ms;
     // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.

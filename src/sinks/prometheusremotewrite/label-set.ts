@@ -22,6 +22,8 @@ export interface SealedLabels {
    * `quantile` value), kept with the set for the next batches.
    */
   readonly seriesLabels: Map<string, Buffer>;
+  /** The labels of a histogram's bucket series by bucket name, for the `le` values (a layout) they were made for. */
+  readonly bucketLabels: Map<string, { les: readonly string[]; labels: Buffer[] }>;
 }
 
 export class LabelSet {
@@ -95,7 +97,7 @@ export class LabelSet {
 
   /** The sealed set as it is now, to keep while this one is reused. */
   snapshot(): SealedLabels {
-    return { names: [...this.names], key: this.key, encoded: this.encoded, starts: this.starts, seriesLabels: new Map() };
+    return { names: [...this.names], key: this.key, encoded: this.encoded, starts: this.starts, seriesLabels: new Map(), bucketLabels: new Map() };
   }
 }
 

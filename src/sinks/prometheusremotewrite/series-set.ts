@@ -62,9 +62,29 @@ export class SeriesSet {
     point.buckets ??= new Map();
     const known = point.buckets.get(name);
     if (known?.les === les) return known.series;
-    const series = les.map((le) => this.series(point, name, 'le', le, labels));
+    let series: number[];
+    if (!known) {
+      // The first of this run: numbered straight from the labels kept with the point's labels.
+      series = this.bucketLabels(name, les, labels).map((bucket) => this.labels.push(bucket) - 1);
+    } else {
+      // The layout changed within the batch: series of an `le` value both layouts have stay one series.
+      point.extra ??= new Map();
+      const byValue = point.extra.get(name) ?? new Map<string, number>();
+      point.extra.set(name, byValue);
+      for (let i = 0; i < known.les.length; i++) byValue.set(known.les[i], known.series[i]);
+      series = les.map((le) => this.series(point, name, 'le', le, labels));
+    }
     point.buckets.set(name, { les, series });
     return series;
+  }
+
+  /** The labels of a histogram's bucket series, kept with the point's labels for their layout. */
+  private bucketLabels(name: string, les: readonly string[], labels: SealedLabels): Buffer[] {
+    const kept = labels.bucketLabels.get(name);
+    if (kept?.les === les) return kept.labels;
+    const made = les.map((le) => this.splice(name, 'le', le, labels));
+    labels.bucketLabels.set(name, { les, labels: made });
+    return made;
   }
 
   private pointSeries(labels: SealedLabels): PointSeries {
@@ -188,26 +208,44 @@ export class SeriesSet {
   }
 }
 
+/** Samples of one series up to which an insertion sort orders them; more take a sort of their indices. */
+const INSERTION_SORT_MAX = 64;
+
 /**
  * Sorts the `count` samples from `start` by time, in place, keeping the later of two at one
- * timestamp; returns how many remain.
+ * timestamp; returns how many remain. Sorts are stable: equal times keep their order.
  */
 function inTimeOrder(values: Float64Array, timestamps: Float64Array, start: number, count: number): number {
-  // Samples of one series usually come in time order already.
+  const end = start + count;
   let ordered = true;
-  for (let i = start + 1; i < start + count && ordered; i++) ordered = timestamps[i - 1] < timestamps[i];
+  for (let i = start + 1; i < end && ordered; i++) ordered = timestamps[i - 1] < timestamps[i];
   if (ordered) return count;
-  const order = Array.from({ length: count }, (_, i) => start + i).sort((a, b) => timestamps[a] - timestamps[b] || a - b);
-  const sortedValues: number[] = [];
-  const sortedTimes: number[] = [];
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k];
-    const later = order[k + 1];
-    if (later !== undefined && timestamps[later] === timestamps[i]) continue;
-    sortedValues.push(values[i]);
-    sortedTimes.push(timestamps[i]);
+  if (count <= INSERTION_SORT_MAX) insertionSort(values, timestamps, start, end);
+  else {
+    const order = Array.from({ length: count }, (_, i) => start + i).sort((a, b) => timestamps[a] - timestamps[b] || a - b);
+    values.set(order.map((i) => values[i]), start);
+    timestamps.set(order.map((i) => timestamps[i]), start);
   }
-  values.set(sortedValues, start);
-  timestamps.set(sortedTimes, start);
-  return sortedValues.length;
+  let kept = start;
+  for (let i = start; i < end; i++) {
+    if (i + 1 < end && timestamps[i + 1] === timestamps[i]) continue;
+    timestamps[kept] = timestamps[i];
+    values[kept] = values[i];
+    kept++;
+  }
+  return kept - start;
+}
+
+function insertionSort(values: Float64Array, timestamps: Float64Array, start: number, end: number): void {
+  for (let i = start + 1; i < end; i++) {
+    const time = timestamps[i];
+    const value = values[i];
+    let j = i;
+    for (; j > start && timestamps[j - 1] > time; j--) {
+      timestamps[j] = timestamps[j - 1];
+      values[j] = values[j - 1];
+    }
+    timestamps[j] = time;
+    values[j] = value;
+  }
 }

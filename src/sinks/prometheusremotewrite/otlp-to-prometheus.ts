@@ -23,10 +23,11 @@ const SUMMARY = 11;
 /** Names computed per distinct attribute key or metric, kept up to this many of each. */
 const NAME_CACHE_LIMIT = 10_000;
 /**
- * Sealed label sets kept for the points of later requests, each with its series' labels (about
- * 3 KB for a histogram point of 16 bounds, so some 30 MB at most); past it the cache starts again empty.
+ * Sealed label sets and the series labels made from them, kept for the points of later requests
+ * (about 0.6 KB each: 25–30 MB in all); past it the cache starts again empty. A
+ * histogram point of 16 bounds makes 20 entries, a gauge or sum point 2.
  */
-const LABEL_CACHE_LIMIT = 10_000;
+const CACHE_ENTRIES_LIMIT = 50_000;
 /** Histogram bucket layouts (their `le` values) kept; past it the cache starts again empty. */
 const LAYOUT_CACHE_LIMIT = 1_000;
 
@@ -63,8 +64,8 @@ interface ConverterState {
    * request to request, and a hit skips decoding, naming, sorting and encoding the labels.
    */
   labelSets: Map<string, Map<string, SealedLabels>>;
-  /** Contexts and label sets in `labelSets`. */
-  labelSetCount: number;
+  /** Contexts and label sets in `labelSets`, and the series labels kept with them (SeriesSet). */
+  cachedEntries: number;
   /** A histogram's bounds and their `le` values by the bytes of its explicit_bounds field. */
   layouts: Map<string, BucketLayout>;
 }
@@ -92,7 +93,7 @@ export class PrometheusConverter {
       metricNames: new Map(),
       addedLabels: new Map(),
       labelSets: new Map(),
-      labelSetCount: 0,
+      cachedEntries: 0,
       layouts: new Map(),
     };
   }
@@ -122,7 +123,7 @@ class ConversionRun {
   private latestMs = 0;
 
   constructor(private readonly shared: ConverterState) {
-    this.set = new SeriesSet(shared.addedLabels);
+    this.set = new SeriesSet(shared.addedLabels, shared);
   }
 
   request(buf: Uint8Array): void {
@@ -194,7 +195,7 @@ class ConversionRun {
       sets = new Map();
       this.shared.labelSets.set(context, sets);
       // A context counts as an entry, so that scopes without points cannot grow the cache either.
-      this.shared.labelSetCount++;
+      this.shared.cachedEntries++;
     }
     return sets;
   }
@@ -373,15 +374,15 @@ class ConversionRun {
     for (let i = 0; i < this.scopeLabels.names.length; i++) labels.set(this.scopeLabels.names[i], this.scopeLabels.values[i]);
     labels.seal();
     const sealed = labels.snapshot();
-    if (this.shared.labelSetCount >= LABEL_CACHE_LIMIT) {
+    if (this.shared.cachedEntries >= CACHE_ENTRIES_LIMIT) {
       // Start again: the scope's map is the only one kept, emptied too, so the count stays true.
       this.shared.labelSets.clear();
       this.scopeLabelSets.clear();
       this.shared.labelSets.set(this.scopeContext, this.scopeLabelSets);
-      this.shared.labelSetCount = 1;
+      this.shared.cachedEntries = 1;
     }
     this.scopeLabelSets.set(attributes, sealed);
-    this.shared.labelSetCount++;
+    this.shared.cachedEntries++;
     return sealed;
   }
 

@@ -37,7 +37,11 @@ export class SeriesSet {
   private sampleTimes = new Float64Array(INITIAL_SAMPLES);
   private samples = 0;
 
-  constructor(private readonly added: Map<string, Map<string, Buffer>>) {}
+  constructor(
+    private readonly added: Map<string, Map<string, Buffer>>,
+    /** Counts the series labels kept with sealed label sets, which bound that cache (otlp-to-prometheus.ts). */
+    private readonly cache: { cachedEntries: number },
+  ) {}
 
   add(name: string, extraName: string, extraValue: string, labels: SealedLabels, value: number, timestampMs: number): void {
     this.push(this.series(this.pointSeries(labels), name, extraName, extraValue, labels), value, timestampMs);
@@ -84,6 +88,7 @@ export class SeriesSet {
     if (kept?.les === les) return kept.labels;
     const made = les.map((le) => this.splice(name, 'le', le, labels));
     labels.bucketLabels.set(name, { les, labels: made });
+    this.cache.cachedEntries += made.length;
     return made;
   }
 
@@ -158,6 +163,7 @@ export class SeriesSet {
     if (!out) {
       out = this.splice(name, extraName, extraValue, labels);
       labels.seriesLabels.set(key, out);
+      this.cache.cachedEntries++;
     }
     return out;
   }

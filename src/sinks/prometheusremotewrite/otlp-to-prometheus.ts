@@ -1,9 +1,10 @@
 /** Runs on: a sink worker. */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
-import { keyValueAt, millisAt } from '../wire-values.js';
+import { bufferOf, doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
 import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
+import { type BucketLayout, LabelCache } from './label-cache.js';
 import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
 import { METRIC_TYPE, type MetricMetadata, type SeriesSamples } from './write-request.js';
@@ -22,14 +23,6 @@ const EXPONENTIAL_HISTOGRAM = 10;
 const SUMMARY = 11;
 /** Names computed per distinct attribute key or metric, kept up to this many of each. */
 const NAME_CACHE_LIMIT = 10_000;
-/**
- * Sealed label sets and the series labels made from them, kept for the points of later requests
- * (about 0.6 KB each: 25–30 MB in all); past it the cache starts again empty. A
- * histogram point of 16 bounds makes 20 entries, a gauge or sum point 2.
- */
-const CACHE_ENTRIES_LIMIT = 50_000;
-/** Histogram bucket layouts (their `le` values) kept; past it the cache starts again empty. */
-const LAYOUT_CACHE_LIMIT = 1_000;
 
 export interface Conversion {
   series: SeriesSamples;
@@ -58,22 +51,7 @@ interface ConverterState {
   metricNames: Map<string, string>;
   /** Encoded `__name__`, `le` and `quantile` labels. */
   addedLabels: Map<string, Map<string, Buffer>>;
-  /**
-   * A point's sealed labels by its resource's and scope's labels (the context), then by the
-   * bytes of its attribute fields as they lie (latin1: one character a byte): series repeat from
-   * request to request, and a hit skips decoding, naming, sorting and encoding the labels.
-   */
-  labelSets: Map<string, Map<string, SealedLabels>>;
-  /** Contexts and label sets in `labelSets`, and the series labels kept with them (SeriesSet). */
-  cachedEntries: number;
-  /** A histogram's bounds and their `le` values by the bytes of its explicit_bounds field. */
-  layouts: Map<string, BucketLayout>;
-}
-
-interface BucketLayout {
-  bounds: number[];
-  /** The `le` value of each bucket: each bound, then `+Inf`. */
-  les: string[];
+  labels: LabelCache;
 }
 
 /**
@@ -92,9 +70,7 @@ export class PrometheusConverter {
       labelNames: new Map(),
       metricNames: new Map(),
       addedLabels: new Map(),
-      labelSets: new Map(),
-      cachedEntries: 0,
-      layouts: new Map(),
+      labels: new LabelCache(),
     };
   }
 
@@ -117,13 +93,13 @@ class ConversionRun {
   private readonly identity = new LabelSet();
   private readonly scopeLabels = new LabelSet();
   private readonly point = new LabelSet();
-  /** The cached label sets of the scope being converted (ConverterState.labelSets). */
+  /** The cached label sets of the scope being converted (LabelCache.context). */
   private scopeLabelSets = new Map<string, SealedLabels>();
   private scopeContext = '';
   private latestMs = 0;
 
   constructor(private readonly shared: ConverterState) {
-    this.set = new SeriesSet(shared.addedLabels, shared);
+    this.set = new SeriesSet(shared.addedLabels, shared.labels);
   }
 
   request(buf: Uint8Array): void {
@@ -184,20 +160,9 @@ class ConversionRun {
       }
     }
     this.scopeContext = `${contextKey(this.identity)}\u0002${contextKey(scope)}`;
-    this.scopeLabelSets = this.labelSetsOf(this.scopeContext);
+    this.scopeLabelSets = this.shared.labels.context(this.scopeContext);
     r.reset(buf, start, end);
     while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
-  }
-
-  private labelSetsOf(context: string): Map<string, SealedLabels> {
-    let sets = this.shared.labelSets.get(context);
-    if (!sets) {
-      sets = new Map();
-      this.shared.labelSets.set(context, sets);
-      // A context counts as an entry, so that scopes without points cannot grow the cache either.
-      this.shared.cachedEntries++;
-    }
-    return sets;
   }
 
   private metric(buf: Uint8Array, start: number, end: number): void {
@@ -310,16 +275,12 @@ class ConversionRun {
 
   /** The bounds of a histogram point and its buckets' `le` values, by its explicit_bounds bytes. */
   private layout(buf: Uint8Array, start: number, end: number, boundsKey: string): BucketLayout {
-    const { layouts } = this.shared;
-    let layout = layouts.get(boundsKey);
-    if (layout) return layout;
-    const bounds: number[] = [];
-    const r = new WireReader(buf, start, end);
-    while (r.next()) if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
-    layout = { bounds, les: [...bounds.map(String), '+Inf'] };
-    if (layouts.size >= LAYOUT_CACHE_LIMIT) layouts.clear();
-    layouts.set(boundsKey, layout);
-    return layout;
+    return this.shared.labels.layout(boundsKey, () => {
+      const bounds: number[] = [];
+      const r = new WireReader(buf, start, end);
+      while (r.next()) if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
+      return { bounds, les: [...bounds.map(String), '+Inf'] };
+    });
   }
 
   /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
@@ -374,15 +335,7 @@ class ConversionRun {
     for (let i = 0; i < this.scopeLabels.names.length; i++) labels.set(this.scopeLabels.names[i], this.scopeLabels.values[i]);
     labels.seal();
     const sealed = labels.snapshot();
-    if (this.shared.cachedEntries >= CACHE_ENTRIES_LIMIT) {
-      // Start again: the scope's map is the only one kept, emptied too, so the count stays true.
-      this.shared.labelSets.clear();
-      this.scopeLabelSets.clear();
-      this.shared.labelSets.set(this.scopeContext, this.scopeLabelSets);
-      this.shared.cachedEntries = 1;
-    }
-    this.scopeLabelSets.set(attributes, sealed);
-    this.shared.cachedEntries++;
+    this.shared.labels.keep(this.scopeContext, this.scopeLabelSets, attributes, sealed);
     return sealed;
   }
 
@@ -425,24 +378,6 @@ function contextKey(labels: LabelSet): string {
   let key = '';
   for (let i = 0; i < labels.names.length; i++) key += `${labels.names[i]}\u0000${labels.values[i]}\u0001`;
   return key;
-}
-
-function bufferOf(buf: Uint8Array): Buffer {
-  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-function doubleAt(buf: Uint8Array, pos: number): number {
-  return bufferOf(buf).readDoubleLE(pos);
-}
-
-function uint64At(buf: Uint8Array, pos: number): number {
-  const b = bufferOf(buf);
-  return b.readUInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
-}
-
-function int64At(buf: Uint8Array, pos: number): number {
-  const b = bufferOf(buf);
-  return b.readInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
 }
 
 /** A repeated fixed64/double field, packed (one LEN) or not (one I64 per element). */

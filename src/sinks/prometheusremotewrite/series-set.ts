@@ -39,8 +39,8 @@ export class SeriesSet {
 
   constructor(
     private readonly added: Map<string, Map<string, Buffer>>,
-    /** Counts the series labels kept with sealed label sets, which bound that cache (otlp-to-prometheus.ts). */
-    private readonly cache: { cachedEntries: number },
+    /** Counts the series labels kept with sealed label sets, which bound that cache (label-cache.ts). */
+    private readonly cache: { entries: number },
   ) {}
 
   add(name: string, extraName: string, extraValue: string, labels: SealedLabels, value: number, timestampMs: number): void {
@@ -88,7 +88,7 @@ export class SeriesSet {
     if (kept?.les === les) return kept.labels;
     const made = les.map((le) => this.splice(name, 'le', le, labels));
     labels.bucketLabels.set(name, { les, labels: made });
-    this.cache.cachedEntries += made.length;
+    this.cache.entries += made.length;
     return made;
   }
 
@@ -163,7 +163,7 @@ export class SeriesSet {
     if (!out) {
       out = this.splice(name, extraName, extraValue, labels);
       labels.seriesLabels.set(key, out);
-      this.cache.cachedEntries++;
+      this.cache.entries++;
     }
     return out;
   }

@@ -11,6 +11,7 @@
  * prometheusremotewrite, file (plain, gzip), webhook. Prints one JSON object on its last line.
  *
  *   npm run bench:sinks -- [--records 50000] [--spans 5] [--partitions 4] [--members 1] [--dir /tmp]
+ *     [--only otlphttp,prometheusremotewrite]   (the results to run, by their names below; default all)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '4' },
     members: { type: 'string', default: '1' },
     dir: { type: 'string', default: tmpdir() },
+    only: { type: 'string' },
   },
 });
 const RECORDS = Number(args.records);
@@ -131,6 +133,21 @@ await run({ type: 'otlphttp', endpoint: url }, spans, 2000);
 
 // Metric records hold about 13 times the items of a 5-span record: a thirteenth of them keeps phases alike.
 const metricRecords = Math.max(1000, Math.round((RECORDS * spans.itemsPerRecord) / POINTS_PER_RESOURCE));
+const runs: Record<string, () => ReturnType<typeof run>> = {
+  discardSpans: () => run('discard', spans),
+  otlphttp: () => run({ type: 'otlphttp', endpoint: url }, spans),
+  otlphttpGzip: () => run({ type: 'otlphttp', endpoint: url, compression: 'gzip' }, spans),
+  file: () => run({ type: 'file', path: join(outDir, 'plain.jsonl') }, spans),
+  fileGzip: () => run({ type: 'file', path: join(outDir, 'gzip.jsonl'), compression: 'gzip' }, spans),
+  webhook: () => run({ type: 'webhook', endpoint: url }, spans),
+  discardMetrics: () => run('discard', metrics, metricRecords),
+  prometheusremotewrite: () => run({ type: 'prometheusremotewrite', endpoint: `${url}/api/v1/write` }, metrics, metricRecords),
+};
+const only = args.only?.split(',');
+const unknown = only?.filter((name) => !(name in runs)) ?? [];
+if (unknown.length > 0) throw new Error(`--only: no run named ${unknown.join(', ')} (runs: ${Object.keys(runs).join(', ')})`);
+const measured: Record<string, Awaited<ReturnType<typeof run>>> = {};
+for (const [name, measure] of Object.entries(runs)) if (!only || only.includes(name)) measured[name] = await measure();
 const results = {
   spanRecordBytes: Math.round(spans.templates.reduce((n, r) => n + r.value!.length, 0) / spans.templates.length),
   metricRecordBytes: Math.round(metrics.templates.reduce((n, r) => n + r.value!.length, 0) / metrics.templates.length),
@@ -138,19 +155,12 @@ const results = {
   pointsPerMetricRecord: POINTS_PER_RESOURCE,
   partitions: PARTITIONS,
   members: Number(args.members),
-  discardSpans: await run('discard', spans),
-  otlphttp: await run({ type: 'otlphttp', endpoint: url }, spans),
-  otlphttpGzip: await run({ type: 'otlphttp', endpoint: url, compression: 'gzip' }, spans),
-  file: await run({ type: 'file', path: join(outDir, 'plain.jsonl') }, spans),
-  fileGzip: await run({ type: 'file', path: join(outDir, 'gzip.jsonl'), compression: 'gzip' }, spans),
-  webhook: await run({ type: 'webhook', endpoint: url }, spans),
-  discardMetrics: await run('discard', metrics, metricRecords),
-  prometheusremotewrite: await run({ type: 'prometheusremotewrite', endpoint: `${url}/api/v1/write` }, metrics, metricRecords),
+  ...measured,
 };
 server.close();
 rmSync(outDir, { recursive: true, force: true });
-const summary = Object.entries(results).flatMap(([name, r]) =>
-  typeof r === 'object' ? [`${name.padEnd(22)} ${String(r.itemsPerSec).padStart(9)} items/s  ${String(r.cpuUsPerItem).padStart(6)} µs CPU/item  ${r.MiBPerSec} MiB/s`] : [],
+const summary = Object.entries(measured).map(
+  ([name, r]) => `${name.padEnd(22)} ${String(r.itemsPerSec).padStart(9)} items/s  ${String(r.cpuUsPerItem).padStart(6)} µs CPU/item  ${r.MiBPerSec} MiB/s`,
 );
 for (const line of summary) console.log(line);
 console.log(JSON.stringify({ ...results, summary }));

@@ -18,10 +18,16 @@ interface PartitionFetch {
   tp: TopicPartition;
   from: number;
   records?: ConsumedRecord[];
+  /** Where in `records` this fetch's records begin (a remainder kept from an earlier poll). */
+  start?: number;
   error?: unknown;
 }
 
 const MIN_PARTITION_BYTES = 64 * 1024;
+/** The smallest per-partition budget that an estimate from record sizes may set. */
+const MIN_ESTIMATED_BYTES = 4 * 1024;
+/** A record's bytes in its batch beyond its key and value (length, deltas, headers), as a guess for budgets. */
+const RECORD_OVERHEAD_BYTES = 64;
 
 /** What a consumer reads the log through: the backend itself, or a sink worker's own reader. */
 export type ConsumerLogView = Pick<GroupLogView, 'describeTopic' | 'fetch'>;
@@ -53,6 +59,8 @@ export class GroupConsumer implements Consumer {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private wakeup: (() => void) | undefined;
   private firstPartition = 0;
+  /** Key and value bytes per record over the last poll that returned any: sizes fetch budgets. */
+  private recordBytes = 0;
 
   constructor(
     private readonly protocol: GroupProtocol,
@@ -187,7 +195,7 @@ export class GroupConsumer implements Consumer {
   private async fetchOnce(maxRecords: number, maxBytes: number, waitMs: number): Promise<ConsumedRecord[]> {
     const owned = this.owned;
     if (owned.length > 0) {
-      const budget = Math.max(MIN_PARTITION_BYTES, Math.floor(maxBytes / owned.length));
+      const budget = this.partitionBudget(owned.length, maxRecords, maxBytes);
       const ready = await Promise.all(owned.map((tp) => this.fetchPartition(tp, budget, 0)));
       const records = await this.take(ready, maxRecords, maxBytes);
       if (records.length > 0 || waitMs === 0 || this.rejoinNeeded) return records;
@@ -204,13 +212,27 @@ export class GroupConsumer implements Consumer {
         await Promise.race([woken, timedOut]);
         return [];
       }
-      const budget = Math.max(MIN_PARTITION_BYTES, Math.floor(maxBytes / owned.length));
+      const budget = this.partitionBudget(owned.length, maxRecords, maxBytes);
       const first = await Promise.race([woken.then(() => undefined), timedOut.then(() => undefined), this.firstWithRecords(owned, budget, waitMs)]);
       return first ? await this.take([first], maxRecords, maxBytes) : [];
     } finally {
       clearTimeout(timer);
       this.wakeup = undefined;
     }
+  }
+
+  /**
+   * Bytes to fetch from each partition: a share of `maxBytes`, but once record sizes are known no
+   * more than about `maxRecords` records' worth in all. Records decoded past what a poll takes
+   * wait in `buffered` for later polls; small records by the thousand, held that long, outlive the
+   * young generation and cost the garbage collector more than the decoding. The batches not
+   * fetched wait as bytes in the reader's read-ahead instead.
+   */
+  private partitionBudget(partitions: number, maxRecords: number, maxBytes: number): number {
+    const share = Math.max(MIN_PARTITION_BYTES, Math.floor(maxBytes / partitions));
+    if (this.recordBytes === 0) return share;
+    const estimate = Math.ceil(maxRecords / partitions) * (this.recordBytes + RECORD_OVERHEAD_BYTES);
+    return Math.min(share, Math.max(MIN_ESTIMATED_BYTES, estimate));
   }
 
   /** Long-polls every partition; resolves with the first that has records, or undefined when none had. */
@@ -261,7 +283,7 @@ export class GroupConsumer implements Consumer {
       this.buffered.delete(key);
       const records = f.records!;
       let next = f.from;
-      let r = 0;
+      let r = f.start ?? 0;
       for (; r < records.length && out.length < maxRecords && (bytes < maxBytes || out.length === 0); r++) {
         const record = records[r];
         if (record.offset < next) continue;
@@ -269,12 +291,13 @@ export class GroupConsumer implements Consumer {
         bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
         next = record.offset + 1;
       }
-      if (r < records.length) this.buffered.set(key, { tp: f.tp, from: next, records: records.slice(r) });
+      if (r < records.length) this.buffered.set(key, { tp: f.tp, from: next, records, start: r });
       if (next > f.from) {
         this.positions.set(key, next);
         this.consumed.set(key, { topic: f.tp.topic, partition: f.tp.partition, offset: next });
       }
     }
+    if (out.length > 0) this.recordBytes = Math.ceil(bytes / out.length);
     return out;
   }
 

@@ -253,13 +253,29 @@ export function assignBatchOffset(batch: Buffer, baseOffset: number, leaderEpoch
   batch.writeInt32BE(leaderEpoch, pos + OFF_EPOCH);
 }
 
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+
+/**
+ * The headers of the record decoded last: records of one request carry the same header bytes
+ * (content type, signal, tenant), so a record whose header bytes equal its predecessor's gets
+ * the same frozen array instead of objects, strings and buffers of its own.
+ */
+interface LastHeaders {
+  buf: Buffer;
+  start: number;
+  end: number;
+  headers: readonly RecordHeader[];
+}
+
 /**
  * Decodes a run of concatenated batches into records, skipping records before `fromOffset`
  * (a fetch may start in the middle of a batch). A trailing partial batch is ignored. Batches
- * that Kafka producers compressed are inflated first (src/log/compression.ts).
+ * that Kafka producers compressed are inflated first (src/log/compression.ts). Records with
+ * equal header bytes share one frozen `headers` array.
  */
 export function decodeRecordBatches(buf: Buffer, topic: string, partition: number, fromOffset = 0): ConsumedRecord[] {
   const out: ConsumedRecord[] = [];
+  const last: LastHeaders = { buf, start: 0, end: 0, headers: NO_HEADERS };
   let pos = 0;
   while (pos + BATCH_HEADER_SIZE <= buf.length) {
     const h = readBatchHeader(buf, pos)!;
@@ -267,10 +283,10 @@ export function decodeRecordBatches(buf: Buffer, topic: string, partition: numbe
     if (end > buf.length) break;
     if (h.baseOffset + h.lastOffsetDelta >= fromOffset) {
       const codec = h.attributes & COMPRESSION_MASK;
-      if (codec === 0) decodeRecords(buf, pos + BATCH_HEADER_SIZE, end, h, topic, partition, fromOffset, out);
+      if (codec === 0) decodeRecords(buf, pos + BATCH_HEADER_SIZE, end, h, topic, partition, fromOffset, out, last);
       else {
         const records = decompressRecords(codec, buf.subarray(pos + BATCH_HEADER_SIZE, end));
-        decodeRecords(records, 0, records.length, h, topic, partition, fromOffset, out);
+        decodeRecords(records, 0, records.length, h, topic, partition, fromOffset, out, last);
       }
     }
     pos = end;
@@ -288,6 +304,7 @@ function decodeRecords(
   partition: number,
   fromOffset: number,
   out: ConsumedRecord[],
+  last: LastHeaders,
 ): void {
   const reader = new VarintReader(buf, start);
   for (let i = 0; i < h.recordCount; i++) {
@@ -303,16 +320,39 @@ function decodeRecords(
     }
     const key = readBytesField(reader);
     const value = readBytesField(reader);
-    const headerCount = reader.varint();
-    const headers: RecordHeader[] = [];
-    for (let j = 0; j < headerCount; j++) {
-      const k = readBytesField(reader);
-      const v = readBytesField(reader);
-      headers.push({ key: k ? k.toString('utf8') : '', value: v ?? Buffer.alloc(0) });
+    const headersStart = reader.pos;
+    if (!sameBytes(buf, headersStart, recordEnd, last)) {
+      last.headers = readHeaders(reader);
+      last.buf = buf;
+      last.start = headersStart;
+      last.end = recordEnd;
     }
     reader.pos = recordEnd;
-    out.push({ topic, partition, offset, timestamp, key, value, headers });
+    // The interface's array is mutable; shared arrays are frozen, so a change throws instead of leaking.
+    out.push({ topic, partition, offset, timestamp, key, value, headers: last.headers as RecordHeader[] });
   }
+}
+
+function readHeaders(reader: VarintReader): readonly RecordHeader[] {
+  const headerCount = reader.varint();
+  if (headerCount <= 0) return NO_HEADERS;
+  const headers: RecordHeader[] = [];
+  for (let j = 0; j < headerCount; j++) {
+    const k = readBytesField(reader);
+    const v = readBytesField(reader);
+    headers.push(Object.freeze({ key: k ? k.toString('utf8') : '', value: v ?? Buffer.alloc(0) }));
+  }
+  return Object.freeze(headers);
+}
+
+/** Whether `buf[start, end)` holds the same bytes as the last record's headers. */
+function sameBytes(buf: Buffer, start: number, end: number, last: LastHeaders): boolean {
+  const length = end - start;
+  if (length !== last.end - last.start) return false;
+  const other = last.buf;
+  const offset = last.start - start;
+  for (let p = start; p < end; p++) if (buf[p] !== other[p + offset]) return false;
+  return true;
 }
 
 function readBytesField(reader: VarintReader): Buffer | null {

@@ -5,22 +5,50 @@ import type { Signal } from './sink.js';
 /** Metric fields that hold data points (gauge 5, sum 7, histogram 9, exponential histogram 10, summary 11); points are field 1 of each. */
 const POINT_FIELDS = new Set([5, 7, 9, 10, 11]);
 
-function countField(buf: Uint8Array, start: number, end: number, field: number, inner?: (s: number, e: number) => number): number {
+/**
+ * The LEN fields numbered `path[depth]` in the message at `buf[start, end)`, descending through
+ * `path`: at its last level each field counts one, or, for metrics, its data points. One reader
+ * walks every level (its place is saved around each descent): counting runs per record, and
+ * single-span records are many.
+ */
+function countPath(r: WireReader, start: number, end: number, path: readonly number[], depth: number, points: boolean): number {
   let n = 0;
-  const r = new WireReader(buf, start, end);
+  r.pos = start;
+  r.end = end;
+  const field = path[depth];
+  const last = depth === path.length - 1;
   while (r.next()) {
     if (r.field !== field || r.wireType !== LEN) continue;
-    n += inner ? inner(r.valueStart, r.valueEnd) : 1;
+    if (last && !points) {
+      n++;
+      continue;
+    }
+    const after = r.pos;
+    n += last ? metricPoints(r, r.valueStart, r.valueEnd) : countPath(r, r.valueStart, r.valueEnd, path, depth + 1, points);
+    r.pos = after;
+    r.end = end;
   }
   return n;
 }
 
-function metricPoints(buf: Uint8Array, start: number, end: number): number {
+function metricPoints(r: WireReader, start: number, end: number): number {
   let n = 0;
-  const r = new WireReader(buf, start, end);
-  while (r.next()) if (POINT_FIELDS.has(r.field) && r.wireType === LEN) n += countField(buf, r.valueStart, r.valueEnd, 1);
+  r.pos = start;
+  r.end = end;
+  while (r.next()) {
+    if (!POINT_FIELDS.has(r.field) || r.wireType !== LEN) continue;
+    const after = r.pos;
+    n += countPath(r, r.valueStart, r.valueEnd, POINTS, 0, false);
+    r.pos = after;
+    r.end = end;
+  }
   return n;
 }
+
+/** Resource entries (field 1), their scope entries (field 2), and their items (field 2). */
+const ITEMS = [1, 2, 2];
+/** The data points of a gauge, sum or histogram body. */
+const POINTS = [1];
 
 /**
  * Spans, metric data points or log records in a protobuf Export*ServiceRequest, counted by
@@ -28,6 +56,5 @@ function metricPoints(buf: Uint8Array, start: number, end: number): number {
  * without decoding the items themselves.
  */
 export function countItems(signal: Signal, buf: Uint8Array): number {
-  const items = signal === 'metrics' ? (s: number, e: number) => metricPoints(buf, s, e) : undefined;
-  return countField(buf, 0, buf.length, 1, (rs, re) => countField(buf, rs, re, 2, (ss, se) => countField(buf, ss, se, 2, items)));
+  return countPath(new WireReader(buf, 0, buf.length), 0, buf.length, ITEMS, 0, signal === 'metrics');
 }

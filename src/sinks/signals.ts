@@ -48,11 +48,23 @@ export function signalOfRecord(record: ConsumedRecord): Signal {
 /** Groups records by signal, keeping offset order inside each group. */
 export function groupBySignal(records: readonly ConsumedRecord[]): SignalRecords[] {
   const groups = new Map<Signal, ConsumedRecord[]>();
+  // Records decoded together share their headers array (src/log/record-batch.ts): its signal is read once.
+  let lastHeaders: readonly unknown[] | undefined;
+  let lastTopic = '';
+  let list: ConsumedRecord[] = [];
   for (const record of records) {
-    const signal = signalOfRecord(record);
-    const list = groups.get(signal);
-    if (list) list.push(record);
-    else groups.set(signal, [record]);
+    if (record.headers !== lastHeaders || record.topic !== lastTopic) {
+      const signal = signalOfRecord(record);
+      lastHeaders = record.headers;
+      lastTopic = record.topic;
+      let group = groups.get(signal);
+      if (!group) {
+        group = [];
+        groups.set(signal, group);
+      }
+      list = group;
+    }
+    list.push(record);
   }
   return [...groups].map(([signal, list]) => ({ signal, records: list }));
 }
@@ -63,5 +75,14 @@ export function groupBySignal(records: readonly ConsumedRecord[]): SignalRecords
  * repeated fields concatenate, so the bytes laid end to end are the merged request.
  */
 export function mergeRequests(records: readonly ConsumedRecord[]): Buffer {
-  return Buffer.concat(records.map((r) => r.value ?? Buffer.alloc(0)));
+  let size = 0;
+  for (const r of records) size += r.value?.length ?? 0;
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  for (const r of records) {
+    if (!r.value) continue;
+    out.set(r.value, pos);
+    pos += r.value.length;
+  }
+  return out;
 }

@@ -6,8 +6,25 @@
  */
 import { I64, LEN, VARINT, WireReader } from '../otlp/wire-reader.js';
 
-function bufferOf(buf: Uint8Array): Buffer {
+export function bufferOf(buf: Uint8Array): Buffer {
   return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** A double (fixed 8 bytes, little-endian) at `pos`. */
+export function doubleAt(buf: Uint8Array, pos: number): number {
+  return bufferOf(buf).readDoubleLE(pos);
+}
+
+/** A fixed64 at `pos`, exact up to 2^53. */
+export function uint64At(buf: Uint8Array, pos: number): number {
+  const b = bufferOf(buf);
+  return b.readUInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
+}
+
+/** An sfixed64 at `pos`, exact within ±2^53. */
+export function int64At(buf: Uint8Array, pos: number): number {
+  const b = bufferOf(buf);
+  return b.readInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
 }
 
 /** A KeyValue's key and its value as text (anyValueTextAt). */

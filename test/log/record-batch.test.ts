@@ -38,6 +38,21 @@ describe('record batch v2 codec', () => {
     expect(decoded[3]).toMatchObject({ key: Buffer.from([0, 255]), headers: [{ key: 'bin', value: Buffer.from([9, 8, 7]) }] });
   });
 
+  it('gives each record the headers it was written with when neighbours share or change them, across batches', () => {
+    const spans = [{ key: 'otlp-signal', value: 'traces' }];
+    const tenant = [...spans, { key: 'tenant', value: 'acme' }];
+    const written = [spans, spans, tenant, [], spans, undefined, tenant];
+    const first = encodeRecordBatch(written.slice(0, 4).map((headers) => ({ value: Buffer.from('v'), headers })), { baseOffset: 0, now: T });
+    const second = encodeRecordBatch(written.slice(4).map((headers) => ({ value: Buffer.from('v'), headers })), { baseOffset: 4, now: T });
+    const decoded = decodeRecordBatches(Buffer.concat([first, second]), 'otlp_spans', 0);
+    const expected = written.map((headers) => (headers ?? []).map(({ key, value }) => ({ key, value: Buffer.from(value) })));
+    expect(decoded.map((r) => r.headers)).toEqual(expected);
+    // Records decoded together with equal header bytes share one array, frozen so that no reader can change another's.
+    expect(decoded[1].headers).toBe(decoded[0].headers);
+    expect(() => decoded[0].headers.push({ key: 'x', value: Buffer.alloc(0) })).toThrow(TypeError);
+    expect(decoded[4].headers).not.toBe(decoded[2].headers);
+  });
+
   it('round-trips many records, with values across varint length boundaries', () => {
     const sizes = [0, 1, 63, 64, 127, 128, 8191, 8192, 20_000];
     const records = Array.from({ length: 1000 }, (_, i) => ({

@@ -8,6 +8,24 @@
  */
 import { labelField } from './write-request.js';
 
+/** A sealed label set as series are built from it: sorted names, a unique key, the encoded labels. */
+export interface SealedLabels {
+  readonly names: readonly string[];
+  /** The set as one string, unique per set (a Map key). */
+  readonly key: string;
+  /** The labels as encoded TimeSeries `labels` fields, in order. */
+  readonly encoded: Buffer;
+  /** Where each label starts in `encoded`, and one more entry: its end. */
+  readonly starts: readonly number[];
+  /**
+   * The labels of each series made from this set (SeriesSet), by series name (and `le` or
+   * `quantile` value), kept with the set for the next batches.
+   */
+  readonly seriesLabels: Map<string, Buffer>;
+  /** The labels of a histogram's bucket series by bucket name, for the `le` values (a layout) they were made for. */
+  readonly bucketLabels: Map<string, { les: readonly string[]; labels: Buffer[] }>;
+}
+
 export class LabelSet {
   names: string[] = [];
   values: string[] = [];
@@ -77,10 +95,15 @@ export class LabelSet {
     this.starts = starts;
   }
 
-  /** Index of the first label whose name is not below `name`. */
-  position(name: string): number {
-    let i = 0;
-    while (i < this.names.length && this.names[i] < name) i++;
-    return i;
+  /** The sealed set as it is now, to keep while this one is reused. */
+  snapshot(): SealedLabels {
+    return { names: [...this.names], key: this.key, encoded: this.encoded, starts: this.starts, seriesLabels: new Map(), bucketLabels: new Map() };
   }
+}
+
+/** Index of the first label whose name is not below `name`. */
+export function labelPosition(labels: SealedLabels, name: string): number {
+  let i = 0;
+  while (i < labels.names.length && labels.names[i] < name) i++;
+  return i;
 }

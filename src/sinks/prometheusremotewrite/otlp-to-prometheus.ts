@@ -1,12 +1,13 @@
 /** Runs on: a sink worker. */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
-import { keyValueAt, millisAt } from '../wire-values.js';
+import { bufferOf, doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
 import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
-import { LabelSet } from './label-set.js';
+import { type BucketLayout, LabelCache } from './label-cache.js';
+import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
-import { METRIC_TYPE, type MetricMetadata, type TimeSeries } from './write-request.js';
+import { METRIC_TYPE, type MetricMetadata, type SeriesSamples } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
@@ -24,7 +25,7 @@ const SUMMARY = 11;
 const NAME_CACHE_LIMIT = 10_000;
 
 export interface Conversion {
-  series: TimeSeries[];
+  series: SeriesSamples;
   metadata: MetricMetadata[];
   /** Data points that have no remote write 1.0 form, by reason. */
   dropped: Map<string, number>;
@@ -50,6 +51,7 @@ interface ConverterState {
   metricNames: Map<string, string>;
   /** Encoded `__name__`, `le` and `quantile` labels. */
   addedLabels: Map<string, Map<string, Buffer>>;
+  labels: LabelCache;
 }
 
 /**
@@ -68,6 +70,7 @@ export class PrometheusConverter {
       labelNames: new Map(),
       metricNames: new Map(),
       addedLabels: new Map(),
+      labels: new LabelCache(),
     };
   }
 
@@ -90,10 +93,13 @@ class ConversionRun {
   private readonly identity = new LabelSet();
   private readonly scopeLabels = new LabelSet();
   private readonly point = new LabelSet();
+  /** The cached label sets of the scope being converted (LabelCache.context). */
+  private scopeLabelSets = new Map<string, SealedLabels>();
+  private scopeContext = '';
   private latestMs = 0;
 
   constructor(private readonly shared: ConverterState) {
-    this.set = new SeriesSet(shared.addedLabels);
+    this.set = new SeriesSet(shared.addedLabels, shared.labels);
   }
 
   request(buf: Uint8Array): void {
@@ -138,7 +144,7 @@ class ConversionRun {
     const labels = this.point.reset(this.identity);
     for (const [key, value] of others) labels.add(this.labelName(key), value);
     labels.seal();
-    this.set.add('target_info', '', '', labels, 1, this.latestMs);
+    this.set.add('target_info', '', '', labels.snapshot(), 1, this.latestMs);
   }
 
   private scope(buf: Uint8Array, start: number, end: number): void {
@@ -153,6 +159,8 @@ class ConversionRun {
         else if (s.field === 2) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
       }
     }
+    this.scopeContext = `${contextKey(this.identity)}\u0002${contextKey(scope)}`;
+    this.scopeLabelSets = this.shared.labels.context(this.scopeContext);
     r.reset(buf, start, end);
     while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
   }
@@ -231,18 +239,19 @@ class ConversionRun {
     let count = 0;
     let sum: number | undefined;
     let flags = 0;
+    let boundsKey = '';
     const buckets: number[] = [];
-    const bounds: number[] = [];
     const r = new WireReader(buf, start, end);
     while (r.next()) {
       if (r.field === 3 && r.wireType === I64) ms = millisAt(buf, r.valueStart);
       else if (r.field === 4 && r.wireType === I64) count = uint64At(buf, r.valueStart);
       else if (r.field === 5 && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
       else if (r.field === 6) eachFixed64(r, (p) => buckets.push(uint64At(buf, p)));
-      else if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
+      else if (r.field === 7) boundsKey += latin1(buf, r.tagStart, r.valueEnd);
       else if (r.field === 10 && r.wireType === VARINT) flags = r.varint;
     }
     if (flags & NO_RECORDED_VALUE) return;
+    const { bounds, les } = this.layout(buf, start, end, boundsKey);
     let totals = { buckets, sum: sum ?? 0, count };
     if (delta) {
       const summed = this.shared.deltas.addHistogram(`${name}\u0002${labels.key}`, bounds, buckets, sum ?? 0, count);
@@ -252,15 +261,26 @@ class ConversionRun {
       }
       totals = summed;
     }
+    const series = this.set.buckets(`${name}_bucket`, les, labels);
     let cumulative = 0;
-    const bucket = `${name}_bucket`;
-    for (let i = 0; i <= bounds.length; i++) {
+    for (let i = 0; i < series.length; i++) {
       cumulative += totals.buckets[i] ?? 0;
-      this.emit(bucket, 'le', i < bounds.length ? String(bounds[i]) : '+Inf', labels, cumulative, ms);
+      this.set.push(series[i], cumulative, ms);
     }
+    if (ms > this.latestMs) this.latestMs = ms;
     // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
     if (sum !== undefined) this.emit(`${name}_sum`, '', '', labels, totals.sum, ms);
     this.emit(`${name}_count`, '', '', labels, totals.count, ms);
+  }
+
+  /** The bounds of a histogram point and its buckets' `le` values, by its explicit_bounds bytes. */
+  private layout(buf: Uint8Array, start: number, end: number, boundsKey: string): BucketLayout {
+    return this.shared.labels.layout(boundsKey, () => {
+      const bounds: number[] = [];
+      const r = new WireReader(buf, start, end);
+      while (r.next()) if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
+      return { bounds, les: [...bounds.map(String), '+Inf'] };
+    });
   }
 
   /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
@@ -295,10 +315,18 @@ class ConversionRun {
     this.emit(`${name}_count`, '', '', labels, count, ms);
   }
 
-  /** job and instance, the point's attributes (field `attributesField`), the scope's labels; sealed. */
-  private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): LabelSet {
-    const labels = this.point.reset(this.identity);
+  /**
+   * job and instance, the point's attributes (field `attributesField`), the scope's labels;
+   * sealed. From the scope's cache when a point with the same attribute bytes was seen before.
+   */
+  private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): SealedLabels {
+    let attributes = '';
     const r = new WireReader(buf, start, end);
+    while (r.next()) if (r.field === attributesField && r.wireType === LEN) attributes += latin1(buf, r.tagStart, r.valueEnd);
+    const cached = this.scopeLabelSets.get(attributes);
+    if (cached) return cached;
+    const labels = this.point.reset(this.identity);
+    r.reset(buf, start, end);
     while (r.next()) {
       if (r.field !== attributesField || r.wireType !== LEN) continue;
       const [key, value] = keyValueAt(buf, r.valueStart, r.valueEnd);
@@ -306,10 +334,12 @@ class ConversionRun {
     }
     for (let i = 0; i < this.scopeLabels.names.length; i++) labels.set(this.scopeLabels.names[i], this.scopeLabels.values[i]);
     labels.seal();
-    return labels;
+    const sealed = labels.snapshot();
+    this.shared.labels.keep(this.scopeContext, this.scopeLabelSets, attributes, sealed);
+    return sealed;
   }
 
-  private emit(name: string, extraName: string, extraValue: string, labels: LabelSet, value: number, ms: number): void {
+  private emit(name: string, extraName: string, extraValue: string, labels: SealedLabels, value: number, ms: number): void {
     this.set.add(name, extraName, extraValue, labels, value, ms);
     if (ms > this.latestMs) this.latestMs = ms;
   }
@@ -338,22 +368,16 @@ function utf8(buf: Uint8Array, start: number, end: number): string {
   return bufferOf(buf).toString('utf8', start, end);
 }
 
-function bufferOf(buf: Uint8Array): Buffer {
-  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+/** Bytes as a string of one character each: a Map key that tells any two byte strings apart. */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return bufferOf(buf).toString('latin1', start, end);
 }
 
-function doubleAt(buf: Uint8Array, pos: number): number {
-  return bufferOf(buf).readDoubleLE(pos);
-}
-
-function uint64At(buf: Uint8Array, pos: number): number {
-  const b = bufferOf(buf);
-  return b.readUInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
-}
-
-function int64At(buf: Uint8Array, pos: number): number {
-  const b = bufferOf(buf);
-  return b.readInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
+/** A label set's names and values as one string, for a cache key (unsealed sets have no key yet). */
+function contextKey(labels: LabelSet): string {
+  let key = '';
+  for (let i = 0; i < labels.names.length; i++) key += `${labels.names[i]}\u0000${labels.values[i]}\u0001`;
+  return key;
 }
 
 /** A repeated fixed64/double field, packed (one LEN) or not (one I64 per element). */

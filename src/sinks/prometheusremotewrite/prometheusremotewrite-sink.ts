@@ -55,7 +55,7 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
         droppedTotal.inc({ pipeline: context.pipeline, reason }, count);
         logger.warn('dropped data points', { pipeline: context.pipeline, reason, count });
       }
-      if (series.length === 0) return { droppedItems };
+      if (series.labels.length === 0) return { droppedItems };
       const body = snappyCompress(encodeWriteRequest(series, config.send_metadata ? metadata : []));
       await http.post({
         url: config.endpoint,

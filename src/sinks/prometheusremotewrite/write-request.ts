@@ -9,15 +9,18 @@ import { WireWriter } from '../../otlp/wire-writer.js';
  * help = 4, unit = 5 }.
  */
 
-export interface TimeSeries {
+/** The series of a WriteRequest, numbered, and their samples in columns. */
+export interface SeriesSamples {
   /**
-   * The series' `labels` fields (TimeSeries field 1), encoded (labelField), sorted by name with
+   * Each series' `labels` fields (TimeSeries field 1), encoded (labelField), sorted by name with
    * `__name__` among them, as remote write receivers expect.
    */
-  labels: Buffer;
-  /** Sample values and their times (ms), side by side, in time order. */
-  values: number[];
-  timestamps: number[];
+  labels: readonly Buffer[];
+  /** Series i's samples are `values` and `timestamps` (ms) [starts[i], starts[i] + counts[i]), in time order. */
+  starts: Int32Array;
+  counts: Int32Array;
+  values: Float64Array;
+  timestamps: Float64Array;
 }
 
 /** prompb MetricMetadata.MetricType */
@@ -49,14 +52,14 @@ export function labelField(name: string, value: string): Buffer {
 }
 
 /** The WriteRequest's bytes: series (their labels already encoded, then their samples), then metadata. */
-export function encodeWriteRequest(timeseries: readonly TimeSeries[], metadata: readonly MetricMetadata[] = []): Uint8Array {
+export function encodeWriteRequest(series: SeriesSamples, metadata: readonly MetricMetadata[] = []): Uint8Array {
+  const { labels, starts, counts, values, timestamps } = series;
   let total = 0;
-  const lengths = new Array<number>(timeseries.length);
-  for (let s = 0; s < timeseries.length; s++) {
-    const series = timeseries[s];
-    let length = series.labels.length;
-    for (let i = 0; i < series.values.length; i++) {
-      const sample = 1 + 8 + 1 + timestampSize(series.timestamps[i]);
+  const lengths = new Array<number>(labels.length);
+  for (let s = 0; s < labels.length; s++) {
+    let length = labels[s].length;
+    for (let i = starts[s]; i < starts[s] + counts[s]; i++) {
+      const sample = 1 + 8 + 1 + timestampSize(timestamps[i]);
       length += 1 + varintSize(sample) + sample;
     }
     lengths[s] = length;
@@ -70,17 +73,16 @@ export function encodeWriteRequest(timeseries: readonly TimeSeries[], metadata: 
   const metaBytes = meta.finish();
   const out = Buffer.allocUnsafe(total + metaBytes.length);
   let pos = 0;
-  for (let s = 0; s < timeseries.length; s++) {
-    const series = timeseries[s];
+  for (let s = 0; s < labels.length; s++) {
     out[pos++] = (1 << 3) | 2;
     pos = putVarint(out, pos, lengths[s]);
-    pos += series.labels.copy(out, pos);
-    for (let i = 0; i < series.values.length; i++) {
-      const ms = Math.trunc(series.timestamps[i]);
+    pos += labels[s].copy(out, pos);
+    for (let i = starts[s]; i < starts[s] + counts[s]; i++) {
+      const ms = Math.trunc(timestamps[i]);
       out[pos++] = (2 << 3) | 2;
       pos = putVarint(out, pos, 1 + 8 + 1 + timestampSize(ms));
       out[pos++] = (1 << 3) | I64;
-      pos = out.writeDoubleLE(series.values[i], pos);
+      pos = out.writeDoubleLE(values[i], pos);
       out[pos++] = (2 << 3) | VARINT;
       // Times before 1970 are negative int64s: ten bytes of two's complement.
       if (ms >= 0) pos = putVarint(out, pos, ms);

@@ -1,8 +1,13 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll } from 'vitest';
+import { buildConsole } from '../../scripts/build-console.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
 import { packageRoot } from '../../src/paths.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { capability } from '../capability.js';
 
 /** Debian's chromium; another one with TRIBUTARY_CHROMIUM. */
@@ -16,6 +21,49 @@ export function chromiumAvailable(): boolean {
 
 export function launchBrowser(): Promise<Browser> {
   return puppeteer.launch({ executablePath: CHROMIUM, args: ARGS, defaultViewport: { width: 1280, height: 800 } });
+}
+
+export interface ConsoleFixture {
+  gateway: Gateway;
+  browser: Browser;
+  /** One page for the file's tests, watched from its start (watchPage). */
+  page: Page;
+  problems: string[];
+  /** The admin API's base URL, where the console is served under /ui. */
+  admin: string;
+  dataDir: string;
+}
+
+/**
+ * For a describe block: the console built as `npm run build` builds it, a real gateway from
+ * `createGateway` on free ports (with `config(dir)` merged in, `dir` a temporary directory of the
+ * block's), and headless Chromium with one page; all stopped after the block.
+ */
+export function useConsole(config: (dir: string) => Record<string, unknown> = () => ({})): () => ConsoleFixture {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-console-'));
+  let fixture: ConsoleFixture | undefined;
+  beforeAll(async () => {
+    await buildConsole();
+    const gateway = createGateway(
+      configSchema.parse({
+        receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+        admin: { endpoint: '127.0.0.1:0' },
+        kafka: { listener: '' },
+        log: { data_dir: join(dir, 'data'), brokers: 1, fsync: 'never' },
+        ...config(dir),
+      }),
+      { logger: silentLogger },
+    );
+    const [, browser] = await Promise.all([gateway.start(), launchBrowser()]);
+    const page = await browser.newPage();
+    fixture = { gateway, browser, page, problems: watchPage(page), admin: `http://127.0.0.1:${gateway.adminAddress().port}`, dataDir: dir };
+  }, 60_000);
+  afterAll(async () => {
+    await fixture?.browser.close();
+    await fixture?.gateway.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return () => fixture!;
 }
 
 /**

@@ -1,14 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsole } from '../../scripts/build-console.js';
-import { configSchema } from '../../src/config/schema.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import type { Page } from 'puppeteer-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually, tributary } from '../e2e/cli-process.js';
-import { chromiumAvailable, launchBrowser, overflowsHorizontally, screenshotDir, waitForText, watchPage } from './browser.js';
+import { chromiumAvailable, overflowsHorizontally, screenshotDir, useConsole, waitForText } from './browser.js';
 
 interface TopicJson {
   name: string;
@@ -16,14 +10,19 @@ interface TopicJson {
 }
 
 describe.skipIf(!chromiumAvailable())('the web console in a browser', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tributary-console-'));
+  const fixture = useConsole((dir) => ({
+    log: { data_dir: join(dir, 'data'), brokers: 3, fsync: 'never' },
+    pipelines: [{ group: 'archive', topics: ['otlp_spans', 'otlp_logs'], sink: { type: 'file', path: join(dir, 'archive.jsonl') } }],
+  }));
   const shots = screenshotDir();
-  let gateway: Gateway;
-  let browser: Browser;
   let page: Page;
   let problems: string[];
   let admin: string;
   let receiver: string;
+  beforeAll(() => {
+    ({ page, problems, admin } = fixture());
+    receiver = `http://127.0.0.1:${fixture().gateway.receiverAddress().port}`;
+  });
 
   const api = async <T>(path: string, init?: RequestInit): Promise<T> => (await fetch(`${admin}/api/v1/${path}`, init)).json() as Promise<T>;
   const open = async (path: string) => {
@@ -33,29 +32,6 @@ describe.skipIf(!chromiumAvailable())('the web console in a browser', () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
   };
-
-  beforeAll(async () => {
-    await buildConsole();
-    const config = configSchema.parse({
-      receiver: { endpoint: '127.0.0.1:0', workers: 1 },
-      admin: { endpoint: '127.0.0.1:0' },
-      kafka: { listener: '' },
-      log: { data_dir: join(dir, 'data'), brokers: 3, fsync: 'never' },
-      pipelines: [{ group: 'archive', topics: ['otlp_spans', 'otlp_logs'], sink: { type: 'file', path: join(dir, 'archive.jsonl') } }],
-    });
-    gateway = createGateway(config, { logger: silentLogger });
-    [, browser] = await Promise.all([gateway.start(), launchBrowser()]);
-    admin = `http://127.0.0.1:${gateway.adminAddress().port}`;
-    receiver = `http://127.0.0.1:${gateway.receiverAddress().port}`;
-    page = await browser.newPage();
-    problems = watchPage(page);
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await gateway?.shutdown();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('draws every broker with the partitions the admin API says it leads', async () => {
     const cluster = await api<{ brokers: { id: number }[]; controller: number }>('cluster');

@@ -1,7 +1,7 @@
 // Runs in: the browser (the web console).
 import { useState } from 'preact/hooks';
 import { Field } from '../components/field.js';
-import { retentionMsOf, TIME_UNITS, type TimeUnit } from '../components/retention.js';
+import { RetentionInput, retentionMsOf, type TimeUnit } from '../components/retention.js';
 import { ErrorBox, Loading } from '../components/status.js';
 import { useConsole } from '../context.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../format.js';
@@ -58,14 +58,7 @@ function RetentionForm({ topic, onChanged }: { topic: Topic; onChanged: () => vo
       <ErrorBox error={failure} what="change the retention" />
       <div class="row">
         <Field id="retention-time" label="Keep records for" hint="-1: forever" error={errors.time}>
-          <span class="inline">
-            <input id="retention-time" inputMode="decimal" value={time} onInput={(e) => setTime(e.currentTarget.value)} />
-            <select aria-label="Retention unit" value={unit} onChange={(e) => setUnit(e.currentTarget.value as TimeUnit)}>
-              {Object.keys(TIME_UNITS).map((u) => (
-                <option key={u}>{u}</option>
-              ))}
-            </select>
-          </span>
+          <RetentionInput id="retention-time" value={time} unit={unit} onValue={setTime} onUnit={setUnit} />
         </Field>
         <Field id="retention-bytes" label="Keep at most (bytes per partition)" hint="-1: no limit" error={errors.bytes}>
           <input id="retention-bytes" inputMode="numeric" value={bytes} onInput={(e) => setBytes(e.currentTarget.value)} />

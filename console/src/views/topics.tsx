@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { Chart } from '../components/chart.js';
 import { Field } from '../components/field.js';
-import { retentionMsOf, TIME_UNITS, type TimeUnit } from '../components/retention.js';
+import { RetentionInput, retentionMsOf, type TimeUnit } from '../components/retention.js';
 import { ErrorBox, Loading } from '../components/status.js';
 import { useConsole } from '../context.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../format.js';
@@ -61,14 +61,7 @@ function CreateTopic({ onCreated }: { onCreated: () => void }) {
           <input id="topic-partitions" type="number" min="1" max="10000" required value={partitions} onInput={(e) => setPartitions(e.currentTarget.value)} />
         </Field>
         <Field id="topic-retention" label="Retention" hint="blank: the log's default; -1: forever" error={errors.retention}>
-          <span class="inline">
-            <input id="topic-retention" inputMode="decimal" value={retention} onInput={(e) => setRetention(e.currentTarget.value)} />
-            <select aria-label="Retention unit" value={unit} onChange={(e) => setUnit(e.currentTarget.value as TimeUnit)}>
-              {Object.keys(TIME_UNITS).map((u) => (
-                <option key={u}>{u}</option>
-              ))}
-            </select>
-          </span>
+          <RetentionInput id="topic-retention" value={retention} unit={unit} onValue={setRetention} onUnit={setUnit} />
         </Field>
       </div>
       <button type="submit" disabled={busy}>

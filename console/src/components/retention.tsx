@@ -16,3 +16,17 @@ export function retentionMsOf(text: string, unit: TimeUnit): number | undefined 
   if (!Number.isFinite(n) || n <= 0) return { error: 'expected a positive number, or -1 to keep records forever' };
   return Math.round(n * TIME_UNITS[unit]);
 }
+
+/** A retention time: its number and its unit, side by side. */
+export function RetentionInput(props: { id: string; value: string; unit: TimeUnit; onValue: (value: string) => void; onUnit: (unit: TimeUnit) => void }) {
+  return (
+    <span class="inline">
+      <input id={props.id} inputMode="decimal" value={props.value} onInput={(e) => props.onValue(e.currentTarget.value)} />
+      <select aria-label="Retention unit" value={props.unit} onChange={(e) => props.onUnit(e.currentTarget.value as TimeUnit)}>
+        {Object.keys(TIME_UNITS).map((u) => (
+          <option key={u}>{u}</option>
+        ))}
+      </select>
+    </span>
+  );
+}

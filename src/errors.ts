@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'SINK_UNAVAILABLE'
   | 'UNKNOWN_PIPELINE'
   | 'PIPELINE_EXISTS'
+  /** As many subscriptions as `sinks.max_subscriptions` allows exist already. */
+  | 'PIPELINE_LIMIT'
   /** A pipeline from the config file, which only the file changes. */
   | 'PIPELINE_READ_ONLY'
   /** A process whose role runs no pipelines (`--role ingest`). */

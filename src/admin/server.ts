@@ -1,5 +1,6 @@
 // Runs on: main thread.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { AdminConfig } from '../config/schema.js';
 import { bearerAuth } from '../http/bearer-auth.js';
 import { type ConnectionLimits, type Listener, listen } from '../http/listen.js';
@@ -51,6 +52,9 @@ const ADMIN_CONNECTION_LIMITS: ConnectionLimits = {
   shutdownTimeoutMs: 5_000,
 };
 
+/** The largest request body the API reads: its bodies are small JSON objects (a topic, a pipeline). */
+export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+
 /** Health probes stay open to orchestrators even when the API requires a token. */
 const PROBES = new Set(['/healthz', '/readyz']);
 
@@ -59,6 +63,18 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const app = new Hono();
   app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path) || isConsolePath(path)));
   app.onError((err, c) => errorResponse(c, err));
+  // Counted as it arrives (a chunked body too), so no request can make the process buffer more.
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_ADMIN_BODY_BYTES,
+      // The rest of the body is not read: the connection closes after the answer, and the client is told so.
+      onError: (c) => {
+        c.header('Connection', 'close');
+        return c.json({ error: { code: 'PAYLOAD_TOO_LARGE', message: `the request body is larger than ${MAX_ADMIN_BODY_BYTES} bytes` } }, 413);
+      },
+    }),
+  );
   const allowedMethods = allowedMethodsOf(app);
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path);

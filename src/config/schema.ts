@@ -195,6 +195,8 @@ export const pipelineSchema = z.strictObject({
 const sinksSchema = z.strictObject({
   /** Sink worker threads that run the pipelines' members; by default half the cores, between 1 and 8. */
   workers: z.number().int().min(1).max(64).optional(),
+  /** Most subscriptions the pipelines API keeps (running, paused or failed): each costs members, polls and memory. */
+  max_subscriptions: z.number().int().min(0).max(10_000).default(256),
 });
 
 /** The receiver's four topics, with 6 partitions each, for those the `topics` block leaves out. */
@@ -209,7 +211,7 @@ export const configSchema = z.strictObject({
   groups: groupsSchema.default(groupsSchema.parse({})),
   kafka: kafkaSchema.default(kafkaSchema.parse({})),
   topics: z.record(name, topicSchema).default({}),
-  sinks: sinksSchema.default({}),
+  sinks: sinksSchema.default(sinksSchema.parse({})),
   pipelines: z.array(pipelineSchema).default([]),
 })
   .superRefine((config, ctx) => {

@@ -112,6 +112,11 @@ export class Subscriptions {
           details: { field: 'group' },
         });
       }
+      const limit = this.options.config.sinks.max_subscriptions;
+      const count = [...this.entries.values()].filter((e) => e.source === 'api').length + this.shadowed.length;
+      if (count >= limit) {
+        throw new TributaryError('PIPELINE_LIMIT', `${count} subscriptions exist, as many as sinks.max_subscriptions (${limit}) allows: delete one first`);
+      }
       await this.check(request);
       if (start !== undefined) await this.options.backend.resetOffsets(pipeline.group, resetTargetOf(start), pipeline.topics);
       const entry: Entry = {
@@ -128,7 +133,12 @@ export class Subscriptions {
         await pipelines.add({ config: pipeline, path: '' });
       } catch (err) {
         this.entries.delete(entry.group);
-        this.save();
+        try {
+          this.save();
+        } catch (saveErr) {
+          // The next start restores it, as failed if its sink still cannot start; deleting it then forgets it.
+          this.logger.error('could not forget a subscription that did not start', { pipeline: entry.group, error: asTributaryError(saveErr) });
+        }
         throw err;
       }
       this.logger.info('subscription created', { pipeline: entry.group, sink: pipeline.sink.type, topics: pipeline.topics, start });

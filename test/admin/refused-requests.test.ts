@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
@@ -34,6 +35,36 @@ describe('admin requests that must be refused', () => {
   afterAll(async () => {
     await gateway?.shutdown();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a request body over 1 MiB with 413, declared or chunked, and serves the next request', async () => {
+    // The answer comes before the body is all sent, so the client must read it while still writing.
+    const big = Buffer.from(JSON.stringify({ name: 'huge', partitions: 1, padding: 'x'.repeat(2 * 1024 * 1024) }));
+    const { port } = new URL(base);
+    const declared = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/v1/topics', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': big.length } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+      });
+      req.end(big);
+    });
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.body).error.message).toMatch(/larger than 1048576 bytes/);
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 3; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(512 * 1024)));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${base}/api/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await fetch(`${base}/api/v1/topics`)).status).toBe(200);
   });
 
   it('answers a method the path does not serve with 405 and Allow, and a path nothing serves with 404', async () => {

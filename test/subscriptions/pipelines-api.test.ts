@@ -133,6 +133,17 @@ describe('the pipelines API: subscriptions at run time', () => {
     expect(metrics).toMatch(/tributary_sink_filtered_total\{pipeline="checkout-team"\} 9\b/);
   });
 
+  it('keeps at most sinks.max_subscriptions subscriptions', async () => {
+    gw = await startSubscriptionGateway({ sinks: { workers: 1, max_subscriptions: 1 } });
+    const pipeline = (group: string) => ({ group, topics: ['otlp_spans'], sink: { type: 'debug' } });
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines', pipeline('first'))).status).toBe(201);
+    const refused = await api<{ error: { code: string; message: string } }>(gw.admin, 'POST', '/api/v1/pipelines', pipeline('second'));
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'PIPELINE_LIMIT', message: expect.stringMatching(/sinks\.max_subscriptions \(1\)/) });
+    await api(gw.admin, 'DELETE', '/api/v1/pipelines/first');
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines', pipeline('second'))).status).toBe(201);
+  });
+
   it('asks for the admin token when admin auth is on', async () => {
     gw = await startSubscriptionGateway({ admin: { endpoint: '127.0.0.1:0', auth: { tokens: [{ token: 'ops-token' }] } } });
     const body = JSON.stringify({ group: 'guarded', topics: ['otlp_spans'], sink: { type: 'debug' } });

@@ -3,219 +3,334 @@
  *
  * An OTLP protobuf message written as OTLP/JSON bytes straight from the wire: the same text as
  * `JSON.stringify(protoToJson(...))`, without an object per span, data point or log record, and
- * without a JavaScript string per ASCII value: those bytes are copied from the protobuf as they
- * are (ids are hex-encoded byte by byte). Fields are written in the order they first appear;
- * the elements of a repeated field are gathered into one array, and of a singular field seen
- * twice the last one counts, as protoToJson does.
+ * without a JavaScript string per value (see JsonOutput). Fields are written in the order they
+ * first appear; the elements of a repeated field are gathered into one array, and of a singular
+ * field seen twice the last one counts, as protoToJson does. Malformed bytes fail where
+ * protoToJson fails, with the same errors.
  */
-import { readPacked, scalarAt } from './proto-to-json.js';
-import { type FieldSpec, isPackable, type MessageSpec, messageSpec, wireTypeOf } from './schema.js';
-import { LEN, malformed, VARINT, WireReader } from './wire-reader.js';
+import { JsonOutput } from './json-output.js';
+import { MAX_NESTING_DEPTH, NestingTooDeepError } from './nesting.js';
+import { type FieldSpec, type FieldType, isPackable, type MessageSpec, messageSpec, wireTypeOf } from './schema.js';
+import { I32, I64, LEN, malformed, VARINT, WireReader } from './wire-reader.js';
 
 export function protoToJsonBytes(buf: Uint8Array, messageName: string): Buffer {
-  const out = new JsonOutput(Math.max(1024, buf.length * 3));
-  writeMessage(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), 0, buf.length, messageSpec(messageName), out);
+  const src = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out = new JsonOutput(Math.max(1024, src.length * 3));
+  new ProtoToJson(src, out).message(0, src.length, planOf(messageSpec(messageName)), 0);
   return out.bytes();
 }
 
-const HEX = Buffer.from('0123456789abcdef');
-const QUOTE = 0x22;
-
-/** A growing byte buffer of JSON. */
-class JsonOutput {
-  buf: Buffer;
-  pos = 0;
-
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-
-  ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra));
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
-  }
-
-  /** Text known to be ASCII (numbers, base64, keys, JSON.stringify's escapes). */
-  ascii(text: string): void {
-    const n = text.length;
-    this.ensure(n);
-    // A call into Buffer.write costs more than copying a short string's char codes.
-    if (n < 32) for (let i = 0; i < n; i++) this.buf[this.pos++] = text.charCodeAt(i);
-    else this.pos += this.buf.write(text, this.pos, 'latin1');
-  }
-
-  /** Text of any characters, as UTF-8. */
-  text(text: string): void {
-    this.ensure(Buffer.byteLength(text));
-    this.pos += this.buf.write(text, this.pos, 'utf8');
-  }
-
-  raw(src: Buffer, start: number, end: number): void {
-    this.ensure(end - start);
-    if (end - start < 32) for (let p = start; p < end; p++) this.buf[this.pos++] = src[p];
-    else this.pos += src.copy(this.buf, this.pos, start, end);
-  }
+/** A message's fields by number, each with what writing it needs, made once per message type. */
+interface MessagePlan {
+  byNumber: (FieldPlan | undefined)[];
 }
 
-/** Each field's name as a JSON key with its colon, made once. */
-const keys = new WeakMap<FieldSpec, string>();
-function keyOf(field: FieldSpec): string {
-  let key = keys.get(field);
-  if (key === undefined) {
-    key = `${JSON.stringify(field.name)}:`;
-    keys.set(field, key);
-  }
-  return key;
+interface FieldPlan {
+  spec: FieldSpec;
+  type: FieldType;
+  /** `"name":` */
+  key: Buffer;
+  wireType: number;
+  repeated: boolean;
+  packed: boolean;
+  /** This field's bit in a mask of the fields a message has shown so far. */
+  bit: number;
+  message: MessagePlan | undefined;
 }
 
-function writeMessage(buf: Buffer, start: number, end: number, spec: MessageSpec, out: JsonOutput): void {
-  const at = out.pos;
-  out.byte(0x7b);
-  const order = streamed(buf, start, end, spec, out);
-  if (order) {
-    // Fields interleaved, or a singular one repeated: written again, gathered.
-    out.pos = at + 1;
-    grouped(buf, start, end, spec, order, out);
-  }
-  out.byte(0x7d);
-}
-
-/**
- * One pass, fields written as they come: the usual case, where each field's occurrences are
- * adjacent and a singular field occurs once. Otherwise stops and answers the fields in order
- * of first appearance.
- */
-function streamed(buf: Buffer, start: number, end: number, spec: MessageSpec, out: JsonOutput): number[] | undefined {
-  let open: FieldSpec | undefined;
-  const done: FieldSpec[] = [];
-  /** Whether the open repeated field has an element written yet. */
-  let any = false;
-  const r = new WireReader(buf, start, end);
-  while (r.next()) {
-    const field = spec.byNumber.get(r.field);
-    if (!field) continue;
-    if (field !== open) {
-      if (done.includes(field)) return firstAppearances(buf, start, end, spec);
-      if (open) {
-        if (open.repeated) out.byte(0x5d);
-        out.byte(0x2c);
-      }
-      done.push(field);
-      out.ascii(keyOf(field));
-      if (field.repeated) out.byte(0x5b);
-      open = field;
-      any = false;
-    } else if (!field.repeated) return firstAppearances(buf, start, end, spec);
-    if (!field.repeated) writeValue(r, field, out);
-    else if (writeElements(r, field, !any, out)) any = true;
-  }
-  if (open?.repeated) out.byte(0x5d);
-  return undefined;
-}
-
-function firstAppearances(buf: Buffer, start: number, end: number, spec: MessageSpec): number[] {
-  const order: number[] = [];
-  const r = new WireReader(buf, start, end);
-  while (r.next()) if (spec.byNumber.has(r.field) && !order.includes(r.field)) order.push(r.field);
-  return order;
-}
-
-/** Fields interleaved or repeated: one pass per field, in order of first appearance. */
-function grouped(buf: Buffer, start: number, end: number, spec: MessageSpec, order: number[], out: JsonOutput): void {
-  const r = new WireReader(buf, start, end);
-  order.forEach((number, i) => {
-    const field = spec.byNumber.get(number)!;
-    if (i > 0) out.byte(0x2c);
-    out.ascii(keyOf(field));
-    if (field.repeated) {
-      out.byte(0x5b);
-      let any = false;
-      r.reset(buf, start, end);
-      while (r.next()) if (r.field === number && writeElements(r, field, !any, out)) any = true;
-      out.byte(0x5d);
-      return;
-    }
-    // The last occurrence counts.
-    let at = -1;
-    r.reset(buf, start, end);
-    while (r.next()) if (r.field === number) at = r.tagStart;
-    r.reset(buf, at, end);
-    r.next();
-    writeValue(r, field, out);
+const plans = new Map<MessageSpec, MessagePlan>();
+function planOf(spec: MessageSpec): MessagePlan {
+  let plan = plans.get(spec);
+  if (plan) return plan;
+  // Registered before its fields are planned: AnyValue and KeyValueList refer to each other.
+  plan = { byNumber: [] };
+  plans.set(spec, plan);
+  if (spec.fields.length > 31) throw new Error(`${spec.name} has more fields than a 32-bit mask holds`);
+  spec.fields.forEach((field, i) => {
+    plan.byNumber[field.no] = {
+      spec: field,
+      type: field.type,
+      key: Buffer.from(`${JSON.stringify(field.name)}:`),
+      wireType: wireTypeOf(field.type),
+      repeated: field.repeated,
+      packed: field.repeated && isPackable(field.type),
+      bit: 1 << i,
+      message: field.spec && planOf(field.spec),
+    };
   });
+  return plan;
 }
 
-/** The element(s) at the reader of a repeated field (several when packed); false when there were none. */
-function writeElements(r: WireReader, field: FieldSpec, first: boolean, out: JsonOutput): boolean {
-  if (r.wireType === LEN && isPackable(field.type)) {
-    const list: unknown[] = [];
-    readPacked(r, field, list);
-    for (let i = 0; i < list.length; i++) {
-      if (!first || i > 0) out.byte(0x2c);
-      out.ascii(scalarText(list[i]));
+const COMMA = 0x2c;
+
+/** One message's walk: a read cursor over the protobuf, and the JSON written so far. */
+class ProtoToJson {
+  /** The read cursor, and what the last `field()` read. */
+  private pos = 0;
+  private fieldNo = 0;
+  private wireType = 0;
+  private valueStart = 0;
+  private valueEnd = 0;
+  /** A VARINT's value as WireReader reads it (exact up to 2^53). */
+  private varint = 0;
+
+  constructor(
+    private readonly src: Buffer,
+    private readonly out: JsonOutput,
+  ) {}
+
+  message(start: number, end: number, plan: MessagePlan, depth: number): void {
+    const out = this.out;
+    const at = out.pos;
+    out.byte(0x7b);
+    if (!this.streamed(start, end, plan, depth)) {
+      // Fields interleaved, or a singular one repeated: written again, gathered.
+      out.pos = at + 1;
+      this.grouped(start, end, plan, depth);
     }
-    return list.length > 0;
+    out.byte(0x7d);
   }
-  if (!first) out.byte(0x2c);
-  writeValue(r, field, out);
-  return true;
-}
 
-function writeValue(r: WireReader, field: FieldSpec, out: JsonOutput): void {
-  if (r.wireType !== wireTypeOf(field.type)) throw malformed(r.tagStart, `field ${field.name} has wire type ${r.wireType}`);
-  const buf = r.buf as Buffer;
-  switch (field.type) {
-    case 'message':
-      writeMessage(buf, r.valueStart, r.valueEnd, field.spec!, out);
-      return;
-    case 'string':
-      writeString(buf, r.valueStart, r.valueEnd, out);
-      return;
-    case 'id':
-      out.ensure(2 + 2 * (r.valueEnd - r.valueStart));
-      out.buf[out.pos++] = QUOTE;
-      for (let p = r.valueStart; p < r.valueEnd; p++) {
-        out.buf[out.pos++] = HEX[buf[p] >> 4];
-        out.buf[out.pos++] = HEX[buf[p] & 15];
+  /**
+   * One pass, fields written as they come: the usual case, where each field's occurrences are
+   * adjacent and a singular field occurs once. Otherwise stops and answers false.
+   */
+  private streamed(start: number, end: number, plan: MessagePlan, depth: number): boolean {
+    const out = this.out;
+    let open: FieldPlan | undefined;
+    let done = 0;
+    /** Whether the open repeated field has an element written yet. */
+    let any = false;
+    this.pos = start;
+    while (this.pos < end) {
+      const tagStart = this.pos;
+      this.field(end);
+      const field = plan.byNumber[this.fieldNo];
+      if (field === undefined) continue;
+      if (field !== open) {
+        if ((done & field.bit) !== 0) return false;
+        if (open !== undefined) {
+          if (open.repeated) out.byte(0x5d);
+          out.byte(COMMA);
+        }
+        done |= field.bit;
+        out.raw(field.key);
+        if (field.repeated) out.byte(0x5b);
+        open = field;
+        any = false;
+      } else if (!field.repeated) return false;
+      const next = this.pos;
+      if (!field.repeated) this.value(field, tagStart, depth);
+      else if (this.elements(field, tagStart, !any, depth)) any = true;
+      this.pos = next;
+    }
+    if (open?.repeated) out.byte(0x5d);
+    return true;
+  }
+
+  /** Fields interleaved or repeated: one pass per field, in order of first appearance. */
+  private grouped(start: number, end: number, plan: MessagePlan, depth: number): void {
+    const out = this.out;
+    const order: number[] = [];
+    const r = new WireReader(this.src, start, end);
+    while (r.next()) if (plan.byNumber[r.field] !== undefined && !order.includes(r.field)) order.push(r.field);
+    order.forEach((number, i) => {
+      const field = plan.byNumber[number]!;
+      if (i > 0) out.byte(COMMA);
+      out.raw(field.key);
+      if (field.repeated) out.byte(0x5b);
+      let any = false;
+      let last = -1;
+      r.reset(this.src, start, end);
+      while (r.next()) {
+        if (r.field !== number) continue;
+        if (!field.repeated) last = r.tagStart;
+        else {
+          this.load(r);
+          if (this.elements(field, r.tagStart, !any, depth)) any = true;
+        }
       }
-      out.buf[out.pos++] = QUOTE;
-      return;
-    default: {
-      const value = scalarAt(buf, r.valueStart, r.valueEnd, r.wireType === VARINT ? r.varint : 0, field);
-      out.ascii(scalarText(value));
+      if (field.repeated) {
+        out.byte(0x5d);
+        return;
+      }
+      // The last occurrence counts.
+      r.reset(this.src, last, end);
+      r.next();
+      this.load(r);
+      this.value(field, r.tagStart, depth);
+    });
+  }
+
+  /** Takes the reader's current field as the one to write. */
+  private load(r: WireReader): void {
+    this.wireType = r.wireType;
+    this.valueStart = r.valueStart;
+    this.valueEnd = r.valueEnd;
+    this.varint = r.varint;
+  }
+
+  /** The element(s) of a repeated field just read (several when packed); false when there were none. */
+  private elements(field: FieldPlan, tagStart: number, first: boolean, depth: number): boolean {
+    if (!field.packed || this.wireType !== LEN) {
+      if (!first) this.out.byte(COMMA);
+      this.value(field, tagStart, depth);
+      return true;
+    }
+    const { valueStart: start, valueEnd: end } = this;
+    const size = field.wireType === I64 ? 8 : field.wireType === I32 ? 4 : 0;
+    if (size > 0 && (end - start) % size !== 0) throw malformed(tagStart, `packed field ${field.spec.name} has a partial element`);
+    let p = start;
+    while (p < end) {
+      if (p > start || !first) this.out.byte(COMMA);
+      if (size > 0) {
+        this.scalar(field.type, p, 0);
+        p += size;
+      } else {
+        const elementStart = p;
+        let value = 0;
+        let factor = 1;
+        for (;;) {
+          if (p >= end || p - elementStart >= 10) throw malformed(elementStart, 'bad varint in a packed field');
+          const byte = this.src[p++];
+          value += (byte & 0x7f) * factor;
+          factor *= 128;
+          if ((byte & 0x80) === 0) break;
+        }
+        this.scalar(field.type, elementStart, value);
+      }
+    }
+    return end > start;
+  }
+
+  /** The field just read, as a JSON value. */
+  private value(field: FieldPlan, tagStart: number, depth: number): void {
+    if (this.wireType !== field.wireType) throw malformed(tagStart, `field ${field.spec.name} has wire type ${this.wireType}`);
+    if (field.message !== undefined) {
+      if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
+      this.message(this.valueStart, this.valueEnd, field.message, depth + 1);
+    } else this.scalar(field.type, this.valueStart, this.wireType === VARINT ? this.varint : 0);
+  }
+
+  /** A non-message value at `start` (`varint` its value when it is one), as protoToJson's scalarAt reads it. */
+  private scalar(type: FieldType, start: number, varint: number): void {
+    const { src, out } = this;
+    switch (type) {
+      case 'string':
+        out.string(src, start, this.valueEnd);
+        return;
+      case 'id':
+        out.hex(src, start, this.valueEnd);
+        return;
+      case 'bytes':
+        out.ascii(`"${src.toString('base64', start, this.valueEnd)}"`);
+        return;
+      case 'bool':
+        out.ascii(varint !== 0 ? 'true' : 'false');
+        return;
+      // Values wider than their type are cut to it, as every protobuf library reads them.
+      case 'uint32':
+        out.uint32(this.varintLow(start) >>> 0);
+        return;
+      case 'enum':
+      case 'int32':
+        out.number(this.varintLow(start) | 0);
+        return;
+      case 'sint32':
+        out.number(varint % 2 === 0 ? varint / 2 : -(varint + 1) / 2);
+        return;
+      case 'int64':
+      case 'uint64': {
+        const lo = this.varintLow(start) >>> 0;
+        const hi = this.varintHigh(start) >>> 0;
+        if (type === 'int64') out.int64(lo, hi);
+        else out.uint64(lo, hi);
+        return;
+      }
+      case 'fixed32':
+        out.uint32(src.readUInt32LE(start));
+        return;
+      case 'fixed64':
+        out.uint64(src.readUInt32LE(start), src.readUInt32LE(start + 4));
+        return;
+      case 'sfixed64':
+        out.int64(src.readUInt32LE(start), src.readUInt32LE(start + 4));
+        return;
+      case 'double':
+        out.number(src.readDoubleLE(start));
+        return;
     }
   }
-}
 
-/** A UTF-8 string field: its bytes as they are when they are ASCII needing no escape, else as JSON.stringify writes it. */
-function writeString(buf: Buffer, start: number, end: number, out: JsonOutput): void {
-  for (let p = start; p < end; p++) {
-    const b = buf[p];
-    if (b < 0x20 || b >= 0x80 || b === QUOTE || b === 0x5c) {
-      out.text(JSON.stringify(buf.toString('utf8', start, end)));
-      return;
+  /** Bits 0-31 of the varint at `p` (its first five bytes). */
+  private varintLow(p: number): number {
+    const src = this.src;
+    let lo = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const byte = src[p++];
+      lo |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
     }
+    return lo;
   }
-  out.ensure(end - start + 2);
-  out.buf[out.pos++] = QUOTE;
-  out.raw(buf, start, end);
-  out.buf[out.pos++] = QUOTE;
-}
 
-/** JSON.stringify's text of a scalar: numbers (non-finite ones as null), booleans, strings of ASCII (int64s, base64). */
-function scalarText(value: unknown): string {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  if (typeof value === 'string') return `"${value}"`;
-  return String(value);
+  /** Bits 32-63 of the varint at `p`. */
+  private varintHigh(p: number): number {
+    const src = this.src;
+    let hi = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      const byte = src[p++];
+      if (shift === 28) hi |= (byte & 0x7f) >> 4;
+      else if (shift > 28) hi |= (byte & 0x7f) << (shift - 32);
+      if (byte < 0x80) break;
+    }
+    return hi;
+  }
+
+  /** Reads the field at the cursor, up to `end`, as WireReader.next does (and failing where it fails). */
+  private field(end: number): void {
+    const tagStart = this.pos;
+    const tag = this.readVarint(end);
+    this.fieldNo = Math.floor(tag / 8);
+    this.wireType = tag & 7;
+    if (this.fieldNo === 0) throw malformed(tagStart, 'field number 0');
+    switch (this.wireType) {
+      case VARINT:
+        this.valueStart = this.pos;
+        this.varint = this.readVarint(end);
+        break;
+      case I64:
+      case I32: {
+        const size = this.wireType === I64 ? 8 : 4;
+        this.valueStart = this.pos;
+        if (size > end - this.pos) throw malformed(tagStart, `field ${this.fieldNo} runs past the end of its message`);
+        this.pos += size;
+        break;
+      }
+      case LEN: {
+        const length = this.readVarint(end);
+        this.valueStart = this.pos;
+        if (length > end - this.pos) throw malformed(tagStart, `field ${this.fieldNo} runs past the end of its message`);
+        this.pos += length;
+        break;
+      }
+      default:
+        throw malformed(tagStart, `unsupported wire type ${this.wireType} for field ${this.fieldNo}`);
+    }
+    this.valueEnd = this.pos;
+  }
+
+  private readVarint(end: number): number {
+    const src = this.src;
+    let result = 0;
+    let factor = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= end) throw malformed(this.pos, 'varint runs past the end of its message');
+      const byte = src[this.pos++];
+      result += (byte & 0x7f) * factor;
+      if ((byte & 0x80) === 0) return result;
+      factor *= 128;
+    }
+    throw malformed(this.pos, 'varint longer than 10 bytes');
+  }
 }

@@ -19,6 +19,9 @@ for (let b = 0; b < 256; b++) {
   HEX_PAIRS[2 * b + 1] = '0123456789abcdef'.charCodeAt(b & 15);
 }
 
+/** "00" to "99": numbers are written two digits per division. */
+const DIGIT_PAIRS = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
+
 /** The escape JSON.stringify writes for each byte below 0x20 (`\n`, `\u001f`, ...). */
 const CONTROL_ESCAPES = Array.from({ length: 0x20 }, (_, b) => Buffer.from(JSON.stringify(String.fromCharCode(b)).slice(1, -1), 'latin1'));
 
@@ -177,11 +180,17 @@ export class JsonOutput {
     const buf = this.buf;
     let pos = this.pos + count;
     this.pos = pos;
-    do {
-      const q = Math.floor(n / 10);
-      buf[--pos] = ZERO + n - q * 10;
+    while (n >= 100) {
+      const q = Math.floor(n / 100);
+      const pair = (n - q * 100) * 2;
+      buf[--pos] = DIGIT_PAIRS[pair + 1];
+      buf[--pos] = DIGIT_PAIRS[pair];
       n = q;
-    } while (n > 0);
+    }
+    if (n >= 10) {
+      buf[--pos] = DIGIT_PAIRS[n * 2 + 1];
+      buf[--pos] = DIGIT_PAIRS[n * 2];
+    } else buf[--pos] = ZERO + n;
   }
 
   /** The unsigned 64-bit integer `hi * 2^32 + lo` (halves unsigned), quoted, as OTLP JSON writes 64-bit integers. */
@@ -244,10 +253,13 @@ export class JsonOutput {
     const buf = this.buf;
     let pos = this.pos + 7;
     this.pos = pos;
-    for (let i = 0; i < 7; i++) {
-      const q = Math.floor(n / 10);
-      buf[--pos] = ZERO + n - q * 10;
+    for (let i = 0; i < 3; i++) {
+      const q = Math.floor(n / 100);
+      const pair = (n - q * 100) * 2;
+      buf[--pos] = DIGIT_PAIRS[pair + 1];
+      buf[--pos] = DIGIT_PAIRS[pair];
       n = q;
     }
+    buf[--pos] = ZERO + n;
   }
 }

@@ -15,12 +15,13 @@ import { mergeRequests } from './signals.js';
 import { keyValueAt } from './wire-values.js';
 
 /**
- * One OTLP/JSON request holding every record's data. A record that does not decode is a
- * permanent failure: retrying cannot fix it, so the batch goes to the dead-letter topic.
+ * One OTLP/JSON request holding every record's data, followed by `suffix` when given. A record
+ * that does not decode is a permanent failure: retrying cannot fix it, so the batch goes to the
+ * dead-letter topic.
  */
-export function recordsAsJson(signal: Signal, records: readonly ConsumedRecord[]): Buffer {
+export function recordsAsJson(signal: Signal, records: readonly ConsumedRecord[], suffix?: Uint8Array): Buffer {
   try {
-    return protoToJsonBytes(mergeRequests(records), REQUEST_MESSAGE[signal]);
+    return protoToJsonBytes(mergeRequests(records), REQUEST_MESSAGE[signal], suffix);
   } catch (err) {
     throw new TributaryError('SINK_REJECTED', `a ${signal} record does not decode: ${(err as Error).message}`, { cause: err });
   }

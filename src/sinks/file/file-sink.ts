@@ -48,8 +48,9 @@ export function createFileSink(config: FileSinkConfig, context: SinkContext): Si
       });
     },
     async export(batch: SinkBatch): Promise<ExportOutcome> {
-      const lines = batch.signals.flatMap(({ signal, records }) => [recordsAsJson(signal, records), NEWLINE]);
-      const text = Buffer.concat(lines);
+      const lines = batch.signals.map(({ signal, records }) => recordsAsJson(signal, records, NEWLINE));
+      // A batch of one signal (the usual case) is written as it is: no copy of megabytes.
+      const text = lines.length === 1 ? lines[0] : Buffer.concat(lines);
       const chunk = config.compression === 'gzip' ? await gzipAsync(text) : text;
       try {
         await file.append(chunk);

@@ -84,6 +84,7 @@ export class JsonOutput {
   raw(src: Uint8Array): void {
     const n = src.length;
     this.ensure(n);
+    // A loop the compiler inlines: buf.set() is a call that costs more than these few bytes.
     const buf = this.buf;
     let pos = this.pos;
     for (let i = 0; i < n; i++) buf[pos++] = src[i];
@@ -175,22 +176,14 @@ export class JsonOutput {
 
   /** An unsigned 32-bit integer's digits. */
   uint32(n: number): void {
-    const count = digitCount(n);
-    this.ensure(count);
-    const buf = this.buf;
-    let pos = this.pos + count;
-    this.pos = pos;
-    while (n >= 100) {
-      const q = Math.floor(n / 100);
-      const pair = (n - q * 100) * 2;
-      buf[--pos] = DIGIT_PAIRS[pair + 1];
-      buf[--pos] = DIGIT_PAIRS[pair];
-      n = q;
+    this.ensure(10);
+    if (n <= 0x7fffffff) this.digits(n, digitCount(n));
+    else {
+      // Past int32: split at 10^9 (the quotient, below 5, is exact).
+      const high = Math.floor(n / 1e9);
+      this.digits(high, 1);
+      this.digits(n - high * 1e9, 9);
     }
-    if (n >= 10) {
-      buf[--pos] = DIGIT_PAIRS[n * 2 + 1];
-      buf[--pos] = DIGIT_PAIRS[n * 2];
-    } else buf[--pos] = ZERO + n;
   }
 
   /** The unsigned 64-bit integer `hi * 2^32 + lo` (halves unsigned), quoted, as OTLP JSON writes 64-bit integers. */
@@ -218,7 +211,8 @@ export class JsonOutput {
 
   /**
    * Below 2^53 the value is an exact double; above, it is split into three base-10^7 digits from
-   * its 24-bit pieces (2^24 = 1·10^7 + 6777216, 2^48 = 28147497·10^7 + 6710656), all exact in doubles.
+   * its 24-bit pieces (2^24 = 1·10^7 + 6777216, 2^48 = 28147497·10^7 + 6710656), all exact in
+   * doubles, and each quotient below 2^45, where dividing and rounding down is exact.
    */
   private unquotedUint64(lo: number, hi: number): void {
     if (hi <= 0x1fffff) {
@@ -226,8 +220,8 @@ export class JsonOutput {
       if (n <= 0xffffffff) this.uint32(n);
       else {
         const high = quotient(n, 1e7);
-        this.uint32(high);
-        this.padded(n - high * 1e7);
+        this.digits(high, digitCount(high));
+        this.digits(n - high * 1e7, 7);
       }
       return;
     }
@@ -235,31 +229,32 @@ export class JsonOutput {
     const mid = ((lo >>> 24) | (hi << 8)) & 0xffffff;
     const high = (hi >>> 16) & 0xffff;
     const a = low + mid * 6777216 + high * 6710656;
-    const aCarry = quotient(a, 1e7);
-    const aDigit = a - aCarry * 1e7;
+    const aCarry = Math.floor(a / 1e7);
     const b = mid + high * 8147497 + aCarry;
-    const bCarry = quotient(b, 1e7);
-    const bDigit = b - bCarry * 1e7;
+    const bCarry = Math.floor(b / 1e7);
     const c = high * 2 + bCarry;
-    if (c > 0) {
-      this.uint32(c);
-      this.padded(bDigit);
-    } else this.uint32(bDigit);
-    this.padded(aDigit);
+    // c > 0: the value is at least 2^53.
+    this.digits(c, digitCount(c));
+    this.digits(b - bCarry * 1e7, 7);
+    this.digits(a - aCarry * 1e7, 7);
   }
 
-  /** Seven digits, zero-padded. */
-  private padded(n: number): void {
+  /**
+   * The last `count` digits of `n` (an integer below 2^31), zero-padded. As an int32, `n / 100 | 0`
+   * compiles to a multiply, not a division.
+   */
+  private digits(n: number, count: number): void {
     const buf = this.buf;
-    let pos = this.pos + 7;
+    let pos = this.pos + count;
     this.pos = pos;
-    for (let i = 0; i < 3; i++) {
-      const q = Math.floor(n / 100);
-      const pair = (n - q * 100) * 2;
+    let v = n | 0;
+    for (; count >= 2; count -= 2) {
+      const q = (v / 100) | 0;
+      const pair = (v - q * 100) << 1;
       buf[--pos] = DIGIT_PAIRS[pair + 1];
       buf[--pos] = DIGIT_PAIRS[pair];
-      n = q;
+      v = q;
     }
-    buf[--pos] = ZERO + n;
+    if (count === 1) buf[--pos] = ZERO + v;
   }
 }

@@ -102,6 +102,11 @@ function planOf(spec: MessageSpec): MessagePlan {
 
 const COMMA = 0x2c;
 
+/** The little-endian uint32 at `p` (its bounds checked by the field's read), without Buffer.readUInt32LE's argument checks. */
+function uint32At(src: Buffer, p: number): number {
+  return (src[p] | (src[p + 1] << 8) | (src[p + 2] << 16)) + src[p + 3] * 0x1000000;
+}
+
 /** One message's walk: a read cursor over the protobuf, and the JSON written so far. */
 class ProtoToJson {
   /** The read cursor, and what the last `field()` read. */
@@ -286,13 +291,13 @@ class ProtoToJson {
         return;
       }
       case Kind.Fixed32:
-        out.uint32(src.readUInt32LE(start));
+        out.uint32(uint32At(src, start));
         return;
       case Kind.Fixed64:
-        out.uint64(src.readUInt32LE(start), src.readUInt32LE(start + 4));
+        out.uint64(uint32At(src, start), uint32At(src, start + 4));
         return;
       case Kind.Sfixed64:
-        out.int64(src.readUInt32LE(start), src.readUInt32LE(start + 4));
+        out.int64(uint32At(src, start), uint32At(src, start + 4));
         return;
       case Kind.Double:
         out.number(src.readDoubleLE(start));

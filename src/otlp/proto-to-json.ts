@@ -6,7 +6,8 @@ import { forEachPackedVarint, I32, I64, LEN, malformed, VARINT, WireReader } fro
 export type OtlpJson = { [key: string]: unknown };
 
 /**
- * Runs on: main thread (`tributary tail`) and sink workers (through protoToJsonBytes).
+ * Runs on: main thread (`tributary tail`, the admin API's record view). The sinks write OTLP/JSON
+ * with protoToJsonBytes, which reads values as scalarAt here does.
  *
  * Decodes an OTLP protobuf message into its OTLP JSON shape (lowerCamelCase, hex ids, base64
  * bytes, enums as integers, 64-bit integers as decimal strings). Unknown fields are skipped;
@@ -45,7 +46,7 @@ function readValue(r: WireReader, field: FieldSpec, depth: number): unknown {
 }
 
 /** A non-message field's value as OTLP JSON has it (messages decode as readMessage does). */
-export function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
+function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, field: FieldSpec): unknown {
   const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   switch (field.type) {
     case 'string':
@@ -93,7 +94,7 @@ function bigVarintAt(buf: Uint8Array, pos: number, signed: boolean): bigint {
 }
 
 /** Adds each element of a packed repeated field at the reader to `list`. */
-export function readPacked(r: WireReader, field: FieldSpec, list: unknown[]): void {
+function readPacked(r: WireReader, field: FieldSpec, list: unknown[]): void {
   const wireType = wireTypeOf(field.type);
   const size = wireType === I64 ? 8 : wireType === I32 ? 4 : 0;
   if (size > 0) {

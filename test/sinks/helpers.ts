@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -33,6 +34,42 @@ export function pipelinesOver(f: GroupFixture, pipelines: Record<string, unknown
     telemetry: f.telemetry,
     logger: silentLogger,
   });
+}
+
+/**
+ * For a describe block of pipeline tests: the log and the pipelines a test starts through it, and
+ * the OTLP receivers it opens, all stopped after each test (the receivers first, so that an export
+ * held unanswered does not hold up the pipelines' shutdown).
+ */
+export function usePipelineRun(dataDir: () => string) {
+  let log: GroupFixture | undefined;
+  let pipelines: Pipelines | undefined;
+  const receivers: TestReceiver[] = [];
+  afterEach(async () => {
+    for (const r of receivers.splice(0)) await r.close();
+    await pipelines?.shutdown();
+    await log?.stop();
+    pipelines = log = undefined;
+  });
+  return {
+    async startLog(partitions = 2, groups: Record<string, unknown> = {}): Promise<GroupFixture> {
+      log = await startLog(dataDir(), partitions, groups);
+      return log;
+    },
+    pipelinesOver(f: GroupFixture, list: Record<string, unknown>[], sinks: Record<string, unknown> = {}): Pipelines {
+      pipelines = pipelinesOver(f, list, sinks);
+      return pipelines;
+    },
+    async receiver(): Promise<TestReceiver> {
+      const r = await startReceiver();
+      receivers.push(r);
+      return r;
+    },
+    /** The sum of the group's committed offsets. */
+    async committed(group: string): Promise<number> {
+      return (await log!.log.fetchOffsets(group)).reduce((n, o) => n + o.offset, 0);
+    },
+  };
 }
 
 export type { PipelineConfig };

@@ -1,56 +1,41 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
-import type { Pipelines } from '../../src/sinks/runtime/pipelines.js';
-import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
-import { caughtUp, eventually, pipelinesOver, produceTraces, readAll, type ReceiverAnswer, startLog, startReceiver, type TestReceiver } from './helpers.js';
+import { caughtUp, eventually, produceTraces, readAll, type ReceiverAnswer, usePipelineRun } from './helpers.js';
 
 describe('sink pipeline runtime', () => {
   const dataDir = useDataDirs();
-  let log: GroupFixture | undefined;
-  const receivers: TestReceiver[] = [];
-  let pipelines: Pipelines | undefined;
-  afterEach(async () => {
-    await pipelines?.shutdown();
-    await log?.stop();
-    for (const r of receivers.splice(0)) await r.close();
-    pipelines = log = undefined;
-  });
-  const receiver = async () => {
-    const r = await startReceiver();
-    receivers.push(r);
-    return r;
-  };
-  const committed = async (group: string) => (await log!.log.fetchOffsets(group)).reduce((n, o) => n + o.offset, 0);
+  const run = usePipelineRun(dataDir);
+  const { receiver, committed } = run;
 
   it('runs `members` members that split the partitions and deliver everything', async () => {
-    log = await startLog(dataDir(), 4);
+    const log = await run.startLog(4);
     const sink = await receiver();
     for (let p = 0; p < 4; p++) await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1, partition: p });
-    pipelines = pipelinesOver(log, [{ group: 'pair', topics: ['otlp_spans'], members: 2, sink: { type: 'otlphttp', endpoint: sink.url } }]);
+    const pipelines = run.pipelinesOver(log, [{ group: 'pair', topics: ['otlp_spans'], members: 2, sink: { type: 'otlphttp', endpoint: sink.url } }]);
     await pipelines.start();
 
-    await eventually('lag 0', () => caughtUp(log!, 'pair', ['otlp_spans']));
+    await eventually('lag 0', () => caughtUp(log, 'pair', ['otlp_spans']));
     await eventually('two partitions each', async () => {
-      const { state, members } = await log!.log.describeGroup('pair');
+      const { state, members } = await log.log.describeGroup('pair');
       return state === 'Stable' && members.map((m) => m.assignment.length).join() === '2,2';
     });
     expect(await committed('pair')).toBe(20);
   });
 
   it('dead-letters a batch once retries pass max_elapsed_time, or drops it loudly when dead letters are off', async () => {
-    log = await startLog(dataDir(), 1);
+    const log = await run.startLog(1);
     const down = await receiver();
     down.respond = () => ({ status: 503, body: 'down for maintenance' });
     await produceTraces(log.log, { service: 'cart', traces: 3, spansPerTrace: 1 });
     const retry = { initial_interval: 10, max_interval: 20, max_elapsed_time: 100 };
-    pipelines = pipelinesOver(log, [
+    const pipelines = run.pipelinesOver(log, [
       { group: 'patient', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: down.url }, retry },
       { group: 'careless', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: down.url }, retry, dead_letter: { enabled: false } },
     ]);
     await pipelines.start();
 
-    await eventually('both caught up', async () => (await caughtUp(log!, 'patient', ['otlp_spans'])) && caughtUp(log!, 'careless', ['otlp_spans']));
+    await eventually('both caught up', async () => (await caughtUp(log, 'patient', ['otlp_spans'])) && caughtUp(log, 'careless', ['otlp_spans']));
     const dead = await readAll(log.log, 'patient.dlq');
     expect(dead).toHaveLength(3);
     const message = dead[0].headers.find((h) => h.key === DLQ_HEADERS.message)?.value.toString();
@@ -63,7 +48,7 @@ describe('sink pipeline runtime', () => {
   });
 
   it('finishes the batch in flight at shutdown and commits it', async () => {
-    log = await startLog(dataDir(), 1);
+    const log = await run.startLog(1);
     const slow = await receiver();
     let release!: (answer: ReceiverAnswer) => void;
     const requestSeen = new Promise<void>((seen) => {
@@ -75,32 +60,31 @@ describe('sink pipeline runtime', () => {
       };
     });
     await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1 });
-    pipelines = pipelinesOver(log, [{ group: 'drain', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: slow.url } }]);
+    const pipelines = run.pipelinesOver(log, [{ group: 'drain', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: slow.url } }]);
     await pipelines.start();
     await requestSeen;
 
     const stopped = pipelines.shutdown();
     release({ status: 200 });
     await stopped;
-    pipelines = undefined;
     expect(slow.requests).toHaveLength(1);
     expect(await committed('drain')).toBe(5);
   });
 
   it('a stuck sink holds back neither ingest nor the other groups', async () => {
-    log = await startLog(dataDir(), 1);
+    const log = await run.startLog(1);
     const stuck = await receiver();
     stuck.respond = () => new Promise(() => {});
     const healthy = await receiver();
-    pipelines = pipelinesOver(log, [
+    const pipelines = run.pipelinesOver(log, [
       { group: 'stuck', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: stuck.url, timeout: '60s' } },
       { group: 'healthy', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: healthy.url } },
     ]);
     await pipelines.start();
     await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1 });
-    await eventually('healthy caught up', () => caughtUp(log!, 'healthy', ['otlp_spans']));
+    await eventually('healthy caught up', () => caughtUp(log, 'healthy', ['otlp_spans']));
     await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1 });
-    await eventually('healthy caught up again', () => caughtUp(log!, 'healthy', ['otlp_spans']));
+    await eventually('healthy caught up again', () => caughtUp(log, 'healthy', ['otlp_spans']));
     expect(await committed('healthy')).toBe(10);
     expect(await committed('stuck')).toBe(0);
     // Shutting down does not wait for the stuck export: its batch stays uncommitted for the next run.

@@ -1,35 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Pipelines } from '../../src/sinks/runtime/pipelines.js';
+import { describe, expect, it } from 'vitest';
 import { threadCpuMs, threadIds } from '../../bench/lib/thread-cpu.js';
-import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
-import { caughtUp, eventually, holdExports, pipelinesOver, produceMetrics, produceTraces, spanIdsOf, startLog, startReceiver, type TestReceiver } from './helpers.js';
+import { caughtUp, eventually, holdExports, produceMetrics, produceTraces, spanIdsOf, usePipelineRun } from './helpers.js';
 
 describe('sink worker threads', () => {
   const dataDir = useDataDirs();
-  let log: GroupFixture | undefined;
-  const receivers: TestReceiver[] = [];
-  let pipelines: Pipelines | undefined;
-  afterEach(async () => {
-    for (const r of receivers.splice(0)) await r.close();
-    await pipelines?.shutdown();
-    await log?.stop();
-    pipelines = log = undefined;
-  });
-  const receiver = async () => {
-    const r = await startReceiver();
-    receivers.push(r);
-    return r;
-  };
-  const committed = async (group: string) => (await log!.log.fetchOffsets(group)).reduce((n, o) => n + o.offset, 0);
+  const run = usePipelineRun(dataDir);
+  const { receiver, committed } = run;
 
   it('restarts a killed sink worker, which delivers again what it had not committed', async () => {
-    log = await startLog(dataDir(), 1);
+    const log = await run.startLog(1);
     const spans = await produceTraces(log.log, { service: 'cart', traces: 12, spansPerTrace: 1 });
     const sink = await receiver();
     // The first thread dies with its export in flight, never answered.
     const held = holdExports(sink);
-    pipelines = pipelinesOver(log, [{ group: 'phoenix', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: sink.url }, batch: { max_records: 4, max_wait: 0 } }]);
+    const pipelines = run.pipelinesOver(log, [{ group: 'phoenix', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: sink.url }, batch: { max_records: 4, max_wait: 0 } }]);
     await pipelines.start();
     await eventually('an export in flight', () => held.requests() > 0);
     expect(await committed('phoenix')).toBe(0);
@@ -38,37 +23,37 @@ describe('sink worker threads', () => {
     await pipelines.killWorker(0);
     await eventually('every span delivered', () => held.seen.size === spans.length);
     expect([...held.seen].sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
-    await eventually('lag 0', () => caughtUp(log!, 'phoenix', ['otlp_spans']));
+    await eventually('lag 0', () => caughtUp(log, 'phoenix', ['otlp_spans']));
     const { members } = await log.log.describeGroup('phoenix');
     expect(members).toHaveLength(1);
     expect(await log.telemetry.metricsText()).toMatch(/tributary_sink_worker_restarts_total\{worker="0"\} 1\b/);
   });
 
   it('reads from a restarted broker through the new port it gets, and delivers on', async () => {
-    log = await startLog(dataDir(), 2);
+    const log = await run.startLog(2);
     const sink = await receiver();
-    pipelines = pipelinesOver(log, [{ group: 'steady', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: sink.url } }]);
+    const pipelines = run.pipelinesOver(log, [{ group: 'steady', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: sink.url } }]);
     await pipelines.start();
     await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1 });
-    await eventually('caught up', () => caughtUp(log!, 'steady', ['otlp_spans']));
+    await eventually('caught up', () => caughtUp(log, 'steady', ['otlp_spans']));
 
     await log.log.killBroker(0);
     await log.log.brokersReady();
     await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1, partition: 1 });
     await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1, partition: 0 });
-    await eventually('caught up after the restart', () => caughtUp(log!, 'steady', ['otlp_spans']));
+    await eventually('caught up after the restart', () => caughtUp(log, 'steady', ['otlp_spans']));
     expect(await committed('steady')).toBe(15);
     expect(sink.requests.flatMap((r) => spanIdsOf(r.body))).toHaveLength(15);
   });
 
   it('spreads the members of a pipeline over the workers, each reading its own partitions', async () => {
-    log = await startLog(dataDir(), 4);
+    const log = await run.startLog(4);
     const sink = await receiver();
     for (let p = 0; p < 4; p++) await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 1, partition: p });
-    pipelines = pipelinesOver(log, [{ group: 'wide', topics: ['otlp_spans'], members: 2, sink: { type: 'otlphttp', endpoint: sink.url } }], { workers: 2 });
+    const pipelines = run.pipelinesOver(log, [{ group: 'wide', topics: ['otlp_spans'], members: 2, sink: { type: 'otlphttp', endpoint: sink.url } }], { workers: 2 });
     await pipelines.start();
     expect(pipelines.workers).toBe(2);
-    await eventually('lag 0', () => caughtUp(log!, 'wide', ['otlp_spans']));
+    await eventually('lag 0', () => caughtUp(log, 'wide', ['otlp_spans']));
     expect(await committed('wide')).toBe(20);
     expect(new Set(sink.requests.flatMap((r) => spanIdsOf(r.body))).size).toBe(20);
   });
@@ -80,11 +65,11 @@ describe('sink worker threads', () => {
       context.skip();
     }
     // A session that outlasts a long conversion on a loaded machine.
-    log = await startLog(dataDir(), 2, { session_timeout: 20_000, heartbeat_interval: 1_000 });
+    const log = await run.startLog(2, { session_timeout: 20_000, heartbeat_interval: 1_000 });
     const remoteWrite = await receiver();
     // A backlog of 18,000 data points for the Prometheus conversion.
     for (let i = 0; i < 20; i++) await produceMetrics(log.log, { service: `svc-${i}`, series: 300, partition: i % 2 });
-    pipelines = pipelinesOver(log, [
+    const pipelines = run.pipelinesOver(log, [
       { group: 'dashboards', topics: ['otlp_metrics'], sink: { type: 'prometheusremotewrite', endpoint: `${remoteWrite.url}/api/v1/write` } },
     ]);
     const before = threadIds();
@@ -93,7 +78,7 @@ describe('sink worker threads', () => {
     const start = threadCpuMs();
     // Checked every 200 ms only: the checks run on the main thread too.
     const pause = () => new Promise<false>((resolve) => setTimeout(() => resolve(false), 200));
-    await eventually('backlog drained', async () => (await caughtUp(log!, 'dashboards', ['otlp_metrics'])) || pause(), 60_000);
+    await eventually('backlog drained', async () => (await caughtUp(log, 'dashboards', ['otlp_metrics'])) || pause(), 60_000);
     const end = threadCpuMs();
     const used = (tid: number) => (end.get(tid) ?? 0) - (start.get(tid) ?? 0);
     const sinkCpu = sinkThreads.reduce((n, tid) => n + used(tid), 0);

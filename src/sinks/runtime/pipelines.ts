@@ -70,8 +70,6 @@ class SinkWorkerPool implements Pipelines {
   private readonly handles: (SinkWorkerHandle | undefined)[];
   /** The config's pipelines, which run from the start. */
   private readonly configured: PipelineToRun[];
-  /** Members each pool slot runs: where the next ones go. */
-  private readonly load: number[];
   /** The sinks whose client works only on the main thread, by group; their members export through them. */
   private readonly mainThreadSinks = new Map<string, Sink>();
   /** The running pipelines, by group, and the slots their members run on. */
@@ -85,7 +83,6 @@ class SinkWorkerPool implements Pipelines {
     this.brokers = brokerAccess(options.backend);
     const size = options.workers ?? defaultSinkWorkers();
     this.handles = Array.from({ length: size }, () => undefined);
-    this.load = Array.from({ length: size }, () => 0);
     this.configured = options.pipelines.map((config, i) => ({ config, path: `pipelines[${i}]` }));
     // A bad config is refused before anything starts.
     for (const pipeline of this.configured) this.check(pipeline);
@@ -160,7 +157,10 @@ class SinkWorkerPool implements Pipelines {
   /** Decides where the pipeline's members run and records them on those slots' handles; starts nothing. */
   private place({ config, path }: PipelineToRun): { slots: number[]; mainThreadSink: Sink | undefined } {
     const factory = sinkFactories.get(config.sink.type);
-    const slots = placePipeline(config.members, this.load, factory?.oneInstance === true);
+    // Members each slot runs now: where the next ones go.
+    const load = this.handles.map(() => 0);
+    for (const { slots } of this.running.values()) for (const slot of slots) load[slot]++;
+    const slots = placePipeline(config.members, load, factory?.oneInstance === true);
     const members = new Map<number, MemberSettings[]>();
     slots.forEach((slot, m) => {
       members.set(slot, [...(members.get(slot) ?? []), this.memberSettings(config, m)]);
@@ -187,7 +187,6 @@ class SinkWorkerPool implements Pipelines {
     const running = this.running.get(group);
     if (!running) return;
     this.running.delete(group);
-    for (const slot of running.slots) this.load[slot]--;
     const results = await Promise.allSettled([...new Set(running.slots)].map((slot) => this.handle(slot).removePipeline(group)));
     const sink = this.mainThreadSinks.get(group);
     this.mainThreadSinks.delete(group);

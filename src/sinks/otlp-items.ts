@@ -53,9 +53,8 @@ const POINTS = [1];
 /**
  * Spans, metric data points or log records in a protobuf Export*ServiceRequest, counted by
  * walking the wire format (resource entries field 1, scope entries field 2, items field 2)
- * without decoding the items themselves. A caller counting many records passes one `reader` for all.
+ * without decoding the items themselves.
  */
-export function countItems(signal: Signal, buf: Uint8Array, reader?: WireReader): number {
-  const r = reader ? reader.reset(buf, 0, buf.length) : new WireReader(buf, 0, buf.length);
-  return countPath(r, 0, buf.length, ITEMS, 0, signal === 'metrics');
+export function countItems(signal: Signal, buf: Uint8Array): number {
+  return countPath(new WireReader(buf, 0, buf.length), 0, buf.length, ITEMS, 0, signal === 'metrics');
 }

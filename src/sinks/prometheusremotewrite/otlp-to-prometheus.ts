@@ -320,21 +320,9 @@ class ConversionRun {
    * sealed. From the scope's cache when a point with the same attribute bytes was seen before.
    */
   private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): SealedLabels {
-    // The key is the attribute fields' bytes; fields that lie side by side (as encoders write a
-    // repeated field) are read as one run, one string instead of one per attribute and their join.
     let attributes = '';
-    let runStart = -1;
-    let runEnd = -1;
     const r = new WireReader(buf, start, end);
-    while (r.next()) {
-      if (r.field !== attributesField || r.wireType !== LEN) continue;
-      if (r.tagStart !== runEnd) {
-        if (runStart >= 0) attributes += latin1(buf, runStart, runEnd);
-        runStart = r.tagStart;
-      }
-      runEnd = r.valueEnd;
-    }
-    if (runStart >= 0) attributes += latin1(buf, runStart, runEnd);
+    while (r.next()) if (r.field === attributesField && r.wireType === LEN) attributes += latin1(buf, r.tagStart, r.valueEnd);
     const cached = this.scopeLabelSets.get(attributes);
     if (cached) return cached;
     const labels = this.point.reset(this.identity);

@@ -5,7 +5,6 @@ import type { ConsumedRecord } from '../../log/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { RecordFilter } from '../filter/record-filter.js';
 import { countItems } from '../otlp-items.js';
-import { WireReader } from '../../otlp/wire-reader.js';
 import type { Sink, SinkBatch } from '../sink.js';
 import { groupBySignal } from '../signals.js';
 import { backoffDelay, type RetryPolicy } from '../../retry/backoff.js';
@@ -33,16 +32,13 @@ function toBatch(records: ConsumedRecord[]): SinkBatch {
   return { signals: groupBySignal(records), records: records.length };
 }
 
-const EMPTY = new Uint8Array(0);
-
 /** Items in the batch; a record that does not parse counts none (the sink reports it on its own). */
 function itemsOf(batch: SinkBatch): number {
   let items = 0;
-  const reader = new WireReader(EMPTY, 0, 0);
   for (const group of batch.signals) {
     for (const r of group.records) {
       try {
-        items += r.value ? countItems(group.signal, r.value, reader) : 0;
+        items += r.value ? countItems(group.signal, r.value) : 0;
       } catch {
         // counted as zero
       }

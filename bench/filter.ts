@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { pipelineFilterSchema } from '../src/config/pipeline-filter.js';
+import { RecordView } from '../src/log/record-view.js';
 import type { ConsumedRecord } from '../src/log/types.js';
 import { SIGNAL_HEADER } from '../src/otlp/signals.js';
 import { RecordFilter } from '../src/sinks/filter/record-filter.js';
@@ -29,7 +30,7 @@ function record(kind: string, value: Buffer, offset: number): ConsumedRecord {
     { key: SIGNAL_HEADER, value: Buffer.from(kind) },
     { key: 'tenant', value: Buffer.from(`team-${offset % 4}`) },
   ];
-  return { topic: kind === 'traces' ? 'otlp_spans' : 'otlp_logs', partition: 0, offset, timestamp: 0, key: null, value, headers };
+  return RecordView.of({ topic: kind === 'traces' ? 'otlp_spans' : 'otlp_logs', partition: 0, offset, timestamp: 0, key: null, value, headers });
 }
 
 function logsRequest(seed: number): Buffer {

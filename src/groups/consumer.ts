@@ -288,7 +288,7 @@ export class GroupConsumer implements Consumer {
         const record = records[r];
         if (record.offset < next) continue;
         out.push(record);
-        bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
+        bytes += Math.max(0, record.valueSize) + Math.max(0, record.keySize);
         next = record.offset + 1;
       }
       if (r < records.length) this.buffered.set(key, { tp: f.tp, from: next, records, start: r });

@@ -2,6 +2,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { TributaryError } from '../errors.js';
 import { COMPRESSION_MASK, decompressRecords } from './compression.js';
+import { RecordView } from './record-view.js';
 import type { ConsumedRecord, ProducerRecord, RecordHeader } from './types.js';
 import { VarintReader, varintSize, writeVarint } from './varint.js';
 
@@ -271,7 +272,8 @@ interface LastHeaders {
  * Decodes a run of concatenated batches into records, skipping records before `fromOffset`
  * (a fetch may start in the middle of a batch). A trailing partial batch is ignored. Batches
  * that Kafka producers compressed are inflated first (src/log/compression.ts). Records with
- * equal header bytes share one frozen `headers` array.
+ * equal header bytes share one frozen `headers` array. Each record is a RecordView into `buf` (or
+ * the inflated bytes): no key or value Buffer is made unless one is read.
  */
 export function decodeRecordBatches(buf: Buffer, topic: string, partition: number, fromOffset = 0): ConsumedRecord[] {
   const out: ConsumedRecord[] = [];
@@ -318,8 +320,13 @@ function decodeRecords(
       reader.pos = recordEnd;
       continue;
     }
-    const key = readBytesField(reader);
-    const value = readBytesField(reader);
+    const keySize = reader.varint();
+    const keyStart = reader.pos;
+    if (keySize > 0) reader.pos += keySize;
+    const valueSize = reader.varint();
+    const valueStart = reader.pos;
+    if (valueSize > 0) reader.pos += valueSize;
+    if (reader.pos > recordEnd) throw new TributaryError('CORRUPT_RECORD', `record ${i} of batch ${h.baseOffset}: a field overruns the record`);
     const headersStart = reader.pos;
     if (!sameBytes(buf, headersStart, recordEnd, last)) {
       last.headers = readHeaders(reader);
@@ -329,7 +336,7 @@ function decodeRecords(
     }
     reader.pos = recordEnd;
     // The interface's array is mutable; shared arrays are frozen, so a change throws instead of leaking.
-    out.push({ topic, partition, offset, timestamp, key, value, headers: last.headers as RecordHeader[] });
+    out.push(new RecordView(topic, partition, offset, timestamp, last.headers as RecordHeader[], buf, keyStart, keySize < 0 ? -1 : keySize, buf, valueStart, valueSize < 0 ? -1 : valueSize));
   }
 }
 

@@ -14,14 +14,27 @@ export interface ProducerRecord {
   timestamp?: number;
 }
 
+/**
+ * A record as read from the log (made as a RecordView, src/log/record-view.ts). `key` and `value`
+ * make a Buffer on each read; what only needs the bytes reads them where they lie:
+ * `valueBytes[valueStart, valueStart + valueSize)`, likewise for the key, a size of -1 for null.
+ */
 export interface ConsumedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: RecordHeader[];
+  readonly keyBytes: Buffer;
+  readonly keyStart: number;
+  readonly keySize: number;
+  readonly valueBytes: Buffer;
+  readonly valueStart: number;
+  readonly valueSize: number;
+  /** This record with another value, the rest unchanged. */
+  withValue(value: Uint8Array | null): ConsumedRecord;
 }
 
 export type Acks = 0 | 1;

@@ -1,4 +1,5 @@
 /** Runs on: a sink worker. */
+import type { ConsumedRecord } from '../log/types.js';
 import { LEN, WireReader } from '../otlp/wire-reader.js';
 import type { Signal } from './sink.js';
 
@@ -58,3 +59,26 @@ const POINTS = [1];
 export function countItems(signal: Signal, buf: Uint8Array): number {
   return countPath(new WireReader(buf, 0, buf.length), 0, buf.length, ITEMS, 0, signal === 'metrics');
 }
+
+/**
+ * The items of every record's value, read where the bytes lie, with one reader for them all; a
+ * record that does not parse counts none.
+ */
+export function countRecordItems(signal: Signal, records: readonly ConsumedRecord[]): number {
+  const points = signal === 'metrics';
+  const reader = new WireReader(EMPTY, 0, 0);
+  let items = 0;
+  for (const r of records) {
+    if (r.valueSize <= 0) continue;
+    const start = r.valueStart;
+    reader.reset(r.valueBytes, start, start + r.valueSize);
+    try {
+      items += countPath(reader, start, start + r.valueSize, ITEMS, 0, points);
+    } catch {
+      // counted as zero
+    }
+  }
+  return items;
+}
+
+const EMPTY = new Uint8Array(0);

@@ -76,13 +76,15 @@ export function groupBySignal(records: readonly ConsumedRecord[]): SignalRecords
  */
 export function mergeRequests(records: readonly ConsumedRecord[]): Buffer {
   let size = 0;
-  for (const r of records) size += r.value?.length ?? 0;
+  for (const r of records) if (r.valueSize > 0) size += r.valueSize;
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
   for (const r of records) {
-    if (!r.value) continue;
-    out.set(r.value, pos);
-    pos += r.value.length;
+    if (r.valueSize <= 0) continue;
+    // A plain Uint8Array view of the bytes where they lie: cheaper than the value's Buffer.
+    const bytes = r.valueBytes;
+    out.set(new Uint8Array(bytes.buffer, bytes.byteOffset + r.valueStart, r.valueSize), pos);
+    pos += r.valueSize;
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord, Simp
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { pipelineFilterSchema } from '../../src/config/pipeline-filter.js';
+import { RecordView } from '../../src/log/record-view.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { DEFAULT_TOPICS, type Signal } from '../../src/otlp/signals.js';
@@ -17,15 +18,17 @@ const PARTITIONS = { traces: 1, metrics: 1, logs: 1, events: 1 };
 /** The records the receiver stores for an OTLP/protobuf request, as a sink worker polls them. */
 function received(signal: Signal, body: Uint8Array, tenant?: string): ConsumedRecord[] {
   const stored = store({ signal, format: 'protobuf', encoding: 'identity', body, maxBytes: 1 << 24, partitions: PARTITIONS, tenant });
-  return stored.records.map((r, offset) => ({
-    topic: DEFAULT_TOPICS[r.topic],
-    partition: r.partition,
-    offset,
-    timestamp: Date.now(),
-    key: Buffer.from(r.key),
-    value: r.value,
-    headers: r.headers,
-  }));
+  return stored.records.map((r, offset) =>
+    RecordView.of({
+      topic: DEFAULT_TOPICS[r.topic],
+      partition: r.partition,
+      offset,
+      timestamp: Date.now(),
+      key: Buffer.from(r.key),
+      value: r.value,
+      headers: r.headers,
+    }),
+  );
 }
 
 /** A filter as a pipeline's `filter` block (YAML shape) compiles. */
@@ -74,8 +77,8 @@ describe('pipeline filter', () => {
 
     const payment = filter({ resource: { 'service.name': ['payment'] } }).apply([record]);
     expect(payment).toEqual({ kept: [record], filtered: 0, removedItems: 0 });
-    // Kept whole: the same bytes, the checkout resource and its span included.
-    expect(payment.kept[0].value).toBe(record.value);
+    // Kept whole: the same record, the checkout resource and its span included.
+    expect(payment.kept[0]).toBe(record);
 
     expect(filter({ resource: { 'service.name': ['inventory', 'shipping'] } }).apply([record])).toEqual({ kept: [], filtered: 1, removedItems: 0 });
     // Every key must hold in one resource: checkout's service.name with payment's nothing else does not mix.
@@ -177,7 +180,7 @@ describe('pipeline filter', () => {
     // Concatenated requests are one request holding every resource.
     const value = Buffer.concat([first, quiet, last].map((logs) => ProtobufLogsSerializer.serializeRequest(logs)!));
     const [record] = received('logs', ProtobufLogsSerializer.serializeRequest(first)!);
-    const { kept, removedItems } = filter({ min_severity: 'WARN' }).apply([{ ...record, value }]);
+    const { kept, removedItems } = filter({ min_severity: 'WARN' }).apply([record.withValue(value)]);
     const keptLogs = [...first, ...last].filter((l) => (l.severityNumber ?? 0) >= 13);
     expect(logsJson(kept[0].value!)).toEqual(logsJson(ProtobufLogsSerializer.serializeRequest(keptLogs)!));
     expect(removedItems).toBe(first.length + quiet.length + last.length - keptLogs.length);

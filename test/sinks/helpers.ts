@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { configSchema, type PipelineConfig } from '../../src/config/schema.js';
 import type { LogBackend } from '../../src/log/backend.js';
+import { RecordView } from '../../src/log/record-view.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { createPipelines, type Pipelines } from '../../src/sinks/runtime/pipelines.js';
@@ -174,15 +175,17 @@ export async function readAll(log: Pick<LogBackend, 'fetch'>, topic: string, par
 
 /** A batch as the runtime hands it to a sink, of records holding the given protobuf requests. */
 export function batchOf(signal: Signal, values: Uint8Array[], topic = `otlp_${signal === 'traces' ? 'spans' : signal}`): SinkBatch {
-  const records: ConsumedRecord[] = values.map((value, offset) => ({
-    topic,
-    partition: 0,
-    offset,
-    timestamp: Date.now(),
-    key: null,
-    value: Buffer.from(value),
-    headers: [],
-  }));
+  const records: ConsumedRecord[] = values.map((value, offset) =>
+    RecordView.of({
+      topic,
+      partition: 0,
+      offset,
+      timestamp: Date.now(),
+      key: null,
+      value: Buffer.from(value),
+      headers: [],
+    }),
+  );
   return { signals: [{ signal, records }], records: records.length };
 }
 

@@ -1,4 +1,5 @@
 // Runs on: main thread of the `tributary` command.
+import { RecordView } from '../../log/record-view.js';
 import type { ConsumedRecord } from '../../log/types.js';
 import { protoToJson } from '../../otlp/proto-to-json.js';
 import { REQUEST_MESSAGE } from '../../otlp/signals.js';
@@ -49,7 +50,7 @@ interface TopicJson {
 }
 
 function toConsumed(topic: string, partition: number, r: RecordJson): ConsumedRecord {
-  return {
+  return RecordView.of({
     topic,
     partition,
     offset: r.offset,
@@ -57,7 +58,7 @@ function toConsumed(topic: string, partition: number, r: RecordJson): ConsumedRe
     key: r.key === null ? null : Buffer.from(r.key, 'base64'),
     value: r.value === null ? null : Buffer.from(r.value, 'base64'),
     headers: r.headers.map((h) => ({ key: h.key, value: Buffer.from(h.value) })),
-  };
+  });
 }
 
 function describeRecord(record: ConsumedRecord, decode: boolean): string {

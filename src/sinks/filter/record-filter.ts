@@ -78,7 +78,7 @@ export class RecordFilter {
       if (!value) return undefined;
       if (removed === 0) return record;
       batch.removedItems += removed;
-      return { ...record, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength) };
+      return record.withValue(value);
     } catch {
       return record;
     }

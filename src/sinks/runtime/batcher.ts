@@ -13,7 +13,7 @@ export interface BatchPolicy {
 const IDLE_POLL_MS = 250;
 
 function sizeOf(record: ConsumedRecord): number {
-  return (record.value?.length ?? 0) + (record.key?.length ?? 0);
+  return Math.max(0, record.valueSize) + Math.max(0, record.keySize);
 }
 
 /**

@@ -4,7 +4,7 @@ import { asTributaryError, TributaryError } from '../../errors.js';
 import type { ConsumedRecord } from '../../log/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { RecordFilter } from '../filter/record-filter.js';
-import { countItems } from '../otlp-items.js';
+import { countRecordItems } from '../otlp-items.js';
 import type { Sink, SinkBatch } from '../sink.js';
 import { groupBySignal } from '../signals.js';
 import { backoffDelay, type RetryPolicy } from '../../retry/backoff.js';
@@ -35,15 +35,7 @@ function toBatch(records: ConsumedRecord[]): SinkBatch {
 /** Items in the batch; a record that does not parse counts none (the sink reports it on its own). */
 function itemsOf(batch: SinkBatch): number {
   let items = 0;
-  for (const group of batch.signals) {
-    for (const r of group.records) {
-      try {
-        items += r.value ? countItems(group.signal, r.value) : 0;
-      } catch {
-        // counted as zero
-      }
-    }
-  }
+  for (const group of batch.signals) items += countRecordItems(group.signal, group.records);
   return items;
 }
 

@@ -24,8 +24,12 @@ const ENTRIES_LIMIT = 50_000;
 const LAYOUTS_LIMIT = 1_000;
 /** Encoded labels the conversion adds, kept for the next series (names, bucket bounds and quantiles repeat). */
 const ADDED_LABELS_LIMIT = 10_000;
+/** Series labels are cut from slabs of this size: one allocation for hundreds of series, not one each. */
+const SLAB_BYTES = 64 * 1024;
 
 export interface BucketLayout {
+  /** The explicit_bounds fields it was read from, as they lie (tags included). */
+  bytes: Buffer;
   bounds: number[];
   /** The `le` value of each bucket: each bound, then `+Inf`. */
   les: string[];
@@ -61,8 +65,7 @@ export interface PointEntry {
   readonly labels: SealedLabels;
   /** Number points: the series. Histograms: `_sum`, `_count`. Summaries: `_sum`, `_count`. */
   readonly series: readonly Series[];
-  /** Histograms: the bytes of the explicit_bounds the buckets were made for, their layout and series. */
-  boundsKey: string | undefined;
+  /** Histograms: the layout of the bounds the buckets were made for, and their series. */
   layout: BucketLayout | undefined;
   buckets: readonly Series[];
   /** The key of its running totals when it is a delta series (`name`, then the labels' key), once it is one. */
@@ -76,6 +79,9 @@ export class LabelCache {
   private readonly series = new Map<string, Series>();
   private readonly layouts = new Map<string, BucketLayout>();
   private readonly added = new Map<string, Map<string, Buffer>>();
+  /** Where the next series' labels go: memory of the cache's own, not Buffer's shared pool (a slice would hold a pool slab alive). */
+  private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private slabUsed = 0;
 
   /** True when the cache is full: the caller starts it again between two requests (`restart`). */
   get full(): boolean {
@@ -90,6 +96,9 @@ export class LabelCache {
     this.resources.clear();
     this.series.clear();
     for (const series of inUse) this.series.set(series.key, series);
+    // The old slabs go once the series cut from them do.
+    this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    this.slabUsed = 0;
     this.entries = inUse.length;
   }
 
@@ -169,8 +178,7 @@ export class LabelCache {
     }
     const end = starts[starts.length - 1];
     const size = starts[nameAt] + nameField.length + (starts[extraAt] - starts[afterName]) + (extraField?.length ?? 0) + (end - starts[afterExtra]);
-    // Kept across batches: memory of its own, not a slice that holds a shared pool slab alive.
-    const out = Buffer.allocUnsafeSlow(size);
+    const out = this.allocate(size);
     let pos = encoded.copy(out, 0, 0, starts[nameAt]);
     pos += nameField.copy(out, pos);
     pos += encoded.copy(out, pos, starts[afterName], starts[extraAt]);
@@ -178,6 +186,17 @@ export class LabelCache {
       pos += extraField.copy(out, pos);
       encoded.copy(out, pos, starts[afterExtra], end);
     }
+    return out;
+  }
+
+  private allocate(size: number): Buffer {
+    if (size > SLAB_BYTES / 8) return Buffer.allocUnsafeSlow(size);
+    if (this.slabUsed + size > SLAB_BYTES) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.slabUsed = 0;
+    }
+    const out = this.slab.subarray(this.slabUsed, this.slabUsed + size);
+    this.slabUsed += size;
     return out;
   }
 

@@ -4,7 +4,7 @@ import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { bufferOf, doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
 import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
-import { LabelCache, type PointEntry, type ResourceEntry, type ScopeEntry, type Series } from './label-cache.js';
+import { type BucketLayout, LabelCache, type PointEntry, type ResourceEntry, type ScopeEntry, type Series } from './label-cache.js';
 import { LabelSet, type SealedLabels } from './label-set.js';
 import { SampleColumns, SeriesSet } from './series-set.js';
 import { METRIC_TYPE, type MetricMetadata, type SeriesSamples } from './write-request.js';
@@ -325,8 +325,8 @@ class ConversionRun {
     const attributes = attributesKey(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes);
     const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 9, attributes, points, [`${name}_sum`, `${name}_count`]);
     if (flags & NO_RECORDED_VALUE) return;
-    if (entry.boundsKey === undefined || !sameBytes(buf, boundsStart, boundsEnd, boundsBytes, entry.boundsKey)) this.relayout(buf, start, end, entry, name);
-    const layout = entry.layout!;
+    let layout = entry.layout;
+    if (!layout || !sameBytes(buf, boundsStart, boundsEnd, boundsBytes, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
     let counts: ArrayLike<number> = this.counts;
     let totalSum = sum ?? 0;
     let totalCount = count;
@@ -355,7 +355,7 @@ class ConversionRun {
   }
 
   /** A histogram point's bucket series for bounds other than those it had: its layout by the bounds' bytes. */
-  private relayout(buf: Buffer, start: number, end: number, entry: PointEntry, name: string): void {
+  private relayout(buf: Buffer, start: number, end: number, entry: PointEntry, name: string): BucketLayout {
     let boundsKey = '';
     const r = this.reader.reset(buf, start, end);
     while (r.next()) if (r.field === 7) boundsKey += latin1(buf, r.tagStart, r.valueEnd);
@@ -363,12 +363,13 @@ class ConversionRun {
       const bounds: number[] = [];
       r.reset(buf, start, end);
       while (r.next()) if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
-      return { bounds, les: [...bounds.map(String), '+Inf'] };
+      return { bytes: Buffer.from(boundsKey, 'latin1'), bounds, les: [...bounds.map(String), '+Inf'] };
     });
-    entry.boundsKey = boundsKey;
-    if (entry.layout === layout) return;
-    entry.layout = layout;
-    entry.buckets = layout.les.map((le) => this.cache.seriesOf(`${name}_bucket`, 'le', le, entry.labels));
+    if (entry.layout !== layout) {
+      entry.layout = layout;
+      entry.buckets = layout.les.map((le) => this.cache.seriesOf(`${name}_bucket`, 'le', le, entry.labels));
+    }
+    return layout;
   }
 
   private growCounts(): void {
@@ -430,7 +431,7 @@ class ConversionRun {
   ): PointEntry {
     const labels = this.pointLabels(buf, start, end, attributesField, attributes);
     const series = names.map((name) => this.cache.seriesOf(name, '', '', labels));
-    const entry: PointEntry = { labels, series, boundsKey: undefined, layout: undefined, buckets: [], deltaKey: undefined };
+    const entry: PointEntry = { labels, series, layout: undefined, buckets: [], deltaKey: undefined };
     this.cache.keepPoint(points, attributes, entry);
     return entry;
   }
@@ -487,12 +488,10 @@ function attributesKey(buf: Buffer, start: number, end: number, field: number, f
   return key;
 }
 
-/** Whether the fields in `buf[first, last)`, `bytes` of them, are side by side and the bytes of `key`. */
-function sameBytes(buf: Buffer, first: number, last: number, bytes: number, key: string): boolean {
-  if (first < 0) return key.length === 0;
-  if (last - first !== bytes || bytes !== key.length) return false;
-  for (let i = 0; i < bytes; i++) if (buf[first + i] !== key.charCodeAt(i)) return false;
-  return true;
+/** Whether the fields in `buf[first, last)`, `bytes` of them, are side by side and the bytes `kept`. */
+function sameBytes(buf: Buffer, first: number, last: number, bytes: number, kept: Buffer): boolean {
+  if (first < 0) return kept.length === 0;
+  return last - first === bytes && bytes === kept.length && buf.compare(kept, 0, bytes, first, last) === 0;
 }
 
 function utf8(buf: Uint8Array, start: number, end: number): string {

@@ -37,8 +37,10 @@ export interface BucketLayout {
 
 /** One series: its encoded labels, and its number in the conversion that last used it (SeriesSet). */
 export interface Series {
-  /** Its key in the cache: the label set's key, the name and the extra label. */
+  /** Its key among the series of its label set (`of`, whose key is `labelsKey`): the name and the extra label. */
   readonly key: string;
+  readonly of: Map<string, Series>;
+  readonly labelsKey: string;
   readonly labels: Buffer;
   /** The conversion that numbered it last, and the number it got there. */
   run: number;
@@ -73,10 +75,12 @@ export interface PointEntry {
 }
 
 export class LabelCache {
-  /** Entries kept, counted against ENTRIES_LIMIT. */
+  /** Entries kept, counted against ENTRIES_LIMIT past those kept at the last restart. */
   private entries = 0;
+  private kept = 0;
   private readonly resources = new Map<string, ResourceEntry>();
-  private readonly series = new Map<string, Series>();
+  /** The series of each label set, by the set's key: points whose labels are alike share them. */
+  private readonly series = new Map<string, Map<string, Series>>();
   private readonly layouts = new Map<string, BucketLayout>();
   private readonly added = new Map<string, Map<string, Buffer>>();
   /** Where the next series' labels go: memory of the cache's own, not Buffer's shared pool (a slice would hold a pool slab alive). */
@@ -85,21 +89,28 @@ export class LabelCache {
 
   /** True when the cache is full: the caller starts it again between two requests (`restart`). */
   get full(): boolean {
-    return this.entries >= ENTRIES_LIMIT;
+    return this.entries >= ENTRIES_LIMIT + this.kept;
   }
 
   /**
    * Empties the cache, but for the series a conversion under way has numbered (`inUse`): a
    * series made again later in that conversion must be the same one, or it would get two numbers.
+   * Those (one batch's series at most) do not count against the limit until the next restart,
+   * so restarts come at least ENTRIES_LIMIT entries apart however many series a batch has.
    */
   restart(inUse: readonly Series[]): void {
     this.resources.clear();
     this.series.clear();
-    for (const series of inUse) this.series.set(series.key, series);
+    for (const series of inUse) series.of.clear();
+    for (const series of inUse) {
+      series.of.set(series.key, series);
+      this.series.set(series.labelsKey, series.of);
+    }
     // The old slabs go once the series cut from them do.
     this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
     this.slabUsed = 0;
-    this.entries = inUse.length;
+    this.kept = inUse.length + this.series.size;
+    this.entries = this.kept;
   }
 
   resource(key: string): ResourceEntry | undefined {
@@ -139,11 +150,17 @@ export class LabelCache {
 
   /** The series named `name` (with the extra label, if any) of a label set: the kept one, else made and kept. */
   seriesOf(name: string, extraName: string, extraValue: string, labels: SealedLabels): Series {
-    const key = seriesKey(name, extraName, extraValue, labels);
-    let series = this.series.get(key);
+    let of = this.series.get(labels.key);
+    if (!of) {
+      of = new Map();
+      this.series.set(labels.key, of);
+      this.entries++;
+    }
+    const key = extraName === '' ? name : `${name}\u0000${extraName}\u0000${extraValue}`;
+    let series = of.get(key);
     if (!series) {
-      series = { key, labels: this.splice(name, extraName, extraValue, labels), run: 0, number: 0 };
-      this.series.set(key, series);
+      series = { key, of, labelsKey: labels.key, labels: this.splice(name, extraName, extraValue, labels), run: 0, number: 0 };
+      of.set(key, series);
       this.entries++;
     }
     return series;
@@ -213,8 +230,4 @@ export class LabelCache {
     }
     return field;
   }
-}
-
-function seriesKey(name: string, extraName: string, extraValue: string, labels: SealedLabels): string {
-  return `${labels.key}\u0002${name}\u0000${extraName}\u0000${extraValue}`;
 }

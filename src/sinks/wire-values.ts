@@ -17,14 +17,17 @@ export function doubleAt(buf: Uint8Array, pos: number): number {
 
 /** A fixed64 at `pos`, exact up to 2^53. */
 export function uint64At(buf: Uint8Array, pos: number): number {
-  const b = bufferOf(buf);
-  return b.readUInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
+  return uint32At(buf, pos + 4) * 4294967296 + uint32At(buf, pos);
 }
 
 /** An sfixed64 at `pos`, exact within ±2^53. */
 export function int64At(buf: Uint8Array, pos: number): number {
-  const b = bufferOf(buf);
-  return b.readInt32LE(pos + 4) * 4294967296 + b.readUInt32LE(pos);
+  return (buf[pos + 4] | (buf[pos + 5] << 8) | (buf[pos + 6] << 16) | (buf[pos + 7] << 24)) * 4294967296 + uint32At(buf, pos);
+}
+
+/** A fixed32 at `pos`, read byte by byte: no Buffer method (and its checks) per number. */
+function uint32At(buf: Uint8Array, pos: number): number {
+  return (buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16)) + buf[pos + 3] * 16777216;
 }
 
 /** A KeyValue's key and its value as text (anyValueTextAt). */
@@ -93,8 +96,7 @@ function int64VarintText(buf: Uint8Array, start: number, end: number, approximat
 
 /** A fixed64 time in nanoseconds since the epoch, as whole milliseconds (exact: 2^32 ns = 4294 ms + 967,296 ns). */
 export function millisAt(buf: Uint8Array, pos: number): number {
-  const b = bufferOf(buf);
-  const high = b.readUInt32LE(pos + 4);
-  const low = b.readUInt32LE(pos);
+  const high = uint32At(buf, pos + 4);
+  const low = uint32At(buf, pos);
   return high * 4294 + Math.floor((high * 967_296 + low) / 1_000_000);
 }

@@ -2,6 +2,8 @@ import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { PrometheusConverter } from '../../src/sinks/prometheusremotewrite/otlp-to-prometheus.js';
 import { encodeWriteRequest } from '../../src/sinks/prometheusremotewrite/write-request.js';
+import { WireReader } from '../../src/otlp/wire-reader.js';
+import { WireWriter } from '../../src/otlp/wire-writer.js';
 import { makeMetrics } from '../otlp/fixtures.js';
 
 const requests = async (services: string[]) =>
@@ -21,9 +23,67 @@ describe('Prometheus conversion from the wire', () => {
     expect(together2.equals(await bytesOf(new PrometheusConverter(), second))).toBe(true);
   });
 
+  it('puts points whose attributes differ only in order or spelling into one series, in time order', async () => {
+    // One gauge whose points name the same labels in other orders, one key as `a.x` or `a_x`.
+    const points: [string, string][][] = [
+      [['a.x', '1'], ['b', '2']],
+      [['b', '2'], ['a_x', '1']],
+      [['a.x', '1'], ['b', '2']],
+    ];
+    const w = new WireWriter(256);
+    w.begin(1).begin(1).begin(1).tag(1, 2).string('service.name').begin(2).tag(1, 2).string('cart').end().end().end();
+    w.begin(2).begin(2).tag(1, 2).string('depth').begin(5);
+    points.forEach((attributes, i) => {
+      w.begin(1);
+      for (const [key, value] of attributes) w.begin(7).tag(1, 2).string(key).begin(2).tag(1, 2).string(value).end().end();
+      w.tag(3, 1).fixed64(BigInt(1_700_000_000_000 + (3 - i) * 1000) * 1_000_000n);
+      w.tag(4, 1).double(i);
+      w.end();
+    });
+    w.end().end().end().end();
+    const request = w.finish();
+    const converter = new PrometheusConverter();
+    // Twice: the second time from what the converter kept.
+    for (let round = 0; round < 2; round++) {
+      const written = decodeWriteRequest(encodeWriteRequest((await converter.convert([request, request])).series));
+      expect(written).toEqual([
+        {
+          labels: { __name__: 'depth', a_x: '1', b: '2', job: 'cart' },
+          samples: [
+            [1_700_000_001_000, 2],
+            [1_700_000_002_000, 1],
+            [1_700_000_003_000, 0],
+          ],
+        },
+      ]);
+    }
+  });
+
   it('refuses a record that is not protobuf, naming where it broke', async () => {
     const [good] = await requests(['cart']);
     const broken = Buffer.concat([good, Buffer.from([0x0a, 0xff, 0xff, 0x03, 0x01])]);
     await expect(new PrometheusConverter().convert([broken])).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: /malformed protobuf at byte/ });
   });
 });
+
+/** A WriteRequest's series as a receiver reads them: labels by name, samples as [ms, value]. */
+function decodeWriteRequest(bytes: Uint8Array) {
+  const buf = Buffer.from(bytes);
+  const series: { labels: Record<string, string>; samples: [number, number][] }[] = [];
+  const r = new WireReader(buf, 0, buf.length);
+  while (r.next()) {
+    if (r.field !== 1) continue;
+    const one = { labels: {} as Record<string, string>, samples: [] as [number, number][] };
+    const s = new WireReader(buf, r.valueStart, r.valueEnd);
+    while (s.next()) {
+      // Label { name 1, value 2 } or Sample { value 1 (double), timestamp 2 (varint) }
+      const read: Record<number, string | number> = {};
+      const f = new WireReader(buf, s.valueStart, s.valueEnd);
+      while (f.next()) read[f.field] = s.field === 1 ? buf.toString('utf8', f.valueStart, f.valueEnd) : f.field === 1 ? buf.readDoubleLE(f.valueStart) : f.varint;
+      if (s.field === 1) one.labels[read[1]] = String(read[2]);
+      else one.samples.push([Number(read[2]), Number(read[1])]);
+    }
+    series.push(one);
+  }
+  return series;
+}

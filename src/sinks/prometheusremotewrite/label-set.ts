@@ -17,13 +17,6 @@ export interface SealedLabels {
   readonly encoded: Buffer;
   /** Where each label starts in `encoded`, and one more entry: its end. */
   readonly starts: readonly number[];
-  /**
-   * The labels of each series made from this set (SeriesSet), by series name (and `le` or
-   * `quantile` value), kept with the set for the next batches.
-   */
-  readonly seriesLabels: Map<string, Buffer>;
-  /** The labels of a histogram's bucket series by bucket name, for the `le` values (a layout) they were made for. */
-  readonly bucketLabels: Map<string, { les: readonly string[]; labels: Buffer[] }>;
 }
 
 export class LabelSet {
@@ -97,7 +90,7 @@ export class LabelSet {
 
   /** The sealed set as it is now, to keep while this one is reused. */
   snapshot(): SealedLabels {
-    return { names: [...this.names], key: this.key, encoded: this.encoded, starts: this.starts, seriesLabels: new Map(), bucketLabels: new Map() };
+    return { names: [...this.names], key: this.key, encoded: this.encoded, starts: this.starts };
   }
 }
 

@@ -4,9 +4,9 @@ import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { bufferOf, doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
 import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
-import { type BucketLayout, LabelCache } from './label-cache.js';
+import { type BucketLayout, LabelCache, type PointEntry, type ResourceEntry, type ScopeEntry, type Series } from './label-cache.js';
 import { LabelSet, type SealedLabels } from './label-set.js';
-import { SeriesSet } from './series-set.js';
+import { SampleColumns, SeriesSet } from './series-set.js';
 import { METRIC_TYPE, type MetricMetadata, type SeriesSamples } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
@@ -49,34 +49,42 @@ interface ConverterState {
   deltas: DeltaAccumulator;
   labelNames: Map<string, string>;
   metricNames: Map<string, string>;
-  /** Encoded `__name__`, `le` and `quantile` labels. */
-  addedLabels: Map<string, Map<string, Buffer>>;
   labels: LabelCache;
+  /** Where a conversion collects its samples, one conversion after another. */
+  columns: SampleColumns;
 }
 
 /**
  * Converts OTLP metrics, as protobuf ExportMetricsServiceRequests, to remote write series by the
  * OpenTelemetry-to-Prometheus rules, reading the wire format directly: no object per data point
  * beyond its labels and sample. One converter per sink: it keeps the running totals that turn
- * delta points cumulative. Conversions may run concurrently (members sharing the sink); each
- * has its own series.
+ * delta points cumulative. Conversions asked for at once (members sharing the sink) run one after
+ * another: a kept series carries the number the conversion under way gave it.
  */
 export class PrometheusConverter {
   private readonly state: ConverterState;
+  private runs = 0;
+  private running: Promise<unknown> = Promise.resolve();
 
   constructor(options: { maxDeltaSeries?: number } = {}) {
     this.state = {
       deltas: new DeltaAccumulator(options.maxDeltaSeries ?? 100_000),
       labelNames: new Map(),
       metricNames: new Map(),
-      addedLabels: new Map(),
       labels: new LabelCache(),
+      columns: new SampleColumns(),
     };
   }
 
   /** Converts the requests, yielding to the event loop now and then; a malformed one throws (INVALID_REQUEST). */
-  async convert(requests: readonly Uint8Array[]): Promise<Conversion> {
-    const run = new ConversionRun(this.state);
+  convert(requests: readonly Uint8Array[]): Promise<Conversion> {
+    const conversion = this.running.then(() => this.convertNow(requests));
+    this.running = conversion.catch(() => {});
+    return conversion;
+  }
+
+  private async convertNow(requests: readonly Uint8Array[]): Promise<Conversion> {
+    const run = new ConversionRun(this.state, ++this.runs);
     for (let i = 0; i < requests.length; i++) {
       if (i > 0 && i % REQUESTS_PER_SLICE === 0) await yieldToEventLoop();
       run.request(requests[i]);
@@ -88,21 +96,30 @@ export class PrometheusConverter {
 /** One conversion: the series, metadata and drops of one batch. */
 class ConversionRun {
   private readonly set: SeriesSet;
+  private readonly cache: LabelCache;
   private readonly metadata = new Map<string, MetricMetadata>();
   private readonly dropped = new Map<string, number>();
-  private readonly identity = new LabelSet();
-  private readonly scopeLabels = new LabelSet();
+  /** A point's labels while they are built. */
   private readonly point = new LabelSet();
-  /** The cached label sets of the scope being converted (LabelCache.context). */
-  private scopeLabelSets = new Map<string, SealedLabels>();
-  private scopeContext = '';
+  /** Walks a data point's fields: one reader for them all. */
+  private readonly reader = new WireReader(Buffer.alloc(0), 0, 0);
+  /** A histogram point's bucket counts. */
+  private counts = new Float64Array(32);
+  private resourceEntry!: ResourceEntry;
+  private scopeEntry!: ScopeEntry;
   private latestMs = 0;
 
-  constructor(private readonly shared: ConverterState) {
-    this.set = new SeriesSet(shared.addedLabels, shared.labels);
+  constructor(
+    private readonly shared: ConverterState,
+    run: number,
+  ) {
+    this.cache = shared.labels;
+    this.set = new SeriesSet(run, shared.columns);
   }
 
-  request(buf: Uint8Array): void {
+  request(request: Uint8Array): void {
+    if (this.cache.full) this.cache.restart(this.set.numbered);
+    const buf = bufferOf(request);
     const r = new WireReader(buf, 0, buf.length);
     while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
   }
@@ -115,8 +132,26 @@ class ConversionRun {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + n);
   }
 
-  /** One ResourceMetrics: job and instance from its resource, its scopes, then its target_info. */
-  private resource(buf: Uint8Array, start: number, end: number): void {
+  /** One ResourceMetrics: the resource (kept by its bytes), its scopes, then its target_info. */
+  private resource(buf: Buffer, start: number, end: number): void {
+    let key = '';
+    const r = new WireReader(buf, start, end);
+    while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
+    let entry = this.cache.resource(key);
+    if (!entry) {
+      entry = this.newResource(buf, start, end);
+      this.cache.keepResource(key, entry);
+    }
+    this.resourceEntry = entry;
+    this.latestMs = 0;
+    r.reset(buf, start, end);
+    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.scope(buf, r.valueStart, r.valueEnd);
+    // The resource's other attributes, once per resource, on `target_info` (value 1).
+    if (entry.targetInfo && this.latestMs !== 0) this.set.push(entry.targetInfo, 1, this.latestMs);
+  }
+
+  /** job and instance from the resource's attributes; the others label its target_info series. */
+  private newResource(buf: Buffer, start: number, end: number): ResourceEntry {
     const attributes: [string, string][] = [];
     const r = new WireReader(buf, start, end);
     while (r.next()) {
@@ -128,27 +163,37 @@ class ConversionRun {
     const name = text('service.name');
     const namespace = text('service.namespace');
     const instance = text('service.instance.id');
-    const identity = this.identity.reset();
+    const identity = new LabelSet();
     if (name) identity.set('job', namespace ? `${namespace}/${name}` : name);
     if (instance) identity.set('instance', instance);
-    this.latestMs = 0;
-    r.reset(buf, start, end);
-    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.scope(buf, r.valueStart, r.valueEnd);
-    this.targetInfo(attributes);
-  }
-
-  /** The resource's other attributes, once per resource, on `target_info` (value 1). */
-  private targetInfo(attributes: [string, string][]): void {
     const others = attributes.filter(([key]) => !IDENTIFYING.has(key));
-    if (others.length === 0 || this.latestMs === 0) return;
-    const labels = this.point.reset(this.identity);
-    for (const [key, value] of others) labels.add(this.labelName(key), value);
-    labels.seal();
-    this.set.add('target_info', '', '', labels.snapshot(), 1, this.latestMs);
+    let targetInfo: Series | undefined;
+    if (others.length > 0) {
+      const labels = this.point.reset(identity);
+      for (const [key, value] of others) labels.add(this.labelName(key), value);
+      labels.seal();
+      targetInfo = this.cache.seriesOf('target_info', '', '', labels.snapshot());
+    }
+    return { identity, targetInfo, scopes: new Map() };
   }
 
-  private scope(buf: Uint8Array, start: number, end: number): void {
-    const scope = this.scopeLabels.reset();
+  /** One ScopeMetrics: the scope (kept by its bytes in its resource), then its metrics. */
+  private scope(buf: Buffer, start: number, end: number): void {
+    let key = '';
+    const r = new WireReader(buf, start, end);
+    while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
+    let entry = this.resourceEntry.scopes.get(key);
+    if (!entry) {
+      entry = { labels: this.scopeLabels(buf, start, end), labelSets: new Map(), metrics: new Map() };
+      this.cache.keepScope(this.resourceEntry, key, entry);
+    }
+    this.scopeEntry = entry;
+    r.reset(buf, start, end);
+    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
+  }
+
+  private scopeLabels(buf: Buffer, start: number, end: number): LabelSet {
+    const scope = new LabelSet();
     const r = new WireReader(buf, start, end);
     while (r.next()) {
       if (r.field !== 1 || r.wireType !== LEN) continue;
@@ -159,13 +204,10 @@ class ConversionRun {
         else if (s.field === 2) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
       }
     }
-    this.scopeContext = `${contextKey(this.identity)}\u0002${contextKey(scope)}`;
-    this.scopeLabelSets = this.shared.labels.context(this.scopeContext);
-    r.reset(buf, start, end);
-    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
+    return scope;
   }
 
-  private metric(buf: Uint8Array, start: number, end: number): void {
+  private metric(buf: Buffer, start: number, end: number): void {
     const m: MetricFields = { name: '', description: '', unit: '', dataField: 0, dataStart: 0, dataEnd: 0 };
     const r = new WireReader(buf, start, end);
     while (r.next()) {
@@ -197,107 +239,166 @@ class ConversionRun {
     const name = this.metricName(m.name, m.unit, kind);
     if (!this.metadata.has(name)) this.metadata.set(name, { type: METRIC_TYPE[kind], family: name, help: m.description, unit: m.unit });
     const delta = temporality === DELTA;
+    // Points of one name make different series as numbers, histograms or summaries.
+    const points = this.cache.points(this.scopeEntry, m.dataField === HISTOGRAM || m.dataField === SUMMARY ? `${m.dataField}${name}` : name);
     r.reset(buf, m.dataStart, m.dataEnd);
     while (r.next()) {
       if (r.field !== 1 || r.wireType !== LEN) continue;
-      if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, name, delta);
-      else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, name);
-      else this.numberPoint(buf, r.valueStart, r.valueEnd, name, m.dataField === SUM && delta);
+      if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, points, name, delta);
+      else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, points, name);
+      else this.numberPoint(buf, r.valueStart, r.valueEnd, points, name, m.dataField === SUM && delta);
     }
   }
 
   /** NumberDataPoint: attributes 7, time_unix_nano 3, as_double 4, as_int 6, flags 8. */
-  private numberPoint(buf: Uint8Array, start: number, end: number, name: string, delta: boolean): void {
-    const labels = this.pointLabels(buf, start, end, 7);
+  private numberPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string, delta: boolean): void {
     let ms = 0;
     let value = 0;
     let flags = 0;
-    const r = new WireReader(buf, start, end);
+    let attributesStart = -1;
+    let attributesEnd = -1;
+    let attributesBytes = 0;
+    const r = this.reader.reset(buf, start, end);
     while (r.next()) {
       if (r.wireType === I64) {
         if (r.field === 3) ms = millisAt(buf, r.valueStart);
         else if (r.field === 4) value = doubleAt(buf, r.valueStart);
         else if (r.field === 6) value = int64At(buf, r.valueStart);
+      } else if (r.field === 7 && r.wireType === LEN) {
+        if (attributesStart < 0) attributesStart = r.tagStart;
+        attributesEnd = r.valueEnd;
+        attributesBytes += r.valueEnd - r.tagStart;
       } else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
     }
+    const attributes = attributesKey(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes);
+    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 7, attributes, points, [name]);
     if (flags & NO_RECORDED_VALUE) return;
     if (delta) {
-      const total = this.shared.deltas.addSum(`${name}\u0002${labels.key}`, value);
+      entry.deltaKey ??= `${name}\u0002${entry.labels.key}`;
+      const total = this.shared.deltas.addSum(entry.deltaKey, value);
       if (total === undefined) {
         this.drop('too many delta series to convert to cumulative');
         return;
       }
       value = total;
     }
-    this.emit(name, '', '', labels, value, ms);
+    this.set.push(entry.series[0], value, ms);
+    if (ms > this.latestMs) this.latestMs = ms;
   }
 
   /** HistogramDataPoint: attributes 9, time 3, count 4, sum 5, bucket_counts 6, explicit_bounds 7, flags 10. */
-  private histogramPoint(buf: Uint8Array, start: number, end: number, name: string, delta: boolean): void {
-    const labels = this.pointLabels(buf, start, end, 9);
+  private histogramPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string, delta: boolean): void {
     let ms = 0;
     let count = 0;
     let sum: number | undefined;
     let flags = 0;
-    let boundsKey = '';
-    const buckets: number[] = [];
-    const r = new WireReader(buf, start, end);
+    let buckets = 0;
+    let attributesStart = -1;
+    let attributesEnd = -1;
+    let attributesBytes = 0;
+    let boundsStart = -1;
+    let boundsEnd = -1;
+    let boundsBytes = 0;
+    const r = this.reader.reset(buf, start, end);
     while (r.next()) {
-      if (r.field === 3 && r.wireType === I64) ms = millisAt(buf, r.valueStart);
-      else if (r.field === 4 && r.wireType === I64) count = uint64At(buf, r.valueStart);
-      else if (r.field === 5 && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
-      else if (r.field === 6) eachFixed64(r, (p) => buckets.push(uint64At(buf, p)));
-      else if (r.field === 7) boundsKey += latin1(buf, r.tagStart, r.valueEnd);
-      else if (r.field === 10 && r.wireType === VARINT) flags = r.varint;
+      const field = r.field;
+      if (field === 9 && r.wireType === LEN) {
+        if (attributesStart < 0) attributesStart = r.tagStart;
+        attributesEnd = r.valueEnd;
+        attributesBytes += r.valueEnd - r.tagStart;
+      } else if (field === 6 && (r.wireType === LEN || r.wireType === I64)) {
+        // bucket_counts: repeated fixed64, packed (one LEN) or not (one I64 each).
+        for (let p = r.valueStart; p + 8 <= r.valueEnd; p += 8) {
+          if (buckets === this.counts.length) this.growCounts();
+          this.counts[buckets++] = uint64At(buf, p);
+        }
+      } else if (field === 7) {
+        if (boundsStart < 0) boundsStart = r.tagStart;
+        boundsEnd = r.valueEnd;
+        boundsBytes += r.valueEnd - r.tagStart;
+      } else if (r.wireType === I64) {
+        if (field === 3) ms = millisAt(buf, r.valueStart);
+        else if (field === 4) count = uint64At(buf, r.valueStart);
+        else if (field === 5) sum = doubleAt(buf, r.valueStart);
+      } else if (field === 10 && r.wireType === VARINT) flags = r.varint;
     }
+    const attributes = attributesKey(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes);
+    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 9, attributes, points, [`${name}_sum`, `${name}_count`]);
     if (flags & NO_RECORDED_VALUE) return;
-    const { bounds, les } = this.layout(buf, start, end, boundsKey);
-    let totals = { buckets, sum: sum ?? 0, count };
+    let layout = entry.layout;
+    if (!layout || !sameBytes(buf, boundsStart, boundsEnd, boundsBytes, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
+    let counts: ArrayLike<number> = this.counts;
+    let totalSum = sum ?? 0;
+    let totalCount = count;
     if (delta) {
-      const summed = this.shared.deltas.addHistogram(`${name}\u0002${labels.key}`, bounds, buckets, sum ?? 0, count);
+      entry.deltaKey ??= `${name}\u0002${entry.labels.key}`;
+      const summed = this.shared.deltas.addHistogram(entry.deltaKey, layout.bounds, Array.from(this.counts.subarray(0, buckets)), totalSum, count);
       if (!summed) {
         this.drop('too many delta series to convert to cumulative');
         return;
       }
-      totals = summed;
+      counts = summed.buckets;
+      buckets = summed.buckets.length;
+      totalSum = summed.sum;
+      totalCount = summed.count;
     }
-    const series = this.set.buckets(`${name}_bucket`, les, labels);
+    const series = entry.buckets;
     let cumulative = 0;
     for (let i = 0; i < series.length; i++) {
-      cumulative += totals.buckets[i] ?? 0;
+      if (i < buckets) cumulative += counts[i] ?? 0;
       this.set.push(series[i], cumulative, ms);
     }
     if (ms > this.latestMs) this.latestMs = ms;
     // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
-    if (sum !== undefined) this.emit(`${name}_sum`, '', '', labels, totals.sum, ms);
-    this.emit(`${name}_count`, '', '', labels, totals.count, ms);
+    if (sum !== undefined) this.set.push(entry.series[0], totalSum, ms);
+    this.set.push(entry.series[1], totalCount, ms);
   }
 
-  /** The bounds of a histogram point and its buckets' `le` values, by its explicit_bounds bytes. */
-  private layout(buf: Uint8Array, start: number, end: number, boundsKey: string): BucketLayout {
-    return this.shared.labels.layout(boundsKey, () => {
+  /** A histogram point's bucket series for bounds other than those it had: its layout by the bounds' bytes. */
+  private relayout(buf: Buffer, start: number, end: number, entry: PointEntry, name: string): BucketLayout {
+    let boundsKey = '';
+    const r = this.reader.reset(buf, start, end);
+    while (r.next()) if (r.field === 7) boundsKey += latin1(buf, r.tagStart, r.valueEnd);
+    const layout = this.cache.layout(boundsKey, () => {
       const bounds: number[] = [];
-      const r = new WireReader(buf, start, end);
+      r.reset(buf, start, end);
       while (r.next()) if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
-      return { bounds, les: [...bounds.map(String), '+Inf'] };
+      return { bytes: Buffer.from(boundsKey, 'latin1'), bounds, les: [...bounds.map(String), '+Inf'] };
     });
+    if (entry.layout !== layout) {
+      entry.layout = layout;
+      entry.buckets = layout.les.map((le) => this.cache.seriesOf(`${name}_bucket`, 'le', le, entry.labels));
+    }
+    return layout;
+  }
+
+  private growCounts(): void {
+    const counts = new Float64Array(this.counts.length * 2);
+    counts.set(this.counts);
+    this.counts = counts;
   }
 
   /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
-  private summaryPoint(buf: Uint8Array, start: number, end: number, name: string): void {
-    const labels = this.pointLabels(buf, start, end, 7);
+  private summaryPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string): void {
     let ms = 0;
     let count = 0;
     let sum = 0;
     let flags = 0;
+    let attributesStart = -1;
+    let attributesEnd = -1;
+    let attributesBytes = 0;
     const quantiles: [number, number][] = [];
-    const r = new WireReader(buf, start, end);
+    const r = this.reader.reset(buf, start, end);
     while (r.next()) {
       if (r.field === 3 && r.wireType === I64) ms = millisAt(buf, r.valueStart);
       else if (r.field === 4 && r.wireType === I64) count = uint64At(buf, r.valueStart);
       else if (r.field === 5 && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
       else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
-      else if (r.field === 6 && r.wireType === LEN) {
+      else if (r.field === 7 && r.wireType === LEN) {
+        if (attributesStart < 0) attributesStart = r.tagStart;
+        attributesEnd = r.valueEnd;
+        attributesBytes += r.valueEnd - r.tagStart;
+      } else if (r.field === 6 && r.wireType === LEN) {
         let quantile = 0;
         let value = 0;
         const q = new WireReader(buf, r.valueStart, r.valueEnd);
@@ -309,39 +410,49 @@ class ConversionRun {
         quantiles.push([quantile, value]);
       }
     }
+    const attributes = attributesKey(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes);
+    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 7, attributes, points, [`${name}_sum`, `${name}_count`]);
     if (flags & NO_RECORDED_VALUE) return;
-    for (const [quantile, value] of quantiles) this.emit(name, 'quantile', String(quantile), labels, value, ms);
-    this.emit(`${name}_sum`, '', '', labels, sum, ms);
-    this.emit(`${name}_count`, '', '', labels, count, ms);
+    for (const [quantile, value] of quantiles) this.set.push(this.cache.seriesOf(name, 'quantile', String(quantile), entry.labels), value, ms);
+    this.set.push(entry.series[0], sum, ms);
+    this.set.push(entry.series[1], count, ms);
+    if (ms > this.latestMs) this.latestMs = ms;
   }
 
-  /**
-   * job and instance, the point's attributes (field `attributesField`), the scope's labels;
-   * sealed. From the scope's cache when a point with the same attribute bytes was seen before.
-   */
-  private pointLabels(buf: Uint8Array, start: number, end: number, attributesField: number): SealedLabels {
-    let attributes = '';
-    const r = new WireReader(buf, start, end);
-    while (r.next()) if (r.field === attributesField && r.wireType === LEN) attributes += latin1(buf, r.tagStart, r.valueEnd);
-    const cached = this.scopeLabelSets.get(attributes);
+  /** A point not seen before in its metric: its labels (kept per scope by attribute bytes) and the named series. */
+  private newPoint(
+    buf: Buffer,
+    start: number,
+    end: number,
+    attributesField: number,
+    attributes: string,
+    points: Map<string, PointEntry>,
+    names: readonly string[],
+  ): PointEntry {
+    const labels = this.pointLabels(buf, start, end, attributesField, attributes);
+    const series = names.map((name) => this.cache.seriesOf(name, '', '', labels));
+    const entry: PointEntry = { labels, series, layout: undefined, buckets: [], deltaKey: undefined };
+    this.cache.keepPoint(points, attributes, entry);
+    return entry;
+  }
+
+  /** job and instance, the point's attributes (field `attributesField`), the scope's labels; sealed. */
+  private pointLabels(buf: Buffer, start: number, end: number, attributesField: number, attributes: string): SealedLabels {
+    const scope = this.scopeEntry;
+    const cached = scope.labelSets.get(attributes);
     if (cached) return cached;
-    const labels = this.point.reset(this.identity);
-    r.reset(buf, start, end);
+    const labels = this.point.reset(this.resourceEntry.identity);
+    const r = new WireReader(buf, start, end);
     while (r.next()) {
       if (r.field !== attributesField || r.wireType !== LEN) continue;
       const [key, value] = keyValueAt(buf, r.valueStart, r.valueEnd);
       labels.add(this.labelName(key), value);
     }
-    for (let i = 0; i < this.scopeLabels.names.length; i++) labels.set(this.scopeLabels.names[i], this.scopeLabels.values[i]);
+    for (let i = 0; i < scope.labels.names.length; i++) labels.set(scope.labels.names[i], scope.labels.values[i]);
     labels.seal();
     const sealed = labels.snapshot();
-    this.shared.labels.keep(this.scopeContext, this.scopeLabelSets, attributes, sealed);
+    this.cache.keepLabels(scope, attributes, sealed);
     return sealed;
-  }
-
-  private emit(name: string, extraName: string, extraValue: string, labels: SealedLabels, value: number, ms: number): void {
-    this.set.add(name, extraName, extraValue, labels, value, ms);
-    if (ms > this.latestMs) this.latestMs = ms;
   }
 
   private labelName(key: string): string {
@@ -364,6 +475,25 @@ class ConversionRun {
   }
 }
 
+/**
+ * A point's attribute fields as one string of their bytes (tags included), its key among its
+ * metric's points: the run of bytes they lie in when side by side, as they are written.
+ */
+function attributesKey(buf: Buffer, start: number, end: number, field: number, first: number, last: number, bytes: number): string {
+  if (first < 0) return '';
+  if (last - first === bytes) return latin1(buf, first, last);
+  let key = '';
+  const r = new WireReader(buf, start, end);
+  while (r.next()) if (r.field === field && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
+  return key;
+}
+
+/** Whether the fields in `buf[first, last)`, `bytes` of them, are side by side and the bytes `kept`. */
+function sameBytes(buf: Buffer, first: number, last: number, bytes: number, kept: Buffer): boolean {
+  if (first < 0) return kept.length === 0;
+  return last - first === bytes && bytes === kept.length && buf.compare(kept, 0, bytes, first, last) === 0;
+}
+
 function utf8(buf: Uint8Array, start: number, end: number): string {
   return bufferOf(buf).toString('utf8', start, end);
 }
@@ -371,13 +501,6 @@ function utf8(buf: Uint8Array, start: number, end: number): string {
 /** Bytes as a string of one character each: a Map key that tells any two byte strings apart. */
 function latin1(buf: Uint8Array, start: number, end: number): string {
   return bufferOf(buf).toString('latin1', start, end);
-}
-
-/** A label set's names and values as one string, for a cache key (unsealed sets have no key yet). */
-function contextKey(labels: LabelSet): string {
-  let key = '';
-  for (let i = 0; i < labels.names.length; i++) key += `${labels.names[i]}\u0000${labels.values[i]}\u0001`;
-  return key;
 }
 
 /** A repeated fixed64/double field, packed (one LEN) or not (one I64 per element). */

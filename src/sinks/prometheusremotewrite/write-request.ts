@@ -58,10 +58,8 @@ export function encodeWriteRequest(series: SeriesSamples, metadata: readonly Met
   const lengths = new Array<number>(labels.length);
   for (let s = 0; s < labels.length; s++) {
     let length = labels[s].length;
-    for (let i = starts[s]; i < starts[s] + counts[s]; i++) {
-      const sample = 1 + 8 + 1 + timestampSize(timestamps[i]);
-      length += 1 + varintSize(sample) + sample;
-    }
+    // A sample: its tag and length (one byte each: a sample is at most 20 bytes), the value's tag and 8 bytes, the time's tag and varint.
+    for (let i = starts[s], end = starts[s] + counts[s]; i < end; i++) length += 2 + 1 + 8 + 1 + timestampSize(timestamps[i]);
     lengths[s] = length;
     total += 1 + varintSize(length) + length;
   }
@@ -72,18 +70,31 @@ export function encodeWriteRequest(series: SeriesSamples, metadata: readonly Met
   }
   const metaBytes = meta.finish();
   const out = Buffer.allocUnsafe(total + metaBytes.length);
+  // A double's bytes, through a scratch array: as Buffer.writeDoubleLE does, without its checks.
+  const double = new Float64Array(1);
+  const doubleBytes = new Uint8Array(double.buffer);
   let pos = 0;
   for (let s = 0; s < labels.length; s++) {
     out[pos++] = (1 << 3) | 2;
     pos = putVarint(out, pos, lengths[s]);
-    pos += labels[s].copy(out, pos);
-    for (let i = starts[s]; i < starts[s] + counts[s]; i++) {
+    out.set(labels[s], pos);
+    pos += labels[s].length;
+    for (let i = starts[s], end = starts[s] + counts[s]; i < end; i++) {
       const ms = Math.trunc(timestamps[i]);
-      out[pos++] = (2 << 3) | 2;
-      pos = putVarint(out, pos, 1 + 8 + 1 + timestampSize(ms));
-      out[pos++] = (1 << 3) | I64;
-      pos = out.writeDoubleLE(values[i], pos);
-      out[pos++] = (2 << 3) | VARINT;
+      out[pos] = (2 << 3) | 2;
+      out[pos + 1] = 1 + 8 + 1 + timestampSize(ms);
+      out[pos + 2] = (1 << 3) | I64;
+      double[0] = values[i];
+      out[pos + 3] = doubleBytes[0];
+      out[pos + 4] = doubleBytes[1];
+      out[pos + 5] = doubleBytes[2];
+      out[pos + 6] = doubleBytes[3];
+      out[pos + 7] = doubleBytes[4];
+      out[pos + 8] = doubleBytes[5];
+      out[pos + 9] = doubleBytes[6];
+      out[pos + 10] = doubleBytes[7];
+      out[pos + 11] = (2 << 3) | VARINT;
+      pos += 12;
       // Times before 1970 are negative int64s: ten bytes of two's complement.
       if (ms >= 0) pos = putVarint(out, pos, ms);
       else for (const byte of negativeVarint(ms)) out[pos++] = byte;
@@ -93,10 +104,20 @@ export function encodeWriteRequest(series: SeriesSamples, metadata: readonly Met
   return out;
 }
 
+/** Writes a varint of `value` (0 to 2^53); past 2^28, as 28 low bits and the rest, so that no step divides. */
 function putVarint(out: Buffer, pos: number, value: number): number {
+  if (value >= 0x10000000) {
+    const high = Math.floor(value / 0x10000000);
+    const low = value - high * 0x10000000;
+    out[pos++] = (low & 0x7f) | 0x80;
+    out[pos++] = ((low >>> 7) & 0x7f) | 0x80;
+    out[pos++] = ((low >>> 14) & 0x7f) | 0x80;
+    out[pos++] = ((low >>> 21) & 0x7f) | 0x80;
+    value = high;
+  }
   while (value >= 0x80) {
     out[pos++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
+    value >>>= 7;
   }
   out[pos++] = value;
   return pos;
@@ -110,8 +131,12 @@ function textLength(value: string): number {
 
 function varintSize(value: number): number {
   let size = 1;
+  if (value >= 0x10000000) {
+    value = Math.floor(value / 0x10000000);
+    size = 5;
+  }
   while (value >= 0x80) {
-    value = Math.floor(value / 128);
+    value >>>= 7;
     size++;
   }
   return size;

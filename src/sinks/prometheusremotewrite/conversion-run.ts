@@ -1,0 +1,417 @@
+/** Runs on: a sink worker. */
+import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
+import { bufferOf, doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
+import { labelName, metricName, type PromKind } from './prom-naming.js';
+import type { BucketLayout, LabelCache, PointEntry, ResourceEntry, ScopeEntry, Series } from './label-cache.js';
+import { LabelSet, type SealedLabels } from './label-set.js';
+import { SeriesSet } from './series-set.js';
+import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
+import { attributesKey, countPoints, eachFixed64, latin1, sameBytes, utf8 } from './wire-bytes.js';
+import { METRIC_TYPE, type MetricMetadata } from './write-request.js';
+
+/** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
+const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
+/** DataPointFlags.NO_RECORDED_VALUE: the point carries no value. */
+const NO_RECORDED_VALUE = 1;
+/** AggregationTemporality.DELTA */
+const DELTA = 1;
+/** Metric fields holding each kind of data (opentelemetry-proto metrics.proto). */
+const GAUGE = 5;
+const SUM = 7;
+const HISTOGRAM = 9;
+const EXPONENTIAL_HISTOGRAM = 10;
+const SUMMARY = 11;
+/** Names computed per distinct attribute key or metric, kept up to this many of each. */
+const NAME_CACHE_LIMIT = 10_000;
+
+/** Where the fields of one metric lie in the request's bytes. */
+interface MetricFields {
+  name: string;
+  description: string;
+  unit: string;
+  dataField: number;
+  dataStart: number;
+  dataEnd: number;
+}
+
+/** One conversion: the series, metadata and drops of one batch. */
+export class ConversionRun {
+  private readonly set: SeriesSet;
+  private readonly cache: LabelCache;
+  private readonly metadata = new Map<string, MetricMetadata>();
+  private readonly dropped = new Map<string, number>();
+  /** A point's labels while they are built. */
+  private readonly point = new LabelSet();
+  /** Walks a data point's fields: one reader for them all. */
+  private readonly reader = new WireReader(Buffer.alloc(0), 0, 0);
+  /** A histogram point's bucket counts. */
+  private counts = new Float64Array(32);
+  private resourceEntry!: ResourceEntry;
+  private scopeEntry!: ScopeEntry;
+  private latestMs = 0;
+
+  constructor(
+    private readonly shared: ConverterState,
+    run: number,
+  ) {
+    this.cache = shared.labels;
+    this.set = new SeriesSet(run, shared.columns);
+  }
+
+  request(request: Uint8Array): void {
+    if (this.cache.full) this.cache.restart(this.set.numbered);
+    const buf = bufferOf(request);
+    const r = new WireReader(buf, 0, buf.length);
+    while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
+  }
+
+  result(): Conversion {
+    return { series: this.set.done(), metadata: [...this.metadata.values()], dropped: this.dropped };
+  }
+
+  private drop(reason: string, n = 1): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + n);
+  }
+
+  /** One ResourceMetrics: the resource (kept by its bytes), its scopes, then its target_info. */
+  private resource(buf: Buffer, start: number, end: number): void {
+    let key = '';
+    const r = new WireReader(buf, start, end);
+    while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
+    let entry = this.cache.resource(key);
+    if (!entry) {
+      entry = this.newResource(buf, start, end);
+      this.cache.keepResource(key, entry);
+    }
+    this.resourceEntry = entry;
+    this.latestMs = 0;
+    r.reset(buf, start, end);
+    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.scope(buf, r.valueStart, r.valueEnd);
+    // The resource's other attributes, once per resource, on `target_info` (value 1).
+    if (entry.targetInfo && this.latestMs !== 0) this.set.push(entry.targetInfo, 1, this.latestMs);
+  }
+
+  /** job and instance from the resource's attributes; the others label its target_info series. */
+  private newResource(buf: Buffer, start: number, end: number): ResourceEntry {
+    const attributes: [string, string][] = [];
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field !== 1 || r.wireType !== LEN) continue;
+      const a = new WireReader(buf, r.valueStart, r.valueEnd);
+      while (a.next()) if (a.field === 1 && a.wireType === LEN) attributes.push(keyValueAt(buf, a.valueStart, a.valueEnd));
+    }
+    const text = (key: string) => attributes.find(([k]) => k === key)?.[1];
+    const name = text('service.name');
+    const namespace = text('service.namespace');
+    const instance = text('service.instance.id');
+    const identity = new LabelSet();
+    if (name) identity.set('job', namespace ? `${namespace}/${name}` : name);
+    if (instance) identity.set('instance', instance);
+    const others = attributes.filter(([key]) => !IDENTIFYING.has(key));
+    let targetInfo: Series | undefined;
+    if (others.length > 0) {
+      const labels = this.point.reset(identity);
+      for (const [key, value] of others) labels.add(this.labelName(key), value);
+      labels.seal();
+      targetInfo = this.cache.seriesOf('target_info', '', '', labels.snapshot());
+    }
+    return { identity, targetInfo, scopes: new Map() };
+  }
+
+  /** One ScopeMetrics: the scope (kept by its bytes in its resource), then its metrics. */
+  private scope(buf: Buffer, start: number, end: number): void {
+    let key = '';
+    const r = new WireReader(buf, start, end);
+    while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
+    let entry = this.resourceEntry.scopes.get(key);
+    if (!entry) {
+      entry = { labels: this.scopeLabels(buf, start, end), labelSets: new Map(), metrics: new Map() };
+      this.cache.keepScope(this.resourceEntry, key, entry);
+    }
+    this.scopeEntry = entry;
+    r.reset(buf, start, end);
+    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
+  }
+
+  private scopeLabels(buf: Buffer, start: number, end: number): LabelSet {
+    const scope = new LabelSet();
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field !== 1 || r.wireType !== LEN) continue;
+      const s = new WireReader(buf, r.valueStart, r.valueEnd);
+      while (s.next()) {
+        if (s.wireType !== LEN || s.valueEnd === s.valueStart) continue;
+        if (s.field === 1) scope.set('otel_scope_name', utf8(buf, s.valueStart, s.valueEnd));
+        else if (s.field === 2) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
+      }
+    }
+    return scope;
+  }
+
+  private metric(buf: Buffer, start: number, end: number): void {
+    const m: MetricFields = { name: '', description: '', unit: '', dataField: 0, dataStart: 0, dataEnd: 0 };
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.wireType !== LEN) continue;
+      if (r.field === 1) m.name = utf8(buf, r.valueStart, r.valueEnd);
+      else if (r.field === 2) m.description = utf8(buf, r.valueStart, r.valueEnd);
+      else if (r.field === 3) m.unit = utf8(buf, r.valueStart, r.valueEnd);
+      else if (r.field >= GAUGE && r.field <= SUMMARY) {
+        m.dataField = r.field;
+        m.dataStart = r.valueStart;
+        m.dataEnd = r.valueEnd;
+      }
+    }
+    if (m.dataField === EXPONENTIAL_HISTOGRAM || m.dataField === 0) {
+      const points = m.dataField === 0 ? 1 : countPoints(buf, m.dataStart, m.dataEnd);
+      this.drop('exponential histograms have no remote write 1.0 form', points);
+      return;
+    }
+    let temporality = 0;
+    let monotonic = false;
+    r.reset(buf, m.dataStart, m.dataEnd);
+    while (r.next()) {
+      if (r.wireType !== VARINT) continue;
+      if (r.field === 2) temporality = r.varint;
+      else if (r.field === 3) monotonic = r.varint !== 0;
+    }
+    const kind: PromKind =
+      m.dataField === GAUGE ? 'gauge' : m.dataField === SUM ? (monotonic ? 'counter' : 'gauge') : m.dataField === HISTOGRAM ? 'histogram' : 'summary';
+    const name = this.metricName(m.name, m.unit, kind);
+    if (!this.metadata.has(name)) this.metadata.set(name, { type: METRIC_TYPE[kind], family: name, help: m.description, unit: m.unit });
+    const delta = temporality === DELTA;
+    // Points of one name make different series as numbers, histograms or summaries.
+    const points = this.cache.points(this.scopeEntry, m.dataField === HISTOGRAM || m.dataField === SUMMARY ? `${m.dataField}${name}` : name);
+    r.reset(buf, m.dataStart, m.dataEnd);
+    while (r.next()) {
+      if (r.field !== 1 || r.wireType !== LEN) continue;
+      if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, points, name, delta);
+      else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, points, name);
+      else this.numberPoint(buf, r.valueStart, r.valueEnd, points, name, m.dataField === SUM && delta);
+    }
+  }
+
+  /** NumberDataPoint: attributes 7, time_unix_nano 3, as_double 4, as_int 6, flags 8. */
+  private numberPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string, delta: boolean): void {
+    let ms = 0;
+    let value = 0;
+    let flags = 0;
+    let attributesStart = -1;
+    let attributesEnd = -1;
+    let attributesBytes = 0;
+    const r = this.reader.reset(buf, start, end);
+    while (r.next()) {
+      if (r.wireType === I64) {
+        if (r.field === 3) ms = millisAt(buf, r.valueStart);
+        else if (r.field === 4) value = doubleAt(buf, r.valueStart);
+        else if (r.field === 6) value = int64At(buf, r.valueStart);
+      } else if (r.field === 7 && r.wireType === LEN) {
+        if (attributesStart < 0) attributesStart = r.tagStart;
+        attributesEnd = r.valueEnd;
+        attributesBytes += r.valueEnd - r.tagStart;
+      } else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
+    }
+    const attributes = attributesKey(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes);
+    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 7, attributes, points, [name]);
+    if (flags & NO_RECORDED_VALUE) return;
+    if (delta) {
+      entry.deltaKey ??= `${name}\u0002${entry.labels.key}`;
+      const total = this.shared.deltas.addSum(entry.deltaKey, value);
+      if (total === undefined) {
+        this.drop('too many delta series to convert to cumulative');
+        return;
+      }
+      value = total;
+    }
+    this.set.push(entry.series[0], value, ms);
+    if (ms > this.latestMs) this.latestMs = ms;
+  }
+
+  /** HistogramDataPoint: attributes 9, time 3, count 4, sum 5, bucket_counts 6, explicit_bounds 7, flags 10. */
+  private histogramPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string, delta: boolean): void {
+    let ms = 0;
+    let count = 0;
+    let sum: number | undefined;
+    let flags = 0;
+    let buckets = 0;
+    let attributesStart = -1;
+    let attributesEnd = -1;
+    let attributesBytes = 0;
+    let boundsStart = -1;
+    let boundsEnd = -1;
+    let boundsBytes = 0;
+    const r = this.reader.reset(buf, start, end);
+    while (r.next()) {
+      const field = r.field;
+      if (field === 9 && r.wireType === LEN) {
+        if (attributesStart < 0) attributesStart = r.tagStart;
+        attributesEnd = r.valueEnd;
+        attributesBytes += r.valueEnd - r.tagStart;
+      } else if (field === 6 && (r.wireType === LEN || r.wireType === I64)) {
+        // bucket_counts: repeated fixed64, packed (one LEN) or not (one I64 each).
+        for (let p = r.valueStart; p + 8 <= r.valueEnd; p += 8) {
+          if (buckets === this.counts.length) this.growCounts();
+          this.counts[buckets++] = uint64At(buf, p);
+        }
+      } else if (field === 7) {
+        if (boundsStart < 0) boundsStart = r.tagStart;
+        boundsEnd = r.valueEnd;
+        boundsBytes += r.valueEnd - r.tagStart;
+      } else if (r.wireType === I64) {
+        if (field === 3) ms = millisAt(buf, r.valueStart);
+        else if (field === 4) count = uint64At(buf, r.valueStart);
+        else if (field === 5) sum = doubleAt(buf, r.valueStart);
+      } else if (field === 10 && r.wireType === VARINT) flags = r.varint;
+    }
+    const attributes = attributesKey(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes);
+    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 9, attributes, points, [`${name}_sum`, `${name}_count`]);
+    if (flags & NO_RECORDED_VALUE) return;
+    let layout = entry.layout;
+    if (!layout || !sameBytes(buf, boundsStart, boundsEnd, boundsBytes, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
+    let counts: ArrayLike<number> = this.counts;
+    let totalSum = sum ?? 0;
+    let totalCount = count;
+    if (delta) {
+      entry.deltaKey ??= `${name}\u0002${entry.labels.key}`;
+      const summed = this.shared.deltas.addHistogram(entry.deltaKey, layout.bounds, Array.from(this.counts.subarray(0, buckets)), totalSum, count);
+      if (!summed) {
+        this.drop('too many delta series to convert to cumulative');
+        return;
+      }
+      counts = summed.buckets;
+      buckets = summed.buckets.length;
+      totalSum = summed.sum;
+      totalCount = summed.count;
+    }
+    const series = entry.buckets;
+    let cumulative = 0;
+    for (let i = 0; i < series.length; i++) {
+      if (i < buckets) cumulative += counts[i] ?? 0;
+      this.set.push(series[i], cumulative, ms);
+    }
+    if (ms > this.latestMs) this.latestMs = ms;
+    // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
+    if (sum !== undefined) this.set.push(entry.series[0], totalSum, ms);
+    this.set.push(entry.series[1], totalCount, ms);
+  }
+
+  /** A histogram point's bucket series for bounds other than those it had: its layout by the bounds' bytes. */
+  private relayout(buf: Buffer, start: number, end: number, entry: PointEntry, name: string): BucketLayout {
+    let boundsKey = '';
+    const r = this.reader.reset(buf, start, end);
+    while (r.next()) if (r.field === 7) boundsKey += latin1(buf, r.tagStart, r.valueEnd);
+    const layout = this.cache.layout(boundsKey, () => {
+      const bounds: number[] = [];
+      r.reset(buf, start, end);
+      while (r.next()) if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
+      return { bytes: Buffer.from(boundsKey, 'latin1'), bounds, les: [...bounds.map(String), '+Inf'] };
+    });
+    if (entry.layout !== layout) {
+      entry.layout = layout;
+      entry.buckets = layout.les.map((le) => this.cache.seriesOf(`${name}_bucket`, 'le', le, entry.labels));
+    }
+    return layout;
+  }
+
+  private growCounts(): void {
+    const counts = new Float64Array(this.counts.length * 2);
+    counts.set(this.counts);
+    this.counts = counts;
+  }
+
+  /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
+  private summaryPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string): void {
+    let ms = 0;
+    let count = 0;
+    let sum = 0;
+    let flags = 0;
+    let attributesStart = -1;
+    let attributesEnd = -1;
+    let attributesBytes = 0;
+    const quantiles: [number, number][] = [];
+    const r = this.reader.reset(buf, start, end);
+    while (r.next()) {
+      if (r.field === 3 && r.wireType === I64) ms = millisAt(buf, r.valueStart);
+      else if (r.field === 4 && r.wireType === I64) count = uint64At(buf, r.valueStart);
+      else if (r.field === 5 && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
+      else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
+      else if (r.field === 7 && r.wireType === LEN) {
+        if (attributesStart < 0) attributesStart = r.tagStart;
+        attributesEnd = r.valueEnd;
+        attributesBytes += r.valueEnd - r.tagStart;
+      } else if (r.field === 6 && r.wireType === LEN) {
+        let quantile = 0;
+        let value = 0;
+        const q = new WireReader(buf, r.valueStart, r.valueEnd);
+        while (q.next()) {
+          if (q.wireType !== I64) continue;
+          if (q.field === 1) quantile = doubleAt(buf, q.valueStart);
+          else if (q.field === 2) value = doubleAt(buf, q.valueStart);
+        }
+        quantiles.push([quantile, value]);
+      }
+    }
+    const attributes = attributesKey(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes);
+    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 7, attributes, points, [`${name}_sum`, `${name}_count`]);
+    if (flags & NO_RECORDED_VALUE) return;
+    for (const [quantile, value] of quantiles) this.set.push(this.cache.seriesOf(name, 'quantile', String(quantile), entry.labels), value, ms);
+    this.set.push(entry.series[0], sum, ms);
+    this.set.push(entry.series[1], count, ms);
+    if (ms > this.latestMs) this.latestMs = ms;
+  }
+
+  /** A point not seen before in its metric: its labels (kept per scope by attribute bytes) and the named series. */
+  private newPoint(
+    buf: Buffer,
+    start: number,
+    end: number,
+    attributesField: number,
+    attributes: string,
+    points: Map<string, PointEntry>,
+    names: readonly string[],
+  ): PointEntry {
+    const labels = this.pointLabels(buf, start, end, attributesField, attributes);
+    const series = names.map((name) => this.cache.seriesOf(name, '', '', labels));
+    const entry: PointEntry = { labels, series, layout: undefined, buckets: [], deltaKey: undefined };
+    this.cache.keepPoint(points, attributes, entry);
+    return entry;
+  }
+
+  /** job and instance, the point's attributes (field `attributesField`), the scope's labels; sealed. */
+  private pointLabels(buf: Buffer, start: number, end: number, attributesField: number, attributes: string): SealedLabels {
+    const scope = this.scopeEntry;
+    const cached = scope.labelSets.get(attributes);
+    if (cached) return cached;
+    const labels = this.point.reset(this.resourceEntry.identity);
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field !== attributesField || r.wireType !== LEN) continue;
+      const [key, value] = keyValueAt(buf, r.valueStart, r.valueEnd);
+      labels.add(this.labelName(key), value);
+    }
+    for (let i = 0; i < scope.labels.names.length; i++) labels.set(scope.labels.names[i], scope.labels.values[i]);
+    labels.seal();
+    const sealed = labels.snapshot();
+    this.cache.keepLabels(scope, attributes, sealed);
+    return sealed;
+  }
+
+  private labelName(key: string): string {
+    let name = this.shared.labelNames.get(key);
+    if (name === undefined) {
+      name = labelName(key);
+      if (this.shared.labelNames.size < NAME_CACHE_LIMIT) this.shared.labelNames.set(key, name);
+    }
+    return name;
+  }
+
+  private metricName(name: string, unit: string, kind: PromKind): string {
+    const key = `${name}\u0000${unit}\u0000${kind}`;
+    let out = this.shared.metricNames.get(key);
+    if (out === undefined) {
+      out = metricName(name, unit, kind);
+      if (this.shared.metricNames.size < NAME_CACHE_LIMIT) this.shared.metricNames.set(key, out);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,45 @@
+/** Runs on: a sink worker. */
+import { I64, LEN, WireReader } from '../../otlp/wire-reader.js';
+import { bufferOf } from '../wire-values.js';
+/**
+ * A point's attribute fields as one string of their bytes (tags included), its key among its
+ * metric's points: the run of bytes they lie in when side by side, as they are written.
+ */
+export function attributesKey(buf: Buffer, start: number, end: number, field: number, first: number, last: number, bytes: number): string {
+  if (first < 0) return '';
+  if (last - first === bytes) return latin1(buf, first, last);
+  let key = '';
+  const r = new WireReader(buf, start, end);
+  while (r.next()) if (r.field === field && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
+  return key;
+}
+
+/** Whether the fields in `buf[first, last)`, `bytes` of them, are side by side and the bytes `kept`. */
+export function sameBytes(buf: Buffer, first: number, last: number, bytes: number, kept: Buffer): boolean {
+  if (first < 0) return kept.length === 0;
+  return last - first === bytes && bytes === kept.length && buf.compare(kept, 0, bytes, first, last) === 0;
+}
+
+export function utf8(buf: Uint8Array, start: number, end: number): string {
+  return bufferOf(buf).toString('utf8', start, end);
+}
+
+/** Bytes as a string of one character each: a Map key that tells any two byte strings apart. */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  return bufferOf(buf).toString('latin1', start, end);
+}
+
+/** A repeated fixed64/double field, packed (one LEN) or not (one I64 per element). */
+export function eachFixed64(r: WireReader, visit: (pos: number) => void): void {
+  if (r.wireType === I64) visit(r.valueStart);
+  else if (r.wireType === LEN) for (let p = r.valueStart; p + 8 <= r.valueEnd; p += 8) visit(p);
+}
+
+/** Data points (field 1) of a gauge, sum or histogram body. */
+export function countPoints(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  const r = new WireReader(buf, start, end);
+  while (r.next()) if (r.field === 1 && r.wireType === LEN) n++;
+  return n;
+}
+

@@ -8,11 +8,11 @@ const BATCHES = 30;
 const PER_BATCH = 100;
 /** ~100 KB per batch: over the size from which a broker reads into memory handed back to it. */
 const VALUE_BYTES = 1000;
-const valueOf = (offset: number) => `record-${offset}-`.padEnd(VALUE_BYTES, '.');
+const recordValue = (offset: number) => `record-${offset}-`.padEnd(VALUE_BYTES, '.');
 
 const offsetsAndValues = (batches: Buffer, from: number) =>
   decodeRecordBatches(batches, 'recycled', 0, from).map((r) => `${r.offset}:${r.value?.toString()}`);
-const expected = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${from + i}:${valueOf(from + i)}`);
+const expected = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${from + i}:${recordValue(from + i)}`);
 
 describe('fetched memory handed back to the broker (recycleBatches)', () => {
   const dataDir = useDataDirs();
@@ -22,7 +22,7 @@ describe('fetched memory handed back to the broker (recycleBatches)', () => {
     log = await startEmbedded(dataDir());
     await log.createTopic({ name: 'recycled', partitions: 1 });
     for (let b = 0; b < BATCHES; b++) {
-      const records = Array.from({ length: PER_BATCH }, (_, i) => ({ value: Buffer.from(valueOf(b * PER_BATCH + i)) }));
+      const records = Array.from({ length: PER_BATCH }, (_, i) => ({ value: Buffer.from(recordValue(b * PER_BATCH + i)) }));
       await log.produce('recycled', 0, records);
     }
   });

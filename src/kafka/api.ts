@@ -83,6 +83,11 @@ export interface ApiHandler<Req, Res> {
   concurrent?(request: Req): boolean;
   /** The response; null when none is sent (Produce with acks 0). */
   handle(request: Req, ctx: RequestContext, services: KafkaServices): Promise<Fields<NoInfer<Res>> | null>;
+  /**
+   * Called once the response's bytes have left for the socket (or will never be sent): a
+   * response that lent buffers to the socket unencoded (Fetch's record batches) hands them back.
+   */
+  sent?(response: Fields<Res>, services: KafkaServices): void;
 }
 
 /** Erases a handler's message types so handlers of every key fit one registry. */

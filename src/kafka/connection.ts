@@ -43,6 +43,12 @@ export interface ConnectionDeps {
   logger: Logger;
 }
 
+/** An encoded response frame, and what to call once the socket is done with its pieces. */
+interface Encoded {
+  pieces: Uint8Array[];
+  sent?: () => void;
+}
+
 interface Parsed {
   handler: AnyApiHandler;
   request: unknown;
@@ -161,7 +167,8 @@ export class KafkaConnection {
       this.inFlight++;
       this.answered = Promise.all([response, previous]).then(([out]) => {
         this.inFlight--;
-        if (out && !this.closed) this.send(out);
+        if (out && !this.closed) this.send(out.pieces, out.sent);
+        else out?.sent?.();
       });
       if (!concurrent || this.inFlight >= MAX_IN_FLIGHT) await this.answered;
     }
@@ -200,7 +207,7 @@ export class KafkaConnection {
   }
 
   /** Runs the handler and encodes its response frame; null when there is none to send. Never rejects. */
-  private async execute({ handler, request, ctx, correlationId, flexible }: Parsed): Promise<Uint8Array[] | null> {
+  private async execute({ handler, request, ctx, correlationId, flexible }: Parsed): Promise<Encoded | null> {
     let response: unknown;
     try {
       response = await handler.handle(request, ctx, this.deps.services);
@@ -209,6 +216,7 @@ export class KafkaConnection {
       return null;
     }
     if (response === null) return null;
+    const sent = handler.sent && (() => handler.sent?.(response, this.deps.services));
     const w = new KafkaWriter(1024);
     w.int32(0); // frame size, set below
     w.int32(correlationId);
@@ -218,10 +226,11 @@ export class KafkaConnection {
       handler.writeResponse(w, ctx.version, response);
     } catch (err) {
       this.fail('encode-failed', (err as Error).message, handler);
+      sent?.();
       return null;
     }
     w.patchInt32AtStart(w.length - 4);
-    return w.chunks();
+    return { pieces: w.chunks(), sent };
   }
 
   /** The bare SASL/PLAIN token after a SaslHandshake v0: an empty frame answers success; a failure closes. */
@@ -246,13 +255,16 @@ export class KafkaConnection {
     if (!this.closed) this.send(w.chunks());
   }
 
-  /** One response frame, its pieces gathered into one write (record batches are not copied into it). */
-  private send(pieces: Uint8Array[]): void {
+  /**
+   * One response frame, its pieces gathered into one write (record batches are not copied into
+   * it); `sent` runs once the socket is done with them (written, or failed).
+   */
+  private send(pieces: Uint8Array[], sent?: () => void): void {
     let bytes = 0;
     if (pieces.length > 1) this.socket.cork();
-    for (const piece of pieces) {
-      bytes += piece.length;
-      this.socket.write(piece);
+    for (let i = 0; i < pieces.length; i++) {
+      bytes += pieces[i].length;
+      this.socket.write(pieces[i], i === pieces.length - 1 ? sent : undefined);
     }
     if (pieces.length > 1) this.socket.uncork();
     this.deps.metrics.sentBytes.inc(bytes);

@@ -18,6 +18,7 @@ import { MessageBatcher } from '../../src/log/embedded/message-batcher.js';
 import { FsyncScheduler } from './fsync-scheduler.js';
 import { HostedPartition } from './hosted-partition.js';
 import { producerTail } from './producer-tail.js';
+import { ReadBuffers } from './read-buffers.js';
 
 type Request<K extends BrokerRequest['op']> = Extract<BrokerRequest, { op: K }>;
 type Outbox = MessageBatcher<BrokerMessage>;
@@ -41,6 +42,7 @@ export class BrokerServer {
   private readonly ring: BatchRingReader;
   /** Ports attached by reading threads; closed with the broker, so their side learns it is gone. */
   private readonly readers = new Set<MessagePort>();
+  private readonly readBuffers = new ReadBuffers();
 
   constructor(
     port: MessagePort,
@@ -59,6 +61,10 @@ export class BrokerServer {
   }
 
   private handle(req: BrokerRequest, outbox: Outbox = this.outbox): void {
+    if (req.op === 'recycle') {
+      this.readBuffers.give(req.buffer);
+      return;
+    }
     try {
       if (this.closed) throw new TributaryError('SHUTTING_DOWN', `broker ${this.data.brokerId} is shutting down`, { retriable: true });
       switch (req.op) {
@@ -87,7 +93,7 @@ export class BrokerServer {
   }
 
   /** The requests answered at once, with a value. */
-  private answer(req: Exclude<BrokerRequest, { op: 'produce' | 'fetch' | 'attach' | 'close' }>): unknown {
+  private answer(req: Exclude<BrokerRequest, { op: 'produce' | 'fetch' | 'recycle' | 'attach' | 'close' }>): unknown {
     switch (req.op) {
       case 'open':
         return this.open(req.partitions);
@@ -128,8 +134,10 @@ export class BrokerServer {
     const hosted = this.hosted(req.topic, req.partition);
     const answer = () => {
       try {
-        const read = hosted.log.read(req.offset, req.maxBytes);
+        const read = hosted.log.read(req.offset, req.maxBytes, (size) => this.readBuffers.take(size));
         const { bytes, transfer } = toBatchBytes(read.batches);
+        // A few bytes are copied out instead: the buffer read into serves the next fetch.
+        if (bytes.buffer !== read.batches.buffer) this.readBuffers.give(read.batches.buffer as ArrayBuffer);
         outbox.push({ id: req.id, ok: true, value: { batches: bytes, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset } }, transfer);
       } catch (err) {
         this.fail(req.id, err, outbox);

@@ -178,7 +178,8 @@ export class PartitionLog {
     this.dirDirty = true;
   }
 
-  read(offset: number, maxBytes: number): ReadResult {
+  /** Whole batches from the one holding `offset` on (see Segment.readBatches), read into memory from `alloc`. */
+  read(offset: number, maxBytes: number, alloc?: (size: number) => Buffer): ReadResult {
     this.ensureOpen();
     const empty = { batches: Buffer.alloc(0), highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
     if (!Number.isSafeInteger(offset) || offset < this.logStartOffset || offset > this.highWatermark) {
@@ -193,7 +194,7 @@ export class PartitionLog {
       throw new TributaryError('INVALID_REQUEST', `maxBytes must be a non-negative integer, got ${maxBytes}`);
     }
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const batches = this.segments[i].readBatches(offset, maxBytes);
+      const batches = this.segments[i].readBatches(offset, maxBytes, alloc);
       if (batches) return { ...empty, batches };
     }
     return empty;

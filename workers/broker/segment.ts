@@ -197,25 +197,25 @@ export class Segment {
    * before `offset`. One read in the common case: the position comes from the previous read or
    * the index, and the first batch's length from the bytes read.
    */
-  readBatches(offset: number, maxBytes: number): Buffer | null {
+  readBatches(offset: number, maxBytes: number, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer | null {
     let position = this.nextRead.offset === offset && this.nextRead.position < this.size ? this.nextRead.position : -1;
     if (position < 0) {
       const found = this.locate(offset);
       if (!found) return null;
       position = found.position;
     }
-    let buf = this.read(position, Math.max(maxBytes, LOG_OVERHEAD));
+    let buf = this.read(position, Math.max(maxBytes, LOG_OVERHEAD), alloc);
     const first = LOG_OVERHEAD + buf.readInt32BE(8);
-    if (first > buf.length) buf = this.read(position, first);
+    if (first > buf.length) buf = this.read(position, first, alloc);
     const { length, lastStart } = wholeBatches(buf, first);
     const last = readBatchHeader(buf, lastStart)!;
     this.nextRead = { offset: last.baseOffset + last.lastOffsetDelta + 1, position: position + length };
     return buf.subarray(0, length);
   }
 
-  /** Reads `length` bytes at `position` (fewer at the end of the file). */
-  read(position: number, length: number): Buffer {
-    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - position)));
+  /** Reads `length` bytes at `position` (fewer at the end of the file), into memory from `alloc`. */
+  read(position: number, length: number, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+    const buf = alloc(Math.max(0, Math.min(length, this.size - position)));
     let done = 0;
     while (done < buf.length) {
       const n = readSync(this.fd, buf, done, buf.length - done, position + done);

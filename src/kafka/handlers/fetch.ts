@@ -39,7 +39,10 @@ async function readAll(reads: PartitionRead[], log: KafkaServices['log']): Promi
   await Promise.all(
     reads.map(async (read) => {
       try {
-        read.result = await log.fetchBatches({ topic: read.name, partition: read.partition, offset: read.offset, maxBytes: read.maxBytes });
+        const result = await log.fetchBatches({ topic: read.name, partition: read.partition, offset: read.offset, maxBytes: read.maxBytes });
+        // A second read (after a long poll) replaces the first one's bytes.
+        if (read.result) log.recycleBatches(read.result.batches);
+        read.result = result;
         read.error = undefined;
       } catch (err) {
         read.error = err;
@@ -61,7 +64,10 @@ function waitForData(reads: PartitionRead[], log: KafkaServices['log'], waitMs: 
       if (r.error !== undefined) continue;
       log
         .fetchBatches({ topic: r.name, partition: r.partition, offset: r.offset, maxBytes: 1, maxWaitMs: waitMs })
-        .then((f) => f.batches.length > 0 && done())
+        .then((f) => {
+          log.recycleBatches(f.batches);
+          if (f.batches.length > 0) done();
+        })
         .catch(done);
     }
   });
@@ -119,5 +125,9 @@ export const fetch = defineApi({
       });
     }
     return { errorCode: KafkaError.NONE, sessionId: 0, responses: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
+  },
+  // The record batches were written to the socket as they are: their memory goes back to the log.
+  sent(response, { log }) {
+    for (const topic of response.responses ?? []) for (const p of topic.partitions ?? []) if (p.records) log.recycleBatches(p.records);
   },
 });

@@ -123,6 +123,11 @@ export class BrokerHandle {
     outbox.push(message, transfer);
   }
 
+  /** Gives a fetch's ArrayBuffer back to the running thread to read into again (see workers/broker/read-buffers.ts); dropped when none runs. */
+  recycle(buffer: ArrayBuffer): void {
+    this.outbox?.push({ id: -1, op: 'recycle', buffer }, [buffer]);
+  }
+
   /** Ends the thread abruptly, as a crash would; the controller restarts it. */
   async kill(): Promise<void> {
     const worker = this.worker;

@@ -77,6 +77,8 @@ export type BrokerRequest =
   /** `verifyCrc`: the batch came from outside this process's encoder, so the broker checks its CRC. */
   | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean }
   | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }
+  /** A fetch's ArrayBuffer, transferred back once its bytes were sent: the broker reads later fetches into it. Never answered. */
+  | { id: number; op: 'recycle'; buffer: ArrayBuffer }
   | { id: number; op: 'offsetForTimestamp'; topic: string; partition: number; timestamp: number }
   /** Idempotent producers' last batches in the last `windowBytes` of the partition (workers/broker/producer-tail.ts). */
   | { id: number; op: 'producerTail'; topic: string; partition: number; windowBytes: number; maxProducers: number }
@@ -109,6 +111,7 @@ export interface BrokerReplies {
   dropPartitions: null;
   produce: ProduceReply;
   fetch: FetchReply;
+  recycle: null;
   offsetForTimestamp: number;
   producerTail: StoredProducerBatch[];
   updateSettings: null;

@@ -133,6 +133,10 @@ export class EmbeddedBackend implements LogBackend {
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
       (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
+      (topic, partition, buffer) => {
+        const leader = this.controller.topic(topic)?.partitions[partition]?.leader;
+        if (leader !== undefined) this.brokers[leader]?.recycle(buffer);
+      },
     );
   }
 
@@ -331,6 +335,14 @@ export class EmbeddedBackend implements LogBackend {
     this.controller.requirePartition(topic, partition);
     checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
     return this.reader.fetchBatches(request);
+  }
+
+  /**
+   * Done with batches from fetchBatches (sent on a socket, or not wanted): their memory may be
+   * read into again by the broker. Nothing may read them afterwards.
+   */
+  recycleBatches(batches: Buffer): void {
+    this.reader.recycle(batches);
   }
 
   /** The leader broker of each partition of a topic, by partition; UNKNOWN_TOPIC when there is none. */

@@ -15,13 +15,19 @@ export const DEFAULT_FETCH_BYTES = 1024 * 1024;
 /** A fetch asked of a partition's leader broker, with the budget the read-ahead chose. */
 type LeaderFetch = (request: { topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }) => Promise<FetchReply>;
 
+/** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
+type GiveBack = (topic: string, partition: number, buffer: ArrayBuffer) => void;
+
 export class FetchReader {
   private readonly readAhead = new ReadAhead();
+  /** The ArrayBuffers fetchBatches handed out whole (nothing else holds them), with their partition. */
+  private readonly lent = new WeakMap<ArrayBuffer, { topic: string; partition: number }>();
 
   constructor(
     private readonly fromLeader: LeaderFetch,
     /** Told how many records each fetch returned, per topic (the fetch counter of /metrics). */
     private readonly counted: (topic: string, records: number) => void,
+    private readonly giveBack?: GiveBack,
   ) {}
 
   /**
@@ -35,7 +41,23 @@ export class FetchReader {
     // A whole read-ahead window when the reader goes on where it stopped.
     const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
     const reply = await this.fromLeader({ topic, partition, offset, maxBytes: budget, maxWaitMs });
-    return this.readAhead.keep(topic, partition, offset, maxBytes, { ...reply, batches: fromBatchBytes(reply.batches) });
+    const fetched = this.readAhead.keep(topic, partition, offset, maxBytes, { ...reply, batches: fromBatchBytes(reply.batches) });
+    // Served whole, nothing of it held for the next fetch: the caller may hand it back (recycle).
+    if (this.giveBack && fetched.batches.length === reply.batches.length) this.lent.set(reply.batches.buffer, { topic, partition });
+    return fetched;
+  }
+
+  /**
+   * The caller is done with `batches` from fetchBatches (written to a socket, or not wanted): when
+   * they were handed out whole, their memory goes back to the broker, which reads into it again.
+   * Nothing may read `batches`, or a view of the same memory, afterwards.
+   */
+  recycle(batches: Buffer): void {
+    const buffer = batches.buffer as ArrayBuffer;
+    const lent = this.lent.get(buffer);
+    if (!lent || !this.giveBack) return;
+    this.lent.delete(buffer);
+    this.giveBack(lent.topic, lent.partition, buffer);
   }
 
   /** The records of fetchBatches, decoded on this thread. */

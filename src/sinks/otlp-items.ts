@@ -52,12 +52,12 @@ const ITEMS = [1, 2, 2];
 const POINTS = [1];
 
 /**
- * Spans, metric data points or log records in a protobuf Export*ServiceRequest, counted by
+ * Spans, metric data points or log records in a protobuf Export*ServiceRequest (`buf[start, end)`), counted by
  * walking the wire format (resource entries field 1, scope entries field 2, items field 2)
  * without decoding the items themselves.
  */
-export function countItems(signal: Signal, buf: Uint8Array): number {
-  return countPath(new WireReader(buf, 0, buf.length), 0, buf.length, ITEMS, 0, signal === 'metrics');
+export function countItems(signal: Signal, buf: Uint8Array, start = 0, end = buf.length): number {
+  return countPath(new WireReader(buf, start, end), start, end, ITEMS, 0, signal === 'metrics');
 }
 
 /**

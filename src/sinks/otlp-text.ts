@@ -12,7 +12,7 @@ import { LEN, WireReader } from '../otlp/wire-reader.js';
 import { countItems } from './otlp-items.js';
 import type { Signal } from './sink.js';
 import { mergeRequests } from './signals.js';
-import { keyValueAt } from './wire-values.js';
+import { anyValueTextAt } from './wire-values.js';
 
 /**
  * One OTLP/JSON request holding every record's data, followed by `suffix` when given. A record
@@ -38,10 +38,13 @@ export interface RecordsSummary {
 export function summarizeRecords(signal: Signal, records: readonly ConsumedRecord[]): RecordsSummary {
   const summary: RecordsSummary = { items: 0, services: new Set() };
   for (const record of records) {
-    const buf = record.value ?? Buffer.alloc(0);
+    if (record.valueSize <= 0) continue;
+    const buf = record.valueBytes;
+    const start = record.valueStart;
+    const end = start + record.valueSize;
     try {
-      summary.items += countItems(signal, buf);
-      const r = new WireReader(buf, 0, buf.length);
+      summary.items += countItems(signal, buf, start, end);
+      const r = new WireReader(buf, start, end);
       while (r.next()) if (r.field === 1 && r.wireType === LEN) summary.services.add(serviceOf(buf, r.valueStart, r.valueEnd) ?? 'unknown');
     } catch (err) {
       throw new TributaryError('SINK_REJECTED', `a ${signal} record does not decode: ${(err as Error).message}`, { cause: err });
@@ -50,18 +53,44 @@ export function summarizeRecords(signal: Signal, records: readonly ConsumedRecor
   return summary;
 }
 
-/** `service.name` of a Resource{Spans,Metrics,Logs}: its resource (field 1), that resource's attributes (field 1). */
+const SERVICE_NAME = Buffer.from('service.name');
+
+/**
+ * `service.name` of a Resource{Spans,Metrics,Logs}: its resource (field 1), that resource's
+ * attributes (field 1). Keys are compared as bytes: only the one value is made a string.
+ */
 function serviceOf(buf: Uint8Array, start: number, end: number): string | undefined {
   let service: string | undefined;
   const r = new WireReader(buf, start, end);
   while (r.next()) {
     if (r.field !== 1 || r.wireType !== LEN) continue;
-    const a = new WireReader(buf, r.valueStart, r.valueEnd);
-    while (a.next()) {
-      if (a.field !== 1 || a.wireType !== LEN) continue;
-      const [key, value] = keyValueAt(buf, a.valueStart, a.valueEnd);
-      if (key === 'service.name') service = value;
+    const attributes = new WireReader(buf, r.valueStart, r.valueEnd);
+    while (attributes.next()) {
+      if (attributes.field !== 1 || attributes.wireType !== LEN) continue;
+      const value = serviceNameValue(buf, attributes.valueStart, attributes.valueEnd);
+      if (value !== undefined) service = value;
     }
   }
   return service;
+}
+
+/** The value of a KeyValue whose key is `service.name` (empty when it has none), else undefined. */
+function serviceNameValue(buf: Uint8Array, start: number, end: number): string | undefined {
+  let named = false;
+  let valueStart = -1;
+  let valueEnd = -1;
+  const kv = new WireReader(buf, start, end);
+  while (kv.next()) {
+    if (kv.wireType !== LEN) continue;
+    if (kv.field === 1) named = isServiceName(buf, kv.valueStart, kv.valueEnd);
+    else if (kv.field === 2) [valueStart, valueEnd] = [kv.valueStart, kv.valueEnd];
+  }
+  if (!named) return undefined;
+  return valueStart < 0 ? '' : anyValueTextAt(buf, valueStart, valueEnd);
+}
+
+function isServiceName(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== SERVICE_NAME.length) return false;
+  for (let i = 0; i < SERVICE_NAME.length; i++) if (buf[start + i] !== SERVICE_NAME[i]) return false;
+  return true;
 }

@@ -2,6 +2,8 @@ import { PassThrough } from 'node:stream';
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
+import { jsonToProto } from '../../src/otlp/json-to-proto.js';
+import { REQUEST_MESSAGE } from '../../src/otlp/signals.js';
 import { createDebugSink } from '../../src/sinks/debug/debug-sink.js';
 import { webhookSinkFactory } from '../../src/sinks/webhook/webhook-sink.js';
 import { makeLogs, makeMetrics, makeSpans } from '../otlp/fixtures.js';
@@ -79,6 +81,27 @@ describe('debug sink', () => {
     await sink.export(batchOf('traces', spans));
     await sink.export(batchOf('metrics', [metrics]));
     expect(text).toBe('debug traces records=2 items=7 services=cart,checkout\ndebug metrics records=1 items=6 services=cart\n');
+  });
+
+  it('names a resource by its service.name wherever it lies among the attributes, unknown without one, and refuses a record that does not decode', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    const sink = createDebugSink({ verbosity: 'basic' }, sinkContext({ pipeline: 'debug' }), out);
+    const span = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'GET /', kind: 2, startTimeUnixNano: '1', endTimeUnixNano: '2' };
+    const request = (attributes: { key: string; value: { stringValue: string } }[]) =>
+      jsonToProto({ resourceSpans: [{ resource: { attributes }, scopeSpans: [{ spans: [span] }] }] }, REQUEST_MESSAGE.traces);
+    const named = request([
+      { key: 'host.name', value: { stringValue: 'h1' } },
+      { key: 'service.namespace', value: { stringValue: 'shop' } },
+      { key: 'service.name', value: { stringValue: 'payment' } },
+    ]);
+    const anonymous = request([{ key: 'service.names', value: { stringValue: 'not-a-service' } }]);
+    await sink.export(batchOf('traces', [named, anonymous]));
+    expect(text).toBe('debug traces records=2 items=2 services=payment,unknown\n');
+    await expect(sink.export(batchOf('traces', [Buffer.from([0x0a, 0x05, 0x01])]))).rejects.toMatchObject({ code: 'SINK_REJECTED', retriable: false });
   });
 
   it('names events apart from other log records: by their otlp-signal header, else by their default topic', async () => {

@@ -30,7 +30,8 @@ describe('FrameAssembler', () => {
 
   it('yields every frame byte for byte, wherever one cut splits the stream', () => {
     // Every position within 8 bytes of a frame's start (its size prefix and first bytes), and every 997th.
-    const starts = sizes.reduce((at, size) => [...at, at[at.length - 1] + 4 + size], [0]);
+    const starts = [0];
+    for (const size of sizes) starts.push(starts[starts.length - 1] + 4 + size);
     const cuts = new Set(starts.flatMap((s) => Array.from({ length: 17 }, (_, i) => s - 8 + i)).filter((c) => c >= 0 && c <= bytes.length));
     for (let c = 0; c < bytes.length; c += 997) cuts.add(c);
     for (const reused of [false, true]) {

@@ -116,6 +116,11 @@ export class KafkaConnection {
     this.socket.destroy();
   }
 
+  /** Where the socket should read next, when it reads where it is told: `scratch`, or straight into a large frame. */
+  readTarget(scratch: Buffer): Buffer {
+    return this.assembler.readTarget(scratch);
+  }
+
   /**
    * The next bytes read: the socket's 'data', or what a socket reading into a shared buffer
    * (read-buffer-socket.ts) read, `reused` then, as it is overwritten by the next read.

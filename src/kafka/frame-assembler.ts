@@ -5,6 +5,8 @@
  * bytes), wherever the reads split them. A frame that lies whole in one chunk the socket handed
  * over is a view of it; any other is copied, piece by piece as it arrives, into memory of its own
  * from the FramePool, so a megabyte frame read in 64 KB pieces costs no second buffer to join them.
+ * A socket that reads where it is told (read-buffer-socket.ts) reads most of a large frame
+ * straight into that memory (readTarget).
  */
 import type { FramePool } from './frame-pool.js';
 
@@ -26,6 +28,16 @@ export class FrameAssembler {
   private failed = false;
 
   constructor(private readonly options: FrameAssemblerOptions) {}
+
+  /**
+   * Where the next read should go: the unfilled rest of the frame being assembled when it is at
+   * least as long as `scratch` (the socket then reads into the frame itself, and push() copies
+   * nothing), else `scratch`.
+   */
+  readTarget(scratch: Buffer): Buffer {
+    const rest = this.frame ? this.frame.length - this.filled : 0;
+    return rest >= scratch.length ? this.frame!.subarray(this.filled) : scratch;
+  }
 
   /**
    * The next bytes of the stream. `reused`: the caller overwrites them after this call, so no
@@ -62,7 +74,8 @@ export class FrameAssembler {
         this.filled = 0;
       }
       const n = Math.min(this.frame.length - this.filled, chunk.length - pos);
-      chunk.copy(this.frame, this.filled, pos, pos + n);
+      // Bytes read straight into the frame (readTarget) are already in place.
+      if (chunk.buffer !== this.frame.buffer || chunk.byteOffset + pos !== this.frame.byteOffset + this.filled) chunk.copy(this.frame, this.filled, pos, pos + n);
       this.filled += n;
       pos += n;
       if (this.filled === this.frame.length) {

@@ -91,8 +91,16 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
 
   const accept = (accepted: Socket) => {
     let connection!: KafkaConnection;
-    // TLS sockets decrypt into buffers of their own; a plain one reads into the shared buffer.
-    const socket = options.tls ? accepted : readingInto(accepted, readBuffer, (bytes) => connection.received(bytes, true));
+    // TLS sockets decrypt into buffers of their own; a plain one reads into the shared buffer, or
+    // straight into the large frame it is reading (the first target is asked for before the
+    // connection exists).
+    const socket = options.tls
+      ? accepted
+      : readingInto(
+          accepted,
+          () => (connection ? connection.readTarget(readBuffer) : readBuffer),
+          (bytes) => connection.received(bytes, true),
+        );
     connection = new KafkaConnection(socket, {
       registry,
       services,

@@ -1,8 +1,8 @@
 /**
  * Runs on: main thread.
  *
- * An accepted TCP connection that reads into one buffer the caller reuses, instead of a new
- * 64 KB buffer per read. Those buffers are external memory V8 counts towards its next full
+ * An accepted TCP connection that reads into memory the caller chooses (a buffer it reuses, or
+ * the frame being assembled), instead of a new 64 KB buffer per read. Those buffers are external memory V8 counts towards its next full
  * garbage collection: a producer sending 150 MB caused about ten of them, most of the Kafka
  * listener's CPU per record. Node offers this (the `onread` option) only to sockets it connects
  * itself, so the accepted socket's handle (accepted paused, nothing read yet) is wrapped in a new
@@ -21,12 +21,11 @@ interface SocketInternals {
 }
 
 /**
- * The connection, reading into `buffer`: each read calls `onRead` with the bytes read, which are
- * overwritten by the next read of any connection sharing the buffer. Reading stops with pause()
- * and starts again with resume(), as for any socket. The accepted socket must come from a server
- * created with `pauseOnConnect: true`.
+ * The connection, reading where `target()` says (asked again after each read): each read calls
+ * `onRead` with the bytes read. Reading stops with pause() and starts again with resume(), as for
+ * any socket. The accepted socket must come from a server created with `pauseOnConnect: true`.
  */
-export function readingInto(accepted: Socket, buffer: Buffer, onRead: (bytes: Buffer) => void): Socket {
+export function readingInto(accepted: Socket, target: () => Buffer, onRead: (bytes: Buffer) => void): Socket {
   const inner = accepted as unknown as SocketInternals;
   const handle = inner._handle;
   if (!handle || typeof handle.useUserBuffer !== 'function' || accepted.destroyed) {
@@ -38,7 +37,7 @@ export function readingInto(accepted: Socket, buffer: Buffer, onRead: (bytes: Bu
     allowHalfOpen: accepted.allowHalfOpen,
     readable: true,
     writable: true,
-    onread: { buffer, callback: (n: number) => onRead(buffer.subarray(0, n)) },
+    onread: { buffer: target, callback: (n: number, buffer: Uint8Array) => onRead((buffer as Buffer).subarray(0, n)) },
   } as ConstructorParameters<typeof Socket>[0]);
   const adopted = socket as unknown as SocketInternals;
   adopted.server = inner.server;

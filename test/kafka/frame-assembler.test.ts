@@ -56,6 +56,24 @@ describe('FrameAssembler', () => {
     expect(same(got)).toBe(true);
   });
 
+  it('yields every frame byte for byte when reads go where readTarget() says, straight into large frames', () => {
+    const { a, got } = assembler();
+    const scratch = Buffer.alloc(1000);
+    let direct = 0;
+    for (let pos = 0; pos < bytes.length; ) {
+      const target = a.readTarget(scratch);
+      if (target !== scratch) direct++;
+      // A read of at most 1500 bytes, as the kernel may return less than asked.
+      const n = Math.min(target.length, bytes.length - pos, 1500);
+      bytes.copy(target, 0, pos, pos + n);
+      a.push(target.subarray(0, n), true);
+      if (target === scratch) scratch.fill(0xee);
+      pos += n;
+    }
+    expect(same(got)).toBe(true);
+    expect(direct).toBeGreaterThan(40);
+  });
+
   it('stops at a size prefix over the limit or negative, and reads nothing after it', () => {
     for (const size of [1025, -1]) {
       const { a, got, oversize } = assembler(1024);

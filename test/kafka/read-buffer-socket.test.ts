@@ -13,7 +13,7 @@ describe('readingInto (an accepted TCP connection reading into a shared buffer)'
     const received: Buffer[] = [];
     const sockets: { accepted: Socket; socket: Socket }[] = [];
     server = createServer({ pauseOnConnect: true }, (accepted) => {
-      const socket = readingInto(accepted, buffer, (bytes) => {
+      const socket = readingInto(accepted, () => buffer, (bytes) => {
         expect(bytes.buffer).toBe(buffer.buffer);
         received.push(Buffer.from(bytes));
       });

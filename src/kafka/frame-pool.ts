@@ -30,7 +30,8 @@ export class FramePool {
     const capacity = 2 ** Math.ceil(Math.log2(size));
     const reused = this.free.get(capacity)?.pop();
     if (reused) this.freeBytes -= capacity;
-    const memory = reused ?? new ArrayBuffer(capacity);
+    // Not zero-filled: every byte is written before the frame is read.
+    const memory = reused ?? Buffer.allocUnsafeSlow(capacity).buffer;
     this.lent.add(memory);
     return Buffer.from(memory, 0, size);
   }

@@ -78,7 +78,9 @@ export interface ApiHandler<Req, Res> {
   /**
    * Whether this request may start before the requests ahead of it on its connection are
    * answered: only when it issues all its effects in order as it starts (its response still
-   * leaves in order). Absent: it waits, as every request does in Kafka.
+   * leaves in order). Absent: it waits, as every request does in Kafka. Such a handler must also
+   * be done with the request's bytes (copy what it keeps) before its first await: the frame's
+   * memory then serves a later frame (frame-pool.ts).
    */
   concurrent?(request: Req): boolean;
   /** The response; null when none is sent (Produce with acks 0). */

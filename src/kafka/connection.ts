@@ -18,6 +18,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
 import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
 import { KafkaError } from './error-codes.js';
+import { FrameAssembler } from './frame-assembler.js';
+import type { FramePool } from './frame-pool.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { writeApiVersionsResponse } from './messages/api-versions-response.js';
 import { readRequestHeader } from './messages/request-header.js';
@@ -37,6 +39,8 @@ export interface ConnectionDeps {
   registry: ReadonlyMap<number, AnyApiHandler>;
   services: KafkaServices;
   maxRequestBytes: number;
+  /** Where frames are assembled; a concurrent request's frame goes back once its handler started. */
+  framePool: FramePool;
   /** A connection with no request in hand and no bytes in or out for this long is closed. */
   idleTimeoutMs: number;
   metrics: KafkaMetrics;
@@ -61,10 +65,9 @@ export class KafkaConnection {
   /** Resolves once every request started so far is answered (responses leave in request order). */
   private answered: Promise<void> = Promise.resolve();
   private inFlight = 0;
-  private pending: Buffer[] = [];
+  private readonly assembler: FrameAssembler;
   /** Bytes of the frames read and not yet handled: with the partial frame, at most about 2 × max_request_bytes. */
   private queuedBytes = 0;
-  private pendingBytes = 0;
   private readonly frames: Buffer[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
@@ -77,8 +80,17 @@ export class KafkaConnection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.session = { authenticated: !deps.services.checkToken, rawTokenNext: false };
+    this.assembler = new FrameAssembler({
+      maxFrameBytes: deps.maxRequestBytes,
+      pool: deps.framePool,
+      onFrame: (frame) => {
+        this.frames.push(frame);
+        this.queuedBytes += frame.length;
+      },
+      onOversize: (size) => this.fail('frame-too-large', `a request of ${size} bytes is over kafka.max_request_bytes (${deps.maxRequestBytes})`),
+    });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('error', (err) => deps.logger.debug('kafka connection error', { remote: this.remote, error: err.message }));
     // Node's socket timeout restarts on every byte read or written; a request in hand (a Fetch
     // waiting for data) keeps the connection, and the timer is set again.
@@ -110,24 +122,18 @@ export class KafkaConnection {
     this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
+  /** Where the socket should read next, when it reads where it is told: `scratch`, or straight into a large frame. */
+  readTarget(scratch: Buffer): Buffer {
+    return this.assembler.readTarget(scratch);
+  }
+
+  /**
+   * The next bytes read: the socket's 'data', or what a socket reading into a shared buffer
+   * (read-buffer-socket.ts) read, `reused` then, as it is overwritten by the next read.
+   */
+  received(chunk: Buffer, reused = false): void {
     this.deps.metrics.receivedBytes.inc(chunk.length);
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    while (this.pendingBytes >= 4) {
-      const head = this.pending[0].length >= 4 ? this.pending[0] : this.flatten();
-      const size = head.readInt32BE(0);
-      if (size < 0 || size > this.deps.maxRequestBytes) {
-        this.fail('frame-too-large', `a request of ${size} bytes is over kafka.max_request_bytes (${this.deps.maxRequestBytes})`);
-        return;
-      }
-      if (this.pendingBytes < 4 + size) break;
-      const all = this.flatten();
-      this.frames.push(all.subarray(4, 4 + size));
-      this.queuedBytes += size;
-      this.pending = all.length > 4 + size ? [all.subarray(4 + size)] : [];
-      this.pendingBytes = all.length - 4 - size;
-    }
+    if (!this.assembler.push(chunk, reused)) return;
     if (this.frames.length >= MAX_QUEUED_FRAMES || this.queuedBytes >= this.deps.maxRequestBytes) this.socket.pause();
     this.kick();
   }
@@ -139,11 +145,6 @@ export class KafkaConnection {
       this.running = undefined;
       this.kick();
     });
-  }
-
-  private flatten(): Buffer {
-    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
-    return this.pending[0];
   }
 
   private async drain(): Promise<void> {
@@ -163,6 +164,8 @@ export class KafkaConnection {
       const concurrent = parsed.handler.concurrent?.(parsed.request) === true;
       if (!concurrent) await this.answered;
       const response = this.execute(parsed);
+      // A concurrent handler has taken what it keeps of the request as it started (ApiHandler.concurrent).
+      if (concurrent) this.deps.framePool.give(frame);
       const previous = this.answered;
       this.inFlight++;
       this.answered = Promise.all([response, previous]).then(([out]) => {

@@ -20,6 +20,8 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
+import { FramePool } from './frame-pool.js';
+import { readingInto } from './read-buffer-socket.js';
 import { handlerRegistry } from './handlers/index.js';
 import { KafkaMetrics } from './kafka-metrics.js';
 import { ProducerIds } from './producer-ids.js';
@@ -33,6 +35,10 @@ const NODE_ID = 0;
 const MAX_FETCH_WAIT_MS = 10_000;
 /** How long shutdown lets a request in hand finish before the connection is cut. */
 const SHUTDOWN_GRACE_MS = 2_000;
+/** Request frame memory kept for reuse, all connections together: a few producers' megabyte frames. */
+const FRAME_POOL_BYTES = 16 * 1024 * 1024;
+/** What one read of a plain TCP connection takes at most (Node's own reads take 64 KiB). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 export interface KafkaListenerOptions {
   config: KafkaConfig;
@@ -61,6 +67,9 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   const registry = handlerRegistry();
   const apis = [...registry.values()].sort((a, b) => a.apiKey - b.apiKey).map((h) => ({ apiKey: h.apiKey, versions: h.versions }));
   const connections = new Set<KafkaConnection>();
+  const framePool = new FramePool(FRAME_POOL_BYTES);
+  /** Shared by the plain TCP connections: a read's bytes are copied out before the next read of any of them. */
+  const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   let server: Server | undefined;
   const producerIds = new ProducerIds(options.dataDir);
   const sequences = new ProducerSequences();
@@ -80,11 +89,23 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
     logger,
   };
 
-  const accept = (socket: Socket) => {
-    const connection = new KafkaConnection(socket, {
+  const accept = (accepted: Socket) => {
+    let connection!: KafkaConnection;
+    // TLS sockets decrypt into buffers of their own; a plain one reads into the shared buffer, or
+    // straight into the large frame it is reading (the first target is asked for before the
+    // connection exists).
+    const socket = options.tls
+      ? accepted
+      : readingInto(
+          accepted,
+          () => (connection ? connection.readTarget(readBuffer) : readBuffer),
+          (bytes) => connection.received(bytes, true),
+        );
+    connection = new KafkaConnection(socket, {
       registry,
       services,
       maxRequestBytes: config.max_request_bytes,
+      framePool,
       idleTimeoutMs: config.idle_timeout,
       metrics,
       logger,
@@ -103,7 +124,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       services.clusterId = (await log.cluster()).clusterId;
       producerIds.load();
       const { host, port } = splitEndpoint(config.listener);
-      const s = options.tls ? createTlsServer(tlsFiles(options.tls), accept) : createServer(accept);
+      const s = options.tls ? createTlsServer(tlsFiles(options.tls), accept) : createServer({ pauseOnConnect: true }, accept);
       // Past the limit Node closes each new connection as it is accepted, and says so with 'drop'.
       s.maxConnections = config.max_connections;
       s.on('drop', () => metrics.refusedConnections.inc());

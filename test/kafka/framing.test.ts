@@ -180,6 +180,44 @@ describe('the Kafka listener framing', () => {
     }
   });
 
+  it('stores many pipelined Produce frames from two connections at once byte for byte, answering each in order', async () => {
+    // 2 × 40 frames of about 200 KB, written without waiting: past the frames a connection reads
+    // ahead (it pauses reading) and the produces it runs at once, so frame memory is reused while
+    // both connections' reads share one buffer.
+    const sendAll = async (client: number) => {
+      const batches = Array.from({ length: 40 }, (_, i) =>
+        encodeRecordBatch(Array.from({ length: 20 }, (_, r) => ({ value: Buffer.alloc(10_000, (client * 40 + i + r) & 0xff) }))),
+      );
+      const c = await RawClient.open(g.bootstrap);
+      for (const [i, records] of batches.entries()) {
+        c.send((w) => {
+          header(0, 7, 1000 + i)(w);
+          writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'otlp_events', partitionData: [{ index: client, records }] }] });
+        });
+      }
+      const offsets: number[] = [];
+      for (let i = 0; i < batches.length; i++) {
+        const r = new KafkaReader((await c.next())!);
+        expect(r.int32()).toBe(1000 + i);
+        const p = readProduceResponse(r, 7).responses[0].partitionResponses[0];
+        expect(p.errorCode).toBe(0);
+        offsets.push(Number(p.baseOffset));
+      }
+      c.close();
+      return { batches, offsets };
+    };
+    const sent = await Promise.all([sendAll(0), sendAll(1)]);
+    const log = g.gateway.backend as EmbeddedBackend;
+    for (const [partition, { batches, offsets }] of sent.entries()) {
+      expect(offsets).toEqual(offsets.map((_, i) => offsets[0] + 20 * i));
+      for (const [i, offset] of offsets.entries()) {
+        const { batches: stored } = await log.fetchBatches({ topic: 'otlp_events', partition, offset, maxBytes: 1 });
+        const first = stored.subarray(0, LOG_OVERHEAD + stored.readInt32BE(8));
+        expect(first.subarray(16).equals(batches[i].subarray(16)), `partition ${partition} batch ${i}`).toBe(true);
+      }
+    }
+  });
+
   it('closes the connection on an unknown API key, an unserved version, or a frame over the size limit; the listener keeps serving', async () => {
     for (const send of [
       (c: RawClient) => c.send(header(4242, 0, 1)),

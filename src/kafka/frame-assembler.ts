@@ -1,0 +1,89 @@
+/**
+ * Runs on: main thread.
+ *
+ * Cuts a connection's byte stream into Kafka request frames (an int32 size, then that many
+ * bytes), wherever the reads split them. A frame that lies whole in one chunk the socket handed
+ * over is a view of it; any other is copied, piece by piece as it arrives, into memory of its own
+ * from the FramePool, so a megabyte frame read in 64 KB pieces costs no second buffer to join them.
+ * A socket that reads where it is told (read-buffer-socket.ts) reads most of a large frame
+ * straight into that memory (readTarget).
+ */
+import type { FramePool } from './frame-pool.js';
+
+export interface FrameAssemblerOptions {
+  maxFrameBytes: number;
+  pool: FramePool;
+  onFrame: (frame: Buffer) => void;
+  /** A size prefix over maxFrameBytes (or negative): nothing more is read from the stream. */
+  onOversize: (size: number) => void;
+}
+
+export class FrameAssembler {
+  /** The size prefix when a read ends inside it. */
+  private readonly prefix = Buffer.alloc(4);
+  private prefixFilled = 0;
+  /** The frame being filled, and how much of it is. */
+  private frame: Buffer | undefined;
+  private filled = 0;
+  private failed = false;
+
+  constructor(private readonly options: FrameAssemblerOptions) {}
+
+  /**
+   * Where the next read should go: the unfilled rest of the frame being assembled when it is at
+   * least as long as `scratch` (the socket then reads into the frame itself, and push() copies
+   * nothing), else `scratch`.
+   */
+  readTarget(scratch: Buffer): Buffer {
+    const rest = this.frame ? this.frame.length - this.filled : 0;
+    return rest >= scratch.length ? this.frame!.subarray(this.filled) : scratch;
+  }
+
+  /**
+   * The next bytes of the stream. `reused`: the caller overwrites them after this call, so no
+   * frame may be a view of them. False once a frame was over the limit.
+   */
+  push(chunk: Buffer, reused = false): boolean {
+    let pos = 0;
+    while (!this.failed && pos < chunk.length) {
+      if (!this.frame) {
+        let size: number;
+        if (this.prefixFilled === 0 && chunk.length - pos >= 4) {
+          size = chunk.readInt32BE(pos);
+          pos += 4;
+        } else {
+          const n = Math.min(4 - this.prefixFilled, chunk.length - pos);
+          chunk.copy(this.prefix, this.prefixFilled, pos, pos + n);
+          this.prefixFilled += n;
+          pos += n;
+          if (this.prefixFilled < 4) break;
+          this.prefixFilled = 0;
+          size = this.prefix.readInt32BE(0);
+        }
+        if (size < 0 || size > this.options.maxFrameBytes) {
+          this.failed = true;
+          this.options.onOversize(size);
+          break;
+        }
+        if (!reused && chunk.length - pos >= size) {
+          this.options.onFrame(chunk.subarray(pos, pos + size));
+          pos += size;
+          continue;
+        }
+        this.frame = this.options.pool.take(size);
+        this.filled = 0;
+      }
+      const n = Math.min(this.frame.length - this.filled, chunk.length - pos);
+      // Bytes read straight into the frame (readTarget) are already in place.
+      if (chunk.buffer !== this.frame.buffer || chunk.byteOffset + pos !== this.frame.byteOffset + this.filled) chunk.copy(this.frame, this.filled, pos, pos + n);
+      this.filled += n;
+      pos += n;
+      if (this.filled === this.frame.length) {
+        const frame = this.frame;
+        this.frame = undefined;
+        this.options.onFrame(frame);
+      }
+    }
+    return !this.failed;
+  }
+}

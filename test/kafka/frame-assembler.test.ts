@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { FrameAssembler } from '../../src/kafka/frame-assembler.js';
+import { FramePool } from '../../src/kafka/frame-pool.js';
+
+/** Size-prefixed frames of the given sizes, each byte its frame's number and position mixed. */
+function stream(sizes: number[]): { bytes: Buffer; frames: Buffer[] } {
+  const frames = sizes.map((size, f) => Buffer.from(Array.from({ length: size }, (_, i) => (f * 31 + i) & 0xff)));
+  const prefix = (size: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(size, 0);
+    return b;
+  };
+  const bytes = Buffer.concat(frames.flatMap((frame) => [prefix(frame.length), frame]));
+  return { bytes, frames };
+}
+
+function assembler(maxFrameBytes = 1 << 20, pool = new FramePool(1 << 20)) {
+  const got: Buffer[] = [];
+  const oversize: number[] = [];
+  const a = new FrameAssembler({ maxFrameBytes, pool, onFrame: (f) => got.push(f), onOversize: (size) => oversize.push(size) });
+  return { a, got, oversize };
+}
+
+describe('FrameAssembler', () => {
+  const sizes = [0, 1, 7, 5000, 70_000, 3];
+  const { bytes, frames } = stream(sizes);
+
+  /** Whether `got` are `frames`, byte for byte (a deep equality of 70 KB buffers is slow). */
+  const same = (got: Buffer[]) => got.length === frames.length && got.every((f, i) => f.equals(frames[i]));
+
+  it('yields every frame byte for byte, wherever one cut splits the stream', () => {
+    // Every position within 8 bytes of a frame's start (its size prefix and first bytes), and every 997th.
+    const starts = [0];
+    for (const size of sizes) starts.push(starts[starts.length - 1] + 4 + size);
+    const cuts = new Set(starts.flatMap((s) => Array.from({ length: 17 }, (_, i) => s - 8 + i)).filter((c) => c >= 0 && c <= bytes.length));
+    for (let c = 0; c < bytes.length; c += 997) cuts.add(c);
+    for (const reused of [false, true]) {
+      for (const cut of cuts) {
+        const { a, got } = assembler();
+        // A reused chunk is overwritten after push, as the shared read buffer is.
+        const feed = (piece: Buffer) => {
+          const copy = Buffer.from(piece);
+          a.push(copy, reused);
+          if (reused) copy.fill(0xee);
+        };
+        feed(bytes.subarray(0, cut));
+        feed(bytes.subarray(cut));
+        expect(same(got), `cut at ${cut}, reused ${reused}`).toBe(true);
+      }
+    }
+  });
+
+  it('yields every frame byte for byte when the stream arrives one byte at a time', () => {
+    const { a, got } = assembler();
+    for (let i = 0; i < bytes.length; i++) a.push(bytes.subarray(i, i + 1), true);
+    expect(same(got)).toBe(true);
+  });
+
+  it('yields every frame byte for byte when reads go where readTarget() says, straight into large frames', () => {
+    const { a, got } = assembler();
+    const scratch = Buffer.alloc(1000);
+    let direct = 0;
+    for (let pos = 0; pos < bytes.length; ) {
+      const target = a.readTarget(scratch);
+      if (target !== scratch) direct++;
+      // A read of at most 1500 bytes, as the kernel may return less than asked.
+      const n = Math.min(target.length, bytes.length - pos, 1500);
+      bytes.copy(target, 0, pos, pos + n);
+      a.push(target.subarray(0, n), true);
+      if (target === scratch) scratch.fill(0xee);
+      pos += n;
+    }
+    expect(same(got)).toBe(true);
+    expect(direct).toBeGreaterThan(40);
+  });
+
+  it('stops at a size prefix over the limit or negative, and reads nothing after it', () => {
+    for (const size of [1025, -1]) {
+      const { a, got, oversize } = assembler(1024);
+      const ok = stream([10]).bytes;
+      const bad = Buffer.alloc(8);
+      bad.writeInt32BE(size, 0);
+      expect(a.push(Buffer.concat([ok, bad.subarray(0, 2)]))).toBe(true);
+      expect(a.push(Buffer.concat([bad.subarray(2), ok]))).toBe(false);
+      expect(a.push(ok)).toBe(false);
+      expect(got.length).toBe(1);
+      expect(oversize).toEqual([size]);
+    }
+  });
+});
+
+describe('FramePool', () => {
+  it('gives a frame back only once, and lends its memory again to a frame of the same size class', () => {
+    const pool = new FramePool(1 << 20);
+    const first = pool.take(100_000);
+    pool.give(first);
+    pool.give(first);
+    const second = pool.take(120_000);
+    const third = pool.take(110_000);
+    expect(second.buffer).toBe(first.buffer);
+    expect(third.buffer).not.toBe(first.buffer);
+    expect(second.length).toBe(120_000);
+  });
+
+  it('ignores buffers it did not lend, and keeps no more free memory than its bound', () => {
+    const pool = new FramePool(200_000);
+    const foreign = Buffer.alloc(131_072);
+    pool.give(foreign);
+    expect(pool.take(131_072).buffer).not.toBe(foreign.buffer);
+    const [a, b] = [pool.take(100_000), pool.take(100_000)];
+    pool.give(a);
+    pool.give(b); // a 128 KiB buffer is kept; a second would pass 200 000 bytes
+    expect(pool.take(100_000).buffer).toBe(a.buffer);
+    expect(pool.take(100_000).buffer).not.toBe(b.buffer);
+  });
+});

@@ -133,9 +133,13 @@ export class EmbeddedBackend implements LogBackend {
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
       (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
-      (topic, partition, buffer) => {
-        const leader = this.controller.topic(topic)?.partitions[partition]?.leader;
-        if (leader !== undefined) this.brokers[leader]?.recycle(buffer);
+      {
+        giveBack: (topic, partition, buffer) => {
+          const leader = this.controller.topic(topic)?.partitions[partition]?.leader;
+          if (leader !== undefined) this.brokers[leader]?.recycle(buffer);
+        },
+        // All brokers' together: a topic deleted on one broker may come back, led by another.
+        changes: () => this.brokers.reduce((sum, broker) => sum + broker.changeCount(), 0),
       },
     );
   }

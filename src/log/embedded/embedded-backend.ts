@@ -277,6 +277,22 @@ export class EmbeddedBackend implements LogBackend {
     return this.stats.topicInfo(name, topic);
   }
 
+  /**
+   * The topic's metadata (partitions, leaders, epochs) with the storage figures last seen, without
+   * asking the brokers: what the Kafka listener's Metadata answers with, a round trip to each
+   * leader's thread sooner than describeTopic. UNKNOWN_TOPIC as describeTopic.
+   */
+  describeTopicLayout(name: string): TopicInfo {
+    this.assertRunning();
+    return this.stats.topicInfo(name, this.controller.requireTopic(name));
+  }
+
+  /** Every topic as describeTopicLayout describes it. */
+  listTopicLayouts(): TopicInfo[] {
+    this.assertRunning();
+    return this.controller.topicNames().map((name) => this.stats.topicInfo(name, this.controller.requireTopic(name)));
+  }
+
   createConsumer(options: ConsumerOptions): Consumer {
     return this.groupCoordinator.createConsumer(options);
   }

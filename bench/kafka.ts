@@ -76,20 +76,26 @@ async function startTributary(dir: string): Promise<Server> {
   return { name: 'tributary', bootstrap: `127.0.0.1:${gateway.kafkaPort}`, pid: gateway.child.pid!, stop: () => gateway.stop() };
 }
 
-/** Runs kcat under /usr/bin/time; returns its wall time and CPU time in ms. */
-function kcat(kcatArgs: string[]): { wallMs: number; cpuMs: number } {
+/** A consume of 10,000 records takes tens of ms: one still running after this has hung. */
+const CONSUME_TIMEOUT_MS = 30_000;
+
+/** Runs kcat under /usr/bin/time, killed after `timeoutMs`; returns its wall time and CPU time in ms. */
+function kcat(kcatArgs: string[], timeoutMs = 300_000): { wallMs: number; cpuMs: number } {
   const started = performance.now();
-  const run = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', 'kcat', ...kcatArgs], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  const run = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', 'kcat', ...kcatArgs], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
   const wallMs = performance.now() - started;
   const stderr = run.stderr?.toString() ?? '';
+  if (run.signal === 'SIGKILL' && wallMs >= timeoutMs) {
+    throw new Error(`kcat ${kcatArgs.join(' ')} did not finish within ${timeoutMs} ms (hung; rerun the bench alone):\n${stderr}`);
+  }
   if (run.status !== 0) throw new Error(`kcat ${kcatArgs.join(' ')} failed (status ${run.status}, signal ${run.signal}):\n${stderr}`);
   const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
   return { wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
 }
 
-function measure(server: Server, records: number, kcatArgs: string[]): Phase {
+function measure(server: Server, records: number, kcatArgs: string[], timeoutMs?: number): Phase {
   const before = processRunTimeMs(server.pid) ?? Number.NaN;
-  const { wallMs, cpuMs } = kcat(['-b', server.bootstrap, '-t', TOPIC, '-p', '0', ...kcatArgs]);
+  const { wallMs, cpuMs } = kcat(['-b', server.bootstrap, '-t', TOPIC, '-p', '0', ...kcatArgs], timeoutMs);
   const serverMs = (processRunTimeMs(server.pid) ?? Number.NaN) - before;
   return {
     recordsPerSec: Math.round(records / (wallMs / 1000)),
@@ -109,7 +115,7 @@ async function runSide(start: (dir: string) => Promise<Server>, input: string): 
     for (let i = 0; i < Number(args.reads); i++) {
       await whenQuiet();
       // -c: exits once every record arrived, so a short read cannot pass for a fast one.
-      reads.push(measure(server, CONSUME_RECORDS, ['-C', '-o', String(-CONSUME_RECORDS), '-c', String(CONSUME_RECORDS), '-q']));
+      reads.push(measure(server, CONSUME_RECORDS, ['-C', '-o', String(-CONSUME_RECORDS), '-c', String(CONSUME_RECORDS), '-q'], CONSUME_TIMEOUT_MS));
     }
     return { name: server.name, produce, consume: { ...best(reads), ...meanCpu(reads) } };
   } finally {

@@ -71,4 +71,35 @@ describe('read-ahead of sequential readers', () => {
     expect(ahead.take('t', 0, 110, BATCH_BYTES)).toBeUndefined();
     expect(offsetsOf(ahead.take('t', 0, 210, BATCH_BYTES))).toEqual(range(210, 220));
   });
+
+  it('serves nothing held from before the leaders lost bytes (retention, recovery)', () => {
+    let changes = 0;
+    const ahead = new ReadAhead({ windowBytes: 64 * 1024, changes: () => changes });
+    ahead.keep('t', 0, 0, BATCH_BYTES, fetched(0, 3), changes);
+    changes++;
+    expect(ahead.take('t', 0, 10, BATCH_BYTES)).toBeUndefined();
+  });
+
+  it('reads the window after a served fetch at once, serves it to the next fetch, and drops it when nobody asks', async () => {
+    const asked: number[] = [];
+    const read = async (_topic: string, _partition: number, offset: number) => {
+      asked.push(offset);
+      return fetched(offset, 2);
+    };
+    const ahead = new ReadAhead({ windowBytes: 64 * 1024, holdMs: 50, read });
+    const first = ahead.keep('t', 0, 0, BATCH_BYTES * 2, { ...fetched(0, 2), highWatermark: 100 });
+    ahead.readNext('t', 0, first, BATCH_BYTES * 2);
+    expect(asked).toEqual([20]);
+    await ahead.reading('t', 0, 20);
+    const second = ahead.take('t', 0, 20, BATCH_BYTES * 2);
+    expect(offsetsOf(second)).toEqual(range(20, 40));
+    // Not past the high watermark: the reader's next fetch would wait on a long poll.
+    ahead.readNext('t', 0, second!, BATCH_BYTES * 2);
+    expect(asked).toEqual([20]);
+    const third = ahead.keep('t', 0, 40, BATCH_BYTES * 2, { ...fetched(40, 2), highWatermark: 100 });
+    ahead.readNext('t', 0, third, BATCH_BYTES * 2);
+    await ahead.reading('t', 0, 60);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ahead.take('t', 0, 60, BATCH_BYTES * 2)).toBeUndefined();
+  });
 });

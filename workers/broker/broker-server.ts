@@ -43,6 +43,7 @@ export class BrokerServer {
   /** Ports attached by reading threads; closed with the broker, so their side learns it is gone. */
   private readonly readers = new Set<MessagePort>();
   private readonly readBuffers = new ReadBuffers();
+  private readonly changes: Int32Array;
 
   constructor(
     port: MessagePort,
@@ -50,6 +51,7 @@ export class BrokerServer {
   ) {
     const { settings } = data;
     this.ring = new BatchRingReader(data.ring);
+    this.changes = new Int32Array(data.changes);
     this.fsync = new FsyncScheduler(settings.fsync, settings.fsyncIntervalMs, () => this.all(), (err) =>
       this.log('error', 'periodic flush failed', { error: asTributaryError(err).message }),
     );
@@ -165,6 +167,8 @@ export class BrokerServer {
    * opened before it are closed again, so a retry, or the broker's restart, starts from nothing.
    */
   private open(assignments: PartitionAssignment[]): OpenedPartition[] {
+    // Recovery may cut a partition's tail: what readers hold from before is not served.
+    this.changed();
     const opened: OpenedPartition[] = [];
     try {
       for (const a of assignments) {
@@ -210,6 +214,7 @@ export class BrokerServer {
   }
 
   private drop(partitions: PartitionAssignment[]): void {
+    this.changed();
     this.closePartitions(partitions);
     for (const { dir } of partitions) rmSync(dir, { recursive: true, force: true });
   }
@@ -218,12 +223,17 @@ export class BrokerServer {
     const now = Date.now();
     for (const hosted of this.all()) {
       try {
-        hosted.log.enforceRetention(now);
+        if (hosted.log.enforceRetention(now).segmentsDeleted > 0) this.changed();
       } catch (err) {
         this.log('error', 'retention failed', { topic: hosted.topic, partition: hosted.partition, error: asTributaryError(err).message });
       }
     }
     return this.stats();
+  }
+
+  /** Tells the reading threads that batches they hold may be gone from the log (see BrokerWorkerData.changes). */
+  private changed(): void {
+    Atomics.add(this.changes, 0, 1);
   }
 
   private stats(topic?: string): PartitionStats[] {

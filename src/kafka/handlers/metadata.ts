@@ -43,18 +43,17 @@ export const metadata = defineApi({
     let topics: Fields<MetadataResponseTopic>[];
     // v0 has no null: an empty list asks for every topic (kafka-python bootstraps with it).
     if (request.topics === null || (ctx.version === 0 && request.topics.length === 0)) {
-      topics = (await log.listTopics()).map(describe);
+      // Partitions and epochs only: the brokers' figures (offsets, sizes) are not asked for.
+      topics = log.listTopicLayouts().map(describe);
     } else {
-      topics = await Promise.all(
-        request.topics.map(async ({ name }) => {
-          if (name === null) return { errorCode: KafkaError.UNKNOWN_TOPIC_OR_PARTITION, name: null, partitions: [] };
-          try {
-            return describe(await log.describeTopic(name));
-          } catch (err) {
-            return { errorCode: kafkaErrorCode(err), name, partitions: [], topicAuthorizedOperations: OPERATIONS_OMITTED };
-          }
-        }),
-      );
+      topics = request.topics.map(({ name }) => {
+        if (name === null) return { errorCode: KafkaError.UNKNOWN_TOPIC_OR_PARTITION, name: null, partitions: [] };
+        try {
+          return describe(log.describeTopicLayout(name));
+        } catch (err) {
+          return { errorCode: kafkaErrorCode(err), name, partitions: [], topicAuthorizedOperations: OPERATIONS_OMITTED };
+        }
+      });
     }
     return {
       brokers: [{ nodeId, host: ctx.localHost, port: ctx.localPort, rack: null }],

@@ -60,6 +60,8 @@ export class BrokerHandle {
   private restartTimer: NodeJS.Timeout | undefined;
   private stateWaiters: { resolve: () => void; reject: (err: TributaryError) => void }[] = [];
   private readonly backoff: { initialMs: number; maxMs: number };
+  /** Shared with every thread this handle starts (see BrokerWorkerData.changes). */
+  private readonly changes = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(private readonly options: BrokerHandleOptions) {
     this.backoff = options.restartBackoff ?? { initialMs: 100, maxMs: 10_000 };
@@ -92,6 +94,11 @@ export class BrokerHandle {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       outbox.push(message, transfer);
     });
+  }
+
+  /** How many times the broker's log lost bytes it may have served (retention, recovery, dropped partitions). */
+  changeCount(): number {
+    return Atomics.load(this.changes, 0);
   }
 
   /**
@@ -158,7 +165,7 @@ export class BrokerHandle {
 
   private spawn(): void {
     const ring = new BatchRingWriter();
-    const data: BrokerWorkerData = { brokerId: this.id, settings: this.options.settings, ring: ring.memory };
+    const data: BrokerWorkerData = { brokerId: this.id, settings: this.options.settings, ring: ring.memory, changes: this.changes.buffer as SharedArrayBuffer };
     const worker = spawnWorkerThread('broker', { workerData: data, name: `tributary-broker-${this.id}` });
     this.worker = worker;
     this.ring = ring;

@@ -43,6 +43,12 @@ export interface BrokerWorkerData {
   brokerId: number;
   settings: BrokerSettings;
   ring: BatchRingMemory;
+  /**
+   * One Int32 the broker adds 1 to whenever bytes it served may no longer be in the log
+   * (retention deleted a segment, partitions were opened (recovery may truncate) or dropped):
+   * batches a reader holds from before a change are not served (see read-ahead.ts).
+   */
+  changes: SharedArrayBuffer;
 }
 
 export interface PartitionStats {

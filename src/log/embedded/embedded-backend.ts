@@ -133,9 +133,13 @@ export class EmbeddedBackend implements LogBackend {
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
       (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
-      (topic, partition, buffer) => {
-        const leader = this.controller.topic(topic)?.partitions[partition]?.leader;
-        if (leader !== undefined) this.brokers[leader]?.recycle(buffer);
+      {
+        giveBack: (topic, partition, buffer) => {
+          const leader = this.controller.topic(topic)?.partitions[partition]?.leader;
+          if (leader !== undefined) this.brokers[leader]?.recycle(buffer);
+        },
+        // All brokers' together: a topic deleted on one broker may come back, led by another.
+        changes: () => this.brokers.reduce((sum, broker) => sum + broker.changeCount(), 0),
       },
     );
   }
@@ -271,6 +275,22 @@ export class EmbeddedBackend implements LogBackend {
       name,
     );
     return this.stats.topicInfo(name, topic);
+  }
+
+  /**
+   * The topic's metadata (partitions, leaders, epochs) with the storage figures last seen, without
+   * asking the brokers: what the Kafka listener's Metadata answers with, a round trip to each
+   * leader's thread sooner than describeTopic. UNKNOWN_TOPIC as describeTopic.
+   */
+  describeTopicLayout(name: string): TopicInfo {
+    this.assertRunning();
+    return this.stats.topicInfo(name, this.controller.requireTopic(name));
+  }
+
+  /** Every topic as describeTopicLayout describes it. */
+  listTopicLayouts(): TopicInfo[] {
+    this.assertRunning();
+    return this.controller.topicNames().map((name) => this.stats.topicInfo(name, this.controller.requireTopic(name)));
   }
 
   createConsumer(options: ConsumerOptions): Consumer {

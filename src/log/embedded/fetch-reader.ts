@@ -18,33 +18,68 @@ type LeaderFetch = (request: { topic: string; partition: number; offset: number;
 /** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
 type GiveBack = (topic: string, partition: number, buffer: ArrayBuffer) => void;
 
+/** What the main thread's reader knows of its brokers beyond fetching. */
+export interface LeaderLink {
+  /** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
+  giveBack: GiveBack;
+  /** The brokers' change counts added up (see BrokerWorkerData.changes): held batches from before a change are not served. */
+  changes: () => number;
+}
+
 export class FetchReader {
-  private readonly readAhead = new ReadAhead();
+  private readonly readAhead: ReadAhead;
   /** The ArrayBuffers fetchBatches handed out whole (nothing else holds them), with their partition. */
   private readonly lent = new WeakMap<ArrayBuffer, { topic: string; partition: number }>();
+  /** How many bytes each leader's answer held, by its ArrayBuffer: served all at once, it may be lent. */
+  private readonly answered = new WeakMap<ArrayBuffer, number>();
 
   constructor(
     private readonly fromLeader: LeaderFetch,
     /** Told how many records each fetch returned, per topic (the fetch counter of /metrics). */
     private readonly counted: (topic: string, records: number) => void,
-    private readonly giveBack?: GiveBack,
-  ) {}
+    /** Without it (sink workers): nothing is handed back nor read ahead of a fetch. */
+    private readonly link?: LeaderLink,
+  ) {
+    this.readAhead = new ReadAhead(
+      link && {
+        changes: link.changes,
+        read: (topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0 }),
+      },
+    );
+  }
 
   /**
    * Whole record batches as stored, from the one that holds `offset` on (at least one, whatever
    * the budget). The request is checked by the caller (partition exists, offset and budget valid).
    */
   async fetchBatches(request: FetchRequest): Promise<FetchedBatches> {
-    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
-    const held = this.readAhead.take(topic, partition, offset, maxBytes);
-    if (held) return held;
-    // A whole read-ahead window when the reader goes on where it stopped.
-    const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
-    const reply = await this.fromLeader({ topic, partition, offset, maxBytes: budget, maxWaitMs });
-    const fetched = this.readAhead.keep(topic, partition, offset, maxBytes, { ...reply, batches: fromBatchBytes(reply.batches) });
+    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES } = request;
+    await this.readAhead.reading(topic, partition, offset);
+    const fetched = this.readAhead.take(topic, partition, offset, maxBytes) ?? (await this.fromLeaderKept(request));
     // Served whole, nothing of it held for the next fetch: the caller may hand it back (recycle).
-    if (this.giveBack && fetched.batches.length === reply.batches.length) this.lent.set(reply.batches.buffer, { topic, partition });
+    const buffer = fetched.batches.buffer as ArrayBuffer;
+    if (this.link && this.answered.get(buffer) === fetched.batches.length) {
+      this.answered.delete(buffer);
+      this.lent.set(buffer, { topic, partition });
+    }
+    this.readAhead.readNext(topic, partition, fetched, maxBytes);
     return fetched;
+  }
+
+  /** Asks the leader (a whole read-ahead window when the reader goes on where it stopped); the rest is held. */
+  private async fromLeaderKept(request: FetchRequest): Promise<FetchedBatches> {
+    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
+    const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
+    const since = this.link?.changes() ?? 0;
+    const reply = await this.leaderFetch({ topic, partition, offset, maxBytes: budget, maxWaitMs });
+    return this.readAhead.keep(topic, partition, offset, maxBytes, reply, since);
+  }
+
+  private async leaderFetch(request: Parameters<LeaderFetch>[0]): Promise<FetchedBatches> {
+    const reply = await this.fromLeader(request);
+    const batches = fromBatchBytes(reply.batches);
+    if (batches.byteOffset === 0) this.answered.set(batches.buffer as ArrayBuffer, batches.length);
+    return { ...reply, batches };
   }
 
   /**
@@ -55,9 +90,9 @@ export class FetchReader {
   recycle(batches: Buffer): void {
     const buffer = batches.buffer as ArrayBuffer;
     const lent = this.lent.get(buffer);
-    if (!lent || !this.giveBack) return;
+    if (!lent || !this.link) return;
     this.lent.delete(buffer);
-    this.giveBack(lent.topic, lent.partition, buffer);
+    this.link.giveBack(lent.topic, lent.partition, buffer);
   }
 
   /** The records of fetchBatches, decoded on this thread. */

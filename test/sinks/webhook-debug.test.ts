@@ -65,14 +65,19 @@ describe('webhook sink', () => {
   });
 });
 
+/** A basic debug sink named `debug`, and what it has printed so far. */
+function debugSinkPrinting() {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => {
+    text += c.toString();
+  });
+  return { sink: createDebugSink({ verbosity: 'basic' }, sinkContext({ pipeline: 'debug' }), out), printed: () => text };
+}
+
 describe('debug sink', () => {
   it('prints one summary line per batch and signal: items and services', async () => {
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (c: Buffer) => {
-      text += c.toString();
-    });
-    const sink = createDebugSink({ verbosity: 'basic' }, sinkContext({ pipeline: 'debug' }), out);
+    const { sink, printed } = debugSinkPrinting();
     const metrics = ProtobufMetricsSerializer.serializeRequest(await makeMetrics({ service: 'cart', series: 2 }))!;
     const spans = [
       ProtobufTraceSerializer.serializeRequest(makeSpans({ service: 'cart', traces: 2, spansPerTrace: 3 }))!,
@@ -80,16 +85,11 @@ describe('debug sink', () => {
     ];
     await sink.export(batchOf('traces', spans));
     await sink.export(batchOf('metrics', [metrics]));
-    expect(text).toBe('debug traces records=2 items=7 services=cart,checkout\ndebug metrics records=1 items=6 services=cart\n');
+    expect(printed()).toBe('debug traces records=2 items=7 services=cart,checkout\ndebug metrics records=1 items=6 services=cart\n');
   });
 
   it('names a resource by its service.name wherever it lies among the attributes, unknown without one, and refuses a record that does not decode', async () => {
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (c: Buffer) => {
-      text += c.toString();
-    });
-    const sink = createDebugSink({ verbosity: 'basic' }, sinkContext({ pipeline: 'debug' }), out);
+    const { sink, printed } = debugSinkPrinting();
     const span = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'GET /', kind: 2, startTimeUnixNano: '1', endTimeUnixNano: '2' };
     const request = (attributes: { key: string; value: { stringValue: string } }[]) =>
       jsonToProto({ resourceSpans: [{ resource: { attributes }, scopeSpans: [{ spans: [span] }] }] }, REQUEST_MESSAGE.traces);
@@ -100,17 +100,12 @@ describe('debug sink', () => {
     ]);
     const anonymous = request([{ key: 'service.names', value: { stringValue: 'not-a-service' } }]);
     await sink.export(batchOf('traces', [named, anonymous]));
-    expect(text).toBe('debug traces records=2 items=2 services=payment,unknown\n');
+    expect(printed()).toBe('debug traces records=2 items=2 services=payment,unknown\n');
     await expect(sink.export(batchOf('traces', [Buffer.from([0x0a, 0x05, 0x01])]))).rejects.toMatchObject({ code: 'SINK_REJECTED', retriable: false });
   });
 
   it('names events apart from other log records: by their otlp-signal header, else by their default topic', async () => {
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (c: Buffer) => {
-      text += c.toString();
-    });
-    const sink = createDebugSink({ verbosity: 'basic' }, sinkContext({ pipeline: 'debug' }), out);
+    const { sink, printed } = debugSinkPrinting();
     const logs = ProtobufLogsSerializer.serializeRequest(makeLogs({ service: 'cart', logs: 3, events: 0 }))!;
     const events = ProtobufLogsSerializer.serializeRequest(makeLogs({ service: 'cart', logs: 0, events: 2 }))!;
     const batch = batchOf('logs', [logs]);
@@ -120,6 +115,6 @@ describe('debug sink', () => {
     for (const record of renamed) record.headers.push({ key: 'otlp-signal', value: Buffer.from('events') });
     batch.signals[0].records.push(...renamed);
     await sink.export(batch);
-    expect(text).toBe('debug logs records=1 items=3 services=cart\ndebug events records=2 items=4 services=cart\n');
+    expect(printed()).toBe('debug logs records=1 items=3 services=cart\ndebug events records=2 items=4 services=cart\n');
   });
 });

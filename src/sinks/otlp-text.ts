@@ -12,7 +12,7 @@ import { LEN, WireReader } from '../otlp/wire-reader.js';
 import { countItems } from './otlp-items.js';
 import type { Signal } from './sink.js';
 import { mergeRequests } from './signals.js';
-import { anyValueTextAt } from './wire-values.js';
+import { anyValueTextAt, bufferOf } from './wire-values.js';
 
 /**
  * One OTLP/JSON request holding every record's data, followed by `suffix` when given. A record
@@ -37,6 +37,7 @@ export interface RecordsSummary {
 /** Counts the items of the records and names the services they came from, without decoding the items. */
 export function summarizeRecords(signal: Signal, records: readonly ConsumedRecord[]): RecordsSummary {
   const summary: RecordsSummary = { items: 0, services: new Set() };
+  const services = new ResourceServices();
   for (const record of records) {
     if (record.valueSize <= 0) continue;
     const buf = record.valueBytes;
@@ -45,7 +46,7 @@ export function summarizeRecords(signal: Signal, records: readonly ConsumedRecor
     try {
       summary.items += countItems(signal, buf, start, end);
       const r = new WireReader(buf, start, end);
-      while (r.next()) if (r.field === 1 && r.wireType === LEN) summary.services.add(serviceOf(buf, r.valueStart, r.valueEnd) ?? 'unknown');
+      while (r.next()) if (r.field === 1 && r.wireType === LEN) summary.services.add(services.of(buf, r.valueStart, r.valueEnd));
     } catch (err) {
       throw new TributaryError('SINK_REJECTED', `a ${signal} record does not decode: ${(err as Error).message}`, { cause: err });
     }
@@ -53,23 +54,49 @@ export function summarizeRecords(signal: Signal, records: readonly ConsumedRecor
   return summary;
 }
 
+/**
+ * `service.name` of Resource{Spans,Metrics,Logs} entries, `unknown` where there is none. The
+ * records of one request repeat their resource's bytes, so the last resource's are kept: the same
+ * bytes again name the same service without walking their attributes.
+ */
+class ResourceServices {
+  /** The last resource's bytes, `last[lastStart, lastEnd)`; at first none, whose service is unknown. */
+  private last: Buffer = Buffer.alloc(0);
+  private lastStart = 0;
+  private lastEnd = 0;
+  private lastService = 'unknown';
+
+  /** The service of the entry in `buf[start, end)`. */
+  of(buf: Uint8Array, start: number, end: number): string {
+    let resourceStart = -1;
+    let resourceEnd = -1;
+    const r = new WireReader(buf, start, end);
+    while (r.next()) {
+      if (r.field !== 1 || r.wireType !== LEN) continue;
+      resourceStart = r.valueStart;
+      resourceEnd = r.valueEnd;
+    }
+    if (resourceStart < 0) return 'unknown';
+    const bytes = bufferOf(buf);
+    if (bytes.compare(this.last, this.lastStart, this.lastEnd, resourceStart, resourceEnd) === 0) return this.lastService;
+    this.last = bytes;
+    this.lastStart = resourceStart;
+    this.lastEnd = resourceEnd;
+    this.lastService = serviceOf(buf, resourceStart, resourceEnd) ?? 'unknown';
+    return this.lastService;
+  }
+}
+
 const SERVICE_NAME = Buffer.from('service.name');
 
-/**
- * `service.name` of a Resource{Spans,Metrics,Logs}: its resource (field 1), that resource's
- * attributes (field 1). Keys are compared as bytes: only the one value is made a string.
- */
+/** `service.name` among a Resource's attributes (field 1). Keys are compared as bytes: only the one value is made a string. */
 function serviceOf(buf: Uint8Array, start: number, end: number): string | undefined {
   let service: string | undefined;
-  const r = new WireReader(buf, start, end);
-  while (r.next()) {
-    if (r.field !== 1 || r.wireType !== LEN) continue;
-    const attributes = new WireReader(buf, r.valueStart, r.valueEnd);
-    while (attributes.next()) {
-      if (attributes.field !== 1 || attributes.wireType !== LEN) continue;
-      const value = serviceNameValue(buf, attributes.valueStart, attributes.valueEnd);
-      if (value !== undefined) service = value;
-    }
+  const attributes = new WireReader(buf, start, end);
+  while (attributes.next()) {
+    if (attributes.field !== 1 || attributes.wireType !== LEN) continue;
+    const value = serviceNameValue(buf, attributes.valueStart, attributes.valueEnd);
+    if (value !== undefined) service = value;
   }
   return service;
 }

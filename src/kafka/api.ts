@@ -83,6 +83,13 @@ export interface ApiHandler<Req, Res> {
    * memory then serves a later frame (frame-pool.ts).
    */
   concurrent?(request: Req): boolean;
+  /**
+   * True when the handler keeps no view of the request's bytes once handle() has resolved (Produce:
+   * its batches are in the log by then): the frame's memory then serves a later frame, for a
+   * request that was not concurrent too. Absent: the frame is left to the garbage collector (a
+   * JoinGroup keeps its members' metadata, for one).
+   */
+  doneWithRequestWhenHandled?: true;
   /** The response; null when none is sent (Produce with acks 0). */
   handle(request: Req, ctx: RequestContext, services: KafkaServices): Promise<Fields<NoInfer<Res>> | null>;
   /**

@@ -164,8 +164,10 @@ export class KafkaConnection {
       const concurrent = parsed.handler.concurrent?.(parsed.request) === true;
       if (!concurrent) await this.answered;
       const response = this.execute(parsed);
-      // A concurrent handler has taken what it keeps of the request as it started (ApiHandler.concurrent).
+      // A concurrent handler has taken what it keeps of the request as it started (ApiHandler.concurrent);
+      // another may be done with it once handled. Given back once only: a frame lent again must stay lent.
       if (concurrent) this.deps.framePool.give(frame);
+      else if (parsed.handler.doneWithRequestWhenHandled) void response.then(() => this.deps.framePool.give(frame));
       const previous = this.answered;
       this.inFlight++;
       this.answered = Promise.all([response, previous]).then(([out]) => {

@@ -100,6 +100,9 @@ export const produce = defineApi({
   // producer's sequence is checked against the batches stored before it: those requests wait.
   concurrent: (request) =>
     request.topicData.every((t) => t.partitionData.every((p) => p.records !== null && oneBatch(p.records) && batchProducer(p.records) === undefined)),
+  // Every batch is copied into the broker's ring (or re-encoded) before its append is awaited; an
+  // idempotent producer's sequence state keeps numbers, not bytes.
+  doneWithRequestWhenHandled: true,
   async handle(request, ctx, { log, logger, sequences, producerRecovery }) {
     const { acks } = request;
     const validAcks = acks === 0 || acks === 1 || acks === -1;

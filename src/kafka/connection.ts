@@ -87,7 +87,13 @@ export class KafkaConnection {
         this.frames.push(frame);
         this.queuedBytes += frame.length;
       },
-      onOversize: (size) => this.fail('frame-too-large', `a request of ${size} bytes is over kafka.max_request_bytes (${deps.maxRequestBytes})`),
+      onRefused: (reason, size) =>
+        this.fail(
+          reason,
+          reason === 'no-memory'
+            ? `no memory could be had for a request of ${size} bytes`
+            : `a request of ${size} bytes is over kafka.max_request_bytes (${deps.maxRequestBytes})`,
+        ),
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));

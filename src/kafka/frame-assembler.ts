@@ -14,8 +14,12 @@ export interface FrameAssemblerOptions {
   maxFrameBytes: number;
   pool: FramePool;
   onFrame: (frame: Buffer) => void;
-  /** A size prefix over maxFrameBytes (or negative): nothing more is read from the stream. */
-  onOversize: (size: number) => void;
+  /**
+   * A frame that cannot be read: its size prefix is over maxFrameBytes (or negative), or no memory
+   * could be had for it (an allocation failure must close one connection, not the process).
+   * Nothing more is read from the stream.
+   */
+  onRefused: (reason: 'frame-too-large' | 'no-memory', size: number) => void;
 }
 
 export class FrameAssembler {
@@ -61,8 +65,7 @@ export class FrameAssembler {
           size = this.prefix.readInt32BE(0);
         }
         if (size < 0 || size > this.options.maxFrameBytes) {
-          this.failed = true;
-          this.options.onOversize(size);
+          this.refuse('frame-too-large', size);
           break;
         }
         if (!reused && chunk.length - pos >= size) {
@@ -70,7 +73,12 @@ export class FrameAssembler {
           pos += size;
           continue;
         }
-        this.frame = this.options.pool.take(size);
+        try {
+          this.frame = this.options.pool.take(size);
+        } catch {
+          this.refuse('no-memory', size);
+          break;
+        }
         this.filled = 0;
       }
       const n = Math.min(this.frame.length - this.filled, chunk.length - pos);
@@ -85,5 +93,10 @@ export class FrameAssembler {
       }
     }
     return !this.failed;
+  }
+
+  private refuse(reason: 'frame-too-large' | 'no-memory', size: number): void {
+    this.failed = true;
+    this.options.onRefused(reason, size);
   }
 }

@@ -16,9 +16,9 @@ function stream(sizes: number[]): { bytes: Buffer; frames: Buffer[] } {
 
 function assembler(maxFrameBytes = 1 << 20, pool = new FramePool(1 << 20)) {
   const got: Buffer[] = [];
-  const oversize: number[] = [];
-  const a = new FrameAssembler({ maxFrameBytes, pool, onFrame: (f) => got.push(f), onOversize: (size) => oversize.push(size) });
-  return { a, got, oversize };
+  const refused: [string, number][] = [];
+  const a = new FrameAssembler({ maxFrameBytes, pool, onFrame: (f) => got.push(f), onRefused: (reason, size) => refused.push([reason, size]) });
+  return { a, got, refused };
 }
 
 describe('FrameAssembler', () => {
@@ -76,7 +76,7 @@ describe('FrameAssembler', () => {
 
   it('stops at a size prefix over the limit or negative, and reads nothing after it', () => {
     for (const size of [1025, -1]) {
-      const { a, got, oversize } = assembler(1024);
+      const { a, got, refused } = assembler(1024);
       const ok = stream([10]).bytes;
       const bad = Buffer.alloc(8);
       bad.writeInt32BE(size, 0);
@@ -84,8 +84,21 @@ describe('FrameAssembler', () => {
       expect(a.push(Buffer.concat([bad.subarray(2), ok]))).toBe(false);
       expect(a.push(ok)).toBe(false);
       expect(got.length).toBe(1);
-      expect(oversize).toEqual([size]);
+      expect(refused).toEqual([['frame-too-large', size]]);
     }
+  });
+
+  it('stops, and says so, when no memory can be had for a frame, instead of throwing', () => {
+    class ExhaustedPool extends FramePool {
+      override take(size: number): Buffer {
+        throw new RangeError(`Array buffer allocation failed (${size} bytes)`);
+      }
+    }
+    const { a, got, refused } = assembler(1 << 20, new ExhaustedPool(0));
+    const { bytes } = stream([10, 70_000]);
+    expect(a.push(bytes.subarray(0, 100))).toBe(false);
+    expect(got.length).toBe(1);
+    expect(refused).toEqual([['no-memory', 70_000]]);
   });
 });
 

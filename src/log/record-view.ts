@@ -1,4 +1,5 @@
 // Runs on: any thread (readers decode into it; sinks read it).
+import { bufferOf } from '../buffer-of.js';
 import type { ConsumedRecord, RecordHeader } from './types.js';
 
 /** What a null key or value points into. */
@@ -30,8 +31,8 @@ export class RecordView implements ConsumedRecord {
 
   /** A record from Buffers of its own (a Kafka client's message, a record cloned across threads, a test's). */
   static of(r: { topic: string; partition: number; offset: number; timestamp: number; key: Uint8Array | null; value: Uint8Array | null; headers: RecordHeader[] }): RecordView {
-    const key = r.key === null ? NO_BYTES : asBuffer(r.key);
-    const value = r.value === null ? NO_BYTES : asBuffer(r.value);
+    const key = r.key === null ? NO_BYTES : bufferOf(r.key);
+    const value = r.value === null ? NO_BYTES : bufferOf(r.value);
     return new RecordView(r.topic, r.partition, r.offset, r.timestamp, r.headers, key, 0, r.key === null ? -1 : key.length, value, 0, r.value === null ? -1 : value.length);
   }
 
@@ -45,7 +46,7 @@ export class RecordView implements ConsumedRecord {
 
   /** This record with another value (a filter's trimmed copy), the rest unchanged. */
   withValue(value: Uint8Array | null): RecordView {
-    const bytes = value === null ? NO_BYTES : asBuffer(value);
+    const bytes = value === null ? NO_BYTES : bufferOf(value);
     return new RecordView(this.topic, this.partition, this.offset, this.timestamp, this.headers, this.keyBytes, this.keyStart, this.keySize, bytes, 0, value === null ? -1 : bytes.length);
   }
 }
@@ -53,8 +54,4 @@ export class RecordView implements ConsumedRecord {
 /** Buffer.from over the ArrayBuffer: about half the cost of Buffer#subarray, which looks up a species constructor. */
 function view(bytes: Buffer, start: number, size: number): Buffer | null {
   return size < 0 ? null : Buffer.from(bytes.buffer, bytes.byteOffset + start, size);
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

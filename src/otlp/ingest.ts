@@ -1,4 +1,5 @@
 // Runs on: ingest worker.
+import { bufferOf } from '../buffer-of.js';
 import { SPLIT_SIGNALS } from './classifiers.js';
 import { type ContentEncoding, decompress } from './decompress.js';
 import { jsonToProto, parseOtlpJson } from './json-to-proto.js';
@@ -39,7 +40,7 @@ export interface IngestOutcome {
  */
 export function ingest(task: IngestTask): IngestOutcome {
   const raw = decompress(task.body, task.encoding, task.maxBytes);
-  const request = asBuffer(task.format === 'json' ? jsonToProto(parseOtlpJson(asBuffer(raw).toString('utf8')), REQUEST_MESSAGE[task.signal]) : raw);
+  const request = bufferOf(task.format === 'json' ? jsonToProto(parseOtlpJson(bufferOf(raw).toString('utf8')), REQUEST_MESSAGE[task.signal]) : raw);
   const { plan, accepted, rejected, rejectionMessage } = splitRequest(request, SPLIT_SIGNALS[task.signal]);
   for (let g = 0; g < plan.groupCount; g++) {
     const partitions = task.partitions[plan.topics[g]];
@@ -47,8 +48,4 @@ export function ingest(task: IngestTask): IngestOutcome {
     plan.partitions.push(partitionForHexKey(plan.keys[g], partitions));
   }
   return { request, plan, accepted, rejected, rejectionMessage, decodedBytes: raw.length };
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

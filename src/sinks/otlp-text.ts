@@ -4,6 +4,7 @@
  * What the text sinks (file, webhook, debug) make of a signal's records, read from the
  * protobuf wire: the merged request as OTLP/JSON bytes, and a summary (items, services).
  */
+import { bufferOf } from '../buffer-of.js';
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
 import { protoToJsonBytes } from '../otlp/proto-to-json-bytes.js';
@@ -12,7 +13,7 @@ import { LEN, WireReader } from '../otlp/wire-reader.js';
 import { countItems } from './otlp-items.js';
 import type { Signal } from './sink.js';
 import { mergeRequests } from './signals.js';
-import { anyValueTextAt, bufferOf } from './wire-values.js';
+import { anyValueTextAt } from './wire-values.js';
 
 /**
  * One OTLP/JSON request holding every record's data, followed by `suffix` when given. A record

@@ -4,11 +4,8 @@
  * OTLP values read straight from the protobuf wire, as the sinks need them (Prometheus labels,
  * the debug summary): attribute values as text, timestamps in milliseconds.
  */
+import { bufferOf } from '../buffer-of.js';
 import { I64, LEN, VARINT, WireReader } from '../otlp/wire-reader.js';
-
-export function bufferOf(buf: Uint8Array): Buffer {
-  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-}
 
 /** A double (fixed 8 bytes, little-endian) at `pos`. */
 export function doubleAt(buf: Uint8Array, pos: number): number {

@@ -1,6 +1,7 @@
 /** Runs on: a sink worker. */
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
-import { bufferOf, doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
+import { bufferOf } from '../../buffer-of.js';
+import { doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
 import type { BucketLayout, LabelCache, PointEntry, ResourceEntry, ScopeEntry, Series } from './label-cache.js';
 import { LabelSet, type SealedLabels } from './label-set.js';

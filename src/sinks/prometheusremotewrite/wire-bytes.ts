@@ -1,6 +1,6 @@
 /** Runs on: a sink worker. */
 import { I64, LEN, WireReader } from '../../otlp/wire-reader.js';
-import { bufferOf } from '../wire-values.js';
+import { bufferOf } from '../../buffer-of.js';
 /**
  * A point's attribute fields as one string of their bytes (tags included), its key among its
  * metric's points: the run of bytes they lie in when side by side, as they are written.

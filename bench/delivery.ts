@@ -15,9 +15,12 @@
  * against the same shape with no pipeline, lag at the start and the end of the load and its
  * growth per second over the second half, the drain time and rate (what the pipeline delivers
  * with the cores to itself), and the gateway's CPU per item accepted (µs, load and drain
- * together). Prints one JSON object on its last line.
+ * together). With --repeat N, each shape runs its pipelines N times, alternating (none, sink,
+ * debug, none, …): a pipeline's accepted ÷ none is taken against its own repeat's baseline, and
+ * the summary gives each figure's mean over the repeats (the runs are in `phases`). Prints one
+ * JSON object on its last line.
  *
- *   npm run bench:delivery -- [--seconds 60] [--warmup 5] [--concurrency 16] [--shapes traces-64x8,traces-512x1,metrics] [--pipelines none,sink,debug] [--dir /tmp]
+ *   npm run bench:delivery -- [--seconds 60] [--warmup 5] [--concurrency 16] [--shapes traces-64x8,traces-512x1,metrics] [--pipelines none,sink,debug] [--repeat 1] [--dir /tmp]
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +41,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     shapes: { type: 'string', default: 'traces-64x8,traces-512x1,metrics' },
     pipelines: { type: 'string', default: 'none,sink,debug' },
+    repeat: { type: 'string', default: '1' },
     'drain-timeout': { type: 'string', default: '600' },
     dir: { type: 'string', default: tmpdir() },
   },
@@ -168,23 +172,51 @@ async function phase(shape: Shape, kind: PipelineKind): Promise<Phase> {
   }
 }
 
+/** Phases of one shape and pipeline over the repeats: the figures' means, ratios from each repeat's own baseline. */
+function meanOf(runs: (Phase & { acceptedToNoPipeline?: number })[]): Phase & { acceptedToNoPipeline?: number; runs: number } {
+  const mean = (pick: (p: (typeof runs)[number]) => number | undefined, digits: number): number | undefined => {
+    const values = runs.map(pick).filter((v): v is number => v !== undefined);
+    return values.length > 0 ? round(values.reduce((a, b) => a + b, 0) / values.length, digits) : undefined;
+  };
+  const last = runs[runs.length - 1];
+  return {
+    ...last,
+    runs: runs.length,
+    acceptedItemsPerSec: mean((p) => p.acceptedItemsPerSec, 0)!,
+    cpuUsPerItem: mean((p) => p.cpuUsPerItem, 2),
+    deliveredItemsPerSec: mean((p) => p.deliveredItemsPerSec, 0),
+    deliveredToAccepted: mean((p) => p.deliveredToAccepted, 3),
+    acceptedToNoPipeline: mean((p) => p.acceptedToNoPipeline, 3),
+    lag: last.lag && { ...last.lag, atEnd: mean((p) => p.lag?.atEnd, 0)!, growthPerSec: mean((p) => p.lag?.growthPerSec, 0)! },
+    drainSeconds: mean((p) => p.drainSeconds, 1),
+    drainItemsPerSec: mean((p) => p.drainItemsPerSec, 0),
+  };
+}
+
 async function main() {
   await loadgenReady;
   const phases: Phase[] = [];
+  const means: ReturnType<typeof meanOf>[] = [];
   const kinds = args.pipelines.split(',') as PipelineKind[];
   for (const shape of args.shapes.split(',') as Shape[]) {
-    let noPipeline: number | undefined;
-    for (const kind of kinds) {
-      const p = await phase(shape, kind);
-      if (kind === 'none') noPipeline = p.acceptedItemsPerSec;
-      const withRatio = noPipeline && kind !== 'none' ? { acceptedToNoPipeline: round(p.acceptedItemsPerSec / noPipeline, 3) } : {};
-      const full = { ...p, ...withRatio };
-      phases.push(full);
-      console.log(JSON.stringify(full));
+    const byKind = new Map<PipelineKind, (Phase & { acceptedToNoPipeline?: number })[]>(kinds.map((k) => [k, []]));
+    // Repeats alternate the pipelines (none, sink, debug, none, …): each is compared with its own repeat's baseline.
+    for (let r = 0; r < Number(args.repeat); r++) {
+      let noPipeline: number | undefined;
+      for (const kind of kinds) {
+        const p = await phase(shape, kind);
+        if (kind === 'none') noPipeline = p.acceptedItemsPerSec;
+        const withRatio = noPipeline && kind !== 'none' ? { acceptedToNoPipeline: round(p.acceptedItemsPerSec / noPipeline, 3) } : {};
+        const full = { ...p, ...withRatio };
+        phases.push(full);
+        byKind.get(kind)!.push(full);
+        console.log(JSON.stringify(full));
+      }
     }
+    for (const runs of byKind.values()) means.push(meanOf(runs));
   }
   const rows = ['shape          pipeline                accepted/s  µs CPU/item  delivered/s  delivered÷accepted  accepted÷none  lag end  lag growth/s  drain s  drain items/s'];
-  for (const p of phases as (Phase & { acceptedToNoPipeline?: number })[]) {
+  for (const p of means) {
     const cells = [
       p.shape.padEnd(14),
       p.pipeline.padEnd(22),
@@ -209,7 +241,9 @@ async function main() {
       seconds: Number(args.seconds),
       warmupSeconds: Number(args.warmup),
       concurrency: Number(args.concurrency),
+      repeat: Number(args.repeat),
       phases,
+      means,
       summary: rows,
     }),
   );

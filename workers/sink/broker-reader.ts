@@ -24,6 +24,8 @@ export class BrokerReader implements ConsumerLogView {
   private readonly channels = new Map<number, BrokerChannel>();
   private readonly portWaiters = new Map<number, (() => void)[]>();
   private readonly leaders = new Map<string, number[]>();
+  /** Each broker's change count (BrokerHandle.changeCount), shared with its handle on the main thread. */
+  private readonly changeCounts = new Map<number, Int32Array>();
   private readonly reader: FetchReader;
 
   constructor(
@@ -35,11 +37,13 @@ export class BrokerReader implements ConsumerLogView {
     this.reader = new FetchReader(
       async (request) => (await this.channelTo(await this.leaderOf(request.topic, request.partition))).request<'fetch'>({ op: 'fetch', ...request }),
       (topic, records) => fetched.inc({ topic }, records),
+      { changes: () => this.changes() },
     );
   }
 
   /** A (new) port to a broker: the one before it belonged to a thread that has ended. */
-  addPort(brokerId: number, port: MessagePort): void {
+  addPort(brokerId: number, port: MessagePort, changeCounts: SharedArrayBuffer): void {
+    this.changeCounts.set(brokerId, new Int32Array(changeCounts));
     this.channels.get(brokerId)?.close();
     this.channels.set(brokerId, new BrokerChannel(brokerId, port));
     for (const wake of this.portWaiters.get(brokerId) ?? []) wake();
@@ -56,6 +60,13 @@ export class BrokerReader implements ConsumerLogView {
       if (err instanceof TributaryError && err.code === 'NOT_LEADER') this.leaders.delete(topic);
       throw err;
     }
+  }
+
+  /** All brokers' change counts together: a topic deleted on one broker may come back, led by another. */
+  private changes(): number {
+    let sum = 0;
+    for (const counts of this.changeCounts.values()) sum += Atomics.load(counts, 0);
+    return sum;
   }
 
   describeTopic(topic: string): Promise<TopicInfo> {

@@ -71,7 +71,7 @@ export class SinkWorker {
       addPipeline: (hosted) => this.addPipeline(hosted),
       removePipeline: (group) => this.removePipeline(group),
       metrics: () => this.telemetry.snapshot(),
-      brokerPort: (brokerId, brokerPort) => this.reader.addPort(brokerId, brokerPort),
+      brokerPort: (brokerId, brokerPort, changeCounts) => this.reader.addPort(brokerId, brokerPort, changeCounts),
       rebalance: (group, clientId) => this.groups.rebalance(group, clientId),
       partitionsRevoked: async (member, partitions) => {
         await this.remoteConsumers.get(member)?.revoked(partitions);

@@ -101,6 +101,11 @@ export class BrokerHandle {
     return Atomics.load(this.changes, 0);
   }
 
+  /** The memory of changeCount(), for other threads that read this broker (sink workers). */
+  get changeCountMemory(): SharedArrayBuffer {
+    return this.changes.buffer as SharedArrayBuffer;
+  }
+
   /**
    * Room for a batch of `size` bytes in the running thread's ring, or a buffer of its own when the
    * ring is full or the thread is not up. A ring slice must be sent with produce, or the ring

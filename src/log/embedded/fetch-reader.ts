@@ -18,12 +18,15 @@ type LeaderFetch = (request: { topic: string; partition: number; offset: number;
 /** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
 type GiveBack = (topic: string, partition: number, buffer: ArrayBuffer) => void;
 
-/** What the main thread's reader knows of its brokers beyond fetching. */
+/** What a reader knows of its brokers beyond fetching. */
 export interface LeaderLink {
-  /** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
-  giveBack: GiveBack;
   /** The brokers' change counts added up (see BrokerWorkerData.changes): held batches from before a change are not served. */
   changes: () => number;
+  /**
+   * Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into; given
+   * on the main thread, whose fetches (Kafka clients') also get the next window read ahead.
+   */
+  giveBack?: GiveBack;
 }
 
 export class FetchReader {
@@ -37,15 +40,12 @@ export class FetchReader {
     private readonly fromLeader: LeaderFetch,
     /** Told how many records each fetch returned, per topic (the fetch counter of /metrics). */
     private readonly counted: (topic: string, records: number) => void,
-    /** Without it (sink workers): nothing is handed back nor read ahead of a fetch. */
-    private readonly link?: LeaderLink,
+    private readonly link: LeaderLink,
   ) {
-    this.readAhead = new ReadAhead(
-      link && {
-        changes: link.changes,
-        read: (topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0 }),
-      },
-    );
+    this.readAhead = new ReadAhead({
+      changes: link.changes,
+      read: link.giveBack && ((topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0 })),
+    });
   }
 
   /**
@@ -58,7 +58,7 @@ export class FetchReader {
     const fetched = this.readAhead.take(topic, partition, offset, maxBytes) ?? (await this.fromLeaderKept(request));
     // Served whole, nothing of it held for the next fetch: the caller may hand it back (recycle).
     const buffer = fetched.batches.buffer as ArrayBuffer;
-    if (this.link && this.answered.get(buffer) === fetched.batches.length) {
+    if (this.link.giveBack && this.answered.get(buffer) === fetched.batches.length) {
       this.answered.delete(buffer);
       this.lent.set(buffer, { topic, partition });
     }
@@ -70,7 +70,7 @@ export class FetchReader {
   private async fromLeaderKept(request: FetchRequest): Promise<FetchedBatches> {
     const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
     const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
-    const since = this.link?.changes() ?? 0;
+    const since = this.link.changes();
     const reply = await this.leaderFetch({ topic, partition, offset, maxBytes: budget, maxWaitMs });
     return this.readAhead.keep(topic, partition, offset, maxBytes, reply, since);
   }
@@ -90,7 +90,7 @@ export class FetchReader {
   recycle(batches: Buffer): void {
     const buffer = batches.buffer as ArrayBuffer;
     const lent = this.lent.get(buffer);
-    if (!lent || !this.link) return;
+    if (!lent || !this.link.giveBack) return;
     this.lent.delete(buffer);
     this.link.giveBack(lent.topic, lent.partition, buffer);
   }

@@ -3,8 +3,12 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../../telemetry/logger.js';
 import type { BrokerHandle } from './broker-handle.js';
 
-/** Gets a port to a broker, at once for each running broker and again whenever one (re)starts. */
-export type ReaderPortListener = (brokerId: number, port: MessagePort) => void;
+/**
+ * Gets a port to a broker, at once for each running broker and again whenever one (re)starts,
+ * with the memory of the broker's change count (BrokerHandle.changeCount), so that a reader on
+ * another thread drops batches it holds once the broker lost bytes it may have served.
+ */
+export type ReaderPortListener = (brokerId: number, port: MessagePort, changeCounts: SharedArrayBuffer) => void;
 
 /**
  * Other threads that read the brokers directly (sink workers), so that record bytes do not pass
@@ -35,7 +39,7 @@ export class ReaderPorts {
     const { port1, port2 } = new MessageChannel();
     this.brokers[brokerId].attach(port1).then(
       () => {
-        if (this.listeners.has(listener)) listener(brokerId, port2);
+        if (this.listeners.has(listener)) listener(brokerId, port2, this.brokers[brokerId].changeCountMemory);
         else port2.close();
       },
       (err) => {

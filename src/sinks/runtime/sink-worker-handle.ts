@@ -203,8 +203,8 @@ export class SinkWorkerHandle {
     worker.on('error', (err) => logger.error('sink worker failed', { worker: this.index, error: err }));
     worker.once('exit', (code) => this.onExit(incarnation, code));
     if (brokers) {
-      incarnation.removeReader = brokers.addReader((brokerId, port) => {
-        incarnation.rpc.callTransferring('brokerPort', [brokerId, port], [port]).catch(() => port.close());
+      incarnation.removeReader = brokers.addReader((brokerId, port, changeCounts) => {
+        incarnation.rpc.callTransferring('brokerPort', [brokerId, port, changeCounts], [port]).catch(() => port.close());
       });
     }
     return incarnation;

@@ -92,8 +92,8 @@ export interface SinkWorkerCalls {
   /** The pipeline's members here finish and commit the batch in hand and leave its group; then its sink closes. */
   removePipeline(group: string): Promise<void>;
   metrics(): Promise<MetricsSnapshot>;
-  /** One end of a channel to a broker thread; a new one arrives whenever that broker restarts. */
-  brokerPort(brokerId: number, port: MessagePort): void;
+  /** One end of a channel to a broker thread, with its change count's memory; a new one arrives whenever that broker restarts. */
+  brokerPort(brokerId: number, port: MessagePort, changeCounts: SharedArrayBuffer): void;
   /** A rebalance started that the member `clientId` of `group` must rejoin. */
   rebalance(group: string, clientId: string): void;
   /** A `main-thread` consumer is giving up these partitions: its member delivers and commits what it holds first. */

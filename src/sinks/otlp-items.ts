@@ -61,6 +61,14 @@ export function countItems(signal: Signal, buf: Uint8Array, start = 0, end = buf
 }
 
 /**
+ * The items of one Resource{Spans,Metrics,Logs} entry at `buf[start, end)` (its scope entries,
+ * field 2, and their items), walked with `r`, which is left pointing anywhere.
+ */
+export function countEntryItems(signal: Signal, r: WireReader, start: number, end: number): number {
+  return countPath(r, start, end, ITEMS, 1, signal === 'metrics');
+}
+
+/**
  * The items of every record's value, read where the bytes lie, with one reader for them all; a
  * record that does not parse counts none.
  */

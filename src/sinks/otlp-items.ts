@@ -61,11 +61,11 @@ export function countItems(signal: Signal, buf: Uint8Array, start = 0, end = buf
 }
 
 /**
- * The items of one Resource{Spans,Metrics,Logs} entry at `buf[start, end)` (its scope entries,
- * field 2, and their items), walked with `r`, which is left pointing anywhere.
+ * The items of one scope entry (Scope{Spans,Metrics,Logs}) at `buf[start, end)`, walked with
+ * `r`, which is left pointing anywhere.
  */
-export function countEntryItems(signal: Signal, r: WireReader, start: number, end: number): number {
-  return countPath(r, start, end, ITEMS, 1, signal === 'metrics');
+export function countScopeItems(signal: Signal, r: WireReader, start: number, end: number): number {
+  return countPath(r, start, end, ITEMS, 2, signal === 'metrics');
 }
 
 /**

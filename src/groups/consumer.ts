@@ -44,8 +44,11 @@ const MIN_ESTIMATED_BYTES = 4 * 1024;
 /** A record's bytes in its batch beyond its key and value (length, deltas, headers), as a guess for budgets. */
 const RECORD_OVERHEAD_BYTES = 64;
 
-/** What a consumer reads the log through: the backend itself, or a sink worker's own reader. */
-export type ConsumerLogView = Pick<GroupLogView, 'describeTopic' | 'fetch'>;
+/**
+ * What a consumer reads the log through: the backend itself, or a sink worker's own reader, which
+ * takes released records' memory back (see Consumer.release).
+ */
+export type ConsumerLogView = Pick<GroupLogView, 'describeTopic' | 'fetch'> & { release?(records: readonly ConsumedRecord[]): void };
 
 /**
  * Runs on: the thread of its caller (a sink worker for pipelines; the main thread for tools and tests).
@@ -132,6 +135,10 @@ export class GroupConsumer implements Consumer {
       this.onMembershipError(err, this.memberId);
       throw err;
     }
+  }
+
+  release(records: readonly ConsumedRecord[]): void {
+    this.log.release?.(records);
   }
 
   async close(options: { leaveGroup?: boolean } = {}): Promise<void> {

@@ -5,7 +5,7 @@
  * the partition's leader; then decoded into records on the reader's own thread.
  */
 import { decodeRecordBatches } from '../record-batch.js';
-import type { FetchRequest, FetchResult } from '../types.js';
+import type { ConsumedRecord, FetchRequest, FetchResult } from '../types.js';
 import type { FetchReply } from './broker-protocol.js';
 import { fromBatchBytes } from './broker-protocol.js';
 import { type FetchedBatches, ReadAhead } from './read-ahead.js';
@@ -18,12 +18,15 @@ type LeaderFetch = (request: { topic: string; partition: number; offset: number;
 /** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
 type GiveBack = (topic: string, partition: number, buffer: ArrayBuffer) => void;
 
-/** What the main thread's reader knows of its brokers beyond fetching. */
+/** What a reader knows of its brokers beyond fetching. */
 export interface LeaderLink {
   /** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
   giveBack: GiveBack;
-  /** The brokers' change counts added up (see BrokerWorkerData.changes): held batches from before a change are not served. */
-  changes: () => number;
+  /**
+   * The brokers' change counts added up (see BrokerWorkerData.changes): held batches from before a
+   * change are not served. Given (the main thread), the next window is read ahead of each fetch.
+   */
+  changes?: () => number;
 }
 
 export class FetchReader {
@@ -32,17 +35,20 @@ export class FetchReader {
   private readonly lent = new WeakMap<ArrayBuffer, { topic: string; partition: number }>();
   /** How many bytes each leader's answer held, by its ArrayBuffer: served all at once, it may be lent. */
   private readonly answered = new WeakMap<ArrayBuffer, number>();
+  /** Records decoded from a lent ArrayBuffer and not released yet: at none, it goes back (see release). */
+  private readonly unreleased = new WeakMap<ArrayBuffer, number>();
 
   constructor(
     private readonly fromLeader: LeaderFetch,
     /** Told how many records each fetch returned, per topic (the fetch counter of /metrics). */
     private readonly counted: (topic: string, records: number) => void,
-    /** Without it (sink workers): nothing is handed back nor read ahead of a fetch. */
+    /** Without it, nothing is handed back nor read ahead of a fetch. */
     private readonly link?: LeaderLink,
   ) {
+    const changes = link?.changes;
     this.readAhead = new ReadAhead(
-      link && {
-        changes: link.changes,
+      changes && {
+        changes,
         read: (topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0 }),
       },
     );
@@ -70,7 +76,7 @@ export class FetchReader {
   private async fromLeaderKept(request: FetchRequest): Promise<FetchedBatches> {
     const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
     const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
-    const since = this.link?.changes() ?? 0;
+    const since = this.link?.changes?.() ?? 0;
     const reply = await this.leaderFetch({ topic, partition, offset, maxBytes: budget, maxWaitMs });
     return this.readAhead.keep(topic, partition, offset, maxBytes, reply, since);
   }
@@ -95,12 +101,52 @@ export class FetchReader {
     this.link.giveBack(lent.topic, lent.partition, buffer);
   }
 
+  /**
+   * The caller of fetch is done with these records: once every record decoded from a lent
+   * ArrayBuffer is released, the buffer goes back to its broker (recycle). A record must be
+   * released once at most; one never released only keeps its buffer from being reused.
+   */
+  release(records: readonly ConsumedRecord[]): void {
+    // Records come in runs from one fetch: one look-up per run.
+    let buffer: ArrayBufferLike | undefined;
+    let run = 0;
+    for (const r of records) {
+      const from = r.valueBytes.buffer;
+      if (from !== buffer) {
+        this.released(buffer, run);
+        buffer = from;
+        run = 0;
+      }
+      run++;
+    }
+    this.released(buffer, run);
+  }
+
+  private released(buffer: ArrayBufferLike | undefined, count: number): void {
+    const left = buffer && this.unreleased.get(buffer as ArrayBuffer);
+    if (left === undefined || !buffer) return;
+    if (left > count) {
+      this.unreleased.set(buffer as ArrayBuffer, left - count);
+      return;
+    }
+    this.unreleased.delete(buffer as ArrayBuffer);
+    this.recycle(Buffer.from(buffer));
+  }
+
   /** The records of fetchBatches, decoded on this thread. */
   async fetch(request: FetchRequest): Promise<FetchResult> {
     const { topic, partition, offset } = request;
     const fetched = await this.fetchBatches(request);
     const records = decodeRecordBatches(fetched.batches, topic, partition, offset);
     if (records.length > 0) this.counted(topic, records.length);
+    const buffer = fetched.batches.buffer as ArrayBuffer;
+    if (this.lent.has(buffer)) {
+      // Records of compressed batches point into their inflated bytes instead.
+      let pointing = 0;
+      for (const r of records) if (r.valueBytes.buffer === buffer) pointing++;
+      if (pointing === 0) this.recycle(fetched.batches);
+      else this.unreleased.set(buffer, pointing);
+    }
     return {
       records,
       highWatermark: fetched.highWatermark,

@@ -23,14 +23,32 @@ interface PartitionFetch {
   error?: unknown;
 }
 
+/**
+ * A fetch left waiting at a partition's leader (a long poll) while the partition had nothing
+ * past `from`: the leader answers it when a record arrives (or after PARK_MS), and the answer
+ * is kept here for the next poll. Until then polls read nothing of the partition and send
+ * nothing for it, so the idle partitions of a busy member's topics cost it no message per poll.
+ */
+interface ParkedFetch {
+  from: number;
+  settled: Promise<void>;
+  result?: PartitionFetch;
+}
+
+/** How long a parked fetch waits at the leader; one that comes back empty is parked again by the next poll. */
+const PARK_MS = 500;
+
 const MIN_PARTITION_BYTES = 64 * 1024;
 /** The smallest per-partition budget that an estimate from record sizes may set. */
 const MIN_ESTIMATED_BYTES = 4 * 1024;
 /** A record's bytes in its batch beyond its key and value (length, deltas, headers), as a guess for budgets. */
 const RECORD_OVERHEAD_BYTES = 64;
 
-/** What a consumer reads the log through: the backend itself, or a sink worker's own reader. */
-export type ConsumerLogView = Pick<GroupLogView, 'describeTopic' | 'fetch'>;
+/**
+ * What a consumer reads the log through: the backend itself, or a sink worker's own reader, which
+ * takes released records' memory back (see Consumer.release).
+ */
+export type ConsumerLogView = Pick<GroupLogView, 'describeTopic' | 'fetch'> & { release?(records: readonly ConsumedRecord[]): void };
 
 /**
  * Runs on: the thread of its caller (a sink worker for pipelines; the main thread for tools and tests).
@@ -52,6 +70,8 @@ export class GroupConsumer implements Consumer {
   private readonly consumed = new Map<string, PartitionOffset>();
   /** Records fetched past a poll's maxRecords, served by the next poll instead of fetched again. */
   private readonly buffered = new Map<string, PartitionFetch>();
+  /** Long polls waiting at the leaders of partitions that had nothing to read. */
+  private readonly parked = new Map<string, ParkedFetch>();
   private rejoinNeeded = false;
   private joining = false;
   private polling = false;
@@ -117,6 +137,10 @@ export class GroupConsumer implements Consumer {
     }
   }
 
+  release(records: readonly ConsumedRecord[]): void {
+    this.log.release?.(records);
+  }
+
   async close(options: { leaveGroup?: boolean } = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -169,6 +193,7 @@ export class GroupConsumer implements Consumer {
     this.positions.clear();
     this.consumed.clear();
     this.buffered.clear();
+    this.parked.clear();
   }
 
   private async callListener(listener: RebalanceListener | undefined, partitions: TopicPartition[], name: string): Promise<void> {
@@ -192,11 +217,16 @@ export class GroupConsumer implements Consumer {
     this.positions.set(topicPartitionKey(tp), latest ? info.highWatermark : info.logStartOffset);
   }
 
+  /**
+   * One pass over the owned partitions; with `waitMs`, when it found nothing, waits for a record
+   * to arrive (a parked fetch answered), a rebalance or the time to pass, and returns nothing:
+   * poll() passes over them again.
+   */
   private async fetchOnce(maxRecords: number, maxBytes: number, waitMs: number): Promise<ConsumedRecord[]> {
     const owned = this.owned;
     if (owned.length > 0) {
       const budget = this.partitionBudget(owned.length, maxRecords, maxBytes);
-      const ready = await Promise.all(owned.map((tp) => this.fetchPartition(tp, budget, 0)));
+      const ready = await Promise.all(owned.map((tp) => this.fetchPartition(tp, budget)));
       const records = await this.take(ready, maxRecords, maxBytes);
       if (records.length > 0 || waitMs === 0 || this.rejoinNeeded) return records;
     }
@@ -208,13 +238,8 @@ export class GroupConsumer implements Consumer {
       timer = setTimeout(resolve, waitMs);
     });
     try {
-      if (owned.length === 0) {
-        await Promise.race([woken, timedOut]);
-        return [];
-      }
-      const budget = this.partitionBudget(owned.length, maxRecords, maxBytes);
-      const first = await Promise.race([woken.then(() => undefined), timedOut.then(() => undefined), this.firstWithRecords(owned, budget, waitMs)]);
-      return first ? await this.take([first], maxRecords, maxBytes) : [];
+      await Promise.race([woken, timedOut, ...[...this.parked.values()].map((p) => p.settled)]);
+      return [];
     } finally {
       clearTimeout(timer);
       this.wakeup = undefined;
@@ -235,24 +260,37 @@ export class GroupConsumer implements Consumer {
     return Math.min(share, Math.max(MIN_ESTIMATED_BYTES, estimate));
   }
 
-  /** Long-polls every partition; resolves with the first that has records, or undefined when none had. */
-  private firstWithRecords(owned: TopicPartition[], budget: number, waitMs: number): Promise<PartitionFetch | undefined> {
-    return new Promise((resolve) => {
-      let left = owned.length;
-      for (const tp of owned) {
-        void this.fetchPartition(tp, budget, waitMs).then((f) => {
-          if ((f.records?.length ?? 0) > 0 || f.error) resolve(f);
-          else if (--left === 0) resolve(undefined);
-        });
-      }
-    });
-  }
-
-  private async fetchPartition(tp: TopicPartition, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch> {
+  /**
+   * What the partition has past its position: records fetched earlier and not yet taken, a parked
+   * fetch's answer, nothing while a parked fetch waits, else a fetch from its leader, after which
+   * a partition with nothing to read is parked.
+   */
+  private async fetchPartition(tp: TopicPartition, maxBytes: number): Promise<PartitionFetch> {
     const key = topicPartitionKey(tp);
     const from = this.positions.get(key)!;
     const kept = this.buffered.get(key);
     if (kept?.from === from) return kept;
+    const parked = this.parked.get(key);
+    if (parked?.from === from && !parked.result) return { tp, from, records: [] };
+    if (parked) {
+      // Answered, or left behind by a position that moved (a reset): taken once, never waited on again.
+      this.parked.delete(key);
+      if (parked.from === from && (parked.result?.error || (parked.result?.records?.length ?? 0) > 0)) return parked.result!;
+    }
+    const fetched = await this.fetchFromLeader(tp, from, maxBytes, 0);
+    if (!fetched.error && fetched.records?.length === 0 && this.positions.get(key) === from) this.park(key, tp, from, maxBytes);
+    return fetched;
+  }
+
+  private park(key: string, tp: TopicPartition, from: number, maxBytes: number): void {
+    const parked: ParkedFetch = { from, settled: Promise.resolve() };
+    parked.settled = this.fetchFromLeader(tp, from, maxBytes, PARK_MS).then((result) => {
+      parked.result = result;
+    });
+    this.parked.set(key, parked);
+  }
+
+  private async fetchFromLeader(tp: TopicPartition, from: number, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch> {
     try {
       const { records } = await this.log.fetch({ topic: tp.topic, partition: tp.partition, offset: from, maxBytes, maxWaitMs });
       return { tp, from, records };

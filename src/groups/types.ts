@@ -127,6 +127,12 @@ export interface Consumer {
   /** Commits the given offsets, or by default the position after every record polled so far. */
   commit(offsets?: PartitionOffset[]): Promise<void>;
   /**
+   * The caller is done with these polled records (delivered, or given up): the memory they point
+   * into may be reused, so nothing may read them, their values or headers afterwards. Optional:
+   * records never released are simply collected.
+   */
+  release?(records: readonly ConsumedRecord[]): void;
+  /**
    * Leaves the group (its partitions are reassigned at once). With `leaveGroup: false` the member
    * just stops heartbeating, as a crashed process would, and is removed after its session timeout.
    */

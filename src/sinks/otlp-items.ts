@@ -61,6 +61,14 @@ export function countItems(signal: Signal, buf: Uint8Array, start = 0, end = buf
 }
 
 /**
+ * The items of one scope entry (Scope{Spans,Metrics,Logs}) at `buf[start, end)`, walked with
+ * `r`, which is left pointing anywhere.
+ */
+export function countScopeItems(signal: Signal, r: WireReader, start: number, end: number): number {
+  return countPath(r, start, end, ITEMS, 2, signal === 'metrics');
+}
+
+/**
  * The items of every record's value, read where the bytes lie, with one reader for them all; a
  * record that does not parse counts none.
  */

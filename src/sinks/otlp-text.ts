@@ -4,13 +4,12 @@
  * What the text sinks (file, webhook, debug) make of a signal's records, read from the
  * protobuf wire: the merged request as OTLP/JSON bytes, and a summary (items, services).
  */
-import { bufferOf } from '../buffer-of.js';
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
 import { protoToJsonBytes } from '../otlp/proto-to-json-bytes.js';
 import { REQUEST_MESSAGE } from '../otlp/signals.js';
 import { LEN, WireReader } from '../otlp/wire-reader.js';
-import { countItems } from './otlp-items.js';
+import { countScopeItems } from './otlp-items.js';
 import type { Signal } from './sink.js';
 import { mergeRequests } from './signals.js';
 import { anyValueTextAt } from './wire-values.js';
@@ -35,19 +34,46 @@ export interface RecordsSummary {
   services: Set<string>;
 }
 
-/** Counts the items of the records and names the services they came from, without decoding the items. */
+/**
+ * Counts the items of the records and names the services they came from, without decoding the
+ * items: one walk per resource entry, with the same two readers for the whole batch (records by
+ * the thousand are summarized per second).
+ */
 export function summarizeRecords(signal: Signal, records: readonly ConsumedRecord[]): RecordsSummary {
   const summary: RecordsSummary = { items: 0, services: new Set() };
   const services = new ResourceServices();
+  const entries = new WireReader(EMPTY, 0, 0);
+  const inside = new WireReader(EMPTY, 0, 0);
+  let lastService: string | undefined;
   for (const record of records) {
     if (record.valueSize <= 0) continue;
     const buf = record.valueBytes;
     const start = record.valueStart;
-    const end = start + record.valueSize;
     try {
-      summary.items += countItems(signal, buf, start, end);
-      const r = new WireReader(buf, start, end);
-      while (r.next()) if (r.field === 1 && r.wireType === LEN) summary.services.add(services.of(buf, r.valueStart, r.valueEnd));
+      entries.reset(buf, start, start + record.valueSize);
+      while (entries.next()) {
+        if (entries.field !== 1 || entries.wireType !== LEN) continue;
+        // A Resource{Spans,Metrics,Logs}: its resource (field 1) and scope entries (field 2).
+        const entryEnd = entries.valueEnd;
+        inside.reset(buf, entries.valueStart, entryEnd);
+        let resourceStart = -1;
+        let resourceEnd = -1;
+        while (inside.next()) {
+          if (inside.wireType !== LEN) continue;
+          if (inside.field === 1) {
+            resourceStart = inside.valueStart;
+            resourceEnd = inside.valueEnd;
+          } else if (inside.field === 2) {
+            const after = inside.pos;
+            summary.items += countScopeItems(signal, inside, inside.valueStart, inside.valueEnd);
+            inside.pos = after;
+            inside.end = entryEnd;
+          }
+        }
+        const service = services.of(buf, resourceStart, resourceEnd);
+        if (service !== lastService) summary.services.add(service);
+        lastService = service;
+      }
     } catch (err) {
       throw new TributaryError('SINK_REJECTED', `a ${signal} record does not decode: ${(err as Error).message}`, { cause: err });
     }
@@ -55,10 +81,15 @@ export function summarizeRecords(signal: Signal, records: readonly ConsumedRecor
   return summary;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** Resources up to this many bytes are compared byte by byte in JavaScript. */
+const SHORT_RESOURCE = 256;
+
 /**
- * `service.name` of Resource{Spans,Metrics,Logs} entries, `unknown` where there is none. The
- * records of one request repeat their resource's bytes, so the last resource's are kept: the same
- * bytes again name the same service without walking their attributes.
+ * `service.name` of resources, `unknown` where there is none. The records of one request repeat
+ * their resource's bytes, so the last resource's are kept: the same bytes again name the same
+ * service without walking their attributes.
  */
 class ResourceServices {
   /** The last resource's bytes, `last[lastStart, lastEnd)`; at first none, whose service is unknown. */
@@ -67,24 +98,29 @@ class ResourceServices {
   private lastEnd = 0;
   private lastService = 'unknown';
 
-  /** The service of the entry in `buf[start, end)`. */
-  of(buf: Uint8Array, start: number, end: number): string {
-    let resourceStart = -1;
-    let resourceEnd = -1;
-    const r = new WireReader(buf, start, end);
-    while (r.next()) {
-      if (r.field !== 1 || r.wireType !== LEN) continue;
-      resourceStart = r.valueStart;
-      resourceEnd = r.valueEnd;
-    }
-    if (resourceStart < 0) return 'unknown';
-    const bytes = bufferOf(buf);
-    if (bytes.compare(this.last, this.lastStart, this.lastEnd, resourceStart, resourceEnd) === 0) return this.lastService;
-    this.last = bytes;
-    this.lastStart = resourceStart;
-    this.lastEnd = resourceEnd;
-    this.lastService = serviceOf(buf, resourceStart, resourceEnd) ?? 'unknown';
+  /** The service of the resource in `buf[start, end)`; `start` -1 for an entry without one. */
+  of(buf: Buffer, start: number, end: number): string {
+    if (start < 0) return 'unknown';
+    if (this.isLast(buf, start, end)) return this.lastService;
+    this.last = buf;
+    this.lastStart = start;
+    this.lastEnd = end;
+    this.lastService = serviceOf(buf, start, end) ?? 'unknown';
     return this.lastService;
+  }
+
+  /**
+   * Whether `buf[start, end)` holds the last resource's bytes. Short resources are compared here:
+   * Buffer#compare's checks and native call cost more than the loop, once per record.
+   */
+  private isLast(buf: Buffer, start: number, end: number): boolean {
+    const length = end - start;
+    if (length !== this.lastEnd - this.lastStart) return false;
+    if (length > SHORT_RESOURCE) return buf.compare(this.last, this.lastStart, this.lastEnd, start, end) === 0;
+    const last = this.last;
+    const shift = this.lastStart - start;
+    for (let i = start; i < end; i++) if (buf[i] !== last[i + shift]) return false;
+    return true;
   }
 }
 

@@ -72,12 +72,13 @@ export function groupBySignal(records: readonly ConsumedRecord[]): SignalRecords
 /**
  * One Export*ServiceRequest holding every record's data. Each value is such a request whose only
  * field is the repeated resource entry (field 1); concatenated protobuf messages merge, and
- * repeated fields concatenate, so the bytes laid end to end are the merged request.
+ * repeated fields concatenate, so the bytes laid end to end are the merged request. Written into
+ * `allocate(size)` when given (memory the caller reuses).
  */
-export function mergeRequests(records: readonly ConsumedRecord[]): Buffer {
+export function mergeRequests(records: readonly ConsumedRecord[], allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   let size = 0;
   for (const r of records) if (r.valueSize > 0) size += r.valueSize;
-  const out = Buffer.allocUnsafe(size);
+  const out = allocate(size);
   let pos = 0;
   for (const r of records) {
     if (r.valueSize <= 0) continue;

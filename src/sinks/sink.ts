@@ -29,6 +29,8 @@ export interface SinkBatch {
 
 /** What a sink reports after the destination accepted a batch. */
 export interface ExportOutcome {
+  /** The batch's items, when the sink counted them anyway (e.g. for a summary): the runtime then does not count them again. */
+  items?: number;
   /** Items (spans, data points, log records) the destination rejected while accepting the rest. */
   rejectedItems?: number;
   /** Items the sink could not express at the destination and left out, counted, never silently. */

@@ -69,6 +69,21 @@ describe('otlphttp sink', () => {
     expect(metrics).toMatch(/tributary_sink_items_total\{pipeline="forward"\} 87\b/);
   });
 
+  it('sends batches of over 64 KB one after another, each body whole: the memory of one is written again only once it was sent', async () => {
+    log = await startLog(dataDir());
+    receiver = await startReceiver();
+    const spans = await produceTraces(log.log, { service: 'cart', traces: 1500, spansPerTrace: 4 });
+    pipelines = pipelinesOver(log, [{ group: 'big', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: receiver.url }, batch: { max_records: 150, max_wait: 5 } }]);
+    await pipelines.start();
+
+    await eventually('lag 0', () => caughtUp(log!, 'big', ['otlp_spans']));
+    const bodies = receiver.requests.filter((r) => r.path === '/v1/traces').map((r) => r.body.length);
+    expect(bodies.length).toBeGreaterThanOrEqual(10);
+    expect(Math.min(...bodies.slice(0, -1))).toBeGreaterThan(64 * 1024);
+    // Every span exactly once: a body overwritten while sent would lose or repeat some, or not parse.
+    expect(spanIds(receiver.requests).sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
+  });
+
   it('retries a sink that answers 503 until it recovers: nothing lost, lag back to 0, Retry-After honoured', async () => {
     log = await startLog(dataDir());
     receiver = await startReceiver();

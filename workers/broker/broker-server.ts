@@ -23,7 +23,7 @@ import { ReadBuffers } from './read-buffers.js';
 type Request<K extends BrokerRequest['op']> = Extract<BrokerRequest, { op: K }>;
 type Outbox = MessageBatcher<BrokerMessage>;
 
-const READER_OPS = new Set<string>(['fetch', 'offsetForTimestamp'] satisfies ReaderRequest['op'][]);
+const READER_OPS = new Set<string>(['fetch', 'offsetForTimestamp', 'recycle'] satisfies ReaderRequest['op'][]);
 
 /**
  * Runs on: a broker thread.
@@ -157,7 +157,7 @@ export class BrokerServer {
     port.on('message', (requests: BrokerRequest[]) => {
       for (const req of requests) {
         if (READER_OPS.has(req.op)) this.handle(req, outbox);
-        else this.fail(req.id, new TributaryError('INVALID_REQUEST', `a reader's port serves fetch and offsetForTimestamp, not ${req.op}`), outbox);
+        else this.fail(req.id, new TributaryError('INVALID_REQUEST', `a reader's port serves fetch, offsetForTimestamp and recycle, not ${req.op}`), outbox);
       }
     });
   }

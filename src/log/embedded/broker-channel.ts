@@ -35,7 +35,12 @@ export class BrokerChannel {
     return this.open;
   }
 
-  request<K extends ReaderOp>(body: Omit<Extract<ReaderRequest, { op: K }>, 'id'>): Promise<BrokerReplies[K]> {
+  /** Hands a fetched ArrayBuffer back to the broker (transferred: it is unusable here afterwards). Never answered. */
+  giveBack(buffer: ArrayBuffer): void {
+    if (this.open) this.outbox.push({ id: -1, op: 'recycle', buffer }, [buffer]);
+  }
+
+  request<K extends Exclude<ReaderOp, 'recycle'>>(body: Omit<Extract<ReaderRequest, { op: K }>, 'id'>): Promise<BrokerReplies[K]> {
     if (!this.open) return Promise.reject(this.unavailable());
     const id = this.nextId++;
     const message = { ...body, id } as unknown as ReaderRequest;

@@ -91,12 +91,12 @@ export type BrokerRequest =
   | { id: number; op: 'updateSettings'; topic: string; partition: number; settings: PartitionStorageSettings }
   | { id: number; op: 'enforceRetention' }
   | { id: number; op: 'stats'; topic?: string }
-  /** A port of its own for another thread (a sink worker) that reads: fetch and offsetForTimestamp only. */
+  /** A port of its own for another thread (a sink worker) that reads: fetch, offsetForTimestamp and recycle only. */
   | { id: number; op: 'attach'; port: MessagePort }
   | { id: number; op: 'close' };
 
 /** What a reader's port (see `attach`) may ask. */
-export type ReaderRequest = Extract<BrokerRequest, { op: 'fetch' | 'offsetForTimestamp' }>;
+export type ReaderRequest = Extract<BrokerRequest, { op: 'fetch' | 'offsetForTimestamp' | 'recycle' }>;
 
 export type BrokerOp = BrokerRequest['op'];
 

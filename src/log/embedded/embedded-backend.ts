@@ -140,6 +140,7 @@ export class EmbeddedBackend implements LogBackend {
         },
         // All brokers' together: a topic deleted on one broker may come back, led by another.
         changes: () => this.brokers.reduce((sum, broker) => sum + broker.changeCount(), 0),
+        readNext: true,
       },
     );
   }

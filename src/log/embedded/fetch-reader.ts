@@ -5,7 +5,7 @@
  * the partition's leader; then decoded into records on the reader's own thread.
  */
 import { decodeRecordBatches } from '../record-batch.js';
-import type { FetchRequest, FetchResult } from '../types.js';
+import type { ConsumedRecord, FetchRequest, FetchResult } from '../types.js';
 import type { FetchReply } from './broker-protocol.js';
 import { fromBatchBytes } from './broker-protocol.js';
 import { type FetchedBatches, ReadAhead } from './read-ahead.js';
@@ -22,11 +22,13 @@ type GiveBack = (topic: string, partition: number, buffer: ArrayBuffer) => void;
 export interface LeaderLink {
   /** The brokers' change counts added up (see BrokerWorkerData.changes): held batches from before a change are not served. */
   changes: () => number;
+  /** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
+  giveBack: GiveBack;
   /**
-   * Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into; given
-   * on the main thread, whose fetches (Kafka clients') also get the next window read ahead.
+   * Reads the next window as soon as a fetch is served (the main thread: a Kafka client sends its
+   * next Fetch on receiving the last); a sink worker's member polls when its sink is done instead.
    */
-  giveBack?: GiveBack;
+  readNext?: boolean;
 }
 
 export class FetchReader {
@@ -35,6 +37,8 @@ export class FetchReader {
   private readonly lent = new WeakMap<ArrayBuffer, { topic: string; partition: number }>();
   /** How many bytes each leader's answer held, by its ArrayBuffer: served all at once, it may be lent. */
   private readonly answered = new WeakMap<ArrayBuffer, number>();
+  /** Records decoded from a lent ArrayBuffer and not released yet: at none, it goes back (see release). */
+  private readonly unreleased = new WeakMap<ArrayBuffer, number>();
 
   constructor(
     private readonly fromLeader: LeaderFetch,
@@ -44,7 +48,7 @@ export class FetchReader {
   ) {
     this.readAhead = new ReadAhead({
       changes: link.changes,
-      read: link.giveBack && ((topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0 })),
+      read: link.readNext ? (topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0 }) : undefined,
     });
   }
 
@@ -58,7 +62,7 @@ export class FetchReader {
     const fetched = this.readAhead.take(topic, partition, offset, maxBytes) ?? (await this.fromLeaderKept(request));
     // Served whole, nothing of it held for the next fetch: the caller may hand it back (recycle).
     const buffer = fetched.batches.buffer as ArrayBuffer;
-    if (this.link.giveBack && this.answered.get(buffer) === fetched.batches.length) {
+    if (this.answered.get(buffer) === fetched.batches.length) {
       this.answered.delete(buffer);
       this.lent.set(buffer, { topic, partition });
     }
@@ -90,9 +94,41 @@ export class FetchReader {
   recycle(batches: Buffer): void {
     const buffer = batches.buffer as ArrayBuffer;
     const lent = this.lent.get(buffer);
-    if (!lent || !this.link.giveBack) return;
+    if (!lent) return;
     this.lent.delete(buffer);
     this.link.giveBack(lent.topic, lent.partition, buffer);
+  }
+
+  /**
+   * The caller of fetch is done with these records: once every record decoded from a lent
+   * ArrayBuffer is released, the buffer goes back to its broker (recycle). A record must be
+   * released once at most; one never released only keeps its buffer from being reused.
+   */
+  release(records: readonly ConsumedRecord[]): void {
+    // Records come in runs from one fetch: one look-up per run.
+    let buffer: ArrayBufferLike | undefined;
+    let run = 0;
+    for (const r of records) {
+      const from = r.valueBytes.buffer;
+      if (from !== buffer) {
+        this.released(buffer, run);
+        buffer = from;
+        run = 0;
+      }
+      run++;
+    }
+    this.released(buffer, run);
+  }
+
+  private released(buffer: ArrayBufferLike | undefined, count: number): void {
+    const left = buffer && this.unreleased.get(buffer as ArrayBuffer);
+    if (left === undefined || !buffer) return;
+    if (left > count) {
+      this.unreleased.set(buffer as ArrayBuffer, left - count);
+      return;
+    }
+    this.unreleased.delete(buffer as ArrayBuffer);
+    this.recycle(Buffer.from(buffer));
   }
 
   /** The records of fetchBatches, decoded on this thread. */
@@ -101,6 +137,14 @@ export class FetchReader {
     const fetched = await this.fetchBatches(request);
     const records = decodeRecordBatches(fetched.batches, topic, partition, offset);
     if (records.length > 0) this.counted(topic, records.length);
+    const buffer = fetched.batches.buffer as ArrayBuffer;
+    if (this.lent.has(buffer)) {
+      // Records of compressed batches point into their inflated bytes instead.
+      let pointing = 0;
+      for (const r of records) if (r.valueBytes.buffer === buffer) pointing++;
+      if (pointing === 0) this.recycle(fetched.batches);
+      else this.unreleased.set(buffer, pointing);
+    }
     return {
       records,
       highWatermark: fetched.highWatermark,

@@ -38,15 +38,17 @@ export function createDebugSink(config: DebugSinkConfig, context: SinkContext, o
     type: 'debug',
     async start() {},
     async export(batch: SinkBatch): Promise<ExportOutcome> {
+      let items = 0;
       for (const { signal, label, records } of labelled(batch)) {
         const summary = summarizeRecords(signal, records);
+        items += summary.items;
         const services = [...summary.services].sort().join(',');
         let text = `${context.pipeline} ${label} records=${records.length} items=${summary.items} services=${services}\n`;
         // Indented for a person reading stdout; the detailed view is for trying things out, not for load.
         if (config.verbosity === 'detailed') text += JSON.stringify(JSON.parse(recordsAsJson(signal, records).toString()), null, 2) + '\n';
         out.write(text);
       }
-      return {};
+      return { items };
     },
     async shutdown() {},
   };

@@ -15,6 +15,8 @@ export interface HttpPost {
   headers: Record<string, string>;
   timeoutMs: number;
   compression: 'gzip' | 'none';
+  /** Told once nothing reads `body` any more (its request closed, or it was compressed), so its memory may be reused. */
+  bodyDone?: () => void;
 }
 
 export interface HttpAnswer {
@@ -56,11 +58,12 @@ export class HttpClient {
     if (post.compression === 'gzip') {
       body = await gzipAsync(body);
       headers['content-encoding'] = 'gzip';
+      post.bodyDone?.();
     }
     headers['content-length'] = body.length;
     let answer: { status: number; headers: IncomingHttpHeaders; body: Buffer };
     try {
-      answer = await this.send(new URL(post.url), headers, body, post.timeoutMs);
+      answer = await this.send(new URL(post.url), headers, body, post.timeoutMs, post.compression === 'gzip' ? undefined : post.bodyDone);
     } catch (err) {
       const reason = err instanceof RequestTimeout ? `no answer within ${post.timeoutMs} ms` : (err as Error).message;
       throw new TributaryError('SINK_UNAVAILABLE', `POST ${post.url} failed: ${reason}`, { retriable: true, cause: err });
@@ -83,7 +86,7 @@ export class HttpClient {
     this.https.destroy();
   }
 
-  private send(url: URL, headers: Record<string, string | number>, body: Uint8Array, timeoutMs: number): Promise<HttpAnswer> {
+  private send(url: URL, headers: Record<string, string | number>, body: Uint8Array, timeoutMs: number, bodyDone?: () => void): Promise<HttpAnswer> {
     const secure = url.protocol === 'https:';
     const request = secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
@@ -103,6 +106,8 @@ export class HttpClient {
         reject(err);
       }
       req.on('error', fail);
+      // Closed: the body was written whole, or the connection ended; either way no more of it is sent.
+      if (bodyDone) req.once('close', bodyDone);
       req.end(body);
     });
   }

@@ -5,6 +5,7 @@ import { httpSinkKeys, httpUrl } from '../http/http-config.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Signal, SignalRecords, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { mergeRequests } from '../signals.js';
+import { BodyBuffers } from '../http/body-buffers.js';
 import { readPartialSuccess } from './partial-success.js';
 
 const configSchema = z.strictObject({
@@ -34,6 +35,7 @@ export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkCont
   // Signals of a batch already accepted: a retry after a later signal failed does not resend them.
   const delivered = new WeakSet<SignalRecords>();
   const http = new HttpClient();
+  const bodies = new BodyBuffers();
   return {
     type: 'otlphttp',
     async start() {},
@@ -43,13 +45,15 @@ export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkCont
         if (delivered.has(group)) continue;
         const { signal, records } = group;
         const url = signalUrl(config, signal);
+        const body = mergeRequests(records, (size) => bodies.take(size));
         const answer = await http.post({
           url,
-          body: mergeRequests(records),
+          body,
           contentType: 'application/x-protobuf',
           headers: config.headers,
           timeoutMs: config.timeout,
           compression: config.compression,
+          bodyDone: () => bodies.give(body),
         });
         const partial = readPartialSuccess(answer.body);
         if (partial && (partial.rejected > 0 || partial.message)) {

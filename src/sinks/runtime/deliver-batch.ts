@@ -67,7 +67,7 @@ export async function deliverBatch(polled: ConsumedRecord[], ctx: DeliveryContex
     try {
       const outcome = await ctx.sink.export(batch);
       timer({ outcome: 'success' });
-      const items = itemsOf(batch);
+      const items = outcome.items ?? itemsOf(batch);
       metrics.items.inc({ pipeline }, Math.max(0, items - (outcome.rejectedItems ?? 0) - (outcome.droppedItems ?? 0)));
       if (outcome.rejectedItems) metrics.rejectedItems.inc({ pipeline }, outcome.rejectedItems);
       if (outcome.droppedItems) metrics.droppedItems.inc({ pipeline }, outcome.droppedItems);

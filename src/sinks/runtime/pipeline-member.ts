@@ -107,9 +107,12 @@ export class PipelineMember {
   /** Delivers a batch and queues its commit; waits only when a delivered batch already waits for one. */
   private async deliver(batch: ConsumedRecord[]): Promise<void> {
     const result = await deliverBatch(batch, this.delivery);
+    const offsets = result === 'abandoned' ? [] : offsetsAfter(batch);
+    // The sink is done with the records: the fetched memory they point into may be read into again.
+    this.consumer.release?.(batch);
     if (result === 'abandoned') return;
     if (this.uncommitted.size > 0) await this.committing;
-    for (const o of offsetsAfter(batch)) this.uncommitted.set(`${o.topic}\u0000${o.partition}`, o);
+    for (const o of offsets) this.uncommitted.set(`${o.topic}\u0000${o.partition}`, o);
     this.committing ??= this.commitAll();
   }
 

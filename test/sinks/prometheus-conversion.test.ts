@@ -1,17 +1,13 @@
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { PrometheusConverter } from '../../src/sinks/prometheusremotewrite/otlp-to-prometheus.js';
-import { encodeWriteRequest } from '../../src/sinks/prometheusremotewrite/write-request.js';
 import { WireReader } from '../../src/otlp/wire-reader.js';
 import { WireWriter } from '../../src/otlp/wire-writer.js';
 import { makeMetrics } from '../otlp/fixtures.js';
 
 const requests = async (services: string[]) =>
   Promise.all(services.map(async (service) => ProtobufMetricsSerializer.serializeRequest(await makeMetrics({ service, series: 40 }))!));
-const bytesOf = async (converter: PrometheusConverter, batch: Uint8Array[]) => {
-  const { series, metadata } = await converter.convert(batch);
-  return Buffer.from(encodeWriteRequest(series, metadata));
-};
+const bytesOf = async (converter: PrometheusConverter, batch: Uint8Array[]) => (await converter.convert(batch)).writeRequest;
 
 describe('Prometheus conversion from the wire', () => {
   it('keeps the series of batches converted at once by members that share a sink apart', async () => {
@@ -45,7 +41,7 @@ describe('Prometheus conversion from the wire', () => {
     const converter = new PrometheusConverter();
     // Twice: the second time from what the converter kept.
     for (let round = 0; round < 2; round++) {
-      const written = decodeWriteRequest(encodeWriteRequest((await converter.convert([request, request])).series));
+      const written = decodeWriteRequest((await converter.convert([request, request])).writeRequest);
       expect(written).toEqual([
         {
           labels: { __name__: 'depth', a_x: '1', b: '2', job: 'cart' },

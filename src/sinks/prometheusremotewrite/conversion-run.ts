@@ -8,7 +8,7 @@ import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
 import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
 import { attributesKey, countPoints, eachFixed64, latin1, sameBytes, utf8 } from './wire-bytes.js';
-import { METRIC_TYPE, type MetricMetadata } from './write-request.js';
+import { encodeWriteRequest, METRIC_TYPE, type MetricMetadata } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
@@ -37,7 +37,7 @@ interface MetricFields {
 
 /** One conversion: the series, metadata and drops of one batch. */
 export class ConversionRun {
-  private readonly set: SeriesSet;
+  private readonly set: SeriesSet<Series>;
   private readonly cache: LabelCache;
   private readonly metadata = new Map<string, MetricMetadata>();
   private readonly dropped = new Map<string, number>();
@@ -66,8 +66,11 @@ export class ConversionRun {
     while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
   }
 
-  result(): Conversion {
-    return { series: this.set.done(), metadata: [...this.metadata.values()], dropped: this.dropped };
+  /** The WriteRequest (with the metrics' metadata when `withMetadata`); the columns are free again once it is. */
+  result(withMetadata: boolean): Conversion {
+    const samples = this.set.done();
+    const writeRequest = encodeWriteRequest(samples, withMetadata ? [...this.metadata.values()] : []);
+    return { writeRequest, series: samples.series.length, dropped: this.dropped };
   }
 
   private drop(reason: string, n = 1): void {

@@ -12,6 +12,7 @@
  * each series once.
  */
 import { type LabelSet, labelPosition, type SealedLabels } from './label-set.js';
+import type { SampleChain } from './series-set.js';
 import { labelField } from './write-request.js';
 
 /**
@@ -35,16 +36,13 @@ export interface BucketLayout {
   les: string[];
 }
 
-/** One series: its encoded labels, and its number in the conversion that last used it (SeriesSet). */
-export interface Series {
+/** One series: its encoded labels, and its number and samples in the conversion that last used it (SeriesSet). */
+export interface Series extends SampleChain {
   /** Its key among the series of its label set (`of`, whose key is `labelsKey`): the name and the extra label. */
   readonly key: string;
   readonly of: Map<string, Series>;
   readonly labelsKey: string;
   readonly labels: Buffer;
-  /** The conversion that numbered it last, and the number it got there. */
-  run: number;
-  number: number;
 }
 
 /** A resource as its bytes read: job and instance, and the series of its target_info, if it has one. */
@@ -73,6 +71,9 @@ export interface PointEntry {
   /** The key of its running totals when it is a delta series (`name`, then the labels' key), once it is one. */
   deltaKey: string | undefined;
 }
+
+/** A series no conversion has numbered yet. */
+const UNNUMBERED: SampleChain = { run: 0, number: 0, head: -1, tail: -1, lastMs: 0, sampleBytes: 0, unordered: false };
 
 export class LabelCache {
   /** Entries kept, counted against ENTRIES_LIMIT past those kept at the last restart. */
@@ -159,7 +160,7 @@ export class LabelCache {
     const key = extraName === '' ? name : `${name}\u0000${extraName}\u0000${extraValue}`;
     let series = of.get(key);
     if (!series) {
-      series = { key, of, labelsKey: labels.key, labels: this.splice(name, extraName, extraValue, labels), run: 0, number: 0 };
+      series = { key, of, labelsKey: labels.key, labels: this.splice(name, extraName, extraValue, labels), ...UNNUMBERED };
       of.set(key, series);
       this.entries++;
     }

@@ -3,39 +3,59 @@
  *
  * The series and samples of one conversion. Series are numbered in the order they are first seen
  * (the number is kept on the series itself, stamped with the conversion, so a sample costs no
- * lookup); samples go into three columns (series, value, time) in the order they come, and are
- * grouped by series once, at the end: no array per series to grow, sample by sample.
+ * lookup); samples go into columns (value, time, next sample of the series) in the order they
+ * come, each series' samples a chain through them, so the WriteRequest is written series by
+ * series with no grouping pass. A sample at its series' last time replaces that one where it
+ * lies (receivers refuse two at one time; the later wins): a batch holding one series many times
+ * over at one time keeps one sample of it. Only a series whose samples come out of time order is
+ * sorted, at the end.
  */
-import type { Series } from './label-cache.js';
 import type { SeriesSamples } from './write-request.js';
+import { sampleBytes } from './write-request.js';
 
 /** Samples the columns hold at first; they double as needed. */
 const INITIAL_SAMPLES = 4096;
 
+/** What a conversion keeps on a series it numbered: where its samples are and how many bytes they take. */
+export interface SampleChain {
+  /** The conversion that numbered it last, and the number it got there. */
+  run: number;
+  number: number;
+  /** Its first and last sample (column index), the last one's time, and its samples' encoded size. */
+  head: number;
+  tail: number;
+  lastMs: number;
+  sampleBytes: number;
+  /** A sample came before the one it follows in time: the chain is sorted at the end. */
+  unordered: boolean;
+}
+
 /** The columns samples are collected in: one set per converter, reused by its conversions one after another. */
 export class SampleColumns {
-  series = new Int32Array(INITIAL_SAMPLES);
   values = new Float64Array(INITIAL_SAMPLES);
   times = new Float64Array(INITIAL_SAMPLES);
+  /** The next sample of the same series, or -1. */
+  next = new Int32Array(INITIAL_SAMPLES);
 
   grow(): void {
-    const size = this.series.length * 2;
-    const series = new Int32Array(size);
-    series.set(this.series);
-    this.series = series;
+    const size = this.values.length * 2;
     const values = new Float64Array(size);
     values.set(this.values);
     this.values = values;
     const times = new Float64Array(size);
     times.set(this.times);
     this.times = times;
+    const next = new Int32Array(size);
+    next.set(this.next);
+    this.next = next;
   }
 }
 
-export class SeriesSet {
+export class SeriesSet<S extends SampleChain & { readonly labels: Buffer }> {
   /** The series numbered so far, by number. */
-  readonly numbered: Series[] = [];
+  readonly numbered: S[] = [];
   private samples = 0;
+  private unordered = false;
 
   /**
    * @param run this conversion's stamp (unique per converter); no other conversion of its
@@ -48,81 +68,65 @@ export class SeriesSet {
   ) {}
 
   /** A sample of `series`, numbered now if this conversion has not seen it yet. */
-  push(series: Series, value: number, timestampMs: number): void {
+  push(series: S, value: number, timestampMs: number): void {
     if (series.run !== this.run) {
       series.run = this.run;
       series.number = this.numbered.length;
       this.numbered.push(series);
+      const i = this.add(value, timestampMs);
+      series.head = i;
+      series.tail = i;
+      series.lastMs = timestampMs;
+      series.sampleBytes = sampleBytes(timestampMs);
+      series.unordered = false;
+      return;
     }
+    if (timestampMs === series.lastMs) {
+      this.columns.values[series.tail] = value;
+      return;
+    }
+    const i = this.add(value, timestampMs);
+    this.columns.next[series.tail] = i;
+    series.tail = i;
+    if (timestampMs < series.lastMs) {
+      series.unordered = true;
+      this.unordered = true;
+    }
+    series.lastMs = timestampMs;
+    series.sampleBytes += sampleBytes(timestampMs);
+  }
+
+  /** The series and their samples, each series' in time order; valid until the columns' next conversion. */
+  done(): SeriesSamples {
+    const { values, times, next } = this.columns;
+    if (this.unordered) for (const series of this.numbered) if (series.unordered) inTimeOrder(series, times, next);
+    return { series: this.numbered, values, times, next };
+  }
+
+  private add(value: number, timestampMs: number): number {
     const columns = this.columns;
-    if (this.samples === columns.series.length) columns.grow();
+    if (this.samples === columns.values.length) columns.grow();
     const i = this.samples++;
-    columns.series[i] = series.number;
     columns.values[i] = value;
     columns.times[i] = timestampMs;
-  }
-
-  /** The samples grouped by series, each series' sorted by time; of two at one timestamp the later one wins, since receivers refuse both. */
-  done(): SeriesSamples {
-    const series = this.numbered.length;
-    const samples = this.samples;
-    const { series: sampleSeries, values: sampleValues, times: sampleTimes } = this.columns;
-    const counts = new Int32Array(series);
-    for (let s = 0; s < samples; s++) counts[sampleSeries[s]]++;
-    const starts = new Int32Array(series);
-    for (let i = 1; i < series; i++) starts[i] = starts[i - 1] + counts[i - 1];
-    const next = starts.slice();
-    const values = new Float64Array(samples);
-    const timestamps = new Float64Array(samples);
-    for (let s = 0; s < samples; s++) {
-      const at = next[sampleSeries[s]]++;
-      values[at] = sampleValues[s];
-      timestamps[at] = sampleTimes[s];
-    }
-    for (let i = 0; i < series; i++) if (counts[i] > 1) counts[i] = inTimeOrder(values, timestamps, starts[i], counts[i]);
-    const labels = this.numbered.map((s) => s.labels);
-    return { labels, starts, counts, values, timestamps };
+    columns.next[i] = -1;
+    return i;
   }
 }
 
-/** Samples of one series up to which an insertion sort orders them; more take a sort of their indices. */
-const INSERTION_SORT_MAX = 64;
-
-/**
- * Sorts the `count` samples from `start` by time, in place, keeping the later of two at one
- * timestamp; returns how many remain. Sorts are stable: equal times keep their order.
- */
-function inTimeOrder(values: Float64Array, timestamps: Float64Array, start: number, count: number): number {
-  const end = start + count;
-  let ordered = true;
-  for (let i = start + 1; i < end && ordered; i++) ordered = timestamps[i - 1] < timestamps[i];
-  if (ordered) return count;
-  if (count <= INSERTION_SORT_MAX) insertionSort(values, timestamps, start, end);
-  else {
-    const order = Array.from({ length: count }, (_, i) => start + i).sort((a, b) => timestamps[a] - timestamps[b] || a - b);
-    values.set(order.map((i) => values[i]), start);
-    timestamps.set(order.map((i) => timestamps[i]), start);
+/** Chains a series' samples again in time order, keeping the later of two at one time (the sort is stable: indices follow arrival). */
+function inTimeOrder(series: SampleChain, times: Float64Array, next: Int32Array): void {
+  const order: number[] = [];
+  for (let i = series.head; i >= 0; i = next[i]) order.push(i);
+  order.sort((a, b) => times[a] - times[b] || a - b);
+  const kept: number[] = [];
+  for (let k = 0; k < order.length; k++) if (k + 1 === order.length || times[order[k + 1]] !== times[order[k]]) kept.push(order[k]);
+  series.head = kept[0];
+  series.sampleBytes = 0;
+  for (let k = 0; k < kept.length; k++) {
+    next[kept[k]] = k + 1 < kept.length ? kept[k + 1] : -1;
+    series.sampleBytes += sampleBytes(times[kept[k]]);
   }
-  let kept = start;
-  for (let i = start; i < end; i++) {
-    if (i + 1 < end && timestamps[i + 1] === timestamps[i]) continue;
-    timestamps[kept] = timestamps[i];
-    values[kept] = values[i];
-    kept++;
-  }
-  return kept - start;
-}
-
-function insertionSort(values: Float64Array, timestamps: Float64Array, start: number, end: number): void {
-  for (let i = start + 1; i < end; i++) {
-    const time = timestamps[i];
-    const value = values[i];
-    let j = i;
-    for (; j > start && timestamps[j - 1] > time; j--) {
-      timestamps[j] = timestamps[j - 1];
-      values[j] = values[j - 1];
-    }
-    timestamps[j] = time;
-    values[j] = value;
-  }
+  series.tail = kept[kept.length - 1];
+  series.unordered = false;
 }

@@ -9,18 +9,25 @@ import { WireWriter } from '../../otlp/wire-writer.js';
  * help = 4, unit = 5 }.
  */
 
-/** The series of a WriteRequest, numbered, and their samples in columns. */
-export interface SeriesSamples {
+/** A series as a WriteRequest holds it: its labels, and its samples, a chain through the columns. */
+export interface SampledSeries {
   /**
-   * Each series' `labels` fields (TimeSeries field 1), encoded (labelField), sorted by name with
+   * Its `labels` fields (TimeSeries field 1), encoded (labelField), sorted by name with
    * `__name__` among them, as remote write receivers expect.
    */
-  labels: readonly Buffer[];
-  /** Series i's samples are `values` and `timestamps` (ms) [starts[i], starts[i] + counts[i]), in time order. */
-  starts: Int32Array;
-  counts: Int32Array;
+  readonly labels: Buffer;
+  /** Its first sample; each sample's `next` is the one after it in time, -1 after the last. */
+  readonly head: number;
+  /** Its samples' encoded size (sampleBytes of each). */
+  readonly sampleBytes: number;
+}
+
+/** The series of a WriteRequest, in order, and their samples in columns: value, time (ms), next. */
+export interface SeriesSamples {
+  series: readonly SampledSeries[];
   values: Float64Array;
-  timestamps: Float64Array;
+  times: Float64Array;
+  next: Int32Array;
 }
 
 /** prompb MetricMetadata.MetricType */
@@ -51,16 +58,17 @@ export function labelField(name: string, value: string): Buffer {
   return out;
 }
 
+/** One sample's bytes in a TimeSeries: its tag and length (one byte each: a sample is at most 20 bytes), the value's tag and 8 bytes, the time's tag and varint. */
+export function sampleBytes(ms: number): number {
+  return 2 + 1 + 8 + 1 + timestampSize(ms);
+}
+
 /** The WriteRequest's bytes: series (their labels already encoded, then their samples), then metadata. */
-export function encodeWriteRequest(series: SeriesSamples, metadata: readonly MetricMetadata[] = []): Uint8Array {
-  const { labels, starts, counts, values, timestamps } = series;
+export function encodeWriteRequest(samples: SeriesSamples, metadata: readonly MetricMetadata[] = []): Buffer {
+  const { series, values, times, next } = samples;
   let total = 0;
-  const lengths = new Array<number>(labels.length);
-  for (let s = 0; s < labels.length; s++) {
-    let length = labels[s].length;
-    // A sample: its tag and length (one byte each: a sample is at most 20 bytes), the value's tag and 8 bytes, the time's tag and varint.
-    for (let i = starts[s], end = starts[s] + counts[s]; i < end; i++) length += 2 + 1 + 8 + 1 + timestampSize(timestamps[i]);
-    lengths[s] = length;
+  for (let s = 0; s < series.length; s++) {
+    const length = series[s].labels.length + series[s].sampleBytes;
     total += 1 + varintSize(length) + length;
   }
   const meta = new WireWriter(1024);
@@ -69,30 +77,30 @@ export function encodeWriteRequest(series: SeriesSamples, metadata: readonly Met
     meta.tag(2, 2).string(m.family).tag(4, 2).string(m.help).tag(5, 2).string(m.unit).end();
   }
   const metaBytes = meta.finish();
-  const out = Buffer.allocUnsafe(total + metaBytes.length);
-  // A double's bytes, through a scratch array: as Buffer.writeDoubleLE does, without its checks.
-  const double = new Float64Array(1);
-  const doubleBytes = new Uint8Array(double.buffer);
+  const out = Buffer.allocUnsafeSlow(total + metaBytes.length);
+  // The values' bytes as they lie in their column: a double's 8 bytes, little-endian as the wire wants (as Buffer.writeDoubleLE does, without its checks).
+  const valueBytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   let pos = 0;
-  for (let s = 0; s < labels.length; s++) {
+  for (let s = 0; s < series.length; s++) {
+    const { labels, head } = series[s];
     out[pos++] = (1 << 3) | 2;
-    pos = putVarint(out, pos, lengths[s]);
-    out.set(labels[s], pos);
-    pos += labels[s].length;
-    for (let i = starts[s], end = starts[s] + counts[s]; i < end; i++) {
-      const ms = Math.trunc(timestamps[i]);
+    pos = putVarint(out, pos, labels.length + series[s].sampleBytes);
+    out.set(labels, pos);
+    pos += labels.length;
+    for (let i = head; i >= 0; i = next[i]) {
+      const ms = Math.trunc(times[i]);
       out[pos] = (2 << 3) | 2;
       out[pos + 1] = 1 + 8 + 1 + timestampSize(ms);
       out[pos + 2] = (1 << 3) | I64;
-      double[0] = values[i];
-      out[pos + 3] = doubleBytes[0];
-      out[pos + 4] = doubleBytes[1];
-      out[pos + 5] = doubleBytes[2];
-      out[pos + 6] = doubleBytes[3];
-      out[pos + 7] = doubleBytes[4];
-      out[pos + 8] = doubleBytes[5];
-      out[pos + 9] = doubleBytes[6];
-      out[pos + 10] = doubleBytes[7];
+      const v = i * 8;
+      out[pos + 3] = valueBytes[v];
+      out[pos + 4] = valueBytes[v + 1];
+      out[pos + 5] = valueBytes[v + 2];
+      out[pos + 6] = valueBytes[v + 3];
+      out[pos + 7] = valueBytes[v + 4];
+      out[pos + 8] = valueBytes[v + 5];
+      out[pos + 9] = valueBytes[v + 6];
+      out[pos + 10] = valueBytes[v + 7];
       out[pos + 11] = (2 << 3) | VARINT;
       pos += 12;
       // Times before 1970 are negative int64s: ten bytes of two's complement.

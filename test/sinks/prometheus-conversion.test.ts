@@ -1,4 +1,5 @@
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { uncompressSync } from 'snappy';
 import { describe, expect, it } from 'vitest';
 import { PrometheusConverter } from '../../src/sinks/prometheusremotewrite/otlp-to-prometheus.js';
 import { WireReader } from '../../src/otlp/wire-reader.js';
@@ -7,7 +8,8 @@ import { makeMetrics } from '../otlp/fixtures.js';
 
 const requests = async (services: string[]) =>
   Promise.all(services.map(async (service) => ProtobufMetricsSerializer.serializeRequest(await makeMetrics({ service, series: 40 }))!));
-const bytesOf = async (converter: PrometheusConverter, batch: Uint8Array[]) => (await converter.convert(batch)).writeRequest;
+/** The WriteRequest a conversion sends, as a receiver inflates it. */
+const bytesOf = async (converter: PrometheusConverter, batch: Uint8Array[]) => uncompressSync((await converter.convert(batch)).body) as Buffer;
 
 describe('Prometheus conversion from the wire', () => {
   it('keeps the series of batches converted at once by members that share a sink apart', async () => {
@@ -41,7 +43,7 @@ describe('Prometheus conversion from the wire', () => {
     const converter = new PrometheusConverter();
     // Twice: the second time from what the converter kept.
     for (let round = 0; round < 2; round++) {
-      const written = decodeWriteRequest((await converter.convert([request, request])).writeRequest);
+      const written = decodeWriteRequest(await bytesOf(converter, [request, request]));
       expect(written).toEqual([
         {
           labels: { __name__: 'depth', a_x: '1', b: '2', job: 'cart' },

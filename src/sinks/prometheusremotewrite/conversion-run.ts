@@ -1,14 +1,15 @@
 /** Runs on: a sink worker. */
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { bufferOf } from '../../buffer-of.js';
+import { snappyCompress } from '../../log/compression.js';
 import { doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
 import { labelName, metricName, type PromKind } from './prom-naming.js';
-import type { BucketLayout, LabelCache, PointEntry, ResourceEntry, ScopeEntry, Series } from './label-cache.js';
+import type { BucketLayout, LabelCache, MetricPoints, PointEntry, ResourceEntry, ScopeEntry, Series } from './label-cache.js';
 import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
 import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
 import { attributesKey, countPoints, eachFixed64, latin1, sameBytes, utf8 } from './wire-bytes.js';
-import { encodeWriteRequest, METRIC_TYPE, type MetricMetadata } from './write-request.js';
+import { encodeMetadata, METRIC_TYPE, type MetricMetadata, timestampSize } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
@@ -47,6 +48,8 @@ export class ConversionRun {
   private readonly reader = new WireReader(Buffer.alloc(0), 0, 0);
   /** A histogram point's bucket counts. */
   private counts = new Float64Array(32);
+  /** A point's values, one per series it makes (PointEntry.all). */
+  private values = new Float64Array(32);
   private resourceEntry!: ResourceEntry;
   private scopeEntry!: ScopeEntry;
   private latestMs = 0;
@@ -66,11 +69,10 @@ export class ConversionRun {
     while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
   }
 
-  /** The WriteRequest (with the metrics' metadata when `withMetadata`); the columns are free again once it is. */
+  /** The WriteRequest (with the metrics' metadata when `withMetadata`), compressed: the columns are free again once it is. */
   result(withMetadata: boolean): Conversion {
-    const samples = this.set.done();
-    const writeRequest = encodeWriteRequest(samples, withMetadata ? [...this.metadata.values()] : []);
-    return { writeRequest, series: samples.series.length, dropped: this.dropped };
+    const writeRequest = this.set.done(encodeMetadata(withMetadata ? [...this.metadata.values()] : []));
+    return { body: snappyCompress(writeRequest), series: this.set.numbered.length, dropped: this.dropped };
   }
 
   private drop(reason: string, n = 1): void {
@@ -187,16 +189,18 @@ export class ConversionRun {
     // Points of one name make different series as numbers, histograms or summaries.
     const points = this.cache.points(this.scopeEntry, m.dataField === HISTOGRAM || m.dataField === SUMMARY ? `${m.dataField}${name}` : name);
     r.reset(buf, m.dataStart, m.dataEnd);
+    let position = 0;
     while (r.next()) {
       if (r.field !== 1 || r.wireType !== LEN) continue;
-      if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, points, name, delta);
-      else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, points, name);
-      else this.numberPoint(buf, r.valueStart, r.valueEnd, points, name, m.dataField === SUM && delta);
+      if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, points, position, name, delta);
+      else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, points, position, name);
+      else this.numberPoint(buf, r.valueStart, r.valueEnd, points, position, name, m.dataField === SUM && delta);
+      position++;
     }
   }
 
   /** NumberDataPoint: attributes 7, time_unix_nano 3, as_double 4, as_int 6, flags 8. */
-  private numberPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string, delta: boolean): void {
+  private numberPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string, delta: boolean): void {
     let ms = 0;
     let value = 0;
     let flags = 0;
@@ -215,8 +219,7 @@ export class ConversionRun {
         attributesBytes += r.valueEnd - r.tagStart;
       } else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
     }
-    const attributes = attributesKey(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes);
-    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 7, attributes, points, [name]);
+    const entry = this.entryOf(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes, points, position, name, false);
     if (flags & NO_RECORDED_VALUE) return;
     if (delta) {
       entry.deltaKey ??= `${name}\u0002${entry.labels.key}`;
@@ -227,12 +230,13 @@ export class ConversionRun {
       }
       value = total;
     }
-    this.set.push(entry.series[0], value, ms);
+    this.values[0] = value;
+    this.pushAll(entry, ms);
     if (ms > this.latestMs) this.latestMs = ms;
   }
 
   /** HistogramDataPoint: attributes 9, time 3, count 4, sum 5, bucket_counts 6, explicit_bounds 7, flags 10. */
-  private histogramPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string, delta: boolean): void {
+  private histogramPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string, delta: boolean): void {
     let ms = 0;
     let count = 0;
     let sum: number | undefined;
@@ -267,8 +271,7 @@ export class ConversionRun {
         else if (field === 5) sum = doubleAt(buf, r.valueStart);
       } else if (field === 10 && r.wireType === VARINT) flags = r.varint;
     }
-    const attributes = attributesKey(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes);
-    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 9, attributes, points, [`${name}_sum`, `${name}_count`]);
+    const entry = this.entryOf(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
     if (flags & NO_RECORDED_VALUE) return;
     let layout = entry.layout;
     if (!layout || !sameBytes(buf, boundsStart, boundsEnd, boundsBytes, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
@@ -288,15 +291,34 @@ export class ConversionRun {
       totalCount = summed.count;
     }
     const series = entry.buckets;
+    if (series.length + 2 > this.values.length) this.values = new Float64Array(series.length + 2);
+    const values = this.values;
     let cumulative = 0;
     for (let i = 0; i < series.length; i++) {
       if (i < buckets) cumulative += counts[i] ?? 0;
-      this.set.push(series[i], cumulative, ms);
+      values[i] = cumulative;
     }
     if (ms > this.latestMs) this.latestMs = ms;
+    if (sum !== undefined) {
+      values[series.length] = totalSum;
+      values[series.length + 1] = totalCount;
+      this.pushAll(entry, ms);
+      return;
+    }
     // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
-    if (sum !== undefined) this.set.push(entry.series[0], totalSum, ms);
+    for (let i = 0; i < series.length; i++) this.set.push(series[i], values[i], ms);
     this.set.push(entry.series[1], totalCount, ms);
+  }
+
+  /** A sample of each of the point's series (PointEntry.all), its values in `values`. */
+  private pushAll(entry: PointEntry, ms: number): void {
+    const timeSize = timestampSize(ms);
+    let block = entry.block;
+    if (!block || block.timeSize !== timeSize) {
+      block = this.cache.block(entry.all, timeSize);
+      entry.block = block;
+    }
+    this.set.pushAll(entry, entry.all, block, this.values, ms);
   }
 
   /** A histogram point's bucket series for bounds other than those it had: its layout by the bounds' bytes. */
@@ -313,6 +335,8 @@ export class ConversionRun {
     if (entry.layout !== layout) {
       entry.layout = layout;
       entry.buckets = layout.les.map((le) => this.cache.seriesOf(`${name}_bucket`, 'le', le, entry.labels));
+      entry.all = [...entry.buckets, ...entry.series];
+      entry.block = undefined;
     }
     return layout;
   }
@@ -324,7 +348,7 @@ export class ConversionRun {
   }
 
   /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
-  private summaryPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string): void {
+  private summaryPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string): void {
     let ms = 0;
     let count = 0;
     let sum = 0;
@@ -355,8 +379,7 @@ export class ConversionRun {
         quantiles.push([quantile, value]);
       }
     }
-    const attributes = attributesKey(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes);
-    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 7, attributes, points, [`${name}_sum`, `${name}_count`]);
+    const entry = this.entryOf(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
     if (flags & NO_RECORDED_VALUE) return;
     for (const [quantile, value] of quantiles) this.set.push(this.cache.seriesOf(name, 'quantile', String(quantile), entry.labels), value, ms);
     this.set.push(entry.series[0], sum, ms);
@@ -364,20 +387,38 @@ export class ConversionRun {
     if (ms > this.latestMs) this.latestMs = ms;
   }
 
-  /** A point not seen before in its metric: its labels (kept per scope by attribute bytes) and the named series. */
-  private newPoint(
+  /**
+   * The entry of the point in `buf[start, end)`, the `position`th of its metric, whose attribute
+   * fields (`attributesField`) lie in `[first, last)`, `bytes` of them: the one at that position
+   * last time when its attribute bytes match, else the one kept by them, else a new one (series
+   * `name`, or `name_sum` and `name_count`).
+   */
+  private entryOf(
     buf: Buffer,
     start: number,
     end: number,
     attributesField: number,
-    attributes: string,
-    points: Map<string, PointEntry>,
-    names: readonly string[],
+    first: number,
+    last: number,
+    bytes: number,
+    points: MetricPoints,
+    position: number,
+    name: string,
+    sumAndCount: boolean,
   ): PointEntry {
-    const labels = this.pointLabels(buf, start, end, attributesField, attributes);
-    const series = names.map((name) => this.cache.seriesOf(name, '', '', labels));
-    const entry: PointEntry = { labels, series, layout: undefined, buckets: [], deltaKey: undefined };
-    this.cache.keepPoint(points, attributes, entry);
+    const guess = points.order[position];
+    if (guess !== undefined && sameBytes(buf, first, last, bytes, guess.attributes)) return guess;
+    const attributes = attributesKey(buf, start, end, attributesField, first, last, bytes);
+    let entry = points.byAttributes.get(attributes);
+    if (!entry) {
+      const labels = this.pointLabels(buf, start, end, attributesField, attributes);
+      const names = sumAndCount ? [`${name}_sum`, `${name}_count`] : [name];
+      const series = names.map((n) => this.cache.seriesOf(n, '', '', labels));
+      const kept = this.cache.bytesOf(attributes);
+      entry = { attributes: kept, labels, series, layout: undefined, buckets: [], deltaKey: undefined, all: series, block: undefined, run: 0, first: 0, written: undefined };
+      this.cache.keepPoint(points, attributes, entry);
+    }
+    if (position <= points.order.length) points.order[position] = entry;
     return entry;
   }
 

@@ -12,8 +12,8 @@
  * each series once.
  */
 import { type LabelSet, labelPosition, type SealedLabels } from './label-set.js';
-import type { SampleChain } from './series-set.js';
-import { labelField } from './write-request.js';
+import type { BlockOwner, SeriesNumber } from './series-set.js';
+import { blockBytes, labelField, type SeriesBlock, writeBlock } from './write-request.js';
 
 /**
  * Resources, scopes, label sets, points and series kept (series labels about 0.5 KB each with
@@ -37,7 +37,7 @@ export interface BucketLayout {
 }
 
 /** One series: its encoded labels, and its number and samples in the conversion that last used it (SeriesSet). */
-export interface Series extends SampleChain {
+export interface Series extends SeriesNumber {
   /** Its key among the series of its label set (`of`, whose key is `labelsKey`): the name and the extra label. */
   readonly key: string;
   readonly of: Map<string, Series>;
@@ -56,12 +56,24 @@ export interface ResourceEntry {
 export interface ScopeEntry {
   readonly labels: LabelSet;
   readonly labelSets: Map<string, SealedLabels>;
-  /** By metric (its Prometheus name and data kind), then by attribute bytes. */
-  readonly metrics: Map<string, Map<string, PointEntry>>;
+  /** By metric (its Prometheus name and data kind). */
+  readonly metrics: Map<string, MetricPoints>;
+}
+
+/**
+ * The points of one metric of a scope, by attribute bytes, and as the last request listed them:
+ * an SDK lists a metric's points in the same order export after export, so the point at a place
+ * is most often the one there before, found by comparing bytes, with no key to make.
+ */
+export class MetricPoints {
+  readonly byAttributes = new Map<string, PointEntry>();
+  readonly order: PointEntry[] = [];
 }
 
 /** A data point as its metric and attribute bytes make it: its labels and the series it adds samples to. */
-export interface PointEntry {
+export interface PointEntry extends BlockOwner {
+  /** Its attribute fields' bytes, as they lie (tags included). */
+  readonly attributes: Buffer;
   readonly labels: SealedLabels;
   /** Number points: the series. Histograms: `_sum`, `_count`. Summaries: `_sum`, `_count`. */
   readonly series: readonly Series[];
@@ -70,10 +82,10 @@ export interface PointEntry {
   buckets: readonly Series[];
   /** The key of its running totals when it is a delta series (`name`, then the labels' key), once it is one. */
   deltaKey: string | undefined;
+  /** The series a sample of it goes to, in order (histograms: the buckets, `_sum`, `_count`), and their TimeSeries (SeriesBlock), once made. */
+  all: readonly Series[];
+  block: SeriesBlock | undefined;
 }
-
-/** A series no conversion has numbered yet. */
-const UNNUMBERED: SampleChain = { run: 0, number: 0, head: -1, tail: -1, lastMs: 0, sampleBytes: 0, unordered: false };
 
 export class LabelCache {
   /** Entries kept, counted against ENTRIES_LIMIT past those kept at the last restart. */
@@ -128,11 +140,11 @@ export class LabelCache {
     this.entries++;
   }
 
-  /** The points of one metric of a scope, by attribute bytes. */
-  points(scope: ScopeEntry, metric: string): Map<string, PointEntry> {
+  /** The points of one metric of a scope. */
+  points(scope: ScopeEntry, metric: string): MetricPoints {
     let points = scope.metrics.get(metric);
     if (!points) {
-      points = new Map();
+      points = new MetricPoints();
       scope.metrics.set(metric, points);
       this.entries++;
     }
@@ -144,9 +156,16 @@ export class LabelCache {
     this.entries++;
   }
 
-  keepPoint(points: Map<string, PointEntry>, attributes: string, entry: PointEntry): void {
-    points.set(attributes, entry);
+  keepPoint(points: MetricPoints, attributes: string, entry: PointEntry): void {
+    points.byAttributes.set(attributes, entry);
     this.entries++;
+  }
+
+  /** A key's bytes (latin1: a byte a character), in the cache's memory. */
+  bytesOf(key: string): Buffer {
+    const out = this.allocate(key.length);
+    out.write(key, 0, 'latin1');
+    return out;
   }
 
   /** The series named `name` (with the extra label, if any) of a label set: the kept one, else made and kept. */
@@ -160,7 +179,7 @@ export class LabelCache {
     const key = extraName === '' ? name : `${name}\u0000${extraName}\u0000${extraValue}`;
     let series = of.get(key);
     if (!series) {
-      series = { key, of, labelsKey: labels.key, labels: this.splice(name, extraName, extraValue, labels), ...UNNUMBERED };
+      series = { key, of, labelsKey: labels.key, labels: this.splice(name, extraName, extraValue, labels), run: 0, number: 0 };
       of.set(key, series);
       this.entries++;
     }
@@ -205,6 +224,12 @@ export class LabelCache {
       encoded.copy(out, pos, starts[afterExtra], end);
     }
     return out;
+  }
+
+  /** A point's series as TimeSeries of one sample each, for a time of `timeSize` varint bytes. */
+  block(series: readonly Series[], timeSize: number): SeriesBlock {
+    const labels = series.map((s) => s.labels);
+    return writeBlock(this.allocate(blockBytes(labels, timeSize)), labels, timeSize);
   }
 
   private allocate(size: number): Buffer {

@@ -6,8 +6,8 @@ import { LabelCache } from './label-cache.js';
 import { SampleColumns } from './series-set.js';
 
 export interface Conversion {
-  /** The remote write WriteRequest, protobuf (not yet compressed). */
-  writeRequest: Buffer;
+  /** The remote write WriteRequest: protobuf, snappy-compressed (a request body). */
+  body: Buffer;
   /** Series in it. */
   series: number;
   /** Data points that have no remote write 1.0 form, by reason. */

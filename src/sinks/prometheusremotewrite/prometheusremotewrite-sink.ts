@@ -7,7 +7,6 @@ import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { signalOfTopic } from '../signals.js';
 import { type Conversion, PrometheusConverter } from './otlp-to-prometheus.js';
-import { snappyCompress } from '../../log/compression.js';
 
 const configSchema = z.strictObject({
   endpoint: httpSinkKeys.endpoint,
@@ -47,7 +46,7 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
         // Retrying cannot fix a record that does not decode: the batch goes to the dead-letter topic.
         throw new TributaryError('SINK_REJECTED', `a metrics record does not decode: ${(err as Error).message}`, { cause: err });
       }
-      const { writeRequest, series, dropped } = conversion;
+      const { body, series, dropped } = conversion;
       let droppedItems = 0;
       for (const [reason, count] of dropped) {
         droppedItems += count;
@@ -55,7 +54,6 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
         logger.warn('dropped data points', { pipeline: context.pipeline, reason, count });
       }
       if (series === 0) return { droppedItems };
-      const body = snappyCompress(writeRequest);
       await http.post({
         url: config.endpoint,
         body,

@@ -14,10 +14,15 @@ export function attributesKey(buf: Buffer, start: number, end: number, field: nu
   return key;
 }
 
-/** Whether the fields in `buf[first, last)`, `bytes` of them, are side by side and the bytes `kept`. */
-export function sameBytes(buf: Buffer, first: number, last: number, bytes: number, kept: Buffer): boolean {
+/**
+ * Whether the fields in `buf[first, last)`, `bytes` of them, are side by side and the bytes
+ * `kept`; compared here, byte by byte: they are a few dozen, fewer than a call to compare costs.
+ */
+export function sameBytes(buf: Uint8Array, first: number, last: number, bytes: number, kept: Uint8Array): boolean {
   if (first < 0) return kept.length === 0;
-  return last - first === bytes && bytes === kept.length && buf.compare(kept, 0, bytes, first, last) === 0;
+  if (last - first !== bytes || bytes !== kept.length) return false;
+  for (let i = 0; i < bytes; i++) if (buf[first + i] !== kept[i]) return false;
+  return true;
 }
 
 export function utf8(buf: Uint8Array, start: number, end: number): string {

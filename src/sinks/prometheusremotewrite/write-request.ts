@@ -9,25 +9,18 @@ import { WireWriter } from '../../otlp/wire-writer.js';
  * help = 4, unit = 5 }.
  */
 
-/** A series as a WriteRequest holds it: its labels, and its samples, a chain through the columns. */
-export interface SampledSeries {
-  /**
-   * Its `labels` fields (TimeSeries field 1), encoded (labelField), sorted by name with
-   * `__name__` among them, as remote write receivers expect.
-   */
-  readonly labels: Buffer;
-  /** Its first sample; each sample's `next` is the one after it in time, -1 after the last. */
-  readonly head: number;
-  /** Its samples' encoded size (sampleBytes of each). */
-  readonly sampleBytes: number;
-}
-
-/** The series of a WriteRequest, in order, and their samples in columns: value, time (ms), next. */
-export interface SeriesSamples {
-  series: readonly SampledSeries[];
-  values: Float64Array;
-  times: Float64Array;
-  next: Int32Array;
+/**
+ * A data point's series as TimeSeries of one sample each, side by side: what a point new to a
+ * conversion writes, with its values and time put in.
+ */
+export interface SeriesBlock {
+  bytes: Buffer;
+  /** Where each series' TimeSeries starts in `bytes`. */
+  starts: Int32Array;
+  /** Where each series' sample value (8 bytes) is; its time's varint follows 9 bytes on. */
+  valueAt: Int32Array;
+  /** The bytes of the time's varint it has room for. */
+  timeSize: number;
 }
 
 /** prompb MetricMetadata.MetricType */
@@ -58,62 +51,63 @@ export function labelField(name: string, value: string): Buffer {
   return out;
 }
 
-/** One sample's bytes in a TimeSeries: its tag and length (one byte each: a sample is at most 20 bytes), the value's tag and 8 bytes, the time's tag and varint. */
-export function sampleBytes(ms: number): number {
-  return 2 + 1 + 8 + 1 + timestampSize(ms);
+/** The TimeSeries of `labels` (encoded labels each), one sample each, for a time of `timeSize` varint bytes, in `out` (its size: blockBytes). */
+export function writeBlock(out: Buffer, labels: readonly Buffer[], timeSize: number): SeriesBlock {
+  const starts = new Int32Array(labels.length);
+  const valueAt = new Int32Array(labels.length);
+  const sample = 2 + 1 + 8 + 1 + timeSize;
+  let pos = 0;
+  for (let i = 0; i < labels.length; i++) {
+    starts[i] = pos;
+    out[pos++] = (1 << 3) | 2;
+    pos = putVarint(out, pos, labels[i].length + sample);
+    pos += labels[i].copy(out, pos);
+    out[pos] = (2 << 3) | 2;
+    out[pos + 1] = sample - 2;
+    out[pos + 2] = (1 << 3) | I64;
+    out[pos + 11] = (2 << 3) | VARINT;
+    valueAt[i] = pos + 3;
+    pos += sample;
+  }
+  return { bytes: out, starts, valueAt, timeSize };
 }
 
-/** The WriteRequest's bytes: series (their labels already encoded, then their samples), then metadata. */
-export function encodeWriteRequest(samples: SeriesSamples, metadata: readonly MetricMetadata[] = []): Buffer {
-  const { series, values, times, next } = samples;
-  let total = 0;
-  for (let s = 0; s < series.length; s++) {
-    const length = series[s].labels.length + series[s].sampleBytes;
-    total += 1 + varintSize(length) + length;
+/** The size of writeBlock's bytes. */
+export function blockBytes(labels: readonly Buffer[], timeSize: number): number {
+  let size = 0;
+  for (const l of labels) {
+    const length = l.length + 2 + 1 + 8 + 1 + timeSize;
+    size += 1 + varintSize(length) + length;
   }
+  return size;
+}
+
+/** The metadata fields of a WriteRequest. */
+export function encodeMetadata(metadata: readonly MetricMetadata[]): Uint8Array {
   const meta = new WireWriter(1024);
   for (const m of metadata) {
     meta.begin(3).tag(1, VARINT).uvarint(m.type);
     meta.tag(2, 2).string(m.family).tag(4, 2).string(m.help).tag(5, 2).string(m.unit).end();
   }
-  const metaBytes = meta.finish();
-  const out = Buffer.allocUnsafeSlow(total + metaBytes.length);
-  // The values' bytes as they lie in their column: a double's 8 bytes, little-endian as the wire wants (as Buffer.writeDoubleLE does, without its checks).
-  const valueBytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  let pos = 0;
-  for (let s = 0; s < series.length; s++) {
-    const { labels, head } = series[s];
-    out[pos++] = (1 << 3) | 2;
-    pos = putVarint(out, pos, labels.length + series[s].sampleBytes);
-    out.set(labels, pos);
-    pos += labels.length;
-    for (let i = head; i >= 0; i = next[i]) {
-      const ms = Math.trunc(times[i]);
-      out[pos] = (2 << 3) | 2;
-      out[pos + 1] = 1 + 8 + 1 + timestampSize(ms);
-      out[pos + 2] = (1 << 3) | I64;
-      const v = i * 8;
-      out[pos + 3] = valueBytes[v];
-      out[pos + 4] = valueBytes[v + 1];
-      out[pos + 5] = valueBytes[v + 2];
-      out[pos + 6] = valueBytes[v + 3];
-      out[pos + 7] = valueBytes[v + 4];
-      out[pos + 8] = valueBytes[v + 5];
-      out[pos + 9] = valueBytes[v + 6];
-      out[pos + 10] = valueBytes[v + 7];
-      out[pos + 11] = (2 << 3) | VARINT;
-      pos += 12;
-      // Times before 1970 are negative int64s: ten bytes of two's complement.
-      if (ms >= 0) pos = putVarint(out, pos, ms);
-      else for (const byte of negativeVarint(ms)) out[pos++] = byte;
-    }
-  }
-  out.set(metaBytes, pos);
-  return out;
+  return meta.finish();
+}
+
+/** A time (ms) as an int64 varint at `pos`; returns its size. Times before 1970 are negative: ten bytes of two's complement. */
+export function writeTimestamp(out: Uint8Array, pos: number, ms: number): number {
+  const whole = Math.trunc(ms);
+  if (whole >= 0) return putVarint(out, pos, whole) - pos;
+  const bytes = negativeVarint(whole);
+  out.set(bytes, pos);
+  return bytes.length;
+}
+
+/** One sample's bytes in a TimeSeries: its tag and length (one byte each: a sample is at most 20 bytes), the value's tag and 8 bytes, the time's tag and varint. */
+export function sampleBytes(ms: number): number {
+  return 2 + 1 + 8 + 1 + timestampSize(ms);
 }
 
 /** Writes a varint of `value` (0 to 2^53); past 2^28, as 28 low bits and the rest, so that no step divides. */
-function putVarint(out: Buffer, pos: number, value: number): number {
+export function putVarint(out: Uint8Array, pos: number, value: number): number {
   if (value >= 0x10000000) {
     const high = Math.floor(value / 0x10000000);
     const low = value - high * 0x10000000;
@@ -137,7 +131,7 @@ function textLength(value: string): number {
   return value.length;
 }
 
-function varintSize(value: number): number {
+export function varintSize(value: number): number {
   let size = 1;
   if (value >= 0x10000000) {
     value = Math.floor(value / 0x10000000);
@@ -150,7 +144,7 @@ function varintSize(value: number): number {
   return size;
 }
 
-function timestampSize(ms: number): number {
+export function timestampSize(ms: number): number {
   return ms >= 0 ? varintSize(Math.trunc(ms)) : 10;
 }
 

@@ -8,7 +8,7 @@ import type { BucketLayout, LabelCache, MetricPoints, PointEntry, ResourceEntry,
 import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
 import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
-import { attributesKey, countPoints, eachFixed64, latin1, sameBytes, utf8 } from './wire-bytes.js';
+import { attributesKey, countPoints, eachFixed64, latin1, sameBounds, sameBytes, utf8 } from './wire-bytes.js';
 import { encodeMetadata, METRIC_TYPE, type MetricMetadata, timestampSize } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
@@ -50,6 +50,8 @@ export class ConversionRun {
   private counts = new Float64Array(32);
   /** A point's values, one per series it makes (PointEntry.all). */
   private values = new Float64Array(32);
+  /** The request's bytes, for reading doubles without Buffer's checks. */
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private resourceEntry!: ResourceEntry;
   private scopeEntry!: ScopeEntry;
   private latestMs = 0;
@@ -65,6 +67,7 @@ export class ConversionRun {
   request(request: Uint8Array): void {
     if (this.cache.full) this.cache.restart(this.set.numbered);
     const buf = bufferOf(request);
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const r = new WireReader(buf, 0, buf.length);
     while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
   }
@@ -211,7 +214,7 @@ export class ConversionRun {
     while (r.next()) {
       if (r.wireType === I64) {
         if (r.field === 3) ms = millisAt(buf, r.valueStart);
-        else if (r.field === 4) value = doubleAt(buf, r.valueStart);
+        else if (r.field === 4) value = this.view.getFloat64(r.valueStart, true);
         else if (r.field === 6) value = int64At(buf, r.valueStart);
       } else if (r.field === 7 && r.wireType === LEN) {
         if (attributesStart < 0) attributesStart = r.tagStart;
@@ -268,13 +271,13 @@ export class ConversionRun {
       } else if (r.wireType === I64) {
         if (field === 3) ms = millisAt(buf, r.valueStart);
         else if (field === 4) count = uint64At(buf, r.valueStart);
-        else if (field === 5) sum = doubleAt(buf, r.valueStart);
+        else if (field === 5) sum = this.view.getFloat64(r.valueStart, true);
       } else if (field === 10 && r.wireType === VARINT) flags = r.varint;
     }
     const entry = this.entryOf(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
     if (flags & NO_RECORDED_VALUE) return;
     let layout = entry.layout;
-    if (!layout || !sameBytes(buf, boundsStart, boundsEnd, boundsBytes, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
+    if (!layout || !sameBounds(this.view, buf, boundsStart, boundsEnd, boundsBytes, layout.bounds, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
     let counts: ArrayLike<number> = this.counts;
     let totalSum = sum ?? 0;
     let totalCount = count;

@@ -8,7 +8,7 @@ import type { BucketLayout, LabelCache, MetricPoints, PointEntry, ResourceEntry,
 import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
 import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
-import { attributesKey, countPoints, eachFixed64, latin1, sameBounds, sameBytes, utf8 } from './wire-bytes.js';
+import { attributesKey, countPoints, eachFixed64, latin1, sameBounds, sameKey, utf8 } from './wire-bytes.js';
 import { encodeMetadata, METRIC_TYPE, type MetricMetadata, timestampSize } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
@@ -410,15 +410,14 @@ export class ConversionRun {
     sumAndCount: boolean,
   ): PointEntry {
     const guess = points.order[position];
-    if (guess !== undefined && sameBytes(buf, first, last, bytes, guess.attributes)) return guess;
+    if (guess !== undefined && sameKey(buf, first, last, bytes, guess.attributes)) return guess;
     const attributes = attributesKey(buf, start, end, attributesField, first, last, bytes);
     let entry = points.byAttributes.get(attributes);
     if (!entry) {
       const labels = this.pointLabels(buf, start, end, attributesField, attributes);
       const names = sumAndCount ? [`${name}_sum`, `${name}_count`] : [name];
       const series = names.map((n) => this.cache.seriesOf(n, '', '', labels));
-      const kept = this.cache.bytesOf(attributes);
-      entry = { attributes: kept, labels, series, layout: undefined, buckets: [], deltaKey: undefined, all: series, block: undefined, run: 0, first: 0, written: undefined };
+      entry = { attributes, labels, series, layout: undefined, buckets: [], deltaKey: undefined, all: series, block: undefined, run: 0, first: 0, written: undefined };
       this.cache.keepPoint(points, attributes, entry);
     }
     if (position <= points.order.length) points.order[position] = entry;

@@ -72,8 +72,8 @@ export class MetricPoints {
 
 /** A data point as its metric and attribute bytes make it: its labels and the series it adds samples to. */
 export interface PointEntry extends BlockOwner {
-  /** Its attribute fields' bytes, as they lie (tags included). */
-  readonly attributes: Buffer;
+  /** Its attribute fields' bytes, as they lie (tags included), a character a byte (latin1): its key by attribute bytes. */
+  readonly attributes: string;
   readonly labels: SealedLabels;
   /** Number points: the series. Histograms: `_sum`, `_count`. Summaries: `_sum`, `_count`. */
   readonly series: readonly Series[];
@@ -159,13 +159,6 @@ export class LabelCache {
   keepPoint(points: MetricPoints, attributes: string, entry: PointEntry): void {
     points.byAttributes.set(attributes, entry);
     this.entries++;
-  }
-
-  /** A key's bytes (latin1: a byte a character), in the cache's memory. */
-  bytesOf(key: string): Buffer {
-    const out = this.allocate(key.length);
-    out.write(key, 0, 'latin1');
-    return out;
   }
 
   /** The series named `name` (with the extra label, if any) of a label set: the kept one, else made and kept. */

@@ -45,14 +45,13 @@ export class SampleColumns {
   times = new Float64Array(INITIAL_SAMPLES);
   next = new Int32Array(INITIAL_SAMPLES);
   /**
-   * By series number: where its TimeSeries starts in the output and where its first sample's
-   * value goes, its last time, and the value at that time (put in the output at the end: here a
-   * point's values lie side by side, so a point seen again writes a few bytes).
+   * By series number: its last time, and the value at that time (put in the output at the end:
+   * here a point's values lie side by side, so a point seen again writes a few bytes); where its
+   * TimeSeries starts in the output, found at the end.
    */
-  at = new Int32Array(INITIAL_SERIES);
-  valueAt = new Int32Array(INITIAL_SERIES);
   lastMs = new Float64Array(INITIAL_SERIES);
   value = new Float64Array(INITIAL_SERIES);
+  at = new Int32Array(INITIAL_SERIES);
   /** Series with samples at more than one time: their first and last sample (else -1), their samples' size, out of time order (1). */
   head = new Int32Array(INITIAL_SERIES);
   tail = new Int32Array(INITIAL_SERIES);
@@ -79,7 +78,6 @@ export class SampleColumns {
   growSeries(): void {
     const size = this.at.length * 2;
     this.at = grown(this.at, size);
-    this.valueAt = grown(this.valueAt, size);
     this.lastMs = grown(this.lastMs, size);
     this.value = grown(this.value, size);
     this.head = grown(this.head, size);
@@ -147,16 +145,14 @@ export class SeriesSet<S extends Series> {
     owner.run = run;
     owner.first = this.numbered.length;
     owner.written = block;
-    const { starts, valueAt } = block;
+    const timeAt = block.timeAt;
     const timeSize = writeTimestamp(time, 0, timestampMs);
     for (let i = 0; i < series.length; i++) {
       const n = this.number(series[i]);
-      columns.at[n] = base + starts[i];
-      const at = base + valueAt[i];
-      columns.valueAt[n] = at;
       columns.lastMs[n] = timestampMs;
       columns.value[n] = values[i];
-      for (let b = 0; b < timeSize; b++) out[at + 9 + b] = time[b];
+      const at = base + timeAt[i];
+      for (let b = 0; b < timeSize; b++) out[at + b] = time[b];
     }
   }
 
@@ -195,10 +191,25 @@ export class SeriesSet<S extends Series> {
    * converter's next conversion.
    */
   done(metadata: Uint8Array): Buffer {
-    const { values, times, next, at, valueAt, value, head, chainBytes } = this.columns;
+    const { values, times, next, lastMs, value, head, chainBytes } = this.columns;
     const numbered = this.numbered;
     const output = this.columns.reserve(this.used, metadata.length);
-    for (let n = 0; n < numbered.length; n++) writeDouble(output, valueAt[n], value[n]);
+    // The output holds each series' TimeSeries in number order, its one sample last: the values go in, in one pass.
+    const at = this.columns.at;
+    for (let n = 0, pos = 0; n < numbered.length; n++) {
+      at[n] = pos;
+      let p = pos + 1;
+      let length = 0;
+      let factor = 1;
+      let byte: number;
+      do {
+        byte = output[p++];
+        length += (byte & 0x7f) * factor;
+        factor *= 128;
+      } while (byte & 0x80);
+      pos = p + length;
+      if (head[n] < 0) writeDouble(output, pos - timestampSize(lastMs[n]) - 9, value[n]);
+    }
     if (this.multi === 0) {
       output.set(metadata, this.used);
       return output.subarray(0, this.used + metadata.length);
@@ -236,7 +247,7 @@ export class SeriesSet<S extends Series> {
     series.number = n;
     this.numbered.push(series);
     const columns = this.columns;
-    if (n === columns.at.length) columns.growSeries();
+    if (n === columns.lastMs.length) columns.growSeries();
     columns.head[n] = -1;
     columns.unordered[n] = 0;
     return n;
@@ -257,12 +268,10 @@ export class SeriesSet<S extends Series> {
     const length = labels.length + sampleBytes(timestampMs);
     let pos = this.used;
     const out = columns.reserve(pos, 1 + varintSize(length) + length);
-    columns.at[n] = pos;
     out[pos++] = (1 << 3) | 2;
     pos = putVarint(out, pos, length);
     out.set(labels, pos);
     pos += labels.length;
-    columns.valueAt[n] = pos + 3;
     this.used = writeSample(out, pos, value, timestampMs);
   }
 

@@ -15,10 +15,8 @@ import { WireWriter } from '../../otlp/wire-writer.js';
  */
 export interface SeriesBlock {
   bytes: Buffer;
-  /** Where each series' TimeSeries starts in `bytes`. */
-  starts: Int32Array;
-  /** Where each series' sample value (8 bytes) is; its time's varint follows 9 bytes on. */
-  valueAt: Int32Array;
+  /** Where each series' sample time (its varint) goes in `bytes`; its value is put in the 8 bytes before its tag. */
+  timeAt: Int32Array;
   /** The bytes of the time's varint it has room for. */
   timeSize: number;
 }
@@ -53,12 +51,10 @@ export function labelField(name: string, value: string): Buffer {
 
 /** The TimeSeries of `labels` (encoded labels each), one sample each, for a time of `timeSize` varint bytes, in `out` (its size: blockBytes). */
 export function writeBlock(out: Buffer, labels: readonly Buffer[], timeSize: number): SeriesBlock {
-  const starts = new Int32Array(labels.length);
-  const valueAt = new Int32Array(labels.length);
+  const timeAt = new Int32Array(labels.length);
   const sample = 2 + 1 + 8 + 1 + timeSize;
   let pos = 0;
   for (let i = 0; i < labels.length; i++) {
-    starts[i] = pos;
     out[pos++] = (1 << 3) | 2;
     pos = putVarint(out, pos, labels[i].length + sample);
     pos += labels[i].copy(out, pos);
@@ -66,10 +62,10 @@ export function writeBlock(out: Buffer, labels: readonly Buffer[], timeSize: num
     out[pos + 1] = sample - 2;
     out[pos + 2] = (1 << 3) | I64;
     out[pos + 11] = (2 << 3) | VARINT;
-    valueAt[i] = pos + 3;
+    timeAt[i] = pos + 12;
     pos += sample;
   }
-  return { bytes: out, starts, valueAt, timeSize };
+  return { bytes: out, timeAt, timeSize };
 }
 
 /** The size of writeBlock's bytes. */

@@ -8,7 +8,7 @@ import type { BucketLayout, LabelCache, MetricPoints, PointEntry, ResourceEntry,
 import { LabelSet, type SealedLabels } from './label-set.js';
 import { SeriesSet } from './series-set.js';
 import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
-import { attributesKey, countPoints, eachFixed64, latin1, sameBounds, sameKey, utf8 } from './wire-bytes.js';
+import { attributesKey, countPoints, eachFixed64, latin1, sameBounds, utf8 } from './wire-bytes.js';
 import { encodeMetadata, METRIC_TYPE, type MetricMetadata, timestampSize } from './write-request.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
@@ -200,6 +200,7 @@ export class ConversionRun {
       else this.numberPoint(buf, r.valueStart, r.valueEnd, points, position, name, m.dataField === SUM && delta);
       position++;
     }
+    if (points.changed) points.rekey();
   }
 
   /** NumberDataPoint: attributes 7, time_unix_nano 3, as_double 4, as_int 6, flags 8. */
@@ -409,8 +410,7 @@ export class ConversionRun {
     name: string,
     sumAndCount: boolean,
   ): PointEntry {
-    const guess = points.order[position];
-    if (guess !== undefined && sameKey(buf, first, last, bytes, guess.attributes)) return guess;
+    if (points.sameAt(position, buf, first, last, bytes)) return points.order[position];
     const attributes = attributesKey(buf, start, end, attributesField, first, last, bytes);
     let entry = points.byAttributes.get(attributes);
     if (!entry) {
@@ -420,7 +420,10 @@ export class ConversionRun {
       entry = { attributes, labels, series, layout: undefined, buckets: [], deltaKey: undefined, all: series, block: undefined, run: 0, first: 0, written: undefined };
       this.cache.keepPoint(points, attributes, entry);
     }
-    if (position <= points.order.length) points.order[position] = entry;
+    if (position <= points.order.length) {
+      points.order[position] = entry;
+      points.changed = true;
+    }
     return entry;
   }
 

@@ -26,18 +26,6 @@ export function sameBytes(buf: Uint8Array, first: number, last: number, bytes: n
 }
 
 /**
- * Whether the fields in `buf[first, last)`, `bytes` of them, are side by side and the bytes of
- * `key` (latin1, a character a byte, as attributesKey makes it): compared in place, with no
- * string made; a string holds its characters in itself, one memory read less than a Buffer.
- */
-export function sameKey(buf: Uint8Array, first: number, last: number, bytes: number, key: string): boolean {
-  if (first < 0) return key.length === 0;
-  if (last - first !== bytes || bytes !== key.length) return false;
-  for (let i = 0; i < bytes; i++) if (buf[first + i] !== key.charCodeAt(i)) return false;
-  return true;
-}
-
-/**
  * Whether the explicit_bounds fields in `buf[first, last)`, `bytes` of them, hold `bounds`
  * (read as `kept`): as one packed field, the way SDKs write them, compared as numbers, 8 bytes
  * at a time; else byte by byte.

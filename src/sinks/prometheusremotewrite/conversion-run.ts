@@ -2,17 +2,15 @@
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { bufferOf } from '../../buffer-of.js';
 import { snappyCompress } from '../../log/compression.js';
-import { doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
-import { labelName, metricName, type PromKind } from './prom-naming.js';
+import { doubleAt, int64At, millisAt, uint64At } from '../wire-values.js';
+import type { PromKind } from './prom-naming.js';
 import type { BucketLayout, LabelCache, MetricPoints, PointEntry, ResourceEntry, ScopeEntry, Series } from './label-cache.js';
-import { LabelSet, type SealedLabels } from './label-set.js';
+import { LabelMaker } from './label-maker.js';
 import { SeriesSet } from './series-set.js';
 import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
 import { attributesKey, countPoints, eachFixed64, latin1, sameBounds, utf8 } from './wire-bytes.js';
 import { encodeMetadata, METRIC_TYPE, type MetricMetadata, timestampSize } from './write-request.js';
 
-/** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
-const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 /** DataPointFlags.NO_RECORDED_VALUE: the point carries no value. */
 const NO_RECORDED_VALUE = 1;
 /** AggregationTemporality.DELTA */
@@ -23,8 +21,6 @@ const SUM = 7;
 const HISTOGRAM = 9;
 const EXPONENTIAL_HISTOGRAM = 10;
 const SUMMARY = 11;
-/** Names computed per distinct attribute key or metric, kept up to this many of each. */
-const NAME_CACHE_LIMIT = 10_000;
 
 /** Where the fields of one metric lie in the request's bytes. */
 interface MetricFields {
@@ -42,8 +38,8 @@ export class ConversionRun {
   private readonly cache: LabelCache;
   private readonly metadata = new Map<string, MetricMetadata>();
   private readonly dropped = new Map<string, number>();
-  /** A point's labels while they are built. */
-  private readonly point = new LabelSet();
+  /** Labels of what is seen the first time. */
+  private readonly labels: LabelMaker;
   /** Walks a data point's fields: one reader for them all. */
   private readonly reader = new WireReader(Buffer.alloc(0), 0, 0);
   /** A histogram point's bucket counts. */
@@ -61,6 +57,7 @@ export class ConversionRun {
     run: number,
   ) {
     this.cache = shared.labels;
+    this.labels = new LabelMaker(shared);
     this.set = new SeriesSet(run, shared.columns);
   }
 
@@ -89,7 +86,7 @@ export class ConversionRun {
     while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
     let entry = this.cache.resource(key);
     if (!entry) {
-      entry = this.newResource(buf, start, end);
+      entry = this.labels.resource(buf, start, end);
       this.cache.keepResource(key, entry);
     }
     this.resourceEntry = entry;
@@ -100,33 +97,6 @@ export class ConversionRun {
     if (entry.targetInfo && this.latestMs !== 0) this.set.push(entry.targetInfo, 1, this.latestMs);
   }
 
-  /** job and instance from the resource's attributes; the others label its target_info series. */
-  private newResource(buf: Buffer, start: number, end: number): ResourceEntry {
-    const attributes: [string, string][] = [];
-    const r = new WireReader(buf, start, end);
-    while (r.next()) {
-      if (r.field !== 1 || r.wireType !== LEN) continue;
-      const a = new WireReader(buf, r.valueStart, r.valueEnd);
-      while (a.next()) if (a.field === 1 && a.wireType === LEN) attributes.push(keyValueAt(buf, a.valueStart, a.valueEnd));
-    }
-    const text = (key: string) => attributes.find(([k]) => k === key)?.[1];
-    const name = text('service.name');
-    const namespace = text('service.namespace');
-    const instance = text('service.instance.id');
-    const identity = new LabelSet();
-    if (name) identity.set('job', namespace ? `${namespace}/${name}` : name);
-    if (instance) identity.set('instance', instance);
-    const others = attributes.filter(([key]) => !IDENTIFYING.has(key));
-    let targetInfo: Series | undefined;
-    if (others.length > 0) {
-      const labels = this.point.reset(identity);
-      for (const [key, value] of others) labels.add(this.labelName(key), value);
-      labels.seal();
-      targetInfo = this.cache.seriesOf('target_info', '', '', labels.snapshot());
-    }
-    return { identity, targetInfo, scopes: new Map() };
-  }
-
   /** One ScopeMetrics: the scope (kept by its bytes in its resource), then its metrics. */
   private scope(buf: Buffer, start: number, end: number): void {
     let key = '';
@@ -134,27 +104,12 @@ export class ConversionRun {
     while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
     let entry = this.resourceEntry.scopes.get(key);
     if (!entry) {
-      entry = { labels: this.scopeLabels(buf, start, end), labelSets: new Map(), metrics: new Map() };
+      entry = { labels: this.labels.scopeLabels(buf, start, end), labelSets: new Map(), metrics: new Map() };
       this.cache.keepScope(this.resourceEntry, key, entry);
     }
     this.scopeEntry = entry;
     r.reset(buf, start, end);
     while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
-  }
-
-  private scopeLabels(buf: Buffer, start: number, end: number): LabelSet {
-    const scope = new LabelSet();
-    const r = new WireReader(buf, start, end);
-    while (r.next()) {
-      if (r.field !== 1 || r.wireType !== LEN) continue;
-      const s = new WireReader(buf, r.valueStart, r.valueEnd);
-      while (s.next()) {
-        if (s.wireType !== LEN || s.valueEnd === s.valueStart) continue;
-        if (s.field === 1) scope.set('otel_scope_name', utf8(buf, s.valueStart, s.valueEnd));
-        else if (s.field === 2) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
-      }
-    }
-    return scope;
   }
 
   private metric(buf: Buffer, start: number, end: number): void {
@@ -186,7 +141,7 @@ export class ConversionRun {
     }
     const kind: PromKind =
       m.dataField === GAUGE ? 'gauge' : m.dataField === SUM ? (monotonic ? 'counter' : 'gauge') : m.dataField === HISTOGRAM ? 'histogram' : 'summary';
-    const name = this.metricName(m.name, m.unit, kind);
+    const name = this.labels.metricName(m.name, m.unit, kind);
     if (!this.metadata.has(name)) this.metadata.set(name, { type: METRIC_TYPE[kind], family: name, help: m.description, unit: m.unit });
     const delta = temporality === DELTA;
     // Points of one name make different series as numbers, histograms or summaries.
@@ -414,7 +369,7 @@ export class ConversionRun {
     const attributes = attributesKey(buf, start, end, attributesField, first, last, bytes);
     let entry = points.byAttributes.get(attributes);
     if (!entry) {
-      const labels = this.pointLabels(buf, start, end, attributesField, attributes);
+      const labels = this.labels.pointLabels(this.resourceEntry, this.scopeEntry, buf, start, end, attributesField, attributes);
       const names = sumAndCount ? [`${name}_sum`, `${name}_count`] : [name];
       const series = names.map((n) => this.cache.seriesOf(n, '', '', labels));
       entry = { attributes, labels, series, layout: undefined, buckets: [], deltaKey: undefined, all: series, block: undefined, run: 0, first: 0, written: undefined };
@@ -427,41 +382,5 @@ export class ConversionRun {
     return entry;
   }
 
-  /** job and instance, the point's attributes (field `attributesField`), the scope's labels; sealed. */
-  private pointLabels(buf: Buffer, start: number, end: number, attributesField: number, attributes: string): SealedLabels {
-    const scope = this.scopeEntry;
-    const cached = scope.labelSets.get(attributes);
-    if (cached) return cached;
-    const labels = this.point.reset(this.resourceEntry.identity);
-    const r = new WireReader(buf, start, end);
-    while (r.next()) {
-      if (r.field !== attributesField || r.wireType !== LEN) continue;
-      const [key, value] = keyValueAt(buf, r.valueStart, r.valueEnd);
-      labels.add(this.labelName(key), value);
-    }
-    for (let i = 0; i < scope.labels.names.length; i++) labels.set(scope.labels.names[i], scope.labels.values[i]);
-    labels.seal();
-    const sealed = labels.snapshot();
-    this.cache.keepLabels(scope, attributes, sealed);
-    return sealed;
-  }
 
-  private labelName(key: string): string {
-    let name = this.shared.labelNames.get(key);
-    if (name === undefined) {
-      name = labelName(key);
-      if (this.shared.labelNames.size < NAME_CACHE_LIMIT) this.shared.labelNames.set(key, name);
-    }
-    return name;
-  }
-
-  private metricName(name: string, unit: string, kind: PromKind): string {
-    const key = `${name}\u0000${unit}\u0000${kind}`;
-    let out = this.shared.metricNames.get(key);
-    if (out === undefined) {
-      out = metricName(name, unit, kind);
-      if (this.shared.metricNames.size < NAME_CACHE_LIMIT) this.shared.metricNames.set(key, out);
-    }
-    return out;
-  }
 }

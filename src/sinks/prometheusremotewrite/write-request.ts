@@ -15,7 +15,7 @@ import { WireWriter } from '../../otlp/wire-writer.js';
  */
 export interface SeriesBlock {
   bytes: Buffer;
-  /** Where each series' sample time (its varint) goes in `bytes`; its value is put in the 8 bytes before its tag. */
+  /** Where each series' sample time (its varint) goes in `bytes`; its value goes in the 8 bytes before the time's tag. */
   timeAt: Int32Array;
   /** The bytes of the time's varint it has room for. */
   timeSize: number;

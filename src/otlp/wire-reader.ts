@@ -58,8 +58,13 @@ export class WireReader {
   tryNext(): boolean {
     if (this.pos >= this.end || this.problem !== undefined) return false;
     this.tagStart = this.pos;
-    const tag = this.readVarint();
-    if (tag < 0) return false;
+    // Tags of fields 1 to 15 and lengths under 128 are one byte: read so without the varint loop.
+    let tag = this.buf[this.pos];
+    if (tag < 0x80) this.pos++;
+    else {
+      tag = this.readVarint();
+      if (tag < 0) return false;
+    }
     this.field = Math.floor(tag / 8);
     this.wireType = tag & 7;
     if (this.field === 0) return this.stop(this.tagStart, 'field number 0');
@@ -73,8 +78,12 @@ export class WireReader {
         if (!this.skipFixed(8)) return false;
         break;
       case LEN: {
-        const length = this.readVarint();
-        if (length < 0) return false;
+        let length = this.pos < this.end ? this.buf[this.pos] : 0x80;
+        if (length < 0x80) this.pos++;
+        else {
+          length = this.readVarint();
+          if (length < 0) return false;
+        }
         this.valueStart = this.pos;
         if (length > this.end - this.pos) return this.stop(this.tagStart, `field ${this.field} runs past the end of its message`);
         this.pos += length;

@@ -1,17 +1,21 @@
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { uncompressSync } from 'snappy';
 import { describe, expect, it } from 'vitest';
 import { PrometheusConverter } from '../../src/sinks/prometheusremotewrite/otlp-to-prometheus.js';
-import { encodeWriteRequest } from '../../src/sinks/prometheusremotewrite/write-request.js';
 import { WireReader } from '../../src/otlp/wire-reader.js';
 import { WireWriter } from '../../src/otlp/wire-writer.js';
-import { makeMetrics } from '../otlp/fixtures.js';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { makeMetrics, serviceResource } from '../otlp/fixtures.js';
+
+class CollectingReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
 
 const requests = async (services: string[]) =>
   Promise.all(services.map(async (service) => ProtobufMetricsSerializer.serializeRequest(await makeMetrics({ service, series: 40 }))!));
-const bytesOf = async (converter: PrometheusConverter, batch: Uint8Array[]) => {
-  const { series, metadata } = await converter.convert(batch);
-  return Buffer.from(encodeWriteRequest(series, metadata));
-};
+/** The WriteRequest a conversion sends, as a receiver inflates it. */
+const bytesOf = async (converter: PrometheusConverter, batch: Uint8Array[]) => uncompressSync((await converter.convert(batch)).body) as Buffer;
 
 describe('Prometheus conversion from the wire', () => {
   it('keeps the series of batches converted at once by members that share a sink apart', async () => {
@@ -45,7 +49,7 @@ describe('Prometheus conversion from the wire', () => {
     const converter = new PrometheusConverter();
     // Twice: the second time from what the converter kept.
     for (let round = 0; round < 2; round++) {
-      const written = decodeWriteRequest(encodeWriteRequest((await converter.convert([request, request])).series));
+      const written = decodeWriteRequest(await bytesOf(converter, [request, request]));
       expect(written).toEqual([
         {
           labels: { __name__: 'depth', a_x: '1', b: '2', job: 'cart' },
@@ -57,6 +61,28 @@ describe('Prometheus conversion from the wire', () => {
         },
       ]);
     }
+  });
+
+  it('gives a histogram whose bounds change the buckets of its new bounds, in the batch that changes them and after', async () => {
+    const histogramWith = async (bounds: number[], values: number[]) => {
+      const reader = new CollectingReader();
+      const provider = new MeterProvider({ resource: serviceResource('cart'), readers: [reader] });
+      const latency = provider.getMeter('m').createHistogram('latency', { unit: 'ms', advice: { explicitBucketBoundaries: bounds } });
+      for (const v of values) latency.record(v, { route: '/a' });
+      return ProtobufMetricsSerializer.serializeRequest((await reader.collect()).resourceMetrics)!;
+    };
+    const before = await histogramWith([10, 100], [5, 50]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const after = await histogramWith([1, 5, 50], [2, 20, 200]);
+    const converter = new PrometheusConverter();
+    const buckets = (written: ReturnType<typeof decodeWriteRequest>) =>
+      Object.fromEntries(written.filter((s) => s.labels.__name__ === 'latency_milliseconds_bucket').map((s) => [s.labels.le, s.samples.map(([, v]) => v)]));
+    expect(buckets(decodeWriteRequest(await bytesOf(converter, [before])))).toEqual({ '10': [1], '100': [2], '+Inf': [2] });
+    const together = decodeWriteRequest(await bytesOf(converter, [before, after]));
+    expect(buckets(together)).toEqual({ '10': [1], '100': [2], '+Inf': [2, 3], '1': [0], '5': [1], '50': [2] });
+    // _count once, with both samples in time order.
+    expect(together.filter((s) => s.labels.__name__ === 'latency_milliseconds_count').map((s) => s.samples.map(([, v]) => v))).toEqual([[2, 3]]);
+    expect(buckets(decodeWriteRequest(await bytesOf(converter, [after])))).toEqual({ '1': [0], '5': [1], '50': [2], '+Inf': [3] });
   });
 
   it('refuses a record that is not protobuf, naming where it broke', async () => {

@@ -1,17 +1,16 @@
 /** Runs on: a sink worker. */
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { bufferOf } from '../../buffer-of.js';
-import { doubleAt, int64At, keyValueAt, millisAt, uint64At } from '../wire-values.js';
-import { labelName, metricName, type PromKind } from './prom-naming.js';
-import type { BucketLayout, LabelCache, PointEntry, ResourceEntry, ScopeEntry, Series } from './label-cache.js';
-import { LabelSet, type SealedLabels } from './label-set.js';
+import { snappyCompress } from '../../log/compression.js';
+import { doubleAt, int64At, millisAt, uint64At } from '../wire-values.js';
+import type { PromKind } from './prom-naming.js';
+import type { BucketLayout, LabelCache, MetricPoints, PointEntry, ResourceEntry, ScopeEntry, Series } from './label-cache.js';
+import { LabelMaker } from './label-maker.js';
 import { SeriesSet } from './series-set.js';
 import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
-import { attributesKey, countPoints, eachFixed64, latin1, sameBytes, utf8 } from './wire-bytes.js';
-import { METRIC_TYPE, type MetricMetadata } from './write-request.js';
+import { attributesKey, countPoints, eachFixed64, latin1, sameBounds, utf8 } from './wire-bytes.js';
+import { encodeMetadata, METRIC_TYPE, type MetricMetadata, timestampSize } from './write-request.js';
 
-/** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
-const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 /** DataPointFlags.NO_RECORDED_VALUE: the point carries no value. */
 const NO_RECORDED_VALUE = 1;
 /** AggregationTemporality.DELTA */
@@ -22,8 +21,6 @@ const SUM = 7;
 const HISTOGRAM = 9;
 const EXPONENTIAL_HISTOGRAM = 10;
 const SUMMARY = 11;
-/** Names computed per distinct attribute key or metric, kept up to this many of each. */
-const NAME_CACHE_LIMIT = 10_000;
 
 /** Where the fields of one metric lie in the request's bytes. */
 interface MetricFields {
@@ -37,16 +34,20 @@ interface MetricFields {
 
 /** One conversion: the series, metadata and drops of one batch. */
 export class ConversionRun {
-  private readonly set: SeriesSet;
+  private readonly set: SeriesSet<Series>;
   private readonly cache: LabelCache;
   private readonly metadata = new Map<string, MetricMetadata>();
   private readonly dropped = new Map<string, number>();
-  /** A point's labels while they are built. */
-  private readonly point = new LabelSet();
+  /** Labels of what is seen the first time. */
+  private readonly labels: LabelMaker;
   /** Walks a data point's fields: one reader for them all. */
   private readonly reader = new WireReader(Buffer.alloc(0), 0, 0);
   /** A histogram point's bucket counts. */
   private counts = new Float64Array(32);
+  /** A point's values, one per series it makes (PointEntry.all). */
+  private values = new Float64Array(32);
+  /** The request's bytes, for reading doubles without Buffer's checks. */
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private resourceEntry!: ResourceEntry;
   private scopeEntry!: ScopeEntry;
   private latestMs = 0;
@@ -56,18 +57,22 @@ export class ConversionRun {
     run: number,
   ) {
     this.cache = shared.labels;
+    this.labels = new LabelMaker(shared);
     this.set = new SeriesSet(run, shared.columns);
   }
 
   request(request: Uint8Array): void {
     if (this.cache.full) this.cache.restart(this.set.numbered);
     const buf = bufferOf(request);
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const r = new WireReader(buf, 0, buf.length);
     while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
   }
 
-  result(): Conversion {
-    return { series: this.set.done(), metadata: [...this.metadata.values()], dropped: this.dropped };
+  /** The WriteRequest (with the metrics' metadata when `withMetadata`), compressed: the columns are free again once it is. */
+  result(withMetadata: boolean): Conversion {
+    const writeRequest = this.set.done(encodeMetadata(withMetadata ? [...this.metadata.values()] : []));
+    return { body: snappyCompress(writeRequest), series: this.set.numbered.length, dropped: this.dropped };
   }
 
   private drop(reason: string, n = 1): void {
@@ -81,7 +86,7 @@ export class ConversionRun {
     while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
     let entry = this.cache.resource(key);
     if (!entry) {
-      entry = this.newResource(buf, start, end);
+      entry = this.labels.resource(buf, start, end);
       this.cache.keepResource(key, entry);
     }
     this.resourceEntry = entry;
@@ -92,33 +97,6 @@ export class ConversionRun {
     if (entry.targetInfo && this.latestMs !== 0) this.set.push(entry.targetInfo, 1, this.latestMs);
   }
 
-  /** job and instance from the resource's attributes; the others label its target_info series. */
-  private newResource(buf: Buffer, start: number, end: number): ResourceEntry {
-    const attributes: [string, string][] = [];
-    const r = new WireReader(buf, start, end);
-    while (r.next()) {
-      if (r.field !== 1 || r.wireType !== LEN) continue;
-      const a = new WireReader(buf, r.valueStart, r.valueEnd);
-      while (a.next()) if (a.field === 1 && a.wireType === LEN) attributes.push(keyValueAt(buf, a.valueStart, a.valueEnd));
-    }
-    const text = (key: string) => attributes.find(([k]) => k === key)?.[1];
-    const name = text('service.name');
-    const namespace = text('service.namespace');
-    const instance = text('service.instance.id');
-    const identity = new LabelSet();
-    if (name) identity.set('job', namespace ? `${namespace}/${name}` : name);
-    if (instance) identity.set('instance', instance);
-    const others = attributes.filter(([key]) => !IDENTIFYING.has(key));
-    let targetInfo: Series | undefined;
-    if (others.length > 0) {
-      const labels = this.point.reset(identity);
-      for (const [key, value] of others) labels.add(this.labelName(key), value);
-      labels.seal();
-      targetInfo = this.cache.seriesOf('target_info', '', '', labels.snapshot());
-    }
-    return { identity, targetInfo, scopes: new Map() };
-  }
-
   /** One ScopeMetrics: the scope (kept by its bytes in its resource), then its metrics. */
   private scope(buf: Buffer, start: number, end: number): void {
     let key = '';
@@ -126,27 +104,12 @@ export class ConversionRun {
     while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
     let entry = this.resourceEntry.scopes.get(key);
     if (!entry) {
-      entry = { labels: this.scopeLabels(buf, start, end), labelSets: new Map(), metrics: new Map() };
+      entry = { labels: this.labels.scopeLabels(buf, start, end), labelSets: new Map(), metrics: new Map() };
       this.cache.keepScope(this.resourceEntry, key, entry);
     }
     this.scopeEntry = entry;
     r.reset(buf, start, end);
     while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
-  }
-
-  private scopeLabels(buf: Buffer, start: number, end: number): LabelSet {
-    const scope = new LabelSet();
-    const r = new WireReader(buf, start, end);
-    while (r.next()) {
-      if (r.field !== 1 || r.wireType !== LEN) continue;
-      const s = new WireReader(buf, r.valueStart, r.valueEnd);
-      while (s.next()) {
-        if (s.wireType !== LEN || s.valueEnd === s.valueStart) continue;
-        if (s.field === 1) scope.set('otel_scope_name', utf8(buf, s.valueStart, s.valueEnd));
-        else if (s.field === 2) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
-      }
-    }
-    return scope;
   }
 
   private metric(buf: Buffer, start: number, end: number): void {
@@ -178,22 +141,25 @@ export class ConversionRun {
     }
     const kind: PromKind =
       m.dataField === GAUGE ? 'gauge' : m.dataField === SUM ? (monotonic ? 'counter' : 'gauge') : m.dataField === HISTOGRAM ? 'histogram' : 'summary';
-    const name = this.metricName(m.name, m.unit, kind);
+    const name = this.labels.metricName(m.name, m.unit, kind);
     if (!this.metadata.has(name)) this.metadata.set(name, { type: METRIC_TYPE[kind], family: name, help: m.description, unit: m.unit });
     const delta = temporality === DELTA;
     // Points of one name make different series as numbers, histograms or summaries.
     const points = this.cache.points(this.scopeEntry, m.dataField === HISTOGRAM || m.dataField === SUMMARY ? `${m.dataField}${name}` : name);
     r.reset(buf, m.dataStart, m.dataEnd);
+    let position = 0;
     while (r.next()) {
       if (r.field !== 1 || r.wireType !== LEN) continue;
-      if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, points, name, delta);
-      else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, points, name);
-      else this.numberPoint(buf, r.valueStart, r.valueEnd, points, name, m.dataField === SUM && delta);
+      if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, points, position, name, delta);
+      else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, points, position, name);
+      else this.numberPoint(buf, r.valueStart, r.valueEnd, points, position, name, m.dataField === SUM && delta);
+      position++;
     }
+    if (points.changed) points.rekey();
   }
 
   /** NumberDataPoint: attributes 7, time_unix_nano 3, as_double 4, as_int 6, flags 8. */
-  private numberPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string, delta: boolean): void {
+  private numberPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string, delta: boolean): void {
     let ms = 0;
     let value = 0;
     let flags = 0;
@@ -204,7 +170,7 @@ export class ConversionRun {
     while (r.next()) {
       if (r.wireType === I64) {
         if (r.field === 3) ms = millisAt(buf, r.valueStart);
-        else if (r.field === 4) value = doubleAt(buf, r.valueStart);
+        else if (r.field === 4) value = this.view.getFloat64(r.valueStart, true);
         else if (r.field === 6) value = int64At(buf, r.valueStart);
       } else if (r.field === 7 && r.wireType === LEN) {
         if (attributesStart < 0) attributesStart = r.tagStart;
@@ -212,8 +178,7 @@ export class ConversionRun {
         attributesBytes += r.valueEnd - r.tagStart;
       } else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
     }
-    const attributes = attributesKey(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes);
-    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 7, attributes, points, [name]);
+    const entry = this.entryOf(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes, points, position, name, false);
     if (flags & NO_RECORDED_VALUE) return;
     if (delta) {
       entry.deltaKey ??= `${name}\u0002${entry.labels.key}`;
@@ -224,12 +189,13 @@ export class ConversionRun {
       }
       value = total;
     }
-    this.set.push(entry.series[0], value, ms);
+    this.values[0] = value;
+    this.pushAll(entry, ms);
     if (ms > this.latestMs) this.latestMs = ms;
   }
 
   /** HistogramDataPoint: attributes 9, time 3, count 4, sum 5, bucket_counts 6, explicit_bounds 7, flags 10. */
-  private histogramPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string, delta: boolean): void {
+  private histogramPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string, delta: boolean): void {
     let ms = 0;
     let count = 0;
     let sum: number | undefined;
@@ -261,14 +227,13 @@ export class ConversionRun {
       } else if (r.wireType === I64) {
         if (field === 3) ms = millisAt(buf, r.valueStart);
         else if (field === 4) count = uint64At(buf, r.valueStart);
-        else if (field === 5) sum = doubleAt(buf, r.valueStart);
+        else if (field === 5) sum = this.view.getFloat64(r.valueStart, true);
       } else if (field === 10 && r.wireType === VARINT) flags = r.varint;
     }
-    const attributes = attributesKey(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes);
-    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 9, attributes, points, [`${name}_sum`, `${name}_count`]);
+    const entry = this.entryOf(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
     if (flags & NO_RECORDED_VALUE) return;
     let layout = entry.layout;
-    if (!layout || !sameBytes(buf, boundsStart, boundsEnd, boundsBytes, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
+    if (!layout || !sameBounds(this.view, buf, boundsStart, boundsEnd, boundsBytes, layout.bounds, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
     let counts: ArrayLike<number> = this.counts;
     let totalSum = sum ?? 0;
     let totalCount = count;
@@ -285,15 +250,34 @@ export class ConversionRun {
       totalCount = summed.count;
     }
     const series = entry.buckets;
+    if (series.length + 2 > this.values.length) this.values = new Float64Array(series.length + 2);
+    const values = this.values;
     let cumulative = 0;
     for (let i = 0; i < series.length; i++) {
       if (i < buckets) cumulative += counts[i] ?? 0;
-      this.set.push(series[i], cumulative, ms);
+      values[i] = cumulative;
     }
     if (ms > this.latestMs) this.latestMs = ms;
+    if (sum !== undefined) {
+      values[series.length] = totalSum;
+      values[series.length + 1] = totalCount;
+      this.pushAll(entry, ms);
+      return;
+    }
     // OTLP makes a histogram's sum optional (e.g. with negative measurements); no sum, no _sum series.
-    if (sum !== undefined) this.set.push(entry.series[0], totalSum, ms);
+    for (let i = 0; i < series.length; i++) this.set.push(series[i], values[i], ms);
     this.set.push(entry.series[1], totalCount, ms);
+  }
+
+  /** A sample of each of the point's series (PointEntry.all), its values in `values`. */
+  private pushAll(entry: PointEntry, ms: number): void {
+    const timeSize = timestampSize(ms);
+    let block = entry.block;
+    if (!block || block.timeSize !== timeSize) {
+      block = this.cache.block(entry.all, timeSize);
+      entry.block = block;
+    }
+    this.set.pushAll(entry, entry.all, block, this.values, ms);
   }
 
   /** A histogram point's bucket series for bounds other than those it had: its layout by the bounds' bytes. */
@@ -310,6 +294,8 @@ export class ConversionRun {
     if (entry.layout !== layout) {
       entry.layout = layout;
       entry.buckets = layout.les.map((le) => this.cache.seriesOf(`${name}_bucket`, 'le', le, entry.labels));
+      entry.all = [...entry.buckets, ...entry.series];
+      entry.block = undefined;
     }
     return layout;
   }
@@ -321,7 +307,7 @@ export class ConversionRun {
   }
 
   /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
-  private summaryPoint(buf: Buffer, start: number, end: number, points: Map<string, PointEntry>, name: string): void {
+  private summaryPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string): void {
     let ms = 0;
     let count = 0;
     let sum = 0;
@@ -352,8 +338,7 @@ export class ConversionRun {
         quantiles.push([quantile, value]);
       }
     }
-    const attributes = attributesKey(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes);
-    const entry = points.get(attributes) ?? this.newPoint(buf, start, end, 7, attributes, points, [`${name}_sum`, `${name}_count`]);
+    const entry = this.entryOf(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
     if (flags & NO_RECORDED_VALUE) return;
     for (const [quantile, value] of quantiles) this.set.push(this.cache.seriesOf(name, 'quantile', String(quantile), entry.labels), value, ms);
     this.set.push(entry.series[0], sum, ms);
@@ -361,58 +346,41 @@ export class ConversionRun {
     if (ms > this.latestMs) this.latestMs = ms;
   }
 
-  /** A point not seen before in its metric: its labels (kept per scope by attribute bytes) and the named series. */
-  private newPoint(
+  /**
+   * The entry of the point in `buf[start, end)`, the `position`th of its metric, whose attribute
+   * fields (`attributesField`) lie in `[first, last)`, `bytes` of them: the one at that position
+   * last time when its attribute bytes match, else the one kept by them, else a new one (series
+   * `name`, or `name_sum` and `name_count`).
+   */
+  private entryOf(
     buf: Buffer,
     start: number,
     end: number,
     attributesField: number,
-    attributes: string,
-    points: Map<string, PointEntry>,
-    names: readonly string[],
+    first: number,
+    last: number,
+    bytes: number,
+    points: MetricPoints,
+    position: number,
+    name: string,
+    sumAndCount: boolean,
   ): PointEntry {
-    const labels = this.pointLabels(buf, start, end, attributesField, attributes);
-    const series = names.map((name) => this.cache.seriesOf(name, '', '', labels));
-    const entry: PointEntry = { labels, series, layout: undefined, buckets: [], deltaKey: undefined };
-    this.cache.keepPoint(points, attributes, entry);
+    if (points.sameAt(position, buf, first, last, bytes)) return points.order[position];
+    const attributes = attributesKey(buf, start, end, attributesField, first, last, bytes);
+    let entry = points.byAttributes.get(attributes);
+    if (!entry) {
+      const labels = this.labels.pointLabels(this.resourceEntry, this.scopeEntry, buf, start, end, attributesField, attributes);
+      const names = sumAndCount ? [`${name}_sum`, `${name}_count`] : [name];
+      const series = names.map((n) => this.cache.seriesOf(n, '', '', labels));
+      entry = { attributes, labels, series, layout: undefined, buckets: [], deltaKey: undefined, all: series, block: undefined, run: 0, first: 0, written: undefined };
+      this.cache.keepPoint(points, attributes, entry);
+    }
+    if (position <= points.order.length) {
+      points.order[position] = entry;
+      points.changed = true;
+    }
     return entry;
   }
 
-  /** job and instance, the point's attributes (field `attributesField`), the scope's labels; sealed. */
-  private pointLabels(buf: Buffer, start: number, end: number, attributesField: number, attributes: string): SealedLabels {
-    const scope = this.scopeEntry;
-    const cached = scope.labelSets.get(attributes);
-    if (cached) return cached;
-    const labels = this.point.reset(this.resourceEntry.identity);
-    const r = new WireReader(buf, start, end);
-    while (r.next()) {
-      if (r.field !== attributesField || r.wireType !== LEN) continue;
-      const [key, value] = keyValueAt(buf, r.valueStart, r.valueEnd);
-      labels.add(this.labelName(key), value);
-    }
-    for (let i = 0; i < scope.labels.names.length; i++) labels.set(scope.labels.names[i], scope.labels.values[i]);
-    labels.seal();
-    const sealed = labels.snapshot();
-    this.cache.keepLabels(scope, attributes, sealed);
-    return sealed;
-  }
 
-  private labelName(key: string): string {
-    let name = this.shared.labelNames.get(key);
-    if (name === undefined) {
-      name = labelName(key);
-      if (this.shared.labelNames.size < NAME_CACHE_LIMIT) this.shared.labelNames.set(key, name);
-    }
-    return name;
-  }
-
-  private metricName(name: string, unit: string, kind: PromKind): string {
-    const key = `${name}\u0000${unit}\u0000${kind}`;
-    let out = this.shared.metricNames.get(key);
-    if (out === undefined) {
-      out = metricName(name, unit, kind);
-      if (this.shared.metricNames.size < NAME_CACHE_LIMIT) this.shared.metricNames.set(key, out);
-    }
-    return out;
-  }
 }

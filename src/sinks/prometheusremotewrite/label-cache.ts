@@ -4,27 +4,31 @@
  * What a Prometheus sink keeps from batch to batch, since series repeat from request to request,
  * found by the bytes things come from as they lie (latin1: one character a byte): each resource
  * (its job and instance, its target_info series), each of its scopes, and in a scope each data
- * point's labels by its attribute bytes, and per metric the series a point makes. A point seen
- * before costs one lookup: no decoding, naming, sorting or encoding of labels, no lookup per series.
+ * point's labels by its attribute bytes, and per metric the series a point makes, with their
+ * TimeSeries as one block to copy (SeriesBlock). A point seen before, at its place among its
+ * metric's points, costs a comparison of its attribute bytes: no decoding, naming, sorting or
+ * encoding of labels, no lookup per series.
  *
  * Series are kept once per label set (`series`): two points whose attributes differ in bytes but
  * not in labels (another order, keys that sanitize alike) share them, so a conversion numbers
  * each series once.
  */
 import { type LabelSet, labelPosition, type SealedLabels } from './label-set.js';
-import { labelField } from './write-request.js';
+import type { BlockOwner, SeriesNumber } from './series-set.js';
+import { blockBytes, labelField, type SeriesBlock, writeBlock } from './write-request.js';
 
 /**
  * Resources, scopes, label sets, points and series kept (series labels about 0.5 KB each with
- * their key: 25–30 MB in all); past it the cache starts again, between two requests. A histogram
- * point of 16 bounds makes 19 series, a gauge or sum point one.
+ * their key, about 0.2 KB more in their point's block: about 45 MB in all); past it the cache
+ * starts again, between two requests. A histogram point of 16 bounds makes 19 series, a gauge or
+ * sum point one.
  */
 const ENTRIES_LIMIT = 50_000;
 /** Histogram bucket layouts kept; past it that cache starts again empty. */
 const LAYOUTS_LIMIT = 1_000;
 /** Encoded labels the conversion adds, kept for the next series (names, bucket bounds and quantiles repeat). */
 const ADDED_LABELS_LIMIT = 10_000;
-/** Series labels are cut from slabs of this size: one allocation for hundreds of series, not one each. */
+/** Series labels and blocks are cut from slabs of this size: one allocation for hundreds of series, not one each. */
 const SLAB_BYTES = 64 * 1024;
 
 export interface BucketLayout {
@@ -35,16 +39,13 @@ export interface BucketLayout {
   les: string[];
 }
 
-/** One series: its encoded labels, and its number in the conversion that last used it (SeriesSet). */
-export interface Series {
+/** One series: its encoded labels, and its number and samples in the conversion that last used it (SeriesSet). */
+export interface Series extends SeriesNumber {
   /** Its key among the series of its label set (`of`, whose key is `labelsKey`): the name and the extra label. */
   readonly key: string;
   readonly of: Map<string, Series>;
   readonly labelsKey: string;
   readonly labels: Buffer;
-  /** The conversion that numbered it last, and the number it got there. */
-  run: number;
-  number: number;
 }
 
 /** A resource as its bytes read: job and instance, and the series of its target_info, if it has one. */
@@ -58,12 +59,52 @@ export interface ResourceEntry {
 export interface ScopeEntry {
   readonly labels: LabelSet;
   readonly labelSets: Map<string, SealedLabels>;
-  /** By metric (its Prometheus name and data kind), then by attribute bytes. */
-  readonly metrics: Map<string, Map<string, PointEntry>>;
+  /** By metric (its Prometheus name and data kind). */
+  readonly metrics: Map<string, MetricPoints>;
+}
+
+/**
+ * The points of one metric of a scope, by attribute bytes, and as the last request listed them:
+ * an SDK lists a metric's points in the same order export after export, so the point at a place
+ * is most often the one there before, found by comparing bytes, with no key to make. Their
+ * attribute bytes lie side by side in `keys` (point i's from `starts[i]` to `starts[i + 1]`),
+ * read in order as the points are: no memory read per point elsewhere than there.
+ */
+export class MetricPoints {
+  readonly byAttributes = new Map<string, PointEntry>();
+  readonly order: PointEntry[] = [];
+  keys = new Uint8Array(0);
+  starts = new Int32Array(1);
+  /** `order` changed since `keys` were made. */
+  changed = false;
+
+  /** Whether the point at `position` has the attribute fields in `buf[first, last)` (side by side: `bytes` of them). */
+  sameAt(position: number, buf: Uint8Array, first: number, last: number, bytes: number): boolean {
+    if (position + 1 >= this.starts.length || (first >= 0 && last - first !== bytes)) return false;
+    const from = this.starts[position];
+    const length = first < 0 ? 0 : bytes;
+    if (this.starts[position + 1] - from !== length) return false;
+    const keys = this.keys;
+    for (let i = 0; i < length; i++) if (buf[first + i] !== keys[from + i]) return false;
+    return true;
+  }
+
+  /** `keys` and `starts` again, from the entries in `order` now. */
+  rekey(): void {
+    const starts = new Int32Array(this.order.length + 1);
+    for (let i = 0; i < this.order.length; i++) starts[i + 1] = starts[i] + this.order[i].attributes.length;
+    const keys = Buffer.allocUnsafeSlow(starts[this.order.length]);
+    for (let i = 0; i < this.order.length; i++) keys.write(this.order[i].attributes, starts[i], 'latin1');
+    this.keys = keys;
+    this.starts = starts;
+    this.changed = false;
+  }
 }
 
 /** A data point as its metric and attribute bytes make it: its labels and the series it adds samples to. */
-export interface PointEntry {
+export interface PointEntry extends BlockOwner {
+  /** Its attribute fields' bytes, as they lie (tags included), a character a byte (latin1): its key by attribute bytes. */
+  readonly attributes: string;
   readonly labels: SealedLabels;
   /** Number points: the series. Histograms: `_sum`, `_count`. Summaries: `_sum`, `_count`. */
   readonly series: readonly Series[];
@@ -72,6 +113,9 @@ export interface PointEntry {
   buckets: readonly Series[];
   /** The key of its running totals when it is a delta series (`name`, then the labels' key), once it is one. */
   deltaKey: string | undefined;
+  /** The series a sample of it goes to, in order (histograms: the buckets, `_sum`, `_count`), and their TimeSeries (SeriesBlock), once made. */
+  all: readonly Series[];
+  block: SeriesBlock | undefined;
 }
 
 export class LabelCache {
@@ -127,11 +171,11 @@ export class LabelCache {
     this.entries++;
   }
 
-  /** The points of one metric of a scope, by attribute bytes. */
-  points(scope: ScopeEntry, metric: string): Map<string, PointEntry> {
+  /** The points of one metric of a scope. */
+  points(scope: ScopeEntry, metric: string): MetricPoints {
     let points = scope.metrics.get(metric);
     if (!points) {
-      points = new Map();
+      points = new MetricPoints();
       scope.metrics.set(metric, points);
       this.entries++;
     }
@@ -143,8 +187,8 @@ export class LabelCache {
     this.entries++;
   }
 
-  keepPoint(points: Map<string, PointEntry>, attributes: string, entry: PointEntry): void {
-    points.set(attributes, entry);
+  keepPoint(points: MetricPoints, attributes: string, entry: PointEntry): void {
+    points.byAttributes.set(attributes, entry);
     this.entries++;
   }
 
@@ -204,6 +248,12 @@ export class LabelCache {
       encoded.copy(out, pos, starts[afterExtra], end);
     }
     return out;
+  }
+
+  /** A point's series as TimeSeries of one sample each, for a time of `timeSize` varint bytes. */
+  block(series: readonly Series[], timeSize: number): SeriesBlock {
+    const labels = series.map((s) => s.labels);
+    return writeBlock(this.allocate(blockBytes(labels, timeSize)), labels, timeSize);
   }
 
   private allocate(size: number): Buffer {

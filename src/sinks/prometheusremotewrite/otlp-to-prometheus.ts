@@ -4,11 +4,12 @@ import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { ConversionRun } from './conversion-run.js';
 import { LabelCache } from './label-cache.js';
 import { SampleColumns } from './series-set.js';
-import type { MetricMetadata, SeriesSamples } from './write-request.js';
 
 export interface Conversion {
-  series: SeriesSamples;
-  metadata: MetricMetadata[];
+  /** The remote write WriteRequest: protobuf, snappy-compressed (a request body). */
+  body: Buffer;
+  /** Series in it. */
+  series: number;
   /** Data points that have no remote write 1.0 form, by reason. */
   dropped: Map<string, number>;
 }
@@ -35,10 +36,13 @@ export interface ConverterState {
  */
 export class PrometheusConverter {
   private readonly state: ConverterState;
+  private readonly sendMetadata: boolean;
   private runs = 0;
   private running: Promise<unknown> = Promise.resolve();
 
-  constructor(options: { maxDeltaSeries?: number } = {}) {
+  /** `sendMetadata`: whether WriteRequests carry the metrics' HELP/TYPE/UNIT (default true). */
+  constructor(options: { maxDeltaSeries?: number; sendMetadata?: boolean } = {}) {
+    this.sendMetadata = options.sendMetadata ?? true;
     this.state = {
       deltas: new DeltaAccumulator(options.maxDeltaSeries ?? 100_000),
       labelNames: new Map(),
@@ -61,7 +65,7 @@ export class PrometheusConverter {
       if (i > 0 && i % REQUESTS_PER_SLICE === 0) await yieldToEventLoop();
       run.request(requests[i]);
     }
-    return run.result();
+    return run.result(this.sendMetadata);
   }
 }
 

@@ -7,8 +7,6 @@ import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { signalOfTopic } from '../signals.js';
 import { type Conversion, PrometheusConverter } from './otlp-to-prometheus.js';
-import { snappyCompress } from '../../log/compression.js';
-import { encodeWriteRequest } from './write-request.js';
 
 const configSchema = z.strictObject({
   endpoint: httpSinkKeys.endpoint,
@@ -24,7 +22,7 @@ export type PrometheusRemoteWriteSinkConfig = z.output<typeof configSchema>;
 
 /** Sends the metrics topic to a Prometheus remote write 1.0 endpoint (protobuf + snappy). */
 export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSinkConfig, context: SinkContext): Sink {
-  const converter = new PrometheusConverter({ maxDeltaSeries: config.max_delta_series });
+  const converter = new PrometheusConverter({ maxDeltaSeries: config.max_delta_series, sendMetadata: config.send_metadata });
   const logger = context.logger.child('prometheusremotewrite');
   const droppedTotal = context.telemetry.counter(
     'tributary_sink_prometheus_dropped_points_total',
@@ -48,15 +46,14 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
         // Retrying cannot fix a record that does not decode: the batch goes to the dead-letter topic.
         throw new TributaryError('SINK_REJECTED', `a metrics record does not decode: ${(err as Error).message}`, { cause: err });
       }
-      const { series, metadata, dropped } = conversion;
+      const { body, series, dropped } = conversion;
       let droppedItems = 0;
       for (const [reason, count] of dropped) {
         droppedItems += count;
         droppedTotal.inc({ pipeline: context.pipeline, reason }, count);
         logger.warn('dropped data points', { pipeline: context.pipeline, reason, count });
       }
-      if (series.labels.length === 0) return { droppedItems };
-      const body = snappyCompress(encodeWriteRequest(series, config.send_metadata ? metadata : []));
+      if (series === 0) return { droppedItems };
       await http.post({
         url: config.endpoint,
         body,

@@ -9,18 +9,16 @@ import { WireWriter } from '../../otlp/wire-writer.js';
  * help = 4, unit = 5 }.
  */
 
-/** The series of a WriteRequest, numbered, and their samples in columns. */
-export interface SeriesSamples {
-  /**
-   * Each series' `labels` fields (TimeSeries field 1), encoded (labelField), sorted by name with
-   * `__name__` among them, as remote write receivers expect.
-   */
-  labels: readonly Buffer[];
-  /** Series i's samples are `values` and `timestamps` (ms) [starts[i], starts[i] + counts[i]), in time order. */
-  starts: Int32Array;
-  counts: Int32Array;
-  values: Float64Array;
-  timestamps: Float64Array;
+/**
+ * A data point's series as TimeSeries of one sample each, side by side: what a point new to a
+ * conversion writes, with its values and time put in.
+ */
+export interface SeriesBlock {
+  bytes: Buffer;
+  /** Where each series' sample time (its varint) goes in `bytes`; its value goes in the 8 bytes before the time's tag. */
+  timeAt: Int32Array;
+  /** The bytes of the time's varint it has room for. */
+  timeSize: number;
 }
 
 /** prompb MetricMetadata.MetricType */
@@ -51,61 +49,61 @@ export function labelField(name: string, value: string): Buffer {
   return out;
 }
 
-/** The WriteRequest's bytes: series (their labels already encoded, then their samples), then metadata. */
-export function encodeWriteRequest(series: SeriesSamples, metadata: readonly MetricMetadata[] = []): Uint8Array {
-  const { labels, starts, counts, values, timestamps } = series;
-  let total = 0;
-  const lengths = new Array<number>(labels.length);
-  for (let s = 0; s < labels.length; s++) {
-    let length = labels[s].length;
-    // A sample: its tag and length (one byte each: a sample is at most 20 bytes), the value's tag and 8 bytes, the time's tag and varint.
-    for (let i = starts[s], end = starts[s] + counts[s]; i < end; i++) length += 2 + 1 + 8 + 1 + timestampSize(timestamps[i]);
-    lengths[s] = length;
-    total += 1 + varintSize(length) + length;
+/** The TimeSeries of `labels` (encoded labels each), one sample each, for a time of `timeSize` varint bytes, in `out` (its size: blockBytes). */
+export function writeBlock(out: Buffer, labels: readonly Buffer[], timeSize: number): SeriesBlock {
+  const timeAt = new Int32Array(labels.length);
+  const sample = 2 + 1 + 8 + 1 + timeSize;
+  let pos = 0;
+  for (let i = 0; i < labels.length; i++) {
+    out[pos++] = (1 << 3) | 2;
+    pos = putVarint(out, pos, labels[i].length + sample);
+    pos += labels[i].copy(out, pos);
+    out[pos] = (2 << 3) | 2;
+    out[pos + 1] = sample - 2;
+    out[pos + 2] = (1 << 3) | I64;
+    out[pos + 11] = (2 << 3) | VARINT;
+    timeAt[i] = pos + 12;
+    pos += sample;
   }
+  return { bytes: out, timeAt, timeSize };
+}
+
+/** The size of writeBlock's bytes. */
+export function blockBytes(labels: readonly Buffer[], timeSize: number): number {
+  let size = 0;
+  for (const l of labels) {
+    const length = l.length + 2 + 1 + 8 + 1 + timeSize;
+    size += 1 + varintSize(length) + length;
+  }
+  return size;
+}
+
+/** The metadata fields of a WriteRequest. */
+export function encodeMetadata(metadata: readonly MetricMetadata[]): Uint8Array {
   const meta = new WireWriter(1024);
   for (const m of metadata) {
     meta.begin(3).tag(1, VARINT).uvarint(m.type);
     meta.tag(2, 2).string(m.family).tag(4, 2).string(m.help).tag(5, 2).string(m.unit).end();
   }
-  const metaBytes = meta.finish();
-  const out = Buffer.allocUnsafe(total + metaBytes.length);
-  // A double's bytes, through a scratch array: as Buffer.writeDoubleLE does, without its checks.
-  const double = new Float64Array(1);
-  const doubleBytes = new Uint8Array(double.buffer);
-  let pos = 0;
-  for (let s = 0; s < labels.length; s++) {
-    out[pos++] = (1 << 3) | 2;
-    pos = putVarint(out, pos, lengths[s]);
-    out.set(labels[s], pos);
-    pos += labels[s].length;
-    for (let i = starts[s], end = starts[s] + counts[s]; i < end; i++) {
-      const ms = Math.trunc(timestamps[i]);
-      out[pos] = (2 << 3) | 2;
-      out[pos + 1] = 1 + 8 + 1 + timestampSize(ms);
-      out[pos + 2] = (1 << 3) | I64;
-      double[0] = values[i];
-      out[pos + 3] = doubleBytes[0];
-      out[pos + 4] = doubleBytes[1];
-      out[pos + 5] = doubleBytes[2];
-      out[pos + 6] = doubleBytes[3];
-      out[pos + 7] = doubleBytes[4];
-      out[pos + 8] = doubleBytes[5];
-      out[pos + 9] = doubleBytes[6];
-      out[pos + 10] = doubleBytes[7];
-      out[pos + 11] = (2 << 3) | VARINT;
-      pos += 12;
-      // Times before 1970 are negative int64s: ten bytes of two's complement.
-      if (ms >= 0) pos = putVarint(out, pos, ms);
-      else for (const byte of negativeVarint(ms)) out[pos++] = byte;
-    }
-  }
-  out.set(metaBytes, pos);
-  return out;
+  return meta.finish();
+}
+
+/** A time (ms) as an int64 varint at `pos`; returns its size. Times before 1970 are negative: ten bytes of two's complement. */
+export function writeTimestamp(out: Uint8Array, pos: number, ms: number): number {
+  const whole = Math.trunc(ms);
+  if (whole >= 0) return putVarint(out, pos, whole) - pos;
+  const bytes = negativeVarint(whole);
+  out.set(bytes, pos);
+  return bytes.length;
+}
+
+/** One sample's bytes in a TimeSeries: its tag and length (one byte each: a sample is at most 20 bytes), the value's tag and 8 bytes, the time's tag and varint. */
+export function sampleBytes(ms: number): number {
+  return 2 + 1 + 8 + 1 + timestampSize(ms);
 }
 
 /** Writes a varint of `value` (0 to 2^53); past 2^28, as 28 low bits and the rest, so that no step divides. */
-function putVarint(out: Buffer, pos: number, value: number): number {
+export function putVarint(out: Uint8Array, pos: number, value: number): number {
   if (value >= 0x10000000) {
     const high = Math.floor(value / 0x10000000);
     const low = value - high * 0x10000000;
@@ -129,7 +127,7 @@ function textLength(value: string): number {
   return value.length;
 }
 
-function varintSize(value: number): number {
+export function varintSize(value: number): number {
   let size = 1;
   if (value >= 0x10000000) {
     value = Math.floor(value / 0x10000000);
@@ -142,7 +140,7 @@ function varintSize(value: number): number {
   return size;
 }
 
-function timestampSize(ms: number): number {
+export function timestampSize(ms: number): number {
   return ms >= 0 ? varintSize(Math.trunc(ms)) : 10;
 }
 

@@ -80,7 +80,7 @@ export interface ApiHandler<Req, Res> {
    * answered: only when it issues all its effects in order as it starts (its response still
    * leaves in order). Absent: it waits, as every request does in Kafka. Such a handler must also
    * be done with the request's bytes (copy what it keeps) before its first await: the frame's
-   * memory then serves a later frame (frame-pool.ts).
+   * memory then serves a later frame (src/buffer-pool.ts).
    */
   concurrent?(request: Req): boolean;
   /**

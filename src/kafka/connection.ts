@@ -19,7 +19,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
 import { KafkaError } from './error-codes.js';
 import { FrameAssembler } from './frame-assembler.js';
-import type { FramePool } from './frame-pool.js';
+import type { BufferPool } from '../buffer-pool.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { writeApiVersionsResponse } from './messages/api-versions-response.js';
 import { readRequestHeader } from './messages/request-header.js';
@@ -40,7 +40,7 @@ export interface ConnectionDeps {
   services: KafkaServices;
   maxRequestBytes: number;
   /** Where frames are assembled; a concurrent request's frame goes back once its handler started. */
-  framePool: FramePool;
+  framePool: BufferPool;
   /** A connection with no request in hand and no bytes in or out for this long is closed. */
   idleTimeoutMs: number;
   metrics: KafkaMetrics;

@@ -4,15 +4,15 @@
  * Cuts a connection's byte stream into Kafka request frames (an int32 size, then that many
  * bytes), wherever the reads split them. A frame that lies whole in one chunk the socket handed
  * over is a view of it; any other is copied, piece by piece as it arrives, into memory of its own
- * from the FramePool, so a megabyte frame read in 64 KB pieces costs no second buffer to join them.
+ * from the listener's BufferPool, so a megabyte frame read in 64 KB pieces costs no second buffer to join them.
  * A socket that reads where it is told (read-buffer-socket.ts) reads most of a large frame
  * straight into that memory (readTarget).
  */
-import type { FramePool } from './frame-pool.js';
+import type { BufferPool } from '../buffer-pool.js';
 
 export interface FrameAssemblerOptions {
   maxFrameBytes: number;
-  pool: FramePool;
+  pool: BufferPool;
   onFrame: (frame: Buffer) => void;
   /**
    * A frame that cannot be read: its size prefix is over maxFrameBytes (or negative), or no memory

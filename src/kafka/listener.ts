@@ -20,7 +20,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
-import { FramePool } from './frame-pool.js';
+import { BufferPool } from '../buffer-pool.js';
 import { readingInto } from './read-buffer-socket.js';
 import { handlerRegistry } from './handlers/index.js';
 import { KafkaMetrics } from './kafka-metrics.js';
@@ -67,7 +67,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   const registry = handlerRegistry();
   const apis = [...registry.values()].sort((a, b) => a.apiKey - b.apiKey).map((h) => ({ apiKey: h.apiKey, versions: h.versions }));
   const connections = new Set<KafkaConnection>();
-  const framePool = new FramePool(FRAME_POOL_BYTES);
+  const framePool = new BufferPool({ maxFreeBytes: FRAME_POOL_BYTES, minPooledBytes: Buffer.poolSize >>> 1 });
   /** Shared by the plain TCP connections: a read's bytes are copied out before the next read of any of them. */
   const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   let server: Server | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameAssembler } from '../../src/kafka/frame-assembler.js';
-import { FramePool } from '../../src/kafka/frame-pool.js';
+import { BufferPool } from '../../src/buffer-pool.js';
 
 /** Size-prefixed frames of the given sizes, each byte its frame's number and position mixed. */
 function stream(sizes: number[]): { bytes: Buffer; frames: Buffer[] } {
@@ -14,7 +14,7 @@ function stream(sizes: number[]): { bytes: Buffer; frames: Buffer[] } {
   return { bytes, frames };
 }
 
-function assembler(maxFrameBytes = 1 << 20, pool = new FramePool(1 << 20)) {
+function assembler(maxFrameBytes = 1 << 20, pool = new BufferPool({ maxFreeBytes: 1 << 20, minPooledBytes: 4096 })) {
   const got: Buffer[] = [];
   const refused: [string, number][] = [];
   const a = new FrameAssembler({ maxFrameBytes, pool, onFrame: (f) => got.push(f), onRefused: (reason, size) => refused.push([reason, size]) });
@@ -89,12 +89,12 @@ describe('FrameAssembler', () => {
   });
 
   it('stops, and says so, when no memory can be had for a frame, instead of throwing', () => {
-    class ExhaustedPool extends FramePool {
+    class ExhaustedPool extends BufferPool {
       override take(size: number): Buffer {
         throw new RangeError(`Array buffer allocation failed (${size} bytes)`);
       }
     }
-    const { a, got, refused } = assembler(1 << 20, new ExhaustedPool(0));
+    const { a, got, refused } = assembler(1 << 20, new ExhaustedPool({ maxFreeBytes: 0, minPooledBytes: 4096 }));
     const { bytes } = stream([10, 70_000]);
     expect(a.push(bytes.subarray(0, 100))).toBe(false);
     expect(got.length).toBe(1);
@@ -102,9 +102,9 @@ describe('FrameAssembler', () => {
   });
 });
 
-describe('FramePool', () => {
+describe('BufferPool', () => {
   it('gives a frame back only once, and lends its memory again to a frame of the same size class', () => {
-    const pool = new FramePool(1 << 20);
+    const pool = new BufferPool({ maxFreeBytes: 1 << 20, minPooledBytes: 4096 });
     const first = pool.take(100_000);
     pool.give(first);
     pool.give(first);
@@ -116,7 +116,7 @@ describe('FramePool', () => {
   });
 
   it('ignores buffers it did not lend, and keeps no more free memory than its bound', () => {
-    const pool = new FramePool(200_000);
+    const pool = new BufferPool({ maxFreeBytes: 200_000, minPooledBytes: 4096 });
     const foreign = Buffer.alloc(131_072);
     pool.give(foreign);
     expect(pool.take(131_072).buffer).not.toBe(foreign.buffer);

@@ -5,7 +5,7 @@ import { httpSinkKeys, httpUrl } from '../http/http-config.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Signal, SignalRecords, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { mergeRequests } from '../signals.js';
-import { BodyBuffers } from '../http/body-buffers.js';
+import { BufferPool } from '../../buffer-pool.js';
 import { readPartialSuccess } from './partial-success.js';
 
 const configSchema = z.strictObject({
@@ -17,6 +17,13 @@ const configSchema = z.strictObject({
 });
 
 export type OtlpHttpSinkConfig = z.output<typeof configSchema>;
+
+/**
+ * Request bodies' memory, reused from one export to the next (see BufferPool): a fresh body of a
+ * few MB per batch made the sink worker mark-compact every second or so. Small bodies sit in
+ * Node's pool; a few batches' bodies are kept.
+ */
+const BODY_POOL = { maxFreeBytes: 32 * 1024 * 1024, minPooledBytes: 64 * 1024 };
 
 const SIGNAL_PATHS: Record<Signal, string> = { traces: 'v1/traces', metrics: 'v1/metrics', logs: 'v1/logs' };
 
@@ -35,7 +42,7 @@ export function createOtlpHttpSink(config: OtlpHttpSinkConfig, context: SinkCont
   // Signals of a batch already accepted: a retry after a later signal failed does not resend them.
   const delivered = new WeakSet<SignalRecords>();
   const http = new HttpClient();
-  const bodies = new BodyBuffers();
+  const bodies = new BufferPool(BODY_POOL);
   return {
     type: 'otlphttp',
     async start() {},

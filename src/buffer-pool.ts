@@ -1,6 +1,6 @@
 /**
  * Runs on: any thread; each owner keeps its own pool (the Kafka listener on the main thread, an
- * otlphttp sink on its sink worker).
+ * otlphttp sink on its sink worker, each broker thread for the fetches it reads).
  *
  * Memory for large buffers that come and go at a steady pace (the Kafka listener's request
  * frames, an HTTP sink's request bodies), reused. A fresh buffer of a megabyte or more each time
@@ -46,13 +46,27 @@ export class BufferPool {
     const memory = buffer.buffer;
     if (!this.lent.has(memory)) return;
     this.lent.delete(memory);
+    this.keep(memory as ArrayBuffer);
+  }
+
+  /**
+   * Takes back memory from take() that was transferred to another thread and back: it returns as
+   * a new ArrayBuffer, unknown to `lent` (and a transfer leaves nothing behind to give twice).
+   * Memory of a size take() never makes is left to the collector.
+   */
+  adopt(memory: ArrayBuffer): void {
+    const size = memory.byteLength;
+    if (size >= this.options.minPooledBytes && (size & (size - 1)) === 0) this.keep(memory);
+  }
+
+  private keep(memory: ArrayBuffer): void {
     if (this.freeBytes + memory.byteLength > this.options.maxFreeBytes) return;
     let list = this.free.get(memory.byteLength);
     if (!list) {
       list = [];
       this.free.set(memory.byteLength, list);
     }
-    list.push(memory as ArrayBuffer);
+    list.push(memory);
     this.freeBytes += memory.byteLength;
   }
 }

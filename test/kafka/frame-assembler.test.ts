@@ -101,29 +101,3 @@ describe('FrameAssembler', () => {
     expect(refused).toEqual([['no-memory', 70_000]]);
   });
 });
-
-describe('BufferPool', () => {
-  it('gives a frame back only once, and lends its memory again to a frame of the same size class', () => {
-    const pool = new BufferPool({ maxFreeBytes: 1 << 20, minPooledBytes: 4096 });
-    const first = pool.take(100_000);
-    pool.give(first);
-    pool.give(first);
-    const second = pool.take(120_000);
-    const third = pool.take(110_000);
-    expect(second.buffer).toBe(first.buffer);
-    expect(third.buffer).not.toBe(first.buffer);
-    expect(second.length).toBe(120_000);
-  });
-
-  it('ignores buffers it did not lend, and keeps no more free memory than its bound', () => {
-    const pool = new BufferPool({ maxFreeBytes: 200_000, minPooledBytes: 4096 });
-    const foreign = Buffer.alloc(131_072);
-    pool.give(foreign);
-    expect(pool.take(131_072).buffer).not.toBe(foreign.buffer);
-    const [a, b] = [pool.take(100_000), pool.take(100_000)];
-    pool.give(a);
-    pool.give(b); // a 128 KiB buffer is kept; a second would pass 200 000 bytes
-    expect(pool.take(100_000).buffer).toBe(a.buffer);
-    expect(pool.take(100_000).buffer).not.toBe(b.buffer);
-  });
-});

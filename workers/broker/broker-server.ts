@@ -1,6 +1,7 @@
 // Runs on: broker thread.
 import { rmSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
+import { BufferPool } from '../../src/buffer-pool.js';
 import { asTributaryError, TributaryError } from '../../src/errors.js';
 import {
   type BrokerMessage,
@@ -18,7 +19,9 @@ import { MessageBatcher } from '../../src/log/embedded/message-batcher.js';
 import { FsyncScheduler } from './fsync-scheduler.js';
 import { HostedPartition } from './hosted-partition.js';
 import { producerTail } from './producer-tail.js';
-import { ReadBuffers } from './read-buffers.js';
+
+/** Fetch memory kept free for reuse; smaller reads are cheap to allocate (and may sit in Node's shared pool, which is never transferred). */
+const READ_BUFFERS = { maxFreeBytes: 32 * 1024 * 1024, minPooledBytes: 64 * 1024 };
 
 type Request<K extends BrokerRequest['op']> = Extract<BrokerRequest, { op: K }>;
 type Outbox = MessageBatcher<BrokerMessage>;
@@ -42,7 +45,15 @@ export class BrokerServer {
   private readonly ring: BatchRingReader;
   /** Ports attached by reading threads; closed with the broker, so their side learns it is gone. */
   private readonly readers = new Set<MessagePort>();
-  private readonly readBuffers = new ReadBuffers();
+  /**
+   * The memory fetches are read into, reused. A fetch's bytes cross to the reading thread as a
+   * transferred ArrayBuffer, which hands it back once done (the `recycle` request: the Kafka
+   * listener once written to its socket, a sink worker once its records are delivered). Without
+   * it, each fetch cost a fresh allocation here (page faults included) and, on the reading thread,
+   * a foreign ArrayBuffer that V8 counts as external memory: a consumer reading a few MB per
+   * second made it run a full mark-compact every few MB. Buffers that never come back are collected.
+   */
+  private readonly readBuffers = new BufferPool(READ_BUFFERS);
   private readonly changes: Int32Array;
 
   constructor(
@@ -64,7 +75,7 @@ export class BrokerServer {
 
   private handle(req: BrokerRequest, outbox: Outbox = this.outbox): void {
     if (req.op === 'recycle') {
-      this.readBuffers.give(req.buffer);
+      this.readBuffers.adopt(req.buffer);
       return;
     }
     try {
@@ -139,7 +150,7 @@ export class BrokerServer {
         const read = hosted.log.read(req.offset, req.maxBytes, (size) => this.readBuffers.take(size));
         const { bytes, transfer } = toBatchBytes(read.batches);
         // A few bytes are copied out instead: the buffer read into serves the next fetch.
-        if (bytes.buffer !== read.batches.buffer) this.readBuffers.give(read.batches.buffer as ArrayBuffer);
+        if (bytes.buffer !== read.batches.buffer) this.readBuffers.give(read.batches);
         outbox.push({ id: req.id, ok: true, value: { batches: bytes, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset } }, transfer);
       } catch (err) {
         this.fail(req.id, err, outbox);

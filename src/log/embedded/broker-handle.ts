@@ -135,7 +135,7 @@ export class BrokerHandle {
     outbox.push(message, transfer);
   }
 
-  /** Gives a fetch's ArrayBuffer back to the running thread to read into again (see workers/broker/read-buffers.ts); dropped when none runs. */
+  /** Gives a fetch's ArrayBuffer back to the running thread to read into again (the broker's BufferPool of fetch memory); dropped when none runs. */
   recycle(buffer: ArrayBuffer): void {
     this.outbox?.push({ id: -1, op: 'recycle', buffer }, [buffer]);
   }

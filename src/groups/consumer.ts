@@ -18,6 +18,8 @@ interface PartitionFetch {
   tp: TopicPartition;
   from: number;
   records?: ConsumedRecord[];
+  /** The partition's high watermark when it was fetched: records up to it mean the partition was read to its end. */
+  highWatermark?: number;
   /** Where in `records` this fetch's records begin (a remainder kept from an earlier poll). */
   start?: number;
   error?: unknown;
@@ -25,18 +27,24 @@ interface PartitionFetch {
 
 /**
  * A fetch left waiting at a partition's leader (a long poll) while the partition had nothing
- * past `from`: the leader answers it when a record arrives (or after PARK_MS), and the answer
- * is kept here for the next poll. Until then polls read nothing of the partition and send
- * nothing for it, so the idle partitions of a busy member's topics cost it no message per poll.
+ * past `from`: the leader answers it when records arrived (and lingered, see PollOptions), or
+ * after PARK_MS, and the answer is kept here for the next poll. Until then polls read nothing of
+ * the partition and send nothing for it, so the idle partitions of a busy member's topics cost it
+ * no message per poll, and a busy partition read to its end costs one fetch per linger.
  */
 interface ParkedFetch {
   from: number;
-  settled: Promise<void>;
   result?: PartitionFetch;
 }
 
 /** How long a parked fetch waits at the leader; one that comes back empty is parked again by the next poll. */
 const PARK_MS = 500;
+
+/** What each partition's fetches in one poll may ask for: a budget in bytes and, when parked, a linger. */
+interface FetchLimits {
+  maxBytes: number;
+  lingerMs: number;
+}
 
 const MIN_PARTITION_BYTES = 64 * 1024;
 /** The smallest per-partition budget that an estimate from record sizes may set. */
@@ -78,6 +86,8 @@ export class GroupConsumer implements Consumer {
   private closing = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private wakeup: (() => void) | undefined;
+  /** A parked fetch was answered since the last pass over the partitions began. */
+  private parkedAnswered = false;
   private firstPartition = 0;
   /** Key and value bytes per record over the last poll that returned any: sizes fetch budgets. */
   private recordBytes = 0;
@@ -109,16 +119,19 @@ export class GroupConsumer implements Consumer {
     this.checkOpen();
     if (this.topics.length === 0) throw new TributaryError('INVALID_REQUEST', 'subscribe to topics before polling');
     if (this.polling) throw new TributaryError('INVALID_REQUEST', 'poll is already running on this consumer; a consumer is not shared between loops');
-    const { maxRecords = 500, maxBytes = 1024 * 1024, maxWaitMs = 0 } = options;
-    if (!(Number.isInteger(maxRecords) && maxRecords >= 1 && maxBytes >= 1 && maxWaitMs >= 0)) {
-      throw new TributaryError('INVALID_REQUEST', `poll needs maxRecords and maxBytes of at least 1 and maxWaitMs of at least 0 (got ${maxRecords}, ${maxBytes}, ${maxWaitMs})`);
+    const { maxRecords = 500, maxBytes = 1024 * 1024, maxWaitMs = 0, lingerMs = 0 } = options;
+    if (!(Number.isInteger(maxRecords) && maxRecords >= 1 && maxBytes >= 1 && maxWaitMs >= 0 && lingerMs >= 0)) {
+      throw new TributaryError(
+        'INVALID_REQUEST',
+        `poll needs maxRecords and maxBytes of at least 1, maxWaitMs and lingerMs of at least 0 (got ${maxRecords}, ${maxBytes}, ${maxWaitMs}, ${lingerMs})`,
+      );
     }
     const deadline = Date.now() + maxWaitMs;
     this.polling = true;
     try {
       for (;;) {
         if (this.rejoinNeeded && !this.closing) await this.rejoin();
-        const records = await this.fetchOnce(maxRecords, maxBytes, Math.max(0, deadline - Date.now()));
+        const records = await this.fetchOnce(maxRecords, maxBytes, lingerMs, Math.max(0, deadline - Date.now()));
         if (records.length > 0 || Date.now() >= deadline || this.closing) return records;
       }
     } finally {
@@ -222,13 +235,14 @@ export class GroupConsumer implements Consumer {
    * to arrive (a parked fetch answered), a rebalance or the time to pass, and returns nothing:
    * poll() passes over them again.
    */
-  private async fetchOnce(maxRecords: number, maxBytes: number, waitMs: number): Promise<ConsumedRecord[]> {
+  private async fetchOnce(maxRecords: number, maxBytes: number, lingerMs: number, waitMs: number): Promise<ConsumedRecord[]> {
     const owned = this.owned;
+    this.parkedAnswered = false;
     if (owned.length > 0) {
-      const budget = this.partitionBudget(owned.length, maxRecords, maxBytes);
-      const ready = await Promise.all(owned.map((tp) => this.fetchPartition(tp, budget)));
-      const records = await this.take(ready, maxRecords, maxBytes);
-      if (records.length > 0 || waitMs === 0 || this.rejoinNeeded) return records;
+      const limits: FetchLimits = { maxBytes: this.partitionBudget(owned.length, maxRecords, maxBytes), lingerMs };
+      const ready = await Promise.all(owned.map((tp) => this.fetchPartition(tp, limits)));
+      const records = await this.take(ready, maxRecords, maxBytes, limits);
+      if (records.length > 0 || waitMs === 0 || this.rejoinNeeded || this.parkedAnswered) return records;
     }
     const woken = new Promise<void>((resolve) => {
       this.wakeup = resolve;
@@ -238,7 +252,8 @@ export class GroupConsumer implements Consumer {
       timer = setTimeout(resolve, waitMs);
     });
     try {
-      await Promise.race([woken, timedOut, ...[...this.parked.values()].map((p) => p.settled)]);
+      // Not a race over the parked fetches: each wait would add a reaction to every one of them.
+      await Promise.race([woken, timedOut]);
       return [];
     } finally {
       clearTimeout(timer);
@@ -265,7 +280,7 @@ export class GroupConsumer implements Consumer {
    * fetch's answer, nothing while a parked fetch waits, else a fetch from its leader, after which
    * a partition with nothing to read is parked.
    */
-  private async fetchPartition(tp: TopicPartition, maxBytes: number): Promise<PartitionFetch> {
+  private async fetchPartition(tp: TopicPartition, limits: FetchLimits): Promise<PartitionFetch> {
     const key = topicPartitionKey(tp);
     const from = this.positions.get(key)!;
     const kept = this.buffered.get(key);
@@ -277,23 +292,25 @@ export class GroupConsumer implements Consumer {
       this.parked.delete(key);
       if (parked.from === from && (parked.result?.error || (parked.result?.records?.length ?? 0) > 0)) return parked.result!;
     }
-    const fetched = await this.fetchFromLeader(tp, from, maxBytes, 0);
-    if (!fetched.error && fetched.records?.length === 0 && this.positions.get(key) === from) this.park(key, tp, from, maxBytes);
+    const fetched = await this.fetchFromLeader(tp, from, { maxBytes: limits.maxBytes, maxWaitMs: 0 });
+    if (!fetched.error && fetched.records?.length === 0 && this.positions.get(key) === from) this.park(key, tp, from, limits);
     return fetched;
   }
 
-  private park(key: string, tp: TopicPartition, from: number, maxBytes: number): void {
-    const parked: ParkedFetch = { from, settled: Promise.resolve() };
-    parked.settled = this.fetchFromLeader(tp, from, maxBytes, PARK_MS).then((result) => {
-      parked.result = result;
-    });
+  private park(key: string, tp: TopicPartition, from: number, limits: FetchLimits): void {
+    const parked: ParkedFetch = { from };
     this.parked.set(key, parked);
+    void this.fetchFromLeader(tp, from, { ...limits, maxWaitMs: PARK_MS }).then((result) => {
+      parked.result = result;
+      this.parkedAnswered = true;
+      this.wake();
+    });
   }
 
-  private async fetchFromLeader(tp: TopicPartition, from: number, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch> {
+  private async fetchFromLeader(tp: TopicPartition, from: number, wait: { maxBytes: number; maxWaitMs: number; lingerMs?: number }): Promise<PartitionFetch> {
     try {
-      const { records } = await this.log.fetch({ topic: tp.topic, partition: tp.partition, offset: from, maxBytes, maxWaitMs });
-      return { tp, from, records };
+      const { records, highWatermark } = await this.log.fetch({ topic: tp.topic, partition: tp.partition, offset: from, ...wait });
+      return { tp, from, records, highWatermark };
     } catch (error) {
       return { tp, from, error };
     }
@@ -301,10 +318,11 @@ export class GroupConsumer implements Consumer {
 
   /**
    * Turns fetch results into poll's answer, starting at a rotating partition so none starves;
-   * what does not fit is kept for the next poll. A result is dropped when its partition moved or
+   * what does not fit is kept for the next poll, and a partition taken to its end is parked at
+   * once (its next fetch would find nothing yet). A result is dropped when its partition moved or
    * its position changed since it was fetched.
    */
-  private async take(fetches: PartitionFetch[], maxRecords: number, maxBytes: number): Promise<ConsumedRecord[]> {
+  private async take(fetches: PartitionFetch[], maxRecords: number, maxBytes: number, limits: FetchLimits): Promise<ConsumedRecord[]> {
     const out: ConsumedRecord[] = [];
     let bytes = 0;
     const start = this.firstPartition++ % fetches.length;
@@ -333,6 +351,7 @@ export class GroupConsumer implements Consumer {
       if (next > f.from) {
         this.positions.set(key, next);
         this.consumed.set(key, { topic: f.tp.topic, partition: f.tp.partition, offset: next });
+        if (r === records.length && next === f.highWatermark) this.park(key, f.tp, next, limits);
       }
     }
     if (out.length > 0) this.recordBytes = Math.ceil(bytes / out.length);

@@ -107,6 +107,12 @@ export interface PollOptions {
   maxBytes?: number;
   /** Wait this long for records when none are ready. Default 0. */
   maxWaitMs?: number;
+  /**
+   * Once records arrive at a partition this consumer had read to its end, let them gather this
+   * long before they are fetched: fewer, fuller fetches from a consumer that keeps up (a batching
+   * sink passes the wait it would spend gathering a batch anyway). Default 0.
+   */
+  lingerMs?: number;
 }
 
 export interface Consumer {

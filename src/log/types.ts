@@ -59,6 +59,13 @@ export interface FetchRequest {
   maxBytes?: number;
   /** Long poll: wait up to this long for data at `offset` when there is none yet. Default 0. */
   maxWaitMs?: number;
+  /**
+   * With a long poll: once data arrives, wait up to this much longer (never past maxWaitMs) for
+   * more, unless maxBytes arrived already; a caught-up reader then gets fewer, fuller answers
+   * (Kafka's fetch.min.bytes, counted from the first byte). Default 0: answer at the first byte.
+   * The embedded log's; a Kafka cluster's fetch ignores it.
+   */
+  lingerMs?: number;
 }
 
 export interface FetchResult {

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { TributaryError } from '../errors.js';
 import { workerEntry } from '../paths.js';
+import { configureWorkerHeaps } from '../worker-heap.js';
 import type { IngestJob, IngestJobReply, IngestJobResult } from './ingest-job.js';
 
 export interface IngestPool {
@@ -20,6 +21,7 @@ export interface IngestPool {
  * new worker for the next job.
  */
 export function createIngestPool(workers = Math.max(1, Math.min(4, availableParallelism())), onWorkerError: (err: Error) => void = () => {}): IngestPool {
+  configureWorkerHeaps();
   const pool = new Piscina<IngestJob, IngestJobReply>({
     filename: workerEntry('ingest-task'),
     minThreads: workers,

@@ -135,7 +135,7 @@ export class BrokerServer {
     const inRing = 'ring' in slice;
     const batch = inRing ? this.ring.view(slice) : fromBatchBytes(slice);
     const result = hosted.log.append(batch, hosted.leaderEpoch, Date.now(), !inRing || req.verifyCrc);
-    hosted.polls.wake(result.highWatermark);
+    hosted.polls.appended(result.highWatermark, batch.length);
     if (req.acks === 0) return;
     this.fsync.afterAppend(hosted, (err) => {
       if (err) this.fail(req.id, err);
@@ -156,7 +156,7 @@ export class BrokerServer {
         this.fail(req.id, err, outbox);
       }
     };
-    if (req.maxWaitMs > 0 && req.offset === hosted.log.highWatermark) hosted.polls.park(req.offset, req.maxWaitMs, answer);
+    if (req.maxWaitMs > 0 && req.offset === hosted.log.highWatermark) hosted.polls.park(req, answer);
     else answer();
   }
 

@@ -10,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { TributaryError } from '../../src/errors.js';
 import type { ConsumerLogView } from '../../src/groups/consumer.js';
 import { BrokerChannel } from '../../src/log/embedded/broker-channel.js';
-import { DEFAULT_FETCH_BYTES, FetchReader } from '../../src/log/embedded/fetch-reader.js';
+import { FetchReader } from '../../src/log/embedded/fetch-reader.js';
 import { checkFetchRequest } from '../../src/log/embedded/validate.js';
 import type { ConsumedRecord, FetchRequest, FetchResult, TopicInfo } from '../../src/log/types.js';
 import type { MainThreadCalls } from '../../src/sinks/runtime/sink-worker-protocol.js';
@@ -56,13 +56,12 @@ export class BrokerReader implements ConsumerLogView {
   }
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
-    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
-    checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
+    checkFetchRequest(request);
     try {
       return await this.reader.fetch(request);
     } catch (err) {
       // Leaders are looked up again after a broker said it does not lead the partition.
-      if (err instanceof TributaryError && err.code === 'NOT_LEADER') this.leaders.delete(topic);
+      if (err instanceof TributaryError && err.code === 'NOT_LEADER') this.leaders.delete(request.topic);
       throw err;
     }
   }

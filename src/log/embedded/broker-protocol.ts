@@ -82,7 +82,8 @@ export type BrokerRequest =
   | { id: number; op: 'dropPartitions'; partitions: PartitionAssignment[] }
   /** `verifyCrc`: the batch came from outside this process's encoder, so the broker checks its CRC. */
   | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean }
-  | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }
+  /** `lingerMs`: see FetchRequest. */
+  | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number; lingerMs: number }
   /** A fetch's ArrayBuffer, transferred back once its bytes were sent: the broker reads later fetches into it. Never answered. */
   | { id: number; op: 'recycle'; buffer: ArrayBuffer }
   | { id: number; op: 'offsetForTimestamp'; topic: string; partition: number; timestamp: number }

@@ -36,7 +36,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { partitionCapacity } from './fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
-import { DEFAULT_FETCH_BYTES, FetchReader } from './fetch-reader.js';
+import { FetchReader } from './fetch-reader.js';
 import type { FetchedBatches } from './read-ahead.js';
 import { LeaderAppends } from './leader-appends.js';
 import { PartitionStatsCache } from './partition-stats.js';
@@ -340,9 +340,8 @@ export class EmbeddedBackend implements LogBackend {
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
     this.assertRunning();
-    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
-    this.controller.requirePartition(topic, partition);
-    checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
+    this.controller.requirePartition(request.topic, request.partition);
+    checkFetchRequest(request);
     return this.reader.fetch(request);
   }
 
@@ -352,9 +351,8 @@ export class EmbeddedBackend implements LogBackend {
    */
   async fetchBatches(request: FetchRequest): Promise<FetchedBatches> {
     this.assertRunning();
-    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
-    this.controller.requirePartition(topic, partition);
-    checkFetchRequest(topic, partition, offset, maxBytes, maxWaitMs);
+    this.controller.requirePartition(request.topic, request.partition);
+    checkFetchRequest(request);
     return this.reader.fetchBatches(request);
   }
 

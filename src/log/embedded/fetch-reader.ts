@@ -13,7 +13,7 @@ import { type FetchedBatches, ReadAhead } from './read-ahead.js';
 export const DEFAULT_FETCH_BYTES = 1024 * 1024;
 
 /** A fetch asked of a partition's leader broker, with the budget the read-ahead chose. */
-type LeaderFetch = (request: { topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }) => Promise<FetchReply>;
+type LeaderFetch = (request: { topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number; lingerMs: number }) => Promise<FetchReply>;
 
 /** Hands a fetched ArrayBuffer back to the partition's leader, to read later fetches into. */
 type GiveBack = (topic: string, partition: number, buffer: ArrayBuffer) => void;
@@ -48,7 +48,7 @@ export class FetchReader {
   ) {
     this.readAhead = new ReadAhead({
       changes: link.changes,
-      read: link.readNext ? (topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0 }) : undefined,
+      read: link.readNext ? (topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0, lingerMs: 0 }) : undefined,
     });
   }
 
@@ -72,10 +72,10 @@ export class FetchReader {
 
   /** Asks the leader (a whole read-ahead window when the reader goes on where it stopped); the rest is held. */
   private async fromLeaderKept(request: FetchRequest): Promise<FetchedBatches> {
-    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0 } = request;
+    const { topic, partition, offset, maxBytes = DEFAULT_FETCH_BYTES, maxWaitMs = 0, lingerMs = 0 } = request;
     const budget = this.readAhead.budget(topic, partition, offset, maxBytes);
     const since = this.link.changes();
-    const reply = await this.leaderFetch({ topic, partition, offset, maxBytes: budget, maxWaitMs });
+    const reply = await this.leaderFetch({ topic, partition, offset, maxBytes: budget, maxWaitMs, lingerMs });
     return this.readAhead.keep(topic, partition, offset, maxBytes, reply, since);
   }
 

@@ -2,11 +2,13 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, Worker, type WorkerOptions, workerData } from 'node:worker_threads';
 import { runningFromSource, workerEntry } from '../../paths.js';
+import { configureWorkerHeaps } from '../../worker-heap.js';
 
 /** Threads started ahead of need, by entry name; spawnWorkerThread hands them out first. */
 const spares = new Map<string, Worker[]>();
 
 function startThread(name: string, options: WorkerOptions): Worker {
+  configureWorkerHeaps();
   const entry = workerEntry(name);
   if (!runningFromSource) return new Worker(entry, options);
   const tsx = import.meta.resolve('tsx/esm/api');

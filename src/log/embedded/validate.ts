@@ -2,7 +2,7 @@
 import type { TopicConfig } from '../../config/schema.js';
 import { ConfigError, TributaryError } from '../../errors.js';
 import { checkBatch, readBatchHeader } from '../record-batch.js';
-import type { ProducerRecord, TopicSpec } from '../types.js';
+import type { FetchRequest, ProducerRecord, TopicSpec } from '../types.js';
 
 /** Checks what the batch encoder would otherwise turn into garbage or a TypeError. */
 export function checkProducerRecords(records: readonly ProducerRecord[]): void {
@@ -27,15 +27,16 @@ export function checkProducerRecords(records: readonly ProducerRecord[]): void {
   }
 }
 
-/** A fetch's offset, budget and wait, before any broker sees them. */
-export function checkFetchRequest(topic: string, partition: number, offset: number, maxBytes: number, maxWaitMs: number): void {
+/** A fetch's offset, budget and waits, before any broker sees them. */
+export function checkFetchRequest(request: FetchRequest): void {
+  const { topic, partition, offset, maxBytes = 1, maxWaitMs = 0, lingerMs = 0 } = request;
   if (!Number.isSafeInteger(offset) || offset < 0) {
     throw new TributaryError('OFFSET_OUT_OF_RANGE', `offset must be a non-negative integer, got ${offset}`, {
       details: { topic, partition, offset },
     });
   }
-  if (!(maxBytes > 0) || !(maxWaitMs >= 0)) {
-    throw new TributaryError('INVALID_REQUEST', `maxBytes must be positive and maxWaitMs non-negative (got ${maxBytes}, ${maxWaitMs})`);
+  if (!(maxBytes > 0) || !(maxWaitMs >= 0) || !(lingerMs >= 0)) {
+    throw new TributaryError('INVALID_REQUEST', `maxBytes must be positive, maxWaitMs and lingerMs non-negative (got ${maxBytes}, ${maxWaitMs}, ${lingerMs})`);
   }
 }
 

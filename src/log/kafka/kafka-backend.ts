@@ -302,8 +302,8 @@ export class KafkaBackend implements LogBackend {
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
     this.running();
-    const { topic, partition, offset } = request;
-    checkFetchRequest(topic, partition, offset, request.maxBytes ?? 1, request.maxWaitMs ?? 0);
+    const { topic, partition } = request;
+    checkFetchRequest(request);
     await this.metadata.requirePartition(topic, partition);
     const result = await this.readers.fetch(request);
     if (result.records.length > 0) this.metrics.fetchRecords.inc({ topic }, result.records.length);

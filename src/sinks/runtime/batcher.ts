@@ -41,6 +41,8 @@ export class Batcher {
         maxRecords: max_records - this.pending.length,
         maxBytes: max_bytes - this.bytes,
         maxWaitMs: Math.max(0, wait),
+        // Records that come while a batch would gather anyway are fetched together.
+        lingerMs: max_wait,
       });
       if (records.length === 0) {
         if (!waiting) return this.take();

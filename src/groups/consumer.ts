@@ -240,8 +240,11 @@ export class GroupConsumer implements Consumer {
     this.parkedAnswered = false;
     if (owned.length > 0) {
       const limits: FetchLimits = { maxBytes: this.partitionBudget(owned.length, maxRecords, maxBytes), lingerMs };
-      const ready = await Promise.all(owned.map((tp) => this.fetchPartition(tp, limits)));
-      const records = await this.take(ready, maxRecords, maxBytes, limits);
+      // Partitions whose parked fetch still waits are passed over without a promise each.
+      const fetches: Promise<PartitionFetch>[] = [];
+      for (const tp of owned) if (!this.waitingAtLeader(tp)) fetches.push(this.fetchPartition(tp, limits));
+      const ready = fetches.length > 0 ? await Promise.all(fetches) : [];
+      const records = ready.length > 0 ? await this.take(ready, maxRecords, maxBytes, limits) : [];
       if (records.length > 0 || waitMs === 0 || this.rejoinNeeded || this.parkedAnswered) return records;
     }
     const woken = new Promise<void>((resolve) => {
@@ -275,11 +278,19 @@ export class GroupConsumer implements Consumer {
     return Math.min(share, Math.max(MIN_ESTIMATED_BYTES, estimate));
   }
 
+  /** The partition has nothing to read but a parked fetch's answer, which has not come yet. */
+  private waitingAtLeader(tp: TopicPartition): boolean {
+    const key = topicPartitionKey(tp);
+    const parked = this.parked.get(key);
+    return parked !== undefined && !parked.result && parked.from === this.positions.get(key) && !this.buffered.has(key);
+  }
+
   /**
    * What the partition has past its position: records fetched earlier and not yet taken, a parked
    * fetch's answer, nothing while a parked fetch waits, else a fetch from its leader, after which
    * a partition with nothing to read is parked.
    */
+
   private async fetchPartition(tp: TopicPartition, limits: FetchLimits): Promise<PartitionFetch> {
     const key = topicPartitionKey(tp);
     const from = this.positions.get(key)!;

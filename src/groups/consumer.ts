@@ -290,7 +290,6 @@ export class GroupConsumer implements Consumer {
    * fetch's answer, nothing while a parked fetch waits, else a fetch from its leader, after which
    * a partition with nothing to read is parked.
    */
-
   private async fetchPartition(tp: TopicPartition, limits: FetchLimits): Promise<PartitionFetch> {
     const key = topicPartitionKey(tp);
     const from = this.positions.get(key)!;

@@ -139,7 +139,8 @@ export class BrokerServer {
     if (req.acks === 0) return;
     this.fsync.afterAppend(hosted, (err) => {
       if (err) this.fail(req.id, err);
-      else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark });
+      // Weighed by the bytes it answers for: a producer's large batches are answered as they land.
+      else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark }, this.outbox, batch.length);
     });
   }
 
@@ -281,8 +282,8 @@ export class BrokerServer {
     for (const list of this.partitions.values()) for (const hosted of list) if (hosted) yield hosted;
   }
 
-  private reply(id: number, value: unknown, outbox: Outbox = this.outbox): void {
-    if (id > 0) outbox.push({ id, ok: true, value });
+  private reply(id: number, value: unknown, outbox: Outbox = this.outbox, bytes = 0): void {
+    if (id > 0) outbox.push({ id, ok: true, value }, undefined, bytes);
   }
 
   private fail(id: number, err: unknown, outbox: Outbox = this.outbox): void {

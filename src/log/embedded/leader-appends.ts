@@ -54,12 +54,12 @@ export class LeaderAppends {
     const { bytes, transfer } = broker.batchPayload(batch);
     const counters = this.countersFor(topic);
     if (acks === 0) {
-      broker.send({ op: 'produce', topic, partition, batch: bytes, acks, verifyCrc }, transfer);
+      broker.send({ op: 'produce', topic, partition, batch: bytes, acks, verifyCrc }, transfer, batch.length);
       counters.records.inc(records);
       counters.bytes.inc(batch.length);
       return { topic, partition, baseOffset: -1 };
     }
-    const reply = await broker.request<'produce'>({ op: 'produce', topic, partition, batch: bytes, acks, verifyCrc }, transfer);
+    const reply = await broker.request<'produce'>({ op: 'produce', topic, partition, batch: bytes, acks, verifyCrc }, transfer, batch.length);
     counters.records.inc(records);
     counters.bytes.inc(batch.length);
     return { topic, partition, baseOffset: reply.baseOffset };

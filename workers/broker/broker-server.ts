@@ -135,6 +135,7 @@ export class BrokerServer {
     const inRing = 'ring' in slice;
     const batch = inRing ? this.ring.view(slice) : fromBatchBytes(slice);
     const result = hosted.log.append(batch, hosted.leaderEpoch, Date.now(), !inRing || req.verifyCrc);
+    hosted.publishOffsets();
     hosted.polls.wake(result.highWatermark);
     if (req.acks === 0) return;
     this.fsync.afterAppend(hosted, (err) => {
@@ -186,7 +187,7 @@ export class BrokerServer {
       for (const a of assignments) {
         if (this.find(a.topic, a.partition)) continue;
         const hosted = this.openOne(a);
-        opened.push({ topic: a.topic, partition: a.partition, recovery: hosted.log.recovery });
+        opened.push({ topic: a.topic, partition: a.partition, recovery: hosted.log.recovery, offsets: hosted.offsets.memory });
       }
     } catch (err) {
       this.closePartitions(opened);
@@ -235,7 +236,10 @@ export class BrokerServer {
     const now = Date.now();
     for (const hosted of this.all()) {
       try {
-        if (hosted.log.enforceRetention(now).segmentsDeleted > 0) this.changed();
+        if (hosted.log.enforceRetention(now).segmentsDeleted > 0) {
+          hosted.publishOffsets();
+          this.changed();
+        }
       } catch (err) {
         this.log('error', 'retention failed', { topic: hosted.topic, partition: hosted.partition, error: asTributaryError(err).message });
       }

@@ -67,6 +67,8 @@ export interface OpenedPartition {
   topic: string;
   partition: number;
   recovery: RecoveryReport;
+  /** The partition's SharedOffsets memory, kept up to date by the broker. */
+  offsets: SharedArrayBuffer;
 }
 
 /** A batch as it travels: the view's bytes are `buffer[byteOffset, byteOffset + length)`. */

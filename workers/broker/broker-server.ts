@@ -4,6 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { BufferPool } from '../../src/buffer-pool.js';
 import { asTributaryError, TributaryError } from '../../src/errors.js';
 import {
+  type BatchBytes,
   type BrokerMessage,
   type BrokerRequest,
   type BrokerWorkerData,
@@ -138,10 +139,13 @@ export class BrokerServer {
     hosted.publishOffsets();
     hosted.polls.wake(result.highWatermark);
     if (req.acks === 0) return;
+    const length = batch.length;
+    // Written: a handed-over batch's memory goes back at once, whatever the fsync policy waits for.
+    const memory = req.handBack && !inRing ? (slice as BatchBytes).buffer : undefined;
     this.fsync.afterAppend(hosted, (err) => {
       if (err) this.fail(req.id, err);
       // Weighed by the bytes it answers for: a producer's large batches are answered as they land.
-      else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark }, this.outbox, batch.length);
+      else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark, memory }, this.outbox, length, memory && [memory]);
     });
   }
 
@@ -286,8 +290,8 @@ export class BrokerServer {
     for (const list of this.partitions.values()) for (const hosted of list) if (hosted) yield hosted;
   }
 
-  private reply(id: number, value: unknown, outbox: Outbox = this.outbox, bytes = 0): void {
-    if (id > 0) outbox.push({ id, ok: true, value }, undefined, bytes);
+  private reply(id: number, value: unknown, outbox: Outbox = this.outbox, bytes = 0, transfer?: ArrayBuffer[]): void {
+    if (id > 0) outbox.push({ id, ok: true, value }, transfer, bytes);
   }
 
   private fail(id: number, err: unknown, outbox: Outbox = this.outbox): void {

@@ -83,7 +83,8 @@ export type BrokerRequest =
   /** Closes the partitions (where open) and deletes their directories: undoes a topic creation. */
   | { id: number; op: 'dropPartitions'; partitions: PartitionAssignment[] }
   /** `verifyCrc`: the batch came from outside this process's encoder, so the broker checks its CRC. */
-  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean }
+  /** handBack: the batch's whole ArrayBuffer was handed over (BatchHandOver) and goes back with the reply. */
+  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean; handBack?: boolean }
   | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number }
   /** A fetch's ArrayBuffer, transferred back once its bytes were sent: the broker reads later fetches into it. Never answered. */
   | { id: number; op: 'recycle'; buffer: ArrayBuffer }
@@ -105,6 +106,8 @@ export type BrokerOp = BrokerRequest['op'];
 export interface ProduceReply {
   baseOffset: number;
   highWatermark: number;
+  /** The memory of a batch sent with handBack, transferred back once written. */
+  memory?: ArrayBuffer;
 }
 
 export interface FetchReply {

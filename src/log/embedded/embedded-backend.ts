@@ -38,7 +38,7 @@ import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
 import { DEFAULT_FETCH_BYTES, FetchReader } from './fetch-reader.js';
 import type { FetchedBatches } from './read-ahead.js';
-import { LeaderAppends } from './leader-appends.js';
+import { type BatchHandOver, LeaderAppends } from './leader-appends.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { type ReaderPortListener, ReaderPorts } from './reader-ports.js';
 import { threadPoolWarning } from './thread-pool.js';
@@ -343,10 +343,11 @@ export class EmbeddedBackend implements LogBackend {
     return this.appends.records(this.brokers[p.leader], topic, partition, records, options);
   }
 
-  async produceBatch(topic: string, partition: number, batch: Uint8Array, options: ProduceOptions = {}): Promise<ProduceResult> {
+  /** `handOver`: the caller may give up the batch's memory instead of having it copied (BatchHandOver). */
+  async produceBatch(topic: string, partition: number, batch: Uint8Array, options: ProduceOptions = {}, handOver?: BatchHandOver): Promise<ProduceResult> {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
-    return this.appends.batch(this.brokers[p.leader], topic, partition, batch, options);
+    return this.appends.batch(this.brokers[p.leader], topic, partition, batch, options, handOver);
   }
 
   async fetch(request: FetchRequest): Promise<FetchResult> {

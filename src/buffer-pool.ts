@@ -50,6 +50,15 @@ export class BufferPool {
   }
 
   /**
+   * The owner gives the memory of a buffer from take() away for good (transferred to another
+   * thread): give() ignores it from now on; it may come back through adopt(). False when the
+   * buffer was not lent (a view of other memory, or given back already).
+   */
+  forget(buffer: Uint8Array): boolean {
+    return this.lent.delete(buffer.buffer);
+  }
+
+  /**
    * Takes back memory from take() that was transferred to another thread and back: it returns as
    * a new ArrayBuffer, unknown to `lent` (and a transfer leaves nothing behind to give twice).
    * Memory of a size take() never makes is left to the collector.

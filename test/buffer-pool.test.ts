@@ -52,4 +52,18 @@ describe('BufferPool', () => {
     expect(reused.length).toBe(120_000);
     expect(pool.take(100_000).buffer).not.toBe(back);
   });
+
+  it('forgets a buffer its owner gave away: give() then keeps nothing, and the memory comes back only through adopt', async () => {
+    const pool = new BufferPool({ maxFreeBytes: 1 << 20, minPooledBytes: 65_536 });
+    const frame = pool.take(100_000);
+    expect(pool.forget(frame)).toBe(true);
+    expect(pool.forget(frame)).toBe(false);
+    expect(pool.forget(Buffer.alloc(100_000))).toBe(false);
+    // The connection gives every frame back once its handler started, maybe before the memory left.
+    pool.give(frame);
+    expect(pool.take(100_000).buffer).not.toBe(frame.buffer);
+    const back = await transferredBack(frame.buffer as ArrayBuffer);
+    pool.adopt(back);
+    expect(pool.take(100_000).buffer).toBe(back);
+  });
 });

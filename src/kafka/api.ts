@@ -8,6 +8,7 @@
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { AuthResult } from '../http/bearer-auth.js';
 import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
+import type { BatchHandOver } from '../log/embedded/leader-appends.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ProducerSequences } from './producer-sequences.js';
 import type { ProducerStateRecovery } from './producer-state-recovery.js';
@@ -65,6 +66,12 @@ export interface RequestContext {
   localHost: string;
   localPort: number;
   remote: string;
+  /**
+   * The request's frame memory, given up by the handler (a Produce whose frame holds just the
+   * batch it appends: the log transfers it to the broker instead of copying it; see BatchHandOver).
+   * Asked before the handler's first await; undefined when the frame is not the listener's to give.
+   */
+  frame: BatchHandOver;
 }
 
 export interface ApiHandler<Req, Res> {

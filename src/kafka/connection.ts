@@ -210,7 +210,18 @@ export class KafkaConnection {
       const reader = new KafkaReader(frame);
       const header = readRequestHeader(reader, flexible ? 2 : 1);
       const request = handler.readRequest(reader, version);
-      const ctx = { session: this.session, version, clientId: header.clientId, localHost: this.socket.localAddress ?? '127.0.0.1', localPort: this.socket.localPort ?? 0, remote: this.remote };
+      const pool = this.deps.framePool;
+      // Once taken, the frame is no longer the pool's: the connection's give() below ignores it.
+      const take = () => (pool.forget(frame) ? (memory: ArrayBuffer) => pool.adopt(memory) : undefined);
+      const ctx = {
+        session: this.session,
+        version,
+        clientId: header.clientId,
+        localHost: this.socket.localAddress ?? '127.0.0.1',
+        localPort: this.socket.localPort ?? 0,
+        remote: this.remote,
+        frame: { take },
+      };
       return { handler, request, ctx, correlationId, flexible };
     } catch (err) {
       return this.fail('malformed', (err as Error).message, handler);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-response.js';
+import { writeListOffsetsRequest } from '../../src/kafka/messages/list-offsets-request.js';
+import { readListOffsetsResponse } from '../../src/kafka/messages/list-offsets-response.js';
 import { readMetadataResponse } from '../../src/kafka/messages/metadata-response.js';
 import { writeProduceRequest } from '../../src/kafka/messages/produce-request.js';
 import { readProduceResponse } from '../../src/kafka/messages/produce-response.js';
@@ -143,6 +145,39 @@ describe('the Kafka listener framing', () => {
     c.close();
     const stored = await (g.gateway.backend as EmbeddedBackend).fetch({ topic: 'otlp_logs', partition: 1, offset: 0 });
     expect(stored.records.map((r) => r.value?.toString())).toEqual(['seq-0', 'seq-1', 'seq-2']);
+  });
+
+  it('answers ListOffsets latest with every record of the Produce answered before it, and earliest with the log start', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    const listOffsets = (correlationId: number, timestamp: number) =>
+      c.send((w) => {
+        header(2, 5, correlationId)(w);
+        writeListOffsetsRequest(w, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'events_in', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }] });
+      });
+    const offsetOf = async (correlationId: number) => {
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(correlationId);
+      const p = readListOffsetsResponse(r, 5).topics[0].partitions[0];
+      expect(p.errorCode).toBe(0);
+      return Number(p.offset);
+    };
+    listOffsets(1, -1);
+    const start = await offsetOf(1);
+    for (let i = 0; i < 5; i++) {
+      // Pipelined behind the Produce: answered after it, so it must count its 3 records.
+      c.send((w) => {
+        header(0, 7, 10 + i)(w);
+        writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'events_in', partitionData: [{ index: 0, records: encodeRecordBatch(Array.from({ length: 3 }, (_, k) => ({ value: Buffer.from(`r${i}.${k}`) }))) }] }] });
+      });
+      listOffsets(20 + i, -1);
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(10 + i);
+      expect(Number(readProduceResponse(r, 7).responses[0].partitionResponses[0].baseOffset)).toBe(start + 3 * i);
+      expect(await offsetOf(20 + i)).toBe(start + 3 * (i + 1));
+    }
+    listOffsets(30, -2);
+    expect(await offsetOf(30)).toBe(0);
+    c.close();
   });
 
   it('stores large pipelined Produce frames sent in small pieces byte for byte, each batch its own', async () => {

@@ -122,6 +122,35 @@ describe('embedded log backend', () => {
     }
   });
 
+  it("reads a partition's offsets as its leader stored them: each acknowledged append, retention, and across a leader's restart", async () => {
+    const backend = await startEmbedded(dataDir(), { brokers: 2 });
+    try {
+      await backend.createTopic({ name: 'watched', partitions: 2, segmentBytes: 2048, retentionBytes: 4096 });
+      expect(backend.partitionOffsets('watched', 1)).toEqual({ logStartOffset: 0, highWatermark: 0 });
+      const value = 'w'.repeat(900);
+      for (let i = 0; i < 12; i++) {
+        const { baseOffset } = await backend.produce('watched', 1, textRecords([`${i}:${value}`, 'x']));
+        // Stored before the append is answered: a producer finds its records below it.
+        expect(backend.partitionOffsets('watched', 1)?.highWatermark).toBe(baseOffset + 2);
+      }
+      expect(backend.partitionOffsets('watched', 0)).toEqual({ logStartOffset: 0, highWatermark: 0 });
+      await backend.enforceRetention();
+      const [, stats] = (await backend.describeTopic('watched')).partitions;
+      expect(stats.logStartOffset).toBeGreaterThan(0);
+      expect(backend.partitionOffsets('watched', 1)).toEqual({ logStartOffset: stats.logStartOffset, highWatermark: 24 });
+
+      const leader = backend.partitionLeaders('watched')[1];
+      await backend.killBroker(leader);
+      expect(backend.partitionOffsets('watched', 1)?.highWatermark).toBe(24);
+      await backend.brokersReady();
+      await backend.produce('watched', 1, textRecords(['after']));
+      expect(backend.partitionOffsets('watched', 1)).toEqual({ logStartOffset: stats.logStartOffset, highWatermark: 25 });
+      await expectLogError(Promise.resolve().then(() => backend.partitionOffsets('watched', 2)), 'UNKNOWN_PARTITION');
+    } finally {
+      await backend.shutdown();
+    }
+  });
+
   it('counts appends and fetches and reports partition gauges', async () => {
     const telemetry = new Telemetry();
     const backend = await startEmbedded(dataDir(), {}, { telemetry });

@@ -4,6 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { BufferPool } from '../../src/buffer-pool.js';
 import { asTributaryError, TributaryError } from '../../src/errors.js';
 import {
+  type BatchBytes,
   type BrokerMessage,
   type BrokerRequest,
   type BrokerWorkerData,
@@ -135,11 +136,16 @@ export class BrokerServer {
     const inRing = 'ring' in slice;
     const batch = inRing ? this.ring.view(slice) : fromBatchBytes(slice);
     const result = hosted.log.append(batch, hosted.leaderEpoch, Date.now(), !inRing || req.verifyCrc);
+    hosted.publishOffsets();
     hosted.polls.appended(result.highWatermark, batch.length);
     if (req.acks === 0) return;
+    const length = batch.length;
+    // Written: a handed-over batch's memory goes back at once, whatever the fsync policy waits for.
+    const memory = req.handBack && !inRing ? (slice as BatchBytes).buffer : undefined;
     this.fsync.afterAppend(hosted, (err) => {
       if (err) this.fail(req.id, err);
-      else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark });
+      // Weighed by the bytes it answers for: a producer's large batches are answered as they land.
+      else this.reply(req.id, { baseOffset: result.baseOffset, highWatermark: result.highWatermark, memory }, this.outbox, length, memory && [memory]);
     });
   }
 
@@ -185,7 +191,7 @@ export class BrokerServer {
       for (const a of assignments) {
         if (this.find(a.topic, a.partition)) continue;
         const hosted = this.openOne(a);
-        opened.push({ topic: a.topic, partition: a.partition, recovery: hosted.log.recovery });
+        opened.push({ topic: a.topic, partition: a.partition, recovery: hosted.log.recovery, offsets: hosted.offsets.memory });
       }
     } catch (err) {
       this.closePartitions(opened);
@@ -234,7 +240,10 @@ export class BrokerServer {
     const now = Date.now();
     for (const hosted of this.all()) {
       try {
-        if (hosted.log.enforceRetention(now).segmentsDeleted > 0) this.changed();
+        if (hosted.log.enforceRetention(now).segmentsDeleted > 0) {
+          hosted.publishOffsets();
+          this.changed();
+        }
       } catch (err) {
         this.log('error', 'retention failed', { topic: hosted.topic, partition: hosted.partition, error: asTributaryError(err).message });
       }
@@ -281,8 +290,8 @@ export class BrokerServer {
     for (const list of this.partitions.values()) for (const hosted of list) if (hosted) yield hosted;
   }
 
-  private reply(id: number, value: unknown, outbox: Outbox = this.outbox): void {
-    if (id > 0) outbox.push({ id, ok: true, value });
+  private reply(id: number, value: unknown, outbox: Outbox = this.outbox, bytes = 0, transfer?: ArrayBuffer[]): void {
+    if (id > 0) outbox.push({ id, ok: true, value }, transfer, bytes);
   }
 
   private fail(id: number, err: unknown, outbox: Outbox = this.outbox): void {

@@ -3,8 +3,11 @@
  *
  * ListOffsets (key 2): timestamp -2 is the log start offset, -1 the high watermark (which is
  * also the last stable offset: the log has no transactions), any other the first offset whose
- * timestamp is at or after it.
+ * timestamp is at or after it. The first two are read from the memory the partition's broker
+ * stores them in (a consumer asks before its first Fetch: a round trip to the broker thread was
+ * most of the answer's time); a partition not opened yet is asked of its broker.
  */
+import type { TopicInfo } from '../../log/types.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readListOffsetsRequest } from '../messages/list-offsets-request.js';
@@ -21,10 +24,10 @@ export const listOffsets = defineApi({
   async handle(request, _ctx, { log }) {
     const topics = await Promise.all(
       request.topics.map(async (topic) => {
-        let info: Awaited<ReturnType<typeof log.describeTopic>> | undefined;
+        let info: TopicInfo | undefined;
         let topicError = KafkaError.NONE as number;
         try {
-          info = await log.describeTopic(topic.name);
+          info = log.describeTopicLayout(topic.name);
         } catch (err) {
           topicError = kafkaErrorCode(err);
         }
@@ -36,9 +39,12 @@ export const listOffsets = defineApi({
             }
             try {
               let offset: number;
-              if (timestamp === LATEST) offset = p.highWatermark;
-              else if (timestamp === EARLIEST) offset = p.logStartOffset;
-              else offset = await log.offsetForTimestamp(topic.name, partitionIndex, timestamp);
+              if (timestamp === LATEST || timestamp === EARLIEST) {
+                const offsets = log.partitionOffsets(topic.name, partitionIndex) ?? (await log.describeTopic(topic.name)).partitions[partitionIndex];
+                offset = timestamp === LATEST ? offsets.highWatermark : offsets.logStartOffset;
+              } else {
+                offset = await log.offsetForTimestamp(topic.name, partitionIndex, timestamp);
+              }
               return { partitionIndex, errorCode: KafkaError.NONE, timestamp: -1, offset, leaderEpoch: p.leaderEpoch };
             } catch (err) {
               return { partitionIndex, errorCode: kafkaErrorCode(err), timestamp: -1, offset: -1, leaderEpoch: -1 };

@@ -100,12 +100,14 @@ export const produce = defineApi({
   // producer's sequence is checked against the batches stored before it: those requests wait.
   concurrent: (request) =>
     request.topicData.every((t) => t.partitionData.every((p) => p.records !== null && oneBatch(p.records) && batchProducer(p.records) === undefined)),
-  // Every batch is copied into the broker's ring (or re-encoded) before its append is awaited; an
-  // idempotent producer's sequence state keeps numbers, not bytes.
+  // Every batch is copied into the broker's ring (or re-encoded, or its frame handed over) before
+  // its append is awaited; an idempotent producer's sequence state keeps numbers, not bytes.
   doneWithRequestWhenHandled: true,
   async handle(request, ctx, { log, logger, sequences, producerRecovery }) {
     const { acks } = request;
     const validAcks = acks === 0 || acks === 1 || acks === -1;
+    // A frame that holds one partition's one batch may be handed to the log instead of copied.
+    const onePartition = request.topicData.length === 1 && request.topicData[0].partitionData.length === 1;
     const responses = await Promise.all(
       request.topicData.map(async (topic) => ({
         name: topic.name,
@@ -128,7 +130,9 @@ export const produce = defineApi({
                   continue;
                 }
                 const stored = ctx.session.tenant ? withTenant(batch, ctx.session.tenant) : batch;
-                const result = await log.produceBatch(topic.name, index, stored, { acks: acks === 0 ? 0 : 1 });
+                const handOver = onePartition && batches.length === 1 && stored === batch ? ctx.frame : undefined;
+                // Not read after this call: a frame handed over is gone from this thread.
+                const result = await log.produceBatch(topic.name, index, stored, { acks: acks === 0 ? 0 : 1 }, handOver);
                 if (producer && acks !== 0) sequences.stored(topic.name, index, producer, result.baseOffset);
                 if (baseOffset < 0) baseOffset = result.baseOffset;
               }

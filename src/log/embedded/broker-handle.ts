@@ -84,7 +84,8 @@ export class BrokerHandle {
     return new Promise((resolve, reject) => this.stateWaiters.push({ resolve, reject }));
   }
 
-  request<K extends BrokerOp>(body: RequestBody<K>, transfer?: TransferListItem[]): Promise<BrokerReplies[K]> {
+  /** `bytes`: the batch bytes a produce carries (MessageBatcher posts at once past FLUSH_BYTES). */
+  request<K extends BrokerOp>(body: RequestBody<K>, transfer?: TransferListItem[], bytes = 0): Promise<BrokerReplies[K]> {
     const outbox = this.outbox;
     if (!outbox) return Promise.reject(this.unavailable(this.state === 'restarting' ? 'is restarting' : 'is stopped'));
     const id = this.nextId++;
@@ -92,7 +93,7 @@ export class BrokerHandle {
     message.id = id;
     return new Promise<BrokerReplies[K]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      outbox.push(message, transfer);
+      outbox.push(message, transfer, bytes);
     });
   }
 
@@ -127,12 +128,12 @@ export class BrokerHandle {
   }
 
   /** Sends a request that is never answered (produce with acks 0). */
-  send(body: RequestBody<'produce'>, transfer?: ArrayBuffer[]): void {
+  send(body: RequestBody<'produce'>, transfer?: ArrayBuffer[], bytes = 0): void {
     const outbox = this.outbox;
     if (!outbox) throw this.unavailable(this.state === 'restarting' ? 'is restarting' : 'is stopped');
     const message = body as unknown as BrokerRequest;
     message.id = -1;
-    outbox.push(message, transfer);
+    outbox.push(message, transfer, bytes);
   }
 
   /** Gives a fetch's ArrayBuffer back to the running thread to read into again (the broker's BufferPool of fetch memory); dropped when none runs. */

@@ -67,6 +67,8 @@ export interface OpenedPartition {
   topic: string;
   partition: number;
   recovery: RecoveryReport;
+  /** The partition's SharedOffsets memory, kept up to date by the broker. */
+  offsets: SharedArrayBuffer;
 }
 
 /** A batch as it travels: the view's bytes are `buffer[byteOffset, byteOffset + length)`. */
@@ -81,7 +83,8 @@ export type BrokerRequest =
   /** Closes the partitions (where open) and deletes their directories: undoes a topic creation. */
   | { id: number; op: 'dropPartitions'; partitions: PartitionAssignment[] }
   /** `verifyCrc`: the batch came from outside this process's encoder, so the broker checks its CRC. */
-  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean }
+  /** handBack: the batch's whole ArrayBuffer was handed over (BatchHandOver) and goes back with the reply. */
+  | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean; handBack?: boolean }
   /** `lingerMs`: see FetchRequest. */
   | { id: number; op: 'fetch'; topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number; lingerMs: number }
   /** A fetch's ArrayBuffer, transferred back once its bytes were sent: the broker reads later fetches into it. Never answered. */
@@ -104,6 +107,8 @@ export type BrokerOp = BrokerRequest['op'];
 export interface ProduceReply {
   baseOffset: number;
   highWatermark: number;
+  /** The memory of a batch sent with handBack, transferred back once written. */
+  memory?: ArrayBuffer;
 }
 
 export interface FetchReply {

@@ -38,7 +38,7 @@ import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
 import { FetchReader } from './fetch-reader.js';
 import type { FetchedBatches } from './read-ahead.js';
-import { LeaderAppends } from './leader-appends.js';
+import { type BatchHandOver, LeaderAppends } from './leader-appends.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { type ReaderPortListener, ReaderPorts } from './reader-ports.js';
 import { threadPoolWarning } from './thread-pool.js';
@@ -119,7 +119,7 @@ export class EmbeddedBackend implements LogBackend {
           settings,
           assignments: () => this.controller.assignmentsOf(brokerId),
           onOpened: (id, opened) => {
-            this.reportRecovery(id, opened);
+            this.partitionsOpened(id, opened);
             this.readers.brokerStarted(id);
           },
           onRestart: (id) => this.metrics.brokerRestarts.inc({ broker: String(id) }),
@@ -129,7 +129,7 @@ export class EmbeddedBackend implements LogBackend {
     this.readers = new ReaderPorts(this.brokers, this.logger);
     this.appends = new LeaderAppends(this.metrics, log.max_record_bytes);
     this.stats = new PartitionStatsCache(this.brokers);
-    this.placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.reportRecovery(id, opened));
+    this.placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.partitionsOpened(id, opened));
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
       (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
@@ -288,6 +288,17 @@ export class EmbeddedBackend implements LogBackend {
     return this.stats.topicInfo(name, this.controller.requireTopic(name));
   }
 
+  /**
+   * A partition's log start offset and high watermark as its leader stored them in shared memory
+   * (shared-offsets.ts), without asking its thread; undefined before the partition was opened.
+   * UNKNOWN_TOPIC as describeTopic.
+   */
+  partitionOffsets(topic: string, partition: number): { logStartOffset: number; highWatermark: number } | undefined {
+    this.assertRunning();
+    this.controller.requirePartition(topic, partition);
+    return this.stats.offsets(topic, partition);
+  }
+
   /** Every topic as describeTopicLayout describes it. */
   listTopicLayouts(): TopicInfo[] {
     this.assertRunning();
@@ -332,10 +343,11 @@ export class EmbeddedBackend implements LogBackend {
     return this.appends.records(this.brokers[p.leader], topic, partition, records, options);
   }
 
-  async produceBatch(topic: string, partition: number, batch: Uint8Array, options: ProduceOptions = {}): Promise<ProduceResult> {
+  /** `handOver`: the caller may give up the batch's memory instead of having it copied (BatchHandOver). */
+  async produceBatch(topic: string, partition: number, batch: Uint8Array, options: ProduceOptions = {}, handOver?: BatchHandOver): Promise<ProduceResult> {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
-    return this.appends.batch(this.brokers[p.leader], topic, partition, batch, options);
+    return this.appends.batch(this.brokers[p.leader], topic, partition, batch, options, handOver);
   }
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
@@ -391,7 +403,9 @@ export class EmbeddedBackend implements LogBackend {
     return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
   }
 
-  private reportRecovery(brokerId: number, opened: OpenedPartition[]): void {
+  /** After a broker opened partitions: their offsets are read from its memory, and what recovery did is reported. */
+  private partitionsOpened(brokerId: number, opened: OpenedPartition[]): void {
+    this.stats.opened(opened);
     for (const { topic, partition, recovery } of opened) {
       if (recovery.clean && recovery.truncatedBytes === 0) continue;
       const fields = { broker: brokerId, topic, partition, ...recovery };

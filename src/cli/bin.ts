@@ -5,6 +5,12 @@ import module from 'node:module';
 // temporary directory), so a restart loads the gateway faster; Node 20 has no such cache (nor
 // its type).
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+// A reader that stopped early (`tributary tail … | head`) closes the pipe: a command's output is
+// done, not failed, and a running gateway goes on without its stdout.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  if (process.argv[2] !== 'start') process.exit(process.exitCode ?? 0);
+});
 const { main } = await import('./main.js');
 
 process.exitCode = await main(process.argv.slice(2));

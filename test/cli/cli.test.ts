@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,5 +217,20 @@ pipelines:
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/no pipeline of group "warnings"/);
     expect((await run('pipelines', 'delete', 'backend', '--admin', admin)).code).toBe(0);
+  });
+});
+
+describe('tributary as a command in a pipeline', () => {
+  it('exits quietly when the reader of its output has gone (`tributary … | head`)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/bin.ts'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before the command starts writing: its first write meets a closed pipe.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const [code] = await once(child, 'exit');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });

@@ -110,7 +110,8 @@ export interface PollOptions {
   /**
    * Once records arrive at a partition this consumer had read to its end, let them gather this
    * long before they are fetched: fewer, fuller fetches from a consumer that keeps up (a batching
-   * sink passes the wait it would spend gathering a batch anyway). Default 0.
+   * sink passes the wait it would spend gathering a batch anyway). Default 0. The embedded log's;
+   * over Kafka, the consumer's own fetch.wait.max.ms applies instead.
    */
   lingerMs?: number;
 }

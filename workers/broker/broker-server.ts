@@ -157,7 +157,7 @@ export class BrokerServer {
         const { bytes, transfer } = toBatchBytes(read.batches);
         // A few bytes are copied out instead: the buffer read into serves the next fetch.
         if (bytes.buffer !== read.batches.buffer) this.readBuffers.give(read.batches);
-        outbox.push({ id: req.id, ok: true, value: { batches: bytes, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset, file: read.file } }, transfer);
+        outbox.push({ id: req.id, ok: true, value: { batches: bytes, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset } }, transfer);
       } catch (err) {
         this.fail(req.id, err, outbox);
       }

@@ -1,5 +1,4 @@
 // Runs on: broker thread.
-import type { SegmentPosition } from '../../src/log/embedded/broker-protocol.js';
 /** The contract between a broker thread and the storage of one partition it leads. */
 
 export type FsyncPolicy = 'always' | 'interval' | 'never';
@@ -41,7 +40,4 @@ export interface ReadResult {
   batches: Buffer;
   highWatermark: number;
   logStartOffset: number;
-  /** The segment file the batches lie in, and the byte position just after them; absent when none were read. */
-  file?: SegmentPosition;
 }
-

@@ -194,9 +194,8 @@ export class PartitionLog {
       throw new TributaryError('INVALID_REQUEST', `maxBytes must be a non-negative integer, got ${maxBytes}`);
     }
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const segment = this.segments[i];
-      const batches = segment.readBatches(offset, maxBytes, alloc);
-      if (batches) return { ...empty, batches, file: { path: segment.path, end: segment.lastReadEnd } };
+      const batches = this.segments[i].readBatches(offset, maxBytes, alloc);
+      if (batches) return { ...empty, batches };
     }
     return empty;
   }

@@ -191,16 +191,6 @@ export class Segment {
     }
   }
 
-  /** The log file's path. */
-  get path(): string {
-    return join(this.dir, segmentFileName(this.baseOffset, 'log'));
-  }
-
-  /** The byte position just after the batches the last readBatches returned. */
-  get lastReadEnd(): number {
-    return this.nextRead.position;
-  }
-
   /**
    * Whole batches from the one holding `offset` on, up to `maxBytes` but always at least that one
    * (as Kafka does, so a batch over the budget still gets through); null when the segment ends

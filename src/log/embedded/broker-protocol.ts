@@ -115,19 +115,6 @@ export interface FetchReply {
   batches: BatchBytes;
   highWatermark: number;
   logStartOffset: number;
-  /**
-   * The segment file the batches were read from and the byte position just after them, so that
-   * the main thread may read the batches that follow there itself (segment-files.ts). Batches
-   * below the high watermark never change in place: retention deletes whole segments and recovery
-   * cuts only past the last whole batch, and both add to the broker's change count.
-   */
-  file?: SegmentPosition;
-}
-
-/** A place in a partition's segment file: the byte position just after whole batches. */
-export interface SegmentPosition {
-  path: string;
-  end: number;
 }
 
 /** What each request resolves to. */

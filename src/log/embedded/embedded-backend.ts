@@ -36,9 +36,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { partitionCapacity } from './fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
-import { BufferPool } from '../../buffer-pool.js';
 import { FetchReader } from './fetch-reader.js';
-import { SegmentFiles } from './segment-files.js';
 import type { FetchedBatches } from './read-ahead.js';
 import { type BatchHandOver, LeaderAppends } from './leader-appends.js';
 import { PartitionStatsCache } from './partition-stats.js';
@@ -46,9 +44,6 @@ import { type ReaderPortListener, ReaderPorts } from './reader-ports.js';
 import { threadPoolWarning } from './thread-pool.js';
 import { TopicPlacement } from './topic-placement.js';
 import { checkFetchRequest, configTopicError, topicSpecFromConfig } from './validate.js';
-
-/** Memory the main thread reads a sequential reader's next windows into (segment-files.ts), kept for reuse. */
-const WINDOW_BUFFERS = { maxFreeBytes: 16 * 1024 * 1024, minPooledBytes: 64 * 1024 };
 
 export interface EmbeddedBackendOptions {
   log: LogConfig;
@@ -135,8 +130,6 @@ export class EmbeddedBackend implements LogBackend {
     this.appends = new LeaderAppends(this.metrics, log.max_record_bytes);
     this.stats = new PartitionStatsCache(this.brokers);
     this.placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.partitionsOpened(id, opened));
-    // All brokers' together: a topic deleted on one broker may come back, led by another.
-    const changes = () => this.brokers.reduce((sum, broker) => sum + broker.changeCount(), 0);
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
       (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
@@ -145,9 +138,9 @@ export class EmbeddedBackend implements LogBackend {
           const leader = this.controller.topic(topic)?.partitions[partition]?.leader;
           if (leader !== undefined) this.brokers[leader]?.recycle(buffer);
         },
-        changes,
+        // All brokers' together: a topic deleted on one broker may come back, led by another.
+        changes: () => this.brokers.reduce((sum, broker) => sum + broker.changeCount(), 0),
         readNext: true,
-        files: new SegmentFiles({ offsets: (topic, partition) => this.stats.offsets(topic, partition), changes, pool: new BufferPool(WINDOW_BUFFERS) }),
       },
     );
   }

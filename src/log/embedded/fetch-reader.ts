@@ -8,8 +8,7 @@ import { decodeRecordBatches } from '../record-batch.js';
 import type { ConsumedRecord, FetchRequest, FetchResult } from '../types.js';
 import type { FetchReply } from './broker-protocol.js';
 import { fromBatchBytes } from './broker-protocol.js';
-import { type BatchesAt, type FetchedBatches, ReadAhead } from './read-ahead.js';
-import type { SegmentFiles } from './segment-files.js';
+import { type FetchedBatches, ReadAhead } from './read-ahead.js';
 
 export const DEFAULT_FETCH_BYTES = 1024 * 1024;
 
@@ -30,16 +29,12 @@ export interface LeaderLink {
    * next Fetch on receiving the last); a sink worker's member polls when its sink is done instead.
    */
   readNext?: boolean;
-  /** With readNext: the next window is read from the segment file where the last one ended, when it can be. */
-  files?: SegmentFiles;
 }
 
 export class FetchReader {
   private readonly readAhead: ReadAhead;
   /** The ArrayBuffers fetchBatches handed out whole (nothing else holds them), with their partition. */
   private readonly lent = new WeakMap<ArrayBuffer, { topic: string; partition: number }>();
-  /** The ArrayBuffers read from segment files on this thread: they go back to `files`, not to a broker. */
-  private readonly readHere = new WeakSet<ArrayBuffer>();
   /** How many bytes each leader's answer held, by its ArrayBuffer: served all at once, it may be lent. */
   private readonly answered = new WeakMap<ArrayBuffer, number>();
   /** Records decoded from a lent ArrayBuffer and not released yet: at none, it goes back (see release). */
@@ -53,7 +48,7 @@ export class FetchReader {
   ) {
     this.readAhead = new ReadAhead({
       changes: link.changes,
-      read: link.readNext ? (topic, partition, offset, maxBytes, after) => this.readOn(topic, partition, offset, maxBytes, after) : undefined,
+      read: link.readNext ? (topic, partition, offset, maxBytes) => this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0, lingerMs: 0 }) : undefined,
     });
   }
 
@@ -84,22 +79,11 @@ export class FetchReader {
     return this.readAhead.keep(topic, partition, offset, maxBytes, reply, since);
   }
 
-  /** The next window: from the segment file where the last one ended when it can be, else from the leader. */
-  private async readOn(topic: string, partition: number, offset: number, maxBytes: number, after?: BatchesAt): Promise<FetchedBatches> {
-    const here = after && (await this.link.files?.read(topic, partition, offset, maxBytes, after));
-    if (!here) return this.leaderFetch({ topic, partition, offset, maxBytes, maxWaitMs: 0, lingerMs: 0 });
-    const buffer = here.batches.buffer as ArrayBuffer;
-    this.readHere.add(buffer);
-    this.answered.set(buffer, here.batches.length);
-    return here;
-  }
-
   private async leaderFetch(request: Parameters<LeaderFetch>[0]): Promise<FetchedBatches> {
-    const since = this.link.changes();
     const reply = await this.fromLeader(request);
     const batches = fromBatchBytes(reply.batches);
     if (batches.byteOffset === 0) this.answered.set(batches.buffer as ArrayBuffer, batches.length);
-    return { batches, highWatermark: reply.highWatermark, logStartOffset: reply.logStartOffset, at: reply.file && { ...reply.file, since } };
+    return { ...reply, batches };
   }
 
   /**
@@ -112,8 +96,7 @@ export class FetchReader {
     const lent = this.lent.get(buffer);
     if (!lent) return;
     this.lent.delete(buffer);
-    if (this.readHere.delete(buffer)) this.link.files?.giveBack(batches);
-    else this.link.giveBack(lent.topic, lent.partition, buffer);
+    this.link.giveBack(lent.topic, lent.partition, buffer);
   }
 
   /**

@@ -1,19 +1,11 @@
 /** Runs on: each thread that reads the log (the main thread, sink workers). */
 import { LOG_OVERHEAD, readBatchHeader } from '../record-batch.js';
-import type { SegmentPosition } from './broker-protocol.js';
 
 /** What a broker answered to a fetch: whole batches from the one holding the offset on. */
 export interface FetchedBatches {
   batches: Buffer;
   highWatermark: number;
   logStartOffset: number;
-  /** Where the batches end in their segment file, when known (see segment-files.ts). */
-  at?: BatchesAt;
-}
-
-/** A place in a segment file just after whole batches, and the leaders' change count when they were read. */
-export interface BatchesAt extends SegmentPosition {
-  since: number;
 }
 
 /** Batches read for a reader's next fetches, and the leader's change count when they were asked for. */
@@ -32,11 +24,8 @@ interface Cursor {
   expiry?: NodeJS.Timeout;
 }
 
-/**
- * Reads a partition's batches from `offset` on, `maxBytes` worth (no long poll); `after`: where
- * the batches before `offset` end in their segment file, when known.
- */
-export type ReadFromLeader = (topic: string, partition: number, offset: number, maxBytes: number, after?: BatchesAt) => Promise<FetchedBatches>;
+/** Reads a partition's batches from `offset` on, `maxBytes` worth, from its leader (no long poll). */
+export type ReadFromLeader = (topic: string, partition: number, offset: number, maxBytes: number) => Promise<FetchedBatches>;
 
 export interface ReadAheadOptions {
   /** Bytes asked of the broker when a reader continues where its last fetch ended. */
@@ -118,7 +107,7 @@ export class ReadAhead {
     if (!cursor || cursor.ahead || cursor.reading || this.heldBytes + bytes > maxHeldBytes) return;
     this.heldBytes += bytes;
     const since = changes();
-    cursor.reading = read(topic, partition, next, bytes, served.at).then(
+    cursor.reading = read(topic, partition, next, bytes).then(
       (fetched) => {
         this.heldBytes -= bytes;
         cursor.reading = undefined;
@@ -175,8 +164,7 @@ export class ReadAhead {
       cursor.ahead = { fetched: { ...fetched, batches: batches.subarray(end) }, since: held.since };
       this.heldBytes += rest;
     }
-    const at = fetched.at && { ...fetched.at, end: fetched.at.end - rest };
-    return { ...fetched, batches: batches.subarray(0, end), at };
+    return { ...fetched, batches: batches.subarray(0, end) };
   }
 
   private release(cursor: Cursor): void {

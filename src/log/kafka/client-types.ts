@@ -48,7 +48,6 @@ interface Client {
   isConnected(): boolean;
   getMetadata(options: { topic?: string; allTopics?: boolean; timeout?: number }, cb: Callback<Metadata>): void;
   queryWatermarkOffsets(topic: string, partition: number, timeout: number, cb: Callback<{ lowOffset: number; highOffset: number }>): void;
-  offsetsForTimes(partitions: TopicPartitionOffset[], timeout: number, cb: Callback<TopicPartitionOffset[]>): void;
   on(event: string, listener: (...args: never[]) => void): unknown;
 }
 
@@ -61,6 +60,8 @@ export interface Producer extends Client {
 }
 
 export interface KafkaConsumer extends Client {
+  /** Only a consumer's native binding has it (the producer's lacks it). */
+  offsetsForTimes(partitions: TopicPartitionOffset[], timeout: number, cb: Callback<TopicPartitionOffset[]>): void;
   assign(assignments: TopicPartitionOffset[]): unknown;
   unassign(): unknown;
   incrementalAssign(assignments: TopicPartition[]): unknown;

@@ -49,13 +49,21 @@ export class KafkaReaders {
     );
   }
 
-  /** Kafka's ListOffsets by timestamp: the first offset at or after it, or -1 when there is none. */
-  offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {
-    return new Promise((resolve, reject) =>
-      this.queries.offsetsForTimes([{ topic, partition, offset: timestamp }], FETCH_TIMEOUT_MS, (err, offsets) =>
-        err ? reject(this.errors.wrap(err, `offset for a timestamp in ${topic}[${partition}]`)) : resolve(offsets[0]?.offset ?? -1),
-      ),
-    );
+  /**
+   * Kafka's ListOffsets by timestamp: the first offset at or after it, or -1 when there is none.
+   * Asked through a reader: the client offers it on consumers only.
+   */
+  async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {
+    const reader = await this.acquire();
+    try {
+      return await new Promise((resolve, reject) =>
+        reader.consumer.offsetsForTimes([{ topic, partition, offset: timestamp }], FETCH_TIMEOUT_MS, (err, offsets) =>
+          err ? reject(this.errors.wrap(err, `offset for a timestamp in ${topic}[${partition}]`)) : resolve(offsets[0]?.offset ?? -1),
+        ),
+      );
+    } finally {
+      this.release(reader);
+    }
   }
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
@@ -68,7 +76,7 @@ export class KafkaReaders {
     }
     const maxWaitMs = request.maxWaitMs ?? 0;
     if (offset === high && maxWaitMs === 0) return { records: [], highWatermark: high, logStartOffset: low, nextOffset: offset };
-    const reader = await this.acquire(topic, partition, offset);
+    const reader = await this.acquire({ topic, partition, offset });
     try {
       const records = await this.read(reader, topic, partition, offset, offset < high ? FETCH_TIMEOUT_MS : maxWaitMs, request.maxBytes ?? DEFAULT_MAX_BYTES);
       const nextOffset = records.length ? records[records.length - 1].offset + 1 : offset;
@@ -99,13 +107,13 @@ export class KafkaReaders {
     return records;
   }
 
-  /** An idle reader, preferring one that stands at (topic, partition, offset). */
-  private async acquire(topic: string, partition: number, offset: number): Promise<Reader> {
+  /** An idle reader: for a fetch (`at`), preferably one that stands there; for a query, any. */
+  private async acquire(at?: { topic: string; partition: number; offset: number }): Promise<Reader> {
     if (this.closed) throw new TributaryError('SHUTTING_DOWN', 'the Kafka backend is shutting down', { retriable: true });
     const idle = this.readers.filter((r) => !r.busy);
+    let reader = at && idle.find((r) => r.topic === at.topic && r.partition === at.partition && r.next === at.offset);
     // Re-assigning costs a round trip and drops what the reader fetched ahead: open another first.
-    let reader = idle.find((r) => r.topic === topic && r.partition === partition && r.next === offset);
-    if (!reader && this.readers.length < MAX_READERS) reader = await this.open();
+    if (!reader && (at || idle.length === 0) && this.readers.length < MAX_READERS) reader = await this.open();
     reader ??= idle[0];
     if (!reader) reader = await new Promise<Reader>((resolve) => this.waiting.push(resolve));
     reader.busy = true;

@@ -46,6 +46,7 @@ const MESSAGES = [
     'SaslAuthenticate',
     'CreateTopics',
     'DescribeConfigs',
+    'DeleteGroups',
   ].flatMap((api) => [`${api}Request`, `${api}Response`]),
 ];
 

@@ -7,6 +7,7 @@
 import type { AnyApiHandler } from '../api.js';
 import { apiVersions } from './api-versions.js';
 import { createTopics } from './create-topics.js';
+import { deleteGroups } from './delete-groups.js';
 import { describeConfigs } from './describe-configs.js';
 import { describeGroups } from './describe-groups.js';
 import { fetch } from './fetch.js';
@@ -38,6 +39,7 @@ export const API_HANDLERS: readonly AnyApiHandler[] = [
   leaveGroup,
   syncGroup,
   describeGroups,
+  deleteGroups,
   listGroups,
   saslHandshake,
   apiVersions,

@@ -4,6 +4,7 @@
  * when the caller commits (after its sink accepted the records). The rebalance listeners run
  * before partitions are given up, so the work in hand is committed first.
  */
+import { TributaryError } from '../../errors.js';
 import type { Consumer, ConsumerOptions, PartitionOffset, PollOptions } from '../../groups/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ConsumedRecord, TopicPartition } from '../types.js';
@@ -26,6 +27,8 @@ const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
 const DEFAULT_MAX_RECORDS = 500;
 const DEFAULT_MAX_BYTES = 1024 ** 2;
+/** How long reading a commit back from the coordinator may take. */
+const COMMIT_TIMEOUT_MS = 10_000;
 
 const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 
@@ -167,6 +170,23 @@ export class KafkaGroupConsumer implements Consumer {
         (err) => (err ? reject(this.deps.errors.wrap(err, `commit for group ${this.group}`)) : resolve()),
       ),
     );
+    // commitCb only queues the commit (librdkafka's commitAsync), and its outcome goes to a
+    // callback served by consume. The coordinator answers an offset fetch sent after it on the
+    // same connection once the commit is stored: reading the offsets back says the commit landed.
+    const stored = await new Promise<{ topic: string; partition: number; offset: number }[]>((resolve, reject) =>
+      this.consumer.committed(
+        list.map((o) => ({ topic: o.topic, partition: o.partition })),
+        COMMIT_TIMEOUT_MS,
+        (err, committed) => (err ? reject(this.deps.errors.wrap(err, `read back the commit of group ${this.group}`)) : resolve(committed)),
+      ),
+    );
+    const behind = list.filter((o) => (stored.find((s) => s.topic === o.topic && s.partition === o.partition)?.offset ?? -1) < o.offset);
+    if (behind.length > 0) {
+      const where = behind.map((o) => `${o.topic}[${o.partition}]`).join(', ');
+      throw new TributaryError('REBALANCE_IN_PROGRESS', `the commit of group ${this.group} was not stored for ${where}: the partitions moved to another member, or the coordinator did`, {
+        retriable: true,
+      });
+    }
   }
 
   /**

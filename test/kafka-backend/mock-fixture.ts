@@ -60,8 +60,11 @@ export function useMockCluster(topics: Record<string, number> = {}): () => MockC
   return () => cluster!;
 }
 
-/** A gateway config on the mock cluster, with `extra` merged in (YAML's snake_case). */
-export function kafkaConfig(cluster: MockCluster, extra: Record<string, unknown> = {}): TributaryConfig {
+/** The brokers a Kafka backend bootstraps from: the mock cluster's, or any Kafka listener's. */
+type KafkaCluster = Pick<MockCluster, 'brokers'>;
+
+/** A gateway config on the cluster, with `extra` merged in (YAML's snake_case). */
+export function kafkaConfig(cluster: KafkaCluster, extra: Record<string, unknown> = {}): TributaryConfig {
   const { log, ...rest } = extra as { log?: Record<string, unknown> };
   return configSchema.parse({
     log: { backend: 'kafka', max_record_bytes: 1024 ** 2, ...log, kafka: { brokers: cluster.brokers, client_id: 'tributary-test', ...(log?.kafka as object) } },
@@ -71,7 +74,7 @@ export function kafkaConfig(cluster: MockCluster, extra: Record<string, unknown>
   });
 }
 
-export async function startKafkaBackend(cluster: MockCluster, extra: Record<string, unknown> = {}): Promise<KafkaBackend> {
+export async function startKafkaBackend(cluster: KafkaCluster, extra: Record<string, unknown> = {}): Promise<KafkaBackend> {
   const backend = createLogBackend(kafkaConfig(cluster, extra)) as KafkaBackend;
   await backend.start();
   return backend;

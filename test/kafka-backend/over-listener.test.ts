@@ -7,7 +7,6 @@
  * cannot make run here.
  */
 import { afterAll, beforeAll, vi } from 'vitest';
-import type { MockCluster } from '../../bench/lib/kafka-mock-cluster.js';
 import { runGroupConformance } from '../groups/conformance.js';
 import { startKafkaGateway, type KafkaGateway } from '../kafka/helpers.js';
 import { runLogBackendConformance } from '../log/conformance.js';
@@ -23,7 +22,7 @@ describeKafka("Kafka backend on Tributary's own Kafka listener", () => {
   afterAll(async () => {
     await listener?.stop();
   });
-  const cluster = () => ({ brokers: [listener.bootstrap] }) as unknown as MockCluster;
+  const cluster = () => ({ brokers: [listener.bootstrap] });
 
   runLogBackendConformance('kafka over the listener', () => startKafkaBackend(cluster()), {
     maxRecordBytes: 1024 ** 2,

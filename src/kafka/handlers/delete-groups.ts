@@ -1,9 +1,9 @@
 /**
  * Runs on: main thread.
  *
- * DeleteGroups (key 42): a group with no members is deleted with its committed offsets, as the
- * admin API's DELETE does; one with members is NON_EMPTY_GROUP, one the coordinator does not
- * know GROUP_ID_NOT_FOUND. Each group gets its own answer.
+ * DeleteGroups (key 42): a group with no members is deleted with its committed offsets (the log
+ * backend's deleteGroup); one with members is NON_EMPTY_GROUP, one the coordinator does not know
+ * GROUP_ID_NOT_FOUND. Each group gets its own answer.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';

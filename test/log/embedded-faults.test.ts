@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
@@ -34,6 +36,30 @@ describe('embedded log faults', () => {
       const broker0 = (await backend.cluster()).brokers[0];
       expect(broker0).toMatchObject({ state: 'running', restarts: 1 });
       expect(await telemetry.metricsText()).toMatch(/tributary_log_broker_restarts_total\{broker="0"\} 1/);
+    } finally {
+      await backend.shutdown();
+    }
+  });
+
+  it('removes a new topic whose partitions did not all open, files and metadata, and creates it once the way is clear', async () => {
+    const dir = dataDir();
+    const telemetry = new Telemetry();
+    const backend = await startEmbedded(dir, { brokers: 1 }, { telemetry });
+    try {
+      // A file where partition 2's directory goes: partitions 0 and 1 open, 2 cannot.
+      mkdirSync(join(dir, 'topics'), { recursive: true });
+      writeFileSync(join(dir, 'topics', 'half-2'), 'in the way');
+      await expect(backend.createTopic({ name: 'half', partitions: 3 })).rejects.toThrow();
+
+      expect((await backend.listTopics()).map((t) => t.name)).not.toContain('half');
+      expect(() => backend.partitionOffsets('half', 0)).toThrow(/does not exist/);
+      expect((await backend.partitionStats()).filter((s) => s.topic === 'half')).toEqual([]);
+      expect(await telemetry.metricsText()).not.toMatch(/topic="half"/);
+
+      rmSync(join(dir, 'topics', 'half-2'), { force: true });
+      const created = await backend.createTopic({ name: 'half', partitions: 3 });
+      expect(created.partitions.map((p) => p.highWatermark)).toEqual([0, 0, 0]);
+      expect((await backend.produce('half', 2, textRecords(['x']))).baseOffset).toBe(0);
     } finally {
       await backend.shutdown();
     }

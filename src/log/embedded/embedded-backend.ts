@@ -244,6 +244,7 @@ export class EmbeddedBackend implements LogBackend {
       await this.placement.open(spec.name, topic);
     } catch (err) {
       await this.placement.remove(spec.name, topic, err);
+      this.stats.forget(spec.name);
       throw err;
     }
     this.logger.info('topic created', { topic: spec.name, partitions: spec.partitions });

@@ -23,6 +23,11 @@ export class PartitionStatsCache {
     for (const p of partitions) this.shared.set(`${p.topic}/${p.partition}`, new SharedOffsets(p.offsets));
   }
 
+  /** A topic that is gone (a creation undone): what its partitions stored is dropped. */
+  forget(topic: string): void {
+    for (const map of [this.last, this.shared]) for (const key of map.keys()) if (key.startsWith(`${topic}/`)) map.delete(key);
+  }
+
   /** The partition's log start offset and high watermark as its leader stored them; undefined before it was opened. */
   offsets(topic: string, partition: number): { logStartOffset: number; highWatermark: number } | undefined {
     const shared = this.shared.get(`${topic}/${partition}`);

@@ -149,9 +149,10 @@ function writeScalar(w: WireWriter, field: FieldSpec, value: unknown, path: stri
       w.bytes(Buffer.from(value, 'base64'));
       return;
     case 'id':
-      if (typeof value !== 'string') throw invalid(path, 'expected a hex id');
-      // Ids that are not hex become empty, so the item is rejected as invalid, not misread.
-      w.bytes(/^(?:[0-9a-fA-F]{2})*$/.test(value) ? Buffer.from(value, 'hex') : EMPTY);
+      // Not read as empty: a parent span id that is not hex would make its span a root. The
+      // length is checked with the protobuf's (src/otlp/validate.ts), per item.
+      if (typeof value !== 'string' || !HEX.test(value)) throw invalid(path, 'expected a hex id (OTLP/JSON writes trace and span ids in hex, not base64)');
+      w.bytes(Buffer.from(value, 'hex'));
       return;
     case 'bool':
       if (typeof value !== 'boolean') throw invalid(path, 'expected true or false');
@@ -184,7 +185,7 @@ function writeScalar(w: WireWriter, field: FieldSpec, value: unknown, path: stri
   }
 }
 
-const EMPTY = new Uint8Array(0);
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
 /** The JSON path in an error, cut short: at the depth limit it runs to kilobytes. */
 function shortPath(path: string): string {

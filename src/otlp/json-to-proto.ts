@@ -145,7 +145,8 @@ function writeScalar(w: WireWriter, field: FieldSpec, value: unknown, path: stri
       w.string(value);
       return;
     case 'bytes':
-      if (typeof value !== 'string') throw invalid(path, 'expected base64 bytes');
+      // Buffer.from skips what is not base64: checked first, so garbage is refused, not stored.
+      if (typeof value !== 'string' || !BASE64.test(value) || value.replace(PADDING, '').length % 4 === 1) throw invalid(path, 'expected base64 bytes');
       w.bytes(Buffer.from(value, 'base64'));
       return;
     case 'id':
@@ -186,6 +187,9 @@ function writeScalar(w: WireWriter, field: FieldSpec, value: unknown, path: stri
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+/** Base64 of either alphabet (protobuf's JSON mapping accepts both), padded or not. */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const PADDING = /=+$/;
 
 /** The JSON path in an error, cut short: at the depth limit it runs to kilobytes. */
 function shortPath(path: string): string {

@@ -84,3 +84,29 @@ describe('trace and span ids', () => {
     expect(stored.filter((s) => s.name === 'child')).toEqual([expect.objectContaining({ traceId: TRACE, parentSpanId: SPAN })]);
   });
 });
+
+describe('OTLP/JSON bytes values', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway();
+  });
+  afterAll(() => gateway.close());
+
+  const withBytes = (name: string, bytesValue: string) =>
+    JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, spanId: SPAN, name, attributes: [{ key: 'b', value: { bytesValue } }] }] }] }] });
+
+  it('answers 400 naming the JSON path for a bytesValue that is not base64, and stores base64 of either alphabet, padded or not, exactly', async () => {
+    for (const bad of ['not base64!!', 'AQID=A', 'A', '@@@@']) {
+      const answer = await post(gateway, '/v1/traces', withBytes('bad', bad), JSON_TYPE);
+      expect(answer.status, bad).toBe(400);
+      expect(JSON.parse(answer.text).message).toBe('resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.bytesValue: expected base64 bytes');
+    }
+    const bytes = Buffer.from([0xfb, 0xff, 0xbf, 0x01, 0x02]);
+    for (const good of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('base64').replace(/=+$/, '')]) {
+      expect(await post(gateway, '/v1/traces', withBytes('good', good), JSON_TYPE), good).toEqual({ status: 200, text: '{}' });
+    }
+    const stored = await storedItems(gateway, 'otlp_spans', 'ExportTraceServiceRequest', ['resourceSpans', 'scopeSpans', 'spans']);
+    expect(stored.map((s) => s.name)).toEqual(['good', 'good', 'good']);
+    for (const span of stored) expect(span.attributes).toEqual([{ key: 'b', value: { bytesValue: bytes.toString('base64') } }]);
+  });
+});

@@ -2,6 +2,7 @@
 import { bufferOf } from '../buffer-of.js';
 import { SPLIT_SIGNALS } from './classifiers.js';
 import { type ContentEncoding, decompress } from './decompress.js';
+import { checkJsonCost } from './json-cost.js';
 import { jsonToProto, parseOtlpJson } from './json-to-proto.js';
 import { partitionForHexKey } from './partitioner.js';
 import type { WireFormat } from './responses.js';
@@ -40,6 +41,7 @@ export interface IngestOutcome {
  */
 export function ingest(task: IngestTask): IngestOutcome {
   const raw = decompress(task.body, task.encoding, task.maxBytes);
+  if (task.format === 'json') checkJsonCost(raw, task.maxBytes);
   const request = bufferOf(task.format === 'json' ? jsonToProto(parseOtlpJson(bufferOf(raw).toString('utf8')), REQUEST_MESSAGE[task.signal]) : raw);
   const { plan, accepted, rejected, rejectionMessage } = splitRequest(request, SPLIT_SIGNALS[task.signal]);
   for (let g = 0; g < plan.groupCount; g++) {

@@ -165,13 +165,16 @@ export class JsonOutput {
     this.pos += this.buf.write(text, this.pos, 'utf8');
   }
 
-  /** A finite number as JSON.stringify writes it, non-finite ones as null. */
+  /**
+   * A finite number as JSON.stringify writes it; NaN and the infinities, which JSON has no literal
+   * for, as protobuf's JSON mapping writes them: "NaN", "Infinity", "-Infinity" (null reads as 0).
+   */
   number(n: number): void {
     if (n >= 0 && n <= 0xffffffff && Number.isInteger(n)) this.uint32(n);
     else if (n < 0 && n >= -0xffffffff && Number.isInteger(n)) {
       this.byte(0x2d);
       this.uint32(-n);
-    } else this.ascii(Number.isFinite(n) ? String(n) : 'null');
+    } else this.ascii(Number.isFinite(n) ? String(n) : `"${n}"`);
   }
 
   /** An unsigned 32-bit integer's digits. */

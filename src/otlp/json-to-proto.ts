@@ -145,13 +145,15 @@ function writeScalar(w: WireWriter, field: FieldSpec, value: unknown, path: stri
       w.string(value);
       return;
     case 'bytes':
-      if (typeof value !== 'string') throw invalid(path, 'expected base64 bytes');
+      // Buffer.from skips what is not base64: checked first, so garbage is refused, not stored.
+      if (typeof value !== 'string' || !BASE64.test(value) || value.replace(PADDING, '').length % 4 === 1) throw invalid(path, 'expected base64 bytes');
       w.bytes(Buffer.from(value, 'base64'));
       return;
     case 'id':
-      if (typeof value !== 'string') throw invalid(path, 'expected a hex id');
-      // Ids that are not hex become empty, so the item is rejected as invalid, not misread.
-      w.bytes(/^(?:[0-9a-fA-F]{2})*$/.test(value) ? Buffer.from(value, 'hex') : EMPTY);
+      // Not read as empty: a parent span id that is not hex would make its span a root. The
+      // length is checked with the protobuf's (src/otlp/validate.ts), per item.
+      if (typeof value !== 'string' || !HEX.test(value)) throw invalid(path, 'expected a hex id (OTLP/JSON writes trace and span ids in hex, not base64)');
+      w.bytes(Buffer.from(value, 'hex'));
       return;
     case 'bool':
       if (typeof value !== 'boolean') throw invalid(path, 'expected true or false');
@@ -184,7 +186,10 @@ function writeScalar(w: WireWriter, field: FieldSpec, value: unknown, path: stri
   }
 }
 
-const EMPTY = new Uint8Array(0);
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+/** Base64 of either alphabet (protobuf's JSON mapping accepts both), padded or not. */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const PADDING = /=+$/;
 
 /** The JSON path in an error, cut short: at the depth limit it runs to kilobytes. */
 function shortPath(path: string): string {

@@ -75,8 +75,11 @@ function scalarAt(buf: Uint8Array, start: number, end: number, varint: number, f
       return view.readBigUInt64LE(start).toString();
     case 'sfixed64':
       return view.readBigInt64LE(start).toString();
-    case 'double':
-      return view.readDoubleLE(start);
+    case 'double': {
+      // JSON has no literal for these: protobuf's JSON mapping writes them as strings.
+      const value = view.readDoubleLE(start);
+      return Number.isFinite(value) ? value : String(value);
+    }
   }
 }
 

@@ -33,6 +33,8 @@ export interface FieldSpec {
   /** the nested message's table, for fields of type 'message' */
   spec?: MessageSpec;
   enumValues?: Readonly<Record<string, number>>;
+  /** For 'id' fields: the length an id must have when set (16 for trace ids, 8 for span ids). */
+  idBytes?: number;
 }
 
 export interface MessageSpec {
@@ -43,7 +45,7 @@ export interface MessageSpec {
   byName: Map<string, FieldSpec>;
 }
 
-type FieldDef = [no: number, name: string, type: FieldType, extra?: string | Record<string, number>, repeated?: 'repeated'];
+type FieldDef = [no: number, name: string, type: FieldType, extra?: string | Record<string, number> | number, repeated?: 'repeated'];
 
 const SPAN_KIND = enumOf('SPAN_KIND_', ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER']);
 const STATUS_CODE = enumOf('STATUS_CODE_', ['UNSET', 'OK', 'ERROR']);
@@ -54,6 +56,9 @@ const SEVERITY = enumOf('SEVERITY_NUMBER_', [
 ]);
 
 const R = 'repeated' as const;
+/** Byte lengths of ids (an empty id means none). */
+const TRACE_ID = 16;
+const SPAN_ID = 8;
 
 const DEFINITIONS: Record<string, FieldDef[]> = {
   AnyValue: [
@@ -103,10 +108,10 @@ const DEFINITIONS: Record<string, FieldDef[]> = {
     [3, 'schemaUrl', 'string'],
   ],
   Span: [
-    [1, 'traceId', 'id'],
-    [2, 'spanId', 'id'],
+    [1, 'traceId', 'id', TRACE_ID],
+    [2, 'spanId', 'id', SPAN_ID],
     [3, 'traceState', 'string'],
-    [4, 'parentSpanId', 'id'],
+    [4, 'parentSpanId', 'id', SPAN_ID],
     [16, 'flags', 'fixed32'],
     [5, 'name', 'string'],
     [6, 'kind', 'enum', SPAN_KIND],
@@ -127,8 +132,8 @@ const DEFINITIONS: Record<string, FieldDef[]> = {
     [4, 'droppedAttributesCount', 'uint32'],
   ],
   SpanLink: [
-    [1, 'traceId', 'id'],
-    [2, 'spanId', 'id'],
+    [1, 'traceId', 'id', TRACE_ID],
+    [2, 'spanId', 'id', SPAN_ID],
     [3, 'traceState', 'string'],
     [4, 'attributes', 'message', 'KeyValue', R],
     [5, 'droppedAttributesCount', 'uint32'],
@@ -236,8 +241,8 @@ const DEFINITIONS: Record<string, FieldDef[]> = {
     [2, 'timeUnixNano', 'fixed64'],
     [3, 'asDouble', 'double'],
     [6, 'asInt', 'sfixed64'],
-    [4, 'spanId', 'id'],
-    [5, 'traceId', 'id'],
+    [4, 'spanId', 'id', SPAN_ID],
+    [5, 'traceId', 'id', TRACE_ID],
   ],
 
   ExportLogsServiceRequest: [[1, 'resourceLogs', 'message', 'ResourceLogs', R]],
@@ -260,8 +265,8 @@ const DEFINITIONS: Record<string, FieldDef[]> = {
     [6, 'attributes', 'message', 'KeyValue', R],
     [7, 'droppedAttributesCount', 'uint32'],
     [8, 'flags', 'fixed32'],
-    [9, 'traceId', 'id'],
-    [10, 'spanId', 'id'],
+    [9, 'traceId', 'id', TRACE_ID],
+    [10, 'spanId', 'id', SPAN_ID],
     [12, 'eventName', 'string'],
   ],
 };
@@ -280,6 +285,7 @@ for (const [name, defs] of Object.entries(DEFINITIONS)) {
     type,
     repeated: repeated === R,
     enumValues: typeof extra === 'object' ? extra : undefined,
+    idBytes: typeof extra === 'number' ? extra : undefined,
   }));
   const byName = new Map<string, FieldSpec>();
   for (const f of fields) byName.set(f.name, f).set(snakeCase(f.name), f);

@@ -31,6 +31,10 @@ interface Checker {
   wrongWireType: string[];
   /** At `field`: a packed field whose bytes end inside an element. */
   partialElement: string[];
+  /** At `field`: the length a trace or span id must have when set, 0 for other fields. */
+  idBytes: Uint8Array;
+  /** At `field`: an id of another length. */
+  wrongIdLength: string[];
 }
 
 const checkers = new Map<MessageSpec, Checker>();
@@ -39,7 +43,16 @@ function checkerOf(spec: MessageSpec): Checker {
   let checker = checkers.get(spec);
   if (checker) return checker;
   const size = Math.max(...spec.fields.map((f) => f.no)) + 1;
-  checker = { spec, wire: new Int8Array(size).fill(-1), packed: new Int8Array(size), nested: new Array(size), wrongWireType: [], partialElement: [] };
+  checker = {
+    spec,
+    wire: new Int8Array(size).fill(-1),
+    packed: new Int8Array(size),
+    nested: new Array(size),
+    wrongWireType: [],
+    partialElement: [],
+    idBytes: new Uint8Array(size),
+    wrongIdLength: [],
+  };
   checkers.set(spec, checker);
   for (const f of spec.fields) {
     const expected = wireTypeOf(f.type);
@@ -48,14 +61,19 @@ function checkerOf(spec: MessageSpec): Checker {
     checker.partialElement[f.no] = `${spec.name}.${f.name} has a partial element`;
     if (f.repeated && isPackable(f.type)) checker.packed[f.no] = f.type === 'double' || f.type.endsWith('fixed64') ? 8 : f.type === 'fixed32' ? 4 : 1;
     if (f.spec) checker.nested[f.no] = checkerOf(f.spec);
+    if (f.idBytes) {
+      checker.idBytes[f.no] = f.idBytes;
+      checker.wrongIdLength[f.no] = `${spec.name}.${f.name} must be ${f.idBytes} bytes`;
+    }
   }
   return checker;
 }
 
 /**
  * Checks that `buf[start, end)` is a well-formed instance of `spec` down to its leaves (every
- * nested message parses, every known field has its schema's wire type) without decoding it, so
- * a stored record always decodes on its own. `depth` is the message's level in the request (0
+ * nested message parses, every known field has its schema's wire type, every trace or span id
+ * set has its length: the Collector's decoder refuses a whole record over one that has not)
+ * without decoding it, so a stored record always decodes on its own. `depth` is the message's level in the request (0
  * for the request). Returns what is wrong, or undefined; nesting past MAX_NESTING_DEPTH is not an
  * item's fault but the request's: it throws NestingTooDeepError. Written as one allocation-free
  * loop: it runs over every byte of every request.
@@ -73,6 +91,7 @@ export function checkField(r: WireReader, spec: MessageSpec, depth: number): voi
 function check(buf: Uint8Array, pos: number, end: number, checker: Checker, depth: number): Malformation | undefined {
   const wire = checker.wire;
   const nested = checker.nested;
+  const idBytes = checker.idBytes;
   while (pos < end) {
     const tagStart = pos;
     // Tags and lengths under 128 (nearly all of them) take one byte: the loop is the rare case.
@@ -123,6 +142,8 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker, dept
     else if (nested[field] !== undefined) {
       if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
       problem = check(buf, valueStart, pos, nested[field], depth + 1);
+    } else if (idBytes[field] !== 0 && pos !== valueStart && pos - valueStart !== idBytes[field]) {
+      problem = new Malformation(tagStart, checker.wrongIdLength[field]);
     }
     if (problem !== undefined) return problem;
   }
@@ -169,7 +190,10 @@ function checkValue(
   if (expected < 0) return undefined;
   if (wireType === expected) {
     const nested = checker.nested[field];
-    if (nested === undefined) return undefined;
+    if (nested === undefined) {
+      const idBytes = checker.idBytes[field];
+      return idBytes !== 0 && end !== start && end - start !== idBytes ? new Malformation(tagStart, checker.wrongIdLength[field]) : undefined;
+    }
     if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
     return check(buf, start, end, nested, depth + 1);
   }

@@ -62,7 +62,7 @@ describe('splitting traces', () => {
     const body = jsonRequest(json, 'traces');
     const outcome = run('traces', body);
     expect(outcome.rejected).toBe(1);
-    expect(outcome.rejectionMessage).toBe('1 span rejected: trace_id must be 16 bytes, not all zero');
+    expect(outcome.rejectionMessage).toBe('1 span rejected: malformed span: Span.traceId must be 16 bytes (at byte 91)');
     expect(outcome.accepted).toEqual({ traces: 3 });
   });
 

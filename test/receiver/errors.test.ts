@@ -75,7 +75,7 @@ describe('receiver error statuses', () => {
     const res = await post(gateway, JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] }), { ...JSON_TYPE, ...auth });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body.toString())).toEqual({
-      partialSuccess: { rejectedSpans: '1', errorMessage: '1 span rejected: trace_id must be 16 bytes, not all zero' },
+      partialSuccess: { rejectedSpans: '1', errorMessage: '1 span rejected: malformed span: Span.traceId must be 16 bytes (at byte 40)' },
     });
     const stored = await gateway.readTopic('otlp_spans');
     expect(stored.filter((r) => r.key?.toString() === '0102030405060708090a0b0c0d0e0f10')).toHaveLength(1);

@@ -39,6 +39,16 @@ describe('log.kafka config', () => {
     ]);
   });
 
+  it('refuses a port librdkafka cannot use and a produce_timeout it would take as "never" or overflow, naming the key', () => {
+    const kafka = (extra: Record<string, unknown>) => issues({ log: { backend: 'kafka', kafka: { brokers: ['k:9092'], ...extra } } });
+    expect(kafka({ brokers: ['k:99999'] })).toEqual([expect.stringMatching(/^log\.kafka\.brokers\.0: expected a port from 1 to 65535/)]);
+    expect(kafka({ brokers: ['k:0'] })).toEqual([expect.stringMatching(/^log\.kafka\.brokers\.0: expected a port from 1 to 65535/)]);
+    // librdkafka's message.timeout.ms 0 is infinite: records would wait in its queue for ever.
+    expect(kafka({ produce_timeout: 0 })).toEqual([expect.stringMatching(/^log\.kafka\.produce_timeout: expected a duration above 0/)]);
+    expect(kafka({ produce_timeout: '30d' })).toEqual([expect.stringMatching(/^log\.kafka\.produce_timeout: expected at most 2147483647 ms/)]);
+    expect(kafka({ produce_timeout: '24d' })).toEqual([]);
+  });
+
   it('says how to install the Kafka client when it is missing, naming what asked for it', () => {
     let error: unknown;
     try {

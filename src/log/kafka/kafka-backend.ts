@@ -168,7 +168,7 @@ export class KafkaBackend implements LogBackend {
     if (this.state !== 'new') throw new TributaryError('INVALID_REQUEST', `the Kafka backend was started already (${this.state})`);
     this.state = 'connecting';
     this.apis = await probeApiVersions(this.cluster_);
-    await this.producer.connect(CONNECT_TIMEOUT_MS);
+    await this.producer.connect(CONNECT_TIMEOUT_MS, { brokers: this.cluster_.brokers, keys: 'log.kafka.brokers, log.kafka.tls and log.kafka.sasl' });
     this.state = 'starting';
     await this.metadata.refresh();
     await this.createConfiguredTopics();

@@ -59,10 +59,29 @@ export class KafkaProducer {
     return this.producer;
   }
 
-  async connect(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.producer.connect({ timeout: timeoutMs }, (err) => (err ? reject(this.errors.wrap(err, 'connect to Kafka')) : resolve()));
-    });
+  /**
+   * `keys` names the settings to check when the brokers refuse the connection. librdkafka's
+   * connect error says only "broker transport failure"; why (a SASL or TLS failure) is in its log.
+   */
+  async connect(timeoutMs: number, where: { brokers: string[]; keys: string }): Promise<void> {
+    let failure: string | undefined;
+    const onLog = (log: { severity: number; message: string }) => {
+      // Errors and worse; the message after librdkafka's "[thrd:...]: " prefix.
+      if (log.severity <= 3) failure = log.message.replace(/^\[thrd:[^\]]*\]: /, '');
+    };
+    this.producer.on('event.log', onLog as never);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.producer.connect({ timeout: timeoutMs }, (err) => {
+          if (!err) return resolve();
+          const error = this.errors.wrap(err, `connect to Kafka at ${where.brokers.join(', ')}`);
+          error.message += `${failure ? ` (librdkafka: ${failure})` : ''}; check ${where.keys}`;
+          reject(error);
+        });
+      });
+    } finally {
+      this.producer.removeListener('event.log', onLog as never);
+    }
     this.producer.setPollInBackground(true);
   }
 

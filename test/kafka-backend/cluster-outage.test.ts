@@ -16,7 +16,8 @@ import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { startKafkaGateway, type KafkaGateway } from '../kafka/helpers.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { eventually } from '../sinks/helpers.js';
-import { describeKafka, kafkaConfig, useMockCluster } from './mock-fixture.js';
+import type { KafkaBackend } from '../../src/log/kafka/kafka-backend.js';
+import { describeKafka, kafkaConfig, startKafkaBackend, useMockCluster } from './mock-fixture.js';
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -103,7 +104,9 @@ describeKafka("a Kafka-backed gateway while Tributary's own Kafka listener, its 
   let listener: KafkaGateway | undefined;
   let gateway: Gateway | undefined;
   afterAll(async () => {
-    await Promise.allSettled([gateway?.shutdown(), listener?.stop()]);
+    // The Kafka-backed gateway first, while its cluster still answers.
+    await gateway?.shutdown();
+    await listener?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -141,5 +144,36 @@ describeKafka("a Kafka-backed gateway while Tributary's own Kafka listener, its 
       for (const r of records) stored.add(r.key!.toString());
     }
     for (const n of acknowledged) expect(stored).toContain(n.toString(16).padStart(32, '0'));
+  });
+});
+
+describeKafka('the admin API of a Kafka-backed gateway asked while its cluster is away', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-outage-admin-'));
+  let listener: KafkaGateway | undefined;
+  let backend: KafkaBackend | undefined;
+  afterAll(async () => {
+    await backend?.shutdown();
+    await listener?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers the groups calls (an error while away, the groups once back), even when the first one comes while a metadata request waits', async () => {
+    listener = await startKafkaGateway({ dataDir, partitions: 1 });
+    const port = Number(listener.bootstrap.split(':')[1]);
+    backend = await startKafkaBackend({ brokers: [listener.bootstrap] });
+    await listener.stop();
+    listener = undefined;
+    // A metadata request waiting for the cluster (up to its timeout) when the groups are first asked for.
+    const topics = backend.listTopics().catch((err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 200));
+    const settled = (p: Promise<unknown>) => p.then(() => 'answered', () => 'answered');
+    const whileAway = settled(backend.listGroups());
+    await topics;
+    const within = (ms: number) => new Promise((r) => setTimeout(() => r('no answer'), ms));
+    expect(await Promise.race([whileAway, within(30_000)])).toBe('answered');
+
+    listener = await startKafkaGateway({ dataDir, partitions: 1, kafka: { listener: `127.0.0.1:${port}` } });
+    const groups = await eventually('the groups to be listed again', () => backend!.listGroups().catch(() => undefined), 30_000);
+    expect(Array.isArray(groups)).toBe(true);
   });
 });

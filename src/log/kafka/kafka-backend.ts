@@ -157,11 +157,10 @@ export class KafkaBackend implements LogBackend {
       });
   }
 
-  /** The admin client shares the producer's connections; made once the producer is connected. */
+  /** The admin client shares the producer's connections; made by start, once the producer is connected. */
   private adminClient(): AdminClient {
     this.running();
-    this.admin ??= this.client.AdminClient.createFrom(this.producer.client);
-    return this.admin;
+    return this.admin!;
   }
 
   async start(): Promise<void> {
@@ -169,6 +168,10 @@ export class KafkaBackend implements LogBackend {
     this.state = 'connecting';
     this.apis = await probeApiVersions(this.cluster_);
     await this.producer.connect(CONNECT_TIMEOUT_MS, { brokers: this.cluster_.brokers, keys: 'log.kafka.brokers, log.kafka.tls and log.kafka.sasl' });
+    // Made now, before any other call: the client copies the producer's connection lock as it
+    // stands, and a copy taken while a metadata request held it stays locked, so that every admin
+    // call after it blocked a libuv thread for ever (four of them stopped the process's thread pool).
+    this.admin = this.client.AdminClient.createFrom(this.producer.client);
     this.state = 'starting';
     await this.metadata.refresh();
     await this.createConfiguredTopics();

@@ -4,7 +4,7 @@ import { MAX_SEGMENT_BYTES, MAX_TIMER_MS, MIN_SEGMENT_BYTES } from '../log/stora
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
 import { problemsAcrossKeys } from './across-keys.js';
 import { pipelineFilterSchema } from './pipeline-filter.js';
-import { byteSize, duration, endpoint } from './units.js';
+import { byteSize, duration, endpoint, splitEndpoint } from './units.js';
 
 /** Topic and group names: what Kafka allows, so a name can never reach outside the data directory. */
 export const NAME_PATTERN = /^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/;
@@ -79,8 +79,10 @@ const segmentBytes = byteSize.pipe(
     .max(MAX_SEGMENT_BYTES, { error: `expected at most ${MAX_SEGMENT_BYTES} bytes (2 GiB - 1), the largest segment the log can index` }),
 );
 const segmentMs = duration.pipe(z.number().min(1, { error: 'expected at least 1 ms' }));
+/** What a Node timer (and librdkafka's timeouts) can wait at most. */
+const timerMax = z.number().max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days)` });
 /** A period the process sets a timer for. */
-const timerPeriod = duration.pipe(z.number().max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days)` }));
+const timerPeriod = duration.pipe(timerMax);
 
 const adminSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4320'),
@@ -99,7 +101,14 @@ const topicSchema = z.strictObject({
 /** An Apache Kafka cluster Tributary connects to as a client (log.backend: kafka, the kafka sink). */
 export const kafkaClusterSchema = z.strictObject({
   /** Bootstrap servers. */
-  brokers: z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'expected host:port' })).min(1),
+  brokers: z
+    .array(
+      z
+        .string()
+        .regex(/^[^\s:,]+:\d{1,5}$/, { error: 'expected host:port', abort: true })
+        .refine((value) => splitEndpoint(value).port >= 1 && splitEndpoint(value).port <= 65_535, { error: 'expected a port from 1 to 65535' }),
+    )
+    .min(1),
   client_id: z.string().min(1).default('tributary'),
   /** TLS to the brokers; an empty block uses the system's CAs. */
   tls: z
@@ -120,7 +129,7 @@ export const kafkaClusterSchema = z.strictObject({
     })
     .optional(),
   /** How long a produce may wait for the cluster to acknowledge it before it fails as retriable. */
-  produce_timeout: duration.default(10_000),
+  produce_timeout: connectionTimeout.pipe(timerMax).default(10_000),
   /** Create missing topics at start with the `topics` block's partitions, where the cluster allows it. */
   create_topics: z.boolean().default(true),
 });

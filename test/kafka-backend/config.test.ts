@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, type TributaryError } from '../../src/errors.js';
 import { createLogBackend } from '../../src/log/create-backend.js';
 import { loadKafkaClient } from '../../src/log/kafka/load-client.js';
 import type { Logger } from '../../src/telemetry/logger.js';
+import { startKafkaGateway, type KafkaGateway } from '../kafka/helpers.js';
 import { describeKafka, kafkaConfig, useMockCluster } from './mock-fixture.js';
 
 const issues = (input: unknown) => {
@@ -37,6 +38,16 @@ describe('log.kafka config', () => {
     expect(issues({ log: { backend: 'kafka', kafka: { brokers: ['k:1'], sasl: { mechanism: 'GSSAPI', username: 'u', password: 'p' } } } })).toEqual([
       expect.stringMatching(/^log\.kafka\.sasl\.mechanism:/),
     ]);
+  });
+
+  it('refuses a port librdkafka cannot use and a produce_timeout it would take as "never" or overflow, naming the key', () => {
+    const kafka = (extra: Record<string, unknown>) => issues({ log: { backend: 'kafka', kafka: { brokers: ['k:9092'], ...extra } } });
+    expect(kafka({ brokers: ['k:99999'] })).toEqual([expect.stringMatching(/^log\.kafka\.brokers\.0: expected a port from 1 to 65535/)]);
+    expect(kafka({ brokers: ['k:0'] })).toEqual([expect.stringMatching(/^log\.kafka\.brokers\.0: expected a port from 1 to 65535/)]);
+    // librdkafka's message.timeout.ms 0 is infinite: records would wait in its queue for ever.
+    expect(kafka({ produce_timeout: 0 })).toEqual([expect.stringMatching(/^log\.kafka\.produce_timeout: expected a duration above 0/)]);
+    expect(kafka({ produce_timeout: '30d' })).toEqual([expect.stringMatching(/^log\.kafka\.produce_timeout: expected at most 2147483647 ms/)]);
+    expect(kafka({ produce_timeout: '24d' })).toEqual([]);
   });
 
   it('says how to install the Kafka client when it is missing, naming what asked for it', () => {
@@ -75,6 +86,60 @@ describeKafka('the Kafka backend at start', () => {
     );
     expect(error).toMatchObject({ code: 'BROKER_UNAVAILABLE', retriable: true });
     expect((error as Error).message).toContain('127.0.0.1:1');
+    await backend.shutdown();
+  });
+});
+
+describeKafka('the Kafka backend on a cluster that requires SASL (Tributary\'s own Kafka listener with tokens)', () => {
+  let listener: KafkaGateway;
+  beforeAll(async () => {
+    listener = await startKafkaGateway({ kafka: { auth: { tokens: [{ token: 's3cret' }] } } });
+  });
+  afterAll(async () => {
+    await listener?.stop();
+  });
+
+  const startError = async (sasl: Record<string, unknown>, tls?: Record<string, unknown>) => {
+    const backend = createLogBackend(kafkaConfig({ brokers: [listener.bootstrap] }, { log: { kafka: { sasl, ...(tls ? { tls } : {}) } } }));
+    const error = await backend.start().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await backend.shutdown();
+    return error as TributaryError;
+  };
+
+  it('says why the brokers refused the connection: the broker, and the SASL failure librdkafka saw', async () => {
+    const wrong = await startError({ mechanism: 'PLAIN', username: 'u', password: 'wrong' });
+    expect(wrong).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    expect(wrong.message).toContain(listener.bootstrap);
+    expect(wrong.message).toMatch(/SASL authentication error: authentication failed/);
+    expect(wrong.message).toContain('log.kafka.sasl');
+
+    const mechanism = await startError({ mechanism: 'SCRAM-SHA-256', username: 'u', password: 's3cret' });
+    expect(mechanism.message).toMatch(/SCRAM-SHA-256 mechanism handshake failed.*supported mechanisms: PLAIN/);
+  });
+
+  it('says TLS did not connect, naming log.kafka.tls, when the brokers do not speak it; Node warns of nothing', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const error = await startError({ mechanism: 'PLAIN', username: 'u', password: 's3cret' }, { insecure_skip_verify: true });
+      expect(error).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+      expect(error.message).toMatch(/TLS/);
+      expect(error.message).toContain('log.kafka.tls');
+      // A warning is printed on the process's stderr; an IP address is no TLS server name.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('connects with the right token', async () => {
+    const backend = createLogBackend(kafkaConfig({ brokers: [listener.bootstrap] }, { log: { kafka: { sasl: { mechanism: 'PLAIN', username: 'u', password: 's3cret' } } } }));
+    await backend.start();
     await backend.shutdown();
   });
 });

@@ -4,7 +4,7 @@
  * waiting for a request that librdkafka would hold until it times out.
  */
 import { readFileSync } from 'node:fs';
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { ConfigError, TributaryError } from '../../errors.js';
 import type { KafkaConnectionConfig } from './client-config.js';
@@ -66,7 +66,8 @@ function probe(broker: string, cluster: KafkaConnectionConfig, timeoutMs: number
       ? connectTls({
           host,
           port,
-          servername: host,
+          // SNI takes host names only (Node warns of an IP address).
+          servername: isIP(host) ? undefined : host,
           ca: tlsFile(tls.ca_file, 'ca_file'),
           cert: tlsFile(tls.cert_file, 'cert_file'),
           key: tlsFile(tls.key_file, 'key_file'),
@@ -111,7 +112,8 @@ export async function probeApiVersions(cluster: KafkaConnectionConfig, timeoutMs
       failures.push(`${broker}: ${(err as Error).message}`);
     }
   }
-  throw new TributaryError('BROKER_UNAVAILABLE', `no Kafka broker answered (${failures.join('; ')})`, { retriable: true });
+  const keys = cluster.tls ? 'log.kafka.brokers and log.kafka.tls (do the brokers speak TLS on these ports?)' : 'log.kafka.brokers';
+  throw new TributaryError('BROKER_UNAVAILABLE', `no Kafka broker answered (${failures.join('; ')}); check ${keys}`, { retriable: true });
 }
 
 /** UNSUPPORTED_BY_CLUSTER naming the API, for an answer the cluster cannot give. */

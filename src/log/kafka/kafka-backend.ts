@@ -59,6 +59,11 @@ export interface KafkaBackendOptions {
 const CONNECT_TIMEOUT_MS = 10_000;
 const METADATA_REFRESH_MS = 10_000;
 const SHUTDOWN_FLUSH_MS = 10_000;
+/**
+ * librdkafka's text for ERR__ALL_BROKERS_DOWN as the client's error events carry it (they carry
+ * the text, lower-cased, and no code): every connection to the cluster is down.
+ */
+const ALL_BROKERS_DOWN = 'all broker connections are down';
 const SIZE_UNKNOWN = "Kafka's log sizes (DescribeLogDirs) are not available through the Kafka client Tributary uses";
 
 export class KafkaBackend implements LogBackend {
@@ -81,6 +86,10 @@ export class KafkaBackend implements LogBackend {
   /** The last error librdkafka reported about the cluster, and the last time the cluster answered. */
   private clusterError: { at: number; message: string } | undefined;
   private lastAnswer = 0;
+  /** When librdkafka last reported every broker connection down. */
+  private allBrokersDownAt = -1;
+  /** The metadata request that checks whether the cluster answers again, while one is out. */
+  private probing: Promise<void> | undefined;
 
   /** Loads the Kafka client at once, so that a missing one is reported before anything starts. */
   constructor(private readonly options: KafkaBackendOptions) {
@@ -94,9 +103,7 @@ export class KafkaBackend implements LogBackend {
     this.producer = new KafkaProducer(client, connection, this.errors, {
       produceTimeoutMs: this.cluster_.produce_timeout,
       maxRecordBytes: this.options.log.max_record_bytes,
-      onError: (err) => {
-        this.clusterError = { at: Date.now(), message: err.message };
-      },
+      onError: (err) => this.clusterReported(err.message),
     });
     this.metadata = new KafkaMetadata(this.producer.client, this.errors);
     this.readers = new KafkaReaders(client, connection, this.errors, this.producer.client);
@@ -115,18 +122,56 @@ export class KafkaBackend implements LogBackend {
     this.client = client;
   }
 
-  /** The admin client shares the producer's connections; made once the producer is connected. */
+  /**
+   * An error librdkafka reported about the cluster. When every broker connection is down, the
+   * produces waiting for acknowledgements are answered at once (their senders retry) rather than
+   * at produce_timeout, which OTLP clients' own timeouts (10 s in the OpenTelemetry SDKs) may not wait for.
+   */
+  private clusterReported(message: string): void {
+    const at = Date.now();
+    this.clusterError = { at, message };
+    if (message !== ALL_BROKERS_DOWN) return;
+    this.allBrokersDownAt = at;
+    this.producer.failPending(this.unreachable());
+  }
+
+  private unreachable(): TributaryError {
+    return new TributaryError('BROKER_UNAVAILABLE', `the Kafka cluster does not answer (${ALL_BROKERS_DOWN}; brokers ${this.cluster_.brokers.join(', ')})`, {
+      retriable: true,
+    });
+  }
+
+  /** Asks the cluster for its metadata, one request at a time: an answer means it is back. */
+  private probe(): void {
+    if (this.probing || this.state !== 'running') return;
+    this.probing = this.metadata
+      .refresh()
+      .then(
+        () => {
+          this.lastAnswer = Date.now();
+        },
+        () => {},
+      )
+      .finally(() => {
+        this.probing = undefined;
+      });
+  }
+
+  /** The admin client shares the producer's connections; made by start, once the producer is connected. */
   private adminClient(): AdminClient {
     this.running();
-    this.admin ??= this.client.AdminClient.createFrom(this.producer.client);
-    return this.admin;
+    return this.admin!;
   }
 
   async start(): Promise<void> {
     if (this.state !== 'new') throw new TributaryError('INVALID_REQUEST', `the Kafka backend was started already (${this.state})`);
     this.state = 'connecting';
     this.apis = await probeApiVersions(this.cluster_);
-    await this.producer.connect(CONNECT_TIMEOUT_MS);
+    await this.producer.connect(CONNECT_TIMEOUT_MS, { brokers: this.cluster_.brokers, keys: 'log.kafka.brokers, log.kafka.tls and log.kafka.sasl' });
+    // Made now, before any other call: the client copies the producer's connection lock as it
+    // stands, and a copy taken while a metadata request held it stays locked, so that every admin
+    // call after it blocked a libuv thread for ever (four of them stopped the process's thread pool).
+    this.admin = this.client.AdminClient.createFrom(this.producer.client);
     this.state = 'starting';
     await this.metadata.refresh();
     await this.createConfiguredTopics();
@@ -158,6 +203,8 @@ export class KafkaBackend implements LogBackend {
   /** Connected unless librdkafka reported an error since the cluster last answered. */
   connection(): LogConnection {
     const error = this.state !== 'running' ? `the backend is ${this.state}` : this.clusterError && this.clusterError.at >= this.lastAnswer ? this.clusterError.message : undefined;
+    // Without traffic nothing else would notice the cluster's return before the next metadata refresh.
+    if (error && this.state === 'running') this.probe();
     return { connected: error === undefined, brokers: this.cluster_.brokers, ...(error ? { error } : {}) };
   }
 
@@ -267,6 +314,12 @@ export class KafkaBackend implements LogBackend {
 
   async produce(topic: string, partition: number, records: ProducerRecord[], options: ProduceOptions = {}): Promise<ProduceResult> {
     this.running();
+    if (this.allBrokersDownAt >= this.lastAnswer) {
+      // Refused at once until the cluster answers again, rather than queued to time out.
+      this.probe();
+      this.metrics.produceErrors.inc({ code: 'BROKER_UNAVAILABLE' });
+      throw this.unreachable();
+    }
     checkProducerRecords(records);
     await this.metadata.requirePartition(topic, partition);
     const limit = this.options.log.max_record_bytes;

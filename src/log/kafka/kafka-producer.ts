@@ -11,6 +11,8 @@ import type { KafkaErrors } from './kafka-errors.js';
 /** One produce call waiting for its records' delivery reports. */
 interface Pending {
   remaining: number;
+  /** Answered already (failed by `failPending`): its delivery reports are ignored. */
+  settled?: boolean;
   baseOffset: number;
   error?: unknown;
   resolve: (baseOffset: number) => void;
@@ -28,6 +30,8 @@ export function recordBytes(record: ProducerRecord): number {
 
 export class KafkaProducer {
   private readonly producer: Producer;
+  /** Calls waiting for acknowledgements, for `failPending`. */
+  private readonly pending = new Set<Pending>();
 
   constructor(
     client: KafkaClientModule,
@@ -55,10 +59,29 @@ export class KafkaProducer {
     return this.producer;
   }
 
-  async connect(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.producer.connect({ timeout: timeoutMs }, (err) => (err ? reject(this.errors.wrap(err, 'connect to Kafka')) : resolve()));
-    });
+  /**
+   * `keys` names the settings to check when the brokers refuse the connection. librdkafka's
+   * connect error says only "broker transport failure"; why (a SASL or TLS failure) is in its log.
+   */
+  async connect(timeoutMs: number, where: { brokers: string[]; keys: string }): Promise<void> {
+    let failure: string | undefined;
+    const onLog = (log: { severity: number; message: string }) => {
+      // Errors and worse; the message after librdkafka's "[thrd:...]: " prefix.
+      if (log.severity <= 3) failure = log.message.replace(/^\[thrd:[^\]]*\]: /, '');
+    };
+    this.producer.on('event.log', onLog as never);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.producer.connect({ timeout: timeoutMs }, (err) => {
+          if (!err) return resolve();
+          const error = this.errors.wrap(err, `connect to Kafka at ${where.brokers.join(', ')}`);
+          error.message += `${failure ? ` (librdkafka: ${failure})` : ''}; check ${where.keys}`;
+          reject(error);
+        });
+      });
+    } finally {
+      this.producer.removeListener('event.log', onLog as never);
+    }
     this.producer.setPollInBackground(true);
   }
 
@@ -66,7 +89,19 @@ export class KafkaProducer {
   produce(topic: string, partition: number, records: ProducerRecord[], waitForAcks: boolean): Promise<number> {
     if (records.length === 0) return Promise.resolve(-1);
     return new Promise((resolve, reject) => {
-      const pending: Pending = { remaining: records.length, baseOffset: Number.MAX_SAFE_INTEGER, resolve, reject };
+      const pending: Pending = {
+        remaining: records.length,
+        baseOffset: Number.MAX_SAFE_INTEGER,
+        resolve: (offset) => {
+          this.pending.delete(pending);
+          resolve(offset);
+        },
+        reject: (err) => {
+          this.pending.delete(pending);
+          reject(err);
+        },
+      };
+      if (waitForAcks) this.pending.add(pending);
       let enqueued = 0;
       try {
         for (const record of records) {
@@ -85,7 +120,7 @@ export class KafkaProducer {
         // Records already enqueued are still delivered; the caller retries the whole call (at least once).
         pending.remaining -= records.length - enqueued;
         pending.error = this.errors.wrap(err, `produce to ${topic}[${partition}]`);
-        if (!waitForAcks || pending.remaining === 0) reject(pending.error);
+        if (!waitForAcks || pending.remaining === 0) pending.reject(pending.error);
         return;
       }
       if (!waitForAcks) resolve(-1);
@@ -94,12 +129,23 @@ export class KafkaProducer {
 
   private delivered(err: LibrdKafkaError | null, report: DeliveryReport): void {
     const pending = report.opaque as Pending | undefined;
-    if (!pending) return;
+    if (!pending || pending.settled) return;
     if (err) pending.error ??= this.errors.wrap(err, `produce to ${report.topic}[${report.partition}]`);
     else pending.baseOffset = Math.min(pending.baseOffset, report.offset);
     if (--pending.remaining > 0) return;
     if (pending.error) pending.reject(pending.error);
     else pending.resolve(pending.baseOffset);
+  }
+
+  /**
+   * Fails every call still waiting with `error`, at once: their records stay queued in librdkafka
+   * and may still be stored, so a caller that retries may store them twice (at least once).
+   */
+  failPending(error: unknown): void {
+    for (const pending of [...this.pending]) {
+      pending.settled = true;
+      pending.reject(error);
+    }
   }
 
   /** Waits for every enqueued record (up to `timeoutMs`), then disconnects. */

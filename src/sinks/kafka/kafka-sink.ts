@@ -59,7 +59,7 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
 
   return {
     type: 'kafka',
-    start: () => producer.connect(10_000),
+    start: () => producer.connect(10_000, { brokers: config.brokers, keys: `${context.path}.brokers, tls and sasl` }),
     async export(batch: SinkBatch): Promise<ExportOutcome> {
       try {
         await send(batch.signals.flatMap((s) => s.records));

@@ -160,7 +160,20 @@ export class KafkaBackend implements LogBackend {
   /** The admin client shares the producer's connections; made by start, once the producer is connected. */
   private adminClient(): AdminClient {
     this.running();
+    // Not sent while the cluster is away: librdkafka 2.x can abort the process on an admin call to
+    // a group coordinator that was pending when the brokers come back (its issues 3663 and 4605).
+    if (this.clusterAway()) throw this.unreachable();
     return this.admin!;
+  }
+
+  /**
+   * Whether every broker connection is down and none has answered since; calls are then refused
+   * at once rather than queued to time out, and each starts a probe (one at a time) for its return.
+   */
+  private clusterAway(): boolean {
+    if (this.allBrokersDownAt < this.lastAnswer) return false;
+    this.probe();
+    return true;
   }
 
   async start(): Promise<void> {
@@ -314,9 +327,7 @@ export class KafkaBackend implements LogBackend {
 
   async produce(topic: string, partition: number, records: ProducerRecord[], options: ProduceOptions = {}): Promise<ProduceResult> {
     this.running();
-    if (this.allBrokersDownAt >= this.lastAnswer) {
-      // Refused at once until the cluster answers again, rather than queued to time out.
-      this.probe();
+    if (this.clusterAway()) {
       this.metrics.produceErrors.inc({ code: 'BROKER_UNAVAILABLE' });
       throw this.unreachable();
     }

@@ -16,6 +16,8 @@ import { type FetchRequest, readFetchRequest } from '../messages/fetch-request.j
 import { type FetchResponsePartitionData, fetchResponseSpec, writeFetchResponse } from '../messages/fetch-response.js';
 import type { Fields } from '../protocol/fields.js';
 
+const EMPTY = Buffer.alloc(0);
+
 interface PartitionRead {
   /** The topic as the request names it (answered so), and the log's name for it. */
   topic: string;
@@ -107,7 +109,9 @@ export const fetch = defineApi({
       byTopic.set(read.topic, partitions);
       if (!read.result) {
         logger.debug('fetch failed', { topic: read.topic, partition: read.partition, offset: read.offset, client: ctx.clientId, error: String(read.error) });
-        partitions.push({ partitionIndex: read.partition, errorCode: kafkaErrorCode(read.error), highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 });
+        // Empty records, not null ones, as Kafka answers: librdkafka cannot parse a null record
+        // set, never sees the error (an offset out of range is then never reset) and fetches again at once.
+        partitions.push({ partitionIndex: read.partition, errorCode: kafkaErrorCode(read.error), highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY });
         continue;
       }
       const { batches, highWatermark, logStartOffset } = read.result;

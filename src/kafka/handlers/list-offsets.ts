@@ -1,20 +1,15 @@
 /**
  * Runs on: main thread.
  *
- * ListOffsets (key 2): timestamp -2 is the log start offset, -1 the high watermark (which is
- * also the last stable offset: the log has no transactions), any other the first offset whose
- * timestamp is at or after it. The first two are read from the memory the partition's broker
- * stores them in (a consumer asks before its first Fetch: a round trip to the broker thread was
- * most of the answer's time); a partition not opened yet is asked of its broker.
+ * ListOffsets (key 2): timestamp -2 is the log start offset, -1 the high watermark
+ * (partition-ends.ts), any other the first offset whose timestamp is at or after it.
  */
 import type { TopicInfo } from '../../log/types.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readListOffsetsRequest } from '../messages/list-offsets-request.js';
 import { listOffsetsResponseSpec, writeListOffsetsResponse } from '../messages/list-offsets-response.js';
-
-const LATEST = -1;
-const EARLIEST = -2;
+import { EARLIEST, LATEST, partitionEnd } from '../partition-ends.js';
 
 export const listOffsets = defineApi({
   ...specOf(listOffsetsResponseSpec, { min: 1, max: 7 }),
@@ -40,8 +35,7 @@ export const listOffsets = defineApi({
             try {
               let offset: number;
               if (timestamp === LATEST || timestamp === EARLIEST) {
-                const offsets = log.partitionOffsets(topic.name, partitionIndex) ?? (await log.describeTopic(topic.name)).partitions[partitionIndex];
-                offset = timestamp === LATEST ? offsets.highWatermark : offsets.logStartOffset;
+                offset = await partitionEnd(log, topic.name, partitionIndex, timestamp);
               } else {
                 offset = await log.offsetForTimestamp(topic.name, partitionIndex, timestamp);
               }

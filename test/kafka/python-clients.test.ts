@@ -44,6 +44,16 @@ describe.each(clients)('$label against the Kafka listener', ({ client, label, mo
     expect(records.flatMap((r) => spanIdsOf(Buffer.from(r.value, 'base64'))).sort()).toEqual([...sent].sort());
   });
 
+  it.runIf(available)('finds offsets by timestamp: the first record at or after it, with its timestamp, and none past the last', async () => {
+    // Partition 2 of otlp_logs, written here only: records stamped 1000, 2000, 3000 ms.
+    await g.gateway.backend.produce('otlp_logs', 2, [1000, 2000, 3000].map((timestamp) => ({ value: Buffer.from(`t${timestamp}`), timestamp })));
+    const { code, stdout, stderr } = await py('times', 'otlp_logs', '2', '0', '2000', '2500', '3001');
+    expect(code, stderr).toBe(0);
+    // librdkafka reports no timestamp; kafka-python reports the record's.
+    const stamp = (t: number) => (client === 'confluent' ? null : t);
+    expect(JSON.parse(stdout.toString())).toEqual({ '0': [0, stamp(1000)], '2000': [1, stamp(2000)], '2500': [2, stamp(3000)], '3001': [null, null] });
+  });
+
   it.runIf(available).each(codecs)('produces with acks=-1 and compression %s records that `tributary tail` reads back', async (codec) => {
     const produced = await py('produce', 'events_in', codec, '120');
     expect(produced.code, produced.stderr).toBe(0);

@@ -78,16 +78,19 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
   }, 60_000);
   afterAll(() => g?.stop());
 
-  it.runIf(available)('creates a topic with its retention, refuses it twice and an unsupported config, and describes its configs', async () => {
+  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config and 3 replicas, and describes its configs', async () => {
     const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'admin_topics.py'), g.bootstrap, 'made_over_kafka']);
     expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout.toString());
     expect(out.created).toEqual([['made_over_kafka', 0]]);
     expect(out.again).toMatch(/TopicAlreadyExists/);
     expect(out.bad_config).toMatch(/InvalidConfiguration/);
+    // As a one-broker Kafka answers a replication factor of 3 (Kafka Streams' and Connect's internal topics ask for it).
+    expect(out.replicated).toMatch(/InvalidReplicationFactor/);
     expect(out.configs).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
     const topics = (await (await fetch(`${g.adminUrl}/api/v1/topics`)).json()) as { topics: { name: string; partitions: unknown[] }[] };
     expect(topics.topics.find((t) => t.name === 'made_over_kafka')?.partitions).toHaveLength(3);
     expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_bad');
+    expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_replicated');
   });
 });

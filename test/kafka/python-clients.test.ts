@@ -54,6 +54,23 @@ describe.each(clients)('$label against the Kafka listener', ({ client, label, mo
     expect(JSON.parse(stdout.toString())).toEqual({ '0': [0, stamp(1000)], '2000': [1, stamp(2000)], '2500': [2, stamp(3000)], '3001': [null, null] });
   });
 
+  it.runIf(available)('refuses an offset commit partition by partition: an unknown partition and metadata over 4096 bytes, the rest committed', async () => {
+    const group = `partial-${client}`;
+    const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'commit_offsets.py'), client, g.bootstrap, group, 'otlp_metrics']);
+    expect(code, stderr).toBe(0);
+    const out = JSON.parse(stdout.toString());
+    if (client === 'confluent') {
+      expect(out.unknown_partition).toMatch(/UNKNOWN_TOPIC_OR_PART/);
+      // As with Kafka, partition 0 of the same commit is committed; partition 1 is not.
+      expect(out.committed).toEqual([7, -1001]);
+      const body = (await (await fetch(`${g.adminUrl}/api/v1/groups/${group}`)).json()) as { partitions: { topic: string; partition: number; committedOffset: number }[] };
+      expect(body.partitions.map((p) => [p.topic, p.partition, p.committedOffset])).toEqual([['otlp_metrics', 0, 7]]);
+    } else {
+      expect(out.large_metadata).toMatch(/OffsetMetadataTooLarge/);
+      expect(out.committed).toEqual([null, null]);
+    }
+  });
+
   it.runIf(available).each(codecs)('produces with acks=-1 and compression %s records that `tributary tail` reads back', async (codec) => {
     const produced = await py('produce', 'events_in', codec, '120');
     expect(produced.code, produced.stderr).toBe(0);

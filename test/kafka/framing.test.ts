@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-response.js';
+import { writeFetchRequest } from '../../src/kafka/messages/fetch-request.js';
+import { readFetchResponse } from '../../src/kafka/messages/fetch-response.js';
 import { writeListOffsetsRequest } from '../../src/kafka/messages/list-offsets-request.js';
 import { readListOffsetsResponse } from '../../src/kafka/messages/list-offsets-response.js';
 import { readMetadataResponse } from '../../src/kafka/messages/metadata-response.js';
@@ -250,6 +252,40 @@ describe('the Kafka listener framing', () => {
         const first = stored.subarray(0, LOG_OVERHEAD + stored.readInt32BE(8));
         expect(first.subarray(16).equals(batches[i].subarray(16)), `partition ${partition} batch ${i}`).toBe(true);
       }
+    }
+  });
+
+  it("reads no more of the log for a Fetch than its MaxBytes, however many partitions it names (the same one 100 times)", async () => {
+    // 2 MB in 8 batches; a Fetch of 1 MiB naming the partition 100 times, each up to 64 MiB.
+    const log = g.gateway.backend as EmbeddedBackend;
+    for (let i = 0; i < 8; i++) await log.produce('otlp_metrics', 0, [{ value: Buffer.alloc(256 * 1024 - 100, i) }]);
+    let readBytes = 0;
+    const fetchBatches = log.fetchBatches.bind(log);
+    // Counts what the log hands the listener (the real method runs).
+    log.fetchBatches = async (request) => {
+      const fetched = await fetchBatches(request);
+      readBytes += fetched.batches.length;
+      return fetched;
+    };
+    try {
+      const c = await RawClient.open(g.bootstrap);
+      c.send((w) => {
+        header(1, 4, 5)(w);
+        const partitions = Array.from({ length: 100 }, () => ({ partition: 0, fetchOffset: 0, partitionMaxBytes: 64 * 1024 * 1024 }));
+        writeFetchRequest(w, 4, { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1024 * 1024, isolationLevel: 0, topics: [{ topic: 'otlp_metrics', partitions }] });
+      });
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(5);
+      const answered = readFetchResponse(r, 4).responses[0].partitions;
+      c.close();
+      // Every partition is answered, without error, at the partition's end; the records fit MaxBytes.
+      expect(answered.map((p) => [p.errorCode, Number(p.highWatermark)])).toEqual(Array.from({ length: 100 }, () => [0, 8]));
+      expect(answered[0].records?.length).toBeGreaterThan(0);
+      expect(answered.reduce((n, p) => n + (p.records?.length ?? 0), 0)).toBeLessThanOrEqual(1024 * 1024);
+      // Naming a partition again must not make the log read it again: 100 reads would be 200 MB.
+      expect(readBytes).toBeLessThan(3 * 1024 * 1024);
+    } finally {
+      Reflect.deleteProperty(log, 'fetchBatches');
     }
   });
 

@@ -32,6 +32,14 @@ export const listOffsets = defineApi({
   readRequest: readListOffsetsRequest,
   writeResponse: writeListOffsetsResponse,
   async handle(request, _ctx, { log }) {
+    // A timestamp's look-up reads a batch: they run one after another, so that a request naming
+    // partitions many times holds one batch at a time.
+    let lookups: Promise<unknown> = Promise.resolve();
+    const inTurn = <T>(lookup: () => Promise<T>): Promise<T> => {
+      const done = lookups.then(lookup);
+      lookups = done.catch(() => undefined);
+      return done;
+    };
     const topics = await Promise.all(
       request.topics.map(async (topic) => {
         let info: TopicInfo | undefined;
@@ -51,7 +59,7 @@ export const listOffsets = defineApi({
               const found =
                 timestamp === LATEST || timestamp === EARLIEST
                   ? { offset: await partitionEnd(log, topic.name, partitionIndex, timestamp), timestamp: -1 }
-                  : await recordAtOrAfter(log, topic.name, partitionIndex, timestamp);
+                  : await inTurn(() => recordAtOrAfter(log, topic.name, partitionIndex, timestamp));
               return { partitionIndex, errorCode: KafkaError.NONE, ...found, leaderEpoch: p.leaderEpoch };
             } catch (err) {
               return { partitionIndex, errorCode: kafkaErrorCode(err), timestamp: -1, offset: -1, leaderEpoch: -1 };

@@ -85,6 +85,38 @@ describe('the Kafka listener framing', () => {
     c.close();
   });
 
+  it('refuses a batch whose header does not match its records (INVALID_RECORD), so the partition stays readable', async () => {
+    const two = () => encodeRecordBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]);
+    /** A two-record batch with `patch` applied, its CRC-32C made right again. */
+    const patched = (patch: (b: Buffer) => void) => {
+      const b = two();
+      patch(b);
+      sealBatch(b, 0, b.length);
+      return b;
+    };
+    const bad = [
+      patched((b) => b.writeInt32BE(0x7fffffff, 57)), // claims 2^31-1 records
+      patched((b) => b.writeInt32BE(1, 57)), // claims 1
+      patched((b) => b.writeInt32BE(3, 57)), // claims 3
+      patched((b) => b.writeInt32BE(100, 23)), // last offset delta 100: 101 offsets for 2 records
+      patched((b) => (b[64] = 10)), // the first record's offset delta is 5, not 0
+    ];
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(0, 7, 12)(w);
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'otlp_spans', partitionData: [...bad, two()].map((records) => ({ index: 0, records })) }] });
+    });
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(12);
+    expect(readProduceResponse(r, 7).responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([87, 87, 87, 87, 87, 0]);
+    c.close();
+    const stored = await (g.gateway.backend as EmbeddedBackend).fetch({ topic: 'otlp_spans', partition: 0, offset: 0 });
+    expect(stored.records.map((rec) => [rec.offset, rec.value?.toString()])).toEqual([
+      [0, 'a'],
+      [1, 'b'],
+    ]);
+  });
+
   it('refuses a zstd bomb (CORRUPT_MESSAGE) and a codec Kafka does not have (UNSUPPORTED_COMPRESSION_TYPE), storing the good batch', async () => {
     const good = () => encodeRecordBatch([{ value: Buffer.from('ok') }]);
     /** A batch whose records section is `records`, flagged with `codec`, its length and CRC-32C right. */

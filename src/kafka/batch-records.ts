@@ -2,8 +2,10 @@
  * Runs on: main thread.
  *
  * What Produce checks of a batch's records before the log stores it, as Kafka's LogValidator
- * does: a codec Kafka has, a record count and last offset delta that agree, records with offset
- * deltas 0, 1, 2, … that fill the batch exactly. The broker checks only the CRC-32C, which a
+ * does: a codec Kafka has, no control batch (transaction markers are written by brokers, and the
+ * gateway's own readers would take one for records), a base sequence with a producer id, a record
+ * count and last offset delta that agree, records with offset deltas 0, 1, 2, … that fill the
+ * batch exactly. The broker checks only the CRC-32C, which a
  * client computes over whatever it wrote: a batch claiming records or offsets it does not hold
  * would be stored, and every reader of the partition (pipelines, `tributary tail`, consumers over
  * Kafka) would fail on it. An uncompressed batch's records are walked by their lengths, nothing
@@ -11,8 +13,12 @@
  */
 import { TributaryError } from '../errors.js';
 import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../log/compression.js';
+import { batchProducer } from '../log/batch-producer.js';
 import { BATCH_HEADER_SIZE, type BatchHeader, decodeRecordBatches } from '../log/record-batch.js';
 import { VarintReader } from '../log/varint.js';
+
+/** The attributes bit of a control batch (transaction markers). */
+const CONTROL_BATCH = 0x20;
 
 function invalid(message: string): TributaryError {
   return new TributaryError('INVALID_RECORD', `record batch ${message}`, { details: { problem: 'records' } });
@@ -24,6 +30,9 @@ export function checkBatchRecords(batch: Buffer, header: BatchHeader): void {
   if (!codecReadable(codec)) {
     throw new TributaryError('UNSUPPORTED_COMPRESSION', `compression codec ${codec} is not one of Kafka's (${CODEC_NAMES.join(', ')})`);
   }
+  if (header.attributes & CONTROL_BATCH) throw invalid('is a control batch: clients may not write transaction markers');
+  const producer = batchProducer(batch);
+  if (producer && producer.firstSeq < 0) throw invalid(`of producer ${producer.producerId} has the base sequence ${producer.firstSeq}`);
   const count = header.recordCount;
   if (count < 1 || header.lastOffsetDelta !== count - 1) throw invalid(`claims ${count} records and a last offset delta of ${header.lastOffsetDelta}`);
   if (codec !== 0) {

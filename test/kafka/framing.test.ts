@@ -102,6 +102,8 @@ describe('the Kafka listener framing', () => {
       patched((b) => (b[64] = 10)), // the first record's offset delta is 5, not 0
       patched((b) => b.writeInt16BE(0x20, 21)), // a control batch (transaction markers are the broker's)
       patched((b) => b.writeBigInt64BE(7n, 43)), // a producer id with the base sequence -1
+      patched((b) => (b[65] = 8)), // the first record's key is 4 bytes long, past its end
+      patched((b) => (b[68] = 0x7e)), // the first record has 63 headers, past its end
     ];
     const c = await RawClient.open(g.bootstrap);
     c.send((w) => {
@@ -110,7 +112,7 @@ describe('the Kafka listener framing', () => {
     });
     const r = new KafkaReader((await c.next())!);
     expect(r.int32()).toBe(12);
-    expect(readProduceResponse(r, 7).responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([87, 87, 87, 87, 87, 87, 87, 0]);
+    expect(readProduceResponse(r, 7).responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([87, 87, 87, 87, 87, 87, 87, 87, 87, 0]);
     c.close();
     const stored = await (g.gateway.backend as EmbeddedBackend).fetch({ topic: 'otlp_spans', partition: 0, offset: 0 });
     expect(stored.records.map((rec) => [rec.offset, rec.value?.toString()])).toEqual([

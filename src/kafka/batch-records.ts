@@ -15,6 +15,7 @@ import { TributaryError } from '../errors.js';
 import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../log/compression.js';
 import { batchProducer } from '../log/batch-producer.js';
 import { BATCH_HEADER_SIZE, type BatchHeader, checkBatch, decodeRecordBatches } from '../log/record-batch.js';
+import type { ConsumedRecord } from '../log/types.js';
 import { VarintReader } from '../log/varint.js';
 
 /** The attributes bit of a control batch (transaction markers). */
@@ -44,7 +45,13 @@ function headerProblem(batch: Buffer, header: BatchHeader): string | undefined {
 
 /** A compressed batch is inflated and decoded: records that cannot be read throw CORRUPT_RECORD. */
 function compressedProblem(batch: Buffer, header: BatchHeader): string | undefined {
-  const records = decodeRecordBatches(batch, '', 0);
+  let records: ConsumedRecord[];
+  try {
+    records = decodeRecordBatches(batch, '', 0);
+  } catch (err) {
+    if (err instanceof TributaryError) throw err;
+    throw new TributaryError('CORRUPT_RECORD', `a compressed batch's records cannot be read: ${(err as Error).message}`, { cause: err });
+  }
   if (records.length !== header.recordCount) throw new TributaryError('CORRUPT_RECORD', `a compressed batch claims ${header.recordCount} records and holds ${records.length}`);
   const wrong = records.findIndex((r, i) => r.offset !== header.baseOffset + i);
   return wrong < 0 ? undefined : `record ${wrong} has offset delta ${records[wrong].offset - header.baseOffset}, not ${wrong}`;

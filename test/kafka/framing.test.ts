@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-response.js';
 import { writeFetchRequest } from '../../src/kafka/messages/fetch-request.js';
@@ -105,14 +106,19 @@ describe('the Kafka listener framing', () => {
       patched((b) => (b[65] = 8)), // the first record's key is 4 bytes long, past its end
       patched((b) => (b[68] = 0x7e)), // the first record has 63 headers, past its end
     ];
+    // gzip-compressed records whose first length varint is cut off: CORRUPT_MESSAGE.
+    const cutOff = Buffer.concat([two().subarray(0, 61), gzipSync(Buffer.from([0xff, 0xff]))]);
+    cutOff.writeInt32BE(cutOff.length - 12, 8);
+    cutOff.writeInt16BE(1, 21);
+    sealBatch(cutOff, 0, cutOff.length);
     const c = await RawClient.open(g.bootstrap);
     c.send((w) => {
       header(0, 7, 12)(w);
-      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'otlp_spans', partitionData: [...bad, two()].map((records) => ({ index: 0, records })) }] });
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'otlp_spans', partitionData: [...bad, cutOff, two()].map((records) => ({ index: 0, records })) }] });
     });
     const r = new KafkaReader((await c.next())!);
     expect(r.int32()).toBe(12);
-    expect(readProduceResponse(r, 7).responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([87, 87, 87, 87, 87, 87, 87, 87, 87, 0]);
+    expect(readProduceResponse(r, 7).responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([87, 87, 87, 87, 87, 87, 87, 87, 87, 2, 0]);
     c.close();
     const stored = await (g.gateway.backend as EmbeddedBackend).fetch({ topic: 'otlp_spans', partition: 0, offset: 0 });
     expect(stored.records.map((rec) => [rec.offset, rec.value?.toString()])).toEqual([

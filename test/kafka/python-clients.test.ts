@@ -95,7 +95,7 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
   }, 60_000);
   afterAll(() => g?.stop());
 
-  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config and 3 replicas, and describes its configs', async () => {
+  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config and 3 replicas, and describes its configs and the defaults of another', async () => {
     const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'admin_topics.py'), g.bootstrap, 'made_over_kafka']);
     expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout.toString());
@@ -105,6 +105,8 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
     // As a one-broker Kafka answers a replication factor of 3 (Kafka Streams' and Connect's internal topics ask for it).
     expect(out.replicated).toMatch(/InvalidReplicationFactor/);
     expect(out.configs).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
+    // What a topic does not set is shown as Kafka's default (source 5, DEFAULT_CONFIG): unlimited retention.
+    expect(out.default_configs).toEqual({ 'cleanup.policy': ['delete', 5], 'retention.ms': ['-1', 5], 'retention.bytes': ['-1', 5] });
     const topics = (await (await fetch(`${g.adminUrl}/api/v1/topics`)).json()) as { topics: { name: string; partitions: unknown[] }[] };
     expect(topics.topics.find((t) => t.name === 'made_over_kafka')?.partitions).toHaveLength(3);
     expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_bad');

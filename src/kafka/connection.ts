@@ -12,9 +12,10 @@
  * to leave, the next request waits, so its frames queue up and reading pauses.
  *
  * A connection with no request for kafka.idle_timeout is closed, as Kafka's connections.max.idle.ms
- * does, and so is one whose responses have not moved for that long. A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
- * answered with UNSUPPORTED_VERSION and the versions served) or a malformed request closes the
- * connection, as Kafka does: the client's stream can no longer be trusted.
+ * does, and so is one whose responses have not moved for that long. A frame over the size limit,
+ * an unknown API key, an unsupported version (except ApiVersions, answered with
+ * UNSUPPORTED_VERSION and the versions served) or a malformed request closes the connection, as
+ * Kafka does: the client's stream can no longer be trusted.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';

@@ -8,11 +8,14 @@
  * the next one is already read): up to MAX_IN_FLIGHT of those run at once. Reading pauses
  * while requests queue up (MAX_QUEUED_FRAMES of them, or kafka.max_request_bytes), so a client
  * that pipelines faster than the log answers is held back by TCP, not buffered without bound.
+ * Nor is a client that does not read its responses: while more than MAX_UNSENT_BYTES of them wait
+ * to leave, the next request waits, so its frames queue up and reading pauses.
  *
  * A connection with no request for kafka.idle_timeout is closed, as Kafka's connections.max.idle.ms
- * does. A frame over the size limit, an unknown API key, an unsupported version (except ApiVersions,
- * answered with UNSUPPORTED_VERSION and the versions served) or a malformed request closes the
- * connection, as Kafka does: the client's stream can no longer be trusted.
+ * does, and so is one whose responses have not moved for that long. A frame over the size limit,
+ * an unknown API key, an unsupported version (except ApiVersions, answered with
+ * UNSUPPORTED_VERSION and the versions served) or a malformed request closes the connection, as
+ * Kafka does: the client's stream can no longer be trusted.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
@@ -34,6 +37,8 @@ const BEFORE_AUTHENTICATION = new Set([API_VERSIONS_KEY, 17, 36]);
 const MAX_QUEUED_FRAMES = 32;
 /** Requests a connection may have started and not answered yet (see ApiHandler.concurrent). */
 const MAX_IN_FLIGHT = 8;
+/** Response bytes the socket may hold unsent before the next request waits for it to drain. */
+const MAX_UNSENT_BYTES = 1024 * 1024;
 
 export interface ConnectionDeps {
   registry: ReadonlyMap<number, AnyApiHandler>;
@@ -71,6 +76,8 @@ export class KafkaConnection {
   private readonly frames: Buffer[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
+  /** The drain loop waits for the client to read what was sent (see writable()). */
+  private waitingForClient = false;
   private readonly remote: string;
   private readonly session: ConnectionSession;
 
@@ -102,7 +109,7 @@ export class KafkaConnection {
     // waiting for data) keeps the connection, and the timer is set again.
     socket.setTimeout(deps.idleTimeoutMs);
     socket.on('timeout', () => {
-      if (this.running || this.inFlight > 0) {
+      if ((this.running && !this.waitingForClient) || this.inFlight > 0) {
         socket.setTimeout(deps.idleTimeoutMs);
         return;
       }
@@ -155,6 +162,8 @@ export class KafkaConnection {
 
   private async drain(): Promise<void> {
     while (!this.closed && this.frames.length > 0) {
+      if (this.socket.writableLength > MAX_UNSENT_BYTES) await this.writable();
+      if (this.closed) break;
       const frame = this.frames.shift()!;
       this.queuedBytes -= frame.length;
       const roomy = this.frames.length < MAX_QUEUED_FRAMES / 2 && this.queuedBytes < this.deps.maxRequestBytes / 2;
@@ -183,6 +192,21 @@ export class KafkaConnection {
       });
       if (!concurrent || this.inFlight >= MAX_IN_FLIGHT) await this.answered;
     }
+  }
+
+  /** Resolves once the socket has sent what it holds, or closed. */
+  private writable(): Promise<void> {
+    this.waitingForClient = true;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        this.waitingForClient = false;
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   /** The frame's handler and request; undefined when the frame closed the connection or was answered already. */

@@ -30,13 +30,17 @@ export function settingsFromConfigs(configs: readonly { name: string; value: str
   return settings;
 }
 
-/** A topic's settings under Kafka's config names; unlimited retention as -1. */
-export function configsFromSettings(settings: TopicSettings): { name: string; value: string }[] {
-  const configs = [{ name: 'cleanup.policy', value: 'delete' }];
+/**
+ * A topic's settings under Kafka's config names, each with whether it is the topic's own or the
+ * default: `cleanup.policy` is always `delete` (the log's only policy), retention the topic does
+ * not limit is -1 (unlimited, as in Kafka), segment sizes and ages only where the topic sets them.
+ */
+export function configsFromSettings(settings: TopicSettings): { name: string; value: string; isDefault: boolean }[] {
+  const configs = [{ name: 'cleanup.policy', value: 'delete', isDefault: true }];
   for (const [name, key] of Object.entries(NAMES)) {
     const value = settings[key];
-    if (value !== undefined) configs.push({ name, value: String(value) });
-    else if (key === 'retentionBytes') configs.push({ name, value: '-1' });
+    if (value !== undefined) configs.push({ name, value: String(value), isDefault: false });
+    else if (key === 'retentionBytes' || key === 'retentionMs') configs.push({ name, value: '-1', isDefault: true });
   }
   return configs;
 }

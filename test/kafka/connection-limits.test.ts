@@ -3,6 +3,7 @@ import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-r
 import { writeFetchRequest } from '../../src/kafka/messages/fetch-request.js';
 import { readFetchResponse } from '../../src/kafka/messages/fetch-response.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import { type KafkaGateway, startKafkaGateway } from './helpers.js';
 import { header, RawClient } from './raw-client.js';
 
@@ -75,5 +76,47 @@ describe('the Kafka listener connection limits', () => {
     // Then, idle again, it is closed.
     expect(await waiting.next()).toBeNull();
     expect(await metric(g, 'tributary_kafka_idle_closed_connections_total')).toBe(2);
+  });
+
+  /** Fills partition 0 of events_in with `mb` MB, then sends `count` Fetch requests of all of it from offset 0. */
+  async function fetchesOfMegabytes(gateway: KafkaGateway, mb: number, count: number): Promise<RawClient> {
+    const log = gateway.gateway.backend as EmbeddedBackend;
+    for (let i = 0; i < mb * 4; i++) await log.produce('events_in', 0, [{ value: Buffer.alloc(256 * 1024 - 100, i) }]);
+    const c = await served(gateway);
+    c.reading(false);
+    for (let i = 0; i < count; i++) {
+      c.send((w) => {
+        header(1, 4, 100 + i)(w);
+        const all = 64 * 1024 * 1024;
+        writeFetchRequest(w, 4, { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: all, isolationLevel: 0, topics: [{ topic: 'events_in', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: all }] }] });
+      });
+    }
+    return c;
+  }
+
+  it('stops handling the requests of a client that does not read its responses, and answers every one once it reads', async () => {
+    g = await startKafkaGateway();
+    // 100 Fetch requests of 2 MB each: served without waiting for the socket, 200 MB would pile up in the gateway.
+    const c = await fetchesOfMegabytes(g, 2, 100);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const handled = await metric(g, 'tributary_kafka_requests_total{api="Fetch",version="4"}');
+    expect(handled).toBeGreaterThan(0);
+    expect(handled).toBeLessThan(10);
+    c.reading(true);
+    for (let i = 0; i < 100; i++) {
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(100 + i);
+      const p = readFetchResponse(r, 4).responses[0].partitions[0];
+      expect([p.errorCode, (p.records?.length ?? 0) > 2 * 1024 * 1024 - 1000]).toEqual([0, true]);
+    }
+    c.close();
+  });
+
+  it('closes a connection whose client has not read its responses for kafka.idle_timeout', async () => {
+    g = await startKafkaGateway({ kafka: { idle_timeout: '400ms' } });
+    const c = await fetchesOfMegabytes(g, 2, 20);
+    await expect.poll(() => metric(g!, 'tributary_kafka_idle_closed_connections_total'), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => metric(g!, 'tributary_kafka_connections'), { timeout: 5_000 }).toBe(0);
+    c.close();
   });
 });

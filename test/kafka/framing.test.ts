@@ -1,5 +1,8 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApiVersionsResponse } from '../../src/kafka/messages/api-versions-response.js';
+import { writeFetchRequest } from '../../src/kafka/messages/fetch-request.js';
+import { readFetchResponse } from '../../src/kafka/messages/fetch-response.js';
 import { writeListOffsetsRequest } from '../../src/kafka/messages/list-offsets-request.js';
 import { readListOffsetsResponse } from '../../src/kafka/messages/list-offsets-response.js';
 import { readMetadataResponse } from '../../src/kafka/messages/metadata-response.js';
@@ -81,6 +84,47 @@ describe('the Kafka listener framing', () => {
     c.send(header(18, 0, 10));
     expect(new KafkaReader((await c.next())!).int32()).toBe(10);
     c.close();
+  });
+
+  it('refuses a batch whose header does not match its records (INVALID_RECORD), so the partition stays readable', async () => {
+    const two = () => encodeRecordBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]);
+    /** A two-record batch with `patch` applied, its CRC-32C made right again. */
+    const patched = (patch: (b: Buffer) => void) => {
+      const b = two();
+      patch(b);
+      sealBatch(b, 0, b.length);
+      return b;
+    };
+    const bad = [
+      patched((b) => b.writeInt32BE(0x7fffffff, 57)), // claims 2^31-1 records
+      patched((b) => b.writeInt32BE(1, 57)), // claims 1
+      patched((b) => b.writeInt32BE(3, 57)), // claims 3
+      patched((b) => b.writeInt32BE(100, 23)), // last offset delta 100: 101 offsets for 2 records
+      patched((b) => (b[64] = 10)), // the first record's offset delta is 5, not 0
+      patched((b) => b.writeInt16BE(0x20, 21)), // a control batch (transaction markers are the broker's)
+      patched((b) => b.writeBigInt64BE(7n, 43)), // a producer id with the base sequence -1
+      patched((b) => (b[65] = 8)), // the first record's key is 4 bytes long, past its end
+      patched((b) => (b[68] = 0x7e)), // the first record has 63 headers, past its end
+    ];
+    // gzip-compressed records whose first length varint is cut off: CORRUPT_MESSAGE.
+    const cutOff = Buffer.concat([two().subarray(0, 61), gzipSync(Buffer.from([0xff, 0xff]))]);
+    cutOff.writeInt32BE(cutOff.length - 12, 8);
+    cutOff.writeInt16BE(1, 21);
+    sealBatch(cutOff, 0, cutOff.length);
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(0, 7, 12)(w);
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'otlp_spans', partitionData: [...bad, cutOff, two()].map((records) => ({ index: 0, records })) }] });
+    });
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(12);
+    expect(readProduceResponse(r, 7).responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([87, 87, 87, 87, 87, 87, 87, 87, 87, 2, 0]);
+    c.close();
+    const stored = await (g.gateway.backend as EmbeddedBackend).fetch({ topic: 'otlp_spans', partition: 0, offset: 0 });
+    expect(stored.records.map((rec) => [rec.offset, rec.value?.toString()])).toEqual([
+      [0, 'a'],
+      [1, 'b'],
+    ]);
   });
 
   it('refuses a zstd bomb (CORRUPT_MESSAGE) and a codec Kafka does not have (UNSUPPORTED_COMPRESSION_TYPE), storing the good batch', async () => {
@@ -250,6 +294,40 @@ describe('the Kafka listener framing', () => {
         const first = stored.subarray(0, LOG_OVERHEAD + stored.readInt32BE(8));
         expect(first.subarray(16).equals(batches[i].subarray(16)), `partition ${partition} batch ${i}`).toBe(true);
       }
+    }
+  });
+
+  it("reads no more of the log for a Fetch than its MaxBytes, however many partitions it names (the same one 100 times)", async () => {
+    // 2 MB in 8 batches; a Fetch of 1 MiB naming the partition 100 times, each up to 64 MiB.
+    const log = g.gateway.backend as EmbeddedBackend;
+    for (let i = 0; i < 8; i++) await log.produce('otlp_metrics', 0, [{ value: Buffer.alloc(256 * 1024 - 100, i) }]);
+    let readBytes = 0;
+    const fetchBatches = log.fetchBatches.bind(log);
+    // Counts what the log hands the listener (the real method runs).
+    log.fetchBatches = async (request) => {
+      const fetched = await fetchBatches(request);
+      readBytes += fetched.batches.length;
+      return fetched;
+    };
+    try {
+      const c = await RawClient.open(g.bootstrap);
+      c.send((w) => {
+        header(1, 4, 5)(w);
+        const partitions = Array.from({ length: 100 }, () => ({ partition: 0, fetchOffset: 0, partitionMaxBytes: 64 * 1024 * 1024 }));
+        writeFetchRequest(w, 4, { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1024 * 1024, isolationLevel: 0, topics: [{ topic: 'otlp_metrics', partitions }] });
+      });
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(5);
+      const answered = readFetchResponse(r, 4).responses[0].partitions;
+      c.close();
+      // Every partition is answered, without error, at the partition's end; the records fit MaxBytes.
+      expect(answered.map((p) => [p.errorCode, Number(p.highWatermark)])).toEqual(Array.from({ length: 100 }, () => [0, 8]));
+      expect(answered[0].records?.length).toBeGreaterThan(0);
+      expect(answered.reduce((n, p) => n + (p.records?.length ?? 0), 0)).toBeLessThanOrEqual(1024 * 1024);
+      // Naming a partition again must not make the log read it again: 100 reads would be 200 MB.
+      expect(readBytes).toBeLessThan(3 * 1024 * 1024);
+    } finally {
+      Reflect.deleteProperty(log, 'fetchBatches');
     }
   });
 

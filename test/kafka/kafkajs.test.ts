@@ -129,4 +129,56 @@ describe('kafkajs against the Kafka listener', () => {
       detail,
     );
   }, 120_000);
+
+  /** The committed offset of each partition of `topic` in `group`, as /api/v1/groups shows it. */
+  const committedInAdminApi = async (group: string, topic: string) => {
+    const body = (await (await fetch(`${g.adminUrl}/api/v1/groups/${group}`)).json()) as { partitions: { topic: string; partition: number; committedOffset: number }[] };
+    return body.partitions.filter((p) => p.topic === topic).map((p) => [p.partition, p.committedOffset]);
+  };
+
+  it('resets a group to the earliest and the latest offsets (admin resetOffsets), as fetchOffsets and the admin API show', async () => {
+    // kafkajs commits -2 (earliest) or -1 (latest) itself for a reset: the listener resolves them
+    // to the log start and the high watermark, so every reader of the group sees a real offset.
+    const topic = 'otlp_logs';
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: 5 }, (_, i) => ({ value: `reset-${i}`, partition: i % 2 })) });
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = Object.fromEntries((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+    const offsets = async () => (await admin.fetchOffsets({ groupId: 'kafkajs-reset', topics: [topic] }))[0].partitions.map((p) => [p.partition, Number(p.offset)]).sort();
+    await admin.resetOffsets({ groupId: 'kafkajs-reset', topic, earliest: true });
+    const earliest = Array.from({ length: PARTITIONS }, (_, p) => [p, 0]);
+    expect(await offsets()).toEqual(earliest);
+    expect(await committedInAdminApi('kafkajs-reset', topic)).toEqual(earliest);
+    await admin.resetOffsets({ groupId: 'kafkajs-reset', topic, earliest: false });
+    const latest = Array.from({ length: PARTITIONS }, (_, p) => [p, ends[p]]);
+    expect(await offsets()).toEqual(latest);
+    expect(await committedInAdminApi('kafkajs-reset', topic)).toEqual(latest);
+    await admin.disconnect();
+  });
+
+  it('a consumer whose committed offset is past the end resets to the earliest and reads everything, without crashing', async () => {
+    const topic = 'otlp_metrics';
+    const producer = kafka.producer();
+    await producer.connect();
+    const values = Array.from({ length: 8 }, (_, i) => `past-${i}`);
+    await producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ value, partition: i % PARTITIONS })) });
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.setOffsets({ groupId: 'kafkajs-past', topic, partitions: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, offset: '100000' })) });
+    await admin.disconnect();
+    const seen: string[] = [];
+    let crashed = '';
+    const c = consumer('kafkajs-past');
+    c.on(c.events.CRASH, (e) => (crashed = String(e.payload.error)));
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: true });
+    await c.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await waitFor('every record after the reset', () => seen.length >= values.length || crashed !== '', () => JSON.stringify({ seen, crashed }));
+    expect(crashed).toBe('');
+    expect(seen.sort()).toEqual(values);
+  });
 });

@@ -173,6 +173,16 @@ describe.runIf(hasKcat)('kcat (librdkafka 2.0) against the Kafka listener', () =
     }
   });
 
+  it('answers a fetch past the end with OFFSET_OUT_OF_RANGE that librdkafka reads, so auto.offset.reset applies', async () => {
+    // The error partition must carry empty records, not null ones: librdkafka 2.0 fails to parse
+    // a null record set and fetches again at once, forever, never seeing the error.
+    expect((await run('kcat', ['-b', g.bootstrap, '-P', '-t', 'otlp_metrics', '-p', '0'], { input: 'range-a\nrange-b\n' })).code).toBe(0);
+    const reset = await run('kcat', ['-b', g.bootstrap, '-C', '-t', 'otlp_metrics', '-p', '0', '-o', '1000', '-e', '-X', 'auto.offset.reset=earliest'], { timeoutMs: 20_000 });
+    expect(/PROTOERR|parse failure/.test(reset.stderr), 'librdkafka reported a protocol parse failure').toBe(false);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout.toString().trim().split('\n')).toEqual(['range-a', 'range-b']);
+  });
+
   it('reports an unknown topic as an error, and leaves the connection usable', async () => {
     const missing = await run('kcat', ['-b', g.bootstrap, '-C', '-t', 'no_such_topic', '-p', '0', '-e', '-q', '-m', '5']);
     expect(missing.code).not.toBe(0);

@@ -44,6 +44,33 @@ describe.each(clients)('$label against the Kafka listener', ({ client, label, mo
     expect(records.flatMap((r) => spanIdsOf(Buffer.from(r.value, 'base64'))).sort()).toEqual([...sent].sort());
   });
 
+  it.runIf(available)('finds offsets by timestamp: the first record at or after it, with its timestamp, and none past the last', async () => {
+    // Partition 2 of otlp_logs, written here only: records stamped 1000, 2000, 3000 ms.
+    await g.gateway.backend.produce('otlp_logs', 2, [1000, 2000, 3000].map((timestamp) => ({ value: Buffer.from(`t${timestamp}`), timestamp })));
+    const { code, stdout, stderr } = await py('times', 'otlp_logs', '2', '0', '2000', '2500', '3001');
+    expect(code, stderr).toBe(0);
+    // librdkafka reports no timestamp; kafka-python reports the record's.
+    const stamp = (t: number) => (client === 'confluent' ? null : t);
+    expect(JSON.parse(stdout.toString())).toEqual({ '0': [0, stamp(1000)], '2000': [1, stamp(2000)], '2500': [2, stamp(3000)], '3001': [null, null] });
+  });
+
+  it.runIf(available)('refuses an offset commit partition by partition: an unknown partition and metadata over 4096 bytes, the rest committed', async () => {
+    const group = `partial-${client}`;
+    const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'commit_offsets.py'), client, g.bootstrap, group, 'otlp_metrics']);
+    expect(code, stderr).toBe(0);
+    const out = JSON.parse(stdout.toString());
+    if (client === 'confluent') {
+      expect(out.unknown_partition).toMatch(/UNKNOWN_TOPIC_OR_PART/);
+      // As with Kafka, partition 0 of the same commit is committed; partition 1 is not.
+      expect(out.committed).toEqual([7, -1001]);
+      const body = (await (await fetch(`${g.adminUrl}/api/v1/groups/${group}`)).json()) as { partitions: { topic: string; partition: number; committedOffset: number }[] };
+      expect(body.partitions.map((p) => [p.topic, p.partition, p.committedOffset])).toEqual([['otlp_metrics', 0, 7]]);
+    } else {
+      expect(out.large_metadata).toMatch(/OffsetMetadataTooLarge/);
+      expect(out.committed).toEqual([null, null]);
+    }
+  });
+
   it.runIf(available).each(codecs)('produces with acks=-1 and compression %s records that `tributary tail` reads back', async (codec) => {
     const produced = await py('produce', 'events_in', codec, '120');
     expect(produced.code, produced.stderr).toBe(0);
@@ -68,16 +95,21 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
   }, 60_000);
   afterAll(() => g?.stop());
 
-  it.runIf(available)('creates a topic with its retention, refuses it twice and an unsupported config, and describes its configs', async () => {
+  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config and 3 replicas, and describes its configs and the defaults of another', async () => {
     const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'admin_topics.py'), g.bootstrap, 'made_over_kafka']);
     expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout.toString());
     expect(out.created).toEqual([['made_over_kafka', 0]]);
     expect(out.again).toMatch(/TopicAlreadyExists/);
     expect(out.bad_config).toMatch(/InvalidConfiguration/);
+    // As a one-broker Kafka answers a replication factor of 3 (Kafka Streams' and Connect's internal topics ask for it).
+    expect(out.replicated).toMatch(/InvalidReplicationFactor/);
     expect(out.configs).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
+    // What a topic does not set is shown as Kafka's default (source 5, DEFAULT_CONFIG): unlimited retention.
+    expect(out.default_configs).toEqual({ 'cleanup.policy': ['delete', 5], 'retention.ms': ['-1', 5], 'retention.bytes': ['-1', 5] });
     const topics = (await (await fetch(`${g.adminUrl}/api/v1/topics`)).json()) as { topics: { name: string; partitions: unknown[] }[] };
     expect(topics.topics.find((t) => t.name === 'made_over_kafka')?.partitions).toHaveLength(3);
     expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_bad');
+    expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_replicated');
   });
 });

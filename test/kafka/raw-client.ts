@@ -55,6 +55,12 @@ export class RawClient {
     }
   }
 
+  /** Stops reading the socket (what the server sends waits in the kernel's buffers), or reads again. */
+  reading(on: boolean): void {
+    if (on) this.socket.resume();
+    else this.socket.pause();
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -3,7 +3,8 @@
  *
  * CreateTopics (key 19): creates topics in the embedded log, as the admin API does, with the
  * settings of configs.ts. Explicit replica assignments only set the partition count (the one
- * broker holds every partition); -1 partitions or replication factor means 1.
+ * broker holds every partition); -1 partitions or replication factor means 1. Another replication
+ * factor is INVALID_REPLICATION_FACTOR, as a one-broker Kafka answers it.
  */
 import { TributaryError } from '../../errors.js';
 import { defineApi, specOf } from '../api.js';
@@ -24,9 +25,15 @@ export const createTopics = defineApi({
     for (const t of request.topics) {
       const partitions = t.assignments.length > 0 ? t.assignments.length : t.numPartitions < 0 ? 1 : t.numPartitions;
       const replicationFactor = t.replicationFactor < 0 ? 1 : t.replicationFactor;
+      const refused = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
       try {
         const settings = settingsFromConfigs(t.configs);
         if (!(partitions >= 1)) throw new TributaryError('INVALID_PARTITIONS', `a topic needs at least one partition, not ${partitions}`);
+        if (replicationFactor !== 1) {
+          const message = `replication factor ${replicationFactor} is larger than the 1 broker the Kafka listener offers; use 1`;
+          topics.push(refused(KafkaError.INVALID_REPLICATION_FACTOR, message));
+          continue;
+        }
         if (request.validateOnly) {
           if (log.partitionCount(t.name) !== undefined) throw new TributaryError('TOPIC_EXISTS', `topic ${t.name} exists`);
         } else {
@@ -35,7 +42,7 @@ export const createTopics = defineApi({
         }
         topics.push({ name: t.name, topicId: topicId(clusterId, t.name), errorCode: KafkaError.NONE, errorMessage: null, numPartitions: partitions, replicationFactor, configs: [] });
       } catch (err) {
-        topics.push({ name: t.name, errorCode: kafkaErrorCode(err), errorMessage: (err as Error).message, numPartitions: -1, replicationFactor: -1, configs: null });
+        topics.push(refused(kafkaErrorCode(err), (err as Error).message));
       }
     }
     return { topics };

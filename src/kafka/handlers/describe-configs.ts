@@ -2,7 +2,8 @@
  * Runs on: main thread.
  *
  * DescribeConfigs (key 32): a topic's settings under Kafka's config names (read-only: configs
- * are changed through the Tributary config or admin API); a broker has none to show.
+ * are changed through the Tributary config or admin API), the ones it does not set as Kafka's
+ * defaults (topic-configs.ts); a broker has none to show.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
@@ -12,8 +13,9 @@ import { configsFromSettings } from '../topic-configs.js';
 
 const TOPIC = 2;
 const BROKER = 4;
-/** Kafka's config source for a per-topic setting. */
+/** Kafka's config sources: a topic's own setting, and the default. */
 const DYNAMIC_TOPIC_CONFIG = 1;
+const DEFAULT_CONFIG = 5;
 
 export const describeConfigs = defineApi({
   ...specOf(describeConfigsResponseSpec, { min: 0, max: 4 }),
@@ -30,7 +32,7 @@ export const describeConfigs = defineApi({
           const { settings } = await log.describeTopic(resourceName);
           const configs = configsFromSettings(settings)
             .filter((c) => configurationKeys === null || configurationKeys.includes(c.name))
-            .map((c) => ({ ...c, readOnly: true, isDefault: false, configSource: DYNAMIC_TOPIC_CONFIG, isSensitive: false, synonyms: [] }));
+            .map((c) => ({ ...c, readOnly: true, configSource: c.isDefault ? DEFAULT_CONFIG : DYNAMIC_TOPIC_CONFIG, isSensitive: false, synonyms: [] }));
           return { ...base, configs };
         } catch (err) {
           return { ...base, errorCode: kafkaErrorCode(err), errorMessage: (err as Error).message };

@@ -14,7 +14,12 @@ import { defineApi, type KafkaServices, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { type FetchRequest, readFetchRequest } from '../messages/fetch-request.js';
 import { type FetchResponsePartitionData, fetchResponseSpec, writeFetchResponse } from '../messages/fetch-response.js';
+import { partitionOffsets } from '../partition-ends.js';
 import type { Fields } from '../protocol/fields.js';
+
+const NO_RECORDS = Buffer.alloc(0);
+/** Kafka's fetch.max.bytes (a broker's default): the most one response holds, whatever MaxBytes asks. */
+const MAX_RESPONSE_BYTES = 55 * 1024 * 1024;
 
 interface PartitionRead {
   /** The topic as the request names it (answered so), and the log's name for it. */
@@ -34,25 +39,48 @@ async function partitionsOf(request: FetchRequest, services: KafkaServices): Pro
   );
 }
 
-/** Reads every partition at once, without waiting; returns the bytes found. */
-async function readAll(reads: PartitionRead[], log: KafkaServices['log']): Promise<number> {
-  await Promise.all(
-    reads.map(async (read) => {
-      try {
-        const result = await log.fetchBatches({ topic: read.name, partition: read.partition, offset: read.offset, maxBytes: read.maxBytes });
-        // A second read (after a long poll) replaces the first one's bytes.
-        if (read.result) log.recycleBatches(read.result.batches);
-        read.result = result;
-        read.error = undefined;
-      } catch (err) {
-        read.error = err;
-      }
-    }),
-  );
-  return reads.reduce((sum, r) => sum + (r.result?.batches.length ?? 0), 0);
+/**
+ * Reads the partitions without waiting, in the request's order, within `budget` bytes; returns
+ * the bytes found. As Kafka reads partitions in turn until the response is full, the log is read
+ * for no more than the response may hold (a partition named 100 times is not read 100 times
+ * over): the reads run in waves, all of a wave at once, each allowed what the response has room
+ * for after the reads before it. A batch is read whole, so a read may pass its allowance by a
+ * batch, which ends the waves. The partitions left have no records this time, at their ends.
+ */
+async function readAll(reads: PartitionRead[], log: KafkaServices['log'], budget: number): Promise<number> {
+  for (const read of reads) {
+    // A second read (after a long poll) replaces the first one's bytes.
+    if (read.result) log.recycleBatches(read.result.batches);
+    read.result = undefined;
+    read.error = undefined;
+  }
+  let used = 0;
+  let next = 0;
+  while (next < reads.length && used < budget) {
+    const wave: Promise<void>[] = [];
+    for (let allotted = used; next < reads.length && allotted < budget; next++) {
+      const read = reads[next];
+      const allowance = Math.min(read.maxBytes, budget - allotted);
+      allotted += allowance;
+      wave.push(settle(read, () => log.fetchBatches({ topic: read.name, partition: read.partition, offset: read.offset, maxBytes: allowance })));
+    }
+    await Promise.all(wave);
+    used = reads.reduce((sum, r) => sum + (r.result?.batches.length ?? 0), 0);
+  }
+  await Promise.all(reads.slice(next).map((read) => settle(read, async () => ({ batches: NO_RECORDS, ...(await partitionOffsets(log, read.name, read.partition)) }))));
+  return used;
 }
 
-/** Resolves when one of the partitions gets data (the log's long poll) or after `waitMs`. */
+/** Sets a read's result, or its error. */
+async function settle(read: PartitionRead, fetch: () => Promise<FetchedBatches>): Promise<void> {
+  try {
+    read.result = await fetch();
+  } catch (err) {
+    read.error = err;
+  }
+}
+
+/** Resolves when one of the partitions gets data (the log's long poll, once per partition and offset) or after `waitMs`. */
 function waitForData(reads: PartitionRead[], log: KafkaServices['log'], waitMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, waitMs);
@@ -60,8 +88,11 @@ function waitForData(reads: PartitionRead[], log: KafkaServices['log'], waitMs: 
       clearTimeout(timer);
       resolve();
     };
+    const waiting = new Set<string>();
     for (const r of reads) {
-      if (r.error !== undefined) continue;
+      const key = `${r.name}\0${r.partition}\0${r.offset}`;
+      if (r.error !== undefined || waiting.has(key)) continue;
+      waiting.add(key);
       log
         .fetchBatches({ topic: r.name, partition: r.partition, offset: r.offset, maxBytes: 1, maxWaitMs: waitMs })
         .then((f) => {
@@ -94,12 +125,12 @@ export const fetch = defineApi({
     const reads = await partitionsOf(request, services);
     const waitMs = Math.min(Math.max(0, request.maxWaitMs), maxFetchWaitMs);
     const minBytes = Math.max(1, request.minBytes);
+    const limit = request.maxBytes > 0 ? Math.min(request.maxBytes, MAX_RESPONSE_BYTES) : MAX_RESPONSE_BYTES;
     // Partitions that failed (an unknown topic, an offset out of range) are answered at once.
-    if ((await readAll(reads, log)) < minBytes && waitMs > 0 && reads.some((r) => r.error === undefined)) {
+    if ((await readAll(reads, log, limit)) < minBytes && waitMs > 0 && reads.some((r) => r.error === undefined)) {
       await waitForData(reads, log, waitMs);
-      await readAll(reads, log);
+      await readAll(reads, log, limit);
     }
-    const limit = request.maxBytes > 0 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
     let used = 0;
     const byTopic = new Map<string, Fields<FetchResponsePartitionData>[]>();
     for (const read of reads) {
@@ -107,7 +138,9 @@ export const fetch = defineApi({
       byTopic.set(read.topic, partitions);
       if (!read.result) {
         logger.debug('fetch failed', { topic: read.topic, partition: read.partition, offset: read.offset, client: ctx.clientId, error: String(read.error) });
-        partitions.push({ partitionIndex: read.partition, errorCode: kafkaErrorCode(read.error), highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 });
+        // Empty records, not null ones, as Kafka answers: librdkafka cannot parse a null record
+        // set, never sees the error (an offset out of range is then never reset) and fetches again at once.
+        partitions.push({ partitionIndex: read.partition, errorCode: kafkaErrorCode(read.error), highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: NO_RECORDS });
         continue;
       }
       const { batches, highWatermark, logStartOffset } = read.result;

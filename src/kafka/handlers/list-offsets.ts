@@ -1,20 +1,30 @@
 /**
  * Runs on: main thread.
  *
- * ListOffsets (key 2): timestamp -2 is the log start offset, -1 the high watermark (which is
- * also the last stable offset: the log has no transactions), any other the first offset whose
- * timestamp is at or after it. The first two are read from the memory the partition's broker
- * stores them in (a consumer asks before its first Fetch: a round trip to the broker thread was
- * most of the answer's time); a partition not opened yet is asked of its broker.
+ * ListOffsets (key 2): timestamp -2 is the log start offset, -1 the high watermark
+ * (partition-ends.ts), any other the first offset whose timestamp is at or after it, with that
+ * record's timestamp, or offset -1 and timestamp -1 when no record is that late (kafka-python's
+ * offsets_for_times then says None, librdkafka's gives -1, as with Kafka).
  */
+import type { EmbeddedBackend } from '../../log/embedded/embedded-backend.js';
 import type { TopicInfo } from '../../log/types.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readListOffsetsRequest } from '../messages/list-offsets-request.js';
 import { listOffsetsResponseSpec, writeListOffsetsResponse } from '../messages/list-offsets-response.js';
+import { EARLIEST, LATEST, partitionEnd } from '../partition-ends.js';
 
-const LATEST = -1;
-const EARLIEST = -2;
+const NONE_THAT_LATE = { offset: -1, timestamp: -1 };
+
+/** The first record at or after `timestamp`: its offset and timestamp. */
+async function recordAtOrAfter(log: EmbeddedBackend, topic: string, partition: number, timestamp: number): Promise<{ offset: number; timestamp: number }> {
+  const offset = await log.offsetForTimestamp(topic, partition, timestamp);
+  // The log answers its high watermark when no record is that late: that offset then holds no
+  // record, or one appended since (which, stamped earlier, is not an answer either).
+  const { records } = await log.fetch({ topic, partition, offset, maxBytes: 1 });
+  const found = records.find((r) => r.offset === offset);
+  return found && found.timestamp >= timestamp ? { offset, timestamp: found.timestamp } : NONE_THAT_LATE;
+}
 
 export const listOffsets = defineApi({
   ...specOf(listOffsetsResponseSpec, { min: 1, max: 7 }),
@@ -22,6 +32,14 @@ export const listOffsets = defineApi({
   readRequest: readListOffsetsRequest,
   writeResponse: writeListOffsetsResponse,
   async handle(request, _ctx, { log }) {
+    // A timestamp's look-up reads a batch: they run one after another, so that a request naming
+    // partitions many times holds one batch at a time.
+    let lookups: Promise<unknown> = Promise.resolve();
+    const inTurn = <T>(lookup: () => Promise<T>): Promise<T> => {
+      const done = lookups.then(lookup);
+      lookups = done.catch(() => undefined);
+      return done;
+    };
     const topics = await Promise.all(
       request.topics.map(async (topic) => {
         let info: TopicInfo | undefined;
@@ -38,14 +56,11 @@ export const listOffsets = defineApi({
               return { partitionIndex, errorCode: topicError || KafkaError.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1, leaderEpoch: -1 };
             }
             try {
-              let offset: number;
-              if (timestamp === LATEST || timestamp === EARLIEST) {
-                const offsets = log.partitionOffsets(topic.name, partitionIndex) ?? (await log.describeTopic(topic.name)).partitions[partitionIndex];
-                offset = timestamp === LATEST ? offsets.highWatermark : offsets.logStartOffset;
-              } else {
-                offset = await log.offsetForTimestamp(topic.name, partitionIndex, timestamp);
-              }
-              return { partitionIndex, errorCode: KafkaError.NONE, timestamp: -1, offset, leaderEpoch: p.leaderEpoch };
+              const found =
+                timestamp === LATEST || timestamp === EARLIEST
+                  ? { offset: await partitionEnd(log, topic.name, partitionIndex, timestamp), timestamp: -1 }
+                  : await inTurn(() => recordAtOrAfter(log, topic.name, partitionIndex, timestamp));
+              return { partitionIndex, errorCode: KafkaError.NONE, ...found, leaderEpoch: p.leaderEpoch };
             } catch (err) {
               return { partitionIndex, errorCode: kafkaErrorCode(err), timestamp: -1, offset: -1, leaderEpoch: -1 };
             }

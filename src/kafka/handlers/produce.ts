@@ -2,9 +2,9 @@
  * Runs on: main thread.
  *
  * Produce (key 0): each partition's record batches are appended as the client encoded them
- * (the broker checks their CRC-32C), one after the other. A compressed batch (gzip, snappy,
- * lz4; zstd where Node's zlib has it) is inflated once here, so that one whose records cannot
- * be read never reaches the log; it is stored compressed. A client that authenticated with a
+ * (the broker checks their CRC-32C), one after the other, once their records are checked against
+ * their headers (batch-records.ts: a compressed batch is inflated once for it, and stored
+ * compressed), so that a batch whose records cannot be read never reaches the log. A client that authenticated with a
  * token that has a tenant gets the tenant header on each record (the batch is re-encoded). An
  * idempotent producer's batches are checked for their sequence (producer-sequences.ts). acks
  * 1 and -1 are answered once the
@@ -12,13 +12,13 @@
  * gets no response at all.
  */
 import { TributaryError } from '../../errors.js';
-import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../../log/compression.js';
 import { decodeRecordBatches, encodeRecordBatch, LOG_OVERHEAD, MAGIC, readBatchHeader, sealBatch } from '../../log/record-batch.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readProduceRequest } from '../messages/produce-request.js';
 import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
 import { batchProducer } from '../../log/batch-producer.js';
+import { checkBatchRecords } from '../batch-records.js';
 
 const INVALID_REQUIRED_ACKS = 21;
 
@@ -48,17 +48,6 @@ const PRODUCER_FIELDS_START = 43;
 const PRODUCER_FIELDS_END = 57;
 
 const TENANT_HEADER = 'tenant';
-
-/** Throws unless the compressed batch's records can be read back: a codec Kafka has, and as many records as it claims. */
-function checkCompressed(batch: Buffer, codec: number, recordCount: number): void {
-  if (!codecReadable(codec)) {
-    throw new TributaryError('UNSUPPORTED_COMPRESSION', `compression codec ${codec} is not one of Kafka's (${CODEC_NAMES.join(', ')})`);
-  }
-  const records = decodeRecordBatches(batch, '', 0);
-  if (records.length !== recordCount) {
-    throw new TributaryError('CORRUPT_RECORD', `a compressed batch claims ${recordCount} records and holds ${records.length}`);
-  }
-}
 
 function oneBatch(records: Buffer): boolean {
   return records.length >= LOG_OVERHEAD && LOG_OVERHEAD + records.readInt32BE(8) === records.length;
@@ -119,8 +108,7 @@ export const produce = defineApi({
               let baseOffset = -1;
               for (const batch of batches) {
                 const header = readBatchHeader(batch)!;
-                const codec = header.attributes & COMPRESSION_MASK;
-                if (codec !== 0) checkCompressed(batch, codec, header.recordCount);
+                checkBatchRecords(batch, header);
                 const producer = batchProducer(batch);
                 if (producer) await producerRecovery.ready(topic.name, index);
                 const check = producer ? sequences.check(topic.name, index, producer) : undefined;

@@ -2,7 +2,8 @@
 
 Usage: admin_topics.py BOOTSTRAP TOPIC
 Prints one JSON object: what creating TOPIC (3 partitions, retention.ms=3600000), creating it
-again and creating one with an unsupported config answered, and the configs DescribeConfigs shows.
+again, creating one with an unsupported config and one with 3 replicas answered, and the configs
+DescribeConfigs shows, of TOPIC and of events_in (with their sources).
 """
 import json
 import sys
@@ -26,8 +27,12 @@ out = {
     "created": create(NewTopic(topic, 3, 1, topic_configs={"retention.ms": "3600000"})),
     "again": create(NewTopic(topic, 3, 1)),
     "bad_config": create(NewTopic(topic + "_bad", 1, 1, topic_configs={"min.insync.replicas": "2"})),
+    "replicated": create(NewTopic(topic + "_replicated", 1, 3)),
 }
 described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
 out["configs"] = {name: value for name, value, *_ in described[0].resources[0][4]}
+# A topic with no settings of its own (events_in): each config's value and source.
+described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "events_in")])
+out["default_configs"] = {name: [value, source] for name, value, _read_only, source, *_ in described[0].resources[0][4]}
 admin.close()
 print(json.dumps(out))

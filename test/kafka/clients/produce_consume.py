@@ -4,6 +4,8 @@ Usage:
   produce_consume.py CLIENT BOOTSTRAP metadata              -> {"topics": {name: partitions}}
   produce_consume.py CLIENT BOOTSTRAP consume TOPIC         -> one JSON line per record: partition, offset, value (base64)
   produce_consume.py CLIENT BOOTSTRAP produce TOPIC CODEC N -> N records with acks=-1 and compression CODEC
+  produce_consume.py CLIENT BOOTSTRAP times TOPIC PARTITION TS... -> {TS: [offset, timestamp]}: offsets_for_times,
+    [null, null] where the client says no record is that late (librdkafka gives no timestamp: null)
 CLIENT is confluent (librdkafka) or kafka-python. consume reads every partition from its start
 to the end it had when the client started.
 """
@@ -42,6 +44,13 @@ def confluent():
             seen[m.partition()] = m.offset() + 1
             out(partition=m.partition(), offset=m.offset(), value=base64.b64encode(m.value()).decode())
         c.close()
+    elif mode == "times":
+        topic, partition, stamps = sys.argv[4], int(sys.argv[5]), [int(t) for t in sys.argv[6:]]
+        c = Consumer({"bootstrap.servers": bootstrap, "group.id": "times"})
+        # One query per timestamp: librdkafka keeps one entry per partition of a list.
+        found = {t: c.offsets_for_times([TopicPartition(topic, partition, t)], timeout=10)[0] for t in stamps}
+        out(**{str(t): [f.offset if f.offset >= 0 else None, None] for t, f in found.items()})
+        c.close()
     else:
         topic, codec, n = sys.argv[4], sys.argv[5], int(sys.argv[6])
         p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "compression.type": codec, "linger.ms": 20})
@@ -73,6 +82,13 @@ def kafka_python():
             for tp, records in c.poll(timeout_ms=1000).items():
                 for r in records:
                     out(partition=tp.partition, offset=r.offset, value=base64.b64encode(r.value).decode())
+        c.close()
+    elif mode == "times":
+        topic, partition, stamps = sys.argv[4], int(sys.argv[5]), [int(t) for t in sys.argv[6:]]
+        c = KafkaConsumer(bootstrap_servers=bootstrap)
+        tp = TopicPartition(topic, partition)
+        found = {t: c.offsets_for_times({tp: t})[tp] for t in stamps}
+        out(**{str(t): [f.offset, f.timestamp] if f else [None, None] for t, f in found.items()})
         c.close()
     else:
         topic, codec, n = sys.argv[4], sys.argv[5], int(sys.argv[6])

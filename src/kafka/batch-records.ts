@@ -1,0 +1,106 @@
+/**
+ * Runs on: main thread.
+ *
+ * What Produce checks of a batch's records before the log stores it, as Kafka's LogValidator
+ * does: a codec Kafka has, no control batch (transaction markers are written by brokers, and the
+ * gateway's own readers would take one for records), a base sequence with a producer id, a record
+ * count and last offset delta that agree, records with offset deltas 0, 1, 2, … whose fields fill
+ * each record and which fill the batch exactly. The broker checks only the CRC-32C, which a
+ * client computes over whatever it wrote: a batch claiming records or offsets it does not hold
+ * would be stored, and every reader of the partition (pipelines, `tributary tail`, consumers over
+ * Kafka) would fail on it. An uncompressed batch's records are walked field by field, nothing
+ * decoded; a compressed one is inflated and decoded once (and stored compressed).
+ */
+import { TributaryError } from '../errors.js';
+import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../log/compression.js';
+import { batchProducer } from '../log/batch-producer.js';
+import { BATCH_HEADER_SIZE, type BatchHeader, checkBatch, decodeRecordBatches } from '../log/record-batch.js';
+import type { ConsumedRecord } from '../log/types.js';
+import { VarintReader } from '../log/varint.js';
+
+/** The attributes bit of a control batch (transaction markers). */
+const CONTROL_BATCH = 0x20;
+
+/** Throws unless the batch's records are what its header says (see the file's comment). */
+export function checkBatchRecords(batch: Buffer, header: BatchHeader): void {
+  const codec = header.attributes & COMPRESSION_MASK;
+  if (!codecReadable(codec)) {
+    throw new TributaryError('UNSUPPORTED_COMPRESSION', `compression codec ${codec} is not one of Kafka's (${CODEC_NAMES.join(', ')})`);
+  }
+  const problem = headerProblem(batch, header) ?? (codec === 0 ? walkRecords(batch, header.recordCount) : compressedProblem(batch, header));
+  if (problem === undefined) return;
+  // A batch damaged on the way is CORRUPT_MESSAGE (which clients retry), as the broker would say.
+  const damaged = checkBatch(batch, 0, batch.length, true) === 'bad-crc';
+  throw new TributaryError('INVALID_RECORD', damaged ? 'record batch CRC-32C mismatch' : `record batch ${problem}`, { details: { problem: damaged ? 'bad-crc' : 'records' } });
+}
+
+function headerProblem(batch: Buffer, header: BatchHeader): string | undefined {
+  if (header.attributes & CONTROL_BATCH) return 'is a control batch: clients may not write transaction markers';
+  const producer = batchProducer(batch);
+  if (producer && producer.firstSeq < 0) return `of producer ${producer.producerId} has the base sequence ${producer.firstSeq}`;
+  const count = header.recordCount;
+  if (count < 1 || header.lastOffsetDelta !== count - 1) return `claims ${count} records and a last offset delta of ${header.lastOffsetDelta}`;
+  return undefined;
+}
+
+/** A compressed batch is inflated and decoded: records that cannot be read throw CORRUPT_RECORD. */
+function compressedProblem(batch: Buffer, header: BatchHeader): string | undefined {
+  let records: ConsumedRecord[];
+  try {
+    records = decodeRecordBatches(batch, '', 0);
+  } catch (err) {
+    if (err instanceof TributaryError) throw err;
+    throw new TributaryError('CORRUPT_RECORD', `a compressed batch's records cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+  if (records.length !== header.recordCount) throw new TributaryError('CORRUPT_RECORD', `a compressed batch claims ${header.recordCount} records and holds ${records.length}`);
+  const wrong = records.findIndex((r, i) => r.offset !== header.baseOffset + i);
+  return wrong < 0 ? undefined : `record ${wrong} has offset delta ${records[wrong].offset - header.baseOffset}, not ${wrong}`;
+}
+
+/** What is wrong with the records of an uncompressed batch, or undefined. */
+function walkRecords(batch: Buffer, count: number): string | undefined {
+  const reader = new VarintReader(batch, BATCH_HEADER_SIZE);
+  try {
+    for (let i = 0; i < count; i++) {
+      if (reader.pos >= batch.length) return `claims ${count} records and holds ${i}`;
+      const length = reader.varint();
+      const end = reader.pos + length;
+      if (length < 0 || end > batch.length) return `record ${i} of ${length} bytes overruns it`;
+      const problem = walkRecord(reader, end, i);
+      if (problem) return problem;
+    }
+  } catch (err) {
+    return `record cannot be read: ${(err as Error).message}`;
+  }
+  return reader.pos === batch.length ? undefined : `claims ${count} records and holds more`;
+}
+
+/**
+ * Steps over one record's fields, which must end exactly at `end` (as Kafka's DefaultRecord
+ * reads it): attributes, timestamp delta, offset delta (`index`), key, value and headers, each
+ * length checked before it is stepped over. Returns what is wrong, or undefined.
+ */
+function walkRecord(reader: VarintReader, end: number, index: number): string | undefined {
+  reader.pos++; // attributes
+  reader.varint(); // timestamp delta
+  const delta = reader.varint();
+  if (delta !== index) return `record ${index} has offset delta ${delta}, not ${index}`;
+  const key = reader.varint();
+  if (key > 0) reader.pos += key;
+  if (key < -1 || reader.pos > end) return `record ${index}: its key overruns it`;
+  const value = reader.varint();
+  if (value > 0) reader.pos += value;
+  if (value < -1 || reader.pos > end) return `record ${index}: its value overruns it`;
+  const headers = reader.varint();
+  if (headers < 0) return `record ${index}: ${headers} headers`;
+  for (let h = 0; h < headers; h++) {
+    // Each header takes two bytes at least: a count past the record stops here.
+    if (reader.pos >= end) return `record ${index}: its ${headers} headers overrun it`;
+    const hk = reader.varint();
+    if (hk > 0) reader.pos += hk;
+    const hv = reader.varint();
+    if (hv > 0) reader.pos += hv;
+    if (hk < 0 || hv < -1) return `record ${index}: a header length of ${hk < 0 ? hk : hv}`;
+  }
+  return reader.pos === end ? undefined : `record ${index}: its fields do not fill it`;
+}

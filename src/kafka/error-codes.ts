@@ -95,6 +95,9 @@ export function kafkaErrorCode(err: unknown, scope: 'log' | 'group' = 'log'): nu
     case 'INVALID_REQUEST':
       return scope === 'group' ? KafkaError.INVALID_GROUP_ID : KafkaError.INVALID_REQUEST;
     default:
+      // A failure nobody classified (a bug, an error of the platform's) is retried, as everywhere
+      // in Tributary: UNKNOWN_SERVER_ERROR would make clients give up on the request.
+      if (e.retriable) return scope === 'group' ? KafkaError.COORDINATOR_NOT_AVAILABLE : KafkaError.REQUEST_TIMED_OUT;
       return KafkaError.UNKNOWN_SERVER_ERROR;
   }
 }

@@ -43,6 +43,25 @@ describe('the pipelines API over a gateway\'s lifetime', () => {
     30_000,
   );
 
+  it('refuses batches that would spin or hold without bound and timers Node would fire at once, naming the field', async () => {
+    const base = { topics: ['otlp_spans'], sink: { type: 'debug' } };
+    const cases: [body: Record<string, unknown>, field: string][] = [
+      [{ group: 'zero-bytes', ...base, batch: { max_bytes: 0 } }, 'batch.max_bytes'],
+      [{ group: 'huge-bytes', ...base, batch: { max_bytes: 1e15 } }, 'batch.max_bytes'],
+      [{ group: 'huge-records', ...base, batch: { max_records: 1e12 } }, 'batch.max_records'],
+      [{ group: 'long-retry', ...base, retry: { initial_interval: 1e15 } }, 'retry.initial_interval'],
+      [{ group: 'long-wait', ...base, batch: { max_wait: '30d' } }, 'batch.max_wait'],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await api<{ error: { field: string; message: string } }>(gw.admin, 'POST', '/api/v1/pipelines', body);
+      expect(answer.status, field).toBe(400);
+      expect(answer.body.error.field).toBe(field);
+      expect(answer.body.error.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: expected at (least|most)`));
+    }
+    const { body } = await api<{ pipelines: { group: string }[] }>(gw.admin, 'GET', '/api/v1/pipelines');
+    expect(body.pipelines.map((p) => p.group)).not.toContain('zero-bytes');
+  });
+
   it.skipIf(procReason !== undefined)('refuses a data directory that cannot be created, naming log.data_dir', async () => {
     const config = configSchema.parse({
       receiver: { endpoint: '127.0.0.1:0', workers: 1 },

@@ -1,6 +1,7 @@
 // Runs on: main thread.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirectorySync } from './make-directory.js';
 
 /**
  * Replaces a file atomically: a temporary file, fsync, rename over the old one, fsync of the
@@ -9,7 +10,7 @@ import { dirname } from 'node:path';
  */
 export function writeFileAtomically(path: string, text: string, mode = 0o644): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  makeDirectorySync(dir);
   const temp = `${path}.tmp`;
   try {
     const fd = openSync(temp, 'w', mode);

@@ -1,7 +1,7 @@
 // Runs on: main thread.
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { describeIssue } from '../config/issues.js';
+import { describeIssue, keyPath } from '../config/issues.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import { TributaryError } from '../errors.js';
 
@@ -18,11 +18,15 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
-/** Parses a JSON request body against a schema; INVALID_REQUEST names what is wrong. */
+/** Parses a JSON request body against a schema; INVALID_REQUEST names what is wrong, and `details.field` the first bad field. */
 export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
   const raw = await readJson(c);
   const result = schema.safeParse(raw);
-  if (!result.success) throw new TributaryError('INVALID_REQUEST', describe(result.error, '(body)'));
+  if (!result.success) {
+    const [first] = result.error.issues;
+    const field = keyPath('', first.code === 'unrecognized_keys' ? [...first.path, first.keys[0]] : first.path);
+    throw new TributaryError('INVALID_REQUEST', describe(result.error, '(body)'), { details: field ? { field } : {} });
+  }
   return result.data;
 }
 

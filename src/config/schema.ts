@@ -41,19 +41,22 @@ const tokenList = z
  */
 const authSchema = z.strictObject({ tokens: tokenList }, { error: 'expected { tokens: [{ token, tenant? }] }' });
 
+/** A period the process sets a timer for: Node fires a longer one at once. */
+const timerPeriod = duration.pipe(z.number().max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days)` }));
+
 /** A connection timeout: 0 would mean none, so it is refused. */
-const connectionTimeout = duration.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "10s"' });
+const connectionTimeout = timerPeriod.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "10s"' });
 
 const receiverSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4318'),
   max_request_bytes: byteSize.default(64 * 1024 ** 2),
   max_inflight_bytes: byteSize.default(256 * 1024 ** 2),
-  request_timeout: duration.default(30_000),
+  request_timeout: timerPeriod.default(30_000),
   // Connections: what a client that is slow, idle or one of too many gets (docs/configuration.md).
   header_timeout: connectionTimeout.default(10_000),
   idle_timeout: connectionTimeout.default(30_000),
   max_connections: z.number().int().min(1).default(1024),
-  shutdown_timeout: duration.default(10_000),
+  shutdown_timeout: timerPeriod.default(10_000),
   /** Most bytes a request's records may take in the log per byte of the request (decompressed): 413 past it. */
   max_write_amplification: z.number().min(1).max(1024).default(32),
   workers: z.number().int().min(1).max(64).optional(),
@@ -79,10 +82,6 @@ const segmentBytes = byteSize.pipe(
     .max(MAX_SEGMENT_BYTES, { error: `expected at most ${MAX_SEGMENT_BYTES} bytes (2 GiB - 1), the largest segment the log can index` }),
 );
 const segmentMs = duration.pipe(z.number().min(1, { error: 'expected at least 1 ms' }));
-/** What a Node timer (and librdkafka's timeouts) can wait at most. */
-const timerMax = z.number().max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days)` });
-/** A period the process sets a timer for. */
-const timerPeriod = duration.pipe(timerMax);
 
 const adminSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4320'),
@@ -129,7 +128,7 @@ export const kafkaClusterSchema = z.strictObject({
     })
     .optional(),
   /** How long a produce may wait for the cluster to acknowledge it before it fails as retriable. */
-  produce_timeout: connectionTimeout.pipe(timerMax).default(10_000),
+  produce_timeout: connectionTimeout.default(10_000),
   /** Create missing topics at start with the `topics` block's partitions, where the cluster allows it. */
   create_topics: z.boolean().default(true),
 });
@@ -165,25 +164,37 @@ const kafkaSchema = z.strictObject({
 });
 
 const groupsSchema = z.strictObject({
-  session_timeout: duration.default(45_000),
-  heartbeat_interval: duration.default(3_000),
-  rebalance_timeout: duration.default(60_000),
+  session_timeout: timerPeriod.default(45_000),
+  heartbeat_interval: timerPeriod.default(3_000),
+  rebalance_timeout: timerPeriod.default(60_000),
   assignor: z.enum(['range', 'roundrobin', 'sticky']).default('sticky'),
 });
 
+/** Bounds of a pipeline's batch, which its sink worker holds whole (and converts) before an export. */
+const MAX_BATCH_RECORDS = 1_000_000;
+const MAX_BATCH_BYTES = 256 * 1024 ** 2;
+
 const retrySchema = z.strictObject({
-  initial_interval: duration.default(500),
-  max_interval: duration.default(30_000),
+  initial_interval: timerPeriod.default(500),
+  max_interval: timerPeriod.default(30_000),
   max_elapsed_time: duration.default(300_000),
 });
 
 const batchSchema = z.strictObject({
   // Large: each export costs a request, a commit and their thread hops whatever its size, which at
   // 500 single-span records cost more than the records themselves; max_bytes still bounds a batch.
-  max_records: z.number().int().min(1).default(8192),
-  max_bytes: byteSize.default(4 * 1024 ** 2),
+  max_records: z.number().int().min(1).max(MAX_BATCH_RECORDS, { error: `expected at most ${MAX_BATCH_RECORDS} records` }).default(8192),
+  // A batch is held whole on its sink worker; 0 would never fill (its member would spin).
+  max_bytes: byteSize
+    .pipe(
+      z
+        .number()
+        .min(1, { error: 'expected at least 1 byte' })
+        .max(MAX_BATCH_BYTES, { error: `expected at most ${MAX_BATCH_BYTES} bytes (256 MiB): a batch is held whole in memory` }),
+    )
+    .default(4 * 1024 ** 2),
   // Short by default: a batch fills up under load anyway, and delivery p99 stays low when it is light.
-  max_wait: duration.default(5),
+  max_wait: timerPeriod.default(5),
 });
 
 /** A sink's own settings are checked by the sink's factory; here only its type is known. */

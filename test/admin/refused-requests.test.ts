@@ -129,6 +129,27 @@ describe('admin requests that must be refused', () => {
       expect((await json(res)).error.message, String(offset)).toMatch(/^offset: /);
     }
   });
+
+  it('refuses a bad offset reset naming the field: an empty topic list, a time that is not one, a topic name no topic can have', async () => {
+    const reset = async (body: unknown) => {
+      const res = await fetch(`${base}/api/v1/groups/idle/offsets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, error: (await json(res)).error as { code: string; message: string; field?: string } };
+    };
+    const cases: [body: unknown, field: string, message: RegExp][] = [
+      [{ to: 'earliest', topics: [] }, 'topics', /^topics: expected at least one topic; leave the key out for every topic the group committed$/],
+      [{ to: 'timestamp', timestamp: 'yesterday' }, 'timestamp', /^timestamp: expected milliseconds since the epoch or an ISO-8601 time/],
+      [{ to: 'timestamp' }, 'timestamp', /^timestamp: expected milliseconds since the epoch or an ISO-8601 time/],
+      [{ to: 'earliest', topics: ['a/b'] }, 'topics[0]', /^topics\[0\]: expected 1-249 characters/],
+      [{ to: 'offset', offset: 'ten' }, 'offset', /^offset: /],
+      [{ to: 'earliest', extra: 1 }, 'extra', /unknown key "extra"/],
+    ];
+    for (const [body, field, message] of cases) {
+      const { status, error } = await reset(body);
+      expect(status, JSON.stringify(body)).toBe(400);
+      expect(error.field, JSON.stringify(body)).toBe(field);
+      expect(error.message, JSON.stringify(body)).toMatch(message);
+    }
+  });
 });
 
 describe('admin auth built without the config schema', () => {

@@ -48,6 +48,33 @@ describe('config', () => {
     expect(err.message).toContain('NOPE_NOT_SET');
   });
 
+  it('takes an environment variable\'s value as it is, whatever YAML characters it holds, and never shows it in an error', () => {
+    const yaml = 'admin:\n  auth:\n    tokens:\n      - token: ${env:TOKEN}\n      - { token: "${env:OTHER}" }\nlog:\n  data_dir: /srv/${env:DIR}/data\n';
+    for (const token of ['abc: def', 'a #b', '*alias', '"quoted', "it's", '[1,2]', '{ a: 1 }', '- item']) {
+      const config = parseConfig(yaml, 'test', { TOKEN: token.replace(/\s/g, '_'), OTHER: `o${token.replace(/\s/g, '~')}`, DIR: token });
+      expect(config.admin.auth?.tokens.map((t) => t.token)).toEqual([token.replace(/\s/g, '_'), `o${token.replace(/\s/g, '~')}`]);
+      expect(config.log.data_dir).toBe(`/srv/${token}/data`);
+    }
+    // A value the key refuses is named by its key, and the secret is not echoed.
+    const err = configErrorOf(() => parseConfig('admin:\n  auth:\n    tokens: [{ token: "${env:TOKEN}" }]\n', 'test', { TOKEN: 'has: a secret space' }));
+    expect(err.message).toContain('admin.auth.tokens[0].token');
+    expect(err.message).not.toContain('a secret space');
+  });
+
+  it('reads a whole-value variable as a number or boolean where the key takes one, and as text when quoted', () => {
+    const config = parseConfig('log:\n  brokers: ${env:BROKERS}\n  data_dir: "${env:NUM}"\nkafka:\n  listener: ${env:LISTENER:-}\n', 'test', { BROKERS: '2', NUM: '1234' });
+    expect(config.log.brokers).toBe(2);
+    expect(config.log.data_dir).toBe('1234');
+    expect(config.kafka.listener).toBe('');
+  });
+
+  it('names the key of an unset environment variable, and ignores references in comments', () => {
+    const err = configErrorOf(() => parseConfig('receiver:\n  endpoint: 127.0.0.1:0\nlog:\n  data_dir: ${env:NOPE_NOT_SET}\n', 'test.yaml', {}));
+    expect(err.message).toBe('invalid test.yaml:\n  log.data_dir: environment variable NOPE_NOT_SET is not set (referenced as ${env:NOPE_NOT_SET}); set it, or give a fallback: ${env:NOPE_NOT_SET:-value}');
+    const config = parseConfig('log:\n  data_dir: /tmp/x   # or ${env:DATA_DIR}, once set\n# receiver: { endpoint: ${env:UNSET_TOO} }\n', 'test', {});
+    expect(config.log.data_dir).toBe('/tmp/x');
+  });
+
   it('refuses a bad value with the key path and what was expected', () => {
     const err = configErrorOf(() => parseConfig('log:\n  fsync: sometimes\nreceiver:\n  endpoint: nowhere\n'));
     expect(err.message).toMatch(/log\.fsync: .*"always"/);

@@ -127,4 +127,46 @@ describe('config that must be refused', () => {
       'pipelines[1].group: "g" is also the group of pipelines[0]',
     ]);
   });
+
+  it('refuses a timer duration past what Node can wait (it would fire at once), naming each key', () => {
+    const tooLong = '30d';
+    const lines = refusal(
+      [
+        `receiver: { request_timeout: ${tooLong}, header_timeout: ${tooLong}, idle_timeout: ${tooLong}, shutdown_timeout: ${tooLong} }`,
+        `kafka: { idle_timeout: ${tooLong} }`,
+        `groups: { session_timeout: ${tooLong}, heartbeat_interval: ${tooLong}, rebalance_timeout: ${tooLong} }`,
+        'pipelines:',
+        `  - { group: g, topics: [otlp_spans], sink: { type: debug }, batch: { max_wait: ${tooLong} }, retry: { initial_interval: ${tooLong}, max_interval: ${tooLong} } }`,
+        '',
+      ].join('\n'),
+    );
+    for (const key of [
+      'receiver.request_timeout',
+      'receiver.header_timeout',
+      'receiver.idle_timeout',
+      'receiver.shutdown_timeout',
+      'kafka.idle_timeout',
+      'groups.session_timeout',
+      'groups.heartbeat_interval',
+      'groups.rebalance_timeout',
+      'pipelines[0].batch.max_wait',
+      'pipelines[0].retry.initial_interval',
+      'pipelines[0].retry.max_interval',
+    ]) {
+      expect(lines, key).toContain(`${key}: expected at most 2147483647 ms (about 24 days)`);
+    }
+    // The longest wait a timer takes, and retrying for ever, are fine.
+    accepts('groups: { session_timeout: 2147483647 }\npipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, retry: { max_elapsed_time: 0 } }\n');
+  });
+
+  it('refuses a batch that could never fill (max_bytes 0 spins its sink worker) or could hold without bound', () => {
+    expect(refusal('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, batch: { max_bytes: 0 } }\n')).toEqual([
+      'pipelines[0].batch.max_bytes: expected at least 1 byte',
+    ]);
+    expect(refusal('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, batch: { max_bytes: 1TiB, max_records: 1000000000 } }\n')).toEqual([
+      'pipelines[0].batch.max_records: expected at most 1000000 records',
+      'pipelines[0].batch.max_bytes: expected at most 268435456 bytes (256 MiB): a batch is held whole in memory',
+    ]);
+    accepts('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, batch: { max_bytes: 256MiB, max_records: 1000000 } }\n');
+  });
 });

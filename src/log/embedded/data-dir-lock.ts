@@ -1,10 +1,11 @@
 // Runs on: main thread.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, TributaryError } from '../../errors.js';
+import { makeDirectorySync } from '../../make-directory.js';
 
 /** The lock's socket, in the data directory's meta/ folder. */
 export const LOCK_SOCKET = 'lock.sock';
@@ -51,7 +52,7 @@ export class DataDirLock {
   static async acquire(dataDir: string): Promise<DataDirLock> {
     const metaDir = join(dataDir, 'meta');
     try {
-      mkdirSync(metaDir, { recursive: true });
+      makeDirectorySync(metaDir);
     } catch (err) {
       throw new ConfigError(`log.data_dir ${dataDir}: cannot create ${metaDir}: ${(err as Error).message}`, { cause: err });
     }

@@ -5,10 +5,10 @@
  * `mkdir(dir, { recursive: true })` never returns where the kernel answers ENOENT to creating a
  * directory whose parent exists (under /proc or /sys, say): it retries the parent and the child
  * for ever, a thread spinning and the caller stuck. Here each level is tried at most twice, so a
- * directory that cannot be made is an error.
+ * directory that cannot be made is an error. Synchronous: it runs once per file or store opened,
+ * and one version is all there is to keep right.
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
@@ -26,22 +26,6 @@ export function makeDirectorySync(dir: string): void {
     } catch (again) {
       // Made by someone else meanwhile.
       if (codeOf(again) !== 'EEXIST' || !statSync(dir).isDirectory()) throw again;
-    }
-  }
-}
-
-export async function makeDirectory(dir: string): Promise<void> {
-  try {
-    await mkdir(dir);
-  } catch (err) {
-    if (codeOf(err) === 'EEXIST' && (await stat(dir)).isDirectory()) return;
-    const parent = dirname(dir);
-    if (codeOf(err) !== 'ENOENT' || parent === dir) throw err;
-    await makeDirectory(parent);
-    try {
-      await mkdir(dir);
-    } catch (again) {
-      if (codeOf(again) !== 'EEXIST' || !(await stat(dir)).isDirectory()) throw again;
     }
   }
 }

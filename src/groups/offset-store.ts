@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { TributaryError } from '../errors.js';
 import type { TopicPartition } from '../log/types.js';
-import { makeDirectory } from '../make-directory.js';
+import { makeDirectorySync } from '../make-directory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { topicPartitionKey } from './assignors/assignor.js';
 import type { CommittedOffset } from './types.js';
@@ -67,7 +67,7 @@ export class OffsetStore {
   }
 
   async open(): Promise<void> {
-    await makeDirectory(this.options.dir);
+    makeDirectorySync(this.options.dir);
     await this.loadSnapshot();
     this.journal = await open(join(this.options.dir, JOURNAL), 'a+');
     await this.replayJournal(this.journal);

@@ -1,7 +1,7 @@
 /** Runs on: a sink worker. */
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { makeDirectory } from '../../make-directory.js';
+import { makeDirectorySync } from '../../make-directory.js';
 
 export interface RotationPolicy {
   /** Roll to a new file once the current one reaches this size; 0 never. */
@@ -41,7 +41,7 @@ export class RotatingFile {
   }
 
   async open(): Promise<void> {
-    await makeDirectory(this.dir);
+    makeDirectorySync(this.dir);
     this.handle = await open(this.path, 'a');
     const info = await stat(this.path);
     this.size = info.size;

@@ -202,7 +202,13 @@ const sinkSchema = z.looseObject({ type: z.string().min(1) });
 
 export const pipelineSchema = z.strictObject({
   group: name,
-  topics: z.array(name).min(1),
+  topics: z
+    .array(name)
+    .min(1)
+    .superRefine((topics, ctx) => {
+      const twice = topics.find((topic, i) => topics.indexOf(topic) !== i);
+      if (twice !== undefined) ctx.addIssue({ code: 'custom', message: `${twice} is listed twice` });
+    }),
   sink: sinkSchema,
   members: z.number().int().min(1).max(64).default(1),
   assignor: z.enum(['range', 'roundrobin', 'sticky']).optional(),

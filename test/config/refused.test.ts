@@ -97,6 +97,12 @@ describe('config that must be refused', () => {
     accepts('pipelines:\n  - { group: x, topics: [x.dlq], sink: { type: debug }, dead_letter: { enabled: false } }\n');
   });
 
+  it('refuses a pipeline that lists a topic twice (its partitions would be assigned twice)', () => {
+    expect(refusal('pipelines:\n  - { group: twice, topics: [otlp_spans, otlp_logs, otlp_spans], sink: { type: debug } }\n')).toEqual([
+      'pipelines[0].topics: otlp_spans is listed twice',
+    ]);
+  });
+
   it('refuses a heartbeat interval that is not below the session timeout', () => {
     expect(refusal('groups:\n  session_timeout: 10s\n  heartbeat_interval: 10s\n')).toEqual([
       'groups.heartbeat_interval: 10000 ms is not below groups.session_timeout (10000 ms): members would be removed between heartbeats',

@@ -38,6 +38,7 @@ import { batchTooLarge, checkEncodedBatch, checkFetchRequest, checkProducerRecor
 import { type ApiVersions, KAFKA_API, probeApiVersions, unsupported } from './api-versions.js';
 import type { AdminClient, KafkaClientModule } from './client-types.js';
 import { connectionProperties, type KafkaClusterConfig } from './client-config.js';
+import { ClusterReachability } from './cluster-reachability.js';
 import { KafkaErrors } from './kafka-errors.js';
 import { KafkaGroups } from './kafka-groups.js';
 import { KafkaMetadata } from './kafka-metadata.js';
@@ -59,11 +60,6 @@ export interface KafkaBackendOptions {
 const CONNECT_TIMEOUT_MS = 10_000;
 const METADATA_REFRESH_MS = 10_000;
 const SHUTDOWN_FLUSH_MS = 10_000;
-/**
- * librdkafka's text for ERR__ALL_BROKERS_DOWN as the client's error events carry it (they carry
- * the text, lower-cased, and no code): every connection to the cluster is down.
- */
-const ALL_BROKERS_DOWN = 'all broker connections are down';
 const SIZE_UNKNOWN = "Kafka's log sizes (DescribeLogDirs) are not available through the Kafka client Tributary uses";
 
 export class KafkaBackend implements LogBackend {
@@ -83,13 +79,7 @@ export class KafkaBackend implements LogBackend {
   private admin: AdminClient | undefined;
   private apis: ApiVersions = new Map();
   private refreshTimer: NodeJS.Timeout | undefined;
-  /** The last error librdkafka reported about the cluster, and the last time the cluster answered. */
-  private clusterError: { at: number; message: string } | undefined;
-  private lastAnswer = 0;
-  /** When librdkafka last reported every broker connection down. */
-  private allBrokersDownAt = -1;
-  /** The metadata request that checks whether the cluster answers again, while one is out. */
-  private probing: Promise<void> | undefined;
+  private readonly reachability: ClusterReachability;
 
   /** Loads the Kafka client at once, so that a missing one is reported before anything starts. */
   constructor(private readonly options: KafkaBackendOptions) {
@@ -103,9 +93,16 @@ export class KafkaBackend implements LogBackend {
     this.producer = new KafkaProducer(client, connection, this.errors, {
       produceTimeoutMs: this.cluster_.produce_timeout,
       maxRecordBytes: this.options.log.max_record_bytes,
-      onError: (err) => this.clusterReported(err.message),
+      onError: (err) => this.reachability.reported(err.message),
     });
     this.metadata = new KafkaMetadata(this.producer.client, this.errors);
+    this.reachability = new ClusterReachability({
+      brokers: this.cluster_.brokers,
+      ask: () => this.metadata.refresh(),
+      canAsk: () => this.state === 'running',
+      // The produces waiting for acknowledgements are answered at once (their senders retry).
+      allDown: (err) => this.producer.failPending(err),
+    });
     this.readers = new KafkaReaders(client, connection, this.errors, this.producer.client);
     // Members may be created before start (the pipelines are built first); each connects by itself.
     this.groups = new KafkaGroups({
@@ -122,58 +119,13 @@ export class KafkaBackend implements LogBackend {
     this.client = client;
   }
 
-  /**
-   * An error librdkafka reported about the cluster. When every broker connection is down, the
-   * produces waiting for acknowledgements are answered at once (their senders retry) rather than
-   * at produce_timeout, which OTLP clients' own timeouts (10 s in the OpenTelemetry SDKs) may not wait for.
-   */
-  private clusterReported(message: string): void {
-    const at = Date.now();
-    this.clusterError = { at, message };
-    if (message !== ALL_BROKERS_DOWN) return;
-    this.allBrokersDownAt = at;
-    this.producer.failPending(this.unreachable());
-  }
-
-  private unreachable(): TributaryError {
-    return new TributaryError('BROKER_UNAVAILABLE', `the Kafka cluster does not answer (${ALL_BROKERS_DOWN}; brokers ${this.cluster_.brokers.join(', ')})`, {
-      retriable: true,
-    });
-  }
-
-  /** Asks the cluster for its metadata, one request at a time: an answer means it is back. */
-  private probe(): void {
-    if (this.probing || this.state !== 'running') return;
-    this.probing = this.metadata
-      .refresh()
-      .then(
-        () => {
-          this.lastAnswer = Date.now();
-        },
-        () => {},
-      )
-      .finally(() => {
-        this.probing = undefined;
-      });
-  }
-
   /** The admin client shares the producer's connections; made by start, once the producer is connected. */
   private adminClient(): AdminClient {
     this.running();
     // Not sent while the cluster is away: librdkafka 2.x can abort the process on an admin call to
     // a group coordinator that was pending when the brokers come back (its issues 3663 and 4605).
-    if (this.clusterAway()) throw this.unreachable();
+    if (this.reachability.away()) throw this.reachability.unreachable();
     return this.admin!;
-  }
-
-  /**
-   * Whether every broker connection is down and none has answered since; calls are then refused
-   * at once rather than queued to time out, and each starts a probe (one at a time) for its return.
-   */
-  private clusterAway(): boolean {
-    if (this.allBrokersDownAt < this.lastAnswer) return false;
-    this.probe();
-    return true;
   }
 
   async start(): Promise<void> {
@@ -188,12 +140,10 @@ export class KafkaBackend implements LogBackend {
     this.state = 'starting';
     await this.metadata.refresh();
     await this.createConfiguredTopics();
-    this.lastAnswer = Date.now();
+    this.reachability.answered();
     this.refreshTimer = setInterval(() => {
       this.metadata.refresh().then(
-        () => {
-          this.lastAnswer = Date.now();
-        },
+        () => this.reachability.answered(),
         (err) => this.logger.warn('Kafka metadata refresh failed', { error: err }),
       );
     }, METADATA_REFRESH_MS);
@@ -215,9 +165,7 @@ export class KafkaBackend implements LogBackend {
 
   /** Connected unless librdkafka reported an error since the cluster last answered. */
   connection(): LogConnection {
-    const error = this.state !== 'running' ? `the backend is ${this.state}` : this.clusterError && this.clusterError.at >= this.lastAnswer ? this.clusterError.message : undefined;
-    // Without traffic nothing else would notice the cluster's return before the next metadata refresh.
-    if (error && this.state === 'running') this.probe();
+    const error = this.state !== 'running' ? `the backend is ${this.state}` : this.reachability.pendingError();
     return { connected: error === undefined, brokers: this.cluster_.brokers, ...(error ? { error } : {}) };
   }
 
@@ -327,9 +275,9 @@ export class KafkaBackend implements LogBackend {
 
   async produce(topic: string, partition: number, records: ProducerRecord[], options: ProduceOptions = {}): Promise<ProduceResult> {
     this.running();
-    if (this.clusterAway()) {
+    if (this.reachability.away()) {
       this.metrics.produceErrors.inc({ code: 'BROKER_UNAVAILABLE' });
-      throw this.unreachable();
+      throw this.reachability.unreachable();
     }
     checkProducerRecords(records);
     await this.metadata.requirePartition(topic, partition);
@@ -349,7 +297,7 @@ export class KafkaBackend implements LogBackend {
       this.metrics.produceErrors.inc({ code: this.errors.wrap(err, 'produce').code });
       throw err;
     }
-    if (acks !== 0) this.lastAnswer = Date.now();
+    if (acks !== 0) this.reachability.answered();
     this.metrics.appendRecords.inc({ topic }, records.length);
     this.metrics.appendBytes.inc({ topic }, total);
     return { topic, partition, baseOffset: acks === 0 ? -1 : baseOffset };

@@ -106,6 +106,8 @@ export interface Pipeline {
   start?: PipelineStart;
   members?: number;
   source: 'api' | 'config';
-  state: 'running' | 'paused';
-  lag: number;
+  state: 'running' | 'paused' | 'failed';
+  /** Why a `failed` pipeline does not run. */
+  error?: string;
+  lag: number | null;
 }

@@ -34,6 +34,8 @@ export class TailFollower {
   partitions: number[] = [];
   paused = false;
   error: ApiError | undefined;
+  /** Records that retention deleted before the tail read them (it goes on from the oldest kept). */
+  skipped = 0;
   private readonly controller = new AbortController();
 
   constructor(
@@ -70,6 +72,24 @@ export class TailFollower {
     return new Map(chosen.map((p) => [p.partition, cursorOf(p)]));
   }
 
+  /**
+   * One page of a partition; or, when its cursor fell below the log start offset (retention deleted
+   * what the tail had yet to read, say while it was paused), the oldest offset kept to go on from,
+   * with what was lost counted, as a Kafka consumer with `auto.offset.reset=earliest` goes on.
+   */
+  private async read(url: string, partition: number, cursor: Cursor): Promise<RecordsPage | number> {
+    try {
+      return await this.api.get<RecordsPage>(url, this.controller.signal);
+    } catch (err) {
+      if ((err as ApiError).code !== 'OFFSET_OUT_OF_RANGE' || !('offset' in cursor)) throw err;
+      const info = await this.api.get<Topic>(`topics/${encodeURIComponent(this.options.topic)}`, this.controller.signal);
+      const now = info.partitions.find((p) => p.partition === partition);
+      if (!now || cursor.offset >= now.logStartOffset) throw err;
+      this.skipped += now.logStartOffset - cursor.offset;
+      return now.logStartOffset;
+    }
+  }
+
   private async run(): Promise<void> {
     const path = `topics/${encodeURIComponent(this.options.topic)}/records`;
     let cursors: Map<number, Cursor> | undefined;
@@ -83,7 +103,12 @@ export class TailFollower {
         cursors ??= await this.cursors();
         for (const [partition, cursor] of cursors) {
           const from = 'offset' in cursor ? `offset=${cursor.offset}` : `timestamp=${cursor.timestamp}`;
-          const page = await this.api.get<RecordsPage>(`${path}?partition=${partition}&${from}&limit=${PAGE}&format=otlp-json`, this.controller.signal);
+          const page = await this.read(`${path}?partition=${partition}&${from}&limit=${PAGE}&format=otlp-json`, partition, cursor);
+          if (typeof page === 'number') {
+            cursors.set(partition, { offset: page });
+            more = true;
+            continue;
+          }
           for (const record of page.records) addRecord(this.items, partition, record);
           this.records += page.records.length;
           const last = page.records[page.records.length - 1];

@@ -24,7 +24,7 @@ export function GroupsView() {
   };
   return (
     <div>
-      <Chart title="Lag per group (records behind the high watermark)" unit="records" series={lag} />
+      <Chart title="Lag per group (records behind the high watermark)" unit="records" lineNoun="groups" series={lag} />
       <ErrorBox error={error} what="list the groups" />
       {!data ? (
         error ? null : (

@@ -25,6 +25,9 @@ function sinkText(sink: Pipeline['sink']): string {
   return where ? `${sink.type} → ${String(where)}` : sink.type;
 }
 
+/** What the action button says for a pipeline that does not run: resuming a failed one tries it again. */
+const RESUME_LABEL: Partial<Record<Pipeline['state'], string>> = { paused: 'Resume', failed: 'Retry' };
+
 function Row({ p, onChanged, onError }: { p: Pipeline; onChanged: () => void; onError: (e: Error) => void }) {
   const { api } = useConsole();
   const [deleting, setDeleting] = useState(false);
@@ -47,7 +50,8 @@ function Row({ p, onChanged, onError }: { p: Pipeline; onChanged: () => void; on
       <td class="mono">{sinkText(p.sink)}</td>
       <td>{filterText(p.filter)}</td>
       <td>
-        <Badge text={p.state} tone={p.state === 'running' ? 'ok' : 'warn'} />
+        <Badge text={p.state} tone={p.state === 'running' ? 'ok' : p.state === 'failed' ? 'bad' : 'warn'} />
+        {p.error ? <p class="pipeline-error">{p.error}</p> : null}
       </td>
       <td class="num">{formatCount(p.lag)}</td>
       <td class="actions">
@@ -57,8 +61,8 @@ function Row({ p, onChanged, onError }: { p: Pipeline; onChanged: () => void; on
           </span>
         ) : (
           <>
-            <button type="button" onClick={() => act('POST', p.state === 'paused' ? '/resume' : '/pause')}>
-              {p.state === 'paused' ? 'Resume' : 'Pause'}
+            <button type="button" onClick={() => act('POST', p.state === 'running' ? '/pause' : '/resume')}>
+              {RESUME_LABEL[p.state] ?? 'Pause'}
             </button>
             <button type="button" class="danger" onClick={() => setDeleting(true)}>
               Delete…

@@ -200,6 +200,11 @@ export function TailView({ route }: { route: Route }) {
         </span>
       </div>
       <ErrorBox error={follower?.error} what={`read ${following.topic}`} />
+      {follower && follower.skipped > 0 ? (
+        <p class="muted" role="status">
+          {formatCount(follower.skipped)} records were deleted by retention before the tail read them: it went on from the oldest record kept.
+        </p>
+      ) : null}
       {follower && follower.records === 0 ? <p class="muted">Waiting for records… send some with `tributary send`.</p> : null}
       {traces.length > 0 ? (
         <section aria-label="Traces">

@@ -78,7 +78,7 @@ export function TopicsView() {
   const { data, error, reload } = usePoll<{ topics: Topic[] }>('topics');
   return (
     <div>
-      <Chart title="Ingest rate per topic" unit="records/s" series={sampler.topicRates()} />
+      <Chart title="Ingest rate per topic" unit="records/s" lineNoun="topics" series={sampler.topicRates()} />
       <ErrorBox error={error} what="list the topics" />
       {data ? (
         <div class="table-wrap">

@@ -63,6 +63,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const app = new Hono();
   app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path) || isConsolePath(path)));
   app.onError((err, c) => errorResponse(c, err));
+  // Records hold what any client sent: a browser must never read an answer as anything but its type.
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+  });
   // Counted as it arrives (a chunked body too), so no request can make the process buffer more.
   app.use(
     '/api/*',

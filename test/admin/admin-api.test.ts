@@ -74,6 +74,12 @@ describe('admin API', () => {
     expect(new Set(spans.partitions.map((p: { leader: number }) => p.leader))).toEqual(new Set([0, 1]));
   });
 
+  it('tells browsers not to sniff its answers, whatever they hold (records are telemetry of anyone)', async () => {
+    for (const path of ['/api/v1/topics', '/api/v1/topics/spans/records?partition=0&offset=0', '/api/v1/nowhere', '/metrics', '/healthz']) {
+      expect((await get(path)).headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+  });
+
   it('creates a topic, refuses a duplicate and bad names, changes retention', async () => {
     const created = await send('POST', '/api/v1/topics', { name: 'audit', partitions: 2, retentionMs: 3_600_000 });
     expect(created.status).toBe(201);

@@ -137,6 +137,11 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     return this.groups.get(group)?.memberIdOfInstance(groupInstanceId);
   }
 
+  /** Throws FENCED_INSTANCE when a Kafka client's group.instance.id now belongs to another member id (a newer process). */
+  checkInstance(group: string, memberId: string, groupInstanceId: string | null): void {
+    this.groups.get(group)?.checkInstance(memberId, groupInstanceId);
+  }
+
   async heartbeat(group: string, memberId: string, generation: number): Promise<void> {
     this.checkRunning();
     this.memberGroup(group, memberId).heartbeat(memberId, generation);

@@ -99,6 +99,14 @@ export class Group {
       const others = [...this.members.values()].filter((m) => m !== member && m.clientSide).map((m) => m.clientSide!);
       checkCompatible(this.name, others, request.clientSide);
     }
+    const staticRejoin = member !== undefined && request.memberId === '';
+    const topicsBefore = member?.topics ?? [];
+    if (member && staticRejoin) {
+      // A static member (group.instance.id) rejoining without its id: as in Kafka, it gets a new
+      // id, and the old one is fenced, so that of two processes with one instance id the older
+      // stops (FENCED_INSTANCE_ID) instead of the two taking turns rebalancing the group.
+      member = this.replaceStaticMember(member, request.clientId);
+    }
     if (!member) {
       member = { memberId: `${request.clientId}-${randomUUID()}`, clientId: request.clientId, topics: [], sessionTimeoutMs: 0, rebalanceTimeoutMs: 0, assignment: [] };
       this.members.set(member.memberId, member);
@@ -110,6 +118,9 @@ export class Group {
     member.sessionTimeoutMs = request.sessionTimeoutMs;
     member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
     member.onRebalance = request.onRebalance;
+    if (staticRejoin && this.state === 'Stable' && sameTopics(topicsBefore, member.topics) && chooseProtocol([...this.members.values()].map((m) => m.clientSide!)) === this.protocolName) {
+      return Promise.resolve(this.rejoinWithoutRebalance(member));
+    }
     // The rebalance timer bounds a waiting join; the session timer resumes when it completes.
     clearTimeout(member.sessionTimer);
     member.pendingJoin?.reject(new TributaryError('REBALANCE_IN_PROGRESS', 'superseded by a newer join of the same member', { retriable: true }));
@@ -325,6 +336,42 @@ export class Group {
     else this.startRebalance();
   }
 
+  /** The static member under a new id; the old id's waiting join or sync fails as fenced. */
+  private replaceStaticMember(old: Member, clientId: string): Member {
+    const fenced = new TributaryError('FENCED_INSTANCE', `member ${old.memberId} of group ${this.name} was replaced by a newer member with its group.instance.id`, {
+      details: { group: this.name, memberId: old.memberId },
+    });
+    old.pendingJoin?.reject(fenced);
+    old.pendingSync?.reject(fenced);
+    const member: Member = { ...old, memberId: `${clientId}-${randomUUID()}`, clientId, pendingJoin: undefined, pendingSync: undefined };
+    this.members.delete(old.memberId);
+    this.members.set(member.memberId, member);
+    if (this.leaderId === old.memberId) this.leaderId = member.memberId;
+    this.events.logger.info('static member rejoined under a new id; the old one is fenced', { group: this.name, memberId: member.memberId, fenced: old.memberId });
+    return member;
+  }
+
+  /**
+   * Kafka's static member rejoin into a stable group whose protocol stays the same: the current
+   * generation and assignment (the next syncGroup returns it), no rebalance for the others.
+   */
+  private rejoinWithoutRebalance(member: Member): JoinGroupResult {
+    this.armSessionTimer(member);
+    const members = member.memberId === this.leaderId ? [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.clientSide!.groupInstanceId, metadata: metadataFor(m.clientSide!, this.protocolName) })) : [];
+    return { memberId: member.memberId, generation: this.generation, leaderId: this.leaderId, assignment: [], protocolName: this.protocolName, members };
+  }
+
+  /** Throws FENCED_INSTANCE when a request's group.instance.id belongs to another member id (it was replaced). */
+  checkInstance(memberId: string, groupInstanceId: string | null): void {
+    if (!groupInstanceId) return;
+    const current = this.memberIdOfInstance(groupInstanceId);
+    if (current !== undefined && current !== memberId) {
+      throw new TributaryError('FENCED_INSTANCE', `group.instance.id ${groupInstanceId} of group ${this.name} belongs to a newer member; ${memberId} is fenced`, {
+        details: { group: this.name, memberId, groupInstanceId },
+      });
+    }
+  }
+
   /** A static member (group.instance.id) rejoining without its member id takes its old place. */
   private staticMember(join: ClientSideJoin | undefined): Member | undefined {
     const id = join?.groupInstanceId ? this.memberIdOfInstance(join.groupInstanceId) : undefined;
@@ -372,4 +419,8 @@ export class Group {
       details: { group: this.name, memberId },
     });
   }
+}
+
+function sameTopics(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t) => b.includes(t));
 }

@@ -100,11 +100,23 @@ describe('client-side assignment in the group coordinator', () => {
     await expectLogError(f().coordinator.heartbeat(group, a.memberId, a2.generation), 'UNKNOWN_MEMBER');
   });
 
-  it('gives a static member that rejoins with its group.instance.id its old member id', async () => {
+  it('gives a static member that rejoins with its group.instance.id a new id and its old assignment without a rebalance, fencing the old id', async () => {
     const a = await join({}, { groupInstanceId: 'host-1' });
+    await f().coordinator.syncGroup(group, a.memberId, a.generation, [{ memberId: a.memberId, assignment: Buffer.from('for-host-1'), partitions: [0, 1, 2, 3].map(tp) }]);
     expect(f().coordinator.memberIdOfInstance(group, 'host-1')).toBe(a.memberId);
+
     const again = await join({}, { groupInstanceId: 'host-1' });
-    expect(again.memberId).toBe(a.memberId);
-    expect((await f().coordinator.describeGroup(group)).members).toHaveLength(1);
+    expect(again.memberId).not.toBe(a.memberId);
+    expect(again.generation).toBe(a.generation);
+    expect(again.leaderId).toBe(again.memberId);
+    expect(f().coordinator.memberIdOfInstance(group, 'host-1')).toBe(again.memberId);
+    expect((await f().coordinator.syncGroup(group, again.memberId, again.generation, [])).toString()).toBe('for-host-1');
+    const described = await f().coordinator.describeGroup(group);
+    expect(described.state).toBe('Stable');
+    expect(described.members.map((m) => m.memberId)).toEqual([again.memberId]);
+
+    // The replaced process, still running, is told it is fenced.
+    expect(() => f().coordinator.checkInstance(group, a.memberId, 'host-1')).toThrow(expect.objectContaining({ code: 'FENCED_INSTANCE' }));
+    f().coordinator.checkInstance(group, again.memberId, 'host-1');
   });
 });

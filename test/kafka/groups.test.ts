@@ -90,3 +90,58 @@ describe.each(clients)('a consumer group of two $label members', ({ client, labe
     expect(view.offsets).toEqual({ [`${TOPIC}-0`]: 150, [`${TOPIC}-1`]: 150, [`${TOPIC}-2`]: 150, [`${TOPIC}-3`]: 150 });
   }, 180_000);
 });
+
+describe('static members (group.instance.id) of python3-confluent-kafka', () => {
+  const available = clientAvailable(PYTHON, ['-c', 'import confluent_kafka'], 'python3-confluent-kafka (librdkafka 2.0)');
+  let g: KafkaGateway;
+  const members: GroupMember[] = [];
+  beforeAll(async () => {
+    if (available) g = await startKafkaGateway({ partitions: PARTITIONS });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(members.map((m) => m.stop()));
+    await g?.stop();
+  });
+
+  async function generation(group: string): Promise<number> {
+    const body = (await (await fetch(`${g.adminUrl}/api/v1/groups/${group}`)).json()) as { generation: number };
+    return body.generation;
+  }
+
+  it.runIf(available)('a static member restarted within its session takes its partitions back without a rebalance, and a second process with its id fences the first', async () => {
+    const group = 'static-pair';
+    const detail = () => members.map((m) => m.describe()).join('\n');
+    const member = (name: string, instance: string) => {
+      const m = new GroupMember('confluent', g.bootstrap, group, TOPIC, name, instance);
+      members.push(m);
+      return m;
+    };
+    const a = member('static-a', 'inst-a');
+    await waitFor('static-a to own every partition', () => a.assignment()?.length === PARTITIONS, detail);
+    const b = member('static-b', 'inst-b');
+    await waitFor('the two members to split the partitions', () => a.assignment()?.length === 2 && b.assignment()?.length === 2, detail);
+    const settled = await generation(group);
+    const ofB = b.assignment()!;
+    const eventsOfA = a.events.length;
+
+    // A restart within the session timeout (6 s): no LeaveGroup, the same instance id.
+    await b.kill();
+    const b2 = member('static-b-restarted', 'inst-b');
+    await waitFor('the restarted member to get its old partitions', () => b2.assignment()?.length === 2, detail);
+    expect(b2.assignment()).toEqual(ofB);
+    expect(await generation(group)).toBe(settled);
+
+    // A second process with the same instance id: the older one is fenced, the group does not churn.
+    const b3 = member('static-b-duplicate', 'inst-b');
+    await waitFor('the newest process to get the partitions', () => b3.assignment()?.length === 2, detail);
+    await waitFor('the older process to be fenced', () => b2.events.some((e) => e.event === 'error' && /FENCED/i.test(e.error ?? '')), detail);
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(await generation(group)).toBe(settled);
+    expect(a.events.slice(eventsOfA).filter((e) => e.event === 'revoked' || e.event === 'assigned')).toEqual([]);
+
+    // Nothing is lost: records produced now reach the live members.
+    for (let n = 0; n < 40; n++) await g.gateway.backend.produce(TOPIC, n % PARTITIONS, [{ value: Buffer.from(`static-${n}`) }]);
+    const seen = () => new Set([...a.records(), ...b3.records()].map((r) => r.value).filter((v) => v?.startsWith('static-')));
+    await waitFor('every record to reach a live member', () => seen().size === 40, detail);
+  }, 120_000);
+});

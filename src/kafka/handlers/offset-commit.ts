@@ -53,6 +53,7 @@ export const offsetCommit = defineApi({
     if (offsets.length === 0) return { topics: answers };
     try {
       for (const o of offsets) if (o.offset === EARLIEST || o.offset === LATEST) o.offset = await partitionEnd(log, o.topic, o.partition, o.offset);
+      groups.checkInstance(request.groupId, request.memberId, request.groupInstanceId);
       await groups.commitOffsets(request.groupId, offsets, member);
     } catch (err) {
       const errorCode = kafkaErrorCode(err, 'group');

@@ -51,6 +51,8 @@ export interface GroupEvents {
 export class Group {
   state: GroupState = 'Empty';
   generation = 0;
+  /** When the last member left (ms since the epoch); offset retention counts from then. */
+  emptiedAt: number | undefined;
   assignor: AssignorName;
   /** Set by the first member: 'server' runs an assignor here (pipelines), 'client' relays a Kafka client leader's. */
   private kind: 'server' | 'client' | undefined;
@@ -268,6 +270,7 @@ export class Group {
     const members = [...this.members.values()];
     if (members.length === 0) {
       this.state = 'Empty';
+      this.emptiedAt = Date.now();
       this.events.onRebalanceCompleted(this);
       return;
     }

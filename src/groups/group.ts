@@ -191,12 +191,17 @@ export class Group {
       this.rebalanceTimer = undefined;
       this.state = 'Stable';
       for (const m of this.members.values()) {
-        m.pendingSync?.resolve(m.assignmentBytes ?? NO_ASSIGNMENT);
+        if (!m.pendingSync) continue;
+        m.pendingSync.resolve(m.assignmentBytes ?? NO_ASSIGNMENT);
         m.pendingSync = undefined;
+        this.armSessionTimer(m);
       }
       return Promise.resolve(member.assignmentBytes ?? NO_ASSIGNMENT);
     }
     member.pendingSync?.reject(new TributaryError('REBALANCE_IN_PROGRESS', 'superseded by a newer sync of the same member', { retriable: true }));
+    // As in Kafka, a member waiting for its assignment is alive (clients do not heartbeat then);
+    // its session runs again from the answer. A leader that never syncs is bounded by the sync timeout.
+    clearTimeout(member.sessionTimer);
     return new Promise<Buffer>((resolve, reject) => {
       member.pendingSync = { resolve, reject };
     });
@@ -244,8 +249,11 @@ export class Group {
     this.rebalanceTimer = setTimeout(() => this.onRebalanceTimeout(), timeout);
     this.rebalanceTimer.unref();
     for (const m of this.members.values()) {
-      m.pendingSync?.reject(new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is rebalancing; rejoin`, { retriable: true }));
-      m.pendingSync = undefined;
+      if (m.pendingSync) {
+        m.pendingSync.reject(new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is rebalancing; rejoin`, { retriable: true }));
+        m.pendingSync = undefined;
+        this.armSessionTimer(m);
+      }
       if (!m.pendingJoin) m.onRebalance?.();
     }
     this.completeIfAllJoined();

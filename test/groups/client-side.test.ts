@@ -86,6 +86,26 @@ describe('client-side assignment in the group coordinator', () => {
     expect(assignment.toString()).toBe('x');
   });
 
+  it('keeps a member that waits in SyncGroup for a slow leader in the group past its session timeout, as Kafka does', async () => {
+    const slow = { sessionTimeoutMs: 5_000, rebalanceTimeoutMs: 5_000 };
+    const a = await join(slow);
+    const bJoining = join({ sessionTimeoutMs: 300, rebalanceTimeoutMs: 5_000 });
+    const [a2, b] = await Promise.all([join({ ...slow, memberId: a.memberId }), bJoining]);
+    // b waits for its assignment (clients send no heartbeat meanwhile); the leader takes longer than b's session.
+    const waiting = f().coordinator.syncGroup(group, b.memberId, b.generation, []);
+    await new Promise((r) => setTimeout(r, 700));
+    await f().coordinator.syncGroup(group, a.memberId, a2.generation, [
+      { memberId: a.memberId, assignment: Buffer.from('for-a'), partitions: [tp(0), tp(1)] },
+      { memberId: b.memberId, assignment: Buffer.from('for-b'), partitions: [tp(2), tp(3)] },
+    ]);
+    expect((await waiting).toString()).toBe('for-b');
+    // Its session runs again from the answer.
+    await f().coordinator.heartbeat(group, b.memberId, b.generation);
+    expect((await f().coordinator.describeGroup(group)).members).toHaveLength(2);
+    await f().coordinator.leaveGroup(group, a.memberId);
+    await f().coordinator.leaveGroup(group, b.memberId);
+  });
+
   it('drops a leader that never sends the assignment, after the rebalance timeout, and the others rejoin without it', async () => {
     const a = await join();
     const b = join();

@@ -123,7 +123,13 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
       });
       this.groups.set(request.group, group);
     }
-    return group.join(request);
+    try {
+      return group.join(request);
+    } catch (err) {
+      // A refused join leaves no group behind, or refused joins under new names would pile up.
+      this.forgetIfUnused(group);
+      throw err;
+    }
   }
 
   /** Client-side assignment (Kafka's SyncGroup): see Group.sync. */
@@ -246,8 +252,12 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
 
   private onRebalanceCompleted(g: Group): void {
     this.rebalances.inc({ group: g.name });
-    // As in Kafka, a group with neither members nor committed offsets is gone.
-    if (g.size === 0 && this.store.fetch(g.name).length === 0) this.groups.delete(g.name);
+    this.forgetIfUnused(g);
+  }
+
+  /** As in Kafka, a group with neither members nor committed offsets is gone. */
+  private forgetIfUnused(g: Group): void {
+    if (g.size === 0 && this.store.fetch(g.name).length === 0 && this.groups.get(g.name) === g) this.groups.delete(g.name);
   }
 
   private async lagOfAllGroups(): Promise<(PartitionLag & { group: string })[]> {

@@ -86,6 +86,14 @@ describe('client-side assignment in the group coordinator', () => {
     expect(assignment.toString()).toBe('x');
   });
 
+  it('leaves no group behind for a join it refuses, so refused joins under many group ids keep nothing', async () => {
+    for (let i = 0; i < 50; i++) {
+      await expectLogError(f().coordinator.joinGroup({ group: `${group}-refused-${i}`, memberId: '', clientId: 'bad', topics: [], sessionTimeoutMs: 1_000, rebalanceTimeoutMs: 500, assignor: 'range', clientSide: clientSide({ protocols: [] }) }), 'INCONSISTENT_GROUP_PROTOCOL');
+      await expectLogError(f().coordinator.joinGroup({ group: `${group}-unknown-${i}`, memberId: 'gone', clientId: 'bad', topics: [], sessionTimeoutMs: 1_000, rebalanceTimeoutMs: 500, assignor: 'range', clientSide: clientSide() }), 'UNKNOWN_MEMBER');
+    }
+    expect((await f().coordinator.listGroups()).filter((g) => g.group.startsWith(`${group}-`))).toEqual([]);
+  });
+
   it('keeps a member that waits in SyncGroup for a slow leader in the group past its session timeout, as Kafka does', async () => {
     const slow = { sessionTimeoutMs: 5_000, rebalanceTimeoutMs: 5_000 };
     const a = await join(slow);

@@ -108,6 +108,31 @@ describe('static members (group.instance.id) of python3-confluent-kafka', () => 
     return body.generation;
   }
 
+  it.runIf(available)('refuses a commit from outside the group while it has members as Kafka does (UNKNOWN_MEMBER_ID), and takes it once the group is empty', async () => {
+    const group = 'memberless-commit';
+    const detail = () => members.map((m) => m.describe()).join('\n');
+    const a = new GroupMember('confluent', g.bootstrap, group, TOPIC, 'busy-member');
+    members.push(a);
+    await waitFor('the member to own every partition', () => a.assignment()?.length === PARTITIONS, detail);
+    // A consumer that never joins (generation -1, no member id), as Kafka's tools commit.
+    const commit = [
+      'import sys',
+      'from confluent_kafka import Consumer, TopicPartition',
+      'c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": sys.argv[2], "enable.auto.commit": False})',
+      'try:',
+      '    c.commit(offsets=[TopicPartition(sys.argv[3], 0, 1)], asynchronous=False)',
+      '    print("committed")',
+      'except Exception as e:',
+      '    print(e)',
+      'c.close()',
+    ].join('\n');
+    const busy = await run(PYTHON, ['-c', commit, g.bootstrap, group, TOPIC]);
+    expect(busy.stdout.toString()).toMatch(/UNKNOWN_MEMBER_ID/);
+    expect(await a.stop()).toBe(0);
+    const idle = await run(PYTHON, ['-c', commit, g.bootstrap, group, TOPIC]);
+    expect(idle.stdout.toString().trim()).toBe('committed');
+  }, 60_000);
+
   it.runIf(available)('a static member restarted within its session takes its partitions back without a rebalance, and a second process with its id fences the first', async () => {
     const group = 'static-pair';
     const detail = () => members.map((m) => m.describe()).join('\n');

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroupMember, waitFor } from './group-member.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
 
@@ -168,5 +170,49 @@ describe('static members (group.instance.id) of python3-confluent-kafka', () => 
     for (let n = 0; n < 40; n++) await g.gateway.backend.produce(TOPIC, n % PARTITIONS, [{ value: Buffer.from(`static-${n}`) }]);
     const seen = () => new Set([...a.records(), ...b3.records()].map((r) => r.value).filter((v) => v?.startsWith('static-')));
     await waitFor('every record to reach a live member', () => seen().size === 40, detail);
+  }, 120_000);
+});
+
+describe('a group of Kafka clients beside a pipeline across a gateway restart', () => {
+  const available = clientAvailable(PYTHON, ['-c', 'import confluent_kafka'], 'python3-confluent-kafka (librdkafka 2.0)');
+
+  it.runIf(available)('keeps the committed offsets of both groups; the client rejoins and the pipeline restarts, reading on with nothing lost', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-groups-restart-'));
+    const pipelines = [{ group: 'restart-pipeline', topics: [TOPIC], members: 2, sink: { type: 'file', path: join(dataDir, 'out.jsonl') } }];
+    let g = await startKafkaGateway({ partitions: PARTITIONS, dataDir, pipelines });
+    const port = g.gateway.kafkaAddress()!.port;
+    const member = new GroupMember('confluent', g.bootstrap, 'restart-clients', TOPIC, 'restart-member');
+    const detail = () => member.describe();
+    let produced = 0;
+    const produce = async (count: number) => {
+      for (let i = 0; i < count; i++, produced++) await g.gateway.backend.produce(TOPIC, produced % PARTITIONS, [{ value: Buffer.from(`r-${produced}`) }]);
+    };
+    const committed = async (group: string, offset: number, members: number) => {
+      const res = await fetch(`${g.adminUrl}/api/v1/groups/${group}`);
+      if (!res.ok) return false;
+      const body = (await res.json()) as { members: unknown[]; partitions: { committedOffset: number | null; lag: number | null }[]; totalLag: number };
+      return body.members.length === members && body.partitions.length === PARTITIONS && body.partitions.every((p) => p.committedOffset === offset && p.lag === 0);
+    };
+    const values = () => new Set(member.records().map((r) => r.value));
+    try {
+      await produce(100);
+      await waitFor('the client to read every record', () => values().size === 100, detail);
+      await waitFor('both groups to commit everything', async () => (await committed('restart-clients', 25, 1)) && (await committed('restart-pipeline', 25, 2)), detail);
+
+      await g.stop();
+      g = await startKafkaGateway({ partitions: PARTITIONS, dataDir, pipelines, kafka: { listener: `127.0.0.1:${port}` } });
+      const kept = (await (await fetch(`${g.adminUrl}/api/v1/groups/restart-clients`)).json()) as { partitions: { committedOffset: number }[] };
+      expect(kept.partitions.map((p) => p.committedOffset)).toEqual([25, 25, 25, 25]);
+
+      await produce(100);
+      await waitFor('the client to rejoin and read the new records', () => values().size === 200, detail);
+      await waitFor('both groups to commit everything again', async () => (await committed('restart-clients', 50, 1)) && (await committed('restart-pipeline', 50, 2)), detail);
+      // Read on from the committed offsets: at most the one record per partition in flight at the stop is read again.
+      expect(member.records().length - 200).toBeLessThanOrEqual(PARTITIONS);
+    } finally {
+      await member.stop();
+      await g.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -168,6 +168,9 @@ const groupsSchema = z.strictObject({
   heartbeat_interval: timerPeriod.default(3_000),
   rebalance_timeout: timerPeriod.default(60_000),
   assignor: z.enum(['range', 'roundrobin', 'sticky']).default('sticky'),
+  /** Kafka's offsets.retention.minutes: a group empty this long with no commit in it loses its offsets; 0 keeps them. */
+  offsets_retention: duration.default(7 * 86_400_000),
+  offsets_retention_check_interval: timerPeriod.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "10m"' }).default(600_000),
 });
 
 /** Bounds of a pipeline's batch, which its sink worker holds whole (and converts) before an export. */

@@ -53,6 +53,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   private readonly rebalances;
   private started = false;
   private stopped = false;
+  private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: GroupCoordinatorOptions) {
     this.store = new OffsetStore({ dir: join(options.dataDir, 'groups'), logger: options.logger, snapshotEveryBytes: options.snapshotEveryBytes });
@@ -65,11 +66,16 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   async start(): Promise<void> {
     await this.store.open();
     this.started = true;
+    if (this.options.config.offsets_retention > 0) {
+      this.retentionTimer = setInterval(() => this.expireOffsets(), this.options.config.offsets_retention_check_interval);
+      this.retentionTimer.unref();
+    }
   }
 
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.retentionTimer);
     const err = new TributaryError('SHUTTING_DOWN', 'the group coordinator is shutting down', { retriable: true });
     for (const g of this.groups.values()) g.close(err);
     await this.store.close();
@@ -117,7 +123,13 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
       });
       this.groups.set(request.group, group);
     }
-    return group.join(request);
+    try {
+      return group.join(request);
+    } catch (err) {
+      // A refused join leaves no group behind, or refused joins under new names would pile up.
+      this.forgetIfUnused(group);
+      throw err;
+    }
   }
 
   /** Client-side assignment (Kafka's SyncGroup): see Group.sync. */
@@ -135,6 +147,11 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   /** The member id of a static member (group.instance.id); undefined when it is not in the group. */
   memberIdOfInstance(group: string, groupInstanceId: string): string | undefined {
     return this.groups.get(group)?.memberIdOfInstance(groupInstanceId);
+  }
+
+  /** Throws FENCED_INSTANCE when a Kafka client's group.instance.id now belongs to another member id (a newer process). */
+  checkInstance(group: string, memberId: string, groupInstanceId: string | null): void {
+    this.groups.get(group)?.checkInstance(memberId, groupInstanceId);
   }
 
   async heartbeat(group: string, memberId: string, generation: number): Promise<void> {
@@ -204,12 +221,43 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     await this.store.forget(group);
     // A member may have joined while the deletion was written: then the group lives on, with no offsets.
     if ((this.groups.get(group)?.size ?? 0) === 0) this.groups.delete(group);
+    this.rebalances.remove({ group });
+  }
+
+  /**
+   * Kafka's offsets.retention.minutes: forgets the offsets of every group that has no members, has
+   * had none for the retention, and committed nothing in it, so that groups used once (a
+   * console consumer, a test) do not keep memory, the offset store and metric series forever.
+   */
+  private expireOffsets(): void {
+    const cutoff = Date.now() - this.options.config.offsets_retention;
+    const expired = this.store.groups().filter((group) => {
+      const g = this.groups.get(group);
+      if (g && (g.size > 0 || (g.emptiedAt ?? 0) > cutoff)) return false;
+      return this.store.fetch(group).every((o) => o.commitTimestamp <= cutoff);
+    });
+    if (expired.length === 0) return;
+    // Each forget is queued at once, so a commit made after this check is journaled after it.
+    Promise.all(expired.map((group) => this.store.forget(group))).then(
+      () => {
+        for (const group of expired) {
+          if ((this.groups.get(group)?.size ?? 0) === 0) this.groups.delete(group);
+          this.rebalances.remove({ group });
+        }
+        this.options.logger.info('expired the offsets of groups empty for longer than groups.offsets_retention', { groups: expired.length, first: expired[0] });
+      },
+      (err: unknown) => this.options.logger.warn('could not expire group offsets; retrying at the next check', { err }),
+    );
   }
 
   private onRebalanceCompleted(g: Group): void {
     this.rebalances.inc({ group: g.name });
-    // As in Kafka, a group with neither members nor committed offsets is gone.
-    if (g.size === 0 && this.store.fetch(g.name).length === 0) this.groups.delete(g.name);
+    this.forgetIfUnused(g);
+  }
+
+  /** As in Kafka, a group with neither members nor committed offsets is gone. */
+  private forgetIfUnused(g: Group): void {
+    if (g.size === 0 && this.store.fetch(g.name).length === 0 && this.groups.get(g.name) === g) this.groups.delete(g.name);
   }
 
   private async lagOfAllGroups(): Promise<(PartitionLag & { group: string })[]> {

@@ -51,6 +51,8 @@ export interface GroupEvents {
 export class Group {
   state: GroupState = 'Empty';
   generation = 0;
+  /** When the last member left (ms since the epoch); offset retention counts from then. */
+  emptiedAt: number | undefined;
   assignor: AssignorName;
   /** Set by the first member: 'server' runs an assignor here (pipelines), 'client' relays a Kafka client leader's. */
   private kind: 'server' | 'client' | undefined;
@@ -99,6 +101,14 @@ export class Group {
       const others = [...this.members.values()].filter((m) => m !== member && m.clientSide).map((m) => m.clientSide!);
       checkCompatible(this.name, others, request.clientSide);
     }
+    const staticRejoin = member !== undefined && request.memberId === '';
+    const topicsBefore = member?.topics ?? [];
+    if (member && staticRejoin) {
+      // A static member (group.instance.id) rejoining without its id: as in Kafka, it gets a new
+      // id, and the old one is fenced, so that of two processes with one instance id the older
+      // stops (FENCED_INSTANCE_ID) instead of the two taking turns rebalancing the group.
+      member = this.replaceStaticMember(member, request.clientId);
+    }
     if (!member) {
       member = { memberId: `${request.clientId}-${randomUUID()}`, clientId: request.clientId, topics: [], sessionTimeoutMs: 0, rebalanceTimeoutMs: 0, assignment: [] };
       this.members.set(member.memberId, member);
@@ -110,6 +120,9 @@ export class Group {
     member.sessionTimeoutMs = request.sessionTimeoutMs;
     member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
     member.onRebalance = request.onRebalance;
+    if (staticRejoin && this.state === 'Stable' && sameTopics(topicsBefore, member.topics) && chooseProtocol([...this.members.values()].map((m) => m.clientSide!)) === this.protocolName) {
+      return Promise.resolve(this.rejoinWithoutRebalance(member));
+    }
     // The rebalance timer bounds a waiting join; the session timer resumes when it completes.
     clearTimeout(member.sessionTimer);
     member.pendingJoin?.reject(new TributaryError('REBALANCE_IN_PROGRESS', 'superseded by a newer join of the same member', { retriable: true }));
@@ -178,12 +191,17 @@ export class Group {
       this.rebalanceTimer = undefined;
       this.state = 'Stable';
       for (const m of this.members.values()) {
-        m.pendingSync?.resolve(m.assignmentBytes ?? NO_ASSIGNMENT);
+        if (!m.pendingSync) continue;
+        m.pendingSync.resolve(m.assignmentBytes ?? NO_ASSIGNMENT);
         m.pendingSync = undefined;
+        this.armSessionTimer(m);
       }
       return Promise.resolve(member.assignmentBytes ?? NO_ASSIGNMENT);
     }
     member.pendingSync?.reject(new TributaryError('REBALANCE_IN_PROGRESS', 'superseded by a newer sync of the same member', { retriable: true }));
+    // As in Kafka, a member waiting for its assignment is alive (clients do not heartbeat then);
+    // its session runs again from the answer. A leader that never syncs is bounded by the sync timeout.
+    clearTimeout(member.sessionTimer);
     return new Promise<Buffer>((resolve, reject) => {
       member.pendingSync = { resolve, reject };
     });
@@ -231,8 +249,11 @@ export class Group {
     this.rebalanceTimer = setTimeout(() => this.onRebalanceTimeout(), timeout);
     this.rebalanceTimer.unref();
     for (const m of this.members.values()) {
-      m.pendingSync?.reject(new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is rebalancing; rejoin`, { retriable: true }));
-      m.pendingSync = undefined;
+      if (m.pendingSync) {
+        m.pendingSync.reject(new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is rebalancing; rejoin`, { retriable: true }));
+        m.pendingSync = undefined;
+        this.armSessionTimer(m);
+      }
       if (!m.pendingJoin) m.onRebalance?.();
     }
     this.completeIfAllJoined();
@@ -257,6 +278,7 @@ export class Group {
     const members = [...this.members.values()];
     if (members.length === 0) {
       this.state = 'Empty';
+      this.emptiedAt = Date.now();
       this.events.onRebalanceCompleted(this);
       return;
     }
@@ -325,6 +347,42 @@ export class Group {
     else this.startRebalance();
   }
 
+  /** The static member under a new id; the old id's waiting join or sync fails as fenced. */
+  private replaceStaticMember(old: Member, clientId: string): Member {
+    const fenced = new TributaryError('FENCED_INSTANCE', `member ${old.memberId} of group ${this.name} was replaced by a newer member with its group.instance.id`, {
+      details: { group: this.name, memberId: old.memberId },
+    });
+    old.pendingJoin?.reject(fenced);
+    old.pendingSync?.reject(fenced);
+    const member: Member = { ...old, memberId: `${clientId}-${randomUUID()}`, clientId, pendingJoin: undefined, pendingSync: undefined };
+    this.members.delete(old.memberId);
+    this.members.set(member.memberId, member);
+    if (this.leaderId === old.memberId) this.leaderId = member.memberId;
+    this.events.logger.info('static member rejoined under a new id; the old one is fenced', { group: this.name, memberId: member.memberId, fenced: old.memberId });
+    return member;
+  }
+
+  /**
+   * Kafka's static member rejoin into a stable group whose protocol stays the same: the current
+   * generation and assignment (the next syncGroup returns it), no rebalance for the others.
+   */
+  private rejoinWithoutRebalance(member: Member): JoinGroupResult {
+    this.armSessionTimer(member);
+    const members = member.memberId === this.leaderId ? [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.clientSide!.groupInstanceId, metadata: metadataFor(m.clientSide!, this.protocolName) })) : [];
+    return { memberId: member.memberId, generation: this.generation, leaderId: this.leaderId, assignment: [], protocolName: this.protocolName, members };
+  }
+
+  /** Throws FENCED_INSTANCE when a request's group.instance.id belongs to another member id (it was replaced). */
+  checkInstance(memberId: string, groupInstanceId: string | null): void {
+    if (!groupInstanceId) return;
+    const current = this.memberIdOfInstance(groupInstanceId);
+    if (current !== undefined && current !== memberId) {
+      throw new TributaryError('FENCED_INSTANCE', `group.instance.id ${groupInstanceId} of group ${this.name} belongs to a newer member; ${memberId} is fenced`, {
+        details: { group: this.name, memberId, groupInstanceId },
+      });
+    }
+  }
+
   /** A static member (group.instance.id) rejoining without its member id takes its old place. */
   private staticMember(join: ClientSideJoin | undefined): Member | undefined {
     const id = join?.groupInstanceId ? this.memberIdOfInstance(join.groupInstanceId) : undefined;
@@ -372,4 +430,8 @@ export class Group {
       details: { group: this.name, memberId },
     });
   }
+}
+
+function sameTopics(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t) => b.includes(t));
 }

@@ -40,6 +40,7 @@ export const KafkaError = {
   GROUP_ID_NOT_FOUND: 69,
   UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
+  FENCED_INSTANCE_ID: 82,
   INVALID_RECORD: 87,
 } as const;
 
@@ -84,6 +85,8 @@ export function kafkaErrorCode(err: unknown, scope: 'log' | 'group' = 'log'): nu
       return KafkaError.GROUP_ID_NOT_FOUND;
     case 'UNKNOWN_MEMBER':
       return KafkaError.UNKNOWN_MEMBER_ID;
+    case 'FENCED_INSTANCE':
+      return KafkaError.FENCED_INSTANCE_ID;
     case 'ILLEGAL_GENERATION':
       return KafkaError.ILLEGAL_GENERATION;
     case 'REBALANCE_IN_PROGRESS':

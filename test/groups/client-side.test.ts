@@ -86,6 +86,34 @@ describe('client-side assignment in the group coordinator', () => {
     expect(assignment.toString()).toBe('x');
   });
 
+  it('leaves no group behind for a join it refuses, so refused joins under many group ids keep nothing', async () => {
+    for (let i = 0; i < 50; i++) {
+      await expectLogError(f().coordinator.joinGroup({ group: `${group}-refused-${i}`, memberId: '', clientId: 'bad', topics: [], sessionTimeoutMs: 1_000, rebalanceTimeoutMs: 500, assignor: 'range', clientSide: clientSide({ protocols: [] }) }), 'INCONSISTENT_GROUP_PROTOCOL');
+      await expectLogError(f().coordinator.joinGroup({ group: `${group}-unknown-${i}`, memberId: 'gone', clientId: 'bad', topics: [], sessionTimeoutMs: 1_000, rebalanceTimeoutMs: 500, assignor: 'range', clientSide: clientSide() }), 'UNKNOWN_MEMBER');
+    }
+    expect((await f().coordinator.listGroups()).filter((g) => g.group.startsWith(`${group}-`))).toEqual([]);
+  });
+
+  it('keeps a member that waits in SyncGroup for a slow leader in the group past its session timeout, as Kafka does', async () => {
+    const slow = { sessionTimeoutMs: 5_000, rebalanceTimeoutMs: 5_000 };
+    const a = await join(slow);
+    const bJoining = join({ sessionTimeoutMs: 300, rebalanceTimeoutMs: 5_000 });
+    const [a2, b] = await Promise.all([join({ ...slow, memberId: a.memberId }), bJoining]);
+    // b waits for its assignment (clients send no heartbeat meanwhile); the leader takes longer than b's session.
+    const waiting = f().coordinator.syncGroup(group, b.memberId, b.generation, []);
+    await new Promise((r) => setTimeout(r, 700));
+    await f().coordinator.syncGroup(group, a.memberId, a2.generation, [
+      { memberId: a.memberId, assignment: Buffer.from('for-a'), partitions: [tp(0), tp(1)] },
+      { memberId: b.memberId, assignment: Buffer.from('for-b'), partitions: [tp(2), tp(3)] },
+    ]);
+    expect((await waiting).toString()).toBe('for-b');
+    // Its session runs again from the answer.
+    await f().coordinator.heartbeat(group, b.memberId, b.generation);
+    expect((await f().coordinator.describeGroup(group)).members).toHaveLength(2);
+    await f().coordinator.leaveGroup(group, a.memberId);
+    await f().coordinator.leaveGroup(group, b.memberId);
+  });
+
   it('drops a leader that never sends the assignment, after the rebalance timeout, and the others rejoin without it', async () => {
     const a = await join();
     const b = join();
@@ -100,11 +128,23 @@ describe('client-side assignment in the group coordinator', () => {
     await expectLogError(f().coordinator.heartbeat(group, a.memberId, a2.generation), 'UNKNOWN_MEMBER');
   });
 
-  it('gives a static member that rejoins with its group.instance.id its old member id', async () => {
+  it('gives a static member that rejoins with its group.instance.id a new id and its old assignment without a rebalance, fencing the old id', async () => {
     const a = await join({}, { groupInstanceId: 'host-1' });
+    await f().coordinator.syncGroup(group, a.memberId, a.generation, [{ memberId: a.memberId, assignment: Buffer.from('for-host-1'), partitions: [0, 1, 2, 3].map(tp) }]);
     expect(f().coordinator.memberIdOfInstance(group, 'host-1')).toBe(a.memberId);
+
     const again = await join({}, { groupInstanceId: 'host-1' });
-    expect(again.memberId).toBe(a.memberId);
-    expect((await f().coordinator.describeGroup(group)).members).toHaveLength(1);
+    expect(again.memberId).not.toBe(a.memberId);
+    expect(again.generation).toBe(a.generation);
+    expect(again.leaderId).toBe(again.memberId);
+    expect(f().coordinator.memberIdOfInstance(group, 'host-1')).toBe(again.memberId);
+    expect((await f().coordinator.syncGroup(group, again.memberId, again.generation, [])).toString()).toBe('for-host-1');
+    const described = await f().coordinator.describeGroup(group);
+    expect(described.state).toBe('Stable');
+    expect(described.members.map((m) => m.memberId)).toEqual([again.memberId]);
+
+    // The replaced process, still running, is told it is fenced.
+    expect(() => f().coordinator.checkInstance(group, a.memberId, 'host-1')).toThrow(expect.objectContaining({ code: 'FENCED_INSTANCE' }));
+    f().coordinator.checkInstance(group, again.memberId, 'host-1');
   });
 });

@@ -5,7 +5,7 @@ import { OffsetStore } from '../../src/groups/offset-store.js';
 import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
 import { expectLogError } from '../log/conformance.js';
 import { useDataDirs } from '../log/helpers.js';
-import { consumer, fill, useSharedGroups } from './helpers.js';
+import { consumer, fill, startGroups, useSharedGroups } from './helpers.js';
 
 describe('group offsets, lag and resets', () => {
   const { f, fresh } = useSharedGroups();
@@ -147,5 +147,60 @@ describe('offset store', () => {
     await last.open();
     expect(last.fetch('g')[0].offset).toBe(7);
     await last.close();
+  });
+});
+
+describe('offset retention (groups.offsets_retention)', () => {
+  const newDir = useDataDirs();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('forgets the offsets of groups that stayed empty and committed nothing for the retention, durably, and keeps the others', async () => {
+    const dir = newDir();
+    const retention = { offsets_retention: 600, offsets_retention_check_interval: 100 };
+    let f = await startGroups(dir, retention);
+    try {
+      await f.log.createTopic({ name: 't', partitions: 2 });
+      await fill(f.log, 't', 10);
+      // A thousand groups that each committed once and left: the store must not keep them forever.
+      await Promise.all(Array.from({ length: 1_000 }, (_, i) => f.coordinator.commitOffsets(`once-${i}`, [{ topic: 't', partition: 0, offset: 5 }])));
+      const member = consumer(f, { group: 'active', topics: ['t'], clientId: 'active' });
+      try {
+        await member.poll({ maxRecords: 5, maxWaitMs: 2_000 });
+        await member.commit();
+        expect((await f.log.listGroups()).length).toBe(1_001);
+        await sleep(1_200);
+        // The member keeps its group (and offsets) however old its last commit.
+        expect((await f.log.listGroups()).map((g) => g.group)).toEqual(['active']);
+        expect(await f.coordinator.fetchOffsets('once-0')).toEqual([]);
+        expect(await f.telemetry.metricsText()).not.toContain('group="once-0"');
+      } finally {
+        await member.close();
+      }
+      // Once it is empty, its offsets are kept for the retention from then, not from its last commit.
+      await sleep(300);
+      expect((await f.coordinator.fetchOffsets('active')).length).toBeGreaterThan(0);
+      await sleep(800);
+      expect(await f.log.listGroups()).toEqual([]);
+    } finally {
+      await f.stop();
+    }
+    f = await startGroups(dir, retention);
+    try {
+      expect(await f.log.listGroups()).toEqual([]);
+    } finally {
+      await f.stop();
+    }
+  }, 30_000);
+
+  it('keeps every offset when the retention is 0', async () => {
+    const f = await startGroups(newDir(), { offsets_retention: 0, offsets_retention_check_interval: 50 });
+    try {
+      await f.log.createTopic({ name: 't', partitions: 1 });
+      await f.coordinator.commitOffsets('kept', [{ topic: 't', partition: 0, offset: 0 }]);
+      await sleep(300);
+      expect(await f.log.listGroups()).toEqual([{ group: 'kept', state: 'Empty', members: 0 }]);
+    } finally {
+      await f.stop();
+    }
   });
 });

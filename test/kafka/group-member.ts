@@ -21,8 +21,10 @@ export class GroupMember {
   private stderr = '';
   private readonly exited: Promise<number>;
 
-  constructor(client: 'confluent' | 'kafka-python', bootstrap: string, group: string, topic: string, readonly name: string) {
-    this.child = spawn(PYTHON, [SCRIPT, client, bootstrap, group, topic, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `instance`: a static member with that group.instance.id (confluent only). */
+  constructor(client: 'confluent' | 'kafka-python', bootstrap: string, group: string, topic: string, readonly name: string, instance?: string) {
+    const args = [SCRIPT, client, bootstrap, group, topic, name, ...(instance ? [`--instance=${instance}`] : [])];
+    this.child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let partial = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n');
@@ -56,6 +58,12 @@ export class GroupMember {
     const code = await this.exited;
     clearTimeout(timer);
     return code;
+  }
+
+  /** SIGKILL: the process dies without leaving the group. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
   }
 
   describe(): string {

@@ -15,6 +15,7 @@ export const heartbeat = defineApi({
   writeResponse: writeHeartbeatResponse,
   async handle(request, _ctx, { groups }) {
     try {
+      groups.checkInstance(request.groupId, request.memberId, request.groupInstanceId);
       await groups.heartbeat(request.groupId, request.memberId, request.generationId);
       return { errorCode: KafkaError.NONE };
     } catch (err) {

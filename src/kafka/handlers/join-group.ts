@@ -27,6 +27,7 @@ export const joinGroup = defineApi({
     const first = request.protocols[0];
     const topics = request.protocolType === CONSUMER_PROTOCOL_TYPE && first ? subscribedTopics(first.metadata) : [];
     try {
+      if (request.memberId !== '') groups.checkInstance(request.groupId, request.memberId, request.groupInstanceId);
       const joined = await groups.joinGroup({
         group: request.groupId,
         memberId: request.memberId,

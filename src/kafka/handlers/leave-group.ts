@@ -18,6 +18,7 @@ export const leaveGroup = defineApi({
     const leave = async (memberId: string, groupInstanceId: string | null) => {
       const id = memberId || (groupInstanceId ? groups.memberIdOfInstance(request.groupId, groupInstanceId) : undefined) || memberId;
       try {
+        if (memberId) groups.checkInstance(request.groupId, memberId, groupInstanceId);
         await groups.leaveGroup(request.groupId, id);
         return KafkaError.NONE as number;
       } catch (err) {

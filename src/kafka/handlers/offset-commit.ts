@@ -13,7 +13,10 @@
  *
  * As with Kafka, a partition that does not exist (UNKNOWN_TOPIC_OR_PARTITION) or metadata over
  * 4096 bytes (OFFSET_METADATA_TOO_LARGE) refuses that partition's offset only; the rest are committed.
+ * A commit from outside the group (generation -1, no member id) while it has members is
+ * UNKNOWN_MEMBER_ID, as Kafka answers it.
  */
+import { TributaryError } from '../../errors.js';
 import type { CommitIdentity } from '../../groups/types.js';
 import type { EmbeddedBackend } from '../../log/embedded/embedded-backend.js';
 import { defineApi, specOf } from '../api.js';
@@ -53,9 +56,12 @@ export const offsetCommit = defineApi({
     if (offsets.length === 0) return { topics: answers };
     try {
       for (const o of offsets) if (o.offset === EARLIEST || o.offset === LATEST) o.offset = await partitionEnd(log, o.topic, o.partition, o.offset);
+      groups.checkInstance(request.groupId, request.memberId, request.groupInstanceId);
       await groups.commitOffsets(request.groupId, offsets, member);
     } catch (err) {
-      const errorCode = kafkaErrorCode(err, 'group');
+      // Kafka refuses a memberless commit to a group with members as from an unknown member.
+      const notMember = member === undefined && err instanceof TributaryError && err.code === 'GROUP_NOT_EMPTY';
+      const errorCode = notMember ? KafkaError.UNKNOWN_MEMBER_ID : kafkaErrorCode(err, 'group');
       for (const p of answers.flatMap((t) => t.partitions)) if (p.errorCode === KafkaError.NONE) p.errorCode = errorCode;
     }
     return { topics: answers };

@@ -18,6 +18,7 @@ export const syncGroup = defineApi({
   async handle(request, _ctx, { groups }) {
     const consumer = request.protocolType === null || request.protocolType === CONSUMER_PROTOCOL_TYPE;
     try {
+      groups.checkInstance(request.groupId, request.memberId, request.groupInstanceId);
       const assignment = await groups.syncGroup(
         request.groupId,
         request.memberId,

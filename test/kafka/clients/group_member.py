@@ -1,6 +1,7 @@
 """One member of a consumer group, for the Kafka listener's tests.
 
-Usage: group_member.py confluent|kafka-python BOOTSTRAP GROUP TOPIC NAME
+Usage: group_member.py confluent|kafka-python BOOTSTRAP GROUP TOPIC NAME [--instance=ID]
+(--instance: a static member with that group.instance.id; confluent only)
 
 Consumes TOPIC in GROUP, committing (synchronously) after each record it handled, and prints
 one JSON line per event: {"event": "assigned", "partitions": [...]}, {"event": "record",
@@ -12,6 +13,7 @@ import signal
 import sys
 
 client, bootstrap, group, topic, name = sys.argv[1:6]
+instance = next((a.split("=", 1)[1] for a in sys.argv[6:] if a.startswith("--instance=")), None)
 stopping = False
 
 
@@ -39,6 +41,8 @@ def run_confluent():
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 500,
     }
+    if instance:
+        config["group.instance.id"] = instance
     if "--debug" in sys.argv:
         config["debug"] = "protocol,cgrp"
     consumer = Consumer(config)

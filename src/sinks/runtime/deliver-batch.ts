@@ -93,7 +93,12 @@ export async function deliverBatch(polled: ConsumedRecord[], ctx: DeliveryContex
         metrics.retries.inc({ pipeline });
         continue;
       }
-      failure = new TributaryError('SINK_UNAVAILABLE', `gave up after ${elapsed} ms of retries: ${failure.message}`, {
+      const retryAfterMs = failure.details?.retryAfterMs as number | undefined;
+      const why =
+        retryAfterMs !== undefined && retryAfterMs > ctx.retry.max_elapsed_time - elapsed
+          ? `its Retry-After of ${retryAfterMs} ms is past retry.max_elapsed_time (${ctx.retry.max_elapsed_time} ms)`
+          : `gave up after ${elapsed} ms of retries`;
+      failure = new TributaryError('SINK_UNAVAILABLE', `${why}: ${failure.message}`, {
         cause: failure,
         details: failure.details,
       });

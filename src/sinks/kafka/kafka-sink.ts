@@ -36,13 +36,26 @@ const configSchema = kafkaClusterSchema.omit({ create_topics: true }).extend({
 
 export type KafkaSinkConfig = z.output<typeof configSchema>;
 
+/** How long a topic may be missing from the cluster's metadata (just created elsewhere) before its records fail. */
+const UNKNOWN_TOPIC_AFTER_MS = 5_000;
+
 /** librdkafka picks the partition from the key, as Kafka's own clients do (murmur2). */
 const UNASSIGNED_PARTITION = -1;
 
 export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): Sink {
   const client = loadKafkaClient(`${context.path}.type: kafka`);
   const errors = new KafkaErrors(client);
-  const producer = new KafkaProducer(client, { ...connectionProperties(config), partitioner: 'murmur2_random' }, errors, {
+  const producer = new KafkaProducer(
+    client,
+    {
+      ...connectionProperties(config),
+      partitioner: 'murmur2_random',
+      // A topic the cluster does not have fails as unknown (permanent) this soon, rather than as a
+      // retriable timeout: librdkafka's 30 s default is past the produce timeout.
+      'topic.metadata.propagation.max.ms': Math.min(UNKNOWN_TOPIC_AFTER_MS, Math.floor(config.produce_timeout / 2)),
+    },
+    errors,
+    {
     produceTimeoutMs: config.produce_timeout,
     maxRecordBytes: config.max_record_bytes,
     onError: (err) => context.logger.warn('Kafka sink: cluster error', { pipeline: context.pipeline, error: err.message }),

@@ -11,14 +11,14 @@ import { makeSpans } from '../otlp/fixtures.js';
 import { eventually, spanIdsOf, startReceiver, type TestReceiver } from './helpers.js';
 
 /** A gateway from a config file, as `tributary start --config` builds it, with one otlphttp pipeline `out`. */
-async function startGateway(dir: string, endpoint: string, pipelineKeys: string): Promise<{ gateway: Gateway; admin: string; receiver: string }> {
+async function startGateway(dir: string, endpoint: string, pipelineKeys: string, logKeys = ''): Promise<{ gateway: Gateway; admin: string; receiver: string }> {
   const configFile = join(dir, 'tributary.yaml');
   writeFileSync(
     configFile,
     `receiver: { endpoint: "127.0.0.1:0", workers: 1 }
 admin: { endpoint: "127.0.0.1:0" }
 kafka: { listener: "" }
-log: { data_dir: ${join(dir, 'data')}, brokers: 1, fsync: never }
+log: { data_dir: ${join(dir, 'data')}, brokers: 1, fsync: never${logKeys} }
 topics: { otlp_spans: { partitions: 1 } }
 groups: { session_timeout: 3s, heartbeat_interval: 100ms, rebalance_timeout: 2s }
 pipelines:
@@ -119,5 +119,23 @@ describe('delivery retries', () => {
     gateways.push(second.gateway);
     await eventually('every span delivered', () => seen.size === spans.length);
     expect([...seen].sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
+  });
+
+  it('dead-letters records that fill log.max_record_bytes, whose error headers do not fit beside them: the pipeline moves on', async () => {
+    const sink = await receiver();
+    sink.respond = (req) => (req.path === '/v1/traces' ? { status: 400, body: 'refused' } : { status: 200 });
+    const { gateway, admin, receiver: otlp } = await startGateway(dataDir(), sink.url, '    retry: { initial_interval: 10ms, max_interval: 50ms }', ', max_record_bytes: 2KiB');
+    gateways.push(gateway);
+    // Two records of about 1.9 KiB each: together, or either one with the dead-letter headers, over the 2 KiB limit.
+    for (let i = 0; i < 2; i++) {
+      const spans = makeSpans({ service: 'big', traces: 1, spansPerTrace: 1 });
+      spans[0]!.attributes.padding = 'x'.repeat(1650);
+      await sendSpans(otlp, spans);
+    }
+    await eventually('both records dead-lettered', async () => (await metric(admin, 'tributary_sink_records_total', ',outcome="dead_lettered"')) === 2);
+    const { records } = (await (await fetch(`${admin}/api/v1/topics/out.dlq/records?partition=0&offset=0&limit=10`)).json()) as { records: unknown[] };
+    expect(records).toHaveLength(2);
+    const { partitions } = (await (await fetch(`${admin}/api/v1/groups/out`)).json()) as { partitions: { lag: number }[] };
+    expect(partitions.map((p) => p.lag)).toEqual([0]);
   });
 });

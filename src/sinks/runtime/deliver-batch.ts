@@ -134,7 +134,10 @@ async function reject(ctx: DeliveryContext, records: ConsumedRecord[], failure: 
   // The dead-letter topic is our own log: retry it until it takes the batch (or shutdown).
   for (let attempt = 0; ; attempt++) {
     try {
-      await ctx.deadLetter.send(records, failure);
+      const bare = await ctx.deadLetter.send(records, failure);
+      if (bare > 0) {
+        ctx.logger.warn('records too large for the error headers were dead-lettered without them', { pipeline, topic: ctx.deadLetter.topic, records: bare, error: failure });
+      }
       break;
     } catch (err) {
       if (ctx.stopping.aborted) return abandon(ctx, records, asTributaryError(err));

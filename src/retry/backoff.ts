@@ -13,13 +13,16 @@ export interface RetryPolicy {
 /** Jitter spreads each delay over ±50 %, so members that failed together do not retry together. */
 const RANDOMIZATION = 0.5;
 
+/** The longest wait a timer holds: Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The wait before retry number `attempt` (0 for the first retry): exponential from the initial
  * interval, capped by the max interval, with jitter; never shorter than the destination's
- * `Retry-After`.
+ * `Retry-After` (up to about 24.8 days, the longest a timer waits).
  */
 export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number, random: () => number = Math.random): number {
   const base = Math.min(policy.max_interval, policy.initial_interval * 2 ** Math.min(attempt, 52));
   const jittered = base * (1 - RANDOMIZATION + 2 * RANDOMIZATION * random());
-  return Math.round(Math.max(jittered, retryAfterMs ?? 0));
+  return Math.round(Math.min(MAX_TIMER_MS, Math.max(jittered, retryAfterMs ?? 0)));
 }

@@ -2,6 +2,7 @@
 import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
 import { DEFAULT_TOPICS, SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
+import { DLQ_HEADERS } from './runtime/dead-letter.js';
 import type { Signal, SignalRecords } from './sink.js';
 
 /** The default topics (docs/records.md) and the kind of record each one carries. */
@@ -17,8 +18,13 @@ const KINDS = new Set<string>(Object.values(TOPIC_KINDS));
 /** Events travel as OTLP logs. */
 const signalOfKind = (kind: TopicKind): Signal => (kind === 'events' ? 'logs' : kind);
 
+/** The kind of a default topic's records; own keys only, so a topic named `constructor` is no default topic. */
+function kindOfTopic(topic: string): TopicKind | undefined {
+  return Object.hasOwn(TOPIC_KINDS, topic) ? TOPIC_KINDS[topic] : undefined;
+}
+
 export function signalOfTopic(topic: string): Signal | undefined {
-  const kind = TOPIC_KINDS[topic];
+  const kind = kindOfTopic(topic);
   return kind && signalOfKind(kind);
 }
 
@@ -30,12 +36,16 @@ function kindOfHeader(value: Buffer): TopicKind | undefined {
   return undefined;
 }
 
-/** What a record holds: from its otlp-signal header, else from the default topic it came from. */
+/**
+ * What a record holds: from its otlp-signal header, else from the default topic it came from, or,
+ * for a dead letter, the one it was first read from (records a Kafka producer wrote have no header).
+ */
 export function kindOfRecord(record: ConsumedRecord): TopicKind {
   const header = record.headers.find((h) => h.key === SIGNAL_HEADER);
   const fromHeader = header && kindOfHeader(header.value);
   if (fromHeader) return fromHeader;
-  const kind = TOPIC_KINDS[record.topic];
+  const original = kindOfTopic(record.topic) ? undefined : record.headers.find((h) => h.key === DLQ_HEADERS.topic);
+  const kind = kindOfTopic(original ? original.value.toString() : record.topic);
   if (kind) return kind;
   throw new TributaryError('INVALID_RECORD', `cannot tell the OTLP signal of a record in topic ${record.topic}: no ${SIGNAL_HEADER} header`);
 }

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -78,6 +80,108 @@ describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker li
     // Keyed as the Collector's exporter keys them (partition_traces_by_id): each record's spans share its key.
     for (const r of read.filter((x) => x.topic === 'otlp_spans')) {
       for (const rs of decode(r, 'ExportTraceServiceRequest').resourceSpans) for (const s of rs.scopeSpans!.flatMap((ss) => ss.spans)) expect(s.traceId).toBe(r.key);
+    }
+  }, 60_000);
+
+  it('dead-letters at once, as unknown, a batch for a topic the cluster does not have (not retried as a timeout for max_elapsed_time)', async () => {
+    // The target cluster is another gateway's Kafka listener: unlike the mock, it does not create topics on demand.
+    const target = createGateway(
+      configSchema.parse({
+        receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+        admin: { endpoint: '127.0.0.1:0' },
+        kafka: { listener: '127.0.0.1:0' },
+        log: { data_dir: join(dir, 'target'), brokers: 1, fsync: 'never' },
+      }),
+      { logger: silentLogger, telemetry: new Telemetry() },
+    );
+    let missing: Gateway | undefined;
+    try {
+      await target.start();
+      const { host, port } = target.kafkaAddress()!;
+      missing = createGateway(
+        configSchema.parse({
+          receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+          admin: { endpoint: '127.0.0.1:0' },
+          kafka: { listener: '' },
+          log: { data_dir: join(dir, 'missing-topic'), brokers: 1, fsync: 'never' },
+          topics: { otlp_spans: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 }, otlp_metrics: { partitions: 1 } },
+          // The default max_elapsed_time (5 m): a batch retried as timed out would not reach the dead-letter topic within this test.
+          pipelines: [{ ...pipelineOn([`${host}:${port}`], { topics: { traces: 'no_such_topic' } }), group: 'to-missing' }],
+        }),
+        { logger: silentLogger, telemetry: new Telemetry() },
+      );
+      await missing.start();
+      const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${missing.receiverAddress().port}/v1/traces` });
+      const result = await new Promise<{ code: number }>((resolve) => exporter.export(makeSpans({ service: 'lost', traces: 2, spansPerTrace: 1 }), resolve));
+      await exporter.shutdown();
+      expect(result.code).toBe(0);
+      const admin = `http://127.0.0.1:${missing.adminAddress().port}`;
+      const dead = await eventually(
+        'the batch in the dead-letter topic',
+        async () => {
+          const res = await fetch(`${admin}/api/v1/topics/to-missing.dlq/records?partition=0&offset=0&limit=10`);
+          const body = res.ok ? ((await res.json()) as { records: { headers: { key: string; value: string }[] }[] }) : undefined;
+          return body && body.records.length === 2 && body.records;
+        },
+        20_000,
+      );
+      const header = (key: string) => dead[0]!.headers.find((h) => h.key === key)?.value;
+      expect(header('dlq.error.code')).toBe('SINK_REJECTED');
+      expect(header('dlq.error.message')).toMatch(/no_such_topic.*unknown topic/i);
+    } finally {
+      await missing?.shutdown();
+      await target.shutdown();
+    }
+  }, 60_000);
+
+  it('starts, and takes OTLP, while the cluster is down; delivers once the cluster is up', async () => {
+    // A free port where no cluster listens yet; the target gateway's Kafka listener takes it later.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const waiting = createGateway(
+      configSchema.parse({
+        receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+        admin: { endpoint: '127.0.0.1:0' },
+        kafka: { listener: '' },
+        log: { data_dir: join(dir, 'cluster-down'), brokers: 1, fsync: 'never' },
+        topics: { otlp_spans: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 }, otlp_metrics: { partitions: 1 } },
+        pipelines: [{ ...pipelineOn([`127.0.0.1:${port}`]), group: 'to-later', retry: { initial_interval: '100ms', max_interval: '1s' } }],
+      }),
+      { logger: silentLogger, telemetry: new Telemetry() },
+    );
+    let target: Gateway | undefined;
+    try {
+      await waiting.start();
+      const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${waiting.receiverAddress().port}/v1/traces` });
+      const result = await new Promise<{ code: number }>((resolve) => exporter.export(makeSpans({ service: 'later', traces: 3, spansPerTrace: 1 }), resolve));
+      await exporter.shutdown();
+      expect(result.code).toBe(0);
+
+      target = createGateway(
+        configSchema.parse({
+          receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+          admin: { endpoint: '127.0.0.1:0' },
+          kafka: { listener: `127.0.0.1:${port}` },
+          log: { data_dir: join(dir, 'cluster-later'), brokers: 1, fsync: 'never' },
+          topics: { otlp_spans: { partitions: 1 } },
+        }),
+        { logger: silentLogger, telemetry: new Telemetry() },
+      );
+      await target.start();
+      const admin = `http://127.0.0.1:${target.adminAddress().port}`;
+      await eventually(
+        'the three traces in the cluster',
+        async () => {
+          const { topics } = (await (await fetch(`${admin}/api/v1/topics`)).json()) as { topics: { name: string; partitions: { highWatermark: number }[] }[] };
+          return topics.find((t) => t.name === 'otlp_spans')?.partitions[0]?.highWatermark === 3;
+        },
+        30_000,
+      );
+    } finally {
+      await waiting.shutdown();
+      await target?.shutdown();
     }
   }, 60_000);
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -69,6 +69,22 @@ describe('file sink', () => {
     expect(readdirSync(dir).sort()).toEqual(['a-2026-01-02T03-05-05.000Z.jsonl', 'a.jsonl']);
     expect(readFileSync(join(dir, 'a-2026-01-02T03-05-05.000Z.jsonl'), 'utf8')).toBe('first\nsecond\n');
     expect(readFileSync(join(dir, 'a.jsonl'), 'utf8')).toBe('third\n');
+  });
+
+  it('prunes only its own rolled files: a file beside it whose name starts the same is kept', async () => {
+    const dir = tempDir();
+    // Another pipeline's file and its rolled file, and an operator's notes, beside spans.jsonl.
+    const others = ['spans-errors.jsonl', 'spans-errors-2025-01-01T00-00-00.000Z.jsonl', 'spans-notes.jsonl'];
+    for (const name of others) writeFileSync(join(dir, name), 'keep\n');
+    let now = Date.parse('2026-01-02T03:04:05.000Z');
+    const file = new RotatingFile(join(dir, 'spans.jsonl'), { maxBytes: 4, maxAgeMs: 0, maxFiles: 1 }, () => now);
+    for (const line of ['one\n', 'two\n', 'three\n']) {
+      await file.append(Buffer.from(line));
+      now += 1000;
+    }
+    await file.close();
+    expect(readdirSync(dir).sort()).toEqual([...others, 'spans-2026-01-02T03-04-07.000Z.jsonl', 'spans.jsonl'].sort());
+    expect(readFileSync(join(dir, 'spans-2026-01-02T03-04-07.000Z.jsonl'), 'utf8')).toBe('two\n');
   });
 
   it('refuses a bad config with the path of the key', () => {

@@ -156,4 +156,25 @@ describe('otlphttp sink', () => {
     const original = await readAll(log.log, 'otlp_spans');
     expect(dead.map((r) => r.value)).toEqual(original.map((r) => r.value));
   });
+
+  it('replays dead letters through a pipeline reading <group>.dlq, records a Kafka producer wrote without an otlp-signal header included', async () => {
+    log = await startLog(dataDir());
+    receiver = await startReceiver();
+    // The records carry only content-type, as the Collector's Kafka exporter writes them.
+    const spans = await produceTraces(log.log, { service: 'cart', traces: 3, spansPerTrace: 1 });
+    let rejecting = true;
+    receiver.respond = (req) => (req.path === '/strict/v1/traces' && rejecting ? { status: 400, body: 'not now' } : { status: 200 });
+    pipelines = pipelinesOver(log, [
+      { group: 'strict', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: `${receiver.url}/strict` }, retry: FAST_RETRY },
+      { group: 'replay', topics: ['strict.dlq'], sink: { type: 'otlphttp', endpoint: `${receiver.url}/replay` }, retry: FAST_RETRY },
+    ]);
+    await pipelines.start();
+    await eventually('the batch dead-lettered', async () => (await readAll(log!.log, 'strict.dlq').catch(() => [])).length === 3);
+    rejecting = false;
+    await eventually('replayed', () => receiver!.requests.some((r) => r.path === '/replay/v1/traces'));
+    await eventually('lag 0', () => caughtUp(log!, 'replay', ['strict.dlq']));
+    const replayed = receiver.requests.filter((r) => r.path === '/replay/v1/traces').map((r) => ({ ...r, path: '/v1/traces' }));
+    expect(spanIds(replayed).sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
+    expect(await readAll(log.log, 'replay.dlq').catch(() => [])).toHaveLength(0);
+  });
 });

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,6 +58,36 @@ describe('webhook sink', () => {
     const batch = batchOf('traces', [ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 1 }))!]);
     await expect(sink.export(batch)).rejects.toMatchObject({ code: 'SINK_UNAVAILABLE', retriable: true, message: /no answer within 200 ms/ });
     await sink.shutdown();
+  });
+
+  it('takes a 2xx whose body never ends as accepted once it has read enough of it, without holding the answer in memory until the timeout', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let sent = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const more = () => {
+          while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+          if (!res.destroyed) res.once('drain', more);
+        };
+        more();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const sink = webhookSinkFactory.create({ type: 'webhook', endpoint: url, timeout: '30s' }, sinkContext());
+      const batch = batchOf('traces', [ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 1 }))!]);
+      const started = Date.now();
+      await expect(sink.export(batch)).resolves.toEqual({});
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(sent).toBeLessThan(64 * 1024 ** 2);
+      await sink.shutdown();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('reports an unreachable endpoint as retriable', async () => {

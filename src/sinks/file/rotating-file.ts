@@ -95,13 +95,21 @@ export class RotatingFile {
     await this.open();
   }
 
+  /** A file this one rolled: its stem, the roll's time as roll() writes it, its extension; not another file that starts the same. */
+  private isRolled(name: string): boolean {
+    if (!name.startsWith(`${this.stem}-`) || !name.endsWith(this.ext)) return false;
+    return ROLL_STAMP.test(name.slice(this.stem.length + 1, name.length - this.ext.length));
+  }
+
   private async prune(): Promise<void> {
     if (this.policy.maxFiles <= 0) return;
-    const prefix = `${this.stem}-`;
-    const rolled = (await readdir(this.dir)).filter((f) => f.startsWith(prefix) && f.endsWith(this.ext)).sort();
+    const rolled = (await readdir(this.dir)).filter((f) => this.isRolled(f)).sort();
     for (const old of rolled.slice(0, Math.max(0, rolled.length - this.policy.maxFiles))) await unlink(join(this.dir, old));
   }
 }
+
+/** The time roll() puts in a rolled file's name (an ISO time with `-` for `:`), with its `-n` when two rolls share a millisecond. */
+const ROLL_STAMP = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z(-\d+)?$/;
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -32,6 +32,9 @@ export function isRetriableStatus(status: number): boolean {
 
 const MAX_REASON_CHARS = 512;
 
+/** The most of an answer's body kept: a destination that sends more (or never ends) holds no more memory than this. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
 function reasonOf(body: Buffer): string {
   const text = body.toString('utf8', 0, Math.min(body.length, MAX_REASON_CHARS * 4)).replace(/\s+/g, ' ').trim();
   return text.length > MAX_REASON_CHARS ? text.slice(0, MAX_REASON_CHARS) + '…' : text;
@@ -92,11 +95,22 @@ export class HttpClient {
     return new Promise((resolve, reject) => {
       const req = request(url, { method: 'POST', headers, agent: secure ? this.https : this.http }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
+        let size = 0;
+        const done = () => {
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        };
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          // More than any answer needs (a partial success, a reason): the status stands, the rest is not read.
+          if (size >= MAX_ANSWER_BYTES) {
+            res.removeAllListeners('data');
+            done();
+            req.destroy();
+          }
         });
+        res.on('end', done);
         res.on('error', fail);
       });
       // The whole exchange, from sending to the answer's last byte, within the timeout.

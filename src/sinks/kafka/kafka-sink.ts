@@ -36,13 +36,29 @@ const configSchema = kafkaClusterSchema.omit({ create_topics: true }).extend({
 
 export type KafkaSinkConfig = z.output<typeof configSchema>;
 
+/** How long one attempt to reach the cluster may take. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** How long a topic may be missing from the cluster's metadata (just created elsewhere) before its records fail. */
+const UNKNOWN_TOPIC_AFTER_MS = 5_000;
+
 /** librdkafka picks the partition from the key, as Kafka's own clients do (murmur2). */
 const UNASSIGNED_PARTITION = -1;
 
 export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): Sink {
   const client = loadKafkaClient(`${context.path}.type: kafka`);
   const errors = new KafkaErrors(client);
-  const producer = new KafkaProducer(client, { ...connectionProperties(config), partitioner: 'murmur2_random' }, errors, {
+  const producer = new KafkaProducer(
+    client,
+    {
+      ...connectionProperties(config),
+      partitioner: 'murmur2_random',
+      // A topic the cluster does not have fails as unknown (permanent) this soon, rather than as a
+      // retriable timeout: librdkafka's 30 s default is past the produce timeout.
+      'topic.metadata.propagation.max.ms': Math.min(UNKNOWN_TOPIC_AFTER_MS, Math.floor(config.produce_timeout / 2)),
+    },
+    errors,
+    {
     produceTimeoutMs: config.produce_timeout,
     maxRecordBytes: config.max_record_bytes,
     onError: (err) => context.logger.warn('Kafka sink: cluster error', { pipeline: context.pipeline, error: err.message }),
@@ -57,11 +73,25 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     );
   };
 
+  // The connection is made at start and, while the cluster cannot be reached, again by each export: a cluster
+  // that is down holds back only this pipeline (its lag grows), never the gateway's start or its ingest.
+  let connecting: Promise<void> | undefined;
+  const connect = () =>
+    (connecting ??= producer.connect(CONNECT_TIMEOUT_MS, { brokers: config.brokers, keys: `${context.path}.brokers, tls and sasl` }).catch((err: unknown) => {
+      connecting = undefined;
+      throw err;
+    }));
+
   return {
     type: 'kafka',
-    start: () => producer.connect(10_000, { brokers: config.brokers, keys: `${context.path}.brokers, tls and sasl` }),
+    async start() {
+      connect().catch((err: unknown) =>
+        context.logger.warn('Kafka sink: cannot reach the cluster; the pipeline retries until it can', { pipeline: context.pipeline, error: errors.wrap(err, 'connect').message }),
+      );
+    },
     async export(batch: SinkBatch): Promise<ExportOutcome> {
       try {
+        await connect();
         await send(batch.signals.flatMap((s) => s.records));
         return {};
       } catch (err) {
@@ -70,7 +100,11 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
         throw new TributaryError(e.retriable ? 'SINK_UNAVAILABLE' : 'SINK_REJECTED', e.message, { retriable: e.retriable, cause: e });
       }
     },
-    shutdown: () => producer.close(10_000),
+    async shutdown() {
+      // A connect still under way would leave a connected producer behind.
+      await connecting?.catch(() => undefined);
+      await producer.close(10_000);
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 /** Runs on: a sink worker. */
-import type { TributaryError } from '../../errors.js';
+import { asTributaryError, type TributaryError } from '../../errors.js';
 import type { LogBackend } from '../../log/backend.js';
 import type { ConsumedRecord, ProducerRecord } from '../../log/types.js';
 
@@ -28,7 +28,11 @@ export class DeadLetterTopic {
     private readonly pipeline: string,
   ) {}
 
-  async send(records: readonly ConsumedRecord[], error: TributaryError): Promise<void> {
+  /**
+   * Writes the records with the error in headers. Resolves with how many were written without
+   * those headers, as they were read, because with them they were over the log's record limit.
+   */
+  async send(records: readonly ConsumedRecord[], error: TributaryError): Promise<number> {
     if (!this.created) {
       await this.log.createTopic({ name: this.topic, partitions: 1 }, { ifNotExists: true });
       this.created = true;
@@ -52,8 +56,29 @@ export class DeadLetterTopic {
         { key: DLQ_HEADERS.offset, value: String(r.offset) },
       ],
     }));
+    let bare = 0;
     for (let i = 0; i < out.length; i += MAX_RECORDS_PER_BATCH) {
-      await this.log.produce(this.topic, 0, out.slice(i, i + MAX_RECORDS_PER_BATCH));
+      const chunk = out.slice(i, i + MAX_RECORDS_PER_BATCH);
+      try {
+        await this.log.produce(this.topic, 0, chunk);
+      } catch (err) {
+        // Refused for good (over log.max_record_bytes with the headers added): one record at a time.
+        if (asTributaryError(err).retriable) throw err;
+        for (const [j, record] of chunk.entries()) bare += await this.sendOne(record, records[i + j]!);
+      }
+    }
+    return bare;
+  }
+
+  /** One record with the error headers or, when they do not fit beside it, as it was read (it fitted then); 1 in that case. */
+  private async sendOne(record: ProducerRecord, original: ConsumedRecord): Promise<number> {
+    try {
+      await this.log.produce(this.topic, 0, [record]);
+      return 0;
+    } catch (err) {
+      if (asTributaryError(err).retriable) throw err;
+      await this.log.produce(this.topic, 0, [{ key: original.key, value: original.value, timestamp: original.timestamp, headers: original.headers }]);
+      return 1;
     }
   }
 }

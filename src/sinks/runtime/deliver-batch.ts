@@ -93,7 +93,12 @@ export async function deliverBatch(polled: ConsumedRecord[], ctx: DeliveryContex
         metrics.retries.inc({ pipeline });
         continue;
       }
-      failure = new TributaryError('SINK_UNAVAILABLE', `gave up after ${elapsed} ms of retries: ${failure.message}`, {
+      const retryAfterMs = failure.details?.retryAfterMs as number | undefined;
+      const why =
+        retryAfterMs !== undefined && retryAfterMs > ctx.retry.max_elapsed_time - elapsed
+          ? `its Retry-After of ${retryAfterMs} ms is past retry.max_elapsed_time (${ctx.retry.max_elapsed_time} ms)`
+          : `gave up after ${elapsed} ms of retries`;
+      failure = new TributaryError('SINK_UNAVAILABLE', `${why}: ${failure.message}`, {
         cause: failure,
         details: failure.details,
       });
@@ -129,7 +134,10 @@ async function reject(ctx: DeliveryContext, records: ConsumedRecord[], failure: 
   // The dead-letter topic is our own log: retry it until it takes the batch (or shutdown).
   for (let attempt = 0; ; attempt++) {
     try {
-      await ctx.deadLetter.send(records, failure);
+      const bare = await ctx.deadLetter.send(records, failure);
+      if (bare > 0) {
+        ctx.logger.warn('records too large for the error headers were dead-lettered without them', { pipeline, topic: ctx.deadLetter.topic, records: bare, error: failure });
+      }
       break;
     } catch (err) {
       if (ctx.stopping.aborted) return abandon(ctx, records, asTributaryError(err));

@@ -48,6 +48,8 @@ export class PipelineMember {
   private committing: Promise<void> | undefined;
   /** Offsets of batches delivered since that commit began, by partition: the next commit. */
   private readonly uncommitted = new Map<string, PartitionOffset>();
+  /** A batch was given up at shutdown: later ones are neither delivered nor committed, since their commit would skip it. */
+  private gaveUp = false;
 
   /** `createConsumer` builds the member's consumer with the listener it must run before a rebalance. */
   constructor(
@@ -106,7 +108,8 @@ export class PipelineMember {
 
   /** Delivers a batch and queues its commit; waits only when a delivered batch already waits for one. */
   private async deliver(batch: ConsumedRecord[]): Promise<void> {
-    const result = await deliverBatch(batch, this.delivery);
+    const result = this.gaveUp ? 'abandoned' : await deliverBatch(batch, this.delivery);
+    if (result === 'abandoned') this.gaveUp = true;
     const offsets = result === 'abandoned' ? [] : offsetsAfter(batch);
     // The sink is done with the records: the fetched memory they point into may be read into again.
     this.consumer.release?.(batch);

@@ -93,7 +93,8 @@ export class PipelineMember {
         // A poll is retried for ever (nothing is lost while the log is away), waiting as deliveries do.
         const delayMs = backoffDelay(this.delivery.retry, pollFailures++);
         this.delivery.logger.warn('poll failed, trying again', { pipeline: this.delivery.pipeline, delayMs, error: asTributaryError(err) });
-        await sleep(delayMs);
+        // Cut short at shutdown, pause or delete: the loop then ends (a wait of up to max_interval held them).
+        await sleep(delayMs, undefined, { signal: this.delivery.stopping }).catch(() => {});
         continue;
       }
       // Records polled while stopping are delivered too: fill() hands back all it holds.

@@ -54,6 +54,7 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
     reasons: [],
     indexesRebuilt: 0,
     segmentsRemoved: 0,
+    missingOffsets: 0,
   };
 
   // Where validation starts: the checkpoint's segment and position, else the very beginning.
@@ -71,8 +72,14 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
     const segment = Segment.open(options.dir, base, now);
     const previous = segments[segments.length - 1];
     const validating = i >= startSegment;
-    if (validating && previous && previous.nextOffset !== base) {
-      // Batches after a cut (or a segment rolled at an offset that was cut) cannot be kept.
+    if (previous && previous.nextOffset < base) {
+      // A segment file is gone (deleted by hand, lost by the file system): the offsets it held
+      // are missing, reported, and the sound segments after it are kept. Readers skip the gap.
+      report.missingOffsets += base - previous.nextOffset;
+      if (!report.reasons.includes('missing-offsets')) report.reasons.push('missing-offsets');
+      report.clean = false;
+    } else if (previous && previous.nextOffset !== base) {
+      // A segment starting inside the one before it cannot be ordered: it goes, and all after it.
       report.reasons.push('offset-gap');
       report.clean = false;
       segment.close();

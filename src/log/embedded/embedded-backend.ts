@@ -240,10 +240,11 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     if (this.controller.topic(spec.name) && options.ifNotExists) return this.describeTopic(spec.name);
     const topic = this.controller.createTopic(spec);
+    const existing = this.placement.existingDirs(spec.name, topic);
     try {
       await this.placement.open(spec.name, topic);
     } catch (err) {
-      await this.placement.remove(spec.name, topic, err);
+      await this.placement.remove(spec.name, topic, err, existing);
       this.stats.forget(spec.name);
       throw err;
     }

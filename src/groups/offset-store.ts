@@ -3,6 +3,7 @@ import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { TributaryError } from '../errors.js';
+import { storageError } from '../log/storage-error.js';
 import type { TopicPartition } from '../log/types.js';
 import { makeDirectorySync } from '../make-directory.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -70,8 +71,13 @@ export class OffsetStore {
   async open(): Promise<void> {
     makeDirectorySync(this.options.dir);
     await this.loadSnapshot();
-    this.journal = await open(join(this.options.dir, JOURNAL), 'a+');
-    await this.replayJournal(this.journal);
+    const path = join(this.options.dir, JOURNAL);
+    try {
+      this.journal = await open(path, 'a+');
+      await this.replayJournal(this.journal);
+    } catch (err) {
+      throw storageError(err, `opening the offset journal ${path}`);
+    }
   }
 
   async close(): Promise<void> {
@@ -178,9 +184,10 @@ export class OffsetStore {
   }
 
   private async loadSnapshot(): Promise<void> {
-    const bytes = await readFile(join(this.options.dir, SNAPSHOT)).catch((err: NodeJS.ErrnoException) => {
+    const path = join(this.options.dir, SNAPSHOT);
+    const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return Buffer.alloc(0);
-      throw err;
+      throw storageError(err, `reading the offset snapshot ${path}`);
     });
     const { entries, goodBytes, damagedLines } = parseLines(bytes);
     // The snapshot is renamed into place whole; a bad line means the disk lost data.

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OffsetStore } from '../../src/groups/offset-store.js';
@@ -147,6 +147,14 @@ describe('offset store', () => {
     await last.open();
     expect(last.fetch('g')[0].offset).toBe(7);
     await last.close();
+  });
+
+  it.each(['offsets.journal', 'offsets.snapshot'])('%s that cannot be read fails the open naming the file', async (name) => {
+    const dir = newDir();
+    mkdirSync(join(dir, name), { recursive: true });
+    const store = new OffsetStore({ dir, logger: silentLogger });
+    await expect(store.open()).rejects.toThrow(join(dir, name));
+    await store.close();
   });
 
   it('a damaged line in the middle of the journal loses only that commit, not the ones after it', async () => {

@@ -245,6 +245,25 @@ describe('recovery after an unclean stop', () => {
     log.close();
   });
 
+  it('truncated segment before the checkpoint: cuts that segment only, keeps the later ones and reports the offsets lost', () => {
+    const dir = tempDir();
+    const log = PartitionLog.open(options(dir));
+    fill(log, 15);
+    const end = log.highWatermark;
+    log.close();
+    const bases = segmentBases(dir).sort((a, b) => a - b);
+    const [damaged, next] = [bases[0], bases[1]];
+    const file = logFile(dir, damaged);
+    truncateSync(file, statSync(file).size - 100);
+
+    const reopened = PartitionLog.open(options(dir));
+    // The last batch of the damaged segment is cut (10 records), nothing after it.
+    expect(reopened.recovery).toMatchObject({ clean: false, reasons: ['truncated', 'missing-offsets'], missingOffsets: 10, segmentsRemoved: 0 });
+    expect(reopened.highWatermark).toBe(end);
+    expect(readAll(reopened)).toEqual([...expectedValues(0, next - 10), ...expectedValues(next, end)]);
+    reopened.close();
+  });
+
   it('overlapping segment: one starting before the end of the one before it is removed', () => {
     const dir = tempDir();
     const { end } = crashedLog(dir);

@@ -31,6 +31,7 @@ function listSegments(dir: string): number[] {
  * index is checked against its log and the tail after its last entry is read for the segment's
  * end. Otherwise every batch past the checkpoint's recovery point is validated (length, magic,
  * CRC-32C, offsets continuing), the log is cut at the first bad one and later segments removed.
+ * A segment before the checkpoint found short, or missing, loses only its own offsets (reported).
  */
 export function loadSegments(options: PartitionLogOptions, checkpoint: Checkpoint | null, now: number): LoadedSegments {
   const segments: Segment[] = [];
@@ -111,6 +112,10 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
       report.truncatedBytes += segment.size - result.end;
       report.clean = false;
       segment.settle(result);
+      // Past the checkpoint a bad batch ends what the crash left: everything after it goes. Before
+      // it (synced, or closed cleanly) it is damage to this segment alone: the segments after it
+      // stay, and the offsets cut show as missing.
+      if (!validating) continue;
       removeSegments(options.dir, bases.slice(i + 1), report);
       break;
     }

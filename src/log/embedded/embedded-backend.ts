@@ -411,13 +411,14 @@ export class EmbeddedBackend implements LogBackend {
     for (const { topic, partition, recovery } of opened) {
       if (recovery.clean && recovery.truncatedBytes === 0) continue;
       const fields = { broker: brokerId, topic, partition, ...recovery };
-      if (recovery.missingOffsets > 0) {
-        this.logger.warn('recovery found offsets missing from a partition: a segment file is gone', fields);
-      }
       if (recovery.truncatedBytes > 0) {
         this.metrics.recoveryTruncatedBytes.inc({ topic, partition: String(partition) }, recovery.truncatedBytes);
+      }
+      if (recovery.missingOffsets > 0) {
+        this.logger.warn('recovery found offsets missing from a partition (a segment file gone or cut short); the segments after them are kept', fields);
+      } else if (recovery.truncatedBytes > 0) {
         this.logger.warn('recovery cut a damaged tail off a partition', fields);
-      } else if (recovery.missingOffsets === 0) {
+      } else {
         this.logger.info('recovered a partition after an unclean stop', fields);
       }
     }

@@ -156,6 +156,10 @@ export class EmbeddedBackend implements LogBackend {
       const { reassigned, overCapacity } = this.controller.load();
       if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
       if (overCapacity) this.logger.warn(`the partitions may not all open: ${overCapacity}`);
+      // Such a partition opens empty: its records are lost, which is said here, once.
+      for (const { topic, partition, dir } of this.controller.partitionsWithoutDirectory()) {
+        this.logger.warn(`the partition directory ${dir} is missing; the partition starts empty at offset 0 (its records are lost)`, { topic, partition });
+      }
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
       // Each createTopic assigns its partitions synchronously, in config order; only the opening overlaps.

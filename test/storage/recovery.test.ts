@@ -264,6 +264,16 @@ describe('recovery after an unclean stop', () => {
     reopened.close();
   });
 
+  it('a foreign file named like a segment past the largest offset is left alone', () => {
+    const dir = tempDir();
+    const { end } = crashedLog(dir);
+    writeFileSync(join(dir, '99999999999999999999.log'), 'not a segment');
+    const log = reopenAndCheck(dir, end);
+    expect(log.recovery).toMatchObject({ truncatedBytes: 0, segmentsRemoved: 0, missingOffsets: 0 });
+    log.close();
+    expect(existsSync(join(dir, '99999999999999999999.log'))).toBe(true);
+  });
+
   it('overlapping segment: one starting before the end of the one before it is removed', () => {
     const dir = tempDir();
     const { end } = crashedLog(dir);

@@ -12,13 +12,13 @@ export interface LoadedSegments {
 }
 
 /** Segment base offsets found in `dir`; index files without their log (a crash while a segment
- *  was created or deleted) are removed. */
+ *  was created or deleted) are removed. A name past the largest offset is no segment's: left alone. */
 function listSegments(dir: string): number[] {
   const logs = new Set<number>();
   const indexes: number[] = [];
   for (const name of readdirSync(dir)) {
     const m = SEGMENT_FILE.exec(name);
-    if (!m) continue;
+    if (!m || !Number.isSafeInteger(Number(m[1]))) continue;
     if (m[2] === 'log') logs.add(Number(m[1]));
     else indexes.push(Number(m[1]));
   }
@@ -73,13 +73,8 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
     const segment = Segment.open(options.dir, base, now);
     const previous = segments[segments.length - 1];
     const validating = i >= startSegment;
-    if (previous && previous.nextOffset < base) {
-      // A segment file is gone (deleted by hand, lost by the file system): the offsets it held
-      // are missing, reported, and the sound segments after it are kept. Readers skip the gap.
-      report.missingOffsets += base - previous.nextOffset;
-      if (!report.reasons.includes('missing-offsets')) report.reasons.push('missing-offsets');
-      report.clean = false;
-    } else if (previous && previous.nextOffset !== base) {
+    // A segment starting past the end of the one before is kept (see countMissingOffsets).
+    if (previous && previous.nextOffset > base) {
       // A segment starting inside the one before it cannot be ordered: it goes, and all after it.
       report.reasons.push('offset-gap');
       report.clean = false;
@@ -127,9 +122,22 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
     segments.pop()!.remove();
     report.segmentsRemoved++;
   }
+  countMissingOffsets(segments, report);
   const active = segments[segments.length - 1];
   if (active && active.size > 0) active.rollTime = active.headerAt(0)!.maxTimestamp;
   return { segments, report };
+}
+
+/**
+ * Offsets between two kept segments that no file holds: a segment file gone (deleted by hand,
+ * lost by the file system) or one before the checkpoint cut short. They are reported, and the
+ * segments after them kept; readers skip the gap.
+ */
+function countMissingOffsets(segments: readonly Segment[], report: RecoveryReport): void {
+  for (let i = 1; i < segments.length; i++) report.missingOffsets += segments[i].baseOffset - segments[i - 1].nextOffset;
+  if (report.missingOffsets === 0) return;
+  report.reasons.push('missing-offsets');
+  report.clean = false;
 }
 
 /** Deletes whole segments that follow a cut; their bytes count as truncated. */

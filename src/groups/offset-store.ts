@@ -3,6 +3,7 @@ import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { TributaryError } from '../errors.js';
+import { storageError } from '../log/storage-error.js';
 import type { TopicPartition } from '../log/types.js';
 import { makeDirectorySync } from '../make-directory.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -20,7 +21,8 @@ import type { CommittedOffset } from './types.js';
  *   the journal is emptied. A crash between rename and truncation only replays lines the
  *   snapshot already holds, and replaying is idempotent (last line wins).
  * Recovery loads the snapshot, replays the journal and cuts a torn or corrupt tail (a commit
- * that was never acknowledged), reporting what it cut.
+ * that was never acknowledged), reporting what it cut; a damaged line before intact ones is
+ * skipped (reported), the commits after it kept.
  */
 export interface OffsetStoreOptions {
   dir: string;
@@ -69,8 +71,13 @@ export class OffsetStore {
   async open(): Promise<void> {
     makeDirectorySync(this.options.dir);
     await this.loadSnapshot();
-    this.journal = await open(join(this.options.dir, JOURNAL), 'a+');
-    await this.replayJournal(this.journal);
+    const path = join(this.options.dir, JOURNAL);
+    try {
+      this.journal = await open(path, 'a+');
+      await this.replayJournal(this.journal);
+    } catch (err) {
+      throw storageError(err, `opening the offset journal ${path}`);
+    }
   }
 
   async close(): Promise<void> {
@@ -177,24 +184,28 @@ export class OffsetStore {
   }
 
   private async loadSnapshot(): Promise<void> {
-    const text = await readFile(join(this.options.dir, SNAPSHOT), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return '';
-      throw err;
+    const path = join(this.options.dir, SNAPSHOT);
+    const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return Buffer.alloc(0);
+      throw storageError(err, `reading the offset snapshot ${path}`);
     });
-    const { entries, goodBytes } = parseLines(text);
+    const { entries, goodBytes, damagedLines } = parseLines(bytes);
     // The snapshot is renamed into place whole; a bad line means the disk lost data.
-    if (goodBytes !== Buffer.byteLength(text)) this.options.logger.error('offset snapshot is corrupt; offsets after the damage are lost', { file: SNAPSHOT });
+    if (damagedLines > 0 || goodBytes !== bytes.length) {
+      this.options.logger.error('offset snapshot is damaged; the offsets on its damaged lines are lost', { file: SNAPSHOT, damagedLines });
+    }
     for (const e of entries) this.replay(e);
   }
 
   private async replayJournal(journal: FileHandle): Promise<void> {
-    const text = await journal.readFile('utf8');
-    const { entries, goodBytes } = parseLines(text);
+    const bytes = await journal.readFile();
+    const { entries, goodBytes, damagedLines } = parseLines(bytes);
     for (const e of entries) this.replay(e);
-    const total = Buffer.byteLength(text);
-    if (goodBytes < total) {
+    // Lines are independent commits: one the disk damaged costs only itself.
+    if (damagedLines > 0) this.options.logger.warn('skipped damaged lines of the offset journal; the commits after them are kept', { file: JOURNAL, damagedLines });
+    if (goodBytes < bytes.length) {
       await journal.truncate(goodBytes);
-      this.options.logger.warn('cut a torn tail of the offset journal', { file: JOURNAL, truncatedBytes: total - goodBytes });
+      this.options.logger.warn('cut a torn tail of the offset journal', { file: JOURNAL, truncatedBytes: bytes.length - goodBytes });
     }
     this.journalBytes = goodBytes;
   }
@@ -208,17 +219,26 @@ function fromEntry(e: Exclude<JournalEntry, { d: 1 }>): CommittedOffset {
   return { topic: e.t, partition: e.p, offset: e.o, ...(e.m === undefined ? {} : { metadata: e.m }), commitTimestamp: e.ts };
 }
 
-/** The entries of every whole, intact line up to the first bad one, and how many bytes they span. */
-function parseLines(text: string): { entries: JournalEntry[]; goodBytes: number } {
+/**
+ * The entries of every whole, intact line; where the last of them ends (what follows is a torn
+ * tail); and how many bad lines came before it. Split on bytes, so that a damaged byte that is not
+ * UTF-8 cannot shift where the lines after it start.
+ */
+function parseLines(bytes: Buffer): { entries: JournalEntry[]; goodBytes: number; damagedLines: number } {
   const entries: JournalEntry[] = [];
   let goodBytes = 0;
-  let start = 0;
-  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-    const json = decodeLine(text.slice(start, end));
-    if (json === undefined) break;
+  let badSinceGood = 0;
+  let damagedLines = 0;
+  for (let start = 0, end = bytes.indexOf(0x0a); end !== -1; start = end + 1, end = bytes.indexOf(0x0a, start)) {
+    const json = decodeLine(bytes.toString('utf8', start, end));
+    if (json === undefined) {
+      badSinceGood++;
+      continue;
+    }
     entries.push(JSON.parse(json) as JournalEntry);
-    goodBytes += Buffer.byteLength(text.slice(start, end + 1));
-    start = end + 1;
+    damagedLines += badSinceGood;
+    badSinceGood = 0;
+    goodBytes = end + 1;
   }
-  return { entries, goodBytes };
+  return { entries, goodBytes, damagedLines };
 }

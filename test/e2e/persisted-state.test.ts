@@ -124,6 +124,35 @@ describe('changes refused over the admin API leave nothing behind', () => {
   });
 });
 
+describe('damaged metadata', () => {
+  it('a cluster.json cut short fails the start naming the file; deleted as advised, the topics come back with their records', async () => {
+    const { dataDir, config } = setUp();
+    const file = config();
+    const gateway = await start(dataDir, file);
+    const log = { resourceLogs: [{ resource: {}, scopeLogs: [{ logRecords: [{ body: { stringValue: 'kept-after-metadata-loss' } }] }] }] };
+    const sent = await fetch(`${gateway.receiverUrl}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(log) });
+    expect(sent.status).toBe(200);
+    expect((await api(gateway, 'POST', '/topics', { name: 'made-later', partitions: 2 })).status).toBe(201);
+    expect(await gateway.stop()).toBe(0);
+    running.splice(running.indexOf(gateway), 1);
+
+    const metadataFile = join(dataDir, 'meta', 'cluster.json');
+    writeFileSync(metadataFile, readFileSync(metadataFile, 'utf8').slice(0, 100));
+    const refused = await failedStart(dataDir, file);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(metadataFile);
+    expect(refused.stderr).toMatch(/or delete it: the next start creates the configured topics again/);
+
+    rmSync(metadataFile);
+    const again = await start(dataDir, file);
+    const records = await fetch(`${again.adminUrl}/api/v1/topics/otlp_logs/records?partition=0&format=otlp-json`);
+    expect(JSON.stringify(await records.json())).toContain('kept-after-metadata-loss');
+    expect((await api(again, 'GET', '/topics/made-later')).status).toBe(404);
+    expect((await api(again, 'POST', '/topics', { name: 'made-later', partitions: 2 })).status).toBe(201);
+    expect(await again.stop()).toBe(0);
+  });
+});
+
 describe.runIf(canLimit)('partitions are bounded by the files the process may open (ulimit -n 1024: 128 partitions)', () => {
   it('a topic with more partitions than the process can keep open is refused with 400 and not kept; the gateway starts again', async () => {
     const { dataDir, config } = setUp();

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OffsetStore } from '../../src/groups/offset-store.js';
@@ -146,6 +146,48 @@ describe('offset store', () => {
     const last = new OffsetStore({ dir, logger: silentLogger });
     await last.open();
     expect(last.fetch('g')[0].offset).toBe(7);
+    await last.close();
+  });
+
+  it.each(['offsets.journal', 'offsets.snapshot'])('%s that cannot be read fails the open naming the file', async (name) => {
+    const dir = newDir();
+    mkdirSync(join(dir, name), { recursive: true });
+    const store = new OffsetStore({ dir, logger: silentLogger });
+    await expect(store.open()).rejects.toThrow(join(dir, name));
+    await store.close();
+  });
+
+  it('a damaged line in the middle of the journal loses only that commit, not the ones after it', async () => {
+    const dir = newDir();
+    const store = new OffsetStore({ dir, logger: silentLogger });
+    await store.open();
+    for (let offset = 1; offset <= 20; offset++) await store.commit('g', [{ topic: 't', partition: offset % 2, offset }]);
+    await store.close();
+    // A flipped byte (not valid UTF-8) in the fifth line, as a failing disk leaves it.
+    const journal = join(dir, 'offsets.journal');
+    const bytes = readFileSync(journal);
+    let at = 0;
+    for (let line = 0; line < 4; line++) at = bytes.indexOf(0x0a, at) + 1;
+    bytes[at + 20] = 0xff;
+    writeFileSync(journal, bytes);
+
+    const lines: string[] = [];
+    const reopened = new OffsetStore({ dir, logger: createLogger('t', { level: 'warn', write: (l) => lines.push(l) }) });
+    await reopened.open();
+    expect(reopened.fetch('g').map((o) => [o.partition, o.offset]).sort()).toEqual([
+      [0, 20],
+      [1, 19],
+    ]);
+    expect(lines.join()).toMatch(/damaged line.*"damagedLines":1/);
+    expect(statSync(journal).size).toBe(bytes.length);
+    await reopened.commit('g', [{ topic: 't', partition: 0, offset: 22 }]);
+    await reopened.close();
+    const last = new OffsetStore({ dir, logger: silentLogger });
+    await last.open();
+    expect(last.fetch('g').map((o) => [o.partition, o.offset]).sort()).toEqual([
+      [0, 22],
+      [1, 19],
+    ]);
     await last.close();
   });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -76,6 +76,28 @@ describe('embedded log durability', () => {
       expect(await telemetry.metricsText()).toMatch(/tributary_log_recovery_truncated_bytes_total\{topic="torn",partition="0"\} 100/);
       expect(values(await readAll(second, 'torn', 0))).toEqual(['kept']);
       expect((await second.produce('torn', 0, textRecords(['next']))).baseOffset).toBe(1);
+    } finally {
+      await second.shutdown();
+    }
+  });
+
+  it('warns, naming the partition, when the directory of a partition in the metadata is gone, and serves it empty', async () => {
+    const dir = dataDir();
+    const first = await startEmbedded(dir);
+    await first.createTopic({ name: 'wiped', partitions: 2 });
+    await first.produce('wiped', 1, textRecords(['lost']));
+    await first.shutdown();
+    rmSync(join(dir, 'topics', 'wiped-1'), { recursive: true });
+
+    const lines: string[] = [];
+    const logger = createLogger('test', { level: 'warn', write: (line) => lines.push(line) });
+    const second = await startEmbedded(dir, {}, { logger });
+    try {
+      const warned = lines.filter((l) => l.includes('"topic":"wiped"'));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatch(/partition directory .* is missing.*"partition":1/);
+      expect(values(await readAll(second, 'wiped', 1))).toEqual([]);
+      expect((await second.produce('wiped', 1, textRecords(['next']))).baseOffset).toBe(0);
     } finally {
       await second.shutdown();
     }

@@ -65,6 +65,33 @@ describe('embedded log faults', () => {
     }
   });
 
+  it('keeps the records of a topic whose metadata was lost when one of its partitions cannot be opened again', async () => {
+    const dir = dataDir();
+    const first = await startEmbedded(dir, { brokers: 1 });
+    try {
+      await first.createTopic({ name: 'kept', partitions: 2 });
+      await first.produce('kept', 0, textRecords(['a', 'b']));
+      await first.produce('kept', 1, textRecords(['c']));
+    } finally {
+      await first.shutdown();
+    }
+    // cluster.json deleted (as after it was damaged), and junk where a segment of partition 1 goes.
+    rmSync(join(dir, 'meta', 'cluster.json'));
+    const junk = join(dir, 'topics', 'kept-1', '00000000000000000099.log');
+    mkdirSync(junk);
+
+    const backend = await startEmbedded(dir, { brokers: 1 });
+    try {
+      await expect(backend.createTopic({ name: 'kept', partitions: 2 })).rejects.toThrow(/EISDIR/);
+      rmSync(junk, { recursive: true });
+      await backend.createTopic({ name: 'kept', partitions: 2 });
+      expect(values(await readAll(backend, 'kept', 0))).toEqual(['a', 'b']);
+      expect(values(await readAll(backend, 'kept', 1))).toEqual(['c']);
+    } finally {
+      await backend.shutdown();
+    }
+  });
+
   it('keeps every acknowledged record when the process is killed with SIGKILL', async () => {
     const dir = dataDir();
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'inherit'] });

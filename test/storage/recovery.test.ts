@@ -206,4 +206,85 @@ describe('recovery after an unclean stop', () => {
     expect(log.recovery.segmentsRemoved).toBe(1);
     log.close();
   });
+
+  it('missing segment after a clean stop: the gap is reported and every later segment is kept', () => {
+    const dir = tempDir();
+    const log = PartitionLog.open(options(dir));
+    fill(log, 15);
+    const end = log.highWatermark;
+    log.close();
+    const bases = segmentBases(dir).sort((a, b) => a - b);
+    expect(bases.length).toBeGreaterThanOrEqual(3);
+    const [lost, next] = [bases[1], bases[2]];
+    rmSync(logFile(dir, lost));
+    rmSync(indexFile(dir, lost));
+
+    const reopened = PartitionLog.open(options(dir));
+    expect(reopened.recovery).toMatchObject({ clean: false, reasons: ['missing-offsets'], missingOffsets: next - lost, segmentsRemoved: 0 });
+    expect(reopened.highWatermark).toBe(end);
+    expect(readAll(reopened)).toEqual([...expectedValues(0, lost), ...expectedValues(next, end)]);
+    reopened.close();
+  });
+
+  it("missing segment after a crash: the checkpoint's own segment gone cuts nothing after it", () => {
+    const dir = tempDir();
+    const { flushedAt, end } = crashedLog(dir);
+    const checkpoint = CheckpointFile.open(join(dir, CHECKPOINT_FILE));
+    const lost = checkpoint.read()!.segmentBaseOffset;
+    checkpoint.close();
+    const bases = segmentBases(dir).sort((a, b) => a - b);
+    const next = bases[bases.indexOf(lost) + 1];
+    expect(next).toBeLessThan(end);
+    expect(lost).toBeLessThan(flushedAt);
+    rmSync(logFile(dir, lost));
+
+    const log = PartitionLog.open(options(dir));
+    expect(log.recovery).toMatchObject({ clean: false, reasons: ['missing-offsets'], missingOffsets: next - lost, segmentsRemoved: 0, truncatedBytes: 0 });
+    expect(log.highWatermark).toBe(end);
+    expect(readAll(log)).toEqual([...expectedValues(0, lost), ...expectedValues(next, end)]);
+    log.close();
+  });
+
+  it('truncated segment before the checkpoint: cuts that segment only, keeps the later ones and reports the offsets lost', () => {
+    const dir = tempDir();
+    const log = PartitionLog.open(options(dir));
+    fill(log, 15);
+    const end = log.highWatermark;
+    log.close();
+    const bases = segmentBases(dir).sort((a, b) => a - b);
+    const [damaged, next] = [bases[0], bases[1]];
+    const file = logFile(dir, damaged);
+    truncateSync(file, statSync(file).size - 100);
+
+    const reopened = PartitionLog.open(options(dir));
+    // The last batch of the damaged segment is cut (10 records), nothing after it.
+    expect(reopened.recovery).toMatchObject({ clean: false, reasons: ['truncated', 'missing-offsets'], missingOffsets: 10, segmentsRemoved: 0 });
+    expect(reopened.highWatermark).toBe(end);
+    expect(readAll(reopened)).toEqual([...expectedValues(0, next - 10), ...expectedValues(next, end)]);
+    reopened.close();
+  });
+
+  it('a foreign file named like a segment past the largest offset is left alone', () => {
+    const dir = tempDir();
+    const { end } = crashedLog(dir);
+    writeFileSync(join(dir, '99999999999999999999.log'), 'not a segment');
+    const log = reopenAndCheck(dir, end);
+    expect(log.recovery).toMatchObject({ truncatedBytes: 0, segmentsRemoved: 0, missingOffsets: 0 });
+    log.close();
+    expect(existsSync(join(dir, '99999999999999999999.log'))).toBe(true);
+  });
+
+  it('overlapping segment: one starting before the end of the one before it is removed', () => {
+    const dir = tempDir();
+    const { end } = crashedLog(dir);
+    const last = Math.max(...segmentBases(dir));
+    writeFileSync(logFile(dir, end - 5), batchOf(10, end - 5));
+    const log = PartitionLog.open(options(dir));
+    expect(log.recovery.reasons).toEqual(['offset-gap']);
+    expect(log.recovery.segmentsRemoved).toBe(1);
+    expect(log.highWatermark).toBe(end);
+    expect(readAll(log)).toEqual(expectedValues(0, end));
+    expect(existsSync(logFile(dir, last))).toBe(true);
+    log.close();
+  });
 });

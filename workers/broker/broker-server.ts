@@ -112,7 +112,7 @@ export class BrokerServer {
       case 'open':
         return this.open(req.partitions);
       case 'dropPartitions':
-        this.drop(req.partitions);
+        this.drop(req.partitions, req.keepDirs);
         return null;
       case 'offsetForTimestamp':
         return this.hosted(req.topic, req.partition).log.offsetForTimestamp(req.timestamp);
@@ -230,10 +230,10 @@ export class BrokerServer {
     }
   }
 
-  private drop(partitions: PartitionAssignment[]): void {
+  private drop(partitions: PartitionAssignment[], keepDirs: readonly string[]): void {
     this.changed();
     this.closePartitions(partitions);
-    for (const { dir } of partitions) rmSync(dir, { recursive: true, force: true });
+    for (const { dir } of partitions) if (!keepDirs.includes(dir)) rmSync(dir, { recursive: true, force: true });
   }
 
   private enforceRetention(): PartitionStats[] {

@@ -26,6 +26,8 @@ export interface RecoveryReport {
   reasons: string[];
   indexesRebuilt: number;
   segmentsRemoved: number;
+  /** Offsets between two segments that no file holds (a segment file went missing). */
+  missingOffsets: number;
 }
 
 export interface AppendResult {

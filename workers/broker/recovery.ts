@@ -12,13 +12,13 @@ export interface LoadedSegments {
 }
 
 /** Segment base offsets found in `dir`; index files without their log (a crash while a segment
- *  was created or deleted) are removed. */
+ *  was created or deleted) are removed. A name past the largest offset is no segment's: left alone. */
 function listSegments(dir: string): number[] {
   const logs = new Set<number>();
   const indexes: number[] = [];
   for (const name of readdirSync(dir)) {
     const m = SEGMENT_FILE.exec(name);
-    if (!m) continue;
+    if (!m || !Number.isSafeInteger(Number(m[1]))) continue;
     if (m[2] === 'log') logs.add(Number(m[1]));
     else indexes.push(Number(m[1]));
   }
@@ -31,6 +31,7 @@ function listSegments(dir: string): number[] {
  * index is checked against its log and the tail after its last entry is read for the segment's
  * end. Otherwise every batch past the checkpoint's recovery point is validated (length, magic,
  * CRC-32C, offsets continuing), the log is cut at the first bad one and later segments removed.
+ * A segment before the checkpoint found short, or missing, loses only its own offsets (reported).
  */
 export function loadSegments(options: PartitionLogOptions, checkpoint: Checkpoint | null, now: number): LoadedSegments {
   const segments: Segment[] = [];
@@ -54,6 +55,7 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
     reasons: [],
     indexesRebuilt: 0,
     segmentsRemoved: 0,
+    missingOffsets: 0,
   };
 
   // Where validation starts: the checkpoint's segment and position, else the very beginning.
@@ -71,8 +73,9 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
     const segment = Segment.open(options.dir, base, now);
     const previous = segments[segments.length - 1];
     const validating = i >= startSegment;
-    if (validating && previous && previous.nextOffset !== base) {
-      // Batches after a cut (or a segment rolled at an offset that was cut) cannot be kept.
+    // A segment starting past the end of the one before is kept (see countMissingOffsets).
+    if (previous && previous.nextOffset > base) {
+      // A segment starting inside the one before it cannot be ordered: it goes, and all after it.
       report.reasons.push('offset-gap');
       report.clean = false;
       segment.close();
@@ -104,6 +107,10 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
       report.truncatedBytes += segment.size - result.end;
       report.clean = false;
       segment.settle(result);
+      // Past the checkpoint a bad batch ends what the crash left: everything after it goes. Before
+      // it (synced, or closed cleanly) it is damage to this segment alone: the segments after it
+      // stay, and the offsets cut show as missing.
+      if (!validating) continue;
       removeSegments(options.dir, bases.slice(i + 1), report);
       break;
     }
@@ -115,9 +122,22 @@ function loadInto(segments: Segment[], options: PartitionLogOptions, checkpoint:
     segments.pop()!.remove();
     report.segmentsRemoved++;
   }
+  countMissingOffsets(segments, report);
   const active = segments[segments.length - 1];
   if (active && active.size > 0) active.rollTime = active.headerAt(0)!.maxTimestamp;
   return { segments, report };
+}
+
+/**
+ * Offsets between two kept segments that no file holds: a segment file gone (deleted by hand,
+ * lost by the file system) or one before the checkpoint cut short. They are reported, and the
+ * segments after them kept; readers skip the gap.
+ */
+function countMissingOffsets(segments: readonly Segment[], report: RecoveryReport): void {
+  for (let i = 1; i < segments.length; i++) report.missingOffsets += segments[i].baseOffset - segments[i - 1].nextOffset;
+  if (report.missingOffsets === 0) return;
+  report.reasons.push('missing-offsets');
+  report.clean = false;
 }
 
 /** Deletes whole segments that follow a cut; their bytes count as truncated. */

@@ -1,5 +1,6 @@
 // Runs on: main thread.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NAME_PATTERN } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
@@ -145,6 +146,15 @@ export class ClusterController {
 
   partitionDir(topic: string, partition: number): string {
     return join(this.options.dataDir, 'topics', `${topic}-${partition}`);
+  }
+
+  /** Partitions in the metadata whose directory is gone (deleted by hand, or lost with a disk). */
+  partitionsWithoutDirectory(): { topic: string; partition: number; dir: string }[] {
+    return this.topicNames().flatMap((topic) =>
+      this.metadata.topics[topic].partitions
+        .map((p) => ({ topic, partition: p.partition, dir: this.partitionDir(topic, p.partition) }))
+        .filter(({ dir }) => !existsSync(dir)),
+    );
   }
 
   /** Everything broker `brokerId` leads, as it needs it to open the partitions. */

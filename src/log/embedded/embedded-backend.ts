@@ -156,6 +156,10 @@ export class EmbeddedBackend implements LogBackend {
       const { reassigned, overCapacity } = this.controller.load();
       if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
       if (overCapacity) this.logger.warn(`the partitions may not all open: ${overCapacity}`);
+      // Such a partition opens empty: its records are lost, which is said here, once.
+      for (const { topic, partition, dir } of this.controller.partitionsWithoutDirectory()) {
+        this.logger.warn(`the partition directory ${dir} is missing; the partition starts empty at offset 0 (its records are lost)`, { topic, partition });
+      }
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
       // Each createTopic assigns its partitions synchronously, in config order; only the opening overlaps.
@@ -240,10 +244,11 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     if (this.controller.topic(spec.name) && options.ifNotExists) return this.describeTopic(spec.name);
     const topic = this.controller.createTopic(spec);
+    const existing = this.placement.existingDirs(spec.name, topic);
     try {
       await this.placement.open(spec.name, topic);
     } catch (err) {
-      await this.placement.remove(spec.name, topic, err);
+      await this.placement.remove(spec.name, topic, err, existing);
       this.stats.forget(spec.name);
       throw err;
     }
@@ -412,6 +417,10 @@ export class EmbeddedBackend implements LogBackend {
       const fields = { broker: brokerId, topic, partition, ...recovery };
       if (recovery.truncatedBytes > 0) {
         this.metrics.recoveryTruncatedBytes.inc({ topic, partition: String(partition) }, recovery.truncatedBytes);
+      }
+      if (recovery.missingOffsets > 0) {
+        this.logger.warn('recovery found offsets missing from a partition (a segment file gone or cut short); the segments after them are kept', fields);
+      } else if (recovery.truncatedBytes > 0) {
         this.logger.warn('recovery cut a damaged tail off a partition', fields);
       } else {
         this.logger.info('recovered a partition after an unclean stop', fields);

@@ -12,7 +12,9 @@ const LOG_DEFAULT_KEY: Record<TopicSettingKey, string> = {
   retentionMs: 'log.retention_ms',
 };
 
-const RESTORE = 'restore the file from a backup, or move the data directory away to start with an empty one';
+export const RESTORE =
+  'restore the file from a backup, or delete it: the next start creates the configured topics again over their partition ' +
+  'directories, records kept (create a topic made at run time again, with the same partitions, to get its records back)';
 
 /**
  * The cluster metadata as read at start, checked whole: a bad file (edited by hand, or written by

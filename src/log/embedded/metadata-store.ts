@@ -5,7 +5,7 @@ import { writeFileAtomically } from '../../atomic-file.js';
 import { ConfigError } from '../../errors.js';
 import { storageError } from '../storage-error.js';
 import type { TopicSettings } from '../types.js';
-import { checkMetadata } from './metadata-check.js';
+import { checkMetadata, RESTORE } from './metadata-check.js';
 
 /** The controller's persisted view of the cluster: <data_dir>/meta/cluster.json. */
 export interface ClusterMetadata {
@@ -50,7 +50,7 @@ export function loadMetadata(dataDir: string): ClusterMetadata | undefined {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`the cluster metadata ${path} is not valid JSON; restore it from a backup, or move the data directory away`, {
+    throw new ConfigError(`the cluster metadata ${path} is not valid JSON; ${RESTORE}`, {
       cause: err,
     });
   }

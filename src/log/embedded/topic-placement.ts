@@ -1,4 +1,5 @@
 // Runs on: main thread.
+import { statSync } from 'node:fs';
 import type { Logger } from '../../telemetry/logger.js';
 import type { BrokerHandle } from './broker-handle.js';
 import type { OpenedPartition, PartitionAssignment } from './broker-protocol.js';
@@ -30,17 +31,30 @@ export class TopicPlacement {
   }
 
   /**
-   * Removes a new topic whose partitions did not all open, files and metadata, so that neither a
-   * retry nor the next start trips over half of it.
+   * The new topic's partition directories that exist before it opens them: a configured topic's
+   * records whose metadata was lost (cluster.json deleted). `remove` keeps them; a plain file in
+   * the way is no partition's data and goes.
    */
-  async remove(name: string, topic: TopicMetadata, cause: unknown): Promise<void> {
-    this.logger.warn('could not open the partitions of a new topic; removing it again', { topic: name, error: cause });
+  existingDirs(name: string, topic: TopicMetadata): string[] {
+    return topic.partitions
+      .map((p) => this.controller.assignment(name, p).dir)
+      .filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true);
+  }
+
+  /**
+   * Removes a new topic whose partitions did not all open, files and metadata, so that neither a
+   * retry nor the next start trips over half of it. Only what the attempt created goes: the paths
+   * in `keep` (existingDirs before the open) stay as they were.
+   */
+  async remove(name: string, topic: TopicMetadata, cause: unknown, keep: readonly string[]): Promise<void> {
+    this.logger.warn('could not open the partitions of a new topic; removing it again', { topic: name, error: cause, kept: keep });
     const dropped = await Promise.allSettled(
       [...this.byBroker(name, topic)].map(async ([id, partitions]) => {
         const broker = this.brokers[id];
         // A restarting broker counts what the controller lists when it is back.
         if (broker.state !== 'restarting') broker.partitions = Math.max(0, broker.partitions - partitions.length);
-        await broker.request<'dropPartitions'>({ op: 'dropPartitions', partitions });
+        const keepDirs = partitions.filter((p) => keep.includes(p.dir)).map((p) => p.dir);
+        await broker.request<'dropPartitions'>({ op: 'dropPartitions', partitions, keepDirs });
       }),
     );
     for (const result of dropped) {

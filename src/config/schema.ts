@@ -1,6 +1,7 @@
 // Runs on: main thread.
 import { z } from 'zod';
-import { MAX_SEGMENT_BYTES, MAX_TIMER_MS, MIN_SEGMENT_BYTES } from '../log/storage-limits.js';
+import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES } from '../log/storage-limits.js';
+import { MAX_TIMER_MS } from '../max-timer.js';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
 import { problemsAcrossKeys } from './across-keys.js';
 import { pipelineFilterSchema } from './pipeline-filter.js';

@@ -12,8 +12,6 @@ export const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
 export const MIN_SEGMENT_BYTES = 1024;
 /** Kafka's default limit on one topic's partitions is in the same range. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
-/** Node fires a timer with a longer delay at once (TimeoutOverflowWarning), not later. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What each topic setting may be; the defaults under `log:` in the config are bounded alike. */
 export const TOPIC_SETTING_RANGES = {

@@ -2,6 +2,8 @@
  * Runs on: any thread (sink workers' deliveries, the main thread's broker and sink-worker restarts,
  * the Kafka backend's admin retries): the one retry/backoff policy of the gateway.
  */
+import { MAX_TIMER_MS } from '../max-timer.js';
+
 /** The pipeline's `retry` block, in milliseconds. */
 export interface RetryPolicy {
   initial_interval: number;
@@ -13,8 +15,6 @@ export interface RetryPolicy {
 /** Jitter spreads each delay over ±50 %, so members that failed together do not retry together. */
 const RANDOMIZATION = 0.5;
 
-/** The longest wait a timer holds: Node fires a longer one after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The wait before retry number `attempt` (0 for the first retry): exponential from the initial

@@ -148,7 +148,8 @@ describe.skipIf(!chromiumAvailable())('the web console in a browser', () => {
 
     // A name the API refuses: its message shows at the name field.
     await open('/ui/topics');
-    await page.waitForSelector('#topic-name');
+    // As above: the view has loaded its topics (until then the page may still render anew under the form).
+    await page.waitForSelector('tr[data-topic="console-made"]');
     await page.type('#topic-name', 'console-made');
     await page.click('form[aria-label="Create a topic"] button[type="submit"]');
     await page.waitForSelector('[data-field="topic-name"] .field-error');

@@ -1,14 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { useDataDirs } from '../log/helpers.js';
 import { makeSpans } from '../otlp/fixtures.js';
-import { eventually, spanIdsOf, startReceiver, type TestReceiver } from './helpers.js';
+import { eventually, pipelineMetric, sendSpans, spanIdsOf, startReceiver, type TestReceiver } from './helpers.js';
 
 /** A gateway from a config file, as `tributary start --config` builds it, with one otlphttp pipeline `out`. */
 async function startGateway(dir: string, endpoint: string, pipelineKeys: string, logKeys = ''): Promise<{ gateway: Gateway; admin: string; receiver: string }> {
@@ -31,19 +29,6 @@ ${pipelineKeys}
   const gateway = createGateway(loadConfig(configFile, {}), { logger: silentLogger });
   await gateway.start();
   return { gateway, admin: `http://127.0.0.1:${gateway.adminAddress().port}`, receiver: `http://127.0.0.1:${gateway.receiverAddress().port}` };
-}
-
-async function sendSpans(receiver: string, spans: ReadableSpan[]): Promise<void> {
-  const exporter = new OTLPTraceExporter({ url: `${receiver}/v1/traces` });
-  const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(spans, resolve));
-  await exporter.shutdown();
-  expect(result.error).toBeUndefined();
-}
-
-async function metric(admin: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${admin}/metrics`)).text();
-  const m = new RegExp(`^${name}\\{pipeline="out"${labels}\\} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
 }
 
 describe('delivery retries', () => {
@@ -74,7 +59,7 @@ describe('delivery retries', () => {
     await eventually('the first attempt', () => attempts > 0);
     await new Promise((r) => setTimeout(r, 1000));
     expect(attempts).toBe(1);
-    expect(await metric(admin, 'tributary_sink_records_total', ',outcome="dead_lettered"')).toBe(0);
+    expect(await pipelineMetric(admin, 'out', 'tributary_sink_records_total', ',outcome="dead_lettered"')).toBe(0);
   });
 
   it('dead-letters at once a batch whose Retry-After is past max_elapsed_time, saying so', async () => {
@@ -83,7 +68,7 @@ describe('delivery retries', () => {
     const { gateway, admin, receiver: otlp } = await startGateway(dataDir(), sink.url, '    retry: { max_elapsed_time: 1m }');
     gateways.push(gateway);
     await sendSpans(otlp, makeSpans({ service: 'cart', traces: 1, spansPerTrace: 1 }));
-    await eventually('dead-lettered', async () => (await metric(admin, 'tributary_sink_records_total', ',outcome="dead_lettered"')) === 1);
+    await eventually('dead-lettered', async () => (await pipelineMetric(admin, 'out', 'tributary_sink_records_total', ',outcome="dead_lettered"')) === 1);
     const { records } = (await (await fetch(`${admin}/api/v1/topics/out.dlq/records?partition=0&offset=0&limit=10`)).json()) as {
       records: { headers: { key: string; value: string }[] }[];
     };
@@ -132,7 +117,7 @@ describe('delivery retries', () => {
       spans[0]!.attributes.padding = 'x'.repeat(1650);
       await sendSpans(otlp, spans);
     }
-    await eventually('both records dead-lettered', async () => (await metric(admin, 'tributary_sink_records_total', ',outcome="dead_lettered"')) === 2);
+    await eventually('both records dead-lettered', async () => (await pipelineMetric(admin, 'out', 'tributary_sink_records_total', ',outcome="dead_lettered"')) === 2);
     const { records } = (await (await fetch(`${admin}/api/v1/topics/out.dlq/records?partition=0&offset=0&limit=10`)).json()) as { records: unknown[] };
     expect(records).toHaveLength(2);
     const { partitions } = (await (await fetch(`${admin}/api/v1/groups/out`)).json()) as { partitions: { lag: number }[] };

@@ -2,15 +2,13 @@
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from '../small-disk.js';
-import { eventually } from './helpers.js';
+import { eventually, pipelineMetric, sendSpans } from './helpers.js';
 
 /** A gateway from a config file, as `tributary start --config` builds it, with one file pipeline. */
 async function startFileGateway(dir: string, sinkPath: string): Promise<{ gateway: Gateway; admin: string; receiver: string }> {
@@ -39,20 +37,6 @@ pipelines:
   };
 }
 
-async function sendSpans(receiver: string, spans: ReadableSpan[]): Promise<void> {
-  const exporter = new OTLPTraceExporter({ url: `${receiver}/v1/traces` });
-  const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(spans, resolve));
-  await exporter.shutdown();
-  expect(result.error).toBeUndefined();
-}
-
-/** A counter of the `files` pipeline as the admin API's /metrics shows it; 0 when it has no sample yet. */
-async function pipelineMetric(admin: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${admin}/metrics`)).text();
-  const m = new RegExp(`^${name}\\{pipeline="files"${labels}\\} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
 /**
  * The span ids in an OTLP/JSON lines file, or undefined while it is missing or any line (the last
  * one included) is not a complete JSON line: a reader may catch an append midway.
@@ -75,8 +59,8 @@ function spanIdsIn(file: string): string[] | undefined {
 async function expectNothingDeadLettered(admin: string): Promise<void> {
   const { topics } = (await (await fetch(`${admin}/api/v1/topics`)).json()) as { topics: { name: string }[] };
   expect(topics.map((t) => t.name)).not.toContain('files.dlq');
-  expect(await pipelineMetric(admin, 'tributary_sink_records_total', ',outcome="dead_lettered"')).toBe(0);
-  expect(await pipelineMetric(admin, 'tributary_sink_failures_total', ',kind="permanent"')).toBe(0);
+  expect(await pipelineMetric(admin, 'files', 'tributary_sink_records_total', ',outcome="dead_lettered"')).toBe(0);
+  expect(await pipelineMetric(admin, 'files', 'tributary_sink_failures_total', ',kind="permanent"')).toBe(0);
 }
 
 
@@ -106,8 +90,8 @@ describe('file sink while its file cannot be written', () => {
 
     const spans = makeSpans({ service: 'cart', traces: 10, spansPerTrace: 3 });
     await sendSpans(receiver, spans);
-    await eventually('three retries', async () => (await pipelineMetric(admin, 'tributary_sink_retries_total')) >= 3);
-    expect(await pipelineMetric(admin, 'tributary_sink_failures_total', ',kind="retriable"')).toBeGreaterThanOrEqual(3);
+    await eventually('three retries', async () => (await pipelineMetric(admin, 'files', 'tributary_sink_retries_total')) >= 3);
+    expect(await pipelineMetric(admin, 'files', 'tributary_sink_failures_total', ',kind="retriable"')).toBeGreaterThanOrEqual(3);
 
     unlinkSync(blocker);
     const file = join(blocker, 'spans.jsonl');
@@ -116,7 +100,7 @@ describe('file sink while its file cannot be written', () => {
       return found && found.length >= spans.length && found;
     });
     expect(ids.sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
-    await eventually('records counted as exported', async () => (await pipelineMetric(admin, 'tributary_sink_records_total', ',outcome="exported"')) === 10);
+    await eventually('records counted as exported', async () => (await pipelineMetric(admin, 'files', 'tributary_sink_records_total', ',outcome="exported"')) === 10);
     await expectNothingDeadLettered(admin);
   });
 
@@ -139,11 +123,11 @@ describe('file sink while its file cannot be written', () => {
 
     const spans = makeSpans({ service: 'cart', traces: 20, spansPerTrace: 5 });
     await sendSpans(receiver, spans);
-    await eventually('three retries', async () => (await pipelineMetric(admin, 'tributary_sink_retries_total')) >= 3);
+    await eventually('three retries', async () => (await pipelineMetric(admin, 'files', 'tributary_sink_retries_total')) >= 3);
 
     unlinkSync(filler);
     const file = join(disk, 'spans.jsonl');
-    await eventually('every record exported', async () => (await pipelineMetric(admin, 'tributary_sink_records_total', ',outcome="exported"')) === 20);
+    await eventually('every record exported', async () => (await pipelineMetric(admin, 'files', 'tributary_sink_records_total', ',outcome="exported"')) === 20);
     // Every line parses and each span is there once: the failed appends were cut back, not left half-written.
     expect(spanIdsIn(file)?.sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
     await expectNothingDeadLettered(admin);

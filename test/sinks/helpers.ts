@@ -1,4 +1,5 @@
-import { afterEach } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterEach, expect } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -10,6 +11,7 @@ import type { ConsumedRecord } from '../../src/log/types.js';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { createPipelines, type Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import type { Signal, SinkBatch, SinkContext } from '../../src/sinks/sink.js';
+import { exportSpans } from '../e2e/spans.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { type GroupFixture, startGroups } from '../groups/helpers.js';
@@ -225,4 +227,17 @@ export function holdExports(sink: TestReceiver): { seen: Set<string>; requests()
     return { status: 200 };
   };
   return { seen, requests: () => requests, release: () => (hang = false) };
+}
+
+/** Exports spans through the real OpenTelemetry exporter and fails unless they were accepted. */
+export async function sendSpans(receiver: string, spans: ReadableSpan[]): Promise<void> {
+  const result = await exportSpans(receiver, spans);
+  expect(result.error).toBeUndefined();
+}
+
+/** A counter of one pipeline as the admin API's /metrics shows it (`labels` after its pipeline label); 0 before its first sample. */
+export async function pipelineMetric(admin: string, pipeline: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const m = new RegExp(`^${name}\\{pipeline="${pipeline}"${labels}\\} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
 }

@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { expect } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { exportSpans } from '../e2e/spans.js';
 import { spanIdsOf, type TestReceiver } from '../sinks/helpers.js';
 
 /** A gateway built by the real factory on port 0, with a data directory that outlives a restart. */
@@ -74,11 +72,7 @@ export async function api<T = Record<string, unknown>>(admin: string, method: st
   return { status: response.status, body: (await response.json()) as T };
 }
 
-/** Exports spans through the real OpenTelemetry exporter and fails unless they were accepted. */
-export async function sendSpans(receiver: string, spans: ReadableSpan[]): Promise<void> {
-  const result = await exportSpans(receiver, spans);
-  expect(result.error).toBeUndefined();
-}
+export { sendSpans } from '../sinks/helpers.js';
 
 export const spanIds = (spans: ReadableSpan[]) => spans.map((s) => s.spanContext().spanId);
 

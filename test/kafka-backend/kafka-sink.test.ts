@@ -12,9 +12,27 @@ import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { makeLogs, makeSpans } from '../otlp/fixtures.js';
-import { eventually, spanIdsOf as spanIdsOfRequest } from '../sinks/helpers.js';
+import { startKafkaGateway, type KafkaGateway } from '../kafka/helpers.js';
+import { eventually, sendSpans, spanIdsOf as spanIdsOfRequest } from '../sinks/helpers.js';
 import { describeKafkaWith, useMockCluster } from './mock-fixture.js';
 import { pythonClientUnavailable, readWithPythonClient, type StoredRecord } from './python-client.js';
+
+/** A gateway on the embedded log (one partition a topic) whose one pipeline is `pipeline`, built as `tributary start` builds it. */
+async function startSinkGateway(dataDir: string, pipeline: Record<string, unknown>): Promise<Gateway> {
+  const gateway = createGateway(
+    configSchema.parse({
+      receiver: { endpoint: '127.0.0.1:0', workers: 1 },
+      admin: { endpoint: '127.0.0.1:0' },
+      kafka: { listener: '' },
+      log: { data_dir: dataDir, brokers: 1, fsync: 'never' },
+      topics: { otlp_spans: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 }, otlp_metrics: { partitions: 1 } },
+      pipelines: [pipeline],
+    }),
+    { logger: silentLogger, telemetry: new Telemetry() },
+  );
+  await gateway.start();
+  return gateway;
+}
 
 const pipelineOn = (brokers: string[], sink: Record<string, unknown> = {}) => ({
   group: 'to-kafka',
@@ -85,36 +103,12 @@ describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker li
 
   it('dead-letters at once, as unknown, a batch for a topic the cluster does not have (not retried as a timeout for max_elapsed_time)', async () => {
     // The target cluster is another gateway's Kafka listener: unlike the mock, it does not create topics on demand.
-    const target = createGateway(
-      configSchema.parse({
-        receiver: { endpoint: '127.0.0.1:0', workers: 1 },
-        admin: { endpoint: '127.0.0.1:0' },
-        kafka: { listener: '127.0.0.1:0' },
-        log: { data_dir: join(dir, 'target'), brokers: 1, fsync: 'never' },
-      }),
-      { logger: silentLogger, telemetry: new Telemetry() },
-    );
+    const target = await startKafkaGateway({ partitions: 1 });
     let missing: Gateway | undefined;
     try {
-      await target.start();
-      const { host, port } = target.kafkaAddress()!;
-      missing = createGateway(
-        configSchema.parse({
-          receiver: { endpoint: '127.0.0.1:0', workers: 1 },
-          admin: { endpoint: '127.0.0.1:0' },
-          kafka: { listener: '' },
-          log: { data_dir: join(dir, 'missing-topic'), brokers: 1, fsync: 'never' },
-          topics: { otlp_spans: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 }, otlp_metrics: { partitions: 1 } },
-          // The default max_elapsed_time (5 m): a batch retried as timed out would not reach the dead-letter topic within this test.
-          pipelines: [{ ...pipelineOn([`${host}:${port}`], { topics: { traces: 'no_such_topic' } }), group: 'to-missing' }],
-        }),
-        { logger: silentLogger, telemetry: new Telemetry() },
-      );
-      await missing.start();
-      const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${missing.receiverAddress().port}/v1/traces` });
-      const result = await new Promise<{ code: number }>((resolve) => exporter.export(makeSpans({ service: 'lost', traces: 2, spansPerTrace: 1 }), resolve));
-      await exporter.shutdown();
-      expect(result.code).toBe(0);
+      // The default max_elapsed_time (5 m): a batch retried as timed out would not reach the dead-letter topic within this test.
+      missing = await startSinkGateway(join(dir, 'missing-topic'), { ...pipelineOn([target.bootstrap], { topics: { traces: 'no_such_topic' } }), group: 'to-missing' });
+      await sendSpans(`http://127.0.0.1:${missing.receiverAddress().port}`, makeSpans({ service: 'lost', traces: 2, spansPerTrace: 1 }));
       const admin = `http://127.0.0.1:${missing.adminAddress().port}`;
       const dead = await eventually(
         'the batch in the dead-letter topic',
@@ -130,7 +124,7 @@ describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker li
       expect(header('dlq.error.message')).toMatch(/no_such_topic.*unknown topic/i);
     } finally {
       await missing?.shutdown();
-      await target.shutdown();
+      await target.stop();
     }
   }, 60_000);
 
@@ -140,37 +134,17 @@ describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker li
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const { port } = probe.address() as AddressInfo;
     await new Promise((resolve) => probe.close(resolve));
-    const waiting = createGateway(
-      configSchema.parse({
-        receiver: { endpoint: '127.0.0.1:0', workers: 1 },
-        admin: { endpoint: '127.0.0.1:0' },
-        kafka: { listener: '' },
-        log: { data_dir: join(dir, 'cluster-down'), brokers: 1, fsync: 'never' },
-        topics: { otlp_spans: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 }, otlp_metrics: { partitions: 1 } },
-        pipelines: [{ ...pipelineOn([`127.0.0.1:${port}`]), group: 'to-later', retry: { initial_interval: '100ms', max_interval: '1s' } }],
-      }),
-      { logger: silentLogger, telemetry: new Telemetry() },
-    );
-    let target: Gateway | undefined;
+    const waiting = await startSinkGateway(join(dir, 'cluster-down'), {
+      ...pipelineOn([`127.0.0.1:${port}`]),
+      group: 'to-later',
+      retry: { initial_interval: '100ms', max_interval: '1s' },
+    });
+    let target: KafkaGateway | undefined;
     try {
-      await waiting.start();
-      const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${waiting.receiverAddress().port}/v1/traces` });
-      const result = await new Promise<{ code: number }>((resolve) => exporter.export(makeSpans({ service: 'later', traces: 3, spansPerTrace: 1 }), resolve));
-      await exporter.shutdown();
-      expect(result.code).toBe(0);
+      await sendSpans(`http://127.0.0.1:${waiting.receiverAddress().port}`, makeSpans({ service: 'later', traces: 3, spansPerTrace: 1 }));
 
-      target = createGateway(
-        configSchema.parse({
-          receiver: { endpoint: '127.0.0.1:0', workers: 1 },
-          admin: { endpoint: '127.0.0.1:0' },
-          kafka: { listener: `127.0.0.1:${port}` },
-          log: { data_dir: join(dir, 'cluster-later'), brokers: 1, fsync: 'never' },
-          topics: { otlp_spans: { partitions: 1 } },
-        }),
-        { logger: silentLogger, telemetry: new Telemetry() },
-      );
-      await target.start();
-      const admin = `http://127.0.0.1:${target.adminAddress().port}`;
+      target = await startKafkaGateway({ partitions: 1, kafka: { listener: `127.0.0.1:${port}` } });
+      const admin = target.adminUrl;
       await eventually(
         'the three traces in the cluster',
         async () => {
@@ -181,7 +155,7 @@ describeKafkaWith(pythonClientUnavailable())('the kafka sink (into a 3-broker li
       );
     } finally {
       await waiting.shutdown();
-      await target?.shutdown();
+      await target?.stop();
     }
   }, 60_000);
 

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import type { GroupsConfig } from '../config/schema.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import { TributaryError } from '../errors.js';
-import type { LogBackend } from '../log/backend.js';
 import type { TopicPartition } from '../log/types.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Logger } from '../telemetry/logger.js';
 import { GroupConsumer, type ConsumerSettings } from './consumer.js';
+import type { GroupLogView } from './group-log-view.js';
 import { Group } from './group.js';
 import { registerGroupMetrics } from './group-metrics.js';
 import { describeLag, resolveResetOffsets } from './group-offsets.js';
@@ -25,9 +25,6 @@ import type {
   PartitionLag,
   PartitionOffset,
 } from './types.js';
-
-/** What the coordinator needs from the log: metadata, high watermarks, timestamps, and fetch for its consumers. */
-export type GroupLogView = Pick<LogBackend, 'partitionCount' | 'describeTopic' | 'offsetForTimestamp' | 'fetch'>;
 
 export interface GroupCoordinatorOptions {
   /** The log's data directory; offsets live in <dataDir>/groups/. */

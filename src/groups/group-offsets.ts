@@ -2,7 +2,7 @@
 import { TributaryError } from '../errors.js';
 import type { PartitionInfo, TopicPartition } from '../log/types.js';
 import { compareTopicPartitions, topicPartitionKey } from './assignors/assignor.js';
-import type { GroupLogView } from './coordinator.js';
+import type { GroupLogView } from './group-log-view.js';
 import type { CommittedOffset, OffsetResetTarget, PartitionLag, PartitionOffset } from './types.js';
 
 /** The partitions of each topic, looked up once per topic; a topic deleted since is left out. */

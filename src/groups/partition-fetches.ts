@@ -3,7 +3,7 @@ import { TributaryError } from '../errors.js';
 import type { ConsumedRecord, TopicPartition } from '../log/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { topicPartitionKey } from './assignors/assignor.js';
-import type { GroupLogView } from './coordinator.js';
+import type { GroupLogView } from './group-log-view.js';
 import type { ConsumerOptions, PartitionOffset } from './types.js';
 
 interface PartitionFetch {

@@ -9,7 +9,8 @@ import { MAX_PARTITIONS_PER_TOPIC, TOPIC_SETTING_KEYS, topicSettingProblem } fro
 import type { TopicSettings, TopicSpec } from '../types.js';
 import type { PartitionAssignment, PartitionStorageSettings } from './broker-protocol.js';
 import { capacityExplained, type PartitionCapacity } from './fd-budget.js';
-import { type ClusterMetadata, loadMetadata, type PartitionMetadata, saveMetadata, type TopicMetadata } from './metadata-store.js';
+import type { ClusterMetadata, PartitionMetadata, TopicMetadata } from './cluster-metadata.js';
+import { loadMetadata, saveMetadata } from './metadata-store.js';
 
 export interface ControllerOptions {
   dataDir: string;

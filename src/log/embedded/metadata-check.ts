@@ -2,7 +2,7 @@
 import { NAME_PATTERN } from '../../config/schema.js';
 import { ConfigError } from '../../errors.js';
 import { MAX_PARTITIONS_PER_TOPIC, TOPIC_SETTING_KEYS, type TopicSettingKey, topicSettingProblem } from '../storage-limits.js';
-import type { ClusterMetadata } from './metadata-store.js';
+import type { ClusterMetadata } from './cluster-metadata.js';
 
 /** The config key under `log:` that a topic without a setting of its own takes. */
 const LOG_DEFAULT_KEY: Record<TopicSettingKey, string> = {

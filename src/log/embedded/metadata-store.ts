@@ -4,31 +4,8 @@ import { join } from 'node:path';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { ConfigError } from '../../errors.js';
 import { storageError } from '../storage-error.js';
-import type { TopicSettings } from '../types.js';
+import type { ClusterMetadata } from './cluster-metadata.js';
 import { checkMetadata, RESTORE } from './metadata-check.js';
-
-/** The controller's persisted view of the cluster: <data_dir>/meta/cluster.json. */
-export interface ClusterMetadata {
-  version: 1;
-  clusterId: string;
-  brokers: number[];
-  topics: Record<string, TopicMetadata>;
-}
-
-export interface TopicMetadata {
-  replicationFactor: number;
-  /** Only the settings given for this topic; the rest come from the log defaults. */
-  settings: TopicSettings;
-  partitions: PartitionMetadata[];
-}
-
-export interface PartitionMetadata {
-  partition: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-  leaderEpoch: number;
-}
 
 export const METADATA_FILE = 'cluster.json';
 

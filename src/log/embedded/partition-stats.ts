@@ -4,7 +4,7 @@ import type { PartitionInfo, TopicInfo } from '../types.js';
 import type { BrokerHandle } from './broker-handle.js';
 import type { OpenedPartition, PartitionStats } from './broker-protocol.js';
 import { SharedOffsets } from './shared-offsets.js';
-import type { TopicMetadata } from './metadata-store.js';
+import type { TopicMetadata } from './cluster-metadata.js';
 
 /**
  * The storage figures of every partition (offsets, size, sync state), asked of the brokers that

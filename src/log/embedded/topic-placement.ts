@@ -4,7 +4,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { BrokerHandle } from './broker-handle.js';
 import type { OpenedPartition, PartitionAssignment } from './broker-protocol.js';
 import type { ClusterController } from './controller.js';
-import type { TopicMetadata } from './metadata-store.js';
+import type { TopicMetadata } from './cluster-metadata.js';
 
 /**
  * A new topic's partitions on the broker threads that lead them: opened together, and removed

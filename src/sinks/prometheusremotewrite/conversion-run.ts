@@ -7,7 +7,7 @@ import type { PromKind } from './prom-naming.js';
 import type { BucketLayout, LabelCache, MetricPoints, PointEntry, ResourceEntry, ScopeEntry, Series } from './label-cache.js';
 import { LabelMaker } from './label-maker.js';
 import { SeriesSet } from './series-set.js';
-import type { Conversion, ConverterState } from './otlp-to-prometheus.js';
+import type { Conversion, ConverterState } from './conversion.js';
 import { attributesKey, countPoints, eachFixed64, latin1, sameBounds, utf8 } from './wire-bytes.js';
 import { encodeMetadata, METRIC_TYPE, type MetricMetadata, timestampSize } from './write-request.js';
 

@@ -5,7 +5,7 @@
  * resource's job, instance and target_info, a scope's labels, a data point's label set, and the
  * Prometheus names of metrics and attribute keys (kept per sink, up to a bound).
  */
-import type { ConverterState } from './otlp-to-prometheus.js';
+import type { ConverterState } from './conversion.js';
 import { LEN, WireReader } from '../../otlp/wire-reader.js';
 import { keyValueAt } from '../wire-values.js';
 import type { ResourceEntry, ScopeEntry, Series } from './label-cache.js';

@@ -1,31 +1,13 @@
 /** Runs on: a sink worker. */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { DeltaAccumulator } from './delta-to-cumulative.js';
+import type { Conversion, ConverterState } from './conversion.js';
 import { ConversionRun } from './conversion-run.js';
+import { DeltaAccumulator } from './delta-to-cumulative.js';
 import { LabelCache } from './label-cache.js';
 import { SampleColumns } from './series-set.js';
 
-export interface Conversion {
-  /** The remote write WriteRequest: protobuf, snappy-compressed (a request body). */
-  body: Buffer;
-  /** Series in it. */
-  series: number;
-  /** Data points that have no remote write 1.0 form, by reason. */
-  dropped: Map<string, number>;
-}
-
 /** Requests converted between two yields to the event loop: the worker's other pipelines get their turns. */
 const REQUESTS_PER_SLICE = 32;
-
-/** What every conversion of one sink shares: the running totals of delta series and name caches. */
-export interface ConverterState {
-  deltas: DeltaAccumulator;
-  labelNames: Map<string, string>;
-  metricNames: Map<string, string>;
-  labels: LabelCache;
-  /** Where a conversion collects its samples, one conversion after another. */
-  columns: SampleColumns;
-}
 
 /**
  * Converts OTLP metrics, as protobuf ExportMetricsServiceRequests, to remote write series by the

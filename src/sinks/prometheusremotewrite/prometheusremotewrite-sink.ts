@@ -6,7 +6,8 @@ import { httpSinkKeys } from '../http/http-config.js';
 import { parseSinkConfig } from '../sink-config.js';
 import type { ExportOutcome, Sink, SinkBatch, SinkContext, SinkFactory } from '../sink.js';
 import { signalOfTopic } from '../signals.js';
-import { type Conversion, PrometheusConverter } from './otlp-to-prometheus.js';
+import type { Conversion } from './conversion.js';
+import { PrometheusConverter } from './otlp-to-prometheus.js';
 
 const configSchema = z.strictObject({
   endpoint: httpSinkKeys.endpoint,

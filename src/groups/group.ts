@@ -148,6 +148,11 @@ export class Group {
     }
     this.requireMember(member.memberId);
     this.checkGeneration(member.generation);
+    // As Kafka: a member that joined this generation but has not synced does not know its
+    // partitions yet; it commits again after SyncGroup (or rejoins). Pipelines never get here.
+    if (this.state === 'CompletingRebalance') {
+      throw new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is waiting for its leader's assignment; commit after SyncGroup`, { retriable: true });
+    }
   }
 
   /**

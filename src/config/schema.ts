@@ -156,12 +156,18 @@ const kafkaSchema = z.strictObject({
   /** host:port of the Kafka wire protocol over the embedded log; "" turns it off. */
   listener: z.union([z.literal(''), endpoint]).default('127.0.0.1:9092'),
   max_request_bytes: byteSize.default(100 * 1024 ** 2),
+  /** Memory of request frames partly received, all connections together; past it, connections wait unread. */
+  max_partial_request_bytes: byteSize.default(512 * 1024 ** 2),
   /** Past it, a new connection is closed as it is accepted. */
   max_connections: z.number().int().min(1).default(1024),
   /** A connection with no request for this long is closed (Kafka's connections.max.idle.ms). */
   idle_timeout: connectionTimeout.default(10 * 60_000),
   /** When set, clients must authenticate with SASL/PLAIN, a token as the password. */
   auth: authSchema.optional(),
+}).superRefine((kafka, ctx) => {
+  if (kafka.max_partial_request_bytes < kafka.max_request_bytes) {
+    ctx.addIssue({ code: 'custom', path: ['max_partial_request_bytes'], message: `must be at least kafka.max_request_bytes (${kafka.max_request_bytes} bytes): a frame of that size could never be read` });
+  }
 });
 
 const groupsSchema = z.strictObject({

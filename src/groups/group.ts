@@ -1,32 +1,13 @@
 // Runs on: main thread.
 import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../errors.js';
-import type { TopicPartition } from '../log/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { assignorByName } from './assignors/index.js';
 import { checkCompatible, chooseProtocol, inconsistentProtocol, metadataFor } from './client-side.js';
-import type { ClientSideJoin, GroupMembership, JoinGroupRequest, JoinGroupResult, MemberAssignment } from './protocol.js';
+import { leaderView, type Member, NO_ASSIGNMENT } from './group-member.js';
+import type { GroupMembership, JoinGroupRequest, JoinGroupResult, MemberAssignment } from './protocol.js';
+import { checkInstance, memberOfInstance, replaceStaticMember, staticMember } from './static-membership.js';
 import type { AssignorName, CommitIdentity, GroupState, MemberDescription } from './types.js';
-
-interface Member {
-  memberId: string;
-  clientId: string;
-  topics: string[];
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  assignment: TopicPartition[];
-  onRebalance?: () => void;
-  /** Set while the member waits in a join for the rebalance to complete. */
-  pendingJoin?: { resolve(result: JoinGroupResult): void; reject(err: unknown): void };
-  sessionTimer?: NodeJS.Timeout;
-  /** Client-side members (Kafka clients): their protocols, the leader's assignment for them, and a waiting syncGroup. */
-  clientSide?: ClientSideJoin;
-  assignmentBytes?: Buffer;
-  synced?: boolean;
-  pendingSync?: { resolve(assignment: Buffer): void; reject(err: unknown): void };
-}
-
-const NO_ASSIGNMENT = Buffer.alloc(0);
 
 export interface GroupEvents {
   partitionCount(topic: string): number | undefined;
@@ -95,7 +76,7 @@ export class Group {
         details: { group: this.name, assignor: this.assignor },
       });
     }
-    let member = request.memberId === '' ? this.staticMember(request.clientSide) : this.members.get(request.memberId);
+    let member = request.memberId === '' ? staticMember(this.members, request.clientSide) : this.members.get(request.memberId);
     if (request.memberId !== '' && !member) throw this.unknownMember(request.memberId);
     if (request.clientSide) {
       const others = [...this.members.values()].filter((m) => m !== member && m.clientSide).map((m) => m.clientSide!);
@@ -104,10 +85,10 @@ export class Group {
     const staticRejoin = member !== undefined && request.memberId === '';
     const topicsBefore = member?.topics ?? [];
     if (member && staticRejoin) {
-      // A static member (group.instance.id) rejoining without its id: as in Kafka, it gets a new
-      // id, and the old one is fenced, so that of two processes with one instance id the older
-      // stops (FENCED_INSTANCE_ID) instead of the two taking turns rebalancing the group.
-      member = this.replaceStaticMember(member, request.clientId);
+      // As in Kafka, it gets a new id and the old one is fenced (static-membership.ts).
+      const old = member.memberId;
+      member = replaceStaticMember(this.name, this.members, member, request.clientId, this.events.logger);
+      if (this.leaderId === old) this.leaderId = member.memberId;
     }
     if (!member) {
       member = { memberId: `${request.clientId}-${randomUUID()}`, clientId: request.clientId, topics: [], sessionTimeoutMs: 0, rebalanceTimeoutMs: 0, assignment: [] };
@@ -167,6 +148,11 @@ export class Group {
     }
     this.requireMember(member.memberId);
     this.checkGeneration(member.generation);
+    // As Kafka: a member that joined this generation but has not synced does not know its
+    // partitions yet; it commits again after SyncGroup (or rejoins). Pipelines never get here.
+    if (this.state === 'CompletingRebalance') {
+      throw new TributaryError('REBALANCE_IN_PROGRESS', `group ${this.name} is waiting for its leader's assignment; commit after SyncGroup`, { retriable: true });
+    }
   }
 
   /**
@@ -209,7 +195,7 @@ export class Group {
 
   /** The member id a static member (group.instance.id) has now; undefined when it is not in the group. */
   memberIdOfInstance(groupInstanceId: string): string | undefined {
-    return [...this.members.values()].find((m) => m.clientSide?.groupInstanceId === groupInstanceId)?.memberId;
+    return memberOfInstance(this.members, groupInstanceId)?.memberId;
   }
 
   /** A client-side group as Kafka's DescribeGroups shows it; undefined for a group of pipeline members. */
@@ -314,7 +300,7 @@ export class Group {
     // As in Kafka, the leader stays the leader while it is a member.
     if (!this.members.has(this.leaderId)) this.leaderId = members[0].memberId;
     this.state = 'CompletingRebalance';
-    const all = members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.clientSide!.groupInstanceId, metadata: metadataFor(m.clientSide!, this.protocolName) }));
+    const all = leaderView(members, this.protocolName);
     for (const m of members) {
       m.assignment = [];
       m.assignmentBytes = undefined;
@@ -347,46 +333,19 @@ export class Group {
     else this.startRebalance();
   }
 
-  /** The static member under a new id; the old id's waiting join or sync fails as fenced. */
-  private replaceStaticMember(old: Member, clientId: string): Member {
-    const fenced = new TributaryError('FENCED_INSTANCE', `member ${old.memberId} of group ${this.name} was replaced by a newer member with its group.instance.id`, {
-      details: { group: this.name, memberId: old.memberId },
-    });
-    old.pendingJoin?.reject(fenced);
-    old.pendingSync?.reject(fenced);
-    const member: Member = { ...old, memberId: `${clientId}-${randomUUID()}`, clientId, pendingJoin: undefined, pendingSync: undefined };
-    this.members.delete(old.memberId);
-    this.members.set(member.memberId, member);
-    if (this.leaderId === old.memberId) this.leaderId = member.memberId;
-    this.events.logger.info('static member rejoined under a new id; the old one is fenced', { group: this.name, memberId: member.memberId, fenced: old.memberId });
-    return member;
-  }
-
   /**
    * Kafka's static member rejoin into a stable group whose protocol stays the same: the current
    * generation and assignment (the next syncGroup returns it), no rebalance for the others.
    */
   private rejoinWithoutRebalance(member: Member): JoinGroupResult {
     this.armSessionTimer(member);
-    const members = member.memberId === this.leaderId ? [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.clientSide!.groupInstanceId, metadata: metadataFor(m.clientSide!, this.protocolName) })) : [];
+    const members = member.memberId === this.leaderId ? leaderView(this.members.values(), this.protocolName) : [];
     return { memberId: member.memberId, generation: this.generation, leaderId: this.leaderId, assignment: [], protocolName: this.protocolName, members };
   }
 
   /** Throws FENCED_INSTANCE when a request's group.instance.id belongs to another member id (it was replaced). */
   checkInstance(memberId: string, groupInstanceId: string | null): void {
-    if (!groupInstanceId) return;
-    const current = this.memberIdOfInstance(groupInstanceId);
-    if (current !== undefined && current !== memberId) {
-      throw new TributaryError('FENCED_INSTANCE', `group.instance.id ${groupInstanceId} of group ${this.name} belongs to a newer member; ${memberId} is fenced`, {
-        details: { group: this.name, memberId, groupInstanceId },
-      });
-    }
-  }
-
-  /** A static member (group.instance.id) rejoining without its member id takes its old place. */
-  private staticMember(join: ClientSideJoin | undefined): Member | undefined {
-    const id = join?.groupInstanceId ? this.memberIdOfInstance(join.groupInstanceId) : undefined;
-    return id === undefined ? undefined : this.members.get(id);
+    checkInstance(this.name, this.members, memberId, groupInstanceId);
   }
 
   private armSessionTimer(m: Member): void {

@@ -160,7 +160,8 @@ export interface GroupApi {
   resetOffsets(group: string, target: OffsetResetTarget, topics?: string[]): Promise<CommittedOffset[]>;
   /**
    * Durable when resolved. With `member`, refused unless it is a member of the current generation
-   * (UNKNOWN_MEMBER, ILLEGAL_GENERATION); without, only while the group has no members.
+   * (UNKNOWN_MEMBER, ILLEGAL_GENERATION) or, in a group of Kafka clients, while it waits for the
+   * leader's assignment (REBALANCE_IN_PROGRESS); without, only while the group has no members.
    */
   commitOffsets(group: string, offsets: PartitionOffset[], member?: CommitIdentity): Promise<void>;
   /** The committed offsets of the given partitions (default: all the group committed); missing ones are left out. */

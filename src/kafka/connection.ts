@@ -22,6 +22,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
 import { KafkaError } from './error-codes.js';
 import { FrameAssembler } from './frame-assembler.js';
+import type { FrameBudget } from './frame-budget.js';
 import type { BufferPool } from '../buffer-pool.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { writeApiVersionsResponse } from './messages/api-versions-response.js';
@@ -46,6 +47,8 @@ export interface ConnectionDeps {
   maxRequestBytes: number;
   /** Where frames are assembled; a concurrent request's frame goes back once its handler started. */
   framePool: BufferPool;
+  /** Memory for frames partly received, all connections together: a frame past it waits, its connection unread. */
+  frameBudget: FrameBudget;
   /** A connection with no request in hand and no bytes in or out for this long is closed. */
   idleTimeoutMs: number;
   metrics: KafkaMetrics;
@@ -101,6 +104,17 @@ export class KafkaConnection {
             ? `no memory could be had for a request of ${size} bytes`
             : `a request of ${size} bytes is over kafka.max_request_bytes (${deps.maxRequestBytes})`,
         ),
+      budget: deps.frameBudget,
+      onWait: () => {
+        deps.metrics.partialRequestWaits.inc();
+        deps.logger.debug('kafka connection waits for frame memory (kafka.max_partial_request_bytes)', { remote: this.remote });
+        this.socket.pause();
+      },
+      onResume: () => {
+        if (this.closed) return;
+        if (!this.full()) this.socket.resume();
+        this.kick();
+      },
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
@@ -109,7 +123,8 @@ export class KafkaConnection {
     // waiting for data) keeps the connection, and the timer is set again.
     socket.setTimeout(deps.idleTimeoutMs);
     socket.on('timeout', () => {
-      if ((this.running && !this.waitingForClient) || this.inFlight > 0) {
+      // Nor is one waiting for frame memory idle: the wait is the listener's, not the client's.
+      if ((this.running && !this.waitingForClient) || this.inFlight > 0 || this.assembler.waiting) {
         socket.setTimeout(deps.idleTimeoutMs);
         return;
       }
@@ -121,6 +136,7 @@ export class KafkaConnection {
     socket.on('close', () => {
       this.closed = true;
       this.frames.length = 0;
+      this.assembler.release();
     });
   }
 
@@ -147,8 +163,13 @@ export class KafkaConnection {
   received(chunk: Buffer, reused = false): void {
     this.deps.metrics.receivedBytes.inc(chunk.length);
     if (!this.assembler.push(chunk, reused)) return;
-    if (this.frames.length >= MAX_QUEUED_FRAMES || this.queuedBytes >= this.deps.maxRequestBytes) this.socket.pause();
+    if (this.full()) this.socket.pause();
     this.kick();
+  }
+
+  /** Enough requests read ahead: reading pauses until the drain loop has handled some. */
+  private full(): boolean {
+    return this.frames.length >= MAX_QUEUED_FRAMES || this.queuedBytes >= this.deps.maxRequestBytes;
   }
 
   /** Starts the drain loop unless it runs; it is marked done only after the assignment (the loop may end at once). */
@@ -167,7 +188,7 @@ export class KafkaConnection {
       const frame = this.frames.shift()!;
       this.queuedBytes -= frame.length;
       const roomy = this.frames.length < MAX_QUEUED_FRAMES / 2 && this.queuedBytes < this.deps.maxRequestBytes / 2;
-      if (roomy && this.socket.isPaused() && !this.closed) this.socket.resume();
+      if (roomy && this.socket.isPaused() && !this.closed && !this.assembler.waiting) this.socket.resume();
       if (this.session.rawTokenNext) {
         await this.answered;
         this.rawToken(frame);

@@ -6,9 +6,12 @@
  * over is a view of it; any other is copied, piece by piece as it arrives, into memory of its own
  * from the listener's BufferPool, so a megabyte frame read in 64 KB pieces costs no second buffer to join them.
  * A socket that reads where it is told (read-buffer-socket.ts) reads most of a large frame
- * straight into that memory (readTarget).
+ * straight into that memory (readTarget). That memory counts against the listener's FrameBudget
+ * until the frame is whole: when it does not fit, the bytes read past the size prefix are kept
+ * (one read's worth) and the connection is told to stop reading (onWait) until it does (onResume).
  */
 import type { BufferPool } from '../buffer-pool.js';
+import type { FrameBudget } from './frame-budget.js';
 
 export interface FrameAssemblerOptions {
   maxFrameBytes: number;
@@ -20,6 +23,12 @@ export interface FrameAssemblerOptions {
    * Nothing more is read from the stream.
    */
   onRefused: (reason: 'frame-too-large' | 'no-memory', size: number) => void;
+  /** Memory for frames partly received, shared by every connection. */
+  budget: FrameBudget;
+  /** The frame waits for the budget: read no more until onResume. */
+  onWait: () => void;
+  /** The frame waiting got its memory, and the bytes kept were pushed: reading may go on. */
+  onResume: () => void;
 }
 
 export class FrameAssembler {
@@ -30,6 +39,8 @@ export class FrameAssembler {
   private frame: Buffer | undefined;
   private filled = 0;
   private failed = false;
+  /** A frame waiting for the budget: its size, and the bytes read after its size prefix. */
+  private waitingFrame: { size: number; kept: Buffer } | undefined;
 
   constructor(private readonly options: FrameAssemblerOptions) {}
 
@@ -38,6 +49,11 @@ export class FrameAssembler {
    * least as long as `scratch` (the socket then reads into the frame itself, and push() copies
    * nothing), else `scratch`.
    */
+  /** Whether a frame waits for the budget (nothing more should be read meanwhile). */
+  get waiting(): boolean {
+    return this.waitingFrame !== undefined;
+  }
+
   readTarget(scratch: Buffer): Buffer {
     const rest = this.frame ? this.frame.length - this.filled : 0;
     return rest >= scratch.length ? this.frame!.subarray(this.filled) : scratch;
@@ -48,6 +64,11 @@ export class FrameAssembler {
    * frame may be a view of them. False once a frame was over the limit.
    */
   push(chunk: Buffer, reused = false): boolean {
+    if (this.waitingFrame) {
+      // Read before the socket stopped: kept with the rest, in order.
+      this.waitingFrame.kept = Buffer.concat([this.waitingFrame.kept, chunk]);
+      return !this.failed;
+    }
     let pos = 0;
     while (!this.failed && pos < chunk.length) {
       if (!this.frame) {
@@ -73,12 +94,14 @@ export class FrameAssembler {
           pos += size;
           continue;
         }
-        try {
-          this.frame = this.options.pool.take(size);
-        } catch {
-          this.refuse('no-memory', size);
+        if (!this.options.budget.take(size, this.granted)) {
+          this.waitingFrame = { size, kept: Buffer.from(chunk.subarray(pos)) };
+          this.options.onWait();
           break;
         }
+        const frame = this.startFrame(size);
+        if (!frame) break;
+        this.frame = frame;
         this.filled = 0;
       }
       const n = Math.min(this.frame.length - this.filled, chunk.length - pos);
@@ -90,9 +113,46 @@ export class FrameAssembler {
         const frame = this.frame;
         this.frame = undefined;
         this.options.onFrame(frame);
+        this.options.budget.give(frame.length);
       }
     }
     return !this.failed;
+  }
+
+  /** The connection is gone: the frame it was receiving, or waiting for, gives its budget back. */
+  release(): void {
+    this.failed = true;
+    if (this.frame) this.options.budget.give(this.frame.length);
+    this.frame = undefined;
+    if (this.waitingFrame) this.options.budget.cancel(this.granted);
+    this.waitingFrame = undefined;
+  }
+
+  /** The budget took the waiting frame's memory: the frame starts with the bytes kept. */
+  private readonly granted = (): void => {
+    const waited = this.waitingFrame;
+    this.waitingFrame = undefined;
+    if (!waited || this.failed) {
+      if (waited) this.options.budget.give(waited.size);
+      return;
+    }
+    const frame = this.startFrame(waited.size);
+    if (!frame) return;
+    this.frame = frame;
+    this.filled = 0;
+    // The bytes kept may hold the start of another frame that waits in turn.
+    if (this.push(waited.kept) && !this.waitingFrame) this.options.onResume();
+  };
+
+  /** A frame's own memory, its budget taken already; undefined (and the stream refused) when none can be had. */
+  private startFrame(size: number): Buffer | undefined {
+    try {
+      return this.options.pool.take(size);
+    } catch {
+      this.options.budget.give(size);
+      this.refuse('no-memory', size);
+      return undefined;
+    }
   }
 
   private refuse(reason: 'frame-too-large' | 'no-memory', size: number): void {

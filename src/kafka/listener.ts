@@ -7,6 +7,7 @@
  * leader of every partition, coordinator of every group, and controller. With the receiver's
  * certificate (receiver.tls) it speaks TLS. Past `kafka.max_connections` open connections, a new
  * one is closed as it is accepted; one without a request for `kafka.idle_timeout` is closed.
+ * Frames partly received hold at most `kafka.max_partial_request_bytes` together (FrameBudget).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -21,6 +22,7 @@ import type { Telemetry } from '../telemetry/telemetry.js';
 import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
 import { BufferPool } from '../buffer-pool.js';
+import { FrameBudget } from './frame-budget.js';
 import { readingInto } from './read-buffer-socket.js';
 import { handlerRegistry } from './handlers/index.js';
 import { KafkaMetrics } from './kafka-metrics.js';
@@ -63,7 +65,8 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   const { config, log } = options;
   if (!config.listener) throw new ConfigError('kafka.listener: is empty, so no Kafka listener is to be created');
   const logger = options.logger.child('kafka');
-  const metrics = new KafkaMetrics(options.telemetry);
+  const frameBudget = new FrameBudget(config.max_partial_request_bytes);
+  const metrics = new KafkaMetrics(options.telemetry, () => frameBudget.usedBytes);
   const registry = handlerRegistry();
   const apis = [...registry.values()].sort((a, b) => a.apiKey - b.apiKey).map((h) => ({ apiKey: h.apiKey, versions: h.versions }));
   const connections = new Set<KafkaConnection>();
@@ -106,6 +109,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       services,
       maxRequestBytes: config.max_request_bytes,
       framePool,
+      frameBudget,
       idleTimeoutMs: config.idle_timeout,
       metrics,
       logger,

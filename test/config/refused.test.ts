@@ -128,6 +128,13 @@ describe('config that must be refused', () => {
     accepts('receiver: { endpoint: "10.0.0.1:5000" }\nadmin: { endpoint: "127.0.0.1:5000" }\n');
   });
 
+  it('refuses a Kafka partial-frame budget below the largest frame, which could never be read', () => {
+    expect(refusal('kafka: { max_request_bytes: 200MiB, max_partial_request_bytes: 100MiB }\n')).toEqual([
+      'kafka.max_partial_request_bytes: must be at least kafka.max_request_bytes (209715200 bytes): a frame of that size could never be read',
+    ]);
+    expect(accepts('kafka: { max_request_bytes: 200MiB, max_partial_request_bytes: 200MiB }\n').kafka.max_partial_request_bytes).toBe(200 * 1024 ** 2);
+  });
+
   it('refuses two pipelines in one consumer group, which would split its partitions between two sinks', () => {
     expect(refusal('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug } }\n  - { group: g, topics: [otlp_logs], sink: { type: debug } }\n')).toEqual([
       'pipelines[1].group: "g" is also the group of pipelines[0]',

@@ -55,8 +55,9 @@ describe('client-side assignment in the group coordinator', () => {
     ]);
     expect(b.members).toEqual([]);
     expect((await f().coordinator.describeGroup(group)).state).toBe('CompletingRebalance');
-    // Heartbeats are fine while the leader computes the assignment.
+    // Heartbeats are fine while the leader computes the assignment; a commit is not (as Kafka).
     await f().coordinator.heartbeat(group, b.memberId, b.generation);
+    await expectLogError(f().coordinator.commitOffsets(group, [{ ...tp(2), offset: 1 }], { memberId: b.memberId, generation: b.generation }), 'REBALANCE_IN_PROGRESS');
 
     const bSync = f().coordinator.syncGroup(group, b.memberId, b.generation, []);
     const aSync = await f().coordinator.syncGroup(group, a.memberId, a2.generation, [

@@ -4,15 +4,8 @@ import { writeFetchRequest } from '../../src/kafka/messages/fetch-request.js';
 import { readFetchResponse } from '../../src/kafka/messages/fetch-response.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
-import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+import { type KafkaGateway, metric, startKafkaGateway } from './helpers.js';
 import { header, RawClient } from './raw-client.js';
-
-/** A counter's value on the gateway's /metrics. */
-async function metric(g: KafkaGateway, name: string): Promise<number> {
-  const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
-}
 
 /** Opens a connection and has ApiVersions answered on it: it was accepted and is served. */
 async function served(g: KafkaGateway): Promise<RawClient> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameAssembler } from '../../src/kafka/frame-assembler.js';
+import { FrameBudget } from '../../src/kafka/frame-budget.js';
 import { BufferPool } from '../../src/buffer-pool.js';
 
 /** Size-prefixed frames of the given sizes, each byte its frame's number and position mixed. */
@@ -14,11 +15,20 @@ function stream(sizes: number[]): { bytes: Buffer; frames: Buffer[] } {
   return { bytes, frames };
 }
 
-function assembler(maxFrameBytes = 1 << 20, pool = new BufferPool({ maxFreeBytes: 1 << 20, minPooledBytes: 4096 })) {
+function assembler(maxFrameBytes = 1 << 20, pool = new BufferPool({ maxFreeBytes: 1 << 20, minPooledBytes: 4096 }), budget = new FrameBudget(1 << 30)) {
   const got: Buffer[] = [];
   const refused: [string, number][] = [];
-  const a = new FrameAssembler({ maxFrameBytes, pool, onFrame: (f) => got.push(f), onRefused: (reason, size) => refused.push([reason, size]) });
-  return { a, got, refused };
+  const events: string[] = [];
+  const a = new FrameAssembler({
+    maxFrameBytes,
+    pool,
+    budget,
+    onFrame: (f) => got.push(f),
+    onRefused: (reason, size) => refused.push([reason, size]),
+    onWait: () => events.push('wait'),
+    onResume: () => events.push('resume'),
+  });
+  return { a, got, refused, events };
 }
 
 describe('FrameAssembler', () => {
@@ -86,6 +96,50 @@ describe('FrameAssembler', () => {
       expect(got.length).toBe(1);
       expect(refused).toEqual([['frame-too-large', size]]);
     }
+  });
+
+  it('holds a frame that does not fit in the shared budget until another gives memory back, then yields it whole', () => {
+    const budget = new FrameBudget(100_000);
+    const first = assembler(1 << 20, undefined, budget);
+    const second = assembler(1 << 20, undefined, budget);
+    const one = stream([70_000]).bytes;
+    const two = stream([70_000, 10]);
+    first.a.push(one.subarray(0, 1000), true);
+    expect(budget.usedBytes).toBe(70_000);
+    // The second frame's size and first bytes arrive; its 70,000 bytes do not fit beside the first's.
+    expect(second.a.push(two.bytes.subarray(0, 500), true)).toBe(true);
+    expect(second.events).toEqual(['wait']);
+    expect(second.a.waiting).toBe(true);
+    expect(budget.usedBytes).toBe(70_000);
+    // Bytes read before the socket stopped are kept in order.
+    second.a.push(two.bytes.subarray(500, 600), true);
+    first.a.push(one.subarray(1000), true);
+    expect(first.got.length).toBe(1);
+    expect(second.events).toEqual(['wait', 'resume']);
+    expect(budget.usedBytes).toBe(70_000);
+    second.a.push(two.bytes.subarray(600), true);
+    expect(second.got.map((f) => f.length)).toEqual([70_000, 10]);
+    expect(second.got.every((f, i) => f.equals(two.frames[i]))).toBe(true);
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it('gives back the budget of a frame cut off by its connection closing, and withdraws one waiting', () => {
+    const budget = new FrameBudget(100_000);
+    const first = assembler(1 << 20, undefined, budget);
+    const second = assembler(1 << 20, undefined, budget);
+    const third = assembler(1 << 20, undefined, budget);
+    const bytes = stream([70_000]).bytes;
+    first.a.push(bytes.subarray(0, 1000));
+    second.a.push(bytes.subarray(0, 1000));
+    third.a.push(bytes.subarray(0, 1000));
+    second.a.release();
+    expect(budget.usedBytes).toBe(70_000);
+    first.a.release();
+    // The third, waiting behind the second, gets the memory.
+    expect(third.events).toEqual(['wait', 'resume']);
+    expect(budget.usedBytes).toBe(70_000);
+    third.a.release();
+    expect(budget.usedBytes).toBe(0);
   });
 
   it('stops, and says so, when no memory can be had for a frame, instead of throwing', () => {

@@ -63,6 +63,13 @@ export async function startKafkaGateway(
   };
 }
 
+/** A metric's value (without labels) on the gateway's /metrics; 0 when it is not there. */
+export async function metric(g: KafkaGateway, name: string): Promise<number> {
+  const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
 /** The compression codec of every batch stored in a partition, as the log holds it. */
 export async function storedCodecs(g: KafkaGateway, topic: string, partition: number): Promise<number[]> {
   const { batches } = await (g.gateway.backend as EmbeddedBackend).fetchBatches({ topic, partition, offset: 0, maxBytes: 64 * 1024 * 1024 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
@@ -45,6 +45,31 @@ describe('the data directory lock', () => {
     await (started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof startEmbedded>>>).value.shutdown();
     // Nothing is left aside: only the stale socket was moved, and then removed.
     expect(readdirSync(join(dir, 'meta')).filter((name) => name.startsWith(LOCK_SOCKET))).toEqual([]);
+  });
+
+  it.runIf(process.platform !== 'win32')('refuses to start where the lock socket should be is a directory or a file, naming the path and what to do, and moves nothing', async () => {
+    for (const inTheWay of ['a directory', 'a file'] as const) {
+      const dir = dataDir();
+      const lockPath = join(dir, 'meta', LOCK_SOCKET);
+      if (inTheWay === 'a directory') {
+        mkdirSync(lockPath, { recursive: true });
+        writeFileSync(join(lockPath, 'kept'), 'x');
+      } else {
+        mkdirSync(join(dir, 'meta'), { recursive: true });
+        writeFileSync(lockPath, 'x');
+      }
+      const err = await startEmbedded(dir).then(
+        () => undefined,
+        (e: TributaryError) => e,
+      );
+      expect(err, inTheWay).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect(err?.message).toBe(
+        `log.data_dir ${dir}: ${lockPath} is ${inTheWay}, where this gateway keeps its lock socket; remove it (the log keeps nothing there) and start again`,
+      );
+      // Left as it was, for the operator to look at.
+      expect(readdirSync(join(dir, 'meta'))).toEqual([LOCK_SOCKET]);
+      expect(readFileSync(inTheWay === 'a directory' ? join(lockPath, 'kept') : lockPath, 'utf8')).toBe('x');
+    }
   });
 
   it.runIf(process.platform === 'linux')('works in a data directory whose socket path is longer than a Unix socket address', async () => {

@@ -1,6 +1,6 @@
 // Runs on: main thread.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,6 +62,13 @@ export class DataDirLock {
       for (let round = 0; round < 5; round++) {
         const server = await listenOn(endpoint);
         if (server) return new DataDirLock(server, endpoint);
+        // Not a lock at all: left for the operator, never moved aside or deleted.
+        const inTheWay = endpoint.inTheWay();
+        if (inTheWay) {
+          throw new ConfigError(
+            `log.data_dir ${dataDir}: ${endpoint.shown} is ${inTheWay}, where this gateway keeps its lock socket; remove it (the log keeps nothing there) and start again`,
+          );
+        }
         const probe = await probeOwner(endpoint.path);
         if (probe.live === 'unsure') throw lockFailure(endpoint.shown, probe.error);
         if (probe.live) throw inUse(dataDir, endpoint.shown, probe.owner);
@@ -107,6 +114,17 @@ class SocketEndpoint {
     throw new ConfigError(
       `log.data_dir ${dataDir}: the path is too long for its lock socket ${absolute} (at most ${MAX_SOCKET_PATH} bytes on this system); use a shorter path`,
     );
+  }
+
+  /** What is at the socket's path when it is neither a socket nor nothing: 'a directory', 'a file', …; undefined otherwise. */
+  inTheWay(): string | undefined {
+    // A named pipe (Windows) is no file to look at.
+    if (!this.canRename) return undefined;
+    const stat = lstatSync(this.path, { throwIfNoEntry: false });
+    if (!stat || stat.isSocket()) return undefined;
+    if (stat.isDirectory()) return 'a directory';
+    if (stat.isSymbolicLink()) return 'a symbolic link';
+    return stat.isFile() ? 'a file' : 'not a socket';
   }
 
   /**

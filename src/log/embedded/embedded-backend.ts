@@ -2,33 +2,13 @@
 import { configSchema, type GroupsConfig, type LogConfig, type TopicConfig } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../../groups/coordinator.js';
-import type {
-  CommitIdentity,
-  CommittedOffset,
-  Consumer,
-  ConsumerOptions,
-  GroupDescription,
-  GroupListing,
-  OffsetResetTarget,
-  PartitionOffset,
-} from '../../groups/types.js';
+import type { CommitIdentity, CommittedOffset, Consumer, ConsumerOptions, GroupDescription, GroupListing, OffsetResetTarget, PartitionOffset } from '../../groups/types.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import { shutdownInOrder } from '../../shutdown-in-order.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
 import type { StoredProducerBatch } from '../batch-producer.js';
-import type {
-  ClusterInfo,
-  FetchRequest,
-  FetchResult,
-  ProduceOptions,
-  ProducerRecord,
-  ProduceResult,
-  TopicInfo,
-  TopicPartition,
-  TopicSettings,
-  TopicSpec,
-} from '../types.js';
+import type { ClusterInfo, FetchRequest, FetchResult, ProduceOptions, ProducerRecord, ProduceResult, TopicInfo, TopicPartition, TopicSettings, TopicSpec } from '../types.js';
 import { BrokerHandle } from './broker-handle.js';
 import type { OpenedPartition, PartitionStats } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
@@ -41,7 +21,9 @@ import type { FetchedBatches } from './read-ahead.js';
 import { type BatchHandOver, LeaderAppends } from './leader-appends.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { type ReaderPortListener, ReaderPorts } from './reader-ports.js';
+import { reportRecovery } from './recovery-report.js';
 import { threadPoolWarning } from './thread-pool.js';
+import { TopicAdmin } from './topic-admin.js';
 import { TopicPlacement } from './topic-placement.js';
 import { checkFetchRequest, configTopicError, topicSpecFromConfig } from './validate.js';
 
@@ -73,7 +55,7 @@ export class EmbeddedBackend implements LogBackend {
   private readonly logger: Logger;
   private readonly appends: LeaderAppends;
   private readonly stats: PartitionStatsCache;
-  private readonly placement: TopicPlacement;
+  private readonly topics: TopicAdmin;
   private readonly reader: FetchReader;
   /** Threads that read the brokers directly (sink workers), each with a port per broker. */
   private readonly readers: ReaderPorts;
@@ -129,7 +111,8 @@ export class EmbeddedBackend implements LogBackend {
     this.readers = new ReaderPorts(this.brokers, this.logger);
     this.appends = new LeaderAppends(this.metrics, log.max_record_bytes);
     this.stats = new PartitionStatsCache(this.brokers);
-    this.placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.partitionsOpened(id, opened));
+    const placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.partitionsOpened(id, opened));
+    this.topics = new TopicAdmin(this.controller, this.brokers, placement, this.stats, this.logger);
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
       (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
@@ -242,46 +225,22 @@ export class EmbeddedBackend implements LogBackend {
 
   async createTopic(spec: TopicSpec, options: { ifNotExists?: boolean } = {}): Promise<TopicInfo> {
     this.assertRunning();
-    if (this.controller.topic(spec.name) && options.ifNotExists) return this.describeTopic(spec.name);
-    const topic = this.controller.createTopic(spec);
-    const existing = this.placement.existingDirs(spec.name, topic);
-    try {
-      await this.placement.open(spec.name, topic);
-    } catch (err) {
-      await this.placement.remove(spec.name, topic, err, existing);
-      this.stats.forget(spec.name);
-      throw err;
-    }
-    this.logger.info('topic created', { topic: spec.name, partitions: spec.partitions });
-    return this.describeTopic(spec.name);
+    return this.topics.create(spec, options);
   }
 
   async updateTopic(name: string, settings: TopicSettings): Promise<TopicInfo> {
     this.assertRunning();
-    const topic = this.controller.updateTopicSettings(name, settings);
-    const storage = this.controller.storageSettings(topic);
-    await Promise.all(
-      topic.partitions.map((p) =>
-        this.brokers[p.leader].request<'updateSettings'>({ op: 'updateSettings', topic: name, partition: p.partition, settings: storage }),
-      ),
-    );
-    return this.describeTopic(name);
+    return this.topics.update(name, settings);
   }
 
   async listTopics(): Promise<TopicInfo[]> {
     this.assertRunning();
-    await this.stats.all();
-    return this.controller.topicNames().map((name) => this.stats.topicInfo(name, this.controller.requireTopic(name)));
+    return this.topics.list();
   }
 
   async describeTopic(name: string): Promise<TopicInfo> {
     this.assertRunning();
-    const topic = this.controller.requireTopic(name);
-    await this.stats.refresh(
-      topic.partitions.map((p) => p.leader),
-      name,
-    );
-    return this.stats.topicInfo(name, topic);
+    return this.topics.describe(name);
   }
 
   /**
@@ -291,7 +250,7 @@ export class EmbeddedBackend implements LogBackend {
    */
   describeTopicLayout(name: string): TopicInfo {
     this.assertRunning();
-    return this.stats.topicInfo(name, this.controller.requireTopic(name));
+    return this.topics.layout(name);
   }
 
   /**
@@ -301,14 +260,13 @@ export class EmbeddedBackend implements LogBackend {
    */
   partitionOffsets(topic: string, partition: number): { logStartOffset: number; highWatermark: number } | undefined {
     this.assertRunning();
-    this.controller.requirePartition(topic, partition);
-    return this.stats.offsets(topic, partition);
+    return this.topics.offsets(topic, partition);
   }
 
   /** Every topic as describeTopicLayout describes it. */
   listTopicLayouts(): TopicInfo[] {
     this.assertRunning();
-    return this.controller.topicNames().map((name) => this.stats.topicInfo(name, this.controller.requireTopic(name)));
+    return this.topics.layouts();
   }
 
   createConsumer(options: ConsumerOptions): Consumer {
@@ -412,20 +370,7 @@ export class EmbeddedBackend implements LogBackend {
   /** After a broker opened partitions: their offsets are read from its memory, and what recovery did is reported. */
   private partitionsOpened(brokerId: number, opened: OpenedPartition[]): void {
     this.stats.opened(opened);
-    for (const { topic, partition, recovery } of opened) {
-      if (recovery.clean && recovery.truncatedBytes === 0) continue;
-      const fields = { broker: brokerId, topic, partition, ...recovery };
-      if (recovery.truncatedBytes > 0) {
-        this.metrics.recoveryTruncatedBytes.inc({ topic, partition: String(partition) }, recovery.truncatedBytes);
-      }
-      if (recovery.missingOffsets > 0) {
-        this.logger.warn('recovery found offsets missing from a partition (a segment file gone or cut short); the segments after them are kept', fields);
-      } else if (recovery.truncatedBytes > 0) {
-        this.logger.warn('recovery cut a damaged tail off a partition', fields);
-      } else {
-        this.logger.info('recovered a partition after an unclean stop', fields);
-      }
-    }
+    reportRecovery(brokerId, opened, this.metrics, this.logger);
   }
 
   private assertRunning(): void {

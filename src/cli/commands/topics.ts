@@ -27,6 +27,7 @@ const usage = `Usage:
   tributary topics describe TOPIC                    partitions: leader, replicas, ISR, offsets, size
   tributary topics create TOPIC --partitions N [--retention-ms MS] [--retention-bytes B]
   tributary topics alter TOPIC [--retention-ms MS] [--retention-bytes B]
+      (a retention of -1 is no limit: --retention-ms=-1)
 
 Options:
 ${ADMIN_OPTIONS_USAGE}`;

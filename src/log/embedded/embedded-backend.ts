@@ -30,7 +30,7 @@ import type {
   TopicSpec,
 } from '../types.js';
 import { BrokerHandle } from './broker-handle.js';
-import type { OpenedPartition, PartitionStats } from './broker-protocol.js';
+import type { OpenedPartition, PartitionStats, PartitionStorageSettings } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { partitionCapacity } from './fd-budget.js';
@@ -87,12 +87,7 @@ export class EmbeddedBackend implements LogBackend {
     this.controller = new ClusterController({
       dataDir: log.data_dir,
       brokerCount: log.brokers,
-      defaults: {
-        segmentBytes: log.segment_bytes,
-        segmentMs: log.segment_ms,
-        retentionBytes: log.retention_bytes,
-        retentionMs: log.retention_ms,
-      },
+      defaults: this.topicDefaults(),
       capacity: () => partitionCapacity(),
     });
     const telemetry = options.telemetry ?? new Telemetry();
@@ -272,6 +267,12 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     await this.stats.all();
     return this.controller.topicNames().map((name) => this.stats.topicInfo(name, this.controller.requireTopic(name)));
+  }
+
+  /** How a topic that sets none of its own is stored: the config's `log.*` values (retention bytes absent: no limit). */
+  topicDefaults(): PartitionStorageSettings {
+    const { log } = this.options;
+    return { segmentBytes: log.segment_bytes, segmentMs: log.segment_ms, retentionBytes: log.retention_bytes, retentionMs: log.retention_ms };
   }
 
   async describeTopic(name: string): Promise<TopicInfo> {

@@ -1,6 +1,6 @@
 // Runs on: main thread.
 import { z } from 'zod';
-import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES } from '../log/storage-limits.js';
+import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES, UNLIMITED_RETENTION } from '../log/storage-limits.js';
 import { MAX_TIMER_MS } from '../max-timer.js';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
 import { problemsAcrossKeys } from './across-keys.js';
@@ -83,6 +83,9 @@ const segmentBytes = byteSize.pipe(
     .max(MAX_SEGMENT_BYTES, { error: `expected at most ${MAX_SEGMENT_BYTES} bytes (2 GiB - 1), the largest segment the log can index` }),
 );
 const segmentMs = duration.pipe(z.number().min(1, { error: 'expected at least 1 ms' }));
+/** A retention limit, or -1 for none (Kafka's "unlimited"). */
+const retentionBytes = z.union([z.literal(UNLIMITED_RETENTION), byteSize], { error: 'expected a size such as "10GiB", or -1 for no limit' });
+const retentionMs = z.union([z.literal(UNLIMITED_RETENTION), duration], { error: 'expected a duration such as "7d", or -1 for no limit' });
 
 const adminSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4320'),
@@ -92,8 +95,8 @@ const adminSchema = z.strictObject({
 const topicSchema = z.strictObject({
   partitions: z.number().int().min(1).max(10_000),
   replication_factor: z.number().int().min(1).default(1),
-  retention_bytes: byteSize.optional(),
-  retention_ms: duration.optional(),
+  retention_bytes: retentionBytes.optional(),
+  retention_ms: retentionMs.optional(),
   segment_bytes: segmentBytes.optional(),
   segment_ms: segmentMs.optional(),
 });
@@ -142,8 +145,8 @@ const logSchema = z.strictObject({
   fsync_interval: timerPeriod.default(1_000),
   segment_bytes: segmentBytes.default(128 * 1024 ** 2),
   segment_ms: segmentMs.default(7 * 86_400_000),
-  retention_bytes: byteSize.optional(),
-  retention_ms: duration.default(7 * 86_400_000),
+  retention_bytes: retentionBytes.optional(),
+  retention_ms: retentionMs.default(7 * 86_400_000),
   retention_check_interval: timerPeriod.default(60_000),
   max_record_bytes: byteSize.pipe(z.number().min(1024).max(MAX_SEGMENT_BYTES)).default(16 * 1024 ** 2),
   index_interval_bytes: byteSize.pipe(z.number().min(1)).default(4096),

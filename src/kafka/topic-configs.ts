@@ -6,6 +6,7 @@
  * which is all the log does.
  */
 import { TributaryError } from '../errors.js';
+import { topicSettingProblem } from '../log/storage-limits.js';
 import type { TopicSettings } from '../log/types.js';
 
 const NAMES: Record<string, keyof TopicSettings> = {
@@ -23,24 +24,24 @@ export function settingsFromConfigs(configs: readonly { name: string; value: str
     const key = NAMES[name];
     const n = Number(value);
     if (!key) throw new TributaryError('INVALID_CONFIG', `topic config ${name} is not supported; supported: cleanup.policy=delete, ${Object.keys(NAMES).join(', ')}`);
-    // Kafka's -1 for retention means unlimited, which is the absence of a limit here.
-    if (value === null || !Number.isSafeInteger(n) || n < -1) throw new TributaryError('INVALID_CONFIG', `topic config ${name} must be an integer, not ${value}`);
-    if (n >= 0) settings[key] = n;
+    // A retention of -1 is Kafka's "unlimited", which the log keeps as it is.
+    const problem = value === null ? `${key} must be an integer, got null` : topicSettingProblem(key, n);
+    if (problem) throw new TributaryError('INVALID_CONFIG', `topic config ${name}=${value} is refused: ${problem}`);
+    settings[key] = n;
   }
   return settings;
 }
 
 /**
  * A topic's settings under Kafka's config names, each with whether it is the topic's own or the
- * default: `cleanup.policy` is always `delete` (the log's only policy), retention the topic does
- * not limit is -1 (unlimited, as in Kafka), segment sizes and ages only where the topic sets them.
+ * default: `cleanup.policy` is always `delete` (the log's only policy); what the topic does not set
+ * is what the log applies to it, `defaults` (the config's `log.*`), a retention with no limit -1.
  */
-export function configsFromSettings(settings: TopicSettings): { name: string; value: string; isDefault: boolean }[] {
+export function configsFromSettings(settings: TopicSettings, defaults: TopicSettings): { name: string; value: string; isDefault: boolean }[] {
   const configs = [{ name: 'cleanup.policy', value: 'delete', isDefault: true }];
   for (const [name, key] of Object.entries(NAMES)) {
-    const value = settings[key];
-    if (value !== undefined) configs.push({ name, value: String(value), isDefault: false });
-    else if (key === 'retentionBytes' || key === 'retentionMs') configs.push({ name, value: '-1', isDefault: true });
+    const own = settings[key];
+    configs.push({ name, value: String(own ?? defaults[key] ?? -1), isDefault: own === undefined });
   }
   return configs;
 }

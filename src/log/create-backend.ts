@@ -24,6 +24,7 @@ export function createLogBackend(config: TributaryConfig, deps: LogBackendDeps =
           sessionTimeoutMs: config.groups.session_timeout,
           heartbeatIntervalMs: config.groups.heartbeat_interval,
           rebalanceTimeoutMs: config.groups.rebalance_timeout,
+          assignor: config.groups.assignor,
         },
         telemetry: deps.telemetry,
         logger: deps.logger,

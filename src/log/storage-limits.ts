@@ -13,12 +13,15 @@ export const MIN_SEGMENT_BYTES = 1024;
 /** Kafka's default limit on one topic's partitions is in the same range. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 
+/** A retention of -1 keeps records however old or large the log grows, as Kafka's `retention.ms`/`retention.bytes` -1. */
+export const UNLIMITED_RETENTION = -1;
+
 /** What each topic setting may be; the defaults under `log:` in the config are bounded alike. */
 export const TOPIC_SETTING_RANGES = {
   segmentBytes: [MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES],
   segmentMs: [1, Number.MAX_SAFE_INTEGER],
-  retentionBytes: [0, Number.MAX_SAFE_INTEGER],
-  retentionMs: [0, Number.MAX_SAFE_INTEGER],
+  retentionBytes: [UNLIMITED_RETENTION, Number.MAX_SAFE_INTEGER],
+  retentionMs: [UNLIMITED_RETENTION, Number.MAX_SAFE_INTEGER],
 } as const;
 
 export type TopicSettingKey = keyof typeof TOPIC_SETTING_RANGES;

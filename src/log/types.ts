@@ -77,7 +77,9 @@ export interface FetchResult {
 }
 
 export interface TopicSettings {
+  /** -1: no limit (Kafka's "unlimited"); absent: the log's default. */
   retentionBytes?: number;
+  /** -1: no limit (Kafka's "unlimited"); absent: the log's default. */
   retentionMs?: number;
   segmentBytes?: number;
   segmentMs?: number;

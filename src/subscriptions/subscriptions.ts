@@ -315,6 +315,8 @@ export class Subscriptions {
     const deadLetter = entry.pipeline?.dead_letter.enabled ? { dead_letter: { ...entry.pipeline.dead_letter, topic: deadLetterTopicOf(entry.pipeline) } } : {};
     return {
       ...rest,
+      // Shown filled in, not stored so: a later groups.assignor still applies.
+      ...(entry.pipeline ? { assignor: entry.pipeline.assignor ?? this.options.config.groups.assignor } : {}),
       ...deadLetter,
       group: entry.group,
       sink: redactSecrets(sink),

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { createGateway } from '../../src/gateway.js';
@@ -60,6 +61,19 @@ describe('the pipelines API over a gateway\'s lifetime', () => {
     }
     const { body } = await api<{ pipelines: { group: string }[] }>(gw.admin, 'GET', '/api/v1/pipelines');
     expect(body.pipelines.map((p) => p.group)).not.toContain('zero-bytes');
+  });
+
+  it("shows each pipeline's assignor, its own or else the groups block's, without storing the default", async () => {
+    const base = { topics: ['otlp_spans'], sink: { type: 'debug' } };
+    expect((await api(gw.admin, 'POST', '/api/v1/pipelines', { group: 'own-assignor', ...base, assignor: 'range' })).status).toBe(201);
+    const created = await api<{ assignor?: string }>(gw.admin, 'POST', '/api/v1/pipelines', { group: 'default-assignor', ...base });
+    expect(created.status).toBe(201);
+    expect(created.body.assignor).toBe('sticky');
+    const { body } = await api<{ pipelines: { group: string; assignor?: string }[] }>(gw.admin, 'GET', '/api/v1/pipelines');
+    expect(Object.fromEntries(body.pipelines.map((p) => [p.group, p.assignor]))).toMatchObject({ 'own-assignor': 'range', 'default-assignor': 'sticky' });
+    // Stored as given: a later groups.assignor still applies to it.
+    const stored = JSON.parse(readFileSync(join(gw.dataDir, 'meta', 'pipelines.json'), 'utf8')) as unknown;
+    expect(JSON.stringify(stored)).not.toMatch(/"assignor":"sticky"/);
   });
 
   it.skipIf(procReason !== undefined)('refuses a data directory that cannot be created, naming log.data_dir', async () => {

@@ -122,8 +122,8 @@ pipelines:
     const created = await run('topics', 'create', 'audit', '--partitions', '3', '--admin', admin);
     expect(created).toMatchObject({ code: 0, stdout: 'created topic audit with 3 partitions\n' });
     const described = await run('topics', 'describe', 'audit', '--admin', admin);
-    expect(described.stdout.split('\n')[0]).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+LOG START\s+HIGH WATERMARK\s+SIZE$/);
-    expect(described.stdout.trim().split('\n')).toHaveLength(4);
+    expect(described.stdout.split('\n')[1]).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+LOG START\s+HIGH WATERMARK\s+SIZE$/);
+    expect(described.stdout.trim().split('\n')).toHaveLength(5);
     const altered = await run('topics', 'alter', 'audit', '--retention-ms', '60000', '--json', '--admin', admin);
     expect(JSON.parse(altered.stdout).settings.retentionMs).toBe(60_000);
     const listed = JSON.parse((await run('topics', 'list', '--json', '--admin', admin)).stdout);
@@ -138,6 +138,19 @@ pipelines:
     const unknown = await run('topics', 'describe', 'nope', '--admin', admin);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/UNKNOWN_TOPIC/);
+  });
+
+  it("topics: every setting the admin API takes, segments and unlimited retention included, and describe shows a topic's own", async () => {
+    const created = await run('topics', 'create', 'tuned', '--partitions', '1', '--segment-bytes', '1048576', '--segment-ms', '3600000', '--retention-ms=-1', '--json', '--admin', admin);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout).settings).toEqual({ segmentBytes: 1_048_576, segmentMs: 3_600_000, retentionMs: -1 });
+    const altered = await run('topics', 'alter', 'tuned', '--segment-ms', '60000', '--retention-bytes', '1073741824', '--json', '--admin', admin);
+    expect(altered.code, altered.stderr).toBe(0);
+    expect(JSON.parse(altered.stdout).settings).toEqual({ segmentBytes: 1_048_576, segmentMs: 60_000, retentionMs: -1, retentionBytes: 1_073_741_824 });
+    const described = await run('topics', 'describe', 'tuned', '--admin', admin);
+    expect(described.stdout.split('\n')[0]).toBe('settings: retentionMs=-1 (no limit), retentionBytes=1073741824, segmentBytes=1048576, segmentMs=60000; the others are the log.* defaults');
+    const plain = await run('topics', 'describe', 'otlp_logs', '--admin', admin);
+    expect(plain.stdout.split('\n')[0]).toBe('settings: the log.* defaults');
   });
 
   it('send, then tail and groups see the data', async () => {

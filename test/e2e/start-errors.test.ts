@@ -70,6 +70,29 @@ describe('tributary start failing beside a running gateway', () => {
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
+  it("exits 2 naming a sink's refused setting, the log opened and closed again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
+    dirs.push(dir);
+    const config = join(dir, 'tributary.yaml');
+    writeFileSync(
+      config,
+      [
+        'receiver: { endpoint: "127.0.0.1:0" }',
+        'admin: { endpoint: "127.0.0.1:0" }',
+        'kafka: { listener: "" }',
+        `log: { data_dir: ${join(dir, 'data')}, brokers: 1 }`,
+        'pipelines:',
+        '  - { group: backend, topics: [otlp_spans], sink: { type: otlphttp } }',
+        '',
+      ].join('\n'),
+    );
+    const result = await tributary(['start', '--config', config]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/tributary start: pipelines\[0\]\.sink\.endpoint: /);
+    // The log was opened while the gateway loaded, and is closed again before the exit.
+    expect(result.stderr).toMatch(/embedded log stopped/);
+  });
+
   it('exits 2 naming the endpoint when the admin or receiver port is taken', async () => {
     const admin = await start({ TRIBUTARY_ADMIN_ENDPOINT: new URL(running.adminUrl).host });
     expect(admin.code).toBe(2);

@@ -32,6 +32,8 @@ export async function startKafkaGateway(
     receiver?: Record<string, unknown>;
     pipelines?: Record<string, unknown>[];
     log?: Record<string, unknown>;
+    /** More topics, as in the config's `topics` block. */
+    topics?: Record<string, unknown>;
     /** A data directory to use (a restart's); the caller removes it. By default a new one, removed by stop(). */
     dataDir?: string;
   } = {},
@@ -44,7 +46,7 @@ export async function startKafkaGateway(
     kafka: { listener: '127.0.0.1:0', ...options.kafka },
     log: { data_dir: dataDir, brokers: 1, fsync: 'never', ...options.log },
     groups: { session_timeout: 6_000, heartbeat_interval: 500, rebalance_timeout: 10_000, ...options.groups },
-    topics: Object.fromEntries(['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events', 'events_in'].map((t) => [t, { partitions }])),
+    topics: { ...Object.fromEntries(['otlp_spans', 'otlp_metrics', 'otlp_logs', 'otlp_events', 'events_in'].map((t) => [t, { partitions }])), ...options.topics },
     ...(options.pipelines ? { pipelines: options.pipelines } : {}),
   });
   const logger = process.env.KAFKA_DEBUG ? createLogger('test', { level: 'debug' }) : silentLogger;

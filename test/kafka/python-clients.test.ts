@@ -105,8 +105,15 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
     // As a one-broker Kafka answers a replication factor of 3 (Kafka Streams' and Connect's internal topics ask for it).
     expect(out.replicated).toMatch(/InvalidReplicationFactor/);
     expect(out.configs).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
-    // What a topic does not set is shown as Kafka's default (source 5, DEFAULT_CONFIG): unlimited retention.
-    expect(out.default_configs).toEqual({ 'cleanup.policy': ['delete', 5], 'retention.ms': ['-1', 5], 'retention.bytes': ['-1', 5] });
+    // What a topic does not set is shown as the log's default that applies to it (source 5, DEFAULT_CONFIG):
+    // log.retention_ms (7 days), no log.retention_bytes (-1, unlimited), log.segment_bytes and log.segment_ms.
+    expect(out.default_configs).toEqual({
+      'cleanup.policy': ['delete', 5],
+      'retention.ms': [String(7 * 86_400_000), 5],
+      'retention.bytes': ['-1', 5],
+      'segment.bytes': [String(128 * 1024 ** 2), 5],
+      'segment.ms': [String(7 * 86_400_000), 5],
+    });
     const topics = (await (await fetch(`${g.adminUrl}/api/v1/topics`)).json()) as { topics: { name: string; partitions: unknown[] }[] };
     expect(topics.topics.find((t) => t.name === 'made_over_kafka')?.partitions).toHaveLength(3);
     expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_bad');

@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, TributaryError } from '../../src/errors.js';
 import { storageError } from '../../src/log/storage-error.js';
-import { MAX_SEGMENT_BYTES } from '../../src/log/storage-limits.js';
+import { MAX_SEGMENT_BYTES, UNLIMITED_RETENTION } from '../../src/log/storage-limits.js';
 import {
   assignBatchOffset,
   type BatchHeader,
@@ -34,8 +34,8 @@ function requireInteger(name: string, value: number | undefined, min: number, ma
 function validateSettings(s: Partial<Settings>): void {
   requireInteger('segmentBytes', s.segmentBytes, 1, MAX_SEGMENT_BYTES);
   requireInteger('segmentMs', s.segmentMs, 1);
-  requireInteger('retentionBytes', s.retentionBytes, 0);
-  requireInteger('retentionMs', s.retentionMs, 0);
+  requireInteger('retentionBytes', s.retentionBytes, UNLIMITED_RETENTION);
+  requireInteger('retentionMs', s.retentionMs, UNLIMITED_RETENTION);
 }
 
 /**

@@ -14,7 +14,8 @@ export interface SegmentExtent {
 /**
  * How many segments from the start of a log retention deletes: while the oldest one is older
  * than retentionMs (by its largest timestamp) or the log without it still holds retentionBytes.
- * Whole segments only, and never the last (active) one, as Kafka does.
+ * Whole segments only, and never the last (active) one, as Kafka does. A limit that is absent or
+ * negative (-1, Kafka's "unlimited") deletes nothing.
  */
 export function segmentsPastRetention(segments: readonly SegmentExtent[], policy: RetentionPolicy, now: number): number {
   let remaining = 0;
@@ -23,8 +24,8 @@ export function segmentsPastRetention(segments: readonly SegmentExtent[], policy
   while (n < segments.length - 1) {
     const s = segments[n];
     const expired =
-      policy.retentionMs !== undefined && s.maxTimestamp !== NO_TIMESTAMP && now - s.maxTimestamp > policy.retentionMs;
-    const surplus = policy.retentionBytes !== undefined && remaining - s.size >= policy.retentionBytes;
+      policy.retentionMs !== undefined && policy.retentionMs >= 0 && s.maxTimestamp !== NO_TIMESTAMP && now - s.maxTimestamp > policy.retentionMs;
+    const surplus = policy.retentionBytes !== undefined && policy.retentionBytes >= 0 && remaining - s.size >= policy.retentionBytes;
     if (!expired && !surplus) break;
     remaining -= s.size;
     n++;

@@ -24,9 +24,15 @@ interface TopicJson {
 
 const usage = `Usage:
   tributary topics list                              topics with partitions, records and size
-  tributary topics describe TOPIC                    partitions: leader, replicas, ISR, offsets, size
-  tributary topics create TOPIC --partitions N [--retention-ms MS] [--retention-bytes B]
-  tributary topics alter TOPIC [--retention-ms MS] [--retention-bytes B]
+  tributary topics describe TOPIC                    its own settings; partitions: leader, replicas, ISR, offsets, size
+  tributary topics create TOPIC --partitions N [SETTINGS]
+  tributary topics alter TOPIC SETTINGS
+
+Settings (each left out is the config's log.* value):
+  --retention-ms MS      delete segments older than this; -1: no limit (write --retention-ms=-1)
+  --retention-bytes B    per partition, delete the oldest segments past this size; -1: no limit
+  --segment-bytes B      roll a segment at this size
+  --segment-ms MS        ... or at this age
 
 Options:
 ${ADMIN_OPTIONS_USAGE}`;
@@ -36,7 +42,12 @@ const options = {
   partitions: { type: 'string' },
   'retention-ms': { type: 'string' },
   'retention-bytes': { type: 'string' },
+  'segment-bytes': { type: 'string' },
+  'segment-ms': { type: 'string' },
 } as const;
+
+/** The settings flags, by the admin API's name for each. */
+const SETTING_FLAGS = { retentionMs: 'retention-ms', retentionBytes: 'retention-bytes', segmentBytes: 'segment-bytes', segmentMs: 'segment-ms' } as const;
 
 function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -45,7 +56,16 @@ function intOption(value: string | undefined, name: string): number | undefined 
   return n;
 }
 
+/** A topic's own settings, in one line above its partitions. */
+function settingsLine(settings: TopicJson['settings']): string {
+  const own = Object.keys(SETTING_FLAGS).flatMap((key) => (settings[key] === undefined ? [] : [[key, settings[key]] as const]));
+  if (own.length === 0) return 'settings: the log.* defaults';
+  const shown = own.map(([key, value]) => `${key}=${value}${value === -1 ? ' (no limit)' : ''}`);
+  return `settings: ${shown.join(', ')}; the others are the log.* defaults`;
+}
+
 function printTopic(topic: TopicJson): void {
+  process.stdout.write(`${settingsLine(topic.settings)}\n`);
   printTable(
     ['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'LOG START', 'HIGH WATERMARK', 'SIZE'],
     topic.partitions.map((p) => [p.partition, p.leader, p.replicas.join(','), p.isr.join(','), p.logStartOffset, p.highWatermark, p.sizeBytes === null ? '-' : formatBytes(p.sizeBytes)]),
@@ -59,7 +79,12 @@ export const topicsCommand: Command = {
     const [action, name] = positionals;
     if (!action) throw usageError("topics needs an action: list, describe, create or alter", usage);
     const client = new AdminClient(values.admin, values.token);
-    const settings = { retentionMs: intOption(values['retention-ms'], 'retention-ms'), retentionBytes: intOption(values['retention-bytes'], 'retention-bytes') };
+    const settings = Object.fromEntries(
+      Object.entries(SETTING_FLAGS).flatMap(([key, flag]) => {
+        const value = intOption(values[flag], flag);
+        return value === undefined ? [] : [[key, value]];
+      }),
+    );
     switch (action) {
       case 'list': {
         const { topics } = await client.get<{ topics: TopicJson[] }>('api/v1/topics');
@@ -93,9 +118,7 @@ export const topicsCommand: Command = {
       }
       case 'alter': {
         if (!name) throw usageError('topics alter needs a TOPIC', usage);
-        if (settings.retentionMs === undefined && settings.retentionBytes === undefined) {
-          throw usageError('topics alter needs --retention-ms or --retention-bytes', usage);
-        }
+        if (Object.keys(settings).length === 0) throw usageError('topics alter needs a setting to change: --retention-ms, --retention-bytes, --segment-bytes or --segment-ms', usage);
         const topic = await client.patch<TopicJson>(`api/v1/topics/${encodeURIComponent(name)}`, settings);
         if (values.json) printJson(topic);
         else process.stdout.write(`updated topic ${topic.name}: ${JSON.stringify(topic.settings)}\n`);

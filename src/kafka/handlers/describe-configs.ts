@@ -2,8 +2,8 @@
  * Runs on: main thread.
  *
  * DescribeConfigs (key 32): a topic's settings under Kafka's config names (read-only: configs
- * are changed through the Tributary config or admin API), the ones it does not set as Kafka's
- * defaults (topic-configs.ts); a broker has none to show.
+ * are changed through the Tributary config or admin API), the ones it does not set as the log's
+ * defaults that apply to it (topic-configs.ts); a broker has none to show.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
@@ -30,7 +30,7 @@ export const describeConfigs = defineApi({
         if (resourceType !== TOPIC) return { ...base, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not described` };
         try {
           const { settings } = await log.describeTopic(resourceName);
-          const configs = configsFromSettings(settings)
+          const configs = configsFromSettings(settings, log.topicDefaults())
             .filter((c) => configurationKeys === null || configurationKeys.includes(c.name))
             .map((c) => ({ ...c, readOnly: true, configSource: c.isDefault ? DEFAULT_CONFIG : DYNAMIC_TOPIC_CONFIG, isSensitive: false, synonyms: [] }));
           return { ...base, configs };

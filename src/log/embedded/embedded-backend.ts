@@ -10,7 +10,7 @@ import type { LogBackend } from '../backend.js';
 import type { StoredProducerBatch } from '../batch-producer.js';
 import type { ClusterInfo, FetchRequest, FetchResult, ProduceOptions, ProducerRecord, ProduceResult, TopicInfo, TopicPartition, TopicSettings, TopicSpec } from '../types.js';
 import { BrokerHandle } from './broker-handle.js';
-import type { OpenedPartition, PartitionStats } from './broker-protocol.js';
+import type { OpenedPartition, PartitionStats, PartitionStorageSettings } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { partitionCapacity } from './fd-budget.js';
@@ -69,12 +69,7 @@ export class EmbeddedBackend implements LogBackend {
     this.controller = new ClusterController({
       dataDir: log.data_dir,
       brokerCount: log.brokers,
-      defaults: {
-        segmentBytes: log.segment_bytes,
-        segmentMs: log.segment_ms,
-        retentionBytes: log.retention_bytes,
-        retentionMs: log.retention_ms,
-      },
+      defaults: this.topicDefaults(),
       capacity: () => partitionCapacity(),
     });
     const telemetry = options.telemetry ?? new Telemetry();
@@ -236,6 +231,12 @@ export class EmbeddedBackend implements LogBackend {
   async listTopics(): Promise<TopicInfo[]> {
     this.assertRunning();
     return this.topics.list();
+  }
+
+  /** How a topic that sets none of its own is stored: the config's `log.*` values (retention bytes absent: no limit). */
+  topicDefaults(): PartitionStorageSettings {
+    const { log } = this.options;
+    return { segmentBytes: log.segment_bytes, segmentMs: log.segment_ms, retentionBytes: log.retention_bytes, retentionMs: log.retention_ms };
   }
 
   async describeTopic(name: string): Promise<TopicInfo> {

@@ -40,6 +40,7 @@ import type { AdminClient, KafkaClientModule } from './client-types.js';
 import { connectionProperties, type KafkaClusterConfig } from './client-config.js';
 import { ClusterReachability } from './cluster-reachability.js';
 import { KafkaErrors } from './kafka-errors.js';
+import type { GroupDefaults } from './kafka-consumer.js';
 import { KafkaGroups } from './kafka-groups.js';
 import { KafkaMetadata } from './kafka-metadata.js';
 import { KafkaMetrics } from './kafka-metrics.js';
@@ -52,7 +53,7 @@ export interface KafkaBackendOptions {
   /** Topics to create at start when missing, where the cluster allows it. */
   topics?: Record<string, TopicConfig>;
   /** Consumer defaults for the groups (the config's `groups:` block). */
-  groupDefaults?: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
+  groupDefaults?: GroupDefaults;
   telemetry?: Telemetry;
   logger?: Logger;
 }

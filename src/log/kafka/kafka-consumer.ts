@@ -5,19 +5,27 @@
  * before partitions are given up, so the work in hand is committed first.
  */
 import { TributaryError } from '../../errors.js';
-import type { Consumer, ConsumerOptions, PartitionOffset, PollOptions } from '../../groups/types.js';
+import type { AssignorName, Consumer, ConsumerOptions, PartitionOffset, PollOptions } from '../../groups/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ConsumedRecord, TopicPartition } from '../types.js';
 import type { Config, KafkaClientModule, KafkaConsumer, LibrdKafkaError, Message } from './client-types.js';
 import type { KafkaErrors } from './kafka-errors.js';
 import { consumedBytes, toConsumedRecord } from './message-records.js';
 
+/** What a member takes where its options say nothing: the config's `groups:` block. */
+export interface GroupDefaults {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  assignor: AssignorName;
+}
+
 export interface GroupConsumerDeps {
   client: KafkaClientModule;
   connection: Config;
   errors: KafkaErrors;
   logger: Logger;
-  defaults: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
+  defaults: GroupDefaults;
   onClosed: (consumer: KafkaGroupConsumer) => void;
 }
 
@@ -66,7 +74,7 @@ export class KafkaGroupConsumer implements Consumer {
         'heartbeat.interval.ms': options.heartbeatIntervalMs ?? d.heartbeatIntervalMs,
         // Kafka's rebalance timeout is librdkafka's max.poll.interval.ms; it may not be below the session.
         'max.poll.interval.ms': Math.max(options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs, options.sessionTimeoutMs ?? d.sessionTimeoutMs),
-        'partition.assignment.strategy': STRATEGIES[options.assignor ?? 'sticky'],
+        'partition.assignment.strategy': STRATEGIES[options.assignor ?? d.assignor],
         'fetch.wait.max.ms': 100,
         'allow.auto.create.topics': false,
         rebalance_cb: ((err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment)) as never,

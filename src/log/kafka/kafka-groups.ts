@@ -25,7 +25,7 @@ import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import type { TopicPartition } from '../types.js';
 import { type KafkaApiName, unsupported } from './api-versions.js';
 import type { AdminClient, Config, KafkaClientModule } from './client-types.js';
-import { KafkaGroupConsumer } from './kafka-consumer.js';
+import { type GroupDefaults, KafkaGroupConsumer } from './kafka-consumer.js';
 import type { KafkaErrors } from './kafka-errors.js';
 import type { KafkaMetadata } from './kafka-metadata.js';
 import type { KafkaReaders } from './kafka-readers.js';
@@ -39,7 +39,7 @@ export interface KafkaGroupsDeps {
   readers: KafkaReaders;
   metadata: KafkaMetadata;
   supports: (api: KafkaApiName) => boolean;
-  defaults?: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
+  defaults?: GroupDefaults;
   logger?: Logger;
 }
 
@@ -47,7 +47,7 @@ const ADMIN_TIMEOUT_MS = 10_000;
 /** How long an offset reset waits for a group to settle after its last member left. */
 const SETTLE_TIMEOUT_MS = 10_000;
 const ADMIN_RETRY = { initial_interval: 100, max_interval: 1_000, max_elapsed_time: SETTLE_TIMEOUT_MS };
-const DEFAULTS = { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 60_000 };
+const DEFAULTS: GroupDefaults = { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 60_000, assignor: 'sticky' };
 
 /** Kafka's ConsumerGroupState enum (librdkafka) as Tributary's states; CompletingRebalance folds in. */
 const STATES: Readonly<Record<number, GroupState>> = { 0: 'Dead', 1: 'PreparingRebalance', 2: 'PreparingRebalance', 3: 'Stable', 4: 'Dead', 5: 'Empty' };

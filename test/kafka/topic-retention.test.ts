@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
+
+/** Kafka's config sources, as DescribeConfigs reports them. */
+const TOPIC_OWN = 1;
+const DEFAULT = 5;
+
+interface TopicJson {
+  name: string;
+  settings: Record<string, number>;
+  partitions: { logStartOffset: number; highWatermark: number }[];
+}
+
+async function topic(g: KafkaGateway, name: string): Promise<TopicJson> {
+  const res = await fetch(`${g.adminUrl}/api/v1/topics/${name}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as TopicJson;
+}
+
+/** 12 records of 300 bytes into partition 0: a dozen 1 KiB segments, the old ones past any retention of 1 ms. */
+async function fill(g: KafkaGateway, name: string): Promise<void> {
+  for (let i = 0; i < 12; i++) await g.gateway.backend.produce(name, 0, [{ value: Buffer.alloc(300, 120) }]);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await (g.gateway.backend as EmbeddedBackend).enforceRetention();
+}
+
+/**
+ * Unlimited retention is -1, as in Kafka, wherever a topic's retention is set: over CreateTopics,
+ * the admin API and the config. A topic that sets none has the log's (`log.retention_ms`), and
+ * DescribeConfigs shows that value, not "unlimited". Here the log keeps records for 1 ms only.
+ */
+describe('unlimited retention (-1) and the retention a topic inherits', () => {
+  const available = clientAvailable(PYTHON, ['-c', 'import confluent_kafka'], 'python3-confluent-kafka');
+  let g: KafkaGateway;
+  beforeAll(async () => {
+    g = await startKafkaGateway({
+      partitions: 1,
+      log: { retention_ms: 1, retention_check_interval: '1h' },
+      topics: { kept_by_config: { partitions: 1, segment_bytes: 1024, retention_ms: -1 } },
+    });
+  }, 60_000);
+  afterAll(() => g?.stop());
+
+  it.runIf(available)("keeps a topic created over Kafka with retention.ms=-1, deletes one that inherits the log's 1 ms, and describes both as they are", async () => {
+    const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'retention_topics.py'), g.bootstrap]);
+    expect(code, stderr).toBe(0);
+    const configs = JSON.parse(stdout.toString());
+    expect(configs.kept).toEqual({
+      'cleanup.policy': ['delete', DEFAULT],
+      'retention.ms': ['-1', TOPIC_OWN],
+      'retention.bytes': ['-1', DEFAULT],
+      'segment.bytes': ['1024', TOPIC_OWN],
+      'segment.ms': [String(7 * 86_400_000), DEFAULT],
+    });
+    // What the topic does not set is what the log applies to it: log.retention_ms here.
+    expect(configs.inherits['retention.ms']).toEqual(['1', DEFAULT]);
+    expect(configs.inherits['retention.bytes']).toEqual(['-1', DEFAULT]);
+
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await (g.gateway.backend as EmbeddedBackend).enforceRetention();
+    const kept = await topic(g, 'kept');
+    expect(kept.settings).toEqual({ retentionMs: -1, segmentBytes: 1024 });
+    expect(kept.partitions[0]).toMatchObject({ logStartOffset: 0, highWatermark: 12 });
+    const inherits = await topic(g, 'inherits');
+    expect(inherits.partitions[0].highWatermark).toBe(12);
+    expect(inherits.partitions[0].logStartOffset).toBeGreaterThan(0);
+  });
+
+  it('keeps a topic created or altered through the admin API with retentionMs -1', async () => {
+    const created = await fetch(`${g.adminUrl}/api/v1/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'kept_by_api', partitions: 1, segmentBytes: 1024, retentionMs: -1 }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    await fill(g, 'kept_by_api');
+    expect((await topic(g, 'kept_by_api')).partitions[0]).toMatchObject({ logStartOffset: 0, highWatermark: 12 });
+
+    // A topic with a retention of its own goes back to unlimited.
+    await fetch(`${g.adminUrl}/api/v1/topics`, { method: 'POST', body: JSON.stringify({ name: 'altered', partitions: 1, segmentBytes: 1024, retentionMs: 3_600_000 }) });
+    const altered = await fetch(`${g.adminUrl}/api/v1/topics/altered`, { method: 'PATCH', body: JSON.stringify({ retentionMs: -1, retentionBytes: -1 }) });
+    expect(altered.status, await altered.clone().text()).toBe(200);
+    expect(((await altered.json()) as TopicJson).settings).toEqual({ retentionMs: -1, retentionBytes: -1, segmentBytes: 1024 });
+    await fill(g, 'altered');
+    expect((await topic(g, 'altered')).partitions[0]).toMatchObject({ logStartOffset: 0, highWatermark: 12 });
+  });
+
+  it('keeps a topic whose config sets retention_ms: -1', async () => {
+    expect((await topic(g, 'kept_by_config')).settings).toMatchObject({ retentionMs: -1 });
+    await fill(g, 'kept_by_config');
+    expect((await topic(g, 'kept_by_config')).partitions[0]).toMatchObject({ logStartOffset: 0, highWatermark: 12 });
+  });
+
+  it('refuses a retention below -1, naming the field', async () => {
+    const res = await fetch(`${g.adminUrl}/api/v1/topics/altered`, { method: 'PATCH', body: JSON.stringify({ retentionMs: -2 }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { field: 'retentionMs' } });
+  });
+});

@@ -4,6 +4,8 @@
  * A small structured logger: one line per event on stderr, `level name message {fields}`, or JSON
  * lines with TRIBUTARY_LOG_FORMAT=json. Level from TRIBUTARY_LOG_LEVEL (debug|info|warn|error|silent).
  */
+import { ConfigError } from '../errors.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -25,6 +27,21 @@ export interface LoggerOptions {
 function envLevel(): LogLevel {
   const value = process.env.TRIBUTARY_LOG_LEVEL;
   return value && value in RANK ? (value as LogLevel) : 'info';
+}
+
+/**
+ * Refuses a TRIBUTARY_LOG_LEVEL or TRIBUTARY_LOG_FORMAT the logger would not understand: a typo
+ * there would otherwise leave an operator at `info`, or with text lines a collector cannot parse.
+ */
+export function checkLogEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const level = env.TRIBUTARY_LOG_LEVEL;
+  if (level !== undefined && level !== '' && !(level in RANK)) {
+    throw new ConfigError(`TRIBUTARY_LOG_LEVEL: expected one of ${Object.keys(RANK).join(', ')}, got "${level}"`);
+  }
+  const format = env.TRIBUTARY_LOG_FORMAT;
+  if (format !== undefined && format !== '' && format !== 'json' && format !== 'text') {
+    throw new ConfigError(`TRIBUTARY_LOG_FORMAT: expected json or text, got "${format}"`);
+  }
 }
 
 function formatFields(fields: Record<string, unknown>): string {

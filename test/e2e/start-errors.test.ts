@@ -40,6 +40,15 @@ describe('tributary start failing beside a running gateway', () => {
     expect(result.stderr).toMatch(/log\.data_dir .* is in use/);
   });
 
+  it('exits 2 naming TRIBUTARY_LOG_LEVEL or TRIBUTARY_LOG_FORMAT when they hold a value the logger does not know', async () => {
+    const level = await start({ TRIBUTARY_LOG_LEVEL: 'verbose' });
+    expect(level.code).toBe(2);
+    expect(level.stderr).toContain('TRIBUTARY_LOG_LEVEL: expected one of debug, info, warn, error, silent, got "verbose"');
+    const format = await start({ TRIBUTARY_LOG_FORMAT: 'jsonl' });
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('TRIBUTARY_LOG_FORMAT: expected json or text, got "jsonl"');
+  });
+
   it('exits 2 naming the refused keys of a config file, before it opens anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
     dirs.push(dir);

@@ -6,7 +6,7 @@ import { checkRole, GATEWAY_ROLES, type GatewayRole } from '../../gateway-role.j
 import { prespawnWorkerThreads } from '../../log/embedded/spawn-worker.js';
 import { defaultSinkWorkers } from '../../sinks/runtime/placement.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
-import { createLogger, type Logger } from '../../telemetry/logger.js';
+import { checkLogEnvironment, createLogger, type Logger } from '../../telemetry/logger.js';
 import { parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -52,6 +52,7 @@ export const startCommand: Command = {
     const { values } = parse(argv, options, usage);
     const role = (values.role ?? 'all') as GatewayRole;
     if (!GATEWAY_ROLES.includes(role)) throw usageError(`--role expects ingest, sinks or all, got "${values.role}"`, usage);
+    checkLogEnvironment();
     const config = loadConfig(values.config);
     checkRole(role, config.log.backend);
     const configLoaded = Math.round(performance.now());

@@ -16,6 +16,6 @@ WORKDIR /app
 COPY --from=build /app /app
 ENV TRIBUTARY_DATA_DIR=/var/lib/tributary
 VOLUME /var/lib/tributary
-EXPOSE 4318 4320
+EXPOSE 4318 4320 9092
 ENTRYPOINT ["node", "dist/src/cli/bin.js"]
 CMD ["start", "--config", "/app/deploy/tributary-compose.yaml"]

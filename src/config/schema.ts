@@ -158,6 +158,12 @@ const logSchema = z.strictObject({
 const kafkaSchema = z.strictObject({
   /** host:port of the Kafka wire protocol over the embedded log; "" turns it off. */
   listener: z.union([z.literal(''), endpoint]).default('127.0.0.1:9092'),
+  /**
+   * host:port that Metadata and FindCoordinator name as the broker (Kafka's advertised.listeners),
+   * for clients that reach the listener through another address (a container's published port, a
+   * load balancer); "" advertises the address each client connected to.
+   */
+  advertised_listener: z.union([z.literal(''), endpoint]).default(''),
   max_request_bytes: byteSize.default(100 * 1024 ** 2),
   /** Memory of request frames partly received, all connections together; past it, connections wait unread. */
   max_partial_request_bytes: byteSize.default(512 * 1024 ** 2),
@@ -168,6 +174,9 @@ const kafkaSchema = z.strictObject({
   /** When set, clients must authenticate with SASL/PLAIN, a token as the password. */
   auth: authSchema.optional(),
 }).superRefine((kafka, ctx) => {
+  if (kafka.advertised_listener && splitEndpoint(kafka.advertised_listener).port === 0) {
+    ctx.addIssue({ code: 'custom', path: ['advertised_listener'], message: 'expected a port from 1 to 65535: clients connect to it' });
+  }
   if (kafka.max_partial_request_bytes < kafka.max_request_bytes) {
     ctx.addIssue({ code: 'custom', path: ['max_partial_request_bytes'], message: `must be at least kafka.max_request_bytes (${kafka.max_request_bytes} bytes): a frame of that size could never be read` });
   }

@@ -62,9 +62,9 @@ export interface RequestContext {
   session: ConnectionSession;
   version: number;
   clientId: string | null;
-  /** The address the client connected to: what Metadata and FindCoordinator advertise. */
-  localHost: string;
-  localPort: number;
+  /** What Metadata and FindCoordinator name as the broker: kafka.advertised_listener, else the address the client connected to. */
+  advertisedHost: string;
+  advertisedPort: number;
   remote: string;
   /**
    * The request's frame memory, given up by the handler (a Produce whose frame holds just the

@@ -51,6 +51,8 @@ export interface ConnectionDeps {
   frameBudget: FrameBudget;
   /** A connection with no request in hand and no bytes in or out for this long is closed. */
   idleTimeoutMs: number;
+  /** kafka.advertised_listener; unset, a connection advertises the address its client connected to. */
+  advertised?: { host: string; port: number };
   metrics: KafkaMetrics;
   logger: Logger;
 }
@@ -262,8 +264,8 @@ export class KafkaConnection {
         session: this.session,
         version,
         clientId: header.clientId,
-        localHost: this.socket.localAddress ?? '127.0.0.1',
-        localPort: this.socket.localPort ?? 0,
+        advertisedHost: this.deps.advertised?.host ?? this.socket.localAddress ?? '127.0.0.1',
+        advertisedPort: this.deps.advertised?.port ?? this.socket.localPort ?? 0,
         remote: this.remote,
         frame: { take },
       };

@@ -66,6 +66,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   if (!config.listener) throw new ConfigError('kafka.listener: is empty, so no Kafka listener is to be created');
   const logger = options.logger.child('kafka');
   const frameBudget = new FrameBudget(config.max_partial_request_bytes);
+  const advertised = config.advertised_listener ? splitEndpoint(config.advertised_listener) : undefined;
   const metrics = new KafkaMetrics(options.telemetry, () => frameBudget.usedBytes);
   const registry = handlerRegistry();
   const apis = [...registry.values()].sort((a, b) => a.apiKey - b.apiKey).map((h) => ({ apiKey: h.apiKey, versions: h.versions }));
@@ -111,6 +112,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       framePool,
       frameBudget,
       idleTimeoutMs: config.idle_timeout,
+      advertised,
       metrics,
       logger,
     });

@@ -135,6 +135,12 @@ describe('config that must be refused', () => {
     expect(accepts('kafka: { max_request_bytes: 200MiB, max_partial_request_bytes: 200MiB }\n').kafka.max_partial_request_bytes).toBe(200 * 1024 ** 2);
   });
 
+  it('refuses an advertised Kafka address without a port clients could connect to', () => {
+    expect(refusal('kafka: { advertised_listener: "kafka.example.com:0" }\n')).toEqual(['kafka.advertised_listener: expected a port from 1 to 65535: clients connect to it']);
+    expect(refusal('kafka: { advertised_listener: kafka.example.com }\n')[0]).toMatch(/^kafka\.advertised_listener: /);
+    expect(accepts('kafka: { advertised_listener: "kafka.example.com:19092" }\n').kafka.advertised_listener).toBe('kafka.example.com:19092');
+  });
+
   it('refuses two pipelines in one consumer group, which would split its partitions between two sinks', () => {
     expect(refusal('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug } }\n  - { group: g, topics: [otlp_logs], sink: { type: debug } }\n')).toEqual([
       'pipelines[1].group: "g" is also the group of pipelines[0]',

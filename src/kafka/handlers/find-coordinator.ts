@@ -20,7 +20,7 @@ export const findCoordinator = defineApi({
     const served = request.keyType === GROUP_KEY_TYPE;
     const errorCode = served ? KafkaError.NONE : KafkaError.COORDINATOR_NOT_AVAILABLE;
     const errorMessage = served ? null : 'transactions are not served';
-    const answer = { nodeId: served ? nodeId : -1, host: served ? ctx.localHost : '', port: served ? ctx.localPort : -1, errorCode, errorMessage };
+    const answer = { nodeId: served ? nodeId : -1, host: served ? ctx.advertisedHost : '', port: served ? ctx.advertisedPort : -1, errorCode, errorMessage };
     if (ctx.version >= 4) return { coordinators: request.coordinatorKeys.map((key) => ({ key, ...answer })) };
     return answer;
   },

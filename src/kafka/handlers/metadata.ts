@@ -56,7 +56,7 @@ export const metadata = defineApi({
       });
     }
     return {
-      brokers: [{ nodeId, host: ctx.localHost, port: ctx.localPort, rack: null }],
+      brokers: [{ nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort, rack: null }],
       clusterId,
       controllerId: nodeId,
       topics,

@@ -101,4 +101,35 @@ describe.runIf(canMount)('pipelines on a full disk (a 4 MiB tmpfs)', () => {
     await eventually('the commit once there is room', async () => (await committed(admin, 'out')) === 10, 15_000);
     expect([...delivered(out)].sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
   });
+
+  it('a batch to dead-letter while the disk is full waits, and lands in the dead-letter topic once there is room; nothing is lost', async () => {
+    const dataDir = smallDisk();
+    const out = await backend();
+    let answer!: () => void;
+    const refused = new Promise<void>((resolve) => (answer = resolve));
+    // The backend refuses the batch for good (400), but only once the disk is full.
+    out.respond = async () => {
+      await refused;
+      return { status: 400, body: 'refused' };
+    };
+    const { admin, receiver } = await startGateway(dataDir, out.url, '');
+    const spans = makeSpans({ service: 'full', traces: 10, spansPerTrace: 3 });
+    await sendSpans(receiver, spans);
+
+    const filler = join(dataDir, 'filler');
+    fillDisk(filler, 4096);
+    answer();
+    await eventually('the refusal', async () => (await pipelineMetric(admin, 'out', 'tributary_sink_failures_total', ',kind="permanent"')) >= 1);
+    // The dead-letter topic cannot be created meanwhile (nothing of it is kept), and nothing is committed past the batch.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await pipelineMetric(admin, 'out', 'tributary_sink_records_total', ',outcome="dead_lettered"')).toBe(0);
+    expect((await fetch(`${admin}/api/v1/topics/out.dlq`)).status).toBe(404);
+    expect(await committed(admin, 'out')).toBeNull();
+
+    rmSync(filler);
+    await eventually('the batch dead-lettered', async () => (await pipelineMetric(admin, 'out', 'tributary_sink_records_total', ',outcome="dead_lettered"')) === 10, 15_000);
+    const { records } = (await (await fetch(`${admin}/api/v1/topics/out.dlq/records?partition=0&offset=0&limit=100`)).json()) as { records: unknown[] };
+    expect(records).toHaveLength(10);
+    await eventually('the commit', async () => (await committed(admin, 'out')) === 10, 15_000);
+  });
 });

@@ -17,6 +17,7 @@ import { shutdownInOrder } from '../../shutdown-in-order.js';
 import { Telemetry } from '../../telemetry/telemetry.js';
 import type { LogBackend } from '../backend.js';
 import type { StoredProducerBatch } from '../batch-producer.js';
+import { isDiskFull } from '../storage-error.js';
 import type {
   ClusterInfo,
   FetchRequest,
@@ -30,8 +31,9 @@ import type {
   TopicSpec,
 } from '../types.js';
 import { BrokerHandle } from './broker-handle.js';
-import type { OpenedPartition, PartitionStats } from './broker-protocol.js';
+import type { OpenedPartition, PartitionStats, PartitionStorageSettings } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
+import type { TopicMetadata } from './metadata-store.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { partitionCapacity } from './fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
@@ -256,16 +258,44 @@ export class EmbeddedBackend implements LogBackend {
     return this.describeTopic(spec.name);
   }
 
+  /**
+   * A retention change is applied at once (not at the next periodic check). On a full disk,
+   * lowering a topic's retention is how an operator makes room, while saving the metadata needs
+   * some: when the save fails for lack of space, the brokers apply the new retention first and it
+   * is saved again. If that fails too, the partitions go back to their old settings (what retention
+   * deleted meanwhile stays deleted, as asked) and the call fails.
+   */
   async updateTopic(name: string, settings: TopicSettings): Promise<TopicInfo> {
     this.assertRunning();
-    const topic = this.controller.updateTopicSettings(name, settings);
-    const storage = this.controller.storageSettings(topic);
-    await Promise.all(
-      topic.partitions.map((p) =>
-        this.brokers[p.leader].request<'updateSettings'>({ op: 'updateSettings', topic: name, partition: p.partition, settings: storage }),
-      ),
-    );
+    const changesRetention = settings.retentionBytes !== undefined || settings.retentionMs !== undefined;
+    const before = this.controller.storageSettings(this.controller.requireTopic(name));
+    let topic: TopicMetadata;
+    try {
+      topic = this.controller.updateTopicSettings(name, settings);
+    } catch (err) {
+      if (!changesRetention || !isDiskFull(err)) throw err;
+      const retention = { retentionBytes: settings.retentionBytes ?? before.retentionBytes, retentionMs: settings.retentionMs ?? before.retentionMs };
+      this.logger.warn('the disk is full: applying the lowered retention before saving it', { topic: name, ...retention });
+      await this.applyStorageSettings(name, { ...before, ...retention });
+      await this.enforceRetention();
+      try {
+        topic = this.controller.updateTopicSettings(name, settings);
+      } catch (again) {
+        await this.applyStorageSettings(name, before);
+        throw again;
+      }
+    }
+    await this.applyStorageSettings(name, this.controller.storageSettings(topic));
+    if (changesRetention) await this.enforceRetention();
     return this.describeTopic(name);
+  }
+
+  private async applyStorageSettings(name: string, storage: PartitionStorageSettings): Promise<void> {
+    await Promise.all(
+      this.controller
+        .requireTopic(name)
+        .partitions.map((p) => this.brokers[p.leader].request<'updateSettings'>({ op: 'updateSettings', topic: name, partition: p.partition, settings: storage })),
+    );
   }
 
   async listTopics(): Promise<TopicInfo[]> {

@@ -26,8 +26,8 @@ interface Running {
   receiver: string;
 }
 
-/** A gateway on `dataDir` with one otlphttp pipeline (`group`) to `backend`. */
-async function startGateway(dataDir: string, backend: string, pipeline: string): Promise<Running> {
+/** A gateway on `dataDir` with one otlphttp pipeline (`out`) to `backend`, retrying and batching as given. */
+async function startGateway(dataDir: string, backend: string, retry = '{ initial_interval: 20ms, max_interval: 200ms }', batch = '{}'): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-pipelines-full-'));
   const configFile = join(dir, 'tributary.yaml');
   writeFileSync(
@@ -42,8 +42,8 @@ pipelines:
   - group: out
     topics: [otlp_spans]
     sink: { type: otlphttp, endpoint: ${backend} }
-    retry: { initial_interval: 20ms, max_interval: 200ms }
-${pipeline}
+    retry: ${retry}
+    batch: ${batch}
 `,
   );
   const gateway = createGateway(loadConfig(configFile, {}), { logger: silentLogger });
@@ -81,7 +81,7 @@ describe.runIf(canMount)('pipelines on a full disk (a 4 MiB tmpfs)', () => {
     const out = await backend();
     let refuse = true;
     out.respond = () => ({ status: refuse ? 503 : 200 });
-    const { admin, receiver } = await startGateway(dataDir, out.url, '');
+    const { admin, receiver } = await startGateway(dataDir, out.url);
 
     // Acknowledged while the backend refuses: in the log, not delivered, not committed.
     const spans = makeSpans({ service: 'full', traces: 10, spansPerTrace: 3 });
@@ -112,7 +112,7 @@ describe.runIf(canMount)('pipelines on a full disk (a 4 MiB tmpfs)', () => {
       await refused;
       return { status: 400, body: 'refused' };
     };
-    const { admin, receiver } = await startGateway(dataDir, out.url, '');
+    const { admin, receiver } = await startGateway(dataDir, out.url);
     const spans = makeSpans({ service: 'full', traces: 10, spansPerTrace: 3 });
     await sendSpans(receiver, spans);
 
@@ -132,4 +132,22 @@ describe.runIf(canMount)('pipelines on a full disk (a 4 MiB tmpfs)', () => {
     expect(records).toHaveLength(10);
     await eventually('the commit', async () => (await committed(admin, 'out')) === 10, 15_000);
   });
+
+  it('a commit waiting to be retried on a full disk does not hold up a shutdown', async () => {
+    const dataDir = smallDisk();
+    const out = await backend();
+    let refuse = true;
+    out.respond = () => ({ status: refuse ? 503 : 200 });
+    // A record a batch, and a commit's retry waits 10 to 30 s: the second batch waits for the first one's commit.
+    const { receiver } = await startGateway(dataDir, out.url, '{ initial_interval: 20s, max_interval: 30s }', '{ max_records: 1 }');
+    await sendSpans(receiver, makeSpans({ service: 'full', traces: 2, spansPerTrace: 1 }));
+    fillDisk(join(dataDir, 'filler'), 4096);
+    refuse = false;
+    await eventually('the spans delivered', () => delivered(out).size === 2, 60_000);
+    await new Promise((r) => setTimeout(r, 500));
+
+    const started = Date.now();
+    await cleanups.shift()!();
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 90_000);
 });

@@ -79,6 +79,8 @@ export class PipelineMember {
   /** Stops polling, lets the batch in hand finish and commit, then leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
+    // A commit waiting to be retried (a full disk) holds the loop: it gets its last attempt now.
+    this.commitRetries.abort();
     await this.loop;
     await this.exporting;
     await this.commitsLanded();
@@ -139,7 +141,8 @@ export class PipelineMember {
         // what is delivered meanwhile, until it lands: no new batch may come to commit it, and
         // the next start would deliver it again. One the group refused (the partitions moved on)
         // is not, nor one at a stop or a rebalance: their next owner reads the batch again.
-        const retry = error.retriable && !GROUP_STATE_ERRORS.has(error.code) && this.running && !this.commitRetries.signal.aborted;
+        const wait = AbortSignal.any([this.commitRetries.signal, this.delivery.stopping]);
+        const retry = error.retriable && !GROUP_STATE_ERRORS.has(error.code) && this.running && !wait.aborted;
         const delayMs = retry ? backoffDelay(this.delivery.retry, failures++) : undefined;
         this.delivery.logger.warn(retry ? 'commit failed, trying again' : 'commit failed; the batch will be delivered again', { pipeline: this.delivery.pipeline, delayMs, error });
         if (delayMs === undefined) continue;
@@ -147,7 +150,8 @@ export class PipelineMember {
           const key = `${o.topic}\u0000${o.partition}`;
           if (!this.uncommitted.has(key)) this.uncommitted.set(key, o);
         }
-        await sleep(delayMs, undefined, { signal: this.commitRetries.signal }).catch(() => {});
+        // Cut short at a stop, pause, delete or rebalance: one more attempt, then no more.
+        await sleep(delayMs, undefined, { signal: wait }).catch(() => {});
       }
     }
     this.committing = undefined;

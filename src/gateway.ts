@@ -1,5 +1,5 @@
 // Runs on: main thread.
-import { createAdminServer } from './admin/server.js';
+import { ADMIN_MAX_CONNECTIONS, createAdminServer } from './admin/server.js';
 import { groupRoutes } from './admin/routes/groups.js';
 import { pipelineRoutes } from './admin/routes/pipelines.js';
 import type { TributaryConfig } from './config/schema.js';
@@ -8,6 +8,7 @@ import { checkRole, type GatewayRole } from './gateway-role.js';
 import { createKafkaListener, type KafkaListener } from './kafka/listener.js';
 import type { LogBackend } from './log/backend.js';
 import { createLogBackend } from './log/create-backend.js';
+import { connectionLimitsWithin } from './log/embedded/fd-budget.js';
 import { EmbeddedBackend } from './log/embedded/embedded-backend.js';
 import { createReceiver } from './receiver/receiver.js';
 import { shutdownInOrder } from './shutdown-in-order.js';
@@ -64,10 +65,28 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
   const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, workers: config.sinks.workers, backend, telemetry, logger });
   const subscriptions = new Subscriptions({ config, pipelines: role === 'ingest' ? undefined : pipelines, backend, logger });
-  const receiver = role === 'sinks' ? undefined : createReceiver({ config: config.receiver, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
   // The Kafka protocol is served over the embedded log only; over Apache Kafka, clients go to Kafka.
-  const kafka: KafkaListener | undefined =
-    config.kafka.listener && backend instanceof EmbeddedBackend ? createKafkaListener({ config: config.kafka, tls: config.receiver.tls, log: backend, dataDir: config.log.data_dir, telemetry, logger }) : undefined;
+  const kafkaLog = config.kafka.listener && backend instanceof EmbeddedBackend ? backend : undefined;
+  const connections = connectionLimitsWithin({
+    ...(role === 'sinks' ? {} : { 'receiver.max_connections': config.receiver.max_connections }),
+    ...(kafkaLog ? { 'kafka.max_connections': config.kafka.max_connections } : {}),
+    'the admin API': ADMIN_MAX_CONNECTIONS,
+  });
+  if (connections.explained) logger.warn(connections.explained);
+  const receiver =
+    role === 'sinks'
+      ? undefined
+      : createReceiver({ config: { ...config.receiver, max_connections: connections.limits['receiver.max_connections'] }, backend, telemetry, logger, maxBatchBytes: config.log.max_record_bytes });
+  const kafka: KafkaListener | undefined = kafkaLog
+    ? createKafkaListener({
+        config: { ...config.kafka, max_connections: connections.limits['kafka.max_connections'] },
+        tls: config.receiver.tls,
+        log: kafkaLog,
+        dataDir: config.log.data_dir,
+        telemetry,
+        logger,
+      })
+    : undefined;
 
   let phase: Phase = 'created';
   const startupMs: Record<string, number> = {};
@@ -87,6 +106,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       return { ready: true, details };
     },
     routes: { groups: groupRoutes(backend), pipelines: pipelineRoutes(subscriptions) },
+    maxConnections: connections.limits['the admin API'],
   });
 
   return {

@@ -30,6 +30,8 @@ export interface AdminServerOptions {
   routes?: Record<string, Hono>;
   /** Where the web console's built assets are; dist/console of the package by default. */
   consoleDir?: string;
+  /** Lower than ADMIN_MAX_CONNECTIONS where the process has few file descriptors (fd-budget.ts). */
+  maxConnections?: number;
 }
 
 export interface AdminServer {
@@ -44,11 +46,12 @@ export interface AdminServer {
  * Operators, probes and Prometheus: few clients with small requests, so short timeouts and a
  * modest connection limit; fixed, since nothing about them is the deployment's to choose.
  */
+export const ADMIN_MAX_CONNECTIONS = 256;
 const ADMIN_CONNECTION_LIMITS: ConnectionLimits = {
   headerTimeoutMs: 10_000,
   idleTimeoutMs: 5_000,
   requestTimeoutMs: 30_000,
-  maxConnections: 256,
+  maxConnections: ADMIN_MAX_CONNECTIONS,
   shutdownTimeoutMs: 5_000,
 };
 
@@ -107,7 +110,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   return {
     app,
     async start() {
-      listener = await listen(app, { endpoint: options.config.endpoint, configKey: 'admin.endpoint', limits: ADMIN_CONNECTION_LIMITS });
+      listener = await listen(app, { endpoint: options.config.endpoint, configKey: 'admin.endpoint', limits: { ...ADMIN_CONNECTION_LIMITS, maxConnections: options.maxConnections ?? ADMIN_MAX_CONNECTIONS } });
       const { host, port } = listener.address();
       options.logger.info(`admin API on http://${host}:${port}`);
     },

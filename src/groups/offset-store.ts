@@ -1,5 +1,5 @@
 // Runs on: main thread.
-import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { TributaryError } from '../errors.js';
@@ -63,6 +63,8 @@ export class OffsetStore {
   private queue: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
   private failed: TributaryError | undefined;
+  /** The last snapshot failed (logged once until one is written). */
+  private snapshotFailing = false;
 
   constructor(private readonly options: OffsetStoreOptions) {
     this.snapshotEveryBytes = options.snapshotEveryBytes ?? 4 * 1024 * 1024;
@@ -134,14 +136,16 @@ export class OffsetStore {
       const text = batch.map((w) => (w.forget ? encodeLine(JSON.stringify({ g: w.group, d: 1, ts: Date.now() })) : w.offsets.map((o) => encodeLine(JSON.stringify(toEntry(w.group, o)))).join(''))).join('');
       const bytes = Buffer.from(text);
       try {
-        await this.journal.write(bytes, 0, bytes.length, null);
+        // A write the disk has room for only in part returns short, without an error: the next
+        // one gets the ENOSPC, and the line is never taken as written.
+        for (let written = 0; written < bytes.length; ) written += (await this.journal.write(bytes, written, bytes.length - written, null)).bytesWritten;
         await this.journal.datasync();
       } catch (cause) {
         // A half-written line would end the journal for recovery; cut it, or stop taking commits.
         await this.journal.truncate(this.journalBytes).catch(() => {
           this.failed = new TributaryError('INTERNAL', 'the offset journal could not be repaired; restart', { cause });
         });
-        const err = new TributaryError('INTERNAL', `offset commit failed: ${(cause as Error).message}`, { cause, retriable: !this.failed });
+        const err = new TributaryError('INTERNAL', storageError(cause, 'offset commit').message, { cause, retriable: !this.failed });
         for (const w of batch) w.reject(err);
         continue;
       }
@@ -151,7 +155,29 @@ export class OffsetStore {
         for (const o of w.offsets) this.apply(w.group, o);
         w.resolve();
       }
-      if (this.journalBytes >= this.snapshotEveryBytes) await this.snapshot();
+      if (this.journalBytes >= this.snapshotEveryBytes) await this.snapshotOrKeepJournal();
+    }
+  }
+
+  /**
+   * A snapshot that cannot be written (a full disk) costs nothing but its size on disk: the
+   * commits are in the journal, which grows on and is snapshotted at a later commit.
+   */
+  private async snapshotOrKeepJournal(): Promise<void> {
+    try {
+      await this.snapshot();
+      if (this.snapshotFailing) this.options.logger.info('the offset snapshot is written again', { file: SNAPSHOT });
+      this.snapshotFailing = false;
+    } catch (err) {
+      await rm(join(this.options.dir, `${SNAPSHOT}.tmp`), { force: true }).catch(() => {});
+      if (!this.snapshotFailing) {
+        this.options.logger.warn('the offset snapshot could not be written; commits go on in the journal, and it is tried again at the next commit', {
+          file: SNAPSHOT,
+          journalBytes: this.journalBytes,
+          error: storageError(err, 'writing the offset snapshot').message,
+        });
+      }
+      this.snapshotFailing = true;
     }
   }
 

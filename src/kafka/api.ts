@@ -10,6 +10,7 @@ import type { AuthResult } from '../http/bearer-auth.js';
 import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
 import type { BatchHandOver } from '../log/embedded/leader-appends.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { FetchMemory } from './fetch-memory.js';
 import type { ProducerSequences } from './producer-sequences.js';
 import type { ProducerStateRecovery } from './producer-state-recovery.js';
 import type { Fields } from './protocol/fields.js';
@@ -45,6 +46,8 @@ export interface KafkaServices {
   checkToken: ((token: string) => AuthResult) | undefined;
   /** Upper bound on a Fetch's wait, whatever the client asks. */
   maxFetchWaitMs: number;
+  /** The memory all Fetch responses hold together (fetch-memory.ts). */
+  fetchMemory: FetchMemory;
   logger: Logger;
 }
 

@@ -21,6 +21,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { KafkaServices } from './api.js';
 import { KafkaConnection } from './connection.js';
+import { FetchMemory } from './fetch-memory.js';
 import { BufferPool } from '../buffer-pool.js';
 import { FrameBudget } from './frame-budget.js';
 import { readingInto } from './read-buffer-socket.js';
@@ -90,6 +91,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
     producerRecovery: new ProducerStateRecovery(log, sequences),
     checkToken: createTokenMatcher(config.auth),
     maxFetchWaitMs: MAX_FETCH_WAIT_MS,
+    fetchMemory: new FetchMemory(),
     logger,
   };
 

@@ -29,3 +29,9 @@ export function storageError(err: unknown, doing: string): TributaryError {
     details: errno ? { errno } : undefined,
   });
 }
+
+/** Whether `err` (a storageError or an errno error) says the disk or its quota is full. */
+export function isDiskFull(err: unknown): boolean {
+  const errno = err instanceof TributaryError ? err.details?.errno : (err as NodeJS.ErrnoException | undefined)?.code;
+  return errno === 'ENOSPC' || errno === 'EDQUOT';
+}

@@ -6,12 +6,16 @@ import { KafkaWriter } from '../../src/kafka/protocol/writer.js';
 /** A raw Kafka connection: frames out, frames in, and whether the server closed it. */
 export class RawClient {
   private buffered = Buffer.alloc(0);
+  /** Chunks received after `buffered`, joined only once a whole frame is there (a 50 MB response comes in 64 KB reads). */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
   private waiters: (() => void)[] = [];
   closed = false;
 
   private constructor(private readonly socket: Socket) {
     socket.on('data', (c: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, c]);
+      this.chunks.push(c);
+      this.chunkBytes += c.length;
       for (const w of this.waiters.splice(0)) w();
     });
     socket.on('close', () => {
@@ -44,6 +48,10 @@ export class RawClient {
   /** The next response frame, or null once the server closed the connection. */
   async next(): Promise<Buffer | null> {
     for (;;) {
+      if (this.buffered.length < 4 || this.buffered.length + this.chunkBytes >= 4 + this.buffered.readInt32BE(0)) {
+        this.buffered = Buffer.concat([this.buffered, ...this.chunks.splice(0)]);
+        this.chunkBytes = 0;
+      }
       if (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
         const n = this.buffered.readInt32BE(0);
         const frame = this.buffered.subarray(4, 4 + n);

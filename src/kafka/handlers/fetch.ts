@@ -48,12 +48,7 @@ async function partitionsOf(request: FetchRequest, services: KafkaServices): Pro
  * batch, which ends the waves. The partitions left have no records this time, at their ends.
  */
 async function readAll(reads: PartitionRead[], log: KafkaServices['log'], budget: number): Promise<number> {
-  for (const read of reads) {
-    // A second read (after a long poll) replaces the first one's bytes.
-    if (read.result) log.recycleBatches(read.result.batches);
-    read.result = undefined;
-    read.error = undefined;
-  }
+  for (const read of reads) read.error = undefined;
   let used = 0;
   let next = 0;
   while (next < reads.length && used < budget) {
@@ -69,6 +64,27 @@ async function readAll(reads: PartitionRead[], log: KafkaServices['log'], budget
   }
   await Promise.all(reads.slice(next).map((read) => settle(read, async () => ({ batches: NO_RECORDS, ...(await partitionOffsets(log, read.name, read.partition)) }))));
   return used;
+}
+
+/** Gives the reads' bytes back to the log: a long poll holds none, and a second read replaces them. */
+function recycle(reads: PartitionRead[], log: KafkaServices['log']): void {
+  for (const read of reads) {
+    if (read.result) log.recycleBatches(read.result.batches);
+    read.result = undefined;
+  }
+}
+
+/**
+ * readAll within what the listener's Fetch memory grants now (fetch-memory.ts): the whole
+ * `limit` while the budget has room, less when other responses hold it.
+ */
+async function readGranted(reads: PartitionRead[], services: KafkaServices, limit: number): Promise<number> {
+  const granted = services.fetchMemory.reserve(limit);
+  try {
+    return await readAll(reads, services.log, granted);
+  } finally {
+    services.fetchMemory.release(granted);
+  }
 }
 
 /** Sets a read's result, or its error. */
@@ -127,9 +143,10 @@ export const fetch = defineApi({
     const minBytes = Math.max(1, request.minBytes);
     const limit = request.maxBytes > 0 ? Math.min(request.maxBytes, MAX_RESPONSE_BYTES) : MAX_RESPONSE_BYTES;
     // Partitions that failed (an unknown topic, an offset out of range) are answered at once.
-    if ((await readAll(reads, log, limit)) < minBytes && waitMs > 0 && reads.some((r) => r.error === undefined)) {
+    if ((await readGranted(reads, services, limit)) < minBytes && waitMs > 0 && reads.some((r) => r.error === undefined)) {
+      recycle(reads, log);
       await waitForData(reads, log, waitMs);
-      await readAll(reads, log, limit);
+      await readGranted(reads, services, limit);
     }
     let used = 0;
     const byTopic = new Map<string, Fields<FetchResponsePartitionData>[]>();
@@ -157,10 +174,13 @@ export const fetch = defineApi({
         records,
       });
     }
-    return { errorCode: KafkaError.NONE, sessionId: 0, responses: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
+    const response = { errorCode: KafkaError.NONE, sessionId: 0, responses: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
+    services.fetchMemory.hold(response, reads.reduce((sum, r) => sum + (r.result?.batches.length ?? 0), 0));
+    return response;
   },
   // The record batches were written to the socket as they are: their memory goes back to the log.
-  sent(response, { log }) {
+  sent(response, { log, fetchMemory }) {
     for (const topic of response.responses ?? []) for (const p of topic.partitions ?? []) if (p.records) log.recycleBatches(p.records);
+    fetchMemory.sent(response);
   },
 });

@@ -205,7 +205,7 @@ export class EmbeddedBackend implements LogBackend {
   /** Applies retention on every partition now instead of at the next periodic check. */
   async enforceRetention(): Promise<void> {
     this.assertRunning();
-    await Promise.all(this.brokers.map((b) => b.request<'enforceRetention'>({ op: 'enforceRetention' })));
+    await this.topics.enforceRetention();
   }
 
   async cluster(): Promise<ClusterInfo> {
@@ -223,6 +223,7 @@ export class EmbeddedBackend implements LogBackend {
     return this.topics.create(spec, options);
   }
 
+  /** A retention change is applied at once (not at the next periodic check); on a full disk, see TopicAdmin.update. */
   async updateTopic(name: string, settings: TopicSettings): Promise<TopicInfo> {
     this.assertRunning();
     return this.topics.update(name, settings);

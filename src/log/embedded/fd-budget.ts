@@ -46,3 +46,29 @@ export function capacityExplained(capacity: PartitionCapacity): string {
     'raise the limit (ulimit -n, LimitNOFILE=, docker --ulimit nofile=) or use fewer partitions'
   );
 }
+
+/** Of the descriptors kept beside the partitions, those not for connections: threads, the offset store, files sinks write. */
+const OTHER_FDS = 64;
+
+/**
+ * The listeners' connection limits (by config key), lowered in proportion where together they
+ * would take more descriptors than the reserve above leaves for connections: past its limit a
+ * listener closes new connections as it accepts them, so clients can never take the descriptors
+ * the log needs to roll a segment. `explained` says what was lowered, for a warning at start.
+ */
+export function connectionLimitsWithin(wanted: Record<string, number>, fileLimit = openFileLimit()): { limits: Record<string, number>; explained?: string } {
+  const capacity = partitionCapacity(fileLimit);
+  const total = Object.values(wanted).reduce((a, b) => a + b, 0);
+  if (!capacity || total === 0) return { limits: wanted };
+  const share = Math.max(Object.keys(wanted).length, capacity.reserved - OTHER_FDS);
+  if (total <= share) return { limits: wanted };
+  const limits = Object.fromEntries(Object.entries(wanted).map(([key, n]) => [key, Math.max(1, Math.floor((n * share) / total))]));
+  const listed = Object.entries(wanted).map(([key, n]) => `${key} ${n} to ${limits[key]}`);
+  return {
+    limits,
+    explained:
+      `the connection limits together (${total}) need more file descriptors than the process keeps for connections ` +
+      `(${share} of ulimit -n ${capacity.fileLimit}); lowered: ${listed.join(', ')}; raise the limit (ulimit -n, LimitNOFILE=, ` +
+      'docker --ulimit nofile=) to keep them',
+  };
+}

@@ -1,7 +1,10 @@
 // Runs on: main thread.
 import type { Logger } from '../../telemetry/logger.js';
+import { isDiskFull } from '../storage-error.js';
 import type { TopicInfo, TopicSettings, TopicSpec } from '../types.js';
 import type { BrokerHandle } from './broker-handle.js';
+import type { PartitionStorageSettings } from './broker-protocol.js';
+import type { TopicMetadata } from './cluster-metadata.js';
 import type { ClusterController } from './controller.js';
 import type { PartitionStatsCache } from './partition-stats.js';
 import type { TopicPlacement } from './topic-placement.js';
@@ -36,15 +39,47 @@ export class TopicAdmin {
     return this.describe(spec.name);
   }
 
+  /**
+   * A retention change is applied at once. Lowering a topic's retention is how an operator makes room, while saving the metadata needs
+   * some: when the save fails for lack of space, the brokers apply the new retention first and it
+   * is saved again. If that fails too, the partitions go back to their old settings (what retention
+   * deleted meanwhile stays deleted, as asked) and the call fails.
+   */
   async update(name: string, settings: TopicSettings): Promise<TopicInfo> {
-    const topic = this.controller.updateTopicSettings(name, settings);
-    const storage = this.controller.storageSettings(topic);
-    await Promise.all(
-      topic.partitions.map((p) =>
-        this.brokers[p.leader].request<'updateSettings'>({ op: 'updateSettings', topic: name, partition: p.partition, settings: storage }),
-      ),
-    );
+    const changesRetention = settings.retentionBytes !== undefined || settings.retentionMs !== undefined;
+    const before = this.controller.storageSettings(this.controller.requireTopic(name));
+    let topic: TopicMetadata;
+    try {
+      topic = this.controller.updateTopicSettings(name, settings);
+    } catch (err) {
+      if (!changesRetention || !isDiskFull(err)) throw err;
+      const retention = { retentionBytes: settings.retentionBytes ?? before.retentionBytes, retentionMs: settings.retentionMs ?? before.retentionMs };
+      this.logger.warn('the disk is full: applying the lowered retention before saving it', { topic: name, ...retention });
+      await this.applyStorageSettings(name, { ...before, ...retention });
+      await this.enforceRetention();
+      try {
+        topic = this.controller.updateTopicSettings(name, settings);
+      } catch (again) {
+        await this.applyStorageSettings(name, before);
+        throw again;
+      }
+    }
+    await this.applyStorageSettings(name, this.controller.storageSettings(topic));
+    if (changesRetention) await this.enforceRetention();
     return this.describe(name);
+  }
+
+  /** Every broker deletes the segments its partitions' retention no longer keeps, now rather than at its next check. */
+  async enforceRetention(): Promise<void> {
+    await Promise.all(this.brokers.map((b) => b.request<'enforceRetention'>({ op: 'enforceRetention' })));
+  }
+
+  private async applyStorageSettings(name: string, storage: PartitionStorageSettings): Promise<void> {
+    await Promise.all(
+      this.controller
+        .requireTopic(name)
+        .partitions.map((p) => this.brokers[p.leader].request<'updateSettings'>({ op: 'updateSettings', topic: name, partition: p.partition, settings: storage })),
+    );
   }
 
   async list(): Promise<TopicInfo[]> {

@@ -7,6 +7,9 @@ import { backoffDelay } from '../../retry/backoff.js';
 import { type BatchPolicy, Batcher } from './batcher.js';
 import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
 
+/** A commit refused for these is not retried: the member is no longer the one to commit. */
+const GROUP_STATE_ERRORS = new Set(['UNKNOWN_MEMBER', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE']);
+
 /** The position after each partition's last record in the batch: what the group commits. */
 export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
   const next = new Map<string, PartitionOffset>();
@@ -50,6 +53,8 @@ export class PipelineMember {
   private readonly uncommitted = new Map<string, PartitionOffset>();
   /** A batch was given up at shutdown: later ones are neither delivered nor committed, since their commit would skip it. */
   private gaveUp = false;
+  /** Aborted while a stop or a rebalance waits for the commits: a failed one is not retried then. */
+  private commitRetries = new AbortController();
 
   /** `createConsumer` builds the member's consumer with the listener it must run before a rebalance. */
   constructor(
@@ -74,6 +79,8 @@ export class PipelineMember {
   /** Stops polling, lets the batch in hand finish and commit, then leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
+    // A commit waiting to be retried (a full disk) holds the loop: it gets its last attempt now.
+    this.commitRetries.abort();
     await this.loop;
     await this.exporting;
     await this.commitsLanded();
@@ -121,23 +128,39 @@ export class PipelineMember {
   }
 
   private async commitAll(): Promise<void> {
+    let failures = 0;
     while (this.uncommitted.size > 0) {
       const offsets = [...this.uncommitted.values()];
       this.uncommitted.clear();
       try {
         await this.consumer.commit(offsets);
+        failures = 0;
       } catch (err) {
-        // The partitions moved on (stale generation) or the log is away: the new owner reads the batch again.
-        this.delivery.logger.warn('commit failed; the batch will be delivered again', {
-          pipeline: this.delivery.pipeline,
-          error: asTributaryError(err),
-        });
+        const error = asTributaryError(err);
+        // A commit the log could not store (a full disk, a broker restarting) is made again, with
+        // what is delivered meanwhile, until it lands: no new batch may come to commit it, and
+        // the next start would deliver it again. One the group refused (the partitions moved on)
+        // is not, nor one at a stop or a rebalance: their next owner reads the batch again.
+        const wait = AbortSignal.any([this.commitRetries.signal, this.delivery.stopping]);
+        const retry = error.retriable && !GROUP_STATE_ERRORS.has(error.code) && this.running && !wait.aborted;
+        const delayMs = retry ? backoffDelay(this.delivery.retry, failures++) : undefined;
+        this.delivery.logger.warn(retry ? 'commit failed, trying again' : 'commit failed; the batch will be delivered again', { pipeline: this.delivery.pipeline, delayMs, error });
+        if (delayMs === undefined) continue;
+        for (const o of offsets) {
+          const key = `${o.topic}\u0000${o.partition}`;
+          if (!this.uncommitted.has(key)) this.uncommitted.set(key, o);
+        }
+        // Cut short at a stop, pause, delete or rebalance: one more attempt, then no more.
+        await sleep(delayMs, undefined, { signal: wait }).catch(() => {});
       }
     }
     this.committing = undefined;
   }
 
+  /** Waits for the commits; one being retried gets one more attempt at once, and no further retries. */
   private async commitsLanded(): Promise<void> {
+    this.commitRetries.abort();
     while (this.committing) await this.committing;
+    this.commitRetries = new AbortController();
   }
 }

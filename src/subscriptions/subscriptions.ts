@@ -226,11 +226,11 @@ export class Subscriptions {
   private async check({ pipeline }: SubscriptionRequest): Promise<void> {
     this.runningHere().check({ config: pipeline, path: '' });
     const others = [...this.entries.values()].flatMap((e) => (e.pipeline ? [e.pipeline] : []));
-    const { receiver, admin, groups } = this.options.config;
-    const before = new Set(problemsAcrossKeys({ receiver, admin, groups, pipelines: others }).map((p) => p.message));
+    const { receiver, admin, log, groups } = this.options.config;
+    const before = new Set(problemsAcrossKeys({ receiver, admin, log, groups, pipelines: others }).map((p) => p.message));
     const index = others.length;
     const groupAt = (i: number) => (i === index ? pipeline.group : others[i]?.group);
-    for (const problem of problemsAcrossKeys({ receiver, admin, groups, pipelines: [...others, pipeline] })) {
+    for (const problem of problemsAcrossKeys({ receiver, admin, log, groups, pipelines: [...others, pipeline] })) {
       if (before.has(problem.message)) continue;
       const message = problem.message.replace(/pipelines\[(\d+)\]/g, (_, i: string) => `pipeline "${groupAt(Number(i))}"`);
       const [top, at, ...rest] = problem.path;

@@ -1,5 +1,5 @@
 // Runs on: main thread of the `tributary` command.
-import { AdminClient } from '../admin-client.js';
+import { AdminClient, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -78,7 +78,7 @@ export const topicsCommand: Command = {
       }
       case 'describe': {
         if (!name) throw usageError('topics describe needs a TOPIC', usage);
-        const topic = await client.get<TopicJson>(`api/v1/topics/${encodeURIComponent(name)}`);
+        const topic = await client.get<TopicJson>(`api/v1/topics/${nameInPath(name, 'topic')}`);
         if (values.json) printJson(topic);
         else printTopic(topic);
         return EXIT.ok;
@@ -96,7 +96,7 @@ export const topicsCommand: Command = {
         if (settings.retentionMs === undefined && settings.retentionBytes === undefined) {
           throw usageError('topics alter needs --retention-ms or --retention-bytes', usage);
         }
-        const topic = await client.patch<TopicJson>(`api/v1/topics/${encodeURIComponent(name)}`, settings);
+        const topic = await client.patch<TopicJson>(`api/v1/topics/${nameInPath(name, 'topic')}`, settings);
         if (values.json) printJson(topic);
         else process.stdout.write(`updated topic ${topic.name}: ${JSON.stringify(topic.settings)}\n`);
         return EXIT.ok;

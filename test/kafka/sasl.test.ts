@@ -4,6 +4,7 @@ import { tributary } from '../e2e/cli-process.js';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
 
 const TOKEN = 'kafka-token-0123456789abcdef';
+const NO_TENANT_TOKEN = 'kafka-token-without-tenant-0123';
 const SCRIPT = join(import.meta.dirname, 'clients', 'produce_consume.py');
 const hasKcat = clientAvailable('kcat', ['-V'], 'kcat');
 const hasKafkaPython = clientAvailable(PYTHON, ['-c', 'import kafka'], 'python3-kafka');
@@ -13,7 +14,7 @@ const sasl = (password: string) => ['-X', 'security.protocol=SASL_PLAINTEXT', '-
 describe('a Kafka listener with kafka.auth tokens', () => {
   let g: KafkaGateway;
   beforeAll(async () => {
-    g = await startKafkaGateway({ kafka: { auth: { tokens: [{ token: TOKEN, tenant: 'team-a' }] } } });
+    g = await startKafkaGateway({ kafka: { auth: { tokens: [{ token: TOKEN, tenant: 'team-a' }, { token: NO_TENANT_TOKEN }] } } });
   }, 60_000);
   afterAll(() => g?.stop());
 
@@ -32,6 +33,22 @@ describe('a Kafka listener with kafka.auth tokens', () => {
     expect(Buffer.from(record.value, 'base64').toString()).toBe('authenticated');
     expect(record.headers.filter((h: { key: string }) => h.key === 'tenant')).toHaveLength(1);
     expect(record.headers).toContainEqual({ key: 'tenant', value: 'team-a' });
+  });
+
+  it.runIf(hasKcat)('lets no token without a tenant claim one: a tenant header it sends is dropped, plain or compressed, its other headers kept', async () => {
+    for (const codec of ['none', 'gzip']) {
+      const produced = await run('kcat', ['-b', g.bootstrap, '-P', '-t', 'events_in', '-p', '1', '-z', codec, '-H', 'tenant=team-a', '-H', 'trace=kept', ...sasl(NO_TENANT_TOKEN)], {
+        input: `claimed-${codec}\n`,
+      });
+      expect(produced.code, produced.stderr).toBe(0);
+    }
+    const tail = await tributary(['tail', 'events_in', '--partition', '1', '--from-beginning', '--once', '--json', '--admin', g.adminUrl]);
+    expect(tail.code, tail.stderr).toBe(0);
+    const records = tail.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(records.map((r) => [Buffer.from(r.value, 'base64').toString(), r.headers])).toEqual([
+      ['claimed-none', [{ key: 'trace', value: 'kept' }]],
+      ['claimed-gzip', [{ key: 'trace', value: 'kept' }]],
+    ]);
   });
 
   it.runIf(hasKcat)('refuses a wrong token and a client without SASL', async () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tributary } from '../e2e/cli-process.js';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
 
 const TOKEN = 'kafka-token-0123456789abcdef';
 const NO_TENANT_TOKEN = 'kafka-token-without-tenant-0123';
@@ -58,6 +59,32 @@ describe('a Kafka listener with kafka.auth tokens', () => {
     const plain = await run('kcat', ['-b', g.bootstrap, '-L', '-m', '3']);
     expect(plain.code).not.toBe(0);
     expect(plain.stdout.toString()).not.toMatch(/otlp_spans/);
+  });
+
+  it('answers a wrong token with SASL_AUTHENTICATION_FAILED and then closes the connection, as Kafka does, so tokens cannot be guessed one after another on it', async () => {
+    const SASL_HANDSHAKE = 17;
+    const SASL_AUTHENTICATE = 36;
+    const errorCodeOf = (frame: Buffer | null) => frame?.readInt16BE(4); // after the correlation id
+    const client = await RawClient.open(g.bootstrap);
+    try {
+      client.send((w) => {
+        header(SASL_HANDSHAKE, 1, 1)(w);
+        w.string('PLAIN', false);
+      });
+      expect(errorCodeOf(await client.next())).toBe(0);
+      for (const [i, guess] of ['guess-one', 'guess-two'].entries()) {
+        client.send((w) => {
+          header(SASL_AUTHENTICATE, 1, 2 + i)(w);
+          w.bytes(Buffer.from(`\u0000ops\u0000${guess}`), false);
+        });
+      }
+      // The first guess is answered; the connection then closes, the second never answered.
+      expect(errorCodeOf(await client.next())).toBe(58);
+      expect(await client.next()).toBeNull();
+      expect(client.closed).toBe(true);
+    } finally {
+      client.close();
+    }
   });
 
   it.runIf(hasKafkaPython)('serves kafka-python authenticated with SASL/PLAIN', async () => {

@@ -11,6 +11,7 @@ import { allowedMethodsOf } from './allowed-methods.js';
 import { errorResponse } from './error-response.js';
 import { CONSOLE_PREFIX, consoleRoutes, isConsolePath } from './routes/console.js';
 import { topicRoutes } from './routes/topics.js';
+import { sameOriginChanges } from './same-origin.js';
 
 export interface Readiness {
   ready: boolean;
@@ -71,6 +72,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
   });
+  app.use('/api/*', sameOriginChanges());
   // Counted as it arrives (a chunked body too), so no request can make the process buffer more.
   app.use(
     '/api/*',

@@ -1,6 +1,16 @@
 // Runs on: main thread of the `tributary` command.
 import { CliError, EXIT } from './cli-error.js';
 
+/**
+ * A topic, group or pipeline name as one segment of an API path. A URL reads `.` and `..` (encoded
+ * or not) as "this" and "the parent" path, so the request would go to another route and come back
+ * as a puzzling "no route"; no topic, group or pipeline can have such a name, so it is refused here.
+ */
+export function nameInPath(name: string, what: string): string {
+  if (name === '.' || name === '..') throw new CliError(`invalid ${what} name "${name}": names are 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-", and not "." or ".."`, EXIT.usage);
+  return encodeURIComponent(name);
+}
+
 /** A small client of the admin API for CLI commands that act on a running gateway. */
 export class AdminClient {
   constructor(

@@ -3,12 +3,14 @@
  * Checks that span several keys, run once every key is valid on its own. Each problem names the
  * key to change, so `tributary start` can print it as `path: what is wrong`.
  */
+import { fileSinkPathProblems } from './file-sink-paths.js';
 import { splitEndpoint } from './units.js';
 
 /** The parts of a parsed config these checks read. */
 export interface CrossCheckedConfig {
   receiver: { endpoint: string; topics: Readonly<Record<string, string>> };
   admin: { endpoint: string };
+  log: { data_dir: string };
   groups: { session_timeout: number; heartbeat_interval: number };
   pipelines: readonly CheckedPipeline[];
 }
@@ -18,6 +20,7 @@ interface CheckedPipeline {
   topics: readonly string[];
   dead_letter: { enabled: boolean; topic?: string | undefined };
   filter?: { signals?: readonly string[] | undefined } | undefined;
+  sink: { type: string; path?: unknown; compression?: unknown };
 }
 
 export interface KeyProblem {
@@ -34,7 +37,12 @@ export function deadLetterTopicOf(pipeline: Pick<CheckedPipeline, 'group' | 'dea
 }
 
 export function problemsAcrossKeys(config: CrossCheckedConfig): KeyProblem[] {
-  return [...heartbeatProblems(config.groups), ...endpointProblems(config), ...pipelineProblems(config)];
+  return [
+    ...heartbeatProblems(config.groups),
+    ...endpointProblems(config),
+    ...pipelineProblems(config),
+    ...fileSinkPathProblems(config.log.data_dir, config.pipelines),
+  ];
 }
 
 /** A member heartbeating no more often than the session times out is removed between two beats. */

@@ -247,6 +247,8 @@ const sinksSchema = z.strictObject({
   workers: z.number().int().min(1).max(64).optional(),
   /** Most subscriptions the pipelines API keeps (running, paused or failed): each costs members, polls and memory. */
   max_subscriptions: z.number().int().min(0).max(10_000).default(256),
+  /** Where file sinks of pipelines created through the API may write; unset, anywhere outside log.data_dir. */
+  file_dir: z.string().min(1).optional(),
 });
 
 /** The receiver's four topics, with 6 partitions each, for those the `topics` block leaves out. */

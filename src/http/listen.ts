@@ -1,7 +1,6 @@
 /**
  * Runs on: main thread.
  */
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +8,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { splitEndpoint } from '../config/units.js';
 import { ConfigError } from '../errors.js';
+import { loadTlsFiles } from '../tls-files.js';
 
 export interface Listener {
   readonly server: Server;
@@ -74,8 +74,7 @@ export async function listen(app: Hono<any>, options: ListenOptions): Promise<Li
             ...serverOptions,
             // Before its handshake a TLS connection is not HTTP yet, so the header timeout does not see it.
             handshakeTimeout: limits.headerTimeoutMs,
-            cert: readTlsFile(options.tls.cert_file, options.configKey),
-            key: readTlsFile(options.tls.key_file, options.configKey),
+            ...loadTlsFiles(options.tls, `${options.configKey.replace(/\.endpoint$/, '')}.tls`),
           },
         })
       : createAdaptorServer({ fetch: app.fetch, serverOptions })
@@ -118,12 +117,4 @@ export async function listen(app: Hono<any>, options: ListenOptions): Promise<Li
 
 function shortestTimeout(limits: ConnectionLimits): number {
   return limits.requestTimeoutMs > 0 ? Math.min(limits.headerTimeoutMs, limits.requestTimeoutMs) : limits.headerTimeoutMs;
-}
-
-function readTlsFile(file: string, configKey: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new ConfigError(`${configKey.replace(/\.endpoint$/, '')}.tls: cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
 }

@@ -58,6 +58,8 @@ export interface ConnectionSession {
   tenant?: string;
   /** After a SaslHandshake v0, the next frame is the bare SASL token, without a request header. */
   rawTokenNext: boolean;
+  /** A token was refused: the connection closes once that answer is sent, as Kafka closes it. */
+  closeAfterAnswer?: string;
 }
 
 /** One request as a handler sees it. */

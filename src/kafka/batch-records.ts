@@ -9,7 +9,8 @@
  * client computes over whatever it wrote: a batch claiming records or offsets it does not hold
  * would be stored, and every reader of the partition (pipelines, `tributary tail`, consumers over
  * Kafka) would fail on it. An uncompressed batch's records are walked field by field, nothing
- * decoded; a compressed one is inflated and decoded once (and stored compressed).
+ * decoded; a compressed one is inflated and decoded once (and stored compressed). On the way it
+ * notes whether a record carries a `tenant` header, which only the gateway may set.
  */
 import { TributaryError } from '../errors.js';
 import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../log/compression.js';
@@ -17,18 +18,28 @@ import { batchProducer } from '../log/batch-producer.js';
 import { BATCH_HEADER_SIZE, type BatchHeader, checkBatch, decodeRecordBatches } from '../log/record-batch.js';
 import type { ConsumedRecord } from '../log/types.js';
 import { VarintReader } from '../log/varint.js';
+import { TENANT_HEADER } from '../otlp/signals.js';
+
+const TENANT_KEY = Buffer.from(TENANT_HEADER);
+
+/** What the check saw of the records, beside their being whole. */
+export interface BatchRecords {
+  /** Whether a record has a `tenant` header. */
+  tenantHeader: boolean;
+}
 
 /** The attributes bit of a control batch (transaction markers). */
 const CONTROL_BATCH = 0x20;
 
 /** Throws unless the batch's records are what its header says (see the file's comment). */
-export function checkBatchRecords(batch: Buffer, header: BatchHeader): void {
+export function checkBatchRecords(batch: Buffer, header: BatchHeader): BatchRecords {
   const codec = header.attributes & COMPRESSION_MASK;
   if (!codecReadable(codec)) {
     throw new TributaryError('UNSUPPORTED_COMPRESSION', `compression codec ${codec} is not one of Kafka's (${CODEC_NAMES.join(', ')})`);
   }
-  const problem = headerProblem(batch, header) ?? (codec === 0 ? walkRecords(batch, header.recordCount) : compressedProblem(batch, header));
-  if (problem === undefined) return;
+  const seen: BatchRecords = { tenantHeader: false };
+  const problem = headerProblem(batch, header) ?? (codec === 0 ? walkRecords(batch, header.recordCount, seen) : compressedProblem(batch, header, seen));
+  if (problem === undefined) return seen;
   // A batch damaged on the way is CORRUPT_MESSAGE (which clients retry), as the broker would say.
   const damaged = checkBatch(batch, 0, batch.length, true) === 'bad-crc';
   throw new TributaryError('INVALID_RECORD', damaged ? 'record batch CRC-32C mismatch' : `record batch ${problem}`, { details: { problem: damaged ? 'bad-crc' : 'records' } });
@@ -44,7 +55,7 @@ function headerProblem(batch: Buffer, header: BatchHeader): string | undefined {
 }
 
 /** A compressed batch is inflated and decoded: records that cannot be read throw CORRUPT_RECORD. */
-function compressedProblem(batch: Buffer, header: BatchHeader): string | undefined {
+function compressedProblem(batch: Buffer, header: BatchHeader, seen: BatchRecords): string | undefined {
   let records: ConsumedRecord[];
   try {
     records = decodeRecordBatches(batch, '', 0);
@@ -53,12 +64,13 @@ function compressedProblem(batch: Buffer, header: BatchHeader): string | undefin
     throw new TributaryError('CORRUPT_RECORD', `a compressed batch's records cannot be read: ${(err as Error).message}`, { cause: err });
   }
   if (records.length !== header.recordCount) throw new TributaryError('CORRUPT_RECORD', `a compressed batch claims ${header.recordCount} records and holds ${records.length}`);
+  seen.tenantHeader = records.some((r) => r.headers.some((h) => h.key === TENANT_HEADER));
   const wrong = records.findIndex((r, i) => r.offset !== header.baseOffset + i);
   return wrong < 0 ? undefined : `record ${wrong} has offset delta ${records[wrong].offset - header.baseOffset}, not ${wrong}`;
 }
 
 /** What is wrong with the records of an uncompressed batch, or undefined. */
-function walkRecords(batch: Buffer, count: number): string | undefined {
+function walkRecords(batch: Buffer, count: number, seen: BatchRecords): string | undefined {
   const reader = new VarintReader(batch, BATCH_HEADER_SIZE);
   try {
     for (let i = 0; i < count; i++) {
@@ -66,7 +78,7 @@ function walkRecords(batch: Buffer, count: number): string | undefined {
       const length = reader.varint();
       const end = reader.pos + length;
       if (length < 0 || end > batch.length) return `record ${i} of ${length} bytes overruns it`;
-      const problem = walkRecord(reader, end, i);
+      const problem = walkRecord(reader, end, i, seen);
       if (problem) return problem;
     }
   } catch (err) {
@@ -75,12 +87,17 @@ function walkRecords(batch: Buffer, count: number): string | undefined {
   return reader.pos === batch.length ? undefined : `claims ${count} records and holds more`;
 }
 
+function isTenantKey(buf: Uint8Array, pos: number): boolean {
+  for (let i = 0; i < TENANT_KEY.length; i++) if (buf[pos + i] !== TENANT_KEY[i]) return false;
+  return true;
+}
+
 /**
  * Steps over one record's fields, which must end exactly at `end` (as Kafka's DefaultRecord
  * reads it): attributes, timestamp delta, offset delta (`index`), key, value and headers, each
  * length checked before it is stepped over. Returns what is wrong, or undefined.
  */
-function walkRecord(reader: VarintReader, end: number, index: number): string | undefined {
+function walkRecord(reader: VarintReader, end: number, index: number, seen: BatchRecords): string | undefined {
   reader.pos++; // attributes
   reader.varint(); // timestamp delta
   const delta = reader.varint();
@@ -97,6 +114,7 @@ function walkRecord(reader: VarintReader, end: number, index: number): string | 
     // Each header takes two bytes at least: a count past the record stops here.
     if (reader.pos >= end) return `record ${index}: its ${headers} headers overrun it`;
     const hk = reader.varint();
+    if (hk === TENANT_KEY.length && reader.pos + hk <= end && isTenantKey(reader.buf, reader.pos)) seen.tenantHeader = true;
     if (hk > 0) reader.pos += hk;
     const hv = reader.varint();
     if (hv > 0) reader.pos += hv;

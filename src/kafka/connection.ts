@@ -212,6 +212,7 @@ export class KafkaConnection {
         this.inFlight--;
         if (out && !this.closed) this.send(out.pieces, out.sent);
         else out?.sent?.();
+        if (this.session.closeAfterAnswer !== undefined && !this.closed) this.endAfterAnswer(this.session.closeAfterAnswer);
       });
       if (!concurrent || this.inFlight >= MAX_IN_FLIGHT) await this.answered;
     }
@@ -337,6 +338,16 @@ export class KafkaConnection {
     }
     if (pieces.length > 1) this.socket.uncork();
     this.deps.metrics.sentBytes.inc(bytes);
+  }
+
+  /** Closes once what was sent is written (a refused token's answer): no request after it is read. */
+  private endAfterAnswer(message: string): void {
+    this.deps.metrics.requestErrors.inc({ api: 'SaslAuthenticate', reason: 'unauthenticated' });
+    this.deps.logger.warn('closing a kafka connection', { remote: this.remote, api: 'SaslAuthenticate', reason: 'unauthenticated', error: message });
+    this.closed = true;
+    this.frames.length = 0;
+    // Destroyed once the answer is written, whether or not the client ends its side.
+    this.socket.end(() => this.socket.destroy());
   }
 
   private fail(reason: string, message: string, handler?: AnyApiHandler): undefined {

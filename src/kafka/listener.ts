@@ -9,7 +9,6 @@
  * one is closed as it is accepted; one without a request for `kafka.idle_timeout` is closed.
  * Frames partly received hold at most `kafka.max_partial_request_bytes` together (FrameBudget).
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { KafkaConfig } from '../config/schema.js';
@@ -31,6 +30,7 @@ import { ProducerIds } from './producer-ids.js';
 import { ProducerSequences } from './producer-sequences.js';
 import { ProducerStateRecovery } from './producer-state-recovery.js';
 import { TopicIdIndex } from './topic-ids.js';
+import { loadTlsFiles } from '../tls-files.js';
 
 /** The node id of the one broker advertised. */
 const NODE_ID = 0;
@@ -132,7 +132,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       services.clusterId = (await log.cluster()).clusterId;
       producerIds.load();
       const { host, port } = splitEndpoint(config.listener);
-      const s = options.tls ? createTlsServer(tlsFiles(options.tls), accept) : createServer({ pauseOnConnect: true }, accept);
+      const s = options.tls ? createTlsServer(loadTlsFiles(options.tls, 'receiver.tls', ' for the Kafka listener'), accept) : createServer({ pauseOnConnect: true }, accept);
       // Past the limit Node closes each new connection as it is accepted, and says so with 'drop'.
       s.maxConnections = config.max_connections;
       s.on('drop', () => metrics.refusedConnections.inc());
@@ -160,15 +160,4 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       return { host: info.address, port: info.port };
     },
   };
-}
-
-function tlsFiles(tls: { cert_file: string; key_file: string }): { cert: Buffer; key: Buffer } {
-  const read = (file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new ConfigError(`receiver.tls: cannot read ${file} for the Kafka listener: ${(err as Error).message}`, { cause: err });
-    }
-  };
-  return { cert: read(tls.cert_file), key: read(tls.key_file) };
 }

@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deadLetterTopicOf, problemsAcrossKeys } from '../config/across-keys.js';
+import { fileSinkPathProblems, outsideFileDir } from '../config/file-sink-paths.js';
 import { keyPath } from '../config/issues.js';
 import type { PipelineConfig, TributaryConfig } from '../config/schema.js';
 import { asTributaryError, TributaryError } from '../errors.js';
@@ -207,6 +208,14 @@ export class Subscriptions {
     }
   }
 
+  /** A file sink writes neither in the log's directory nor, when `sinks.file_dir` is set, outside it. */
+  private checkFilePath(pipeline: PipelineConfig): void {
+    const { log, sinks } = this.options.config;
+    const [inDataDir] = fileSinkPathProblems(log.data_dir, [pipeline]);
+    const problem = inDataDir?.message ?? outsideFileDir(sinks.file_dir, pipeline.sink);
+    if (problem) throw fieldError('sink.path', problem);
+  }
+
   /** A stored subscription, checked again; one that no longer passes is `failed`, with the reason. */
   private restored(stored: StoredSubscription): Entry {
     const group = typeof stored.pipeline?.group === 'string' ? stored.pipeline.group : '(no group)';
@@ -214,6 +223,7 @@ export class Subscriptions {
     try {
       const { pipeline } = parseSubscriptionRequest(stored.pipeline);
       this.options.pipelines?.check({ config: pipeline, path: '' });
+      this.checkFilePath(pipeline);
       return { group, source: 'api', pipeline, stored, state };
     } catch (err) {
       const error = asTributaryError(err).message;
@@ -225,12 +235,13 @@ export class Subscriptions {
   /** What a config pipeline must pass too: its sink's settings, the checks across pipelines; and here, that its topics exist and no one else is in its group. */
   private async check({ pipeline }: SubscriptionRequest): Promise<void> {
     this.runningHere().check({ config: pipeline, path: '' });
+    this.checkFilePath(pipeline);
     const others = [...this.entries.values()].flatMap((e) => (e.pipeline ? [e.pipeline] : []));
-    const { receiver, admin, groups } = this.options.config;
-    const before = new Set(problemsAcrossKeys({ receiver, admin, groups, pipelines: others }).map((p) => p.message));
+    const { receiver, admin, log, groups } = this.options.config;
+    const before = new Set(problemsAcrossKeys({ receiver, admin, log, groups, pipelines: others }).map((p) => p.message));
     const index = others.length;
     const groupAt = (i: number) => (i === index ? pipeline.group : others[i]?.group);
-    for (const problem of problemsAcrossKeys({ receiver, admin, groups, pipelines: [...others, pipeline] })) {
+    for (const problem of problemsAcrossKeys({ receiver, admin, log, groups, pipelines: [...others, pipeline] })) {
       if (before.has(problem.message)) continue;
       const message = problem.message.replace(/pipelines\[(\d+)\]/g, (_, i: string) => `pipeline "${groupAt(Number(i))}"`);
       const [top, at, ...rest] = problem.path;

@@ -96,7 +96,7 @@ describe('tributary CLI against a gateway', () => {
       `receiver: { endpoint: 127.0.0.1:0 }
 admin: { endpoint: 127.0.0.1:0 }
 kafka: { listener: "" }
-log: { data_dir: ${dataDir}, brokers: 2, fsync: never }
+log: { data_dir: ${join(dataDir, 'log')}, brokers: 2, fsync: never }
 topics:
   otlp_spans: { partitions: 2 }
   otlp_metrics: { partitions: 1 }

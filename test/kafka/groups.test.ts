@@ -177,8 +177,10 @@ describe('a group of Kafka clients beside a pipeline across a gateway restart', 
   const available = clientAvailable(PYTHON, ['-c', 'import confluent_kafka'], 'python3-confluent-kafka (librdkafka 2.0)');
 
   it.runIf(available)('keeps the committed offsets of both groups; the client rejoins and the pipeline restarts, reading on with nothing lost', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-groups-restart-'));
-    const pipelines = [{ group: 'restart-pipeline', topics: [TOPIC], members: 2, sink: { type: 'file', path: join(dataDir, 'out.jsonl') } }];
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-groups-restart-'));
+    const dataDir = join(dir, 'log');
+    // Beside the log's directory: a file sink may not write inside it.
+    const pipelines = [{ group: 'restart-pipeline', topics: [TOPIC], members: 2, sink: { type: 'file', path: join(dir, 'out.jsonl') } }];
     let g = await startKafkaGateway({ partitions: PARTITIONS, dataDir, pipelines });
     const port = g.gateway.kafkaAddress()!.port;
     const member = new GroupMember('confluent', g.bootstrap, 'restart-clients', TOPIC, 'restart-member');
@@ -212,7 +214,7 @@ describe('a group of Kafka clients beside a pipeline across a gateway restart', 
     } finally {
       await member.stop();
       await g.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

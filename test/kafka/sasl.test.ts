@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tributary } from '../e2e/cli-process.js';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
 
 const TOKEN = 'kafka-token-0123456789abcdef';
+const NO_TENANT_TOKEN = 'kafka-token-without-tenant-0123';
 const SCRIPT = join(import.meta.dirname, 'clients', 'produce_consume.py');
 const hasKcat = clientAvailable('kcat', ['-V'], 'kcat');
 const hasKafkaPython = clientAvailable(PYTHON, ['-c', 'import kafka'], 'python3-kafka');
@@ -13,7 +15,7 @@ const sasl = (password: string) => ['-X', 'security.protocol=SASL_PLAINTEXT', '-
 describe('a Kafka listener with kafka.auth tokens', () => {
   let g: KafkaGateway;
   beforeAll(async () => {
-    g = await startKafkaGateway({ kafka: { auth: { tokens: [{ token: TOKEN, tenant: 'team-a' }] } } });
+    g = await startKafkaGateway({ kafka: { auth: { tokens: [{ token: TOKEN, tenant: 'team-a' }, { token: NO_TENANT_TOKEN }] } } });
   }, 60_000);
   afterAll(() => g?.stop());
 
@@ -34,6 +36,22 @@ describe('a Kafka listener with kafka.auth tokens', () => {
     expect(record.headers).toContainEqual({ key: 'tenant', value: 'team-a' });
   });
 
+  it.runIf(hasKcat)('lets no token without a tenant claim one: a tenant header it sends is dropped, plain or compressed, its other headers kept', async () => {
+    for (const codec of ['none', 'gzip']) {
+      const produced = await run('kcat', ['-b', g.bootstrap, '-P', '-t', 'events_in', '-p', '1', '-z', codec, '-H', 'tenant=team-a', '-H', 'trace=kept', ...sasl(NO_TENANT_TOKEN)], {
+        input: `claimed-${codec}\n`,
+      });
+      expect(produced.code, produced.stderr).toBe(0);
+    }
+    const tail = await tributary(['tail', 'events_in', '--partition', '1', '--from-beginning', '--once', '--json', '--admin', g.adminUrl]);
+    expect(tail.code, tail.stderr).toBe(0);
+    const records = tail.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(records.map((r) => [Buffer.from(r.value, 'base64').toString(), r.headers])).toEqual([
+      ['claimed-none', [{ key: 'trace', value: 'kept' }]],
+      ['claimed-gzip', [{ key: 'trace', value: 'kept' }]],
+    ]);
+  });
+
   it.runIf(hasKcat)('refuses a wrong token and a client without SASL', async () => {
     const wrong = await run('kcat', ['-b', g.bootstrap, '-L', '-m', '3', ...sasl('not-the-token-at-all')]);
     expect(wrong.code).not.toBe(0);
@@ -41,6 +59,32 @@ describe('a Kafka listener with kafka.auth tokens', () => {
     const plain = await run('kcat', ['-b', g.bootstrap, '-L', '-m', '3']);
     expect(plain.code).not.toBe(0);
     expect(plain.stdout.toString()).not.toMatch(/otlp_spans/);
+  });
+
+  it('answers a wrong token with SASL_AUTHENTICATION_FAILED and then closes the connection, as Kafka does, so tokens cannot be guessed one after another on it', async () => {
+    const SASL_HANDSHAKE = 17;
+    const SASL_AUTHENTICATE = 36;
+    const errorCodeOf = (frame: Buffer | null) => frame?.readInt16BE(4); // after the correlation id
+    const client = await RawClient.open(g.bootstrap);
+    try {
+      client.send((w) => {
+        header(SASL_HANDSHAKE, 1, 1)(w);
+        w.string('PLAIN', false);
+      });
+      expect(errorCodeOf(await client.next())).toBe(0);
+      for (const [i, guess] of ['guess-one', 'guess-two'].entries()) {
+        client.send((w) => {
+          header(SASL_AUTHENTICATE, 1, 2 + i)(w);
+          w.bytes(Buffer.from(`\u0000ops\u0000${guess}`), false);
+        });
+      }
+      // The first guess is answered; the connection then closes, the second never answered.
+      expect(errorCodeOf(await client.next())).toBe(58);
+      expect(await client.next()).toBeNull();
+      expect(client.closed).toBe(true);
+    } finally {
+      client.close();
+    }
   });
 
   it.runIf(hasKafkaPython)('serves kafka-python authenticated with SASL/PLAIN', async () => {

@@ -12,6 +12,12 @@ import { errorResponse } from '../error-response.js';
 import { parseBody, parseQuery, queryInteger } from '../validate.js';
 
 const MAX_RECORDS_PER_PAGE = 1000;
+/**
+ * Keys and values one answer holds at most (the record that reaches it included, so a page always
+ * has one): a thousand records of megabytes each would take gigabytes to answer, and past about
+ * 512 MiB of JSON V8 cannot make the string at all. Clients read on from the last offset.
+ */
+export const MAX_RECORDS_PAGE_BYTES = 16 * 1024 * 1024;
 /** Kafka's partition numbers are int32. */
 const MAX_PARTITION = 2 ** 31 - 1;
 
@@ -83,7 +89,7 @@ function checkName(name: string): string {
   return name;
 }
 
-/** Reads up to `limit` records from `offset`, across as many fetches as the byte budget needs. */
+/** Reads up to `limit` records (and MAX_RECORDS_PAGE_BYTES) from `offset`, across as many fetches as that takes. */
 async function readRecords(backend: LogBackend, topic: string, partition: number, offset: number | undefined, limit: number) {
   const info = await backend.describeTopic(topic);
   const p = info.partitions[partition];
@@ -93,10 +99,15 @@ async function readRecords(backend: LogBackend, topic: string, partition: number
   let next = offset ?? p.logStartOffset;
   const records: ConsumedRecord[] = [];
   let highWatermark = p.highWatermark;
-  while (records.length < limit) {
+  let bytes = 0;
+  while (records.length < limit && bytes < MAX_RECORDS_PAGE_BYTES) {
     const result = await backend.fetch({ topic, partition, offset: next, maxBytes: 1024 * 1024 });
     highWatermark = result.highWatermark;
-    records.push(...result.records.slice(0, limit - records.length));
+    for (const record of result.records) {
+      if (records.length >= limit || bytes >= MAX_RECORDS_PAGE_BYTES) break;
+      records.push(record);
+      bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    }
     if (result.records.length === 0 || result.nextOffset >= result.highWatermark) break;
     next = result.nextOffset;
   }

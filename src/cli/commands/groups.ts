@@ -1,6 +1,6 @@
 // Runs on: main thread of the `tributary` command.
 import type { GroupDescription, GroupListing } from '../../groups/types.js';
-import { AdminClient } from '../admin-client.js';
+import { AdminClient, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -63,7 +63,7 @@ export const groupsCommand: Command = {
       }
       case 'describe': {
         if (!group) throw usageError('groups describe needs a GROUP', usage);
-        const d = await client.get<GroupDescription>(`api/v1/groups/${encodeURIComponent(group)}`);
+        const d = await client.get<GroupDescription>(`api/v1/groups/${nameInPath(group, 'group')}`);
         if (values.json) {
           printJson(d);
           return EXIT.ok;
@@ -79,7 +79,7 @@ export const groupsCommand: Command = {
       case 'reset-offsets': {
         if (!group) throw usageError('groups reset-offsets needs a GROUP', usage);
         const result = await client.post<{ offsets: { topic: string; partition: number; offset: number }[] }>(
-          `api/v1/groups/${encodeURIComponent(group)}/offsets`,
+          `api/v1/groups/${nameInPath(group, 'group')}/offsets`,
           resetBody(values),
         );
         if (values.json) printJson(result);

@@ -1,5 +1,5 @@
 // Runs on: main thread of the `tributary` command.
-import { AdminClient } from '../admin-client.js';
+import { AdminClient, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -103,7 +103,7 @@ export const topicsCommand: Command = {
       }
       case 'describe': {
         if (!name) throw usageError('topics describe needs a TOPIC', usage);
-        const topic = await client.get<TopicJson>(`api/v1/topics/${encodeURIComponent(name)}`);
+        const topic = await client.get<TopicJson>(`api/v1/topics/${nameInPath(name, 'topic')}`);
         if (values.json) printJson(topic);
         else printTopic(topic);
         return EXIT.ok;
@@ -119,7 +119,7 @@ export const topicsCommand: Command = {
       case 'alter': {
         if (!name) throw usageError('topics alter needs a TOPIC', usage);
         if (Object.keys(settings).length === 0) throw usageError('topics alter needs a setting to change: --retention-ms, --retention-bytes, --segment-bytes or --segment-ms', usage);
-        const topic = await client.patch<TopicJson>(`api/v1/topics/${encodeURIComponent(name)}`, settings);
+        const topic = await client.patch<TopicJson>(`api/v1/topics/${nameInPath(name, 'topic')}`, settings);
         if (values.json) printJson(topic);
         else process.stdout.write(`updated topic ${topic.name}: ${JSON.stringify(topic.settings)}\n`);
         return EXIT.ok;

@@ -5,7 +5,8 @@
  * (the broker checks their CRC-32C), one after the other, once their records are checked against
  * their headers (batch-records.ts: a compressed batch is inflated once for it, and stored
  * compressed), so that a batch whose records cannot be read never reaches the log. A client that authenticated with a
- * token that has a tenant gets the tenant header on each record (the batch is re-encoded). An
+ * token that has a tenant gets the tenant header on each record (the batch is re-encoded); any
+ * other client's `tenant` headers are dropped (re-encoded too), since pipelines filter on them. An
  * idempotent producer's batches are checked for their sequence (producer-sequences.ts). acks
  * 1 and -1 are answered once the
  * batch is written to its segment file (the embedded log has no followers to wait for); acks 0
@@ -19,21 +20,23 @@ import { readProduceRequest } from '../messages/produce-request.js';
 import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
 import { batchProducer } from '../../log/batch-producer.js';
 import { checkBatchRecords } from '../batch-records.js';
+import { TENANT_HEADER } from '../../otlp/signals.js';
 
 const INVALID_REQUIRED_ACKS = 21;
 
 /**
- * The batch with every record's `tenant` header set to the authenticated token's tenant (one the
- * client sent is replaced, so a tenant cannot be claimed), as the OTLP receiver tags what a
- * token sends. The batch is encoded anew, uncompressed, with the records' own timestamps and
- * producer fields.
+ * The batch with every record's `tenant` header set to the authenticated token's tenant, or
+ * removed for a client whose token has none (one the client sent is never kept, so a tenant cannot
+ * be claimed), as the OTLP receiver tags what a token sends. The batch is encoded anew,
+ * uncompressed, with the records' own timestamps and producer fields.
  */
-function withTenant(batch: Buffer, tenant: string): Buffer {
+function withTenant(batch: Buffer, tenant: string | undefined): Buffer {
+  const tag = tenant === undefined ? [] : [{ key: TENANT_HEADER, value: tenant }];
   const records = decodeRecordBatches(batch, '', 0).map((r) => ({
     key: r.key,
     value: r.value,
     timestamp: r.timestamp,
-    headers: [...r.headers.filter((h) => h.key !== TENANT_HEADER), { key: TENANT_HEADER, value: tenant }],
+    headers: [...r.headers.filter((h) => h.key !== TENANT_HEADER), ...tag],
   }));
   const tagged = encodeRecordBatch(records);
   // An idempotent producer's id, epoch and sequence stay, so the batch is recognised when sent
@@ -46,8 +49,6 @@ function withTenant(batch: Buffer, tenant: string): Buffer {
 /** Producer id (int64), epoch (int16) and base sequence (int32) in a record batch v2 header. */
 const PRODUCER_FIELDS_START = 43;
 const PRODUCER_FIELDS_END = 57;
-
-const TENANT_HEADER = 'tenant';
 
 function oneBatch(records: Buffer): boolean {
   return records.length >= LOG_OVERHEAD && LOG_OVERHEAD + records.readInt32BE(8) === records.length;
@@ -108,7 +109,7 @@ export const produce = defineApi({
               let baseOffset = -1;
               for (const batch of batches) {
                 const header = readBatchHeader(batch)!;
-                checkBatchRecords(batch, header);
+                const { tenantHeader } = checkBatchRecords(batch, header);
                 const producer = batchProducer(batch);
                 if (producer) await producerRecovery.ready(topic.name, index);
                 const check = producer ? sequences.check(topic.name, index, producer) : undefined;
@@ -117,7 +118,7 @@ export const produce = defineApi({
                   if (baseOffset < 0) baseOffset = check.baseOffset;
                   continue;
                 }
-                const stored = ctx.session.tenant ? withTenant(batch, ctx.session.tenant) : batch;
+                const stored = ctx.session.tenant || tenantHeader ? withTenant(batch, ctx.session.tenant) : batch;
                 const handOver = onePartition && batches.length === 1 && stored === batch ? ctx.frame : undefined;
                 // Not read after this call: a frame handed over is gone from this thread.
                 const result = await log.produceBatch(topic.name, index, stored, { acks: acks === 0 ? 0 : 1 }, handOver);

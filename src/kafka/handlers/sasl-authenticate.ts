@@ -2,8 +2,8 @@
  * Runs on: main thread.
  *
  * SaslAuthenticate (key 36): the SASL/PLAIN message after a SaslHandshake v1. A failure is
- * answered with SASL_AUTHENTICATION_FAILED; the connection then serves nothing but the SASL
- * requests and ApiVersions.
+ * answered with SASL_AUTHENTICATION_FAILED, then the connection is closed (as Kafka's broker
+ * does), so that no client tries token after token on one connection.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError } from '../error-codes.js';
@@ -20,6 +20,7 @@ export const saslAuthenticate = defineApi({
     const failure = authenticatePlain(request.authBytes, ctx.session, services);
     if (failure) {
       services.logger.warn('kafka client failed to authenticate', { remote: ctx.remote, client: ctx.clientId });
+      ctx.session.closeAfterAnswer = failure;
       return { errorCode: KafkaError.SASL_AUTHENTICATION_FAILED, errorMessage: failure, authBytes: Buffer.alloc(0) };
     }
     return { errorCode: KafkaError.NONE, errorMessage: null, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };

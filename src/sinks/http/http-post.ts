@@ -4,6 +4,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { TributaryError } from '../../errors.js';
+import { urlWithoutSecrets } from '../../url-without-secrets.js';
 import { parseRetryAfter } from './retry-after.js';
 
 const gzipAsync = promisify(gzip);
@@ -69,12 +70,13 @@ export class HttpClient {
       answer = await this.send(new URL(post.url), headers, body, post.timeoutMs, post.compression === 'gzip' ? undefined : post.bodyDone);
     } catch (err) {
       const reason = err instanceof RequestTimeout ? `no answer within ${post.timeoutMs} ms` : (err as Error).message;
-      throw new TributaryError('SINK_UNAVAILABLE', `POST ${post.url} failed: ${reason}`, { retriable: true, cause: err });
+      throw new TributaryError('SINK_UNAVAILABLE', `POST ${urlWithoutSecrets(post.url)} failed: ${reason}`, { retriable: true, cause: err });
     }
     const { status } = answer;
     if (status >= 200 && status < 300) return answer;
     const reason = reasonOf(answer.body);
-    const message = `POST ${post.url} answered ${status}${reason ? `: ${reason}` : ''}`;
+    // Messages reach the logs and the dead-letter headers, which anyone with an admin token reads: no credentials.
+    const message = `POST ${urlWithoutSecrets(post.url)} answered ${status}${reason ? `: ${reason}` : ''}`;
     if (isRetriableStatus(status)) {
       const retryAfter = answer.headers['retry-after'];
       const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);

@@ -87,9 +87,18 @@ const segmentMs = duration.pipe(z.number().min(1, { error: 'expected at least 1 
 const retentionBytes = z.union([z.literal(UNLIMITED_RETENTION), byteSize], { error: 'expected a size such as "10GiB", or -1 for no limit' });
 const retentionMs = z.union([z.literal(UNLIMITED_RETENTION), duration], { error: 'expected a duration such as "7d", or -1 for no limit' });
 
+/** The admin API is not divided by tenant: a tenant on one of its tokens would promise what it does not do. */
+const adminAuthSchema = authSchema.superRefine((auth, ctx) => {
+  auth.tokens.forEach(({ tenant }, i) => {
+    if (tenant !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokens', i, 'tenant'], message: 'admin tokens have no tenant: every admin token may read and change everything (docs/admin-api.md)' });
+    }
+  });
+});
+
 const adminSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4320'),
-  auth: authSchema.optional(),
+  auth: adminAuthSchema.optional(),
 });
 
 const topicSchema = z.strictObject({

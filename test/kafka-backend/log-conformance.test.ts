@@ -13,6 +13,5 @@ describeKafka('Kafka backend on a 3-broker librdkafka mock cluster', () => {
     // librdkafka hands out records, not the record batches they came in.
     fetchUnit: 'record',
     cannotCheck: { offsetForTimestamp: MOCK_LACKS.timestamps },
-    emptyValueBecomesNull: 'the Kafka client sends a zero-length value as a null one',
   });
 });

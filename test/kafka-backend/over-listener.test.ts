@@ -27,7 +27,6 @@ describeKafka("Kafka backend on Tributary's own Kafka listener", () => {
   runLogBackendConformance('kafka over the listener', () => startKafkaBackend(cluster()), {
     maxRecordBytes: 1024 ** 2,
     fetchUnit: 'record',
-    emptyValueBecomesNull: 'the Kafka client sends a zero-length value as a null one',
   });
   runGroupConformance('kafka over the listener', () => startKafkaBackend(cluster()), {
     memberTimeouts: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 },

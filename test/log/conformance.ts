@@ -21,8 +21,6 @@ export interface ConformanceOptions {
   fetchUnit?: 'batch' | 'record';
   /** Checks this backend's cluster cannot make, each with the reason; they are listed as skipped. */
   cannotCheck?: { offsetForTimestamp?: string };
-  /** Why this backend stores an empty value as null, where it does (the round trip then expects null). */
-  emptyValueBecomesNull?: string;
 }
 
 export async function expectLogError(promise: Promise<unknown>, code: ErrorCode): Promise<TributaryError> {
@@ -118,7 +116,7 @@ export function runLogBackendConformance(name: string, make: () => Promise<LogBa
       const result = await backend.produce(topic, 0, [
         { key: Buffer.from('k1'), value: Buffer.from('v1'), timestamp: 1_700_000_000_123, headers: [{ key: 'content-type', value: 'application/x-protobuf' }] },
         { key: null, value: null, headers: [{ key: 'bin', value: new Uint8Array([0, 255, 7]) }] },
-        { value: Buffer.alloc(0) },
+        { key: Buffer.alloc(0), value: Buffer.alloc(0), headers: [{ key: 'empty', value: new Uint8Array(0) }] },
       ]);
       expect(result).toEqual({ topic, partition: 0, baseOffset: 0 });
       const fetched = await backend.fetch({ topic, partition: 0, offset: 0 });
@@ -133,8 +131,10 @@ export function runLogBackendConformance(name: string, make: () => Promise<LogBa
       expect(b.value).toBeNull();
       expect([...b.headers[0].value]).toEqual([0, 255, 7]);
       expect(b.timestamp).toBeGreaterThanOrEqual(before);
-      if (options.emptyValueBecomesNull) expect(c.value).toBeNull();
-      else expect(c.value?.length).toBe(0);
+      // Empty is not absent: a zero-length key or value comes back zero-length, not null.
+      expect(c.key?.length).toBe(0);
+      expect(c.value?.length).toBe(0);
+      expect(c.headers.map((h) => [h.key, h.value.length])).toEqual([['empty', 0]]);
     });
 
     it('appends an already-encoded record batch as it was encoded, at the next offsets', async () => {

@@ -22,6 +22,19 @@ interface Pending {
 /** Bytes a record takes on the wire besides its key, value and headers (Kafka's record framing). */
 const RECORD_OVERHEAD = 32;
 
+/**
+ * A zero-length key or value the client sends as empty, not as null. The client's native part
+ * takes a Buffer without a data pointer for null, and on Node 20 a Buffer over a zero-length
+ * ArrayBuffer (`Buffer.alloc(0)`) has none (on Node 22 and 24 it has); a zero-length view into a
+ * non-empty ArrayBuffer has one on every version. Nothing can be written into it.
+ */
+const EMPTY_BYTES = Buffer.alloc(1).subarray(0, 0);
+
+/** The bytes as the Buffer the client takes, without a copy. */
+function bufferFor(bytes: Uint8Array): Buffer {
+  return bytes.byteLength === 0 ? EMPTY_BYTES : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function recordBytes(record: ProducerRecord): number {
   let n = RECORD_OVERHEAD + (record.key?.length ?? 0) + (record.value?.length ?? 0);
   for (const h of record.headers ?? []) n += h.key.length + (typeof h.value === 'string' ? Buffer.byteLength(h.value) : h.value.length);
@@ -108,8 +121,8 @@ export class KafkaProducer {
           this.producer.produce(
             topic,
             partition,
-            record.value === null ? null : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength),
-            record.key ? Buffer.from(record.key.buffer, record.key.byteOffset, record.key.byteLength) : null,
+            record.value === null ? null : bufferFor(record.value),
+            record.key ? bufferFor(record.key) : null,
             record.timestamp ?? Date.now(),
             waitForAcks ? pending : undefined,
             headersOf(record),

@@ -153,6 +153,7 @@ export class Subscriptions {
       if (entry.state === 'running') await this.stopRunning(group);
       this.entries.delete(group);
       this.save();
+      await this.forgetMetrics(group);
       if (deleteOffsets) await this.deleteGroup(group);
       this.logger.info('subscription deleted', { pipeline: group, offsets: deleteOffsets ? 'deleted' : 'kept' });
       return { group, offsets: deleteOffsets ? 'deleted' : 'kept' };
@@ -204,6 +205,18 @@ export class Subscriptions {
       await this.runningHere().remove(group);
     } catch (err) {
       this.logger.warn('a member of the pipeline did not stop cleanly; what it had not committed will be delivered again', { pipeline: group, error: asTributaryError(err) });
+    }
+  }
+
+  /** Its series leave /metrics; a failure (a thread that died meanwhile) does not undo the deletion. */
+  private async forgetMetrics(group: string): Promise<void> {
+    try {
+      await this.runningHere().forget(group);
+    } catch (err) {
+      this.logger.warn('the metrics of a deleted pipeline could not all be dropped; they stay on /metrics until the next start', {
+        pipeline: group,
+        error: asTributaryError(err),
+      });
     }
   }
 

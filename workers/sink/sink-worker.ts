@@ -70,6 +70,7 @@ export class SinkWorker {
       stop: () => this.stop(),
       addPipeline: (hosted) => this.addPipeline(hosted),
       removePipeline: (group) => this.removePipeline(group),
+      forgetPipeline: (group) => this.telemetry.forgetSeries('pipeline', group),
       metrics: () => this.telemetry.snapshot(),
       brokerPort: (brokerId, brokerPort, changeCounts) => this.reader.addPort(brokerId, brokerPort, changeCounts),
       rebalance: (group, clientId) => this.groups.rebalance(group, clientId),

@@ -126,6 +126,8 @@ export class SinkWorker {
     this.runs.delete(group);
     run.stopping.abort();
     const members = await Promise.allSettled(run.members.map((m) => m.stop()));
+    // Their consumers are closed: none is kept (each holds its member, and pipelines come and go for weeks).
+    for (const [key, consumer] of this.remoteConsumers) if (consumer.group === group) this.remoteConsumers.delete(key);
     await run.sink.shutdown();
     const failed = members.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -252,9 +252,12 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     this.forgetIfUnused(g);
   }
 
-  /** As in Kafka, a group with neither members nor committed offsets is gone. */
+  /** As in Kafka, a group with neither members nor committed offsets is gone: from the metrics too. */
   private forgetIfUnused(g: Group): void {
-    if (g.size === 0 && this.store.fetch(g.name).length === 0 && this.groups.get(g.name) === g) this.groups.delete(g.name);
+    if (g.size === 0 && this.store.fetch(g.name).length === 0 && this.groups.get(g.name) === g) {
+      this.groups.delete(g.name);
+      this.rebalances.remove({ group: g.name });
+    }
   }
 
   private async lagOfAllGroups(): Promise<(PartitionLag & { group: string })[]> {

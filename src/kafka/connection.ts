@@ -244,8 +244,10 @@ export class KafkaConnection {
     if (!this.session.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
       return this.fail('unauthenticated', `${handler.name} before SASL authentication (kafka.auth is set)`, handler);
     }
-    this.deps.metrics.requests.inc({ api: handler.name, version: String(version) });
-    if (version < handler.versions.min || version > handler.versions.max) {
+    const served = version >= handler.versions.min && version <= handler.versions.max;
+    // The version is the client's to choose (any int16): one series for those not served, or a client could add thousands.
+    this.deps.metrics.requests.inc({ api: handler.name, version: served ? String(version) : 'unsupported' });
+    if (!served) {
       if (apiKey === API_VERSIONS_KEY) {
         // Answered in turn, like any other response.
         this.answered = this.answered.then(() => this.unsupportedApiVersions(correlationId));

@@ -154,6 +154,7 @@ export class Subscriptions {
       if (entry.state === 'running') await this.stopRunning(group);
       this.entries.delete(group);
       this.save();
+      await this.forgetMetrics(group);
       if (deleteOffsets) await this.deleteGroup(group);
       this.logger.info('subscription deleted', { pipeline: group, offsets: deleteOffsets ? 'deleted' : 'kept' });
       return { group, offsets: deleteOffsets ? 'deleted' : 'kept' };
@@ -214,6 +215,18 @@ export class Subscriptions {
     const [inDataDir] = fileSinkPathProblems(log.data_dir, [pipeline]);
     const problem = inDataDir?.message ?? outsideFileDir(sinks.file_dir, pipeline.sink);
     if (problem) throw fieldError('sink.path', problem);
+  }
+
+  /** Its series leave /metrics; a failure (a thread that died meanwhile) does not undo the deletion. */
+  private async forgetMetrics(group: string): Promise<void> {
+    try {
+      await this.runningHere().forget(group);
+    } catch (err) {
+      this.logger.warn('the metrics of a deleted pipeline could not all be dropped; they stay on /metrics until the next start', {
+        pipeline: group,
+        error: asTributaryError(err),
+      });
+    }
   }
 
   /** A stored subscription, checked again; one that no longer passes is `failed`, with the reason. */

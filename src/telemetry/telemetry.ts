@@ -1,5 +1,15 @@
 // Runs on: any thread (shared code with no thread of its own).
-import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type Metric,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
 
 /** A registry's metrics as plain objects, which cross threads (prom-client's getMetricsAsJSON). */
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
@@ -51,6 +61,25 @@ export class Telemetry {
     return this.registry.getMetricsAsJSON();
   }
 
+  /**
+   * Removes every series labelled `label="value"` (a deleted pipeline's, say): what no longer
+   * exists leaves the scrape, so churn of named things never grows it. Metrics computed at scrape
+   * time (a `collect` function) set their series afresh and are left alone.
+   */
+  async forgetSeries(label: string, value: string): Promise<void> {
+    for (const metric of this.registry.getMetricsAsArray() as unknown as LabelledMetric[]) {
+      if (metric.collect || !metric.labelNames?.includes(label)) continue;
+      const series = new Map<string, Partial<Record<string, string | number>>>();
+      for (const { labels } of (await metric.get()).values) {
+        if (String(labels[label]) !== value) continue;
+        // A histogram's buckets are one series with its sum and count.
+        const { le: _bucket, ...own } = labels;
+        series.set(JSON.stringify(own), own);
+      }
+      for (const labels of series.values()) metric.remove(labels);
+    }
+  }
+
   /** Adds metrics another thread keeps (a sink worker's); returns the way to remove them. */
   addSource(source: () => Promise<MetricsSnapshot>): () => void {
     this.sources.add(source);
@@ -60,6 +89,14 @@ export class Telemetry {
   private existing<M>(name: string): M | undefined {
     return this.registry.getSingleMetric(name) as M | undefined;
   }
+}
+
+/** A registered metric as forgetSeries sees it (prom-client's types leave these fields out). */
+type LabelledMetric = Metric<string> & { labelNames?: readonly string[]; collect?: () => unknown };
+
+/** A snapshot without the series labelled `label="value"`: another thread's metrics after what they counted is gone. */
+export function withoutSeries(snapshot: MetricsSnapshot, label: string, value: string): MetricsSnapshot {
+  return snapshot.map((metric) => ({ ...metric, values: metric.values.filter((v) => String(v.labels[label]) !== value) }));
 }
 
 /** Latency buckets in seconds, from 100 µs to 10 s. */

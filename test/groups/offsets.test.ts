@@ -38,6 +38,26 @@ describe('group offsets, lag and resets', () => {
     await expectLogError(f().log.describeGroup('never-seen'), 'UNKNOWN_GROUP');
   });
 
+  it('forgets a group whose members all left without committing, its metric series with it', async () => {
+    const topic = fresh('uncommitted');
+    await f().log.createTopic({ name: topic, partitions: 2 });
+    await fill(f().log, topic, 5);
+    // Console consumers and one-off tools: each joins a group of its own, reads, leaves, commits nothing.
+    const groups = Array.from({ length: 5 }, () => fresh('once'));
+    for (const group of groups) {
+      const c = consumer(f(), { group, topics: [topic] });
+      expect(await c.poll({ maxWaitMs: 2_000 })).not.toHaveLength(0);
+      expect(await f().telemetry.metricsText()).toContain(`tributary_group_rebalances_total{group="${group}"} 1`);
+      await c.close();
+    }
+    const listed = (await f().log.listGroups()).map((g) => g.group);
+    const text = await f().telemetry.metricsText();
+    for (const group of groups) {
+      expect(listed).not.toContain(group);
+      expect(text).not.toContain(`group="${group}"`);
+    }
+  });
+
   it('resets offsets to earliest, latest, a timestamp or an offset, only while the group has no members', async () => {
     const topic = fresh('reset');
     const group = fresh('g');

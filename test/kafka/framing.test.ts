@@ -36,6 +36,27 @@ describe('the Kafka listener framing', () => {
     c.close();
   });
 
+  it('counts requests at versions it does not serve in one series per API, so no client can grow /metrics', async () => {
+    // ApiVersions is answered at any version and keeps the connection; other APIs close it.
+    const c = await RawClient.open(g.bootstrap);
+    const versions = Array.from({ length: 500 }, (_, i) => 100 + i * 60);
+    for (const [i, version] of versions.entries()) c.send(header(18, version, i));
+    for (let i = 0; i < versions.length; i++) expect(new KafkaReader((await c.next())!).int32()).toBe(i);
+    c.close();
+    for (const version of [13, 500, 32767]) {
+      const m = await RawClient.open(g.bootstrap);
+      m.send(header(3, version, 1));
+      expect(await m.next()).toBeNull();
+    }
+    const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
+    const series = text.split('\n').filter((l) => l.startsWith('tributary_kafka_requests_total{'));
+    // Other tests of this file add their own requests to the counts.
+    const count = (api: string) => Number(series.find((l) => l.startsWith(`tributary_kafka_requests_total{api="${api}",version="unsupported"} `))?.split(' ')[1]);
+    expect(count('ApiVersions')).toBeGreaterThanOrEqual(500);
+    expect(count('Metadata')).toBeGreaterThanOrEqual(3);
+    expect(series.length).toBeLessThan(20);
+  });
+
   it('answers pipelined requests in order, with the flexible header and body from Metadata v9 on', async () => {
     const c = await RawClient.open(g.bootstrap);
     c.send((w) => {

@@ -29,6 +29,32 @@ describe('sink worker threads', () => {
     expect(await log.telemetry.metricsText()).toMatch(/tributary_sink_worker_restarts_total\{worker="0"\} 1\b/);
   });
 
+  it("drops a forgotten pipeline's series from the scrape, those a killed thread counted too, and keeps a removed one's until then", async () => {
+    const log = await run.startLog(1);
+    const sink = await receiver();
+    await produceTraces(log.log, { service: 'cart', traces: 4, spansPerTrace: 1 });
+    const otlp = { type: 'otlphttp', endpoint: sink.url };
+    const pipelines = run.pipelinesOver(log, [{ group: 'stays', topics: ['otlp_spans'], sink: otlp }, { group: 'goes', topics: ['otlp_spans'], sink: otlp }], { workers: 1 });
+    await pipelines.start();
+    await eventually('both caught up', async () => (await caughtUp(log, 'stays', ['otlp_spans'])) && caughtUp(log, 'goes', ['otlp_spans']));
+    const exported = async () => Number(/tributary_sink_records_total\{pipeline="goes",outcome="exported"\} (\d+)/.exec(await log.telemetry.metricsText())?.[1] ?? 0);
+    // Scraped, then killed: its first thread's counts live on in what the handle kept of it.
+    await eventually('the first thread counted', async () => (await exported()) === 4);
+    await pipelines.killWorker(0);
+    await produceTraces(log.log, { service: 'cart', traces: 4, spansPerTrace: 1 });
+    await eventually('both caught up after the restart', async () => (await caughtUp(log, 'stays', ['otlp_spans'])) && caughtUp(log, 'goes', ['otlp_spans']));
+    const series = async (pipeline: string) => (await log.telemetry.metricsText()).split('\n').filter((line) => line.includes(`pipeline="${pipeline}"`));
+    await eventually('the restarted thread counted on', async () => (await exported()) === 8);
+
+    // Removed (as a pause does), it keeps its counts: they go on when it runs again.
+    await pipelines.remove('goes');
+    expect(await series('goes')).not.toEqual([]);
+    await pipelines.forget('goes');
+    expect(await series('goes')).toEqual([]);
+    expect(await series('stays')).not.toEqual([]);
+    await expect(pipelines.forget('stays')).rejects.toThrow(/runs/);
+  });
+
   it('reads from a restarted broker through the new port it gets, and delivers on', async () => {
     const log = await run.startLog(2);
     const sink = await receiver();

@@ -12,21 +12,36 @@ import { type MainThreadCalls, memberKey } from '../../src/sinks/runtime/sink-wo
 import type { ThreadRpc } from '../../src/thread-rpc.js';
 
 export class RemoteGroupProtocol implements GroupProtocol {
-  /** Each member's latest onRebalance, by group and client id (unique among a worker's members). */
-  private readonly rebalanceListeners = new Map<string, () => void>();
+  /**
+   * Each member's latest onRebalance and member id, by group and client id (unique among a
+   * worker's members). Dropped when the member leaves or its join fails: the listener holds the
+   * whole member (consumer, runner, sink), and a worker runs pipelines created and deleted for weeks.
+   */
+  private readonly members = new Map<string, { onRebalance: () => void; memberId: string }>();
 
   constructor(private readonly main: ThreadRpc<MainThreadCalls>) {}
 
-  joinGroup({ onRebalance, ...request }: JoinGroupRequest): Promise<JoinGroupResult> {
+  async joinGroup({ onRebalance, ...request }: JoinGroupRequest): Promise<JoinGroupResult> {
     const key = memberKey(request.group, request.clientId);
-    if (onRebalance) this.rebalanceListeners.set(key, onRebalance);
-    else this.rebalanceListeners.delete(key);
-    return this.main.call('joinGroup', request);
+    if (!onRebalance) {
+      this.members.delete(key);
+      return this.main.call('joinGroup', request);
+    }
+    const member = { onRebalance, memberId: request.memberId ?? '' };
+    this.members.set(key, member);
+    try {
+      const result = await this.main.call('joinGroup', request);
+      member.memberId = result.memberId;
+      return result;
+    } catch (err) {
+      if (this.members.get(key) === member) this.members.delete(key);
+      throw err;
+    }
   }
 
   /** The coordinator started a rebalance that this member must rejoin. */
   rebalance(group: string, clientId: string): void {
-    this.rebalanceListeners.get(memberKey(group, clientId))?.();
+    this.members.get(memberKey(group, clientId))?.onRebalance();
   }
 
   heartbeat(group: string, memberId: string, generation: number): Promise<void> {
@@ -34,6 +49,7 @@ export class RemoteGroupProtocol implements GroupProtocol {
   }
 
   leaveGroup(group: string, memberId: string): Promise<void> {
+    for (const [key, member] of this.members) if (member.memberId === memberId) this.members.delete(key);
     return this.main.call('leaveGroup', group, memberId);
   }
 

@@ -70,6 +70,7 @@ export class SinkWorker {
       stop: () => this.stop(),
       addPipeline: (hosted) => this.addPipeline(hosted),
       removePipeline: (group) => this.removePipeline(group),
+      forgetPipeline: (group) => this.telemetry.forgetSeries('pipeline', group),
       metrics: () => this.telemetry.snapshot(),
       brokerPort: (brokerId, brokerPort, changeCounts) => this.reader.addPort(brokerId, brokerPort, changeCounts),
       rebalance: (group, clientId) => this.groups.rebalance(group, clientId),
@@ -125,6 +126,8 @@ export class SinkWorker {
     this.runs.delete(group);
     run.stopping.abort();
     const members = await Promise.allSettled(run.members.map((m) => m.stop()));
+    // Their consumers are closed: none is kept (each holds its member, and pipelines come and go for weeks).
+    for (const [key, consumer] of this.remoteConsumers) if (consumer.group === group) this.remoteConsumers.delete(key);
     await run.sink.shutdown();
     const failed = members.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -51,6 +51,12 @@ export interface Pipelines {
   add(pipeline: PipelineToRun): Promise<void>;
   /** The pipeline's members deliver and commit what they hold and leave its group; then its sink closes. */
   remove(group: string): Promise<void>;
+  /**
+   * Drops the metric series of a pipeline that was removed for good (a deleted subscription), so
+   * that created and deleted pipelines do not pile up on /metrics. Not on a pause: its counts go
+   * on when it resumes.
+   */
+  forget(group: string): Promise<void>;
   /** Whether the pipeline of this group runs. */
   has(group: string): boolean;
   /** Each member finishes and commits the batch in hand, leaves its group; then the sinks close and the threads end. */
@@ -141,6 +147,13 @@ class SinkWorkerPool implements Pipelines {
       if (!this.running.has(group)) return;
       await this.unplace(group);
       this.logger.info('pipeline stopped', { pipeline: group });
+    });
+  }
+
+  forget(group: string): Promise<void> {
+    return this.serially(async () => {
+      if (this.running.has(group)) throw new TributaryError('INTERNAL', `pipeline ${group} runs: remove it before forgetting its metrics`);
+      await Promise.all([this.options.telemetry.forgetSeries('pipeline', group), ...this.threads().map((h) => h.forgetPipeline(group))]);
     });
   }
 

@@ -20,7 +20,7 @@ import type { LogBackend } from '../../log/backend.js';
 import type { ReaderPortListener } from '../../log/embedded/reader-ports.js';
 import { spawnWorkerThread } from '../../log/embedded/spawn-worker.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { MetricsSnapshot, Telemetry } from '../../telemetry/telemetry.js';
+import { type MetricsSnapshot, type Telemetry, withoutSeries } from '../../telemetry/telemetry.js';
 import { ThreadRpc } from '../../thread-rpc.js';
 import type { Sink } from '../sink.js';
 import { clonedBatch } from './cloned-records.js';
@@ -178,6 +178,22 @@ export class SinkWorkerHandle {
       // A thread that died took its members out of the group already; its restart runs without the pipeline.
       if (incarnation.alive) throw err;
     }
+  }
+
+  /** Drops the metric series of a pipeline deleted for good: the thread's, and those of the threads that ended. */
+  async forgetPipeline(group: string): Promise<void> {
+    const incarnation = this.current;
+    if (incarnation?.alive) {
+      try {
+        await incarnation.rpc.call('forgetPipeline', group);
+      } catch (err) {
+        // A thread that died meanwhile left its counts in `retired`, cleaned below.
+        if (incarnation.alive) throw err;
+      }
+    }
+    // After the thread's answer: a snapshot it sent before forgetting has arrived by then.
+    this.retired = withoutSeries(this.retired, 'pipeline', group);
+    this.latest = withoutSeries(this.latest, 'pipeline', group);
   }
 
   /** Ends the thread abruptly, as a crash would; it is restarted. For fault drills. */

@@ -91,6 +91,8 @@ export interface SinkWorkerCalls {
   addPipeline(hosted: HostedPipeline): Promise<void>;
   /** The pipeline's members here finish and commit the batch in hand and leave its group; then its sink closes. */
   removePipeline(group: string): Promise<void>;
+  /** Drops the metric series of a pipeline deleted for good. */
+  forgetPipeline(group: string): Promise<void>;
   metrics(): Promise<MetricsSnapshot>;
   /** One end of a channel to a broker thread, with its change count's memory; a new one arrives whenever that broker restarts. */
   brokerPort(brokerId: number, port: MessagePort, changeCounts: SharedArrayBuffer): void;

@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAUTHENTICATED'
   | 'CROSS_ORIGIN'
+  /** A request to a loopback-only admin API naming another host (DNS rebinding). */
+  | 'HOST_NOT_ALLOWED'
   | 'OVERLOADED'
   | 'SINK_REJECTED'
   | 'SINK_UNAVAILABLE'

@@ -11,6 +11,7 @@ import { allowedMethodsOf } from './allowed-methods.js';
 import { errorResponse } from './error-response.js';
 import { CONSOLE_PREFIX, consoleRoutes, isConsolePath } from './routes/console.js';
 import { topicRoutes } from './routes/topics.js';
+import { loopbackHostsOnly } from './loopback-host.js';
 import { sameOriginChanges } from './same-origin.js';
 
 export interface Readiness {
@@ -65,6 +66,8 @@ const PROBES = new Set(['/healthz', '/readyz']);
 export function createAdminServer(options: AdminServerOptions): AdminServer {
   const { backend, telemetry } = options;
   const app = new Hono();
+  const hostCheck = loopbackHostsOnly(options.config.endpoint, options.config.allowed_hosts);
+  if (hostCheck) app.use('*', hostCheck);
   app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path) || isConsolePath(path)));
   app.onError((err, c) => errorResponse(c, err));
   // Records hold what any client sent: a browser must never read an answer as anything but its type.

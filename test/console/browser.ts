@@ -19,8 +19,9 @@ export function chromiumAvailable(): boolean {
   return capability('headless Chromium', [CHROMIUM, ...ARGS, '--dump-dom', 'about:blank']);
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return puppeteer.launch({ executablePath: CHROMIUM, args: ARGS, defaultViewport: { width: 1280, height: 800 } });
+/** `extraArgs`: more Chromium switches, such as `--host-resolver-rules` to give a name another address. */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return puppeteer.launch({ executablePath: CHROMIUM, args: [...ARGS, ...extraArgs], defaultViewport: { width: 1280, height: 800 } });
 }
 
 export interface ConsoleFixture {

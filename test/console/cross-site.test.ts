@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, useConsole, waitForText } from './browser.js';
+import { chromiumAvailable, launchBrowser, useConsole, waitForText } from './browser.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are what the assertions check
 const json = (res: Response): Promise<any> => res.json();
@@ -77,5 +77,25 @@ describe.skipIf(!chromiumAvailable())('the admin API (open, no admin.auth) and p
       return res.status;
     });
     expect(sameOrigin).toBe(200);
+  });
+});
+
+describe.skipIf(!chromiumAvailable())('the admin API on a loopback address and a page whose name was rebound to it', () => {
+  const fixture = useConsole();
+
+  it('refuses the rebound name, so the page cannot read the API as its own origin, while localhost is served', async () => {
+    const port = new URL(fixture().admin).port;
+    // What DNS rebinding achieves: the attacker's name now resolves to this machine.
+    const browser = await launchBrowser(['--host-resolver-rules=MAP rebound.example 127.0.0.1']);
+    try {
+      const page = await browser.newPage();
+      const rebound = await page.goto(`http://rebound.example:${port}/api/v1/topics`);
+      expect(rebound?.status()).toBe(403);
+      expect(JSON.parse(await rebound!.text()).error.code).toBe('HOST_NOT_ALLOWED');
+      const local = await page.goto(`http://localhost:${port}/api/v1/topics`);
+      expect(local?.status()).toBe(200);
+    } finally {
+      await browser.close();
+    }
   });
 });

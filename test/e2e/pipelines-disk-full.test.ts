@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { makeSpans } from '../otlp/fixtures.js';
-import { eventually, pipelineMetric, sendSpans, spanIdsOf, startReceiver, type TestReceiver } from '../sinks/helpers.js';
+import { type ConfiguredGateway, eventually, pipelineMetric, sendSpans, spanIdsOf, startFromConfigFile, startReceiver, type TestReceiver } from '../sinks/helpers.js';
 import { canMountSmallDisk, fillDisk, mountSmallDisk } from '../small-disk.js';
 
 /**
@@ -20,23 +17,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-interface Running {
-  gateway: Gateway;
-  admin: string;
-  receiver: string;
-}
-
 /** A gateway on `dataDir` with one otlphttp pipeline (`out`) to `backend`, retrying and batching as given. */
-async function startGateway(dataDir: string, backend: string, retry = '{ initial_interval: 20ms, max_interval: 200ms }', batch = '{}'): Promise<Running> {
+async function startGateway(dataDir: string, backend: string, retry = '{ initial_interval: 20ms, max_interval: 200ms }', batch = '{}'): Promise<ConfiguredGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-pipelines-full-'));
-  const configFile = join(dir, 'tributary.yaml');
-  writeFileSync(
-    configFile,
-    `receiver: { endpoint: "127.0.0.1:0", workers: 1 }
-admin: { endpoint: "127.0.0.1:0" }
-kafka: { listener: "" }
-log: { data_dir: ${dataDir}, brokers: 1, fsync: never }
-topics: { otlp_spans: { partitions: 1 }, otlp_metrics: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 } }
+  const running = await startFromConfigFile(
+    dir,
+    dataDir,
+    `topics: { otlp_spans: { partitions: 1 }, otlp_metrics: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 } }
 groups: { session_timeout: 3s, heartbeat_interval: 100ms, rebalance_timeout: 2s }
 pipelines:
   - group: out
@@ -46,13 +33,11 @@ pipelines:
     batch: ${batch}
 `,
   );
-  const gateway = createGateway(loadConfig(configFile, {}), { logger: silentLogger });
-  await gateway.start();
   cleanups.unshift(async () => {
-    await gateway.shutdown();
+    await running.gateway.shutdown();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { gateway, admin: `http://127.0.0.1:${gateway.adminAddress().port}`, receiver: `http://127.0.0.1:${gateway.receiverAddress().port}` };
+  return running;
 }
 
 async function backend(): Promise<TestReceiver> {

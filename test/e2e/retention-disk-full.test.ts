@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { type ConfiguredGateway, startFromConfigFile } from '../sinks/helpers.js';
 import { canMountSmallDisk, fillDisk, mountSmallDisk } from '../small-disk.js';
 
 /**
@@ -19,26 +17,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function startGateway(dataDir: string): Promise<{ gateway: Gateway; admin: string; receiver: string }> {
+async function startGateway(dataDir: string): Promise<ConfiguredGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-retention-full-'));
-  const configFile = join(dir, 'tributary.yaml');
-  writeFileSync(
-    configFile,
-    `receiver: { endpoint: "127.0.0.1:0", workers: 1 }
-admin: { endpoint: "127.0.0.1:0" }
-kafka: { listener: "" }
-log: { data_dir: ${dataDir}, brokers: 1, fsync: never, segment_bytes: 256KiB }
-topics: { otlp_spans: { partitions: 1 }, otlp_metrics: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 } }
-`,
-  );
-  const gateway = createGateway(loadConfig(configFile, {}), { logger: silentLogger });
-  await gateway.start();
-  const stop = async () => {
-    await gateway.shutdown();
+  const running = await startFromConfigFile(dir, dataDir, `topics: { otlp_spans: { partitions: 1 }, otlp_metrics: { partitions: 1 }, otlp_logs: { partitions: 1 }, otlp_events: { partitions: 1 } }\n`, ', segment_bytes: 256KiB');
+  cleanups.unshift(async () => {
+    await running.gateway.shutdown();
     rmSync(dir, { recursive: true, force: true });
-  };
-  cleanups.unshift(stop);
-  return { gateway, admin: `http://127.0.0.1:${gateway.adminAddress().port}`, receiver: `http://127.0.0.1:${gateway.receiverAddress().port}` };
+  });
+  return running;
 }
 
 /** One OTLP/JSON request of a span with a 20 KB name. */

@@ -1,23 +1,17 @@
-import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import type { Gateway } from '../../src/gateway.js';
 import { useDataDirs } from '../log/helpers.js';
 import { makeSpans } from '../otlp/fixtures.js';
-import { eventually, pipelineMetric, sendSpans, spanIdsOf, startReceiver, type TestReceiver } from './helpers.js';
+import { type ConfiguredGateway, eventually, pipelineMetric, sendSpans, spanIdsOf, startFromConfigFile, startReceiver, type TestReceiver } from './helpers.js';
 
 /** A gateway from a config file, as `tributary start --config` builds it, with one otlphttp pipeline `out`. */
-async function startGateway(dir: string, endpoint: string, pipelineKeys: string, logKeys = ''): Promise<{ gateway: Gateway; admin: string; receiver: string }> {
-  const configFile = join(dir, 'tributary.yaml');
-  writeFileSync(
-    configFile,
-    `receiver: { endpoint: "127.0.0.1:0", workers: 1 }
-admin: { endpoint: "127.0.0.1:0" }
-kafka: { listener: "" }
-log: { data_dir: ${join(dir, 'data')}, brokers: 1, fsync: never${logKeys} }
-topics: { otlp_spans: { partitions: 1 } }
+function startGateway(dir: string, endpoint: string, pipelineKeys: string, logKeys = ''): Promise<ConfiguredGateway> {
+  return startFromConfigFile(
+    dir,
+    join(dir, 'data'),
+    `topics: { otlp_spans: { partitions: 1 } }
 groups: { session_timeout: 3s, heartbeat_interval: 100ms, rebalance_timeout: 2s }
 pipelines:
   - group: out
@@ -25,10 +19,8 @@ pipelines:
     sink: { type: otlphttp, endpoint: "${endpoint}" }
 ${pipelineKeys}
 `,
+    logKeys,
   );
-  const gateway = createGateway(loadConfig(configFile, {}), { logger: silentLogger });
-  await gateway.start();
-  return { gateway, admin: `http://127.0.0.1:${gateway.adminAddress().port}`, receiver: `http://127.0.0.1:${gateway.receiverAddress().port}` };
 }
 
 describe('delivery retries', () => {

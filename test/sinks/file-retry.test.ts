@@ -3,23 +3,17 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncate
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import type { Gateway } from '../../src/gateway.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from '../small-disk.js';
-import { eventually, pipelineMetric, sendSpans } from './helpers.js';
+import { type ConfiguredGateway, eventually, pipelineMetric, sendSpans, startFromConfigFile } from './helpers.js';
 
 /** A gateway from a config file, as `tributary start --config` builds it, with one file pipeline. */
-async function startFileGateway(dir: string, sinkPath: string): Promise<{ gateway: Gateway; admin: string; receiver: string }> {
-  const configFile = join(dir, 'tributary.yaml');
-  writeFileSync(
-    configFile,
-    `receiver: { endpoint: "127.0.0.1:0", workers: 1 }
-admin: { endpoint: "127.0.0.1:0" }
-kafka: { listener: "" }
-log: { data_dir: ${join(dir, 'data')}, brokers: 1, fsync: never }
-topics: { otlp_spans: { partitions: 1 } }
+function startFileGateway(dir: string, sinkPath: string): Promise<ConfiguredGateway> {
+  return startFromConfigFile(
+    dir,
+    join(dir, 'data'),
+    `topics: { otlp_spans: { partitions: 1 } }
 groups: { session_timeout: 3s, heartbeat_interval: 100ms, rebalance_timeout: 2s }
 pipelines:
   - group: files
@@ -28,13 +22,6 @@ pipelines:
     retry: { initial_interval: 20ms, max_interval: 200ms }   # max_elapsed_time stays 5m
 `,
   );
-  const gateway = createGateway(loadConfig(configFile, {}), { logger: silentLogger });
-  await gateway.start();
-  return {
-    gateway,
-    admin: `http://127.0.0.1:${gateway.adminAddress().port}`,
-    receiver: `http://127.0.0.1:${gateway.receiverAddress().port}`,
-  };
 }
 
 /**

@@ -1,10 +1,14 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, expect } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { loadConfig } from '../../src/config/load.js';
 import { configSchema, type PipelineConfig } from '../../src/config/schema.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
 import type { LogBackend } from '../../src/log/backend.js';
 import { RecordView } from '../../src/log/record-view.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
@@ -240,4 +244,30 @@ export async function pipelineMetric(admin: string, pipeline: string, name: stri
   const text = await (await fetch(`${admin}/metrics`)).text();
   const m = new RegExp(`^${name}\\{pipeline="${pipeline}"${labels}\\} (\\d+)$`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
+}
+
+export interface ConfiguredGateway {
+  gateway: Gateway;
+  admin: string;
+  receiver: string;
+}
+
+/**
+ * A gateway as `tributary start --config` builds it from a file: `yaml` under the lines every such
+ * test shares (free ports, no Kafka listener, one broker on `dataDir` without fsync; `logKeys`
+ * appended to the log block), written to `<configDir>/tributary.yaml`, started.
+ */
+export async function startFromConfigFile(configDir: string, dataDir: string, yaml: string, logKeys = ''): Promise<ConfiguredGateway> {
+  const configFile = join(configDir, 'tributary.yaml');
+  writeFileSync(
+    configFile,
+    `receiver: { endpoint: "127.0.0.1:0", workers: 1 }
+admin: { endpoint: "127.0.0.1:0" }
+kafka: { listener: "" }
+log: { data_dir: ${dataDir}, brokers: 1, fsync: never${logKeys} }
+${yaml}`,
+  );
+  const gateway = createGateway(loadConfig(configFile, {}), { logger: silentLogger });
+  await gateway.start();
+  return { gateway, admin: `http://127.0.0.1:${gateway.adminAddress().port}`, receiver: `http://127.0.0.1:${gateway.receiverAddress().port}` };
 }

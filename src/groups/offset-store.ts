@@ -2,7 +2,7 @@
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { TributaryError } from '../errors.js';
+import { ConfigError, TributaryError } from '../errors.js';
 import { storageError } from '../log/storage-error.js';
 import type { TopicPartition } from '../log/types.js';
 import { makeDirectorySync } from '../make-directory.js';
@@ -76,7 +76,7 @@ export class OffsetStore {
     const path = join(this.options.dir, JOURNAL);
     try {
       this.journal = await open(path, 'a+');
-      await this.replayJournal(this.journal);
+      await this.replayJournal(this.journal, path);
     } catch (err) {
       throw storageError(err, `opening the offset journal ${path}`);
     }
@@ -215,7 +215,7 @@ export class OffsetStore {
       if (err.code === 'ENOENT') return Buffer.alloc(0);
       throw storageError(err, `reading the offset snapshot ${path}`);
     });
-    const { entries, goodBytes, damagedLines } = parseLines(bytes);
+    const { entries, goodBytes, damagedLines } = parseLines(bytes, path);
     // The snapshot is renamed into place whole; a bad line means the disk lost data.
     if (damagedLines > 0 || goodBytes !== bytes.length) {
       this.options.logger.error('offset snapshot is damaged; the offsets on its damaged lines are lost', { file: SNAPSHOT, damagedLines });
@@ -223,9 +223,9 @@ export class OffsetStore {
     for (const e of entries) this.replay(e);
   }
 
-  private async replayJournal(journal: FileHandle): Promise<void> {
+  private async replayJournal(journal: FileHandle, path: string): Promise<void> {
     const bytes = await journal.readFile();
-    const { entries, goodBytes, damagedLines } = parseLines(bytes);
+    const { entries, goodBytes, damagedLines } = parseLines(bytes, path);
     for (const e of entries) this.replay(e);
     // Lines are independent commits: one the disk damaged costs only itself.
     if (damagedLines > 0) this.options.logger.warn('skipped damaged lines of the offset journal; the commits after them are kept', { file: JOURNAL, damagedLines });
@@ -246,22 +246,48 @@ function fromEntry(e: Exclude<JournalEntry, { d: 1 }>): CommittedOffset {
 }
 
 /**
+ * The entry a line with a valid checksum holds. Such a line was written whole, so one that is
+ * neither a commit nor a deletion was written by another version (a rollback after an upgrade):
+ * applied as a commit it made up a partition, and skipping it could lose a commit or a deletion,
+ * so the open is refused naming the file and the line. Keys a commit does not need are ignored:
+ * a later version may add some, but must give an entry of another meaning another shape.
+ */
+function entryOf(json: string, path: string, line: number): JournalEntry {
+  let e: Record<string, unknown> | undefined;
+  try {
+    e = JSON.parse(json) as Record<string, unknown>;
+  } catch {}
+  if (typeof e === 'object' && e !== null && typeof e.g === 'string' && Number.isFinite(e.ts)) {
+    if (e.d === 1 && e.t === undefined) return { g: e.g, d: 1, ts: e.ts as number };
+    const metadataOk = e.m === undefined || e.m === null || typeof e.m === 'string';
+    if (e.d === undefined && typeof e.t === 'string' && Number.isSafeInteger(e.p) && Number.isSafeInteger(e.o) && metadataOk) return e as JournalEntry;
+  }
+  throw new ConfigError(
+    `${path} line ${line} is not an entry this version of Tributary reads (${json.slice(0, 120)}): a newer version wrote it; start that version again, ` +
+      'or restore the groups directory from a backup taken before the upgrade',
+    { details: { file: path, line } },
+  );
+}
+
+/**
  * The entries of every whole, intact line; where the last of them ends (what follows is a torn
  * tail); and how many bad lines came before it. Split on bytes, so that a damaged byte that is not
  * UTF-8 cannot shift where the lines after it start.
  */
-function parseLines(bytes: Buffer): { entries: JournalEntry[]; goodBytes: number; damagedLines: number } {
+function parseLines(bytes: Buffer, path: string): { entries: JournalEntry[]; goodBytes: number; damagedLines: number } {
   const entries: JournalEntry[] = [];
   let goodBytes = 0;
   let badSinceGood = 0;
   let damagedLines = 0;
+  let line = 0;
   for (let start = 0, end = bytes.indexOf(0x0a); end !== -1; start = end + 1, end = bytes.indexOf(0x0a, start)) {
+    line++;
     const json = decodeLine(bytes.toString('utf8', start, end));
     if (json === undefined) {
       badSinceGood++;
       continue;
     }
-    entries.push(JSON.parse(json) as JournalEntry);
+    entries.push(entryOf(json, path, line));
     damagedLines += badSinceGood;
     badSinceGood = 0;
     goodBytes = end + 1;

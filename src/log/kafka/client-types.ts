@@ -67,7 +67,6 @@ export interface KafkaConsumer extends Client {
   unassign(): unknown;
   incrementalAssign(assignments: TopicPartition[]): unknown;
   incrementalUnassign(assignments: TopicPartition[]): unknown;
-  rebalanceProtocol(): 'NONE' | 'EAGER' | 'COOPERATIVE';
   assignments(): TopicPartition[];
   subscribe(topics: string[]): unknown;
   unsubscribe(): unknown;

@@ -56,6 +56,13 @@ export class KafkaGroupConsumer implements Consumer {
   private leftover: ConsumedRecord[] = [];
   private rebalancing: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
+  /**
+   * Whether the assignor is cooperative (incremental assign and unassign) or eager. Taken from the
+   * one strategy configured, not from librdkafka's rebalanceProtocol(), which answers NONE once the
+   * consumer is closing: the revoke of a close then took the eager path, librdkafka refused it
+   * ("Erroneous state") and waited for an unassign that never came.
+   */
+  private readonly cooperative: boolean;
 
   constructor(
     private readonly deps: GroupConsumerDeps,
@@ -63,6 +70,8 @@ export class KafkaGroupConsumer implements Consumer {
   ) {
     this.group = options.group;
     const d = deps.defaults;
+    const strategy = STRATEGIES[options.assignor ?? d.assignor];
+    this.cooperative = strategy === 'cooperative-sticky';
     this.consumer = new deps.client.KafkaConsumer(
       {
         ...deps.connection,
@@ -74,7 +83,7 @@ export class KafkaGroupConsumer implements Consumer {
         'heartbeat.interval.ms': options.heartbeatIntervalMs ?? d.heartbeatIntervalMs,
         // Kafka's rebalance timeout is librdkafka's max.poll.interval.ms; it may not be below the session.
         'max.poll.interval.ms': Math.max(options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs, options.sessionTimeoutMs ?? d.sessionTimeoutMs),
-        'partition.assignment.strategy': STRATEGIES[options.assignor ?? d.assignor],
+        'partition.assignment.strategy': strategy,
         'fetch.wait.max.ms': 100,
         'allow.auto.create.topics': false,
         rebalance_cb: ((err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment)) as never,
@@ -114,27 +123,33 @@ export class KafkaGroupConsumer implements Consumer {
     const list = partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
     const what = err.code === ERR_ASSIGN_PARTITIONS ? 'assigned' : err.code === ERR_REVOKE_PARTITIONS ? 'revoked' : `lost (${err.message})`;
     this.deps.logger.info(`group ${this.group}: partitions ${what}`, { partitions: list.map((p) => `${p.topic}-${p.partition}`).join(',') });
-    this.rebalancing = this.rebalancing.then(async () => {
-      const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
-      if (err.code === ERR_ASSIGN_PARTITIONS) {
-        if (cooperative) this.consumer.incrementalAssign(list);
-        else this.consumer.assign(list.map((p) => ({ ...p, offset: -1001 /* the committed offset */ })));
-        if (!cooperative) this.owned.clear();
-        for (const p of list) this.owned.set(key(p), p);
-        await this.listen('onPartitionsAssigned', list);
-        return;
-      }
-      // Revoked (or lost): finish and commit the work in hand before the partitions move.
-      if (err.code === ERR_REVOKE_PARTITIONS) await this.listen('onPartitionsRevoked', list);
-      const gone = new Set(list.map(key));
-      this.leftover = this.leftover.filter((r) => !gone.has(key(r)));
-      for (const k of gone) {
-        this.owned.delete(k);
-        this.positions.delete(k);
-      }
-      if (cooperative) this.consumer.incrementalUnassign(list);
-      else this.consumer.unassign();
-    });
+    this.rebalancing = this.rebalancing.then(() =>
+      this.rebalance(err, list).catch((failure: unknown) =>
+        // A rebalance that failed must not stop the next ones, polls or a close from going on.
+        this.deps.logger.warn(`group ${this.group}: applying the partitions ${what} failed`, { error: failure }),
+      ),
+    );
+  }
+
+  private async rebalance(err: LibrdKafkaError, list: TopicPartition[]): Promise<void> {
+    if (err.code === ERR_ASSIGN_PARTITIONS) {
+      if (this.cooperative) this.consumer.incrementalAssign(list);
+      else this.consumer.assign(list.map((p) => ({ ...p, offset: -1001 /* the committed offset */ })));
+      if (!this.cooperative) this.owned.clear();
+      for (const p of list) this.owned.set(key(p), p);
+      await this.listen('onPartitionsAssigned', list);
+      return;
+    }
+    // Revoked (or lost): finish and commit the work in hand before the partitions move.
+    if (err.code === ERR_REVOKE_PARTITIONS) await this.listen('onPartitionsRevoked', list);
+    const gone = new Set(list.map(key));
+    this.leftover = this.leftover.filter((r) => !gone.has(key(r)));
+    for (const k of gone) {
+      this.owned.delete(k);
+      this.positions.delete(k);
+    }
+    if (this.cooperative) this.consumer.incrementalUnassign(list);
+    else this.consumer.unassign();
   }
 
   private async listen(which: 'onPartitionsAssigned' | 'onPartitionsRevoked', partitions: TopicPartition[]): Promise<void> {

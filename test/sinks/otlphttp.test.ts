@@ -155,6 +155,10 @@ describe('otlphttp sink', () => {
     expect(header('content-type')).toBe('application/x-protobuf');
     const original = await readAll(log.log, 'otlp_spans');
     expect(dead.map((r) => r.value)).toEqual(original.map((r) => r.value));
+    // Each dead letter names the record it was, so an operator can find it and replay it.
+    const origin = (r: (typeof dead)[number]) =>
+      [DLQ_HEADERS.pipeline, DLQ_HEADERS.topic, DLQ_HEADERS.partition, DLQ_HEADERS.offset].map((key) => r.headers.find((h) => h.key === key)?.value.toString());
+    expect(dead.map(origin)).toEqual(original.map((r) => ['strict', r.topic, String(r.partition), String(r.offset)]));
   });
 
   it('replays dead letters through a pipeline reading <group>.dlq, records a Kafka producer wrote without an otlp-signal header included', async () => {

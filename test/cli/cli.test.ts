@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 /** Runs `tributary ARGS` in this process and captures what it prints. */
@@ -151,6 +152,20 @@ pipelines:
     expect(described.stdout.split('\n')[0]).toBe('settings: retentionMs=-1 (no limit), retentionBytes=1073741824, segmentBytes=1048576, segmentMs=60000; the others are the log.* defaults');
     const plain = await run('topics', 'describe', 'otlp_logs', '--admin', admin);
     expect(plain.stdout.split('\n')[0]).toBe('settings: the log.* defaults');
+  });
+
+  it('tail --from-beginning starts at the log start offset of a topic retention has trimmed', async () => {
+    const backend = gateway.backend as EmbeddedBackend;
+    await backend.createTopic({ name: 'trimmed', partitions: 1, segmentBytes: 1024, retentionMs: 1 });
+    for (let i = 0; i < 12; i++) await backend.produce('trimmed', 0, [{ value: Buffer.alloc(300, 120) }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await backend.enforceRetention();
+    const { logStartOffset, highWatermark } = (await backend.describeTopic('trimmed')).partitions[0];
+    expect(logStartOffset).toBeGreaterThan(0);
+    const tail = await run('tail', 'trimmed', '--from-beginning', '--once', '--admin', admin);
+    expect(tail.code, tail.stderr).toBe(0);
+    const offsets = tail.stdout.trim().split('\n').map((line) => Number(/^trimmed\/0@(\d+) /.exec(line)?.[1]));
+    expect(offsets).toEqual(Array.from({ length: highWatermark - logStartOffset }, (_, i) => logStartOffset + i));
   });
 
   it('send, then tail and groups see the data', async () => {

@@ -99,8 +99,9 @@ pipelines:
       if (configDir) rmSync(configDir, { recursive: true, force: true });
     });
 
-    it('every metric the application dashboard queries is in Prometheus after `tributary send`', async () => {
-      if (!prometheus || !gateway) return;
+    it('every metric the application dashboard queries is in Prometheus after `tributary send`', async (ctx) => {
+      // Shown as skipped, not passed: the reason was printed when Prometheus was not found (under CI that fails).
+      if (!prometheus || !gateway) return ctx.skip();
       const sent = await tributary(['send', '--endpoint', gateway.receiverUrl, '--requests', '3']);
       expect(sent.code).toBe(0);
       const queried = [...new Set(dashboard('tributary-otlp-metrics.json').panels.flatMap((p) => p.targets.flatMap((t) => metricNames(t.expr))))];

@@ -60,6 +60,20 @@ describe('group membership', () => {
     expect(await f().coordinator.fetchOffsets(group)).toMatchObject([{ topic: 't', partition: 0, offset: 1 }]);
   });
 
+  it('keeps a member that heartbeats for many session timeouts, in the same generation with its partitions', async () => {
+    const a = await join();
+    const beat = setInterval(() => void f().coordinator.heartbeat(group, a.memberId, a.generation).catch(() => {}), 50);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_200)); // four sessions of 300 ms
+      await f().coordinator.heartbeat(group, a.memberId, a.generation);
+      const described = await f().coordinator.describeGroup(group);
+      expect(described.state).toBe('Stable');
+      expect(described.members.map((m) => [m.memberId, m.assignment.map((tp) => tp.partition)])).toEqual([[a.memberId, [0, 1, 2, 3]]]);
+    } finally {
+      clearInterval(beat);
+    }
+  });
+
   it('removes a member that stops heartbeating and gives its partitions to the others', async () => {
     let rebalanceStarted!: () => void;
     const dropped = new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { describe, expect, it } from 'vitest';
@@ -122,6 +123,33 @@ describe('offset store', () => {
       [2, 98],
     ]);
     await again.close();
+  });
+
+  it('resolves a commit only after the journal line is synced to disk (fdatasync), so it survives a machine crash', async () => {
+    const dir = newDir();
+    const store = new OffsetStore({ dir, logger: silentLogger });
+    await store.open();
+    // Every FileHandle's datasync, observed: the real call still runs.
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync(this: { fd: number }): Promise<void> };
+    await probe.close();
+    const original = proto.datasync;
+    const events: string[] = [];
+    proto.datasync = async function (this: { fd: number }) {
+      const path = readlinkSync(`/proc/self/fd/${this.fd}`);
+      await original.call(this);
+      events.push(`synced ${path}`);
+    };
+    try {
+      await store.commit('g', [{ topic: 't', partition: 0, offset: 42 }]);
+      events.push('committed');
+    } finally {
+      proto.datasync = original;
+      await store.close();
+    }
+    const synced = events.indexOf(`synced ${join(dir, 'offsets.journal')}`);
+    expect(synced, events.join(', ')).toBeGreaterThanOrEqual(0);
+    expect(synced, events.join(', ')).toBeLessThan(events.indexOf('committed'));
   });
 
   it('a deleted group stays deleted across reopen, in the journal and through a snapshot', async () => {

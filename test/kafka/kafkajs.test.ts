@@ -71,7 +71,7 @@ describe('kafkajs against the Kafka listener', () => {
     expect(read.filter((v) => v.startsWith('kafkajs-'))).toEqual(values);
   });
 
-  it('splits the partitions between two members, rebalances when one leaves, loses nothing, and commits offsets the admin API shows', async () => {
+  it('splits the partitions between two members as the admin API shows them, rebalances when one leaves, loses nothing, and commits offsets the admin API shows', async () => {
     const group = 'kafkajs-pair';
     const producer = kafka.producer();
     await producer.connect();
@@ -108,6 +108,10 @@ describe('kafkajs against the Kafka listener', () => {
     const b = await member('b');
     await waitFor('a and b to split the partitions', () => assigned.get('a')?.length === 2 && assigned.get('b')?.length === 2, detail);
     expect([...assigned.get('a')!, ...assigned.get('b')!].sort()).toEqual([0, 1, 2, 3]);
+    // The admin API shows each member with the partitions its client was given.
+    const described = (await (await fetch(`${g.adminUrl}/api/v1/groups/${group}`)).json()) as { members: { assignment: { topic: string; partition: number }[] }[] };
+    const shown = described.members.map((m) => m.assignment.filter((tp) => tp.topic === TOPIC).map((tp) => tp.partition).sort());
+    expect(shown.sort()).toEqual([assigned.get('a'), assigned.get('b')].sort());
     await produce(200);
     await waitFor('every record so far', () => all().size === 400, detail);
 

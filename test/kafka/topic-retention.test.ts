@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeListOffsetsRequest } from '../../src/kafka/messages/list-offsets-request.js';
+import { readListOffsetsResponse } from '../../src/kafka/messages/list-offsets-response.js';
+import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
 
 /** Kafka's config sources, as DescribeConfigs reports them. */
 const TOPIC_OWN = 1;
@@ -91,6 +95,26 @@ describe('unlimited retention (-1) and the retention a topic inherits', () => {
     expect((await topic(g, 'kept_by_config')).settings).toMatchObject({ retentionMs: -1 });
     await fill(g, 'kept_by_config');
     expect((await topic(g, 'kept_by_config')).partitions[0]).toMatchObject({ logStartOffset: 0, highWatermark: 12 });
+  });
+
+  it('answers ListOffsets earliest with the log start offset retention left, not 0', async () => {
+    await g.gateway.backend.createTopic({ name: 'trimmed', partitions: 1, segmentBytes: 1024 });
+    await fill(g, 'trimmed');
+    const { logStartOffset } = (await topic(g, 'trimmed')).partitions[0];
+    expect(logStartOffset).toBeGreaterThan(0);
+    const c = await RawClient.open(g.bootstrap);
+    try {
+      c.send((w) => {
+        header(2, 5, 7)(w);
+        writeListOffsetsRequest(w, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'trimmed', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }] });
+      });
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(7);
+      const p = readListOffsetsResponse(r, 5).topics[0].partitions[0];
+      expect([p.errorCode, Number(p.offset)]).toEqual([0, logStartOffset]);
+    } finally {
+      c.close();
+    }
   });
 
   it('refuses a retention below -1, naming the field', async () => {

@@ -1,6 +1,6 @@
 import { type IncomingMessage, request } from 'node:http';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumedRecord } from '../../src/log/types.js';
@@ -67,6 +67,19 @@ describe('request bodies in shared memory', () => {
     }
     expect(await Promise.all(posts)).toEqual(posts.map(() => 200));
     expect(spansByTrace(await gateway.readTopic('otlp_spans'))).toEqual(sent);
+  });
+
+  it('stores a body sent with Content-Encoding deflate, in the zlib format or raw', async () => {
+    const before = spansByTrace(await gateway.readTopic('otlp_spans'));
+    const spans = makeSpans({ traces: 4, spansPerTrace: 2 });
+    const traceIds = [...new Set(spans.map((s) => s.spanContext().traceId))];
+    const body = ProtobufTraceSerializer.serializeRequest(spans)!;
+    for (const deflate of [deflateSync, deflateRawSync]) {
+      const res = await fetch(gateway.url('/v1/traces'), { method: 'POST', body: deflate(body), headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'deflate' } });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    const after = spansByTrace(await gateway.readTopic('otlp_spans'));
+    expect(traceIds.map((id) => (after.get(id) ?? 0) - (before.get(id) ?? 0))).toEqual(traceIds.map(() => 4));
   });
 });
 

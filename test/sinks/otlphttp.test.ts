@@ -8,7 +8,7 @@ import type { Pipelines } from '../../src/sinks/runtime/pipelines.js';
 import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
 import { makeSpans } from '../otlp/fixtures.js';
-import { batchOf, caughtUp, eventually, pipelinesOver, produceLogs, produceTraces, readAll, type ReceivedRequest, sinkContext, startLog, startReceiver, type TestReceiver } from './helpers.js';
+import { batchOf, caughtUp, eventually, pipelinesOver, produceLogs, produceTraces, readAll, type ReceivedRequest, sinkContext, spanIdsOf, startLog, startReceiver, type TestReceiver } from './helpers.js';
 
 const FAST_RETRY = { initial_interval: 10, max_interval: 50, max_elapsed_time: 0 };
 
@@ -19,6 +19,11 @@ function spanIds(requests: ReceivedRequest[]): string[] {
     for (const rs of json.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) ids.push(s.spanId);
   }
   return ids;
+}
+
+function logRecordCount(body: Uint8Array): number {
+  const json = protoToJson(body, 'ExportLogsServiceRequest') as { resourceLogs?: { scopeLogs?: { logRecords?: unknown[] }[] }[] };
+  return (json.resourceLogs ?? []).flatMap((rl) => rl.scopeLogs ?? []).reduce((n, sl) => n + (sl.logRecords?.length ?? 0), 0);
 }
 
 describe('otlphttp sink', () => {
@@ -126,6 +131,39 @@ describe('otlphttp sink', () => {
     expect(receiver.requests.filter((r) => r.path === '/v1/logs')).toHaveLength(1);
   });
 
+  it('sends each signal to its own endpoint where one is set, and a retry after one signal failed does not send the others again', async () => {
+    log = await startLog(dataDir());
+    receiver = await startReceiver();
+    const spans = await produceTraces(log.log, { service: 'cart', traces: 5, spansPerTrace: 2 });
+    await produceLogs(log.log, { service: 'cart', logs: 3 });
+    // The second signal of the batch to arrive is refused once (503): the batch is retried.
+    let first: string | undefined;
+    let refused = false;
+    receiver.respond = (request) => {
+      first ??= request.path;
+      if (request.path === first || refused) return { status: 200 };
+      refused = true;
+      return { status: 503 };
+    };
+    pipelines = pipelinesOver(log, [
+      {
+        group: 'split',
+        topics: ['otlp_spans', 'otlp_logs'],
+        sink: { type: 'otlphttp', endpoint: receiver.url, traces_endpoint: `${receiver.url}/custom/spans` },
+        retry: FAST_RETRY,
+        batch: { max_records: 1000, max_wait: 200 },
+      },
+    ]);
+    await pipelines.start();
+
+    await eventually('lag 0', () => caughtUp(log!, 'split', ['otlp_spans', 'otlp_logs']));
+    expect(refused).toBe(true);
+    expect(new Set(receiver.requests.map((r) => r.path))).toEqual(new Set(['/custom/spans', '/v1/logs']));
+    const delivered = receiver.requests.filter((r) => r.path === '/custom/spans').flatMap((r) => spanIdsOf(r.body));
+    expect(delivered.sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
+    expect(receiver.requests.filter((r) => r.path === '/v1/logs').reduce((n, r) => n + logRecordCount(r.body), 0)).toBe(3);
+  });
+
   it('counts the items a destination refuses in a partial success', async () => {
     receiver = await startReceiver();
     // ExportTraceServiceResponse { partial_success (1) { rejected_spans (1): 2, error_message (2) } }
@@ -155,6 +193,10 @@ describe('otlphttp sink', () => {
     expect(header('content-type')).toBe('application/x-protobuf');
     const original = await readAll(log.log, 'otlp_spans');
     expect(dead.map((r) => r.value)).toEqual(original.map((r) => r.value));
+    // Each dead letter names the record it was, so an operator can find it and replay it.
+    const origin = (r: (typeof dead)[number]) =>
+      [DLQ_HEADERS.pipeline, DLQ_HEADERS.topic, DLQ_HEADERS.partition, DLQ_HEADERS.offset].map((key) => r.headers.find((h) => h.key === key)?.value.toString());
+    expect(dead.map(origin)).toEqual(original.map((r) => ['strict', r.topic, String(r.partition), String(r.offset)]));
   });
 
   it('replays dead letters through a pipeline reading <group>.dlq, records a Kafka producer wrote without an otlp-signal header included', async () => {

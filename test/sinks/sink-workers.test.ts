@@ -55,6 +55,23 @@ describe('sink worker threads', () => {
     await expect(pipelines.forget('stays')).rejects.toThrow(/runs/);
   });
 
+  it('takes a killed sink worker\'s members out of their groups at once: its partitions are read again without waiting out a session', async () => {
+    // Sessions and rebalances far longer than the wait below: only an immediate leave gets the partitions moving.
+    const log = await run.startLog(2, { session_timeout: 60_000, heartbeat_interval: 1_000, rebalance_timeout: 60_000 });
+    const spans = await produceTraces(log.log, { service: 'cart', traces: 8, spansPerTrace: 1 });
+    const sink = await receiver();
+    const held = holdExports(sink);
+    const pipelines = run.pipelinesOver(log, [{ group: 'lazarus', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: sink.url }, batch: { max_records: 4, max_wait: 0 } }]);
+    await pipelines.start();
+    await eventually('an export in flight', () => held.requests() > 0);
+
+    held.release();
+    await pipelines.killWorker(0);
+    await eventually('every span delivered', () => held.seen.size === spans.length, 10_000);
+    await eventually('lag 0', () => caughtUp(log, 'lazarus', ['otlp_spans']), 10_000);
+    expect((await log.log.describeGroup('lazarus')).members).toHaveLength(1);
+  });
+
   it('reads from a restarted broker through the new port it gets, and delivers on', async () => {
     const log = await run.startLog(2);
     const sink = await receiver();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
 import { CHECKPOINT_FILE, CheckpointFile } from '../../workers/broker/checkpoint.js';
+import { FsyncScheduler } from '../../workers/broker/fsync-scheduler.js';
 import { PartitionLog } from '../../workers/broker/partition-log.js';
 import { canMountSmallDisk, fillDisk, mountSmallDisk, type SmallDisk } from '../small-disk.js';
 import { batchOf, expectedValues, fill, logOptions, readAll, thrown } from './helpers.js';
@@ -108,6 +109,25 @@ describe.runIf(canMount)('PartitionLog on a full disk (a real ENOSPC on a tmpfs)
     expect(synced).toContain(join(dir, '00000000000000000000.log'));
     expect(synced).toContain(join(dir, '00000000000000000000.index'));
     expect(recoveryOffset(dir)).toBe(200);
+    log.close();
+  });
+
+  it('fsync always: a write whose sync fails is answered with the error, not as stored; the next one, with room, syncs both', async () => {
+    const dir = newPartitionDir();
+    const log = PartitionLog.open(logOptions(dir, { indexIntervalBytes: 1024 }));
+    const fsync = new FsyncScheduler('always', 0, () => [log], () => {});
+    const answer = () => new Promise<unknown>((resolve) => fsync.afterAppend(log, resolve));
+    fill(log, 20); // index entries that only a flush writes to the index file
+    fillDisk(FILLER());
+
+    expect(await answer()).toMatchObject({ code: 'STORAGE_ERROR', retriable: true, message: expect.stringMatching(/ENOSPC/) });
+    expect(recoveryOffset(dir)).toBe(0);
+
+    freeDisk();
+    fill(log, 1);
+    expect(await answer()).toBeUndefined();
+    expect(recoveryOffset(dir)).toBe(210);
+    fsync.close();
     log.close();
   });
 

@@ -247,7 +247,13 @@ export class Subscriptions {
 
   /** What a config pipeline must pass too: its sink's settings, the checks across pipelines; and here, that its topics exist and no one else is in its group. */
   private async check({ pipeline }: SubscriptionRequest): Promise<void> {
-    this.runningHere().check({ config: pipeline, path: '' });
+    try {
+      this.runningHere().check({ config: pipeline, path: '' });
+    } catch (err) {
+      // The sink refuses its settings as a config error; in a request they are the request's fault.
+      const e = asTributaryError(err);
+      throw e.code === 'CONFIG_INVALID' ? new TributaryError('INVALID_REQUEST', e.message, { details: e.details, cause: e }) : e;
+    }
     this.checkFilePath(pipeline);
     const others = [...this.entries.values()].flatMap((e) => (e.pipeline ? [e.pipeline] : []));
     const { receiver, admin, log, groups } = this.options.config;

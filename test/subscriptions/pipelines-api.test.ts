@@ -192,7 +192,13 @@ describe('the pipelines API: subscriptions at run time', () => {
     ];
     for (const [what, body, status, field, message] of cases) {
       const answer = await api<{ error: { code: string; message: string; field?: string } }>(gw.admin, 'POST', '/api/v1/pipelines', body);
-      expect([what, answer.status, answer.body.error.field, answer.body.error.message]).toEqual([what, status, field, expect.stringMatching(message)]);
+      expect([what, answer.status, answer.body.error.code, answer.body.error.field, answer.body.error.message]).toEqual([
+        what,
+        status,
+        'INVALID_REQUEST',
+        field,
+        expect.stringMatching(message),
+      ]);
     }
     expect((await api(gw.admin, 'POST', '/api/v1/pipelines', good)).status).toBe(201);
     expect((await api(gw.admin, 'POST', '/api/v1/pipelines', good)).body).toMatchObject({ error: { code: 'PIPELINE_EXISTS', field: 'group' } });

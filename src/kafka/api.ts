@@ -58,6 +58,8 @@ export interface ConnectionSession {
   tenant?: string;
   /** After a SaslHandshake v0, the next frame is the bare SASL token, without a request header. */
   rawTokenNext: boolean;
+  /** A SaslHandshake v1 chose PLAIN: only then may a SaslAuthenticate follow, as in Kafka. */
+  plainHandshake: boolean;
   /** A token was refused: the connection closes once that answer is sent, as Kafka closes it. */
   closeAfterAnswer?: string;
 }

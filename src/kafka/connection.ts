@@ -91,7 +91,7 @@ export class KafkaConnection {
     private readonly deps: ConnectionDeps,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.session = { authenticated: !deps.services.checkToken, rawTokenNext: false };
+    this.session = { authenticated: !deps.services.checkToken, rawTokenNext: false, plainHandshake: false };
     this.assembler = new FrameAssembler({
       maxFrameBytes: deps.maxRequestBytes,
       pool: deps.framePool,

@@ -87,6 +87,21 @@ describe('a Kafka listener with kafka.auth tokens', () => {
     }
   });
 
+  it('answers a SaslAuthenticate without a SaslHandshake first with ILLEGAL_SASL_STATE and closes the connection, even with a good token', async () => {
+    const SASL_AUTHENTICATE = 36;
+    const client = await RawClient.open(g.bootstrap);
+    try {
+      client.send((w) => {
+        header(SASL_AUTHENTICATE, 1, 1)(w);
+        w.bytes(Buffer.from(`\u0000ops\u0000${TOKEN}`), false);
+      });
+      expect((await client.next())?.readInt16BE(4)).toBe(34);
+      expect(await client.next()).toBeNull();
+    } finally {
+      client.close();
+    }
+  });
+
   it.runIf(hasKafkaPython)('serves kafka-python authenticated with SASL/PLAIN', async () => {
     const listed = await run(PYTHON, [SCRIPT, 'kafka-python', g.bootstrap, 'metadata'], { env: { KAFKA_SASL_PASSWORD: TOKEN } });
     expect(listed.code, listed.stderr).toBe(0);

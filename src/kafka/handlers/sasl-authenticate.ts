@@ -3,7 +3,8 @@
  *
  * SaslAuthenticate (key 36): the SASL/PLAIN message after a SaslHandshake v1. A failure is
  * answered with SASL_AUTHENTICATION_FAILED, then the connection is closed (as Kafka's broker
- * does), so that no client tries token after token on one connection.
+ * does), so that no client tries token after token on one connection; one that came without
+ * the handshake gets ILLEGAL_SASL_STATE and is closed too.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError } from '../error-codes.js';
@@ -17,6 +18,11 @@ export const saslAuthenticate = defineApi({
   readRequest: readSaslAuthenticateRequest,
   writeResponse: writeSaslAuthenticateResponse,
   async handle(request, ctx, services) {
+    if (!ctx.session.plainHandshake) {
+      const message = 'SaslAuthenticate came before a SaslHandshake v1 that chose PLAIN';
+      ctx.session.closeAfterAnswer = message;
+      return { errorCode: KafkaError.ILLEGAL_SASL_STATE, errorMessage: message, authBytes: Buffer.alloc(0) };
+    }
     const failure = authenticatePlain(request.authBytes, ctx.session, services);
     if (failure) {
       services.logger.warn('kafka client failed to authenticate', { remote: ctx.remote, client: ctx.clientId });

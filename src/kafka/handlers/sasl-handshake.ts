@@ -19,6 +19,7 @@ export const saslHandshake = defineApi({
     const mechanisms = checkToken ? [PLAIN] : [];
     if (!checkToken || request.mechanism !== PLAIN) return { errorCode: KafkaError.UNSUPPORTED_SASL_MECHANISM, mechanisms };
     if (ctx.version === 0) ctx.session.rawTokenNext = true;
+    else ctx.session.plainHandshake = true;
     return { errorCode: KafkaError.NONE, mechanisms };
   },
 });

@@ -40,8 +40,13 @@ export function loadTlsFiles(tls: TlsFiles, configKey: string, usedBy = ''): { c
   const keyKey = `${configKey}.key_file`;
   const cert = read(tls.cert_file, certKey, usedBy);
   const key = read(tls.key_file, keyKey, usedBy);
-  checked(certKey, `${tls.cert_file} is not a PEM certificate`, () => createSecureContext({ cert }));
-  checked(keyKey, `${tls.key_file} is not a PEM private key (without a passphrase)`, () => createSecureContext({ key }));
-  checked(keyKey, `${tls.key_file} is not the key of ${tls.cert_file}`, () => createSecureContext({ cert, key }));
-  return { cert, key };
+  try {
+    createSecureContext({ cert, key });
+    return { cert, key };
+  } catch (err) {
+    // Which file is at fault: each is tried alone only once the pair failed.
+    checked(certKey, `${tls.cert_file} is not a PEM certificate`, () => createSecureContext({ cert }));
+    checked(keyKey, `${tls.key_file} is not a PEM private key (without a passphrase)`, () => createSecureContext({ key }));
+    throw new ConfigError(`${keyKey}: ${tls.key_file} is not the key of ${tls.cert_file} (${(err as Error).message})`, { cause: err });
+  }
 }

@@ -1,3 +1,4 @@
+// Runs on: both sides of a broker channel (the main thread or a sink worker, and the broker thread).
 import type { TransferListItem } from 'node:worker_threads';
 
 /**

@@ -8,7 +8,7 @@ import { checkRole, type GatewayRole } from './gateway-role.js';
 import { createKafkaListener, type KafkaListener } from './kafka/listener.js';
 import type { LogBackend } from './log/backend.js';
 import { createLogBackend } from './log/create-backend.js';
-import { connectionLimitsWithin } from './log/embedded/fd-budget.js';
+import { connectionLimitsWithin } from './fd-budget.js';
 import { EmbeddedBackend } from './log/embedded/embedded-backend.js';
 import { createReceiver } from './receiver/receiver.js';
 import { shutdownInOrder } from './shutdown-in-order.js';

@@ -32,7 +32,7 @@ export interface AdminServerOptions {
   routes?: Record<string, Hono>;
   /** Where the web console's built assets are; dist/console of the package by default. */
   consoleDir?: string;
-  /** Lower than ADMIN_MAX_CONNECTIONS where the process has few file descriptors (fd-budget.ts). */
+  /** Lower than ADMIN_MAX_CONNECTIONS where the process has few file descriptors (src/fd-budget.ts). */
   maxConnections?: number;
 }
 

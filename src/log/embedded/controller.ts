@@ -8,7 +8,7 @@ import { storageError } from '../storage-error.js';
 import { MAX_PARTITIONS_PER_TOPIC, TOPIC_SETTING_KEYS, topicSettingProblem } from '../storage-limits.js';
 import type { TopicSettings, TopicSpec } from '../types.js';
 import type { PartitionAssignment, PartitionStorageSettings } from './broker-protocol.js';
-import { capacityExplained, type PartitionCapacity } from './fd-budget.js';
+import { capacityExplained, type PartitionCapacity } from '../../fd-budget.js';
 import type { ClusterMetadata, PartitionMetadata, TopicMetadata } from './cluster-metadata.js';
 import { loadMetadata, saveMetadata } from './metadata-store.js';
 

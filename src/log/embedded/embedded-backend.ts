@@ -13,7 +13,7 @@ import { BrokerHandle } from './broker-handle.js';
 import type { OpenedPartition, PartitionStats, PartitionStorageSettings } from './broker-protocol.js';
 import { ClusterController } from './controller.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { partitionCapacity } from './fd-budget.js';
+import { partitionCapacity } from '../../fd-budget.js';
 import { LogMetrics } from './log-metrics.js';
 import { raiseMallocThresholds } from './malloc-threshold.js';
 import { FetchReader } from './fetch-reader.js';

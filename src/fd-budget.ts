@@ -1,4 +1,4 @@
-// Runs on: main thread.
+// Runs on: main thread. The process's file descriptors, shared out between the log's partitions and the listeners' connections.
 import { readFileSync } from 'node:fs';
 
 /**

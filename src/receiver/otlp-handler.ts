@@ -13,7 +13,7 @@ import type { ByteBudget } from './byte-budget.js';
 import { contentTypeOf, errorReply } from './error-response.js';
 import type { IngestPool } from './ingest-pool.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
-import { type ReadStopper, readBody } from './request-body.js';
+import { declaredSize, type ReadStopper, readBody } from './request-body.js';
 import type { SharedSlabs } from './shared-slabs.js';
 
 export interface HandlerDeps {
@@ -112,7 +112,7 @@ async function store(
     partitions[kind] = count;
   }
   // A declared size is counted before the read (its memory is taken at once); a chunked body as it arrives.
-  const declared = Number(incoming.headers['content-length']) || 0;
+  const declared = declaredSize(incoming, deps.maxRequestBytes) ?? 0;
   if (!deps.budget.tryAdd(declared)) {
     throw new TributaryError('OVERLOADED', 'too many bytes in flight (receiver.max_inflight_bytes); retry later', { retriable: true });
   }

@@ -150,6 +150,32 @@ describe('receiver pushback', () => {
     }
   });
 
+  it('413, not 429, for a request declaring more than max_request_bytes while others hold the budget: a retry would never fit', async () => {
+    const gateway = await startGateway({ max_inflight_bytes: 1000, max_request_bytes: 2000 });
+    try {
+      const url = new URL(gateway.url('/v1/traces'));
+      const held = validBody();
+      const slow = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...PROTOBUF, 'content-length': held.length } });
+      const slowDone = new Promise<number>((resolve, reject) => {
+        slow.on('response', (res) => resolve(res.statusCode!)).on('error', reject);
+      });
+      slow.write(held.subarray(0, 10));
+      // Once the slow request holds the budget, a body the budget has no room for is pushed back...
+      let pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+      for (let i = 0; i < 100 && pushed.status !== 429; i++) pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+      expect(pushed.status).toBe(429);
+      // ... but one over the request limit is refused for good, however busy the receiver is.
+      const oversize = await post(gateway, Buffer.alloc(3000), PROTOBUF);
+      expect(oversize.status).toBe(413);
+      expect(oversize.headers.get('retry-after')).toBeNull();
+      expect(decodeStatus(oversize.body).message).toMatch(/3000 bytes is over receiver\.max_request_bytes \(2000 bytes\)/);
+      slow.end(held.subarray(10));
+      expect(await slowDone).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('503 with Retry-After when a request is not stored within request_timeout', async () => {
     const gateway = await startGateway({ request_timeout: 100 });
     try {

@@ -126,7 +126,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
           }
           lastPlacement = placement;
         }
-        plan.addItem(lastGroup, index, scopeIndex, sc.tagStart, sc.valueEnd);
+        plan.addItem(lastGroup, index, scopeIndex, sc.tagStart, sc.valueEnd, placement.weight);
       }
     }
   }

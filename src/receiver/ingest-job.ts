@@ -4,6 +4,7 @@ import type { SerializedError } from '../errors.js';
 import type { RecordHeader } from '../log/types.js';
 import { SPLIT_SIGNALS } from '../otlp/classifiers.js';
 import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
+import { counted } from '../otlp/rejections.js';
 import { SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
 import { ScratchBuffer } from '../scratch-buffer.js';
 import { type BatchLimits, type EncodedBatches, encodePartitionBatches, type OversizedRecords } from './batch-encoder.js';
@@ -63,15 +64,15 @@ export function runIngestJob(job: IngestJob): IngestJobResult {
   }
   if (refused > 0) {
     rejected += refused;
-    const clause = oversizedMessage(refused, SPLIT_SIGNALS[job.signal].itemName, oversized, job.maxBatchBytes);
+    const clause = oversizedMessage(refused, SPLIT_SIGNALS[job.signal].countName, oversized, job.maxBatchBytes);
     rejectionMessage = rejectionMessage ? `${rejectionMessage}; ${clause}` : clause;
   }
   return { batches, buffer, accepted, rejected, rejectionMessage, decodedBytes };
 }
 
 /** Why items were left out with their record: a record is one trace, or one resource's items of one kind. */
-function oversizedMessage(items: number, itemName: string, { records, largest }: OversizedRecords, limit: number): string {
-  const what = `${items} ${itemName}${items === 1 ? '' : 's'} rejected`;
+function oversizedMessage(items: number, countName: string, { records, largest }: OversizedRecords, limit: number): string {
+  const what = `${counted(items, countName)} rejected`;
   const whose = records === 1 ? `their record of ${largest} bytes is` : `their ${records} records, of up to ${largest} bytes, are`;
   return `${what}: ${whose} over log.max_record_bytes (${limit} bytes)`;
 }

@@ -1,5 +1,5 @@
 /**
- * Runs on: any thread (main thread, sink workers).
+ * Runs on: any thread (main thread, sink workers; the receiver's ingest workers for request bodies).
  *
  * The compression codecs of Kafka's record batch (attributes bits 0-2): Kafka producers may
  * send compressed batches, which the log stores as they are; whatever reads records out of the
@@ -54,11 +54,11 @@ export function snappyCompress(data: Uint8Array): Buffer {
   return snappyCompressSync(data);
 }
 
-function corrupt(codec: string, why: string): TributaryError {
+export function corrupt(codec: string, why: string): TributaryError {
   return new TributaryError('CORRUPT_RECORD', `${codec} data is corrupt: ${why}`);
 }
 
-function overLimit(codec: string, bytes: number, maxBytes: number): TributaryError {
+export function overLimit(codec: string, bytes: number, maxBytes: number): TributaryError {
   // details.limit tells a caller with its own status for "too large" (the receiver's 413) from corrupt data.
   return new TributaryError('CORRUPT_RECORD', `${codec} data inflates to ${bytes} bytes or more, over the limit of ${maxBytes}`, { details: { limit: maxBytes } });
 }
@@ -89,7 +89,7 @@ function snappyDecompress(input: Buffer, maxBytes: number): Buffer {
 }
 
 /** One raw snappy block; its preamble (a uvarint) is the length it inflates to. */
-function snappyBlock(block: Buffer, maxBytes: number): Buffer {
+export function snappyBlock(block: Buffer, maxBytes: number): Buffer {
   let length = 0;
   for (let pos = 0, shift = 0; ; pos++, shift += 7) {
     if (pos >= block.length || shift > 28) throw corrupt('snappy', 'bad length preamble');
@@ -108,7 +108,7 @@ const LZ4_BLOCK_MAX = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
  * the frame's block maximum size, so their sum bounds the output. lz4-napi reads one frame per
  * call, so concatenated frames are handed over one by one.
  */
-function lz4Decompress(input: Buffer, maxBytes: number): Buffer {
+export function lz4Decompress(input: Buffer, maxBytes: number): Buffer {
   const frames: Buffer[] = [];
   let bound = 0;
   for (let pos = 0; pos < input.length; ) {

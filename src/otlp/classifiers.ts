@@ -35,6 +35,7 @@ const traces: SplitSignal = {
   scopeSpec: messageSpec('ScopeSpans'),
   itemSpec: messageSpec('Span'),
   itemName: 'span',
+  countName: 'span',
   classify(buf, start, end, context): Placement {
     let traceStart = -1;
     let traceEnd = -1;
@@ -81,6 +82,7 @@ const metrics: SplitSignal = {
   scopeSpec: messageSpec('ScopeMetrics'),
   itemSpec: messageSpec('Metric'),
   itemName: 'metric',
+  countName: 'data point',
   classify: (buf, start, end, context) => ({ topic: 'metrics', key: memoResourceKey(context), weight: countDataPoints(buf, start, end) }),
   rejectedWeight: (buf, start, end) => Math.max(1, countDataPoints(buf, start, end)),
 };
@@ -110,6 +112,7 @@ const logs: SplitSignal = {
   scopeSpec: messageSpec('ScopeLogs'),
   itemSpec: messageSpec('LogRecord'),
   itemName: 'log record',
+  countName: 'log record',
   classify: (buf, start, end, context) => ({ topic: isEvent(buf, start, end) ? 'events' : 'logs', key: memoResourceKey(context), weight: 1 }),
 };
 

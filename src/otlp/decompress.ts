@@ -1,9 +1,16 @@
 // Runs on: ingest worker; the receiver's main thread uses its encoding names.
 import * as zlib from 'node:zlib';
+import { bufferOf } from '../buffer-of.js';
 import { TributaryError } from '../errors.js';
-import { zstdDecompress } from '../log/compression.js';
+import { lz4Decompress, zstdDecompress } from '../log/compression.js';
+import { snappyBody } from './snappy-stream.js';
 
-export type ContentEncoding = 'identity' | 'gzip' | 'deflate' | 'zstd';
+/**
+ * The body encodings the receiver inflates: gzip, the one the OTLP specification names, and
+ * every other compression the OpenTelemetry Collector's HTTP exporters offer (their
+ * Content-Encoding names map to these in src/receiver/otlp-handler.ts).
+ */
+export type ContentEncoding = 'identity' | 'gzip' | 'deflate' | 'zstd' | 'snappy' | 'lz4';
 
 type Inflate = (body: Uint8Array, options: { maxOutputLength: number }) => Buffer;
 
@@ -13,7 +20,8 @@ const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: Inflate })
 /**
  * Inflates a request body, refusing with PAYLOAD_TOO_LARGE as soon as the output passes
  * `maxBytes`: zlib stops at the limit, so a gzip bomb is never inflated whole.
- * `deflate` is the zlib format by HTTP's definition; raw deflate is accepted too.
+ * `deflate` is the zlib format by HTTP's definition; raw deflate is accepted too. `snappy` is
+ * snappy's framing format or one raw block; `lz4` is LZ4 frames.
  */
 export function decompress(body: Uint8Array, encoding: ContentEncoding, maxBytes: number): Uint8Array {
   if (encoding === 'identity') return body;
@@ -21,8 +29,10 @@ export function decompress(body: Uint8Array, encoding: ContentEncoding, maxBytes
   try {
     if (encoding === 'gzip') return zlib.gunzipSync(body, { ...options, chunkSize: gzipChunkSize(body, maxBytes) });
     if (encoding === 'zstd') {
-      return zstdDecompressSync ? zstdDecompressSync(body, options) : zstdDecompress(Buffer.from(body.buffer, body.byteOffset, body.byteLength), maxBytes);
+      return zstdDecompressSync ? zstdDecompressSync(body, options) : zstdDecompress(bufferOf(body), maxBytes);
     }
+    if (encoding === 'snappy') return snappyBody(bufferOf(body), maxBytes);
+    if (encoding === 'lz4') return lz4Decompress(bufferOf(body), maxBytes);
     try {
       return zlib.inflateSync(body, options);
     } catch (err) {

@@ -9,7 +9,10 @@ import type { Malformation } from './validate.js';
 const MAX_NAMED_REASONS = 10;
 
 interface Reason {
+  /** What the items rejected for it count for (partial_success's unit: data points for metrics). */
   count: number;
+  /** Items rejected for it. */
+  items: number;
   malformed: boolean;
   /** Byte of the request where the first problem of this kind lies (malformed items). */
   firstAt: number;
@@ -33,23 +36,32 @@ export class RejectionTally {
     this.count(problem.what, weight, true, problem.at);
   }
 
-  /** "3 spans rejected: <reason>; …", empty when nothing was rejected. */
-  message(itemName: string): string {
-    const items = (count: number) => `${count} ${itemName}${count === 1 ? '' : 's'}`;
-    const clauses = [...this.named].map(([reason, { count, malformed, firstAt }]) =>
+  /**
+   * "3 spans rejected: <reason>; …", empty when nothing was rejected. Counted in `countName`s (what
+   * partial_success counts: a metric's data points), the items themselves named `itemName`.
+   */
+  message(itemName: string, countName: string): string {
+    const clauses = [...this.named].map(([reason, { count, items, malformed, firstAt }]) =>
       malformed
-        ? `${items(count)} rejected: malformed ${itemName}: ${reason} (${count === 1 ? '' : 'the first '}at byte ${firstAt})`
-        : `${items(count)} rejected: ${reason}`,
+        ? `${counted(count, countName)} rejected: malformed ${itemName}: ${reason} (${items === 1 ? '' : 'the first '}at byte ${firstAt})`
+        : `${counted(count, countName)} rejected: ${reason}`,
     );
-    if (this.unnamed > 0) clauses.push(`${items(this.unnamed)} rejected for other reasons (only the first ${MAX_NAMED_REASONS} reasons are named)`);
+    if (this.unnamed > 0) clauses.push(`${counted(this.unnamed, countName)} rejected for other reasons (only the first ${MAX_NAMED_REASONS} reasons are named)`);
     return clauses.join('; ');
   }
 
   private count(reason: string, weight: number, malformed: boolean, at: number): void {
     this.total += weight;
     const entry = this.named.get(reason);
-    if (entry !== undefined) entry.count += weight;
-    else if (this.named.size < MAX_NAMED_REASONS) this.named.set(reason, { count: weight, malformed, firstAt: at });
+    if (entry !== undefined) {
+      entry.count += weight;
+      entry.items++;
+    } else if (this.named.size < MAX_NAMED_REASONS) this.named.set(reason, { count: weight, items: 1, malformed, firstAt: at });
     else this.unnamed += weight;
   }
+}
+
+/** "1 span", "3 data points". */
+export function counted(count: number, name: string): string {
+  return `${count} ${name}${count === 1 ? '' : 's'}`;
 }

@@ -32,6 +32,8 @@ export class SplitPlan {
   readonly keys: string[] = [];
   /** Per group: first item, last item, first entry in `sizes` (set by `valueSize`). */
   readonly groups = new IntList();
+  /** Per group: what its items count for (spans, data points, log records), for partial_success. */
+  readonly weights = new IntList();
   /** Partition per group, set by the caller once the keys are known. */
   readonly partitions = new IntList();
   /** Content sizes of the partial resources and scopes of each group, in the order `writeValue` meets them. */
@@ -50,6 +52,7 @@ export class SplitPlan {
     this.topics.length = 0;
     this.keys.length = 0;
     this.groups.clear();
+    this.weights.clear();
     this.partitions.clear();
     this.sizes.clear();
   }
@@ -60,11 +63,13 @@ export class SplitPlan {
     this.groups.push(-1);
     this.groups.push(-1);
     this.groups.push(-1);
+    this.weights.push(0);
     return this.topics.length - 1;
   }
 
-  /** Appends an item to group `g`. */
-  addItem(g: number, resource: number, scope: number, start: number, end: number): void {
+  /** Appends an item, counting for `weight` items, to group `g`. */
+  addItem(g: number, resource: number, scope: number, start: number, end: number, weight: number): void {
+    this.weights.data[g] += weight;
     const items = this.items;
     const item = items.length / 5;
     items.push(resource);

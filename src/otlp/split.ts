@@ -37,6 +37,8 @@ export interface SplitSignal {
   itemSpec: MessageSpec;
   /** Singular item name for messages, e.g. 'span'. */
   itemName: string;
+  /** What partial_success counts, singular: the item, or for metrics 'data point'. */
+  countName: string;
   classify(buf: Buffer, start: number, end: number, resource: ResourceContext): Placement;
   /** Items an unparseable item counts for in partial_success. */
   rejectedWeight?: (buf: Buffer, start: number, end: number) => number;
@@ -126,11 +128,11 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
           }
           lastPlacement = placement;
         }
-        plan.addItem(lastGroup, index, scopeIndex, sc.tagStart, sc.valueEnd);
+        plan.addItem(lastGroup, index, scopeIndex, sc.tagStart, sc.valueEnd, placement.weight);
       }
     }
   }
-  return { plan, accepted, rejected: rejections.total, rejectionMessage: rejections.message(signal.itemName) };
+  return { plan, accepted, rejected: rejections.total, rejectionMessage: rejections.message(signal.itemName, signal.countName) };
 }
 
 /** A resource or scope: where it lies, where its heads start (none yet), no items yet. */

@@ -31,6 +31,16 @@ export interface EncodedBatches {
   batches: EncodedBatch[];
   /** Every batch back to back: the caller's shared memory, or a fresh ArrayBuffer to transfer. */
   buffer: ArrayBuffer | SharedArrayBuffer;
+  /** Records left out because a batch of that record alone would be over `maxBatchBytes`. */
+  oversized: OversizedRecords;
+}
+
+/** The records no batch could hold: what their items count for, per kind, and the largest's size. */
+export interface OversizedRecords {
+  weights: Partial<Record<TopicKind, number>>;
+  records: number;
+  /** Size of the largest one's batch. */
+  largest: number;
 }
 
 /** Where batches bound for the caller's shared memory are encoded, before one bulk copy there. */
@@ -73,6 +83,7 @@ export function encodePartitionBatches(
   for (const list of [valueSizes, recordSizes, nextInBatch]) list.clear();
   const { maxBatchBytes } = limits;
   const maxTotal = Math.min(limits.maxWriteAmplification * outcome.decodedBytes, limits.maxWriteBytes);
+  const oversized: OversizedRecords = { weights: {}, records: 0, largest: 0 };
   let total = 0;
   for (let g = 0; g < plan.groupCount; g++) {
     const topic = plan.topics[g];
@@ -83,6 +94,18 @@ export function encodePartitionBatches(
     const valueSize = plan.valueSize(g);
     const keyField = varintSize(key.length) + key.length;
     const valueField = varintSize(valueSize) + valueSize;
+    // Alone in a batch and still over the log's limit: the log would refuse it, and with it the
+    // request, though the other records are fine. Its items are rejected (partial_success) instead.
+    const alone = BATCH_HEADER_SIZE + framedSize(recordSize(0, 0, keyField, valueField, headerBlock.length));
+    if (alone > maxBatchBytes) {
+      oversized.weights[topic] = (oversized.weights[topic] ?? 0) + plan.weights.data[g];
+      oversized.records++;
+      oversized.largest = Math.max(oversized.largest, alone);
+      nextInBatch.push(-1);
+      valueSizes.push(0);
+      recordSizes.push(0);
+      continue;
+    }
     open[topic] ??= [];
     const byPartition = open[topic];
     let b = byPartition[partition] ?? -1;
@@ -133,9 +156,9 @@ export function encodePartitionBatches(
     if (pos !== offset + length) throw new TributaryError('INTERNAL', `a batch of ${pos - offset} bytes was sized at ${length}`);
     sealBatch(out, offset, offset + length);
   }
-  if (!shared) return { batches, buffer: out.buffer as ArrayBuffer };
+  if (!shared) return { batches, buffer: out.buffer as ArrayBuffer, oversized };
   copyBytes(new Uint8Array(output, 0, total), out);
-  return { batches, buffer: output };
+  return { batches, buffer: output, oversized };
 }
 
 function tooMuchToWrite(decodedBytes: number, records: number, limits: BatchLimits): TributaryError {

@@ -2,10 +2,12 @@
 import { copyBytes } from '../copy-bytes.js';
 import type { SerializedError } from '../errors.js';
 import type { RecordHeader } from '../log/types.js';
+import { SPLIT_SIGNALS } from '../otlp/classifiers.js';
 import { type IngestOutcome, type IngestTask, ingest } from '../otlp/ingest.js';
+import { counted } from '../otlp/rejections.js';
 import { SIGNAL_HEADER, type TopicKind } from '../otlp/signals.js';
 import { ScratchBuffer } from '../scratch-buffer.js';
-import { type BatchLimits, type EncodedBatches, encodePartitionBatches } from './batch-encoder.js';
+import { type BatchLimits, type EncodedBatches, encodePartitionBatches, type OversizedRecords } from './batch-encoder.js';
 
 /** A request as the receiver hands it to an ingest worker: the OTLP work plus how to store it. */
 export interface IngestJob extends IngestTask, BatchLimits {
@@ -17,7 +19,7 @@ export interface IngestJob extends IngestTask, BatchLimits {
   output?: SharedArrayBuffer;
 }
 
-export type IngestJobResult = EncodedBatches & Omit<IngestOutcome, 'request' | 'plan'>;
+export type IngestJobResult = Omit<EncodedBatches, 'oversized'> & Omit<IngestOutcome, 'request' | 'plan'>;
 
 /** What the ingest worker answers: errors travel as data, since thrown errors lose their code. */
 export type IngestJobReply = { ok: true; result: IngestJobResult } | { ok: false; error: SerializedError };
@@ -52,7 +54,25 @@ export function runIngestJob(job: IngestJob): IngestJobResult {
   const outcome = ingest(readableBody(job));
   const tenant: RecordHeader[] = job.tenant ? [{ key: 'tenant', value: Buffer.from(job.tenant) }] : [];
   const headers = (kind: TopicKind) => [CONTENT_TYPE_HEADER, KIND_HEADERS[kind], ...tenant];
-  const { batches, buffer } = encodePartitionBatches(outcome, headers, job.receivedAt, job, job.output);
-  const { accepted, rejected, rejectionMessage, decodedBytes } = outcome;
+  const { batches, buffer, oversized } = encodePartitionBatches(outcome, headers, job.receivedAt, job, job.output);
+  const { accepted, decodedBytes } = outcome;
+  let { rejected, rejectionMessage } = outcome;
+  let refused = 0;
+  for (const [kind, weight] of Object.entries(oversized.weights) as [TopicKind, number][]) {
+    accepted[kind] = (accepted[kind] ?? 0) - weight;
+    refused += weight;
+  }
+  if (refused > 0) {
+    rejected += refused;
+    const clause = oversizedMessage(refused, SPLIT_SIGNALS[job.signal].countName, oversized, job.maxBatchBytes);
+    rejectionMessage = rejectionMessage ? `${rejectionMessage}; ${clause}` : clause;
+  }
   return { batches, buffer, accepted, rejected, rejectionMessage, decodedBytes };
+}
+
+/** Why items were left out with their record: a record is one trace, or one resource's items of one kind. */
+function oversizedMessage(items: number, countName: string, { records, largest }: OversizedRecords, limit: number): string {
+  const what = `${counted(items, countName)} rejected`;
+  const whose = records === 1 ? `their record of ${largest} bytes is` : `their ${records} records, of up to ${largest} bytes, are`;
+  return `${what}: ${whose} over log.max_record_bytes (${limit} bytes)`;
 }

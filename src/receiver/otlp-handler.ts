@@ -13,7 +13,7 @@ import type { ByteBudget } from './byte-budget.js';
 import { contentTypeOf, errorReply } from './error-response.js';
 import type { IngestPool } from './ingest-pool.js';
 import type { ReceiverMetrics } from './receiver-metrics.js';
-import { type ReadStopper, readBody } from './request-body.js';
+import { declaredSize, type ReadStopper, readBody } from './request-body.js';
 import type { SharedSlabs } from './shared-slabs.js';
 
 export interface HandlerDeps {
@@ -50,7 +50,12 @@ const CONTENT_ENCODINGS: Readonly<Record<string, ContentEncoding>> = {
   gzip: 'gzip',
   'x-gzip': 'gzip',
   deflate: 'deflate',
+  // What the Collector's otlphttp exporter sends for its `zlib` compression: deflate by HTTP's name.
+  zlib: 'deflate',
   zstd: 'zstd',
+  snappy: 'snappy',
+  'x-snappy-framed': 'snappy',
+  lz4: 'lz4',
 };
 
 /** POST /v1/{traces,metrics,logs}: stores the request's records, then answers in its encoding. */
@@ -76,7 +81,7 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       format = requested;
       const contentEncoding = c.req.header('content-encoding') ?? '';
       const encoding = CONTENT_ENCODINGS[contentEncoding.trim().toLowerCase()];
-      if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate, zstd or none`);
+      if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate, zlib, zstd, snappy, x-snappy-framed, lz4 or none`);
       const auth = deps.authenticate?.(c.req.header('authorization'));
       if (auth && !auth.ok) throw new TributaryError('UNAUTHENTICATED', 'a valid bearer token is required');
       const body = await withTimeout((stopper) => store(deps, signal, c.env.incoming, format, encoding, auth?.tenant, stopper), deps.requestTimeoutMs);
@@ -112,7 +117,7 @@ async function store(
     partitions[kind] = count;
   }
   // A declared size is counted before the read (its memory is taken at once); a chunked body as it arrives.
-  const declared = Number(incoming.headers['content-length']) || 0;
+  const declared = declaredSize(incoming, deps.maxRequestBytes) ?? 0;
   if (!deps.budget.tryAdd(declared)) {
     throw new TributaryError('OVERLOADED', 'too many bytes in flight (receiver.max_inflight_bytes); retry later', { retriable: true });
   }

@@ -37,15 +37,17 @@ export interface ReadStopper {
  */
 export function readBody(incoming: IncomingMessage, options: BodyReadOptions): Promise<Uint8Array> {
   const { limit, stopper } = options;
-  const declared = Number(incoming.headers['content-length']);
-  if (declared > limit) {
+  let declared: number | undefined;
+  try {
+    declared = declaredSize(incoming, limit);
+  } catch (err) {
     incoming.resume();
-    return Promise.reject(tooLarge(declared, limit));
+    return Promise.reject(err);
   }
   if (incoming.destroyed) return Promise.reject(clientGone());
   return new Promise((resolve, reject) => {
     // HTTP/1.1 parsing holds a body to its Content-Length, so a declared size is the size.
-    let body = Number.isSafeInteger(declared) ? options.allocate(declared) : undefined;
+    let body = declared !== undefined ? options.allocate(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const detach = () => {
@@ -96,6 +98,17 @@ export function readBody(incoming: IncomingMessage, options: BodyReadOptions): P
     incoming.on('close', onClose);
     if (stopper) stopper.stop = fail;
   });
+}
+
+/**
+ * The body's Content-Length, or undefined without one; PAYLOAD_TOO_LARGE past `limit`. Checked
+ * before anything else about the body: a request that can never fit is refused for good (413),
+ * never pushed back as if a retry could help.
+ */
+export function declaredSize(incoming: IncomingMessage, limit: number): number | undefined {
+  const declared = Number(incoming.headers['content-length']);
+  if (declared > limit) throw tooLarge(declared, limit);
+  return Number.isSafeInteger(declared) ? declared : undefined;
 }
 
 function tooLarge(size: number, limit: number): TributaryError {

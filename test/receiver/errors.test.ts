@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WireReader } from '../../src/otlp/wire-reader.js';
 import { makeSpans } from '../otlp/fixtures.js';
@@ -22,6 +22,19 @@ function decodeStatus(body: Buffer): { code: number; message: string } {
   while (r.next()) {
     if (r.field === 1) out.code = r.varint;
     if (r.field === 2) out.message = Buffer.from(r.bytes()).toString();
+  }
+  return out;
+}
+
+/** partial_success (field 1) of a protobuf ExportTraceServiceResponse: rejected_spans (1) and error_message (2). */
+function decodePartialSuccess(body: Buffer): { rejected: number; message: string } | undefined {
+  const r = new WireReader(body, 0, body.length);
+  if (!r.next() || r.field !== 1) return undefined;
+  const out = { rejected: 0, message: '' };
+  const p = new WireReader(r.buf, r.valueStart, r.valueEnd);
+  while (p.next()) {
+    if (p.field === 1) out.rejected = p.varint;
+    if (p.field === 2) out.message = Buffer.from(p.bytes()).toString();
   }
   return out;
 }
@@ -107,7 +120,7 @@ describe('receiver error statuses', () => {
 });
 
 describe('batches and the log limit', () => {
-  it('splits a partition\'s records into several batches under log.max_record_bytes; 413 for a record alone over it', async () => {
+  it('splits a partition\'s records into several batches under log.max_record_bytes; a record alone over it is rejected with partial_success', async () => {
     const gateway = await startGateway({}, { max_record_bytes: 4096 });
     try {
       const many = ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 80, spansPerTrace: 3 }))!;
@@ -116,8 +129,27 @@ describe('batches and the log limit', () => {
       expect(await gateway.readTopic('otlp_spans')).toHaveLength(80);
       const huge = ProtobufTraceSerializer.serializeRequest(makeSpans({ traces: 1, spansPerTrace: 40 }))!;
       const res = await post(gateway, huge, PROTOBUF);
-      expect(res.status).toBe(413);
-      expect(decodeStatus(res.body).message).toMatch(/max_record_bytes/);
+      expect(res.status).toBe(200);
+      expect(decodePartialSuccess(res.body)).toEqual({ rejected: 40, message: expect.stringMatching(/^40 spans rejected: their record of \d+ bytes is over log\.max_record_bytes \(4096 bytes\)$/) });
+      expect(await gateway.readTopic('otlp_spans')).toHaveLength(80);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('a request holding a trace whose record is over log.max_record_bytes beside smaller ones: 200 with partial_success for that trace, the others stored', async () => {
+    const gateway = await startGateway({}, { max_record_bytes: 4096 });
+    try {
+      const small = makeSpans({ traces: 3, spansPerTrace: 2 });
+      const huge = makeSpans({ traces: 1, spansPerTrace: 40 });
+      const res = await post(gateway, JsonTraceSerializer.serializeRequest([...small, ...huge])!, JSON_TYPE);
+      expect(res.status).toBe(200);
+      const { partialSuccess } = JSON.parse(res.body.toString());
+      expect(partialSuccess.rejectedSpans).toBe('40');
+      expect(partialSuccess.errorMessage).toMatch(/^40 spans rejected: their record of \d+ bytes is over log\.max_record_bytes \(4096 bytes\)$/);
+      // What the answer says was accepted is what the log holds: the three small traces.
+      const stored = await gateway.readTopic('otlp_spans');
+      expect(stored.map((r) => r.key!.toString()).sort()).toEqual([...new Set(small.map((s) => s.spanContext().traceId))].sort());
     } finally {
       await gateway.close();
     }
@@ -145,6 +177,32 @@ describe('receiver pushback', () => {
       slow.end(held.subarray(10));
       expect(await slowDone).toBe(200);
       await expectStillServing(gateway);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('413, not 429, for a request declaring more than max_request_bytes while others hold the budget: a retry would never fit', async () => {
+    const gateway = await startGateway({ max_inflight_bytes: 1000, max_request_bytes: 2000 });
+    try {
+      const url = new URL(gateway.url('/v1/traces'));
+      const held = validBody();
+      const slow = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...PROTOBUF, 'content-length': held.length } });
+      const slowDone = new Promise<number>((resolve, reject) => {
+        slow.on('response', (res) => resolve(res.statusCode!)).on('error', reject);
+      });
+      slow.write(held.subarray(0, 10));
+      // Once the slow request holds the budget, a body the budget has no room for is pushed back...
+      let pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+      for (let i = 0; i < 100 && pushed.status !== 429; i++) pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+      expect(pushed.status).toBe(429);
+      // ... but one over the request limit is refused for good, however busy the receiver is.
+      const oversize = await post(gateway, Buffer.alloc(3000), PROTOBUF);
+      expect(oversize.status).toBe(413);
+      expect(oversize.headers.get('retry-after')).toBeNull();
+      expect(decodeStatus(oversize.body).message).toMatch(/3000 bytes is over receiver\.max_request_bytes \(2000 bytes\)/);
+      slow.end(held.subarray(10));
+      expect(await slowDone).toBe(200);
     } finally {
       await gateway.close();
     }

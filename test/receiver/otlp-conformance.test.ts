@@ -64,6 +64,8 @@ describe('trace and span ids', () => {
     ];
     const answer = await post(gateway, '/v1/metrics', JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics }] }] }), JSON_TYPE);
     expect(JSON.parse(answer.text).partialSuccess.rejectedDataPoints).toBe('2');
+    // The message counts what rejected_data_points counts, and names the one metric at fault once.
+    expect(JSON.parse(answer.text).partialSuccess.errorMessage).toMatch(/^2 data points rejected: malformed metric: Exemplar\.spanId must be 8 bytes \(at byte \d+\)$/);
     expect((await storedItems(gateway, 'otlp_metrics', 'ExportMetricsServiceRequest', ['resourceMetrics', 'scopeMetrics', 'metrics'])).map((m) => m.name)).toEqual(['ok']);
   });
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { type IncomingMessage, request } from 'node:http';
 import { Readable } from 'node:stream';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumedRecord } from '../../src/log/types.js';
 import { readBody } from '../../src/receiver/request-body.js';
 import { forEachField } from '../../src/otlp/wire-reader.js';
+import { clientAvailable, PYTHON } from '../kafka/helpers.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { type Gateway, startGateway } from './harness.js';
 
@@ -80,6 +82,45 @@ describe('request bodies in shared memory', () => {
     }
     const after = spansByTrace(await gateway.readTopic('otlp_spans'));
     expect(traceIds.map((id) => (after.get(id) ?? 0) - (before.get(id) ?? 0))).toEqual(traceIds.map(() => 4));
+  });
+
+  // The compressions the Collector's otlphttp exporter offers, each sent under its own name:
+  // zlib, snappy (framed, as it sends it, or the block format), x-snappy-framed and lz4 (frames).
+  const hasReferenceLibraries = clientAvailable(PYTHON, ['-c', 'import lz4.frame, snappy'], 'python3-lz4 and python3-snappy');
+  it.runIf(hasReferenceLibraries)('stores a body sent with Content-Encoding zlib, snappy (block or framed), x-snappy-framed or lz4, written by the reference libraries', async () => {
+    const before = spansByTrace(await gateway.readTopic('otlp_spans'));
+    // Over 64 KiB, so the snappy stream holds several chunks and the LZ4 frame several blocks.
+    const spans = makeSpans({ traces: 600, spansPerTrace: 2 });
+    const traceIds = [...new Set(spans.map((s) => s.spanContext().traceId))];
+    const body = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+    expect(body.length).toBeGreaterThan(2 * 65536);
+    // python-snappy's C crc32c fails on recent Pythons (PY_SSIZE_T_CLEAN); its framing is used with a CRC-32C in Python.
+    const script = `import sys, base64, zlib, snappy, snappy.snappy, lz4.frame
+table = []
+for n in range(256):
+    c = n
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    table.append(c)
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+snappy.snappy._crc32c = crc32c
+d = sys.stdin.buffer.read()
+for b in (zlib.compress(d), snappy.compress(d), snappy.StreamCompressor().compress(d), snappy.StreamCompressor().compress(d), lz4.frame.compress(d, block_size=lz4.frame.BLOCKSIZE_MAX64KB, content_checksum=True)):
+    print(base64.b64encode(b).decode())`;
+    const out = spawnSync(PYTHON, ['-c', script], { input: body, maxBuffer: 1 << 28 });
+    expect(out.status, out.stderr?.toString()).toBe(0);
+    const encoded = out.stdout.toString().trim().split('\n').map((l) => Buffer.from(l, 'base64'));
+    const encodings = ['zlib', 'snappy', 'snappy', 'x-snappy-framed', 'lz4'];
+    for (const [i, encoding] of encodings.entries()) {
+      const res = await fetch(gateway.url('/v1/traces'), { method: 'POST', body: encoded[i], headers: { 'content-type': 'application/x-protobuf', 'content-encoding': encoding } });
+      expect(res.status, `${encoding}: ${await res.text()}`).toBe(200);
+    }
+    const after = spansByTrace(await gateway.readTopic('otlp_spans'));
+    expect(traceIds.map((id) => (after.get(id) ?? 0) - (before.get(id) ?? 0))).toEqual(traceIds.map(() => 2 * encodings.length));
   });
 });
 

@@ -220,7 +220,10 @@ describe('receiver pushback', () => {
       stuck.write(Buffer.alloc(10));
       expect(await response).toEqual({ status: 503, retryAfter: '1' });
       stuck.destroy();
-      await expectStillServing(gateway);
+      // A 100 ms limit can time out a good request too on a busy machine; an exporter retries 503.
+      let status = 503;
+      for (let attempt = 0; attempt < 10 && status === 503; attempt++) status = (await post(gateway, validBody(), PROTOBUF)).status;
+      expect(status).toBe(200);
     } finally {
       await gateway.close();
     }

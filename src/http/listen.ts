@@ -52,6 +52,12 @@ export interface ListenOptions {
   limits: ConnectionLimits;
   /** Called for each connection closed at once because `maxConnections` were open. */
   onRefused?: () => void;
+  /**
+   * The app answers `Expect: 100-continue` itself, once it has checked the request's headers
+   * (`writeContinue` before it reads the body), so a client refused by them never uploads its body.
+   * Otherwise Node says 100 Continue at once.
+   */
+  appContinues?: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its bindings
@@ -84,6 +90,7 @@ export async function listen(app: Hono<any>, options: ListenOptions): Promise<Li
   server.keepAliveTimeout = limits.idleTimeoutMs;
   server.maxConnections = limits.maxConnections;
   if (options.onRefused) server.on('drop', options.onRefused);
+  if (options.appContinues) server.on('checkContinue', (req, res) => server.emit('request', req, res));
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) =>
       reject(new ConfigError(`${options.configKey}: cannot listen on ${options.endpoint}: ${err.code ?? err.message}`, { cause: err }));

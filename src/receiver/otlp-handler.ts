@@ -1,5 +1,4 @@
 // Runs on: main thread.
-import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -84,7 +83,7 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate, zlib, zstd, snappy, x-snappy-framed, lz4 or none`);
       const auth = deps.authenticate?.(c.req.header('authorization'));
       if (auth && !auth.ok) throw new TributaryError('UNAUTHENTICATED', 'a valid bearer token is required');
-      const body = await withTimeout((stopper) => store(deps, signal, c.env.incoming, format, encoding, auth?.tenant, stopper), deps.requestTimeoutMs);
+      const body = await withTimeout((stopper) => store(deps, signal, c.env, format, encoding, auth?.tenant, stopper), deps.requestTimeoutMs);
       status = 200;
       return answer(body, 200, { 'content-type': contentTypeOf(format) });
     } catch (err) {
@@ -104,7 +103,7 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
 async function store(
   deps: HandlerDeps,
   signal: Signal,
-  incoming: IncomingMessage,
+  { incoming, outgoing }: HttpBindings,
   format: WireFormat,
   encoding: ContentEncoding,
   tenant: string | undefined,
@@ -130,6 +129,8 @@ async function store(
   let body: Uint8Array | undefined;
   let output: SharedArrayBuffer | undefined;
   try {
+    // The headers passed every check: a client waiting on `Expect: 100-continue` may send its body.
+    if (incoming.headers.expect?.toLowerCase() === '100-continue') outgoing.writeContinue();
     body = await readBody(incoming, { limit: deps.maxRequestBytes, allocate: (size) => deps.slabs.take(size), reserve, stopper });
     const receivedAt = Date.now();
     deps.metrics.bytes.inc({ signal }, body.length);

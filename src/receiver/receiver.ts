@@ -126,6 +126,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
           configKey: 'receiver.endpoint',
           limits: connectionLimits(config),
           onRefused: () => metrics.refusedConnections.inc(),
+          appContinues: true,
         });
       } catch (err) {
         await closePool();

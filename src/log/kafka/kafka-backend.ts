@@ -95,6 +95,7 @@ export class KafkaBackend implements LogBackend {
       produceTimeoutMs: this.cluster_.produce_timeout,
       maxRecordBytes: this.options.log.max_record_bytes,
       onError: (err) => this.reachability.reported(err.message),
+      logger: this.logger,
     });
     this.metadata = new KafkaMetadata(this.producer.client, this.errors);
     this.reachability = new ClusterReachability({

@@ -204,12 +204,15 @@ export class KafkaGroupConsumer implements Consumer {
       ),
     );
     const behind = list.filter((o) => (stored.find((s) => s.topic === o.topic && s.partition === o.partition)?.offset ?? -1) < o.offset);
-    if (behind.length > 0) {
-      const where = behind.map((o) => `${o.topic}[${o.partition}]`).join(', ');
-      throw new TributaryError('REBALANCE_IN_PROGRESS', `the commit of group ${this.group} was not stored for ${where}: the partitions moved to another member, or the coordinator did`, {
-        retriable: true,
-      });
+    if (behind.length === 0) return;
+    const where = behind.map((o) => `${o.topic}[${o.partition}]`).join(', ');
+    if (behind.some((o) => !this.owned.has(key(o)))) {
+      throw new TributaryError('REBALANCE_IN_PROGRESS', `the commit of group ${this.group} was not stored for ${where}: the partitions moved to another member`, { retriable: true });
     }
+    // Still this member's: the coordinator answered the commit with an error (it moved, was
+    // loading, timed out). Not a group-state error, so the caller commits again: with no batch
+    // after it to commit past it, the group would show the lag for good and a restart deliver it again.
+    throw new TributaryError('BROKER_UNAVAILABLE', `the group coordinator did not store the commit of group ${this.group} for ${where}; it is made again`, { retriable: true });
   }
 
   /**

@@ -7,6 +7,12 @@
  * commands on stdin, one a line, answering each on stdout:
  *   topic NAME PARTITIONS   -> "ok" or "error <reason>" (the 2.0.2 mock has no CreateTopics API)
  *   down BROKER_ID / up BROKER_ID -> "ok": the broker stops (starts) answering, as in an outage
+ *   errors API_KEY ERR [ERR ...]     -> "ok": the next requests of that API (any broker) are answered
+ *                                       with these Kafka error codes, one each, in order (-195, the
+ *                                       local transport error, makes the broker drop the connection)
+ *   rtt BROKER_ID MS                 -> "ok": the broker answers every request MS milliseconds late
+ *   leader TOPIC PARTITION BROKER_ID -> "ok": the partition's leader moves to that broker
+ *   coordinator GROUP BROKER_ID      -> "ok": the group's coordinator moves to that broker
  * It exits when stdin closes, so it never outlives the process that started it.
  */
 #include <librdkafka/rdkafka.h>
@@ -69,6 +75,30 @@ int main(int argc, char **argv) {
       int down = line[0] == 'd';
       int32_t id = atoi(line + (down ? 5 : 3));
       rd_kafka_resp_err_t err = down ? rd_kafka_mock_broker_set_down(mcluster, id) : rd_kafka_mock_broker_set_up(mcluster, id);
+      printf(err ? "error %s\n" : "ok\n", rd_kafka_err2str(err));
+    } else if (strncmp(line, "errors ", 7) == 0) {
+      rd_kafka_resp_err_t errs[64];
+      size_t cnt = 0;
+      char *rest = NULL;
+      long api = strtol(line + 7, &rest, 10);
+      while (cnt < 64 && rest && *rest) errs[cnt++] = (rd_kafka_resp_err_t)strtol(rest, &rest, 10);
+      rd_kafka_mock_push_request_errors_array(mcluster, (int16_t)api, cnt, errs);
+      printf("ok\n");
+    } else if (strncmp(line, "rtt ", 4) == 0) {
+      int32_t id = 0;
+      int ms = 0;
+      rd_kafka_resp_err_t err = sscanf(line + 4, "%d %d", &id, &ms) == 2 ? rd_kafka_mock_broker_set_rtt(mcluster, id, ms) : RD_KAFKA_RESP_ERR__INVALID_ARG;
+      printf(err ? "error %s\n" : "ok\n", rd_kafka_err2str(err));
+    } else if (strncmp(line, "leader ", 7) == 0) {
+      char topic[256];
+      int32_t partition = 0, id = 0;
+      rd_kafka_resp_err_t err = sscanf(line + 7, "%255s %d %d", topic, &partition, &id) == 3 ? rd_kafka_mock_partition_set_leader(mcluster, topic, partition, id)
+                                                                                              : RD_KAFKA_RESP_ERR__INVALID_ARG;
+      printf(err ? "error %s\n" : "ok\n", rd_kafka_err2str(err));
+    } else if (strncmp(line, "coordinator ", 12) == 0) {
+      char group[256];
+      int32_t id = 0;
+      rd_kafka_resp_err_t err = sscanf(line + 12, "%255s %d", group, &id) == 2 ? rd_kafka_mock_coordinator_set(mcluster, "group", group, id) : RD_KAFKA_RESP_ERR__INVALID_ARG;
       printf(err ? "error %s\n" : "ok\n", rd_kafka_err2str(err));
     } else {
       printf("error unknown command\n");

@@ -54,6 +54,18 @@ export interface MockCluster {
   createTopic(name: string, partitions: number): Promise<void>;
   /** Takes a broker (ids count from 1) down or back up: it closes its connections and refuses new ones. */
   setBrokerDown(id: number, down: boolean): Promise<void>;
+  /**
+   * The next requests of a Kafka API (by key: 0 Produce, 1 Fetch, 8 OffsetCommit, 11 JoinGroup,
+   * 12 Heartbeat, ...), on any broker, are answered with these Kafka error codes, one each, in
+   * order; -195 (librdkafka's transport error) makes the broker drop the connection instead.
+   */
+  pushRequestErrors(apiKey: number, errors: number[]): Promise<void>;
+  /** The broker answers every request `ms` late (0: at once again). */
+  setRtt(id: number, ms: number): Promise<void>;
+  /** Moves a partition's leadership to another broker. */
+  setLeader(topic: string, partition: number, id: number): Promise<void>;
+  /** Moves a consumer group's coordinator to another broker. */
+  setCoordinator(group: string, id: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,6 +101,10 @@ export async function startMockCluster(options: { brokers?: number; topics?: Rec
     pid: child.pid,
     createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),
     setBrokerDown: (id, down) => command(`${down ? 'down' : 'up'} ${id}`),
+    pushRequestErrors: (apiKey, errors) => command(`errors ${apiKey} ${errors.join(' ')}`),
+    setRtt: (id, ms) => command(`rtt ${id} ${ms}`),
+    setLeader: (topic, partition, id) => command(`leader ${topic} ${partition} ${id}`),
+    setCoordinator: (group, id) => command(`coordinator ${group} ${id}`),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -95,14 +95,19 @@ export class KafkaBackend implements LogBackend {
       produceTimeoutMs: this.cluster_.produce_timeout,
       maxRecordBytes: this.options.log.max_record_bytes,
       onError: (err) => this.reachability.reported(err.message),
+      logger: this.logger,
     });
     this.metadata = new KafkaMetadata(this.producer.client, this.errors);
     this.reachability = new ClusterReachability({
       brokers: this.cluster_.brokers,
       ask: () => this.metadata.refresh(),
       canAsk: () => this.state === 'running',
-      // The produces waiting for acknowledgements are answered at once (their senders retry).
-      allDown: (err) => this.producer.failPending(err),
+      // The produces waiting for acknowledgements are answered at once (their senders retry), and
+      // the pipelines' commits waiting for their read back fail (they are made again).
+      allDown: (err) => {
+        this.producer.failPending(err);
+        this.groups.failPending(err);
+      },
     });
     this.readers = new KafkaReaders(client, connection, this.errors, this.producer.client);
     // Members may be created before start (the pipelines are built first); each connects by itself.
@@ -116,6 +121,7 @@ export class KafkaBackend implements LogBackend {
       supports: (api) => this.supports(api),
       defaults: this.options.groupDefaults,
       logger: this.logger,
+      unreachable: () => (this.reachability.away() ? this.reachability.unreachable() : undefined),
     });
     this.client = client;
   }

@@ -27,6 +27,8 @@ export interface GroupConsumerDeps {
   logger: Logger;
   defaults: GroupDefaults;
   onClosed: (consumer: KafkaGroupConsumer) => void;
+  /** The error to fail a commit with at once while every broker connection is down, else undefined. */
+  unreachable: () => TributaryError | undefined;
 }
 
 /** librdkafka's assignors; its sticky one is the cooperative (incremental) variant. */
@@ -56,6 +58,8 @@ export class KafkaGroupConsumer implements Consumer {
   private leftover: ConsumedRecord[] = [];
   private rebalancing: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
+  /** The commits waiting for their read back, to fail at once when the cluster goes away. */
+  private readonly readingBack = new Set<(err: unknown) => void>();
   /**
    * Whether the assignor is cooperative (incremental assign and unassign) or eager. Taken from the
    * one strategy configured, not from librdkafka's rebalanceProtocol(), which answers NONE once the
@@ -187,6 +191,11 @@ export class KafkaGroupConsumer implements Consumer {
     const list = offsets ?? [...this.positions.values()];
     if (list.length === 0) return;
     await this.connected();
+    // Not queued while the cluster is away: its read back would wait out COMMIT_TIMEOUT_MS, once
+    // for every batch a stopping member still delivers, so a shutdown during an outage took that
+    // long times the batches. The caller commits again, or its batch is delivered again.
+    const away = this.deps.unreachable();
+    if (away) throw away;
     await new Promise<void>((resolve, reject) =>
       this.consumer.commitCb(
         list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })),
@@ -196,20 +205,35 @@ export class KafkaGroupConsumer implements Consumer {
     // commitCb only queues the commit (librdkafka's commitAsync), and its outcome goes to a
     // callback served by consume. The coordinator answers an offset fetch sent after it on the
     // same connection once the commit is stored: reading the offsets back says the commit landed.
-    const stored = await new Promise<{ topic: string; partition: number; offset: number }[]>((resolve, reject) =>
+    let fail: (err: unknown) => void = () => {};
+    const stored = await new Promise<{ topic: string; partition: number; offset: number }[]>((resolve, reject) => {
+      fail = reject;
+      this.readingBack.add(fail);
       this.consumer.committed(
         list.map((o) => ({ topic: o.topic, partition: o.partition })),
         COMMIT_TIMEOUT_MS,
         (err, committed) => (err ? reject(this.deps.errors.wrap(err, `read back the commit of group ${this.group}`)) : resolve(committed)),
-      ),
-    );
+      );
+    }).finally(() => this.readingBack.delete(fail));
     const behind = list.filter((o) => (stored.find((s) => s.topic === o.topic && s.partition === o.partition)?.offset ?? -1) < o.offset);
-    if (behind.length > 0) {
-      const where = behind.map((o) => `${o.topic}[${o.partition}]`).join(', ');
-      throw new TributaryError('REBALANCE_IN_PROGRESS', `the commit of group ${this.group} was not stored for ${where}: the partitions moved to another member, or the coordinator did`, {
-        retriable: true,
-      });
+    if (behind.length === 0) return;
+    const where = behind.map((o) => `${o.topic}[${o.partition}]`).join(', ');
+    if (behind.some((o) => !this.owned.has(key(o)))) {
+      throw new TributaryError('REBALANCE_IN_PROGRESS', `the commit of group ${this.group} was not stored for ${where}: the partitions moved to another member`, { retriable: true });
     }
+    // Still this member's: the coordinator answered the commit with an error (it moved, was
+    // loading, timed out). Not a group-state error, so the caller commits again: with no batch
+    // after it to commit past it, the group would show the lag for good and a restart deliver it again.
+    throw new TributaryError('BROKER_UNAVAILABLE', `the group coordinator did not store the commit of group ${this.group} for ${where}; it is made again`, { retriable: true });
+  }
+
+  /**
+   * Fails the commits waiting for their read back with `error`, at once: every broker connection
+   * went down, and each would wait out COMMIT_TIMEOUT_MS (a stopping member, once per batch it
+   * still delivers). The caller commits again, or its batch is delivered again.
+   */
+  failPending(error: unknown): void {
+    for (const fail of this.readingBack) fail(error);
   }
 
   /**

@@ -38,6 +38,8 @@ const BY_NAME: Readonly<Record<string, { code: ErrorCode; retriable: boolean }>>
   ERR__MSG_TIMED_OUT: { code: 'TIMEOUT', retriable: true },
   ERR_REQUEST_TIMED_OUT: { code: 'TIMEOUT', retriable: true },
   ERR__DESTROY: { code: 'SHUTTING_DOWN', retriable: true },
+  // A producer that failed fatally: a new one takes over (kafka-producer.ts).
+  ERR__FATAL: { code: 'BROKER_UNAVAILABLE', retriable: true },
   ERR__UNSUPPORTED_FEATURE: { code: 'UNSUPPORTED_BY_CLUSTER', retriable: false },
   ERR_UNSUPPORTED_VERSION: { code: 'UNSUPPORTED_BY_CLUSTER', retriable: false },
   ERR__AUTHENTICATION: { code: 'BROKER_UNAVAILABLE', retriable: true },

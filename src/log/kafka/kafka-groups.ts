@@ -41,6 +41,8 @@ export interface KafkaGroupsDeps {
   supports: (api: KafkaApiName) => boolean;
   defaults?: GroupDefaults;
   logger?: Logger;
+  /** The error a member's commit fails with at once while every broker connection is down, else undefined. */
+  unreachable?: () => TributaryError | undefined;
 }
 
 const ADMIN_TIMEOUT_MS = 10_000;
@@ -72,6 +74,7 @@ export class KafkaGroups {
         logger: this.logger,
         defaults: this.deps.defaults ?? DEFAULTS,
         onClosed: (c) => this.consumers.delete(c),
+        unreachable: this.deps.unreachable ?? (() => undefined),
       },
       options,
     );
@@ -247,6 +250,11 @@ export class KafkaGroups {
         else reject(this.deps.errors.wrap(failure, `delete group ${group}`));
       }),
     );
+  }
+
+  /** Every broker connection went down: the members' commits waiting for the cluster fail with `error` now. */
+  failPending(error: unknown): void {
+    for (const consumer of this.consumers) consumer.failPending(error);
   }
 
   async close(): Promise<void> {

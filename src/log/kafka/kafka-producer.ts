@@ -6,6 +6,7 @@
 import { TributaryError } from '../../errors.js';
 import type { ProducerRecord } from '../types.js';
 import type { Config, DeliveryReport, KafkaClientModule, LibrdKafkaError, MessageHeader, Producer } from './client-types.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { KafkaErrors } from './kafka-errors.js';
 
 /** One produce call waiting for its records' delivery reports. */
@@ -42,34 +43,50 @@ export function recordBytes(record: ProducerRecord): number {
 }
 
 export class KafkaProducer {
-  private readonly producer: Producer;
+  /**
+   * The first producer. It also serves the metadata, watermark and admin requests of whoever
+   * holds `client`, which librdkafka goes on answering after the producer's produce failed fatally.
+   */
+  private readonly first: Producer;
+  /** The producer records go through: the first, until a fatal error has another take over. */
+  private current: Producer;
+  /** The producer taking over from one that failed fatally, while it connects. */
+  private replacing: Promise<void> | undefined;
+  /** How `connect` was asked to connect, for the producers that take over. */
+  private connectWith: { timeoutMs: number; where: { brokers: string[]; keys: string } } | undefined;
   /** Calls waiting for acknowledgements, for `failPending`. */
   private readonly pending = new Set<Pending>();
 
   constructor(
-    client: KafkaClientModule,
-    connection: Config,
+    private readonly client_: KafkaClientModule,
+    private readonly config: Config,
     private readonly errors: KafkaErrors,
-    options: { produceTimeoutMs: number; maxRecordBytes: number; onError: (err: LibrdKafkaError) => void },
+    private readonly options: { produceTimeoutMs: number; maxRecordBytes: number; onError: (err: LibrdKafkaError) => void; logger?: Logger },
   ) {
-    this.producer = new client.Producer({
-      ...connection,
+    this.first = this.create();
+    this.current = this.first;
+  }
+
+  private create(): Producer {
+    const producer = new this.client_.Producer({
+      ...this.config,
       acks: -1,
       'enable.idempotence': true,
       'linger.ms': 5,
-      'message.timeout.ms': options.produceTimeoutMs,
+      'message.timeout.ms': this.options.produceTimeoutMs,
       // Room for one record of max_record_bytes in a request; the brokers' own limit still applies.
-      'message.max.bytes': Math.min(options.maxRecordBytes + 64 * 1024, 1_000_000_000),
+      'message.max.bytes': Math.min(this.options.maxRecordBytes + 64 * 1024, 1_000_000_000),
       'allow.auto.create.topics': false,
       dr_cb: true,
     });
-    this.producer.on('delivery-report', ((err: LibrdKafkaError | null, report: DeliveryReport) => this.delivered(err, report)) as never);
+    producer.on('delivery-report', ((err: LibrdKafkaError | null, report: DeliveryReport) => this.delivered(err, report)) as never);
     // librdkafka's own view of the cluster (all brokers down, authentication failed, ...).
-    this.producer.on('event.error', options.onError as never);
+    producer.on('event.error', this.options.onError as never);
+    return producer;
   }
 
   get client(): Producer {
-    return this.producer;
+    return this.first;
   }
 
   /**
@@ -77,15 +94,20 @@ export class KafkaProducer {
    * connect error says only "broker transport failure"; why (a SASL or TLS failure) is in its log.
    */
   async connect(timeoutMs: number, where: { brokers: string[]; keys: string }): Promise<void> {
+    this.connectWith = { timeoutMs, where };
+    await this.connectProducer(this.first, timeoutMs, where);
+  }
+
+  private async connectProducer(producer: Producer, timeoutMs: number, where: { brokers: string[]; keys: string }): Promise<void> {
     let failure: string | undefined;
     const onLog = (log: { severity: number; message: string }) => {
       // Errors and worse; the message after librdkafka's "[thrd:...]: " prefix.
       if (log.severity <= 3) failure = log.message.replace(/^\[thrd:[^\]]*\]: /, '');
     };
-    this.producer.on('event.log', onLog as never);
+    producer.on('event.log', onLog as never);
     try {
       await new Promise<void>((resolve, reject) => {
-        this.producer.connect({ timeout: timeoutMs }, (err) => {
+        producer.connect({ timeout: timeoutMs }, (err) => {
           if (!err) return resolve();
           const error = this.errors.wrap(err, `connect to Kafka at ${where.brokers.join(', ')}`);
           error.message += `${failure ? ` (librdkafka: ${failure})` : ''}; check ${where.keys}`;
@@ -93,15 +115,31 @@ export class KafkaProducer {
         });
       });
     } finally {
-      this.producer.removeListener('event.log', onLog as never);
+      producer.removeListener('event.log', onLog as never);
     }
-    this.producer.setPollInBackground(true);
+    producer.setPollInBackground(true);
   }
 
   /** Enqueues the records in order; resolves with the first one's offset once all were acknowledged. */
-  produce(topic: string, partition: number, records: ProducerRecord[], waitForAcks: boolean): Promise<number> {
-    if (records.length === 0) return Promise.resolve(-1);
-    return new Promise((resolve, reject) => {
+  async produce(topic: string, partition: number, records: ProducerRecord[], waitForAcks: boolean): Promise<number> {
+    if (records.length === 0) return -1;
+    if (this.replacing) await this.replacing;
+    let enqueued = this.enqueue(topic, partition, records, waitForAcks);
+    if ('fatal' in enqueued) {
+      // A producer that failed fatally refuses every record before sending it: none of this call
+      // was enqueued, so it goes to the producer that takes over, once.
+      await this.replace(enqueued.fatal);
+      enqueued = this.enqueue(topic, partition, records, waitForAcks);
+      if ('fatal' in enqueued) throw this.errors.wrap(enqueued.fatal, `produce to ${topic}[${partition}]`);
+    }
+    return enqueued;
+  }
+
+  /** The call's promise, or librdkafka's error when a producer that failed fatally refused its first record. */
+  private enqueue(topic: string, partition: number, records: ProducerRecord[], waitForAcks: boolean): Promise<number> | { fatal: unknown } {
+    const producer = this.current;
+    let refused: { fatal: unknown } | undefined;
+    const call = new Promise<number>((resolve, reject) => {
       const pending: Pending = {
         remaining: records.length,
         baseOffset: Number.MAX_SAFE_INTEGER,
@@ -118,7 +156,7 @@ export class KafkaProducer {
       let enqueued = 0;
       try {
         for (const record of records) {
-          this.producer.produce(
+          producer.produce(
             topic,
             partition,
             record.value === null ? null : bufferFor(record.value),
@@ -130,7 +168,14 @@ export class KafkaProducer {
           enqueued++;
         }
       } catch (err) {
+        const fatal = this.errors.is(err, 'ERR__FATAL');
+        if (fatal && enqueued === 0) {
+          this.pending.delete(pending);
+          refused = { fatal: err };
+          return;
+        }
         // Records already enqueued are still delivered; the caller retries the whole call (at least once).
+        if (fatal) void this.replace(err).catch(() => {});
         pending.remaining -= records.length - enqueued;
         pending.error = this.errors.wrap(err, `produce to ${topic}[${partition}]`);
         if (!waitForAcks || pending.remaining === 0) pending.reject(pending.error);
@@ -138,6 +183,37 @@ export class KafkaProducer {
       }
       if (!waitForAcks) resolve(-1);
     });
+    return refused ?? call;
+  }
+
+  /**
+   * A new producer takes over from one that failed fatally (librdkafka's idempotent producer does
+   * when a broker refuses its sequence numbers, and then refuses every record for good). The
+   * calls still waiting on the failed one fail at once: their records may have been stored, so a
+   * caller that retries may store them twice (at least once).
+   */
+  private replace(cause: unknown): Promise<void> {
+    this.replacing ??= (async () => {
+      const failed = this.current;
+      const error = this.errors.wrap(cause, 'the Kafka producer failed');
+      this.options.logger?.warn('the Kafka producer failed fatally; a new one takes over', { error });
+      this.failPending(error);
+      const next = this.create();
+      try {
+        const { timeoutMs, where } = this.connectWith ?? { timeoutMs: 10_000, where: { brokers: [], keys: 'the Kafka settings' } };
+        await this.connectProducer(next, timeoutMs, where);
+      } catch (err) {
+        // Not connected (the cluster away): the next call that meets the failed producer tries again.
+        next.disconnect(() => undefined);
+        throw err;
+      }
+      this.current = next;
+      // The first stays connected for the metadata and admin requests it serves.
+      if (failed !== this.first) failed.disconnect(() => undefined);
+    })().finally(() => {
+      this.replacing = undefined;
+    });
+    return this.replacing;
   }
 
   private delivered(err: LibrdKafkaError | null, report: DeliveryReport): void {
@@ -163,11 +239,18 @@ export class KafkaProducer {
 
   /** Waits for every enqueued record (up to `timeoutMs`), then disconnects. */
   async close(timeoutMs: number): Promise<void> {
-    if (!this.producer.isConnected()) return;
+    await this.replacing?.catch(() => undefined);
+    const producers = this.current === this.first ? [this.first] : [this.current, this.first];
+    const results = await Promise.allSettled(producers.filter((p) => p.isConnected()).map((p) => this.closeProducer(p, timeoutMs)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  private async closeProducer(producer: Producer, timeoutMs: number): Promise<void> {
     try {
-      await new Promise<void>((resolve, reject) => this.producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) => producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())));
     } finally {
-      await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()));
+      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
     }
   }
 }

@@ -62,6 +62,7 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     produceTimeoutMs: config.produce_timeout,
     maxRecordBytes: config.max_record_bytes,
     onError: (err) => context.logger.warn('Kafka sink: cluster error', { pipeline: context.pipeline, error: err.message }),
+    logger: context.logger,
   });
 
   const send = async (records: ConsumedRecord[]) => {

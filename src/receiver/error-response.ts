@@ -17,6 +17,8 @@ const BY_CODE: Partial<Record<ErrorCode, Mapping>> = {
   UNAUTHENTICATED: { status: 401, rpc: RPC_CODE.UNAUTHENTICATED },
   PAYLOAD_TOO_LARGE: { status: 413, rpc: RPC_CODE.INVALID_ARGUMENT },
   RECORD_TOO_LARGE: { status: 413, rpc: RPC_CODE.INVALID_ARGUMENT },
+  // A record the log refuses as it is (Kafka's INVALID_RECORD: a compacted topic wants keys): sent again, it is refused again.
+  INVALID_RECORD: { status: 400, rpc: RPC_CODE.INVALID_ARGUMENT },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, rpc: RPC_CODE.INVALID_ARGUMENT },
   OVERLOADED: { status: 429, rpc: RPC_CODE.RESOURCE_EXHAUSTED, retryAfter: true },
   BROKER_UNAVAILABLE: { status: 503, rpc: RPC_CODE.UNAVAILABLE, retryAfter: true },

@@ -16,7 +16,7 @@ vi.setConfig({ testTimeout: 90_000 });
 
 const ports = { receiver: { endpoint: '127.0.0.1:0', workers: 1 }, admin: { endpoint: '127.0.0.1:0' }, kafka: { listener: '' } };
 /** Kafka's error codes, as Produce answers them. */
-const KAFKA = { NOT_LEADER_OR_FOLLOWER: 6, REQUEST_TIMED_OUT: 7, MESSAGE_TOO_LARGE: 10, NOT_ENOUGH_REPLICAS: 19, OUT_OF_ORDER_SEQUENCE_NUMBER: 45, TRANSPORT: -195 };
+const KAFKA = { NOT_LEADER_OR_FOLLOWER: 6, REQUEST_TIMED_OUT: 7, MESSAGE_TOO_LARGE: 10, NOT_ENOUGH_REPLICAS: 19, OUT_OF_ORDER_SEQUENCE_NUMBER: 45, INVALID_RECORD: 87, TRANSPORT: -195 };
 const PRODUCE = 0;
 
 /** One span whose trace id (the record's key) is made from `n`. */
@@ -64,6 +64,14 @@ describeKafka('a Kafka-backed gateway whose brokers answer Produce with errors (
     const answer = await post();
     expect(answer).toMatchObject({ status: 413, retryAfter: null });
     expect(answer.body.message).toMatch(/produce to otlp_spans\[0\]: .*too large/i);
+    expect(await post()).toMatchObject({ status: 200 });
+  });
+
+  it('answers a record the brokers refuse as invalid (a compacted topic wants keys, say) 400 with their reason', async () => {
+    await cluster().pushRequestErrors(PRODUCE, [KAFKA.INVALID_RECORD]);
+    const answer = await post();
+    expect(answer).toMatchObject({ status: 400, retryAfter: null });
+    expect(answer.body.message).toMatch(/produce to otlp_spans\[0\]: .*failed to validate record/i);
     expect(await post()).toMatchObject({ status: 200 });
   });
 

@@ -24,6 +24,7 @@ import { type ReaderPortListener, ReaderPorts } from './reader-ports.js';
 import { reportRecovery } from './recovery-report.js';
 import { threadPoolWarning } from './thread-pool.js';
 import { TopicAdmin } from './topic-admin.js';
+import { TopicDeletion } from './topic-deletion.js';
 import { TopicPlacement } from './topic-placement.js';
 import { checkFetchRequest, configTopicError, topicSpecFromConfig } from './validate.js';
 
@@ -56,6 +57,9 @@ export class EmbeddedBackend implements LogBackend {
   private readonly appends: LeaderAppends;
   private readonly stats: PartitionStatsCache;
   private readonly topics: TopicAdmin;
+  private readonly deletion: TopicDeletion;
+  /** Told of each topic deleted, once its partitions are closed (the Kafka listener's producer state). */
+  private readonly deletedListeners = new Set<(topic: string) => void>();
   private readonly reader: FetchReader;
   /** Threads that read the brokers directly (sink workers), each with a port per broker. */
   private readonly readers: ReaderPorts;
@@ -107,7 +111,8 @@ export class EmbeddedBackend implements LogBackend {
     this.appends = new LeaderAppends(this.metrics, log.max_record_bytes);
     this.stats = new PartitionStatsCache(this.brokers);
     const placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.partitionsOpened(id, opened));
-    this.topics = new TopicAdmin(this.controller, this.brokers, placement, this.stats, this.logger);
+    this.deletion = new TopicDeletion(this.controller, this.brokers, this.logger, (topic, partitions) => this.forgetTopic(topic, partitions));
+    this.topics = new TopicAdmin(this.controller, this.brokers, placement, this.stats, this.deletion, this.logger);
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
       (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
@@ -140,13 +145,16 @@ export class EmbeddedBackend implements LogBackend {
       }
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
+      await this.groupCoordinator.start();
+      // Before the configured topics: one of them may be a topic whose deletion a crash interrupted.
+      await this.deletion.finishInterrupted();
       // Each createTopic assigns its partitions synchronously, in config order; only the opening overlaps.
       const topics = Object.entries(this.options.topics ?? {}).map(([name, topic]) =>
         this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true }).catch((err: unknown) => {
           throw configTopicError(name, err);
         }),
       );
-      await Promise.all([...topics, this.groupCoordinator.start()]);
+      await Promise.all(topics);
     } catch (err) {
       await this.shutdown().catch((stopErr: unknown) => this.logger.warn('stopping the log after a failed start failed too', { error: stopErr }));
       throw err;
@@ -227,6 +235,21 @@ export class EmbeddedBackend implements LogBackend {
   async updateTopic(name: string, settings: TopicSettings): Promise<TopicInfo> {
     this.assertRunning();
     return this.topics.update(name, settings);
+  }
+
+  /**
+   * Deletes the topic with its records and every group's committed offsets on it; crash-safe
+   * (topic-deletion.ts). A topic created again under its name starts empty at offset 0.
+   */
+  async deleteTopic(name: string): Promise<void> {
+    this.assertRunning();
+    await this.topics.delete(name);
+  }
+
+  /** Calls `listener` with the name of each topic deleted; returns the way to stop that. */
+  onTopicDeleted(listener: (topic: string) => void): () => void {
+    this.deletedListeners.add(listener);
+    return () => this.deletedListeners.delete(listener);
   }
 
   async listTopics(): Promise<TopicInfo[]> {
@@ -367,6 +390,15 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
     return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
+  }
+
+  /** What lives beside the log of a deleted topic (TopicDeletion's step 3). */
+  private async forgetTopic(topic: string, partitions: number): Promise<void> {
+    this.stats.forget(topic);
+    this.appends.forget(topic);
+    this.metrics.forgetTopic(topic, partitions);
+    for (const listener of this.deletedListeners) listener(topic);
+    await this.groupCoordinator.forgetTopic(topic);
   }
 
   /** After a broker opened partitions: their offsets are read from its memory, and what recovery did is reported. */

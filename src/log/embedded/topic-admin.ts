@@ -7,13 +7,14 @@ import type { PartitionStorageSettings } from './broker-protocol.js';
 import type { TopicMetadata } from './cluster-metadata.js';
 import type { ClusterController } from './controller.js';
 import type { PartitionStatsCache } from './partition-stats.js';
+import type { TopicDeletion } from './topic-deletion.js';
 import type { TopicPlacement } from './topic-placement.js';
 
 /**
  * The embedded log's topic operations: the controller decides a topic's partitions, leaders and
  * settings; the leading brokers open the partitions and apply the settings; descriptions join the
- * controller's metadata with the storage figures (PartitionStatsCache). The caller checks that the
- * engine is running.
+ * controller's metadata with the storage figures (PartitionStatsCache); deletions are
+ * TopicDeletion's. The caller checks that the engine is running.
  */
 export class TopicAdmin {
   constructor(
@@ -21,11 +22,14 @@ export class TopicAdmin {
     private readonly brokers: readonly BrokerHandle[],
     private readonly placement: TopicPlacement,
     private readonly stats: PartitionStatsCache,
+    private readonly deletion: TopicDeletion,
     private readonly logger: Logger,
   ) {}
 
   async create(spec: TopicSpec, options: { ifNotExists?: boolean }): Promise<TopicInfo> {
     if (this.controller.topic(spec.name) && options.ifNotExists) return this.describe(spec.name);
+    // A deletion of the same name that is under way, or was interrupted, ends first: the new topic starts empty.
+    await this.deletion.finish(spec.name);
     const topic = this.controller.createTopic(spec);
     const existing = this.placement.existingDirs(spec.name, topic);
     try {
@@ -37,6 +41,11 @@ export class TopicAdmin {
     }
     this.logger.info('topic created', { topic: spec.name, partitions: spec.partitions });
     return this.describe(spec.name);
+  }
+
+  /** Deletes the topic, its records and its groups' committed offsets; UNKNOWN_TOPIC when there is none. */
+  delete(name: string): Promise<void> {
+    return this.deletion.delete(name);
   }
 
   /**

@@ -16,6 +16,7 @@ import { createPipelines } from './sinks/runtime/pipelines.js';
 import { Subscriptions } from './subscriptions/subscriptions.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Telemetry } from './telemetry/telemetry.js';
+import { guardedTopicDeletion } from './topic-guard.js';
 
 /** A log backend whose start() was called already, and that call's promise. */
 export interface StartingLog {
@@ -88,6 +89,8 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       })
     : undefined;
 
+  const deleteTopic = guardedTopicDeletion({ config, backend, pipelines: () => subscriptions.list() });
+
   let phase: Phase = 'created';
   const startupMs: Record<string, number> = {};
   const mark = (step: string) => {
@@ -106,6 +109,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       return { ready: true, details };
     },
     routes: { groups: groupRoutes(backend), pipelines: pipelineRoutes(subscriptions) },
+    deleteTopic,
     maxConnections: connections.limits['the admin API'],
   });
 

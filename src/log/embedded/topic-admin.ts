@@ -43,9 +43,29 @@ export class TopicAdmin {
     return this.describe(spec.name);
   }
 
-  /** Deletes the topic, its records and its groups' committed offsets; UNKNOWN_TOPIC when there is none. */
-  delete(name: string): Promise<void> {
-    return this.deletion.delete(name);
+  /**
+   * Deletes the topic, its records and its groups' committed offsets; UNKNOWN_TOPIC when there is
+   * none. Deleting a topic is a way to make room on a full disk, while its first step saves the
+   * metadata, which needs some: when that fails for lack of space, the topic's partitions drop
+   * every closed segment first (a retention of 0 bytes, the records going as asked) and the
+   * deletion is tried again. If that fails too, they go back to their settings and the call fails.
+   */
+  async delete(name: string): Promise<void> {
+    try {
+      await this.deletion.delete(name);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      const before = this.controller.storageSettings(this.controller.requireTopic(name));
+      this.logger.warn('the disk is full: emptying the closed segments of the topic being deleted before saving its deletion', { topic: name });
+      await this.applyStorageSettings(name, { ...before, retentionBytes: 0 });
+      await this.enforceRetention();
+      try {
+        await this.deletion.delete(name);
+      } catch (again) {
+        if (this.controller.topic(name)) await this.applyStorageSettings(name, before);
+        throw again;
+      }
+    }
   }
 
   /**

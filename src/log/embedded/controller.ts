@@ -139,10 +139,9 @@ export class ClusterController {
    */
   markDeleting(name: string): TopicMetadata {
     const topic = this.requireTopic(name);
-    const deleting = { ...this.metadata.deleting };
     const before = this.metadata.deleting;
     delete this.metadata.topics[name];
-    this.metadata.deleting = { ...deleting, [name]: topic.partitions.length };
+    this.metadata.deleting = { ...before, [name]: topic.partitions.length };
     this.persist(() => {
       this.metadata.topics[name] = topic;
       this.metadata.deleting = before;

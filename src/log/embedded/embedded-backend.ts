@@ -58,8 +58,6 @@ export class EmbeddedBackend implements LogBackend {
   private readonly stats: PartitionStatsCache;
   private readonly topics: TopicAdmin;
   private readonly deletion: TopicDeletion;
-  /** Told of each topic deleted, once its partitions are closed (the Kafka listener's producer state). */
-  private readonly deletedListeners = new Set<(topic: string) => void>();
   private readonly reader: FetchReader;
   /** Threads that read the brokers directly (sink workers), each with a port per broker. */
   private readonly readers: ReaderPorts;
@@ -111,7 +109,13 @@ export class EmbeddedBackend implements LogBackend {
     this.appends = new LeaderAppends(this.metrics, log.max_record_bytes);
     this.stats = new PartitionStatsCache(this.brokers);
     const placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.partitionsOpened(id, opened));
-    this.deletion = new TopicDeletion(this.controller, this.brokers, this.logger, (topic, partitions) => this.forgetTopic(topic, partitions));
+    // What lives beside the log of a deleted topic: its storage figures, metric series and committed offsets.
+    this.deletion = new TopicDeletion(this.controller, this.brokers, this.logger, async (topic, partitions) => {
+      this.stats.forget(topic);
+      this.appends.forget(topic);
+      this.metrics.forgetTopic(topic, partitions);
+      await this.groupCoordinator.forgetTopic(topic);
+    });
     this.topics = new TopicAdmin(this.controller, this.brokers, placement, this.stats, this.deletion, this.logger);
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
@@ -246,10 +250,9 @@ export class EmbeddedBackend implements LogBackend {
     await this.topics.delete(name);
   }
 
-  /** Calls `listener` with the name of each topic deleted; returns the way to stop that. */
+  /** Calls `listener` with the name of each topic deleted (the Kafka listener's producer state); returns the way to stop that. */
   onTopicDeleted(listener: (topic: string) => void): () => void {
-    this.deletedListeners.add(listener);
-    return () => this.deletedListeners.delete(listener);
+    return this.deletion.onDeleted(listener);
   }
 
   async listTopics(): Promise<TopicInfo[]> {
@@ -390,15 +393,6 @@ export class EmbeddedBackend implements LogBackend {
     this.assertRunning();
     const p = this.controller.requirePartition(topic, partition);
     return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
-  }
-
-  /** What lives beside the log of a deleted topic (TopicDeletion's step 3). */
-  private async forgetTopic(topic: string, partitions: number): Promise<void> {
-    this.stats.forget(topic);
-    this.appends.forget(topic);
-    this.metrics.forgetTopic(topic, partitions);
-    for (const listener of this.deletedListeners) listener(topic);
-    await this.groupCoordinator.forgetTopic(topic);
   }
 
   /** After a broker opened partitions: their offsets are read from its memory, and what recovery did is reported. */

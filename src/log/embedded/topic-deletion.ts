@@ -25,6 +25,7 @@ import type { ClusterController } from './controller.js';
 export class TopicDeletion {
   /** Deletions under way, by topic, so that a creation of the same name waits for its own. */
   private readonly running = new Map<string, Promise<void>>();
+  private readonly listeners = new Set<(topic: string) => void>();
 
   constructor(
     private readonly controller: ClusterController,
@@ -33,6 +34,12 @@ export class TopicDeletion {
     /** Forgets what lives beside the log of a topic deleted (step 3); called again by a retry, so idempotent. */
     private readonly forget: (topic: string, partitions: number) => Promise<void>,
   ) {}
+
+  /** Calls `listener` with the name of each topic deleted, at step 3; returns the way to stop that. */
+  onDeleted(listener: (topic: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /** Deletes the topic; UNKNOWN_TOPIC when there is none. */
   delete(name: string): Promise<void> {
@@ -72,6 +79,7 @@ export class TopicDeletion {
     const partitions = this.controller.deleting(name) ?? topic?.partitions.length ?? 0;
     if (topic) await this.closeOnBrokers(name, topic);
     await this.forget(name, partitions);
+    for (const listener of this.listeners) listener(name);
     const dirs = Array.from({ length: partitions }, (_, p) => this.controller.partitionDir(name, p));
     await Promise.all(
       dirs.map((dir) =>

@@ -47,6 +47,7 @@ const MESSAGES = [
     'CreateTopics',
     'DescribeConfigs',
     'DeleteGroups',
+    'DeleteTopics',
   ].flatMap((api) => [`${api}Request`, `${api}Response`]),
 ];
 

@@ -9,6 +9,10 @@ export type ErrorCode =
   | 'UNKNOWN_TOPIC'
   | 'TOPIC_EXISTS'
   | 'INVALID_TOPIC'
+  /** A topic the receiver writes to (`receiver.topics`), which cannot be deleted. */
+  | 'RECEIVER_TOPIC'
+  /** A topic a pipeline reads or dead-letters to, which cannot be deleted while it does. */
+  | 'PIPELINE_TOPIC'
   | 'UNKNOWN_PARTITION'
   | 'OFFSET_OUT_OF_RANGE'
   | 'RECORD_TOO_LARGE'

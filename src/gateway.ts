@@ -16,6 +16,7 @@ import { createPipelines } from './sinks/runtime/pipelines.js';
 import { Subscriptions } from './subscriptions/subscriptions.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Telemetry } from './telemetry/telemetry.js';
+import { guardedTopicDeletion } from './topic-guard.js';
 
 /** A log backend whose start() was called already, and that call's promise. */
 export interface StartingLog {
@@ -65,6 +66,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
   const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, workers: config.sinks.workers, backend, telemetry, logger });
   const subscriptions = new Subscriptions({ config, pipelines: role === 'ingest' ? undefined : pipelines, backend, logger });
+  const deleteTopic = guardedTopicDeletion({ config, backend, pipelines: () => subscriptions.list() });
   // The Kafka protocol is served over the embedded log only; over Apache Kafka, clients go to Kafka.
   const kafkaLog = config.kafka.listener && backend instanceof EmbeddedBackend ? backend : undefined;
   const connections = connectionLimitsWithin({
@@ -82,6 +84,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
         config: { ...config.kafka, max_connections: connections.limits['kafka.max_connections'] },
         tls: config.receiver.tls,
         log: kafkaLog,
+        deleteTopic,
         dataDir: config.log.data_dir,
         telemetry,
         logger,
@@ -106,6 +109,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
       return { ready: true, details };
     },
     routes: { groups: groupRoutes(backend), pipelines: pipelineRoutes(subscriptions) },
+    deleteTopic,
     maxConnections: connections.limits['the admin API'],
   });
 

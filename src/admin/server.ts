@@ -32,6 +32,8 @@ export interface AdminServerOptions {
   routes?: Record<string, Hono>;
   /** Where the web console's built assets are; dist/console of the package by default. */
   consoleDir?: string;
+  /** How `DELETE /api/v1/topics/{topic}` deletes: the gateway's guarded deletion (src/topic-guard.ts); the log's own by default. */
+  deleteTopic?: (topic: string) => Promise<void>;
   /** Lower than ADMIN_MAX_CONNECTIONS where the process has few file descriptors (src/fd-budget.ts). */
   maxConnections?: number;
 }
@@ -107,7 +109,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return c.body(await telemetry.metricsText());
   });
   app.get('/api/v1/cluster', async (c) => c.json(await backend.cluster()));
-  app.route('/api/v1/topics', topicRoutes(backend));
+  app.route('/api/v1/topics', topicRoutes(backend, options.deleteTopic ?? ((topic) => backend.deleteTopic(topic))));
   for (const [path, routes] of Object.entries(options.routes ?? {})) app.route(`/api/v1/${path}`, routes);
   app.route(CONSOLE_PREFIX, consoleRoutes(options.consoleDir));
 

@@ -8,7 +8,7 @@ import { CliError, EXIT } from './cli-error.js';
 
 const commands: CommandEntry[] = [
   { name: 'start', summary: 'start the gateway', load: async () => (await import('./commands/start.js')).startCommand },
-  { name: 'topics', summary: 'list, describe, create and alter topics', load: async () => (await import('./commands/topics.js')).topicsCommand },
+  { name: 'topics', summary: 'list, describe, create, alter and delete topics', load: async () => (await import('./commands/topics.js')).topicsCommand },
   { name: 'groups', summary: 'list and describe consumer groups, reset their offsets', load: async () => (await import('./commands/groups.js')).groupsCommand },
   {
     name: 'pipelines',

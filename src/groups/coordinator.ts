@@ -222,6 +222,17 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   }
 
   /**
+   * A deleted topic's committed offsets are forgotten in every group, durably, so that a topic
+   * created again under its name is read from its start; a group left with neither offsets nor
+   * members is gone, as Kafka drops it.
+   */
+  async forgetTopic(topic: string): Promise<void> {
+    this.checkRunning();
+    await this.store.forgetTopic(topic);
+    for (const g of [...this.groups.values()]) this.forgetIfUnused(g);
+  }
+
+  /**
    * Kafka's offsets.retention.minutes: forgets the offsets of every group that has no members, has
    * had none for the retention, and committed nothing in it, so that groups used once (a
    * console consumer, a test) do not keep memory, the offset store and metric series forever.

@@ -12,8 +12,8 @@ import type { CommittedOffset } from './types.js';
 
 /**
  * Committed offsets, durable across kill -9, in <data_dir>/groups/:
- * - `offsets.journal`: append-only, one line per committed offset (or per deleted group),
- *   `<crc32c hex> <json>\n`.
+ * - `offsets.journal`: append-only, one line per committed offset (or per deleted group, or per
+ *   deleted topic: its offsets in every group), `<crc32c hex> <json>\n`.
  *   Concurrent commits share one write and one fdatasync; a commit resolves only
  *   once its line is synced, and only then becomes visible to fetches.
  * - `offsets.snapshot`: every group's latest offsets, written when the journal passes
@@ -30,14 +30,17 @@ export interface OffsetStoreOptions {
   snapshotEveryBytes?: number;
 }
 
-/** A committed offset; or, with `d`, the group's offsets all forgotten (its deletion). */
-type JournalEntry = { g: string; t: string; p: number; o: number; m?: string; ts: number } | { g: string; d: 1; ts: number };
+/**
+ * A committed offset; or, with `d`, the group's offsets all forgotten (its deletion); or, with `d`
+ * and a topic but no group, that topic's offsets forgotten in every group (the topic's deletion).
+ */
+type JournalEntry = { g: string; t: string; p: number; o: number; m?: string; ts: number } | { g: string; d: 1; ts: number } | { t: string; d: 1; ts: number };
 
 interface PendingWrite {
-  group: string;
-  /** Empty when the write forgets the group. */
-  offsets: CommittedOffset[];
-  forget?: boolean;
+  /** The journal lines. */
+  text: string;
+  /** Makes the write visible, once its lines are synced. */
+  apply(): void;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -106,18 +109,27 @@ export class OffsetStore {
     if (!this.journal) return Promise.reject(new TributaryError('SHUTTING_DOWN', 'the offset store is closed'));
     const commitTimestamp = Date.now();
     const entries = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata, commitTimestamp }));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ group, offsets: entries, resolve, reject });
-      this.kick();
+    const text = entries.map((o) => encodeLine(JSON.stringify(toEntry(group, o)))).join('');
+    return this.write(text, () => {
+      for (const o of entries) this.apply(group, o);
     });
   }
 
   /** Forgets every offset the group committed; resolves once that is synced to disk. */
   forget(group: string): Promise<void> {
+    return this.write(encodeLine(JSON.stringify({ g: group, d: 1, ts: Date.now() })), () => this.offsets.delete(group));
+  }
+
+  /** Forgets the offsets every group committed on `topic` (deleted); resolves once that is synced to disk. */
+  forgetTopic(topic: string): Promise<void> {
+    return this.write(encodeLine(JSON.stringify({ t: topic, d: 1, ts: Date.now() })), () => this.dropTopic(topic));
+  }
+
+  private write(text: string, apply: () => void): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     if (!this.journal) return Promise.reject(new TributaryError('SHUTTING_DOWN', 'the offset store is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ group, offsets: [], forget: true, resolve, reject });
+      this.queue.push({ text, apply, resolve, reject });
       this.kick();
     });
   }
@@ -133,8 +145,7 @@ export class OffsetStore {
   private async flushQueue(): Promise<void> {
     while (this.queue.length > 0 && this.journal) {
       const batch = this.queue.splice(0);
-      const text = batch.map((w) => (w.forget ? encodeLine(JSON.stringify({ g: w.group, d: 1, ts: Date.now() })) : w.offsets.map((o) => encodeLine(JSON.stringify(toEntry(w.group, o)))).join(''))).join('');
-      const bytes = Buffer.from(text);
+      const bytes = Buffer.from(batch.map((w) => w.text).join(''));
       try {
         // A write the disk has room for only in part returns short, without an error: the next
         // one gets the ENOSPC, and the line is never taken as written.
@@ -151,8 +162,7 @@ export class OffsetStore {
       }
       this.journalBytes += bytes.length;
       for (const w of batch) {
-        if (w.forget) this.offsets.delete(w.group);
-        for (const o of w.offsets) this.apply(w.group, o);
+        w.apply();
         w.resolve();
       }
       if (this.journalBytes >= this.snapshotEveryBytes) await this.snapshotOrKeepJournal();
@@ -182,8 +192,17 @@ export class OffsetStore {
   }
 
   private replay(entry: JournalEntry): void {
-    if ('d' in entry) this.offsets.delete(entry.g);
+    if (!('g' in entry)) this.dropTopic(entry.t);
+    else if ('d' in entry) this.offsets.delete(entry.g);
     else this.apply(entry.g, fromEntry(entry));
+  }
+
+  /** A group left with no offsets is gone from the store, as a deleted one is. */
+  private dropTopic(topic: string): void {
+    for (const [group, byPartition] of this.offsets) {
+      for (const [key, o] of byPartition) if (o.topic === topic) byPartition.delete(key);
+      if (byPartition.size === 0) this.offsets.delete(group);
+    }
   }
 
   private apply(group: string, offset: CommittedOffset): void {
@@ -241,7 +260,7 @@ function toEntry(group: string, o: CommittedOffset): JournalEntry {
   return { g: group, t: o.topic, p: o.partition, o: o.offset, ...(o.metadata === undefined ? {} : { m: o.metadata }), ts: o.commitTimestamp };
 }
 
-function fromEntry(e: Exclude<JournalEntry, { d: 1 }>): CommittedOffset {
+function fromEntry(e: Extract<JournalEntry, { o: number }>): CommittedOffset {
   return { topic: e.t, partition: e.p, offset: e.o, ...(e.m === undefined ? {} : { metadata: e.m }), commitTimestamp: e.ts };
 }
 
@@ -257,6 +276,7 @@ function entryOf(json: string, path: string, line: number): JournalEntry {
   try {
     e = JSON.parse(json) as Record<string, unknown>;
   } catch {}
+  if (typeof e === 'object' && e !== null && e.g === undefined && e.d === 1 && typeof e.t === 'string' && Number.isFinite(e.ts)) return { t: e.t, d: 1, ts: e.ts as number };
   if (typeof e === 'object' && e !== null && typeof e.g === 'string' && Number.isFinite(e.ts)) {
     if (e.d === 1 && e.t === undefined) return { g: e.g, d: 1, ts: e.ts as number };
     const metadataOk = e.m === undefined || e.m === null || typeof e.m === 'string';

@@ -40,6 +40,8 @@ export interface KafkaServices {
   sequences: ProducerSequences;
   /** Rebuilds a partition's idempotent producers from its log, before its first sequence check after a start. */
   producerRecovery: ProducerStateRecovery;
+  /** Deletes a topic as the gateway allows it (DeleteTopics): its own topics are refused. */
+  deleteTopic(topic: string): Promise<void>;
   /** A new producer id for InitProducerId, never one handed out before (a restart included). */
   nextProducerId(): number;
   /** Checks a SASL/PLAIN password; undefined when the listener needs no authentication. */

@@ -34,6 +34,7 @@ export const KafkaError = {
   INVALID_REPLICATION_FACTOR: 38,
   INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
+  POLICY_VIOLATION: 44,
   KAFKA_STORAGE_ERROR: 56,
   SASL_AUTHENTICATION_FAILED: 58,
   NON_EMPTY_GROUP: 68,
@@ -41,6 +42,7 @@ export const KafkaError = {
   UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   FENCED_INSTANCE_ID: 82,
+  UNKNOWN_TOPIC_ID: 100,
   INVALID_RECORD: 87,
 } as const;
 
@@ -55,6 +57,10 @@ export function kafkaErrorCode(err: unknown, scope: 'log' | 'group' = 'log'): nu
       return KafkaError.INVALID_TOPIC_EXCEPTION;
     case 'TOPIC_EXISTS':
       return KafkaError.TOPIC_ALREADY_EXISTS;
+    // The gateway's own topics (src/topic-guard.ts): Kafka's answer when a broker's policy refuses.
+    case 'RECEIVER_TOPIC':
+    case 'PIPELINE_TOPIC':
+      return KafkaError.POLICY_VIOLATION;
     case 'INVALID_PARTITIONS':
       return KafkaError.INVALID_PARTITIONS;
     case 'INVALID_CONFIG':

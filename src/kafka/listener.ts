@@ -48,6 +48,8 @@ export interface KafkaListenerOptions {
   /** The receiver's certificate and key: when set, the listener speaks TLS with them. */
   tls?: { cert_file: string; key_file: string };
   log: EmbeddedBackend;
+  /** How DeleteTopics deletes: the gateway's deletion, which refuses the topics it uses (src/topic-guard.ts); the log's own by default. */
+  deleteTopic?: (topic: string) => Promise<void>;
   /** The log's data directory, where the producer ids handed out are recorded. */
   dataDir: string;
   telemetry: Telemetry;
@@ -79,6 +81,8 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
   const producerIds = new ProducerIds(options.dataDir);
   const sequences = new ProducerSequences();
   const topicIds = new TopicIdIndex(log, () => services.clusterId);
+  const producerRecovery = new ProducerStateRecovery(log, sequences);
+  let stopFollowingDeletions: (() => void) | undefined;
   const services: KafkaServices = {
     log,
     groups: log.groupCoordinator,
@@ -88,7 +92,8 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
     resolveTopic: (nameOrId) => topicIds.resolve(nameOrId),
     nextProducerId: () => producerIds.take(),
     sequences,
-    producerRecovery: new ProducerStateRecovery(log, sequences),
+    producerRecovery,
+    deleteTopic: options.deleteTopic ?? ((topic) => log.deleteTopic(topic)),
     checkToken: createTokenMatcher(config.auth),
     maxFetchWaitMs: MAX_FETCH_WAIT_MS,
     fetchMemory: new FetchMemory(),
@@ -131,6 +136,12 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       if (server) throw new TributaryError('INTERNAL', 'the Kafka listener was already started');
       services.clusterId = (await log.cluster()).clusterId;
       producerIds.load();
+      // A topic created again under a deleted one's name has new producers and a new id.
+      stopFollowingDeletions = log.onTopicDeleted((topic) => {
+        sequences.forgetTopic(topic);
+        producerRecovery.forgetTopic(topic);
+        topicIds.forget();
+      });
       const { host, port } = splitEndpoint(config.listener);
       const s = options.tls ? createTlsServer(loadTlsFiles(options.tls, 'receiver.tls', ' for the Kafka listener'), accept) : createServer({ pauseOnConnect: true }, accept);
       // Past the limit Node closes each new connection as it is accepted, and says so with 'drop'.
@@ -147,6 +158,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
       logger.info('kafka listener started', { endpoint: config.listener, port: (s.address() as { port: number }).port, tls: options.tls !== undefined });
     },
     async shutdown() {
+      stopFollowingDeletions?.();
       const s = server;
       if (!s) return;
       server = undefined;

@@ -53,6 +53,12 @@ export class ProducerSequences {
     return { kind: 'append' };
   }
 
+  /** Forgets the producers of a deleted topic: one created again under its name starts with none. */
+  forgetTopic(topic: string): void {
+    const prefix = `${topic}\u0000`;
+    for (const key of this.states.keys()) if (key.startsWith(prefix)) this.states.delete(key);
+  }
+
   /** Notes a batch the log stored. */
   stored(topic: string, partition: number, p: BatchProducer, baseOffset: number): void {
     const key = keyOf(topic, partition, p.producerId);

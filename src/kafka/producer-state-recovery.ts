@@ -31,6 +31,12 @@ export class ProducerStateRecovery {
     private readonly sequences: ProducerSequences,
   ) {}
 
+  /** A deleted topic's partitions: one created again under its name is read afresh. */
+  forgetTopic(topic: string): void {
+    const prefix = `${topic}\u0000`;
+    for (const key of this.partitions.keys()) if (key.startsWith(prefix)) this.partitions.delete(key);
+  }
+
   /**
    * Resolves once the partition's producers are recovered; undefined when they are already. A
    * failed read (its broker restarting, say) rejects, and the next batch tries again.

@@ -1,17 +1,21 @@
 /**
  * Runs on: main thread.
  *
- * Topic ids (Metadata v10+). The embedded log has none of its own, so each is derived from the
- * cluster id and the topic's name: stable across restarts, distinct per topic (clients key their
- * metadata by it), never the all-zero id Kafka reserves for "none".
+ * Topic ids (Metadata v10+, DeleteTopics v6). The embedded log keeps a random id for each topic it
+ * creates, so a topic deleted and created again under its name gets a new one, as in Kafka. A topic
+ * created before the log kept ids gets one derived from the cluster id and its name: stable across
+ * restarts, distinct per topic (clients key their metadata by it), never the all-zero id Kafka
+ * reserves for "none".
  */
 import { createHash } from 'node:crypto';
 import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
+import type { TopicInfo } from '../log/types.js';
 
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function topicId(clusterId: string, topic: string): Buffer {
-  const id = Buffer.from(createHash('sha256').update(`${clusterId}\u0000${topic}`).digest().subarray(0, 16));
+export function topicId(clusterId: string, topic: Pick<TopicInfo, 'name' | 'id'>): Buffer {
+  if (topic.id) return Buffer.from(topic.id.replaceAll('-', ''), 'hex');
+  const id = Buffer.from(createHash('sha256').update(`${clusterId}\u0000${topic.name}`).digest().subarray(0, 16));
   id[6] = (id[6] & 0x0f) | 0x40; // the shape of a random (v4) UUID
   id[8] = (id[8] & 0x3f) | 0x80;
   return id;
@@ -36,9 +40,13 @@ export class TopicIdIndex {
     if (this.log.partitionCount(nameOrId) !== undefined || !UUID_TEXT.test(nameOrId)) return nameOrId;
     const key = nameOrId.toLowerCase();
     if (!this.byId.has(key)) {
-      const names = (await this.log.listTopics()).map((t) => t.name);
-      this.byId = new Map(names.map((name) => [topicIdText(topicId(this.clusterId(), name)), name]));
+      this.byId = new Map((await this.log.listTopics()).map((t) => [topicIdText(topicId(this.clusterId(), t)), t.name]));
     }
     return this.byId.get(key) ?? nameOrId;
+  }
+
+  /** A topic was deleted: its id must not lead to a topic created again under its name. */
+  forget(): void {
+    this.byId = new Map();
   }
 }

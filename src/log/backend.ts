@@ -36,6 +36,12 @@ export interface LogBackend extends GroupApi {
   /** Creates a topic; with `ifNotExists`, an existing topic is returned as it is. */
   createTopic(spec: TopicSpec, options?: { ifNotExists?: boolean }): Promise<TopicInfo>;
   updateTopic(name: string, settings: TopicSettings): Promise<TopicInfo>;
+  /**
+   * Deletes a topic with its records and the offsets groups committed on it; UNKNOWN_TOPIC when
+   * there is none. A topic created again under the name starts empty at offset 0. It does not
+   * check who uses the topic: the gateway refuses the topics it uses before it calls this.
+   */
+  deleteTopic(name: string): Promise<void>;
   listTopics(): Promise<TopicInfo[]>;
   describeTopic(name: string): Promise<TopicInfo>;
   /** Number of partitions of a topic, answered from cached metadata (hot path of producers). */

@@ -105,6 +105,8 @@ export interface PartitionInfo {
 
 export interface TopicInfo {
   name: string;
+  /** The embedded log's id of this incarnation of the topic (a UUID, new for each topic created); absent on older topics and over Kafka. */
+  id?: string;
   settings: TopicSettings;
   partitions: PartitionInfo[];
   /** Fields the log could not answer (a Kafka cluster lacking an API), each with the reason. */

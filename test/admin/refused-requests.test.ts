@@ -70,7 +70,7 @@ describe('admin requests that must be refused', () => {
   it('answers a method the path does not serve with 405 and Allow, and a path nothing serves with 404', async () => {
     const cases: [method: string, path: string, allow: string][] = [
       ['DELETE', '/api/v1/topics', 'GET, HEAD, POST'],
-      ['PUT', '/api/v1/topics/otlp_spans', 'GET, HEAD, PATCH'],
+      ['PUT', '/api/v1/topics/otlp_spans', 'GET, HEAD, PATCH, DELETE'],
       ['POST', '/api/v1/topics/otlp_spans/records', 'GET, HEAD'],
       ['GET', '/api/v1/groups/some-group/offsets', 'POST'],
       ['POST', '/healthz', 'GET, HEAD'],

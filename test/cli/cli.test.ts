@@ -141,6 +141,23 @@ pipelines:
     expect(unknown.stderr).toMatch(/UNKNOWN_TOPIC/);
   });
 
+  it("topics delete: the topic goes and can be created again empty; unknown topics and the gateway's own topics fail clearly", async () => {
+    expect((await run('topics', 'create', 'scratch', '--partitions', '1', '--admin', admin)).code).toBe(0);
+    await (gateway.backend as EmbeddedBackend).produce('scratch', 0, [{ value: Buffer.from('x') }]);
+    expect(await run('topics', 'delete', 'scratch', '--admin', admin)).toMatchObject({ code: 0, stdout: 'deleted topic scratch\n' });
+    const listed = JSON.parse((await run('topics', 'list', '--json', '--admin', admin)).stdout);
+    expect(listed.topics.map((t: { name: string }) => t.name)).not.toContain('scratch');
+    const again = JSON.parse((await run('topics', 'create', 'scratch', '--partitions', '1', '--json', '--admin', admin)).stdout);
+    expect(again.partitions[0].highWatermark).toBe(0);
+
+    const unknown = await run('topics', 'delete', 'nope', '--admin', admin);
+    expect(unknown).toMatchObject({ code: 1, stderr: 'tributary topics: topic "nope" does not exist (UNKNOWN_TOPIC)\n' });
+    const signal = await run('topics', 'delete', 'otlp_metrics', '--admin', admin);
+    expect(signal.code).toBe(1);
+    expect(signal.stderr).toMatch(/receiver\.topics\.metrics.*\(RECEIVER_TOPIC\)/);
+    expect((await run('topics', 'delete', '--admin', admin)).code).toBe(2);
+  });
+
   it("topics: every setting the admin API takes, segments and unlimited retention included, and describe shows a topic's own", async () => {
     const created = await run('topics', 'create', 'tuned', '--partitions', '1', '--segment-bytes', '1048576', '--segment-ms', '3600000', '--retention-ms=-1', '--json', '--admin', admin);
     expect(created.code, created.stderr).toBe(0);

@@ -172,6 +172,39 @@ describe.skipIf(!chromiumAvailable())('the web console in a browser', () => {
     await shoot('topics');
   });
 
+  it('deletes a topic after a confirm step, and shows why the gateway refuses one of its own', async () => {
+    await fetch(`${admin}/api/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'console-doomed', partitions: 1 }) });
+    const topicNames = async () => (await api<{ topics: TopicJson[] }>('topics')).topics.map((t) => t.name);
+    const deleteButton = 'section[aria-label="Delete the topic"] button.danger';
+    await open('/ui/topics/console-doomed');
+    await page.waitForSelector(deleteButton);
+    // Escape leaves it as it is.
+    await page.click(deleteButton);
+    const dialog = await page.waitForSelector('dialog[open]');
+    expect(await dialog!.evaluate((d) => d.textContent)).toContain('Delete topic console-doomed?');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    expect(await topicNames()).toContain('console-doomed');
+
+    await page.click(deleteButton);
+    await page.waitForSelector('dialog[open]');
+    await page.click('dialog[open] button[type="submit"]');
+    await page.waitForFunction(() => location.pathname === '/ui/topics');
+    await page.waitForSelector('tr[data-topic="otlp_spans"]');
+    expect(await page.$('tr[data-topic="console-doomed"]')).toBeNull();
+    expect(await topicNames()).not.toContain('console-doomed');
+
+    // The receiver's topic: the API refuses it, and the console says why.
+    await open('/ui/topics/otlp_spans');
+    await page.waitForSelector(deleteButton);
+    await page.click(deleteButton);
+    await page.waitForSelector('dialog[open]');
+    await page.click('dialog[open] button[type="submit"]');
+    await page.waitForSelector('[role="alert"]');
+    await waitForText(page, ['Could not delete topic otlp_spans', 'RECEIVER_TOPIC', 'receiver.topics.traces']);
+    expect(await topicNames()).toContain('otlp_spans');
+  });
+
   it('shows a group with its per-partition lag, and asks before resetting its offsets', async () => {
     await open('/ui/groups/archive');
     await page.waitForSelector('#reset-to');

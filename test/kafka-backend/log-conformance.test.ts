@@ -12,6 +12,7 @@ describeKafka('Kafka backend on a 3-broker librdkafka mock cluster', () => {
     topicsCreatedOutside: { create: (name, partitions) => cluster().createTopic(name, partitions), reason: MOCK_LACKS.createTopics },
     // librdkafka hands out records, not the record batches they came in.
     fetchUnit: 'record',
+    topicsNotDeletable: MOCK_LACKS.deleteTopics,
     cannotCheck: { offsetForTimestamp: MOCK_LACKS.timestamps },
   });
 });

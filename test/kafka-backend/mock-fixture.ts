@@ -39,6 +39,7 @@ export const describeKafka = describeKafkaWith(undefined);
 /** What the 2.0.2 mock cluster lacks, for the conformance suites to say which checks they cannot make. */
 export const MOCK_LACKS = {
   createTopics: 'the librdkafka 2.0.2 mock cluster has no CreateTopics API: topics are created in the mock directly',
+  deleteTopics: 'the librdkafka 2.0.2 mock cluster has no DeleteTopics API, nor a way to delete a topic in the mock',
   timestamps: 'the librdkafka 2.0.2 mock cluster answers ListOffsets only for earliest and latest, not by timestamp',
   describeGroups: 'the librdkafka 2.0.2 mock cluster has no DescribeGroups or ListGroups API',
   deleteGroups: 'the librdkafka 2.0.2 mock cluster has no DeleteGroups API',

@@ -19,6 +19,11 @@ export interface ConformanceOptions {
    * records, for a backend reading through a client that hands out records (librdkafka).
    */
   fetchUnit?: 'batch' | 'record';
+  /**
+   * Why the cluster cannot delete topics (a mock without DeleteTopics): the backend must then
+   * refuse deleteTopic with UNSUPPORTED_BY_CLUSTER and keep the topic.
+   */
+  topicsNotDeletable?: string;
   /** Checks this backend's cluster cannot make, each with the reason; they are listed as skipped. */
   cannotCheck?: { offsetForTimestamp?: string };
 }
@@ -299,6 +304,40 @@ export function runLogBackendConformance(name: string, make: () => Promise<LogBa
       expect(err.message).toMatch(/\b0\b/);
       expect(err.message).toMatch(/\b3\b/);
       expect((await backend.fetch({ topic, partition: 0, offset: 3 })).records).toEqual([]);
+    });
+
+    it('deletes a topic with its records and committed offsets; one created again under its name starts empty at offset 0', async () => {
+      await expectLogError(backend.deleteTopic(topicName('never')), 'UNKNOWN_TOPIC');
+      const topic = await newTopic('deleted', 2);
+      await backend.produce(topic, 0, textRecords(['a', 'b', 'c']));
+      await backend.produce(topic, 1, textRecords(['x']));
+      if (options.topicsNotDeletable) {
+        const err = await expectLogError(backend.deleteTopic(topic), 'UNSUPPORTED_BY_CLUSTER');
+        expect(err.message).toContain('DeleteTopics');
+        expect(values(await readAll(backend, topic, 0))).toEqual(['a', 'b', 'c']);
+        return;
+      }
+      const group = `${topic}-readers`;
+      await backend.commitOffsets(group, [{ topic, partition: 0, offset: 2 }]);
+      const other = await newTopic('kept');
+      await backend.commitOffsets(group, [{ topic: other, partition: 0, offset: 0 }]);
+
+      await backend.deleteTopic(topic);
+      expect((await backend.listTopics()).map((t) => t.name)).not.toContain(topic);
+      expect(backend.partitionCount(topic)).toBeUndefined();
+      await expectLogError(backend.describeTopic(topic), 'UNKNOWN_TOPIC');
+      await expectLogError(backend.produce(topic, 0, textRecords(['late'])), 'UNKNOWN_TOPIC');
+      await expectLogError(backend.fetch({ topic, partition: 0, offset: 0 }), 'UNKNOWN_TOPIC');
+      await expectLogError(backend.deleteTopic(topic), 'UNKNOWN_TOPIC');
+      // The group keeps its offsets on other topics.
+      expect((await backend.fetchOffsets(group)).map((o) => [o.topic, o.offset])).toEqual([[other, 0]]);
+
+      const again = await create(topic, 1);
+      expect(again.partitions).toHaveLength(1);
+      expect(again.partitions[0]).toMatchObject({ logStartOffset: 0, highWatermark: 0 });
+      expect((await backend.produce(topic, 0, textRecords(['new']))).baseOffset).toBe(0);
+      expect(values(await readAll(backend, topic, 0))).toEqual(['new']);
+      expect(await backend.fetchOffsets(group, [{ topic, partition: 0 }])).toEqual([]);
     });
 
     it('refuses a record over the size limit and stays usable', async () => {

@@ -169,6 +169,26 @@ describe('embedded log backend', () => {
     }
   });
 
+  it("drops a deleted topic's series from /metrics, its broker's partition count, and counts a topic created again under its name from 0", async () => {
+    const telemetry = new Telemetry();
+    const backend = await startEmbedded(dataDir(), {}, { telemetry });
+    try {
+      await backend.createTopic({ name: 'metered', partitions: 2 });
+      await backend.produce('metered', 1, textRecords(['a', 'b', 'c']));
+      await backend.fetch({ topic: 'metered', partition: 1, offset: 0 });
+      expect(await telemetry.metricsText()).toMatch(/topic="metered"/);
+      await backend.deleteTopic('metered');
+      expect(await telemetry.metricsText()).not.toMatch(/topic="metered"/);
+      expect((await backend.cluster()).brokers[0].partitions).toBe(0);
+      expect(await backend.partitionStats()).toEqual([]);
+      await backend.createTopic({ name: 'metered', partitions: 1 });
+      await backend.produce('metered', 0, textRecords(['x']));
+      expect(await telemetry.metricsText()).toMatch(/tributary_log_append_records_total\{topic="metered"\} 1\n/);
+    } finally {
+      await backend.shutdown();
+    }
+  });
+
   it('stops cleanly when shut down while it starts', async () => {
     const backend = createEmbeddedBackend({ log: logConfig(dataDir()) });
     const starting = backend.start();

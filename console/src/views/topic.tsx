@@ -1,12 +1,13 @@
 // Runs in: the browser (the web console).
 import { useState } from 'preact/hooks';
+import { Confirm } from '../components/confirm.js';
 import { Field } from '../components/field.js';
 import { RetentionInput, retentionMsOf, type TimeUnit } from '../components/retention.js';
 import { ErrorBox, Loading } from '../components/status.js';
 import { useConsole } from '../context.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../format.js';
 import { usePoll } from '../hooks.js';
-import { href } from '../router.js';
+import { href, navigate } from '../router.js';
 import { useSamples } from '../sampler.js';
 import type { Topic } from '../types.js';
 
@@ -74,7 +75,45 @@ function RetentionForm({ topic, onChanged }: { topic: Topic; onChanged: () => vo
   );
 }
 
-/** One topic: its partitions (leader, replicas, ISR, offsets, size) and its retention. */
+/**
+ * Deleting the topic, after a confirm step: its records and the groups' offsets on it go. The
+ * gateway refuses its own topics (the receiver's, a pipeline's) and the console shows why.
+ */
+function DeleteTopic({ topic }: { topic: Topic }) {
+  const { api } = useConsole();
+  const [asking, setAsking] = useState(false);
+  const [failure, setFailure] = useState<Error>();
+  const records = topic.partitions.reduce((n, p) => n + p.highWatermark - p.logStartOffset, 0);
+  const remove = async () => {
+    setAsking(false);
+    setFailure(undefined);
+    try {
+      await api.send('DELETE', `topics/${encodeURIComponent(topic.name)}`);
+      navigate(href(['topics']));
+    } catch (err) {
+      setFailure(err as Error);
+    }
+  };
+  return (
+    <section class="card form" aria-label="Delete the topic">
+      <h2>Delete</h2>
+      <ErrorBox error={failure} what={`delete topic ${topic.name}`} />
+      <button type="button" class="danger" onClick={() => setAsking(true)}>
+        Delete topic…
+      </button>
+      {asking ? (
+        <Confirm title={`Delete topic ${topic.name}?`} confirmLabel="Delete topic" onCancel={() => setAsking(false)} onConfirm={remove}>
+          <p>
+            Its {formatCount(records)} records and every group's committed offsets on it are deleted; this cannot be undone. A topic created again under
+            this name starts empty.
+          </p>
+        </Confirm>
+      ) : null}
+    </section>
+  );
+}
+
+/** One topic: its partitions (leader, replicas, ISR, offsets, size), its retention, and deleting it. */
 export function TopicView({ name }: { name: string }) {
   const { sampler } = useConsole();
   useSamples(sampler);
@@ -116,6 +155,7 @@ export function TopicView({ name }: { name: string }) {
         </table>
       </div>
       <RetentionForm topic={data} onChanged={reload} />
+      <DeleteTopic topic={data} />
     </div>
   );
 }

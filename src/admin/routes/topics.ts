@@ -114,7 +114,8 @@ async function readRecords(backend: LogBackend, topic: string, partition: number
   return { records, highWatermark };
 }
 
-export function topicRoutes(backend: LogBackend): Hono {
+/** `deleteTopic`: the gateway's deletion, which refuses the topics it uses (src/topic-guard.ts). */
+export function topicRoutes(backend: LogBackend, deleteTopic: (topic: string) => Promise<void>): Hono {
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
 
@@ -131,6 +132,12 @@ export function topicRoutes(backend: LogBackend): Hono {
   app.patch('/:topic', async (c) => {
     const settings = await parseBody(c, updateTopicBody);
     return c.json(topicJson(await backend.updateTopic(checkName(c.req.param('topic')), settings)));
+  });
+
+  app.delete('/:topic', async (c) => {
+    const topic = checkName(c.req.param('topic'));
+    await deleteTopic(topic);
+    return c.json({ topic, deleted: true });
   });
 
   app.get('/:topic/records', async (c) => {

@@ -27,6 +27,8 @@ const usage = `Usage:
   tributary topics describe TOPIC                    its own settings; partitions: leader, replicas, ISR, offsets, size
   tributary topics create TOPIC --partitions N [SETTINGS]
   tributary topics alter TOPIC SETTINGS
+  tributary topics delete TOPIC                      deletes it, its records and the groups' offsets on it;
+                                                     refused for the receiver's topics and those a pipeline uses
 
 Settings (each left out is the config's log.* value):
   --retention-ms MS      delete segments older than this; -1: no limit (write --retention-ms=-1)
@@ -77,7 +79,7 @@ export const topicsCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage);
     const [action, name] = positionals;
-    if (!action) throw usageError("topics needs an action: list, describe, create or alter", usage);
+    if (!action) throw usageError('topics needs an action: list, describe, create, alter or delete', usage);
     const client = new AdminClient(values.admin, values.token);
     const settings = Object.fromEntries(
       Object.entries(SETTING_FLAGS).flatMap(([key, flag]) => {
@@ -122,6 +124,13 @@ export const topicsCommand: Command = {
         const topic = await client.patch<TopicJson>(`api/v1/topics/${nameInPath(name, 'topic')}`, settings);
         if (values.json) printJson(topic);
         else process.stdout.write(`updated topic ${topic.name}: ${JSON.stringify(topic.settings)}\n`);
+        return EXIT.ok;
+      }
+      case 'delete': {
+        if (!name) throw usageError('topics delete needs a TOPIC', usage);
+        const result = await client.delete<{ topic: string }>(`api/v1/topics/${nameInPath(name, 'topic')}`);
+        if (values.json) printJson(result);
+        else process.stdout.write(`deleted topic ${result.topic}\n`);
         return EXIT.ok;
       }
       default:

@@ -7,12 +7,16 @@
  * factor is INVALID_REPLICATION_FACTOR, as a one-broker Kafka answers it.
  */
 import { TributaryError } from '../../errors.js';
+import type { TopicInfo } from '../../log/types.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readCreateTopicsRequest } from '../messages/create-topics-request.js';
 import { createTopicsResponseSpec, writeCreateTopicsResponse } from '../messages/create-topics-response.js';
 import { settingsFromConfigs } from '../topic-configs.js';
 import { topicId } from '../topic-ids.js';
+
+/** Kafka's "no topic id": a validateOnly request creates nothing to name. */
+const ZERO_UUID = Buffer.alloc(16);
 
 export const createTopics = defineApi({
   ...specOf(createTopicsResponseSpec, { min: 0, max: 7 }),
@@ -34,13 +38,14 @@ export const createTopics = defineApi({
           topics.push(refused(KafkaError.INVALID_REPLICATION_FACTOR, message));
           continue;
         }
+        let created: TopicInfo | undefined;
         if (request.validateOnly) {
           if (log.partitionCount(t.name) !== undefined) throw new TributaryError('TOPIC_EXISTS', `topic ${t.name} exists`);
         } else {
-          await log.createTopic({ name: t.name, partitions, replicationFactor, ...settings });
+          created = await log.createTopic({ name: t.name, partitions, replicationFactor, ...settings });
           logger.info('topic created over the Kafka protocol', { topic: t.name, partitions });
         }
-        topics.push({ name: t.name, topicId: topicId(clusterId, t.name), errorCode: KafkaError.NONE, errorMessage: null, numPartitions: partitions, replicationFactor, configs: [] });
+        topics.push({ name: t.name, topicId: created ? topicId(clusterId, created) : ZERO_UUID, errorCode: KafkaError.NONE, errorMessage: null, numPartitions: partitions, replicationFactor, configs: [] });
       } catch (err) {
         topics.push(refused(kafkaErrorCode(err), (err as Error).message));
       }

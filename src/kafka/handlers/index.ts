@@ -8,6 +8,7 @@ import type { AnyApiHandler } from '../api.js';
 import { apiVersions } from './api-versions.js';
 import { createTopics } from './create-topics.js';
 import { deleteGroups } from './delete-groups.js';
+import { deleteTopics } from './delete-topics.js';
 import { describeConfigs } from './describe-configs.js';
 import { describeGroups } from './describe-groups.js';
 import { fetch } from './fetch.js';
@@ -45,6 +46,7 @@ export const API_HANDLERS: readonly AnyApiHandler[] = [
   apiVersions,
   initProducerId,
   createTopics,
+  deleteTopics,
   describeConfigs,
   saslAuthenticate,
 ];

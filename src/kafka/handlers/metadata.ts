@@ -27,7 +27,7 @@ export const metadata = defineApi({
     const describe = (info: TopicInfo): Fields<MetadataResponseTopic> => ({
       errorCode: KafkaError.NONE,
       name: info.name,
-      topicId: topicId(clusterId, info.name),
+      topicId: topicId(clusterId, info),
       isInternal: false,
       topicAuthorizedOperations: OPERATIONS_OMITTED,
       partitions: info.partitions.map((p) => ({

@@ -7,9 +7,17 @@ export interface ClusterMetadata {
   clusterId: string;
   brokers: number[];
   topics: Record<string, TopicMetadata>;
+  /**
+   * Topics deleted whose files or committed group offsets may not all be gone yet, by name, with
+   * their partition count. Saved before anything is removed, so a crash part-way through a
+   * deletion is finished at the next start instead of leaving half a topic (topic-deletion.ts).
+   */
+  deleting?: Record<string, number>;
 }
 
 export interface TopicMetadata {
+  /** A random id for this incarnation of the topic (Kafka's topic id); absent on topics made before ids were kept. */
+  id?: string;
   replicationFactor: number;
   /** Only the settings given for this topic; the rest come from the log defaults. */
   settings: TopicSettings;

@@ -106,6 +106,9 @@ export class ClusterController {
   createTopic(spec: TopicSpec): TopicMetadata {
     validateTopicSpec(spec);
     if (this.topic(spec.name)) throw new TributaryError('TOPIC_EXISTS', `topic "${spec.name}" already exists`);
+    if (this.deleting(spec.name) !== undefined) {
+      throw new TributaryError('TOPIC_EXISTS', `topic "${spec.name}" is still being deleted; create it again once that is done`, { retriable: true, details: { topic: spec.name } });
+    }
     this.checkCapacity(spec);
     const brokerCount = this.options.brokerCount;
     // Round robin continuing where the previous topics stopped keeps the brokers evenly loaded.
@@ -114,18 +117,57 @@ export class ClusterController {
       const leader = (start + partition) % brokerCount;
       return { partition, leader, replicas: [leader], isr: [leader], leaderEpoch: 0 };
     });
-    const topic: TopicMetadata = { replicationFactor: spec.replicationFactor ?? 1, settings: pickSettings(spec), partitions };
+    const topic: TopicMetadata = { id: randomUUID(), replicationFactor: spec.replicationFactor ?? 1, settings: pickSettings(spec), partitions };
     this.metadata.topics[spec.name] = topic;
     this.persist(() => delete this.metadata.topics[spec.name]);
     return topic;
   }
 
-  /** Forgets a topic whose partitions could not be opened; its files are the brokers' to remove. */
-  deleteTopic(name: string): void {
+  /** Forgets a new topic whose partitions could not be opened; its files are the brokers' to remove. */
+  forgetNewTopic(name: string): void {
     const topic = this.requireTopic(name);
     delete this.metadata.topics[name];
     this.persist(() => {
       this.metadata.topics[name] = topic;
+    });
+  }
+
+  /**
+   * The first step of a deletion: the topic leaves the metadata and is noted as being deleted, in
+   * one atomic save, before any of its files go. Returns the topic as it was (its leaders hold its
+   * partitions). UNKNOWN_TOPIC when there is none.
+   */
+  markDeleting(name: string): TopicMetadata {
+    const topic = this.requireTopic(name);
+    const before = this.metadata.deleting;
+    delete this.metadata.topics[name];
+    this.metadata.deleting = { ...before, [name]: topic.partitions.length };
+    this.persist(() => {
+      this.metadata.topics[name] = topic;
+      this.metadata.deleting = before;
+    });
+    return topic;
+  }
+
+  /** The partition count of a topic being deleted; undefined when it is not. */
+  deleting(name: string): number | undefined {
+    const deleting = this.metadata.deleting;
+    return deleting && Object.hasOwn(deleting, name) ? deleting[name] : undefined;
+  }
+
+  /** Topics whose deletion is not finished (a crash or a failure part-way), by name, with their partition counts. */
+  deletions(): [string, number][] {
+    return Object.entries(this.metadata.deleting ?? {});
+  }
+
+  /** The last step of a deletion: everything of the topic is gone, so the note goes too. */
+  deletionDone(name: string): void {
+    const before = this.metadata.deleting;
+    if (!before || !Object.hasOwn(before, name)) return;
+    const { [name]: _done, ...rest } = before;
+    this.metadata.deleting = Object.keys(rest).length > 0 ? rest : undefined;
+    this.persist(() => {
+      this.metadata.deleting = before;
     });
   }
 

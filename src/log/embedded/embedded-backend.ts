@@ -24,6 +24,7 @@ import { type ReaderPortListener, ReaderPorts } from './reader-ports.js';
 import { reportRecovery } from './recovery-report.js';
 import { threadPoolWarning } from './thread-pool.js';
 import { TopicAdmin } from './topic-admin.js';
+import { TopicDeletion } from './topic-deletion.js';
 import { TopicPlacement } from './topic-placement.js';
 import { checkFetchRequest, configTopicError, topicSpecFromConfig } from './validate.js';
 
@@ -56,6 +57,7 @@ export class EmbeddedBackend implements LogBackend {
   private readonly appends: LeaderAppends;
   private readonly stats: PartitionStatsCache;
   private readonly topics: TopicAdmin;
+  private readonly deletion: TopicDeletion;
   private readonly reader: FetchReader;
   /** Threads that read the brokers directly (sink workers), each with a port per broker. */
   private readonly readers: ReaderPorts;
@@ -107,7 +109,14 @@ export class EmbeddedBackend implements LogBackend {
     this.appends = new LeaderAppends(this.metrics, log.max_record_bytes);
     this.stats = new PartitionStatsCache(this.brokers);
     const placement = new TopicPlacement(this.controller, this.brokers, this.logger, (id, opened) => this.partitionsOpened(id, opened));
-    this.topics = new TopicAdmin(this.controller, this.brokers, placement, this.stats, this.logger);
+    // What lives beside the log of a deleted topic: its storage figures, metric series and committed offsets.
+    this.deletion = new TopicDeletion(this.controller, this.brokers, this.logger, async (topic, partitions) => {
+      this.stats.forget(topic);
+      this.appends.forget(topic);
+      this.metrics.forgetTopic(topic, partitions);
+      await this.groupCoordinator.forgetTopic(topic);
+    });
+    this.topics = new TopicAdmin(this.controller, this.brokers, placement, this.stats, this.deletion, this.logger);
     this.reader = new FetchReader(
       (r) => this.brokers[this.controller.requirePartition(r.topic, r.partition).leader].request<'fetch'>({ op: 'fetch', ...r }),
       (topic, records) => this.metrics.fetchRecords.inc({ topic }, records),
@@ -140,13 +149,16 @@ export class EmbeddedBackend implements LogBackend {
       }
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
+      await this.groupCoordinator.start();
+      // Before the configured topics: one of them may be a topic whose deletion a crash interrupted.
+      await this.deletion.finishInterrupted();
       // Each createTopic assigns its partitions synchronously, in config order; only the opening overlaps.
       const topics = Object.entries(this.options.topics ?? {}).map(([name, topic]) =>
         this.createTopic(topicSpecFromConfig(name, topic), { ifNotExists: true }).catch((err: unknown) => {
           throw configTopicError(name, err);
         }),
       );
-      await Promise.all([...topics, this.groupCoordinator.start()]);
+      await Promise.all(topics);
     } catch (err) {
       await this.shutdown().catch((stopErr: unknown) => this.logger.warn('stopping the log after a failed start failed too', { error: stopErr }));
       throw err;
@@ -227,6 +239,20 @@ export class EmbeddedBackend implements LogBackend {
   async updateTopic(name: string, settings: TopicSettings): Promise<TopicInfo> {
     this.assertRunning();
     return this.topics.update(name, settings);
+  }
+
+  /**
+   * Deletes the topic with its records and every group's committed offsets on it; crash-safe
+   * (topic-deletion.ts). A topic created again under its name starts empty at offset 0.
+   */
+  async deleteTopic(name: string): Promise<void> {
+    this.assertRunning();
+    await this.topics.delete(name);
+  }
+
+  /** Calls `listener` with the name of each topic deleted (the Kafka listener's producer state); returns the way to stop that. */
+  onTopicDeleted(listener: (topic: string) => void): () => void {
+    return this.deletion.onDeleted(listener);
   }
 
   async listTopics(): Promise<TopicInfo[]> {

@@ -96,6 +96,11 @@ export class LeaderAppends {
     return { topic, partition, baseOffset: reply.baseOffset };
   }
 
+  /** A deleted topic's counters are let go (LogMetrics.forgetTopic drops their series). */
+  forget(topic: string): void {
+    this.topicCounters.delete(topic);
+  }
+
   private countersFor(topic: string) {
     let counters = this.topicCounters.get(topic);
     if (!counters) {

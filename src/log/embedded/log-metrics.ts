@@ -42,4 +42,10 @@ export class LogMetrics {
     partitionGauge('tributary_log_partition_size_bytes', 'Bytes of segments on disk', (s) => s.sizeBytes);
     partitionGauge('tributary_log_partition_log_start_offset', 'First offset still in the log', (s) => s.logStartOffset);
   }
+
+  /** A deleted topic's series leave /metrics (the partition gauges drop it at the next scrape by themselves). */
+  forgetTopic(topic: string, partitions: number): void {
+    for (const counter of [this.appendRecords, this.appendBytes, this.fetchRecords]) counter.remove({ topic });
+    for (let p = 0; p < partitions; p++) this.recoveryTruncatedBytes.remove({ topic, partition: String(p) });
+  }
 }

@@ -12,6 +12,8 @@ const LOG_DEFAULT_KEY: Record<TopicSettingKey, string> = {
   retentionMs: 'log.retention_ms',
 };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export const RESTORE =
   'restore the file from a backup, or delete it: the next start creates the configured topics again over their partition ' +
   'directories, records kept (create a topic made at run time again, with the same partitions, to get its records back)';
@@ -28,10 +30,18 @@ export function checkMetadata(value: unknown, path: string): ClusterMetadata {
   if (value.version !== 1) throw fail('version', `is ${JSON.stringify(value.version)}, and this Tributary reads version 1`);
   if (typeof value.clusterId !== 'string' || value.clusterId === '') throw fail('clusterId', 'is not a non-empty string');
   if (!isObject(value.topics)) throw fail('topics', 'is not an object');
+  if (value.deleting !== undefined) {
+    if (!isObject(value.deleting)) throw fail('deleting', 'is not an object');
+    for (const [name, partitions] of Object.entries(value.deleting)) {
+      const ok = NAME_PATTERN.test(name) && Number.isSafeInteger(partitions) && (partitions as number) >= 1 && (partitions as number) <= MAX_PARTITIONS_PER_TOPIC;
+      if (!ok) throw fail(`deleting.${name}`, `is not a topic name with its partition count (1 to ${MAX_PARTITIONS_PER_TOPIC})`);
+    }
+  }
   for (const [name, topic] of Object.entries(value.topics)) {
     const at = `topics.${name}`;
     if (!NAME_PATTERN.test(name)) throw fail(at, 'is not a valid topic name');
     if (!isObject(topic)) throw fail(at, 'is not an object');
+    if (topic.id !== undefined && (typeof topic.id !== 'string' || !UUID.test(topic.id))) throw fail(`${at}.id`, 'is not a UUID');
     if (topic.replicationFactor !== 1) throw fail(`${at}.replicationFactor`, `is ${JSON.stringify(topic.replicationFactor)}; the embedded engine keeps 1`);
     if (!isObject(topic.settings)) throw fail(`${at}.settings`, 'is not an object');
     for (const [key, setting] of Object.entries(topic.settings)) {

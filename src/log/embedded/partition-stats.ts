@@ -69,6 +69,6 @@ export class PartitionStatsCache {
         sizeBytes: stats?.sizeBytes ?? 0,
       };
     });
-    return { name, settings: { ...topic.settings }, partitions };
+    return { name, ...(topic.id ? { id: topic.id } : {}), settings: { ...topic.settings }, partitions };
   }
 }

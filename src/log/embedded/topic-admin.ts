@@ -7,13 +7,14 @@ import type { PartitionStorageSettings } from './broker-protocol.js';
 import type { TopicMetadata } from './cluster-metadata.js';
 import type { ClusterController } from './controller.js';
 import type { PartitionStatsCache } from './partition-stats.js';
+import type { TopicDeletion } from './topic-deletion.js';
 import type { TopicPlacement } from './topic-placement.js';
 
 /**
  * The embedded log's topic operations: the controller decides a topic's partitions, leaders and
  * settings; the leading brokers open the partitions and apply the settings; descriptions join the
- * controller's metadata with the storage figures (PartitionStatsCache). The caller checks that the
- * engine is running.
+ * controller's metadata with the storage figures (PartitionStatsCache); deletions are
+ * TopicDeletion's. The caller checks that the engine is running.
  */
 export class TopicAdmin {
   constructor(
@@ -21,11 +22,14 @@ export class TopicAdmin {
     private readonly brokers: readonly BrokerHandle[],
     private readonly placement: TopicPlacement,
     private readonly stats: PartitionStatsCache,
+    private readonly deletion: TopicDeletion,
     private readonly logger: Logger,
   ) {}
 
   async create(spec: TopicSpec, options: { ifNotExists?: boolean }): Promise<TopicInfo> {
     if (this.controller.topic(spec.name) && options.ifNotExists) return this.describe(spec.name);
+    // A deletion of the same name that is under way, or was interrupted, ends first: the new topic starts empty.
+    await this.deletion.finish(spec.name);
     const topic = this.controller.createTopic(spec);
     const existing = this.placement.existingDirs(spec.name, topic);
     try {
@@ -37,6 +41,31 @@ export class TopicAdmin {
     }
     this.logger.info('topic created', { topic: spec.name, partitions: spec.partitions });
     return this.describe(spec.name);
+  }
+
+  /**
+   * Deletes the topic, its records and its groups' committed offsets; UNKNOWN_TOPIC when there is
+   * none. Deleting a topic is a way to make room on a full disk, while its first step saves the
+   * metadata, which needs some: when that fails for lack of space, the topic's partitions drop
+   * every closed segment first (a retention of 0 bytes, the records going as asked) and the
+   * deletion is tried again. If that fails too, they go back to their settings and the call fails.
+   */
+  async delete(name: string): Promise<void> {
+    try {
+      await this.deletion.delete(name);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      const before = this.controller.storageSettings(this.controller.requireTopic(name));
+      this.logger.warn('the disk is full: emptying the closed segments of the topic being deleted before saving its deletion', { topic: name });
+      await this.applyStorageSettings(name, { ...before, retentionBytes: 0 });
+      await this.enforceRetention();
+      try {
+        await this.deletion.delete(name);
+      } catch (again) {
+        if (this.controller.topic(name)) await this.applyStorageSettings(name, before);
+        throw again;
+      }
+    }
   }
 
   /**

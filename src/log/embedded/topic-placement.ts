@@ -61,7 +61,7 @@ export class TopicPlacement {
       if (result.status === 'rejected') this.logger.warn("could not remove a new topic's files", { topic: name, error: result.reason });
     }
     try {
-      this.controller.deleteTopic(name);
+      this.controller.forgetNewTopic(name);
     } catch (err) {
       this.logger.error('could not remove a new topic from the metadata; it opens at the next start', { topic: name, error: err });
     }

@@ -15,6 +15,7 @@ export const KAFKA_API = {
   DescribeGroups: 15,
   ListGroups: 16,
   CreateTopics: 19,
+  DeleteTopics: 20,
   DescribeLogDirs: 35,
 } as const;
 

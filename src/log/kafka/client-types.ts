@@ -93,6 +93,7 @@ export interface GroupDescriptionResult {
 
 export interface AdminClient {
   createTopic(topic: { topic: string; num_partitions: number; replication_factor: number; config?: Record<string, string> }, timeout: number, cb: (err: LibrdKafkaError | null | undefined) => void): void;
+  deleteTopic(topic: string, timeout: number, cb: (err: LibrdKafkaError | null | undefined) => void): void;
   listGroups(options: { timeout?: number }, cb: Callback<{ groups: GroupOverview[]; errors: LibrdKafkaError[] }>): void;
   describeGroups(groups: string[], options: { timeout?: number }, cb: Callback<{ groups: GroupDescriptionResult[] }>): void;
   listConsumerGroupOffsets(

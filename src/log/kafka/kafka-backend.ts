@@ -5,6 +5,7 @@
  * pipelines' consumer groups are Kafka consumer groups. Where the cluster lacks an API an answer
  * needs, the call fails with UNSUPPORTED_BY_CLUSTER naming it rather than inventing a value.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NAME_PATTERN, type LogConfig, type TopicConfig } from '../../config/schema.js';
 import { ConfigError, TributaryError } from '../../errors.js';
 import type {
@@ -60,6 +61,8 @@ export interface KafkaBackendOptions {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const METADATA_REFRESH_MS = 10_000;
+/** How often a deletion looks whether the cluster's metadata still lists the topic. */
+const DELETION_POLL_MS = 100;
 const SHUTDOWN_FLUSH_MS = 10_000;
 const SIZE_UNKNOWN = "Kafka's log sizes (DescribeLogDirs) are not available through the Kafka client Tributary uses";
 
@@ -240,6 +243,28 @@ export class KafkaBackend implements LogBackend {
     );
     await this.metadata.refresh();
     return this.describeTopic(spec.name);
+  }
+
+  /**
+   * DeleteTopics through the admin client. Kafka deletes a topic in the background after it
+   * answered, so this waits (up to the connect timeout) until the metadata no longer lists it:
+   * the caller may then create the name again.
+   */
+  async deleteTopic(name: string): Promise<void> {
+    this.running();
+    await this.metadata.refresh();
+    await this.metadata.require(name);
+    if (!this.supports('DeleteTopics')) throw unsupported('DeleteTopics', `delete topic ${name}`);
+    const admin = this.adminClient();
+    await new Promise<void>((resolve, reject) =>
+      admin.deleteTopic(name, CONNECT_TIMEOUT_MS, (err) => (err && !this.errors.is(err, 'ERR_UNKNOWN_TOPIC_OR_PART') ? reject(this.errors.wrap(err, `delete topic ${name}`)) : resolve())),
+    );
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+    for (;;) {
+      await this.metadata.refresh();
+      if (!this.metadata.topic(name) || Date.now() >= deadline) return;
+      await sleep(DELETION_POLL_MS);
+    }
   }
 
   async updateTopic(name: string, _settings: TopicSettings): Promise<TopicInfo> {

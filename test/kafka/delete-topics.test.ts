@@ -1,0 +1,127 @@
+/**
+ * Runs on: main thread (tests). DeleteTopics (API key 20) on the Kafka listener, with the clients
+ * users delete topics with: kafkajs admin.deleteTopics, @platformatic/kafka Admin.deleteTopics,
+ * confluent-kafka AdminClient.delete_topics (librdkafka) and kafka-python delete_topics, each
+ * against a gateway from the real factory. A deleted topic is gone with its records; created
+ * again, it is empty at offset 0 with a new topic id; the gateway's own topics are refused.
+ */
+import { Admin } from '@platformatic/kafka';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
+
+const SCRIPT = new URL('./clients/delete_topics.py', import.meta.url).pathname;
+
+describe('DeleteTopics on the Kafka listener', () => {
+  let g: KafkaGateway;
+  let kafka: Kafka;
+  beforeAll(async () => {
+    g = await startKafkaGateway({
+      topics: { watched: { partitions: 1 } },
+      pipelines: [{ group: 'watchers', topics: ['watched'], sink: { type: 'debug' } }],
+    });
+    kafka = new Kafka({ clientId: 'kafkajs-delete', brokers: [g.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  }, 60_000);
+  afterAll(async () => {
+    await g?.stop();
+  });
+  const backend = () => g.gateway.backend as EmbeddedBackend;
+  const topicNames = async () => ((await (await fetch(`${g.adminUrl}/api/v1/topics`)).json()) as { topics: { name: string }[] }).topics.map((t) => t.name);
+
+  it('kafkajs: deletes a topic it created and wrote; created again, the topic is empty and a consumer reads only the new records', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'kjs-scratch', numPartitions: 2 }] });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'kjs-scratch', acks: -1, messages: [{ value: 'old-0', partition: 0 }, { value: 'old-1', partition: 1 }] });
+
+      await admin.deleteTopics({ topics: ['kjs-scratch'] });
+      expect(await admin.listTopics()).not.toContain('kjs-scratch');
+      expect(await topicNames()).not.toContain('kjs-scratch');
+
+      await admin.createTopics({ topics: [{ topic: 'kjs-scratch', numPartitions: 1 }] });
+      expect((await admin.fetchTopicOffsets('kjs-scratch')).map((p) => [p.partition, p.low, p.high])).toEqual([[0, '0', '0']]);
+      await producer.send({ topic: 'kjs-scratch', acks: -1, messages: [{ value: 'new', partition: 0 }] });
+      await producer.disconnect();
+      const { records } = (await (await fetch(`${g.adminUrl}/api/v1/topics/kjs-scratch/records`)).json()) as { records: { offset: number; value: string }[] };
+      expect(records.map((r) => [r.offset, Buffer.from(r.value, 'base64').toString()])).toEqual([[0, 'new']]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it("kafkajs: the receiver's topics and a pipeline's are refused with POLICY_VIOLATION; an unknown topic is UNKNOWN_TOPIC_OR_PARTITION", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const refusal = async (topic: string) => {
+        const err = await admin.deleteTopics({ topics: [topic] }).then(
+          () => undefined,
+          (e: { type?: string; name: string; cause?: { type?: string } }) => e,
+        );
+        // kafkajs retries an unknown topic (as Kafka answers it too), then wraps the last answer.
+        return err?.type ?? err?.cause?.type ?? err?.name;
+      };
+      expect(await refusal('otlp_spans')).toBe('POLICY_VIOLATION');
+      expect(await refusal('watched')).toBe('POLICY_VIOLATION');
+      expect(await refusal('never-made')).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+      expect(await topicNames()).toEqual(expect.arrayContaining(['otlp_spans', 'watched']));
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('@platformatic/kafka (DeleteTopics v6): deletes a topic, and the one created again under its name has a new topic id', async () => {
+    const admin = new Admin({ clientId: 'platformatic-delete', bootstrapBrokers: [g.bootstrap] });
+    try {
+      await admin.createTopics({ topics: ['pf-scratch'], partitions: 1, replicas: 1 });
+      const before = (await admin.metadata({ topics: ['pf-scratch'] })).topics.get('pf-scratch')?.id;
+      await backend().produce('pf-scratch', 0, [{ value: Buffer.from('old') }]);
+      await admin.deleteTopics({ topics: ['pf-scratch'] });
+      expect(backend().partitionCount('pf-scratch')).toBeUndefined();
+      await admin.createTopics({ topics: ['pf-scratch'], partitions: 1, replicas: 1 });
+      const after = (await admin.metadata({ topics: ['pf-scratch'], forceUpdate: true })).topics.get('pf-scratch')?.id;
+      expect(before).toMatch(/^[0-9a-f-]{36}$/);
+      expect(after).toMatch(/^[0-9a-f-]{36}$/);
+      expect(after).not.toBe(before);
+      expect((await backend().describeTopic('pf-scratch')).partitions[0].highWatermark).toBe(0);
+      const refused = await admin.deleteTopics({ topics: ['otlp_logs'] }).then(
+        () => undefined,
+        (e: { errors: Error[] }) => e,
+      );
+      expect(refused?.errors.map((e) => e.message)).toEqual(['Request parameters do not satisfy the configured policy.']);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  for (const [client, module] of [
+    ['confluent', 'confluent_kafka'],
+    ['kafka-python', 'kafka'],
+  ] as const) {
+    const available = clientAvailable(PYTHON, ['-c', `import ${module}`], `python3-${module === 'kafka' ? 'kafka' : 'confluent-kafka'}`);
+    it.runIf(available)(`${client}: deletes a topic; the gateway's own topics and unknown ones are refused as the client reports them`, async () => {
+      const topic = `${client.replace('-', '_')}_scratch`;
+      await backend().createTopic({ name: topic, partitions: 2 });
+      await backend().produce(topic, 0, [{ value: Buffer.from('x') }]);
+      const { code, stdout, stderr } = await run(PYTHON, [SCRIPT, client, g.bootstrap, topic, 'otlp_metrics', 'watched', 'never_made']);
+      expect(code, stderr).toBe(0);
+      const out = JSON.parse(stdout.toString());
+      expect(out[topic]).toBe('deleted');
+      expect(await topicNames()).not.toContain(topic);
+      if (client === 'confluent') {
+        // librdkafka 2.0.2 sends DeleteTopics v1, whose answer has no message: only the code reaches it.
+        expect(out.otlp_metrics.error).toBe('POLICY_VIOLATION');
+        expect(out.watched.error).toBe('POLICY_VIOLATION');
+        expect(out.never_made.error).toBe('UNKNOWN_TOPIC_OR_PART');
+      } else {
+        expect(out.otlp_metrics.error).toBe('PolicyViolationError');
+        expect(out.watched.error).toBe('PolicyViolationError');
+        expect(out.never_made.error).toBe('UnknownTopicOrPartitionError');
+      }
+    });
+  }
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, useConsole, waitForText } from './browser.js';
+
+/** Markup that would run if the console put text into the page as HTML. */
+const MARKUP = '<img src=x onerror="window.__injected=1"><script>window.__injected=2</script>';
+
+describe.skipIf(!chromiumAvailable())('the live tail with malformed and hostile records', () => {
+  const fixture = useConsole();
+  const receiver = () => `http://127.0.0.1:${fixture().gateway.receiverAddress().port}`;
+  const send = async (signal: 'traces' | 'logs', body: unknown) => {
+    const res = await fetch(`${receiver()}/v1/${signal}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status, await res.text()).toBe(200);
+  };
+  const nanos = (ms: number) => `${BigInt(ms) * 1_000_000n}`;
+  const span = (traceId: string, spanId: string, parentSpanId: string, name: string, startMs: number) => ({
+    traceId,
+    spanId,
+    parentSpanId,
+    name,
+    kind: 1,
+    startTimeUnixNano: nanos(startMs),
+    endTimeUnixNano: nanos(startMs + 5),
+  });
+
+  it('shows every span of a trace whose parent links loop, as text, without breaking the page', async () => {
+    const { page, admin, problems } = fixture();
+    await page.goto(`${admin}/ui/tail?topic=otlp_spans`);
+    await waitForText(page, ['otlp_spans, partitions 0 ', 'from latest']);
+    const t = Date.now();
+    await send('traces', {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'loops' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                // A span that names itself as its parent, and two spans that name each other.
+                span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', 'b7ad6b7169203331', `self ${MARKUP}`, t),
+                span('1af7651916cd43dd8448eb211c80319c', 'c7ad6b7169203331', 'd7ad6b7169203331', 'ping', t),
+                span('1af7651916cd43dd8448eb211c80319c', 'd7ad6b7169203331', 'c7ad6b7169203331', 'pong', t + 1),
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    await page.waitForFunction(() => document.querySelectorAll('[data-trace]').length === 2, { timeout: 20_000 });
+    const shown = await page.$$eval('[data-trace]', (traces) => traces.map((t) => [...t.querySelectorAll('[data-span]')].map((s) => s.getAttribute('data-span'))));
+    expect(shown.flat().sort()).toEqual(['ping', 'pong', `self ${MARKUP}`].sort());
+    await waitForText(page, [`self ${MARKUP}`]);
+    expect(await page.evaluate(() => (window as { __injected?: number }).__injected)).toBeUndefined();
+    expect(problems).toEqual([]);
+  });
+});

@@ -51,4 +51,42 @@ describe.skipIf(!chromiumAvailable())('the live tail with malformed and hostile 
     expect(await page.evaluate(() => (window as { __injected?: number }).__injected)).toBeUndefined();
     expect(problems).toEqual([]);
   });
+
+  it('keeps a huge log body or span name to a few lines, and shows all of it when asked', async () => {
+    const { page, admin, problems } = fixture();
+    const body = `${'stack frame '.repeat(20_000)}END-OF-BODY`;
+    const name = `SELECT ${'column, '.repeat(12_000)}END-OF-NAME`;
+    const t = Date.now();
+    await send('logs', {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'verbose' } }] },
+          scopeLogs: [{ logRecords: [{ timeUnixNano: nanos(t), severityNumber: 17, body: { stringValue: body } }] }],
+        },
+      ],
+    });
+    await send('traces', {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'verbose' } }] },
+          scopeSpans: [{ spans: [span('2af7651916cd43dd8448eb211c80319c', 'e7ad6b7169203331', '', name, t)] }],
+        },
+      ],
+    });
+
+    await page.goto(`${admin}/ui/tail?topic=otlp_logs&from=earliest`);
+    const row = await page.waitForSelector('tr[data-kind="log"]', { timeout: 20_000 });
+    // A screen holds some 40 lines: the record takes a few, and the table stays readable around it.
+    expect(await row!.evaluate((r) => r.getBoundingClientRect().height)).toBeLessThan(300);
+    const showAll = await row!.waitForSelector('td.body button');
+    expect(await showAll!.evaluate((b) => b.textContent)).toBe(`show all ${body.length.toLocaleString('en-US')} characters`);
+    await showAll!.click();
+    await page.waitForFunction(() => document.querySelector('tr[data-kind="log"] td.body')?.textContent?.includes('END-OF-BODY'));
+    expect(await row!.$eval('td.body', (td) => td.firstChild?.textContent)).toBe(body);
+
+    await page.goto(`${admin}/ui/tail?topic=otlp_spans&from=earliest`);
+    const trace = await page.waitForSelector('[data-trace="2af7651916cd43dd8448eb211c80319c"]', { timeout: 20_000 });
+    expect(await trace!.evaluate((t) => t.getBoundingClientRect().height)).toBeLessThan(300);
+    expect(problems).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 // Runs in: the browser (the web console).
+import { Clipped } from '../components/clipped.js';
 import { formatMicros, formatTime } from '../format.js';
 import type { SpanItem } from './otlp.js';
 
@@ -69,7 +70,9 @@ export function Waterfall({ trace }: { trace: Trace }) {
   return (
     <article class={`trace${failed ? ' failed' : ''}`} data-trace={trace.traceId} aria-label={`Trace ${root.name}`}>
       <header>
-        <strong>{root.name}</strong>
+        <strong>
+          <Clipped text={root.name} limit={200} />
+        </strong>
         <span class="muted">
           {formatTime(start / 1000)} · {formatMicros(total)} · {trace.spans.length} spans · {services.join(', ')}
         </span>

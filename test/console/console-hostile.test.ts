@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chromiumAvailable, useConsole, waitForText } from './browser.js';
+import { chromiumAvailable, overflowsHorizontally, useConsole, waitForText } from './browser.js';
 
 /** Markup that would run if the console put text into the page as HTML. */
 const MARKUP = '<img src=x onerror="window.__injected=1"><script>window.__injected=2</script>';
@@ -87,6 +87,28 @@ describe.skipIf(!chromiumAvailable())('the live tail with malformed and hostile 
     await page.goto(`${admin}/ui/tail?topic=otlp_spans&from=earliest`);
     const trace = await page.waitForSelector('[data-trace="2af7651916cd43dd8448eb211c80319c"]', { timeout: 20_000 });
     expect(await trace!.evaluate((t) => t.getBoundingClientRect().height)).toBeLessThan(300);
+    expect(problems).toEqual([]);
+  });
+
+  it('fits a phone-sized screen when a service has a very long name', async () => {
+    const { page, admin, problems } = fixture();
+    const service = `service-${'x'.repeat(300)}`;
+    await send('traces', {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeSpans: [{ spans: [span('3af7651916cd43dd8448eb211c80319c', 'f7ad6b7169203331', '', 'GET /', Date.now())] }],
+        },
+      ],
+    });
+    await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+    try {
+      await page.goto(`${admin}/ui/tail?topic=otlp_spans&from=earliest`);
+      await page.waitForSelector('[data-trace="3af7651916cd43dd8448eb211c80319c"]', { timeout: 20_000 });
+      expect(await overflowsHorizontally(page)).toBe(false);
+    } finally {
+      await page.setViewport({ width: 1280, height: 800 });
+    }
     expect(problems).toEqual([]);
   });
 });

@@ -186,7 +186,7 @@ export function TailView({ route }: { route: Route }) {
         </button>
         <label>
           Service{' '}
-          <select value={service} onChange={(e) => setService(e.currentTarget.value)}>
+          <select class="service-filter" value={service} onChange={(e) => setService(e.currentTarget.value)}>
             <option value="">all services</option>
             {services.map((s) => (
               <option key={s}>{s}</option>

@@ -144,7 +144,7 @@ export function TailView({ route }: { route: Route }) {
   const following = requested(route, topics.data?.topics);
   const followKey = following ? JSON.stringify(following) : '';
   const [follower, setFollower] = useState<TailFollower>();
-  const [, setVersion] = useState(0);
+  const [version, setVersion] = useState(0);
   const [paused, setPaused] = useState(false);
   const [service, setService] = useState('');
   const [restarts, setRestarts] = useState(0);
@@ -163,11 +163,11 @@ export function TailView({ route }: { route: Route }) {
   }, [follower, paused]);
 
   const items = follower?.items;
-  const services = useMemo(() => [...new Set([...(items?.spans ?? []), ...(items?.logs ?? []), ...(items?.metrics ?? [])].map((i) => i.service))].sort(), [
-    items?.spans.length,
-    items?.logs.length,
-    items?.metrics.length,
-  ]);
+  // Again after each round the follower read (its lengths stop changing once it keeps all it can).
+  const services = useMemo(
+    () => [...new Set([...(items?.spans ?? []), ...(items?.logs ?? []), ...(items?.metrics ?? [])].map((i) => i.service))].sort(),
+    [items, version],
+  );
 
   if (!topics.data || !following) return topics.error ? <ErrorBox error={topics.error} what="list the topics" /> : <Loading what="topics" />;
   const matches = (s: { service: string }) => service === '' || s.service === service;

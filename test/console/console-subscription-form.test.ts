@@ -1,0 +1,48 @@
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, useConsole, waitForText } from './browser.js';
+
+/** Fills the new-subscription form: a group, its topics, a sink type and its settings. */
+async function fill(page: Page, group: string, topics: string[], sinkType: string, settings: object): Promise<void> {
+  await page.waitForSelector('#sub-group');
+  await page.$eval('#sub-group', (el) => {
+    (el as HTMLInputElement).value = '';
+  });
+  await page.type('#sub-group', group);
+  for (const t of topics) {
+    const box = `input[name="topics"][value="${t}"]`;
+    if (!(await page.$eval(box, (el) => (el as HTMLInputElement).checked))) await page.click(box);
+  }
+  await page.select('#sub-sink-type', sinkType);
+  await page.$eval('#sub-sink', (el) => {
+    (el as HTMLTextAreaElement).value = '';
+  });
+  await page.type('#sub-sink', JSON.stringify(settings));
+}
+
+const submit = (page: Page) => page.click('form[aria-label="New subscription"] button[type="submit"]');
+const fieldError = async (page: Page, field: string) => {
+  await page.waitForSelector(`[data-field="${field}"] .field-error`, { timeout: 10_000 });
+  return page.$eval(`[data-field="${field}"] .field-error`, (e) => e.textContent);
+};
+
+describe.skipIf(!chromiumAvailable())('the new-subscription form', () => {
+  const fixture = useConsole();
+
+  it('shows a sink that cannot carry the topics chosen at the sink type, and a taken name at the name', async () => {
+    const { page, admin, problems } = fixture();
+    await page.goto(`${admin}/ui/subscriptions`);
+    await fill(page, 'to-prometheus', ['otlp_spans', 'otlp_metrics'], 'prometheusremotewrite', { endpoint: 'http://127.0.0.1:9/api/v1/write' });
+    await submit(page);
+    expect(await fieldError(page, 'sub-sink-type')).toMatch(/exports metrics only, but the pipeline also reads otlp_spans/);
+
+    await page.goto(`${admin}/ui/subscriptions`);
+    await fill(page, 'taken', ['otlp_logs'], 'debug', {});
+    await submit(page);
+    await waitForText(page, ['Subscription taken created.']);
+    await fill(page, 'taken', ['otlp_logs'], 'debug', {});
+    await submit(page);
+    expect(await fieldError(page, 'sub-group')).toMatch(/taken/);
+    expect(problems).toEqual([]);
+  });
+});

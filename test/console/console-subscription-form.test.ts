@@ -26,8 +26,11 @@ const fieldError = async (page: Page, field: string) => {
   return page.$eval(`[data-field="${field}"] .field-error`, (e) => e.textContent);
 };
 
+/** Subscriptions this gateway takes at most. */
+const LIMIT = 2;
+
 describe.skipIf(!chromiumAvailable())('the new-subscription form', () => {
-  const fixture = useConsole();
+  const fixture = useConsole(() => ({ sinks: { max_subscriptions: LIMIT } }));
 
   it('shows a sink that cannot carry the topics chosen at the sink type, and a taken name at the name', async () => {
     const { page, admin, problems } = fixture();
@@ -43,6 +46,22 @@ describe.skipIf(!chromiumAvailable())('the new-subscription form', () => {
     await fill(page, 'taken', ['otlp_logs'], 'debug', {});
     await submit(page);
     expect(await fieldError(page, 'sub-group')).toMatch(/taken/);
+    expect(problems).toEqual([]);
+  });
+
+  it("shows the limit of subscriptions as the form's problem, not the name's", async () => {
+    const { page, admin, problems } = fixture();
+    const { pipelines } = (await (await fetch(`${admin}/api/v1/pipelines`)).json()) as { pipelines: unknown[] };
+    await page.goto(`${admin}/ui/subscriptions`);
+    for (let i = pipelines.length; i < LIMIT; i++) {
+      await fill(page, `fill-${i}`, ['otlp_logs'], 'debug', {});
+      await submit(page);
+      await waitForText(page, [`Subscription fill-${i} created.`]);
+    }
+    await fill(page, 'one-too-many', ['otlp_logs'], 'debug', {});
+    await submit(page);
+    await waitForText(page, ['Could not create the subscription', 'PIPELINE_LIMIT']);
+    expect(await page.$('[data-field="sub-group"] .field-error')).toBeNull();
     expect(problems).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { chromiumAvailable, useConsole, waitForText } from './browser.js';
 /** More spans than the tail keeps (2,000): it drops the oldest from then on. */
 const SPANS = 2100;
 
-describe.skipIf(!chromiumAvailable())('the live tail once it holds as many items as it keeps', () => {
+describe.skipIf(!chromiumAvailable())('the live tail with many records and many partitions', () => {
   const fixture = useConsole();
 
   it('offers the services of the records arriving after that in its filter', async () => {
@@ -39,4 +39,33 @@ describe.skipIf(!chromiumAvailable())('the live tail once it holds as many items
     expect(await page.$$eval('[data-trace]', (traces) => traces.length)).toBe(5);
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it('reads no partition while none has new records, however many the topic has', async () => {
+    const { page, admin, gateway, problems } = fixture();
+    const created = await fetch(`${admin}/api/v1/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'wide', partitions: 32 }),
+    });
+    expect(created.status).toBe(201);
+    const reads: string[] = [];
+    const onRequest = (req: { url(): string }) => {
+      if (req.url().includes('/records?')) reads.push(req.url());
+    };
+    await page.goto(`${admin}/ui/tail?topic=wide`);
+    await waitForText(page, ['wide, partitions 0 1 2', 'Waiting for records']);
+    page.on('request', onRequest);
+    try {
+      // Several of the tail's rounds (one a second) with nothing new anywhere.
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(reads).toEqual([]);
+      // A record in one partition is read from that partition only, and shown.
+      await gateway.backend.produce('wide', 17, [{ value: Buffer.from('not otlp') }]);
+      await page.waitForSelector('section[aria-label="Records that are not OTLP"] li', { timeout: 10_000 });
+      expect(new Set(reads.map((u) => new URL(u).searchParams.get('partition')))).toEqual(new Set(['17']));
+    } finally {
+      page.off('request', onRequest);
+    }
+    expect(problems).toEqual([]);
+  });
 });

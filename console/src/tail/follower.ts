@@ -58,9 +58,18 @@ export class TailFollower {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  private describe(): Promise<Topic> {
+    return this.api.get<Topic>(`topics/${encodeURIComponent(this.options.topic)}`, this.controller.signal);
+  }
+
+  /** Each partition's high watermark: one request for the whole topic. */
+  private async ends(): Promise<Map<number, number>> {
+    return new Map((await this.describe()).partitions.map((p) => [p.partition, p.highWatermark]));
+  }
+
   private async cursors(): Promise<Map<number, Cursor>> {
-    const { topic, partition, start } = this.options;
-    const info = await this.api.get<Topic>(`topics/${encodeURIComponent(topic)}`, this.controller.signal);
+    const { partition, start } = this.options;
+    const info = await this.describe();
     const chosen = info.partitions.filter((p) => partition === 'all' || p.partition === partition);
     this.partitions = chosen.map((p) => p.partition);
     const cursorOf = (p: Topic['partitions'][number]): Cursor => {
@@ -82,8 +91,7 @@ export class TailFollower {
       return await this.api.get<RecordsPage>(url, this.controller.signal);
     } catch (err) {
       if ((err as ApiError).code !== 'OFFSET_OUT_OF_RANGE' || !('offset' in cursor)) throw err;
-      const info = await this.api.get<Topic>(`topics/${encodeURIComponent(this.options.topic)}`, this.controller.signal);
-      const now = info.partitions.find((p) => p.partition === partition);
+      const now = (await this.describe()).partitions.find((p) => p.partition === partition);
       if (!now || cursor.offset >= now.logStartOffset) throw err;
       this.skipped += now.logStartOffset - cursor.offset;
       return now.logStartOffset;
@@ -101,7 +109,11 @@ export class TailFollower {
       let more = false;
       try {
         cursors ??= await this.cursors();
+        // A partition read up to its high watermark has nothing new: it is not asked, so an idle
+        // tail costs one request a round, not one per partition (hundreds, on a wide topic).
+        const ends = await this.ends();
         for (const [partition, cursor] of cursors) {
+          if ('offset' in cursor && cursor.offset === ends.get(partition)) continue;
           const from = 'offset' in cursor ? `offset=${cursor.offset}` : `timestamp=${cursor.timestamp}`;
           const page = await this.read(`${path}?partition=${partition}&${from}&limit=${PAGE}&format=otlp-json`, partition, cursor);
           if (typeof page === 'number') {

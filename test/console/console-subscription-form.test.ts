@@ -27,7 +27,7 @@ const fieldError = async (page: Page, field: string) => {
 };
 
 /** Subscriptions this gateway takes at most. */
-const LIMIT = 2;
+const LIMIT = 3;
 
 describe.skipIf(!chromiumAvailable())('the new-subscription form', () => {
   const fixture = useConsole(() => ({ sinks: { max_subscriptions: LIMIT } }));
@@ -49,6 +49,40 @@ describe.skipIf(!chromiumAvailable())('the new-subscription form', () => {
     expect(problems).toEqual([]);
   });
 
+  it('from the keyboard, returns to the Delete button once its question is answered Cancel or Escape', async () => {
+    const { page, admin, problems } = fixture();
+    const created = await fetch(`${admin}/api/v1/pipelines`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ group: 'kept', topics: ['otlp_logs'], sink: { type: 'debug' } }),
+    });
+    expect(created.status, await created.text()).toBe(201);
+    await page.goto(`${admin}/ui/subscriptions`);
+    const del = 'tr[data-pipeline="kept"] button.danger';
+    await page.waitForSelector(del);
+    const focusedIsDelete = () => page.evaluate((s: string) => document.activeElement === document.querySelector(s), del);
+    await page.focus(del);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('dialog[open]');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    expect(await focusedIsDelete()).toBe(true);
+
+    // Again, Tab to Cancel and press it: still on the row, and the subscription is kept.
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('dialog[open]');
+    let label = '';
+    for (let i = 0; i < 5 && label !== 'Cancel'; i++) {
+      await page.keyboard.press('Tab');
+      label = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    }
+    expect(label).toBe('Cancel');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    expect(await focusedIsDelete()).toBe(true);
+    expect((await fetch(`${admin}/api/v1/pipelines/kept`)).status).toBe(200);
+    expect(problems).toEqual([]);
+  });
   it("shows the limit of subscriptions as the form's problem, not the name's", async () => {
     const { page, admin, problems } = fixture();
     const { pipelines } = (await (await fetch(`${admin}/api/v1/pipelines`)).json()) as { pipelines: unknown[] };

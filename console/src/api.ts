@@ -102,10 +102,17 @@ export class ApiClient {
   private async parse<T>(method: string, path: string, res: Response): Promise<T> {
     const text = await res.text();
     let parsed: unknown;
+    let json = true;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      parsed = undefined;
+      json = false;
+    }
+    if (res.ok && !json) {
+      // Not the admin API's answer: something in between (a sign-in proxy's page, a misrouted path)
+      // answered; taken as data, it left the views waiting for ever.
+      const type = res.headers.get('content-type') ?? 'no content type';
+      throw new ApiError(res.status, 'NOT_THE_API', `${method} /api/v1/${path} was answered ${res.status} with ${type}, not the admin API's JSON: is a proxy in front of the gateway answering (a sign-in page)?`);
     }
     if (res.ok) return parsed as T;
     const error = (parsed as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;

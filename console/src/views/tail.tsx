@@ -205,6 +205,12 @@ export function TailView({ route }: { route: Route }) {
           {formatCount(follower.skipped)} records were deleted by retention before the tail read them: it went on from the oldest record kept.
         </p>
       ) : null}
+      {follower && follower.cutBack.size > 0 ? (
+        <p class="muted" role="status">
+          The log of partition {[...follower.cutBack].join(', ')} came back shorter than the tail had read (the gateway started again on another data
+          directory, or its recovery cut a torn tail): it went on from the records received after the last one shown.
+        </p>
+      ) : null}
       {follower && follower.records === 0 ? <p class="muted">Waiting for records… send some with `tributary send`.</p> : null}
       {traces.length > 0 ? (
         <section aria-label="Traces">

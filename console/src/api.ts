@@ -7,6 +7,14 @@
 
 const TOKEN_KEY = 'tributary.adminToken';
 
+/**
+ * How long a read waits for the gateway to start answering. A gateway that hangs (stopped, or
+ * stuck) keeps its sockets open and never answers: without this, the page would go on showing its
+ * last answer as if it were current. Changes have no such limit: the gateway may still apply one
+ * after the page gave up on it.
+ */
+export const ANSWER_TIMEOUT_MS = 10_000;
+
 /** An answer other than 2xx, with the API's `{ error: { code, message, field? } }` when it sent one. */
 export class ApiError extends Error {
   constructor(
@@ -62,19 +70,49 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+    const answer = new AbortController();
+    const giveUp = () => answer.abort();
+    signal?.addEventListener('abort', giveUp);
+    let timedOut = false;
+    const timer =
+      method === 'GET'
+        ? setTimeout(() => {
+            timedOut = true;
+            answer.abort();
+          }, ANSWER_TIMEOUT_MS)
+        : undefined;
     try {
-      res = await fetch(`/api/v1/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      throw new ApiError(0, 'UNREACHABLE', `cannot reach the gateway (${err instanceof Error ? err.message : String(err)})`);
+      let res: Response;
+      try {
+        res = await fetch(`/api/v1/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: answer.signal });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (timedOut) throw new ApiError(0, 'NO_ANSWER', `the gateway did not answer within ${ANSWER_TIMEOUT_MS / 1000} s (${method} /api/v1/${path}); still trying`);
+        throw new ApiError(0, 'UNREACHABLE', `cannot reach the gateway (${err instanceof Error ? err.message : String(err)})`);
+      } finally {
+        // Once it answers, a large answer may take its time to arrive.
+        clearTimeout(timer);
+      }
+      return this.parse<T>(method, path, res);
+    } finally {
+      signal?.removeEventListener('abort', giveUp);
     }
+  }
+
+  private async parse<T>(method: string, path: string, res: Response): Promise<T> {
     const text = await res.text();
     let parsed: unknown;
+    let json = true;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      parsed = undefined;
+      json = false;
+    }
+    if (res.ok && !json) {
+      // Not the admin API's answer: something in between (a sign-in proxy's page, a misrouted path)
+      // answered; taken as data, it left the views waiting for ever.
+      const type = res.headers.get('content-type') ?? 'no content type';
+      throw new ApiError(res.status, 'NOT_THE_API', `${method} /api/v1/${path} was answered ${res.status} with ${type}, not the admin API's JSON: is a proxy in front of the gateway answering (a sign-in page)?`);
     }
     if (res.ok) return parsed as T;
     const error = (parsed as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;

@@ -99,7 +99,11 @@ export async function waitForText(page: Page, texts: string[], timeout = 20_000)
   await page.waitForFunction((wanted: string[]) => wanted.every((t) => document.body.textContent?.includes(t)), { timeout, polling: 100 }, texts);
 }
 
-/** Whether the page is wider than the screen (a horizontal scroll bar). */
+/**
+ * Whether the page is wider than the screen (a horizontal scroll bar). Against the root's client
+ * width, not `innerWidth`: on a phone (`isMobile`) the browser widens its layout viewport to fit a
+ * page wider than the screen, so `innerWidth` grows with the very overflow to find.
+ */
 export function overflowsHorizontally(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 }

@@ -38,4 +38,21 @@ describe.skipIf(!chromiumAvailable())('the web console with admin auth on', () =
     expect(await page.evaluate(() => sessionStorage.getItem('tributary.adminToken'))).toBeNull();
     expect(problems).toEqual([]);
   });
+
+  it('refuses at once a pasted token no header can carry, and says which character is wrong', async () => {
+    const { page, admin, problems } = fixture();
+    await page.goto(`${admin}/ui/cluster`);
+    await page.evaluate(() => sessionStorage.clear());
+    await page.reload();
+    await page.waitForSelector('#admin-token');
+    // Copied from a chat message: a zero-width space came along in the middle.
+    await page.focus('#admin-token');
+    await page.keyboard.sendCharacter(`${TOKEN.slice(0, 7)}\u200b${TOKEN.slice(7)}`);
+    await page.keyboard.press('Enter');
+    await waitForText(page, ['U+200B']);
+    expect(await page.$eval('[data-field="admin-token"] .field-error', (e) => e.textContent)).toMatch(/U\+200B at character 8/);
+    expect(await page.evaluate(() => sessionStorage.getItem('tributary.adminToken'))).toBeNull();
+    expect(await page.evaluate(() => document.body.textContent)).not.toContain('cannot reach the gateway');
+    expect(problems).toEqual([]);
+  });
 });

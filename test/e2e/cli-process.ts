@@ -57,6 +57,8 @@ export interface GatewayProcessOptions {
   wrapper?: string[];
   /** More arguments for `tributary start` (e.g. `--role ingest`). */
   args?: string[];
+  /** Ports to listen on, as a gateway started again keeps them (free ones otherwise). */
+  ports?: { receiver: number; admin: number };
 }
 
 /**
@@ -66,7 +68,7 @@ export interface GatewayProcessOptions {
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
-  const [receiverPort, adminPort, kafkaPort] = [await freePort(), await freePort(), await freePort()];
+  const [receiverPort, adminPort, kafkaPort] = [options.ports?.receiver ?? (await freePort()), options.ports?.admin ?? (await freePort()), await freePort()];
   const env = {
     ...process.env,
     TRIBUTARY_DATA_DIR: dataDir,

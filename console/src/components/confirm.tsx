@@ -15,8 +15,14 @@ export function Confirm({ title, confirmLabel, onConfirm, onCancel, children }: 
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const el = dialog.current;
+    // The browser gives focus back when a dialog closes, but this one leaves the page as it
+    // closes, and focus fell to the page's start: a keyboard user lost their place.
+    const opener = document.activeElement;
     if (el && !el.open) el.showModal();
-    return () => el?.close();
+    return () => {
+      el?.close();
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    };
   }, []);
   return (
     <dialog ref={dialog} class="confirm" aria-label={title} onCancel={onCancel}>

@@ -36,7 +36,12 @@ export class TailFollower {
   error: ApiError | undefined;
   /** Records that retention deleted before the tail read them (it goes on from the oldest kept). */
   skipped = 0;
+  /** Partitions whose log came back shorter than the tail had read (it goes on by time). */
+  readonly cutBack = new Set<number>();
   private readonly controller = new AbortController();
+  private readonly startedAt = Date.now();
+  /** Per partition, the timestamp of the last record read: where to go on from by time. */
+  private readonly lastTimestamp = new Map<number, number>();
 
   constructor(
     private readonly api: ApiClient,
@@ -58,9 +63,18 @@ export class TailFollower {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  private describe(): Promise<Topic> {
+    return this.api.get<Topic>(`topics/${encodeURIComponent(this.options.topic)}`, this.controller.signal);
+  }
+
+  /** Each partition's high watermark: one request for the whole topic. */
+  private async ends(): Promise<Map<number, number>> {
+    return new Map((await this.describe()).partitions.map((p) => [p.partition, p.highWatermark]));
+  }
+
   private async cursors(): Promise<Map<number, Cursor>> {
-    const { topic, partition, start } = this.options;
-    const info = await this.api.get<Topic>(`topics/${encodeURIComponent(topic)}`, this.controller.signal);
+    const { partition, start } = this.options;
+    const info = await this.describe();
     const chosen = info.partitions.filter((p) => partition === 'all' || p.partition === partition);
     this.partitions = chosen.map((p) => p.partition);
     const cursorOf = (p: Topic['partitions'][number]): Cursor => {
@@ -73,20 +87,28 @@ export class TailFollower {
   }
 
   /**
-   * One page of a partition; or, when its cursor fell below the log start offset (retention deleted
-   * what the tail had yet to read, say while it was paused), the oldest offset kept to go on from,
-   * with what was lost counted, as a Kafka consumer with `auto.offset.reset=earliest` goes on.
+   * One page of a partition; or, when its cursor is out of the log, where to go on from:
+   * - below the log start offset (retention deleted what the tail had yet to read, say while it was
+   *   paused): the oldest offset kept, with what was lost counted, as a Kafka consumer with
+   *   `auto.offset.reset=earliest` goes on;
+   * - past the high watermark (the log came back shorter: a gateway started again on another data
+   *   directory, or a recovery that cut a torn tail): the first record received after the last one
+   *   read, by time, since the offsets it read no longer name the same records.
    */
-  private async read(url: string, partition: number, cursor: Cursor): Promise<RecordsPage | number> {
+  private async read(url: string, partition: number, cursor: Cursor): Promise<RecordsPage | Cursor> {
     try {
       return await this.api.get<RecordsPage>(url, this.controller.signal);
     } catch (err) {
       if ((err as ApiError).code !== 'OFFSET_OUT_OF_RANGE' || !('offset' in cursor)) throw err;
-      const info = await this.api.get<Topic>(`topics/${encodeURIComponent(this.options.topic)}`, this.controller.signal);
-      const now = info.partitions.find((p) => p.partition === partition);
-      if (!now || cursor.offset >= now.logStartOffset) throw err;
-      this.skipped += now.logStartOffset - cursor.offset;
-      return now.logStartOffset;
+      const now = (await this.describe()).partitions.find((p) => p.partition === partition);
+      if (!now) throw err;
+      if (cursor.offset < now.logStartOffset) {
+        this.skipped += now.logStartOffset - cursor.offset;
+        return { offset: now.logStartOffset };
+      }
+      if (cursor.offset <= now.highWatermark) throw err;
+      this.cutBack.add(partition);
+      return { timestamp: (this.lastTimestamp.get(partition) ?? this.startedAt) + 1 };
     }
   }
 
@@ -101,17 +123,22 @@ export class TailFollower {
       let more = false;
       try {
         cursors ??= await this.cursors();
+        // A partition read up to its high watermark has nothing new: it is not asked, so an idle
+        // tail costs one request a round, not one per partition (hundreds, on a wide topic).
+        const ends = await this.ends();
         for (const [partition, cursor] of cursors) {
+          if ('offset' in cursor && cursor.offset === ends.get(partition)) continue;
           const from = 'offset' in cursor ? `offset=${cursor.offset}` : `timestamp=${cursor.timestamp}`;
           const page = await this.read(`${path}?partition=${partition}&${from}&limit=${PAGE}&format=otlp-json`, partition, cursor);
-          if (typeof page === 'number') {
-            cursors.set(partition, { offset: page });
+          if (!('records' in page)) {
+            cursors.set(partition, page);
             more = true;
             continue;
           }
           for (const record of page.records) addRecord(this.items, partition, record);
           this.records += page.records.length;
           const last = page.records[page.records.length - 1];
+          if (last) this.lastTimestamp.set(partition, last.timestamp);
           cursors.set(partition, { offset: last ? last.offset + 1 : 'offset' in cursor ? cursor.offset : page.highWatermark });
           if (page.records.length === PAGE) more = true;
         }

@@ -1,4 +1,5 @@
 // Runs in: the browser (the web console).
+import { Clipped } from '../components/clipped.js';
 import { formatTime } from '../format.js';
 import type { LogItem, MetricPointItem } from './otlp.js';
 
@@ -35,7 +36,9 @@ export function LogTable({ logs }: { logs: LogItem[] }) {
               <td>{l.severity ? <span class={`badge ${severityTone(l.severityNumber)}`}>{l.severity}</span> : '–'}</td>
               <td>{l.service}</td>
               <td>{l.eventName || '–'}</td>
-              <td class="body">{l.body}</td>
+              <td class="body">
+                <Clipped text={l.body} />
+              </td>
               <td class="num mono">
                 {l.partition}@{l.offset}
               </td>
@@ -74,7 +77,9 @@ export function MetricTable({ points }: { points: MetricPointItem[] }) {
                 {p.value}
                 {p.unit ? ` ${p.unit}` : ''}
               </td>
-              <td class="mono">{p.attributes}</td>
+              <td class="mono">
+                <Clipped text={p.attributes} />
+              </td>
             </tr>
           ))}
         </tbody>

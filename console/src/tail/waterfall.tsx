@@ -1,4 +1,5 @@
 // Runs in: the browser (the web console).
+import { Clipped } from '../components/clipped.js';
 import { formatMicros, formatTime } from '../format.js';
 import type { SpanItem } from './otlp.js';
 
@@ -19,58 +20,59 @@ export function tracesOf(spans: SpanItem[]): Trace[] {
   return [...byId].map(([traceId, list]) => ({ traceId, spans: list }));
 }
 
-/** Each span's depth under its trace's root(s); a span whose parent is not here counts as a root. */
-function depths(spans: SpanItem[]): Map<string, number> {
-  const byId = new Map(spans.map((s) => [s.spanId, s]));
-  const depth = new Map<string, number>();
-  const of = (s: SpanItem, seen: number): number => {
-    const known = depth.get(s.spanId);
-    if (known !== undefined) return known;
-    const parent = byId.get(s.parentSpanId);
-    // `seen` stops a cycle in malformed data.
-    const d = parent && seen < spans.length ? of(parent, seen + 1) + 1 : 0;
-    depth.set(s.spanId, d);
-    return d;
-  };
-  for (const s of spans) of(s, 0);
-  return depth;
+interface Row {
+  span: SpanItem;
+  depth: number;
 }
 
-/** Parents before their children, siblings by start time. */
-function treeOrder(spans: SpanItem[], depth: Map<string, number>): SpanItem[] {
-  const children = new Map<string, SpanItem[]>();
+/**
+ * Each span once, parents before their children, siblings by start time. A span whose parent is not
+ * here is a root; so is the earliest span of parent links that loop (a span naming itself as its
+ * parent, or two naming each other: malformed data that must not hide spans or break the page).
+ */
+function treeOrder(spans: SpanItem[]): Row[] {
+  const sorted = [...spans].sort((a, b) => a.startUs - b.startUs);
+  const byId = new Map<string, SpanItem>();
+  for (const s of sorted) if (!byId.has(s.spanId)) byId.set(s.spanId, s);
+  const children = new Map<SpanItem, SpanItem[]>();
   const roots: SpanItem[] = [];
-  for (const s of [...spans].sort((a, b) => a.startUs - b.startUs)) {
-    if (depth.get(s.spanId) === 0) roots.push(s);
+  for (const s of sorted) {
+    const parent = byId.get(s.parentSpanId);
+    if (!parent || parent === s) roots.push(s);
     else {
-      const list = children.get(s.parentSpanId) ?? [];
-      list.push(s);
-      children.set(s.parentSpanId, list);
+      const list = children.get(parent);
+      if (list) list.push(s);
+      else children.set(parent, [s]);
     }
   }
-  const out: SpanItem[] = [];
-  const walk = (s: SpanItem) => {
-    out.push(s);
-    for (const c of children.get(s.spanId) ?? []) walk(c);
+  const out: Row[] = [];
+  const placed = new Set<SpanItem>();
+  const walk = (span: SpanItem, depth: number) => {
+    if (placed.has(span)) return;
+    placed.add(span);
+    out.push({ span, depth });
+    for (const c of children.get(span) ?? []) walk(c, depth + 1);
   };
-  roots.forEach(walk);
+  for (const r of roots) walk(r, 0);
+  for (const s of sorted) walk(s, 0);
   return out;
 }
 
 /** One trace as a waterfall: a row per span, indented under its parent, its bar placed in the trace's time. */
 export function Waterfall({ trace }: { trace: Trace }) {
-  const depth = depths(trace.spans);
-  const ordered = treeOrder(trace.spans, depth);
+  const ordered = treeOrder(trace.spans);
   const start = Math.min(...trace.spans.map((s) => s.startUs));
   const end = Math.max(...trace.spans.map((s) => s.endUs));
   const total = Math.max(end - start, 1);
-  const root = ordered[0];
+  const root = ordered[0].span;
   const services = [...new Set(trace.spans.map((s) => s.service))];
   const failed = trace.spans.some((s) => s.error);
   return (
     <article class={`trace${failed ? ' failed' : ''}`} data-trace={trace.traceId} aria-label={`Trace ${root.name}`}>
       <header>
-        <strong>{root.name}</strong>
+        <strong>
+          <Clipped text={root.name} limit={200} />
+        </strong>
         <span class="muted">
           {formatTime(start / 1000)} · {formatMicros(total)} · {trace.spans.length} spans · {services.join(', ')}
         </span>
@@ -79,9 +81,9 @@ export function Waterfall({ trace }: { trace: Trace }) {
         </code>
       </header>
       <ol class="waterfall">
-        {ordered.map((s) => (
-          <li key={s.spanId} class={s.error ? 'error' : ''} data-span={s.name}>
-            <span class="span-label" style={{ paddingLeft: `${(depth.get(s.spanId) ?? 0) * 0.9}rem` }}>
+        {ordered.map(({ span: s, depth }) => (
+          <li key={s.id} class={s.error ? 'error' : ''} data-span={s.name}>
+            <span class="span-label" style={{ paddingLeft: `${depth * 0.9}rem` }}>
               <span class="service">{s.service}</span> {s.name}
               {s.error ? <span class="badge bad">{s.statusMessage || 'error'}</span> : null}
             </span>

@@ -110,7 +110,8 @@ export function SubscriptionForm({ topics, onCreated }: { topics: Topic[]; onCre
       setGroup('');
       onCreated();
     } catch (err) {
-      const control = err instanceof ApiError ? (err.status === 409 ? 'sub-group' : err.field ? controlFor(err.field) : undefined) : undefined;
+      // A name taken is the name's problem; other refusals (409 PIPELINE_LIMIT too) are the form's, unless the API names a field.
+      const control = err instanceof ApiError ? (err.code === 'PIPELINE_EXISTS' ? 'sub-group' : err.field ? controlFor(err.field) : undefined) : undefined;
       if (control) showErrors({ [control]: (err as Error).message });
       else {
         setErrors({});

@@ -144,7 +144,7 @@ export function TailView({ route }: { route: Route }) {
   const following = requested(route, topics.data?.topics);
   const followKey = following ? JSON.stringify(following) : '';
   const [follower, setFollower] = useState<TailFollower>();
-  const [, setVersion] = useState(0);
+  const [version, setVersion] = useState(0);
   const [paused, setPaused] = useState(false);
   const [service, setService] = useState('');
   const [restarts, setRestarts] = useState(0);
@@ -163,11 +163,11 @@ export function TailView({ route }: { route: Route }) {
   }, [follower, paused]);
 
   const items = follower?.items;
-  const services = useMemo(() => [...new Set([...(items?.spans ?? []), ...(items?.logs ?? []), ...(items?.metrics ?? [])].map((i) => i.service))].sort(), [
-    items?.spans.length,
-    items?.logs.length,
-    items?.metrics.length,
-  ]);
+  // Again after each round the follower read (its lengths stop changing once it keeps all it can).
+  const services = useMemo(
+    () => [...new Set([...(items?.spans ?? []), ...(items?.logs ?? []), ...(items?.metrics ?? [])].map((i) => i.service))].sort(),
+    [items, version],
+  );
 
   if (!topics.data || !following) return topics.error ? <ErrorBox error={topics.error} what="list the topics" /> : <Loading what="topics" />;
   const matches = (s: { service: string }) => service === '' || s.service === service;
@@ -186,7 +186,7 @@ export function TailView({ route }: { route: Route }) {
         </button>
         <label>
           Service{' '}
-          <select value={service} onChange={(e) => setService(e.currentTarget.value)}>
+          <select class="service-filter" value={service} onChange={(e) => setService(e.currentTarget.value)}>
             <option value="">all services</option>
             {services.map((s) => (
               <option key={s}>{s}</option>
@@ -203,6 +203,12 @@ export function TailView({ route }: { route: Route }) {
       {follower && follower.skipped > 0 ? (
         <p class="muted" role="status">
           {formatCount(follower.skipped)} records were deleted by retention before the tail read them: it went on from the oldest record kept.
+        </p>
+      ) : null}
+      {follower && follower.cutBack.size > 0 ? (
+        <p class="muted" role="status">
+          The log of partition {[...follower.cutBack].join(', ')} came back shorter than the tail had read (the gateway started again on another data
+          directory, or its recovery cut a torn tail): it went on from the records received after the last one shown.
         </p>
       ) : null}
       {follower && follower.records === 0 ? <p class="muted">Waiting for records… send some with `tributary send`.</p> : null}

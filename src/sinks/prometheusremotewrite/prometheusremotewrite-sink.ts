@@ -77,7 +77,10 @@ export const prometheusRemoteWriteSinkFactory: SinkFactory = {
     const config = parseSinkConfig(configSchema, raw, context.path);
     const other = context.topics.filter((t) => signalOfTopic(t) !== undefined && signalOfTopic(t) !== 'metrics');
     if (other.length > 0) {
-      throw new ConfigError(`${context.path}: prometheusremotewrite exports metrics only, but the pipeline also reads ${other.join(', ')}`);
+      // The sink type is what cannot carry them: the field a form marks (`sink.type`).
+      throw new ConfigError(`${context.path}: prometheusremotewrite exports metrics only, but the pipeline also reads ${other.join(', ')}`, {
+        details: { field: `${context.path}.type` },
+      });
     }
     return createPrometheusRemoteWriteSink(config, context);
   },

@@ -3,7 +3,8 @@
  *
  * DescribeConfigs (key 32): a topic's settings under Kafka's config names (read-only: configs
  * are changed through the Tributary config or admin API), the ones it does not set as the log's
- * defaults that apply to it (topic-configs.ts); a broker has none to show.
+ * defaults that apply to it (topic-configs.ts); a broker has none to show. Null or no keys asked
+ * for is every config, as in Kafka.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
@@ -28,10 +29,13 @@ export const describeConfigs = defineApi({
         const base = { errorCode: KafkaError.NONE, errorMessage: null, resourceType, resourceName, configs: [] };
         if (resourceType === BROKER) return base;
         if (resourceType !== TOPIC) return { ...base, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not described` };
+        // Kafka's broker reads an empty list of keys as null: every config (what a client that
+        // leaves the list empty expects, @platformatic/kafka's describeConfigs with [] for one).
+        const every = configurationKeys === null || configurationKeys.length === 0;
         try {
           const { settings } = await log.describeTopic(resourceName);
           const configs = configsFromSettings(settings, log.topicDefaults())
-            .filter((c) => configurationKeys === null || configurationKeys.includes(c.name))
+            .filter((c) => every || configurationKeys.includes(c.name))
             .map((c) => ({ ...c, readOnly: true, configSource: c.isDefault ? DEFAULT_CONFIG : DYNAMIC_TOPIC_CONFIG, isSensitive: false, synonyms: [] }));
           return { ...base, configs };
         } catch (err) {

@@ -4,13 +4,15 @@ import { type KafkaGateway, startKafkaGateway } from './helpers.js';
 
 const TOPIC = 'events_in';
 const TOPIC_CONFIG = 2;
+/** A topic whose segments hold one batch of 700 bytes each. */
+const ROLLED = 'rolled';
 
 /** @platformatic/kafka 1.x's Admin (npm), in this process: the admin calls the listener serves, answered as Kafka answers them. */
 describe("@platformatic/kafka's Admin against the Kafka listener", () => {
   let g: KafkaGateway;
   let admin: Admin;
   beforeAll(async () => {
-    g = await startKafkaGateway({ topics: { [TOPIC]: { partitions: 2, retention_ms: '1h' } } });
+    g = await startKafkaGateway({ topics: { [TOPIC]: { partitions: 2, retention_ms: '1h' }, [ROLLED]: { partitions: 1, segment_bytes: '1KiB' } } });
     admin = new Admin({ clientId: 'platformatic-admin', bootstrapBrokers: [g.bootstrap] });
   }, 60_000);
   afterAll(async () => {
@@ -29,5 +31,24 @@ describe("@platformatic/kafka's Admin against the Kafka listener", () => {
     // Kafka's broker reads an empty list of keys as null: every config.
     expect(await configsOf([])).toEqual(all);
     expect(await configsOf(['retention.ms'])).toEqual({ 'retention.ms': '3600000' });
+  });
+
+  it('lists offsets by timestamp: -3 (MAX_TIMESTAMP, KIP-734) is the record with the largest timestamp, whatever its place', async () => {
+    // Partition 1, written here only: the largest timestamp is the second record's.
+    await g.gateway.backend.produce(TOPIC, 1, [5000, 9000, 7000].map((timestamp) => ({ value: Buffer.from(`t${timestamp}`), timestamp })));
+    const listed = async (partitionIndex: number, timestamp: bigint, name = TOPIC) => {
+      const [topic] = await admin.listOffsets({ topics: [{ name, partitions: [{ partitionIndex, timestamp }] }] });
+      const { offset, timestamp: found } = topic.partitions[0];
+      return [offset, found];
+    };
+    expect(await listed(1, -3n)).toEqual([1n, 9000n]);
+    expect(await listed(1, 6000n)).toEqual([1n, 9000n]);
+    expect(await listed(1, -2n)).toEqual([0n, -1n]);
+    expect(await listed(1, -1n)).toEqual([3n, -1n]);
+    // A partition with no record has none: offset -1, as Kafka answers.
+    expect(await listed(0, -3n)).toEqual([-1n, -1n]);
+    // Over segments: the largest timestamp lies in the second of four.
+    for (const timestamp of [5000, 9000, 7000, 8000]) await g.gateway.backend.produce(ROLLED, 0, [{ value: Buffer.alloc(700, 1), timestamp }]);
+    expect(await listed(0, -3n, ROLLED)).toEqual([1n, 9000n]);
   });
 });

@@ -33,6 +33,15 @@ describe("@platformatic/kafka's Admin against the Kafka listener", () => {
     expect(await configsOf(['retention.ms'])).toEqual({ 'retention.ms': '3600000' });
   });
 
+  it("creates a topic and answers with its configs, its own and the log's defaults, as Kafka's CreateTopics v5+ does", async () => {
+    const [created] = await admin.createTopics({ topics: ['created_here'], partitions: 3, replicas: 1, configs: [{ name: 'retention.ms', value: '60000' }] });
+    expect(created).toMatchObject({ name: 'created_here', partitions: 3, replicas: 1 });
+    expect(created.configuration).toMatchObject({ 'cleanup.policy': 'delete', 'retention.ms': '60000', 'retention.bytes': '-1', 'segment.bytes': String(128 * 1024 ** 2) });
+    // What DescribeConfigs then shows of it.
+    const [described] = await admin.describeConfigs({ resources: [{ resourceType: TOPIC_CONFIG, resourceName: 'created_here' }] });
+    expect(Object.fromEntries(described.configs.map((c) => [c.name, c.value]))).toEqual(created.configuration);
+  });
+
   it('lists offsets by timestamp: -3 (MAX_TIMESTAMP, KIP-734) is the record with the largest timestamp, whatever its place', async () => {
     // Partition 1, written here only: the largest timestamp is the second record's.
     await g.gateway.backend.produce(TOPIC, 1, [5000, 9000, 7000].map((timestamp) => ({ value: Buffer.from(`t${timestamp}`), timestamp })));

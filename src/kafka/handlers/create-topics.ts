@@ -4,14 +4,15 @@
  * CreateTopics (key 19): creates topics in the embedded log, as the admin API does, with the
  * settings of configs.ts. Explicit replica assignments only set the partition count (the one
  * broker holds every partition); -1 partitions or replication factor means 1. Another replication
- * factor is INVALID_REPLICATION_FACTOR, as a one-broker Kafka answers it.
+ * factor is INVALID_REPLICATION_FACTOR, as a one-broker Kafka answers it. Each topic created (or
+ * validated) is answered with its configs, as DescribeConfigs shows them, as Kafka does from v5.
  */
 import { TributaryError } from '../../errors.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readCreateTopicsRequest } from '../messages/create-topics-request.js';
 import { createTopicsResponseSpec, writeCreateTopicsResponse } from '../messages/create-topics-response.js';
-import { settingsFromConfigs } from '../topic-configs.js';
+import { describedConfigs, settingsFromConfigs } from '../topic-configs.js';
 import { topicId } from '../topic-ids.js';
 
 export const createTopics = defineApi({
@@ -40,7 +41,7 @@ export const createTopics = defineApi({
           await log.createTopic({ name: t.name, partitions, replicationFactor, ...settings });
           logger.info('topic created over the Kafka protocol', { topic: t.name, partitions });
         }
-        topics.push({ name: t.name, topicId: topicId(clusterId, t.name), errorCode: KafkaError.NONE, errorMessage: null, numPartitions: partitions, replicationFactor, configs: [] });
+        topics.push({ name: t.name, topicId: topicId(clusterId, t.name), errorCode: KafkaError.NONE, errorMessage: null, numPartitions: partitions, replicationFactor, configs: describedConfigs(settings, log.topicDefaults()) });
       } catch (err) {
         topics.push(refused(kafkaErrorCode(err), (err as Error).message));
       }

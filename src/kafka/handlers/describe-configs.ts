@@ -10,13 +10,10 @@ import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readDescribeConfigsRequest } from '../messages/describe-configs-request.js';
 import { describeConfigsResponseSpec, writeDescribeConfigsResponse } from '../messages/describe-configs-response.js';
-import { configsFromSettings } from '../topic-configs.js';
+import { describedConfigs } from '../topic-configs.js';
 
 const TOPIC = 2;
 const BROKER = 4;
-/** Kafka's config sources: a topic's own setting, and the default. */
-const DYNAMIC_TOPIC_CONFIG = 1;
-const DEFAULT_CONFIG = 5;
 
 export const describeConfigs = defineApi({
   ...specOf(describeConfigsResponseSpec, { min: 0, max: 4 }),
@@ -34,9 +31,9 @@ export const describeConfigs = defineApi({
         const every = configurationKeys === null || configurationKeys.length === 0;
         try {
           const { settings } = await log.describeTopic(resourceName);
-          const configs = configsFromSettings(settings, log.topicDefaults())
+          const configs = describedConfigs(settings, log.topicDefaults())
             .filter((c) => every || configurationKeys.includes(c.name))
-            .map((c) => ({ ...c, readOnly: true, configSource: c.isDefault ? DEFAULT_CONFIG : DYNAMIC_TOPIC_CONFIG, isSensitive: false, synonyms: [] }));
+            .map((c) => ({ ...c, synonyms: [] }));
           return { ...base, configs };
         } catch (err) {
           return { ...base, errorCode: kafkaErrorCode(err), errorMessage: (err as Error).message };

@@ -21,25 +21,32 @@ export const describeConfigs = defineApi({
   readRequest: readDescribeConfigsRequest,
   writeResponse: writeDescribeConfigsResponse,
   async handle(request, _ctx, { log }) {
-    const results = await Promise.all(
-      request.resources.map(async ({ resourceType, resourceName, configurationKeys }) => {
-        const base = { errorCode: KafkaError.NONE, errorMessage: null, resourceType, resourceName, configs: [] };
-        if (resourceType === BROKER) return base;
-        if (resourceType !== TOPIC) return { ...base, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not described` };
-        // Kafka's broker reads an empty list of keys as null: every config (what a client that
-        // leaves the list empty expects, @platformatic/kafka's describeConfigs with [] for one).
-        const every = configurationKeys === null || configurationKeys.length === 0;
+    // From the controller's metadata, once per topic named: a request may name a topic many times,
+    // and a look-up that asked its brokers each time held memory and the main thread for each.
+    const described = new Map<string, ReturnType<typeof describedConfigs> | Error>();
+    const configsOf = (topic: string) => {
+      let found = described.get(topic);
+      if (!found) {
         try {
-          const { settings } = await log.describeTopic(resourceName);
-          const configs = describedConfigs(settings, log.topicDefaults())
-            .filter((c) => every || configurationKeys.includes(c.name))
-            .map((c) => ({ ...c, synonyms: [] }));
-          return { ...base, configs };
+          found = describedConfigs(log.describeTopicLayout(topic).settings, log.topicDefaults());
         } catch (err) {
-          return { ...base, errorCode: kafkaErrorCode(err), errorMessage: (err as Error).message };
+          found = err as Error;
         }
-      }),
-    );
+        described.set(topic, found);
+      }
+      return found;
+    };
+    const results = request.resources.map(({ resourceType, resourceName, configurationKeys }) => {
+      const base = { errorCode: KafkaError.NONE, errorMessage: null, resourceType, resourceName, configs: [] };
+      if (resourceType === BROKER) return base;
+      if (resourceType !== TOPIC) return { ...base, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not described` };
+      const configs = configsOf(resourceName);
+      if (configs instanceof Error) return { ...base, errorCode: kafkaErrorCode(configs), errorMessage: configs.message };
+      // Kafka's broker reads an empty list of keys as null: every config (what a client that
+      // leaves the list empty expects, @platformatic/kafka's describeConfigs with [] for one).
+      const every = configurationKeys === null || configurationKeys.length === 0;
+      return { ...base, configs: configs.filter((c) => every || configurationKeys.includes(c.name)).map((c) => ({ ...c, synonyms: [] })) };
+    });
     return { results };
   },
 });

@@ -7,7 +7,8 @@
  * count. What a one-broker Kafka refuses is refused with its code, before anything is created: a
  * replication factor other than 1 (INVALID_REPLICATION_FACTOR), a partition count out of range
  * (INVALID_PARTITIONS), an assignment naming another broker or leaving a partition out
- * (INVALID_REPLICA_ASSIGNMENT), a name given twice in one request (INVALID_REQUEST, both entries).
+ * (INVALID_REPLICA_ASSIGNMENT), a name given twice in one request (INVALID_REQUEST, answered once,
+ * neither entry created).
  * Each topic created (or validated) is answered with its configs, as DescribeConfigs shows them,
  * as Kafka does from v5.
  */
@@ -23,42 +24,41 @@ import { topicId } from '../topic-ids.js';
 /** Kafka's "use the broker's default" for a partition count or replication factor; here 1. */
 const DEFAULT = -1;
 
-class Refused extends Error {
-  constructor(
-    readonly errorCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** Why Kafka would refuse a topic's layout: the code and message it is answered with. */
+interface Refusal {
+  errorCode: number;
+  message: string;
 }
 
+const refusal = (errorCode: number, message: string): Refusal => ({ errorCode, message });
+
 /** The topic's partition count on the one broker (`nodeId`), or why Kafka would refuse its layout. */
-function partitionCount(t: CreateTopicsRequestCreatableTopic, nodeId: number): number {
+function partitionCount(t: CreateTopicsRequestCreatableTopic, nodeId: number): number | Refusal {
   let count: number;
   if (t.assignments.length > 0) {
     if (t.numPartitions !== DEFAULT || t.replicationFactor !== DEFAULT) {
-      throw new Refused(KafkaError.INVALID_REQUEST, 'numPartitions and replicationFactor must be -1 when replica assignments are given');
+      return refusal(KafkaError.INVALID_REQUEST, 'numPartitions and replicationFactor must be -1 when replica assignments are given');
     }
     const indexes = new Set(t.assignments.map((a) => a.partitionIndex));
     count = t.assignments.length;
     for (let p = 0; p < count; p++) {
-      if (!indexes.has(p)) throw new Refused(KafkaError.INVALID_REPLICA_ASSIGNMENT, `the replica assignments must name partitions 0 to ${count - 1}, each once`);
+      if (!indexes.has(p)) return refusal(KafkaError.INVALID_REPLICA_ASSIGNMENT, `the replica assignments must name partitions 0 to ${count - 1}, each once`);
     }
     for (const { partitionIndex, brokerIds } of t.assignments) {
       const elsewhere = brokerIds.find((b) => b !== nodeId);
       if (elsewhere !== undefined) {
-        throw new Refused(KafkaError.INVALID_REPLICA_ASSIGNMENT, `partition ${partitionIndex} is assigned to broker ${elsewhere}; the Kafka listener is one broker, ${nodeId}`);
+        return refusal(KafkaError.INVALID_REPLICA_ASSIGNMENT, `partition ${partitionIndex} is assigned to broker ${elsewhere}; the Kafka listener is one broker, ${nodeId}`);
       }
-      if (brokerIds.length !== 1) throw new Refused(KafkaError.INVALID_REPLICA_ASSIGNMENT, `partition ${partitionIndex} needs one replica, on broker ${nodeId}`);
+      if (brokerIds.length !== 1) return refusal(KafkaError.INVALID_REPLICA_ASSIGNMENT, `partition ${partitionIndex} needs one replica, on broker ${nodeId}`);
     }
   } else {
     const rf = t.replicationFactor;
-    if (rf !== DEFAULT && rf < 1) throw new Refused(KafkaError.INVALID_REPLICATION_FACTOR, `replication factor must be at least 1 (or -1 for the default, 1), not ${rf}`);
-    if (rf > 1) throw new Refused(KafkaError.INVALID_REPLICATION_FACTOR, `replication factor ${rf} is larger than the 1 broker the Kafka listener offers; use 1`);
+    if (rf !== DEFAULT && rf < 1) return refusal(KafkaError.INVALID_REPLICATION_FACTOR, `replication factor must be at least 1 (or -1 for the default, 1), not ${rf}`);
+    if (rf > 1) return refusal(KafkaError.INVALID_REPLICATION_FACTOR, `replication factor ${rf} is larger than the 1 broker the Kafka listener offers; use 1`);
     count = t.numPartitions === DEFAULT ? 1 : t.numPartitions;
-    if (count < 1) throw new Refused(KafkaError.INVALID_PARTITIONS, `a topic needs at least one partition (or -1 for the default, 1), not ${t.numPartitions}`);
+    if (count < 1) return refusal(KafkaError.INVALID_PARTITIONS, `a topic needs at least one partition (or -1 for the default, 1), not ${t.numPartitions}`);
   }
-  if (count > MAX_PARTITIONS_PER_TOPIC) throw new Refused(KafkaError.INVALID_PARTITIONS, `a topic has at most ${MAX_PARTITIONS_PER_TOPIC} partitions, not ${count}`);
+  if (count > MAX_PARTITIONS_PER_TOPIC) return refusal(KafkaError.INVALID_PARTITIONS, `a topic has at most ${MAX_PARTITIONS_PER_TOPIC} partitions, not ${count}`);
   return count;
 }
 
@@ -82,8 +82,12 @@ export const createTopics = defineApi({
         topics.push(refused(KafkaError.INVALID_REQUEST, `the request has multiple entries for topic ${t.name}`));
         continue;
       }
+      const partitions = partitionCount(t, nodeId);
+      if (typeof partitions !== 'number') {
+        topics.push(refused(partitions.errorCode, partitions.message));
+        continue;
+      }
       try {
-        const partitions = partitionCount(t, nodeId);
         const settings = settingsFromConfigs(t.configs);
         if (request.validateOnly) {
           if (log.partitionCount(t.name) !== undefined) throw new TributaryError('TOPIC_EXISTS', `topic ${t.name} exists`);
@@ -93,7 +97,7 @@ export const createTopics = defineApi({
         }
         topics.push({ name: t.name, topicId: topicId(clusterId, t.name), errorCode: KafkaError.NONE, errorMessage: null, numPartitions: partitions, replicationFactor: 1, configs: describedConfigs(settings, log.topicDefaults()) });
       } catch (err) {
-        topics.push(err instanceof Refused ? refused(err.errorCode, err.message) : refused(kafkaErrorCode(err), (err as Error).message));
+        topics.push(refused(kafkaErrorCode(err), (err as Error).message));
       }
     }
     return { topics };

@@ -20,7 +20,8 @@ async function partitionsOf(log: GroupLogView, topics: Iterable<string>): Promis
 
 /**
  * Lag of every partition the group committed or has assigned: high watermark − committed offset
- * (never below zero), null where nothing was committed; and the sum of the known lags.
+ * (never below zero), null where nothing was committed, with the commit's metadata where it has
+ * some; and the sum of the known lags.
  */
 export async function describeLag(
   log: GroupLogView,
@@ -29,13 +30,14 @@ export async function describeLag(
 ): Promise<{ partitions: PartitionLag[]; totalLag: number }> {
   const byKey = new Map<string, TopicPartition>();
   for (const tp of [...assigned, ...committed]) byKey.set(topicPartitionKey(tp), { topic: tp.topic, partition: tp.partition });
-  const committedByKey = new Map(committed.map((o) => [topicPartitionKey(o), o.offset]));
+  const committedByKey = new Map(committed.map((o) => [topicPartitionKey(o), o]));
   const infos = await partitionsOf(log, [...byKey.values()].map((tp) => tp.topic));
   const partitions = [...byKey.values()].sort(compareTopicPartitions).map((tp): PartitionLag => {
-    const committedOffset = committedByKey.get(topicPartitionKey(tp)) ?? null;
+    const commit = committedByKey.get(topicPartitionKey(tp));
+    const committedOffset = commit?.offset ?? null;
     const highWatermark = infos.get(tp.topic)?.[tp.partition]?.highWatermark ?? 0;
     const lag = committedOffset === null ? null : Math.max(0, highWatermark - committedOffset);
-    return { topic: tp.topic, partition: tp.partition, committedOffset, highWatermark, lag };
+    return { topic: tp.topic, partition: tp.partition, committedOffset, highWatermark, lag, ...(commit?.metadata ? { metadata: commit.metadata } : {}) };
   });
   return { partitions, totalLag: partitions.reduce((sum, p) => sum + (p.lag ?? 0), 0) };
 }

@@ -55,6 +55,8 @@ export interface PartitionLag extends TopicPartition {
   highWatermark: number;
   /** highWatermark − committedOffset; null when nothing was committed. */
   lag: number | null;
+  /** The commit's metadata string, where it carried one (a Kafka client's OffsetCommit); absent otherwise. */
+  metadata?: string;
 }
 
 export interface GroupDescription {

@@ -32,6 +32,26 @@ export function settingsFromConfigs(configs: readonly { name: string; value: str
   return settings;
 }
 
+/** Kafka's config sources: a topic's own setting, and the default. */
+const DYNAMIC_TOPIC_CONFIG = 1;
+const DEFAULT_CONFIG = 5;
+
+/**
+ * A topic's configs as CreateTopics (v5+) and DescribeConfigs answer them: read-only (configs are
+ * changed through the Tributary config or admin API), each with its source.
+ */
+export function describedConfigs(settings: TopicSettings, defaults: TopicSettings) {
+  return configsFromSettings(settings, defaults).map((c) => ({
+    name: c.name,
+    value: c.value,
+    readOnly: true,
+    configSource: c.isDefault ? DEFAULT_CONFIG : DYNAMIC_TOPIC_CONFIG,
+    // DescribeConfigs v0 says whether it is the default instead of its source.
+    isDefault: c.isDefault,
+    isSensitive: false,
+  }));
+}
+
 /**
  * A topic's settings under Kafka's config names, each with whether it is the topic's own or the
  * default: `cleanup.policy` is always `delete` (the log's only policy); what the topic does not set

@@ -66,9 +66,22 @@ function utf8(text: string): Buffer {
   return bytes;
 }
 
+/**
+ * A header whose value is null (Kafka's headers may have one) is decoded with this value: an
+ * empty buffer to every reader, which the encoder writes back as null. A batch the gateway
+ * re-encodes (the Kafka listener's tenant headers, dead letters) keeps the null a client sent, so
+ * a consumer over Kafka still tells it from an empty value.
+ */
+export const NULL_HEADER_VALUE: Buffer = Object.freeze(Buffer.alloc(0)) as Buffer;
+
+function headerValueBytes(value: Uint8Array | string): Uint8Array | null {
+  if (value === NULL_HEADER_VALUE) return null;
+  return typeof value === 'string' ? utf8(value) : value;
+}
+
 /** Scratch space of the encoder, reused by every call (encoding is synchronous). */
 let recordSizes = new Int32Array(1024);
-const headerParts: Uint8Array[] = [];
+const headerParts: (Uint8Array | null)[] = [];
 
 export interface EncodeOptions {
   baseOffset?: number;
@@ -105,7 +118,7 @@ export function encodeRecordBatch(records: readonly ProducerRecord[], options: E
       for (let j = 0; j < headers.length; j++) {
         const { key, value } = headers[j];
         const k = utf8(key);
-        const v = typeof value === 'string' ? utf8(value) : value;
+        const v = headerValueBytes(value);
         headerParts.push(k, v);
         headersSize += bytesFieldSize(k) + bytesFieldSize(v);
       }
@@ -181,7 +194,7 @@ export function sealBatch(buf: Buffer, start: number, end: number): void {
 
 /** The headers every record of a batch shares, encoded once: count, then each key and value field. */
 export function encodeHeaders(headers: readonly RecordHeader[]): Buffer {
-  const parts = headers.flatMap(({ key, value }) => [utf8(key), typeof value === 'string' ? utf8(value) : value]);
+  const parts = headers.flatMap(({ key, value }) => [utf8(key), headerValueBytes(value)]);
   const out = Buffer.allocUnsafe(varintSize(headers.length) + parts.reduce((n, p) => n + bytesFieldSize(p), 0));
   let pos = writeVarint(out, 0, headers.length);
   for (const p of parts) pos = writeBytesField(out, pos, p);
@@ -347,7 +360,7 @@ function readHeaders(reader: VarintReader): readonly RecordHeader[] {
   for (let j = 0; j < headerCount; j++) {
     const k = readBytesField(reader);
     const v = readBytesField(reader);
-    headers.push(Object.freeze({ key: k ? k.toString('utf8') : '', value: v ?? Buffer.alloc(0) }));
+    headers.push(Object.freeze({ key: k ? k.toString('utf8') : '', value: v ?? NULL_HEADER_VALUE }));
   }
   return Object.freeze(headers);
 }

@@ -82,6 +82,23 @@ describe('the Kafka listener framing', () => {
     c.close();
   });
 
+  it('answers a Metadata naming topics many times with each topic once, as Kafka does (200,000 names of 2.4 MB were answered with 45 MB)', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    const names = Array.from({ length: 3_000 }, (_, i) => ({ name: ['otlp_spans', 'nope', 'otlp_logs'][i % 3] }));
+    c.send((w) => {
+      header(3, 4, 7)(w);
+      writeMetadataRequest(w, 4, { topics: names, allowAutoTopicCreation: false });
+    });
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(7);
+    expect(readMetadataResponse(r, 4).topics.map((t) => [t.name, t.errorCode])).toEqual([
+      ['otlp_spans', 0],
+      ['nope', 3],
+      ['otlp_logs', 0],
+    ]);
+    c.close();
+  });
+
   it('answers each bad batch of a Produce with its own error, appends the good one, and keeps the connection', async () => {
     const batch = () => encodeRecordBatch([{ value: Buffer.from('ok') }]);
     const badCrc = batch();

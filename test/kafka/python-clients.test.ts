@@ -67,7 +67,11 @@ describe.each(clients)('$label against the Kafka listener', ({ client, label, mo
       expect(body.partitions.map((p) => [p.topic, p.partition, p.committedOffset])).toEqual([['otlp_metrics', 0, 7]]);
     } else {
       expect(out.large_metadata).toMatch(/OffsetMetadataTooLarge/);
-      expect(out.committed).toEqual([null, null]);
+      expect(out.with_metadata).toBeNull();
+      // The metadata comes back over OffsetFetch, and the admin API shows it with the offset.
+      expect(out.committed).toEqual([[5, 'checkpoint ünï'], null]);
+      const body = (await (await fetch(`${g.adminUrl}/api/v1/groups/${group}`)).json()) as { partitions: { partition: number; committedOffset: number; metadata?: string }[] };
+      expect(body.partitions.map((p) => [p.partition, p.committedOffset, p.metadata])).toEqual([[0, 5, 'checkpoint ünï']]);
     }
   });
 
@@ -95,7 +99,7 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
   }, 60_000);
   afterAll(() => g?.stop());
 
-  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config and 3 replicas, and describes its configs and the defaults of another', async () => {
+  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config, 3 or 0 replicas, too many partitions, an unknown broker and a name given twice, and describes its configs and the defaults of another', async () => {
     const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'admin_topics.py'), g.bootstrap, 'made_over_kafka']);
     expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout.toString());
@@ -104,6 +108,12 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
     expect(out.bad_config).toMatch(/InvalidConfiguration/);
     // As a one-broker Kafka answers a replication factor of 3 (Kafka Streams' and Connect's internal topics ask for it).
     expect(out.replicated).toMatch(/InvalidReplicationFactor/);
+    // Refused as Kafka refuses them, with the code that names what is wrong.
+    expect(out.no_replicas).toMatch(/InvalidReplicationFactor.*must be at least 1/);
+    expect(out.too_wide).toMatch(/InvalidPartitions.*at most 10000/);
+    expect(out.elsewhere).toMatch(/InvalidReplicationAssignment.*assigned to broker 5/);
+    // A topic named twice in one request: both entries refused, nothing created.
+    expect(out.twice).toMatch(/InvalidRequest.*multiple entries/);
     expect(out.configs).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
     // What a topic does not set is shown as the log's default that applies to it (source 5, DEFAULT_CONFIG):
     // log.retention_ms (7 days), no log.retention_bytes (-1, unlimited), log.segment_bytes and log.segment_ms.
@@ -116,7 +126,6 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
     });
     const topics = (await (await fetch(`${g.adminUrl}/api/v1/topics`)).json()) as { topics: { name: string; partitions: unknown[] }[] };
     expect(topics.topics.find((t) => t.name === 'made_over_kafka')?.partitions).toHaveLength(3);
-    expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_bad');
-    expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_replicated');
+    for (const refused of ['bad', 'replicated', 'no_replicas', 'too_wide', 'elsewhere', 'twice']) expect(topics.topics.map((t) => t.name)).not.toContain(`made_over_kafka_${refused}`);
   });
 });

@@ -52,6 +52,19 @@ describe('a Kafka listener with kafka.auth tokens', () => {
     ]);
   });
 
+  it.runIf(hasKcat)('keeps a null header value null and an empty one empty in the batches it re-encodes for a tenant', async () => {
+    for (const token of [TOKEN, NO_TENANT_TOKEN]) {
+      const produced = await run('kcat', ['-b', g.bootstrap, '-P', '-t', 'otlp_events', '-p', '0', '-H', 'tenant=team-a', '-H', 'marker', '-H', 'empty=', ...sasl(token)], {
+        input: `re-encoded\n`,
+      });
+      expect(produced.code, produced.stderr).toBe(0);
+    }
+    // kcat, a consumer over Kafka, prints a null header value as NULL.
+    const consumed = await run('kcat', ['-b', g.bootstrap, '-C', '-t', 'otlp_events', '-p', '0', '-o', 'beginning', '-e', '-f', '%h\n', ...sasl(TOKEN)]);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    expect(consumed.stdout.toString().trim().split('\n')).toEqual(['marker=NULL,empty=,tenant=team-a', 'marker=NULL,empty=']);
+  });
+
   it.runIf(hasKcat)('refuses a wrong token and a client without SASL', async () => {
     const wrong = await run('kcat', ['-b', g.bootstrap, '-L', '-m', '3', ...sasl('not-the-token-at-all')]);
     expect(wrong.code).not.toBe(0);

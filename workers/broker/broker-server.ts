@@ -116,6 +116,8 @@ export class BrokerServer {
         return null;
       case 'offsetForTimestamp':
         return this.hosted(req.topic, req.partition).log.offsetForTimestamp(req.timestamp);
+      case 'maxTimestamp':
+        return this.hosted(req.topic, req.partition).log.maxTimestamp();
       case 'producerTail':
         return producerTail(this.hosted(req.topic, req.partition).log, req.windowBytes, req.maxProducers);
       case 'updateSettings':

@@ -16,6 +16,7 @@ import { syncInBackground } from './background-sync.js';
 import { CHECKPOINT_FILE, type Checkpoint, CheckpointFile } from './checkpoint.js';
 import type { AppendResult, PartitionLogOptions, ReadResult, RecoveryReport } from './partition-log-types.js';
 import { loadSegments } from './recovery.js';
+import { NO_TIMESTAMP } from './offset-index.js';
 import { segmentsPastRetention } from './retention.js';
 import { quietly, Segment } from './segment.js';
 
@@ -227,6 +228,14 @@ export class PartitionLog {
       else hi = mid - 1;
     }
     return lo;
+  }
+
+  /** The largest record timestamp of the log, from its segments' (undefined when it holds no record). */
+  maxTimestamp(): number | undefined {
+    this.ensureOpen();
+    let max = NO_TIMESTAMP;
+    for (const segment of this.segments) if (segment.maxTimestamp > max) max = segment.maxTimestamp;
+    return max === NO_TIMESTAMP ? undefined : max;
   }
 
   offsetForTimestamp(timestamp: number): number {

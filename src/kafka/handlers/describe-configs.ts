@@ -3,19 +3,17 @@
  *
  * DescribeConfigs (key 32): a topic's settings under Kafka's config names (read-only: configs
  * are changed through the Tributary config or admin API), the ones it does not set as the log's
- * defaults that apply to it (topic-configs.ts); a broker has none to show.
+ * defaults that apply to it (topic-configs.ts); a broker has none to show. Null or no keys asked
+ * for is every config, as in Kafka.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readDescribeConfigsRequest } from '../messages/describe-configs-request.js';
 import { describeConfigsResponseSpec, writeDescribeConfigsResponse } from '../messages/describe-configs-response.js';
-import { configsFromSettings } from '../topic-configs.js';
+import { describedConfigs } from '../topic-configs.js';
 
 const TOPIC = 2;
 const BROKER = 4;
-/** Kafka's config sources: a topic's own setting, and the default. */
-const DYNAMIC_TOPIC_CONFIG = 1;
-const DEFAULT_CONFIG = 5;
 
 export const describeConfigs = defineApi({
   ...specOf(describeConfigsResponseSpec, { min: 0, max: 4 }),
@@ -23,22 +21,32 @@ export const describeConfigs = defineApi({
   readRequest: readDescribeConfigsRequest,
   writeResponse: writeDescribeConfigsResponse,
   async handle(request, _ctx, { log }) {
-    const results = await Promise.all(
-      request.resources.map(async ({ resourceType, resourceName, configurationKeys }) => {
-        const base = { errorCode: KafkaError.NONE, errorMessage: null, resourceType, resourceName, configs: [] };
-        if (resourceType === BROKER) return base;
-        if (resourceType !== TOPIC) return { ...base, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not described` };
+    // From the controller's metadata, once per topic named: a request may name a topic many times,
+    // and a look-up that asked its brokers each time held memory and the main thread for each.
+    const described = new Map<string, ReturnType<typeof describedConfigs> | Error>();
+    const configsOf = (topic: string) => {
+      let found = described.get(topic);
+      if (!found) {
         try {
-          const { settings } = await log.describeTopic(resourceName);
-          const configs = configsFromSettings(settings, log.topicDefaults())
-            .filter((c) => configurationKeys === null || configurationKeys.includes(c.name))
-            .map((c) => ({ ...c, readOnly: true, configSource: c.isDefault ? DEFAULT_CONFIG : DYNAMIC_TOPIC_CONFIG, isSensitive: false, synonyms: [] }));
-          return { ...base, configs };
+          found = describedConfigs(log.describeTopicLayout(topic).settings, log.topicDefaults());
         } catch (err) {
-          return { ...base, errorCode: kafkaErrorCode(err), errorMessage: (err as Error).message };
+          found = err as Error;
         }
-      }),
-    );
+        described.set(topic, found);
+      }
+      return found;
+    };
+    const results = request.resources.map(({ resourceType, resourceName, configurationKeys }) => {
+      const base = { errorCode: KafkaError.NONE, errorMessage: null, resourceType, resourceName, configs: [] };
+      if (resourceType === BROKER) return base;
+      if (resourceType !== TOPIC) return { ...base, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not described` };
+      const configs = configsOf(resourceName);
+      if (configs instanceof Error) return { ...base, errorCode: kafkaErrorCode(configs), errorMessage: configs.message };
+      // Kafka's broker reads an empty list of keys as null: every config (what a client that
+      // leaves the list empty expects, @platformatic/kafka's describeConfigs with [] for one).
+      const every = configurationKeys === null || configurationKeys.length === 0;
+      return { ...base, configs: configs.filter((c) => every || configurationKeys.includes(c.name)).map((c) => ({ ...c, synonyms: [] })) };
+    });
     return { results };
   },
 });

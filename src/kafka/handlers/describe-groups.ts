@@ -55,6 +55,18 @@ export const describeGroups = defineApi({
   readRequest: readDescribeGroupsRequest,
   writeResponse: writeDescribeGroupsResponse,
   async handle(request, _ctx, { groups }) {
-    return { groups: await Promise.all(request.groups.map((g) => describe(groups, g))) };
+    // A group named several times is described once: a group without members in the coordinator
+    // (a pipeline's, one that only stores offsets) is described with its topics' offsets, which
+    // asks their brokers, and a request may name it many times.
+    const described = new Map<string, ReturnType<typeof describe>>();
+    const once = (groupId: string) => {
+      let d = described.get(groupId);
+      if (!d) {
+        d = describe(groups, groupId);
+        described.set(groupId, d);
+      }
+      return d;
+    };
+    return { groups: await Promise.all(request.groups.map(once)) };
   },
 });

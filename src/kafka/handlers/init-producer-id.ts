@@ -9,15 +9,13 @@ import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readInitProducerIdRequest } from '../messages/init-producer-id-request.js';
 import { initProducerIdResponseSpec, writeInitProducerIdResponse } from '../messages/init-producer-id-response.js';
 
-const TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53;
-
 export const initProducerId = defineApi({
   ...specOf(initProducerIdResponseSpec, { min: 0, max: 4 }),
   name: 'InitProducerId',
   readRequest: readInitProducerIdRequest,
   writeResponse: writeInitProducerIdResponse,
   async handle(request, _ctx, { nextProducerId }) {
-    if (request.transactionalId !== null) return { errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+    if (request.transactionalId !== null) return { errorCode: KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
     try {
       return { errorCode: KafkaError.NONE, producerId: nextProducerId(), producerEpoch: 0 };
     } catch (err) {

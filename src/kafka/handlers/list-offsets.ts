@@ -2,7 +2,8 @@
  * Runs on: main thread.
  *
  * ListOffsets (key 2): timestamp -2 is the log start offset, -1 the high watermark
- * (partition-ends.ts), any other the first offset whose timestamp is at or after it, with that
+ * (partition-ends.ts), -3 (MAX_TIMESTAMP, KIP-734) the first record with the largest timestamp the
+ * partition holds, any other the first offset whose timestamp is at or after it, with that
  * record's timestamp, or offset -1 and timestamp -1 when no record is that late (kafka-python's
  * offsets_for_times then says None, librdkafka's gives -1, as with Kafka).
  */
@@ -15,6 +16,8 @@ import { listOffsetsResponseSpec, writeListOffsetsResponse } from '../messages/l
 import { EARLIEST, LATEST, partitionEnd } from '../partition-ends.js';
 
 const NONE_THAT_LATE = { offset: -1, timestamp: -1 };
+/** Kafka's ListOffsetsRequest.MAX_TIMESTAMP: the record with the largest timestamp. */
+const MAX_TIMESTAMP = -3;
 
 /** The first record at or after `timestamp`: its offset and timestamp. */
 async function recordAtOrAfter(log: EmbeddedBackend, topic: string, partition: number, timestamp: number): Promise<{ offset: number; timestamp: number }> {
@@ -24,6 +27,12 @@ async function recordAtOrAfter(log: EmbeddedBackend, topic: string, partition: n
   const { records } = await log.fetch({ topic, partition, offset, maxBytes: 1 });
   const found = records.find((r) => r.offset === offset);
   return found && found.timestamp >= timestamp ? { offset, timestamp: found.timestamp } : NONE_THAT_LATE;
+}
+
+/** The first record holding the partition's largest timestamp, which is the first at or after it; none in an empty partition. */
+async function recordWithLargestTimestamp(log: EmbeddedBackend, topic: string, partition: number): Promise<{ offset: number; timestamp: number }> {
+  const largest = await log.maxTimestamp(topic, partition);
+  return largest === undefined ? NONE_THAT_LATE : recordAtOrAfter(log, topic, partition, largest);
 }
 
 export const listOffsets = defineApi({
@@ -59,7 +68,9 @@ export const listOffsets = defineApi({
               const found =
                 timestamp === LATEST || timestamp === EARLIEST
                   ? { offset: await partitionEnd(log, topic.name, partitionIndex, timestamp), timestamp: -1 }
-                  : await inTurn(() => recordAtOrAfter(log, topic.name, partitionIndex, timestamp));
+                  : timestamp === MAX_TIMESTAMP
+                    ? await inTurn(() => recordWithLargestTimestamp(log, topic.name, partitionIndex))
+                    : await inTurn(() => recordAtOrAfter(log, topic.name, partitionIndex, timestamp));
               return { partitionIndex, errorCode: KafkaError.NONE, ...found, leaderEpoch: p.leaderEpoch };
             } catch (err) {
               return { partitionIndex, errorCode: kafkaErrorCode(err), timestamp: -1, offset: -1, leaderEpoch: -1 };

@@ -5,7 +5,7 @@
  * controller. v0 is served too: kafka-python bootstraps with it. Topics are never created by a
  * Metadata request: they come from the config or the admin API, so an unknown topic is
  * UNKNOWN_TOPIC_OR_PARTITION. Topic ids come from topic-ids.ts; a request naming a topic only
- * by id (v10+) is not answered by id yet.
+ * by id (v10+) is not answered by id yet. A topic named several times is answered once.
  */
 import type { TopicInfo } from '../../log/types.js';
 import { defineApi, specOf } from '../api.js';
@@ -46,7 +46,10 @@ export const metadata = defineApi({
       // Partitions and epochs only: the brokers' figures (offsets, sizes) are not asked for.
       topics = log.listTopicLayouts().map(describe);
     } else {
-      topics = request.topics.map(({ name }) => {
+      // Each topic once, as Kafka answers (it reads the names as a set): a request naming one
+      // thousands of times would otherwise get an answer many times its size.
+      const named = [...new Map(request.topics.map((t) => [t.name, t])).values()];
+      topics = named.map(({ name }) => {
         if (name === null) return { errorCode: KafkaError.UNKNOWN_TOPIC_OR_PARTITION, name: null, partitions: [] };
         try {
           return describe(log.describeTopicLayout(name));

@@ -90,6 +90,8 @@ export type BrokerRequest =
   /** A fetch's ArrayBuffer, transferred back once its bytes were sent: the broker reads later fetches into it. Never answered. */
   | { id: number; op: 'recycle'; buffer: ArrayBuffer }
   | { id: number; op: 'offsetForTimestamp'; topic: string; partition: number; timestamp: number }
+  /** The largest record timestamp the partition holds (undefined when none): Kafka's ListOffsets MAX_TIMESTAMP. */
+  | { id: number; op: 'maxTimestamp'; topic: string; partition: number }
   /** Idempotent producers' last batches in the last `windowBytes` of the partition (workers/broker/producer-tail.ts). */
   | { id: number; op: 'producerTail'; topic: string; partition: number; windowBytes: number; maxProducers: number }
   | { id: number; op: 'updateSettings'; topic: string; partition: number; settings: PartitionStorageSettings }
@@ -125,6 +127,7 @@ export interface BrokerReplies {
   fetch: FetchReply;
   recycle: null;
   offsetForTimestamp: number;
+  maxTimestamp: number | undefined;
   producerTail: StoredProducerBatch[];
   updateSettings: null;
   enforceRetention: PartitionStats[];

@@ -395,6 +395,13 @@ export class EmbeddedBackend implements LogBackend {
     return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
   }
 
+  /** The largest record timestamp a partition holds, undefined when it holds none (Kafka's ListOffsets MAX_TIMESTAMP). */
+  maxTimestamp(topic: string, partition: number): Promise<number | undefined> {
+    this.assertRunning();
+    const p = this.controller.requirePartition(topic, partition);
+    return this.brokers[p.leader].request<'maxTimestamp'>({ op: 'maxTimestamp', topic, partition });
+  }
+
   /** After a broker opened partitions: their offsets are read from its memory, and what recovery did is reported. */
   private partitionsOpened(brokerId: number, opened: OpenedPartition[]): void {
     this.stats.opened(opened);

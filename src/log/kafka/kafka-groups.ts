@@ -113,7 +113,13 @@ export class KafkaGroups {
       [...partitions.values()].sort(byTopicPartition).map(async (tp) => {
         const highWatermark = (await this.deps.readers.watermarks(tp.topic, tp.partition)).high;
         const c = committed.find((o) => o.topic === tp.topic && o.partition === tp.partition);
-        return { ...tp, committedOffset: c?.offset ?? null, highWatermark, lag: c ? Math.max(0, highWatermark - c.offset) : null };
+        return {
+          ...tp,
+          committedOffset: c?.offset ?? null,
+          highWatermark,
+          lag: c ? Math.max(0, highWatermark - c.offset) : null,
+          ...(c?.metadata ? { metadata: c.metadata } : {}),
+        };
       }),
     );
     return {

@@ -2,8 +2,10 @@
 
 Usage: admin_topics.py BOOTSTRAP TOPIC
 Prints one JSON object: what creating TOPIC (3 partitions, retention.ms=3600000), creating it
-again, creating one with an unsupported config and one with 3 replicas answered, and the configs
-DescribeConfigs shows, of TOPIC and of events_in (with their sources).
+again, creating one with an unsupported config, one with 3 replicas, one with 0 replicas, one with
+more partitions than a topic may have, one with its replicas assigned to a broker that does not
+exist and one named twice in a request answered, and the configs DescribeConfigs shows, of TOPIC
+and of events_in (with their sources).
 """
 import json
 import sys
@@ -19,8 +21,8 @@ def create(new_topic):
     try:
         response = admin.create_topics([new_topic])
         return [[name, code] for name, code, *_ in response.topic_errors]
-    except Exception as e:  # kafka-python raises on a topic error
-        return type(e).__name__
+    except Exception as e:  # kafka-python raises on a topic error, with the response in its text
+        return f"{type(e).__name__}: {e}"
 
 
 out = {
@@ -28,7 +30,15 @@ out = {
     "again": create(NewTopic(topic, 3, 1)),
     "bad_config": create(NewTopic(topic + "_bad", 1, 1, topic_configs={"min.insync.replicas": "2"})),
     "replicated": create(NewTopic(topic + "_replicated", 1, 3)),
+    "no_replicas": create(NewTopic(topic + "_no_replicas", 1, 0)),
+    "too_wide": create(NewTopic(topic + "_too_wide", 10001, 1)),
+    "elsewhere": create(NewTopic(topic + "_elsewhere", -1, -1, replica_assignments={0: [0], 1: [5]})),
 }
+try:
+    response = admin.create_topics([NewTopic(topic + "_twice", 1, 1), NewTopic(topic + "_twice", 2, 1)])
+    out["twice"] = [[name, code] for name, code, *_ in response.topic_errors]
+except Exception as e:
+    out["twice"] = f"{type(e).__name__}: {e}"
 described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
 out["configs"] = {name: value for name, value, *_ in described[0].resources[0][4]}
 # A topic with no settings of its own (events_in): each config's value and source.

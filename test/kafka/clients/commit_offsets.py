@@ -3,8 +3,9 @@
 Usage: commit_offsets.py confluent|kafka-python BOOTSTRAP GROUP TOPIC
 librdkafka commits TOPIC-0 at 7 with TOPIC-99 (no such partition) at 7; kafka-python commits
 TOPIC-1 at 3 with 5000 bytes of metadata (over Kafka's offset.metadata.max.bytes, 4096; the
-python3-confluent-kafka 1.7 API has no metadata). Prints one JSON object: what the commit raised
-(the exception's text, or null) and the offsets of partitions 0 and 1 committed after.
+python3-confluent-kafka 1.7 API has no metadata), then TOPIC-0 at 5 with the metadata
+"checkpoint ünï". Prints one JSON object: what the commits raised (the exception's text, or null)
+and the offsets of partitions 0 and 1 committed after (kafka-python: with their metadata).
 """
 import json
 import sys
@@ -36,7 +37,9 @@ else:
     # retriable to it, with Kafka too): its check is the metadata limit only.
     out = {
         "large_metadata": attempt(lambda: c.commit({TopicPartition(topic, 1): OffsetAndMetadata(3, "m" * 5000)})),
-        "committed": [c.committed(TopicPartition(topic, p)) for p in (0, 1)],
+        "with_metadata": attempt(lambda: c.commit({TopicPartition(topic, 0): OffsetAndMetadata(5, "checkpoint ünï")})),
     }
+    committed = [c.committed(TopicPartition(topic, p), metadata=True) for p in (0, 1)]
+    out["committed"] = [m and [m.offset, m.metadata] for m in committed]
 c.close()
 print(json.dumps(out))

@@ -50,7 +50,7 @@ function resetBody(values: { to?: string; timestamp?: string; offset?: string; t
 export const groupsCommand: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, usage);
+    const { values, positionals } = parse(argv, options, usage, 2);
     const [action, group] = positionals;
     if (!action) throw usageError("groups needs an action: list, describe or reset-offsets", usage);
     const client = new AdminClient(values.admin, values.token);

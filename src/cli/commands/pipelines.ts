@@ -124,7 +124,7 @@ const show = (lag: number | null) => (lag === null ? '-' : lag);
 export const pipelinesCommand: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, usage);
+    const { values, positionals } = parse(argv, options, usage, 2);
     const [action, group] = positionals;
     if (!action) throw usageError('pipelines needs an action: list, describe, create, pause, resume or delete', usage);
     const client = new AdminClient(values.admin, values.token);

@@ -31,7 +31,7 @@ const options = {
 export const sendCommand: Command = {
   usage,
   async run(argv) {
-    const { values } = parse(argv, options, usage);
+    const { values } = parse(argv, options, usage, 0);
     const requests = Number(values.requests);
     if (!Number.isInteger(requests) || requests < 1 || requests > MAX_REQUESTS) {
       throw usageError(`--requests expects a whole number from 1 to ${MAX_REQUESTS}`, usage);

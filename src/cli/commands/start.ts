@@ -49,7 +49,7 @@ async function startLog(config: TributaryConfig, logger: Logger): Promise<Starti
 export const startCommand: Command = {
   usage,
   async run(argv) {
-    const { values } = parse(argv, options, usage);
+    const { values } = parse(argv, options, usage, 0);
     const role = (values.role ?? 'all') as GatewayRole;
     if (!GATEWAY_ROLES.includes(role)) throw usageError(`--role expects ingest, sinks or all, got "${values.role}"`, usage);
     checkLogEnvironment();

@@ -83,7 +83,7 @@ function describeRecord(record: ConsumedRecord, decode: boolean): string {
 export const tailCommand: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, usage);
+    const { values, positionals } = parse(argv, options, usage, 1);
     const [topic] = positionals;
     if (!topic) throw usageError('tail needs a TOPIC', usage);
     const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);

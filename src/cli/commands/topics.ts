@@ -75,7 +75,7 @@ function printTopic(topic: TopicJson): void {
 export const topicsCommand: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, usage);
+    const { values, positionals } = parse(argv, options, usage, 2);
     const [action, name] = positionals;
     if (!action) throw usageError("topics needs an action: list, describe, create or alter", usage);
     const client = new AdminClient(values.admin, values.token);

@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tributary } from '../e2e/cli-process.js';
+
+/** `tributary` as a user types it, in its own process: what it refuses, and how. */
+describe('tributary command-line arguments', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-cli-args-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses an argument a command does not take, naming it (exit 2): `start FILE` does not start on the default config', async () => {
+    const config = join(dir, 'prod.yaml');
+    writeFileSync(config, 'receiver: { endpoint: 127.0.0.1:0 }\nadmin: { endpoint: 127.0.0.1:0 }\nkafka: { listener: "" }\n');
+    // Were the file ignored, the default config would start on these (free) ports and this data directory.
+    const start = await tributary(['start', config], {
+      TRIBUTARY_DATA_DIR: join(dir, 'data'),
+      TRIBUTARY_RECEIVER_ENDPOINT: '127.0.0.1:0',
+      TRIBUTARY_ADMIN_ENDPOINT: '127.0.0.1:0',
+      TRIBUTARY_KAFKA_LISTENER: '',
+    });
+    expect(start.code).toBe(2);
+    expect(start.stderr).toContain(`tributary start: unexpected argument "${config}"`);
+    expect(start.stderr).toContain('--config FILE');
+    // Nothing listens on port 1: were the extra argument ignored, these would fail to connect (exit 3).
+    for (const [args, extra] of [
+      [['send', '50', '--endpoint', 'http://127.0.0.1:1'], '50'],
+      [['tail', 'otlp_spans', 'otlp_logs', '--admin', 'http://127.0.0.1:1'], 'otlp_logs'],
+      [['topics', 'describe', 'otlp_spans', 'otlp_logs', '--admin', 'http://127.0.0.1:1'], 'otlp_logs'],
+    ] as const) {
+      const r = await tributary([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(`unexpected argument "${extra}"`);
+    }
+  }, 90_000);
+});

@@ -41,7 +41,10 @@ export const sendCommand: Command = {
 
     for (;;) {
       const counts = await sendSampleTelemetry({ endpoint: values.endpoint, token: values.token, requests }).catch((err: unknown) => {
-        throw new CliError(`could not send to ${values.endpoint} (${describe(err)}); is \`tributary start\` running? (--endpoint URL)`, EXIT.unreachable);
+        const status = httpStatusOf(err);
+        if (status === undefined) throw new CliError(`could not send to ${values.endpoint} (${describe(err)}); is \`tributary start\` running? (--endpoint URL)`, EXIT.unreachable);
+        const hint = status === 401 || status === 403 ? '; give the receiver a token of its receiver.auth with --token T (env TRIBUTARY_TOKEN)' : '';
+        throw new CliError(`${values.endpoint} refused the telemetry with HTTP ${status} (${describe(err)})${hint}`);
       });
       if (values.json) printJson(counts);
       else
@@ -53,6 +56,19 @@ export const sendCommand: Command = {
     }
   },
 };
+
+/**
+ * The HTTP status the receiver answered, when it answered: the exporters' OTLPExporterError keeps
+ * it in `code` (a number; a connection that failed has a string code or none). It comes alone, in
+ * an array (a metric reader's flush), inside an export result, or as the cause of the sample's error.
+ */
+function httpStatusOf(err: unknown, depth = 0): number | undefined {
+  if (depth > 4 || err === null || typeof err !== 'object') return undefined;
+  if (Array.isArray(err)) return err.map((e) => httpStatusOf(e, depth + 1)).find((status) => status !== undefined);
+  const { code, error, cause } = err as { code?: unknown; error?: unknown; cause?: unknown };
+  if (typeof code === 'number' && code >= 100 && code <= 599) return code;
+  return httpStatusOf(error ?? cause, depth + 1);
+}
 
 /** Exporters reject with an Error, or with the SDK's export result that carries one. */
 function describe(err: unknown): string {

@@ -33,4 +33,16 @@ describe('tributary command-line arguments', () => {
       expect(r.stderr, args.join(' ')).toContain(`unexpected argument "${extra}"`);
     }
   }, 90_000);
+
+  it('`help COMMAND` prints that command\'s usage, as `COMMAND --help` does', async () => {
+    for (const command of ['start', 'topics', 'tail', 'send']) {
+      const help = await tributary(['help', command]);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout, command).toBe((await tributary([command, '--help'])).stdout);
+      expect(help.stdout, command).toMatch(new RegExp(`^Usage:(\\n  | )tributary ${command} `));
+    }
+    const unknown = await tributary(['help', 'frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+  }, 90_000);
 });

@@ -36,3 +36,13 @@ export function parse<O extends Options>(argv: string[], options: O, usage: stri
 export function usageError(message: string, usage: string): CliError {
   return new CliError(`${message}\n\n${usage}`, EXIT.usage);
 }
+
+/**
+ * An http(s) URL given with `flag` (or its environment variable): anything else would fail later
+ * as a puzzling "Invalid URL" or "fetch failed", as if the gateway were down.
+ */
+export function httpUrlOption(value: string, flag: string, env: string, example: string, usage: string): string {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') return value;
+  throw usageError(`${flag} (or ${env}) expects an http:// or https:// URL such as ${example}, got "${value}"`, usage);
+}

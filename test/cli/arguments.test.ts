@@ -34,6 +34,19 @@ describe('tributary command-line arguments', () => {
     }
   }, 90_000);
 
+  it('refuses an admin or receiver URL that is not http(s), naming the flag and its variable (exit 2), rather than "Invalid URL" or "unreachable"', async () => {
+    const flag = await tributary(['topics', 'list', '--admin', 'not a url']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('tributary topics: --admin (or TRIBUTARY_ADMIN_URL) expects an http:// or https:// URL such as http://127.0.0.1:4320, got "not a url"');
+    // host:port without a scheme parses as a URL of scheme "localhost:".
+    const env = await tributary(['groups', 'list'], { TRIBUTARY_ADMIN_URL: 'localhost:4320' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('got "localhost:4320"');
+    const send = await tributary(['send', '--endpoint', 'ftp://127.0.0.1:4318']);
+    expect(send.code).toBe(2);
+    expect(send.stderr).toContain('tributary send: --endpoint (or TRIBUTARY_OTLP_ENDPOINT) expects an http:// or https:// URL');
+  }, 60_000);
+
   it('`help COMMAND` prints that command\'s usage, as `COMMAND --help` does', async () => {
     for (const command of ['start', 'topics', 'tail', 'send']) {
       const help = await tributary(['help', command]);

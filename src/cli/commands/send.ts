@@ -1,6 +1,6 @@
 // Runs on: main thread of the `tributary` command.
 import { parseDuration } from '../duration.js';
-import { parse, usageError } from '../args.js';
+import { httpUrlOption, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { printJson } from '../output.js';
@@ -36,11 +36,12 @@ export const sendCommand: Command = {
     if (!Number.isInteger(requests) || requests < 1 || requests > MAX_REQUESTS) {
       throw usageError(`--requests expects a whole number from 1 to ${MAX_REQUESTS}`, usage);
     }
+    const endpoint = httpUrlOption(values.endpoint, '--endpoint', 'TRIBUTARY_OTLP_ENDPOINT', 'http://127.0.0.1:4318', usage);
     const every = values.every === undefined ? undefined : parseDuration(values.every);
     if (every === null) throw usageError(`--every expects a duration such as 5s, got "${values.every}"`, usage);
 
     for (;;) {
-      const counts = await sendSampleTelemetry({ endpoint: values.endpoint, token: values.token, requests }).catch((err: unknown) => {
+      const counts = await sendSampleTelemetry({ endpoint, token: values.token, requests }).catch((err: unknown) => {
         const status = httpStatusOf(err);
         if (status === undefined) throw new CliError(`could not send to ${values.endpoint} (${describe(err)}); is \`tributary start\` running? (--endpoint URL)`, EXIT.unreachable);
         const hint = status === 401 || status === 403 ? '; give the receiver a token of its receiver.auth with --token T (env TRIBUTARY_TOKEN)' : '';

@@ -5,7 +5,7 @@ import { protoToJson } from '../../otlp/proto-to-json.js';
 import { REQUEST_MESSAGE } from '../../otlp/signals.js';
 import { summarize } from '../../sinks/otlp-summary.js';
 import { kindOfRecord, signalOfRecord } from '../../sinks/signals.js';
-import { AdminClient, nameInPath } from '../admin-client.js';
+import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -91,7 +91,7 @@ export const tailCommand: Command = {
     const only = values.partition === undefined ? undefined : Number(values.partition);
     if (only !== undefined && !Number.isInteger(only)) throw usageError('--partition expects a partition number', usage);
 
-    const client = new AdminClient(values.admin, values.token);
+    const client = adminClientOf(values, usage);
     const path = `api/v1/topics/${nameInPath(topic, 'topic')}`;
     const info = await client.get<TopicJson>(path);
     const partitions = info.partitions.filter((p) => only === undefined || p.partition === only);

@@ -47,6 +47,15 @@ describe('tributary command-line arguments', () => {
     expect(send.stderr).toContain('tributary send: --endpoint (or TRIBUTARY_OTLP_ENDPOINT) expects an http:// or https:// URL');
   }, 60_000);
 
+  it('send --every refuses 0 and a wait longer than a timer holds, which would send without a pause (exit 2)', async () => {
+    // Nothing listens on port 1: accepted, the first round would fail to connect (exit 3).
+    for (const every of ['0', '0s', '30d']) {
+      const r = await tributary(['send', '--every', every, '--endpoint', 'http://127.0.0.1:1']);
+      expect(r.code, every).toBe(2);
+      expect(r.stderr, every).toContain(`tributary send: --every expects a duration from 1ms to 2147483647ms (about 24 days), such as 5s, got "${every}"`);
+    }
+  }, 60_000);
+
   it('`help COMMAND` prints that command\'s usage, as `COMMAND --help` does', async () => {
     for (const command of ['start', 'topics', 'tail', 'send']) {
       const help = await tributary(['help', command]);

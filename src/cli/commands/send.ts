@@ -1,4 +1,5 @@
 // Runs on: main thread of the `tributary` command.
+import { MAX_TIMER_MS } from '../../max-timer.js';
 import { parseDuration } from '../duration.js';
 import { httpUrlOption, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
@@ -16,7 +17,7 @@ logs and events) with the OpenTelemetry SDK's OTLP/HTTP protobuf exporters.
 Options:
   --endpoint URL   OTLP/HTTP receiver (default http://127.0.0.1:4318, env TRIBUTARY_OTLP_ENDPOINT)
   --requests N     simulated checkout requests per round, one trace each (default 20, at most ${MAX_REQUESTS})
-  --every D        repeat every D (e.g. 5s) until interrupted
+  --every D        repeat every D (e.g. 5s; 1ms to about 24 days) until interrupted
   --token T        bearer token for the receiver (env TRIBUTARY_TOKEN)
   --json           print the counts as JSON`;
 
@@ -38,7 +39,10 @@ export const sendCommand: Command = {
     }
     const endpoint = httpUrlOption(values.endpoint, '--endpoint', 'TRIBUTARY_OTLP_ENDPOINT', 'http://127.0.0.1:4318', usage);
     const every = values.every === undefined ? undefined : parseDuration(values.every);
-    if (every === null) throw usageError(`--every expects a duration such as 5s, got "${values.every}"`, usage);
+    // 0 would send without a pause, and a wait past a Node timer's range after 1 ms: both flood the receiver.
+    if (every === null || (every !== undefined && (every === 0 || every > MAX_TIMER_MS))) {
+      throw usageError(`--every expects a duration from 1ms to ${MAX_TIMER_MS}ms (about 24 days), such as 5s, got "${values.every}"`, usage);
+    }
 
     for (;;) {
       const counts = await sendSampleTelemetry({ endpoint, token: values.token, requests }).catch((err: unknown) => {

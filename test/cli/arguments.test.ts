@@ -56,6 +56,20 @@ describe('tributary command-line arguments', () => {
     }
   }, 60_000);
 
+  it('tail refuses a --max or --partition that is not a whole number, naming the flag (exit 2)', async () => {
+    // Nothing listens on port 1: accepted, the value would lead to a failed connection (exit 3).
+    for (const [flag, value, expected] of [
+      ['--max', '1.5', '--max expects a whole number from 1, got "1.5"'],
+      ['--max', '0', '--max expects a whole number from 1, got "0"'],
+      ['--partition', '', '--partition expects a partition number, got ""'],
+      ['--partition', '1.5', '--partition expects a partition number, got "1.5"'],
+    ]) {
+      const r = await tributary(['tail', 'otlp_spans', `${flag}=${value}`, '--admin', 'http://127.0.0.1:1']);
+      expect(r.code, `${flag}=${value}`).toBe(2);
+      expect(r.stderr, `${flag}=${value}`).toContain(`tributary tail: ${expected}`);
+    }
+  }, 60_000);
+
   it('`help COMMAND` prints that command\'s usage, as `COMMAND --help` does', async () => {
     for (const command of ['start', 'topics', 'tail', 'send']) {
       const help = await tributary(['help', command]);

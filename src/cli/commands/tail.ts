@@ -86,10 +86,11 @@ export const tailCommand: Command = {
     const { values, positionals } = parse(argv, options, usage, 1);
     const [topic] = positionals;
     if (!topic) throw usageError('tail needs a TOPIC', usage);
+    // Digits only: Number() reads "" as 0 and lets 1.5 through (which printed 2 records).
     const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);
-    if (!(max >= 1)) throw usageError(`--max expects a positive number, got "${values.max}"`, usage);
+    if (values.max !== undefined && !(/^\d+$/.test(values.max) && max >= 1)) throw usageError(`--max expects a whole number from 1, got "${values.max}"`, usage);
     const only = values.partition === undefined ? undefined : Number(values.partition);
-    if (only !== undefined && !Number.isInteger(only)) throw usageError('--partition expects a partition number', usage);
+    if (values.partition !== undefined && !/^\d+$/.test(values.partition)) throw usageError(`--partition expects a partition number, got "${values.partition}"`, usage);
 
     const client = adminClientOf(values, usage);
     const path = `api/v1/topics/${nameInPath(topic, 'topic')}`;

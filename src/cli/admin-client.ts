@@ -61,7 +61,9 @@ export class AdminClient {
     }
     if (!response.ok) {
       const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new CliError(error ? `${error.message} (${error.code})` : `${method} ${url.pathname} failed with ${response.status}`);
+      // The API cannot know which flag the token came from; the command can say.
+      const hint = response.status === 401 ? '; give a token of its admin.auth with --token T (env TRIBUTARY_ADMIN_TOKEN)' : '';
+      throw new CliError(`${error ? `${error.message} (${error.code})` : `${method} ${url.pathname} failed with ${response.status}`}${hint}`);
     }
     return json as T;
   }

@@ -16,8 +16,9 @@ const usage = `Usage: tributary start [--config FILE] [--role ingest|sinks|all]
 Starts the gateway: the OTLP/HTTP receiver, the log, the sink pipelines and the admin API.
 With log.backend: kafka, a process can take one role: \`ingest\` runs the receiver only,
 \`sinks\` the pipelines only (members of Kafka consumer groups), \`all\` (default) both.
-Runs until SIGINT or SIGTERM, then shuts down cleanly (requests in flight reach the log, sinks
-commit, segments are flushed and closed). A second signal exits at once.
+Runs until SIGINT or SIGTERM, then shuts down cleanly (/readyz answers 503, the listeners close
+after receiver.shutdown_delay, requests in flight reach the log, sinks commit, segments are
+flushed and closed). A second signal exits at once (exit code 130).
 
 Options:
   --config FILE   configuration file (default: config/tributary.yaml; docs/configuration.md)

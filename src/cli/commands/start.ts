@@ -18,11 +18,14 @@ With log.backend: kafka, a process can take one role: \`ingest\` runs the receiv
 \`sinks\` the pipelines only (members of Kafka consumer groups), \`all\` (default) both.
 Runs until SIGINT or SIGTERM, then shuts down cleanly (/readyz answers 503, the listeners close
 after receiver.shutdown_delay, requests in flight reach the log, sinks commit, segments are
-flushed and closed). A second signal exits at once (exit code 130).
+flushed and closed). A second signal, a second or more after the first, exits at once (exit code 130).
 
 Options:
   --config FILE   configuration file (default: config/tributary.yaml; docs/configuration.md)
   --role ROLE     ingest, sinks or all (default all; split roles need log.backend: kafka)`;
+
+/** A signal this soon after the first is a copy of it (see onSignal), not a second request. */
+const REPEATED_SIGNAL_MS = 1_000;
 
 const options = {
   config: { type: 'string' },
@@ -71,14 +74,17 @@ export const startCommand: Command = {
       throw err;
     }
 
-    let signalled: Promise<NodeJS.Signals> | undefined;
+    let signalledAt: number | undefined;
     const stop = new Promise<NodeJS.Signals>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
-        if (signalled) {
+        if (signalledAt !== undefined) {
+          // The same request twice, not an impatient operator: `timeout` and supervisors signal the
+          // process and then its process group, so a copy can follow within milliseconds.
+          if (performance.now() - signalledAt < REPEATED_SIGNAL_MS) return;
           logger.warn(`second ${signal}: exiting without a clean shutdown`);
           process.exit(EXIT.interrupted);
         }
-        signalled = Promise.resolve(signal);
+        signalledAt = performance.now();
         resolve(signal);
       };
       process.on('SIGINT', onSignal);

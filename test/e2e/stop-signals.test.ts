@@ -32,7 +32,7 @@ function accepts(url: string): Promise<boolean> {
  * keeps accepting for `receiver.shutdown_delay` so that the balancer stops sending before the
  * listeners close, instead of clients meeting refused connections.
  */
-describe('tributary start with receiver.shutdown_delay', () => {
+describe('tributary start stopped by a signal', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -59,6 +59,20 @@ describe('tributary start with receiver.shutdown_delay', () => {
       await eventually('the receiver to stop accepting', async () => !(await accepts(gateway.receiverUrl)), 20_000);
       expect(await gateway.exited).toBe(0);
       expect(gateway.output()).toMatch(/SIGTERM: shutting down[\s\S]*not ready: the listeners stop accepting in 3000 ms \(receiver\.shutdown_delay\)[\s\S]*stopped cleanly/);
+    } finally {
+      await gateway.stop();
+    }
+  }, 90_000);
+
+  it('takes a copy of the signal that follows at once (timeout(1) signals the process, then its group) as the same request: a clean stop, exit 0', async () => {
+    const gateway = await startGatewayProcess();
+    try {
+      process.kill(gateway.pid, 'SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      process.kill(gateway.pid, 'SIGTERM');
+      expect(await gateway.exited).toBe(0);
+      expect(gateway.output()).toMatch(/stopped cleanly/);
+      expect(gateway.output()).not.toMatch(/second SIGTERM/);
     } finally {
       await gateway.stop();
     }

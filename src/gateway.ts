@@ -134,8 +134,16 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
     },
     async shutdown() {
       if (phase === 'stopped' || phase === 'stopping') return;
+      const wasRunning = phase === 'running';
       phase = 'stopping';
       try {
+        // /readyz answers 503 from now on; a load balancer that probes it needs a while to see that
+        // and stop sending, and until then new connections must still be served, not refused.
+        const delay = config.receiver.shutdown_delay;
+        if (wasRunning && delay > 0 && (receiver || kafka)) {
+          logger.info(`not ready: the listeners stop accepting in ${delay} ms (receiver.shutdown_delay)`);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
         // Each part stops even when one before it fails; the log's own shutdown releases the data directory.
         await shutdownInOrder([
           ['the Kafka listener', async () => kafka?.shutdown()],

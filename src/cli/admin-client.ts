@@ -1,4 +1,5 @@
 // Runs on: main thread of the `tributary` command.
+import { httpUrlOption } from './args.js';
 import { CliError, EXIT } from './cli-error.js';
 
 /**
@@ -9,6 +10,11 @@ import { CliError, EXIT } from './cli-error.js';
 export function nameInPath(name: string, what: string): string {
   if (name === '.' || name === '..') throw new CliError(`invalid ${what} name "${name}": names are 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-", and not "." or ".."`, EXIT.usage);
   return encodeURIComponent(name);
+}
+
+/** The client of the gateway that `--admin` and `--token` (ADMIN_OPTIONS) name. */
+export function adminClientOf(values: { admin: string; token?: string }, usage: string): AdminClient {
+  return new AdminClient(httpUrlOption(values.admin, '--admin', 'TRIBUTARY_ADMIN_URL', 'http://127.0.0.1:4320', usage), values.token);
 }
 
 /** A small client of the admin API for CLI commands that act on a running gateway. */
@@ -55,7 +61,9 @@ export class AdminClient {
     }
     if (!response.ok) {
       const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new CliError(error ? `${error.message} (${error.code})` : `${method} ${url.pathname} failed with ${response.status}`);
+      // The API cannot know which flag the token came from; the command can say.
+      const hint = response.status === 401 ? '; give a token of its admin.auth with --token T (env TRIBUTARY_ADMIN_TOKEN)' : '';
+      throw new CliError(`${error ? `${error.message} (${error.code})` : `${method} ${url.pathname} failed with ${response.status}`}${hint}`);
     }
     return json as T;
   }

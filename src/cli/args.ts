@@ -16,15 +16,33 @@ export const ADMIN_OPTIONS_USAGE = `  --admin URL   admin API of the gateway (de
   --token T     bearer token for the admin API (env TRIBUTARY_ADMIN_TOKEN)
   --json        print JSON instead of a table`;
 
-/** parseArgs with usage errors turned into exit code 2 and the command's usage text. */
-export function parse<O extends Options>(argv: string[], options: O, usage: string) {
+/**
+ * parseArgs with usage errors turned into exit code 2 and the command's usage text. Arguments past
+ * the `positionals` a command takes are refused: `tributary start prod.yaml` must not start on the
+ * default config as if the file had been read.
+ */
+export function parse<O extends Options>(argv: string[], options: O, usage: string, positionals: number) {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n\n${usage}`, EXIT.usage);
   }
+  const extra = parsed.positionals[positionals];
+  if (extra !== undefined) throw usageError(`unexpected argument "${extra}"`, usage);
+  return parsed;
 }
 
 export function usageError(message: string, usage: string): CliError {
   return new CliError(`${message}\n\n${usage}`, EXIT.usage);
+}
+
+/**
+ * An http(s) URL given with `flag` (or its environment variable): anything else would fail later
+ * as a puzzling "Invalid URL" or "fetch failed", as if the gateway were down.
+ */
+export function httpUrlOption(value: string, flag: string, env: string, example: string, usage: string): string {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') return value;
+  throw usageError(`${flag} (or ${env}) expects an http:// or https:// URL such as ${example}, got "${value}"`, usage);
 }

@@ -7,9 +7,15 @@ import module from 'node:module';
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 // A reader that stopped early (`tributary tail … | head`) closes the pipe: a command's output is
 // done, not failed, and a running gateway goes on without its stdout.
+const closedPipe = (err: NodeJS.ErrnoException) => err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED';
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  if (!closedPipe(err)) throw err;
   if (process.argv[2] !== 'start') process.exit(process.exitCode ?? 0);
+});
+// Nor may the reader of stderr (a `tee`, a log shipper) going away end the gateway uncleanly: it
+// goes on without its logs, and a command still ends with its own exit code.
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (!closedPipe(err)) throw err;
 });
 const { main } = await import('./main.js');
 

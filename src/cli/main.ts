@@ -29,11 +29,13 @@ Usage: tributary <command> [options]
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-Run \`tributary <command> --help\` for a command's options.`;
+Run \`tributary <command> --help\` (or \`tributary help <command>\`) for a command's options.`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // `tributary help start` is `tributary start --help`.
+  if (name === 'help' && rest.length > 0) return main([rest[0], '--help']);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help() + '\n');
     return name ? EXIT.ok : EXIT.usage;

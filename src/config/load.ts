@@ -103,5 +103,12 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE, env: NodeJS.Proce
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
   }
+  // An empty file (a mount or a template gone wrong, the wrong file) is no request for the defaults:
+  // the gateway would write to ./data of wherever it runs, and take the default ports.
+  if (parseDocument(text).contents === null) {
+    throw new ConfigError(
+      `${file} holds no settings (it is empty or only comments); a gateway started on it would take every default (log.data_dir ./data, ports 4318, 4320, 9092). Write the settings, or give the file you meant`,
+    );
+  }
   return parseConfig(text, file, env);
 }

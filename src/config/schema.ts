@@ -58,6 +58,8 @@ const receiverSchema = z.strictObject({
   idle_timeout: connectionTimeout.default(30_000),
   max_connections: z.number().int().min(1).default(1024),
   shutdown_timeout: timerPeriod.default(10_000),
+  /** On shutdown, how long /readyz answers 503 while the listeners still accept, so load balancers stop sending first. */
+  shutdown_delay: timerPeriod.default(0),
   /** Most bytes a request's records may take in the log per byte of the request (decompressed): 413 past it. */
   max_write_amplification: z.number().min(1).max(1024).default(32),
   workers: z.number().int().min(1).max(64).optional(),

@@ -112,4 +112,14 @@ describe('config', () => {
     expect(loadConfig(join(dir, 'ok.yaml')).log.brokers).toBe(1);
     expect(configErrorOf(() => loadConfig(join(dir, 'missing.yaml'))).message).toMatch(/cannot read config file/);
   });
+
+  it('refuses a config file with no settings (empty, or only comments): it would start on every default, ./data included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trib-cfg-'));
+    for (const [file, text] of [['empty.yaml', ''], ['comments.yaml', '# receiver:\n#   endpoint: 0.0.0.0:4318\n\n']]) {
+      writeFileSync(join(dir, file), text);
+      expect(configErrorOf(() => loadConfig(join(dir, file))).message).toBe(
+        `${join(dir, file)} holds no settings (it is empty or only comments); a gateway started on it would take every default (log.data_dir ./data, ports 4318, 4320, 9092). Write the settings, or give the file you meant`,
+      );
+    }
+  });
 });

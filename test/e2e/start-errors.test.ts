@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,24 @@ describe('tributary start failing beside a running gateway', () => {
     const result = await start({ TRIBUTARY_DATA_DIR: running.dataDir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/log\.data_dir .* is in use/);
+  });
+
+  it('exits 2 naming log.data_dir when the directory exists but this user cannot write in it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
+    dirs.push(dataDir);
+    chmodSync(dataDir, 0o755);
+    mkdirSync(join(dataDir, 'meta'));
+    chmodSync(join(dataDir, 'meta'), 0o555);
+    // Root writes anywhere: run the gateway as nobody then, in a directory root owns.
+    const asRoot = process.getuid?.() === 0;
+    const [receiver, admin] = [await freePort(), await freePort()];
+    const result = await tributary(
+      ['start'],
+      { TRIBUTARY_DATA_DIR: dataDir, TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${receiver}`, TRIBUTARY_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, TRIBUTARY_KAFKA_LISTENER: '' },
+      asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [],
+    );
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`tributary start: log\\.data_dir ${dataDir}: this process \\(user \\d+\\) cannot write in it \\(EACCES creating ${dataDir}/meta/lock\\.sock\\)`));
   });
 
   it('exits 2 naming TRIBUTARY_LOG_LEVEL or TRIBUTARY_LOG_FORMAT when they hold a value the logger does not know', async () => {

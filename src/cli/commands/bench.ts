@@ -91,7 +91,7 @@ export const benchCommand: Command = {
     const dash = argv.indexOf('--');
     const own = dash === -1 ? argv : argv.slice(0, dash);
     const passThrough = dash === -1 ? [] : argv.slice(dash + 1);
-    const { values, positionals } = parse(own, options, usage);
+    const { values, positionals } = parse(own, options, usage, Number.POSITIVE_INFINITY);
     const names = available();
     if (values.list) {
       process.stdout.write(`${names.join('\n')}\n`);

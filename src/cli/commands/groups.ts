@@ -1,6 +1,6 @@
 // Runs on: main thread of the `tributary` command.
 import type { GroupDescription, GroupListing } from '../../groups/types.js';
-import { AdminClient, nameInPath } from '../admin-client.js';
+import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -50,10 +50,10 @@ function resetBody(values: { to?: string; timestamp?: string; offset?: string; t
 export const groupsCommand: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, usage);
+    const { values, positionals } = parse(argv, options, usage, 2);
     const [action, group] = positionals;
     if (!action) throw usageError("groups needs an action: list, describe or reset-offsets", usage);
-    const client = new AdminClient(values.admin, values.token);
+    const client = adminClientOf(values, usage);
     switch (action) {
       case 'list': {
         const { groups } = await client.get<{ groups: GroupListing[] }>('api/v1/groups');

@@ -1,7 +1,7 @@
 // Runs on: main thread of the `tributary` command.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { AdminClient, nameInPath } from '../admin-client.js';
+import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import { CliError, EXIT } from '../cli-error.js';
 import type { Command } from '../command.js';
@@ -124,10 +124,10 @@ const show = (lag: number | null) => (lag === null ? '-' : lag);
 export const pipelinesCommand: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, usage);
+    const { values, positionals } = parse(argv, options, usage, 2);
     const [action, group] = positionals;
     if (!action) throw usageError('pipelines needs an action: list, describe, create, pause, resume or delete', usage);
-    const client = new AdminClient(values.admin, values.token);
+    const client = adminClientOf(values, usage);
     const path = (suffix = '') => `api/v1/pipelines/${nameInPath(group ?? '', 'group')}${suffix}`;
     const needGroup = () => {
       if (!group) throw usageError(`pipelines ${action} needs a GROUP`, usage);

@@ -16,12 +16,16 @@ const usage = `Usage: tributary start [--config FILE] [--role ingest|sinks|all]
 Starts the gateway: the OTLP/HTTP receiver, the log, the sink pipelines and the admin API.
 With log.backend: kafka, a process can take one role: \`ingest\` runs the receiver only,
 \`sinks\` the pipelines only (members of Kafka consumer groups), \`all\` (default) both.
-Runs until SIGINT or SIGTERM, then shuts down cleanly (requests in flight reach the log, sinks
-commit, segments are flushed and closed). A second signal exits at once.
+Runs until SIGINT or SIGTERM, then shuts down cleanly (/readyz answers 503, the listeners close
+after receiver.shutdown_delay, requests in flight reach the log, sinks commit, segments are
+flushed and closed). A second signal, a second or more after the first, exits at once (exit code 130).
 
 Options:
   --config FILE   configuration file (default: config/tributary.yaml; docs/configuration.md)
   --role ROLE     ingest, sinks or all (default all; split roles need log.backend: kafka)`;
+
+/** A signal this soon after the first is a copy of it (see onSignal), not a second request. */
+const REPEATED_SIGNAL_MS = 1_000;
 
 const options = {
   config: { type: 'string' },
@@ -49,7 +53,7 @@ async function startLog(config: TributaryConfig, logger: Logger): Promise<Starti
 export const startCommand: Command = {
   usage,
   async run(argv) {
-    const { values } = parse(argv, options, usage);
+    const { values } = parse(argv, options, usage, 0);
     const role = (values.role ?? 'all') as GatewayRole;
     if (!GATEWAY_ROLES.includes(role)) throw usageError(`--role expects ingest, sinks or all, got "${values.role}"`, usage);
     checkLogEnvironment();
@@ -70,14 +74,17 @@ export const startCommand: Command = {
       throw err;
     }
 
-    let signalled: Promise<NodeJS.Signals> | undefined;
+    let signalledAt: number | undefined;
     const stop = new Promise<NodeJS.Signals>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
-        if (signalled) {
+        if (signalledAt !== undefined) {
+          // The same request twice, not an impatient operator: `timeout` and supervisors signal the
+          // process and then its process group, so a copy can follow within milliseconds.
+          if (performance.now() - signalledAt < REPEATED_SIGNAL_MS) return;
           logger.warn(`second ${signal}: exiting without a clean shutdown`);
           process.exit(EXIT.interrupted);
         }
-        signalled = Promise.resolve(signal);
+        signalledAt = performance.now();
         resolve(signal);
       };
       process.on('SIGINT', onSignal);

@@ -5,7 +5,7 @@ import { protoToJson } from '../../otlp/proto-to-json.js';
 import { REQUEST_MESSAGE } from '../../otlp/signals.js';
 import { summarize } from '../../sinks/otlp-summary.js';
 import { kindOfRecord, signalOfRecord } from '../../sinks/signals.js';
-import { AdminClient, nameInPath } from '../admin-client.js';
+import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -83,15 +83,16 @@ function describeRecord(record: ConsumedRecord, decode: boolean): string {
 export const tailCommand: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, usage);
+    const { values, positionals } = parse(argv, options, usage, 1);
     const [topic] = positionals;
     if (!topic) throw usageError('tail needs a TOPIC', usage);
+    // Digits only: Number() reads "" as 0 and lets 1.5 through (which printed 2 records).
     const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);
-    if (!(max >= 1)) throw usageError(`--max expects a positive number, got "${values.max}"`, usage);
+    if (values.max !== undefined && !(/^\d+$/.test(values.max) && max >= 1)) throw usageError(`--max expects a whole number from 1, got "${values.max}"`, usage);
     const only = values.partition === undefined ? undefined : Number(values.partition);
-    if (only !== undefined && !Number.isInteger(only)) throw usageError('--partition expects a partition number', usage);
+    if (values.partition !== undefined && !/^\d+$/.test(values.partition)) throw usageError(`--partition expects a partition number, got "${values.partition}"`, usage);
 
-    const client = new AdminClient(values.admin, values.token);
+    const client = adminClientOf(values, usage);
     const path = `api/v1/topics/${nameInPath(topic, 'topic')}`;
     const info = await client.get<TopicJson>(path);
     const partitions = info.partitions.filter((p) => only === undefined || p.partition === only);

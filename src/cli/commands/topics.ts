@@ -1,5 +1,5 @@
 // Runs on: main thread of the `tributary` command.
-import { AdminClient, nameInPath } from '../admin-client.js';
+import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../cli-error.js';
@@ -77,10 +77,10 @@ function printTopic(topic: TopicJson): void {
 export const topicsCommand: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, usage);
+    const { values, positionals } = parse(argv, options, usage, 2);
     const [action, name] = positionals;
     if (!action) throw usageError('topics needs an action: list, describe, create, alter or delete', usage);
-    const client = new AdminClient(values.admin, values.token);
+    const client = adminClientOf(values, usage);
     const settings = Object.fromEntries(
       Object.entries(SETTING_FLAGS).flatMap(([key, flag]) => {
         const value = intOption(values[flag], flag);

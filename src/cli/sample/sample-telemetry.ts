@@ -38,8 +38,8 @@ const QUEUE = 100_000;
  * error handler).
  */
 export async function sendSampleTelemetry(options: SampleOptions): Promise<SampleCounts> {
-  const failures = new Set<string>();
-  setGlobalErrorHandler((err) => failures.add(err instanceof Error ? err.message : String(err)));
+  const failures = new Map<string, unknown>();
+  setGlobalErrorHandler((err) => failures.set(err instanceof Error ? err.message : String(err), err));
   const headers = options.token ? { Authorization: `Bearer ${options.token}` } : undefined;
   const url = (path: string) => new URL(path, options.endpoint).toString();
   const counts: SampleCounts = { traces: 0, spans: 0, logs: 0, events: 0, metricRecordings: 0 };
@@ -109,6 +109,7 @@ export async function sendSampleTelemetry(options: SampleOptions): Promise<Sampl
     await Promise.all([p.tracer.forceFlush(), p.meter.forceFlush(), p.logger.forceFlush()]);
     await Promise.all([p.tracer.shutdown(), p.meter.shutdown(), p.logger.shutdown()]);
   }
-  if (failures.size > 0) throw new Error(`export to ${options.endpoint} failed: ${[...failures].join('; ')}`);
+  // The first failure is the cause: an answer from the receiver (its HTTP status in `code`) tells a refusal from no gateway.
+  if (failures.size > 0) throw new Error(`export to ${options.endpoint} failed: ${[...failures.keys()].join('; ')}`, { cause: [...failures.values()][0] });
   return counts;
 }

@@ -60,7 +60,7 @@ export class DataDirLock {
     try {
       // A few rounds: another process may take or free the socket between two steps of ours.
       for (let round = 0; round < 5; round++) {
-        const server = await listenOn(endpoint);
+        const server = await listenOn(endpoint, dataDir);
         if (server) return new DataDirLock(server, endpoint);
         // Not a lock at all: left for the operator, never moved aside or deleted.
         const inTheWay = endpoint.inTheWay();
@@ -157,7 +157,7 @@ class SocketEndpoint {
 }
 
 /** The server listening on the endpoint, or undefined when the address is taken. */
-function listenOn(endpoint: SocketEndpoint): Promise<Server | undefined> {
+function listenOn(endpoint: SocketEndpoint, dataDir: string): Promise<Server | undefined> {
   const identity = JSON.stringify(thisProcess());
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
@@ -166,6 +166,7 @@ function listenOn(endpoint: SocketEndpoint): Promise<Server | undefined> {
   return new Promise((done, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') done(undefined);
+      else if (NOT_WRITABLE.has(err.code ?? '')) fail(notWritable(dataDir, endpoint.shown, err));
       else fail(lockFailure(endpoint.shown, err));
     });
     server.listen(endpoint.path, () => {
@@ -225,6 +226,17 @@ function inUse(dataDir: string, socket: string, owner: Owner | undefined): Tribu
   else if (owner.pid === me.pid && owner.host === me.host && owner.since === me.since) who = 'another engine in this process';
   else who = `process ${owner.pid} on ${owner.host} (running since ${owner.since})`;
   return new ConfigError(`log.data_dir ${dataDir} is in use by ${who}; stop it, or give this gateway another log.data_dir (lock socket ${socket})`);
+}
+
+/** The codes of a directory this process may not write in: another user's, or on a read-only mount. */
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/** The first file a start creates in an existing data directory is its lock: a setting to fix, as a data_dir it cannot create. */
+function notWritable(dataDir: string, socket: string, err: NodeJS.ErrnoException): TributaryError {
+  const user = process.getuid ? ` (user ${process.getuid()})` : '';
+  return new ConfigError(`log.data_dir ${dataDir}: this process${user} cannot write in it (${err.code} creating ${socket}); give it write access, or another log.data_dir`, {
+    cause: err,
+  });
 }
 
 function lockFailure(path: string, err: unknown): TributaryError {

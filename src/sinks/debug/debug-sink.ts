@@ -32,8 +32,18 @@ function labelled(batch: SinkBatch): LabelledRecords[] {
   });
 }
 
-/** Shows data arriving: one line per batch and signal on stdout, e.g. `traces items=12 services=cart,checkout`. */
-export function createDebugSink(config: DebugSinkConfig, context: SinkContext, out: NodeJS.WritableStream = process.stdout): Sink {
+/**
+ * Shows data arriving: one line per batch and signal on stdout, e.g. `traces items=12 services=cart,checkout`.
+ * With TRIBUTARY_LOG_FORMAT=json each line is a JSON object as the logger writes them (the summary in
+ * `message`, its figures as fields), so a collector that reads the process's output as JSON lines
+ * is not broken by it.
+ */
+export function createDebugSink(
+  config: DebugSinkConfig,
+  context: SinkContext,
+  out: NodeJS.WritableStream = process.stdout,
+  json = process.env.TRIBUTARY_LOG_FORMAT === 'json',
+): Sink {
   return {
     type: 'debug',
     async start() {},
@@ -42,11 +52,16 @@ export function createDebugSink(config: DebugSinkConfig, context: SinkContext, o
       for (const { signal, label, records } of labelled(batch)) {
         const summary = summarizeRecords(signal, records);
         items += summary.items;
-        const services = [...summary.services].sort().join(',');
-        let text = `${context.pipeline} ${label} records=${records.length} items=${summary.items} services=${services}\n`;
-        // Indented for a person reading stdout; the detailed view is for trying things out, not for load.
-        if (config.verbosity === 'detailed') text += JSON.stringify(JSON.parse(recordsAsJson(signal, records).toString()), null, 2) + '\n';
-        out.write(text);
+        const services = [...summary.services].sort();
+        const message = `${context.pipeline} ${label} records=${records.length} items=${summary.items} services=${services.join(',')}`;
+        const otlp = config.verbosity === 'detailed' ? JSON.parse(recordsAsJson(signal, records).toString()) : undefined;
+        if (json) {
+          const fields = { pipeline: context.pipeline, signal: label, records: records.length, items: summary.items, services, otlp };
+          out.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', name: 'tributary.sinks.debug', message, ...fields })}\n`);
+        } else {
+          // Indented for a person reading stdout; the detailed view is for trying things out, not for load.
+          out.write(`${message}\n${otlp === undefined ? '' : `${JSON.stringify(otlp, null, 2)}\n`}`);
+        }
       }
       return { items };
     },

@@ -15,8 +15,13 @@ export interface CliResult {
 }
 
 /** Runs `tributary ARGS` as a user would, from the sources (under `wrapper`, if given), and collects its output. */
+/** The command line that runs `tributary` with these arguments, as the tests run it. */
+export function tributaryCommand(args: string[], wrapper: string[] = []): string[] {
+  return [...wrapper, process.execPath, ...NODE_ARGS, ...args];
+}
+
 export function tributary(args: string[], env: Record<string, string> = {}, wrapper: string[] = []): Promise<CliResult> {
-  const command = [...wrapper, process.execPath, ...NODE_ARGS, ...args];
+  const command = tributaryCommand(args, wrapper);
   return new Promise((resolve) => {
     execFile(command[0], command.slice(1), { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
@@ -79,7 +84,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     ...options.env,
   };
   const args = ['start', ...(options.config ? ['--config', options.config] : []), ...(options.args ?? [])];
-  const command = [...(options.wrapper ?? []), process.execPath, ...NODE_ARGS, ...args];
+  const command = tributaryCommand(args, options.wrapper);
   const child: ChildProcess = spawn(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {

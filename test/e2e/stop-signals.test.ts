@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, startGatewayProcess } from './cli-process.js';
+import { eventually, startGatewayProcess, tributaryCommand } from './cli-process.js';
 
 const SPANS = JSON.stringify({
   resourceSpans: [
@@ -75,6 +76,37 @@ describe('tributary start stopped by a signal', () => {
       expect(gateway.output()).not.toMatch(/second SIGTERM/);
     } finally {
       await gateway.stop();
+    }
+  }, 90_000);
+
+  it('stops cleanly on SIGHUP, as when the terminal it was started from closes', async () => {
+    const gateway = await startGatewayProcess();
+    try {
+      process.kill(gateway.pid, 'SIGHUP');
+      expect(await gateway.exited).toBe(0);
+      expect(gateway.output()).toMatch(/SIGHUP: shutting down[\s\S]*stopped cleanly/);
+    } finally {
+      await gateway.stop();
+    }
+  }, 90_000);
+
+  it('stops cleanly on a signal that comes while it is still starting (its log already open), once it has started', async () => {
+    const dataDir = mkdtempSync(join(dir, 'starting-'));
+    const env = { ...process.env, TRIBUTARY_DATA_DIR: dataDir, TRIBUTARY_RECEIVER_ENDPOINT: '127.0.0.1:0', TRIBUTARY_ADMIN_ENDPOINT: '127.0.0.1:0', TRIBUTARY_KAFKA_LISTENER: '' };
+    const [command, ...args] = tributaryCommand(['start']);
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // The log takes its lock as it starts, before the rest of the gateway is loaded.
+      await eventually('the data directory to be locked', async () => existsSync(join(dataDir, 'meta', 'lock.sock')), 45_000);
+      child.kill('SIGINT');
+      expect(await exited, output).toBe(0);
+      expect(output).toMatch(/SIGINT: shutting down[\s\S]*stopped cleanly/);
+    } finally {
+      child.kill('SIGKILL');
     }
   }, 90_000);
 });

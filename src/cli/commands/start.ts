@@ -16,7 +16,7 @@ const usage = `Usage: tributary start [--config FILE] [--role ingest|sinks|all]
 Starts the gateway: the OTLP/HTTP receiver, the log, the sink pipelines and the admin API.
 With log.backend: kafka, a process can take one role: \`ingest\` runs the receiver only,
 \`sinks\` the pipelines only (members of Kafka consumer groups), \`all\` (default) both.
-Runs until SIGINT or SIGTERM, then shuts down cleanly (/readyz answers 503, the listeners close
+Runs until SIGINT, SIGTERM or SIGHUP, then shuts down cleanly (/readyz answers 503, the listeners close
 after receiver.shutdown_delay, requests in flight reach the log, sinks commit, segments are
 flushed and closed). A second signal, a second or more after the first, exits at once (exit code 130).
 
@@ -50,6 +50,28 @@ async function startLog(config: TributaryConfig, logger: Logger): Promise<Starti
   return { backend, started, telemetry };
 }
 
+/** The first stop signal (SIGINT, SIGTERM or SIGHUP); a second one later exits at once. */
+function stopSignal(logger: Logger): Promise<NodeJS.Signals> {
+  let signalledAt: number | undefined;
+  return new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalledAt !== undefined) {
+        // The same request twice, not an impatient operator: `timeout` and supervisors signal the
+        // process and then its process group, so a copy can follow within milliseconds.
+        if (performance.now() - signalledAt < REPEATED_SIGNAL_MS) return;
+        logger.warn(`second ${signal}: exiting without a clean shutdown`);
+        process.exit(EXIT.interrupted);
+      }
+      signalledAt = performance.now();
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    // The terminal it was started from closed (an SSH session dropped): stop cleanly, not die.
+    process.on('SIGHUP', onSignal);
+  });
+}
+
 export const startCommand: Command = {
   usage,
   async run(argv) {
@@ -57,10 +79,12 @@ export const startCommand: Command = {
     const role = (values.role ?? 'all') as GatewayRole;
     if (!GATEWAY_ROLES.includes(role)) throw usageError(`--role expects ingest, sinks or all, got "${values.role}"`, usage);
     checkLogEnvironment();
+    const logger = createLogger('tributary');
+    // Taken from the first moment: a stop asked for while the log opens waits for a clean start.
+    const stop = stopSignal(logger);
     const config = loadConfig(values.config);
     checkRole(role, config.log.backend);
     const configLoaded = Math.round(performance.now());
-    const logger = createLogger('tributary');
     const log = await startLog(config, logger);
     let gateway: Gateway;
     let gatewayLoaded: number;
@@ -73,23 +97,6 @@ export const startCommand: Command = {
       await log.backend.shutdown().catch(() => undefined);
       throw err;
     }
-
-    let signalledAt: number | undefined;
-    const stop = new Promise<NodeJS.Signals>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (signalledAt !== undefined) {
-          // The same request twice, not an impatient operator: `timeout` and supervisors signal the
-          // process and then its process group, so a copy can follow within milliseconds.
-          if (performance.now() - signalledAt < REPEATED_SIGNAL_MS) return;
-          logger.warn(`second ${signal}: exiting without a clean shutdown`);
-          process.exit(EXIT.interrupted);
-        }
-        signalledAt = performance.now();
-        resolve(signal);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
 
     try {
       await gateway.start();

@@ -95,7 +95,7 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
   }, 60_000);
   afterAll(() => g?.stop());
 
-  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config and 3 replicas, and describes its configs and the defaults of another', async () => {
+  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config and 3 replicas, validates without creating, and describes its configs, those asked for, and the defaults of another', async () => {
     const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'admin_topics.py'), g.bootstrap, 'made_over_kafka']);
     expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout.toString());
@@ -104,7 +104,12 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
     expect(out.bad_config).toMatch(/InvalidConfiguration/);
     // As a one-broker Kafka answers a replication factor of 3 (Kafka Streams' and Connect's internal topics ask for it).
     expect(out.replicated).toMatch(/InvalidReplicationFactor/);
+    // validate_only answers as a create would, and creates nothing (checked below).
+    expect(out.validated).toEqual([['made_over_kafka_validated', 0]]);
+    expect(out.validated_again).toMatch(/TopicAlreadyExists/);
     expect(out.configs).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
+    // A request naming configs gets those only.
+    expect(out.asked_configs).toEqual({ 'retention.ms': '3600000' });
     // What a topic does not set is shown as the log's default that applies to it (source 5, DEFAULT_CONFIG):
     // log.retention_ms (7 days), no log.retention_bytes (-1, unlimited), log.segment_bytes and log.segment_ms.
     expect(out.default_configs).toEqual({
@@ -118,5 +123,6 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
     expect(topics.topics.find((t) => t.name === 'made_over_kafka')?.partitions).toHaveLength(3);
     expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_bad');
     expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_replicated');
+    expect(topics.topics.map((t) => t.name)).not.toContain('made_over_kafka_validated');
   });
 });

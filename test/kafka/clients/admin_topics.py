@@ -2,8 +2,9 @@
 
 Usage: admin_topics.py BOOTSTRAP TOPIC
 Prints one JSON object: what creating TOPIC (3 partitions, retention.ms=3600000), creating it
-again, creating one with an unsupported config and one with 3 replicas answered, and the configs
-DescribeConfigs shows, of TOPIC and of events_in (with their sources).
+again, creating one with an unsupported config and one with 3 replicas answered, what validating
+(validate_only) a new topic and TOPIC again answered, and the configs DescribeConfigs shows, of
+TOPIC (all of them, and retention.ms alone when only it is asked for) and of events_in (with their sources).
 """
 import json
 import sys
@@ -15,9 +16,9 @@ bootstrap, topic = sys.argv[1:3]
 admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="admin-topics")
 
 
-def create(new_topic):
+def create(new_topic, validate_only=False):
     try:
-        response = admin.create_topics([new_topic])
+        response = admin.create_topics([new_topic], validate_only=validate_only)
         return [[name, code] for name, code, *_ in response.topic_errors]
     except Exception as e:  # kafka-python raises on a topic error
         return type(e).__name__
@@ -28,9 +29,13 @@ out = {
     "again": create(NewTopic(topic, 3, 1)),
     "bad_config": create(NewTopic(topic + "_bad", 1, 1, topic_configs={"min.insync.replicas": "2"})),
     "replicated": create(NewTopic(topic + "_replicated", 1, 3)),
+    "validated": create(NewTopic(topic + "_validated", 2, 1), validate_only=True),
+    "validated_again": create(NewTopic(topic, 3, 1), validate_only=True),
 }
 described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
 out["configs"] = {name: value for name, value, *_ in described[0].resources[0][4]}
+described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"retention.ms": None})])
+out["asked_configs"] = {name: value for name, value, *_ in described[0].resources[0][4]}
 # A topic with no settings of its own (events_in): each config's value and source.
 described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "events_in")])
 out["default_configs"] = {name: [value, source] for name, value, _read_only, source, *_ in described[0].resources[0][4]}

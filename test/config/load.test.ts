@@ -100,9 +100,12 @@ describe('config', () => {
   });
 
   it('accepts durations and sizes with units', () => {
-    const config = parseConfig('log:\n  segment_bytes: 64MiB\n  retention_ms: 2d\n');
+    const config = parseConfig('log:\n  segment_bytes: 64MiB\n  retention_ms: 2d\n  index_interval_bytes: 4kB\n  max_record_bytes: 2MB\n');
     expect(config.log.segment_bytes).toBe(64 * 1024 * 1024);
     expect(config.log.retention_ms).toBe(2 * 86_400_000);
+    // kB, MB and GB are powers of 1000, as docs/configuration.md says; KiB, MiB and GiB of 1024.
+    expect(config.log.index_interval_bytes).toBe(4000);
+    expect(config.log.max_record_bytes).toBe(2_000_000);
   });
 
   it('reports invalid YAML and unreadable files', () => {

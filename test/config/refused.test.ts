@@ -132,6 +132,9 @@ describe('config that must be refused', () => {
     expect(refusal('kafka: { max_request_bytes: 200MiB, max_partial_request_bytes: 100MiB }\n')).toEqual([
       'kafka.max_partial_request_bytes: must be at least kafka.max_request_bytes (209715200 bytes): a frame of that size could never be read',
     ]);
+    expect(refusal('kafka: { max_request_bytes: 200MiB, max_partial_request_bytes: 209715199 }\n')).toEqual([
+      'kafka.max_partial_request_bytes: must be at least kafka.max_request_bytes (209715200 bytes): a frame of that size could never be read',
+    ]);
     expect(accepts('kafka: { max_request_bytes: 200MiB, max_partial_request_bytes: 200MiB }\n').kafka.max_partial_request_bytes).toBe(200 * 1024 ** 2);
   });
 

@@ -114,6 +114,20 @@ describe('sticky assignor stickiness', () => {
     expect(moved(rangeBefore, rangeAfter)).toBeGreaterThan(12);
   });
 
+  it('gives a partition two members claim to one of them, and one its owner no longer subscribes to a subscriber', () => {
+    // Claims the group would not make today (two owners of t-0 and t-1, c owning u-0 of a topic it
+    // left) still give each partition one owner, a subscriber: a partition read twice or by nobody loses or repeats records.
+    const pc = counts({ t: 2, u: 1 });
+    const claims = [
+      { topic: 't', partition: 0 },
+      { topic: 't', partition: 1 },
+    ];
+    const members = [member('a', ['t'], claims), member('b', ['t', 'u'], claims), member('c', ['t'], [{ topic: 'u', partition: 0 }])];
+    const a = sticky.assign(members, pc);
+    expectExactCover(a, members, pc);
+    expect(names(a, 'b')).toContain('u-0');
+  });
+
   it('drops owned partitions that no longer exist or are no longer subscribed', () => {
     const a = sticky.assign([member('a', ['t'], [{ topic: 't', partition: 9 }, { topic: 'gone', partition: 0 }])], counts({ t: 2 }));
     expect(names(a, 'a')).toEqual(['t-0', 't-1']);

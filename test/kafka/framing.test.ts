@@ -9,7 +9,7 @@ import { readMetadataResponse } from '../../src/kafka/messages/metadata-response
 import { writeProduceRequest } from '../../src/kafka/messages/produce-request.js';
 import { readProduceResponse } from '../../src/kafka/messages/produce-response.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
-import { encodeRecordBatch, LOG_OVERHEAD, sealBatch } from '../../src/log/record-batch.js';
+import { decodeRecordBatches, encodeRecordBatch, LOG_OVERHEAD, sealBatch } from '../../src/log/record-batch.js';
 import { writeMetadataRequest } from '../../src/kafka/messages/metadata-request.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import { KafkaWriter } from '../../src/kafka/protocol/writer.js';
@@ -369,11 +369,42 @@ describe('the Kafka listener framing', () => {
     }
   });
 
-  it('closes the connection on an unknown API key, an unserved version, or a frame over the size limit; the listener keeps serving', async () => {
+  it('keeps a Fetch at the end of the log waiting, and answers it with the record produced while it waited', async () => {
+    // MinBytes 1, MaxWaitMs 10 s: a consumer at the end is answered when data comes, not at once
+    // with nothing (it would then fetch again and again, a request per round trip, while idle).
+    const log = g.gateway.backend as EmbeddedBackend;
+    const { highWatermark: end } = await log.fetchBatches({ topic: 'events_in', partition: 0, offset: 0, maxBytes: 1 });
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(1, 4, 9)(w);
+      writeFetchRequest(w, 4, {
+        replicaId: -1,
+        maxWaitMs: 10_000,
+        minBytes: 1,
+        maxBytes: 1024 * 1024,
+        isolationLevel: 0,
+        topics: [{ topic: 'events_in', partitions: [{ partition: 0, fetchOffset: end, partitionMaxBytes: 1024 * 1024 }] }],
+      });
+    });
+    const answer = c.next();
+    // Long enough for the listener to have read the Fetch and, were it not waiting, answered it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await log.produce('events_in', 0, [{ value: Buffer.from('produced while the fetch waited') }]);
+    const r = new KafkaReader((await answer)!);
+    expect(r.int32()).toBe(9);
+    const [p] = readFetchResponse(r, 4).responses[0].partitions;
+    c.close();
+    expect([p.errorCode, Number(p.highWatermark)]).toEqual([0, end + 1]);
+    const records = decodeRecordBatches(Buffer.from(p.records!), 'events_in', 0);
+    expect(records.map((rec) => [rec.offset, rec.value?.toString()])).toEqual([[end, 'produced while the fetch waited']]);
+  });
+
+  it('closes the connection on an unknown API key, an unserved version, a frame over the size limit or shorter than a header; the listener keeps serving', async () => {
     for (const send of [
       (c: RawClient) => c.send(header(4242, 0, 1)),
       (c: RawClient) => c.send(header(1, 2, 1)), // Fetch v2: record batches v2 need v4
       (c: RawClient) => c.sendRaw(Buffer.from([0x7f, 0xff, 0xff, 0xff])),
+      (c: RawClient) => c.sendRaw(Buffer.from([0, 0, 0, 6, 0, 18, 0, 0, 0, 0])), // shorter than a request header
       (c: RawClient) => c.sendRaw(Buffer.from([0, 0, 0, 12, 0, 3, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0x7f, 0xff])), // Metadata claiming 32767 topics
     ]) {
       const c = await RawClient.open(g.bootstrap);

@@ -3,7 +3,11 @@ import { GroupMember, waitFor } from './group-member.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeLeaveGroupRequest } from '../../src/kafka/messages/leave-group-request.js';
+import { readLeaveGroupResponse } from '../../src/kafka/messages/leave-group-response.js';
+import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
 
 const TOPIC = 'events_in';
 const PARTITIONS = 4;
@@ -133,6 +137,31 @@ describe('static members (group.instance.id) of python3-confluent-kafka', () => 
     expect(await a.stop()).toBe(0);
     const idle = await run(PYTHON, ['-c', commit, g.bootstrap, group, TOPIC]);
     expect(idle.stdout.toString().trim()).toBe('committed');
+  }, 60_000);
+
+  it.runIf(available)('removes a static member named by its group.instance.id alone (LeaveGroup v3, as Kafka admin tools send it), at once', async () => {
+    const group = 'static-removed';
+    const m = new GroupMember('confluent', g.bootstrap, group, TOPIC, 'static-to-remove', 'inst-removed');
+    members.push(m);
+    await waitFor('the member to own every partition', () => m.assignment()?.length === PARTITIONS, () => m.describe());
+    const membersOf = async () => {
+      const listed = (await (await fetch(`${g.adminUrl}/api/v1/groups`)).json()) as { groups: { group: string; members: number }[] };
+      return listed.groups.find((x) => x.group === group)?.members ?? 0;
+    };
+    expect(await membersOf()).toBe(1);
+    // Kafka's AdminClient removeMembersFromConsumerGroup: the member id unknown (""), the instance id given.
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(13, 3, 21)(w);
+      writeLeaveGroupRequest(w, 3, { groupId: group, memberId: '', members: [{ memberId: '', groupInstanceId: 'inst-removed' }] });
+    });
+    const r = new KafkaReader((await c.next())!);
+    c.close();
+    expect(r.int32()).toBe(21);
+    const answer = readLeaveGroupResponse(r, 3);
+    expect([answer.errorCode, answer.members.map((x) => [x.groupInstanceId, x.errorCode])]).toEqual([0, [['inst-removed', 0]]]);
+    // Gone now, not after its session (6 s) ran out: the admin API shows the group without it.
+    expect(await membersOf()).toBe(0);
   }, 60_000);
 
   it.runIf(available)('a static member restarted within its session takes its partitions back without a rebalance, and a second process with its id fences the first', async () => {

@@ -99,7 +99,7 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
   }, 60_000);
   afterAll(() => g?.stop());
 
-  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config, 3 or 0 replicas, too many partitions, an unknown broker and a name given twice, and describes its configs and the defaults of another', async () => {
+  it.runIf(available)('creates a topic with its retention, refuses it twice, an unsupported config, 3 or 0 replicas, too many partitions, an unknown broker and a name given twice, validates without creating, and describes its configs, those asked for, and the defaults of another', async () => {
     const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'admin_topics.py'), g.bootstrap, 'made_over_kafka']);
     expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout.toString());
@@ -114,7 +114,12 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
     expect(out.elsewhere).toMatch(/InvalidReplicationAssignment.*assigned to broker 5/);
     // A topic named twice in one request: both entries refused, nothing created.
     expect(out.twice).toMatch(/InvalidRequest.*multiple entries/);
+    // validate_only answers as a create would, and creates nothing (checked below).
+    expect(out.validated).toEqual([['made_over_kafka_validated', 0]]);
+    expect(out.validated_again).toMatch(/TopicAlreadyExists/);
     expect(out.configs).toMatchObject({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
+    // A request naming configs gets those only.
+    expect(out.asked_configs).toEqual({ 'retention.ms': '3600000' });
     // What a topic does not set is shown as the log's default that applies to it (source 5, DEFAULT_CONFIG):
     // log.retention_ms (7 days), no log.retention_bytes (-1, unlimited), log.segment_bytes and log.segment_ms.
     expect(out.default_configs).toEqual({
@@ -126,6 +131,6 @@ describe('kafka-python admin client: CreateTopics and DescribeConfigs', () => {
     });
     const topics = (await (await fetch(`${g.adminUrl}/api/v1/topics`)).json()) as { topics: { name: string; partitions: unknown[] }[] };
     expect(topics.topics.find((t) => t.name === 'made_over_kafka')?.partitions).toHaveLength(3);
-    for (const refused of ['bad', 'replicated', 'no_replicas', 'too_wide', 'elsewhere', 'twice']) expect(topics.topics.map((t) => t.name)).not.toContain(`made_over_kafka_${refused}`);
+    for (const refused of ['bad', 'replicated', 'no_replicas', 'too_wide', 'elsewhere', 'twice', 'validated']) expect(topics.topics.map((t) => t.name)).not.toContain(`made_over_kafka_${refused}`);
   });
 });

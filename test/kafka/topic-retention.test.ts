@@ -117,6 +117,20 @@ describe('unlimited retention (-1) and the retention a topic inherits', () => {
     }
   });
 
+  it.runIf(available)('tells a consumer the log start offset retention left in its fetches, as its cached low watermark', async () => {
+    await g.gateway.backend.createTopic({ name: 'trimmed_fetched', partitions: 1, segmentBytes: 1024 });
+    await fill(g, 'trimmed_fetched');
+    const { logStartOffset } = (await topic(g, 'trimmed_fetched')).partitions[0];
+    expect(logStartOffset).toBeGreaterThan(0);
+    const { code, stdout, stderr } = await run(PYTHON, [join(import.meta.dirname, 'clients', 'watermarks.py'), g.bootstrap, 'trimmed_fetched']);
+    expect(code, stderr).toBe(0);
+    const read = JSON.parse(stdout.toString());
+    expect(read.offsets).toEqual(Array.from({ length: 12 - logStartOffset }, (_, i) => logStartOffset + i));
+    // librdkafka keeps the low watermark each Fetch answers (its lag statistics use it), not only ListOffsets'.
+    expect(read.cached).toEqual([logStartOffset, 12]);
+    expect(read.asked).toEqual([logStartOffset, 12]);
+  });
+
   it('refuses a retention below -1, naming the field', async () => {
     const res = await fetch(`${g.adminUrl}/api/v1/topics/altered`, { method: 'PATCH', body: JSON.stringify({ retentionMs: -2 }) });
     expect(res.status).toBe(400);

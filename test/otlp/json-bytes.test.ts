@@ -4,6 +4,7 @@ import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { protoToJsonBytes } from '../../src/otlp/proto-to-json-bytes.js';
 import { REQUEST_MESSAGE } from '../../src/otlp/signals.js';
 import { WireReader } from '../../src/otlp/wire-reader.js';
+import { WireWriter } from '../../src/otlp/wire-writer.js';
 import { makeLogs, makeMetrics, makeSpans, seededRandom } from './fixtures.js';
 import { randomCase } from './random-requests.js';
 import { Int, type Model, protobuf } from './request-model.js';
@@ -37,9 +38,9 @@ describe('OTLP/JSON bytes straight from protobuf', () => {
   });
 
   it('gathers a repeated field split by other fields, and keeps the last of a singular field seen twice', async () => {
-    const spans = makeSpans({ traces: 2, spansPerTrace: 1 });
-    const one = ProtobufTraceSerializer.serializeRequest(spans.slice(0, 1))!;
-    const two = ProtobufTraceSerializer.serializeRequest(spans.slice(1))!;
+    // Two services: the two resources differ, so the text shows which one was kept.
+    const one = ProtobufTraceSerializer.serializeRequest(makeSpans({ service: 'cart', traces: 1, spansPerTrace: 1 }))!;
+    const two = ProtobufTraceSerializer.serializeRequest(makeSpans({ service: 'checkout', traces: 1, spansPerTrace: 1 }))!;
     // The ResourceSpans of each request, concatenated: every field of the message appears twice.
     const resourceSpans = (b: Uint8Array) => {
       const r = new WireReader(b, 0, b.length);
@@ -48,6 +49,18 @@ describe('OTLP/JSON bytes straight from protobuf', () => {
     };
     const merged = Buffer.concat([resourceSpans(one), resourceSpans(two)]);
     expect(protoToJsonText(merged, 'ResourceSpans')).toBe(viaObjects(merged, 'ResourceSpans'));
+    expect(protoToJsonText(merged, 'ResourceSpans')).toContain('"stringValue":"checkout"');
+    expect(protoToJsonText(merged, 'ResourceSpans')).not.toContain('"stringValue":"cart"');
+  });
+
+  it('writes a packed field sent in several pieces as one array', () => {
+    // bucket_counts (6, fixed64) and explicit_bounds (7, double) each in two packed pieces, as a merge of two points lays them.
+    const w = new WireWriter(128);
+    w.begin(6).fixed64(1n).fixed64(2n).end().begin(7).double(10).end();
+    w.begin(6).fixed64(3n).end().begin(7).double(20).end();
+    const point = w.finish();
+    expect(JSON.parse(protoToJsonText(point, 'HistogramDataPoint'))).toEqual({ bucketCounts: ['1', '2', '3'], explicitBounds: [10, 20] });
+    expect(protoToJsonText(point, 'HistogramDataPoint')).toBe(viaObjects(point, 'HistogramDataPoint'));
   });
 
   it('fails where the decoder fails, and agrees where it does not, on damaged input', async () => {

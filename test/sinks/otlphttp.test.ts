@@ -164,6 +164,20 @@ describe('otlphttp sink', () => {
     expect(receiver.requests.filter((r) => r.path === '/v1/logs').reduce((n, r) => n + logRecordCount(r.body), 0)).toBe(3);
   });
 
+  it('forwards the spans around a record with no value (a Kafka tombstone) and reads on past it', async () => {
+    log = await startLog(dataDir());
+    receiver = await startReceiver();
+    const before = await produceTraces(log.log, { service: 'cart', traces: 2, spansPerTrace: 1 });
+    // What a Kafka producer sends as a tombstone: a key and a null value.
+    await log.log.produce('otlp_spans', 0, [{ key: Buffer.from('deleted'), value: null }]);
+    const after = await produceTraces(log.log, { service: 'cart', traces: 2, spansPerTrace: 1 });
+    pipelines = pipelinesOver(log, [{ group: 'around', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: receiver.url }, retry: FAST_RETRY, batch: { max_wait: 50 } }]);
+    await pipelines.start();
+
+    await eventually('lag 0', () => caughtUp(log!, 'around', ['otlp_spans']));
+    expect(spanIds(receiver.requests).sort()).toEqual([...before, ...after].map((s) => s.spanContext().spanId).sort());
+  });
+
   it('counts the items a destination refuses in a partial success', async () => {
     receiver = await startReceiver();
     // ExportTraceServiceResponse { partial_success (1) { rejected_spans (1): 2, error_message (2) } }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
 import { useDataDirs } from '../log/helpers.js';
-import { caughtUp, eventually, produceTraces, readAll, type ReceiverAnswer, usePipelineRun } from './helpers.js';
+import { caughtUp, eventually, produceTraces, readAll, type ReceiverAnswer, spanIdsOf, usePipelineRun } from './helpers.js';
 
 describe('sink pipeline runtime', () => {
   const dataDir = useDataDirs();
@@ -69,6 +70,22 @@ describe('sink pipeline runtime', () => {
     await stopped;
     expect(slow.requests).toHaveLength(1);
     expect(await committed('drain')).toBe(5);
+  });
+
+  it('exports at most batch.max_records records at a time, however the records arrive while a batch gathers', async () => {
+    const log = await run.startLog(1);
+    const sink = await receiver();
+    const pipelines = run.pipelinesOver(log, [{ group: 'small', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: sink.url }, batch: { max_records: 2, max_wait: '2s' } }]);
+    await pipelines.start();
+    // One record, then two more while the batch that holds the first waits for a second.
+    const spans = await produceTraces(log.log, { service: 'cart', traces: 1, spansPerTrace: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    spans.push(...(await produceTraces(log.log, { service: 'cart', traces: 2, spansPerTrace: 1 })));
+    await eventually('lag 0', () => caughtUp(log, 'small', ['otlp_spans']));
+    // Each record is one ExportTraceServiceRequest with one ResourceSpans: an export holds as many as it has records.
+    const perExport = sink.requests.map((r) => (protoToJson(r.body, 'ExportTraceServiceRequest') as { resourceSpans: unknown[] }).resourceSpans.length);
+    expect(Math.max(...perExport), `records per export: ${perExport}`).toBeLessThanOrEqual(2);
+    expect(new Set(sink.requests.flatMap((r) => spanIdsOf(r.body)))).toEqual(new Set(spans.map((s) => s.spanContext().spanId)));
   });
 
   it('a stuck sink holds back neither ingest nor the other groups', async () => {

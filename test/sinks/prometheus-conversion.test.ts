@@ -85,6 +85,46 @@ describe('Prometheus conversion from the wire', () => {
     expect(buckets(decodeWriteRequest(await bytesOf(converter, [after])))).toEqual({ '1': [0], '5': [1], '50': [2], '+Inf': [3] });
   });
 
+  it('writes no _sum for a histogram point without one, no sample for a point with no recorded value, and no target_info for a resource with no sample', async () => {
+    const T1 = 1_700_000_001_000;
+    const T2 = 1_700_000_002_000;
+    const nanos = (ms: number) => BigInt(ms) * 1_000_000n;
+    const resource = (w: WireWriter, attributes: [string, string][]) => {
+      w.begin(1);
+      for (const [key, value] of attributes) w.begin(1).tag(1, 2).string(key).begin(2).tag(1, 2).string(value).end().end();
+      w.end();
+    };
+    const w = new WireWriter(512);
+    w.begin(1);
+    resource(w, [['service.name', 'cart']]);
+    w.begin(2);
+    // A histogram point with buckets and count but no sum (OTLP leaves it out, e.g. with negative measurements).
+    w.begin(2).tag(1, 2).string('wait').begin(9).begin(1);
+    w.tag(3, 1).fixed64(nanos(T1)).tag(4, 1).fixed64(3n);
+    w.begin(6).fixed64(1n).fixed64(2n).end();
+    w.begin(7).double(10).end();
+    w.end().tag(2, 0).uvarint(2).end().end();
+    // A gauge with a value at T1 and a point flagged NO_RECORDED_VALUE at T2.
+    w.begin(2).tag(1, 2).string('depth').begin(5);
+    w.begin(1).tag(3, 1).fixed64(nanos(T1)).tag(4, 1).double(5).end();
+    w.begin(1).tag(3, 1).fixed64(nanos(T2)).tag(4, 1).double(7).tag(8, 0).uvarint(1).end();
+    w.end().end();
+    w.end().end();
+    // A resource with attributes for target_info whose only metric has no remote write form.
+    w.begin(1);
+    resource(w, [['service.name', 'other'], ['host.name', 'h1']]);
+    w.begin(2).begin(2).tag(1, 2).string('spread').begin(10).begin(1).tag(3, 1).fixed64(nanos(T1)).tag(4, 1).fixed64(1n).end().end().end().end();
+    w.end();
+    const conversion = await new PrometheusConverter().convert([w.finish()]);
+    const written = decodeWriteRequest(uncompressSync(conversion.body) as Buffer);
+    expect(Object.fromEntries(written.map((s) => [`${s.labels.__name__}${s.labels.le ? `{le=${s.labels.le}}` : ''}/${s.labels.job}`, s.samples]))).toEqual({
+      'wait_bucket{le=10}/cart': [[T1, 1]],
+      'wait_bucket{le=+Inf}/cart': [[T1, 3]],
+      'wait_count/cart': [[T1, 3]],
+      'depth/cart': [[T1, 5]],
+    });
+  });
+
   it('refuses a record that is not protobuf, naming where it broke', async () => {
     const [good] = await requests(['cart']);
     const broken = Buffer.concat([good, Buffer.from([0x0a, 0xff, 0xff, 0x03, 0x01])]);

@@ -35,10 +35,14 @@ describe('tributary CLI without a gateway', () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
     for (const command of ['start', 'topics', 'groups', 'pipelines', 'tail', 'send', 'bench']) expect(help.stdout).toContain(`  ${command}`);
-    expect((await run()).code).toBe(2);
+    // A usage error goes to stderr like every other error, so stdout stays what scripts read.
+    const bare = await run();
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/^tributary: a command is needed\n\n[\s\S]*Usage: tributary <command>/);
     const unknown = await run('frobnicate');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect(unknown.stderr).toMatch(/^tributary: unknown command "frobnicate"\n/);
   });
 
   it('has --help for every command', async () => {

@@ -36,9 +36,14 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   // `tributary help start` is `tributary start --help`.
   if (name === 'help' && rest.length > 0) return main([rest[0], '--help']);
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  // Asked for, help is the output; without a command it is a usage error, on stderr like every error.
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help() + '\n');
-    return name ? EXIT.ok : EXIT.usage;
+    return EXIT.ok;
+  }
+  if (!name) {
+    process.stderr.write(`tributary: a command is needed\n\n${help()}\n`);
+    return EXIT.usage;
   }
   if (name === '--version') {
     const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
@@ -47,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {
-    process.stderr.write(`unknown command "${name}"\n\n${help()}\n`);
+    process.stderr.write(`tributary: unknown command "${name}"\n\n${help()}\n`);
     return EXIT.usage;
   }
   const command = await entry.load();

@@ -80,7 +80,7 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       format = requested;
       const contentEncoding = c.req.header('content-encoding') ?? '';
       const encoding = CONTENT_ENCODINGS[contentEncoding.trim().toLowerCase()];
-      if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate, zlib, zstd, snappy, x-snappy-framed, lz4 or none`);
+      if (!encoding) throw new TributaryError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding "${contentEncoding}": expected gzip, deflate, zlib, zstd, snappy, x-snappy-framed, lz4, identity, or no Content-Encoding header`);
       const auth = deps.authenticate?.(c.req.header('authorization'));
       if (auth && !auth.ok) throw new TributaryError('UNAUTHENTICATED', 'a valid bearer token is required');
       const body = await withTimeout((stopper) => store(deps, signal, c.env, format, encoding, auth?.tenant, stopper), deps.requestTimeoutMs);

@@ -35,10 +35,14 @@ describe('tributary CLI without a gateway', () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
     for (const command of ['start', 'topics', 'groups', 'pipelines', 'tail', 'send', 'bench']) expect(help.stdout).toContain(`  ${command}`);
-    expect((await run()).code).toBe(2);
+    // A usage error goes to stderr like every other error, so stdout stays what scripts read.
+    const bare = await run();
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/^tributary: a command is needed\n\n[\s\S]*Usage: tributary <command>/);
     const unknown = await run('frobnicate');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect(unknown.stderr).toMatch(/^tributary: unknown command "frobnicate"\n/);
   });
 
   it('has --help for every command', async () => {
@@ -195,8 +199,9 @@ pipelines:
     for (const line of tail.stdout.trim().split('\n')) expect(line).toMatch(/^otlp_spans\/0@\d+ .* traces items=\d+/);
     const json = await run('tail', 'otlp_spans', '--from-beginning', '--max', '1', '--json', '--admin', admin);
     expect(JSON.parse(json.stdout)).toMatchObject({ topic: 'otlp_spans', offset: 0 });
+    // A partition the topic does not have is the gateway's answer, as an unknown topic is (exit 1), not a usage error.
     const noSuchPartition = await run('tail', 'otlp_spans', '--partition', '9', '--admin', admin);
-    expect(noSuchPartition.code).toBe(2);
+    expect(noSuchPartition).toMatchObject({ code: 1, stderr: 'tributary tail: topic otlp_spans has partitions 0..1, not 9 (UNKNOWN_PARTITION)\n' });
 
     const groups = await run('groups', 'list', '--json', '--admin', admin);
     expect(JSON.parse(groups.stdout).groups).toContainEqual(expect.objectContaining({ group: 'archive', members: 1 }));

@@ -112,6 +112,16 @@ describe('receiver error statuses', () => {
     expect((await post(gateway, validBody(), { ...PROTOBUF, ...auth, 'content-encoding': 'br' })).status).toBe(415);
   });
 
+  it('415 for Content-Encoding "none" names what to send instead, which the gateway then takes', async () => {
+    const refused = await post(gateway, validBody(), { ...PROTOBUF, ...auth, 'content-encoding': 'none' });
+    expect(refused.status).toBe(415);
+    const { message } = decodeStatus(refused.body);
+    expect(message).toBe('unsupported content encoding "none": expected gzip, deflate, zlib, zstd, snappy, x-snappy-framed, lz4, identity, or no Content-Encoding header');
+    // Each way out the message names is served.
+    expect((await post(gateway, validBody(), { ...PROTOBUF, ...auth, 'content-encoding': 'identity' })).status).toBe(200);
+    expect((await post(gateway, validBody(), { ...PROTOBUF, ...auth })).status).toBe(200);
+  });
+
   it('405 for a method other than POST', async () => {
     const res = await fetch(gateway.url('/v1/metrics'), { method: 'GET' });
     expect(res.status).toBe(405);

@@ -8,7 +8,7 @@ import { kindOfRecord, signalOfRecord } from '../../sinks/signals.js';
 import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
-import { EXIT } from '../cli-error.js';
+import { CliError, EXIT } from '../cli-error.js';
 import { formatBytes } from '../output.js';
 
 const usage = `Usage: tributary tail TOPIC [--from-beginning] [--partition P] [--decode] [--max N] [--once]
@@ -96,7 +96,8 @@ export const tailCommand: Command = {
     const path = `api/v1/topics/${nameInPath(topic, 'topic')}`;
     const info = await client.get<TopicJson>(path);
     const partitions = info.partitions.filter((p) => only === undefined || p.partition === only);
-    if (partitions.length === 0) throw usageError(`topic ${topic} has no partition ${only}`, usage);
+    // Answered as the records API answers it: the gateway's refusal (exit 1), like an unknown topic.
+    if (partitions.length === 0) throw new CliError(`topic ${topic} has partitions 0..${info.partitions.length - 1}, not ${only} (UNKNOWN_PARTITION)`);
     const next = new Map(partitions.map((p) => [p.partition, values['from-beginning'] ? p.logStartOffset : p.highWatermark]));
 
     let printed = 0;

@@ -2,7 +2,7 @@
  * Runs on: main thread.
  *
  * CreateTopics (key 19): creates topics in the embedded log, as the admin API does, with the
- * settings of configs.ts. The one broker holds every partition: -1 partitions or replication
+ * settings of topic-configs.ts. The one broker holds every partition: -1 partitions or replication
  * factor means 1, explicit replica assignments (each partition on that broker) set the partition
  * count. What a one-broker Kafka refuses is refused with its code, before anything is created: a
  * replication factor other than 1 (INVALID_REPLICATION_FACTOR), a partition count out of range

@@ -1,4 +1,5 @@
 // Runs on: main thread.
+import { counted } from '../counted.js';
 import { join } from 'node:path';
 import type { GroupsConfig } from '../config/schema.js';
 import { NAME_PATTERN } from '../config/schema.js';
@@ -280,7 +281,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   private checkEmpty(group: string, doing = 'resetting its offsets'): void {
     const size = this.groups.get(group)?.size ?? 0;
     if (size > 0) {
-      throw new TributaryError('GROUP_NOT_EMPTY', `group ${group} has ${size} active members; stop them before ${doing}`, {
+      throw new TributaryError('GROUP_NOT_EMPTY', `group ${group} has ${counted(size, 'active member')}; stop them before ${doing}`, {
         details: { group, members: size },
       });
     }

@@ -1,4 +1,5 @@
 // Runs on: main thread.
+import { counted } from '../counted.js';
 import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -142,7 +143,7 @@ export class Group {
   checkCommit(member: CommitIdentity | undefined): void {
     if (!member) {
       if (this.members.size > 0) {
-        throw new TributaryError('GROUP_NOT_EMPTY', `group ${this.name} has ${this.members.size} members; only a member may commit`, { details: { group: this.name } });
+        throw new TributaryError('GROUP_NOT_EMPTY', `group ${this.name} has ${counted(this.members.size, 'member')}; only a member may commit`, { details: { group: this.name } });
       }
       return;
     }

@@ -206,7 +206,7 @@ pipelines:
     const groups = await run('groups', 'list', '--json', '--admin', admin);
     expect(JSON.parse(groups.stdout).groups).toContainEqual(expect.objectContaining({ group: 'archive', members: 1 }));
     const described = await run('groups', 'describe', 'archive', '--admin', admin);
-    expect(described.stdout).toMatch(/^group archive: Stable, generation \d+, 1 members/);
+    expect(described.stdout).toMatch(/^group archive: Stable, generation \d+, 1 member,/);
     const unknown = await run('groups', 'describe', 'nobody', '--admin', admin);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/UNKNOWN_GROUP/);

@@ -1,4 +1,5 @@
 // Runs on: main thread of the `tributary` command.
+import { counted } from '../../counted.js';
 import type { GroupDescription, GroupListing } from '../../groups/types.js';
 import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
@@ -68,7 +69,7 @@ export const groupsCommand: Command = {
           printJson(d);
           return EXIT.ok;
         }
-        process.stdout.write(`group ${d.group}: ${d.state}, generation ${d.generation}, ${d.members.length} members, assignor ${d.assignor}, total lag ${d.totalLag}\n\n`);
+        process.stdout.write(`group ${d.group}: ${d.state}, generation ${d.generation}, ${counted(d.members.length, 'member')}, assignor ${d.assignor}, total lag ${d.totalLag}\n\n`);
         const owner = new Map(d.members.flatMap((m) => m.assignment.map((tp) => [`${tp.topic}/${tp.partition}`, m.memberId])));
         printTable(
           ['TOPIC', 'PARTITION', 'COMMITTED', 'HIGH WATERMARK', 'LAG', 'MEMBER'],

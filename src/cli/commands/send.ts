@@ -1,4 +1,5 @@
 // Runs on: main thread of the `tributary` command.
+import { counted } from '../../counted.js';
 import { MAX_TIMER_MS } from '../../max-timer.js';
 import { parseDuration } from '../duration.js';
 import { httpUrlOption, parse, usageError } from '../args.js';
@@ -54,7 +55,7 @@ export const sendCommand: Command = {
       if (values.json) printJson(counts);
       else
         process.stdout.write(
-          `sent ${counts.traces} traces (${counts.spans} spans), ${counts.metricRecordings} metric recordings, ${counts.logs} logs and ${counts.events} events to ${values.endpoint}\n`,
+          `sent ${counted(counts.traces, 'trace')} (${counted(counts.spans, 'span')}), ${counted(counts.metricRecordings, 'metric recording')}, ${counted(counts.logs, 'log')} and ${counted(counts.events, 'event')} to ${values.endpoint}\n`,
         );
       if (every === undefined) return EXIT.ok;
       await new Promise((r) => setTimeout(r, every));

@@ -1,4 +1,5 @@
 // Runs on: main thread of the `tributary` command.
+import { counted } from '../../counted.js';
 import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_USAGE, parse, usageError } from '../args.js';
 import type { Command } from '../command.js';
@@ -115,7 +116,7 @@ export const topicsCommand: Command = {
         if (!name || partitions === undefined) throw usageError('topics create needs a TOPIC and --partitions N', usage);
         const topic = await client.post<TopicJson>('api/v1/topics', { name, partitions, ...settings });
         if (values.json) printJson(topic);
-        else process.stdout.write(`created topic ${topic.name} with ${topic.partitions.length} partitions\n`);
+        else process.stdout.write(`created topic ${topic.name} with ${counted(topic.partitions.length, 'partition')}\n`);
         return EXIT.ok;
       }
       case 'alter': {

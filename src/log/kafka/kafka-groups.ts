@@ -5,6 +5,7 @@
  * resets) are sent as Kafka sends them for a group with no members, so Kafka itself refuses them
  * while the group has members.
  */
+import { counted } from '../../counted.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError } from '../../errors.js';
 import type {
@@ -222,7 +223,7 @@ export class KafkaGroups {
   async resetOffsets(group: string, target: OffsetResetTarget, topics?: string[]): Promise<CommittedOffset[]> {
     if (this.deps.supports('DescribeGroups')) {
       const members = (await this.describeRaw(group)).members.length;
-      if (members > 0) throw new TributaryError('GROUP_NOT_EMPTY', `group ${group} has ${members} members: stop them before resetting its offsets`);
+      if (members > 0) throw new TributaryError('GROUP_NOT_EMPTY', `group ${group} has ${counted(members, 'member')}: stop them before resetting its offsets`);
     }
     const names = topics ?? [...new Set((await this.fetchOffsets(group)).map((o) => o.topic))];
     const offsets: PartitionOffset[] = [];

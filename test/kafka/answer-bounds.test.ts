@@ -1,0 +1,74 @@
+/**
+ * The size of the Kafka listener's answers: a small request naming the same group or partition
+ * many times is answered once per distinct name, so no client can make the gateway build an
+ * answer many times the size of what it holds (a 1.2 MB OffsetFetch naming one group of 64
+ * committed partitions 100,000 times was answered with 134 MB, held near 900 MB).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeOffsetCommitRequest } from '../../src/kafka/messages/offset-commit-request.js';
+import { readOffsetCommitResponse } from '../../src/kafka/messages/offset-commit-response.js';
+import { writeOffsetFetchRequest } from '../../src/kafka/messages/offset-fetch-request.js';
+import { readOffsetFetchResponse } from '../../src/kafka/messages/offset-fetch-response.js';
+import { KafkaReader } from '../../src/kafka/protocol/reader.js';
+import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
+
+const WIDE = 64;
+
+describe('the Kafka listener answers each distinct name once', () => {
+  let g: KafkaGateway;
+  beforeAll(async () => {
+    g = await startKafkaGateway({ topics: { wide: { partitions: WIDE } } });
+    const c = await RawClient.open(g.bootstrap);
+    // A memberless commit (as an offset reset does) of every partition of `wide`.
+    c.send((w) => {
+      header(8, 2, 1)(w);
+      writeOffsetCommitRequest(w, 2, {
+        groupId: 'g-wide',
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        retentionTimeMs: -1,
+        topics: [{ name: 'wide', partitions: Array.from({ length: WIDE }, (_, p) => ({ partitionIndex: p, committedOffset: p, committedMetadata: '' })) }],
+      });
+    });
+    const r = new KafkaReader((await c.next())!);
+    r.int32();
+    const committed = readOffsetCommitResponse(r, 2).topics[0].partitions;
+    expect(committed.filter((p) => p.errorCode === 0).length).toBe(WIDE);
+    c.close();
+  }, 60_000);
+  afterAll(() => g?.stop());
+
+  it('answers an OffsetFetch v8 naming a group many times with the group once, and a partition named many times once', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    const named = Array.from({ length: 20_000 }, () => ({ groupId: 'g-wide', memberId: null, memberEpoch: -1, topics: null }));
+    const partition0 = { groupId: 'g-wide', memberId: null, memberEpoch: -1, topics: [{ name: 'wide', partitionIndexes: Array.from({ length: 20_000 }, () => 3) }] };
+    c.send((w) => {
+      header(9, 8, 7, 2)(w);
+      writeOffsetFetchRequest(w, 8, { groups: [...named, { groupId: 'other', memberId: null, memberEpoch: -1, topics: null }], requireStable: false });
+    });
+    c.send((w) => {
+      header(9, 8, 8, 2)(w);
+      writeOffsetFetchRequest(w, 8, { groups: [partition0], requireStable: false });
+    });
+    const first = (await c.next())!;
+    // Each of the 20,000 names answered with 64 partitions was 25 MB.
+    expect(first.length).toBeLessThan(4096);
+    const r = new KafkaReader(first);
+    expect(r.int32()).toBe(7);
+    r.skipTaggedFields();
+    const groups = readOffsetFetchResponse(r, 8).groups;
+    expect(groups.map((gr) => [gr.groupId, gr.errorCode, gr.topics.flatMap((t) => t.partitions).length])).toEqual([
+      ['g-wide', 0, WIDE],
+      ['other', 0, 0],
+    ]);
+    expect(groups[0].topics[0].partitions.map((p) => p.committedOffset)).toEqual(Array.from({ length: WIDE }, (_, p) => p));
+    const second = (await c.next())!;
+    expect(second.length).toBeLessThan(256);
+    const s = new KafkaReader(second);
+    expect(s.int32()).toBe(8);
+    s.skipTaggedFields();
+    expect(readOffsetFetchResponse(s, 8).groups[0].topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])])).toEqual([['wide', [[3, 3]]]]);
+    c.close();
+  });
+});

@@ -5,6 +5,10 @@
  * committed partitions 100,000 times was answered with 134 MB, held near 900 MB).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDescribeGroupsRequest } from '../../src/kafka/messages/describe-groups-request.js';
+import { readDescribeGroupsResponse } from '../../src/kafka/messages/describe-groups-response.js';
+import { writeJoinGroupRequest } from '../../src/kafka/messages/join-group-request.js';
+import { readJoinGroupResponse } from '../../src/kafka/messages/join-group-response.js';
 import { writeOffsetCommitRequest } from '../../src/kafka/messages/offset-commit-request.js';
 import { readOffsetCommitResponse } from '../../src/kafka/messages/offset-commit-response.js';
 import { writeOffsetFetchRequest } from '../../src/kafka/messages/offset-fetch-request.js';
@@ -69,6 +73,35 @@ describe('the Kafka listener answers each distinct name once', () => {
     expect(s.int32()).toBe(8);
     s.skipTaggedFields();
     expect(readOffsetFetchResponse(s, 8).groups[0].topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])])).toEqual([['wide', [[3, 3]]]]);
+    c.close();
+  });
+
+  it('answers a DescribeGroups naming a group of members many times with the group once', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    // A member whose subscription carries 16 KiB of user data, as any client may send.
+    const metadata = Buffer.alloc(16 * 1024, 7);
+    c.send((w) => {
+      header(11, 5, 1)(w);
+      writeJoinGroupRequest(w, 5, { groupId: 'g-members', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId: '', protocolType: 'consumer', protocols: [{ name: 'range', metadata }] });
+    });
+    const j = new KafkaReader((await c.next())!);
+    j.int32();
+    const joined = readJoinGroupResponse(j, 5);
+    expect(joined.errorCode).toBe(0);
+    c.send((w) => {
+      header(15, 4, 2)(w);
+      writeDescribeGroupsRequest(w, 4, { groups: [...Array.from({ length: 2_000 }, () => 'g-members'), 'nobody'], includeAuthorizedOperations: false });
+    });
+    const frame = (await c.next())!;
+    // Once per name, 2,000 names made 33 MB.
+    expect(frame.length).toBeLessThan(metadata.length + 1024);
+    const r = new KafkaReader(frame);
+    expect(r.int32()).toBe(2);
+    const described = readDescribeGroupsResponse(r, 4).groups;
+    expect(described.map((d) => [d.groupId, d.members.map((m) => [m.memberId, m.memberMetadata.length])])).toEqual([
+      ['g-members', [[joined.memberId, metadata.length]]],
+      ['nobody', []],
+    ]);
     c.close();
   });
 });

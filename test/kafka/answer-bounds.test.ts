@@ -5,6 +5,8 @@
  * committed partitions 100,000 times was answered with 134 MB, held near 900 MB).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeCreateTopicsRequest } from '../../src/kafka/messages/create-topics-request.js';
+import { readCreateTopicsResponse } from '../../src/kafka/messages/create-topics-response.js';
 import { writeDescribeGroupsRequest } from '../../src/kafka/messages/describe-groups-request.js';
 import { readDescribeGroupsResponse } from '../../src/kafka/messages/describe-groups-response.js';
 import { writeJoinGroupRequest } from '../../src/kafka/messages/join-group-request.js';
@@ -103,5 +105,38 @@ describe('the Kafka listener answers each distinct name once', () => {
       ['nobody', []],
     ]);
     c.close();
+  });
+});
+
+describe('an answer over kafka.max_request_bytes', () => {
+  let g: KafkaGateway;
+  beforeAll(async () => {
+    g = await startKafkaGateway({ kafka: { max_request_bytes: '256KiB' } });
+  }, 60_000);
+  afterAll(() => g?.stop());
+
+  const validate = (c: RawClient, correlationId: number, count: number) =>
+    c.send((w) => {
+      header(19, 5, correlationId, 2)(w);
+      const topics = Array.from({ length: count }, (_, i) => ({ name: `t${i}`, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }));
+      writeCreateTopicsRequest(w, 5, { topics, timeoutMs: 1000, validateOnly: true });
+    });
+
+  it('closes the connection that asked for it, encoding no more than the limit, counts it, and serves other clients', async () => {
+    // Each topic validated is answered with its configs: 10,000 names (about 100 KB) ask for about 2 MB.
+    const big = await RawClient.open(g.bootstrap);
+    validate(big, 1, 10_000);
+    expect(await big.next()).toBeNull();
+    const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
+    expect(text).toContain('tributary_kafka_request_errors_total{api="CreateTopics",reason="response-too-large"} 1');
+    const other = await RawClient.open(g.bootstrap);
+    validate(other, 2, 10);
+    const r = new KafkaReader((await other.next())!);
+    expect(r.int32()).toBe(2);
+    r.skipTaggedFields();
+    const answered = readCreateTopicsResponse(r, 5).topics;
+    expect(answered.map((t) => [t.name, t.errorCode])).toEqual(Array.from({ length: 10 }, (_, i) => [`t${i}`, 0]));
+    expect(answered[0].configs!.length).toBeGreaterThan(0);
+    other.close();
   });
 });

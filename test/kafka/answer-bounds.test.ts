@@ -11,11 +11,14 @@ import { writeDescribeGroupsRequest } from '../../src/kafka/messages/describe-gr
 import { readDescribeGroupsResponse } from '../../src/kafka/messages/describe-groups-response.js';
 import { writeJoinGroupRequest } from '../../src/kafka/messages/join-group-request.js';
 import { readJoinGroupResponse } from '../../src/kafka/messages/join-group-response.js';
+import { writeListOffsetsRequest } from '../../src/kafka/messages/list-offsets-request.js';
+import { readListOffsetsResponse } from '../../src/kafka/messages/list-offsets-response.js';
 import { writeOffsetCommitRequest } from '../../src/kafka/messages/offset-commit-request.js';
 import { readOffsetCommitResponse } from '../../src/kafka/messages/offset-commit-response.js';
 import { writeOffsetFetchRequest } from '../../src/kafka/messages/offset-fetch-request.js';
 import { readOffsetFetchResponse } from '../../src/kafka/messages/offset-fetch-response.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import { type KafkaGateway, startKafkaGateway } from './helpers.js';
 import { header, RawClient } from './raw-client.js';
 
@@ -105,6 +108,35 @@ describe('the Kafka listener answers each distinct name once', () => {
       ['nobody', []],
     ]);
     c.close();
+  });
+
+  it('answers a ListOffsets naming a partition several times with INVALID_REQUEST for it, as Kafka does, without looking it up', async () => {
+    const log = g.gateway.backend as EmbeddedBackend;
+    let lookups = 0;
+    const offsetForTimestamp = log.offsetForTimestamp.bind(log);
+    // Counts the timestamp look-ups (the real method runs): each reads a batch of the partition.
+    log.offsetForTimestamp = async (topic, partition, timestamp) => {
+      lookups++;
+      return offsetForTimestamp(topic, partition, timestamp);
+    };
+    try {
+      const c = await RawClient.open(g.bootstrap);
+      const repeated = Array.from({ length: 20_000 }, () => ({ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: 0 }));
+      c.send((w) => {
+        header(2, 5, 3)(w);
+        writeListOffsetsRequest(w, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'wide', partitions: [...repeated, { partitionIndex: 1, currentLeaderEpoch: -1, timestamp: 0 }] }] });
+      });
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(3);
+      const answered = readListOffsetsResponse(r, 5).topics[0].partitions;
+      expect(answered).toHaveLength(20_001);
+      expect(new Set(answered.slice(0, 20_000).map((p) => `${p.partitionIndex} ${p.errorCode} ${p.offset}`))).toEqual(new Set(['0 42 -1']));
+      expect(answered[20_000]).toMatchObject({ partitionIndex: 1, errorCode: 0 });
+      expect(lookups).toBe(1);
+      c.close();
+    } finally {
+      Reflect.deleteProperty(log, 'offsetForTimestamp');
+    }
   });
 });
 

@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCreateTopicsRequest } from '../../src/kafka/messages/create-topics-request.js';
 import { readCreateTopicsResponse } from '../../src/kafka/messages/create-topics-response.js';
+import { writeDescribeConfigsRequest } from '../../src/kafka/messages/describe-configs-request.js';
+import { readDescribeConfigsResponse } from '../../src/kafka/messages/describe-configs-response.js';
 import { writeDescribeGroupsRequest } from '../../src/kafka/messages/describe-groups-request.js';
 import { readDescribeGroupsResponse } from '../../src/kafka/messages/describe-groups-response.js';
 import { writeJoinGroupRequest } from '../../src/kafka/messages/join-group-request.js';
@@ -136,6 +138,36 @@ describe('the Kafka listener answers each distinct name once', () => {
       c.close();
     } finally {
       Reflect.deleteProperty(log, 'offsetForTimestamp');
+    }
+  });
+
+  it('answers a DescribeConfigs naming a topic 200,000 times (3.4 MB) without building an answer for each name', async () => {
+    const c = await RawClient.open(g.bootstrap);
+    const resources = Array.from({ length: 200_000 }, () => ({ resourceType: 2, resourceName: 'otlp_spans', configurationKeys: null }));
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }, 5);
+    try {
+      c.send((w) => {
+        header(32, 1, 4)(w);
+        writeDescribeConfigsRequest(w, 1, { resources, includeSynonyms: false });
+      });
+      const frame = (await c.next())!;
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      const r = new KafkaReader(frame);
+      expect(r.int32()).toBe(4);
+      const results = readDescribeConfigsResponse(r, 1).results;
+      // Each name is still answered, as Kafka does, with the topic's every config.
+      expect(results).toHaveLength(200_000);
+      expect(new Set(results.map((d) => `${d.resourceName} ${d.errorCode} ${d.configs.length}`))).toEqual(new Set([`otlp_spans 0 ${results[0].configs.length}`]));
+      expect(results[0].configs.length).toBeGreaterThan(3);
+      // This process holds the client's request and the 35 MB answer too; an answer built per name took 590 MB more.
+      expect(rssPeak - rssBefore).toBeLessThan(300 * 1024 * 1024);
+    } finally {
+      clearInterval(sampler);
+      c.close();
     }
   });
 });

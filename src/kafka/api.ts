@@ -106,6 +106,12 @@ export interface ApiHandler<Req, Res> {
    * JoinGroup keeps its members' metadata, for one).
    */
   doneWithRequestWhenHandled?: true;
+  /**
+   * True when the handler bounds its answer itself (Fetch: its MaxBytes, at most 55 MiB, and the
+   * memory of all Fetch answers together): it is not held to kafka.max_request_bytes, which every
+   * other answer is (the connection is closed past it).
+   */
+  boundsItsAnswer?: true;
   /** The response; null when none is sent (Produce with acks 0). */
   handle(request: Req, ctx: RequestContext, services: KafkaServices): Promise<Fields<NoInfer<Res>> | null>;
   /**

@@ -15,9 +15,12 @@
  * does, and so is one whose responses have not moved for that long. A frame over the size limit,
  * an unknown API key, an unsupported version (except ApiVersions, answered with
  * UNSUPPORTED_VERSION and the versions served) or a malformed request closes the connection, as
- * Kafka does: the client's stream can no longer be trusted.
+ * Kafka does: the client's stream can no longer be trusted. So does a request whose answer would
+ * be over kafka.max_request_bytes (Fetch excepted, which bounds its own): it is refused as it is
+ * encoded, before that much memory is taken for it.
  */
 import type { Socket } from 'node:net';
+import { TributaryError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
 import { KafkaError } from './error-codes.js';
@@ -289,7 +292,9 @@ export class KafkaConnection {
     }
     if (response === null) return null;
     const sent = handler.sent && (() => handler.sent?.(response, this.deps.services));
-    const w = new KafkaWriter(1024);
+    // An answer is held to the limit on requests: past it the connection is closed, as for a frame
+    // over it; clients cannot read more than about that either (librdkafka's receive.message.max.bytes).
+    const w = new KafkaWriter(1024, handler.boundsItsAnswer ? Number.POSITIVE_INFINITY : this.deps.maxRequestBytes);
     w.int32(0); // frame size, set below
     w.int32(correlationId);
     // ApiVersions' response header stays v0 at every version, so that any client can read it.
@@ -297,7 +302,9 @@ export class KafkaConnection {
     try {
       handler.writeResponse(w, ctx.version, response);
     } catch (err) {
-      this.fail('encode-failed', (err as Error).message, handler);
+      if (err instanceof TributaryError && err.code === 'PAYLOAD_TOO_LARGE') {
+        this.fail('response-too-large', `the ${handler.name} answer would be over kafka.max_request_bytes (${this.deps.maxRequestBytes} bytes)`, handler);
+      } else this.fail('encode-failed', (err as Error).message, handler);
       sent?.();
       return null;
     }

@@ -206,8 +206,8 @@ describe('kafkajs against the Kafka listener', () => {
     };
     try {
       const { groups } = await admin.describeGroups(Array.from({ length: 2_000 }, () => group));
-      expect(groups).toHaveLength(2_000);
-      expect(new Set(groups.map((d) => `${d.groupId} ${d.state}`))).toEqual(new Set([`${group} Empty`]));
+      // Answered once too: each name's copy of the same description made the answer grow with the names.
+      expect(groups.map((d) => `${d.groupId} ${d.state}`)).toEqual([`${group} Empty`]);
       expect(brokerRoundTrips).toBe(1);
     } finally {
       Reflect.deleteProperty(log, 'describeTopic');

@@ -36,7 +36,11 @@ export const describeConfigs = defineApi({
       }
       return found;
     };
-    const results = request.resources.map(({ resourceType, resourceName, configurationKeys }) => {
+    // A resource named again with the same keys shares its first answer: each answer holds the
+    // topic's configs, so one built per name grew a 3.4 MB request naming a topic 200,000 times
+    // into 600 MB of answers. The encoded answer is held to kafka.max_request_bytes (connection.ts).
+    const answers = new Map<string, ReturnType<typeof answer>>();
+    const answer = ({ resourceType, resourceName, configurationKeys }: (typeof request.resources)[number]) => {
       const base = { errorCode: KafkaError.NONE, errorMessage: null, resourceType, resourceName, configs: [] };
       if (resourceType === BROKER) return base;
       if (resourceType !== TOPIC) return { ...base, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `resource type ${resourceType} is not described` };
@@ -46,6 +50,16 @@ export const describeConfigs = defineApi({
       // leaves the list empty expects, @platformatic/kafka's describeConfigs with [] for one).
       const every = configurationKeys === null || configurationKeys.length === 0;
       return { ...base, configs: configs.filter((c) => every || configurationKeys.includes(c.name)).map((c) => ({ ...c, synonyms: [] })) };
+    };
+    const results = request.resources.map((resource) => {
+      const keys = resource.configurationKeys === null || resource.configurationKeys.length === 0 ? '' : JSON.stringify(resource.configurationKeys);
+      const key = `${resource.resourceType}\u0000${resource.resourceName}\u0000${keys}`;
+      let found = answers.get(key);
+      if (!found) {
+        found = answer(resource);
+        answers.set(key, found);
+      }
+      return found;
     });
     return { results };
   },

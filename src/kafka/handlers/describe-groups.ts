@@ -3,7 +3,8 @@
  *
  * DescribeGroups (key 15): a group of Kafka clients as its members sent it (opaque metadata and
  * assignments); a group of the gateway's pipelines in the consumer protocol's encoding, so that
- * Kafka tools can read both. A group that does not exist is "Dead", as Kafka answers.
+ * Kafka tools can read both. A group that does not exist is "Dead", as Kafka answers. Each group
+ * named is answered once, however often the request names it.
  */
 import { TributaryError } from '../../errors.js';
 import { defineApi, type KafkaServices, specOf } from '../api.js';
@@ -55,18 +56,11 @@ export const describeGroups = defineApi({
   readRequest: readDescribeGroupsRequest,
   writeResponse: writeDescribeGroupsResponse,
   async handle(request, _ctx, { groups }) {
-    // A group named several times is described once: a group without members in the coordinator
-    // (a pipeline's, one that only stores offsets) is described with its topics' offsets, which
-    // asks their brokers, and a request may name it many times.
-    const described = new Map<string, ReturnType<typeof describe>>();
-    const once = (groupId: string) => {
-      let d = described.get(groupId);
-      if (!d) {
-        d = describe(groups, groupId);
-        described.set(groupId, d);
-      }
-      return d;
-    };
-    return { groups: await Promise.all(request.groups.map(once)) };
+    // A group named several times is described and answered once: a group without members in
+    // the coordinator (a pipeline's, one that only stores offsets) is described with its topics'
+    // offsets, which asks their brokers, and a group's members carry their metadata and
+    // assignments, so one request naming it many times would multiply both.
+    const named = [...new Set(request.groups)];
+    return { groups: await Promise.all(named.map((groupId) => describe(groups, groupId))) };
   },
 });

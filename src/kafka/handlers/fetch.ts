@@ -134,6 +134,7 @@ function cut(batches: Buffer, budget: number, first: boolean): Buffer {
 export const fetch = defineApi({
   ...specOf(fetchResponseSpec, { min: 4, max: 12 }),
   name: 'Fetch',
+  boundsItsAnswer: true,
   readRequest: readFetchRequest,
   writeResponse: writeFetchResponse,
   async handle(request, ctx, services) {

@@ -5,7 +5,9 @@
  * (partition-ends.ts), -3 (MAX_TIMESTAMP, KIP-734) the first record with the largest timestamp the
  * partition holds, any other the first offset whose timestamp is at or after it, with that
  * record's timestamp, or offset -1 and timestamp -1 when no record is that late (kafka-python's
- * offsets_for_times then says None, librdkafka's gives -1, as with Kafka).
+ * offsets_for_times then says None, librdkafka's gives -1, as with Kafka). A partition named more
+ * than once in a request is INVALID_REQUEST at each of its entries, not looked up, as Kafka answers
+ * from v1: one request naming it thousands of times would otherwise read a batch for each.
  */
 import type { EmbeddedBackend } from '../../log/embedded/embedded-backend.js';
 import type { TopicInfo } from '../../log/types.js';
@@ -41,8 +43,15 @@ export const listOffsets = defineApi({
   readRequest: readListOffsetsRequest,
   writeResponse: writeListOffsetsResponse,
   async handle(request, _ctx, { log }) {
+    const named = new Map<string, number>();
+    for (const topic of request.topics) {
+      for (const { partitionIndex } of topic.partitions) {
+        const key = `${topic.name}\u0000${partitionIndex}`;
+        named.set(key, (named.get(key) ?? 0) + 1);
+      }
+    }
     // A timestamp's look-up reads a batch: they run one after another, so that a request naming
-    // partitions many times holds one batch at a time.
+    // many partitions holds one batch at a time.
     let lookups: Promise<unknown> = Promise.resolve();
     const inTurn = <T>(lookup: () => Promise<T>): Promise<T> => {
       const done = lookups.then(lookup);
@@ -60,6 +69,9 @@ export const listOffsets = defineApi({
         }
         const partitions = await Promise.all(
           topic.partitions.map(async ({ partitionIndex, timestamp }) => {
+            if (named.get(`${topic.name}\u0000${partitionIndex}`)! > 1) {
+              return { partitionIndex, errorCode: KafkaError.INVALID_REQUEST, timestamp: -1, offset: -1, leaderEpoch: -1 };
+            }
             const p = info?.partitions[partitionIndex];
             if (!info || !p) {
               return { partitionIndex, errorCode: topicError || KafkaError.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1, leaderEpoch: -1 };

@@ -4,8 +4,12 @@
  * Writes Kafka's protocol primitives into one growing buffer; `finish()` returns the bytes
  * written. A bytes field of EXTERNAL_BYTES or more (a Fetch's record batches) is not copied:
  * it becomes a chunk of its own between the encoded pieces, which `chunks()` returns in order for
- * one gathered socket write, so a response's batches leave as the log handed them over.
+ * one gathered socket write, so a response's batches leave as the log handed them over. A writer
+ * given `maxBytes` throws PAYLOAD_TOO_LARGE before it would hold more: an answer over the
+ * listener's limit is refused as it is encoded, not once it is whole.
  */
+import { TributaryError } from '../../errors.js';
+
 /** A bytes value at least this long is referenced, not copied. */
 const EXTERNAL_BYTES = 16 * 1024;
 
@@ -18,16 +22,25 @@ export class KafkaWriter {
   private pieceStart = 0;
   private doneBytes = 0;
 
-  constructor(initialSize = 256) {
+  constructor(
+    initialSize = 256,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Throws before the bytes written would pass `maxBytes`. */
+  private allow(n: number): void {
+    if (this.length + n > this.maxBytes) throw new TributaryError('PAYLOAD_TOO_LARGE', `the bytes written would be over ${this.maxBytes}`);
   }
 
   /** Reserves `n` bytes and returns where they start; read `this.buf` only after it (it may grow). */
   private room(n: number): number {
+    this.allow(n);
     if (this.pos + n > this.buf.length) {
       // Only the current piece moves; the pieces before it keep their views of the old buffer.
       const piece = this.pos - this.pieceStart;
-      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, piece + n));
+      const grown = Buffer.allocUnsafe(Math.max(Math.min(this.buf.length * 2, this.maxBytes), piece + n));
       this.buf.copy(grown, 0, this.pieceStart, this.pos);
       this.buf = grown;
       this.pos = piece;
@@ -146,6 +159,7 @@ export class KafkaWriter {
     }
     this.lengthPrefix(v.length, compact, true);
     if (v.length >= EXTERNAL_BYTES) {
+      this.allow(v.length);
       this.pushPiece(this.buf.subarray(this.pieceStart, this.pos));
       this.pushPiece(v);
       this.pieceStart = this.pos;

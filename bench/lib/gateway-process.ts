@@ -6,11 +6,20 @@ import { join } from 'node:path';
 import { packageRoot, runningFromSource } from '../../src/paths.js';
 
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
+  const [port] = await freePorts(1);
   return port;
+}
+
+/**
+ * `count` distinct free ports, each held open until all are found: a port closed and asked for
+ * again can come back from the kernel at once, so two calls of freePort() may return the same one.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 export interface GatewayProcess {
@@ -39,7 +48,7 @@ export interface GatewayProcessOptions {
  * blocks, whose endpoints get free ports). Resolves once /readyz answers 200.
  */
 export async function startGatewayProcess(dir: string, configBody: string, options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
-  const [receiverPort, adminPort, kafkaPort] = [await freePort(), await freePort(), await freePort()];
+  const [receiverPort, adminPort, kafkaPort] = await freePorts(3);
   const config = join(dir, 'tributary.yaml');
   const receiver = Object.entries({ endpoint: `127.0.0.1:${receiverPort}`, ...options.receiver }).map(([k, v]) => `${k}: ${v}`);
   writeFileSync(config, `receiver: { ${receiver.join(', ')} }\nadmin: { endpoint: 127.0.0.1:${adminPort} }\nkafka: { listener: 127.0.0.1:${kafkaPort} }\n${configBody}`);

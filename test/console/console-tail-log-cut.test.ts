@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../bench/lib/gateway-process.js';
+import { freePorts } from '../../bench/lib/gateway-process.js';
 import { buildConsole } from '../../scripts/build-console.js';
 import { type GatewayProcess, startGatewayProcess } from '../e2e/cli-process.js';
 import { chromiumAvailable, launchBrowser, watchPage, waitForText } from './browser.js';
@@ -17,7 +17,8 @@ describe.skipIf(!chromiumAvailable())('the live tail when the log comes back sho
     await buildConsole();
     browser = await launchBrowser();
     // The same ports each time, as a restarted gateway has.
-    ports = { receiver: await freePort(), admin: await freePort() };
+    const [receiver, admin] = await freePorts(2);
+    ports = { receiver, admin };
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

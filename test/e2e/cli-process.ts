@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../bench/lib/gateway-process.js';
+import { freePorts } from '../../bench/lib/gateway-process.js';
 import { packageRoot } from '../../src/paths.js';
 
 const BIN = join(packageRoot, 'src', 'cli', 'bin.ts');
@@ -14,11 +14,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tributary ARGS` as a user would, from the sources (under `wrapper`, if given), and collects its output. */
 /** The command line that runs `tributary` with these arguments, as the tests run it. */
 export function tributaryCommand(args: string[], wrapper: string[] = []): string[] {
   return [...wrapper, process.execPath, ...NODE_ARGS, ...args];
 }
+
+/** Runs `tributary ARGS` as a user would, from the sources (under `wrapper`, if given), and collects its output. */
 
 export function tributary(args: string[], env: Record<string, string> = {}, wrapper: string[] = []): Promise<CliResult> {
   const command = tributaryCommand(args, wrapper);
@@ -73,7 +74,8 @@ export interface GatewayProcessOptions {
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
-  const [receiverPort, adminPort, kafkaPort] = [options.ports?.receiver ?? (await freePort()), options.ports?.admin ?? (await freePort()), await freePort()];
+  const [receiver, admin, kafka] = await freePorts(3);
+  const [receiverPort, adminPort, kafkaPort] = [options.ports?.receiver ?? receiver, options.ports?.admin ?? admin, kafka];
   const env = {
     ...process.env,
     TRIBUTARY_DATA_DIR: dataDir,

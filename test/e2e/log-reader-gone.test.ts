@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../bench/lib/gateway-process.js';
+import { freePorts } from '../../bench/lib/gateway-process.js';
 import { packageRoot } from '../../src/paths.js';
 import { eventually } from './cli-process.js';
 
@@ -17,7 +17,7 @@ describe('tributary start whose log reader has gone', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('keeps serving when its stderr pipe closes, and stops cleanly on SIGINT', async () => {
-    const [receiver, admin] = [await freePort(), await freePort()];
+    const [receiver, admin] = await freePorts(2);
     const adminUrl = `http://127.0.0.1:${admin}`;
     const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src', 'cli', 'bin.ts'), 'start'], {
       env: {

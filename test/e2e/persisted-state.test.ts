@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { freePort } from '../../bench/lib/gateway-process.js';
+import { freePorts } from '../../bench/lib/gateway-process.js';
 import { capability } from '../capability.js';
 import { type GatewayProcess, startGatewayProcess, tributary } from './cli-process.js';
 
@@ -64,11 +64,8 @@ async function restart(gateway: GatewayProcess, config: string, wrapper?: string
 
 /** `tributary start` that is expected to fail: its exit code and what it printed. */
 async function failedStart(dataDir: string, config: string, wrapper: string[] = []) {
-  const env = {
-    TRIBUTARY_DATA_DIR: dataDir,
-    TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${await freePort()}`,
-    TRIBUTARY_ADMIN_ENDPOINT: `127.0.0.1:${await freePort()}`,
-  };
+  const [receiver, admin] = await freePorts(2);
+  const env = { TRIBUTARY_DATA_DIR: dataDir, TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${receiver}`, TRIBUTARY_ADMIN_ENDPOINT: `127.0.0.1:${admin}` };
   return tributary(['start', '--config', config], env, wrapper);
 }
 

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../bench/lib/gateway-process.js';
+import { freePorts } from '../../bench/lib/gateway-process.js';
 import { type GatewayProcess, startGatewayProcess, tributary } from './cli-process.js';
 
 /**
@@ -24,7 +24,7 @@ describe('tributary start failing beside a running gateway', () => {
   async function start(env: Record<string, string>) {
     const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
     dirs.push(dataDir);
-    const [receiver, admin, kafka] = [await freePort(), await freePort(), await freePort()];
+    const [receiver, admin, kafka] = await freePorts(3);
     return tributary(['start'], {
       TRIBUTARY_DATA_DIR: dataDir,
       TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${receiver}`,
@@ -48,7 +48,7 @@ describe('tributary start failing beside a running gateway', () => {
     chmodSync(join(dataDir, 'meta'), 0o555);
     // Root writes anywhere: run the gateway as nobody then, in a directory root owns.
     const asRoot = process.getuid?.() === 0;
-    const [receiver, admin] = [await freePort(), await freePort()];
+    const [receiver, admin] = await freePorts(2);
     const result = await tributary(
       ['start'],
       { TRIBUTARY_DATA_DIR: dataDir, TRIBUTARY_RECEIVER_ENDPOINT: `127.0.0.1:${receiver}`, TRIBUTARY_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, TRIBUTARY_KAFKA_LISTENER: '' },

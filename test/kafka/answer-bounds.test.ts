@@ -9,6 +9,8 @@ import { writeCreateTopicsRequest } from '../../src/kafka/messages/create-topics
 import { readCreateTopicsResponse } from '../../src/kafka/messages/create-topics-response.js';
 import { writeDescribeConfigsRequest } from '../../src/kafka/messages/describe-configs-request.js';
 import { readDescribeConfigsResponse } from '../../src/kafka/messages/describe-configs-response.js';
+import { writeDeleteGroupsRequest } from '../../src/kafka/messages/delete-groups-request.js';
+import { readDeleteGroupsResponse } from '../../src/kafka/messages/delete-groups-response.js';
 import { writeDescribeGroupsRequest } from '../../src/kafka/messages/describe-groups-request.js';
 import { readDescribeGroupsResponse } from '../../src/kafka/messages/describe-groups-response.js';
 import { writeJoinGroupRequest } from '../../src/kafka/messages/join-group-request.js';
@@ -81,6 +83,47 @@ describe('the Kafka listener answers each distinct name once', () => {
     s.skipTaggedFields();
     expect(readOffsetFetchResponse(s, 8).groups[0].topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])])).toEqual([['wide', [[3, 3]]]]);
     c.close();
+  });
+
+  it('answers a DeleteGroups naming a group many times once, deleting it once', async () => {
+    const coordinator = (g.gateway.backend as EmbeddedBackend).groupCoordinator;
+    let deletions = 0;
+    const deleteGroup = coordinator.deleteGroup.bind(coordinator);
+    // Counts the deletions (the real method runs): each writes the group's offsets away.
+    coordinator.deleteGroup = async (group) => {
+      deletions++;
+      return deleteGroup(group);
+    };
+    try {
+      const c = await RawClient.open(g.bootstrap);
+      c.send((w) => {
+        header(8, 2, 1)(w);
+        writeOffsetCommitRequest(w, 2, {
+          groupId: 'g-doomed',
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          retentionTimeMs: -1,
+          topics: [{ name: 'wide', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: '' }] }],
+        });
+      });
+      await c.next();
+      c.send((w) => {
+        header(42, 2, 2, 2)(w);
+        writeDeleteGroupsRequest(w, 2, { groupsNames: [...Array.from({ length: 2_000 }, () => 'g-doomed'), 'nobody'] });
+      });
+      const r = new KafkaReader((await c.next())!);
+      expect(r.int32()).toBe(2);
+      r.skipTaggedFields();
+      const results = readDeleteGroupsResponse(r, 2).results;
+      expect(results.map((x) => [x.groupId, x.errorCode])).toEqual([
+        ['g-doomed', 0],
+        ['nobody', 69],
+      ]);
+      expect(deletions).toBe(1);
+      c.close();
+    } finally {
+      Reflect.deleteProperty(coordinator, 'deleteGroup');
+    }
   });
 
   it('answers a DescribeGroups naming a group of members many times with the group once', async () => {

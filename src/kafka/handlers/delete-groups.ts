@@ -3,7 +3,8 @@
  *
  * DeleteGroups (key 42): a group with no members is deleted with its committed offsets (the log
  * backend's deleteGroup); one with members is NON_EMPTY_GROUP, one the coordinator does not know
- * GROUP_ID_NOT_FOUND. Each group gets its own answer.
+ * GROUP_ID_NOT_FOUND. Each group named gets one answer, however often the request names it (one
+ * deletion each, not one per name).
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
@@ -17,7 +18,7 @@ export const deleteGroups = defineApi({
   writeResponse: writeDeleteGroupsResponse,
   async handle(request, _ctx, { groups }) {
     const results = [];
-    for (const groupId of request.groupsNames) {
+    for (const groupId of new Set(request.groupsNames)) {
       try {
         // Kafka names a group it does not know; the coordinator's delete would pass over it.
         await groups.describeGroup(groupId);

@@ -23,7 +23,7 @@ import { writeOffsetFetchRequest } from '../../src/kafka/messages/offset-fetch-r
 import { readOffsetFetchResponse } from '../../src/kafka/messages/offset-fetch-response.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
-import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+import { countCalls, type KafkaGateway, startKafkaGateway } from './helpers.js';
 import { header, RawClient } from './raw-client.js';
 
 const WIDE = 64;
@@ -86,14 +86,8 @@ describe('the Kafka listener answers each distinct name once', () => {
   });
 
   it('answers a DeleteGroups naming a group many times once, deleting it once', async () => {
-    const coordinator = (g.gateway.backend as EmbeddedBackend).groupCoordinator;
-    let deletions = 0;
-    const deleteGroup = coordinator.deleteGroup.bind(coordinator);
-    // Counts the deletions (the real method runs): each writes the group's offsets away.
-    coordinator.deleteGroup = async (group) => {
-      deletions++;
-      return deleteGroup(group);
-    };
+    // Each deletion writes the group's offsets away.
+    const deletions = countCalls((g.gateway.backend as EmbeddedBackend).groupCoordinator, 'deleteGroup');
     try {
       const c = await RawClient.open(g.bootstrap);
       c.send((w) => {
@@ -119,10 +113,10 @@ describe('the Kafka listener answers each distinct name once', () => {
         ['g-doomed', 0],
         ['nobody', 69],
       ]);
-      expect(deletions).toBe(1);
+      expect(deletions.count()).toBe(1);
       c.close();
     } finally {
-      Reflect.deleteProperty(coordinator, 'deleteGroup');
+      deletions.restore();
     }
   });
 
@@ -156,14 +150,8 @@ describe('the Kafka listener answers each distinct name once', () => {
   });
 
   it('answers a ListOffsets naming a partition several times with INVALID_REQUEST for it, as Kafka does, without looking it up', async () => {
-    const log = g.gateway.backend as EmbeddedBackend;
-    let lookups = 0;
-    const offsetForTimestamp = log.offsetForTimestamp.bind(log);
-    // Counts the timestamp look-ups (the real method runs): each reads a batch of the partition.
-    log.offsetForTimestamp = async (topic, partition, timestamp) => {
-      lookups++;
-      return offsetForTimestamp(topic, partition, timestamp);
-    };
+    // Each timestamp look-up reads a batch of the partition.
+    const lookups = countCalls(g.gateway.backend as EmbeddedBackend, 'offsetForTimestamp');
     try {
       const c = await RawClient.open(g.bootstrap);
       const repeated = Array.from({ length: 20_000 }, () => ({ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: 0 }));
@@ -177,10 +165,10 @@ describe('the Kafka listener answers each distinct name once', () => {
       expect(answered).toHaveLength(20_001);
       expect(new Set(answered.slice(0, 20_000).map((p) => `${p.partitionIndex} ${p.errorCode} ${p.offset}`))).toEqual(new Set(['0 42 -1']));
       expect(answered[20_000]).toMatchObject({ partitionIndex: 1, errorCode: 0 });
-      expect(lookups).toBe(1);
+      expect(lookups.count()).toBe(1);
       c.close();
     } finally {
-      Reflect.deleteProperty(log, 'offsetForTimestamp');
+      lookups.restore();
     }
   });
 

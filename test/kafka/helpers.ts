@@ -120,3 +120,24 @@ export function run(command: string, args: string[], options: { input?: Buffer |
 
 /** The Debian Python, where python3-kafka and python3-confluent-kafka are installed. */
 export const PYTHON = '/usr/bin/python3';
+
+/**
+ * Counts the calls of `target[method]` (the real method runs) until `restore()`: what a request
+ * costs the log, where answering each name of a repeated list once is the point of a test.
+ */
+export function countCalls<T extends object>(target: T, method: keyof T & string): { count(): number; restore(): void } {
+  const real = target[method] as (...args: unknown[]) => unknown;
+  const own = Object.getOwnPropertyDescriptor(target, method);
+  let calls = 0;
+  Object.defineProperty(target, method, {
+    configurable: true,
+    value: (...args: unknown[]) => {
+      calls++;
+      return real.apply(target, args);
+    },
+  });
+  return {
+    count: () => calls,
+    restore: () => (own ? Object.defineProperty(target, method, own) : Reflect.deleteProperty(target, method)),
+  };
+}

@@ -8,8 +8,31 @@
 import { Admin } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDeleteTopicsRequest } from '../../src/kafka/messages/delete-topics-request.js';
+import { readDeleteTopicsResponse } from '../../src/kafka/messages/delete-topics-response.js';
+import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
+
+const ZERO_ID = Buffer.alloc(16);
+
+/** One DeleteTopics request of `version` on a raw connection: each entry's answer as [name, id, error code, message]. */
+async function rawDeleteTopics(bootstrap: string, version: number, topics: { name: string | null; topicId?: Buffer }[]) {
+  const c = await RawClient.open(bootstrap);
+  try {
+    c.send((w) => {
+      header(20, version, 1, version >= 4 ? 2 : 1)(w);
+      writeDeleteTopicsRequest(w, version, version >= 6 ? { topics, timeoutMs: 5000 } : { topicNames: topics.map((t) => t.name as string), timeoutMs: 5000 });
+    });
+    const r = new KafkaReader((await c.next())!);
+    r.int32();
+    if (version >= 4) r.skipTaggedFields();
+    return readDeleteTopicsResponse(r, version).responses.map((t) => [t.name, t.topicId?.toString('hex') ?? '', t.errorCode, t.errorMessage ?? null]);
+  } finally {
+    c.close();
+  }
+}
 
 const SCRIPT = new URL('./clients/delete_topics.py', import.meta.url).pathname;
 
@@ -124,4 +147,28 @@ describe('DeleteTopics on the Kafka listener', () => {
       }
     });
   }
+
+  it('DeleteTopics v6: an entry with both a name and an id, or with neither, is INVALID_REQUEST and deletes nothing, as Kafka answers it; the other entries are deleted', async () => {
+    const admin = new Admin({ clientId: 'raw-delete-ids', bootstrapBrokers: [g.bootstrap] });
+    try {
+      for (const t of ['named-one', 'other-one', 'plain-one']) await backend().createTopic({ name: t, partitions: 1 });
+      const otherId = (await admin.metadata({ topics: ['other-one'] })).topics.get('other-one')!.id;
+      const otherIdBytes = Buffer.from(otherId.replaceAll('-', ''), 'hex');
+      const answers = await rawDeleteTopics(g.bootstrap, 6, [
+        { name: 'named-one', topicId: otherIdBytes },
+        { name: null, topicId: ZERO_ID },
+        { name: 'plain-one', topicId: ZERO_ID },
+      ]);
+      expect(answers).toEqual([
+        ['named-one', otherIdBytes.toString('hex'), 42, expect.stringMatching(/both a topic name and a topic id/)],
+        [null, ZERO_ID.toString('hex'), 42, expect.stringMatching(/neither a topic name nor a topic id/)],
+        ['plain-one', expect.stringMatching(/^(?!0{32})[0-9a-f]{32}$/), 0, null],
+      ]);
+      const names = await topicNames();
+      expect(names).toEqual(expect.arrayContaining(['named-one', 'other-one']));
+      expect(names).not.toContain('plain-one');
+    } finally {
+      await admin.close();
+    }
+  });
 });

@@ -4,8 +4,10 @@
  * DeleteTopics (key 20): deletes topics in the embedded log, as the admin API does: the gateway's
  * own topics (the receiver's, and those a pipeline reads or dead-letters to) are refused with
  * POLICY_VIOLATION and the reason in the error message (v5+); an unknown name is
- * UNKNOWN_TOPIC_OR_PARTITION, an unknown id (v6) UNKNOWN_TOPIC_ID. Each topic gets its own answer;
- * the deletion is done when the answer is sent, so `timeoutMs` is never reached.
+ * UNKNOWN_TOPIC_OR_PARTITION, an unknown id (v6) UNKNOWN_TOPIC_ID. A v6 entry naming a topic by
+ * both its name and an id, or by neither, is INVALID_REQUEST and deletes nothing, as Kafka answers
+ * it: the id may be another topic's, or an earlier one's of that name. Each topic gets its own
+ * answer; the deletion is done when the answer is sent, so `timeoutMs` is never reached.
  */
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
@@ -27,6 +29,12 @@ export const deleteTopics = defineApi({
     // One at a time, in request order, so that a name given twice is deleted once (then unknown).
     for (const t of asked) {
       let name = t.name;
+      const byId = !t.topicId.equals(ZERO_UUID);
+      if ((name !== null) === byId) {
+        const message = byId ? 'an entry gives both a topic name and a topic id: give one of them' : 'an entry gives neither a topic name nor a topic id';
+        responses.push({ name, topicId: t.topicId, errorCode: KafkaError.INVALID_REQUEST, errorMessage: message });
+        continue;
+      }
       if (name === null) {
         const text = topicIdText(t.topicId);
         const resolved = await resolveTopic(text);

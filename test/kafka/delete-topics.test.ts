@@ -171,4 +171,37 @@ describe('DeleteTopics on the Kafka listener', () => {
       await admin.close();
     }
   });
+
+  it('DeleteTopics: a topic given twice (its name twice, its id twice, or its name and its id) is answered once with INVALID_REQUEST and not deleted, as Kafka answers it', async () => {
+    const admin = new Admin({ clientId: 'raw-delete-twice', bootstrapBrokers: [g.bootstrap] });
+    try {
+      for (const t of ['twice-name', 'twice-id', 'twice-both', 'once-only']) await backend().createTopic({ name: t, partitions: 1 });
+      const meta = await admin.metadata({ topics: ['twice-id', 'twice-both'] });
+      const idOf = (t: string) => Buffer.from(meta.topics.get(t)!.id.replaceAll('-', ''), 'hex');
+      expect(await rawDeleteTopics(g.bootstrap, 1, [{ name: 'twice-name' }, { name: 'twice-name' }])).toEqual([['twice-name', ZERO_ID.toString('hex'), 42, null]]);
+      const answers = await rawDeleteTopics(g.bootstrap, 6, [
+        { name: null, topicId: idOf('twice-id') },
+        { name: 'twice-name', topicId: ZERO_ID },
+        { name: null, topicId: idOf('twice-both') },
+        { name: 'twice-name', topicId: ZERO_ID },
+        { name: 'twice-both', topicId: ZERO_ID },
+        { name: null, topicId: idOf('twice-id') },
+        { name: 'once-only', topicId: ZERO_ID },
+      ]);
+      expect(answers).toEqual(
+        expect.arrayContaining([
+          [null, idOf('twice-id').toString('hex'), 42, expect.stringMatching(/twice/)],
+          ['twice-name', ZERO_ID.toString('hex'), 42, expect.stringMatching(/twice/)],
+          ['twice-both', idOf('twice-both').toString('hex'), 42, expect.stringMatching(/twice/)],
+          ['once-only', expect.stringMatching(/^[0-9a-f]{32}$/), 0, null],
+        ]),
+      );
+      expect(answers).toHaveLength(4);
+      const names = await topicNames();
+      expect(names).toEqual(expect.arrayContaining(['twice-name', 'twice-id', 'twice-both']));
+      expect(names).not.toContain('once-only');
+    } finally {
+      await admin.close();
+    }
+  });
 });

@@ -8,8 +8,11 @@
 import { Admin } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { writeDeleteTopicsRequest } from '../../src/kafka/messages/delete-topics-request.js';
 import { readDeleteTopicsResponse } from '../../src/kafka/messages/delete-topics-response.js';
+import { writeFetchRequest } from '../../src/kafka/messages/fetch-request.js';
+import { readFetchResponse } from '../../src/kafka/messages/fetch-response.js';
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
@@ -202,6 +205,49 @@ describe('DeleteTopics on the Kafka listener', () => {
       expect(names).not.toContain('once-only');
     } finally {
       await admin.close();
+    }
+  });
+
+  it('a DeleteTopics naming 5,000 unknown topic ids, or a Fetch naming 5,000 topics by unknown ids, reads the topic ids from the log once, not once per id', async () => {
+    const log = backend();
+    let listings = 0;
+    const listTopics = log.listTopics.bind(log);
+    // Counts the listings (the real method runs). Once per id, a Fetch naming 20,000 (0.8 MB) took
+    // 9 s and 600 MB, and a 100 MiB frame could exhaust memory.
+    log.listTopics = async () => {
+      listings++;
+      return listTopics();
+    };
+    try {
+      const ids = Array.from({ length: 5_000 }, () => randomBytes(16));
+      const deleted = await rawDeleteTopics(
+        g.bootstrap,
+        6,
+        ids.map((topicId) => ({ name: null, topicId })),
+      );
+      expect(new Set(deleted.map((d) => d[2]))).toEqual(new Set([100]));
+      expect(deleted).toHaveLength(5_000);
+      expect(listings).toBeLessThanOrEqual(1);
+
+      listings = 0;
+      const c = await RawClient.open(g.bootstrap);
+      try {
+        const topics = Array.from({ length: 5_000 }, () => ({ topic: randomUUID(), partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }));
+        c.send((w) => {
+          header(1, 4, 1)(w);
+          writeFetchRequest(w, 4, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1000, isolationLevel: 0, topics });
+        });
+        const r = new KafkaReader((await c.next())!);
+        r.int32();
+        const fetched = readFetchResponse(r, 4).responses;
+        expect(fetched).toHaveLength(5_000);
+        expect(new Set(fetched.map((t) => t.partitions[0].errorCode))).toEqual(new Set([3]));
+      } finally {
+        c.close();
+      }
+      expect(listings).toBeLessThanOrEqual(1);
+    } finally {
+      Reflect.deleteProperty(log, 'listTopics');
     }
   });
 });

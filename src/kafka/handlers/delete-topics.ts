@@ -31,16 +31,18 @@ export const deleteTopics = defineApi({
     // Up to v5 by name; v6 by name, or by id when the name is null.
     const asked = ctx.version >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const responses: DeletableTopicResult[] = [];
-    // Each entry resolved to the topic it names (an unknown id stands for itself), in request order.
+    // All at once, so that they share one reading of the topic ids (an unknown id stands for itself).
+    const resolved = await Promise.all(asked.map((t) => (t.name === null && !t.topicId.equals(ZERO_UUID) ? resolveTopic(topicIdText(t.topicId)) : undefined)));
+    // Each entry by the topic it names, in request order.
     const named = new Map<string, { name: string | null; topicId: Buffer; entries: number; answer: number }>();
-    for (const t of asked) {
+    for (const [i, t] of asked.entries()) {
       const byId = !t.topicId.equals(ZERO_UUID);
-      if ((t.name !== null) === byId) {
+      const key = t.name ?? resolved[i];
+      if (key === undefined || (t.name !== null && byId)) {
         const message = byId ? 'an entry gives both a topic name and a topic id: give one of them' : 'an entry gives neither a topic name nor a topic id';
         responses.push({ name: t.name, topicId: t.topicId, errorCode: KafkaError.INVALID_REQUEST, errorMessage: message });
         continue;
       }
-      const key = t.name ?? (await resolveTopic(topicIdText(t.topicId)));
       const seen = named.get(key);
       if (seen) {
         seen.entries++;

@@ -1,6 +1,6 @@
 // Runs on: main thread.
 import type { Logger } from '../../telemetry/logger.js';
-import { isDiskFull } from '../storage-error.js';
+import { isDiskFull, isOutOfDescriptors } from '../storage-error.js';
 import type { TopicInfo, TopicSettings, TopicSpec } from '../types.js';
 import type { BrokerHandle } from './broker-handle.js';
 import type { PartitionStorageSettings } from './broker-protocol.js';
@@ -45,8 +45,9 @@ export class TopicAdmin {
 
   /**
    * Deletes the topic, its records and its groups' committed offsets; UNKNOWN_TOPIC when there is
-   * none. Deleting a topic is a way to make room on a full disk, while its first step saves the
-   * metadata, which needs some: when that fails for lack of space, the topic's partitions drop
+   * none. Deleting a topic is a way to make room on a full disk, or to free the descriptors its
+   * segments hold (two each) when the process has none left, while its first step saves the
+   * metadata, which needs both: when that fails for lack of either, the topic's partitions drop
    * every closed segment first (a retention of 0 bytes, the records going as asked) and the
    * deletion is tried again. If that fails too, they go back to their settings and the call fails.
    */
@@ -54,9 +55,10 @@ export class TopicAdmin {
     try {
       await this.deletion.delete(name);
     } catch (err) {
-      if (!isDiskFull(err)) throw err;
+      const lacking = isDiskFull(err) ? 'the disk is full' : isOutOfDescriptors(err) ? 'no file descriptors are left' : undefined;
+      if (!lacking) throw err;
       const before = this.controller.storageSettings(this.controller.requireTopic(name));
-      this.logger.warn('the disk is full: emptying the closed segments of the topic being deleted before saving its deletion', { topic: name });
+      this.logger.warn(`${lacking}: emptying the closed segments of the topic being deleted before saving its deletion`, { topic: name });
       await this.applyStorageSettings(name, { ...before, retentionBytes: 0 });
       await this.enforceRetention();
       try {

@@ -235,7 +235,8 @@ export class BrokerServer {
   private drop(partitions: PartitionAssignment[], keepDirs: readonly string[]): void {
     this.changed();
     this.closePartitions(partitions);
-    for (const { dir } of partitions) if (!keepDirs.includes(dir)) rmSync(dir, { recursive: true, force: true });
+    const kept = new Set(keepDirs);
+    for (const { dir } of partitions) if (!kept.has(dir)) rmSync(dir, { recursive: true, force: true });
   }
 
   private enforceRetention(): PartitionStats[] {

@@ -94,10 +94,10 @@ export class TopicDeletion {
 
   /**
    * The leaders close the partitions (appends already sent to them land first; parked fetches are
-   * answered). Their directories are removed by the caller, off the brokers' threads: a topic of
-   * thousands of segments takes seconds to remove, and the broker's other partitions (the
-   * receiver's) would wait as long for their writes. A broker that is not running opens only what
-   * the metadata lists when it is back.
+   * answered) without syncing them. Their directories are removed by the caller, off the brokers'
+   * threads: syncing or removing a topic of thousands of segments takes seconds, and the broker's
+   * other partitions (the receiver's) would wait as long for their writes. A broker that is not
+   * running opens only what the metadata lists when it is back.
    */
   private async closeOnBrokers(name: string, topic: TopicMetadata): Promise<void> {
     const byBroker = new Map<number, PartitionAssignment[]>();
@@ -111,7 +111,7 @@ export class TopicDeletion {
         const broker = this.brokers[id];
         if (broker.state !== 'restarting') broker.partitions = Math.max(0, broker.partitions - partitions.length);
         try {
-          await broker.request<'dropPartitions'>({ op: 'dropPartitions', partitions, keepDirs: partitions.map((p) => p.dir) });
+          await broker.request<'discardPartitions'>({ op: 'discardPartitions', partitions });
         } catch (err) {
           this.logger.warn('a broker could not close the partitions of a deleted topic; their directories are removed without it', { topic: name, broker: id, error: asTributaryError(err) });
         }

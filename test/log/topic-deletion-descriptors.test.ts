@@ -2,9 +2,9 @@
  * Runs on: main thread (tests). A topic of small segments kept for long holds two descriptors per
  * segment, and can take every descriptor the process has: writes then fail with EMFILE, and
  * deleting that topic is the way out without a restart (a restart opens the same segments again).
- * Its first step saves cluster.json, which needs a descriptor: the deletion must still go through
- * (a real EMFILE, the soft limit lowered with prlimit; skipped where that is not allowed, failing
- * under CI=true).
+ * Its first step saves cluster.json, which needs a descriptor: the deletion must still go through,
+ * and so must lowering that topic's retention, the other way out (a real EMFILE, the soft limit
+ * lowered with prlimit; skipped where that is not allowed, failing under CI=true).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,5 +43,20 @@ describe.runIf(canLimit)('deleting a topic when the process has no file descript
     expect(values(await readAll(backend, 'keeper', 0))).toEqual(['kept', 'after']);
     await backend.createTopic({ name: 'hog', partitions: 1 });
     expect((await backend.describeTopic('hog')).partitions[0].highWatermark).toBe(0);
+  });
+
+  it("lowering the retention of the topic that holds them goes through too, as on a full disk: its segments go first, then the setting is saved", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-retention-fds-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const backend = await startEmbedded(dir, { brokers: 1 });
+    cleanups.unshift(() => backend.shutdown());
+    await backend.createTopic({ name: 'hog', partitions: 1, segmentBytes: 1024, retentionMs: -1 });
+    for (let i = 0; i < 100; i++) await backend.produce('hog', 0, textRecords([`${i}`.padEnd(900, '.')]));
+
+    const altered = await withDescriptorsLeftWhile(0, () => backend.updateTopic('hog', { retentionBytes: 0 }));
+    expect(altered.settings.retentionBytes).toBe(0);
+    expect(altered.partitions[0].logStartOffset).toBe(99);
+    await backend.produce('hog', 0, textRecords(['after']));
+    expect(values(await readAll(backend, 'hog', 0, 99))).toEqual(['99'.padEnd(900, '.'), 'after']);
   });
 });

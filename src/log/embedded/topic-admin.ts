@@ -55,7 +55,7 @@ export class TopicAdmin {
     try {
       await this.deletion.delete(name);
     } catch (err) {
-      const lacking = isDiskFull(err) ? 'the disk is full' : isOutOfDescriptors(err) ? 'no file descriptors are left' : undefined;
+      const lacking = lackOfRoom(err);
       if (!lacking) throw err;
       const before = this.controller.storageSettings(this.controller.requireTopic(name));
       this.logger.warn(`${lacking}: emptying the closed segments of the topic being deleted before saving its deletion`, { topic: name });
@@ -71,9 +71,10 @@ export class TopicAdmin {
   }
 
   /**
-   * A retention change is applied at once. Lowering a topic's retention is how an operator makes room, while saving the metadata needs
-   * some: when the save fails for lack of space, the brokers apply the new retention first and it
-   * is saved again. If that fails too, the partitions go back to their old settings (what retention
+   * A retention change is applied at once. Lowering a topic's retention is how an operator makes
+   * room, or frees the descriptors its segments hold, while saving the metadata needs both: when
+   * the save fails for lack of either, the brokers apply the new retention first and it is saved
+   * again. If that fails too, the partitions go back to their old settings (what retention
    * deleted meanwhile stays deleted, as asked) and the call fails.
    */
   async update(name: string, settings: TopicSettings): Promise<TopicInfo> {
@@ -83,9 +84,10 @@ export class TopicAdmin {
     try {
       topic = this.controller.updateTopicSettings(name, settings);
     } catch (err) {
-      if (!changesRetention || !isDiskFull(err)) throw err;
+      const lacking = lackOfRoom(err);
+      if (!changesRetention || !lacking) throw err;
       const retention = { retentionBytes: settings.retentionBytes ?? before.retentionBytes, retentionMs: settings.retentionMs ?? before.retentionMs };
-      this.logger.warn('the disk is full: applying the lowered retention before saving it', { topic: name, ...retention });
+      this.logger.warn(`${lacking}: applying the lowered retention before saving it`, { topic: name, ...retention });
       await this.applyStorageSettings(name, { ...before, ...retention });
       await this.enforceRetention();
       try {
@@ -141,4 +143,11 @@ export class TopicAdmin {
     this.controller.requirePartition(topic, partition);
     return this.stats.offsets(topic, partition);
   }
+}
+
+/** What a failed save lacks that dropping segments gives back (disk space, descriptors); undefined for any other failure. */
+function lackOfRoom(err: unknown): string | undefined {
+  if (isDiskFull(err)) return 'the disk is full';
+  if (isOutOfDescriptors(err)) return 'no file descriptors are left';
+  return undefined;
 }

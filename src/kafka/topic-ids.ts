@@ -26,9 +26,14 @@ export function topicIdText(id: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Topic names by the text form of their ids, rebuilt from the log when an id is not known yet. */
+/**
+ * Topic names by the text form of their ids, read again from the log when an id is not known.
+ * Resolutions asked while a reading runs wait for it rather than start their own, so that a request
+ * naming thousands of unknown ids (a Fetch, a DeleteTopics) reads the log once, not once per id.
+ */
 export class TopicIdIndex {
   private byId = new Map<string, string>();
+  private reading: Promise<void> | undefined;
 
   constructor(
     private readonly log: Pick<EmbeddedBackend, 'listTopics' | 'partitionCount'>,
@@ -39,14 +44,24 @@ export class TopicIdIndex {
   async resolve(nameOrId: string): Promise<string> {
     if (this.log.partitionCount(nameOrId) !== undefined || !UUID_TEXT.test(nameOrId)) return nameOrId;
     const key = nameOrId.toLowerCase();
-    if (!this.byId.has(key)) {
-      this.byId = new Map((await this.log.listTopics()).map((t) => [topicIdText(topicId(this.clusterId(), t)), t.name]));
-    }
+    if (!this.byId.has(key)) await this.read();
     return this.byId.get(key) ?? nameOrId;
   }
 
   /** A topic was deleted: its id must not lead to a topic created again under its name. */
   forget(): void {
     this.byId = new Map();
+  }
+
+  private read(): Promise<void> {
+    this.reading ??= this.log
+      .listTopics()
+      .then((topics) => {
+        this.byId = new Map(topics.map((t) => [topicIdText(topicId(this.clusterId(), t)), t.name]));
+      })
+      .finally(() => {
+        this.reading = undefined;
+      });
+    return this.reading;
   }
 }

@@ -32,6 +32,16 @@ export function storageError(err: unknown, doing: string): TributaryError {
 
 /** Whether `err` (a storageError or an errno error) says the disk or its quota is full. */
 export function isDiskFull(err: unknown): boolean {
-  const errno = err instanceof TributaryError ? err.details?.errno : (err as NodeJS.ErrnoException | undefined)?.code;
+  const errno = errnoOf(err);
   return errno === 'ENOSPC' || errno === 'EDQUOT';
+}
+
+/** Whether `err` (a storageError or an errno error) says the process or the system has no file descriptors left. */
+export function isOutOfDescriptors(err: unknown): boolean {
+  const errno = errnoOf(err);
+  return errno === 'EMFILE' || errno === 'ENFILE';
+}
+
+function errnoOf(err: unknown): unknown {
+  return err instanceof TributaryError ? err.details?.errno : (err as NodeJS.ErrnoException | undefined)?.code;
 }

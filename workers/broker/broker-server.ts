@@ -114,6 +114,10 @@ export class BrokerServer {
       case 'dropPartitions':
         this.drop(req.partitions, req.keepDirs);
         return null;
+      case 'discardPartitions':
+        this.changed();
+        this.closePartitions(req.partitions, true);
+        return null;
       case 'offsetForTimestamp':
         return this.hosted(req.topic, req.partition).log.offsetForTimestamp(req.timestamp);
       case 'maxTimestamp':
@@ -218,14 +222,16 @@ export class BrokerServer {
   }
 
   /** Closes partitions and forgets them; a close that fails is logged (its files are released anyway). */
-  private closePartitions(partitions: readonly { topic: string; partition: number }[]): void {
+  /** `discard`: their topic is deleted, so what they hold is not synced first (thousands of fdatasyncs for a topic being written). */
+  private closePartitions(partitions: readonly { topic: string; partition: number }[], discard = false): void {
     for (const { topic, partition } of partitions) {
       const hosted = this.find(topic, partition);
       if (!hosted) continue;
       hosted.polls.release();
       delete this.partitions.get(topic)![partition];
       try {
-        hosted.log.close();
+        if (discard) hosted.log.discard();
+        else hosted.log.close();
       } catch (err) {
         this.log('error', 'closing a partition failed', { topic, partition, error: asTributaryError(err).message });
       }

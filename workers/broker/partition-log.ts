@@ -373,6 +373,19 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * close() for a partition whose topic is deleted: the descriptors are released without syncing
+   * or checkpointing anything, since the directory is removed next (a crash before that finishes
+   * the removal at the next start).
+   */
+  discard(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const segment of this.segments) quietly(() => segment.close());
+    quietly(() => this.checkpoint.close());
+    quietly(() => closeSync(this.dirFd));
+  }
+
   private ensureOpen(): void {
     if (this.closed) throw new TributaryError('SHUTTING_DOWN', `partition log ${this.options.dir} is closed`, { retriable: true });
   }

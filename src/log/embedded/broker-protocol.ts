@@ -82,6 +82,8 @@ export type BrokerRequest =
   | { id: number; op: 'open'; partitions: PartitionAssignment[] }
   /** Closes the partitions (where open) and deletes their directories: undoes a topic creation. */
   | { id: number; op: 'dropPartitions'; partitions: PartitionAssignment[]; /** closed but left on disk */ keepDirs: string[] }
+  /** Closes the partitions of a deleted topic without syncing what they hold; the caller removes their directories. */
+  | { id: number; op: 'discardPartitions'; partitions: PartitionAssignment[] }
   /** `verifyCrc`: the batch came from outside this process's encoder, so the broker checks its CRC. */
   /** handBack: the batch's whole ArrayBuffer was handed over (BatchHandOver) and goes back with the reply. */
   | { id: number; op: 'produce'; topic: string; partition: number; batch: BatchBytes | RingSlice; acks: 0 | 1; verifyCrc: boolean; handBack?: boolean }
@@ -123,6 +125,7 @@ export interface FetchReply {
 export interface BrokerReplies {
   open: OpenedPartition[];
   dropPartitions: null;
+  discardPartitions: null;
   produce: ProduceReply;
   fetch: FetchReply;
   recycle: null;

@@ -1,6 +1,6 @@
 // Runs on: main thread.
 import type { Logger } from '../../telemetry/logger.js';
-import { isDiskFull } from '../storage-error.js';
+import { isDiskFull, isOutOfDescriptors } from '../storage-error.js';
 import type { TopicInfo, TopicSettings, TopicSpec } from '../types.js';
 import type { BrokerHandle } from './broker-handle.js';
 import type { PartitionStorageSettings } from './broker-protocol.js';
@@ -45,8 +45,9 @@ export class TopicAdmin {
 
   /**
    * Deletes the topic, its records and its groups' committed offsets; UNKNOWN_TOPIC when there is
-   * none. Deleting a topic is a way to make room on a full disk, while its first step saves the
-   * metadata, which needs some: when that fails for lack of space, the topic's partitions drop
+   * none. Deleting a topic is a way to make room on a full disk, or to free the descriptors its
+   * segments hold (two each) when the process has none left, while its first step saves the
+   * metadata, which needs both: when that fails for lack of either, the topic's partitions drop
    * every closed segment first (a retention of 0 bytes, the records going as asked) and the
    * deletion is tried again. If that fails too, they go back to their settings and the call fails.
    */
@@ -54,9 +55,10 @@ export class TopicAdmin {
     try {
       await this.deletion.delete(name);
     } catch (err) {
-      if (!isDiskFull(err)) throw err;
+      const lacking = lackOfRoom(err);
+      if (!lacking) throw err;
       const before = this.controller.storageSettings(this.controller.requireTopic(name));
-      this.logger.warn('the disk is full: emptying the closed segments of the topic being deleted before saving its deletion', { topic: name });
+      this.logger.warn(`${lacking}: emptying the closed segments of the topic being deleted before saving its deletion`, { topic: name });
       await this.applyStorageSettings(name, { ...before, retentionBytes: 0 });
       await this.enforceRetention();
       try {
@@ -69,9 +71,10 @@ export class TopicAdmin {
   }
 
   /**
-   * A retention change is applied at once. Lowering a topic's retention is how an operator makes room, while saving the metadata needs
-   * some: when the save fails for lack of space, the brokers apply the new retention first and it
-   * is saved again. If that fails too, the partitions go back to their old settings (what retention
+   * A retention change is applied at once. Lowering a topic's retention is how an operator makes
+   * room, or frees the descriptors its segments hold, while saving the metadata needs both: when
+   * the save fails for lack of either, the brokers apply the new retention first and it is saved
+   * again. If that fails too, the partitions go back to their old settings (what retention
    * deleted meanwhile stays deleted, as asked) and the call fails.
    */
   async update(name: string, settings: TopicSettings): Promise<TopicInfo> {
@@ -81,9 +84,10 @@ export class TopicAdmin {
     try {
       topic = this.controller.updateTopicSettings(name, settings);
     } catch (err) {
-      if (!changesRetention || !isDiskFull(err)) throw err;
+      const lacking = lackOfRoom(err);
+      if (!changesRetention || !lacking) throw err;
       const retention = { retentionBytes: settings.retentionBytes ?? before.retentionBytes, retentionMs: settings.retentionMs ?? before.retentionMs };
-      this.logger.warn('the disk is full: applying the lowered retention before saving it', { topic: name, ...retention });
+      this.logger.warn(`${lacking}: applying the lowered retention before saving it`, { topic: name, ...retention });
       await this.applyStorageSettings(name, { ...before, ...retention });
       await this.enforceRetention();
       try {
@@ -139,4 +143,11 @@ export class TopicAdmin {
     this.controller.requirePartition(topic, partition);
     return this.stats.offsets(topic, partition);
   }
+}
+
+/** What a failed save lacks that dropping segments gives back (disk space, descriptors); undefined for any other failure. */
+function lackOfRoom(err: unknown): string | undefined {
+  if (isDiskFull(err)) return 'the disk is full';
+  if (isOutOfDescriptors(err)) return 'no file descriptors are left';
+  return undefined;
 }

@@ -13,10 +13,10 @@ import type { ClusterController } from './controller.js';
  *
  * 1. the metadata drops the topic and notes it as being deleted, in one atomic save: from here on
  *    nobody sees it, and a start after a crash finishes the deletion;
- * 2. the brokers that lead its partitions close them and remove their directories (the main
- *    thread removes those of a broker that is not running, and whatever a crash left);
+ * 2. the brokers that lead its partitions close them;
  * 3. what lives beside the log forgets it (`forget`): committed group offsets (durably), storage
- *    figures, metric series, the Kafka listener's producer state;
+ *    figures, metric series, the Kafka listener's producer state; the main thread removes the
+ *    partitions' directories, without blocking (see closeOnBrokers);
  * 4. the note goes. Every step may run again after a crash: each is idempotent.
  *
  * A topic whose note is still there when its name is created again is finished first, so the new
@@ -94,8 +94,10 @@ export class TopicDeletion {
 
   /**
    * The leaders close the partitions (appends already sent to them land first; parked fetches are
-   * answered) and remove their directories. A broker that is not running opens only what the
-   * metadata lists when it is back, so its partitions' directories are left to the caller.
+   * answered) without syncing them. Their directories are removed by the caller, off the brokers'
+   * threads: syncing or removing a topic of thousands of segments takes seconds, and the broker's
+   * other partitions (the receiver's) would wait as long for their writes. A broker that is not
+   * running opens only what the metadata lists when it is back.
    */
   private async closeOnBrokers(name: string, topic: TopicMetadata): Promise<void> {
     const byBroker = new Map<number, PartitionAssignment[]>();
@@ -109,7 +111,7 @@ export class TopicDeletion {
         const broker = this.brokers[id];
         if (broker.state !== 'restarting') broker.partitions = Math.max(0, broker.partitions - partitions.length);
         try {
-          await broker.request<'dropPartitions'>({ op: 'dropPartitions', partitions, keepDirs: [] });
+          await broker.request<'discardPartitions'>({ op: 'discardPartitions', partitions });
         } catch (err) {
           this.logger.warn('a broker could not close the partitions of a deleted topic; their directories are removed without it', { topic: name, broker: id, error: asTributaryError(err) });
         }

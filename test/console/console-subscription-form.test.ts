@@ -60,7 +60,12 @@ describe.skipIf(!chromiumAvailable())('the new-subscription form', () => {
     await page.goto(`${admin}/ui/subscriptions`);
     const del = 'tr[data-pipeline="kept"] button.danger';
     await page.waitForSelector(del);
-    const focusedIsDelete = () => page.evaluate((s: string) => document.activeElement === document.querySelector(s), del);
+    // Focus comes back as the dialog closes, or a moment after (a render of the page's poll between): waited for, up to 5 s.
+    const focusedIsDelete = () =>
+      page.waitForFunction((s: string) => document.activeElement === document.querySelector(s), { timeout: 5_000 }, del).then(
+        () => true,
+        () => false,
+      );
     await page.focus(del);
     await page.keyboard.press('Enter');
     await page.waitForSelector('dialog[open]');

@@ -1,8 +1,8 @@
 /**
  * Runs on: main thread (tests). A Kafka-backed gateway (role all) shut down while its whole
  * cluster is away, its pipeline's members holding batches their slow sink has not taken yet: the
- * shutdown ends within the producer's flush bound rather than waiting out a commit timeout per
- * batch, and the next start on the same config delivers every record (at least once).
+ * shutdown ends within the producer's close rather than waiting out a commit timeout per batch,
+ * and the next start on the same config delivers every record (at least once).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +45,7 @@ describeKafka('a Kafka-backed gateway shut down while its cluster is away (3-bro
     return gateway;
   };
 
-  it('ends within the flush bound, not a commit timeout per batch held, and the next start delivers every record', async () => {
+  it('ends within the producer\'s close, not a commit timeout per batch held, and the next start delivers every record', async () => {
     sink = await startReceiver();
     const seen = new Set<string>();
     let slow = false;
@@ -72,8 +72,9 @@ describeKafka('a Kafka-backed gateway shut down while its cluster is away (3-bro
     for (const id of BROKERS) await cluster().setBrokerDown(id, true);
     const started = Date.now();
     await first.shutdown();
-    // The producer's flush (10 s) bounds it; each commit waiting out its 10 s read back did not.
-    expect(Date.now() - started).toBeLessThan(15_000);
+    // The members' exports and the producer's close: 10-11 s on a quiet machine, 17 s seen under a
+    // full test run's load; each commit waiting out its 10 s read back made it 23-34 s.
+    expect(Date.now() - started).toBeLessThan(21_000);
 
     for (const id of BROKERS) await cluster().setBrokerDown(id, false);
     slow = false;

@@ -112,6 +112,13 @@ export interface ApiHandler<Req, Res> {
    * other answer is (the connection is closed past it).
    */
   boundsItsAnswer?: true;
+  /**
+   * True when its requests carry record batches (Produce) and may be as large as
+   * kafka.max_request_bytes. Every other request is held to SMALL_REQUEST_BYTES: decoding makes
+   * an object of each of its entries (a 12-byte partition entry takes about 30 times that), so a
+   * 100 MiB list of names would take gigabytes before any handler ran.
+   */
+  largeRequests?: true;
   /** The response; null when none is sent (Produce with acks 0). */
   handle(request: Req, ctx: RequestContext, services: KafkaServices): Promise<Fields<NoInfer<Res>> | null>;
   /**
@@ -133,3 +140,6 @@ export function defineApi<Req, Res>(handler: ApiHandler<Req, Res>): ApiHandler<R
 export function specOf(spec: { apiKey: number; flexibleFrom: number }, versions: VersionRange) {
   return { apiKey: spec.apiKey, flexibleFrom: spec.flexibleFrom, versions };
 }
+
+/** The largest request of an API without `largeRequests` (8 MiB: a SyncGroup of 1,000 members of 1,000 partitions each is 4 MB). */
+export const SMALL_REQUEST_BYTES = 8 * 1024 * 1024;

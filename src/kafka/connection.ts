@@ -22,7 +22,7 @@
 import type { Socket } from 'node:net';
 import { TributaryError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { AnyApiHandler, ConnectionSession, KafkaServices, RequestContext } from './api.js';
+import { type AnyApiHandler, type ConnectionSession, type KafkaServices, type RequestContext, SMALL_REQUEST_BYTES } from './api.js';
 import { KafkaError } from './error-codes.js';
 import { FrameAssembler } from './frame-assembler.js';
 import type { FrameBudget } from './frame-budget.js';
@@ -244,6 +244,9 @@ export class KafkaConnection {
     const correlationId = frame.readInt32BE(4);
     const handler = this.deps.registry.get(apiKey);
     if (!handler) return this.fail('unknown-api', `API key ${apiKey} is not served`);
+    if (!handler.largeRequests && frame.length > SMALL_REQUEST_BYTES) {
+      return this.fail('frame-too-large', `a ${handler.name} request of ${frame.length} bytes is over the ${SMALL_REQUEST_BYTES} bytes any request but Produce may take`, handler);
+    }
     if (!this.session.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
       return this.fail('unauthenticated', `${handler.name} before SASL authentication (kafka.auth is set)`, handler);
     }

@@ -9,6 +9,8 @@ import { writeCreateTopicsRequest } from '../../src/kafka/messages/create-topics
 import { readCreateTopicsResponse } from '../../src/kafka/messages/create-topics-response.js';
 import { writeDescribeConfigsRequest } from '../../src/kafka/messages/describe-configs-request.js';
 import { readDescribeConfigsResponse } from '../../src/kafka/messages/describe-configs-response.js';
+import { writeDeleteTopicsRequest } from '../../src/kafka/messages/delete-topics-request.js';
+import { readDeleteTopicsResponse } from '../../src/kafka/messages/delete-topics-response.js';
 import { writeDeleteGroupsRequest } from '../../src/kafka/messages/delete-groups-request.js';
 import { readDeleteGroupsResponse } from '../../src/kafka/messages/delete-groups-response.js';
 import { writeDescribeGroupsRequest } from '../../src/kafka/messages/describe-groups-request.js';
@@ -232,6 +234,36 @@ describe('an answer over kafka.max_request_bytes', () => {
     const answered = readCreateTopicsResponse(r, 5).topics;
     expect(answered.map((t) => [t.name, t.errorCode])).toEqual(Array.from({ length: 10 }, (_, i) => [`t${i}`, 0]));
     expect(answered[0].configs!.length).toBeGreaterThan(0);
+    other.close();
+  });
+});
+
+describe('the Kafka listener holds every request but Produce to 8 MiB', () => {
+  let g: KafkaGateway;
+  beforeAll(async () => {
+    g = await startKafkaGateway();
+  }, 60_000);
+  afterAll(() => g?.stop());
+
+  it('closes the connection of a larger one before decoding it, counts it, and serves other clients', async () => {
+    const big = await RawClient.open(g.bootstrap);
+    // 1,000,000 unknown topic names, 10 MB: decoded, an object and a string each, gigabytes at 100 MiB.
+    big.send((w) => {
+      header(20, 4, 1, 2)(w);
+      writeDeleteTopicsRequest(w, 4, { topics: [], topicNames: Array.from({ length: 1_000_000 }, (_, i) => `n${String(i).padStart(8, '0')}`), timeoutMs: 1000 });
+    });
+    expect(await big.next()).toBeNull();
+    const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
+    expect(text).toContain('tributary_kafka_request_errors_total{api="DeleteTopics",reason="frame-too-large"} 1');
+    const other = await RawClient.open(g.bootstrap);
+    other.send((w) => {
+      header(20, 4, 2, 2)(w);
+      writeDeleteTopicsRequest(w, 4, { topics: [], topicNames: ['nobody'], timeoutMs: 1000 });
+    });
+    const r = new KafkaReader((await other.next())!);
+    expect(r.int32()).toBe(2);
+    r.skipTaggedFields();
+    expect(readDeleteTopicsResponse(r, 4).responses.map((t) => [t.name, t.errorCode])).toEqual([['nobody', 3]]);
     other.close();
   });
 });

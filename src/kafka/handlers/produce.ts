@@ -93,6 +93,7 @@ export const produce = defineApi({
   // Every batch is copied into the broker's ring (or re-encoded, or its frame handed over) before
   // its append is awaited; an idempotent producer's sequence state keeps numbers, not bytes.
   doneWithRequestWhenHandled: true,
+  largeRequests: true,
   async handle(request, ctx, { log, logger, sequences, producerRecovery }) {
     const { acks } = request;
     const validAcks = acks === 0 || acks === 1 || acks === -1;

@@ -166,26 +166,41 @@ describe('batches and the log limit', () => {
   });
 });
 
+/**
+ * A request that declares its whole body and sends 10 bytes of it, holding that much of the
+ * in-flight budget; then requests of 900 bytes until one is pushed back (429), which it returns.
+ * `finish` sends the rest and gives its status.
+ */
+async function holdBudget(gateway: Gateway) {
+  const url = new URL(gateway.url('/v1/traces'));
+  const held = validBody();
+  const slow = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...PROTOBUF, 'content-length': held.length } });
+  const slowDone = new Promise<number>((resolve, reject) => {
+    slow.on('response', (res) => resolve(res.statusCode!)).on('error', reject);
+  });
+  slow.write(held.subarray(0, 10));
+  // Once its handler has started, a request the budget has no room for is pushed back.
+  let pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+  for (let i = 0; i < 100 && pushed.status !== 429; i++) pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+  return {
+    pushed,
+    finish: () => {
+      slow.end(held.subarray(10));
+      return slowDone;
+    },
+  };
+}
+
 describe('receiver pushback', () => {
   it('429 with Retry-After while the bytes in flight are over the limit', async () => {
     const gateway = await startGateway({ max_inflight_bytes: 1000 });
     try {
-      // A request that declares 900 bytes and sends them slowly holds the budget...
-      const url = new URL(gateway.url('/v1/traces'));
-      const held = validBody();
-      const slow = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...PROTOBUF, 'content-length': held.length } });
-      const slowDone = new Promise<number>((resolve, reject) => {
-        slow.on('response', (res) => resolve(res.statusCode!)).on('error', reject);
-      });
-      slow.write(held.subarray(0, 10));
-      // ... so, once its handler has started, a second one is pushed back until the first has finished.
-      let pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
-      for (let i = 0; i < 100 && pushed.status !== 429; i++) pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+      // A request holding the budget pushes a second one back until it has finished.
+      const { pushed, finish } = await holdBudget(gateway);
       expect(pushed.status).toBe(429);
       expect(pushed.headers.get('retry-after')).toBe('1');
       expect(decodeStatus(pushed.body).code).toBe(8);
-      slow.end(held.subarray(10));
-      expect(await slowDone).toBe(200);
+      expect(await finish()).toBe(200);
       await expectStillServing(gateway);
     } finally {
       await gateway.close();
@@ -195,24 +210,15 @@ describe('receiver pushback', () => {
   it('413, not 429, for a request declaring more than max_request_bytes while others hold the budget: a retry would never fit', async () => {
     const gateway = await startGateway({ max_inflight_bytes: 1000, max_request_bytes: 2000 });
     try {
-      const url = new URL(gateway.url('/v1/traces'));
-      const held = validBody();
-      const slow = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...PROTOBUF, 'content-length': held.length } });
-      const slowDone = new Promise<number>((resolve, reject) => {
-        slow.on('response', (res) => resolve(res.statusCode!)).on('error', reject);
-      });
-      slow.write(held.subarray(0, 10));
-      // Once the slow request holds the budget, a body the budget has no room for is pushed back...
-      let pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
-      for (let i = 0; i < 100 && pushed.status !== 429; i++) pushed = await post(gateway, Buffer.alloc(900), PROTOBUF);
+      // Once a slow request holds the budget, a body the budget has no room for is pushed back...
+      const { pushed, finish } = await holdBudget(gateway);
       expect(pushed.status).toBe(429);
       // ... but one over the request limit is refused for good, however busy the receiver is.
       const oversize = await post(gateway, Buffer.alloc(3000), PROTOBUF);
       expect(oversize.status).toBe(413);
       expect(oversize.headers.get('retry-after')).toBeNull();
       expect(decodeStatus(oversize.body).message).toMatch(/3000 bytes is over receiver\.max_request_bytes \(2000 bytes\)/);
-      slow.end(held.subarray(10));
-      expect(await slowDone).toBe(200);
+      expect(await finish()).toBe(200);
     } finally {
       await gateway.close();
     }

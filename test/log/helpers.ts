@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { configSchema, type LogConfig } from '../../src/config/schema.js';
 import { createEmbeddedBackend, type EmbeddedBackend, type EmbeddedBackendOptions } from '../../src/log/embedded/embedded-backend.js';
+import { readAll, textRecords, values } from './conformance.js';
 
 /** A fresh data directory, removed after the test. */
 export function useDataDirs(): () => string {
@@ -34,4 +35,16 @@ export async function startEmbedded(
   const backend = createEmbeddedBackend({ log: logConfig(dataDir, overrides), ...options });
   await backend.start();
   return backend;
+}
+
+/**
+ * After the topic `hog` was deleted to free what it held: only `keeper` is left, it takes records
+ * again after the one it had (`kept`), and `hog` created anew is empty.
+ */
+export async function expectHogGoneAndLogWrites(backend: EmbeddedBackend): Promise<void> {
+  expect((await backend.listTopics()).map((t) => t.name)).toEqual(['keeper']);
+  await backend.produce('keeper', 0, textRecords(['after']));
+  expect(values(await readAll(backend, 'keeper', 0))).toEqual(['kept', 'after']);
+  await backend.createTopic({ name: 'hog', partitions: 1 });
+  expect((await backend.describeTopic('hog')).partitions[0].highWatermark).toBe(0);
 }

@@ -21,7 +21,7 @@ import type { FetchedBatches } from './read-ahead.js';
 import { type BatchHandOver, LeaderAppends } from './leader-appends.js';
 import { PartitionStatsCache } from './partition-stats.js';
 import { type ReaderPortListener, ReaderPorts } from './reader-ports.js';
-import { reportRecovery } from './recovery-report.js';
+import { loadClusterMetadata, reportRecovery } from './recovery-report.js';
 import { threadPoolWarning } from './thread-pool.js';
 import { TopicAdmin } from './topic-admin.js';
 import { TopicDeletion } from './topic-deletion.js';
@@ -140,13 +140,7 @@ export class EmbeddedBackend implements LogBackend {
     await this.lock;
     try {
       if (this.state !== 'starting') throw new TributaryError('SHUTTING_DOWN', 'the embedded log was shut down while it started', { retriable: true });
-      const { reassigned, overCapacity } = this.controller.load();
-      if (reassigned > 0) this.logger.info('moved partitions off brokers that no longer exist', { reassigned });
-      if (overCapacity) this.logger.warn(`the partitions may not all open: ${overCapacity}`);
-      // Such a partition opens empty: its records are lost, which is said here, once.
-      for (const { topic, partition, dir } of this.controller.partitionsWithoutDirectory()) {
-        this.logger.warn(`the partition directory ${dir} is missing; the partition starts empty at offset 0 (its records are lost)`, { topic, partition });
-      }
+      loadClusterMetadata(this.controller, this.logger);
       await Promise.all(this.brokers.map((b) => b.start()));
       this.state = 'running';
       await this.groupCoordinator.start();
@@ -330,16 +324,12 @@ export class EmbeddedBackend implements LogBackend {
   }
 
   async produce(topic: string, partition: number, records: ProducerRecord[], options: ProduceOptions = {}): Promise<ProduceResult> {
-    this.assertRunning();
-    const p = this.controller.requirePartition(topic, partition);
-    return this.appends.records(this.brokers[p.leader], topic, partition, records, options);
+    return this.appends.records(this.leaderOf(topic, partition), topic, partition, records, options);
   }
 
   /** `handOver`: the caller may give up the batch's memory instead of having it copied (BatchHandOver). */
   async produceBatch(topic: string, partition: number, batch: Uint8Array, options: ProduceOptions = {}, handOver?: BatchHandOver): Promise<ProduceResult> {
-    this.assertRunning();
-    const p = this.controller.requirePartition(topic, partition);
-    return this.appends.batch(this.brokers[p.leader], topic, partition, batch, options, handOver);
+    return this.appends.batch(this.leaderOf(topic, partition), topic, partition, batch, options, handOver);
   }
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
@@ -384,28 +374,28 @@ export class EmbeddedBackend implements LogBackend {
 
   /** Idempotent producers' last batches in the last `windowBytes` of a partition, in log order (workers/broker/producer-tail.ts). */
   producerTail(topic: string, partition: number, windowBytes: number, maxProducers: number): Promise<StoredProducerBatch[]> {
-    this.assertRunning();
-    const p = this.controller.requirePartition(topic, partition);
-    return this.brokers[p.leader].request<'producerTail'>({ op: 'producerTail', topic, partition, windowBytes, maxProducers });
+    return this.leaderOf(topic, partition).request<'producerTail'>({ op: 'producerTail', topic, partition, windowBytes, maxProducers });
   }
 
   async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {
-    this.assertRunning();
-    const p = this.controller.requirePartition(topic, partition);
-    return this.brokers[p.leader].request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
+    return this.leaderOf(topic, partition).request<'offsetForTimestamp'>({ op: 'offsetForTimestamp', topic, partition, timestamp });
   }
 
   /** The largest record timestamp a partition holds, undefined when it holds none (Kafka's ListOffsets MAX_TIMESTAMP). */
   maxTimestamp(topic: string, partition: number): Promise<number | undefined> {
-    this.assertRunning();
-    const p = this.controller.requirePartition(topic, partition);
-    return this.brokers[p.leader].request<'maxTimestamp'>({ op: 'maxTimestamp', topic, partition });
+    return this.leaderOf(topic, partition).request<'maxTimestamp'>({ op: 'maxTimestamp', topic, partition });
   }
 
   /** After a broker opened partitions: their offsets are read from its memory, and what recovery did is reported. */
   private partitionsOpened(brokerId: number, opened: OpenedPartition[]): void {
     this.stats.opened(opened);
     reportRecovery(brokerId, opened, this.metrics, this.logger);
+  }
+
+  /** The broker thread leading a partition; UNKNOWN_TOPIC or UNKNOWN_PARTITION when there is none. */
+  private leaderOf(topic: string, partition: number): BrokerHandle {
+    this.assertRunning();
+    return this.brokers[this.controller.requirePartition(topic, partition).leader];
   }
 
   private assertRunning(): void {

@@ -1,6 +1,7 @@
 // Runs on: main thread.
 import type { Logger } from '../../telemetry/logger.js';
 import type { OpenedPartition } from './broker-protocol.js';
+import type { ClusterController } from './controller.js';
 import type { LogMetrics } from './log-metrics.js';
 
 /**
@@ -22,5 +23,19 @@ export function reportRecovery(brokerId: number, opened: readonly OpenedPartitio
     } else {
       logger.info('recovered a partition after an unclean stop', fields);
     }
+  }
+}
+
+/**
+ * Loads the cluster's metadata at start and tells the operator what it changed or could not keep:
+ * partitions moved off brokers that no longer exist, more partitions than file descriptors allow,
+ * and partitions whose directory is gone (they open empty: their records are lost, said once here).
+ */
+export function loadClusterMetadata(controller: ClusterController, logger: Logger): void {
+  const { reassigned, overCapacity } = controller.load();
+  if (reassigned > 0) logger.info('moved partitions off brokers that no longer exist', { reassigned });
+  if (overCapacity) logger.warn(`the partitions may not all open: ${overCapacity}`);
+  for (const { topic, partition, dir } of controller.partitionsWithoutDirectory()) {
+    logger.warn(`the partition directory ${dir} is missing; the partition starts empty at offset 0 (its records are lost)`, { topic, partition });
   }
 }

@@ -4,6 +4,7 @@
  * key to change, so `tributary start` can print it as `path: what is wrong`.
  */
 import { fileSinkPathProblems } from './file-sink-paths.js';
+import type { KeyProblem } from './issues.js';
 import { splitEndpoint } from './units.js';
 
 /** The parts of a parsed config these checks read. */
@@ -21,11 +22,6 @@ interface CheckedPipeline {
   dead_letter: { enabled: boolean; topic?: string | undefined };
   filter?: { signals?: readonly string[] | undefined } | undefined;
   sink: { type: string; path?: unknown; compression?: unknown };
-}
-
-export interface KeyProblem {
-  path: (string | number)[];
-  message: string;
 }
 
 /** Kafka's longest topic name. */

@@ -8,7 +8,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { KeyProblem } from './across-keys.js';
+import type { KeyProblem } from './issues.js';
 
 interface FileSinkPipeline {
   sink: FileSinkSettings;

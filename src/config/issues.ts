@@ -5,6 +5,12 @@
  */
 import type { z } from 'zod';
 
+/** A problem found by a check across keys: the path of the key to name, and what is wrong with it. */
+export interface KeyProblem {
+  path: (string | number)[];
+  message: string;
+}
+
 /** `base` followed by the issue's path: numbers as `[i]`, keys as `.key`. */
 export function keyPath(base: string, path: readonly PropertyKey[]): string {
   let out = base;

@@ -11,6 +11,16 @@ import { byteSize, duration, endpoint, splitEndpoint } from './units.js';
 export const NAME_PATTERN = /^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/;
 const name = z.string().regex(NAME_PATTERN, { error: 'expected 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"' });
 
+/**
+ * The path of a PEM file. A key or certificate pasted in its place (from an environment variable,
+ * as container secrets often come) would be echoed by every message naming the file and listed
+ * by the pipelines API: it is refused without being shown.
+ */
+const pemFilePath = z
+  .string()
+  .min(1)
+  .refine((value) => !/-----BEGIN |[\r\n]/.test(value), { error: 'expected the path of a PEM file, not the PEM text itself (not shown here): write it to a file readable only by the gateway and give its path' });
+
 /** A bearer token travels in a header: printable ASCII, no whitespace (it could never match). */
 const tokenValue = z.string().superRefine((token, ctx) => {
   if (token.length === 0) ctx.addIssue({ code: 'custom', message: 'expected a token, not an empty string' });
@@ -64,7 +74,7 @@ const receiverSchema = z.strictObject({
   max_write_amplification: z.number().min(1).max(1024).default(32),
   workers: z.number().int().min(1).max(64).optional(),
   auth: authSchema.optional(),
-  tls: z.strictObject({ cert_file: z.string(), key_file: z.string() }).optional(),
+  tls: z.strictObject({ cert_file: pemFilePath, key_file: pemFilePath }).optional(),
   cors: z.strictObject({ allowed_origins: z.array(z.string()).default([]) }).optional(),
   /** The topic each kind of record goes to; the defaults are the Collector's Kafka exporter's. */
   topics: z
@@ -129,9 +139,9 @@ export const kafkaClusterSchema = z.strictObject({
   /** TLS to the brokers; an empty block uses the system's CAs. */
   tls: z
     .strictObject({
-      ca_file: z.string().min(1).optional(),
-      cert_file: z.string().min(1).optional(),
-      key_file: z.string().min(1).optional(),
+      ca_file: pemFilePath.optional(),
+      cert_file: pemFilePath.optional(),
+      key_file: pemFilePath.optional(),
       /** Off only for test clusters: the broker's certificate is then not checked. */
       insecure_skip_verify: z.boolean().default(false),
     })

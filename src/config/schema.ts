@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES, UNLIMITED_RETENTION } from '../log/storage-limits.js';
 import { MAX_TIMER_MS } from '../max-timer.js';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
-import { problemsAcrossKeys } from './across-keys.js';
+import { openKafkaListenerProblems, problemsAcrossKeys } from './across-keys.js';
 import { pipelineFilterSchema } from './pipeline-filter.js';
 import { byteSize, duration, endpoint, splitEndpoint } from './units.js';
 
@@ -291,6 +291,7 @@ export const configSchema = z.strictObject({
 })
   .superRefine((config, ctx) => {
     for (const problem of problemsAcrossKeys(config)) ctx.addIssue({ code: 'custom', ...problem });
+    for (const problem of openKafkaListenerProblems(config)) ctx.addIssue({ code: 'custom', ...problem });
   })
   // The receiver's topics always exist: a config that leaves them out gets them with 6 partitions.
   .transform((config) => ({ ...config, topics: { ...signalTopics(config.receiver), ...config.topics } }));

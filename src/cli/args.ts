@@ -1,5 +1,6 @@
 // Runs on: main thread of the `tributary` command.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { urlWithoutSecrets } from '../url-without-secrets.js';
 import { CliError, EXIT } from './cli-error.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -43,6 +44,12 @@ export function usageError(message: string, usage: string): CliError {
  */
 export function httpUrlOption(value: string, flag: string, env: string, example: string, usage: string): string {
   const url = URL.canParse(value) ? new URL(value) : undefined;
-  if (url?.protocol === 'http:' || url?.protocol === 'https:') return value;
-  throw usageError(`${flag} (or ${env}) expects an http:// or https:// URL such as ${example}, got "${value}"`, usage);
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw usageError(`${flag} (or ${env}) expects an http:// or https:// URL such as ${example}, got "${value}"`, usage);
+  }
+  // The gateway takes bearer tokens only, and fetch refuses such a URL outright (it read as "unreachable"); it is never printed whole.
+  if (url.username || url.password) {
+    throw usageError(`${flag} (or ${env}) must not hold a user name or password (${urlWithoutSecrets(url.href)}): give the token with --token T`, usage);
+  }
+  return value;
 }

@@ -41,6 +41,20 @@ export function problemsAcrossKeys(config: CrossCheckedConfig): KeyProblem[] {
   ];
 }
 
+/**
+ * The Kafka listener reads every topic and deletes topics and groups: beside a token-guarded admin
+ * API, an open listener would be the way round it. Over Apache Kafka no listener opens.
+ */
+export function openKafkaListenerProblems(config: {
+  admin: { auth?: unknown };
+  log: { backend: string };
+  kafka: { listener: string; auth?: unknown };
+}): KeyProblem[] {
+  if (config.admin.auth === undefined || config.log.backend !== 'embedded' || config.kafka.listener === '' || config.kafka.auth !== undefined) return [];
+  const message = `required while admin.auth is set and kafka.listener (${config.kafka.listener}) is on: without it any client that reaches the listener reads every topic and deletes topics and groups with no token; set kafka.auth.tokens, or turn the listener off with kafka.listener: ""`;
+  return [{ path: ['kafka', 'auth'], message }];
+}
+
 /** A member heartbeating no more often than the session times out is removed between two beats. */
 function heartbeatProblems(groups: CrossCheckedConfig['groups']): KeyProblem[] {
   if (groups.heartbeat_interval === 0) return [{ path: ['groups', 'heartbeat_interval'], message: 'expected more than 0 ms' }];

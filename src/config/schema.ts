@@ -3,13 +3,23 @@ import { z } from 'zod';
 import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES, UNLIMITED_RETENTION } from '../log/storage-limits.js';
 import { MAX_TIMER_MS } from '../max-timer.js';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
-import { problemsAcrossKeys } from './across-keys.js';
+import { openKafkaListenerProblems, problemsAcrossKeys } from './across-keys.js';
 import { pipelineFilterSchema } from './pipeline-filter.js';
 import { byteSize, duration, endpoint, splitEndpoint } from './units.js';
 
 /** Topic and group names: what Kafka allows, so a name can never reach outside the data directory. */
 export const NAME_PATTERN = /^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/;
 const name = z.string().regex(NAME_PATTERN, { error: 'expected 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"' });
+
+/**
+ * The path of a PEM file. A key or certificate pasted in its place (from an environment variable,
+ * as container secrets often come) would be echoed by every message naming the file and listed
+ * by the pipelines API: it is refused without being shown.
+ */
+const pemFilePath = z
+  .string()
+  .min(1)
+  .refine((value) => !/-----BEGIN |[\r\n]/.test(value), { error: 'expected the path of a PEM file, not the PEM text itself (not shown here): write it to a file readable only by the gateway and give its path' });
 
 /** A bearer token travels in a header: printable ASCII, no whitespace (it could never match). */
 const tokenValue = z.string().superRefine((token, ctx) => {
@@ -64,7 +74,7 @@ const receiverSchema = z.strictObject({
   max_write_amplification: z.number().min(1).max(1024).default(32),
   workers: z.number().int().min(1).max(64).optional(),
   auth: authSchema.optional(),
-  tls: z.strictObject({ cert_file: z.string(), key_file: z.string() }).optional(),
+  tls: z.strictObject({ cert_file: pemFilePath, key_file: pemFilePath }).optional(),
   cors: z.strictObject({ allowed_origins: z.array(z.string()).default([]) }).optional(),
   /** The topic each kind of record goes to; the defaults are the Collector's Kafka exporter's. */
   topics: z
@@ -129,9 +139,9 @@ export const kafkaClusterSchema = z.strictObject({
   /** TLS to the brokers; an empty block uses the system's CAs. */
   tls: z
     .strictObject({
-      ca_file: z.string().min(1).optional(),
-      cert_file: z.string().min(1).optional(),
-      key_file: z.string().min(1).optional(),
+      ca_file: pemFilePath.optional(),
+      cert_file: pemFilePath.optional(),
+      key_file: pemFilePath.optional(),
       /** Off only for test clusters: the broker's certificate is then not checked. */
       insecure_skip_verify: z.boolean().default(false),
     })
@@ -281,6 +291,7 @@ export const configSchema = z.strictObject({
 })
   .superRefine((config, ctx) => {
     for (const problem of problemsAcrossKeys(config)) ctx.addIssue({ code: 'custom', ...problem });
+    for (const problem of openKafkaListenerProblems(config)) ctx.addIssue({ code: 'custom', ...problem });
   })
   // The receiver's topics always exist: a config that leaves them out gets them with 6 partitions.
   .transform((config) => ({ ...config, topics: { ...signalTopics(config.receiver), ...config.topics } }));

@@ -155,7 +155,7 @@ describe('admin API with tokens', () => {
   it('requires a bearer token for the API and metrics, not for the probes', async () => {
     const backend = await startEmbedded(dataDir(), { brokers: 1 });
     const admin = createAdminServer({
-      config: configSchema.parse({ admin: { endpoint: '127.0.0.1:0', auth: { tokens: [{ token: TOKEN }] } } }).admin,
+      config: configSchema.parse({ admin: { endpoint: '127.0.0.1:0', auth: { tokens: [{ token: TOKEN }] } }, kafka: { listener: '' } }).admin,
       backend,
       telemetry: new Telemetry(),
       logger: silentLogger,

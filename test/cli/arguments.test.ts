@@ -47,6 +47,16 @@ describe('tributary command-line arguments', () => {
     expect(send.stderr).toContain('tributary send: --endpoint (or TRIBUTARY_OTLP_ENDPOINT) expects an http:// or https:// URL');
   }, 60_000);
 
+  it('refuses a URL holding a user or password, without printing it (exit 2): the gateway takes its token from --token', async () => {
+    // fetch refuses such a URL: the admin commands said the gateway was unreachable, printing the password.
+    const admin = await tributary(['topics', 'list', '--admin', 'http://ops:pa55word@127.0.0.1:1']);
+    const send = await tributary(['send', '--requests', '1'], { TRIBUTARY_OTLP_ENDPOINT: 'http://s3cr3t-token@127.0.0.1:1' });
+    expect([admin.code, send.code]).toEqual([2, 2]);
+    expect(admin.stderr).toContain('tributary topics: --admin (or TRIBUTARY_ADMIN_URL) must not hold a user name or password (http://ops:<redacted>@127.0.0.1:1/): give the token with --token T');
+    expect(send.stderr).toContain('tributary send: --endpoint (or TRIBUTARY_OTLP_ENDPOINT) must not hold a user name or password (http://<redacted>@127.0.0.1:1/): give the token with --token T');
+    expect(`${admin.stderr}${send.stderr}`).not.toMatch(/pa55word|s3cr3t-token/);
+  }, 60_000);
+
   it('send --every refuses 0 and a wait longer than a timer holds, which would send without a pause (exit 2)', async () => {
     // Nothing listens on port 1: accepted, the first round would fail to connect (exit 3).
     for (const every of ['0', '0s', '30d']) {

@@ -49,7 +49,7 @@ describe('config', () => {
   });
 
   it('takes an environment variable\'s value as it is, whatever YAML characters it holds, and never shows it in an error', () => {
-    const yaml = 'admin:\n  auth:\n    tokens:\n      - token: ${env:TOKEN}\n      - { token: "${env:OTHER}" }\nlog:\n  data_dir: /srv/${env:DIR}/data\n';
+    const yaml = 'admin:\n  auth:\n    tokens:\n      - token: ${env:TOKEN}\n      - { token: "${env:OTHER}" }\nlog:\n  data_dir: /srv/${env:DIR}/data\nkafka:\n  listener: ""\n';
     for (const token of ['abc: def', 'a #b', '*alias', '"quoted', "it's", '[1,2]', '{ a: 1 }', '- item']) {
       const config = parseConfig(yaml, 'test', { TOKEN: token.replace(/\s/g, '_'), OTHER: `o${token.replace(/\s/g, '~')}`, DIR: token });
       expect(config.admin.auth?.tokens.map((t) => t.token)).toEqual([token.replace(/\s/g, '_'), `o${token.replace(/\s/g, '~')}`]);

@@ -46,7 +46,7 @@ describe('config that must be refused', () => {
       'receiver.auth.tokens: required: at least one { token }',
       'receiver.auth: unknown key "token"',
     ]);
-    expect(refusal('admin:\n  auth:\n    tokens: []\n')).toEqual([
+    expect(refusal('admin:\n  auth:\n    tokens: []\nkafka: { listener: "" }\n')).toEqual([
       'admin.auth.tokens: expected at least one token; remove the auth block to turn authentication off',
     ]);
     expect(refusal('admin:\n  auth:\n')).toEqual(['admin.auth: expected { tokens: [{ token, tenant? }] }']);
@@ -55,7 +55,7 @@ describe('config that must be refused', () => {
   it('refuses a token listed twice and a token with whitespace, in receiver.auth and admin.auth', () => {
     const twice = `    tokens:\n      - { token: ${TOKEN}, tenant: a }\n      - { token: other-token-0123456789 }\n      - { token: ${TOKEN}, tenant: b }\n`;
     expect(refusal(`receiver:\n  auth:\n${twice}`)).toEqual(['receiver.auth.tokens[2].token: the same token as tokens[0]']);
-    expect(refusal(`admin:\n  auth:\n${twice.replaceAll(/, tenant: \w/g, '')}`)).toEqual(['admin.auth.tokens[2].token: the same token as tokens[0]']);
+    expect(refusal(`admin:\n  auth:\n${twice.replaceAll(/, tenant: \w/g, '')}kafka: { listener: "" }\n`)).toEqual(['admin.auth.tokens[2].token: the same token as tokens[0]']);
 
     const spaced = `    tokens:\n      - { token: "${TOKEN} " }\n      - { token: "tab\\tinside-0123456789" }\n      - { token: "non-ascii-tøken-0123456" }\n`;
     expect(refusal(`receiver:\n  auth:\n${spaced}`)).toEqual([
@@ -63,11 +63,11 @@ describe('config that must be refused', () => {
       'receiver.auth.tokens[1].token: a token must not contain whitespace: no client could send it',
       'receiver.auth.tokens[2].token: expected printable ASCII characters: no client could send others in a header',
     ]);
-    expect(refusal(`admin:\n  auth:\n    tokens: [{ token: "${TOKEN} x" }]\n`)).toEqual([
+    expect(refusal(`admin:\n  auth:\n    tokens: [{ token: "${TOKEN} x" }]\nkafka: { listener: "" }\n`)).toEqual([
       'admin.auth.tokens[0].token: a token must not contain whitespace: no client could send it',
     ]);
     // The same token on both endpoints is the operator's choice.
-    const both = accepts(`receiver:\n  auth: { tokens: [{ token: ${TOKEN} }] }\nadmin:\n  auth: { tokens: [{ token: ${TOKEN} }] }\n`);
+    const both = accepts(`receiver:\n  auth: { tokens: [{ token: ${TOKEN} }] }\nadmin:\n  auth: { tokens: [{ token: ${TOKEN} }] }\nkafka: { listener: "" }\n`);
     expect(both.admin.auth?.tokens).toEqual([{ token: TOKEN }]);
   });
 
@@ -139,10 +139,23 @@ describe('config that must be refused', () => {
   });
 
   it('refuses a tenant on an admin token, which would separate nothing', () => {
-    expect(refusal('admin: { auth: { tokens: [{ token: an-admin-token-of-some-length, tenant: team-a }] } }\n')).toEqual([
+    expect(refusal('admin: { auth: { tokens: [{ token: an-admin-token-of-some-length, tenant: team-a }] } }\nkafka: { listener: "" }\n')).toEqual([
       'admin.auth.tokens[0].tenant: admin tokens have no tenant: every admin token may read and change everything (docs/admin-api.md)',
     ]);
     expect(accepts('receiver: { auth: { tokens: [{ token: a-receiver-token-of-some-length, tenant: team-a }] } }\n').receiver.auth?.tokens[0]?.tenant).toBe('team-a');
+  });
+
+  it('refuses admin.auth beside a Kafka listener without kafka.auth, which would read and delete what admin.auth guards', () => {
+    const admin = `admin: { auth: { tokens: [{ token: ${TOKEN} }] } }\n`;
+    expect(refusal(`${admin}kafka: { listener: 127.0.0.1:9092 }\n`)).toEqual([
+      'kafka.auth: required while admin.auth is set and kafka.listener (127.0.0.1:9092) is on: without it any client that reaches the listener reads every topic and deletes topics and groups with no token; set kafka.auth.tokens, or turn the listener off with kafka.listener: ""',
+    ]);
+    // The default listener counts as on.
+    expect(refusal(admin)[0]).toMatch(/^kafka\.auth: required while admin\.auth is set and kafka\.listener \(127\.0\.0\.1:9092\) is on/);
+    expect(accepts(`${admin}kafka: { listener: "" }\n`).kafka.listener).toBe('');
+    expect(accepts(`${admin}kafka: { auth: { tokens: [{ token: a-kafka-token-0123456789 }] } }\n`).kafka.auth?.tokens).toHaveLength(1);
+    // Over Apache Kafka the listener is not opened, and the cluster has its own authentication.
+    expect(accepts(`${admin}log: { backend: kafka, kafka: { brokers: ["127.0.0.1:9093"] } }\n`).log.backend).toBe('kafka');
   });
 
   it('refuses an advertised Kafka address without a port clients could connect to', () => {

@@ -39,7 +39,7 @@ describe('the console served on the admin port', () => {
 
   const startAdmin = async (consoleDir: string) => {
     const admin = createAdminServer({
-      config: configSchema.parse({ admin: { endpoint: '127.0.0.1:0', auth: { tokens: [{ token: TOKEN }] } } }).admin,
+      config: configSchema.parse({ admin: { endpoint: '127.0.0.1:0', auth: { tokens: [{ token: TOKEN }] } }, kafka: { listener: '' } }).admin,
       backend,
       telemetry: new Telemetry(),
       logger: silentLogger,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,5 +68,20 @@ describe('receiver.tls files that cannot serve', () => {
     const result = await tributary(['start', '--config', config]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/receiver\.tls\.key_file: .*other-key\.pem is not the key of/);
+  }, 60_000);
+
+  it('refuses a key given as PEM text instead of a path, without printing the key', async () => {
+    // A key kept in an environment variable (as container secrets often are) put straight into key_file.
+    const config = join(dir, 'pem-text.yaml');
+    writeFileSync(
+      config,
+      `receiver: { endpoint: 127.0.0.1:0, tls: { cert_file: ${good.cert}, key_file: "\${env:TLS_KEY}" } }\nadmin: { endpoint: 127.0.0.1:0 }\nkafka: { listener: "" }\nlog: { data_dir: ${join(dir, 'pem-data')}, brokers: 1 }\n`,
+    );
+    const key = readFileSync(good.key, 'utf8');
+    const result = await tributary(['start', '--config', config], { TLS_KEY: key });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/receiver\.tls\.key_file: expected the path of a PEM file, not the PEM text itself/);
+    const keyLine = key.split('\n')[1];
+    expect(`${result.stdout}${result.stderr}`).not.toContain(keyLine);
   }, 60_000);
 });

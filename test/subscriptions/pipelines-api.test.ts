@@ -8,6 +8,9 @@ import { api, otlpSubscription, receivedSpanIds, type SubscriptionGateway, sendS
 
 vi.setConfig({ testTimeout: 60_000 });
 
+/** A private key pasted where its file's path belongs. */
+const PEM_KEY = '-----BEGIN PRIVATE KEY-----\nPEM-KEY-BODY\n-----END PRIVATE KEY-----\n';
+
 interface PipelineJson {
   group: string;
   source: string;
@@ -187,6 +190,7 @@ describe('the pipelines API: subscriptions at run time', () => {
       ['dead letters into its own topic', { ...good, dead_letter: { topic: 'otlp_spans' } }, 400, 'dead_letter.topic', /own topics/],
       ['a filter with an empty list', { ...good, filter: { tenants: [] } }, 400, 'filter.tenants', /filter\.tenants/],
       ['a severity that is none', { ...good, filter: { min_severity: 'LOUD' } }, 400, 'filter.min_severity', /WARN/],
+      ['a Kafka sink key given as PEM text', { ...good, sink: { type: 'kafka', brokers: ['127.0.0.1:9'], tls: { cert_file: '/etc/c.pem', key_file: PEM_KEY } } }, 400, 'sink.tls.key_file', /path of a PEM file/],
       ['a body that is not JSON', '{"group":', 400, undefined, /not valid JSON/],
       ['a body that is a list', [good], 400, undefined, /expected object/],
     ];
@@ -199,6 +203,7 @@ describe('the pipelines API: subscriptions at run time', () => {
         field,
         expect.stringMatching(message),
       ]);
+      expect(answer.body.error.message).not.toContain('PEM-KEY-BODY');
     }
     expect((await api(gw.admin, 'POST', '/api/v1/pipelines', good)).status).toBe(201);
     expect((await api(gw.admin, 'POST', '/api/v1/pipelines', good)).body).toMatchObject({ error: { code: 'PIPELINE_EXISTS', field: 'group' } });

@@ -11,7 +11,7 @@ import { allowedMethodsOf } from './allowed-methods.js';
 import { errorResponse } from './error-response.js';
 import { CONSOLE_PREFIX, consoleRoutes, isConsolePath } from './routes/console.js';
 import { topicRoutes } from './routes/topics.js';
-import { loopbackHostsOnly } from './loopback-host.js';
+import { allowedHostsOnly } from './allowed-hosts.js';
 import { sameOriginChanges } from './same-origin.js';
 
 export interface Readiness {
@@ -68,15 +68,15 @@ const PROBES = new Set(['/healthz', '/readyz']);
 export function createAdminServer(options: AdminServerOptions): AdminServer {
   const { backend, telemetry } = options;
   const app = new Hono();
-  const hostCheck = loopbackHostsOnly(options.config.endpoint, options.config.allowed_hosts);
-  if (hostCheck) app.use('*', hostCheck);
-  app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path) || isConsolePath(path)));
-  app.onError((err, c) => errorResponse(c, err));
-  // Records hold what any client sent: a browser must never read an answer as anything but its type.
+  // Records hold what any client sent: a browser must never read an answer as anything but its type (refusals included).
   app.use('*', async (c, next) => {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
   });
+  const hostCheck = allowedHostsOnly(options.config.endpoint, options.config.allowed_hosts, options.config.auth !== undefined);
+  if (hostCheck) app.use('*', hostCheck);
+  app.use('*', bearerAuth(options.config.auth, (path) => PROBES.has(path) || isConsolePath(path)));
+  app.onError((err, c) => errorResponse(c, err));
   app.use('/api/*', sameOriginChanges());
   // Counted as it arrives (a chunked body too), so no request can make the process buffer more.
   app.use(

@@ -13,16 +13,17 @@ import { dirname } from 'node:path';
 
 const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
-export function makeDirectorySync(dir: string): void {
+/** `mode` applies to `dir` where this call creates it (parents get the default); an existing one is left as it is. */
+export function makeDirectorySync(dir: string, mode?: number): void {
   try {
-    mkdirSync(dir);
+    mkdirSync(dir, mode);
   } catch (err) {
     if (codeOf(err) === 'EEXIST' && statSync(dir).isDirectory()) return;
     const parent = dirname(dir);
     if (codeOf(err) !== 'ENOENT' || parent === dir) throw err;
     makeDirectorySync(parent);
     try {
-      mkdirSync(dir);
+      mkdirSync(dir, mode);
     } catch (again) {
       // Made by someone else meanwhile.
       if (codeOf(again) !== 'EEXIST' || !statSync(dir).isDirectory()) throw again;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
@@ -18,6 +18,16 @@ function leaveStaleLock(dir: string): void {
 }
 
 describe('the data directory lock', () => {
+  it("makes a missing data directory its owner's alone (every tenant's records), and leaves an existing one as it is", async () => {
+    const made = join(dataDir(), 'new', 'data');
+    await (await DataDirLock.acquire(made)).release();
+    expect(statSync(made).mode & 0o777).toBe(0o700);
+    const existing = dataDir();
+    chmodSync(existing, 0o750);
+    await (await DataDirLock.acquire(existing)).release();
+    expect(statSync(existing).mode & 0o777).toBe(0o750);
+  });
+
   it('is taken over from a holder killed with SIGKILL, and released by its owner', async () => {
     const dir = dataDir();
     leaveStaleLock(dir);

@@ -52,6 +52,8 @@ export class DataDirLock {
   static async acquire(dataDir: string): Promise<DataDirLock> {
     const metaDir = join(dataDir, 'meta');
     try {
+      // Every tenant's records: a directory made here is its owner's alone.
+      makeDirectorySync(dataDir, 0o700);
       makeDirectorySync(metaDir);
     } catch (err) {
       throw new ConfigError(`log.data_dir ${dataDir}: cannot create ${metaDir}: ${(err as Error).message}`, { cause: err });

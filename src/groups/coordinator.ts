@@ -191,7 +191,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     const committed = this.store.fetch(group);
     if (!g && committed.length === 0) throw new TributaryError('UNKNOWN_GROUP', `group ${group} does not exist`, { details: { group } });
     const members = g?.describeMembers() ?? [];
-    const { partitions, totalLag } = await describeLag(
+    const { partitions, totalLag } = describeLag(
       this.options.log,
       committed,
       members.flatMap((m) => m.assignment),

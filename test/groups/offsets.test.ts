@@ -28,7 +28,7 @@ describe('group offsets, lag and resets', () => {
       const p = got[0].partition;
       expect(d.partitions.find((x) => x.partition === p)).toEqual({ topic, partition: p, committedOffset: 10, highWatermark: 30, lag: 20 });
       expect(d.totalLag).toBe(20);
-      expect(await f().log.listGroups()).toContainEqual({ group, state: 'Stable', members: 1 });
+      expect(await f().log.listGroups()).toContainEqual({ group, state: 'Stable', members: 1, totalLag: 20 });
       const text = await f().telemetry.metricsText();
       expect(text).toContain(`tributary_group_lag_records{group="${group}",topic="${topic}",partition="${p}"} 20`);
       expect(text).toContain(`tributary_group_members{group="${group}"} 1`);
@@ -322,7 +322,7 @@ describe('offset retention (groups.offsets_retention)', () => {
       await f.log.createTopic({ name: 't', partitions: 1 });
       await f.coordinator.commitOffsets('kept', [{ topic: 't', partition: 0, offset: 0 }]);
       await sleep(300);
-      expect(await f.log.listGroups()).toEqual([{ group: 'kept', state: 'Empty', members: 0 }]);
+      expect(await f.log.listGroups()).toEqual([{ group: 'kept', state: 'Empty', members: 0, totalLag: 0 }]);
     } finally {
       await f.stop();
     }

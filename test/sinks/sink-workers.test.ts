@@ -1,5 +1,6 @@
 import { AggregatorRegistry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
+import type { MetricsSnapshot } from '../../src/telemetry/telemetry.js';
 import { threadCpuMs, threadIds } from '../../bench/lib/thread-cpu.js';
 import { useDataDirs } from '../log/helpers.js';
 import { caughtUp, eventually, holdExports, produceMetrics, produceTraces, spanIdsOf, usePipelineRun } from './helpers.js';
@@ -68,7 +69,7 @@ describe('sink worker threads', () => {
     const aggregate = vi.spyOn(AggregatorRegistry, 'aggregate');
     try {
       const text = await log.telemetry.metricsText();
-      const merged = aggregate.mock.calls.flatMap(([snapshots]) => snapshots.flat());
+      const merged = aggregate.mock.calls.flatMap(([snapshots]) => (snapshots as MetricsSnapshot[]).flat());
       expect(merged.map((m) => m.name)).not.toContain('tributary_group_lag_records');
       expect(merged.reduce((n, m) => n + m.values.length, 0)).toBeLessThan(200);
       // Every series is in the text once, under one HELP and TYPE per metric.

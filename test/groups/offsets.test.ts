@@ -125,6 +125,39 @@ describe('offset store', () => {
     await again.close();
   });
 
+  it('snapshots many groups\' offsets no more often than the journal grows by their size, so commits do not rewrite them all every few KiB', async () => {
+    const dir = newDir();
+    const store = new OffsetStore({ dir, logger: silentLogger, snapshotEveryBytes: 4_000 });
+    await store.open();
+    // 2000 offsets at rest: a snapshot of about 130 kB, 30 times the journal's threshold.
+    for (let g = 0; g < 20; g++) {
+      await store.commit(`idle-${g}`, Array.from({ length: 100 }, (_, p) => ({ topic: 'wide', partition: p, offset: 1 })));
+    }
+    // A snapshot empties the journal: each time its size drops, one was written.
+    const journalSize = () => statSync(join(dir, 'offsets.journal')).size;
+    let snapshots = 0;
+    let last = journalSize();
+    const journalAtRest = last;
+    // One busy group commits 2500 times (about 150 kB of journal).
+    for (let i = 0; i < 2_500; i++) {
+      await store.commit('busy', [{ topic: 'wide', partition: 0, offset: i }]);
+      const now = journalSize();
+      if (now < last) snapshots++;
+      last = now;
+    }
+    const snapshotBytes = statSync(join(dir, 'offsets.snapshot')).size;
+    expect(snapshotBytes).toBeGreaterThan(100_000);
+    // Each snapshot is written once the journal holds as many bytes as the last one: at most a few.
+    expect(snapshots).toBeLessThanOrEqual(3);
+    expect(statSync(join(dir, 'offsets.journal')).size).toBeLessThanOrEqual(Math.max(journalAtRest, snapshotBytes) + 100);
+    await store.close();
+    const again = new OffsetStore({ dir, logger: silentLogger });
+    await again.open();
+    expect(again.fetch('busy')).toMatchObject([{ topic: 'wide', partition: 0, offset: 2_499 }]);
+    expect(again.fetch('idle-19')).toHaveLength(100);
+    await again.close();
+  });
+
   it('resolves a commit only after the journal line is synced to disk (fdatasync), so it survives a machine crash', async () => {
     const dir = newDir();
     const store = new OffsetStore({ dir, logger: silentLogger });

@@ -1,16 +1,11 @@
 // Runs in: the browser (the web console).
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiClient } from './api.js';
-import type { GroupDescription, GroupListing, Topic } from './types.js';
+import type { GroupListing, Topic } from './types.js';
 
 /** How often the console samples the API while it is open, and how much history it keeps (10 minutes). */
 export const SAMPLE_INTERVAL_MS = 3000;
 const MAX_SAMPLES = 200;
-/**
- * Groups described per sample at most (one request each): with more groups, each sample describes
- * the next ones in turn, and a group's lag between its turns is the last one read.
- */
-const MAX_GROUPS = 50;
 
 interface Sample {
   /** Seconds since the epoch (uPlot's x axis). */
@@ -30,14 +25,14 @@ export interface Series {
 /**
  * Rates and lag over time, which the API does not keep: the console samples the high watermarks
  * and the groups' lag every few seconds and keeps a short history in the page (none on the server).
+ * A sample is two requests however many topics and groups there are: the group listing carries
+ * each group's lag.
  */
 export class Sampler {
   private readonly samples: Sample[] = [];
   private readonly listeners = new Set<() => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
-  /** Where the next sample starts describing groups, in the API's list. */
-  private nextGroup = 0;
 
   constructor(private readonly api: ApiClient) {}
 
@@ -100,32 +95,14 @@ export class Sampler {
         this.api.get<{ topics: Topic[] }>('topics'),
         this.api.get<{ groups: GroupListing[] }>('groups'),
       ]);
-      const turn = this.groupsInTurn(groups);
-      const described = await Promise.all(
-        turn.map((g) => this.api.get<GroupDescription>(`groups/${encodeURIComponent(g.group)}`).catch(() => undefined)),
-      );
       const highWatermarks = new Map(topics.map((t) => [t.name, t.partitions.reduce((sum, p) => sum + p.highWatermark, 0)]));
-      const previous = this.samples[this.samples.length - 1]?.lag;
-      const lag = new Map<string, number>();
-      for (const { group } of groups) {
-        const last = previous?.get(group);
-        if (last !== undefined) lag.set(group, last);
-      }
-      for (const d of described) if (d !== undefined) lag.set(d.group, d.totalLag);
+      const lag = new Map(groups.map((g) => [g.group, g.totalLag]));
       this.samples.push({ t: Date.now() / 1000, highWatermarks, lag });
       if (this.samples.length > MAX_SAMPLES) this.samples.shift();
       for (const listener of this.listeners) listener();
     } catch {
       // The views show the API's errors; a missed sample is a gap in the charts.
     }
-  }
-
-  /** The groups this sample describes: all of them, or the next MAX_GROUPS after the last sample's. */
-  private groupsInTurn(groups: GroupListing[]): GroupListing[] {
-    if (groups.length <= MAX_GROUPS) return groups;
-    const from = this.nextGroup % groups.length;
-    this.nextGroup = from + MAX_GROUPS;
-    return [...groups.slice(from), ...groups.slice(0, from)].slice(0, MAX_GROUPS);
   }
 }
 

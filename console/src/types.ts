@@ -44,6 +44,7 @@ export interface GroupListing {
   group: string;
   state: string;
   members: number;
+  totalLag: number;
 }
 
 export interface GroupMember {

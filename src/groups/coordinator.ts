@@ -178,22 +178,27 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
 
   async listGroups(): Promise<GroupListing[]> {
     this.checkRunning();
-    const names = new Set([...this.groups.keys(), ...this.store.groups()]);
-    return [...names].sort().map((group) => {
-      const g = this.groups.get(group);
-      return { group, state: g?.state ?? 'Empty', members: g?.size ?? 0 };
+    return this.groupNames().map((group) => {
+      const { state, members, totalLag } = this.describeKnown(group);
+      return { group, state, members: members.length, totalLag };
     });
   }
 
   async describeGroup(group: string): Promise<GroupDescription> {
     this.checkRunning();
+    if (!this.groups.has(group) && this.store.fetch(group).length === 0) {
+      throw new TributaryError('UNKNOWN_GROUP', `group ${group} does not exist`, { details: { group } });
+    }
+    return this.describeKnown(group);
+  }
+
+  /** A group as it stands, with its lag (read from memory, no broker asked: listGroups gives it for every group). */
+  private describeKnown(group: string): GroupDescription {
     const g = this.groups.get(group);
-    const committed = this.store.fetch(group);
-    if (!g && committed.length === 0) throw new TributaryError('UNKNOWN_GROUP', `group ${group} does not exist`, { details: { group } });
     const members = g?.describeMembers() ?? [];
-    const { partitions, totalLag } = await describeLag(
+    const { partitions, totalLag } = describeLag(
       this.options.log,
-      committed,
+      this.store.fetch(group),
       members.flatMap((m) => m.assignment),
     );
     return { group, state: g?.state ?? 'Empty', generation: g?.generation ?? 0, assignor: g?.strategy ?? this.options.config.assignor, members, partitions, totalLag };
@@ -272,10 +277,14 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     }
   }
 
+  /** Groups with members or committed offsets, sorted. */
+  private groupNames(): string[] {
+    return [...new Set([...this.groups.keys(), ...this.store.groups()])].sort();
+  }
+
   private async lagOfAllGroups(): Promise<(PartitionLag & { group: string })[]> {
     if (!this.started || this.stopped) return [];
-    const described = await Promise.all((await this.listGroups()).map((g) => this.describeGroup(g.group)));
-    return described.flatMap((d) => d.partitions.map((p) => ({ group: d.group, ...p })));
+    return this.groupNames().flatMap((group) => this.describeKnown(group).partitions.map((p) => ({ group, ...p })));
   }
 
   private checkEmpty(group: string, doing = 'resetting its offsets'): void {

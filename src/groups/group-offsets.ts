@@ -5,12 +5,16 @@ import { compareTopicPartitions, topicPartitionKey } from './assignors/assignor.
 import type { GroupLogView } from './group-log-view.js';
 import type { CommittedOffset, OffsetResetTarget, PartitionLag, PartitionOffset } from './types.js';
 
-/** The partitions of each topic, looked up once per topic; a topic deleted since is left out. */
-async function partitionsOf(log: GroupLogView, topics: Iterable<string>): Promise<Map<string, PartitionInfo[]>> {
+/**
+ * The partitions of each topic, looked up once per topic, their offsets read from the leaders'
+ * shared memory (no request to a broker thread: the lag of every group is read at each scrape);
+ * a topic deleted since is left out.
+ */
+function partitionsOf(log: GroupLogView, topics: Iterable<string>): Map<string, PartitionInfo[]> {
   const out = new Map<string, PartitionInfo[]>();
   for (const topic of new Set(topics)) {
     try {
-      out.set(topic, (await log.describeTopic(topic)).partitions);
+      out.set(topic, log.describeTopicLayout(topic).partitions);
     } catch (err) {
       if (!(err instanceof TributaryError && err.code === 'UNKNOWN_TOPIC')) throw err;
     }
@@ -23,15 +27,15 @@ async function partitionsOf(log: GroupLogView, topics: Iterable<string>): Promis
  * (never below zero), null where nothing was committed, with the commit's metadata where it has
  * some; and the sum of the known lags.
  */
-export async function describeLag(
+export function describeLag(
   log: GroupLogView,
   committed: readonly CommittedOffset[],
   assigned: readonly TopicPartition[],
-): Promise<{ partitions: PartitionLag[]; totalLag: number }> {
+): { partitions: PartitionLag[]; totalLag: number } {
   const byKey = new Map<string, TopicPartition>();
   for (const tp of [...assigned, ...committed]) byKey.set(topicPartitionKey(tp), { topic: tp.topic, partition: tp.partition });
   const committedByKey = new Map(committed.map((o) => [topicPartitionKey(o), o]));
-  const infos = await partitionsOf(log, [...byKey.values()].map((tp) => tp.topic));
+  const infos = partitionsOf(log, [...byKey.values()].map((tp) => tp.topic));
   const partitions = [...byKey.values()].sort(compareTopicPartitions).map((tp): PartitionLag => {
     const commit = committedByKey.get(topicPartitionKey(tp));
     const committedOffset = commit?.offset ?? null;

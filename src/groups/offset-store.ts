@@ -17,8 +17,9 @@ import type { CommittedOffset } from './types.js';
  *   Concurrent commits share one write and one fdatasync; a commit resolves only
  *   once its line is synced, and only then becomes visible to fetches.
  * - `offsets.snapshot`: every group's latest offsets, written when the journal passes
- *   `snapshotEveryBytes` (write to a temp file, fsync, rename, fsync the directory), after which
- *   the journal is emptied. A crash between rename and truncation only replays lines the
+ *   `snapshotEveryBytes`, or the size of the last snapshot when that is larger (write to a temp
+ *   file, fsync, rename, fsync the directory), after which the journal is emptied. Many groups'
+ *   offsets at rest are thus rewritten once per as many bytes of commits, never every few KiB. A crash between rename and truncation only replays lines the
  *   snapshot already holds, and replaying is idempotent (last line wins).
  * Recovery loads the snapshot, replays the journal and cuts a torn or corrupt tail (a commit
  * that was never acknowledged), reporting what it cut; a damaged line before intact ones is
@@ -63,6 +64,8 @@ export class OffsetStore {
   private readonly snapshotEveryBytes: number;
   private journal: FileHandle | undefined;
   private journalBytes = 0;
+  /** The size of the snapshot on disk: the journal grows to it before the next one. */
+  private snapshotBytes = 0;
   private queue: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
   private failed: TributaryError | undefined;
@@ -165,7 +168,7 @@ export class OffsetStore {
         w.apply();
         w.resolve();
       }
-      if (this.journalBytes >= this.snapshotEveryBytes) await this.snapshotOrKeepJournal();
+      if (this.journalBytes >= Math.max(this.snapshotEveryBytes, this.snapshotBytes)) await this.snapshotOrKeepJournal();
     }
   }
 
@@ -213,10 +216,11 @@ export class OffsetStore {
 
   private async snapshot(): Promise<void> {
     const lines = [...this.offsets].flatMap(([group, byPartition]) => [...byPartition.values()].map((o) => encodeLine(JSON.stringify(toEntry(group, o)))));
+    const bytes = Buffer.from(lines.join(''));
     const tmp = join(this.options.dir, `${SNAPSHOT}.tmp`);
     const file = await open(tmp, 'w');
     try {
-      await file.writeFile(lines.join(''));
+      await file.writeFile(bytes);
       await file.sync();
     } finally {
       await file.close();
@@ -226,6 +230,7 @@ export class OffsetStore {
     await dir.sync().finally(() => dir.close());
     await this.journal!.truncate(0);
     this.journalBytes = 0;
+    this.snapshotBytes = bytes.length;
   }
 
   private async loadSnapshot(): Promise<void> {
@@ -235,6 +240,7 @@ export class OffsetStore {
       throw storageError(err, `reading the offset snapshot ${path}`);
     });
     const { entries, goodBytes, damagedLines } = parseLines(bytes, path);
+    this.snapshotBytes = bytes.length;
     // The snapshot is renamed into place whole; a bad line means the disk lost data.
     if (damagedLines > 0 || goodBytes !== bytes.length) {
       this.options.logger.error('offset snapshot is damaged; the offsets on its damaged lines are lost', { file: SNAPSHOT, damagedLines });

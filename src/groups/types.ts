@@ -76,6 +76,8 @@ export interface GroupListing {
   group: string;
   state: GroupState;
   members: number;
+  /** As GroupDescription's: so that one listing gives every group's lag (the console samples it). */
+  totalLag: number;
 }
 
 export type RebalanceListener = (partitions: TopicPartition[]) => void | Promise<void>;

@@ -49,12 +49,23 @@ export class Telemetry {
 
   /**
    * The Prometheus text of this registry and of every source: metrics of one name add up across
-   * them (counters and histograms sum, as prom-client's cluster aggregation does).
+   * them (counters and histograms sum, as prom-client's cluster aggregation does). Only the
+   * metrics a source keeps too are merged: merging copies and hashes every series, and this
+   * registry's own (a series per group and partition for lag, three per partition) are most of a
+   * large scrape, so they are written as they are.
    */
   async metricsText(): Promise<string> {
     if (this.sources.size === 0) return this.registry.metrics();
-    const snapshots = await Promise.all([this.snapshot(), ...[...this.sources].map((source) => source())]);
-    return AggregatorRegistry.aggregate(snapshots).metrics();
+    const others = await Promise.all([...this.sources].map((source) => source()));
+    const shared = new Set(others.flatMap((snapshot) => snapshot.map((metric) => metric.name)));
+    const metrics = this.registry.getMetricsAsArray() as unknown as Metric<string>[];
+    const mine = metrics.filter((metric) => shared.has(metricName(metric)));
+    const merged = AggregatorRegistry.aggregate([await Promise.all(mine.map((metric) => metric.get())), ...others]);
+    const texts = await Promise.all([
+      ...metrics.map(metricName).filter((name) => !shared.has(name)).map((name) => this.registry.getSingleMetricAsString(name)),
+      ...[...shared].map((name) => merged.getSingleMetricAsString(name)),
+    ]);
+    return `${texts.join('\n\n')}\n`;
   }
 
   snapshot(): Promise<MetricsSnapshot> {
@@ -89,6 +100,11 @@ export class Telemetry {
   private existing<M>(name: string): M | undefined {
     return this.registry.getSingleMetric(name) as M | undefined;
   }
+}
+
+/** A registered metric's name (prom-client's types leave it out). */
+function metricName(metric: Metric<string>): string {
+  return (metric as unknown as { name: string }).name;
 }
 
 /** A registered metric as forgetSeries sees it (prom-client's types leave these fields out). */

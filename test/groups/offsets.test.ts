@@ -28,7 +28,7 @@ describe('group offsets, lag and resets', () => {
       const p = got[0].partition;
       expect(d.partitions.find((x) => x.partition === p)).toEqual({ topic, partition: p, committedOffset: 10, highWatermark: 30, lag: 20 });
       expect(d.totalLag).toBe(20);
-      expect(await f().log.listGroups()).toContainEqual({ group, state: 'Stable', members: 1 });
+      expect(await f().log.listGroups()).toContainEqual({ group, state: 'Stable', members: 1, totalLag: 20 });
       const text = await f().telemetry.metricsText();
       expect(text).toContain(`tributary_group_lag_records{group="${group}",topic="${topic}",partition="${p}"} 20`);
       expect(text).toContain(`tributary_group_members{group="${group}"} 1`);
@@ -122,6 +122,39 @@ describe('offset store', () => {
       [1, 97],
       [2, 98],
     ]);
+    await again.close();
+  });
+
+  it('snapshots many groups\' offsets no more often than the journal grows by their size, so commits do not rewrite them all every few KiB', async () => {
+    const dir = newDir();
+    const store = new OffsetStore({ dir, logger: silentLogger, snapshotEveryBytes: 4_000 });
+    await store.open();
+    // 2000 offsets at rest: a snapshot of about 130 kB, 30 times the journal's threshold.
+    for (let g = 0; g < 20; g++) {
+      await store.commit(`idle-${g}`, Array.from({ length: 100 }, (_, p) => ({ topic: 'wide', partition: p, offset: 1 })));
+    }
+    // A snapshot empties the journal: each time its size drops, one was written.
+    const journalSize = () => statSync(join(dir, 'offsets.journal')).size;
+    let snapshots = 0;
+    let last = journalSize();
+    const journalAtRest = last;
+    // One busy group commits 2500 times (about 150 kB of journal).
+    for (let i = 0; i < 2_500; i++) {
+      await store.commit('busy', [{ topic: 'wide', partition: 0, offset: i }]);
+      const now = journalSize();
+      if (now < last) snapshots++;
+      last = now;
+    }
+    const snapshotBytes = statSync(join(dir, 'offsets.snapshot')).size;
+    expect(snapshotBytes).toBeGreaterThan(100_000);
+    // Each snapshot is written once the journal holds as many bytes as the last one: at most a few.
+    expect(snapshots).toBeLessThanOrEqual(3);
+    expect(statSync(join(dir, 'offsets.journal')).size).toBeLessThanOrEqual(Math.max(journalAtRest, snapshotBytes) + 100);
+    await store.close();
+    const again = new OffsetStore({ dir, logger: silentLogger });
+    await again.open();
+    expect(again.fetch('busy')).toMatchObject([{ topic: 'wide', partition: 0, offset: 2_499 }]);
+    expect(again.fetch('idle-19')).toHaveLength(100);
     await again.close();
   });
 
@@ -322,7 +355,7 @@ describe('offset retention (groups.offsets_retention)', () => {
       await f.log.createTopic({ name: 't', partitions: 1 });
       await f.coordinator.commitOffsets('kept', [{ topic: 't', partition: 0, offset: 0 }]);
       await sleep(300);
-      expect(await f.log.listGroups()).toEqual([{ group: 'kept', state: 'Empty', members: 0 }]);
+      expect(await f.log.listGroups()).toEqual([{ group: 'kept', state: 'Empty', members: 0, totalLag: 0 }]);
     } finally {
       await f.stop();
     }

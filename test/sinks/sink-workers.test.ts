@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { AggregatorRegistry } from 'prom-client';
+import { describe, expect, it, vi } from 'vitest';
+import type { MetricsSnapshot } from '../../src/telemetry/telemetry.js';
 import { threadCpuMs, threadIds } from '../../bench/lib/thread-cpu.js';
 import { useDataDirs } from '../log/helpers.js';
 import { caughtUp, eventually, holdExports, produceMetrics, produceTraces, spanIdsOf, usePipelineRun } from './helpers.js';
@@ -53,6 +55,33 @@ describe('sink worker threads', () => {
     expect(await series('goes')).toEqual([]);
     expect(await series('stays')).not.toEqual([]);
     await expect(pipelines.forget('stays')).rejects.toThrow(/runs/);
+  });
+
+  it("merges only the sink workers' metrics into a scrape, and writes the many lag series of its own as they are", async () => {
+    const log = await run.startLog(2);
+    const sink = await receiver();
+    await produceTraces(log.log, { service: 'cart', traces: 4, spansPerTrace: 1 });
+    for (let g = 0; g < 200; g++) await log.log.resetOffsets(`idle-${g}`, { type: 'earliest' }, ['otlp_spans']);
+    const pipelines = run.pipelinesOver(log, [{ group: 'counted', topics: ['otlp_spans'], sink: { type: 'otlphttp', endpoint: sink.url } }]);
+    await pipelines.start();
+    await eventually('the worker counted', async () => /tributary_sink_records_total\{pipeline="counted",outcome="exported"\} 4\b/.test(await log.telemetry.metricsText()));
+
+    const aggregate = vi.spyOn(AggregatorRegistry, 'aggregate');
+    try {
+      const text = await log.telemetry.metricsText();
+      const merged = aggregate.mock.calls.flatMap(([snapshots]) => (snapshots as MetricsSnapshot[]).flat());
+      expect(merged.map((m) => m.name)).not.toContain('tributary_group_lag_records');
+      expect(merged.reduce((n, m) => n + m.values.length, 0)).toBeLessThan(200);
+      // Every series is in the text once, under one HELP and TYPE per metric.
+      const lines = text.split('\n');
+      expect(lines.filter((l) => l.startsWith('tributary_group_lag_records{group="idle-'))).toHaveLength(200 * 2);
+      expect(lines.filter((l) => l.startsWith('tributary_sink_records_total{pipeline="counted",outcome="exported"} 4'))).toHaveLength(1);
+      const types = lines.filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+      expect(types.length).toBe(new Set(types).size);
+      expect(types).toEqual(expect.arrayContaining(['tributary_group_lag_records', 'tributary_sink_records_total', 'tributary_log_partition_size_bytes']));
+    } finally {
+      aggregate.mockRestore();
+    }
   });
 
   it('takes a killed sink worker\'s members out of their groups at once: its partitions are read again without waiting out a session', async () => {

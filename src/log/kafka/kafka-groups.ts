@@ -95,7 +95,7 @@ export class KafkaGroups {
     const described = await Promise.all(groups.map((g) => this.describeGroup(g.groupId).catch(() => undefined)));
     return described
       .filter((d): d is GroupDescription => d !== undefined)
-      .map((d) => ({ group: d.group, state: d.state, members: d.members.length }))
+      .map((d) => ({ group: d.group, state: d.state, members: d.members.length, totalLag: d.totalLag }))
       .sort((a, b) => a.group.localeCompare(b.group));
   }
 

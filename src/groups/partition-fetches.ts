@@ -29,8 +29,12 @@ interface ParkedFetch {
   result?: PartitionFetch;
 }
 
-/** How long a parked fetch waits at the leader; one that comes back empty is parked again by the next poll. */
-const PARK_MS = 500;
+/**
+ * How long a parked fetch waits at the leader; one that comes back empty is parked again by the
+ * next poll. Records arriving answer it at once, so this only sets what an idle partition costs:
+ * at 500 ms, 100 idle subscriptions on two topics kept the gateway at 14 % of a core.
+ */
+const PARK_MS = 5_000;
 
 /** What each partition's fetches in one poll may ask for: a budget in bytes and, when parked, a linger. */
 interface FetchLimits {
@@ -157,7 +161,12 @@ export class PartitionFetches {
     if (parked) {
       // Answered, or left behind by a position that moved (a reset): taken once, never waited on again.
       this.parked.delete(key);
-      if (parked.from === from && (parked.result?.error || (parked.result?.records?.length ?? 0) > 0)) return parked.result!;
+      if (parked.from === from && parked.result) {
+        if (parked.result.error || (parked.result.records?.length ?? 0) > 0) return parked.result;
+        // Its wait ran out with nothing past `from`: waiting again is one request, not a fetch and then one.
+        this.park(key, tp, from, limits);
+        return { tp, from, records: [] };
+      }
     }
     const fetched = await this.fetchFromLeader(tp, from, { maxBytes: limits.maxBytes, maxWaitMs: 0 });
     if (!fetched.error && fetched.records?.length === 0 && this.positions.get(key) === from) this.park(key, tp, from, limits);

@@ -159,4 +159,28 @@ describe('group consumer on the embedded engine', () => {
     await f().log.produce(topic, 2, [{ value: Buffer.from('hello') }]);
     expect(valuesOf(await polled)).toEqual(['hello']);
   });
+
+  it('leaves an idle partition waiting at its leader: one request per partition while nothing arrives, woken by the next record', async () => {
+    const topic = fresh('idle');
+    await f().log.createTopic({ name: topic, partitions: 4 });
+    const c = make(fresh('g'), topic);
+    const log = f().log;
+    const fetch = log.fetch.bind(log);
+    const asked: string[] = [];
+    log.fetch = (request) => {
+      if (request.topic === topic) asked.push(`${request.partition}${request.maxWaitMs ? ' parked' : ''}`);
+      return fetch(request);
+    };
+    try {
+      // Each poll waits 100 ms: 20 polls of an idle member over 2 s.
+      for (let i = 0; i < 20; i++) await c.poll({ maxWaitMs: 100 });
+      // A read of each partition, then each left waiting (every 500 ms a fetch and a wait each, before).
+      expect(asked.sort()).toEqual(['0', '0 parked', '1', '1 parked', '2', '2 parked', '3', '3 parked']);
+      const polled = c.poll({ maxWaitMs: 20_000 });
+      await log.produce(topic, 1, [{ value: Buffer.from('awake') }]);
+      expect(valuesOf(await polled)).toEqual(['awake']);
+    } finally {
+      log.fetch = fetch;
+    }
+  });
 });

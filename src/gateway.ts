@@ -66,7 +66,7 @@ export function createGateway(config: TributaryConfig, deps: GatewayDeps = {}): 
   const backend = deps.log?.backend ?? createLogBackend(config, { telemetry, logger });
   const pipelines = createPipelines({ pipelines: role === 'ingest' ? [] : config.pipelines, workers: config.sinks.workers, backend, telemetry, logger });
   const subscriptions = new Subscriptions({ config, pipelines: role === 'ingest' ? undefined : pipelines, backend, logger });
-  const deleteTopic = guardedTopicDeletion({ config, backend, pipelines: () => subscriptions.list() });
+  const deleteTopic = guardedTopicDeletion({ config, backend, whilePipelinesUnchanged: (use) => subscriptions.whileUnchanged(use) });
   // The Kafka protocol is served over the embedded log only; over Apache Kafka, clients go to Kafka.
   const kafkaLog = config.kafka.listener && backend instanceof EmbeddedBackend ? backend : undefined;
   const connections = connectionLimitsWithin({

@@ -8,8 +8,11 @@ import type { PipelineView } from './subscriptions/subscriptions.js';
 export interface TopicGuardOptions {
   config: TributaryConfig;
   backend: LogBackend;
-  /** Every pipeline the pipelines API shows (the subscriptions, whatever their state, included). */
-  pipelines: () => Promise<PipelineView[]>;
+  /**
+   * Runs its argument with every pipeline the pipelines API shows (the subscriptions, whatever
+   * their state, included), no subscription being created meanwhile (Subscriptions.whileUnchanged).
+   */
+  whilePipelinesUnchanged: <T>(use: (views: PipelineView[]) => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -33,14 +36,17 @@ export function guardedTopicDeletion(options: TopicGuardOptions): (topic: string
         details: { topic, signal },
       });
     }
-    const users = pipelinesUsing(topic, config, await options.pipelines());
-    if (users.length > 0) {
-      const named = users.map((u) => `"${u.group}" (${u.how})`).join(', ');
-      throw new TributaryError('PIPELINE_TOPIC', `topic "${topic}" is used by pipeline ${named}: delete the pipeline, or take the topic out of it, first`, {
-        details: { topic, pipelines: users.map((u) => u.group) },
-      });
-    }
-    await backend.deleteTopic(topic);
+    // Checked and deleted as one change: a subscription created in between would read a deleted topic.
+    await options.whilePipelinesUnchanged(async (views) => {
+      const users = pipelinesUsing(topic, config, views);
+      if (users.length > 0) {
+        const named = users.map((u) => `"${u.group}" (${u.how})`).join(', ');
+        throw new TributaryError('PIPELINE_TOPIC', `topic "${topic}" is used by pipeline ${named}: delete the pipeline, or take the topic out of it, first`, {
+          details: { topic, pipelines: users.map((u) => u.group) },
+        });
+      }
+      await backend.deleteTopic(topic);
+    });
   };
 }
 

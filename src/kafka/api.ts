@@ -9,6 +9,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { AuthResult } from '../http/bearer-auth.js';
 import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
 import type { BatchHandOver } from '../log/embedded/leader-appends.js';
+import { MAX_PARTITIONS_PER_TOPIC } from '../log/storage-limits.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { FetchMemory } from './fetch-memory.js';
 import type { ProducerSequences } from './producer-sequences.js';
@@ -143,3 +144,13 @@ export function specOf(spec: { apiKey: number; flexibleFrom: number }, versions:
 
 /** The largest request of an API without `largeRequests` (8 MiB: a SyncGroup of 1,000 members of 1,000 partitions each is 4 MB). */
 export const SMALL_REQUEST_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The most entries (topic names, partitions, groups, in all its lists) a request may hold,
+ * Produce's included: ten topics of the most partitions a topic may have, more than a client
+ * names at once. Within 8 MiB a request could list 1.2 million names, each looked up and answered
+ * (an unknown group described, an unknown topic deleted, each with its error): 0.3 to 1.7 GB and
+ * half a minute for one request; a Produce (up to kafka.max_request_bytes) of 8 MiB of empty
+ * partition entries took 0.3 to 0.5 GB, so 100 MiB of them would take gigabytes.
+ */
+export const MAX_REQUEST_ENTRIES = 10 * MAX_PARTITIONS_PER_TOPIC;

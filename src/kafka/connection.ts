@@ -22,7 +22,7 @@
 import type { Socket } from 'node:net';
 import { TributaryError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
-import { type AnyApiHandler, type ConnectionSession, type KafkaServices, type RequestContext, SMALL_REQUEST_BYTES } from './api.js';
+import { type AnyApiHandler, type ConnectionSession, type KafkaServices, MAX_REQUEST_ENTRIES, type RequestContext, SMALL_REQUEST_BYTES } from './api.js';
 import { KafkaError } from './error-codes.js';
 import { FrameAssembler } from './frame-assembler.js';
 import type { FrameBudget } from './frame-budget.js';
@@ -263,7 +263,7 @@ export class KafkaConnection {
     }
     const flexible = handler.flexibleFrom >= 0 && version >= handler.flexibleFrom;
     try {
-      const reader = new KafkaReader(frame);
+      const reader = new KafkaReader(frame, 0, MAX_REQUEST_ENTRIES);
       const header = readRequestHeader(reader, flexible ? 2 : 1);
       const request = handler.readRequest(reader, version);
       const pool = this.deps.framePool;
@@ -280,6 +280,7 @@ export class KafkaConnection {
       };
       return { handler, request, ctx, correlationId, flexible };
     } catch (err) {
+      if (err instanceof TributaryError && err.code === 'PAYLOAD_TOO_LARGE') return this.fail('too-many-entries', `a ${handler.name} request: ${err.message}`, handler);
       return this.fail('malformed', (err as Error).message, handler);
     }
   }

@@ -98,6 +98,15 @@ export class Subscriptions {
     return Promise.all([...this.entries.values()].map((e) => this.view(e)));
   }
 
+  /**
+   * Runs `use` with every pipeline's view while no subscription is created, resumed or deleted: a
+   * topic deletion checks its users and deletes in there, so a subscription made in between can
+   * neither be missed by the check nor come to read a topic deleted under it.
+   */
+  whileUnchanged<T>(use: (views: PipelineView[]) => Promise<T>): Promise<T> {
+    return this.serially(async () => use(await this.list()));
+  }
+
   get(group: string): Promise<PipelineView> {
     return this.view(this.entry(group));
   }

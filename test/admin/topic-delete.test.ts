@@ -75,4 +75,20 @@ describe('DELETE /api/v1/topics/{topic}', () => {
     expect((await api(gw.admin, 'DELETE', '/api/v1/pipelines/team')).status).toBe(200);
     expect((await api(gw.admin, 'DELETE', '/api/v1/topics/team-feed')).status).toBe(200);
   });
+
+  it('never lets a subscription be created on a topic deleted meanwhile: of a create and a delete sent together, one is refused', async () => {
+    for (let round = 0; round < 5; round++) {
+      const topic = `contested-${round}`;
+      await backend().createTopic({ name: topic, partitions: 1 });
+      // Sent together, in both orders: whichever runs second sees what the first did.
+      const create = () => api<ErrorBody>(gw.admin, 'POST', '/api/v1/pipelines', { group: `contender-${round}`, topics: [topic], sink: { type: 'debug' } });
+      const remove = () => api<ErrorBody>(gw.admin, 'DELETE', `/api/v1/topics/${topic}`);
+      const [created, deleted] = round % 2 === 0 ? await Promise.all([create(), remove()]) : (await Promise.all([remove(), create()])).reverse();
+      const outcome = `create ${created.status}, delete ${deleted.status}`;
+      expect([`create 201, delete 409`, `create 400, delete 200`]).toContain(outcome);
+      const exists = backend().partitionCount(topic) !== undefined;
+      expect(exists).toBe(created.status === 201);
+      if (created.status === 201) expect((await api(gw.admin, 'DELETE', `/api/v1/pipelines/contender-${round}`)).status).toBe(200);
+    }
+  });
 });

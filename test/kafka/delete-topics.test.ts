@@ -100,6 +100,50 @@ describe('DeleteTopics on the Kafka listener', () => {
     }
   });
 
+  it('kafkajs idempotent producer: its topic created again with as many partitions, it writes on; with fewer, kafkajs repeats sequences (OUT_OF_ORDER_SEQUENCE_NUMBER) until a new producer takes over', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    // kafkajs wants retries for an idempotent producer: its own client (the suite's retries nothing).
+    const client = new Kafka({ clientId: 'kafkajs-idempotent', brokers: [g.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+    const producers = [client.producer({ idempotent: true, maxInFlightRequests: 1 })];
+    try {
+      const spread = (tag: string) => ['a', 'b', 'c', 'd'].map((key) => ({ key, value: `${tag}-${key}` }));
+      const send = (tag: string) => producers[producers.length - 1].send({ topic: 'kjs-idem', acks: -1, messages: spread(tag) });
+      const stored = async () => {
+        const layout = await admin.fetchTopicOffsets('kjs-idem');
+        const values = await Promise.all(layout.map(async (p) => (await backend().fetch({ topic: 'kjs-idem', partition: p.partition, offset: 0, maxBytes: 1 << 20 })).records));
+        return values.flat().map((r) => r.value?.toString());
+      };
+      await admin.createTopics({ topics: [{ topic: 'kjs-idem', numPartitions: 2 }] });
+      await producers[0].connect();
+      await send('first');
+      await send('second');
+
+      // As many partitions: a new topic has no producer state, and the producer's next sequences are taken.
+      await admin.deleteTopics({ topics: ['kjs-idem'] });
+      await admin.createTopics({ topics: [{ topic: 'kjs-idem', numPartitions: 2 }] });
+      await send('third');
+      expect((await stored()).sort()).toEqual(spread('third').map((m) => m.value).sort());
+
+      // Fewer: its first send reaches the partition left (stored) and the one gone (refused); kafkajs
+      // then takes back the sequences of both, so every later batch to partition 0 repeats sequences
+      // stored already, refused as Kafka refuses them.
+      await admin.deleteTopics({ topics: ['kjs-idem'] });
+      await admin.createTopics({ topics: [{ topic: 'kjs-idem', numPartitions: 1 }] });
+      for (const tag of ['fourth', 'fifth']) {
+        await expect(send(tag)).rejects.toMatchObject({ type: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+      }
+      // A new producer (a new producer id) writes; reconnecting the old one does not reset it.
+      producers.push(client.producer({ idempotent: true, maxInFlightRequests: 1 }));
+      await producers[1].connect();
+      await send('sixth');
+      expect((await stored()).filter((v) => v?.startsWith('sixth'))).toEqual(spread('sixth').map((m) => m.value));
+    } finally {
+      await Promise.all(producers.map((p) => p.disconnect()));
+      await admin.disconnect();
+    }
+  });
+
   it('@platformatic/kafka (DeleteTopics v6): deletes a topic, and the one created again under its name has a new topic id', async () => {
     const admin = new Admin({ clientId: 'platformatic-delete', bootstrapBrokers: [g.bootstrap] });
     try {

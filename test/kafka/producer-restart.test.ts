@@ -76,7 +76,7 @@ async function storedValues(g: KafkaGateway, topic: string, partition: number): 
   return records.map((r) => r.value!.toString().trimEnd());
 }
 
-describe("an idempotent producer's state across a gateway restart (raw protocol)", () => {
+describe("an idempotent producer's state across a gateway restart or its topic's deletion (raw protocol)", () => {
   let dataDir: string;
   let g: KafkaGateway | undefined;
   beforeEach(() => {
@@ -115,6 +115,23 @@ describe("an idempotent producer's state across a gateway restart (raw protocol)
     expect([next.errorCode, next.baseOffset]).toEqual([0, before[4].baseOffset + 2]);
     p.close();
     expect(await storedValues(g, 'events_in', 1)).toEqual(Array.from({ length: 11 }, (_, i) => `seq-${i}`));
+  }, 60_000);
+
+  it("forgets a deleted topic's producers: in the topic created again, a batch sent as before is stored, not answered with the old topic's offset", async () => {
+    g = await startKafkaGateway({ dataDir, topics: { phoenix: { partitions: 1 } } });
+    const p = await Producer.open(g);
+    const [producerId] = await p.initProducerIds();
+    for (let seq = 0; seq < 4; seq++) expect((await p.produce('phoenix', 0, idempotentBatch(producerId, seq, [`old-${seq}`]))).errorCode).toBe(0);
+    expect((await fetch(`${g.adminUrl}/api/v1/topics/phoenix`, { method: 'DELETE' })).status).toBe(200);
+    const created = await fetch(`${g.adminUrl}/api/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'phoenix', partitions: 1 }) });
+    expect(created.status).toBe(201);
+    // A new topic has no producer state (Kafka's new topic id): whatever the sequence, the batch is
+    // stored; the old topic's would have taken these for batches sent again, and stored nothing.
+    const again = await p.produce('phoenix', 0, idempotentBatch(producerId, 3, ['new-3']));
+    expect([again.errorCode, again.baseOffset]).toEqual([0, 0]);
+    expect((await p.produce('phoenix', 0, idempotentBatch(producerId, 4, ['new-4']))).errorCode).toBe(0);
+    p.close();
+    expect(await storedValues(g, 'phoenix', 0)).toEqual(['new-3', 'new-4']);
   }, 60_000);
 
   it('hands out producer ids after a restart that were never handed out before it', async () => {

@@ -4,18 +4,24 @@
  * Reads Kafka's protocol primitives from one request frame: fixed-width integers, (compact)
  * strings, bytes and arrays, unsigned varints and tagged-field sections. Every read is bounds
  * checked, and an array or string may not claim more elements than bytes remain, so a hostile
- * frame fails with INVALID_REQUEST instead of allocating without bound.
+ * frame fails with INVALID_REQUEST instead of allocating without bound. A request's arrays
+ * together may hold at most `maxEntries` elements (PAYLOAD_TOO_LARGE past them): what its
+ * handler does per name or partition, besides the object each decodes to, outweighs the bytes.
  */
 import { TributaryError } from '../../errors.js';
 
 export class KafkaReader {
   pos: number;
+  /** Array elements still allowed in this frame. */
+  private entriesLeft: number;
 
   constructor(
     readonly buf: Buffer,
     start = 0,
+    private readonly maxEntries = Number.POSITIVE_INFINITY,
   ) {
     this.pos = start;
+    this.entriesLeft = maxEntries;
   }
 
   get remaining(): number {
@@ -116,6 +122,10 @@ export class KafkaReader {
   nullableArray<T>(compact: boolean, item: () => T): T[] | null {
     const n = this.length(compact, true);
     if (n < 0) return null;
+    this.entriesLeft -= n;
+    if (this.entriesLeft < 0) {
+      throw new TributaryError('PAYLOAD_TOO_LARGE', `the request lists more than ${this.maxEntries} entries (names, partitions, groups) in all`);
+    }
     const out = new Array<T>(n);
     for (let i = 0; i < n; i++) out[i] = item();
     return out;

@@ -48,16 +48,19 @@ export interface GroupCoordinatorOptions {
 export class GroupCoordinator implements GroupProtocol, GroupApi {
   private readonly groups = new Map<string, Group>();
   private readonly store: OffsetStore;
-  private readonly rebalances;
+  /** Rebalances completed per group since start, for tributary_group_rebalances_total. */
+  private readonly rebalances = new Map<string, number>();
   private started = false;
   private stopped = false;
   private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: GroupCoordinatorOptions) {
     this.store = new OffsetStore({ dir: join(options.dataDir, 'groups'), logger: options.logger, snapshotEveryBytes: options.snapshotEveryBytes });
-    this.rebalances = registerGroupMetrics(options.telemetry, {
-      groups: () => [...this.groups.values()],
-      lag: () => this.lagOfAllGroups(),
+    registerGroupMetrics(options.telemetry, {
+      groups: () => (this.started && !this.stopped ? this.listing() : []),
+      lag: (group) => this.lagOf(group),
+      rebalances: (group) => this.rebalances.get(group) ?? 0,
+      maxGroups: options.config.metrics_max_groups,
     });
   }
 
@@ -178,6 +181,10 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
 
   async listGroups(): Promise<GroupListing[]> {
     this.checkRunning();
+    return this.listing();
+  }
+
+  private listing(): GroupListing[] {
     const names = new Set([...this.groups.keys(), ...this.store.groups()]);
     return [...names].sort().map((group) => {
       const g = this.groups.get(group);
@@ -219,7 +226,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     await this.store.forget(group);
     // A member may have joined while the deletion was written: then the group lives on, with no offsets.
     if ((this.groups.get(group)?.size ?? 0) === 0) this.groups.delete(group);
-    this.rebalances.remove({ group });
+    this.rebalances.delete(group);
   }
 
   /**
@@ -251,7 +258,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
       () => {
         for (const group of expired) {
           if ((this.groups.get(group)?.size ?? 0) === 0) this.groups.delete(group);
-          this.rebalances.remove({ group });
+          this.rebalances.delete(group);
         }
         this.options.logger.info('expired the offsets of groups empty for longer than groups.offsets_retention', { groups: expired.length, first: expired[0] });
       },
@@ -260,7 +267,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   }
 
   private onRebalanceCompleted(g: Group): void {
-    this.rebalances.inc({ group: g.name });
+    this.rebalances.set(g.name, (this.rebalances.get(g.name) ?? 0) + 1);
     this.forgetIfUnused(g);
   }
 
@@ -268,14 +275,20 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   private forgetIfUnused(g: Group): void {
     if (g.size === 0 && this.store.fetch(g.name).length === 0 && this.groups.get(g.name) === g) {
       this.groups.delete(g.name);
-      this.rebalances.remove({ group: g.name });
+      this.rebalances.delete(g.name);
     }
   }
 
-  private async lagOfAllGroups(): Promise<(PartitionLag & { group: string })[]> {
+  /** A group's lag for the metrics: none once the coordinator stopped or the group is gone (a scrape races both). */
+  private async lagOf(group: string): Promise<PartitionLag[]> {
     if (!this.started || this.stopped) return [];
-    const described = await Promise.all((await this.listGroups()).map((g) => this.describeGroup(g.group)));
-    return described.flatMap((d) => d.partitions.map((p) => ({ group: d.group, ...p })));
+    return this.describeGroup(group).then(
+      (d) => d.partitions,
+      (err: unknown) => {
+        if (err instanceof TributaryError && err.code === 'UNKNOWN_GROUP') return [];
+        throw err;
+      },
+    );
   }
 
   private checkEmpty(group: string, doing = 'resetting its offsets'): void {

@@ -213,6 +213,8 @@ const groupsSchema = z.strictObject({
   /** Kafka's offsets.retention.minutes: a group empty this long with no commit in it loses its offsets; 0 keeps them. */
   offsets_retention: duration.default(7 * 86_400_000),
   offsets_retention_check_interval: timerPeriod.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "10m"' }).default(600_000),
+  /** Groups with series of their own on /metrics: any Kafka client creates groups, so their number is not the operator's. */
+  metrics_max_groups: z.number().int().min(0).max(100_000).default(100),
 });
 
 /** Bounds of a pipeline's batch, which its sink worker holds whole (and converts) before an export. */

@@ -10,7 +10,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { GroupConsumer, type ConsumerSettings } from './consumer.js';
 import type { GroupLogView } from './group-log-view.js';
 import { Group } from './group.js';
-import { registerGroupMetrics } from './group-metrics.js';
+import { type GroupMemberCount, registerGroupMetrics } from './group-metrics.js';
 import { describeLag, resolveResetOffsets } from './group-offsets.js';
 import { OffsetStore } from './offset-store.js';
 import type { GroupMembership, GroupProtocol, JoinGroupRequest, JoinGroupResult, MemberAssignment } from './protocol.js';
@@ -48,16 +48,19 @@ export interface GroupCoordinatorOptions {
 export class GroupCoordinator implements GroupProtocol, GroupApi {
   private readonly groups = new Map<string, Group>();
   private readonly store: OffsetStore;
-  private readonly rebalances;
+  /** Rebalances completed per group since start, for tributary_group_rebalances_total. */
+  private readonly rebalances = new Map<string, number>();
   private started = false;
   private stopped = false;
   private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: GroupCoordinatorOptions) {
     this.store = new OffsetStore({ dir: join(options.dataDir, 'groups'), logger: options.logger, snapshotEveryBytes: options.snapshotEveryBytes });
-    this.rebalances = registerGroupMetrics(options.telemetry, {
-      groups: () => [...this.groups.values()],
-      lag: () => this.lagOfAllGroups(),
+    registerGroupMetrics(options.telemetry, {
+      groups: () => this.memberCounts(),
+      lag: (group) => this.lagOf(group),
+      rebalances: (group) => this.rebalances.get(group) ?? 0,
+      maxGroups: options.config.metrics_max_groups,
     });
   }
 
@@ -224,7 +227,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     await this.store.forget(group);
     // A member may have joined while the deletion was written: then the group lives on, with no offsets.
     if ((this.groups.get(group)?.size ?? 0) === 0) this.groups.delete(group);
-    this.rebalances.remove({ group });
+    this.rebalances.delete(group);
   }
 
   /**
@@ -256,7 +259,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
       () => {
         for (const group of expired) {
           if ((this.groups.get(group)?.size ?? 0) === 0) this.groups.delete(group);
-          this.rebalances.remove({ group });
+          this.rebalances.delete(group);
         }
         this.options.logger.info('expired the offsets of groups empty for longer than groups.offsets_retention', { groups: expired.length, first: expired[0] });
       },
@@ -265,7 +268,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   }
 
   private onRebalanceCompleted(g: Group): void {
-    this.rebalances.inc({ group: g.name });
+    this.rebalances.set(g.name, (this.rebalances.get(g.name) ?? 0) + 1);
     this.forgetIfUnused(g);
   }
 
@@ -273,7 +276,7 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
   private forgetIfUnused(g: Group): void {
     if (g.size === 0 && this.store.fetch(g.name).length === 0 && this.groups.get(g.name) === g) {
       this.groups.delete(g.name);
-      this.rebalances.remove({ group: g.name });
+      this.rebalances.delete(g.name);
     }
   }
 
@@ -282,9 +285,16 @@ export class GroupCoordinator implements GroupProtocol, GroupApi {
     return [...new Set([...this.groups.keys(), ...this.store.groups()])].sort();
   }
 
-  private async lagOfAllGroups(): Promise<(PartitionLag & { group: string })[]> {
+  /** Every group with its member count, without its lag: what the metrics choose their groups by. */
+  private memberCounts(): GroupMemberCount[] {
     if (!this.started || this.stopped) return [];
-    return this.groupNames().flatMap((group) => this.describeKnown(group).partitions.map((p) => ({ group, ...p })));
+    return this.groupNames().map((group) => ({ group, members: this.groups.get(group)?.size ?? 0 }));
+  }
+
+  /** A group's lag for the metrics: none once the coordinator stopped (a scrape races it). */
+  private lagOf(group: string): PartitionLag[] {
+    if (!this.started || this.stopped) return [];
+    return this.describeKnown(group).partitions;
   }
 
   private checkEmpty(group: string, doing = 'resetting its offsets'): void {

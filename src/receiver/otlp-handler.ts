@@ -8,6 +8,7 @@ import type { ContentEncoding } from '../otlp/decompress.js';
 import { encodeExportResponse, type WireFormat } from '../otlp/responses.js';
 import type { Signal, SignalTopics, TopicKind } from '../otlp/signals.js';
 import type { Logger } from '../telemetry/logger.js';
+import { heldBack, LogThrottle } from '../telemetry/log-throttle.js';
 import type { ByteBudget } from './byte-budget.js';
 import { contentTypeOf, errorReply } from './error-response.js';
 import type { IngestPool } from './ingest-pool.js';
@@ -60,6 +61,8 @@ const CONTENT_ENCODINGS: Readonly<Record<string, ContentEncoding>> = {
 /** POST /v1/{traces,metrics,logs}: stores the request's records, then answers in its encoding. */
 export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
   const { metrics } = deps;
+  // A full disk or a log gone fails every request alike: one line per kind of failure per interval.
+  const failures = new LogThrottle();
   return async (c: OtlpContext): Promise<Response> => {
     const started = performance.now();
     const answer = (body: Uint8Array | string, code: ContentfulStatusCode, headers: Record<string, string>) => {
@@ -90,7 +93,8 @@ export function createOtlpHandler(deps: HandlerDeps, signal: Signal) {
       const error = asTributaryError(err);
       const reply = errorReply(error, format);
       status = reply.status;
-      if (status >= 500) deps.logger.warn('request failed', { signal, status, code: error.code, error });
+      const held = status >= 500 ? failures.allow(`${status} ${error.code}`) : undefined;
+      if (held !== undefined) deps.logger.warn('request failed', { signal, status, code: error.code, error, ...heldBack(held) });
       c.env.incoming.resume(); // drop what is left of the body, so the connection can be reused
       return answer(reply.body, status as ContentfulStatusCode, reply.headers);
     } finally {

@@ -30,8 +30,8 @@ export class Telemetry {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tributary_process_' });
   }
 
-  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return this.existing(name) ?? new Counter({ name, help, labelNames, registers: [this.registry] });
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (this: Counter<L>) => void | Promise<void>): Counter<L> {
+    return this.existing(name) ?? new Counter({ name, help, labelNames, registers: [this.registry], collect });
   }
 
   gauge<L extends string>(

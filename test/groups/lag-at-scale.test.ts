@@ -26,7 +26,7 @@ describe('lag of many groups', () => {
   let log: EmbeddedBackend;
 
   beforeAll(async () => {
-    log = await startEmbedded(dir, { brokers: BROKERS }, { telemetry, logger: silentLogger, groups: configSchema.parse({}).groups });
+    log = await startEmbedded(dir, { brokers: BROKERS }, { telemetry, logger: silentLogger, groups: configSchema.parse({ groups: { metrics_max_groups: GROUPS } }).groups });
     for (const name of TOPICS) {
       await log.createTopic({ name, partitions: 3 });
       await fill(log, name, 5);

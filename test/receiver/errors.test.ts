@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WireReader } from '../../src/otlp/wire-reader.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { type Gateway, startGateway } from './harness.js';
 
@@ -253,6 +254,25 @@ describe('receiver pushback', () => {
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
       expect(decodeStatus(res.body).code).toBe(14);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('logs a failure that every request meets once, not once per request', async () => {
+    const lines: string[] = [];
+    const gateway = await startGateway({}, {}, { logger: createLogger('test', { level: 'warn', json: true, write: (line) => lines.push(line) }) });
+    try {
+      await gateway.backend.shutdown();
+      const started = Date.now();
+      for (let i = 0; i < 200; i++) expect((await post(gateway, validBody(), PROTOBUF)).status).toBe(503);
+      const failed = lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'request failed');
+      // One line per 10 s at most, whatever the machine's speed; the first says what failed.
+      expect(failed.length).toBeGreaterThanOrEqual(1);
+      expect(failed.length).toBeLessThanOrEqual(1 + Math.floor((Date.now() - started) / 10_000));
+      expect(failed[0]).toMatchObject({ signal: 'traces', status: 503, code: 'SHUTTING_DOWN' });
+      // Each one is still counted.
+      expect(await gateway.metric('tributary_receiver_requests_total{signal="traces",status="503"}')).toBe(200);
     } finally {
       await gateway.close();
     }

@@ -5,7 +5,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createGateway, type Gateway as WholeGateway } from '../../src/gateway.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import type { ConsumedRecord } from '../../src/log/types.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { type Logger, silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 
 export const PARTITIONS = { otlp_spans: 3, otlp_metrics: 2, otlp_logs: 2, otlp_events: 2 };
@@ -32,7 +32,11 @@ export interface Gateway {
  * on free ports and a temporary data directory, its ingest workers loaded: tests time requests
  * (request_timeout), and none should include a worker's start.
  */
-export async function startGateway(receiverOverrides: Record<string, unknown> = {}, logOverrides: Record<string, unknown> = {}): Promise<Gateway> {
+export async function startGateway(
+  receiverOverrides: Record<string, unknown> = {},
+  logOverrides: Record<string, unknown> = {},
+  options: { logger?: Logger } = {},
+): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-receiver-'));
   const config = configSchema.parse({
     receiver: { endpoint: '127.0.0.1:0', workers: 1, ...receiverOverrides },
@@ -43,7 +47,7 @@ export async function startGateway(receiverOverrides: Record<string, unknown> = 
   });
   const start = async () => {
     const telemetry = new Telemetry();
-    const gateway = createGateway(config, { logger: silentLogger, telemetry });
+    const gateway = createGateway(config, { logger: options.logger ?? silentLogger, telemetry });
     await gateway.start();
     await gateway.warmedUp();
     return { gateway, telemetry, backend: gateway.backend as EmbeddedBackend, receiverPort: gateway.receiverAddress().port };

@@ -4,7 +4,8 @@ import { DeadLetterTopic, DLQ_HEADERS } from '../../src/sinks/runtime/dead-lette
 import { deliverBatch } from '../../src/sinks/runtime/deliver-batch.js';
 import { createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
 import type { Sink } from '../../src/sinks/sink.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { LogThrottle } from '../../src/telemetry/log-throttle.js';
+import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
 import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
 import { produceTraces, readAll, startLog } from './helpers.js';
@@ -48,6 +49,7 @@ describe('sink errors: retried unless marked permanent', () => {
       deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
       metrics: createSinkMetrics(log.telemetry),
       logger: silentLogger,
+      rejections: new LogThrottle(),
       stopping: new AbortController().signal,
     });
     return { result, records, metrics: await log.telemetry.metricsText() };
@@ -81,5 +83,30 @@ describe('sink errors: retried unless marked permanent', () => {
     expect(dead[0].headers.find((h) => h.key === DLQ_HEADERS.status)?.value.toString()).toBe('400');
     expect(metrics).toMatch(/tributary_sink_failures_total\{pipeline="p",kind="permanent"\} 1\b/);
     expect(metrics).not.toMatch(/tributary_sink_retries_total\{pipeline="p"\}/);
+  });
+
+  it('logs a rejection that every batch meets once, not once per batch; each is still dead-lettered and counted', async () => {
+    log = await startLog(dataDir(), 1);
+    await produceTraces(log.log, { service: 'cart', traces: 50, spansPerTrace: 1 });
+    const records = await readAll(log.log, 'otlp_spans');
+    const lines: { message: string; repeatsHeldBack?: number }[] = [];
+    const ctx = {
+      pipeline: 'p',
+      sink: failingSink(Number.POSITIVE_INFINITY, () => new TributaryError('SINK_REJECTED', 'POST /v1/traces answered 400', { details: { status: 400 } })),
+      retry: { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 },
+      deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
+      metrics: createSinkMetrics(log.telemetry),
+      logger: createLogger('test', { level: 'warn', json: true, write: (line) => lines.push(JSON.parse(line)) }),
+      rejections: new LogThrottle(),
+      stopping: new AbortController().signal,
+    };
+    const started = Date.now();
+    // A trickle of one-record batches, as a destination refusing everything meets them.
+    for (const record of records) expect(await deliverBatch([record], ctx)).toBe('dead_lettered');
+    const rejected = lines.filter((l) => l.message === 'batch rejected: sent to the dead-letter topic');
+    expect(rejected.length).toBeGreaterThanOrEqual(1);
+    expect(rejected.length).toBeLessThanOrEqual(1 + Math.floor((Date.now() - started) / 10_000));
+    expect(await readAll(log.log, 'p.dlq')).toHaveLength(50);
+    expect(await log.telemetry.metricsText()).toMatch(/tributary_sink_records_total\{pipeline="p",outcome="dead_lettered"\} 50\b/);
   });
 });

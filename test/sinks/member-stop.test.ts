@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { startEmbedded, useDataDirs } from '../log/helpers.js';
 import { eventually } from './helpers.js';
+import { LogThrottle } from '../../src/telemetry/log-throttle.js';
 
 const discard: Sink = { type: 'discard', start: async () => {}, export: async () => ({}), shutdown: async () => {} };
 
@@ -34,6 +35,7 @@ describe('a pipeline member whose polls fail', () => {
         deadLetter: undefined,
         metrics: createSinkMetrics(new Telemetry()),
         logger,
+        rejections: new LogThrottle(),
         stopping: stopping.signal,
       },
     );

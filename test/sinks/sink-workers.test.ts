@@ -58,7 +58,8 @@ describe('sink worker threads', () => {
   });
 
   it("merges only the sink workers' metrics into a scrape, and writes the many lag series of its own as they are", async () => {
-    const log = await run.startLog(2);
+    // Every group gets its series (the default gives them to the first 100).
+    const log = await run.startLog(2, { metrics_max_groups: 1_000 });
     const sink = await receiver();
     await produceTraces(log.log, { service: 'cart', traces: 4, spansPerTrace: 1 });
     for (let g = 0; g < 200; g++) await log.log.resetOffsets(`idle-${g}`, { type: 'earliest' }, ['otlp_spans']);

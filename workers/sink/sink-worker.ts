@@ -15,6 +15,7 @@ import { RecordFilter } from '../../src/sinks/filter/record-filter.js';
 import { createSink, sinkFactories } from '../../src/sinks/registry.js';
 import { DeadLetterTopic } from '../../src/sinks/runtime/dead-letter.js';
 import { PipelineMember } from '../../src/sinks/runtime/pipeline-member.js';
+import { LogThrottle } from '../../src/telemetry/log-throttle.js';
 import { deadLetterTopicOf } from '../../src/config/across-keys.js';
 import { TributaryError } from '../../src/errors.js';
 import { type SinkMetrics, createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
@@ -144,7 +145,7 @@ export class SinkWorker {
       : undefined;
     const stopping = new AbortController();
     const filter = RecordFilter.compile(config.filter);
-    const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, filter, metrics: this.metrics, logger: this.logger, stopping: stopping.signal };
+    const delivery = { pipeline: config.group, sink, retry: config.retry, deadLetter, filter, metrics: this.metrics, logger: this.logger, rejections: new LogThrottle(), stopping: stopping.signal };
     return {
       sink,
       stopping,

@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asTributaryError, TributaryError } from '../../errors.js';
 import type { ConsumedRecord } from '../../log/types.js';
+import { heldBack, type LogThrottle } from '../../telemetry/log-throttle.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { RecordFilter } from '../filter/record-filter.js';
 import { countRecordItems } from '../otlp-items.js';
@@ -21,6 +22,8 @@ export interface DeliveryContext {
   filter?: RecordFilter | undefined;
   metrics: SinkMetrics;
   logger: Logger;
+  /** Holds back repeated rejection lines: a destination refusing everything fails every batch alike. */
+  rejections: LogThrottle;
   /** Aborted at shutdown: the attempt in flight finishes, no new one starts. */
   stopping: AbortSignal;
 }
@@ -127,7 +130,8 @@ function abandon(ctx: DeliveryContext, records: ConsumedRecord[], failure: Tribu
 async function reject(ctx: DeliveryContext, records: ConsumedRecord[], failure: TributaryError): Promise<DeliveryResult> {
   const { pipeline, metrics } = ctx;
   if (!ctx.deadLetter) {
-    ctx.logger.error('batch rejected and dead-lettering is off: dropping it', { pipeline, records: records.length, error: failure });
+    const held = ctx.rejections.allow(`dropped ${failure.code}`);
+    if (held !== undefined) ctx.logger.error('batch rejected and dead-lettering is off: dropping it', { pipeline, records: records.length, error: failure, ...heldBack(held) });
     metrics.records.inc({ pipeline, outcome: 'dropped' }, records.length);
     return 'dropped';
   }
@@ -146,12 +150,16 @@ async function reject(ctx: DeliveryContext, records: ConsumedRecord[], failure: 
       await sleep(delay, undefined, { signal: ctx.stopping }).catch(() => {});
     }
   }
-  ctx.logger.error('batch rejected: sent to the dead-letter topic', {
-    pipeline,
-    topic: ctx.deadLetter.topic,
-    records: records.length,
-    error: failure,
-  });
+  const held = ctx.rejections.allow(`dead_lettered ${failure.code}`);
+  if (held !== undefined) {
+    ctx.logger.error('batch rejected: sent to the dead-letter topic', {
+      pipeline,
+      topic: ctx.deadLetter.topic,
+      records: records.length,
+      error: failure,
+      ...heldBack(held),
+    });
+  }
   metrics.records.inc({ pipeline, outcome: 'dead_lettered' }, records.length);
   return 'dead_lettered';
 }

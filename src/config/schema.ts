@@ -196,6 +196,8 @@ const kafkaSchema = z.strictObject({
   idle_timeout: connectionTimeout.default(10 * 60_000),
   /** When set, clients must authenticate with SASL/PLAIN, a token as the password. */
   auth: authSchema.optional(),
+  /** A produced record stamped further ahead of the gateway's clock is refused (Kafka's message.timestamp.after.max.ms). */
+  message_timestamp_after_max_ms: duration.default(3_600_000),
 }).superRefine((kafka, ctx) => {
   if (kafka.advertised_listener && splitEndpoint(kafka.advertised_listener).port === 0) {
     ctx.addIssue({ code: 'custom', path: ['advertised_listener'], message: 'expected a port from 1 to 65535: clients connect to it' });

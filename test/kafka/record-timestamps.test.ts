@@ -1,0 +1,72 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+
+const HOUR = 3_600_000;
+const YEAR_2100 = 4_102_444_800_000;
+
+interface PartitionJson {
+  logStartOffset: number;
+  highWatermark: number;
+}
+
+async function partition0(g: KafkaGateway, topic: string): Promise<PartitionJson> {
+  const res = await fetch(`${g.adminUrl}/api/v1/topics/${topic}`);
+  return ((await res.json()) as { partitions: PartitionJson[] }).partitions[0];
+}
+
+async function createTopic(g: KafkaGateway, name: string): Promise<void> {
+  const res = await fetch(`${g.adminUrl}/api/v1/topics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, partitions: 1, segmentBytes: 1024, retentionMs: HOUR }),
+  });
+  expect(res.status).toBe(201);
+}
+
+/**
+ * Retention by age and timestamp look-ups go by the records' own timestamps (CreateTime), which
+ * Kafka producers set. A producer whose clock (or code) is wrong must not stop retention or
+ * mislead look-ups for everyone else on the partition. kafkajs 2.2.4, in this process.
+ */
+describe('record timestamps from Kafka producers', () => {
+  let g: KafkaGateway;
+  let kafka: Kafka;
+  beforeAll(async () => {
+    g = await startKafkaGateway({ partitions: 1, log: { retention_check_interval: '1h' } });
+    kafka = new Kafka({ clientId: 'timestamps-test', brokers: [g.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  }, 60_000);
+  afterAll(() => g?.stop());
+
+  it('refuses a record stamped in the year 2100 (INVALID_TIMESTAMP), which would hold back the retention of every record after it', async () => {
+    await createTopic(g, 'future');
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      const refused = await producer.send({ topic: 'future', acks: -1, messages: [{ value: 'from the future', timestamp: String(YEAR_2100) }] }).catch((err: Error) => err);
+      expect(refused).toBeInstanceOf(Error);
+      expect((refused as Error & { type?: string }).type).toBe('INVALID_TIMESTAMP');
+      // Records two hours old, past the topic's retention of an hour, a segment (1 KiB) each.
+      const old = Date.now() - 2 * HOUR;
+      for (let i = 0; i < 5; i++) await producer.send({ topic: 'future', acks: -1, messages: [{ value: 'x'.repeat(900), timestamp: String(old + i) }] });
+    } finally {
+      await producer.disconnect();
+    }
+    await (g.gateway.backend as EmbeddedBackend).enforceRetention();
+    // Every segment but the active one (the last record's) is past retention.
+    expect(await partition0(g, 'future')).toMatchObject({ logStartOffset: 4, highWatermark: 5 });
+  });
+
+  it('takes a record stamped less than an hour ahead, as Kafka does (message.timestamp.after.max.ms)', async () => {
+    await createTopic(g, 'fast_clock');
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'fast_clock', acks: -1, messages: [{ value: 'a little fast', timestamp: String(Date.now() + HOUR / 2) }] });
+    } finally {
+      await producer.disconnect();
+    }
+    expect(await partition0(g, 'fast_clock')).toMatchObject({ logStartOffset: 0, highWatermark: 1 });
+  });
+});

@@ -1,7 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeProduceRequest } from '../../src/kafka/messages/produce-request.js';
+import { readProduceResponse } from '../../src/kafka/messages/produce-response.js';
+import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
+import { encodeRecordBatch, sealBatch } from '../../src/log/record-batch.js';
 import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+import { header, RawClient } from './raw-client.js';
 
 const HOUR = 3_600_000;
 const YEAR_2100 = 4_102_444_800_000;
@@ -69,4 +74,48 @@ describe('record timestamps from Kafka producers', () => {
     }
     expect(await partition0(g, 'fast_clock')).toMatchObject({ logStartOffset: 0, highWatermark: 1 });
   });
+
+  it("keeps and finds a record by its own timestamp when the batch header's max timestamp is wrong, as kafkajs writes it for timestamps of 12 and 13 digits", async () => {
+    await createTopic(g, 'header_max');
+    const now = Date.now();
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      // kafkajs sorts the timestamps as text: its header claims 1998 (900000000000) as the batch's largest.
+      await producer.send({ topic: 'header_max', acks: -1, messages: [{ value: 'now', timestamp: String(now) }, { value: 'backfilled', timestamp: '900000000000' }] });
+      // Later records roll that segment (1 KiB) away from the active one.
+      for (let i = 0; i < 3; i++) await producer.send({ topic: 'header_max', acks: -1, messages: [{ value: 'x'.repeat(900) }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [found] = await admin.fetchTopicOffsetsByTimestamp('header_max', now - 1000);
+      expect(found).toMatchObject({ partition: 0, offset: '0' });
+    } finally {
+      await admin.disconnect();
+    }
+    // Within the topic's hour of retention: the record stamped now must not go with the 1998 one.
+    await (g.gateway.backend as EmbeddedBackend).enforceRetention();
+    expect(await partition0(g, 'header_max')).toMatchObject({ logStartOffset: 0, highWatermark: 5 });
+  });
+
+  it('refuses a batch that claims LogAppendTime (INVALID_TIMESTAMP), which only a broker sets, as Kafka does', async () => {
+    await createTopic(g, 'append_time');
+    const batch = encodeRecordBatch([{ value: Buffer.from('a'), timestamp: Date.now() - 1000 }]);
+    batch.writeInt16BE(0x08, 21); // attributes: LogAppendTime
+    sealBatch(batch, 0, batch.length);
+    const c = await RawClient.open(g.bootstrap);
+    c.send((w) => {
+      header(0, 7, 3)(w);
+      writeProduceRequest(w, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'append_time', partitionData: [{ index: 0, records: batch }] }] });
+    });
+    const r = new KafkaReader((await c.next())!);
+    expect(r.int32()).toBe(3);
+    c.close();
+    expect(readProduceResponse(r, 7).responses[0].partitionResponses[0].errorCode).toBe(32);
+    expect(await partition0(g, 'append_time')).toMatchObject({ highWatermark: 0 });
+  });
 });
+

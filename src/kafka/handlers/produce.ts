@@ -8,7 +8,7 @@
  * token that has a tenant gets the tenant header on each record (the batch is re-encoded); any
  * other client's `tenant` headers are dropped (re-encoded too), since pipelines filter on them. An
  * idempotent producer's batches are checked for their sequence (producer-sequences.ts), and every
- * batch for records stamped too far ahead (record-timestamps.ts). acks
+ * batch's timestamps as Kafka checks them (record-timestamps.ts). acks
  * 1 and -1 are answered once the
  * batch is written to its segment file (the embedded log has no followers to wait for); acks 0
  * gets no response at all.
@@ -113,7 +113,7 @@ export const produce = defineApi({
               for (const batch of batches) {
                 const header = readBatchHeader(batch)!;
                 const seen = checkBatchRecords(batch, header);
-                checkRecordTimestamps(seen, Date.now(), timestampAfterMaxMs);
+                checkRecordTimestamps(batch, header, seen, Date.now(), timestampAfterMaxMs);
                 const { tenantHeader } = seen;
                 const producer = batchProducer(batch);
                 if (producer) await producerRecovery.ready(topic.name, index);

@@ -5,7 +5,8 @@ import { readProduceResponse } from '../../src/kafka/messages/produce-response.j
 import { KafkaReader } from '../../src/kafka/protocol/reader.js';
 import type { EmbeddedBackend } from '../../src/log/embedded/embedded-backend.js';
 import { encodeRecordBatch, sealBatch } from '../../src/log/record-batch.js';
-import { type KafkaGateway, startKafkaGateway } from './helpers.js';
+import { tributary } from '../e2e/cli-process.js';
+import { clientAvailable, type KafkaGateway, PYTHON, run, startKafkaGateway } from './helpers.js';
 import { header, RawClient } from './raw-client.js';
 
 const HOUR = 3_600_000;
@@ -116,6 +117,27 @@ describe('record timestamps from Kafka producers', () => {
     c.close();
     expect(readProduceResponse(r, 7).responses[0].partitionResponses[0].errorCode).toBe(32);
     expect(await partition0(g, 'append_time')).toMatchObject({ highWatermark: 0 });
+  });
+
+  const python = clientAvailable(PYTHON, ['-c', 'import kafka'], 'python3-kafka');
+  it.runIf(python)('`tributary tail` prints a record stamped before any date (kafka-python, timestamp_ms=-10**16) instead of failing on it', async () => {
+    await createTopic(g, 'long_ago');
+    const script = [
+      'import sys',
+      'from kafka import KafkaProducer',
+      "p = KafkaProducer(bootstrap_servers=sys.argv[1], acks='all')",
+      "p.send('long_ago', b'ancient', partition=0, timestamp_ms=-10**16).get(timeout=30)",
+      "p.send('long_ago', b'recent', partition=0).get(timeout=30)",
+      'p.close()',
+    ].join('\n');
+    const produced = await run(PYTHON, ['-c', script, g.bootstrap]);
+    expect(produced.code, produced.stderr).toBe(0);
+    const tail = await tributary(['tail', 'long_ago', '--from-beginning', '--once', '--admin', g.adminUrl]);
+    expect(tail.code, tail.stderr).toBe(0);
+    const lines = tail.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^long_ago\/0@0 -10000000000000000 /);
+    expect(lines[1]).toMatch(/^long_ago\/0@1 \d{4}-\d\d-\d\dT/);
   });
 });
 

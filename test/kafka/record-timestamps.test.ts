@@ -22,11 +22,11 @@ async function partition0(g: KafkaGateway, topic: string): Promise<PartitionJson
   return ((await res.json()) as { partitions: PartitionJson[] }).partitions[0];
 }
 
-async function createTopic(g: KafkaGateway, name: string): Promise<void> {
+async function createTopic(g: KafkaGateway, name: string, retentionMs = HOUR): Promise<void> {
   const res = await fetch(`${g.adminUrl}/api/v1/topics`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name, partitions: 1, segmentBytes: 1024, retentionMs: HOUR }),
+    body: JSON.stringify({ name, partitions: 1, segmentBytes: 1024, retentionMs }),
   });
   expect(res.status).toBe(201);
 }
@@ -138,6 +138,26 @@ describe('record timestamps from Kafka producers', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^long_ago\/0@0 -10000000000000000 /);
     expect(lines[1]).toMatch(/^long_ago\/0@1 \d{4}-\d\d-\d\dT/);
+  });
+
+  it.runIf(python)('deletes by retention a segment of records without a timestamp (-1, Kafka\'s NO_TIMESTAMP) once it was last written that long ago, as Kafka does, so it holds back none after it', async () => {
+    await createTopic(g, 'no_timestamp', 1_000);
+    const script = [
+      'import sys',
+      'from kafka import KafkaProducer',
+      "p = KafkaProducer(bootstrap_servers=sys.argv[1], acks='all', linger_ms=0)",
+      "p.send('no_timestamp', b'x' * 900, partition=0, timestamp_ms=-1).get(timeout=30)",
+      'for i in range(3):',
+      "    p.send('no_timestamp', b'y' * 900, partition=0).get(timeout=30)",
+      'p.close()',
+    ].join('\n');
+    const produced = await run(PYTHON, ['-c', script, g.bootstrap]);
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(await partition0(g, 'no_timestamp')).toMatchObject({ logStartOffset: 0, highWatermark: 4 });
+    await new Promise((r) => setTimeout(r, 1_500));
+    await (g.gateway.backend as EmbeddedBackend).enforceRetention();
+    // Past the topic's retention of a second: every segment but the active one (a 1 KiB segment each).
+    expect(await partition0(g, 'no_timestamp')).toMatchObject({ logStartOffset: 3, highWatermark: 4 });
   });
 });
 

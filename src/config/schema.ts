@@ -1,11 +1,10 @@
 // Runs on: main thread.
 import { z } from 'zod';
 import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES, UNLIMITED_RETENTION } from '../log/storage-limits.js';
-import { MAX_TIMER_MS } from '../max-timer.js';
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
 import { openKafkaListenerProblems, problemsAcrossKeys } from './across-keys.js';
 import { pipelineFilterSchema } from './pipeline-filter.js';
-import { byteSize, duration, endpoint, splitEndpoint } from './units.js';
+import { byteSize, connectionTimeout, duration, endpoint, splitEndpoint, timerPeriod } from './units.js';
 
 /** Topic and group names: what Kafka allows, so a name can never reach outside the data directory. */
 export const NAME_PATTERN = /^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/;
@@ -52,11 +51,6 @@ const tokenList = z
  */
 const authSchema = z.strictObject({ tokens: tokenList }, { error: 'expected { tokens: [{ token, tenant? }] }' });
 
-/** A period the process sets a timer for: Node fires a longer one at once. */
-const timerPeriod = duration.pipe(z.number().max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days)` }));
-
-/** A connection timeout: 0 would mean none, so it is refused. */
-const connectionTimeout = timerPeriod.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "10s"' });
 
 const receiverSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4318'),
@@ -196,6 +190,8 @@ const kafkaSchema = z.strictObject({
   idle_timeout: connectionTimeout.default(10 * 60_000),
   /** When set, clients must authenticate with SASL/PLAIN, a token as the password. */
   auth: authSchema.optional(),
+  /** A produced record stamped further ahead of the gateway's clock is refused (Kafka's message.timestamp.after.max.ms). */
+  message_timestamp_after_max_ms: duration.default(3_600_000),
 }).superRefine((kafka, ctx) => {
   if (kafka.advertised_listener && splitEndpoint(kafka.advertised_listener).port === 0) {
     ctx.addIssue({ code: 'custom', path: ['advertised_listener'], message: 'expected a port from 1 to 65535: clients connect to it' });

@@ -1,5 +1,6 @@
 // Runs on: main thread.
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../max-timer.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE_UNITS: Record<string, number> = {
@@ -27,6 +28,12 @@ export const duration = z.preprocess(
   (v) => parseWithUnits(v, DURATION_UNITS),
   z.number({ error: 'expected a duration such as 500, "30s" or "7d"' }).int().nonnegative(),
 );
+
+/** A period the process sets a timer for: Node fires a longer one at once. */
+export const timerPeriod = duration.pipe(z.number().max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days)` }));
+
+/** A timeout of a connection or a request: 0 would mean none, or fire at once, so it is refused. */
+export const connectionTimeout = timerPeriod.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "10s"' });
 
 /** Bytes, given as a number or as a string such as `64MiB`, `1GB`. */
 export const byteSize = z.preprocess(

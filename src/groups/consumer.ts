@@ -71,13 +71,14 @@ export class GroupConsumer implements Consumer {
         `poll needs maxRecords and maxBytes of at least 1, maxWaitMs and lingerMs of at least 0 (got ${maxRecords}, ${maxBytes}, ${maxWaitMs}, ${lingerMs})`,
       );
     }
-    const deadline = Date.now() + maxWaitMs;
+    // An interval: on the monotonic clock, which the wall clock being set back does not stretch.
+    const deadline = performance.now() + maxWaitMs;
     this.polling = true;
     try {
       for (;;) {
         if (this.rejoinNeeded && !this.closing) await this.rejoin();
-        const records = await this.fetchOnce(maxRecords, maxBytes, lingerMs, Math.max(0, deadline - Date.now()));
-        if (records.length > 0 || Date.now() >= deadline || this.closing) return records;
+        const records = await this.fetchOnce(maxRecords, maxBytes, lingerMs, Math.max(0, deadline - performance.now()));
+        if (records.length > 0 || performance.now() >= deadline || this.closing) return records;
       }
     } finally {
       this.polling = false;

@@ -47,6 +47,8 @@ export interface KafkaServices {
   nextProducerId(): number;
   /** Checks a SASL/PLAIN password; undefined when the listener needs no authentication. */
   checkToken: ((token: string) => AuthResult) | undefined;
+  /** How far ahead of the gateway's clock a produced record may be stamped (`kafka.message_timestamp_after_max_ms`). */
+  timestampAfterMaxMs: number;
   /** Upper bound on a Fetch's wait, whatever the client asks. */
   maxFetchWaitMs: number;
   /** The memory all Fetch responses hold together (fetch-memory.ts). */

@@ -10,7 +10,8 @@
  * would be stored, and every reader of the partition (pipelines, `tributary tail`, consumers over
  * Kafka) would fail on it. An uncompressed batch's records are walked field by field, nothing
  * decoded; a compressed one is inflated and decoded once (and stored compressed). On the way it
- * notes whether a record carries a `tenant` header, which only the gateway may set.
+ * notes whether a record carries a `tenant` header, which only the gateway may set, and the
+ * records' largest timestamp, which Produce holds to the gateway's clock (record-timestamps.ts).
  */
 import { TributaryError } from '../errors.js';
 import { CODEC_NAMES, COMPRESSION_MASK, codecReadable } from '../log/compression.js';
@@ -26,6 +27,9 @@ const TENANT_KEY = Buffer.from(TENANT_HEADER);
 export interface BatchRecords {
   /** Whether a record has a `tenant` header. */
   tenantHeader: boolean;
+  /** The largest timestamp of the records (not the header's claim), and the index of the record holding it. */
+  maxTimestamp: number;
+  maxTimestampRecord: number;
 }
 
 /** The attributes bit of a control batch (transaction markers). */
@@ -37,8 +41,8 @@ export function checkBatchRecords(batch: Buffer, header: BatchHeader): BatchReco
   if (!codecReadable(codec)) {
     throw new TributaryError('UNSUPPORTED_COMPRESSION', `compression codec ${codec} is not one of Kafka's (${CODEC_NAMES.join(', ')})`);
   }
-  const seen: BatchRecords = { tenantHeader: false };
-  const problem = headerProblem(batch, header) ?? (codec === 0 ? walkRecords(batch, header.recordCount, seen) : compressedProblem(batch, header, seen));
+  const seen: BatchRecords = { tenantHeader: false, maxTimestamp: Number.NEGATIVE_INFINITY, maxTimestampRecord: -1 };
+  const problem = headerProblem(batch, header) ?? (codec === 0 ? walkRecords(batch, header, seen) : compressedProblem(batch, header, seen));
   if (problem === undefined) return seen;
   // A batch damaged on the way is CORRUPT_MESSAGE (which clients retry), as the broker would say.
   const damaged = checkBatch(batch, 0, batch.length, true) === 'bad-crc';
@@ -65,12 +69,14 @@ function compressedProblem(batch: Buffer, header: BatchHeader, seen: BatchRecord
   }
   if (records.length !== header.recordCount) throw new TributaryError('CORRUPT_RECORD', `a compressed batch claims ${header.recordCount} records and holds ${records.length}`);
   seen.tenantHeader = records.some((r) => r.headers.some((h) => h.key === TENANT_HEADER));
+  for (let i = 0; i < records.length; i++) noteTimestamp(seen, records[i].timestamp, i);
   const wrong = records.findIndex((r, i) => r.offset !== header.baseOffset + i);
   return wrong < 0 ? undefined : `record ${wrong} has offset delta ${records[wrong].offset - header.baseOffset}, not ${wrong}`;
 }
 
 /** What is wrong with the records of an uncompressed batch, or undefined. */
-function walkRecords(batch: Buffer, count: number, seen: BatchRecords): string | undefined {
+function walkRecords(batch: Buffer, header: BatchHeader, seen: BatchRecords): string | undefined {
+  const count = header.recordCount;
   const reader = new VarintReader(batch, BATCH_HEADER_SIZE);
   try {
     for (let i = 0; i < count; i++) {
@@ -78,13 +84,20 @@ function walkRecords(batch: Buffer, count: number, seen: BatchRecords): string |
       const length = reader.varint();
       const end = reader.pos + length;
       if (length < 0 || end > batch.length) return `record ${i} of ${length} bytes overruns it`;
-      const problem = walkRecord(reader, end, i, seen);
+      const problem = walkRecord(reader, end, i, header.baseTimestamp, seen);
       if (problem) return problem;
     }
   } catch (err) {
     return `record cannot be read: ${(err as Error).message}`;
   }
   return reader.pos === batch.length ? undefined : `claims ${count} records and holds more`;
+}
+
+function noteTimestamp(seen: BatchRecords, timestamp: number, index: number): void {
+  if (timestamp > seen.maxTimestamp) {
+    seen.maxTimestamp = timestamp;
+    seen.maxTimestampRecord = index;
+  }
 }
 
 function isTenantKey(buf: Uint8Array, pos: number): boolean {
@@ -97,9 +110,9 @@ function isTenantKey(buf: Uint8Array, pos: number): boolean {
  * reads it): attributes, timestamp delta, offset delta (`index`), key, value and headers, each
  * length checked before it is stepped over. Returns what is wrong, or undefined.
  */
-function walkRecord(reader: VarintReader, end: number, index: number, seen: BatchRecords): string | undefined {
+function walkRecord(reader: VarintReader, end: number, index: number, baseTimestamp: number, seen: BatchRecords): string | undefined {
   reader.pos++; // attributes
-  reader.varint(); // timestamp delta
+  noteTimestamp(seen, baseTimestamp + reader.varint(), index);
   const delta = reader.varint();
   if (delta !== index) return `record ${index} has offset delta ${delta}, not ${index}`;
   const key = reader.varint();

@@ -26,6 +26,7 @@ export const KafkaError = {
   UNKNOWN_MEMBER_ID: 25,
   INVALID_SESSION_TIMEOUT: 26,
   REBALANCE_IN_PROGRESS: 27,
+  INVALID_TIMESTAMP: 32,
   UNSUPPORTED_SASL_MECHANISM: 33,
   ILLEGAL_SASL_STATE: 34,
   UNSUPPORTED_VERSION: 35,
@@ -72,6 +73,7 @@ export function kafkaErrorCode(err: unknown, scope: 'log' | 'group' = 'log'): nu
     case 'RECORD_TOO_LARGE':
       return KafkaError.MESSAGE_TOO_LARGE;
     case 'INVALID_RECORD':
+      if (e.details?.problem === 'timestamp') return KafkaError.INVALID_TIMESTAMP;
       return e.details?.problem === 'bad-crc' ? KafkaError.CORRUPT_MESSAGE : KafkaError.INVALID_RECORD;
     case 'UNSUPPORTED_MESSAGE_FORMAT':
       return KafkaError.UNSUPPORTED_FOR_MESSAGE_FORMAT;

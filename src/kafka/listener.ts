@@ -95,6 +95,7 @@ export function createKafkaListener(options: KafkaListenerOptions): KafkaListene
     producerRecovery,
     deleteTopic: options.deleteTopic ?? ((topic) => log.deleteTopic(topic)),
     checkToken: createTokenMatcher(config.auth),
+    timestampAfterMaxMs: config.message_timestamp_after_max_ms,
     maxFetchWaitMs: MAX_FETCH_WAIT_MS,
     fetchMemory: new FetchMemory(),
     logger,

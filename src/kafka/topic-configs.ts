@@ -16,13 +16,26 @@ const NAMES: Record<string, keyof TopicSettings> = {
   'segment.ms': 'segmentMs',
 };
 
+const LONG_MAX = 2n ** 63n - 1n;
+
+/**
+ * A config's value as a number. Kafka's are longs: a whole number past 2^53 - 1 up to Long.MAX_VALUE
+ * (what Debezium gives its history topic's retention.ms, to keep it for ever) is read as 2^53 - 1,
+ * which a number holds exactly and which, as milliseconds (285,000 years) or bytes, is as good as
+ * no limit; JavaScript would round it, and the log refuse it.
+ */
+function configNumber(value: string | null): number {
+  if (value !== null && /^\d{16,19}$/.test(value) && BigInt(value) > BigInt(Number.MAX_SAFE_INTEGER) && BigInt(value) <= LONG_MAX) return Number.MAX_SAFE_INTEGER;
+  return Number(value);
+}
+
 /** Kafka topic configs as topic settings; INVALID_CONFIG names the first one not understood. */
 export function settingsFromConfigs(configs: readonly { name: string; value: string | null }[]): TopicSettings {
   const settings: TopicSettings = {};
   for (const { name, value } of configs) {
     if (name === 'cleanup.policy' && value === 'delete') continue;
     const key = NAMES[name];
-    const n = Number(value);
+    const n = configNumber(value);
     if (!key) throw new TributaryError('INVALID_CONFIG', `topic config ${name} is not supported; supported: cleanup.policy=delete, ${Object.keys(NAMES).join(', ')}`);
     // A retention of -1 is Kafka's "unlimited", which the log keeps as it is.
     const problem = value === null ? `${key} must be an integer, got null` : topicSettingProblem(key, n);

@@ -97,6 +97,24 @@ describeKafka('OTLP clients while the Kafka cluster is away (3-broker librdkafka
     expect((await postTrace(gateway, 3)).status).toBe(200);
     expect(await readyz(gateway)).toBe(200);
   });
+
+  it('takes requests again once the cluster is back, though the system clock was set back an hour during the outage', async () => {
+    for (const id of [1, 2, 3]) await cluster().setBrokerDown(id, true);
+    let restored = false;
+    try {
+      await eventually('/readyz to report the cluster away', async () => (await readyz(gateway)) === 503, 20_000);
+      // An NTP step, a VM restored from a snapshot: the wall clock goes back an hour.
+      const wallClock = Date.now.bind(Date);
+      vi.spyOn(Date, 'now').mockImplementation(() => wallClock() - 3_600_000);
+      for (const id of [1, 2, 3]) await cluster().setBrokerDown(id, false);
+      restored = true;
+      await eventually('a request to be taken once the cluster answers', async () => (await postTrace(gateway, 5)).status === 200, 20_000);
+      expect(await readyz(gateway)).toBe(200);
+    } finally {
+      vi.restoreAllMocks();
+      if (!restored) for (const id of [1, 2, 3]) await cluster().setBrokerDown(id, false);
+    }
+  });
 });
 
 describeKafka("a Kafka-backed gateway while Tributary's own Kafka listener, its cluster, restarts", () => {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeListOffsetsRequest } from '../../src/kafka/messages/list-offsets-request.js';
 import { readListOffsetsResponse } from '../../src/kafka/messages/list-offsets-response.js';
@@ -136,4 +137,23 @@ describe('unlimited retention (-1) and the retention a topic inherits', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { field: 'retentionMs' } });
   });
+
+  it('creates a topic over Kafka whose retention.ms and segment.ms are Long.MAX_VALUE (as Debezium creates its history topic), kept for ever', async () => {
+    const kafka = new Kafka({ clientId: 'long-max', brokers: [g.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const longMax = '9223372036854775807';
+      const created = await admin.createTopics({
+        topics: [{ topic: 'long_max', numPartitions: 1, configEntries: [{ name: 'retention.ms', value: longMax }, { name: 'segment.ms', value: longMax }, { name: 'retention.bytes', value: longMax }] }],
+      });
+      expect(created).toBe(true);
+    } finally {
+      await admin.disconnect();
+    }
+    // 2^53 - 1 ms is 285,000 years: the same for ever as Kafka's 2^63 - 1.
+    const max = Number.MAX_SAFE_INTEGER;
+    expect((await topic(g, 'long_max')).settings).toEqual({ retentionMs: max, segmentMs: max, retentionBytes: max });
+  });
 });
+

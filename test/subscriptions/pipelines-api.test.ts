@@ -191,6 +191,9 @@ describe('the pipelines API: subscriptions at run time', () => {
       ['a filter with an empty list', { ...good, filter: { tenants: [] } }, 400, 'filter.tenants', /filter\.tenants/],
       ['a severity that is none', { ...good, filter: { min_severity: 'LOUD' } }, 400, 'filter.min_severity', /WARN/],
       ['a Kafka sink key given as PEM text', { ...good, sink: { type: 'kafka', brokers: ['127.0.0.1:9'], tls: { cert_file: '/etc/c.pem', key_file: PEM_KEY } } }, 400, 'sink.tls.key_file', /path of a PEM file/],
+      // Node fires a timer over 2^31-1 ms at once: every export would time out as it starts.
+      ['an export timeout longer than a timer holds', { ...good, sink: { type: 'otlphttp', endpoint: 'http://127.0.0.1:9', timeout: '30d' } }, 400, 'sink.timeout', /at most 2147483647 ms/],
+      ['an export timeout of 0', { ...good, sink: { type: 'webhook', endpoint: 'http://127.0.0.1:9', timeout: 0 } }, 400, 'sink.timeout', /above 0/],
       ['a body that is not JSON', '{"group":', 400, undefined, /not valid JSON/],
       ['a body that is a list', [good], 400, undefined, /expected object/],
     ];

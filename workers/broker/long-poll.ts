@@ -31,7 +31,7 @@ export class LongPolls {
     const waiter: FetchWaiter = {
       ...wait,
       answer,
-      deadline: Date.now() + wait.maxWaitMs,
+      deadline: performance.now() + wait.maxWaitMs,
       arrived: 0,
       lingering: false,
       timer: setTimeout(() => this.answer(waiter), wait.maxWaitMs),
@@ -51,7 +51,7 @@ export class LongPolls {
       } else if (!w.lingering) {
         w.lingering = true;
         clearTimeout(w.timer);
-        w.timer = setTimeout(() => this.answer(w), Math.max(0, Math.min(w.lingerMs, w.deadline - Date.now())));
+        w.timer = setTimeout(() => this.answer(w), Math.max(0, Math.min(w.lingerMs, w.deadline - performance.now())));
       }
     }
     for (const w of ready) this.answer(w);

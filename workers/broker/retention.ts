@@ -1,6 +1,4 @@
 // Runs on: broker thread.
-import { NO_TIMESTAMP } from './offset-index.js';
-
 export interface RetentionPolicy {
   retentionBytes?: number;
   retentionMs?: number;
@@ -9,6 +7,18 @@ export interface RetentionPolicy {
 export interface SegmentExtent {
   size: number;
   maxTimestamp: number;
+  /** When it was last written. */
+  lastModified: number;
+}
+
+/**
+ * The time a segment's age is counted from: its newest record's timestamp; for a segment whose
+ * records carry none (-1, Kafka's NO_TIMESTAMP, or below), when it was last written, as Kafka's
+ * LogSegment.largestTimestamp does. Without it such a segment was never old enough, and kept every
+ * later one of its partition from retention by age.
+ */
+function retentionTime(s: SegmentExtent): number {
+  return s.maxTimestamp >= 0 ? s.maxTimestamp : s.lastModified;
 }
 
 /**
@@ -23,8 +33,7 @@ export function segmentsPastRetention(segments: readonly SegmentExtent[], policy
   let n = 0;
   while (n < segments.length - 1) {
     const s = segments[n];
-    const expired =
-      policy.retentionMs !== undefined && policy.retentionMs >= 0 && s.maxTimestamp !== NO_TIMESTAMP && now - s.maxTimestamp > policy.retentionMs;
+    const expired = policy.retentionMs !== undefined && policy.retentionMs >= 0 && now - retentionTime(s) > policy.retentionMs;
     const surplus = policy.retentionBytes !== undefined && policy.retentionBytes >= 0 && remaining - s.size >= policy.retentionBytes;
     if (!expired && !surplus) break;
     remaining -= s.size;

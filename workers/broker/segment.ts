@@ -31,6 +31,9 @@ export class Segment {
   /** When the segment started, for rolling by age: the clock at its first append in this
    *  process; for a segment found on disk, its first batch's timestamp. */
   rollTime: number;
+  /** When the segment was last written: the clock at its last append in this process, else its
+   *  file's modification time. Retention's time for a segment whose records have no timestamp. */
+  lastModified: number;
   private unsynced = false;
   /** Where the batch after the last read starts: a consumer reading on needs no index lookup. */
   private nextRead = { offset: -1, position: -1 };
@@ -42,10 +45,12 @@ export class Segment {
     size: number,
     readonly index: OffsetIndex,
     now: number,
+    lastModified = now,
   ) {
     this.size = size;
     this.nextOffset = baseOffset;
     this.rollTime = now;
+    this.lastModified = lastModified;
   }
 
   /**
@@ -76,7 +81,8 @@ export class Segment {
     let fd: number | undefined;
     try {
       fd = openSync(join(dir, segmentFileName(baseOffset, 'log')), constants.O_RDWR);
-      return new Segment(dir, baseOffset, fd, fstatSync(fd).size, OffsetIndex.open(join(dir, segmentFileName(baseOffset, 'index'))), now);
+      const stat = fstatSync(fd);
+      return new Segment(dir, baseOffset, fd, stat.size, OffsetIndex.open(join(dir, segmentFileName(baseOffset, 'index'))), now, stat.mtimeMs);
     } catch (err) {
       const opened = fd;
       if (opened !== undefined) quietly(() => closeSync(opened));
@@ -125,6 +131,7 @@ export class Segment {
       throw storageError(err, `writing to segment ${this.baseOffset} in ${this.dir}`);
     }
     if (this.size === 0) this.rollTime = now;
+    this.lastModified = now;
     this.index.maybeAdd(header.baseOffset - this.baseOffset, position, this.maxTimestamp, indexIntervalBytes);
     this.size += batch.length;
     this.nextOffset = header.baseOffset + header.lastOffsetDelta + 1;

@@ -61,9 +61,18 @@ function toConsumed(topic: string, partition: number, r: RecordJson): ConsumedRe
   });
 }
 
+/**
+ * The record's time in ISO-8601; a Kafka producer may stamp any 64-bit number, and one outside
+ * the dates JavaScript has (about ±275,000 years) is printed as the number it is.
+ */
+function timeOf(timestamp: number): string {
+  const date = new Date(timestamp);
+  return Number.isNaN(date.getTime()) ? String(timestamp) : date.toISOString();
+}
+
 function describeRecord(record: ConsumedRecord, decode: boolean): string {
   const where = `${record.topic}/${record.partition}@${record.offset}`;
-  const when = new Date(record.timestamp).toISOString();
+  const when = timeOf(record.timestamp);
   let kind: ReturnType<typeof kindOfRecord>;
   let signal: ReturnType<typeof signalOfRecord>;
   let json: Record<string, unknown>;

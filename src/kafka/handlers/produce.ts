@@ -7,7 +7,8 @@
  * compressed), so that a batch whose records cannot be read never reaches the log. A client that authenticated with a
  * token that has a tenant gets the tenant header on each record (the batch is re-encoded); any
  * other client's `tenant` headers are dropped (re-encoded too), since pipelines filter on them. An
- * idempotent producer's batches are checked for their sequence (producer-sequences.ts). acks
+ * idempotent producer's batches are checked for their sequence (producer-sequences.ts), and every
+ * batch's timestamps as Kafka checks them (record-timestamps.ts). acks
  * 1 and -1 are answered once the
  * batch is written to its segment file (the embedded log has no followers to wait for); acks 0
  * gets no response at all.
@@ -20,6 +21,7 @@ import { readProduceRequest } from '../messages/produce-request.js';
 import { produceResponseSpec, writeProduceResponse } from '../messages/produce-response.js';
 import { batchProducer } from '../../log/batch-producer.js';
 import { checkBatchRecords } from '../batch-records.js';
+import { checkRecordTimestamps } from '../record-timestamps.js';
 import { TENANT_HEADER } from '../../otlp/signals.js';
 
 const INVALID_REQUIRED_ACKS = 21;
@@ -94,7 +96,7 @@ export const produce = defineApi({
   // its append is awaited; an idempotent producer's sequence state keeps numbers, not bytes.
   doneWithRequestWhenHandled: true,
   largeRequests: true,
-  async handle(request, ctx, { log, logger, sequences, producerRecovery }) {
+  async handle(request, ctx, { log, logger, sequences, producerRecovery, timestampAfterMaxMs }) {
     const { acks } = request;
     const validAcks = acks === 0 || acks === 1 || acks === -1;
     // A frame that holds one partition's one batch may be handed to the log instead of copied.
@@ -110,7 +112,9 @@ export const produce = defineApi({
               let baseOffset = -1;
               for (const batch of batches) {
                 const header = readBatchHeader(batch)!;
-                const { tenantHeader } = checkBatchRecords(batch, header);
+                const seen = checkBatchRecords(batch, header);
+                checkRecordTimestamps(batch, header, seen, Date.now(), timestampAfterMaxMs);
+                const { tenantHeader } = seen;
                 const producer = batchProducer(batch);
                 if (producer) await producerRecovery.ready(topic.name, index);
                 const check = producer ? sequences.check(topic.name, index, producer) : undefined;

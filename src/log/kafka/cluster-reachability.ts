@@ -25,6 +25,11 @@ export interface ReachabilityDeps {
   allDown: (err: TributaryError) => void;
 }
 
+/**
+ * Events are ordered on the monotonic clock (`performance.now()`): with the wall clock, one set
+ * back during an outage made every answer since look older than the outage, and requests were
+ * refused until it caught up.
+ */
 export class ClusterReachability {
   /** The last error librdkafka reported about the cluster. */
   private lastError: { at: number; message: string } | undefined;
@@ -38,7 +43,7 @@ export class ClusterReachability {
 
   /** An error librdkafka reported about the cluster. */
   reported(message: string): void {
-    const at = Date.now();
+    const at = performance.now();
     this.lastError = { at, message };
     if (message !== ALL_BROKERS_DOWN) return;
     this.allDownAt = at;
@@ -47,7 +52,7 @@ export class ClusterReachability {
 
   /** The cluster answered a request. */
   answered(): void {
-    this.lastAnswer = Date.now();
+    this.lastAnswer = performance.now();
   }
 
   /**

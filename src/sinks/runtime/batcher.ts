@@ -35,7 +35,7 @@ export class Batcher {
     let deadline = 0;
     while (isRunning() && this.pending.length < max_records && this.bytes < max_bytes) {
       const waiting = this.pending.length > 0;
-      const wait = waiting ? deadline - Date.now() : IDLE_POLL_MS;
+      const wait = waiting ? deadline - performance.now() : IDLE_POLL_MS;
       if (waiting && wait <= 0) break;
       const records = await this.consumer.poll({
         maxRecords: max_records - this.pending.length,
@@ -48,7 +48,8 @@ export class Batcher {
         if (!waiting) return this.take();
         continue;
       }
-      if (this.pending.length === 0) deadline = Date.now() + max_wait;
+      // The monotonic clock: a wall clock set back would hold the batch until it caught up.
+      if (this.pending.length === 0) deadline = performance.now() + max_wait;
       for (const r of records) {
         this.pending.push(r);
         this.bytes += sizeOf(r);

@@ -56,7 +56,8 @@ export async function deliverBatch(polled: ConsumedRecord[], ctx: DeliveryContex
   const { pipeline, metrics } = ctx;
   const records = ctx.filter ? applyFilter(ctx.filter, polled, ctx) : polled;
   if (records.length === 0) return 'filtered';
-  const started = Date.now();
+  // Retries' elapsed time on the monotonic clock: a wall clock stepped forward would dead-letter at once.
+  const started = performance.now();
   let batch: SinkBatch;
   try {
     batch = toBatch(records);
@@ -83,7 +84,7 @@ export async function deliverBatch(polled: ConsumedRecord[], ctx: DeliveryContex
     metrics.failures.inc({ pipeline, kind: failure.retriable ? 'retriable' : 'permanent' });
     if (failure.retriable) {
       const delay = backoffDelay(ctx.retry, attempt, failure.details?.retryAfterMs as number | undefined);
-      const elapsed = Date.now() - started;
+      const elapsed = Math.round(performance.now() - started);
       const withinBudget = ctx.retry.max_elapsed_time === 0 || elapsed + delay <= ctx.retry.max_elapsed_time;
       if (withinBudget) {
         if (ctx.stopping.aborted) return abandon(ctx, records, failure);

@@ -187,13 +187,13 @@ export function writeBatchHeader(
   buf.writeInt32BE(count, pos + OFF_COUNT);
 }
 
-/** Writes the CRC-32C of the batch in `buf[start, end)`, once its records are in. */
 /** Sets a batch's max timestamp; the CRC-32C covers it, so the batch is sealed again after. */
 export function setMaxTimestamp(batch: Buffer, maxTimestamp: number): void {
   writeInt64(batch, OFF_MAX_TS, maxTimestamp);
   sealBatch(batch, 0, batch.length);
 }
 
+/** Writes the CRC-32C of the batch in `buf[start, end)`, once its records are in. */
 export function sealBatch(buf: Buffer, start: number, end: number): void {
   buf.writeUInt32BE(crc32c(buf.subarray(start + OFF_ATTRIBUTES, end)), start + OFF_CRC);
 }

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PipelineMember } from '../../src/sinks/runtime/pipeline-member.js';
 import { createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
 import type { Sink } from '../../src/sinks/sink.js';
+import { LogThrottle } from '../../src/telemetry/log-throttle.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { startEmbedded, useDataDirs } from '../log/helpers.js';
@@ -52,6 +53,7 @@ describe('a pipeline member when the system clock is set back', () => {
         deadLetter: undefined,
         metrics: createSinkMetrics(new Telemetry()),
         logger: silentLogger,
+        rejections: new LogThrottle(),
         stopping: stopping.signal,
       },
     );

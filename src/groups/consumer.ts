@@ -160,8 +160,15 @@ export class GroupConsumer implements Consumer {
     }
   }
 
+  /**
+   * Positions from the committed offsets, else auto_offset_reset; with commitStartPosition, the
+   * latter are committed. A commit that fails is only logged: the member reads on from the
+   * positions it holds, and its first delivery commits past them.
+   */
   private async initPositions(): Promise<void> {
-    await this.fetches.start(this.owned, await this.protocol.fetchOffsets(this.group, this.owned));
+    const reset = await this.fetches.start(this.owned, await this.protocol.fetchOffsets(this.group, this.owned));
+    if (!this.settings.commitStartPosition || reset.length === 0) return;
+    await this.commit(reset).catch((err) => this.logger.warn('could not commit where the group starts reading', { group: this.group, partitions: reset.length, err }));
   }
 
   /**

@@ -87,10 +87,17 @@ export class PartitionFetches {
     return this.answered;
   }
 
-  /** Where the partitions start: their committed offsets, else auto_offset_reset. */
-  async start(owned: readonly TopicPartition[], committed: readonly PartitionOffset[]): Promise<void> {
+  /** Where the partitions start: their committed offsets, else auto_offset_reset; answers the positions set by the latter. */
+  async start(owned: readonly TopicPartition[], committed: readonly PartitionOffset[]): Promise<PartitionOffset[]> {
     for (const c of committed) this.positions.set(topicPartitionKey(c), c.offset);
-    for (const tp of owned) if (!this.positions.has(topicPartitionKey(tp))) await this.resetPosition(tp);
+    const reset: PartitionOffset[] = [];
+    for (const tp of owned) {
+      const key = topicPartitionKey(tp);
+      if (this.positions.has(key)) continue;
+      await this.resetPosition(tp);
+      reset.push({ topic: tp.topic, partition: tp.partition, offset: this.positions.get(key)! });
+    }
+    return reset;
   }
 
   /** Offsets after what poll returned: what a commit commits. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,32 @@ function smallDisk(): string {
   return disk.path;
 }
 
+/** The size of a page of the small disk (tmpfs): a file takes a new one past each multiple of it. */
+const PAGE = 4096;
+
+/**
+ * Delivers one span at a time until the offsets journal's last page cannot take another commit
+ * line: the next commit then needs a page of the disk. The pipeline committed its start when it
+ * got its partition, so the journal has a page from the start. Answers the offset committed last.
+ */
+async function fillJournalPage(gateway: ConfiguredGateway, dataDir: string, out: TestReceiver): Promise<number> {
+  const journal = join(dataDir, 'groups', 'offsets.journal');
+  let offset = (await eventually('the start committed', async () => {
+    const at = await committed(gateway.admin, 'out');
+    return at !== null && { at };
+  })).at;
+  for (let line = 0; (PAGE - (statSync(journal).size % PAGE)) % PAGE >= line; ) {
+    const size = statSync(journal).size;
+    await sendSpans(gateway.receiver, makeSpans({ service: 'padding', traces: 1, spansPerTrace: 1 }));
+    offset++;
+    await eventually('the padding committed', async () => (await committed(gateway.admin, 'out')) === offset);
+    // Later lines are no shorter: their offsets only grow.
+    line = statSync(journal).size - size;
+  }
+  out.requests.length = 0;
+  return offset;
+}
+
 /** The group's committed offset of otlp_spans' one partition, as the admin API shows it (null: none). */
 async function committed(admin: string, group: string): Promise<number | null> {
   const described = (await (await fetch(`${admin}/api/v1/groups/${group}`)).json()) as { partitions: { committedOffset: number | null }[] };
@@ -66,24 +92,28 @@ describe.runIf(canMount)('pipelines on a full disk (a 4 MiB tmpfs)', () => {
     const out = await backend();
     let refuse = true;
     out.respond = () => ({ status: refuse ? 503 : 200 });
-    const { admin, receiver } = await startGateway(dataDir, out.url);
+    const gateway = await startGateway(dataDir, out.url);
+    const { admin, receiver } = gateway;
+    refuse = false;
+    const start = await fillJournalPage(gateway, dataDir, out);
+    refuse = true;
 
     // Acknowledged while the backend refuses: in the log, not delivered, not committed.
     const spans = makeSpans({ service: 'full', traces: 10, spansPerTrace: 3 });
     await sendSpans(receiver, spans);
     await eventually('a retry', async () => (await pipelineMetric(admin, 'out', 'tributary_sink_retries_total')) >= 1);
 
-    // The offset journal has no page yet: the first commit needs one the disk does not have.
+    // The offset journal's last page is full: the next commit needs one the disk does not have.
     const filler = join(dataDir, 'filler');
     fillDisk(filler, 4096);
     refuse = false;
     await eventually('every span delivered', () => delivered(out).size === spans.length);
     // Its commit cannot be written meanwhile.
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(await committed(admin, 'out')).toBeNull();
+    expect(await committed(admin, 'out')).toBe(start);
 
     rmSync(filler);
-    await eventually('the commit once there is room', async () => (await committed(admin, 'out')) === 10, 15_000);
+    await eventually('the commit once there is room', async () => (await committed(admin, 'out')) === start + 10, 15_000);
     expect([...delivered(out)].sort()).toEqual(spans.map((s) => s.spanContext().spanId).sort());
   });
 
@@ -109,7 +139,8 @@ describe.runIf(canMount)('pipelines on a full disk (a 4 MiB tmpfs)', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await pipelineMetric(admin, 'out', 'tributary_sink_records_total', ',outcome="dead_lettered"')).toBe(0);
     expect((await fetch(`${admin}/api/v1/topics/out.dlq`)).status).toBe(404);
-    expect(await committed(admin, 'out')).toBeNull();
+    // Where the pipeline started, committed when it got its partition.
+    expect(await committed(admin, 'out')).toBe(0);
 
     rmSync(filler);
     await eventually('the batch dead-lettered', async () => (await pipelineMetric(admin, 'out', 'tributary_sink_records_total', ',outcome="dead_lettered"')) === 10, 15_000);

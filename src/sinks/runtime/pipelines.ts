@@ -244,6 +244,8 @@ class SinkWorkerPool implements Pipelines {
       clientId: `${config.group}-${m}`,
       topics: [...config.topics],
       autoOffsetReset: config.auto_offset_reset,
+      // Its lag shows from where it starts, and a restart before its first delivery starts there again.
+      commitStartPosition: true,
       // Absent, the group's default from the `groups:` block applies.
       ...(config.assignor ? { assignor: config.assignor } : {}),
     };

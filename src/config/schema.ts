@@ -154,6 +154,9 @@ export const kafkaClusterSchema = z.strictObject({
   create_topics: z.boolean().default(true),
 });
 
+/** The shortest `log.retention_check_interval`: short enough for a test to see retention run. */
+const MIN_RETENTION_CHECK_MS = 100;
+
 const logSchema = z.strictObject({
   backend: z.enum(['embedded', 'kafka']).default('embedded'),
   data_dir: z.string().min(1).default('./data'),
@@ -164,7 +167,10 @@ const logSchema = z.strictObject({
   segment_ms: segmentMs.default(7 * 86_400_000),
   retention_bytes: retentionBytes.optional(),
   retention_ms: retentionMs.default(7 * 86_400_000),
-  retention_check_interval: timerPeriod.default(60_000),
+  // Each check goes over every partition of every broker thread: 0 ran it every millisecond.
+  retention_check_interval: timerPeriod
+    .pipe(z.number().min(MIN_RETENTION_CHECK_MS, { error: `expected at least ${MIN_RETENTION_CHECK_MS} ms, such as "1m": each check goes over every partition on every broker thread` }))
+    .default(60_000),
   max_record_bytes: byteSize.pipe(z.number().min(1024).max(MAX_SEGMENT_BYTES)).default(16 * 1024 ** 2),
   index_interval_bytes: byteSize.pipe(z.number().min(1)).default(4096),
   kafka: kafkaClusterSchema.optional(),

@@ -4,7 +4,7 @@ import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES, UNLIMITED_RETENTION } from '../lo
 import { DEFAULT_TOPICS } from '../otlp/signals.js';
 import { openKafkaListenerProblems, problemsAcrossKeys } from './across-keys.js';
 import { pipelineFilterSchema } from './pipeline-filter.js';
-import { byteSize, connectionTimeout, duration, endpoint, splitEndpoint, timerPeriod } from './units.js';
+import { byteSize, connectionTimeout, duration, endpoint, splitEndpoint, timerPeriod, topicAge, topicSize } from './units.js';
 
 /** Topic and group names: what Kafka allows, so a name can never reach outside the data directory. */
 export const NAME_PATTERN = /^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/;
@@ -88,10 +88,10 @@ const segmentBytes = byteSize.pipe(
     .min(MIN_SEGMENT_BYTES, { error: `expected at least ${MIN_SEGMENT_BYTES} bytes` })
     .max(MAX_SEGMENT_BYTES, { error: `expected at most ${MAX_SEGMENT_BYTES} bytes (2 GiB - 1), the largest segment the log can index` }),
 );
-const segmentMs = duration.pipe(z.number().min(1, { error: 'expected at least 1 ms' }));
+const segmentMs = topicAge.pipe(z.number().min(1, { error: 'expected at least 1 ms' }));
 /** A retention limit, or -1 for none (Kafka's "unlimited"). */
-const retentionBytes = z.union([z.literal(UNLIMITED_RETENTION), byteSize], { error: 'expected a size such as "10GiB", or -1 for no limit' });
-const retentionMs = z.union([z.literal(UNLIMITED_RETENTION), duration], { error: 'expected a duration such as "7d", or -1 for no limit' });
+const retentionBytes = z.union([z.literal(UNLIMITED_RETENTION), topicSize], { error: 'expected a size such as "10GiB", or -1 for no limit' });
+const retentionMs = z.union([z.literal(UNLIMITED_RETENTION), topicAge], { error: 'expected a duration such as "7d", or -1 for no limit' });
 
 /** The admin API is not divided by tenant: a tenant on one of its tokens would promise what it does not do. */
 const adminAuthSchema = authSchema.superRefine((auth, ctx) => {
@@ -154,6 +154,9 @@ export const kafkaClusterSchema = z.strictObject({
   create_topics: z.boolean().default(true),
 });
 
+/** The shortest `log.retention_check_interval`: short enough for a test to see retention run. */
+const MIN_RETENTION_CHECK_MS = 100;
+
 const logSchema = z.strictObject({
   backend: z.enum(['embedded', 'kafka']).default('embedded'),
   data_dir: z.string().min(1).default('./data'),
@@ -164,7 +167,10 @@ const logSchema = z.strictObject({
   segment_ms: segmentMs.default(7 * 86_400_000),
   retention_bytes: retentionBytes.optional(),
   retention_ms: retentionMs.default(7 * 86_400_000),
-  retention_check_interval: timerPeriod.default(60_000),
+  // Each check goes over every partition of every broker thread: 0 ran it every millisecond.
+  retention_check_interval: timerPeriod
+    .pipe(z.number().min(MIN_RETENTION_CHECK_MS, { error: `expected at least ${MIN_RETENTION_CHECK_MS} ms, such as "1m": each check goes over every partition on every broker thread` }))
+    .default(60_000),
   max_record_bytes: byteSize.pipe(z.number().min(1024).max(MAX_SEGMENT_BYTES)).default(16 * 1024 ** 2),
   index_interval_bytes: byteSize.pipe(z.number().min(1)).default(4096),
   kafka: kafkaClusterSchema.optional(),

@@ -1,5 +1,6 @@
 // Runs on: main thread.
 import { z } from 'zod';
+import { keptAsSafeLong } from '../log/storage-limits.js';
 import { MAX_TIMER_MS } from '../max-timer.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -23,11 +24,14 @@ function parseWithUnits(value: unknown, units: Record<string, number>): unknown 
   return factor === undefined ? value : Math.round(Number(m[1]) * factor);
 }
 
+const durationMs = z.number({ error: 'expected a duration such as 500, "30s" or "7d"' }).int().nonnegative();
+const sizeBytes = z.number({ error: 'expected a size such as 1048576, "64MiB" or "1GB"' }).int().nonnegative();
+
 /** Milliseconds, given as a number or as a string such as `500ms`, `30s`, `7d`. */
-export const duration = z.preprocess(
-  (v) => parseWithUnits(v, DURATION_UNITS),
-  z.number({ error: 'expected a duration such as 500, "30s" or "7d"' }).int().nonnegative(),
-);
+export const duration = z.preprocess((v) => parseWithUnits(v, DURATION_UNITS), durationMs);
+
+/** A topic's age (retention, segment age) as Kafka's longs: Long.MAX_VALUE is kept as 2^53 - 1 (keptAsSafeLong). */
+export const topicAge = z.preprocess((v) => keptAsSafeLong(parseWithUnits(v, DURATION_UNITS)), durationMs);
 
 /** A period the process sets a timer for: Node fires a longer one at once. */
 export const timerPeriod = duration.pipe(z.number().max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days)` }));
@@ -36,10 +40,10 @@ export const timerPeriod = duration.pipe(z.number().max(MAX_TIMER_MS, { error: `
 export const connectionTimeout = timerPeriod.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "10s"' });
 
 /** Bytes, given as a number or as a string such as `64MiB`, `1GB`. */
-export const byteSize = z.preprocess(
-  (v) => parseWithUnits(v, SIZE_UNITS),
-  z.number({ error: 'expected a size such as 1048576, "64MiB" or "1GB"' }).int().nonnegative(),
-);
+export const byteSize = z.preprocess((v) => parseWithUnits(v, SIZE_UNITS), sizeBytes);
+
+/** A topic's retained bytes as Kafka's longs: Long.MAX_VALUE is kept as 2^53 - 1 (keptAsSafeLong). */
+export const topicSize = z.preprocess((v) => keptAsSafeLong(parseWithUnits(v, SIZE_UNITS)), sizeBytes);
 
 /** `host:port`, with an IPv6 host in brackets. */
 export const endpoint = z

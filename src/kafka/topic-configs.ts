@@ -6,7 +6,7 @@
  * which is all the log does.
  */
 import { TributaryError } from '../errors.js';
-import { topicSettingProblem } from '../log/storage-limits.js';
+import { keptAsSafeLong, topicSettingProblem } from '../log/storage-limits.js';
 import type { TopicSettings } from '../log/types.js';
 
 const NAMES: Record<string, keyof TopicSettings> = {
@@ -19,14 +19,13 @@ const NAMES: Record<string, keyof TopicSettings> = {
 const LONG_MAX = 2n ** 63n - 1n;
 
 /**
- * A config's value as a number. Kafka's are longs: a whole number past 2^53 - 1 up to Long.MAX_VALUE
- * (what Debezium gives its history topic's retention.ms, to keep it for ever) is read as 2^53 - 1,
- * which a number holds exactly and which, as milliseconds (285,000 years) or bytes, is as good as
- * no limit; JavaScript would round it, and the log refuse it.
+ * A config's value as a number. Kafka's are longs: one past 2^53 - 1 up to Long.MAX_VALUE is read
+ * as 2^53 - 1 (keptAsSafeLong). Past Long.MAX_VALUE it is no long: told here, where the text is
+ * exact, since 2^63 reads as the same number as Long.MAX_VALUE; the log refuses it.
  */
 function configNumber(value: string | null): number {
-  if (value !== null && /^\d{16,19}$/.test(value) && BigInt(value) > BigInt(Number.MAX_SAFE_INTEGER) && BigInt(value) <= LONG_MAX) return Number.MAX_SAFE_INTEGER;
-  return Number(value);
+  if (value !== null && /^\d{19,}$/.test(value) && BigInt(value) > LONG_MAX) return Number(value);
+  return keptAsSafeLong(Number(value)) as number;
 }
 
 /** Kafka topic configs as topic settings; INVALID_CONFIG names the first one not understood. */

@@ -24,6 +24,20 @@ export const TOPIC_SETTING_RANGES = {
   retentionMs: [UNLIMITED_RETENTION, Number.MAX_SAFE_INTEGER],
 } as const;
 
+/** Kafka's Long.MAX_VALUE (2^63 - 1) as a number reads it, from JSON, YAML or text: 2^63, the nearest one. */
+const LONG_MAX_AS_NUMBER = 2 ** 63;
+
+/**
+ * A topic's age or size as Kafka's longs: past 2^53 - 1 up to Long.MAX_VALUE (what Kafka configs
+ * give to keep a topic for ever, Debezium's history topic's `retention.ms`), `value` is kept as
+ * 2^53 - 1, which a number holds exactly and which, as milliseconds (285,000 years) or bytes, is
+ * as good as no limit; a number cannot hold the long exactly, and the log would refuse it. The
+ * admin API, the config and CreateTopics all read such a value so. Anything else is as it is.
+ */
+export function keptAsSafeLong(value: unknown): unknown {
+  return typeof value === 'number' && value > Number.MAX_SAFE_INTEGER && value <= LONG_MAX_AS_NUMBER ? Number.MAX_SAFE_INTEGER : value;
+}
+
 export type TopicSettingKey = keyof typeof TOPIC_SETTING_RANGES;
 
 export const TOPIC_SETTING_KEYS = Object.keys(TOPIC_SETTING_RANGES) as TopicSettingKey[];

@@ -14,7 +14,8 @@ export class LogThrottle {
 
   constructor(
     private readonly intervalMs = 10_000,
-    private readonly now: () => number = Date.now,
+    /** The monotonic clock: with the wall clock, one set back an hour would hold back every repeat for that hour. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Undefined: hold this one back. A number: log it, with that many held back before it (0: none). */

@@ -201,6 +201,15 @@ describe('config that must be refused', () => {
     accepts('groups: { session_timeout: 2147483647 }\npipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, retry: { max_elapsed_time: 0 } }\n');
   });
 
+  it('refuses a retention check so frequent that every broker thread would spend itself on it (0 ran it every millisecond)', () => {
+    for (const interval of ['0', '50ms']) {
+      expect(refusal(`log: { retention_check_interval: ${interval} }\n`)).toEqual([
+        'log.retention_check_interval: expected at least 100 ms, such as "1m": each check goes over every partition on every broker thread',
+      ]);
+    }
+    expect(accepts('log: { retention_check_interval: 100ms }\n').log.retention_check_interval).toBe(100);
+  });
+
   it('refuses a batch that could never fill (max_bytes 0 spins its sink worker) or could hold without bound', () => {
     expect(refusal('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, batch: { max_bytes: 0 } }\n')).toEqual([
       'pipelines[0].batch.max_bytes: expected at least 1 byte',

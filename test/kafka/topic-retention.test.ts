@@ -155,5 +155,25 @@ describe('unlimited retention (-1) and the retention a topic inherits', () => {
     const max = Number.MAX_SAFE_INTEGER;
     expect((await topic(g, 'long_max')).settings).toEqual({ retentionMs: max, segmentMs: max, retentionBytes: max });
   });
+
+  it('creates and alters a topic through the admin API with Long.MAX_VALUE as CreateTopics takes it, kept as 2^53 - 1; refuses one past a long', async () => {
+    const longMax = '9223372036854775807';
+    // The bodies are written by hand: JSON.stringify has no number that prints as Long.MAX_VALUE.
+    const created = await fetch(`${g.adminUrl}/api/v1/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"name":"long_max_by_api","partitions":1,"retentionMs":${longMax},"retentionBytes":${longMax}}`,
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const max = Number.MAX_SAFE_INTEGER;
+    expect(((await created.json()) as TopicJson).settings).toEqual({ retentionMs: max, retentionBytes: max });
+    const altered = await fetch(`${g.adminUrl}/api/v1/topics/long_max_by_api`, { method: 'PATCH', body: `{"segmentMs":${longMax}}` });
+    expect(altered.status, await altered.clone().text()).toBe(200);
+    expect(((await altered.json()) as TopicJson).settings).toEqual({ retentionMs: max, retentionBytes: max, segmentMs: max });
+
+    const pastLong = await fetch(`${g.adminUrl}/api/v1/topics/long_max_by_api`, { method: 'PATCH', body: '{"retentionMs":18446744073709551615}' });
+    expect(pastLong.status).toBe(400);
+    expect(await pastLong.json()).toMatchObject({ error: { field: 'retentionMs' } });
+  });
 });
 

@@ -59,7 +59,7 @@ describe('file sink', () => {
   it('rolls by age', async () => {
     const dir = tempDir();
     let now = Date.parse('2026-01-02T03:04:05.000Z');
-    const file = new RotatingFile(join(dir, 'a.jsonl'), { maxBytes: 0, maxAgeMs: 60_000, maxFiles: 0 }, () => now);
+    const file = new RotatingFile(join(dir, 'a.jsonl'), { maxBytes: 0, maxAgeMs: 60_000, maxFiles: 0 }, { wall: () => now, elapsed: () => now });
     await file.append(Buffer.from('first\n'));
     now += 30_000;
     await file.append(Buffer.from('second\n'));
@@ -77,7 +77,7 @@ describe('file sink', () => {
     const others = ['spans-errors.jsonl', 'spans-errors-2025-01-01T00-00-00.000Z.jsonl', 'spans-notes.jsonl'];
     for (const name of others) writeFileSync(join(dir, name), 'keep\n');
     let now = Date.parse('2026-01-02T03:04:05.000Z');
-    const file = new RotatingFile(join(dir, 'spans.jsonl'), { maxBytes: 4, maxAgeMs: 0, maxFiles: 1 }, () => now);
+    const file = new RotatingFile(join(dir, 'spans.jsonl'), { maxBytes: 4, maxAgeMs: 0, maxFiles: 1 }, { wall: () => now, elapsed: () => now });
     for (const line of ['one\n', 'two\n', 'three\n']) {
       await file.append(Buffer.from(line));
       now += 1000;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { NAME_PATTERN } from '../../config/schema.js';
 import { TributaryError } from '../../errors.js';
 import type { LogBackend } from '../../log/backend.js';
+import { keptAsSafeLong } from '../../log/storage-limits.js';
 import type { ConsumedRecord, TopicInfo } from '../../log/types.js';
 import { protoToJson } from '../../otlp/proto-to-json.js';
 import { REQUEST_MESSAGE } from '../../otlp/signals.js';
@@ -22,11 +23,12 @@ export const MAX_RECORDS_PAGE_BYTES = 16 * 1024 * 1024;
 const MAX_PARTITION = 2 ** 31 - 1;
 
 const topicName = z.string().regex(NAME_PATTERN, { error: 'expected 1-249 characters of a-z, A-Z, 0-9, ".", "_", "-"' });
+/** Ages and sizes as Kafka's longs: Long.MAX_VALUE, copied from a Kafka config, is kept as 2^53 - 1 (keptAsSafeLong). */
 const settingsShape = {
-  retentionMs: z.number().int().min(-1).optional(),
-  retentionBytes: z.number().int().min(-1).optional(),
+  retentionMs: z.preprocess(keptAsSafeLong, z.number().int().min(-1)).optional(),
+  retentionBytes: z.preprocess(keptAsSafeLong, z.number().int().min(-1)).optional(),
   segmentBytes: z.number().int().min(1024).optional(),
-  segmentMs: z.number().int().min(1).optional(),
+  segmentMs: z.preprocess(keptAsSafeLong, z.number().int().min(1)).optional(),
 };
 const createTopicBody = z.strictObject({ name: topicName, partitions: z.number().int().min(1).max(10_000), ...settingsShape });
 const updateTopicBody = z.strictObject(settingsShape);

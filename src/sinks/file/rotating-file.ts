@@ -12,6 +12,12 @@ export interface RotationPolicy {
   maxFiles: number;
 }
 
+/** The time of a roll, for the rolled file's name, and the monotonic clock that a file's age is counted on. */
+export interface RotationClock {
+  wall: () => number;
+  elapsed: () => number;
+}
+
 /**
  * A file appended to in whole chunks, rolled by size and age: the current file keeps its name,
  * rolled ones get the time of the roll, e.g. `otlp.jsonl` → `otlp-2026-01-02T03-04-05.678Z.jsonl`.
@@ -21,6 +27,7 @@ export class RotatingFile {
   /** Appends run one at a time: members of one pipeline share the file. */
   private tail: Promise<void> = Promise.resolve();
   private size = 0;
+  /** When the current file was started, on the monotonic clock (`clock.elapsed`). */
   private openedAt = 0;
   private readonly dir: string;
   private readonly stem: string;
@@ -29,7 +36,7 @@ export class RotatingFile {
   constructor(
     private readonly path: string,
     private readonly policy: RotationPolicy,
-    private readonly now: () => number = Date.now,
+    private readonly clock: RotationClock = { wall: Date.now, elapsed: () => performance.now() },
   ) {
     this.dir = dirname(path);
     const name = basename(path);
@@ -45,7 +52,10 @@ export class RotatingFile {
     this.handle = await open(this.path, 'a');
     const info = await stat(this.path);
     this.size = info.size;
-    this.openedAt = info.size > 0 ? Math.min(info.birthtimeMs || info.mtimeMs, info.mtimeMs) : this.now();
+    // A file left by an earlier run is as old as the wall clock says, once; from then on its age
+    // is counted on the monotonic clock, so that a clock set back does not keep it for that long.
+    const age = info.size > 0 ? Math.max(0, this.clock.wall() - Math.min(info.birthtimeMs || info.mtimeMs, info.mtimeMs)) : 0;
+    this.openedAt = this.clock.elapsed() - age;
   }
 
   /**
@@ -62,7 +72,7 @@ export class RotatingFile {
     if (!this.handle) await this.open();
     const { maxBytes, maxAgeMs } = this.policy;
     const tooBig = maxBytes > 0 && this.size > 0 && this.size + chunk.length > maxBytes;
-    const tooOld = maxAgeMs > 0 && this.size > 0 && this.now() - this.openedAt >= maxAgeMs;
+    const tooOld = maxAgeMs > 0 && this.size > 0 && this.clock.elapsed() - this.openedAt >= maxAgeMs;
     if (tooBig || tooOld) await this.roll();
     const handle = this.handle!;
     try {
@@ -87,7 +97,7 @@ export class RotatingFile {
 
   private async roll(): Promise<void> {
     await this.close();
-    const stamp = new Date(this.now()).toISOString().replace(/:/g, '-');
+    const stamp = new Date(this.clock.wall()).toISOString().replace(/:/g, '-');
     let target = join(this.dir, `${this.stem}-${stamp}${this.ext}`);
     for (let n = 1; await exists(target); n++) target = join(this.dir, `${this.stem}-${stamp}-${n}${this.ext}`);
     await rename(this.path, target);

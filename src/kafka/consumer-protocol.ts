@@ -8,6 +8,7 @@
  * group to Kafka tools.
  */
 import type { TopicPartition } from '../log/types.js';
+import { MAX_REQUEST_ENTRIES } from './api.js';
 import { readConsumerProtocolAssignment, writeConsumerProtocolAssignment } from './messages/consumer-protocol-assignment.js';
 import { readConsumerProtocolSubscription, writeConsumerProtocolSubscription } from './messages/consumer-protocol-subscription.js';
 import { KafkaReader } from './protocol/reader.js';
@@ -16,24 +17,31 @@ import { KafkaWriter } from './protocol/writer.js';
 export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 /** Newer versions only add fields at the end, so the highest version known reads them too. */
 const MAX_VERSION = 3;
+/**
+ * Topics a subscription is read for at most: more than a gateway holds (its partitions are bounded
+ * by file descriptors). The coordinator keeps each member's topics as strings for its life; 8 MB
+ * of names, a million of them, took 241 MB to read and kept 61 MB. Such a member still joins, its
+ * subscription relayed to the leader as sent, but is shown with no topics.
+ */
+export const MAX_SUBSCRIBED_TOPICS = 10_000;
 
-function versioned<T>(bytes: Buffer, read: (r: KafkaReader, version: number) => T): T | undefined {
+function versioned<T>(bytes: Buffer, maxEntries: number, read: (r: KafkaReader, version: number) => T): T | undefined {
   try {
-    const r = new KafkaReader(bytes);
+    const r = new KafkaReader(bytes, 0, maxEntries);
     return read(r, Math.min(r.int16(), MAX_VERSION));
   } catch {
     return undefined;
   }
 }
 
-/** The topics a subscription names; empty when the bytes are not a consumer subscription. */
+/** The topics a subscription names; empty when the bytes are not a consumer subscription, or name more than MAX_SUBSCRIBED_TOPICS. */
 export function subscribedTopics(metadata: Buffer): string[] {
-  return versioned(metadata, (r, v) => readConsumerProtocolSubscription(r, v).topics) ?? [];
+  return versioned(metadata, MAX_SUBSCRIBED_TOPICS, (r, v) => readConsumerProtocolSubscription(r, v).topics) ?? [];
 }
 
 /** The partitions an assignment names; empty when the bytes are not a consumer assignment. */
 export function assignedPartitions(assignment: Buffer): TopicPartition[] {
-  const read = versioned(assignment, (r, v) => readConsumerProtocolAssignment(r, v).assignedPartitions) ?? [];
+  const read = versioned(assignment, MAX_REQUEST_ENTRIES, (r, v) => readConsumerProtocolAssignment(r, v).assignedPartitions) ?? [];
   return read.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })));
 }
 

@@ -1,3 +1,4 @@
+import { statfs } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type SubscriptionGateway, startSubscriptionGateway } from '../subscriptions/helpers.js';
 
@@ -53,6 +54,15 @@ describe('counters an alert rates are on /metrics at 0 from the start', () => {
     const workers = [...metrics].filter(([series]) => series.startsWith('tributary_sink_worker_restarts_total{'));
     expect(workers.length).toBeGreaterThan(0);
     expect(workers.every(([, value]) => value === 0)).toBe(true);
+  });
+
+  it("shows the size of log.data_dir's disk and what is free on it, for an alert before it is full", async () => {
+    const metrics = await scrape();
+    const disk = await statfs(gw.dataDir);
+    expect(metrics.get('tributary_log_disk_size_bytes{}')).toBe(disk.blocks * disk.bsize);
+    const free = metrics.get('tributary_log_disk_free_bytes{}') ?? 0;
+    expect(free).toBeGreaterThan(0);
+    expect(free).toBeLessThanOrEqual(disk.blocks * disk.bsize);
   });
 
   it("a pipeline created through the API has its series at 0, and they leave with it", async () => {

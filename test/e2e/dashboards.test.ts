@@ -141,5 +141,6 @@ describe('docker-compose.yml', () => {
     );
     for (const service of ['tributary:', 'prometheus:', 'grafana:', 'sample-app:']) expect(config).toContain(service);
     expect(config).toContain('--web.enable-remote-write-receiver');
+    expect(config).toContain('/etc/prometheus/alerts.yml');
   });
 });

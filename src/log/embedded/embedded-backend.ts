@@ -75,7 +75,7 @@ export class EmbeddedBackend implements LogBackend {
       capacity: () => partitionCapacity(),
     });
     const telemetry = options.telemetry ?? new Telemetry();
-    this.metrics = new LogMetrics(telemetry, () => this.stats.all());
+    this.metrics = new LogMetrics(telemetry, log.data_dir, () => this.stats.all());
     this.groupCoordinator = createGroupCoordinator({
       dataDir: log.data_dir,
       config: options.groups ?? configSchema.parse({}).groups,

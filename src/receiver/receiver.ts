@@ -84,7 +84,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   const { config } = options;
   const logger = options.logger.child('receiver');
   let listener: Listener | undefined;
-  const metrics = new ReceiverMetrics(options.telemetry, async () => (listener ? listener.connections() : 0));
+  const metrics = new ReceiverMetrics(options.telemetry, SIGNALS, async () => (listener ? listener.connections() : 0));
   let deps: HandlerDeps | undefined;
 
   let pool: IngestPool | undefined;

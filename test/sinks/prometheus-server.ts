@@ -17,13 +17,18 @@ export interface PrometheusServer {
   url: string;
   /** Instant PromQL query: each result's labels and value. */
   query(promql: string): Promise<{ metric: Record<string, string>; value: number }[]>;
+  /** GET of an HTTP API path (`/api/v1/rules`), its JSON body whatever the status. */
+  api<T>(path: string): Promise<T>;
   stop(): Promise<void>;
 }
 
-/** A real Prometheus with the remote write receiver on, on a free loopback port, storing in a temp dir. */
-export async function startPrometheus(binary: string): Promise<PrometheusServer> {
+/**
+ * A real Prometheus with the remote write receiver on, on a free loopback port, storing in a temp
+ * dir; `config` is its prometheus.yml (by default one that scrapes nothing).
+ */
+export async function startPrometheus(binary: string, config = 'global:\n  scrape_interval: 1m\n'): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-prom-'));
-  writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n');
+  writeFileSync(join(dir, 'prometheus.yml'), config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
@@ -63,6 +68,9 @@ export async function startPrometheus(binary: string): Promise<PrometheusServer>
       const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
       const body = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
       return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    async api<T>(path: string) {
+      return (await (await fetch(`${url}${path}`)).json()) as T;
     },
     stop,
   };

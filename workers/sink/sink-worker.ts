@@ -18,7 +18,7 @@ import { PipelineMember } from '../../src/sinks/runtime/pipeline-member.js';
 import { LogThrottle } from '../../src/telemetry/log-throttle.js';
 import { deadLetterTopicOf } from '../../src/config/across-keys.js';
 import { TributaryError } from '../../src/errors.js';
-import { type SinkMetrics, createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
+import { type SinkMetrics, createSinkMetrics, startPipelineSeries } from '../../src/sinks/runtime/sink-metrics.js';
 import {
   type HostedPipeline,
   type MainThreadCalls,
@@ -90,10 +90,7 @@ export class SinkWorker {
   private async start(): Promise<void> {
     const runs = this.data.pipelines.map((hosted) => [hosted.config.group, this.build(hosted)] as const);
     for (const [, run] of runs) await run.sink.start();
-    for (const [group, run] of runs) {
-      this.runs.set(group, run);
-      for (const member of run.members) member.start();
-    }
+    for (const [group, run] of runs) this.run(group, run);
     this.snapshotTimer = setInterval(() => void this.sendSnapshot(), SNAPSHOT_INTERVAL_MS).unref();
   }
 
@@ -116,7 +113,13 @@ export class SinkWorker {
     if (this.runs.has(group)) throw new TributaryError('INTERNAL', `sink worker ${this.data.worker} already runs pipeline ${group}`);
     const run = this.build(hosted);
     await run.sink.start();
+    this.run(group, run);
+  }
+
+  /** Its members start; its series are there from now on (a pipeline refused at its sink's start leaves none). */
+  private run(group: string, run: HostedRun): void {
     this.runs.set(group, run);
+    startPipelineSeries(this.metrics, group);
     for (const member of run.members) member.start();
   }
 

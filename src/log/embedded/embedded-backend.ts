@@ -75,7 +75,7 @@ export class EmbeddedBackend implements LogBackend {
       capacity: () => partitionCapacity(),
     });
     const telemetry = options.telemetry ?? new Telemetry();
-    this.metrics = new LogMetrics(telemetry, () => this.stats.all());
+    this.metrics = new LogMetrics(telemetry, log.data_dir, () => this.stats.all());
     this.groupCoordinator = createGroupCoordinator({
       dataDir: log.data_dir,
       config: options.groups ?? configSchema.parse({}).groups,
@@ -105,6 +105,8 @@ export class EmbeddedBackend implements LogBackend {
           logger: this.logger,
         }),
     );
+    // From the start, so that the first restart shows in increase() (it needs a sample before it).
+    for (let id = 0; id < log.brokers; id++) this.metrics.brokerRestarts.inc({ broker: String(id) }, 0);
     this.readers = new ReaderPorts(this.brokers, this.logger);
     this.appends = new LeaderAppends(this.metrics, log.max_record_bytes);
     this.stats = new PartitionStatsCache(this.brokers);

@@ -1,4 +1,5 @@
 // Runs on: main thread.
+import { statfs } from 'node:fs/promises';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { PartitionStats } from './broker-protocol.js';
 
@@ -10,7 +11,7 @@ export class LogMetrics {
   readonly brokerRestarts;
   readonly recoveryTruncatedBytes;
 
-  constructor(telemetry: Telemetry, stats: () => Promise<PartitionStats[]>) {
+  constructor(telemetry: Telemetry, dataDir: string, stats: () => Promise<PartitionStats[]>) {
     this.appendRecords = telemetry.counter('tributary_log_append_records_total', 'Records appended to the log', ['topic']);
     this.appendBytes = telemetry.counter('tributary_log_append_bytes_total', 'Bytes of record batches appended to the log', ['topic']);
     this.fetchRecords = telemetry.counter('tributary_log_fetch_records_total', 'Records returned by fetches', ['topic']);
@@ -41,6 +42,24 @@ export class LogMetrics {
     partitionGauge('tributary_log_partition_high_watermark', 'Next offset to be written', (s) => s.highWatermark);
     partitionGauge('tributary_log_partition_size_bytes', 'Bytes of segments on disk', (s) => s.sizeBytes);
     partitionGauge('tributary_log_partition_log_start_offset', 'First offset still in the log', (s) => s.logStartOffset);
+    // The file system's own figures, so that an alert sees a disk filling before writes fail with ENOSPC.
+    let disk: Promise<{ free: number; size: number } | undefined> | undefined;
+    const diskOnce = () => {
+      disk ??= statfs(dataDir)
+        .then((s) => ({ free: s.bavail * s.bsize, size: s.blocks * s.bsize }), () => undefined)
+        .finally(() => {
+          disk = undefined;
+        });
+      return disk;
+    };
+    const diskGauge = (name: string, help: string, pick: (d: { free: number; size: number }) => number) =>
+      telemetry.gauge(name, help, [], async function () {
+        // Left as they were when statfs fails (0 and 0 before any: a ratio of them is no number, no alert).
+        const figures = await diskOnce();
+        if (figures) this.set(pick(figures));
+      });
+    diskGauge('tributary_log_disk_free_bytes', "Bytes the gateway may still write on log.data_dir's file system", (d) => d.free);
+    diskGauge('tributary_log_disk_size_bytes', "Size of log.data_dir's file system", (d) => d.size);
   }
 
   /** A deleted topic's series leave /metrics (the partition gauges drop it at the next scrape by themselves). */

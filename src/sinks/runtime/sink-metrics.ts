@@ -26,3 +26,17 @@ export function createSinkMetrics(telemetry: Telemetry) {
 }
 
 export type SinkMetrics = ReturnType<typeof createSinkMetrics>;
+
+/**
+ * Puts a pipeline's counters at 0 for every outcome and kind as it starts on a thread. A series
+ * born at its first increment has no sample before it, so increase() and rate() (and an alert on
+ * them) miss that first dead letter or failure. A deleted pipeline's series go with its others
+ * (Telemetry.forgetSeries).
+ */
+export function startPipelineSeries(metrics: SinkMetrics, pipeline: string): void {
+  for (const outcome of ['exported', 'dead_lettered', 'dropped']) metrics.records.inc({ pipeline, outcome }, 0);
+  for (const kind of ['retriable', 'permanent']) metrics.failures.inc({ pipeline, kind }, 0);
+  for (const counter of [metrics.items, metrics.retries, metrics.rejectedItems, metrics.droppedItems, metrics.filtered, metrics.filteredItems]) {
+    counter.inc({ pipeline }, 0);
+  }
+}

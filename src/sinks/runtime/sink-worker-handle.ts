@@ -99,9 +99,11 @@ export class SinkWorkerHandle {
   constructor(private readonly options: SinkWorkerHandleOptions) {
     this.backoff = options.restartBackoff ?? { initialMs: 100, maxMs: 10_000 };
     options.telemetry.addSource(() => this.metrics());
-    this.restartsTotal = options.telemetry
-      .counter('tributary_sink_worker_restarts_total', 'Sink worker threads restarted after they died', ['worker'])
-      .labels(String(options.data.worker));
+    const restarts = options.telemetry.counter('tributary_sink_worker_restarts_total', 'Sink worker threads restarted after they died', ['worker']);
+    const worker = { worker: String(options.data.worker) };
+    // At 0 from the start: the first restart then shows in increase() (it needs a sample before it).
+    restarts.inc(worker, 0);
+    this.restartsTotal = restarts.labels(worker);
   }
 
   get index(): number {

@@ -25,13 +25,18 @@ const OFF_EPOCH = 12;
 const OFF_MAGIC = 16;
 const OFF_CRC = 17;
 const OFF_ATTRIBUTES = 21;
-const OFF_LAST_DELTA = 23;
+export const OFF_LAST_DELTA = 23;
 const OFF_BASE_TS = 27;
 const OFF_MAX_TS = 35;
-const OFF_PRODUCER_ID = 43;
-const OFF_PRODUCER_EPOCH = 51;
-const OFF_BASE_SEQUENCE = 53;
-const OFF_COUNT = 57;
+export const OFF_PRODUCER_ID = 43;
+export const OFF_PRODUCER_EPOCH = 51;
+export const OFF_BASE_SEQUENCE = 53;
+export const OFF_COUNT = 57;
+
+/** Where the batch at `pos` of `buf` ends: its batchLength counts the bytes after that field. */
+export function batchEnd(buf: Buffer, pos: number): number {
+  return pos + LOG_OVERHEAD + buf.readInt32BE(pos + OFF_LENGTH);
+}
 
 export interface BatchHeader {
   baseOffset: number;

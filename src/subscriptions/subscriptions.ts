@@ -304,13 +304,14 @@ export class Subscriptions {
 
   /** Its members just left; Kafka may still count them for a moment. */
   private async deleteGroup(group: string): Promise<void> {
-    const started = Date.now();
+    // On the monotonic clock: a wall clock set back would stretch the wait.
+    const started = performance.now();
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.options.backend.deleteGroup(group);
       } catch (err) {
         const delay = backoffDelay(GROUP_SETTLE, attempt);
-        if (asTributaryError(err).code !== 'GROUP_NOT_EMPTY' || Date.now() - started + delay > GROUP_SETTLE.max_elapsed_time) throw err;
+        if (asTributaryError(err).code !== 'GROUP_NOT_EMPTY' || performance.now() - started + delay > GROUP_SETTLE.max_elapsed_time) throw err;
         await sleep(delay);
       }
     }

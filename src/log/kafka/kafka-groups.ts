@@ -184,12 +184,13 @@ export class KafkaGroups {
     }
     // The client reports a commit refused per partition as a success: each one is read back, and
     // tried again while the group settles (a rebalance after its last member left).
-    const started = Date.now();
+    // On the monotonic clock: a wall clock set back would stretch the wait.
+    const started = performance.now();
     for (let attempt = 0; ; attempt++) {
       await this.commitAsNoMember(group, offsets);
       const stored = await this.fetchOffsets(group, offsets);
       if (offsets.every((o) => stored.some((s) => s.topic === o.topic && s.partition === o.partition && s.offset === o.offset))) return;
-      if (Date.now() - started > SETTLE_TIMEOUT_MS) {
+      if (performance.now() - started > SETTLE_TIMEOUT_MS) {
         // Kafka takes a memberless commit only from an Empty group.
         throw new TributaryError('GROUP_NOT_EMPTY', `Kafka did not store the offsets of group ${group}: it still has members or is rebalancing; try again once it is empty`, { retriable: true });
       }

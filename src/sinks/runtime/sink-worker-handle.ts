@@ -78,6 +78,7 @@ interface Incarnation {
   /** The members' consumers held here for the thread (`main-thread` consumers), by member key. */
   consumers: Map<string, Consumer>;
   alive: boolean;
+  /** On the monotonic clock (performance.now()): how long it ran must not follow a wall clock set back or forward. */
   startedAt: number;
   removeReader: () => void;
 }
@@ -211,7 +212,7 @@ export class SinkWorkerHandle {
       members: new Map(),
       consumers: new Map(),
       alive: true,
-      startedAt: Date.now(),
+      startedAt: performance.now(),
       removeReader: () => undefined,
     };
     incarnation.rpc = new ThreadRpc<SinkWorkerCalls>(worker, this.serve(incarnation));
@@ -316,7 +317,7 @@ export class SinkWorkerHandle {
     if (this.state !== 'running' && this.state !== 'restarting') return;
     // Its partitions go to the group's other members now rather than after a session timeout.
     for (const { group, memberId } of members) void this.options.brokers?.groupCoordinator.leaveGroup(group, memberId).catch(() => undefined);
-    this.failures = Date.now() - incarnation.startedAt >= STABLE_RUN_MS ? 0 : this.failures + 1;
+    this.failures = performance.now() - incarnation.startedAt >= STABLE_RUN_MS ? 0 : this.failures + 1;
     const delay = backoffDelay({ initial_interval: this.backoff.initialMs, max_interval: this.backoff.maxMs, max_elapsed_time: 0 }, Math.max(0, this.failures - 1));
     this.restartsTotal.inc();
     this.state = 'restarting';

@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Socket, connect } from 'node:net';

@@ -31,7 +31,7 @@ export interface DeliveryLoadResult {
   statuses: Record<string, number>;
 }
 
-export const ITEMS_PER_REQUEST = 512;
+const ITEMS_PER_REQUEST = 512;
 const DISTINCT = 8;
 
 async function bodies(shape: Shape): Promise<Buffer[]> {

@@ -26,7 +26,7 @@ export interface LoadResult {
   bodyBytes: number;
 }
 
-export const SPANS_PER_REQUEST = 512;
+const SPANS_PER_REQUEST = 512;
 const DISTINCT_REQUESTS = 16;
 
 // 64 traces of 8 spans: a typical SDK batch holds several traces.

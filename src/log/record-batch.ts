@@ -77,7 +77,7 @@ function utf8(text: string): Buffer {
  * re-encodes (the Kafka listener's tenant headers, dead letters) keeps the null a client sent, so
  * a consumer over Kafka still tells it from an empty value.
  */
-export const NULL_HEADER_VALUE: Buffer = Object.freeze(Buffer.alloc(0)) as Buffer;
+const NULL_HEADER_VALUE: Buffer = Object.freeze(Buffer.alloc(0)) as Buffer;
 
 function headerValueBytes(value: Uint8Array | string): Uint8Array | null {
   if (value === NULL_HEADER_VALUE) return null;
@@ -212,11 +212,11 @@ export function encodeHeaders(headers: readonly RecordHeader[]): Buffer {
   return out;
 }
 
-export function bytesFieldSize(bytes: Uint8Array | null | undefined): number {
+function bytesFieldSize(bytes: Uint8Array | null | undefined): number {
   return bytes ? varintSize(bytes.length) + bytes.length : 1;
 }
 
-export function writeBytesField(buf: Uint8Array, pos: number, bytes: Uint8Array | null | undefined): number {
+function writeBytesField(buf: Uint8Array, pos: number, bytes: Uint8Array | null | undefined): number {
   if (!bytes) {
     buf[pos] = 1; // zig-zag -1: null
     return pos + 1;

@@ -57,7 +57,7 @@ function oneBatch(records: Buffer): boolean {
 }
 
 /** The batches of one partition's records field, each checked for what the log can store and serve. */
-export function splitBatches(records: Buffer): Buffer[] {
+function splitBatches(records: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let pos = 0;
   while (pos < records.length) {

@@ -11,7 +11,7 @@ import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
 const GROUP_STATE_ERRORS = new Set(['UNKNOWN_MEMBER', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE']);
 
 /** The position after each partition's last record in the batch: what the group commits. */
-export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
+function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
   const next = new Map<string, PartitionOffset>();
   let last: PartitionOffset | undefined;
   for (const r of records) {

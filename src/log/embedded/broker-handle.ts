@@ -18,7 +18,7 @@ import {
 } from './broker-protocol.js';
 import { BatchRingWriter, type RingSlice } from './batch-ring.js';
 import { MessageBatcher } from './message-batcher.js';
-import { spawnWorkerThread } from './spawn-worker.js';
+import { spawnWorkerThread } from '../../spawn-worker.js';
 
 export interface BrokerHandleOptions {
   brokerId: number;

@@ -29,10 +29,7 @@ function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
   return [...next.values()];
 }
 
-
 /**
- * Runs on: a sink worker.
- *
  * One member of a pipeline's group: poll, batch, deliver, commit, in a loop of its own, so a
  * slow sink holds up only this loop. The next batch is polled while the last one is exported
  * (one export at a time, in order), and a commit (an fsync on the coordinator) runs while the

@@ -1,3 +1,4 @@
+// Runs on: main thread of the load generator, a child process of bench/delivery.ts.
 /**
  * Load generator for bench/delivery.ts, run as a child process so its CPU is not the gateway's.
  * Builds the requests of one shape once, then, per message from the parent, keeps
@@ -30,7 +31,7 @@ export interface DeliveryLoadResult {
   statuses: Record<string, number>;
 }
 
-export const ITEMS_PER_REQUEST = 512;
+const ITEMS_PER_REQUEST = 512;
 const DISTINCT = 8;
 
 async function bodies(shape: Shape): Promise<Buffer[]> {

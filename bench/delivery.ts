@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * Delivery at ingest speed (targets, BENCHMARKS.md "Against the targets": delivered ≥ 0.9 × accepted at full
  * load; a running pipeline costs ingest at most 20 %).

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * From accepted request to sink delivery (target: p99 under 20 ms at half
  * the maximum load).

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process (the filter runs on this thread, as on a sink worker).
 /**
  * What a pipeline filter costs on its sink worker, per record, beside what delivery already does
  * to every record (counting its items on the wire): records as the receiver stores them (one

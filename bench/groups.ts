@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * Consumer groups on the embedded engine: records/s a group of 1, 2 and 4 members reads (each
  * member its own poll loop, committing after every poll, from the first join until the group has

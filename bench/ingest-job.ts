@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process (the ingest job runs on this thread, as on an ingest worker).
 /**
  * The ingest worker's job alone (decompress, validate, split, partition, encode the record
  * batches), on the receiver bench's 512-span OTLP/protobuf trace requests, plain and gzip, in

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * OTLP/HTTP ingest over the Kafka backend beside the embedded engine, in the same run: spans/s
  * acknowledged (512-span protobuf requests; 200 only once every batch is in the log), latency

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * kcat producing to and consuming from Tributary's Kafka listener, beside librdkafka's mock
  * cluster (in memory, bench/kafka-mock/mock-cluster.c, compiled here with cc and librdkafka-dev)

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * The embedded log engine end to end (main thread → broker threads → segment files and back):
  * append and fetch throughput of 460-byte records in batches of 100 and 1000, append latency per

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process.
 /**
  * The OTLP/JSON writer of the file, webhook and debug sinks alone, on this thread: µs per span to
  * write one sink batch (1,000 records of one 5-span trace each, merged as the sinks merge them)

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * Resident memory under overload (target: bounded, pushback not growth).
  *

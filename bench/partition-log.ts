@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process (partition storage runs on this thread, as on a broker thread).
 /**
  * Partition storage alone (no threads, no network): append and read throughput of 460-byte
  * records in batches of 100 and 1000, append latency per batch, the cost of a flush with

@@ -1,3 +1,4 @@
+// Runs on: main thread of the load generator, a child process of bench/receiver.ts and bench/kafka-ingest.ts.
 /**
  * Load generator for bench/receiver.ts, run as a child process so its CPU and memory are not
  * the gateway's. It builds the 512-span requests once, then, per message from the parent,
@@ -25,7 +26,7 @@ export interface LoadResult {
   bodyBytes: number;
 }
 
-export const SPANS_PER_REQUEST = 512;
+const SPANS_PER_REQUEST = 512;
 const DISTINCT_REQUESTS = 16;
 
 // 64 traces of 8 spans: a typical SDK batch holds several traces.

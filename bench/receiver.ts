@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * OTLP/HTTP ingest: spans/s acknowledged by the receiver (512-span protobuf requests, stored in
  * the embedded log with the default fsync policy) beside a do-nothing node:http server that reads

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process, and of the `--fill` child process it forks.
 /**
  * Restart after kill -9 with a gigabyte of log (target: ready in under a
  * second, nothing acknowledged lost).

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process; the gateway it measures runs its own threads.
 /**
  * Each sink's throughput and cost: items/s a pipeline moves from the embedded log to its sink,
  * from the first poll until the group committed everything, and the CPU per item of this whole

@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process, and the echo worker thread it starts.
 /**
  * What the machine charges for handing work to another thread and back, without the engine: a
  * worker thread echoes `postMessage`s, with 1 and with 8 messages in flight. With one in flight

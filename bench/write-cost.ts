@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process.
 /**
  * What the machine charges for writing into the page cache, without the engine: `--gigabytes` of
  * 460 KB writes (a batch of 1000 records) spread over 6 files, as the log benchmark's brokers do,

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
  * least 256, is kept for everything else: client and sink connections, worker threads, the group
  * offset store, files that sinks write.
  */
-export const FDS_PER_PARTITION = 6;
+const FDS_PER_PARTITION = 6;
 
 export interface PartitionCapacity {
   /** The most partitions the log may hold. */
@@ -27,7 +27,7 @@ export function partitionCapacity(fileLimit = openFileLimit()): PartitionCapacit
 }
 
 /** The soft RLIMIT_NOFILE from /proc/self/limits, read afresh (prlimit can change it at run time). */
-export function openFileLimit(): number | undefined {
+function openFileLimit(): number | undefined {
   let text: string;
   try {
     text = readFileSync('/proc/self/limits', 'utf8');

@@ -2,7 +2,7 @@
 /** Entry of a broker worker thread; the work is in broker/broker-server.ts. */
 import { parentPort } from 'node:worker_threads';
 import type { BrokerWorkerData } from '../src/log/embedded/broker-protocol.js';
-import { withWorkerData } from '../src/log/embedded/spawn-worker.js';
+import { withWorkerData } from '../src/spawn-worker.js';
 import { startBrokerServer } from './broker/broker-server.js';
 
 if (!parentPort) throw new Error('workers/broker.ts runs as a worker thread');

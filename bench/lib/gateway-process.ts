@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';

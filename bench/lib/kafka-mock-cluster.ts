@@ -32,7 +32,7 @@ export function mockClusterUnavailable(): string | undefined {
 }
 
 /** Compiles the helper once per source version; the binary is cached in the temp directory. */
-export function buildMockCluster(): string {
+function buildMockCluster(): string {
   const source = readFileSync(sourcePath());
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 12);
   const dir = join(tmpdir(), 'tributary-kafka-mock');

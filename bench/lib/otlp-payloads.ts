@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 /** OTLP/protobuf payloads the benchmarks send or store, made by the OpenTelemetry JS SDK. */
 import { ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';

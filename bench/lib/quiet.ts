@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 

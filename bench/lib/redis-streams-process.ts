@@ -1,3 +1,4 @@
+// Runs on: main thread of the benchmark process, and of the `--child` process it forks.
 /**
  * The Redis Streams baseline's client in a process of its own: the benchmark sends it a workload,
  * it runs it against the server and answers with the figures. Each side then runs in a process

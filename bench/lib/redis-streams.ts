@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 import { percentile, runConcurrently, timed } from './stats.js';
 import { RedisClient } from './redis.js';
 import { RespError, type RespValue } from './resp-parser.js';

@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Socket, connect } from 'node:net';
@@ -102,7 +103,7 @@ export class RedisClient {
 }
 
 /** One command as a RESP array of bulk strings. */
-export function encodeCommand(args: (string | Buffer)[]): Buffer {
+function encodeCommand(args: (string | Buffer)[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const arg of args) {
     const bytes = typeof arg === 'string' ? Buffer.from(arg) : arg;

@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 /**
  * A resumable parser of RESP2 replies (Redis' protocol). It keeps the arrays it has opened across
  * chunks, so a large reply arriving in many chunks is parsed once, not again with each chunk.

@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 /** Figures the benchmarks share. */
 
 /** The p-th percentile (0-100) of unsorted samples. */

@@ -1,3 +1,4 @@
+// Runs on: main thread of a benchmark process.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /**

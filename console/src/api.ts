@@ -13,7 +13,7 @@ const TOKEN_KEY = 'tributary.adminToken';
  * last answer as if it were current. Changes have no such limit: the gateway may still apply one
  * after the page gave up on it.
  */
-export const ANSWER_TIMEOUT_MS = 10_000;
+const ANSWER_TIMEOUT_MS = 10_000;
 
 /** An answer other than 2xx, with the API's `{ error: { code, message, field? } }` when it sent one. */
 export class ApiError extends Error {

@@ -4,7 +4,7 @@ import type { ApiClient } from './api.js';
 import type { GroupListing, Topic } from './types.js';
 
 /** How often the console samples the API while it is open, and how much history it keeps (10 minutes). */
-export const SAMPLE_INTERVAL_MS = 3000;
+const SAMPLE_INTERVAL_MS = 3000;
 const MAX_SAMPLES = 200;
 
 interface Sample {

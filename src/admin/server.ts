@@ -60,7 +60,7 @@ const ADMIN_CONNECTION_LIMITS: ConnectionLimits = {
 };
 
 /** The largest request body the API reads: its bodies are small JSON objects (a topic, a pipeline). */
-export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
 
 /** Health probes stay open to orchestrators even when the API requires a token. */
 const PROBES = new Set(['/healthz', '/readyz']);

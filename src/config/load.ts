@@ -85,7 +85,7 @@ function* placesOf(value: unknown, marker: string, path: (string | number)[] = [
 }
 
 /** Validates a parsed config object; the error lists every bad key with its path. */
-export function validateConfig(raw: unknown, source = 'config'): TributaryConfig {
+function validateConfig(raw: unknown, source = 'config'): TributaryConfig {
   const result = configSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => describeIssue(issue));

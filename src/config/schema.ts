@@ -51,7 +51,6 @@ const tokenList = z
  */
 const authSchema = z.strictObject({ tokens: tokenList }, { error: 'expected { tokens: [{ token, tenant? }] }' });
 
-
 const receiverSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4318'),
   max_request_bytes: byteSize.default(64 * 1024 ** 2),

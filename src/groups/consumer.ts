@@ -14,8 +14,6 @@ export interface ConsumerSettings extends ConsumerOptions {
 }
 
 /**
- * Runs on: the thread of its caller (a sink worker for pipelines; the main thread for tools and tests).
- *
  * The consumer client of a group, for sink runners. As in Kafka, rebalances happen
  * inside poll(): when the coordinator announces one (in-process call, or a heartbeat answer), the
  * next poll (or a long poll in progress, which it cuts short) runs onPartitionsRevoked — awaited,

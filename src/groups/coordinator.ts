@@ -39,8 +39,6 @@ export interface GroupCoordinatorOptions {
 }
 
 /**
- * Runs on: main thread.
- *
  * The embedded backend's group coordinator, on the main thread: group membership (Group), the
  * durable offsets (OffsetStore), lag and resets. It is the GroupProtocol its in-process consumers
  * speak, and the GroupApi the backend exposes.

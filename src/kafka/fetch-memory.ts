@@ -11,9 +11,9 @@
  */
 
 /** What all Fetch responses may hold before each is cut to FETCH_FLOOR_BYTES. */
-export const FETCH_MEMORY_BYTES = 64 * 1024 * 1024;
+const FETCH_MEMORY_BYTES = 64 * 1024 * 1024;
 /** What a Fetch may read however busy the budget is: a consumer's default max.partition.fetch.bytes. */
-export const FETCH_FLOOR_BYTES = 1024 * 1024;
+const FETCH_FLOOR_BYTES = 1024 * 1024;
 
 export class FetchMemory {
   private used = 0;

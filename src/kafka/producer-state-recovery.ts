@@ -18,7 +18,7 @@ import type { EmbeddedBackend } from '../log/embedded/embedded-backend.js';
 import type { ProducerSequences } from './producer-sequences.js';
 
 /** Bytes read at the end of a partition: headers only, through a 64 KiB window, on its broker thread. */
-export const PRODUCER_TAIL_BYTES = 32 * 1024 * 1024;
+const PRODUCER_TAIL_BYTES = 32 * 1024 * 1024;
 /** The producers seen last in a partition's tail that are recovered, so the reply stays small. */
 const MAX_PRODUCERS_PER_PARTITION = 10_000;
 

@@ -69,7 +69,7 @@ export function describedConfigs(settings: TopicSettings, defaults: TopicSetting
  * default: `cleanup.policy` is always `delete` (the log's only policy); what the topic does not set
  * is what the log applies to it, `defaults` (the config's `log.*`), a retention with no limit -1.
  */
-export function configsFromSettings(settings: TopicSettings, defaults: TopicSettings): { name: string; value: string; isDefault: boolean }[] {
+function configsFromSettings(settings: TopicSettings, defaults: TopicSettings): { name: string; value: string; isDefault: boolean }[] {
   const configs = [{ name: 'cleanup.policy', value: 'delete', isDefault: true }];
   for (const [name, key] of Object.entries(NAMES)) {
     const own = settings[key];

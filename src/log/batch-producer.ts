@@ -5,6 +5,8 @@
  * sequence; with the last offset delta they give the batch's last sequence. The Kafka listener
  * checks them on Produce, and a broker reads them back from a partition's tail after a restart.
  */
+import { OFF_BASE_SEQUENCE, OFF_LAST_DELTA, OFF_PRODUCER_EPOCH, OFF_PRODUCER_ID } from './record-batch.js';
+
 export const MAX_SEQUENCE = 0x7fffffff;
 /** As Kafka: the batches a producer may have in flight, so the ones per partition it may send again. */
 export const REMEMBERED_BATCHES = 5;
@@ -23,9 +25,9 @@ export interface StoredProducerBatch extends BatchProducer {
 
 /** The producer fields of the batch at `pos`; undefined for a batch without a producer id. */
 export function batchProducer(batch: Buffer, pos = 0): BatchProducer | undefined {
-  const producerId = batch.readInt32BE(pos + 43) * 0x100000000 + batch.readUInt32BE(pos + 47);
+  const producerId = batch.readInt32BE(pos + OFF_PRODUCER_ID) * 0x100000000 + batch.readUInt32BE(pos + OFF_PRODUCER_ID + 4);
   if (producerId < 0) return undefined;
-  const firstSeq = batch.readInt32BE(pos + 53);
-  const lastOffsetDelta = batch.readInt32BE(pos + 23);
-  return { producerId, epoch: batch.readInt16BE(pos + 51), firstSeq, lastSeq: (firstSeq + lastOffsetDelta) % (MAX_SEQUENCE + 1) };
+  const firstSeq = batch.readInt32BE(pos + OFF_BASE_SEQUENCE);
+  const lastOffsetDelta = batch.readInt32BE(pos + OFF_LAST_DELTA);
+  return { producerId, epoch: batch.readInt16BE(pos + OFF_PRODUCER_EPOCH), firstSeq, lastSeq: (firstSeq + lastOffsetDelta) % (MAX_SEQUENCE + 1) };
 }

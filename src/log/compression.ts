@@ -20,7 +20,7 @@ export const COMPRESSION_MASK = 0x07;
 export const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
 /** A decompressed batch's records may not pass this, whatever the compressed size: a bomb stops here. */
-export const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 /** Whether records compressed with this codec (attributes & 7) can be read: every codec Kafka has. */
 export function codecReadable(codec: number): boolean {

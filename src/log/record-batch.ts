@@ -25,13 +25,18 @@ const OFF_EPOCH = 12;
 const OFF_MAGIC = 16;
 const OFF_CRC = 17;
 const OFF_ATTRIBUTES = 21;
-const OFF_LAST_DELTA = 23;
+export const OFF_LAST_DELTA = 23;
 const OFF_BASE_TS = 27;
 const OFF_MAX_TS = 35;
-const OFF_PRODUCER_ID = 43;
-const OFF_PRODUCER_EPOCH = 51;
-const OFF_BASE_SEQUENCE = 53;
-const OFF_COUNT = 57;
+export const OFF_PRODUCER_ID = 43;
+export const OFF_PRODUCER_EPOCH = 51;
+export const OFF_BASE_SEQUENCE = 53;
+export const OFF_COUNT = 57;
+
+/** Where the batch at `pos` of `buf` ends: its batchLength counts the bytes after that field. */
+export function batchEnd(buf: Buffer, pos: number): number {
+  return pos + LOG_OVERHEAD + buf.readInt32BE(pos + OFF_LENGTH);
+}
 
 export interface BatchHeader {
   baseOffset: number;
@@ -72,7 +77,7 @@ function utf8(text: string): Buffer {
  * re-encodes (the Kafka listener's tenant headers, dead letters) keeps the null a client sent, so
  * a consumer over Kafka still tells it from an empty value.
  */
-export const NULL_HEADER_VALUE: Buffer = Object.freeze(Buffer.alloc(0)) as Buffer;
+const NULL_HEADER_VALUE: Buffer = Object.freeze(Buffer.alloc(0)) as Buffer;
 
 function headerValueBytes(value: Uint8Array | string): Uint8Array | null {
   if (value === NULL_HEADER_VALUE) return null;
@@ -207,11 +212,11 @@ export function encodeHeaders(headers: readonly RecordHeader[]): Buffer {
   return out;
 }
 
-export function bytesFieldSize(bytes: Uint8Array | null | undefined): number {
+function bytesFieldSize(bytes: Uint8Array | null | undefined): number {
   return bytes ? varintSize(bytes.length) + bytes.length : 1;
 }
 
-export function writeBytesField(buf: Uint8Array, pos: number, bytes: Uint8Array | null | undefined): number {
+function writeBytesField(buf: Uint8Array, pos: number, bytes: Uint8Array | null | undefined): number {
   if (!bytes) {
     buf[pos] = 1; // zig-zag -1: null
     return pos + 1;

@@ -17,7 +17,7 @@ export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 export const UNLIMITED_RETENTION = -1;
 
 /** What each topic setting may be; the defaults under `log:` in the config are bounded alike. */
-export const TOPIC_SETTING_RANGES = {
+const TOPIC_SETTING_RANGES = {
   segmentBytes: [MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES],
   segmentMs: [1, Number.MAX_SAFE_INTEGER],
   retentionBytes: [UNLIMITED_RETENTION, Number.MAX_SAFE_INTEGER],

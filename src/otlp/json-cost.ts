@@ -8,7 +8,7 @@ import { TributaryError } from '../errors.js';
  * (`[{},{},…]`, 50 KB of gzip for 15 MB of text) takes 20 to 30 times, gigabytes per ingest
  * worker, none of which `max_inflight_bytes` counts.
  */
-export const JSON_MEMORY_PER_REQUEST_BYTE = 8;
+const JSON_MEMORY_PER_REQUEST_BYTE = 8;
 
 /** Heap JSON.parse takes at most per byte of text (a run of `[]` or `{}` measures 21 to 26). */
 const MOST_PER_BYTE = 64;

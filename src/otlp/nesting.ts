@@ -1,4 +1,4 @@
-// Runs on: any thread (shared code with no thread of its own).
+// Runs on: any thread (ingest workers check requests, sinks and the CLI decode records).
 import { TributaryError } from '../errors.js';
 
 /**
@@ -7,8 +7,6 @@ import { TributaryError } from '../errors.js';
  * adds 2 levels, each kvlist 3. 100 is protobuf's own default recursion limit (Java, C++), so
  * every record the gateway stores can be decoded by such a consumer, by the gateway's sinks and
  * by `tributary tail --decode`, whose decoders recurse.
- *
- * Runs on: any thread (ingest workers check requests, sinks and the CLI decode records).
  */
 export const MAX_NESTING_DEPTH = 100;
 

@@ -1,4 +1,4 @@
-// Runs on: any thread (shared code with no thread of its own).
+// Runs on: main thread (`tributary tail`, the admin API's record view).
 import { MAX_NESTING_DEPTH, NestingTooDeepError } from './nesting.js';
 import { type FieldSpec, isPackable, type MessageSpec, messageSpec, wireTypeOf } from './schema.js';
 import { forEachPackedVarint, I32, I64, LEN, malformed, VARINT, WireReader } from './wire-reader.js';
@@ -6,8 +6,7 @@ import { forEachPackedVarint, I32, I64, LEN, malformed, VARINT, WireReader } fro
 export type OtlpJson = { [key: string]: unknown };
 
 /**
- * Runs on: main thread (`tributary tail`, the admin API's record view). The sinks write OTLP/JSON
- * with protoToJsonBytes, which reads values as scalarAt here does.
+ * The sinks write OTLP/JSON with protoToJsonBytes, which reads values as scalarAt here does.
  *
  * Decodes an OTLP protobuf message into its OTLP JSON shape (lowerCamelCase, hex ids, base64
  * bytes, enums as integers, 64-bit integers as decimal strings). Unknown fields are skipped;

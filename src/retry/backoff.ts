@@ -15,7 +15,6 @@ export interface RetryPolicy {
 /** Jitter spreads each delay over ±50 %, so members that failed together do not retry together. */
 const RANDOMIZATION = 0.5;
 
-
 /**
  * The wait before retry number `attempt` (0 for the first retry): exponential from the initial
  * interval, capped by the max interval, with jitter; never shorter than the destination's

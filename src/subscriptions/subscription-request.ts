@@ -12,7 +12,7 @@ import { TributaryError } from '../errors.js';
 import type { OffsetResetTarget } from '../groups/types.js';
 
 /** `earliest` replays everything retained, `latest` only what comes after, `{ timestamp }` from a moment (ms since the epoch, or ISO-8601). */
-export const startSchema = z.union(
+const startSchema = z.union(
   [
     z.enum(['earliest', 'latest']),
     z.strictObject({

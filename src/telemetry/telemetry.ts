@@ -1,4 +1,4 @@
-// Runs on: any thread (shared code with no thread of its own).
+// Runs on: main thread (the gateway's) and sink workers (each keeps its own, merged into the main one's scrape).
 import {
   AggregatorRegistry,
   Counter,
@@ -15,8 +15,6 @@ import {
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /**
- * Runs on: main thread (the gateway's) and sink workers (each keeps its own, merged into the main one's scrape).
- *
  * Self telemetry of one gateway instance. Each instance owns its registry (tests run several
  * gateways in one process); metric names follow `tributary_<subsystem>_<name>_<unit>`.
  * Asking twice for the same name returns the same metric, so components can share one.

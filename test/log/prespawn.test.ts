@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { prespawnWorkerThreads } from '../../src/log/embedded/spawn-worker.js';
+import { prespawnWorkerThreads } from '../../src/spawn-worker.js';
 import { readAll, textRecords, values } from './conformance.js';
 import { startEmbedded, useDataDirs } from './helpers.js';
 

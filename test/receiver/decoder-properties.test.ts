@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { protoToJson } from '../../src/otlp/proto-to-json.js';
 import { REQUEST_MESSAGE, type Signal } from '../../src/otlp/signals.js';
-import { summarize } from '../../src/sinks/otlp-summary.js';
+import { summarize } from '../../src/cli/tail/otlp-summary.js';
 import { seededRandom } from '../otlp/fixtures.js';
 import { randomCase } from '../otlp/random-requests.js';
 import { jsonText, protobuf } from '../otlp/request-model.js';

@@ -30,8 +30,6 @@ type Outbox = MessageBatcher<BrokerMessage>;
 const READER_OPS = new Set<string>(['fetch', 'offsetForTimestamp', 'recycle'] satisfies ReaderRequest['op'][]);
 
 /**
- * Runs on: a broker thread.
- *
  * A broker thread: leads the partitions the controller assigns it, appends and serves their
  * batches, and keeps them durable per `log.fsync`. All storage calls are synchronous, so requests
  * are handled one at a time in arrival order; only fsync-always replies and long polls wait.

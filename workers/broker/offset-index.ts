@@ -15,7 +15,7 @@ import { closeSync, constants, fdatasyncSync, ftruncateSync, openSync, readFileS
  * Entries live in memory; the file gets the new ones on `persist()` (the partition's flush).
  * Entries lost in a crash only make the index sparser, and recovery re-adds them while it scans.
  */
-export const INDEX_ENTRY_SIZE = 16;
+const INDEX_ENTRY_SIZE = 16;
 export const NO_TIMESTAMP = -1;
 
 export interface IndexEntry {

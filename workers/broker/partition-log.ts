@@ -24,7 +24,6 @@ export type { AppendResult, PartitionLogOptions, ReadResult, RecoveryReport } fr
 
 type Settings = Pick<PartitionLogOptions, 'segmentBytes' | 'segmentMs' | 'retentionBytes' | 'retentionMs'>;
 
-
 function requireInteger(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (value === undefined) return;
   if (!Number.isSafeInteger(value) || value < min || value > max) {

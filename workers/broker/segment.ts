@@ -2,7 +2,7 @@
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { storageError } from '../../src/log/storage-error.js';
-import { BATCH_HEADER_SIZE, type BatchHeader, LOG_OVERHEAD, readBatchHeader } from '../../src/log/record-batch.js';
+import { BATCH_HEADER_SIZE, type BatchHeader, batchEnd, LOG_OVERHEAD, readBatchHeader } from '../../src/log/record-batch.js';
 import { type ScanOptions, type ScanResult, type ScanStart, scanBatches } from './batch-scan.js';
 import { NO_TIMESTAMP, OffsetIndex } from './offset-index.js';
 
@@ -212,7 +212,7 @@ export class Segment {
       position = found.position;
     }
     let buf = this.read(position, Math.max(maxBytes, LOG_OVERHEAD), alloc);
-    const first = LOG_OVERHEAD + buf.readInt32BE(8);
+    const first = batchEnd(buf, 0);
     if (first > buf.length) buf = this.read(position, first, alloc);
     const { length, lastStart } = wholeBatches(buf, first);
     const last = readBatchHeader(buf, lastStart)!;
@@ -263,7 +263,7 @@ function wholeBatches(buf: Buffer, first: number): { length: number; lastStart: 
   let lastStart = 0;
   let end = first;
   while (end + LOG_OVERHEAD <= buf.length) {
-    const next = end + LOG_OVERHEAD + buf.readInt32BE(end + 8);
+    const next = batchEnd(buf, end);
     if (next > buf.length) break;
     lastStart = end;
     end = next;

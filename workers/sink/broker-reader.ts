@@ -9,7 +9,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { TributaryError } from '../../src/errors.js';
 import type { ConsumerLogView } from '../../src/groups/partition-fetches.js';
-import { BrokerChannel } from '../../src/log/embedded/broker-channel.js';
+import { BrokerChannel } from './broker-channel.js';
 import { FetchReader } from '../../src/log/embedded/fetch-reader.js';
 import { checkFetchRequest } from '../../src/log/embedded/validate.js';
 import type { ConsumedRecord, FetchRequest, FetchResult, TopicInfo } from '../../src/log/types.js';

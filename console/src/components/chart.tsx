@@ -7,7 +7,7 @@ import type { Series } from '../sampler.js';
 const COLORS = ['#2563eb', '#db2777', '#16a34a', '#ea580c', '#7c3aed', '#0891b2', '#ca8a04', '#dc2626'];
 const HEIGHT = 200;
 /** Lines drawn at most: with hundreds of topics or groups, the busiest (a legend of hundreds would push the page below it away). */
-export const MAX_LINES = 8;
+const MAX_LINES = 8;
 
 interface ChartProps {
   title: string;

@@ -1,7 +1,7 @@
 // Runs in: the browser (the web console).
 
 /** Units a retention time is entered in. */
-export const TIME_UNITS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
+const TIME_UNITS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
 export type TimeUnit = keyof typeof TIME_UNITS;
 
 /**

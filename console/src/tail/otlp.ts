@@ -61,7 +61,7 @@ export interface TailItems {
 
 const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 
-export function severityName(n: number): string {
+function severityName(n: number): string {
   return n >= 1 && n <= 24 ? SEVERITY_NAMES[Math.floor((n - 1) / 4)] : '';
 }
 

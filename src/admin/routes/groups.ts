@@ -34,7 +34,6 @@ function targetOf(body: z.infer<typeof resetBody>): OffsetResetTarget {
   }
 }
 
-
 export function groupRoutes(groups: GroupApi): Hono {
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));

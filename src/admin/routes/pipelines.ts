@@ -9,7 +9,6 @@ const deleteQuery = z.strictObject({
   offsets: z.enum(['keep', 'delete'], { error: 'expected "keep" (the default) or "delete"' }).default('keep'),
 });
 
-
 /** The pipelines API: subscriptions created, listed, paused, resumed and deleted at run time (docs/admin-api.md). */
 export function pipelineRoutes(subscriptions: Subscriptions): Hono {
   const app = new Hono();

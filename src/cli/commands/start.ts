@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import type { TributaryConfig } from '../../config/schema.js';
 import type { Gateway, StartingLog } from '../../gateway.js';
 import { checkRole, GATEWAY_ROLES, type GatewayRole } from '../../gateway-role.js';
-import { prespawnWorkerThreads } from '../../log/embedded/spawn-worker.js';
+import { prespawnWorkerThreads } from '../../spawn-worker.js';
 import { defaultSinkWorkers } from '../../sinks/runtime/placement.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { checkLogEnvironment, createLogger, type Logger } from '../../telemetry/logger.js';

@@ -3,7 +3,7 @@ import { RecordView } from '../../log/record-view.js';
 import type { ConsumedRecord } from '../../log/types.js';
 import { protoToJson } from '../../otlp/proto-to-json.js';
 import { REQUEST_MESSAGE } from '../../otlp/signals.js';
-import { summarize } from '../../sinks/otlp-summary.js';
+import { summarize } from '../tail/otlp-summary.js';
 import { kindOfRecord, signalOfRecord } from '../../sinks/signals.js';
 import { adminClientOf, nameInPath } from '../admin-client.js';
 import { ADMIN_OPTIONS, parse, usageError } from '../args.js';

@@ -9,7 +9,7 @@
  * Fetch sessions are not kept: SessionId 0 tells the client to send full requests.
  */
 import type { FetchedBatches } from '../../log/embedded/read-ahead.js';
-import { LOG_OVERHEAD } from '../../log/record-batch.js';
+import { batchEnd, LOG_OVERHEAD } from '../../log/record-batch.js';
 import { defineApi, type KafkaServices, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { type FetchRequest, readFetchRequest } from '../messages/fetch-request.js';
@@ -124,7 +124,7 @@ function waitForData(reads: PartitionRead[], log: KafkaServices['log'], waitMs: 
 function cut(batches: Buffer, budget: number, first: boolean): Buffer {
   let end = 0;
   while (end + LOG_OVERHEAD <= batches.length) {
-    const next = end + LOG_OVERHEAD + batches.readInt32BE(end + 8);
+    const next = batchEnd(batches, end);
     if (next > batches.length || (next > budget && !(first && end === 0))) break;
     end = next;
   }

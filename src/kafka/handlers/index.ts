@@ -27,7 +27,7 @@ import { saslAuthenticate } from './sasl-authenticate.js';
 import { saslHandshake } from './sasl-handshake.js';
 import { syncGroup } from './sync-group.js';
 
-export const API_HANDLERS: readonly AnyApiHandler[] = [
+const API_HANDLERS: readonly AnyApiHandler[] = [
   produce,
   fetch,
   listOffsets,

@@ -14,7 +14,7 @@
  * gets no response at all.
  */
 import { TributaryError } from '../../errors.js';
-import { decodeRecordBatches, encodeRecordBatch, LOG_OVERHEAD, MAGIC, readBatchHeader, sealBatch } from '../../log/record-batch.js';
+import { batchEnd, decodeRecordBatches, encodeRecordBatch, LOG_OVERHEAD, MAGIC, OFF_COUNT, OFF_PRODUCER_ID, readBatchHeader, sealBatch } from '../../log/record-batch.js';
 import { defineApi, specOf } from '../api.js';
 import { KafkaError, kafkaErrorCode } from '../error-codes.js';
 import { readProduceRequest } from '../messages/produce-request.js';
@@ -48,16 +48,16 @@ function withTenant(batch: Buffer, tenant: string | undefined): Buffer {
   return tagged;
 }
 
-/** Producer id (int64), epoch (int16) and base sequence (int32) in a record batch v2 header. */
-const PRODUCER_FIELDS_START = 43;
-const PRODUCER_FIELDS_END = 57;
+/** Producer id (int64), epoch (int16) and base sequence (int32): together, up to the record count. */
+const PRODUCER_FIELDS_START = OFF_PRODUCER_ID;
+const PRODUCER_FIELDS_END = OFF_COUNT;
 
 function oneBatch(records: Buffer): boolean {
-  return records.length >= LOG_OVERHEAD && LOG_OVERHEAD + records.readInt32BE(8) === records.length;
+  return records.length >= LOG_OVERHEAD && batchEnd(records, 0) === records.length;
 }
 
 /** The batches of one partition's records field, each checked for what the log can store and serve. */
-export function splitBatches(records: Buffer): Buffer[] {
+function splitBatches(records: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let pos = 0;
   while (pos < records.length) {

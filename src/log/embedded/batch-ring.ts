@@ -25,7 +25,7 @@ export interface RingSlice {
 }
 
 /** 4 MiB per broker: several 1000-record batches of 460 bytes in flight at once. */
-export const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
+const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 
 /** The main thread's side: allocates slices in order and reclaims those the broker finished. */
 export class BatchRingWriter {

@@ -18,7 +18,7 @@ import {
 } from './broker-protocol.js';
 import { BatchRingWriter, type RingSlice } from './batch-ring.js';
 import { MessageBatcher } from './message-batcher.js';
-import { spawnWorkerThread } from './spawn-worker.js';
+import { spawnWorkerThread } from '../../spawn-worker.js';
 
 export interface BrokerHandleOptions {
   brokerId: number;
@@ -36,8 +36,6 @@ type Pending = { resolve: (value: unknown) => void; reject: (err: TributaryError
 type RequestBody<K extends BrokerOp> = Omit<Extract<BrokerRequest, { op: K }>, 'id'>;
 
 /**
- * Runs on: main thread.
- *
  * The controller's side of one broker thread: request/response by id over postMessage, and the
  * thread's life. A thread that dies fails every call waiting on it with BROKER_UNAVAILABLE
  * (retriable) and is started again with exponential backoff; it recovers its partitions on open.

@@ -1,4 +1,4 @@
-// Runs on: main thread and broker threads (both ends of the protocol).
+// Runs on: main thread, broker threads and sink workers (the messages between them).
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../../errors.js';
 import type { StoredProducerBatch } from '../batch-producer.js';
@@ -6,8 +6,6 @@ import type { FsyncPolicy, RecoveryReport } from '../../../workers/broker/partit
 import type { BatchRingMemory, RingSlice } from './batch-ring.js';
 
 /**
- * Runs on: main thread, broker threads and sink workers (the messages between them).
- *
  * Messages between the controller (main thread) and a broker thread. Every request carries an id;
  * the broker answers each id exactly once (except produce with acks 0, which is never answered).
  * Produced batches lie in the broker's shared ring when they fit (see batch-ring.ts); other batch

@@ -39,8 +39,6 @@ export interface EmbeddedBackendOptions {
 }
 
 /**
- * Runs on: main thread.
- *
  * The log engine inside the process: a controller on the main thread that owns the metadata, and
  * `log.brokers` long-lived broker threads that own the partitions' storage. Batches are encoded
  * here and cross to the brokers through each broker's shared ring (src/log/embedded/batch-ring.ts).

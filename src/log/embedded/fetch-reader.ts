@@ -10,7 +10,7 @@ import type { FetchReply } from './broker-protocol.js';
 import { fromBatchBytes } from './broker-protocol.js';
 import { type FetchedBatches, ReadAhead } from './read-ahead.js';
 
-export const DEFAULT_FETCH_BYTES = 1024 * 1024;
+const DEFAULT_FETCH_BYTES = 1024 * 1024;
 
 /** A fetch asked of a partition's leader broker, with the budget the read-ahead chose. */
 type LeaderFetch = (request: { topic: string; partition: number; offset: number; maxBytes: number; maxWaitMs: number; lingerMs: number }) => Promise<FetchReply>;

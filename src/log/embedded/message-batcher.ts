@@ -8,8 +8,6 @@ import type { TransferListItem } from 'node:worker_threads';
 export const FLUSH_BYTES = 256 * 1024;
 
 /**
- * Runs on: main thread, broker threads and sink workers (each side of a broker channel).
- *
  * Gathers the messages one side of a broker channel sends during a turn of the event loop and
  * posts them as one array, with one transfer list, once the turn's I/O is handled (setImmediate;
  * Node runs microtasks after every message a port delivers, so a microtask would post per

@@ -7,7 +7,7 @@ import { storageError } from '../storage-error.js';
 import type { ClusterMetadata } from './cluster-metadata.js';
 import { checkMetadata, RESTORE } from './metadata-check.js';
 
-export const METADATA_FILE = 'cluster.json';
+const METADATA_FILE = 'cluster.json';
 
 export function metadataDir(dataDir: string): string {
   return join(dataDir, 'meta');

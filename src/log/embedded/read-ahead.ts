@@ -1,5 +1,5 @@
 /** Runs on: each thread that reads the log (the main thread, sink workers). */
-import { LOG_OVERHEAD, readBatchHeader } from '../record-batch.js';
+import { batchEnd, LOG_OVERHEAD, readBatchHeader } from '../record-batch.js';
 
 /** What a broker answered to a fetch: whole batches from the one holding the offset on. */
 export interface FetchedBatches {
@@ -150,10 +150,10 @@ export class ReadAhead {
     let end = 0;
     let last = -1;
     while (end + LOG_OVERHEAD <= batches.length) {
-      const batchEnd = end + LOG_OVERHEAD + batches.readInt32BE(end + 8);
-      if (batchEnd > batches.length || (last >= 0 && batchEnd > maxBytes)) break;
+      const next = batchEnd(batches, end);
+      if (next > batches.length || (last >= 0 && next > maxBytes)) break;
       last = end;
-      end = batchEnd;
+      end = next;
     }
     const lastBatch = last >= 0 ? readBatchHeader(batches, last) : null;
     if (lastBatch) cursor.next = lastBatch.baseOffset + lastBatch.lastOffsetDelta + 1;

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { ConfigError } from '../../errors.js';
 import type { KafkaClientModule } from './client-types.js';
 
-export const KAFKA_CLIENT_PACKAGE = '@confluentinc/kafka-javascript';
+const KAFKA_CLIENT_PACKAGE = '@confluentinc/kafka-javascript';
 
 const INSTALL_HINT =
   `install it with \`CKJS_LINKING=dynamic npm install ${KAFKA_CLIENT_PACKAGE}\` ` +

@@ -6,7 +6,7 @@
  */
 export const SEVERITY_NAMES: Readonly<Record<string, number>> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21 };
 
-export const MAX_SEVERITY = 24;
+const MAX_SEVERITY = 24;
 
 /** The SeverityNumber a `min_severity` setting stands for: a name (any case) or 1-24; undefined for anything else. */
 export function severityLevel(value: string | number): number | undefined {

@@ -27,7 +27,7 @@ export interface HttpAnswer {
 }
 
 /** Statuses after which the same request may succeed later: timeouts, throttling, server errors. */
-export function isRetriableStatus(status: number): boolean {
+function isRetriableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 

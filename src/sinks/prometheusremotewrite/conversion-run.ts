@@ -382,5 +382,4 @@ export class ConversionRun {
     return entry;
   }
 
-
 }

@@ -11,7 +11,7 @@ import { type DeliveryContext, deliverBatch } from './deliver-batch.js';
 const GROUP_STATE_ERRORS = new Set(['UNKNOWN_MEMBER', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE']);
 
 /** The position after each partition's last record in the batch: what the group commits. */
-export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
+function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffset[] {
   const next = new Map<string, PartitionOffset>();
   let last: PartitionOffset | undefined;
   for (const r of records) {
@@ -29,10 +29,7 @@ export function offsetsAfter(records: readonly ConsumedRecord[]): PartitionOffse
   return [...next.values()];
 }
 
-
 /**
- * Runs on: a sink worker.
- *
  * One member of a pipeline's group: poll, batch, deliver, commit, in a loop of its own, so a
  * slow sink holds up only this loop. The next batch is polled while the last one is exported
  * (one export at a time, in order), and a commit (an fsync on the coordinator) runs while the

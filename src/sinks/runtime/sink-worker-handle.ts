@@ -18,7 +18,7 @@ import type { GroupProtocol } from '../../groups/protocol.js';
 import type { Consumer, ConsumerOptions } from '../../groups/types.js';
 import type { LogBackend } from '../../log/backend.js';
 import type { ReaderPortListener } from '../../log/embedded/reader-ports.js';
-import { spawnWorkerThread } from '../../log/embedded/spawn-worker.js';
+import { spawnWorkerThread } from '../../spawn-worker.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { type MetricsSnapshot, type Telemetry, withoutSeries } from '../../telemetry/telemetry.js';
 import { ThreadRpc } from '../../thread-rpc.js';

@@ -1,6 +1,6 @@
-/** Runs on: main thread (`tributary tail`). */
+// Runs on: main thread of the `tributary` command (`tributary tail`).
 import { attribute, type Resource } from './otlp-json.js';
-import type { Signal } from './sink.js';
+import type { Signal } from '../../otlp/signals.js';
 
 /** Item containers of each signal in OTLP/JSON: resource list, scope list, item list. */
 const PATHS: Record<Signal, [string, string, string]> = {

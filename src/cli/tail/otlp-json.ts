@@ -1,4 +1,4 @@
-/** Runs on: main thread (`tributary tail`). */
+// Runs on: main thread of the `tributary` command (`tributary tail`).
 /**
  * The OTLP/JSON shapes `tributary tail` reads (opentelemetry-proto's JSON mapping: lowerCamelCase
  * fields, 64-bit integers as strings or numbers, enums as integers). Only the fields it uses are

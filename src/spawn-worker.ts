@@ -1,8 +1,8 @@
-// Runs on: main thread.
+// Runs on: main thread (starting broker and sink worker threads), and inside each thread it starts (withWorkerData).
 import { pathToFileURL } from 'node:url';
 import { parentPort, Worker, type WorkerOptions, workerData } from 'node:worker_threads';
-import { runningFromSource, workerEntry } from '../../paths.js';
-import { configureWorkerHeaps } from '../../worker-heap.js';
+import { runningFromSource, workerEntry } from './paths.js';
+import { configureWorkerHeaps } from './worker-heap.js';
 
 /** Threads started ahead of need, by entry name; spawnWorkerThread hands them out first. */
 const spares = new Map<string, Worker[]>();

@@ -7,9 +7,9 @@
  * retriable: the broker's restart brings a new port.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { TributaryError } from '../../errors.js';
-import type { BrokerMessage, BrokerReplies, ReaderRequest } from './broker-protocol.js';
-import { MessageBatcher } from './message-batcher.js';
+import { TributaryError } from '../../src/errors.js';
+import type { BrokerMessage, BrokerReplies, ReaderRequest } from '../../src/log/embedded/broker-protocol.js';
+import { MessageBatcher } from '../../src/log/embedded/message-batcher.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: TributaryError) => void };
 type ReaderOp = ReaderRequest['op'];

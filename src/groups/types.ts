@@ -94,8 +94,8 @@ export interface ConsumerOptions {
    * Commit the position a partition the group never committed starts from, as soon as it is
    * assigned (the gateway's pipelines; Kafka's own consumers do not, and neither do other
    * consumers here). Its lag then counts from there before the first delivery, and a restart in
-   * between starts where it did, not at a `latest` that moved past what arrived meanwhile. The
-   * embedded engine only; a consumer over Kafka leaves such partitions uncommitted, as Kafka does.
+   * between starts where it did, not at a `latest` that moved past what arrived meanwhile. Over
+   * Kafka too: kafka-consumer.ts resolves and commits it when librdkafka assigns the partition.
    */
   commitStartPosition?: boolean;
   /** Defaults come from the `groups:` config block (45 s, 3 s, 60 s, sticky). */

@@ -1,5 +1,5 @@
 // Runs on: any thread (ingest workers check requests, sinks and the CLI decode records).
-import { TributaryError } from '../errors.js';
+import { MalformedOtlpError } from './malformed-otlp.js';
 
 /**
  * How deep OTLP messages may nest, the request itself being level 0 (a span's attribute value is
@@ -11,8 +11,8 @@ import { TributaryError } from '../errors.js';
 export const MAX_NESTING_DEPTH = 100;
 
 /** A request nested past MAX_NESTING_DEPTH: the whole request is refused (400), not one item. */
-export class NestingTooDeepError extends TributaryError {
+export class NestingTooDeepError extends MalformedOtlpError {
   constructor(where: string) {
-    super('INVALID_REQUEST', `${where}: messages nest more than ${MAX_NESTING_DEPTH} levels deep (AnyValue arrays and kvlists nested too deep)`);
+    super(`${where}: messages nest more than ${MAX_NESTING_DEPTH} levels deep (AnyValue arrays and kvlists nested too deep)`);
   }
 }

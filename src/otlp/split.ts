@@ -1,12 +1,11 @@
 // Runs on: ingest worker.
-import { TributaryError } from '../errors.js';
 import type { IntList } from './int-list.js';
 import { RejectionTally } from './rejections.js';
 import type { MessageSpec } from './schema.js';
 import type { TopicKind } from './signals.js';
 import { SplitPlan } from './split-plan.js';
 import { checkField, checkItem } from './validate.js';
-import { LEN, WireReader } from './wire-reader.js';
+import { LEN, malformed, WireReader } from './wire-reader.js';
 
 /**
  * Splits an Export{Trace,Metrics,Logs}ServiceRequest into self-contained requests at the wire
@@ -145,5 +144,5 @@ function pushTableRow(table: IntList, start: number, end: number, heads: number)
 }
 
 function expectLen(r: WireReader, what: string): void {
-  if (r.wireType !== LEN) throw new TributaryError('INVALID_REQUEST', `malformed protobuf at byte ${r.tagStart}: ${what} field ${r.field} is not a message`);
+  if (r.wireType !== LEN) throw malformed(r.tagStart, `${what} field ${r.field} is not a message`);
 }

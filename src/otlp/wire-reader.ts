@@ -1,5 +1,5 @@
 // Runs on: any thread (shared code with no thread of its own).
-import { TributaryError } from '../errors.js';
+import { MalformedOtlpError } from './malformed-otlp.js';
 
 /** Protobuf wire types (https://protobuf.dev/programming-guides/encoding/). */
 export const VARINT = 0;
@@ -137,8 +137,8 @@ export class WireReader {
   }
 }
 
-export function malformed(at: number, what: string): TributaryError {
-  return new TributaryError('INVALID_REQUEST', `malformed protobuf at byte ${at}: ${what}`, { details: { offset: at } });
+export function malformed(at: number, what: string): MalformedOtlpError {
+  return new MalformedOtlpError(`malformed protobuf at byte ${at}: ${what}`, { offset: at });
 }
 
 /** Calls `visit` for every field of the message in `buf[start, end)`, reusing one reader. */

@@ -4,11 +4,11 @@
  * What the text sinks (file, webhook, debug) make of a signal's records, read from the
  * protobuf wire: the merged request as OTLP/JSON bytes, and a summary (items, services).
  */
-import { TributaryError } from '../errors.js';
 import type { ConsumedRecord } from '../log/types.js';
 import { protoToJsonBytes } from '../otlp/proto-to-json-bytes.js';
 import { REQUEST_MESSAGE } from '../otlp/signals.js';
 import { LEN, WireReader } from '../otlp/wire-reader.js';
+import { conversionFailure } from './conversion-failure.js';
 import { countScopeItems } from './otlp-items.js';
 import type { Signal } from './sink.js';
 import { mergeRequests } from './signals.js';
@@ -16,14 +16,13 @@ import { anyValueTextAt } from './wire-values.js';
 
 /**
  * One OTLP/JSON request holding every record's data, followed by `suffix` when given. A record
- * that does not decode is a permanent failure: retrying cannot fix it, so the batch goes to the
- * dead-letter topic.
+ * that does not decode fails it permanently (SINK_REJECTED); any other failure is retried.
  */
 export function recordsAsJson(signal: Signal, records: readonly ConsumedRecord[], suffix?: Uint8Array): Buffer {
   try {
     return protoToJsonBytes(mergeRequests(records), REQUEST_MESSAGE[signal], suffix);
   } catch (err) {
-    throw new TributaryError('SINK_REJECTED', `a ${signal} record does not decode: ${(err as Error).message}`, { cause: err });
+    throw conversionFailure(signal, err);
   }
 }
 
@@ -75,7 +74,7 @@ export function summarizeRecords(signal: Signal, records: readonly ConsumedRecor
         lastService = service;
       }
     } catch (err) {
-      throw new TributaryError('SINK_REJECTED', `a ${signal} record does not decode: ${(err as Error).message}`, { cause: err });
+      throw conversionFailure(signal, err);
     }
   }
   return summary;

@@ -65,7 +65,7 @@ export interface KafkaConsumer extends Client {
   offsetsForTimes(partitions: TopicPartitionOffset[], timeout: number, cb: Callback<TopicPartitionOffset[]>): void;
   assign(assignments: TopicPartitionOffset[]): unknown;
   unassign(): unknown;
-  incrementalAssign(assignments: TopicPartition[]): unknown;
+  incrementalAssign(assignments: TopicPartitionOffset[]): unknown;
   incrementalUnassign(assignments: TopicPartition[]): unknown;
   assignments(): TopicPartition[];
   subscribe(topics: string[]): unknown;

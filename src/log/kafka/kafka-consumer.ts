@@ -1,7 +1,8 @@
 /**
  * Runs on: main thread. A member of a Kafka consumer group behind Tributary's Consumer interface:
  * Kafka's group protocol (librdkafka) joins, assigns and rebalances; offsets are committed only
- * when the caller commits (after its sink accepted the records). The rebalance listeners run
+ * when the caller commits (after its sink accepted the records), and with commitStartPosition
+ * where a partition the group never committed starts. The rebalance listeners run
  * before partitions are given up, so the work in hand is committed first.
  */
 import { TributaryError } from '../../errors.js';
@@ -39,6 +40,10 @@ const DEFAULT_MAX_RECORDS = 500;
 const DEFAULT_MAX_BYTES = 1024 ** 2;
 /** How long reading a commit back from the coordinator may take. */
 const COMMIT_TIMEOUT_MS = 10_000;
+/** How long reading a group's committed offsets or a partition's watermarks may take. */
+const QUERY_TIMEOUT_MS = 10_000;
+/** librdkafka's RD_KAFKA_OFFSET_INVALID: an assignment reads from the group's committed offset. */
+const OFFSET_COMMITTED = -1001;
 
 const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 
@@ -137,10 +142,21 @@ export class KafkaGroupConsumer implements Consumer {
 
   private async rebalance(err: LibrdKafkaError, list: TopicPartition[]): Promise<void> {
     if (err.code === ERR_ASSIGN_PARTITIONS) {
-      if (this.cooperative) this.consumer.incrementalAssign(list);
-      else this.consumer.assign(list.map((p) => ({ ...p, offset: -1001 /* the committed offset */ })));
+      const starts = this.options.commitStartPosition ? await this.startPositions(list) : [];
+      // Read from where the start was resolved, not from librdkafka's own reset a moment later,
+      // which would pass over what arrived in between; the others from the committed offset.
+      const offset = (p: TopicPartition) => starts.find((s) => key(s) === key(p))?.offset ?? OFFSET_COMMITTED;
+      const assignment = list.map((p) => ({ ...p, offset: offset(p) }));
+      if (this.cooperative) this.consumer.incrementalAssign(assignment);
+      else this.consumer.assign(assignment);
       if (!this.cooperative) this.owned.clear();
       for (const p of list) this.owned.set(key(p), p);
+      // Before the first poll delivers (poll waits for the rebalance): a restart in between starts here.
+      if (starts.length > 0) {
+        await this.commit(starts).catch((error: unknown) =>
+          this.deps.logger.warn(`group ${this.group}: could not commit where it starts reading`, { partitions: starts.length, error }),
+        );
+      }
       await this.listen('onPartitionsAssigned', list);
       return;
     }
@@ -154,6 +170,35 @@ export class KafkaGroupConsumer implements Consumer {
     }
     if (this.cooperative) this.consumer.incrementalUnassign(list);
     else this.consumer.unassign();
+  }
+
+  /**
+   * Where the partitions the group never committed start, from auto_offset_reset and their
+   * watermarks (commitStartPosition: the gateway's pipelines). Their lag then counts from there
+   * before the first delivery. A partition whose offsets could not be read is left to librdkafka's
+   * reset and its first delivery's commit, as before.
+   */
+  private async startPositions(list: TopicPartition[]): Promise<PartitionOffset[]> {
+    try {
+      const committed = await new Promise<{ topic: string; partition: number; offset: number }[]>((resolve, reject) =>
+        this.consumer.committed(list, QUERY_TIMEOUT_MS, (err, offsets) => (err ? reject(this.deps.errors.wrap(err, `read the offsets of group ${this.group}`)) : resolve(offsets))),
+      );
+      const never = list.filter((p) => (committed.find((c) => key(c) === key(p))?.offset ?? -1) < 0);
+      const latest = (this.options.autoOffsetReset ?? 'earliest') === 'latest';
+      return await Promise.all(
+        never.map(
+          (p) =>
+            new Promise<PartitionOffset>((resolve, reject) =>
+              this.consumer.queryWatermarkOffsets(p.topic, p.partition, QUERY_TIMEOUT_MS, (err, w) =>
+                err ? reject(this.deps.errors.wrap(err, `offsets of ${p.topic}[${p.partition}]`)) : resolve({ ...p, offset: latest ? w.highOffset : w.lowOffset }),
+              ),
+            ),
+        ),
+      );
+    } catch (error) {
+      this.deps.logger.warn(`group ${this.group}: could not resolve where it starts reading`, { partitions: list.length, error });
+      return [];
+    }
   }
 
   private async listen(which: 'onPartitionsAssigned' | 'onPartitionsRevoked', partitions: TopicPartition[]): Promise<void> {

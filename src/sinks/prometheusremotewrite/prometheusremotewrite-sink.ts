@@ -1,6 +1,7 @@
 /** Runs on: a sink worker. */
 import { z } from 'zod';
-import { ConfigError, TributaryError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
+import { conversionFailure } from '../conversion-failure.js';
 import { HttpClient } from '../http/http-post.js';
 import { httpSinkKeys } from '../http/http-config.js';
 import { parseSinkConfig } from '../sink-config.js';
@@ -44,8 +45,8 @@ export function createPrometheusRemoteWriteSink(config: PrometheusRemoteWriteSin
       try {
         conversion = await converter.convert(requests);
       } catch (err) {
-        // Retrying cannot fix a record that does not decode: the batch goes to the dead-letter topic.
-        throw new TributaryError('SINK_REJECTED', `a metrics record does not decode: ${(err as Error).message}`, { cause: err });
+        // A record that does not decode is dead-lettered; any other failure is retried.
+        throw conversionFailure('metrics', err);
       }
       const { body, series, dropped } = conversion;
       let droppedItems = 0;

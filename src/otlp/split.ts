@@ -5,7 +5,7 @@ import { RejectionTally } from './rejections.js';
 import type { MessageSpec } from './schema.js';
 import type { TopicKind } from './signals.js';
 import { SplitPlan } from './split-plan.js';
-import { checkField, checkItem } from './validate.js';
+import { checkField, checkItem, VarintEnd } from './validate.js';
 import { LEN, WireReader } from './wire-reader.js';
 
 /**
@@ -64,6 +64,7 @@ const plan = new SplitPlan();
 const requestReader = new WireReader(new Uint8Array(0), 0, 0);
 const resourceReader = new WireReader(new Uint8Array(0), 0, 0);
 const scopeReader = new WireReader(new Uint8Array(0), 0, 0);
+const varintEnd = new VarintEnd();
 
 export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
   plan.clear();
@@ -85,7 +86,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
     const res = resourceReader.reset(buf, request.valueStart, request.valueEnd);
     while (res.next()) {
       if (res.field !== 2) {
-        checkField(res, signal.resourceSpec, RESOURCE_DEPTH);
+        checkField(res, signal.resourceSpec, RESOURCE_DEPTH, varintEnd);
         resourceHeads.push(res.tagStart);
         resourceHeads.push(res.valueEnd);
         resources.data[5 * index + 3] = resourceHeads.length;
@@ -98,7 +99,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
       const sc = scopeReader.reset(buf, res.valueStart, res.valueEnd);
       while (sc.next()) {
         if (sc.field !== 2) {
-          checkField(sc, signal.scopeSpec, SCOPE_DEPTH);
+          checkField(sc, signal.scopeSpec, SCOPE_DEPTH, varintEnd);
           scopeHeads.push(sc.tagStart);
           scopeHeads.push(sc.valueEnd);
           scopes.data[5 * scopeIndex + 3] = scopeHeads.length;
@@ -108,7 +109,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
         // Counted before validation: a scope or resource holding a rejected item is never copied whole.
         scopes.data[5 * scopeIndex + 4]++;
         resources.data[5 * index + 4]++;
-        const problem = checkItem(buf, sc.valueStart, sc.valueEnd, signal.itemSpec, ITEM_DEPTH);
+        const problem = checkItem(buf, sc.valueStart, sc.valueEnd, signal.itemSpec, ITEM_DEPTH, varintEnd);
         if (problem !== undefined) {
           rejections.addMalformed(problem, signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1);
           continue;

@@ -1,10 +1,13 @@
 // Runs on: ingest worker.
 import { IntList } from './int-list.js';
+import { SIGNAL_FIELD } from './field-numbers.js';
 import type { TopicKind } from './signals.js';
+import { LEN } from './wire-reader.js';
 import { putVarint, varintSize } from './wire-writer.js';
 
-const TAG_FIELD_1 = 0x0a;
-const TAG_FIELD_2 = 0x12;
+/** The one-byte tags of a rebuilt Resource* entry in its request and Scope* entry in its Resource*. */
+const RESOURCE_ENTRY_TAG = (SIGNAL_FIELD.resourceEntries << 3) | LEN;
+const SCOPE_ENTRY_TAG = (SIGNAL_FIELD.scopeEntries << 3) | LEN;
 
 const nestedSize = (content: number) => 1 + varintSize(content) + content;
 
@@ -150,7 +153,7 @@ export class SplitPlan {
         it = partEnd;
         continue;
       }
-      out[pos++] = TAG_FIELD_1;
+      out[pos++] = RESOURCE_ENTRY_TAG;
       pos = putVarint(out, pos, sizes[next++]);
       pos = writeHeads(resources, r, this.resourceHeads.data, request, out, pos);
       while (it !== partEnd) {
@@ -161,7 +164,7 @@ export class SplitPlan {
           it = scopeEnd;
           continue;
         }
-        out[pos++] = TAG_FIELD_2;
+        out[pos++] = SCOPE_ENTRY_TAG;
         pos = putVarint(out, pos, sizes[next++]);
         pos = writeHeads(scopes, s, this.scopeHeads.data, request, out, pos);
         // Items that follow one another in the request are copied as one slice.

@@ -4,7 +4,16 @@ import { parentPort, Worker, type WorkerOptions, workerData } from 'node:worker_
 import { runningFromSource, workerEntry } from './paths.js';
 import { configureWorkerHeaps } from './worker-heap.js';
 
-/** Threads started ahead of need, by entry name; spawnWorkerThread hands them out first. */
+/**
+ * Threads started ahead of need, by entry name; spawnWorkerThread hands them out first.
+ * Process-wide on purpose, not a gateway's: a spare holds nothing of any gateway (it starts
+ * without workerData, its modules' state lives in its own isolate, and it learns whose thread it
+ * is from its first message), and what makes one (the entry, tsx when run from sources, the heap
+ * flag) is the same for every gateway of the process. Two gateways in one process (tests) could
+ * take each other's spares without telling the difference. Only `tributary start`, one gateway
+ * per process, starts spares, before that gateway's modules are even loaded, and only as many as
+ * its role will ask for.
+ */
 const spares = new Map<string, Worker[]>();
 
 function startThread(name: string, options: WorkerOptions): Worker {

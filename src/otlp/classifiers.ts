@@ -1,6 +1,7 @@
 // Runs on: ingest worker.
 import { resourceKey } from './partitioner.js';
-import { messageSpec } from './schema.js';
+import { DATA_POINTS_FIELD, METRIC_DATA_FIELDS } from './field-numbers.js';
+import { FIELD, messageSpec } from './schema.js';
 import type { Signal } from './signals.js';
 import type { Placement, ResourceContext, SplitSignal } from './split.js';
 import { LEN, WireReader } from './wire-reader.js';
@@ -44,10 +45,10 @@ const traces: SplitSignal = {
     // Serializers write the ids first, so the walk usually stops after two fields.
     while ((traceStart < 0 || spanId === undefined) && r.next()) {
       if (r.wireType !== LEN) continue;
-      if (r.field === 1) {
+      if (r.field === FIELD.Span.traceId) {
         traceStart = r.valueStart;
         traceEnd = r.valueEnd;
-      } else if (r.field === 2) spanId = isValidId(buf, r.valueStart, r.valueEnd, 8);
+      } else if (r.field === FIELD.Span.spanId) spanId = isValidId(buf, r.valueStart, r.valueEnd, 8);
     }
     const spanIdValid = spanId === true;
     if (traceStart < 0 || !isValidId(buf, traceStart, traceEnd, 16)) return 'trace_id must be 16 bytes, not all zero';
@@ -61,17 +62,14 @@ const traces: SplitSignal = {
   },
 };
 
-/** Metric fields that hold data points (gauge, sum, histogram, exponential histogram, summary). */
-const DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
-
 /** Data points of a metric; of a malformed one, those found before the bytes go wrong. */
 function countDataPoints(buf: Buffer, start: number, end: number): number {
   let points = 0;
   const metric = new WireReader(buf, start, end);
   while (metric.tryNext()) {
-    if (!DATA_FIELDS.has(metric.field) || metric.wireType !== LEN) continue;
+    if (!METRIC_DATA_FIELDS.has(metric.field) || metric.wireType !== LEN) continue;
     const data = new WireReader(buf, metric.valueStart, metric.valueEnd);
-    while (data.tryNext()) if (data.field === 1) points++;
+    while (data.tryNext()) if (data.field === DATA_POINTS_FIELD) points++;
   }
   return points;
 }
@@ -87,13 +85,13 @@ const metrics: SplitSignal = {
   rejectedWeight: (buf, start, end) => Math.max(1, countDataPoints(buf, start, end)),
 };
 
-/** An event: `event_name` (field 12) set, or, from older senders, an `event.name` attribute. */
+/** An event: `event_name` set, or, from older senders, an `event.name` attribute. */
 function isEvent(buf: Buffer, start: number, end: number): boolean {
   const r = new WireReader(buf, start, end);
   while (r.next()) {
     if (r.wireType !== LEN) continue;
-    if (r.field === 12 && r.valueEnd > r.valueStart) return true;
-    if (r.field === 6 && attributeKeyIs(buf, r.valueStart, r.valueEnd, EVENT_NAME_KEY)) return true;
+    if (r.field === FIELD.LogRecord.eventName && r.valueEnd > r.valueStart) return true;
+    if (r.field === FIELD.LogRecord.attributes && attributeKeyIs(buf, r.valueStart, r.valueEnd, EVENT_NAME_KEY)) return true;
   }
   return false;
 }
@@ -101,7 +99,7 @@ function isEvent(buf: Buffer, start: number, end: number): boolean {
 function attributeKeyIs(buf: Buffer, start: number, end: number, key: Buffer): boolean {
   const kv = new WireReader(buf, start, end);
   while (kv.next()) {
-    if (kv.field === 1 && kv.wireType === LEN) return buf.compare(key, 0, key.length, kv.valueStart, kv.valueEnd) === 0;
+    if (kv.field === FIELD.KeyValue.key && kv.wireType === LEN) return buf.compare(key, 0, key.length, kv.valueStart, kv.valueEnd) === 0;
   }
   return false;
 }

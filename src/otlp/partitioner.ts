@@ -1,6 +1,7 @@
 // Runs on: ingest worker.
 import { createHash } from 'node:crypto';
 import { IntList } from './int-list.js';
+import { FIELD } from './schema.js';
 import { WireReader } from './wire-reader.js';
 
 /** Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), as its default partitioner uses it. */
@@ -65,7 +66,7 @@ export function resourceKey(resource: Uint8Array | undefined): string {
   if (resource) {
     const r = attributeReader.reset(resource, 0, resource.length);
     while (r.next()) {
-      if (r.field !== 1) continue;
+      if (r.field !== FIELD.Resource.attributes) continue;
       bounds.push(r.valueStart);
       bounds.push(r.valueEnd);
       bytes += 4 + r.valueEnd - r.valueStart;

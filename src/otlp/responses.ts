@@ -1,11 +1,13 @@
 // Runs on: main thread (the receiver's answers) and ingest workers (partial success).
+import { RESPONSE_FIELD } from './field-numbers.js';
 import type { Signal } from './signals.js';
+import { LEN, VARINT } from './wire-reader.js';
 import { WireWriter } from './wire-writer.js';
 
 /** How a request was encoded; its response is written the same way. */
 export type WireFormat = 'protobuf' | 'json';
 
-/** The field of Export*PartialSuccess that counts rejected items (field 1 of each). */
+/** The JSON name of the field of Export*PartialSuccess that counts rejected items. */
 const REJECTED_FIELD: Readonly<Record<Signal, string>> = {
   traces: 'rejectedSpans',
   metrics: 'rejectedDataPoints',
@@ -13,8 +15,8 @@ const REJECTED_FIELD: Readonly<Record<Signal, string>> = {
 };
 
 /**
- * Export{Trace,Metrics,Logs}ServiceResponse: empty on full success, else partial_success (field 1)
- * with the rejected count (field 1, int64) and error_message (field 2).
+ * Export{Trace,Metrics,Logs}ServiceResponse: empty on full success, else partial_success with
+ * the rejected count and error_message.
  */
 export function encodeExportResponse(signal: Signal, rejected: number, errorMessage: string, format: WireFormat): Uint8Array | string {
   if (format === 'json') {
@@ -23,8 +25,8 @@ export function encodeExportResponse(signal: Signal, rejected: number, errorMess
   }
   const w = new WireWriter(64 + errorMessage.length * 3);
   if (rejected > 0) {
-    w.begin(1).tag(1, 0).uvarint(rejected);
-    if (errorMessage) w.tag(2, 2).string(errorMessage);
+    w.begin(RESPONSE_FIELD.partialSuccess).tag(RESPONSE_FIELD.rejected, VARINT).uvarint(rejected);
+    if (errorMessage) w.tag(RESPONSE_FIELD.errorMessage, LEN).string(errorMessage);
     w.end();
   }
   return w.finish();

@@ -3,7 +3,8 @@ import { I32, I64, LEN, VARINT } from './wire-reader.js';
 
 /**
  * The OTLP messages as tables (field number, JSON name, type), from
- * opentelemetry-proto's common, resource, trace, metrics and logs protos. The JSON converter,
+ * opentelemetry-proto's common, resource, trace, metrics and logs protos and the collector
+ * services' responses. The JSON converter,
  * the decoder and the validator walk these tables instead of generated classes.
  */
 export type FieldType =
@@ -45,7 +46,7 @@ export interface MessageSpec {
   byName: Map<string, FieldSpec>;
 }
 
-type FieldDef = [no: number, name: string, type: FieldType, extra?: string | Record<string, number> | number, repeated?: 'repeated'];
+type FieldDef = readonly [no: number, name: string, type: FieldType, extra?: string | Readonly<Record<string, number>> | number, repeated?: 'repeated'];
 
 const SPAN_KIND = enumOf('SPAN_KIND_', ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER']);
 const STATUS_CODE = enumOf('STATUS_CODE_', ['UNSET', 'OK', 'ERROR']);
@@ -60,7 +61,7 @@ const R = 'repeated' as const;
 const TRACE_ID = 16;
 const SPAN_ID = 8;
 
-const DEFINITIONS: Record<string, FieldDef[]> = {
+const DEFINITIONS = {
   AnyValue: [
     [1, 'stringValue', 'string'],
     [2, 'boolValue', 'bool'],
@@ -269,7 +270,36 @@ const DEFINITIONS: Record<string, FieldDef[]> = {
     [10, 'spanId', 'id', SPAN_ID],
     [12, 'eventName', 'string'],
   ],
-};
+
+  ExportTraceServiceResponse: [[1, 'partialSuccess', 'message', 'ExportTracePartialSuccess']],
+  ExportTracePartialSuccess: [
+    [1, 'rejectedSpans', 'int64'],
+    [2, 'errorMessage', 'string'],
+  ],
+  ExportMetricsServiceResponse: [[1, 'partialSuccess', 'message', 'ExportMetricsPartialSuccess']],
+  ExportMetricsPartialSuccess: [
+    [1, 'rejectedDataPoints', 'int64'],
+    [2, 'errorMessage', 'string'],
+  ],
+  ExportLogsServiceResponse: [[1, 'partialSuccess', 'message', 'ExportLogsPartialSuccess']],
+  ExportLogsPartialSuccess: [
+    [1, 'rejectedLogRecords', 'int64'],
+    [2, 'errorMessage', 'string'],
+  ],
+} as const satisfies Record<string, readonly FieldDef[]>;
+
+type Definitions = typeof DEFINITIONS;
+
+/** Field numbers by message and field name, as the protos give them: `FIELD.Span.traceId` is 1. */
+export type FieldNumbers = { readonly [M in keyof Definitions]: { readonly [D in Definitions[M][number] as D[1]]: D[0] } };
+
+/**
+ * What code that reads or writes the wire itself (the splitter, the classifiers, the sinks'
+ * converters) compares tags with, taken from the tables above: one definition of every number.
+ */
+export const FIELD: FieldNumbers = Object.freeze(
+  Object.fromEntries(Object.entries(DEFINITIONS).map(([message, defs]) => [message, Object.freeze(Object.fromEntries(defs.map(([no, name]) => [name, no])))])),
+) as FieldNumbers;
 
 function enumOf(prefix: string, names: string[]): Record<string, number> {
   return Object.fromEntries(names.map((n, i) => [prefix + n, i]));
@@ -278,7 +308,7 @@ function enumOf(prefix: string, names: string[]): Record<string, number> {
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 const MESSAGES = new Map<string, MessageSpec>();
-for (const [name, defs] of Object.entries(DEFINITIONS)) {
+for (const [name, defs] of Object.entries(DEFINITIONS) as [string, readonly FieldDef[]][]) {
   const fields = defs.map(([no, fieldName, type, extra, repeated]): FieldSpec => ({
     no,
     name: fieldName,
@@ -291,7 +321,7 @@ for (const [name, defs] of Object.entries(DEFINITIONS)) {
   for (const f of fields) byName.set(f.name, f).set(snakeCase(f.name), f);
   MESSAGES.set(name, { name, fields, byNumber: new Map(fields.map((f) => [f.no, f])), byName });
 }
-for (const [name, defs] of Object.entries(DEFINITIONS)) {
+for (const [name, defs] of Object.entries(DEFINITIONS) as [string, readonly FieldDef[]][]) {
   for (const [no, , type, extra] of defs) if (type === 'message') messageSpec(name).byNumber.get(no)!.spec = messageSpec(extra as string);
 }
 

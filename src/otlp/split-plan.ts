@@ -1,12 +1,21 @@
 // Runs on: ingest worker.
 import { IntList } from './int-list.js';
+import { SIGNAL_FIELD } from './field-numbers.js';
 import type { TopicKind } from './signals.js';
+import { LEN } from './wire-reader.js';
 import { putVarint, varintSize } from './wire-writer.js';
 
-const TAG_FIELD_1 = 0x0a;
-const TAG_FIELD_2 = 0x12;
+/** The one-byte tags of a rebuilt Resource* entry in its request and Scope* entry in its Resource*. */
+const RESOURCE_ENTRY_TAG = (SIGNAL_FIELD.resourceEntries << 3) | LEN;
+const SCOPE_ENTRY_TAG = (SIGNAL_FIELD.scopeEntries << 3) | LEN;
 
 const nestedSize = (content: number) => 1 + varintSize(content) + content;
+
+/** A run of a group's items in one resource or scope, as `runEnd` found it: how many, and their bytes. */
+class Run {
+  length = 0;
+  bytes = 0;
+}
 
 /**
  * Where each record of a split request lies in the request, as flat tables of numbers instead of
@@ -38,6 +47,8 @@ export class SplitPlan {
   readonly partitions = new IntList();
   /** Content sizes of the partial resources and scopes of each group, in the order `writeValue` meets them. */
   private readonly sizes = new IntList();
+  /** What the last `runEnd` passed over; one per plan, so that sizing and writing allocate nothing. */
+  private readonly run = new Run();
 
   get groupCount(): number {
     return this.topics.length;
@@ -94,13 +105,14 @@ export class SplitPlan {
     const resources = this.resources.data;
     const scopes = this.scopes.data;
     const sizes = this.sizes;
+    const run = this.run;
     this.groups.data[3 * g + 2] = sizes.length;
     let total = 0;
     let it = this.groups.data[3 * g];
     while (it >= 0) {
       const r = items[5 * it];
-      const partEnd = runEnd(items, it, RESOURCE, -1);
-      if (runLength === resources[5 * r + 4]) {
+      const partEnd = runEnd(items, it, RESOURCE, -1, run);
+      if (run.length === resources[5 * r + 4]) {
         total += resources[5 * r + 1] - resources[5 * r];
         it = partEnd;
         continue;
@@ -110,10 +122,10 @@ export class SplitPlan {
       let content = headsSize(resources, r, this.resourceHeads.data);
       while (it !== partEnd) {
         const s = items[5 * it + 1];
-        it = runEnd(items, it, SCOPE, partEnd);
-        if (runLength === scopes[5 * s + 4]) content += scopes[5 * s + 1] - scopes[5 * s];
+        it = runEnd(items, it, SCOPE, partEnd, run);
+        if (run.length === scopes[5 * s + 4]) content += scopes[5 * s + 1] - scopes[5 * s];
         else {
-          const scopeContent = headsSize(scopes, s, this.scopeHeads.data) + runBytes;
+          const scopeContent = headsSize(scopes, s, this.scopeHeads.data) + run.bytes;
           sizes.push(scopeContent);
           content += nestedSize(scopeContent);
         }
@@ -130,28 +142,29 @@ export class SplitPlan {
     const resources = this.resources.data;
     const scopes = this.scopes.data;
     const sizes = this.sizes.data;
+    const run = this.run;
     let next = this.groups.data[3 * g + 2];
     let it = this.groups.data[3 * g];
     while (it >= 0) {
       const r = items[5 * it];
-      const partEnd = runEnd(items, it, RESOURCE, -1);
-      if (runLength === resources[5 * r + 4]) {
+      const partEnd = runEnd(items, it, RESOURCE, -1, run);
+      if (run.length === resources[5 * r + 4]) {
         pos = copy(request, resources[5 * r], resources[5 * r + 1], out, pos);
         it = partEnd;
         continue;
       }
-      out[pos++] = TAG_FIELD_1;
+      out[pos++] = RESOURCE_ENTRY_TAG;
       pos = putVarint(out, pos, sizes[next++]);
       pos = writeHeads(resources, r, this.resourceHeads.data, request, out, pos);
       while (it !== partEnd) {
         const s = items[5 * it + 1];
-        const scopeEnd = runEnd(items, it, SCOPE, partEnd);
-        if (runLength === scopes[5 * s + 4]) {
+        const scopeEnd = runEnd(items, it, SCOPE, partEnd, run);
+        if (run.length === scopes[5 * s + 4]) {
           pos = copy(request, scopes[5 * s], scopes[5 * s + 1], out, pos);
           it = scopeEnd;
           continue;
         }
-        out[pos++] = TAG_FIELD_2;
+        out[pos++] = SCOPE_ENTRY_TAG;
         pos = putVarint(out, pos, sizes[next++]);
         pos = writeHeads(scopes, s, this.scopeHeads.data, request, out, pos);
         // Items that follow one another in the request are copied as one slice.
@@ -175,20 +188,21 @@ export class SplitPlan {
 const RESOURCE = 0;
 const SCOPE = 1;
 
-/** Items `runEnd` passed and their bytes (second and third return values, without allocating). */
-let runLength = 0;
-let runBytes = 0;
-
-/** The first item from `it` on (following the group's links, up to `stop`) in another resource or scope than `it`'s. */
-function runEnd(items: Int32Array, it: number, column: number, stop: number): number {
+/**
+ * The first item from `it` on (following the group's links, up to `stop`) in another resource or
+ * scope than `it`'s; the items passed are counted in `run`.
+ */
+function runEnd(items: Int32Array, it: number, column: number, stop: number, run: Run): number {
   const value = items[5 * it + column];
-  runLength = 0;
-  runBytes = 0;
+  let length = 0;
+  let bytes = 0;
   while (it !== stop && items[5 * it + column] === value) {
-    runLength++;
-    runBytes += items[5 * it + 3] - items[5 * it + 2];
+    length++;
+    bytes += items[5 * it + 3] - items[5 * it + 2];
     it = items[5 * it + 4];
   }
+  run.length = length;
+  run.bytes = bytes;
   return it;
 }
 

@@ -1,16 +1,18 @@
 // Runs on: ingest worker.
+import { SIGNAL_FIELD } from './field-numbers.js';
 import type { IntList } from './int-list.js';
 import { RejectionTally } from './rejections.js';
 import type { MessageSpec } from './schema.js';
 import type { TopicKind } from './signals.js';
 import { SplitPlan } from './split-plan.js';
-import { checkField, checkItem } from './validate.js';
+import { checkField, checkItem, VarintEnd } from './validate.js';
 import { LEN, malformed, WireReader } from './wire-reader.js';
 
 /**
  * Splits an Export{Trace,Metrics,Logs}ServiceRequest into self-contained requests at the wire
- * level. The three signals share one shape: request field 1 holds Resource{Spans,Metrics,Logs},
- * whose field 2 holds Scope*, whose field 2 holds the items (spans, metrics, log records).
+ * level. The three signals share one shape (SIGNAL_FIELD): the request holds
+ * Resource{Spans,Metrics,Logs} entries, which hold Scope* entries, which hold the items (spans,
+ * metrics, log records).
  * Each item is placed in a group (a record: topic + key) by a signal-specific classifier; the
  * result is a plan (src/otlp/split-plan.ts) from which every group is later written from slices
  * of the original bytes (its resources and scopes keep every other field as sent).
@@ -20,7 +22,7 @@ import { LEN, malformed, WireReader } from './wire-reader.js';
 export type Placement = { topic: TopicKind; key: string; weight: number } | string;
 
 export interface ResourceContext {
-  /** The encoded Resource message (field 1 of Resource*), when present. */
+  /** The encoded Resource message of the Resource* entry, when present. */
   resource: Uint8Array | undefined;
   /** Per-resource memo for the classifier (e.g. the resource key). */
   memo: string | undefined;
@@ -63,6 +65,7 @@ const plan = new SplitPlan();
 const requestReader = new WireReader(new Uint8Array(0), 0, 0);
 const resourceReader = new WireReader(new Uint8Array(0), 0, 0);
 const scopeReader = new WireReader(new Uint8Array(0), 0, 0);
+const varintEnd = new VarintEnd();
 
 export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
   plan.clear();
@@ -76,19 +79,19 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
 
   const request = requestReader.reset(buf, 0, buf.length);
   while (request.next()) {
-    if (request.field !== 1) continue;
+    if (request.field !== SIGNAL_FIELD.resourceEntries) continue;
     expectLen(request, 'resource');
     const index = resources.length / 5;
     pushTableRow(resources, request.tagStart, request.valueEnd, resourceHeads.length);
     const context: ResourceContext = { resource: undefined, memo: undefined, previousAt: -1, previous: undefined };
     const res = resourceReader.reset(buf, request.valueStart, request.valueEnd);
     while (res.next()) {
-      if (res.field !== 2) {
-        checkField(res, signal.resourceSpec, RESOURCE_DEPTH);
+      if (res.field !== SIGNAL_FIELD.scopeEntries) {
+        checkField(res, signal.resourceSpec, RESOURCE_DEPTH, varintEnd);
         resourceHeads.push(res.tagStart);
         resourceHeads.push(res.valueEnd);
         resources.data[5 * index + 3] = resourceHeads.length;
-        if (res.field === 1 && res.wireType === LEN) context.resource = res.bytes();
+        if (res.field === SIGNAL_FIELD.resource && res.wireType === LEN) context.resource = res.bytes();
         continue;
       }
       expectLen(res, 'scope');
@@ -96,8 +99,8 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
       pushTableRow(scopes, res.tagStart, res.valueEnd, scopeHeads.length);
       const sc = scopeReader.reset(buf, res.valueStart, res.valueEnd);
       while (sc.next()) {
-        if (sc.field !== 2) {
-          checkField(sc, signal.scopeSpec, SCOPE_DEPTH);
+        if (sc.field !== SIGNAL_FIELD.items) {
+          checkField(sc, signal.scopeSpec, SCOPE_DEPTH, varintEnd);
           scopeHeads.push(sc.tagStart);
           scopeHeads.push(sc.valueEnd);
           scopes.data[5 * scopeIndex + 3] = scopeHeads.length;
@@ -107,7 +110,7 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
         // Counted before validation: a scope or resource holding a rejected item is never copied whole.
         scopes.data[5 * scopeIndex + 4]++;
         resources.data[5 * index + 4]++;
-        const problem = checkItem(buf, sc.valueStart, sc.valueEnd, signal.itemSpec, ITEM_DEPTH);
+        const problem = checkItem(buf, sc.valueStart, sc.valueEnd, signal.itemSpec, ITEM_DEPTH, varintEnd);
         if (problem !== undefined) {
           rejections.addMalformed(problem, signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1);
           continue;

@@ -37,6 +37,14 @@ interface Checker {
   wrongIdLength: string[];
 }
 
+/**
+ * Where the last long tag or length that `readLongVarint` read stopped: its second return value.
+ * The caller creates one per thread and passes it down, so a check allocates nothing.
+ */
+export class VarintEnd {
+  pos = 0;
+}
+
 const checkers = new Map<MessageSpec, Checker>();
 
 function checkerOf(spec: MessageSpec): Checker {
@@ -78,17 +86,17 @@ function checkerOf(spec: MessageSpec): Checker {
  * item's fault but the request's: it throws NestingTooDeepError. Written as one allocation-free
  * loop: it runs over every byte of every request.
  */
-export function checkItem(buf: Uint8Array, start: number, end: number, spec: MessageSpec, depth: number): Malformation | undefined {
-  return check(buf, start, end, checkerOf(spec), depth);
+export function checkItem(buf: Uint8Array, start: number, end: number, spec: MessageSpec, depth: number, varintEnd: VarintEnd): Malformation | undefined {
+  return check(buf, start, end, checkerOf(spec), depth, varintEnd);
 }
 
 /** Checks the field `r` stands on against `spec`, a message at level `depth` (unknown fields pass); throws INVALID_REQUEST. */
-export function checkField(r: WireReader, spec: MessageSpec, depth: number): void {
-  const problem = checkValue(r.buf, r.tagStart, r.field, r.wireType, r.valueStart, r.valueEnd, checkerOf(spec), depth);
+export function checkField(r: WireReader, spec: MessageSpec, depth: number, varintEnd: VarintEnd): void {
+  const problem = checkValue(r.buf, r.tagStart, r.field, r.wireType, r.valueStart, r.valueEnd, checkerOf(spec), depth, varintEnd);
   if (problem !== undefined) throw malformed(problem.at, problem.what);
 }
 
-function check(buf: Uint8Array, pos: number, end: number, checker: Checker, depth: number): Malformation | undefined {
+function check(buf: Uint8Array, pos: number, end: number, checker: Checker, depth: number, varintEnd: VarintEnd): Malformation | undefined {
   const wire = checker.wire;
   const nested = checker.nested;
   const idBytes = checker.idBytes;
@@ -97,9 +105,9 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker, dept
     // Tags and lengths under 128 (nearly all of them) take one byte: the loop is the rare case.
     let tag = buf[pos++];
     if (tag > 0x7f) {
-      tag = readLongVarint(buf, tagStart, end);
+      tag = readLongVarint(buf, tagStart, end, varintEnd);
       if (tag < 0) return new Malformation(tagStart, BAD_TAG);
-      pos = varintEnd;
+      pos = varintEnd.pos;
     }
     const wireType = tag & 7;
     const field = tag < 0x80000000 ? tag >>> 3 : Math.floor(tag / 8);
@@ -123,9 +131,9 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker, dept
         let length: number;
         if (pos < end && buf[pos] < 0x80) length = buf[pos++];
         else {
-          length = readLongVarint(buf, pos, end);
+          length = readLongVarint(buf, pos, end, varintEnd);
           if (length < 0) return new Malformation(tagStart, BAD_LENGTH);
-          pos = varintEnd;
+          pos = varintEnd.pos;
         }
         valueStart = pos;
         pos += length;
@@ -138,10 +146,10 @@ function check(buf: Uint8Array, pos: number, end: number, checker: Checker, dept
     const expected = field < wire.length ? wire[field] : -1;
     if (expected < 0) continue;
     let problem: Malformation | undefined;
-    if (wireType !== expected) problem = checkValue(buf, tagStart, field, wireType, valueStart, pos, checker, depth);
+    if (wireType !== expected) problem = checkValue(buf, tagStart, field, wireType, valueStart, pos, checker, depth, varintEnd);
     else if (nested[field] !== undefined) {
       if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
-      problem = check(buf, valueStart, pos, nested[field], depth + 1);
+      problem = check(buf, valueStart, pos, nested[field], depth + 1, varintEnd);
     } else if (idBytes[field] !== 0 && pos !== valueStart && pos - valueStart !== idBytes[field]) {
       problem = new Malformation(tagStart, checker.wrongIdLength[field]);
     }
@@ -158,11 +166,8 @@ const BAD_LENGTH = 'bad length';
 const PAST_THE_END = 'a field runs past the end of its message';
 const UNSUPPORTED_WIRE_TYPE = Array.from({ length: 8 }, (_, w) => `unsupported wire type ${w}`);
 
-/** Where the last `readLongVarint` stopped (a second return value, without allocating). */
-let varintEnd = 0;
-
-/** A tag or length of up to 5 bytes at `pos`, or -1 when it is cut or longer. */
-function readLongVarint(buf: Uint8Array, pos: number, end: number): number {
+/** A tag or length of up to 5 bytes at `pos`, or -1 when it is cut or longer; where it stops goes to `varintEnd`. */
+function readLongVarint(buf: Uint8Array, pos: number, end: number, varintEnd: VarintEnd): number {
   let value = 0;
   let factor = 1;
   let byte: number;
@@ -172,7 +177,7 @@ function readLongVarint(buf: Uint8Array, pos: number, end: number): number {
     value += (byte & 0x7f) * factor;
     factor *= 128;
   } while (byte & 0x80);
-  varintEnd = pos;
+  varintEnd.pos = pos;
   return value;
 }
 
@@ -185,6 +190,7 @@ function checkValue(
   end: number,
   checker: Checker,
   depth: number,
+  varintEnd: VarintEnd,
 ): Malformation | undefined {
   const expected = field < checker.wire.length ? checker.wire[field] : -1;
   if (expected < 0) return undefined;
@@ -195,7 +201,7 @@ function checkValue(
       return idBytes !== 0 && end !== start && end - start !== idBytes ? new Malformation(tagStart, checker.wrongIdLength[field]) : undefined;
     }
     if (depth >= MAX_NESTING_DEPTH) throw new NestingTooDeepError(`malformed protobuf at byte ${tagStart}`);
-    return check(buf, start, end, nested, depth + 1);
+    return check(buf, start, end, nested, depth + 1, varintEnd);
   }
   const packed = checker.packed[field];
   if (wireType !== LEN || packed === 0) return new Malformation(tagStart, checker.wrongWireType[field * 8 + wireType]);

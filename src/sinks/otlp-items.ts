@@ -1,10 +1,8 @@
 /** Runs on: a sink worker. */
 import type { ConsumedRecord } from '../log/types.js';
+import { DATA_POINTS_FIELD, METRIC_DATA_FIELDS, SIGNAL_FIELD } from '../otlp/field-numbers.js';
 import { LEN, WireReader } from '../otlp/wire-reader.js';
 import type { Signal } from './sink.js';
-
-/** Metric fields that hold data points (gauge 5, sum 7, histogram 9, exponential histogram 10, summary 11); points are field 1 of each. */
-const POINT_FIELDS = new Set([5, 7, 9, 10, 11]);
 
 /**
  * The LEN fields numbered `path[depth]` in the message at `buf[start, end)`, descending through
@@ -37,7 +35,7 @@ function metricPoints(r: WireReader, start: number, end: number): number {
   r.pos = start;
   r.end = end;
   while (r.next()) {
-    if (!POINT_FIELDS.has(r.field) || r.wireType !== LEN) continue;
+    if (!METRIC_DATA_FIELDS.has(r.field) || r.wireType !== LEN) continue;
     const after = r.pos;
     n += countPath(r, r.valueStart, r.valueEnd, POINTS, 0, false);
     r.pos = after;
@@ -46,15 +44,14 @@ function metricPoints(r: WireReader, start: number, end: number): number {
   return n;
 }
 
-/** Resource entries (field 1), their scope entries (field 2), and their items (field 2). */
-const ITEMS = [1, 2, 2];
+/** Resource entries, their scope entries, and their items. */
+const ITEMS = [SIGNAL_FIELD.resourceEntries, SIGNAL_FIELD.scopeEntries, SIGNAL_FIELD.items];
 /** The data points of a gauge, sum or histogram body. */
-const POINTS = [1];
+const POINTS = [DATA_POINTS_FIELD];
 
 /**
  * Spans, metric data points or log records in a protobuf Export*ServiceRequest (`buf[start, end)`), counted by
- * walking the wire format (resource entries field 1, scope entries field 2, items field 2)
- * without decoding the items themselves.
+ * walking the wire format (resource entries, scope entries, items) without decoding the items themselves.
  */
 export function countItems(signal: Signal, buf: Uint8Array, start = 0, end = buf.length): number {
   return countPath(new WireReader(buf, start, end), start, end, ITEMS, 0, signal === 'metrics');
@@ -65,7 +62,7 @@ export function countItems(signal: Signal, buf: Uint8Array, start = 0, end = buf
  * `r`, which is left pointing anywhere.
  */
 export function countScopeItems(signal: Signal, r: WireReader, start: number, end: number): number {
-  return countPath(r, start, end, ITEMS, 2, signal === 'metrics');
+  return countPath(r, start, end, ITEMS, ITEMS.length - 1, signal === 'metrics');
 }
 
 /**

@@ -6,6 +6,8 @@
  */
 import type { ConsumedRecord } from '../log/types.js';
 import { protoToJsonBytes } from '../otlp/proto-to-json-bytes.js';
+import { SIGNAL_FIELD } from '../otlp/field-numbers.js';
+import { FIELD } from '../otlp/schema.js';
 import { REQUEST_MESSAGE } from '../otlp/signals.js';
 import { LEN, WireReader } from '../otlp/wire-reader.js';
 import { conversionFailure } from './conversion-failure.js';
@@ -51,18 +53,18 @@ export function summarizeRecords(signal: Signal, records: readonly ConsumedRecor
     try {
       entries.reset(buf, start, start + record.valueSize);
       while (entries.next()) {
-        if (entries.field !== 1 || entries.wireType !== LEN) continue;
-        // A Resource{Spans,Metrics,Logs}: its resource (field 1) and scope entries (field 2).
+        if (entries.field !== SIGNAL_FIELD.resourceEntries || entries.wireType !== LEN) continue;
+        // A Resource{Spans,Metrics,Logs}: its resource and scope entries.
         const entryEnd = entries.valueEnd;
         inside.reset(buf, entries.valueStart, entryEnd);
         let resourceStart = -1;
         let resourceEnd = -1;
         while (inside.next()) {
           if (inside.wireType !== LEN) continue;
-          if (inside.field === 1) {
+          if (inside.field === SIGNAL_FIELD.resource) {
             resourceStart = inside.valueStart;
             resourceEnd = inside.valueEnd;
-          } else if (inside.field === 2) {
+          } else if (inside.field === SIGNAL_FIELD.scopeEntries) {
             const after = inside.pos;
             summary.items += countScopeItems(signal, inside, inside.valueStart, inside.valueEnd);
             inside.pos = after;
@@ -125,12 +127,12 @@ class ResourceServices {
 
 const SERVICE_NAME = Buffer.from('service.name');
 
-/** `service.name` among a Resource's attributes (field 1). Keys are compared as bytes: only the one value is made a string. */
+/** `service.name` among a Resource's attributes. Keys are compared as bytes: only the one value is made a string. */
 function serviceOf(buf: Uint8Array, start: number, end: number): string | undefined {
   let service: string | undefined;
   const attributes = new WireReader(buf, start, end);
   while (attributes.next()) {
-    if (attributes.field !== 1 || attributes.wireType !== LEN) continue;
+    if (attributes.field !== FIELD.Resource.attributes || attributes.wireType !== LEN) continue;
     const value = serviceNameValue(buf, attributes.valueStart, attributes.valueEnd);
     if (value !== undefined) service = value;
   }
@@ -145,8 +147,8 @@ function serviceNameValue(buf: Uint8Array, start: number, end: number): string |
   const kv = new WireReader(buf, start, end);
   while (kv.next()) {
     if (kv.wireType !== LEN) continue;
-    if (kv.field === 1) named = isServiceName(buf, kv.valueStart, kv.valueEnd);
-    else if (kv.field === 2) [valueStart, valueEnd] = [kv.valueStart, kv.valueEnd];
+    if (kv.field === FIELD.KeyValue.key) named = isServiceName(buf, kv.valueStart, kv.valueEnd);
+    else if (kv.field === FIELD.KeyValue.value) [valueStart, valueEnd] = [kv.valueStart, kv.valueEnd];
   }
   if (!named) return undefined;
   return valueStart < 0 ? '' : anyValueTextAt(buf, valueStart, valueEnd);

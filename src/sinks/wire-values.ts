@@ -5,6 +5,7 @@
  * the debug summary): attribute values as text, timestamps in milliseconds.
  */
 import { bufferOf } from '../buffer-of.js';
+import { FIELD } from '../otlp/schema.js';
 import { I64, LEN, VARINT, WireReader } from '../otlp/wire-reader.js';
 
 /** A double (fixed 8 bytes, little-endian) at `pos`. */
@@ -34,8 +35,8 @@ export function keyValueAt(buf: Uint8Array, start: number, end: number): [string
   const r = new WireReader(buf, start, end);
   while (r.next()) {
     if (r.wireType !== LEN) continue;
-    if (r.field === 1) key = bufferOf(buf).toString('utf8', r.valueStart, r.valueEnd);
-    else if (r.field === 2) value = anyValueTextAt(buf, r.valueStart, r.valueEnd);
+    if (r.field === FIELD.KeyValue.key) key = bufferOf(buf).toString('utf8', r.valueStart, r.valueEnd);
+    else if (r.field === FIELD.KeyValue.value) value = anyValueTextAt(buf, r.valueStart, r.valueEnd);
   }
   return [key, value];
 }
@@ -49,25 +50,25 @@ export function anyValueTextAt(buf: Uint8Array, start: number, end: number): str
   const r = new WireReader(buf, start, end);
   while (r.next()) {
     switch (r.field) {
-      case 1:
+      case FIELD.AnyValue.stringValue:
         if (r.wireType === LEN) text = bufferOf(buf).toString('utf8', r.valueStart, r.valueEnd);
         break;
-      case 2:
+      case FIELD.AnyValue.boolValue:
         if (r.wireType === VARINT) text = r.varint !== 0 ? 'true' : 'false';
         break;
-      case 3:
+      case FIELD.AnyValue.intValue:
         if (r.wireType === VARINT) text = int64VarintText(buf, r.valueStart, r.valueEnd, r.varint);
         break;
-      case 4:
+      case FIELD.AnyValue.doubleValue:
         if (r.wireType === I64) text = String(bufferOf(buf).readDoubleLE(r.valueStart));
         break;
-      case 5:
-        if (r.wireType === LEN) text = JSON.stringify(listAt(buf, r.valueStart, r.valueEnd, (s, e) => anyValueTextAt(buf, s, e)));
+      case FIELD.AnyValue.arrayValue:
+        if (r.wireType === LEN) text = JSON.stringify(listAt(buf, r.valueStart, r.valueEnd, FIELD.ArrayValue.values, (s, e) => anyValueTextAt(buf, s, e)));
         break;
-      case 6:
-        if (r.wireType === LEN) text = JSON.stringify(Object.fromEntries(listAt(buf, r.valueStart, r.valueEnd, (s, e) => keyValueAt(buf, s, e))));
+      case FIELD.AnyValue.kvlistValue:
+        if (r.wireType === LEN) text = JSON.stringify(Object.fromEntries(listAt(buf, r.valueStart, r.valueEnd, FIELD.KeyValueList.values, (s, e) => keyValueAt(buf, s, e))));
         break;
-      case 7:
+      case FIELD.AnyValue.bytesValue:
         if (r.wireType === LEN) text = bufferOf(buf).toString('base64', r.valueStart, r.valueEnd);
         break;
     }
@@ -75,11 +76,11 @@ export function anyValueTextAt(buf: Uint8Array, start: number, end: number): str
   return text;
 }
 
-/** The elements (field 1) of an ArrayValue or KeyValueList. */
-function listAt<T>(buf: Uint8Array, start: number, end: number, read: (start: number, end: number) => T): T[] {
+/** The elements (`field`) of an ArrayValue or KeyValueList. */
+function listAt<T>(buf: Uint8Array, start: number, end: number, field: number, read: (start: number, end: number) => T): T[] {
   const out: T[] = [];
   const r = new WireReader(buf, start, end);
-  while (r.next()) if (r.field === 1 && r.wireType === LEN) out.push(read(r.valueStart, r.valueEnd));
+  while (r.next()) if (r.field === field && r.wireType === LEN) out.push(read(r.valueStart, r.valueEnd));
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -7,7 +7,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
-import { tributary } from '../e2e/cli-process.js';
+import { type GatewayProcess, startGatewayProcess, tributary } from '../e2e/cli-process.js';
 import { makeSpans } from '../otlp/fixtures.js';
 import { eventually } from '../sinks/helpers.js';
 import { describeKafka, kafkaConfig, useMockCluster } from './mock-fixture.js';
@@ -80,5 +80,34 @@ describeKafka('roles over Kafka (3-broker librdkafka mock cluster)', () => {
       async () => (await sinks.backend.fetchOffsets('files', [0, 1, 2].map((partition) => ({ topic: 'otlp_spans', partition })))).reduce((n, o) => n + o.offset, 0) === written,
       30_000,
     );
+  }, 60_000);
+
+  it('tributary start --role ingest starts no sink worker threads for the pipelines of a config shared with the sinks processes', async () => {
+    /** The process's threads that Node runs (its main thread, V8's helpers, worker threads), not librdkafka's (rdk:*). */
+    const nodeThreads = (pid: number) => readdirSync(`/proc/${pid}/task`).filter((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'node').length;
+    const start = (name: string, pipelines: string) => {
+      const config = join(dir, `${name}.yaml`);
+      writeFileSync(
+        config,
+        `receiver: { endpoint: "\${env:TRIBUTARY_RECEIVER_ENDPOINT}", workers: 1 }
+admin: { endpoint: "\${env:TRIBUTARY_ADMIN_ENDPOINT}" }
+log: { backend: kafka, kafka: { brokers: [${cluster().brokers.join(', ')}] } }
+sinks: { workers: 3 }
+pipelines: ${pipelines}
+`,
+      );
+      return startGatewayProcess({ config, args: ['--role', 'ingest'], env: { TRIBUTARY_LOG_LEVEL: 'warn' } });
+    };
+    const pipelines = ['a', 'b', 'c'].map((g) => `\n  - { group: ${g}, topics: [otlp_spans], sink: { type: file, path: ${join(dir, `${g}.jsonl`)} } }`).join('');
+    const processes: GatewayProcess[] = [];
+    try {
+      processes.push(await start('with-pipelines', pipelines), await start('without-pipelines', '[]'));
+      const [withPipelines, without] = processes;
+      // Each idle thread is a V8 heap with the sink modules loaded, held for the process's life.
+      // Node starts a helper thread some time after start-up: equal once both processes have it.
+      await eventually('the ingest process with pipelines runs as many threads as the one without', () => nodeThreads(withPipelines.pid) === nodeThreads(without.pid), 20_000);
+    } finally {
+      await Promise.allSettled(processes.map((p) => p.stop()));
+    }
   }, 60_000);
 });

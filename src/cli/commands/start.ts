@@ -37,10 +37,12 @@ const options = {
  * broker threads boot and recover the partitions (and the sink worker threads boot) while this
  * thread imports the receiver, the admin API and the sinks.
  */
-async function startLog(config: TributaryConfig, logger: Logger): Promise<StartingLog & { telemetry: Telemetry }> {
+async function startLog(config: TributaryConfig, role: GatewayRole, logger: Logger): Promise<StartingLog & { telemetry: Telemetry }> {
   if (config.log.backend === 'embedded') prespawnWorkerThreads('broker', config.log.brokers);
-  // At least this many sink workers start (one per pipeline, up to sinks.workers): they boot now too.
-  prespawnWorkerThreads('sink', Math.min(config.sinks.workers ?? defaultSinkWorkers(), config.pipelines.length));
+  // At least this many sink workers start (one per pipeline, up to sinks.workers): they boot now
+  // too. An ingest process runs no pipelines (the config is the one its sinks processes share):
+  // threads started for them would idle, unused, for the life of the process.
+  if (role !== 'ingest') prespawnWorkerThreads('sink', Math.min(config.sinks.workers ?? defaultSinkWorkers(), config.pipelines.length));
   const [{ createLogBackend }, { Telemetry }] = await Promise.all([import('../../log/create-backend.js'), import('../../telemetry/telemetry.js')]);
   const telemetry = new Telemetry({ defaultMetrics: true });
   const backend = createLogBackend(config, { telemetry, logger });
@@ -85,7 +87,7 @@ export const startCommand: Command = {
     const config = loadConfig(values.config);
     checkRole(role, config.log.backend);
     const configLoaded = Math.round(performance.now());
-    const log = await startLog(config, logger);
+    const log = await startLog(config, role, logger);
     let gateway: Gateway;
     let gatewayLoaded: number;
     try {

@@ -3,9 +3,11 @@
  *
  * The `resource` condition of a pipeline filter, evaluated on the protobuf wire: only the
  * resources' attributes are read, and an attribute's value is turned into text only when its key
- * is one the filter names. The three signals share the shape it walks: request field 1 holds
- * Resource{Spans,Metrics,Logs}, whose field 1 is the Resource, whose field 1 holds the attributes.
+ * is one the filter names. The three signals share the shape it walks: the request holds
+ * Resource{Spans,Metrics,Logs} entries, each with a Resource, which holds the attributes.
  */
+import { SIGNAL_FIELD } from '../../otlp/field-numbers.js';
+import { FIELD } from '../../otlp/schema.js';
 import { LEN, WireReader } from '../../otlp/wire-reader.js';
 import { anyValueTextAt } from '../wire-values.js';
 
@@ -34,10 +36,10 @@ export class ResourceMatcher {
   matchesAny(value: Uint8Array): boolean {
     const request = this.request.reset(value, 0, value.length);
     while (request.next()) {
-      if (request.field !== 1 || request.wireType !== LEN) continue;
+      if (request.field !== SIGNAL_FIELD.resourceEntries || request.wireType !== LEN) continue;
       const entry = this.entry.reset(value, request.valueStart, request.valueEnd);
       while (entry.next()) {
-        if (entry.field === 1 && entry.wireType === LEN && this.matches(value, entry.valueStart, entry.valueEnd)) return true;
+        if (entry.field === SIGNAL_FIELD.resource && entry.wireType === LEN && this.matches(value, entry.valueStart, entry.valueEnd)) return true;
       }
     }
     return false;
@@ -49,15 +51,15 @@ export class ResourceMatcher {
     let missing = this.keys.length;
     const resource = this.resource.reset(buf, start, end);
     while (resource.next()) {
-      if (resource.field !== 1 || resource.wireType !== LEN) continue;
+      if (resource.field !== FIELD.Resource.attributes || resource.wireType !== LEN) continue;
       let key = -1;
       let valueStart = 0;
       let valueEnd = 0;
       const attribute = this.attribute.reset(buf, resource.valueStart, resource.valueEnd);
       while (attribute.next()) {
         if (attribute.wireType !== LEN) continue;
-        if (attribute.field === 1) key = this.keyIndex(buf, attribute.valueStart, attribute.valueEnd);
-        else if (attribute.field === 2) {
+        if (attribute.field === FIELD.KeyValue.key) key = this.keyIndex(buf, attribute.valueStart, attribute.valueEnd);
+        else if (attribute.field === FIELD.KeyValue.value) {
           valueStart = attribute.valueStart;
           valueEnd = attribute.valueEnd;
         }

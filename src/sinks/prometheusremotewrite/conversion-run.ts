@@ -1,4 +1,6 @@
 /** Runs on: a sink worker. */
+import { DATA_POINTS_FIELD } from '../../otlp/field-numbers.js';
+import { FIELD } from '../../otlp/schema.js';
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { bufferOf } from '../../buffer-of.js';
 import { snappyCompress } from '../../log/compression.js';
@@ -15,12 +17,14 @@ import { encodeMetadata, METRIC_TYPE, type MetricMetadata, timestampSize } from 
 const NO_RECORDED_VALUE = 1;
 /** AggregationTemporality.DELTA */
 const DELTA = 1;
-/** Metric fields holding each kind of data (opentelemetry-proto metrics.proto). */
-const GAUGE = 5;
-const SUM = 7;
-const HISTOGRAM = 9;
-const EXPONENTIAL_HISTOGRAM = 10;
-const SUMMARY = 11;
+const { ExportMetricsServiceRequest, ResourceMetrics, ScopeMetrics, Metric, Sum, NumberDataPoint, HistogramDataPoint, SummaryDataPoint, ValueAtQuantile } =
+  FIELD;
+/** Metric fields holding each kind of data. */
+const GAUGE = Metric.gauge;
+const SUM = Metric.sum;
+const HISTOGRAM = Metric.histogram;
+const EXPONENTIAL_HISTOGRAM = Metric.exponentialHistogram;
+const SUMMARY = Metric.summary;
 
 /** Where the fields of one metric lie in the request's bytes. */
 interface MetricFields {
@@ -66,7 +70,7 @@ export class ConversionRun {
     const buf = bufferOf(request);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const r = new WireReader(buf, 0, buf.length);
-    while (r.next()) if (r.field === 1 && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
+    while (r.next()) if (r.field === ExportMetricsServiceRequest.resourceMetrics && r.wireType === LEN) this.resource(buf, r.valueStart, r.valueEnd);
   }
 
   /** The WriteRequest (with the metrics' metadata when `withMetadata`), compressed: the columns are free again once it is. */
@@ -83,7 +87,7 @@ export class ConversionRun {
   private resource(buf: Buffer, start: number, end: number): void {
     let key = '';
     const r = new WireReader(buf, start, end);
-    while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
+    while (r.next()) if (r.field === ResourceMetrics.resource && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
     let entry = this.cache.resource(key);
     if (!entry) {
       entry = this.labels.resource(buf, start, end);
@@ -92,7 +96,7 @@ export class ConversionRun {
     this.resourceEntry = entry;
     this.latestMs = 0;
     r.reset(buf, start, end);
-    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.scope(buf, r.valueStart, r.valueEnd);
+    while (r.next()) if (r.field === ResourceMetrics.scopeMetrics && r.wireType === LEN) this.scope(buf, r.valueStart, r.valueEnd);
     // The resource's other attributes, once per resource, on `target_info` (value 1).
     if (entry.targetInfo && this.latestMs !== 0) this.set.push(entry.targetInfo, 1, this.latestMs);
   }
@@ -101,7 +105,7 @@ export class ConversionRun {
   private scope(buf: Buffer, start: number, end: number): void {
     let key = '';
     const r = new WireReader(buf, start, end);
-    while (r.next()) if (r.field === 1 && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
+    while (r.next()) if (r.field === ScopeMetrics.scope && r.wireType === LEN) key += latin1(buf, r.tagStart, r.valueEnd);
     let entry = this.resourceEntry.scopes.get(key);
     if (!entry) {
       entry = { labels: this.labels.scopeLabels(buf, start, end), labelSets: new Map(), metrics: new Map() };
@@ -109,7 +113,7 @@ export class ConversionRun {
     }
     this.scopeEntry = entry;
     r.reset(buf, start, end);
-    while (r.next()) if (r.field === 2 && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
+    while (r.next()) if (r.field === ScopeMetrics.metrics && r.wireType === LEN) this.metric(buf, r.valueStart, r.valueEnd);
   }
 
   private metric(buf: Buffer, start: number, end: number): void {
@@ -117,9 +121,9 @@ export class ConversionRun {
     const r = new WireReader(buf, start, end);
     while (r.next()) {
       if (r.wireType !== LEN) continue;
-      if (r.field === 1) m.name = utf8(buf, r.valueStart, r.valueEnd);
-      else if (r.field === 2) m.description = utf8(buf, r.valueStart, r.valueEnd);
-      else if (r.field === 3) m.unit = utf8(buf, r.valueStart, r.valueEnd);
+      if (r.field === Metric.name) m.name = utf8(buf, r.valueStart, r.valueEnd);
+      else if (r.field === Metric.description) m.description = utf8(buf, r.valueStart, r.valueEnd);
+      else if (r.field === Metric.unit) m.unit = utf8(buf, r.valueStart, r.valueEnd);
       else if (r.field >= GAUGE && r.field <= SUMMARY) {
         m.dataField = r.field;
         m.dataStart = r.valueStart;
@@ -134,10 +138,11 @@ export class ConversionRun {
     let temporality = 0;
     let monotonic = false;
     r.reset(buf, m.dataStart, m.dataEnd);
+    // A sum's fields; a histogram numbers its temporality alike and has no monotonic flag.
     while (r.next()) {
       if (r.wireType !== VARINT) continue;
-      if (r.field === 2) temporality = r.varint;
-      else if (r.field === 3) monotonic = r.varint !== 0;
+      if (r.field === Sum.aggregationTemporality) temporality = r.varint;
+      else if (r.field === Sum.isMonotonic) monotonic = r.varint !== 0;
     }
     const kind: PromKind =
       m.dataField === GAUGE ? 'gauge' : m.dataField === SUM ? (monotonic ? 'counter' : 'gauge') : m.dataField === HISTOGRAM ? 'histogram' : 'summary';
@@ -149,7 +154,7 @@ export class ConversionRun {
     r.reset(buf, m.dataStart, m.dataEnd);
     let position = 0;
     while (r.next()) {
-      if (r.field !== 1 || r.wireType !== LEN) continue;
+      if (r.field !== DATA_POINTS_FIELD || r.wireType !== LEN) continue;
       if (m.dataField === HISTOGRAM) this.histogramPoint(buf, r.valueStart, r.valueEnd, points, position, name, delta);
       else if (m.dataField === SUMMARY) this.summaryPoint(buf, r.valueStart, r.valueEnd, points, position, name);
       else this.numberPoint(buf, r.valueStart, r.valueEnd, points, position, name, m.dataField === SUM && delta);
@@ -158,7 +163,7 @@ export class ConversionRun {
     if (points.changed) points.rekey();
   }
 
-  /** NumberDataPoint: attributes 7, time_unix_nano 3, as_double 4, as_int 6, flags 8. */
+  /** NumberDataPoint: attributes, time, value (double or int), flags. */
   private numberPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string, delta: boolean): void {
     let ms = 0;
     let value = 0;
@@ -169,16 +174,16 @@ export class ConversionRun {
     const r = this.reader.reset(buf, start, end);
     while (r.next()) {
       if (r.wireType === I64) {
-        if (r.field === 3) ms = millisAt(buf, r.valueStart);
-        else if (r.field === 4) value = this.view.getFloat64(r.valueStart, true);
-        else if (r.field === 6) value = int64At(buf, r.valueStart);
-      } else if (r.field === 7 && r.wireType === LEN) {
+        if (r.field === NumberDataPoint.timeUnixNano) ms = millisAt(buf, r.valueStart);
+        else if (r.field === NumberDataPoint.asDouble) value = this.view.getFloat64(r.valueStart, true);
+        else if (r.field === NumberDataPoint.asInt) value = int64At(buf, r.valueStart);
+      } else if (r.field === NumberDataPoint.attributes && r.wireType === LEN) {
         if (attributesStart < 0) attributesStart = r.tagStart;
         attributesEnd = r.valueEnd;
         attributesBytes += r.valueEnd - r.tagStart;
-      } else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
+      } else if (r.field === NumberDataPoint.flags && r.wireType === VARINT) flags = r.varint;
     }
-    const entry = this.entryOf(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes, points, position, name, false);
+    const entry = this.entryOf(buf, start, end, NumberDataPoint.attributes, attributesStart, attributesEnd, attributesBytes, points, position, name, false);
     if (flags & NO_RECORDED_VALUE) return;
     if (delta) {
       entry.deltaKey ??= `${name}\u0002${entry.labels.key}`;
@@ -194,7 +199,7 @@ export class ConversionRun {
     if (ms > this.latestMs) this.latestMs = ms;
   }
 
-  /** HistogramDataPoint: attributes 9, time 3, count 4, sum 5, bucket_counts 6, explicit_bounds 7, flags 10. */
+  /** HistogramDataPoint: attributes, time, count, sum, bucket counts, explicit bounds, flags. */
   private histogramPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string, delta: boolean): void {
     let ms = 0;
     let count = 0;
@@ -210,27 +215,27 @@ export class ConversionRun {
     const r = this.reader.reset(buf, start, end);
     while (r.next()) {
       const field = r.field;
-      if (field === 9 && r.wireType === LEN) {
+      if (field === HistogramDataPoint.attributes && r.wireType === LEN) {
         if (attributesStart < 0) attributesStart = r.tagStart;
         attributesEnd = r.valueEnd;
         attributesBytes += r.valueEnd - r.tagStart;
-      } else if (field === 6 && (r.wireType === LEN || r.wireType === I64)) {
+      } else if (field === HistogramDataPoint.bucketCounts && (r.wireType === LEN || r.wireType === I64)) {
         // bucket_counts: repeated fixed64, packed (one LEN) or not (one I64 each).
         for (let p = r.valueStart; p + 8 <= r.valueEnd; p += 8) {
           if (buckets === this.counts.length) this.growCounts();
           this.counts[buckets++] = uint64At(buf, p);
         }
-      } else if (field === 7) {
+      } else if (field === HistogramDataPoint.explicitBounds) {
         if (boundsStart < 0) boundsStart = r.tagStart;
         boundsEnd = r.valueEnd;
         boundsBytes += r.valueEnd - r.tagStart;
       } else if (r.wireType === I64) {
-        if (field === 3) ms = millisAt(buf, r.valueStart);
-        else if (field === 4) count = uint64At(buf, r.valueStart);
-        else if (field === 5) sum = this.view.getFloat64(r.valueStart, true);
-      } else if (field === 10 && r.wireType === VARINT) flags = r.varint;
+        if (field === HistogramDataPoint.timeUnixNano) ms = millisAt(buf, r.valueStart);
+        else if (field === HistogramDataPoint.count) count = uint64At(buf, r.valueStart);
+        else if (field === HistogramDataPoint.sum) sum = this.view.getFloat64(r.valueStart, true);
+      } else if (field === HistogramDataPoint.flags && r.wireType === VARINT) flags = r.varint;
     }
-    const entry = this.entryOf(buf, start, end, 9, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
+    const entry = this.entryOf(buf, start, end, HistogramDataPoint.attributes, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
     if (flags & NO_RECORDED_VALUE) return;
     let layout = entry.layout;
     if (!layout || !sameBounds(this.view, buf, boundsStart, boundsEnd, boundsBytes, layout.bounds, layout.bytes)) layout = this.relayout(buf, start, end, entry, name);
@@ -284,11 +289,11 @@ export class ConversionRun {
   private relayout(buf: Buffer, start: number, end: number, entry: PointEntry, name: string): BucketLayout {
     let boundsKey = '';
     const r = this.reader.reset(buf, start, end);
-    while (r.next()) if (r.field === 7) boundsKey += latin1(buf, r.tagStart, r.valueEnd);
+    while (r.next()) if (r.field === HistogramDataPoint.explicitBounds) boundsKey += latin1(buf, r.tagStart, r.valueEnd);
     const layout = this.cache.layout(boundsKey, () => {
       const bounds: number[] = [];
       r.reset(buf, start, end);
-      while (r.next()) if (r.field === 7) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
+      while (r.next()) if (r.field === HistogramDataPoint.explicitBounds) eachFixed64(r, (p) => bounds.push(doubleAt(buf, p)));
       return { bytes: Buffer.from(boundsKey, 'latin1'), bounds, les: [...bounds.map(String), '+Inf'] };
     });
     if (entry.layout !== layout) {
@@ -306,7 +311,7 @@ export class ConversionRun {
     this.counts = counts;
   }
 
-  /** SummaryDataPoint: attributes 7, time 3, count 4, sum 5, quantile_values 6 { quantile 1, value 2 }, flags 8. */
+  /** SummaryDataPoint: attributes, time, count, sum, quantile values, flags. */
   private summaryPoint(buf: Buffer, start: number, end: number, points: MetricPoints, position: number, name: string): void {
     let ms = 0;
     let count = 0;
@@ -318,27 +323,27 @@ export class ConversionRun {
     const quantiles: [number, number][] = [];
     const r = this.reader.reset(buf, start, end);
     while (r.next()) {
-      if (r.field === 3 && r.wireType === I64) ms = millisAt(buf, r.valueStart);
-      else if (r.field === 4 && r.wireType === I64) count = uint64At(buf, r.valueStart);
-      else if (r.field === 5 && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
-      else if (r.field === 8 && r.wireType === VARINT) flags = r.varint;
-      else if (r.field === 7 && r.wireType === LEN) {
+      if (r.field === SummaryDataPoint.timeUnixNano && r.wireType === I64) ms = millisAt(buf, r.valueStart);
+      else if (r.field === SummaryDataPoint.count && r.wireType === I64) count = uint64At(buf, r.valueStart);
+      else if (r.field === SummaryDataPoint.sum && r.wireType === I64) sum = doubleAt(buf, r.valueStart);
+      else if (r.field === SummaryDataPoint.flags && r.wireType === VARINT) flags = r.varint;
+      else if (r.field === SummaryDataPoint.attributes && r.wireType === LEN) {
         if (attributesStart < 0) attributesStart = r.tagStart;
         attributesEnd = r.valueEnd;
         attributesBytes += r.valueEnd - r.tagStart;
-      } else if (r.field === 6 && r.wireType === LEN) {
+      } else if (r.field === SummaryDataPoint.quantileValues && r.wireType === LEN) {
         let quantile = 0;
         let value = 0;
         const q = new WireReader(buf, r.valueStart, r.valueEnd);
         while (q.next()) {
           if (q.wireType !== I64) continue;
-          if (q.field === 1) quantile = doubleAt(buf, q.valueStart);
-          else if (q.field === 2) value = doubleAt(buf, q.valueStart);
+          if (q.field === ValueAtQuantile.quantile) quantile = doubleAt(buf, q.valueStart);
+          else if (q.field === ValueAtQuantile.value) value = doubleAt(buf, q.valueStart);
         }
         quantiles.push([quantile, value]);
       }
     }
-    const entry = this.entryOf(buf, start, end, 7, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
+    const entry = this.entryOf(buf, start, end, SummaryDataPoint.attributes, attributesStart, attributesEnd, attributesBytes, points, position, name, true);
     if (flags & NO_RECORDED_VALUE) return;
     for (const [quantile, value] of quantiles) this.set.push(this.cache.seriesOf(name, 'quantile', String(quantile), entry.labels), value, ms);
     this.set.push(entry.series[0], sum, ms);

@@ -6,6 +6,7 @@
  * Prometheus names of metrics and attribute keys (kept per sink, up to a bound).
  */
 import type { ConverterState } from './conversion.js';
+import { FIELD } from '../../otlp/schema.js';
 import { LEN, WireReader } from '../../otlp/wire-reader.js';
 import { keyValueAt } from '../wire-values.js';
 import type { ResourceEntry, ScopeEntry, Series } from './label-cache.js';
@@ -24,14 +25,14 @@ export class LabelMaker {
 
   constructor(private readonly shared: ConverterState) {}
 
-  /** job and instance from the resource's attributes; the others label its target_info series. */
+  /** job and instance from the attributes of a ResourceMetrics' resource; the others label its target_info series. */
   resource(buf: Buffer, start: number, end: number): ResourceEntry {
     const attributes: [string, string][] = [];
     const r = new WireReader(buf, start, end);
     while (r.next()) {
-      if (r.field !== 1 || r.wireType !== LEN) continue;
+      if (r.field !== FIELD.ResourceMetrics.resource || r.wireType !== LEN) continue;
       const a = new WireReader(buf, r.valueStart, r.valueEnd);
-      while (a.next()) if (a.field === 1 && a.wireType === LEN) attributes.push(keyValueAt(buf, a.valueStart, a.valueEnd));
+      while (a.next()) if (a.field === FIELD.Resource.attributes && a.wireType === LEN) attributes.push(keyValueAt(buf, a.valueStart, a.valueEnd));
     }
     const text = (key: string) => attributes.find(([k]) => k === key)?.[1];
     const name = text('service.name');
@@ -51,17 +52,17 @@ export class LabelMaker {
     return { identity, targetInfo, scopes: new Map() };
   }
 
-  /** otel_scope_name and otel_scope_version from an InstrumentationScope's fields. */
+  /** otel_scope_name and otel_scope_version from the fields of a ScopeMetrics' InstrumentationScope. */
   scopeLabels(buf: Buffer, start: number, end: number): LabelSet {
     const scope = new LabelSet();
     const r = new WireReader(buf, start, end);
     while (r.next()) {
-      if (r.field !== 1 || r.wireType !== LEN) continue;
+      if (r.field !== FIELD.ScopeMetrics.scope || r.wireType !== LEN) continue;
       const s = new WireReader(buf, r.valueStart, r.valueEnd);
       while (s.next()) {
         if (s.wireType !== LEN || s.valueEnd === s.valueStart) continue;
-        if (s.field === 1) scope.set('otel_scope_name', utf8(buf, s.valueStart, s.valueEnd));
-        else if (s.field === 2) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
+        if (s.field === FIELD.InstrumentationScope.name) scope.set('otel_scope_name', utf8(buf, s.valueStart, s.valueEnd));
+        else if (s.field === FIELD.InstrumentationScope.version) scope.set('otel_scope_version', utf8(buf, s.valueStart, s.valueEnd));
       }
     }
     return scope;

@@ -1,4 +1,5 @@
 /** Runs on: a sink worker. */
+import { DATA_POINTS_FIELD } from '../../otlp/field-numbers.js';
 import { I64, LEN, WireReader } from '../../otlp/wire-reader.js';
 import { bufferOf } from '../../buffer-of.js';
 /**
@@ -64,11 +65,11 @@ export function eachFixed64(r: WireReader, visit: (pos: number) => void): void {
   else if (r.wireType === LEN) for (let p = r.valueStart; p + 8 <= r.valueEnd; p += 8) visit(p);
 }
 
-/** Data points (field 1) of a gauge, sum or histogram body. */
+/** Data points of a gauge, sum or histogram body. */
 export function countPoints(buf: Uint8Array, start: number, end: number): number {
   let n = 0;
   const r = new WireReader(buf, start, end);
-  while (r.next()) if (r.field === 1 && r.wireType === LEN) n++;
+  while (r.next()) if (r.field === DATA_POINTS_FIELD && r.wireType === LEN) n++;
   return n;
 }
 

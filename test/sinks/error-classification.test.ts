@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.js';
+import { RecordView } from '../../src/log/record-view.js';
 import { DeadLetterTopic, DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
 import { deliverBatch } from '../../src/sinks/runtime/deliver-batch.js';
 import { createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
@@ -81,6 +82,63 @@ describe('sink errors: retried unless marked permanent', () => {
     expect(dead.map((r) => r.value)).toEqual(records.map((r) => r.value));
     expect(dead[0].headers.find((h) => h.key === DLQ_HEADERS.code)?.value.toString()).toBe('SINK_REJECTED');
     expect(dead[0].headers.find((h) => h.key === DLQ_HEADERS.status)?.value.toString()).toBe('400');
+    expect(metrics).toMatch(/tributary_sink_failures_total\{pipeline="p",kind="permanent"\} 1\b/);
+    expect(metrics).not.toMatch(/tributary_sink_retries_total\{pipeline="p"\}/);
+  });
+
+  it('retries a failure to group the records by signal that nobody classified, and delivers the batch; nothing is dead-lettered', async () => {
+    log = await startLog(dataDir(), 1);
+    await produceTraces(log.log, { service: 'cart', traces: 2, spansPerTrace: 1 });
+    const [first, ...rest] = await readAll(log.log, 'otlp_spans');
+    // A record whose headers cannot be read the first time (a plain Error, as a bug would throw).
+    let reads = 0;
+    const flaky = Object.defineProperty(RecordView.of({ ...first, key: first.key, value: first.value }), 'headers', {
+      get: () => {
+        if (reads++ === 0) throw new TypeError('header value is not a Buffer');
+        return first.headers;
+      },
+    });
+    const sink = failingSink(0, () => undefined);
+    const result = await deliverBatch([flaky, ...rest], {
+      pipeline: 'p',
+      sink,
+      retry: { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 },
+      deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
+      metrics: createSinkMetrics(log.telemetry),
+      logger: silentLogger,
+      rejections: new LogThrottle(),
+      stopping: new AbortController().signal,
+    });
+    expect(result).toBe('exported');
+    expect(sink.attempts).toHaveLength(1);
+    const metrics = await log.telemetry.metricsText();
+    expect(metrics).toMatch(/tributary_sink_failures_total\{pipeline="p",kind="retriable"\} 1\b/);
+    expect(metrics).not.toMatch(/kind="permanent"/);
+    await expect(log.log.describeTopic('p.dlq')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+  });
+
+  it('dead-letters at once, without a retry, a record whose signal cannot be told (no otlp-signal header outside the default topics)', async () => {
+    log = await startLog(dataDir(), 1);
+    await log.log.createTopic({ name: 'raw', partitions: 1 });
+    await log.log.produce('raw', 0, [{ value: Buffer.from('not otlp') }]);
+    const records = await readAll(log.log, 'raw');
+    const sink = failingSink(0, () => undefined);
+    const result = await deliverBatch(records, {
+      pipeline: 'p',
+      sink,
+      retry: { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 },
+      deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
+      metrics: createSinkMetrics(log.telemetry),
+      logger: silentLogger,
+      rejections: new LogThrottle(),
+      stopping: new AbortController().signal,
+    });
+    expect(result).toBe('dead_lettered');
+    expect(sink.attempts).toHaveLength(0);
+    const dead = await readAll(log.log, 'p.dlq');
+    expect(dead.map((r) => r.value?.toString())).toEqual(['not otlp']);
+    expect(dead[0].headers.find((h) => h.key === DLQ_HEADERS.code)?.value.toString()).toBe('INVALID_RECORD');
+    const metrics = await log.telemetry.metricsText();
     expect(metrics).toMatch(/tributary_sink_failures_total\{pipeline="p",kind="permanent"\} 1\b/);
     expect(metrics).not.toMatch(/tributary_sink_retries_total\{pipeline="p"\}/);
   });

@@ -47,7 +47,8 @@ function itemsOf(batch: SinkBatch): number {
  * must not get (never dead-lettered; the caller commits the whole polled batch, so they are not
  * read again); then export, retrying retriable failures with backoff. An error the sink did
  * not classify (not a TributaryError: a full disk, a bug) counts as retriable; only one the sink
- * marked permanent (`retriable: false`, e.g. a 400 from the backend), or retries past
+ * marked permanent (`retriable: false`, e.g. a 400 from the backend, or a record whose signal
+ * cannot be told), or retries past
  * `max_elapsed_time`, sends the batch to the dead-letter topic. Resolves with what
  * became of it; `abandoned` (shutdown during retries) means it must not be committed, so that it
  * is read again after the restart.
@@ -58,27 +59,28 @@ export async function deliverBatch(polled: ConsumedRecord[], ctx: DeliveryContex
   if (records.length === 0) return 'filtered';
   // Retries' elapsed time on the monotonic clock: a wall clock stepped forward would dead-letter at once.
   const started = performance.now();
-  let batch: SinkBatch;
-  try {
-    batch = toBatch(records);
-  } catch (err) {
-    metrics.failures.inc({ pipeline, kind: 'permanent' });
-    return reject(ctx, records, asTributaryError(err));
-  }
+  let batch: SinkBatch | undefined;
   for (let attempt = 0; ; attempt++) {
     let failure: TributaryError;
-    const timer = metrics.exportDuration.startTimer({ pipeline });
     try {
-      const outcome = await ctx.sink.export(batch);
-      timer({ outcome: 'success' });
-      const items = outcome.items ?? itemsOf(batch);
-      metrics.items.inc({ pipeline }, Math.max(0, items - (outcome.rejectedItems ?? 0) - (outcome.droppedItems ?? 0)));
-      if (outcome.rejectedItems) metrics.rejectedItems.inc({ pipeline }, outcome.rejectedItems);
-      if (outcome.droppedItems) metrics.droppedItems.inc({ pipeline }, outcome.droppedItems);
-      metrics.records.inc({ pipeline, outcome: 'exported' }, records.length);
-      return 'exported';
+      // Grouping is classified like an export: a record whose signal cannot be told fails it for
+      // good (INVALID_RECORD, permanent); anything else nobody classified is retried.
+      batch ??= toBatch(records);
+      const timer = metrics.exportDuration.startTimer({ pipeline });
+      try {
+        const outcome = await ctx.sink.export(batch);
+        timer({ outcome: 'success' });
+        const items = outcome.items ?? itemsOf(batch);
+        metrics.items.inc({ pipeline }, Math.max(0, items - (outcome.rejectedItems ?? 0) - (outcome.droppedItems ?? 0)));
+        if (outcome.rejectedItems) metrics.rejectedItems.inc({ pipeline }, outcome.rejectedItems);
+        if (outcome.droppedItems) metrics.droppedItems.inc({ pipeline }, outcome.droppedItems);
+        metrics.records.inc({ pipeline, outcome: 'exported' }, records.length);
+        return 'exported';
+      } catch (err) {
+        timer({ outcome: 'failure' });
+        throw err;
+      }
     } catch (err) {
-      timer({ outcome: 'failure' });
       failure = asTributaryError(err);
     }
     metrics.failures.inc({ pipeline, kind: failure.retriable ? 'retriable' : 'permanent' });

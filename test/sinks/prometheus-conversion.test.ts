@@ -125,6 +125,24 @@ describe('Prometheus conversion from the wire', () => {
     });
   });
 
+  it('ignores Metric fields the protos do not define (6 and 8, between the data fields), as protobuf does unknown fields', async () => {
+    const T1 = 1_700_000_001_000;
+    const point = (w: WireWriter, value: number) => w.begin(1).tag(3, 1).fixed64(BigInt(T1) * 1_000_000n).tag(4, 1).double(value).end();
+    const w = new WireWriter(256);
+    w.begin(1).begin(1).begin(1).tag(1, 2).string('service.name').begin(2).tag(1, 2).string('cart').end().end().end();
+    // A gauge, then fields 6 and 8 shaped like data of a later OTLP (points with other values).
+    w.begin(2).begin(2).tag(1, 2).string('depth').begin(5);
+    point(w, 5);
+    w.end().begin(6);
+    point(w, 6);
+    w.end().begin(8);
+    point(w, 8);
+    w.end().end().end().end();
+    const conversion = await new PrometheusConverter().convert([w.finish()]);
+    expect(decodeWriteRequest(uncompressSync(conversion.body) as Buffer)).toEqual([{ labels: { __name__: 'depth', job: 'cart' }, samples: [[T1, 5]] }]);
+    expect([...conversion.dropped]).toEqual([]);
+  });
+
   it('refuses a record that is not protobuf, naming where it broke', async () => {
     const [good] = await requests(['cart']);
     const broken = Buffer.concat([good, Buffer.from([0x0a, 0xff, 0xff, 0x03, 0x01])]);

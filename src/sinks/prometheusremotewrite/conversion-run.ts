@@ -1,5 +1,5 @@
 /** Runs on: a sink worker. */
-import { DATA_POINTS_FIELD } from '../../otlp/field-numbers.js';
+import { DATA_POINTS_FIELD, METRIC_DATA_FIELDS } from '../../otlp/field-numbers.js';
 import { FIELD } from '../../otlp/schema.js';
 import { I64, LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { bufferOf } from '../../buffer-of.js';
@@ -124,7 +124,8 @@ export class ConversionRun {
       if (r.field === Metric.name) m.name = utf8(buf, r.valueStart, r.valueEnd);
       else if (r.field === Metric.description) m.description = utf8(buf, r.valueStart, r.valueEnd);
       else if (r.field === Metric.unit) m.unit = utf8(buf, r.valueStart, r.valueEnd);
-      else if (r.field >= GAUGE && r.field <= SUMMARY) {
+      // Only the data fields the protos define: 6 and 8 lie between them and are unknown fields, skipped.
+      else if (METRIC_DATA_FIELDS.has(r.field)) {
         m.dataField = r.field;
         m.dataStart = r.valueStart;
         m.dataEnd = r.valueEnd;

@@ -11,6 +11,34 @@ const SCOPE_ENTRY_TAG = (SIGNAL_FIELD.scopeEntries << 3) | LEN;
 
 const nestedSize = (content: number) => 1 + varintSize(content) + content;
 
+/**
+ * The plan's tables are flat rows of numbers: each row is `*_ROW` numbers wide, and these name
+ * its columns. `resources` and `scopes` share one layout: where the whole entry lies, its heads
+ * (indexes into `resourceHeads` or `scopeHeads`), and how many items it has.
+ */
+const ENTRY_ROW = 5;
+const ENTRY_START = 0;
+const ENTRY_END = 1;
+const ENTRY_HEADS_START = 2;
+const ENTRY_HEADS_END = 3;
+const ENTRY_ITEMS = 4;
+/** `resourceHeads` and `scopeHeads`: one [start, end) pair per head. */
+const HEAD_ROW = 2;
+const HEAD_START = 0;
+const HEAD_END = 1;
+/** `items`: resource and scope row, where the item lies, and the next item of its group (-1 for the last). */
+const ITEM_ROW = 5;
+const ITEM_RESOURCE = 0;
+const ITEM_SCOPE = 1;
+const ITEM_START = 2;
+const ITEM_END = 3;
+const ITEM_NEXT = 4;
+/** `groups`: first item, last item, first entry in `sizes`. */
+const GROUP_ROW = 3;
+const GROUP_FIRST = 0;
+const GROUP_LAST = 1;
+const GROUP_SIZES = 2;
+
 /** A run of a group's items in one resource or scope, as `runEnd` found it: how many, and their bytes. */
 class Run {
   length = 0;
@@ -27,19 +55,19 @@ class Run {
  * One plan is reused by every request of a thread (see `splitRequest`): it keeps no bytes.
  */
 export class SplitPlan {
-  /** Per resource: whole start, whole end, first head, end of heads (indexes into `resourceHeads`), items seen. */
+  /** Per resource, ENTRY_* columns: whole start and end, first and end head (indexes into `resourceHeads`), items seen. */
   readonly resources = new IntList();
-  /** Per scope: the same five numbers, heads in `scopeHeads`. */
+  /** Per scope: the same columns, heads in `scopeHeads`. */
   readonly scopes = new IntList();
-  /** [start, end) pairs of the resources' other fields (a resource's are contiguous). */
+  /** HEAD_* rows: [start, end) of the resources' other fields (a resource's are contiguous). */
   readonly resourceHeads = new IntList();
   readonly scopeHeads = new IntList();
-  /** Per accepted item: resource, scope, start, end, next item of its group (-1 for the last). */
+  /** Per accepted item, ITEM_* columns: resource, scope, start, end, next item of its group (-1 for the last). */
   readonly items = new IntList();
   readonly topics: TopicKind[] = [];
   /** Record key per group: lowercase hex (a trace id or a resource digest). */
   readonly keys: string[] = [];
-  /** Per group: first item, last item, first entry in `sizes` (set by `valueSize`). */
+  /** Per group, GROUP_* columns: first item, last item, first entry in `sizes` (set by `valueSize`). */
   readonly groups = new IntList();
   /** Per group: what its items count for (spans, data points, log records), for partial_success. */
   readonly weights = new IntList();
@@ -68,9 +96,36 @@ export class SplitPlan {
     this.sizes.clear();
   }
 
+  /** A resource entry from `start` to `end`, with no heads or items yet; returns its row. */
+  addResource(start: number, end: number): number {
+    return addEntry(this.resources, this.resourceHeads, start, end);
+  }
+
+  /** A scope entry, as `addResource`. */
+  addScope(start: number, end: number): number {
+    return addEntry(this.scopes, this.scopeHeads, start, end);
+  }
+
+  /** One of the other fields (a head) of resource `row`, the last one added. */
+  addResourceHead(row: number, start: number, end: number): void {
+    addHead(this.resources, this.resourceHeads, row, start, end);
+  }
+
+  /** One of the other fields of scope `row`, the last one added. */
+  addScopeHead(row: number, start: number, end: number): void {
+    addHead(this.scopes, this.scopeHeads, row, start, end);
+  }
+
+  /** Counts an item, accepted or not, in its resource and scope: one holding a rejected item is never copied whole. */
+  countItem(resource: number, scope: number): void {
+    this.resources.data[ENTRY_ROW * resource + ENTRY_ITEMS]++;
+    this.scopes.data[ENTRY_ROW * scope + ENTRY_ITEMS]++;
+  }
+
   addGroup(topic: TopicKind, key: string): number {
     this.topics.push(topic);
     this.keys.push(key);
+    // GROUP_FIRST, GROUP_LAST, GROUP_SIZES: none yet.
     this.groups.push(-1);
     this.groups.push(-1);
     this.groups.push(-1);
@@ -82,17 +137,18 @@ export class SplitPlan {
   addItem(g: number, resource: number, scope: number, start: number, end: number, weight: number): void {
     this.weights.data[g] += weight;
     const items = this.items;
-    const item = items.length / 5;
+    const item = items.length / ITEM_ROW;
+    // In column order: ITEM_RESOURCE, ITEM_SCOPE, ITEM_START, ITEM_END, ITEM_NEXT.
     items.push(resource);
     items.push(scope);
     items.push(start);
     items.push(end);
     items.push(-1);
     const groups = this.groups.data;
-    const last = groups[3 * g + 1];
-    if (last < 0) groups[3 * g] = item;
-    else items.data[5 * last + 4] = item;
-    groups[3 * g + 1] = item;
+    const last = groups[GROUP_ROW * g + GROUP_LAST];
+    if (last < 0) groups[GROUP_ROW * g + GROUP_FIRST] = item;
+    else items.data[ITEM_ROW * last + ITEM_NEXT] = item;
+    groups[GROUP_ROW * g + GROUP_LAST] = item;
   }
 
   /**
@@ -106,14 +162,14 @@ export class SplitPlan {
     const scopes = this.scopes.data;
     const sizes = this.sizes;
     const run = this.run;
-    this.groups.data[3 * g + 2] = sizes.length;
+    this.groups.data[GROUP_ROW * g + GROUP_SIZES] = sizes.length;
     let total = 0;
-    let it = this.groups.data[3 * g];
+    let it = this.groups.data[GROUP_ROW * g + GROUP_FIRST];
     while (it >= 0) {
-      const r = items[5 * it];
-      const partEnd = runEnd(items, it, RESOURCE, -1, run);
-      if (run.length === resources[5 * r + 4]) {
-        total += resources[5 * r + 1] - resources[5 * r];
+      const r = items[ITEM_ROW * it + ITEM_RESOURCE];
+      const partEnd = runEnd(items, it, ITEM_RESOURCE, -1, run);
+      if (run.length === resources[ENTRY_ROW * r + ENTRY_ITEMS]) {
+        total += resources[ENTRY_ROW * r + ENTRY_END] - resources[ENTRY_ROW * r + ENTRY_START];
         it = partEnd;
         continue;
       }
@@ -121,9 +177,9 @@ export class SplitPlan {
       sizes.push(0);
       let content = headsSize(resources, r, this.resourceHeads.data);
       while (it !== partEnd) {
-        const s = items[5 * it + 1];
-        it = runEnd(items, it, SCOPE, partEnd, run);
-        if (run.length === scopes[5 * s + 4]) content += scopes[5 * s + 1] - scopes[5 * s];
+        const s = items[ITEM_ROW * it + ITEM_SCOPE];
+        it = runEnd(items, it, ITEM_SCOPE, partEnd, run);
+        if (run.length === scopes[ENTRY_ROW * s + ENTRY_ITEMS]) content += scopes[ENTRY_ROW * s + ENTRY_END] - scopes[ENTRY_ROW * s + ENTRY_START];
         else {
           const scopeContent = headsSize(scopes, s, this.scopeHeads.data) + run.bytes;
           sizes.push(scopeContent);
@@ -143,13 +199,13 @@ export class SplitPlan {
     const scopes = this.scopes.data;
     const sizes = this.sizes.data;
     const run = this.run;
-    let next = this.groups.data[3 * g + 2];
-    let it = this.groups.data[3 * g];
+    let next = this.groups.data[GROUP_ROW * g + GROUP_SIZES];
+    let it = this.groups.data[GROUP_ROW * g + GROUP_FIRST];
     while (it >= 0) {
-      const r = items[5 * it];
-      const partEnd = runEnd(items, it, RESOURCE, -1, run);
-      if (run.length === resources[5 * r + 4]) {
-        pos = copy(request, resources[5 * r], resources[5 * r + 1], out, pos);
+      const r = items[ITEM_ROW * it + ITEM_RESOURCE];
+      const partEnd = runEnd(items, it, ITEM_RESOURCE, -1, run);
+      if (run.length === resources[ENTRY_ROW * r + ENTRY_ITEMS]) {
+        pos = copy(request, resources[ENTRY_ROW * r + ENTRY_START], resources[ENTRY_ROW * r + ENTRY_END], out, pos);
         it = partEnd;
         continue;
       }
@@ -157,10 +213,10 @@ export class SplitPlan {
       pos = putVarint(out, pos, sizes[next++]);
       pos = writeHeads(resources, r, this.resourceHeads.data, request, out, pos);
       while (it !== partEnd) {
-        const s = items[5 * it + 1];
-        const scopeEnd = runEnd(items, it, SCOPE, partEnd, run);
-        if (run.length === scopes[5 * s + 4]) {
-          pos = copy(request, scopes[5 * s], scopes[5 * s + 1], out, pos);
+        const s = items[ITEM_ROW * it + ITEM_SCOPE];
+        const scopeEnd = runEnd(items, it, ITEM_SCOPE, partEnd, run);
+        if (run.length === scopes[ENTRY_ROW * s + ENTRY_ITEMS]) {
+          pos = copy(request, scopes[ENTRY_ROW * s + ENTRY_START], scopes[ENTRY_ROW * s + ENTRY_END], out, pos);
           it = scopeEnd;
           continue;
         }
@@ -169,12 +225,12 @@ export class SplitPlan {
         pos = writeHeads(scopes, s, this.scopeHeads.data, request, out, pos);
         // Items that follow one another in the request are copied as one slice.
         while (it !== scopeEnd) {
-          const start = items[5 * it + 2];
-          let end = items[5 * it + 3];
-          it = items[5 * it + 4];
-          while (it !== scopeEnd && items[5 * it + 2] === end) {
-            end = items[5 * it + 3];
-            it = items[5 * it + 4];
+          const start = items[ITEM_ROW * it + ITEM_START];
+          let end = items[ITEM_ROW * it + ITEM_END];
+          it = items[ITEM_ROW * it + ITEM_NEXT];
+          while (it !== scopeEnd && items[ITEM_ROW * it + ITEM_START] === end) {
+            end = items[ITEM_ROW * it + ITEM_END];
+            it = items[ITEM_ROW * it + ITEM_NEXT];
           }
           pos = copy(request, start, end, out, pos);
         }
@@ -184,36 +240,52 @@ export class SplitPlan {
   }
 }
 
-/** Columns of `SplitPlan.items`. */
-const RESOURCE = 0;
-const SCOPE = 1;
-
 /**
  * The first item from `it` on (following the group's links, up to `stop`) in another resource or
- * scope than `it`'s; the items passed are counted in `run`.
+ * scope than `it`'s (`column` is ITEM_RESOURCE or ITEM_SCOPE); the items passed are counted in `run`.
  */
 function runEnd(items: Int32Array, it: number, column: number, stop: number, run: Run): number {
-  const value = items[5 * it + column];
+  const value = items[ITEM_ROW * it + column];
   let length = 0;
   let bytes = 0;
-  while (it !== stop && items[5 * it + column] === value) {
+  while (it !== stop && items[ITEM_ROW * it + column] === value) {
     length++;
-    bytes += items[5 * it + 3] - items[5 * it + 2];
-    it = items[5 * it + 4];
+    bytes += items[ITEM_ROW * it + ITEM_END] - items[ITEM_ROW * it + ITEM_START];
+    it = items[ITEM_ROW * it + ITEM_NEXT];
   }
   run.length = length;
   run.bytes = bytes;
   return it;
 }
 
+/** A row of `table` (resources or scopes) whose heads go in `heads`: none yet, no items yet. */
+function addEntry(table: IntList, heads: IntList, start: number, end: number): number {
+  const row = table.length / ENTRY_ROW;
+  // In column order: ENTRY_START, ENTRY_END, ENTRY_HEADS_START, ENTRY_HEADS_END, ENTRY_ITEMS.
+  table.push(start);
+  table.push(end);
+  table.push(heads.length);
+  table.push(heads.length);
+  table.push(0);
+  return row;
+}
+
+/** Appends a head of `row`, the last row of `table`: its heads stay contiguous. */
+function addHead(table: IntList, heads: IntList, row: number, start: number, end: number): void {
+  heads.push(start);
+  heads.push(end);
+  table.data[ENTRY_ROW * row + ENTRY_HEADS_END] = heads.length;
+}
+
+/** The bytes of the heads of row `i` of `table` (resources or scopes). */
 function headsSize(table: Int32Array, i: number, heads: Int32Array): number {
   let n = 0;
-  for (let h = table[5 * i + 2]; h < table[5 * i + 3]; h += 2) n += heads[h + 1] - heads[h];
+  for (let h = table[ENTRY_ROW * i + ENTRY_HEADS_START]; h < table[ENTRY_ROW * i + ENTRY_HEADS_END]; h += HEAD_ROW) n += heads[h + HEAD_END] - heads[h + HEAD_START];
   return n;
 }
 
 function writeHeads(table: Int32Array, i: number, heads: Int32Array, request: Uint8Array, out: Uint8Array, pos: number): number {
-  for (let h = table[5 * i + 2]; h < table[5 * i + 3]; h += 2) pos = copy(request, heads[h], heads[h + 1], out, pos);
+  for (let h = table[ENTRY_ROW * i + ENTRY_HEADS_START]; h < table[ENTRY_ROW * i + ENTRY_HEADS_END]; h += HEAD_ROW) pos = copy(request, heads[h + HEAD_START], heads[h + HEAD_END], out, pos);
   return pos;
 }
 

@@ -1,6 +1,5 @@
 // Runs on: ingest worker.
 import { SIGNAL_FIELD } from './field-numbers.js';
-import type { IntList } from './int-list.js';
 import { RejectionTally } from './rejections.js';
 import type { MessageSpec } from './schema.js';
 import type { TopicKind } from './signals.js';
@@ -69,7 +68,6 @@ const varintEnd = new VarintEnd();
 
 export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
   plan.clear();
-  const { resources, scopes, resourceHeads, scopeHeads } = plan;
   const groupIds = new Map<string, number>();
   const accepted: Partial<Record<TopicKind, number>> = {};
   const rejections = new RejectionTally();
@@ -81,35 +79,28 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
   while (request.next()) {
     if (request.field !== SIGNAL_FIELD.resourceEntries) continue;
     expectLen(request, 'resource');
-    const index = resources.length / 5;
-    pushTableRow(resources, request.tagStart, request.valueEnd, resourceHeads.length);
+    const index = plan.addResource(request.tagStart, request.valueEnd);
     const context: ResourceContext = { resource: undefined, memo: undefined, previousAt: -1, previous: undefined };
     const res = resourceReader.reset(buf, request.valueStart, request.valueEnd);
     while (res.next()) {
       if (res.field !== SIGNAL_FIELD.scopeEntries) {
         checkField(res, signal.resourceSpec, RESOURCE_DEPTH, varintEnd);
-        resourceHeads.push(res.tagStart);
-        resourceHeads.push(res.valueEnd);
-        resources.data[5 * index + 3] = resourceHeads.length;
+        plan.addResourceHead(index, res.tagStart, res.valueEnd);
         if (res.field === SIGNAL_FIELD.resource && res.wireType === LEN) context.resource = res.bytes();
         continue;
       }
       expectLen(res, 'scope');
-      const scopeIndex = scopes.length / 5;
-      pushTableRow(scopes, res.tagStart, res.valueEnd, scopeHeads.length);
+      const scopeIndex = plan.addScope(res.tagStart, res.valueEnd);
       const sc = scopeReader.reset(buf, res.valueStart, res.valueEnd);
       while (sc.next()) {
         if (sc.field !== SIGNAL_FIELD.items) {
           checkField(sc, signal.scopeSpec, SCOPE_DEPTH, varintEnd);
-          scopeHeads.push(sc.tagStart);
-          scopeHeads.push(sc.valueEnd);
-          scopes.data[5 * scopeIndex + 3] = scopeHeads.length;
+          plan.addScopeHead(scopeIndex, sc.tagStart, sc.valueEnd);
           continue;
         }
         expectLen(sc, signal.itemName);
         // Counted before validation: a scope or resource holding a rejected item is never copied whole.
-        scopes.data[5 * scopeIndex + 4]++;
-        resources.data[5 * index + 4]++;
+        plan.countItem(index, scopeIndex);
         const problem = checkItem(buf, sc.valueStart, sc.valueEnd, signal.itemSpec, ITEM_DEPTH, varintEnd);
         if (problem !== undefined) {
           rejections.addMalformed(problem, signal.rejectedWeight?.(buf, sc.valueStart, sc.valueEnd) ?? 1);
@@ -135,15 +126,6 @@ export function splitRequest(buf: Buffer, signal: SplitSignal): SplitResult {
     }
   }
   return { plan, accepted, rejected: rejections.total, rejectionMessage: rejections.message(signal.itemName, signal.countName) };
-}
-
-/** A resource or scope: where it lies, where its heads start (none yet), no items yet. */
-function pushTableRow(table: IntList, start: number, end: number, heads: number): void {
-  table.push(start);
-  table.push(end);
-  table.push(heads);
-  table.push(heads);
-  table.push(0);
 }
 
 function expectLen(r: WireReader, what: string): void {

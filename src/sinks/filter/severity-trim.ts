@@ -19,6 +19,15 @@ const SCOPE_LOGS = 2;
 const LOG_RECORDS = 2;
 const SEVERITY_NUMBER = 2;
 
+/** Rows of `resources`: log records kept, scope entries it has. */
+const RESOURCE_ROW = 2;
+const RESOURCE_KEPT = 0;
+const RESOURCE_SCOPES = 1;
+/** Rows of `scopes`: log records kept, log records it has. */
+const SCOPE_ROW = 2;
+const SCOPE_KEPT = 0;
+const SCOPE_RECORDS = 1;
+
 export interface TrimResult {
   /** The request with only the kept records (the same bytes when none went); undefined when none is kept. */
   value: Uint8Array | undefined;
@@ -27,9 +36,9 @@ export interface TrimResult {
 }
 
 export class SeverityTrimmer {
-  /** Per resource entry, in order: log records kept, and scope entries it has. */
+  /** Per resource entry, in order, RESOURCE_* columns: log records kept, and scope entries it has. */
   private readonly resources = new IntList();
-  /** Per scope entry, in order: log records kept, and log records it has. */
+  /** Per scope entry, in order, SCOPE_* columns: log records kept, and log records it has. */
   private readonly scopes = new IntList();
   /** Per log record, in order: 1 when it is kept. */
   private readonly verdicts = new IntList();
@@ -74,12 +83,14 @@ export class SeverityTrimmer {
           this.verdicts.push(passes ? 1 : 0);
           if (passes) scopeKept++;
         }
+        // In column order: SCOPE_KEPT, SCOPE_RECORDS.
         this.scopes.push(scopeKept);
         this.scopes.push(records);
         scopeCount++;
         resourceKept += scopeKept;
         total += records;
       }
+      // In column order: RESOURCE_KEPT, RESOURCE_SCOPES.
       this.resources.push(resourceKept);
       this.resources.push(scopeCount);
       kept += resourceKept;
@@ -102,11 +113,11 @@ export class SeverityTrimmer {
         out.raw(value.subarray(request.tagStart, request.valueEnd));
         continue;
       }
-      const resourceKept = resources[2 * r];
-      const scopeCount = resources[2 * r + 1];
+      const resourceKept = resources[RESOURCE_ROW * r + RESOURCE_KEPT];
+      const scopeCount = resources[RESOURCE_ROW * r + RESOURCE_SCOPES];
       r++;
       if (resourceKept === 0) {
-        for (let end = s + scopeCount; s < end; s++) v += scopes[2 * s + 1];
+        for (let end = s + scopeCount; s < end; s++) v += scopes[SCOPE_ROW * s + SCOPE_RECORDS];
         continue;
       }
       out.begin(RESOURCE_LOGS);
@@ -116,8 +127,8 @@ export class SeverityTrimmer {
           out.raw(value.subarray(entry.tagStart, entry.valueEnd));
           continue;
         }
-        const scopeKept = scopes[2 * s];
-        const records = scopes[2 * s + 1];
+        const scopeKept = scopes[SCOPE_ROW * s + SCOPE_KEPT];
+        const records = scopes[SCOPE_ROW * s + SCOPE_RECORDS];
         s++;
         if (scopeKept === 0 || scopeKept === records) {
           // Left out, or copied whole.

@@ -155,13 +155,26 @@ export const kafkaClusterSchema = z.strictObject({
 
 /** The shortest `log.retention_check_interval`: short enough for a test to see retention run. */
 const MIN_RETENTION_CHECK_MS = 100;
+/**
+ * The shortest `log.fsync_interval`: each tick wakes every broker thread and goes over its
+ * partitions. Syncing more often than this is what `fsync: always` does better (one fsync per
+ * write, shared by the writers that arrive together).
+ */
+const MIN_FSYNC_INTERVAL_MS = 10;
 
 const logSchema = z.strictObject({
   backend: z.enum(['embedded', 'kafka']).default('embedded'),
   data_dir: z.string().min(1).default('./data'),
   brokers: z.number().int().min(1).max(64).default(3),
   fsync: z.enum(['always', 'interval', 'never']).default('interval'),
-  fsync_interval: timerPeriod.default(1_000),
+  // 0 woke every broker thread each millisecond.
+  fsync_interval: timerPeriod
+    .pipe(
+      z.number().min(MIN_FSYNC_INTERVAL_MS, {
+        error: `expected at least ${MIN_FSYNC_INTERVAL_MS} ms, such as "1s": for a sync as often as possible, use fsync: always (one fsync per write, shared by concurrent writers)`,
+      }),
+    )
+    .default(1_000),
   segment_bytes: segmentBytes.default(128 * 1024 ** 2),
   segment_ms: segmentMs.default(7 * 86_400_000),
   retention_bytes: retentionBytes.optional(),

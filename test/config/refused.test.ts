@@ -210,6 +210,15 @@ describe('config that must be refused', () => {
     expect(accepts('log: { retention_check_interval: 100ms }\n').log.retention_check_interval).toBe(100);
   });
 
+  it('refuses an fsync interval so short that every broker thread would wake each millisecond (0 did), pointing at fsync: always', () => {
+    for (const interval of ['0', '5ms']) {
+      expect(refusal(`log: { fsync_interval: ${interval} }\n`)).toEqual([
+        'log.fsync_interval: expected at least 10 ms, such as "1s": for a sync as often as possible, use fsync: always (one fsync per write, shared by concurrent writers)',
+      ]);
+    }
+    expect(accepts('log: { fsync_interval: 10ms }\n').log.fsync_interval).toBe(10);
+  });
+
   it('refuses a batch that could never fill (max_bytes 0 spins its sink worker) or could hold without bound', () => {
     expect(refusal('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, batch: { max_bytes: 0 } }\n')).toEqual([
       'pipelines[0].batch.max_bytes: expected at least 1 byte',

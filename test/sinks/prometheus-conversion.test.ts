@@ -143,6 +143,19 @@ describe('Prometheus conversion from the wire', () => {
     expect([...conversion.dropped]).toEqual([]);
   });
 
+  it('writes nothing and drops nothing for a metric with no data the protos define (none, or only an unknown field)', async () => {
+    const w = new WireWriter(256);
+    w.begin(1).begin(1).begin(1).tag(1, 2).string('service.name').begin(2).tag(1, 2).string('cart').end().end().end();
+    w.begin(2);
+    w.begin(2).tag(1, 2).string('bare').end();
+    w.begin(2).tag(1, 2).string('later_kind').begin(8).begin(1).tag(4, 1).double(8).end().end().end();
+    w.end().end();
+    const conversion = await new PrometheusConverter().convert([w.finish()]);
+    expect(conversion.series).toBe(0);
+    // They hold no data point, so none is dropped (tributary_sink_prometheus_dropped_points_total stays put).
+    expect([...conversion.dropped]).toEqual([]);
+  });
+
   it('refuses a record that is not protobuf, naming where it broke', async () => {
     const [good] = await requests(['cart']);
     const broken = Buffer.concat([good, Buffer.from([0x0a, 0xff, 0xff, 0x03, 0x01])]);

@@ -131,9 +131,10 @@ export class ConversionRun {
         m.dataEnd = r.valueEnd;
       }
     }
-    if (m.dataField === EXPONENTIAL_HISTOGRAM || m.dataField === 0) {
-      const points = m.dataField === 0 ? 1 : countPoints(buf, m.dataStart, m.dataEnd);
-      this.drop('exponential histograms have no remote write 1.0 form', points);
+    // No data the protos define (none, or a kind newer than ours): no point to write, none dropped.
+    if (m.dataField === 0) return;
+    if (m.dataField === EXPONENTIAL_HISTOGRAM) {
+      this.drop('exponential histograms have no remote write 1.0 form', countPoints(buf, m.dataStart, m.dataEnd));
       return;
     }
     let temporality = 0;

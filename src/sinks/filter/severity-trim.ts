@@ -8,16 +8,16 @@
  * no record is left out. Nothing is decoded but each record's severity_number.
  */
 import { IntList } from '../../otlp/int-list.js';
+import { FIELD } from '../../otlp/schema.js';
 import { LEN, VARINT, WireReader } from '../../otlp/wire-reader.js';
 import { WireWriter } from '../../otlp/wire-writer.js';
 
 const EMPTY = new Uint8Array(0);
 
-/** ExportLogsServiceRequest.resource_logs, ResourceLogs.scope_logs, ScopeLogs.log_records, LogRecord.severity_number. */
-const RESOURCE_LOGS = 1;
-const SCOPE_LOGS = 2;
-const LOG_RECORDS = 2;
-const SEVERITY_NUMBER = 2;
+const RESOURCE_LOGS = FIELD.ExportLogsServiceRequest.resourceLogs;
+const SCOPE_LOGS = FIELD.ResourceLogs.scopeLogs;
+const LOG_RECORDS = FIELD.ScopeLogs.logRecords;
+const SEVERITY_NUMBER = FIELD.LogRecord.severityNumber;
 
 /** Rows of `resources`: log records kept, scope entries it has. */
 const RESOURCE_ROW = 2;

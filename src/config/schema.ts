@@ -235,9 +235,12 @@ const groupsSchema = z.strictObject({
 const MAX_BATCH_RECORDS = 1_000_000;
 const MAX_BATCH_BYTES = 256 * 1024 ** 2;
 
+/** A retry wait: 0 would retry a failing export at once, over and over (1000 a second, a warning each). */
+const retryWait = timerPeriod.refine((ms) => ms > 0, { error: 'expected a duration above 0, such as "500ms": 0 retries a failing export at once, over and over' });
+
 const retrySchema = z.strictObject({
-  initial_interval: timerPeriod.default(500),
-  max_interval: timerPeriod.default(30_000),
+  initial_interval: retryWait.default(500),
+  max_interval: retryWait.default(30_000),
   max_elapsed_time: duration.default(300_000),
 });
 

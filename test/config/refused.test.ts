@@ -210,6 +210,18 @@ describe('config that must be refused', () => {
     expect(accepts('log: { retention_check_interval: 100ms }\n').log.retention_check_interval).toBe(100);
   });
 
+  it('refuses retry waits of 0, with which a failing export was retried at once, over and over, a warning each time', () => {
+    for (const key of ['initial_interval', 'max_interval']) {
+      expect(refusal(`pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, retry: { ${key}: 0 } }\n`)).toEqual([
+        `pipelines[0].retry.${key}: expected a duration above 0, such as "500ms": 0 retries a failing export at once, over and over`,
+      ]);
+    }
+    expect(accepts('pipelines:\n  - { group: g, topics: [otlp_spans], sink: { type: debug }, retry: { initial_interval: 1ms, max_interval: 1ms } }\n').pipelines[0].retry).toMatchObject({
+      initial_interval: 1,
+      max_interval: 1,
+    });
+  });
+
   it('refuses an fsync interval so short that every broker thread would wake each millisecond (0 did), pointing at fsync: always', () => {
     for (const interval of ['0', '5ms']) {
       expect(refusal(`log: { fsync_interval: ${interval} }\n`)).toEqual([

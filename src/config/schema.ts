@@ -104,7 +104,7 @@ const adminAuthSchema = authSchema.superRefine((auth, ctx) => {
 const adminSchema = z.strictObject({
   endpoint: endpoint.default('127.0.0.1:4320'),
   auth: adminAuthSchema.optional(),
-  /** Host names besides loopback ones that requests may name when the endpoint is a loopback address. */
+  /** Host names besides loopback ones (and IP addresses beyond loopback) that requests may name; beyond loopback with `auth`, every name is served (src/admin/allowed-hosts.ts). */
   allowed_hosts: z.array(z.string().regex(/^[^\s:/]+$/, { error: 'expected a host name without port or scheme, such as "tributary.example.com"' })).default([]),
 });
 

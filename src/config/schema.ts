@@ -209,7 +209,8 @@ const kafkaSchema = z.strictObject({
   /** When set, clients must authenticate with SASL/PLAIN, a token as the password. */
   auth: authSchema.optional(),
   /** A produced record stamped further ahead of the gateway's clock is refused (Kafka's message.timestamp.after.max.ms). */
-  message_timestamp_after_max_ms: duration.default(3_600_000),
+  // Kafka 3's default is Long.MAX_VALUE (no check), which users copy: kept as 2^53 - 1, as retention is.
+  message_timestamp_after_max_ms: topicAge.default(3_600_000),
 }).superRefine((kafka, ctx) => {
   if (kafka.advertised_listener && splitEndpoint(kafka.advertised_listener).port === 0) {
     ctx.addIssue({ code: 'custom', path: ['advertised_listener'], message: 'expected a port from 1 to 65535: clients connect to it' });

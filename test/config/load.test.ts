@@ -108,13 +108,15 @@ describe('config', () => {
     expect(config.log.max_record_bytes).toBe(2_000_000);
   });
 
-  it("keeps a retention or segment age of Long.MAX_VALUE, copied from a Kafka config, as 2^53 - 1 (285,000 years), as CreateTopics does; one past it is refused", () => {
+  it("keeps a retention or segment age, or kafka.message_timestamp_after_max_ms, of Long.MAX_VALUE, copied from a Kafka config, as 2^53 - 1 (285,000 years), as CreateTopics does; one past it is refused", () => {
     const longMax = '9223372036854775807';
     const config = parseConfig(
-      `log: { retention_ms: ${longMax}, segment_ms: "${longMax}" }\ntopics:\n  history: { partitions: 1, retention_ms: ${longMax}, retention_bytes: ${longMax}, segment_ms: ${longMax} }\n`,
+      `log: { retention_ms: ${longMax}, segment_ms: "${longMax}" }\nkafka: { message_timestamp_after_max_ms: ${longMax} }\ntopics:\n  history: { partitions: 1, retention_ms: ${longMax}, retention_bytes: ${longMax}, segment_ms: ${longMax} }\n`,
     );
     const max = Number.MAX_SAFE_INTEGER;
     expect(config.log).toMatchObject({ retention_ms: max, segment_ms: max });
+    // Kafka 3's default for message.timestamp.after.max.ms: no record is too far ahead.
+    expect(config.kafka.message_timestamp_after_max_ms).toBe(max);
     expect(config.topics.history).toMatchObject({ retention_ms: max, retention_bytes: max, segment_ms: max });
     // Past a long (2^64 - 1 here) is no Kafka value: refused, naming the key.
     expect(configErrorOf(() => parseConfig('topics:\n  history: { partitions: 1, retention_ms: 18446744073709551615 }\n')).message).toContain('topics.history.retention_ms');

@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.js';
 import { RecordView } from '../../src/log/record-view.js';
 import { DeadLetterTopic, DLQ_HEADERS } from '../../src/sinks/runtime/dead-letter.js';
-import { deliverBatch } from '../../src/sinks/runtime/deliver-batch.js';
+import { type DeliveryContext, deliverBatch } from '../../src/sinks/runtime/deliver-batch.js';
 import { createSinkMetrics } from '../../src/sinks/runtime/sink-metrics.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { LogThrottle } from '../../src/telemetry/log-throttle.js';
-import { createLogger, silentLogger } from '../../src/telemetry/logger.js';
+import { createLogger, type Logger, silentLogger } from '../../src/telemetry/logger.js';
 import type { GroupFixture } from '../groups/helpers.js';
 import { useDataDirs } from '../log/helpers.js';
 import { produceTraces, readAll, startLog } from './helpers.js';
@@ -39,20 +39,25 @@ describe('sink errors: retried unless marked permanent', () => {
     log = undefined;
   });
 
-  async function deliverTo(sink: Sink, retry = { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 }) {
-    log = await startLog(dataDir(), 1);
-    await produceTraces(log.log, { service: 'cart', traces: 3, spansPerTrace: 2 });
-    const records = await readAll(log.log, 'otlp_spans');
-    const result = await deliverBatch(records, {
+  /** What a pipeline member hands deliverBatch: dead letters to `p.dlq` of the fixture's log. */
+  function contextOf(f: GroupFixture, sink: Sink, retry = { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 }, logger: Logger = silentLogger): DeliveryContext {
+    return {
       pipeline: 'p',
       sink,
       retry,
-      deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
-      metrics: createSinkMetrics(log.telemetry),
-      logger: silentLogger,
+      deadLetter: new DeadLetterTopic(f.log, 'p.dlq', 'p'),
+      metrics: createSinkMetrics(f.telemetry),
+      logger,
       rejections: new LogThrottle(),
       stopping: new AbortController().signal,
-    });
+    };
+  }
+
+  async function deliverTo(sink: Sink, retry?: DeliveryContext['retry']) {
+    log = await startLog(dataDir(), 1);
+    await produceTraces(log.log, { service: 'cart', traces: 3, spansPerTrace: 2 });
+    const records = await readAll(log.log, 'otlp_spans');
+    const result = await deliverBatch(records, contextOf(log, sink, retry));
     return { result, records, metrics: await log.telemetry.metricsText() };
   }
 
@@ -99,16 +104,7 @@ describe('sink errors: retried unless marked permanent', () => {
       },
     });
     const sink = failingSink(0, () => undefined);
-    const result = await deliverBatch([flaky, ...rest], {
-      pipeline: 'p',
-      sink,
-      retry: { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 },
-      deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
-      metrics: createSinkMetrics(log.telemetry),
-      logger: silentLogger,
-      rejections: new LogThrottle(),
-      stopping: new AbortController().signal,
-    });
+    const result = await deliverBatch([flaky, ...rest], contextOf(log, sink));
     expect(result).toBe('exported');
     expect(sink.attempts).toHaveLength(1);
     const metrics = await log.telemetry.metricsText();
@@ -123,16 +119,7 @@ describe('sink errors: retried unless marked permanent', () => {
     await log.log.produce('raw', 0, [{ value: Buffer.from('not otlp') }]);
     const records = await readAll(log.log, 'raw');
     const sink = failingSink(0, () => undefined);
-    const result = await deliverBatch(records, {
-      pipeline: 'p',
-      sink,
-      retry: { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 },
-      deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
-      metrics: createSinkMetrics(log.telemetry),
-      logger: silentLogger,
-      rejections: new LogThrottle(),
-      stopping: new AbortController().signal,
-    });
+    const result = await deliverBatch(records, contextOf(log, sink));
     expect(result).toBe('dead_lettered');
     expect(sink.attempts).toHaveLength(0);
     const dead = await readAll(log.log, 'p.dlq');
@@ -148,16 +135,8 @@ describe('sink errors: retried unless marked permanent', () => {
     await produceTraces(log.log, { service: 'cart', traces: 50, spansPerTrace: 1 });
     const records = await readAll(log.log, 'otlp_spans');
     const lines: { message: string; repeatsHeldBack?: number }[] = [];
-    const ctx = {
-      pipeline: 'p',
-      sink: failingSink(Number.POSITIVE_INFINITY, () => new TributaryError('SINK_REJECTED', 'POST /v1/traces answered 400', { details: { status: 400 } })),
-      retry: { initial_interval: 40, max_interval: 200, max_elapsed_time: 300_000 },
-      deadLetter: new DeadLetterTopic(log.log, 'p.dlq', 'p'),
-      metrics: createSinkMetrics(log.telemetry),
-      logger: createLogger('test', { level: 'warn', json: true, write: (line) => lines.push(JSON.parse(line)) }),
-      rejections: new LogThrottle(),
-      stopping: new AbortController().signal,
-    };
+    const refusing = failingSink(Number.POSITIVE_INFINITY, () => new TributaryError('SINK_REJECTED', 'POST /v1/traces answered 400', { details: { status: 400 } }));
+    const ctx = contextOf(log, refusing, undefined, createLogger('test', { level: 'warn', json: true, write: (line) => lines.push(JSON.parse(line)) }));
     const started = Date.now();
     // A trickle of one-record batches, as a destination refusing everything meets them.
     for (const record of records) expect(await deliverBatch([record], ctx)).toBe('dead_lettered');
